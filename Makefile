@@ -1,0 +1,53 @@
+# Targets for developing the SDK. `make test` is what CI runs.
+GO          ?= go
+PKGS        := ./...
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 30s
+EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
+EXAMPLES    := $(filter-out internal,$(EXAMPLES))
+
+.PHONY: all test lint cover bench fuzz examples ci
+
+all: lint test
+
+## test: vet, then every test with the race detector.
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+## lint: formatting, vet and staticcheck.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+## cover: tests with a coverage profile, summarised per function.
+cover:
+	$(GO) test -race -count=1 -coverprofile=coverage.out $(PKGS)
+	$(GO) tool cover -func=coverage.out | tail -n 1
+
+## bench: the benchmarks, with allocations, five runs each.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME (default 30s).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for target in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## examples: run every example against the built-in fake Tiki.
+examples:
+	@set -e; for ex in $(EXAMPLES); do \
+	  echo "== go run ./examples/$$ex"; \
+	  env -u TIKI_ACCESS_TOKEN -u TIKI_CLIENT_ID -u TIKI_CLIENT_SECRET -u TIKI_SELLER_KEY -u TIKI_BASE_URL \
+	    $(GO) run ./examples/$$ex; \
+	done
+
+## ci: what .ci/run does.
+ci: lint test examples
+	$(MAKE) fuzz FUZZTIME=5s

@@ -1,0 +1,448 @@
+package tiki
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// OAuth2 scopes Tiki grants to apps.
+const (
+	ScopeProduct      = "product"
+	ScopeOrder        = "order"
+	ScopeInventory    = "inventory"
+	ScopeMultichannel = "multichannel"
+	// ScopeOffline is needed for a refresh token.
+	ScopeOffline = "offline"
+)
+
+// Paths of Tiki's OAuth2 endpoints, relative to the API host.
+const (
+	authorizePath = "/sc/oauth2/auth"
+	tokenPath     = "/sc/oauth2/token"
+)
+
+// minStateLen is the shortest OAuth2 state Tiki accepts.
+const minStateLen = 8
+
+// tokenFetchTimeout bounds one token request, whatever the HTTP client's own
+// timeout is, so waiting callers are never stuck behind a hung request.
+const tokenFetchTimeout = time.Minute
+
+// AuthStyle is how an OAuth2 app authenticates itself to Tiki's token
+// endpoint. Each Tiki app is set up for exactly one style; the other fails.
+type AuthStyle int
+
+const (
+	// AuthStyleBasic sends the client id and secret in an HTTP Basic
+	// Authorization header (client_secret_basic). It is the default.
+	AuthStyleBasic AuthStyle = iota
+	// AuthStylePost sends the client id and secret in the form body
+	// (client_secret_post).
+	AuthStylePost
+)
+
+func (s AuthStyle) oauth2() oauth2.AuthStyle {
+	if s == AuthStylePost {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
+}
+
+func (s AuthStyle) valid() bool { return s == AuthStyleBasic || s == AuthStylePost }
+
+// ClientCredentials configures the OAuth2 client credentials grant used by
+// in-house apps: the client fetches an access token with the app's id and
+// secret, caches it, and fetches a new one shortly before it expires (the
+// grant has no refresh token).
+type ClientCredentials struct {
+	ClientID     string
+	ClientSecret string
+	// Scopes to request, for example ScopeProduct and ScopeOrder. Empty
+	// requests the app's default scopes.
+	Scopes []string
+	// AuthStyle selects client_secret_basic (default) or client_secret_post.
+	AuthStyle AuthStyle
+	// TokenURL overrides the token endpoint, which is otherwise
+	// {scheme://host of the base URL}/sc/oauth2/token.
+	TokenURL string
+}
+
+// OAuthApp is a public Tiki app using the authorization code grant: the
+// seller approves the app in Tiki's seller center, Tiki redirects back with
+// a code, and the app exchanges it for an access and refresh token.
+//
+// Use AuthCodeURL to send the seller to Tiki, ParseCallback and Exchange in
+// the redirect handler, and WithOAuthApp to build a client from the token.
+type OAuthApp struct {
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is where Tiki sends the seller back; it must match the
+	// URL registered for the app.
+	RedirectURL string
+	// Scopes to request. Include ScopeOffline to receive a refresh token.
+	Scopes []string
+	// AuthStyle selects client_secret_basic (default) or client_secret_post.
+	AuthStyle AuthStyle
+	// Host is the scheme and host of Tiki's API, for example
+	// "https://api-sandbox.tiki.vn". Empty means production, or the client's
+	// host when the app is given to WithOAuthApp.
+	Host string
+	// OnRefresh, if set, is called with every token the client obtains by
+	// refreshing, so the new refresh token can be stored. It must not block.
+	OnRefresh func(*oauth2.Token)
+}
+
+func (a *OAuthApp) config() *oauth2.Config {
+	host := strings.TrimRight(a.Host, "/")
+	if host == "" {
+		host = productionHost
+	}
+	return &oauth2.Config{
+		ClientID:     a.ClientID,
+		ClientSecret: a.ClientSecret,
+		RedirectURL:  a.RedirectURL,
+		Scopes:       a.Scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   host + authorizePath,
+			TokenURL:  host + tokenPath,
+			AuthStyle: a.AuthStyle.oauth2(),
+		},
+	}
+}
+
+func (a *OAuthApp) validate(v *validator) {
+	v.check(a.ClientID != "", "client_id", "is required")
+	v.check(a.ClientSecret != "", "client_secret", "is required")
+	v.check(a.AuthStyle.valid(), "auth_style", "must be AuthStyleBasic or AuthStylePost")
+	if a.Host != "" {
+		if u, err := url.Parse(a.Host); err != nil || u.Scheme == "" || u.Host == "" {
+			v.add("host", "must be an absolute URL such as https://api.tiki.vn")
+		}
+	}
+}
+
+// AuthCodeURL returns the URL of Tiki's consent page
+// (GET {host}/sc/oauth2/auth) to which the seller is sent to approve the app.
+// state protects the redirect against forgery: it must be unpredictable,
+// kept by the caller and at least 8 characters long, as Tiki requires.
+func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
+	var v validator
+	a.validate(&v)
+	v.check(a.RedirectURL != "", "redirect_uri", "is required")
+	v.check(len(state) >= minStateLen, "state", "must be at least %d characters", minStateLen)
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	return a.config().AuthCodeURL(state), nil
+}
+
+// AuthorizationError is Tiki's refusal of an authorization request, read from
+// the redirect back to the app (?error=access_denied&error_code=403&...).
+type AuthorizationError struct {
+	// Code is the OAuth2 error, for example "access_denied".
+	Code string
+	// StatusCode is Tiki's error_code parameter, for example 403.
+	StatusCode string
+	// Description and Hint are Tiki's explanations, when given.
+	Description string
+	Hint        string
+}
+
+// Error describes the refusal.
+func (e *AuthorizationError) Error() string {
+	s := "tiki: authorization refused: " + e.Code
+	if e.StatusCode != "" {
+		s += " (" + e.StatusCode + ")"
+	}
+	for _, d := range []string{e.Description, e.Hint} {
+		if d != "" {
+			s += ": " + d
+		}
+	}
+	return s
+}
+
+// ErrStateMismatch is returned by ParseCallback when the redirect's state is
+// not the one the app sent: the request did not come from the seller's own
+// authorization and must be ignored.
+var ErrStateMismatch = errors.New("tiki: OAuth2 state does not match")
+
+// ParseCallback reads the query of the redirect Tiki sends back to the app's
+// RedirectURL. It checks the state against wantState (in constant time) and
+// returns the authorization code, or an *AuthorizationError when the seller
+// or Tiki refused.
+func ParseCallback(query url.Values, wantState string) (code string, err error) {
+	if len(wantState) < minStateLen ||
+		subtle.ConstantTimeCompare([]byte(query.Get("state")), []byte(wantState)) != 1 {
+		return "", ErrStateMismatch
+	}
+	if e := query.Get("error"); e != "" {
+		return "", &AuthorizationError{
+			Code:        e,
+			StatusCode:  query.Get("error_code"),
+			Description: query.Get("error_description"),
+			Hint:        query.Get("error_hint"),
+		}
+	}
+	code = query.Get("code")
+	if code == "" {
+		return "", &AuthorizationError{Code: "missing_code", Description: "the redirect carries no code"}
+	}
+	return code, nil
+}
+
+// Exchange trades an authorization code for a token
+// (POST {host}/sc/oauth2/token, grant_type=authorization_code). httpClient
+// may be nil for a default client with a timeout. Failures from the token
+// endpoint are returned as *TokenError.
+func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code string) (*oauth2.Token, error) {
+	var v validator
+	a.validate(&v)
+	v.check(a.RedirectURL != "", "redirect_uri", "is required")
+	v.check(code != "", "code", "is required")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if httpClient == nil {
+		httpClient = defaultHTTPClient()
+	}
+	tok, err := a.config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, httpClient), code)
+	return tok, tokenError(err)
+}
+
+// TokenError is a failure of Tiki's OAuth2 token endpoint: wrong client
+// credentials, an expired or revoked refresh token, a used code.
+// It matches ErrUnauthorized with errors.Is.
+type TokenError struct {
+	// StatusCode is the token endpoint's HTTP status.
+	StatusCode int
+	// Code and Description are the endpoint's error and error_description.
+	Code        string
+	Description string
+	// Body is the start of the endpoint's response body.
+	Body string
+}
+
+// Error describes the failure with the endpoint's message.
+func (e *TokenError) Error() string {
+	s := fmt.Sprintf("tiki: OAuth2 token request failed: %d", e.StatusCode)
+	switch {
+	case e.Code != "" && e.Description != "":
+		s += ": " + e.Code + ": " + e.Description
+	case e.Code != "":
+		s += ": " + e.Code
+	case e.Body != "":
+		s += ": " + e.Body
+	}
+	return s
+}
+
+// Is reports true for ErrUnauthorized.
+func (e *TokenError) Is(target error) bool { return target == ErrUnauthorized }
+
+// tokenError converts the oauth2 package's errors into *TokenError; other
+// errors (network, context) are wrapped as they are.
+func tokenError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription, Body: snippet(re.Body)}
+		if re.Response != nil {
+			te.StatusCode = re.Response.StatusCode
+		}
+		return te
+	}
+	return fmt.Errorf("tiki: OAuth2 token request failed: %w", err)
+}
+
+// authenticator puts credentials on requests.
+type authenticator interface {
+	// apply sets the credential headers on h and returns the credential
+	// used, to be handed to renew if Tiki refuses it.
+	apply(ctx context.Context, h http.Header) (used string, err error)
+	// renew drops the credential that got 401 and reports whether the call
+	// may be repeated with a new one.
+	renew(used string) bool
+}
+
+// noAuth sends no credentials: Tiki's catalog endpoints are public.
+type noAuth struct{}
+
+func (noAuth) apply(context.Context, http.Header) (string, error) { return "", nil }
+func (noAuth) renew(string) bool                                  { return false }
+
+// sellerKeyAuth sends the legacy seller key in the tiki-api header.
+type sellerKeyAuth struct{ key string }
+
+func (a sellerKeyAuth) apply(_ context.Context, h http.Header) (string, error) {
+	h.Set("tiki-api", a.key)
+	return a.key, nil
+}
+func (sellerKeyAuth) renew(string) bool { return false }
+
+// bearerAuth sends a fixed access token.
+type bearerAuth struct{ token string }
+
+func (a bearerAuth) apply(_ context.Context, h http.Header) (string, error) {
+	h.Set("Authorization", "Bearer "+a.token)
+	return a.token, nil
+}
+func (bearerAuth) renew(string) bool { return false }
+
+// tokenCache is the OAuth2 authenticator. It caches the token, renews it
+// shortly before it expires or when Tiki refuses it, and makes one token
+// request at a time however many goroutines ask: the others wait for that
+// request (or for their own context to end).
+type tokenCache struct {
+	// fetch obtains a new token; prev is the last token held (nil at first).
+	fetch func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
+	// onToken sees every new token (redaction, OnRefresh).
+	onToken func(*oauth2.Token)
+	// early is the most a token is renewed ahead of its expiry.
+	early time.Duration
+	now   func() time.Time
+
+	mu       sync.Mutex
+	tok      *oauth2.Token
+	renewAt  time.Time // zero: the token does not expire
+	stale    bool      // refused by Tiki: renew before the next use
+	inflight *tokenCall
+}
+
+type tokenCall struct {
+	done chan struct{}
+	tok  *oauth2.Token
+	err  error
+}
+
+func (c *tokenCache) usable() bool {
+	return c.tok != nil && c.tok.AccessToken != "" && !c.stale &&
+		(c.renewAt.IsZero() || c.now().Before(c.renewAt))
+}
+
+// token returns a valid token, fetching one if needed.
+func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
+	c.mu.Lock()
+	if c.usable() {
+		tok := c.tok
+		c.mu.Unlock()
+		return tok, nil
+	}
+	call := c.inflight
+	if call == nil {
+		call = &tokenCall{done: make(chan struct{})}
+		c.inflight = call
+		prev := c.tok
+		// The request runs detached from this caller's context so that one
+		// caller giving up does not fail the others waiting for it; it is
+		// bounded by tokenFetchTimeout.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
+		go func() {
+			defer cancel()
+			c.finish(call, prev, fctx)
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-call.done:
+		return call.tok, call.err
+	}
+}
+
+func (c *tokenCache) finish(call *tokenCall, prev *oauth2.Token, ctx context.Context) {
+	tok, err := c.fetch(ctx, prev)
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errors.New("tiki: OAuth2 token source returned no access token")
+	}
+	c.mu.Lock()
+	if err == nil {
+		c.tok, c.stale = tok, false
+		c.renewAt = time.Time{}
+		if !tok.Expiry.IsZero() {
+			lifetime := tok.Expiry.Sub(c.now())
+			c.renewAt = tok.Expiry.Add(-min(c.early, lifetime/2))
+		}
+	}
+	c.inflight = nil
+	c.mu.Unlock()
+	if err == nil && c.onToken != nil {
+		c.onToken(tok)
+	}
+	call.tok, call.err = tok, tokenError(err)
+	close(call.done)
+}
+
+func (c *tokenCache) apply(ctx context.Context, h http.Header) (string, error) {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return "", err
+	}
+	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	return tok.AccessToken, nil
+}
+
+// renew marks the refused token stale; when several calls were refused with
+// the same token, only one renewal happens.
+func (c *tokenCache) renew(used string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.tok.AccessToken == used {
+		c.stale = true
+	}
+	return true
+}
+
+// clientCredentialsFetch returns a fetch function for the client credentials
+// grant; each fetch is a new token request (the grant has no refresh token).
+func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+	cfg := &clientcredentials.Config{
+		ClientID:     cc.ClientID,
+		ClientSecret: cc.ClientSecret,
+		TokenURL:     cc.TokenURL,
+		Scopes:       cc.Scopes,
+		AuthStyle:    cc.AuthStyle.oauth2(),
+	}
+	return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		return cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	}
+}
+
+// refreshFetch returns a fetch function for a public app: the first fetch
+// uses the token from Exchange if it is still valid; later ones use the
+// newest refresh token.
+func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+	cfg := app.config()
+	return func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+		if prev == nil && initial.Valid() {
+			return initial, nil
+		}
+		if prev == nil {
+			prev = initial
+		}
+		if prev.RefreshToken == "" {
+			return nil, errors.New("tiki: the OAuth2 token has expired and has no refresh token (request the offline scope)")
+		}
+		// An expired copy makes the oauth2 package refresh at once.
+		expired := &oauth2.Token{RefreshToken: prev.RefreshToken, Expiry: time.Unix(1, 0)}
+		return cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), expired).Token()
+	}
+}
+
+// sourceFetch adapts a caller's oauth2.TokenSource.
+func sourceFetch(ts oauth2.TokenSource) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+	return func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return ts.Token() }
+}

@@ -1,0 +1,412 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+const (
+	testClientID     = "app-client-id"
+	testClientSecret = "app-client-secret-9f8e7d6c"
+)
+
+// oauthServer is a Tiki stand-in with a token endpoint that issues
+// tok-1, tok-2, ... and an API endpoint that accepts the tokens in valid.
+type oauthServer struct {
+	*httptest.Server
+	tokens    atomic.Int32
+	apiCalls  atomic.Int32
+	mu        sync.Mutex
+	forms     []url.Values
+	basic     []string
+	apiTokens []string
+	valid     func(token string) bool
+	expiresIn int
+	tokenFail string // a JSON body answered with 401 by the token endpoint
+	tokenBody string // a JSON body answered with 200 instead of tok-N
+	delay     time.Duration
+}
+
+func newOAuthServer(t *testing.T) *oauthServer {
+	t.Helper()
+	s := &oauthServer{valid: func(string) bool { return true }, expiresIn: 3600}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /sc/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, r.ParseForm())
+		n := s.tokens.Add(1)
+		s.mu.Lock()
+		s.forms = append(s.forms, r.PostForm)
+		s.basic = append(s.basic, r.Header.Get("Authorization"))
+		s.mu.Unlock()
+		time.Sleep(s.delay)
+		w.Header().Set("Content-Type", "application/json")
+		if s.tokenFail != "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, s.tokenFail)
+			return
+		}
+		if s.tokenBody != "" {
+			fmt.Fprint(w, s.tokenBody)
+			return
+		}
+		fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":%d,"refresh_token":"refresh-%d","scope":"product order","token_type":"bearer"}`, n, s.expiresIn, n)
+	})
+	mux.HandleFunc("/integration/", func(w http.ResponseWriter, r *http.Request) {
+		s.apiCalls.Add(1)
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.mu.Lock()
+		s.apiTokens = append(s.apiTokens, tok)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if !s.valid(tok) {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"errors":["token expired"]}`)
+			return
+		}
+		fmt.Fprint(w, `{"data":[]}`)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *oauthServer) client(t *testing.T, opts ...Option) *Client {
+	t.Helper()
+	c, err := NewClient(append([]Option{WithBaseURL(s.URL + "/integration"), WithRateLimit(0, 0)}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+func clientCredentials(style AuthStyle) Option {
+	return WithClientCredentials(ClientCredentials{
+		ClientID: testClientID, ClientSecret: testClientSecret,
+		Scopes: []string{ScopeProduct, ScopeOrder}, AuthStyle: style,
+	})
+}
+
+func TestAccessTokenHeader(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, WithAccessToken("static-token-123"))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"static-token-123"}, s.apiTokens)
+	assert.EqualValues(t, 0, s.tokens.Load())
+}
+
+func TestClientCredentialsBasic(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+
+	require.Len(t, s.forms, 1)
+	assert.Equal(t, url.Values{"grant_type": {"client_credentials"}, "scope": {"product order"}}, s.forms[0])
+	user, pass, ok := (&http.Request{Header: http.Header{"Authorization": {s.basic[0]}}}).BasicAuth()
+	require.True(t, ok)
+	assert.Equal(t, testClientID, user)
+	assert.Equal(t, testClientSecret, pass)
+	assert.Equal(t, []string{"tok-1"}, s.apiTokens)
+
+	// Cached: a second call makes no token request.
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, s.tokens.Load())
+}
+
+func TestClientCredentialsPost(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, clientCredentials(AuthStylePost))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, s.forms, 1)
+	assert.Equal(t, url.Values{
+		"grant_type": {"client_credentials"}, "scope": {"product order"},
+		"client_id": {testClientID}, "client_secret": {testClientSecret},
+	}, s.forms[0])
+	assert.Empty(t, s.basic[0])
+}
+
+func TestOneTokenRequestForManyCallers(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.delay = 50 * time.Millisecond
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, s.tokens.Load())
+	assert.EqualValues(t, 100, s.apiCalls.Load())
+}
+
+func TestTokenRenewedBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	now := time.Now()
+	var mu sync.Mutex
+	tc := c.auth.(*tokenCache)
+	tc.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	ctx := context.Background()
+	_, _, err := c.Catalog.Categories(ctx, nil)
+	require.NoError(t, err)
+	advance(3500 * time.Second) // 100 s before expiry: still fine
+	_, _, err = c.Catalog.Categories(ctx, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, s.tokens.Load())
+	advance(50 * time.Second) // 50 s before expiry: renewed (one minute ahead)
+	_, _, err = c.Catalog.Categories(ctx, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, s.tokens.Load())
+	assert.Equal(t, []string{"tok-1", "tok-1", "tok-2"}, s.apiTokens)
+}
+
+func TestUnauthorizedRenewsOnceAndRepeats(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.valid = func(tok string) bool { return tok != "tok-1" }
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	// A POST too: a 401 means Tiki refused it before doing anything.
+	resp, err := c.do(context.Background(), &request{method: http.MethodPost, group: GroupCatalog, path: "things", body: map[string]int{"a": 1}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
+	assert.EqualValues(t, 2, s.tokens.Load())
+}
+
+func TestSecondUnauthorizedIsAnError(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.valid = func(string) bool { return false }
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 2, apiErr.Attempts)
+	assert.Equal(t, []string{"token expired"}, apiErr.Messages)
+	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
+	assert.EqualValues(t, 2, s.tokens.Load())
+}
+
+func TestConcurrentUnauthorizedRenewsOnce(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.valid = func(tok string) bool { return tok != "tok-1" }
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	// Everyone gets tok-1 first.
+	tc := c.auth.(*tokenCache)
+	_, err := tc.token(context.Background())
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, s.tokens.Load(), "100 refusals of one token make one renewal")
+}
+
+func TestTokenEndpointError(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.tokenFail = `{"error":"invalid_client","error_description":"Client authentication failed"}`
+	c := s.client(t, clientCredentials(AuthStylePost))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	var te *TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 401, te.StatusCode)
+	assert.Equal(t, "invalid_client", te.Code)
+	assert.Equal(t, "Client authentication failed", te.Description)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, "tiki: OAuth2 token request failed: 401: invalid_client: Client authentication failed", err.Error())
+	assert.EqualValues(t, 0, s.apiCalls.Load())
+}
+
+func TestTokenWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.delay = 80 * time.Millisecond
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, _, err := c.Catalog.Categories(ctx, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// The shared token request still completes for the next caller.
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, s.tokens.Load())
+}
+
+func TestAuthOptionsConflict(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(WithSellerKey("k-123456"), WithAccessToken("t-123456"))
+	require.EqualError(t, err, "tiki: WithAccessToken conflicts with WithSellerKey: choose one way to authenticate")
+}
+
+func TestOAuthAppAuthCodeURL(t *testing.T) {
+	t.Parallel()
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/callback",
+		Scopes: []string{ScopeProduct, ScopeOrder, ScopeOffline}}
+
+	_, err := app.AuthCodeURL("short")
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{Field: "state", Problem: "must be at least 8 characters"}}, ve.Problems)
+
+	raw, err := app.AuthCodeURL("state-1234")
+	require.NoError(t, err)
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.tiki.vn/sc/oauth2/auth", u.Scheme+"://"+u.Host+u.Path)
+	assert.Equal(t, url.Values{
+		"response_type": {"code"}, "client_id": {testClientID}, "redirect_uri": {"https://seller.example/callback"},
+		"scope": {"product order offline"}, "state": {"state-1234"},
+	}, u.Query())
+
+	app.Host = "https://api-sandbox.tiki.vn"
+	raw, err = app.AuthCodeURL("state-1234")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(raw, "https://api-sandbox.tiki.vn/sc/oauth2/auth?"), raw)
+}
+
+func TestParseCallback(t *testing.T) {
+	t.Parallel()
+	code, err := ParseCallback(url.Values{"code": {"abc"}, "state": {"state-1234"}}, "state-1234")
+	require.NoError(t, err)
+	assert.Equal(t, "abc", code)
+
+	_, err = ParseCallback(url.Values{"code": {"abc"}, "state": {"state-9999"}}, "state-1234")
+	require.ErrorIs(t, err, ErrStateMismatch)
+
+	_, err = ParseCallback(url.Values{"state": {"state-1234"}, "error": {"access_denied"}, "error_code": {"403"},
+		"error_hint": {"The resource owner denied the request."}}, "state-1234")
+	var ae *AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, &AuthorizationError{Code: "access_denied", StatusCode: "403", Hint: "The resource owner denied the request."}, ae)
+	assert.Equal(t, "tiki: authorization refused: access_denied (403): The resource owner denied the request.", err.Error())
+}
+
+func TestOAuthAppExchangeAndRefresh(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	var refreshed []*oauth2.Token
+	var mu sync.Mutex
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/callback",
+		Host: s.URL, OnRefresh: func(t *oauth2.Token) { mu.Lock(); refreshed = append(refreshed, t); mu.Unlock() }}
+
+	tok, err := app.Exchange(context.Background(), nil, "the-code")
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", tok.AccessToken)
+	assert.Equal(t, "refresh-1", tok.RefreshToken)
+	assert.Equal(t, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"}, "redirect_uri": {"https://seller.example/callback"}}, s.forms[0])
+
+	// Tiki refuses tok-1: the client refreshes with refresh-1 and repeats.
+	s.valid = func(t string) bool { return t != "tok-1" }
+	c := s.client(t, WithOAuthApp(app, tok))
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
+	require.Len(t, s.forms, 2)
+	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"refresh-1"}}, s.forms[1])
+	require.Len(t, refreshed, 1)
+	assert.Equal(t, "tok-2", refreshed[0].AccessToken)
+	assert.Equal(t, "refresh-2", refreshed[0].RefreshToken)
+}
+
+func TestOAuthAppExpiredWithoutRefreshToken(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+	c := s.client(t, WithOAuthApp(app, &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Hour)}))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.ErrorContains(t, err, "has no refresh token")
+	assert.EqualValues(t, 0, s.apiCalls.Load())
+}
+
+type countingSource struct{ n atomic.Int32 }
+
+func (s *countingSource) Token() (*oauth2.Token, error) {
+	n := s.n.Add(1)
+	return &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+func TestTokenSource(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.valid = func(t string) bool { return t != "tok-1" }
+	src := &countingSource{}
+	c := s.client(t, WithTokenSource(src))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tok-1", "tok-2", "tok-2"}, s.apiTokens)
+	assert.EqualValues(t, 2, src.n.Load())
+}
+
+func TestTokenSourceError(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, WithTokenSource(oauth2.TokenSource(errSource{})))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.ErrorContains(t, err, "source broke")
+	assert.True(t, errors.Is(err, errBroken))
+}
+
+var errBroken = errors.New("source broke")
+
+type errSource struct{}
+
+func (errSource) Token() (*oauth2.Token, error) { return nil, errBroken }
+
+func TestTokenResponseFixture(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.tokenBody = string(fixture(t, "oauth_token.json"))
+	var doc struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(s.tokenBody), &doc))
+	c := s.client(t, clientCredentials(AuthStyleBasic))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{doc.AccessToken}, s.apiTokens)
+	tok, err := c.auth.(*tokenCache).token(context.Background())
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
+}

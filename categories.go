@@ -1,0 +1,399 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// CatalogService reads Tiki's catalog: the category tree, the attributes a
+// product in a category must or may have, their allowed values, option
+// labels for variants, brands and the documents a category requires.
+// These are the first calls of every product listing: pick a primary
+// category, map your attributes to its attribute codes, then create the
+// product request.
+type CatalogService service
+
+// Category is a node of Tiki's category tree. Products can only be created in
+// categories that are primary and have product listing enabled.
+//
+// It decodes both API versions: v2's parent_id and is_primary, and v1's
+// parent and primary (1/0).
+type Category struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// Description may be empty; Tiki also sends the literal text "null".
+	Description string `json:"description"`
+	ParentID    int64  `json:"parent_id"`
+	// IsPrimary: only primary categories can hold products.
+	IsPrimary bool `json:"is_primary"`
+	// IsProductListingEnabled: products can only be created in categories
+	// where this is true.
+	IsProductListingEnabled bool `json:"is_product_listing_enabled"`
+	// NoLicenseSellerEnabled: sellers without a business license may list
+	// products in this category.
+	NoLicenseSellerEnabled bool `json:"no_license_seller_enabled"`
+	// Parents is the chain of ancestors, filled by Category with
+	// IncludeParents.
+	Parents []Category `json:"parents,omitempty"`
+	// Attributes of the category, filled by the v1 category detail.
+	Attributes []Attribute `json:"attributes,omitempty"`
+}
+
+// UnmarshalJSON decodes v1 and v2 category shapes, tolerating strings for
+// numbers and 1/0 for booleans.
+func (c *Category) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID                      FlexInt     `json:"id"`
+		Name                    string      `json:"name"`
+		Description             *string     `json:"description"`
+		ParentID                *FlexInt    `json:"parent_id"`
+		Parent                  *FlexInt    `json:"parent"`
+		IsPrimary               *FlexBool   `json:"is_primary"`
+		Primary                 *FlexBool   `json:"primary"`
+		IsProductListingEnabled FlexBool    `json:"is_product_listing_enabled"`
+		NoLicenseSellerEnabled  FlexBool    `json:"no_license_seller_enabled"`
+		Parents                 []Category  `json:"parents"`
+		Attributes              []Attribute `json:"attributes"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = Category{
+		ID:                      int64(w.ID),
+		Name:                    w.Name,
+		IsProductListingEnabled: bool(w.IsProductListingEnabled),
+		NoLicenseSellerEnabled:  bool(w.NoLicenseSellerEnabled),
+		Parents:                 w.Parents,
+		Attributes:              w.Attributes,
+	}
+	if w.Description != nil {
+		c.Description = *w.Description
+	}
+	if p := firstNonNil(w.ParentID, w.Parent); p != nil {
+		c.ParentID = int64(*p)
+	}
+	if p := firstNonNil(w.IsPrimary, w.Primary); p != nil {
+		c.IsPrimary = bool(*p)
+	}
+	return nil
+}
+
+func firstNonNil[T any](ps ...*T) *T {
+	for _, p := range ps {
+		if p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// AttributeInputType is how an attribute's value is entered.
+type AttributeInputType string
+
+// Attribute input types documented by Tiki.
+const (
+	InputText        AttributeInputType = "text"
+	InputSelect      AttributeInputType = "select"
+	InputMultiselect AttributeInputType = "multiselect"
+	InputBoolean     AttributeInputType = "boolean"
+)
+
+// Attribute is a property that products of a category have, such as author
+// or RAM. Its Code is the key under which a product request's attributes
+// carry the value.
+type Attribute struct {
+	ID            int64  `json:"id"`
+	Code          string `json:"code"`
+	Description   string `json:"description"`
+	DescriptionEN string `json:"description_en"`
+	// DisplayName is the Vietnamese label; DisplayNameEN the English one.
+	DisplayName   string `json:"display_name"`
+	DisplayNameEN string `json:"display_name_en"`
+	// IsRequired: a product request must give a value for this attribute.
+	IsRequired   FlexBool           `json:"is_required"`
+	DefaultValue string             `json:"default_value"`
+	InputType    AttributeInputType `json:"input_type"`
+	// DataType is the stored type, for example "varchar" or "int".
+	DataType string `json:"data_type"`
+}
+
+// UnmarshalJSON tolerates null for the text fields.
+func (a *Attribute) UnmarshalJSON(b []byte) error {
+	type plain Attribute
+	var w struct {
+		plain
+		ID            FlexInt `json:"id"`
+		Description   *string `json:"description"`
+		DescriptionEN *string `json:"description_en"`
+		DefaultValue  *string `json:"default_value"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = Attribute(w.plain)
+	a.ID = int64(w.ID)
+	a.Description = deref(w.Description)
+	a.DescriptionEN = deref(w.DescriptionEN)
+	a.DefaultValue = deref(w.DefaultValue)
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// AttributeValue is one allowed value of a select or multiselect attribute.
+type AttributeValue struct {
+	ID            int64  `json:"id"`
+	Value         string `json:"value"`
+	Position      int    `json:"position"`
+	AttributeCode string `json:"attribute_code"`
+}
+
+// OptionLabel is a label that variants of a category's products can be
+// told apart by (for example "Màu sắc", colour).
+type OptionLabel struct {
+	Label string `json:"option_label"`
+}
+
+// Brand is a brand known to Tiki.
+type Brand struct {
+	Name     string `json:"name"`
+	IsActive bool   `json:"is_active"`
+	// IsDocumentRequired: products of this brand need certificate documents.
+	IsDocumentRequired bool `json:"is_document_required"`
+}
+
+// Document is a certificate document type that Tiki may require for a
+// product (food safety certificate, distribution contract...).
+type Document struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Position  int    `json:"position"`
+	CreatedAt Time   `json:"created_at"`
+	UpdatedAt Time   `json:"updated_at"`
+}
+
+// RequiredDocuments lists the documents a product request must attach.
+type RequiredDocuments struct {
+	// Category lists the documents the category requires.
+	Category []Document `json:"category"`
+	// BrandIsRequired: the brand's own documents are required too.
+	BrandIsRequired bool `json:"brand_is_required"`
+}
+
+// CategoriesOptions filters Categories. Every field is optional.
+type CategoriesOptions struct {
+	// Name keeps categories whose name contains this text (case-insensitive).
+	Name string
+	// Parent keeps the children of this category.
+	Parent int64
+	// IsPrimary keeps primary (true) or non-primary (false) categories.
+	IsPrimary *bool
+	// IsCrossBorder selects cross-border categories (Tiki's default: false).
+	IsCrossBorder *bool
+	// Lang selects the language of names, "en" or "vi" (API v1 only).
+	Lang string
+}
+
+// Categories lists categories, filtered by opts (which may be nil).
+//
+// GET /v2/categories (v1: GET /v1/categories)
+func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
+	if opts == nil {
+		opts = &CategoriesOptions{}
+	}
+	var v validator
+	v.check(opts.Parent >= 0, "parent", "must not be negative")
+	v.check(opts.Lang == "" || opts.Lang == "en" || opts.Lang == "vi", "lang", `must be "en" or "vi"`)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	setString(q, "name", opts.Name)
+	setInt64(q, "parent", opts.Parent)
+	if s.client.versions[GroupCatalog] == V1 {
+		if opts.IsPrimary != nil {
+			q.Set("primary", strconv.Itoa(boolInt(*opts.IsPrimary)))
+		}
+		setString(q, "lang", opts.Lang)
+	} else {
+		setBool(q, "isPrimary", opts.IsPrimary)
+		setBool(q, "isCrossBorder", opts.IsCrossBorder)
+	}
+	l, resp, err := get[list[Category]](ctx, s.client, GroupCatalog, "categories", q)
+	return derefList(l), resp, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CategoryOptions tunes Category.
+type CategoryOptions struct {
+	// IncludeParents fills Parents with the chain of ancestors.
+	IncludeParents bool
+}
+
+// Category returns one category, with its ancestors when
+// opts.IncludeParents is set (opts may be nil).
+//
+// GET /v2/categories/{categoryId}
+func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
+	if err := checkID("category_id", categoryID); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	if opts != nil && opts.IncludeParents {
+		q.Set("includeParents", "true")
+	}
+	return get[Category](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID), q)
+}
+
+// Attributes lists the attributes of a category: those a product request
+// must carry (IsRequired) and those it may carry.
+//
+// GET /v2/categories/{categoryId}/attributes
+func (s *CatalogService) Attributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
+	if err := checkID("category_id", categoryID); err != nil {
+		return nil, nil, err
+	}
+	l, resp, err := get[list[Attribute]](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID)+"/attributes", nil)
+	return derefList(l), resp, err
+}
+
+// AttributeValuesOptions filters AttributeValues.
+type AttributeValuesOptions struct {
+	// Query keeps values containing this text (the q parameter).
+	Query string
+	ListOptions
+}
+
+// AttributeValues returns one page of the allowed values of a select or
+// multiselect attribute (Tiki's default page size is 20).
+//
+// GET /v2/attributes/{attributeId}/values
+func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
+	if opts == nil {
+		opts = &AttributeValuesOptions{}
+	}
+	var v validator
+	v.check(attributeID > 0, "attribute_id", "must be a positive id")
+	opts.ListOptions.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	setString(q, "q", opts.Query)
+	opts.ListOptions.encode(q)
+	return get[Page[AttributeValue]](ctx, s.client, GroupCatalog, "attributes/"+itoa(attributeID)+"/values", q)
+}
+
+// AllAttributeValues iterates over every allowed value of an attribute,
+// fetching page after page from opts.Page (default 1) to the last one.
+//
+//	for value, err := range client.Catalog.AllAttributeValues(ctx, 540, nil) {
+//		if err != nil { ... }
+//	}
+func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
+	o := AttributeValuesOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[AttributeValue], error) {
+		o.Page = page
+		p, _, err := s.AttributeValues(ctx, attributeID, &o)
+		return p, err
+	})
+}
+
+// OptionLabels lists the labels that variants of products in a category may
+// be distinguished by.
+//
+// GET /v2/categories/{categoryId}/optionLabels
+func (s *CatalogService) OptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
+	if err := checkID("category_id", categoryID); err != nil {
+		return nil, nil, err
+	}
+	l, resp, err := get[list[OptionLabel]](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID)+"/optionLabels", nil)
+	return derefList(l), resp, err
+}
+
+// BrandsOptions filters Brands.
+type BrandsOptions struct {
+	// Name is the brand name to search for (required).
+	Name string
+	ListOptions
+}
+
+// Brands returns one page of the brands whose name matches opts.Name.
+//
+// GET /v2/brands?name={brand_name}
+func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
+	var v validator
+	if opts == nil {
+		opts = &BrandsOptions{}
+	}
+	v.check(strings.TrimSpace(opts.Name) != "", "name", "is required")
+	opts.ListOptions.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	q.Set("name", opts.Name)
+	opts.ListOptions.encode(q)
+	return get[Page[Brand]](ctx, s.client, GroupCatalog, "brands", q)
+}
+
+// AllBrands iterates over every brand matching opts.Name, page after page.
+func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
+	o := BrandsOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Brand], error) {
+		o.Page = page
+		p, _, err := s.Brands(ctx, &o)
+		return p, err
+	})
+}
+
+// RequiredDocumentsOptions says which category (required) and which brand,
+// manufacturer or publisher (list data ids, optional) a product belongs to.
+type RequiredDocumentsOptions struct {
+	CategoryID            int64
+	BrandListDataID       int64
+	ManufactureListDataID int64
+	PublisherListDataID   int64
+}
+
+// RequiredDocuments returns the certificate documents a product of the given
+// category (and brand, manufacturer or publisher) must carry.
+//
+// GET /v2/requests/requiredDocs
+func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
+	var v validator
+	v.check(opts.CategoryID > 0, "category_id", "must be a positive id")
+	v.check(opts.BrandListDataID >= 0, "brand_listdata_id", "must not be negative")
+	v.check(opts.ManufactureListDataID >= 0, "manufacture_listdata_id", "must not be negative")
+	v.check(opts.PublisherListDataID >= 0, "publisher_listdata_id", "must not be negative")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	setInt64(q, "category_id", opts.CategoryID)
+	setInt64(q, "brand_listdata_id", opts.BrandListDataID)
+	setInt64(q, "manufacture_listdata_id", opts.ManufactureListDataID)
+	setInt64(q, "publisher_listdata_id", opts.PublisherListDataID)
+	return get[RequiredDocuments](ctx, s.client, GroupCatalog, "requests/requiredDocs", q)
+}

@@ -1,0 +1,369 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawRows decodes a fixture's rows (a bare array, or under "data") as
+// generic maps, to check every decoded field against the document.
+func rawRows(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var rows []map[string]any
+	if json.Unmarshal(b, &rows) == nil {
+		return rows
+	}
+	var wrapped struct {
+		Data []map[string]any `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(b, &wrapped))
+	return wrapped.Data
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) int64 {
+	switch n := v.(type) {
+	case float64:
+		return int64(n)
+	case bool:
+		if n {
+			return 1
+		}
+	}
+	return 0
+}
+
+func boolean(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case float64:
+		return b != 0
+	}
+	return false
+}
+
+func TestCatalogCategories(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "categories_list.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v2/categories", 200, body, &got)
+
+	cats, resp, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{
+		Name: "a", Parent: 320, IsPrimary: Ptr(false), IsCrossBorder: Ptr(true),
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/categories", map[string][]string{
+		"name": {"a"}, "parent": {"320"}, "isPrimary": {"false"}, "isCrossBorder": {"true"},
+	})
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 1, resp.Attempts)
+
+	rows := rawRows(t, body)
+	require.Len(t, cats, len(rows))
+	require.Len(t, cats, 16)
+	for i, r := range rows {
+		cat := cats[i]
+		assert.Equal(t, num(r["id"]), cat.ID, i)
+		assert.Equal(t, str(r["name"]), cat.Name, i)
+		assert.Equal(t, str(r["description"]), cat.Description, i)
+		assert.Equal(t, num(r["parent_id"]), cat.ParentID, i)
+		assert.Equal(t, boolean(r["is_primary"]), cat.IsPrimary, i)
+		assert.Equal(t, boolean(r["is_product_listing_enabled"]), cat.IsProductListingEnabled, i)
+		assert.Equal(t, boolean(r["no_license_seller_enabled"]), cat.NoLicenseSellerEnabled, i)
+		assert.Empty(t, cat.Parents)
+		assert.Empty(t, cat.Attributes)
+	}
+	// Spot checks of the document's quirks: "null" as text, JSON null, "".
+	assert.Equal(t, "null", cats[0].Description)
+	assert.Equal(t, "", cats[9].Description)
+	assert.Equal(t, Category{ID: 6445, Name: "Magazines", Description: "English Magazines", ParentID: 320,
+		IsPrimary: true, IsProductListingEnabled: true}, cats[8])
+}
+
+func TestCatalogCategoriesNoOptions(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
+	cats, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Empty(t, cats)
+	requireWire(t, got, http.MethodGet, "/v2/categories", nil)
+}
+
+func TestCatalogCategoriesV1(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	body := fixture(t, "categories_list_v1.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v1/categories", 200, body, &got)
+
+	cats, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Name: "book", IsPrimary: Ptr(true), Lang: "vi"})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{
+		"name": {"book"}, "primary": {"1"}, "lang": {"vi"},
+	})
+	rows := rawRows(t, body)
+	require.Len(t, cats, 7)
+	for i, r := range rows {
+		assert.Equal(t, Category{ID: num(r["id"]), Name: str(r["name"]), ParentID: num(r["parent"]), IsPrimary: boolean(r["primary"])}, cats[i])
+	}
+}
+
+func TestCatalogCategoriesInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{Field: "parent", Problem: "must not be negative"},
+		{Field: "lang", Problem: `must be "en" or "vi"`},
+	}, ve.Problems)
+	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
+}
+
+func TestCatalogCategory(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/categories/20", 200, fixture(t, "category_detail.json"), &got)
+
+	cat, _, err := c.Catalog.Category(context.Background(), 20, &CategoryOptions{IncludeParents: true})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/categories/20", map[string][]string{"includeParents": {"true"}})
+	assert.Equal(t, &Category{
+		ID:          20,
+		Name:        "Entrepreneurship - Small Business",
+		Description: "Books for entrepreneurs",
+		ParentID:    4,
+		Parents: []Category{
+			{ID: 2, Name: "Root yyy", ParentID: 1},
+			{ID: 4, Name: "Economics", ParentID: 320},
+			{ID: 20, Name: "Entrepreneurship - Small Business", ParentID: 4},
+			{ID: 320, Name: "English Books", ParentID: 8322},
+			{ID: 8322, Name: "Nhà Sách Tiki.vn", ParentID: 2},
+		},
+		IsPrimary:               true,
+		IsProductListingEnabled: true,
+		NoLicenseSellerEnabled:  false,
+	}, cat)
+}
+
+func TestCatalogCategoryV1WithAttributes(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	var got wire
+	respond(mt, http.MethodGet, "/v1/categories/218", 200, fixture(t, "category_detail_v1.json"), &got)
+
+	cat, _, err := c.Catalog.Category(context.Background(), 218, nil)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/categories/218", nil)
+	assert.Equal(t, &Category{
+		ID:          218,
+		Name:        "Children's Books",
+		Description: "Children's Books | international purchases buy at | Tiki.vn | Cheaper | Free shipping | 100% genuine",
+		ParentID:    320,
+		IsPrimary:   true,
+		Attributes: []Attribute{
+			{ID: 498, Code: "author", DisplayName: "Author", IsRequired: true},
+			{ID: 1300, Code: "book_cover", DisplayName: "Cover type", IsRequired: false},
+			{ID: 799, Code: "bulky", DisplayName: "Is product bulky?", IsRequired: false},
+		},
+	}, cat)
+}
+
+func TestCatalogCategoryNotFound(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	respond(mt, http.MethodGet, "/v1/categories/1", 404, fixture(t, "category_detail_v1_error_not_found.json"), nil)
+
+	cat, _, err := c.Catalog.Category(context.Background(), 1, nil)
+	assert.Nil(t, cat)
+	require.ErrorIs(t, err, ErrNotFound)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Equal(t, []string{"Category not found id: 1"}, apiErr.Messages)
+	assert.Equal(t, http.MethodGet, apiErr.Method)
+	assert.Equal(t, testBase+"/v1/categories/1", apiErr.URL)
+	assert.Equal(t, 1, apiErr.Attempts, "4xx is never retried")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestCatalogIDsValidated(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	ctx := context.Background()
+	var ve *ValidationError
+	_, _, err := c.Catalog.Category(ctx, 0, nil)
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Catalog.Attributes(ctx, -3)
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Catalog.OptionLabels(ctx, 0)
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Catalog.AttributeValues(ctx, 0, &AttributeValuesOptions{ListOptions: ListOptions{Limit: 500}})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{Field: "attribute_id", Problem: "must be a positive id"},
+		{Field: "limit", Problem: "must be between 1 and 100"},
+	}, ve.Problems)
+	_, _, err = c.Catalog.Brands(ctx, nil)
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Catalog.RequiredDocuments(ctx, RequiredDocumentsOptions{})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestCatalogAttributes(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "category_attributes.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v2/categories/20/attributes", 200, body, &got)
+
+	attrs, _, err := c.Catalog.Attributes(context.Background(), 20)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/categories/20/attributes", nil)
+	assert.Equal(t, []Attribute{
+		{ID: 2249, Code: "all_time_quantity_sold", DisplayName: "Số lượng sản phẩm đã bán", DisplayNameEN: "All_time_quantity_sold",
+			InputType: InputText, DataType: "varchar"},
+		{ID: 498, Code: "author", DisplayName: "Tác giả", DisplayNameEN: "Author", InputType: InputMultiselect, DataType: "varchar"},
+		{ID: 1300, Code: "book_cover", DisplayName: "Loại bìa", DisplayNameEN: "Book cover type", InputType: InputSelect, DataType: "int"},
+		{ID: 799, Code: "bulky", DisplayName: "Sản phẩm của bạn có phải là Hàng Cồng Kềnh không?", DisplayNameEN: "Is bulky product?",
+			DefaultValue: "false", InputType: InputBoolean, DataType: "int"},
+	}, attrs)
+}
+
+func TestCatalogAttributeValues(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "attribute_values.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v2/attributes/540/values", 200, body, &got)
+
+	page, _, err := c.Catalog.AttributeValues(context.Background(), 540, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 1, Limit: 20}})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/attributes/540/values", map[string][]string{"q": {"phong"}, "page": {"1"}, "limit": {"20"}})
+	assert.Equal(t, Paging{Total: 29, PerPage: 20, CurrentPage: 1, LastPage: 2, From: 1, To: 20}, page.Paging)
+	rows := rawRows(t, body)
+	require.Len(t, page.Data, 20)
+	for i, r := range rows {
+		assert.Equal(t, AttributeValue{ID: num(r["id"]), Value: str(r["value"]), Position: int(num(r["position"])), AttributeCode: "publisher_vn"}, page.Data[i])
+	}
+	assert.Equal(t, AttributeValue{ID: 4509607, Value: "Báo Thiếu Niên Tiền Phong", AttributeCode: "publisher_vn"}, page.Data[0])
+}
+
+func TestCatalogOptionLabels(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/categories/1795/optionLabels", 200, fixture(t, "option_labels.json"), &got)
+
+	labels, _, err := c.Catalog.OptionLabels(context.Background(), 1795)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/categories/1795/optionLabels", nil)
+	assert.Equal(t, []OptionLabel{{"Màu"}, {"20Pro"}, {"Dung lượng"}, {"Kích cỡ"}, {"Màu sắc"}}, labels)
+}
+
+func TestCatalogBrands(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"), &got)
+
+	page, _, err := c.Catalog.Brands(context.Background(), &BrandsOptions{Name: "apple"})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/brands", map[string][]string{"name": {"apple"}})
+	assert.Equal(t, &Page[Brand]{
+		Data: []Brand{
+			{Name: "Appleware", IsActive: true, IsDocumentRequired: true},
+			{Name: "Apple", IsActive: true, IsDocumentRequired: true},
+		},
+		Paging: Paging{From: 1, To: 20, Total: 2, CurrentPage: 1, LastPage: 1, PerPage: 20},
+	}, page)
+}
+
+func TestCatalogAllBrands(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"), nil)
+
+	var names []string
+	for b, err := range c.Catalog.AllBrands(context.Background(), &BrandsOptions{Name: "apple"}) {
+		require.NoError(t, err)
+		names = append(names, b.Name)
+	}
+	assert.Equal(t, []string{"Appleware", "Apple"}, names)
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "last_page 1: one request")
+}
+
+func TestCatalogRequiredDocuments(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/requests/requiredDocs", 200, fixture(t, "required_documents.json"), &got)
+
+	docs, _, err := c.Catalog.RequiredDocuments(context.Background(), RequiredDocumentsOptions{
+		CategoryID: 1975, BrandListDataID: 123, ManufactureListDataID: 7, PublisherListDataID: 9,
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/requests/requiredDocs", map[string][]string{
+		"category_id": {"1975"}, "brand_listdata_id": {"123"}, "manufacture_listdata_id": {"7"}, "publisher_listdata_id": {"9"},
+	})
+	at := func(s string) Time {
+		tm, err := time.ParseInLocation(TimeLayout, s, Vietnam())
+		require.NoError(t, err)
+		return NewTime(tm)
+	}
+	require.Len(t, docs.Category, 3)
+	assert.Equal(t, Document{ID: 1, Name: "Giấy xác nhận công bố phù hợp quy định an toàn thực phẩm - Cục An toàn thực phẩm cấp/Sở Y tế",
+		Position: 1, CreatedAt: at("2018-03-12 08:15:23"), UpdatedAt: at("2021-03-19 15:45:47")}, docs.Category[0])
+	assert.Equal(t, Document{ID: 4, Name: "Giấy chứng nhận hợp quy hoặc giấy tiếp nhận bản công bố hợp quy",
+		Position: 4, CreatedAt: at("2018-03-12 08:15:23"), UpdatedAt: at("2021-03-19 15:45:47")}, docs.Category[1])
+	assert.Equal(t, int64(18), docs.Category[2].ID)
+	assert.Contains(t, docs.Category[2].Name, "Quyết định xuất bản")
+	assert.Equal(t, 0, docs.Category[2].Position)
+	assert.Equal(t, at("2019-03-27 07:42:26"), docs.Category[2].CreatedAt)
+	assert.Equal(t, at("2021-03-19 15:45:47"), docs.Category[2].UpdatedAt)
+	assert.False(t, docs.BrandIsRequired)
+}
+
+func TestWarehousesTiki(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
+
+	whs, _, err := c.Warehouses.Tiki(context.Background())
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
+	assert.Equal(t, []Warehouse{
+		{"Hà Nội", "hn"}, {"Sài Gòn", "sgn"}, {"Cần Thơ", "ct"}, {"Đà Nẵng", "dn"}, {"Hải Phòng", "hp"},
+		{"Tân Sơn", "ts"}, {"Nha Trang", "nt"}, {"Vĩnh Lộc Mới", "vln"}, {"Buffer SGN", "bfsgn"},
+		{"Sai Gon 3", "sgn3"}, {"Hà Nội 4", "hn4"},
+	}, whs)
+}
+
+func TestWarehousesUnauthorized(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
+	_, _, err := c.Warehouses.Tiki(context.Background())
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.False(t, errors.Is(err, ErrNotFound))
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
+}

@@ -1,0 +1,555 @@
+// Package tiki is a client for the Tiki seller APIs: catalog, product
+// requests and tracking, products, orders, warehouses and webhooks.
+//
+// Create one Client per seller and share it; it is safe for concurrent use.
+// Every call goes through one stack: authentication (seller key, access
+// token, or OAuth2 with automatic renewal), a limiter that keeps the seller
+// under Tiki's 200 requests per second, and retries of what is safe to
+// retry.
+//
+//	client, err := tiki.NewClient(
+//		tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: id, ClientSecret: secret}),
+//	)
+//	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{Name: "book"})
+//
+// Methods take a context first and return the decoded result, a *Response
+// describing the HTTP exchange, and an error. Errors from Tiki are
+// *APIError (or *RateLimitError); arguments that break a documented rule
+// are refused with *ValidationError before anything is sent.
+package tiki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/oauth2"
+
+	"github.com/tikisdk/tiki/internal/backoff"
+	"github.com/tikisdk/tiki/internal/redact"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// maxResponseBody bounds how much of a successful response is read.
+const maxResponseBody = 64 << 20
+
+// requestIDHeaders are the response headers that may carry a request id.
+var requestIDHeaders = []string{"X-Request-Id", "X-Request-ID", "Request-Id", "X-Trace-Id", "X-Amzn-Trace-Id"}
+
+// Client talks to the Tiki seller APIs. Create it with NewClient; it is safe
+// for concurrent use by multiple goroutines.
+type Client struct {
+	common service
+
+	// Catalog reads Tiki's categories, attributes, brands and required
+	// documents.
+	Catalog *CatalogService
+	// Warehouses lists Tiki's warehouses.
+	Warehouses *WarehousesService
+
+	rc         *resty.Client
+	httpClient *http.Client
+	baseURL    *url.URL
+	env        Environment
+	tikiNowURL *url.URL
+	versions   map[APIGroup]APIVersion
+	userAgent  string
+	auth       authenticator
+	limiter    Limiter
+	logger     *slog.Logger
+	redactor   *redact.Redactor
+	backoff    backoff.Policy
+
+	maxAttempts   int
+	maxRetryAfter time.Duration
+	tokenEarly    time.Duration
+
+	// sleep waits between attempts; tests replace it to observe waits.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// service is shared by every endpoint group; each group's type is a
+// conversion of it, so all share the client's stack at no cost.
+type service struct{ client *Client }
+
+// NewClient returns a client configured by opts. With no options it talks to
+// production without credentials (enough for the public catalog endpoints).
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("tiki: nil Option")
+		}
+		if err := opt(cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	// The caller's *http.Client is copied: resty (and this package) may set
+	// fields on the client it is given.
+	var hc http.Client
+	if cfg.httpClient != nil {
+		hc = *cfg.httpClient
+	} else {
+		hc = *defaultHTTPClient()
+	}
+
+	c := &Client{
+		httpClient:    &hc,
+		baseURL:       cfg.baseURL,
+		env:           cfg.env,
+		tikiNowURL:    cfg.tikiNowURL,
+		versions:      cfg.versions,
+		auth:          cfg.auth,
+		logger:        cfg.logger,
+		redactor:      &redact.Redactor{},
+		backoff:       backoff.Policy{Min: cfg.backoffMin, Max: cfg.backoffMax},
+		maxAttempts:   cfg.maxAttempts,
+		maxRetryAfter: cfg.maxRetryAfter,
+		tokenEarly:    cfg.tokenEarly,
+		sleep:         backoff.Sleep,
+	}
+	c.userAgent = "tiki-go/" + Version
+	if cfg.userAgent != "" {
+		c.userAgent = cfg.userAgent + " " + c.userAgent
+	}
+	c.limiter = cfg.limiter
+	if c.limiter == nil {
+		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
+	}
+	if c.auth == nil {
+		c.auth = noAuth{}
+	}
+	switch a := c.auth.(type) {
+	case sellerKeyAuth:
+		c.redactor.AddStatic(a.key)
+	case bearerAuth:
+		c.redactor.AddStatic(a.token)
+	}
+	if cfg.authSetup != nil {
+		cfg.authSetup(c)
+	}
+
+	// resty sends single attempts only: its retries, rate limiter, error
+	// parsing and debug output are left off, because this package retries,
+	// paces, decodes and logs itself (see do).
+	c.rc = resty.NewWithClient(c.httpClient).
+		SetRetryCount(0).
+		SetLogger(restyLogger{}).
+		SetDisableWarn(true)
+
+	c.common.client = c
+	c.Catalog = (*CatalogService)(&c.common)
+	c.Warehouses = (*WarehousesService)(&c.common)
+	return c, nil
+}
+
+// defaultHTTPClient has a timeout and no cookie jar, and keeps enough idle
+// connections to sustain Tiki's rate limit against one host.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
+func (c *Client) initTokenCache(tc *tokenCache, fetch func(context.Context, *oauth2.Token) (*oauth2.Token, error), observe func(*oauth2.Token)) {
+	tc.fetch = fetch
+	tc.early = c.tokenEarly
+	tc.now = time.Now
+	tc.onToken = func(t *oauth2.Token) {
+		c.redactor.AddDynamic(t.AccessToken)
+		c.redactor.AddDynamic(t.RefreshToken)
+		if s, ok := t.Extra("id_token").(string); ok {
+			c.redactor.AddDynamic(s)
+		}
+		if observe != nil {
+			observe(t)
+		}
+	}
+}
+
+// host returns the scheme and host of the integration API base URL.
+func (c *Client) host() string {
+	return c.baseURL.Scheme + "://" + c.baseURL.Host
+}
+
+// Environment returns the environment the client talks to, or "" when it was
+// given a custom base URL.
+func (c *Client) Environment() Environment { return c.env }
+
+// BaseURL returns the integration API base URL the client talks to.
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// Response describes the HTTP exchange behind a successful call.
+type Response struct {
+	// StatusCode and Header of the last response.
+	StatusCode int
+	Header     http.Header
+	// RequestID is Tiki's request id, when a header carries one.
+	RequestID string
+	// Attempts is how many requests the call made.
+	Attempts int
+}
+
+// request is one API call, built by an endpoint method and sent by do.
+type request struct {
+	method string
+	// group selects the API version; path follows the version segment.
+	group APIGroup
+	path  string
+	// version overrides the group's version for endpoints that exist in one
+	// version only.
+	version APIVersion
+	// base overrides the integration API base URL (TikiNOW).
+	base  *url.URL
+	query url.Values
+	body  any
+}
+
+// idempotent reports whether repeating the request cannot apply it twice.
+func (r *request) idempotent() bool {
+	switch r.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+func (c *Client) url(r *request) *url.URL {
+	var u url.URL
+	var escaped string
+	if r.base != nil {
+		u = *r.base
+		escaped = u.EscapedPath() + "/" + r.path
+	} else {
+		v := r.version
+		if v == "" {
+			v = c.versions[r.group]
+		}
+		u = *c.baseURL
+		escaped = u.EscapedPath() + "/" + string(v) + "/" + r.path
+	}
+	// r.path holds escaped segments (see pathEscape).
+	u.Path, _ = url.PathUnescape(escaped)
+	u.RawPath = escaped
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	return &u
+}
+
+// attemptResult is the outcome of one attempt.
+type attemptResult struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error // transport error or body read error
+	sent   bool  // a connection was obtained: the server may have seen it
+}
+
+// do sends r, retrying what is safe, and decodes a successful response into
+// out (when out is non-nil). It is the one place where requests are sent and
+// responses become results or typed errors.
+func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error) {
+	if ctx == nil {
+		return nil, errors.New("tiki: nil context")
+	}
+	var payload []byte
+	if r.body != nil {
+		var err error
+		if payload, err = json.Marshal(r.body); err != nil {
+			return nil, fmt.Errorf("tiki: encoding request body: %w", err)
+		}
+	}
+	u := c.url(r)
+	safeURL := c.redactor.URL(u)
+	fullURL := u.String()
+
+	renewed := false
+	retries := 0
+	for attempt := 1; ; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt - 1, Err: contextErr(ctx, err)}
+		}
+		header := http.Header{}
+		used, err := c.auth.apply(ctx, header)
+		if err != nil {
+			return nil, c.scrubError(err)
+		}
+		start := time.Now()
+		res := c.send(ctx, r.method, fullURL, header, payload)
+		elapsed := time.Since(start)
+
+		// Decide what this attempt means: done, repeat after renewing the
+		// token, retry after a wait, or fail.
+		var wait time.Duration
+		retry := false
+		switch {
+		case res.err != nil:
+			if ctx.Err() != nil {
+				c.logAttempt(ctx, r.method, u, 0, attempt, 0, elapsed, res.err)
+				return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: ctx.Err()}
+			}
+			retry = r.idempotent() || !res.sent
+		case res.status == http.StatusUnauthorized && !renewed && c.auth.renew(used):
+			renewed = true
+			c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, nil)
+			continue
+		case res.status == http.StatusTooManyRequests:
+			retry = true
+			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok {
+				if ra > c.maxRetryAfter {
+					c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, nil)
+					return nil, &RateLimitError{APIError: c.apiError(r, u, res, attempt), RetryAfter: ra}
+				}
+				wait = ra
+			}
+		case res.status >= 500:
+			retry = r.idempotent() && isRetryableStatus(res.status)
+			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok && ra <= c.maxRetryAfter {
+				wait = ra
+			}
+		}
+		if retry && retries+1 < c.maxAttempts {
+			retries++
+			if wait == 0 {
+				wait = c.backoff.Wait(retries)
+			}
+			c.logAttempt(ctx, r.method, u, res.status, attempt, wait, elapsed, res.err)
+			if err := c.sleep(ctx, wait); err != nil {
+				return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: contextErr(ctx, err)}
+			}
+			continue
+		}
+		c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, res.err)
+		return c.finish(r, u, res, attempt, out)
+	}
+}
+
+// finish turns the last attempt into the call's result.
+func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int, out any) (*Response, error) {
+	if res.err != nil {
+		return nil, &RequestError{Method: r.method, URL: c.redactor.URL(u), Attempts: attempts, Sent: res.sent, Err: c.scrubError(res.err)}
+	}
+	if res.status < 200 || res.status > 299 {
+		apiErr := c.apiError(r, u, res, attempts)
+		if res.status == http.StatusTooManyRequests {
+			ra, _ := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now())
+			return nil, &RateLimitError{APIError: apiErr, RetryAfter: ra}
+		}
+		return nil, apiErr
+	}
+	resp := &Response{StatusCode: res.status, Header: res.header, RequestID: requestID(res.header), Attempts: attempts}
+	// TikiNOW answers some failures with a 2xx status and success:false.
+	if failed, reqID := reportsFailure(res.body); failed {
+		apiErr := c.apiError(r, u, res, attempts)
+		if apiErr.RequestID == "" {
+			apiErr.RequestID = reqID
+		}
+		return resp, apiErr
+	}
+	if out == nil {
+		return resp, nil
+	}
+	if err := json.Unmarshal(res.body, out); err != nil {
+		return resp, &DecodeError{
+			StatusCode:  res.status,
+			ContentType: res.header.Get("Content-Type"),
+			Method:      r.method,
+			URL:         c.redactor.URL(u),
+			Snippet:     c.redactor.String(snippet(res.body)),
+			Err:         err,
+		}
+	}
+	return resp, nil
+}
+
+// reportsFailure reports whether a 2xx body is TikiNOW's
+// {"success": false, ...}.
+func reportsFailure(body []byte) (bool, string) {
+	if !bytes.Contains(body, []byte(`"success"`)) {
+		return false, ""
+	}
+	var probe struct {
+		Success  *bool `json:"success"`
+		MetaData struct {
+			RequestID string `json:"request_id"`
+		} `json:"meta_data"`
+	}
+	if json.Unmarshal(body, &probe) != nil || probe.Success == nil {
+		return false, ""
+	}
+	return !*probe.Success, probe.MetaData.RequestID
+}
+
+func isRetryableStatus(status int) bool {
+	switch status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+func (c *Client) apiError(r *request, u *url.URL, res attemptResult, attempts int) *APIError {
+	e := &APIError{
+		StatusCode: res.status,
+		Method:     r.method,
+		URL:        c.redactor.URL(u),
+		Header:     redact.Header(res.header),
+		Body:       c.redactor.Bytes(res.body),
+		Attempts:   attempts,
+		RequestID:  requestID(res.header),
+	}
+	e.parseErrorBody()
+	for i, m := range e.Messages {
+		e.Messages[i] = c.redactor.String(m)
+	}
+	return e
+}
+
+func requestID(h http.Header) string {
+	for _, k := range requestIDHeaders {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// send makes one HTTP attempt through resty and reads the body through a
+// bound (1 MiB for errors, 64 MiB for successes).
+func (c *Client) send(ctx context.Context, method, rawURL string, header http.Header, payload []byte) attemptResult {
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { sent.Store(true) }}
+	req := c.rc.R().
+		SetContext(httptrace.WithClientTrace(ctx, trace)).
+		SetDoNotParseResponse(true).
+		SetHeader("User-Agent", c.userAgent).
+		SetHeader("Accept", "application/json")
+	for k, v := range header {
+		req.SetHeader(k, v[0])
+	}
+	if payload != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(payload)
+	}
+	resp, err := req.Execute(method, rawURL)
+	if resp != nil && resp.RawBody() != nil {
+		defer resp.RawBody().Close()
+	}
+	if err != nil {
+		return attemptResult{err: err, sent: sent.Load()}
+	}
+	raw := resp.RawResponse
+	if raw == nil {
+		return attemptResult{err: errors.New("no response"), sent: sent.Load()}
+	}
+	limit := int64(maxResponseBody)
+	if raw.StatusCode < 200 || raw.StatusCode > 299 {
+		limit = maxErrorBody
+	}
+	body, err := io.ReadAll(io.LimitReader(raw.Body, limit))
+	if err != nil {
+		// The response was cut off: treat it as a transport failure, so
+		// idempotent requests are retried; the server did see the request.
+		return attemptResult{err: fmt.Errorf("reading response body: %w", err), sent: true}
+	}
+	if raw.StatusCode >= 200 && raw.StatusCode <= 299 && int64(len(body)) == limit {
+		return attemptResult{err: fmt.Errorf("response body exceeds %d bytes", limit), sent: true}
+	}
+	return attemptResult{status: raw.StatusCode, header: raw.Header, body: body, sent: true}
+}
+
+// scrubError returns err with any known secret masked from its text.
+func (c *Client) scrubError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := c.redactor.String(msg); clean != msg {
+		return &scrubbedError{msg: clean, err: err}
+	}
+	return err
+}
+
+// scrubbedError keeps the error chain of err but masks secrets in its text.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// contextErr prefers the context's own error over a limiter's wrapping of it.
+func contextErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (c *Client) logAttempt(ctx context.Context, method string, u *url.URL, status, attempt int, wait, elapsed time.Duration, err error) {
+	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("path", c.redactor.String(u.EscapedPath())),
+		slog.Int("status", status),
+		slog.Int("attempt", attempt),
+		slog.Duration("wait", wait),
+		slog.Duration("duration", elapsed),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", c.redactor.String(err.Error())))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "tiki: request", attrs...)
+}
+
+// restyLogger silences resty's own logging: it would print warnings and
+// debug output (with credentials) to stderr.
+type restyLogger struct{}
+
+func (restyLogger) Errorf(string, ...any) {}
+func (restyLogger) Warnf(string, ...any)  {}
+func (restyLogger) Debugf(string, ...any) {}
+
+// get is the shared body of simple GET endpoints.
+func get[T any](ctx context.Context, c *Client, group APIGroup, path string, q url.Values) (*T, *Response, error) {
+	out := new(T)
+	resp, err := c.do(ctx, &request{method: http.MethodGet, group: group, path: path, query: q}, out)
+	if err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
+}
+
+func derefList[T any](l *list[T]) []T {
+	if l == nil {
+		return nil
+	}
+	return *l
+}
+
+func checkID(field string, id int64) error {
+	if id <= 0 {
+		return &ValidationError{Problems: []FieldProblem{{Field: field, Problem: "must be a positive id"}}}
+	}
+	return nil
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,294 @@
+package tiki
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, for use with errors.Is. Every *APIError matches the
+// sentinel that fits its HTTP status, so callers can branch without
+// inspecting status codes:
+//
+//	if errors.Is(err, tiki.ErrNotFound) { ... }
+var (
+	// ErrNotFound matches API errors with HTTP status 404.
+	ErrNotFound = errors.New("tiki: not found")
+	// ErrUnauthorized matches API errors with HTTP status 401 (token missing,
+	// expired or not linked to a seller) and failures of the OAuth2 token
+	// endpoint.
+	ErrUnauthorized = errors.New("tiki: unauthorized")
+	// ErrForbidden matches API errors with HTTP status 403 (scope insufficient
+	// or seller inactive).
+	ErrForbidden = errors.New("tiki: forbidden")
+	// ErrRateLimited matches API errors with HTTP status 429 and every
+	// *RateLimitError.
+	ErrRateLimited = errors.New("tiki: rate limited")
+)
+
+// maxErrorBody bounds how much of an error response body is read and kept.
+const maxErrorBody = 1 << 20
+
+// APIError is returned when Tiki answers with a status outside 2xx (after any
+// retries), or with a body that says the call failed. It carries everything
+// needed to understand and report the failure; secrets never appear in it.
+type APIError struct {
+	// StatusCode is the HTTP status of the last response.
+	StatusCode int
+	// Messages are Tiki's messages: the integration API's
+	// {"errors": [...]} list, or the TikiNOW error.message.
+	Messages []string
+	// Code is TikiNOW's machine-readable error.message_code
+	// (for example "INVALID_TOKEN"); empty for the integration API.
+	Code string
+	// RequestID identifies the request to Tiki's support: the body's
+	// meta_data.request_id or a request-id response header.
+	RequestID string
+	// Method and URL of the request. Credentials are never part of URL.
+	Method string
+	URL    string
+	// Header holds the response headers.
+	Header http.Header
+	// Body is the raw response body, read through a 1 MiB bound.
+	Body []byte
+	// Attempts is how many requests were sent for this call, retries and the
+	// repeat after a token renewal included.
+	Attempts int
+}
+
+// Error reports the status, Tiki's messages (or a snippet of a non-JSON
+// body), the request and the number of attempts.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tiki: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case len(e.Messages) > 0:
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Messages, "; "))
+	case len(e.Body) > 0:
+		b.WriteString(": body ")
+		b.WriteString(strconv.Quote(snippet(e.Body)))
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, " (code %s)", e.Code)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+// Is reports whether the error matches one of the package's sentinels.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// RateLimitError is returned when Tiki keeps answering 429 Too Many Requests
+// after the retry budget is spent, or asks (Retry-After) for a wait longer
+// than the client's configured cap. RetryAfter is the wait Tiki asked for,
+// zero when it did not say.
+type RateLimitError struct {
+	*APIError
+	RetryAfter time.Duration
+}
+
+// Error describes the rate limit and the requested wait.
+func (e *RateLimitError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("%s (retry after %s)", e.APIError.Error(), e.RetryAfter)
+	}
+	return e.APIError.Error()
+}
+
+// Unwrap returns the underlying *APIError, so errors.As finds it too.
+func (e *RateLimitError) Unwrap() error { return e.APIError }
+
+// Is reports true for ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// DecodeError is returned when a successful (2xx) response has a body that is
+// not the JSON the endpoint documents: empty, truncated, HTML from a proxy.
+type DecodeError struct {
+	StatusCode  int
+	ContentType string
+	Method      string
+	URL         string
+	// Snippet is the start of the body, for diagnosis.
+	Snippet string
+	// Err is the JSON decoder's error.
+	Err error
+}
+
+// Error describes what could not be decoded.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("tiki: %s %s: %d response is not valid JSON (%s, content-type %q): %v",
+		e.Method, e.URL, e.StatusCode, describeSnippet(e.Snippet), e.ContentType, e.Err)
+}
+
+// Unwrap returns the JSON decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// RequestError is returned when no HTTP response was received: the
+// connection failed, timed out or was reset. Attempts says how many requests
+// were tried; Sent reports whether the last one may have reached Tiki.
+type RequestError struct {
+	Method   string
+	URL      string
+	Attempts int
+	Sent     bool
+	Err      error
+}
+
+// Error describes the transport failure.
+func (e *RequestError) Error() string {
+	s := fmt.Sprintf("tiki: %s %s: %v", e.Method, e.URL, e.Err)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return s
+}
+
+// Unwrap returns the transport error (context.Canceled and
+// context.DeadlineExceeded among them).
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ValidationError is returned before anything is sent when a request's
+// arguments break a rule from Tiki's documentation. It lists every problem,
+// not only the first.
+type ValidationError struct {
+	// Problems, each naming the field by its JSON path
+	// (for example "variants[1].option2").
+	Problems []FieldProblem
+}
+
+// FieldProblem is one invalid field of a request.
+type FieldProblem struct {
+	// Field is the JSON path of the field, for example "variants[1].price".
+	Field string
+	// Problem says what is wrong, for example "must be greater than 0".
+	Problem string
+}
+
+// Error lists every problem.
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + " " + p.Problem
+	}
+	return "tiki: invalid request: " + strings.Join(parts, "; ")
+}
+
+// validator collects field problems; err returns nil when there are none.
+type validator struct{ problems []FieldProblem }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.problems = append(v.problems, FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) check(ok bool, field, format string, args ...any) {
+	if !ok {
+		v.add(field, format, args...)
+	}
+}
+
+func (v *validator) err() error {
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+// errorBody covers both error shapes Tiki uses: the integration API's
+// {"errors": [...]} and TikiNOW's {"success": false, "error": {...},
+// "meta_data": {...}}.
+type errorBody struct {
+	Errors  json.RawMessage `json:"errors"`
+	Message string          `json:"message"`
+	Success *bool           `json:"success"`
+	Error   *struct {
+		StatusCode  int    `json:"status_code"`
+		Message     string `json:"message"`
+		MessageCode string `json:"message_code"`
+	} `json:"error"`
+	MetaData *struct {
+		RequestID string `json:"request_id"`
+	} `json:"meta_data"`
+}
+
+// parseErrorBody fills the messages, code and request id of e from its body
+// when the body is one of Tiki's JSON error shapes. Anything else is left to
+// the raw Body.
+func (e *APIError) parseErrorBody() {
+	var eb errorBody
+	if json.Unmarshal(e.Body, &eb) != nil {
+		return
+	}
+	e.Messages = append(e.Messages, flattenMessages(eb.Errors)...)
+	if eb.Error != nil {
+		if eb.Error.Message != "" {
+			e.Messages = append(e.Messages, eb.Error.Message)
+		}
+		e.Code = eb.Error.MessageCode
+	}
+	if eb.Message != "" && len(e.Messages) == 0 {
+		e.Messages = append(e.Messages, eb.Message)
+	}
+	if eb.MetaData != nil && eb.MetaData.RequestID != "" {
+		e.RequestID = eb.MetaData.RequestID
+	}
+}
+
+// flattenMessages turns an "errors" value into strings. Tiki sends a list of
+// strings; objects and other shapes are kept as their JSON text.
+func flattenMessages(raw json.RawMessage) []string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		list = []json.RawMessage{raw}
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		var s string
+		if json.Unmarshal(item, &s) == nil {
+			out = append(out, s)
+			continue
+		}
+		out = append(out, string(item))
+	}
+	return out
+}
+
+// snippet returns the start of a body as valid UTF-8, at most 200 bytes.
+func snippet(body []byte) string {
+	const max = 200
+	if len(body) > max {
+		body = body[:max]
+	}
+	return strings.TrimSpace(strings.ToValidUTF8(string(body), ""))
+}
+
+func describeSnippet(s string) string {
+	if s == "" {
+		return "empty body"
+	}
+	return "body " + strconv.Quote(s)
+}

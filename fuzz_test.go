@@ -1,0 +1,79 @@
+package tiki
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// The fuzz targets feed arbitrary bytes to every decoder of Tiki's
+// responses: none may panic, and what decodes must encode again.
+
+func FuzzTime(f *testing.F) {
+	for _, s := range []string{`"2021-03-19 15:45:47"`, `"2020-12-24T06:45:29.174Z"`, `""`, `null`, `1616143547`, `"2021-03-19"`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tm Time
+		if json.Unmarshal(b, &tm) != nil {
+			return
+		}
+		out, err := json.Marshal(tm)
+		if err != nil {
+			t.Fatalf("marshal %v: %v", tm, err)
+		}
+		var back Time
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("re-decode %s: %v", out, err)
+		}
+		if !back.Equal(tm.Truncate(1e9)) && !back.Equal(tm.Time) {
+			t.Fatalf("round trip %s -> %s changed the instant", b, out)
+		}
+	})
+}
+
+func FuzzFlexScalars(f *testing.F) {
+	for _, s := range []string{`"0"`, `1`, `"1"`, `12.0`, `null`, `""`, `true`, `"false"`, `[]`, `"1e400"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var n FlexInt
+		_ = json.Unmarshal(b, &n)
+		var v FlexBool
+		_ = json.Unmarshal(b, &v)
+	})
+}
+
+func FuzzCatalogDecoders(f *testing.F) {
+	for _, name := range []string{"categories_list.json", "categories_list_v1.json", "category_detail.json", "category_detail_v1.json",
+		"category_attributes.json", "attribute_values.json", "required_documents.json", "brands.json", "warehouses_tiki.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var cats list[Category]
+		_ = json.Unmarshal(b, &cats)
+		var cat Category
+		_ = json.Unmarshal(b, &cat)
+		var attrs list[Attribute]
+		_ = json.Unmarshal(b, &attrs)
+		var values Page[AttributeValue]
+		_ = json.Unmarshal(b, &values)
+		var docs RequiredDocuments
+		_ = json.Unmarshal(b, &docs)
+		var whs list[Warehouse]
+		_ = json.Unmarshal(b, &whs)
+	})
+}
+
+func FuzzErrorBody(f *testing.F) {
+	for _, s := range []string{`{"errors":["a","b"]}`, `{"errors":[{"code":1}]}`, `{"errors":"x"}`,
+		`{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r"}}`,
+		`<html>`, ``, `{"message":"m"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := &APIError{StatusCode: 500, Body: b}
+		e.parseErrorBody()
+		_ = e.Error()
+		_, _ = reportsFailure(b)
+	})
+}

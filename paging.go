@@ -1,0 +1,132 @@
+package tiki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"iter"
+	"net/url"
+	"strconv"
+)
+
+// Paging is the paging block of Tiki's list responses. A page may hold fewer
+// rows than requested before the last one: LastPage, not the row count,
+// tells where the list ends.
+type Paging struct {
+	Total       int `json:"total"`
+	PerPage     int `json:"per_page"`
+	CurrentPage int `json:"current_page"`
+	LastPage    int `json:"last_page"`
+	From        int `json:"from"`
+	To          int `json:"to"`
+}
+
+// HasNext reports whether pages follow this one.
+func (p Paging) HasNext() bool { return p.CurrentPage < p.LastPage }
+
+// Page is one page of a list: its rows and the paging block.
+type Page[T any] struct {
+	Data   []T    `json:"data"`
+	Paging Paging `json:"paging"`
+}
+
+// ListOptions selects a page. Zero values are left to Tiki's defaults
+// (page 1, 20 rows); Tiki refuses limits above 100 on some endpoints.
+type ListOptions struct {
+	Page  int
+	Limit int
+}
+
+func (o ListOptions) validate(v *validator) {
+	v.check(o.Page >= 0, "page", "must not be negative")
+	v.check(o.Limit >= 0 && o.Limit <= 100, "limit", "must be between 1 and 100")
+}
+
+func (o ListOptions) encode(q url.Values) {
+	setInt(q, "page", o.Page)
+	setInt(q, "limit", o.Limit)
+}
+
+// list decodes a list answered either as a bare JSON array or as
+// {"data": [...]}, as Tiki's API versions differ.
+type list[T any] []T
+
+func (l *list[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, (*[]T)(l))
+	}
+	var wrapped struct {
+		Data []T `json:"data"`
+	}
+	if err := json.Unmarshal(b, &wrapped); err != nil {
+		return err
+	}
+	*l = wrapped.Data
+	return nil
+}
+
+// maxPages stops an iterator whose server keeps moving last_page ahead.
+const maxPages = 100000
+
+// all walks a paginated list from page first (1 when zero) to its last page,
+// yielding each row. It stops when the caller stops ranging, and yields one
+// error and stops when a page fails. fetch must not keep or change caller
+// state: it gets the page number and returns that page.
+func all[T any](ctx context.Context, first int, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		page := max(first, 1)
+		for range maxPages {
+			p, err := fetch(ctx, page)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, row := range p.Data {
+				if !yield(row, nil) {
+					return
+				}
+			}
+			// Walk to last_page; a short page is not the end. The page
+			// number only moves forward, whatever current_page says.
+			current := max(p.Paging.CurrentPage, page)
+			if current >= p.Paging.LastPage {
+				return
+			}
+			page = current + 1
+		}
+	}
+}
+
+// Query helpers: each sets a parameter only when it has a value.
+
+func setString(q url.Values, key, v string) {
+	if v != "" {
+		q.Set(key, v)
+	}
+}
+
+func setInt(q url.Values, key string, v int) {
+	if v != 0 {
+		q.Set(key, strconv.Itoa(v))
+	}
+}
+
+func setInt64(q url.Values, key string, v int64) {
+	if v != 0 {
+		q.Set(key, strconv.FormatInt(v, 10))
+	}
+}
+
+func setBool(q url.Values, key string, v *bool) {
+	if v != nil {
+		q.Set(key, strconv.FormatBool(*v))
+	}
+}
+
+func setTime(q url.Values, key string, t Time) {
+	if !t.IsZero() {
+		q.Set(key, t.String())
+	}
+}

@@ -1,0 +1,528 @@
+package tiki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// server is a loopback Tiki stand-in that answers with a scripted sequence
+// of handlers (the last one repeats) and counts what it received.
+type server struct {
+	*httptest.Server
+	mu     sync.Mutex
+	script []http.HandlerFunc
+	count  atomic.Int32
+	bodies []string
+	header []http.Header
+}
+
+func newServer(t *testing.T, script ...http.HandlerFunc) *server {
+	t.Helper()
+	s := &server{script: script}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(s.count.Add(1))
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(b))
+		s.header = append(s.header, r.Header.Clone())
+		h := s.script[min(n, len(s.script))-1]
+		s.mu.Unlock()
+		h(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func status(code int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+func withHeader(k, v string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(k, v)
+		h(w, r)
+	}
+}
+
+// hangUp closes the connection without answering.
+func hangUp(w http.ResponseWriter, r *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+var ok200 = status(200, `{"ok":true}`)
+
+// waits records the waits the client asked for, without sleeping.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.d = append(w.d, d)
+	w.mu.Unlock()
+	return ctx.Err()
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
+}
+
+// newTestClient returns a client for s with recorded (not slept) waits.
+func newTestClient(t *testing.T, s *server, opts ...Option) (*Client, *waits) {
+	t.Helper()
+	base := []Option{
+		WithBaseURL(s.URL + "/prefix/integration"),
+		WithSellerKey(testKey),
+		WithRateLimit(0, 0),
+		WithRetry(4, 10*time.Millisecond, 80*time.Millisecond),
+		WithMaxRetryAfter(5 * time.Second),
+	}
+	c, err := NewClient(append(base, opts...)...)
+	require.NoError(t, err)
+	w := &waits{}
+	c.sleep = w.sleep
+	return c, w
+}
+
+func call(c *Client, method string) (map[string]any, *Response, error) {
+	var out map[string]any
+	var body any
+	if method == http.MethodPost || method == http.MethodPut {
+		body = map[string]any{"sku": "A-1", "price": 1000}
+	}
+	resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "things", body: body}, &out)
+	return out, resp, err
+}
+
+var methods = []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost}
+
+func TestRetryMatrix5xx(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{500, 502, 503, 504} {
+		for _, method := range methods {
+			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
+				t.Parallel()
+				s := newServer(t, status(code, `{"errors":["temporarily unavailable"]}`), ok200)
+				c, w := newTestClient(t, s)
+				out, resp, err := call(c, method)
+				if method == http.MethodPost {
+					// The server may have applied the POST: never resent.
+					var apiErr *APIError
+					require.ErrorAs(t, err, &apiErr)
+					assert.Equal(t, code, apiErr.StatusCode)
+					assert.Equal(t, []string{"temporarily unavailable"}, apiErr.Messages)
+					assert.Equal(t, 1, apiErr.Attempts)
+					assert.EqualValues(t, 1, s.count.Load())
+					assert.Empty(t, w.all())
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, true, out["ok"])
+				assert.Equal(t, 2, resp.Attempts)
+				assert.EqualValues(t, 2, s.count.Load())
+				require.Len(t, w.all(), 1)
+				assert.GreaterOrEqual(t, w.all()[0], 5*time.Millisecond)
+				assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond)
+			})
+		}
+	}
+}
+
+func TestRetryBodyReplayed(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(503, ``), status(502, ``), ok200)
+	c, _ := newTestClient(t, s)
+	_, resp, err := call(c, http.MethodPut)
+	require.NoError(t, err)
+	assert.Equal(t, 3, resp.Attempts)
+	require.Len(t, s.bodies, 3)
+	for _, b := range s.bodies {
+		requireJSONEqual(t, `{"sku":"A-1","price":1000}`, b)
+	}
+	for _, h := range s.header {
+		assert.Equal(t, testKey, h.Get("tiki-api"))
+		assert.Equal(t, "application/json", h.Get("Content-Type"))
+	}
+}
+
+func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(503, `<html><body>Service Unavailable</body></html>`))
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.Equal(t, 4, apiErr.Attempts)
+	assert.Empty(t, apiErr.Messages)
+	assert.Contains(t, apiErr.Error(), `<html><body>Service Unavailable</body></html>`)
+	assert.Contains(t, apiErr.Error(), "after 4 attempts")
+	assert.EqualValues(t, 4, s.count.Load())
+	// Exponential: 10 ms, 20 ms, 40 ms, each with up to half of jitter.
+	got := w.all()
+	require.Len(t, got, 3)
+	for i, d := range got {
+		top := 10 * time.Millisecond << i
+		assert.GreaterOrEqual(t, d, top/2, i)
+		assert.LessOrEqual(t, d, top, i)
+	}
+}
+
+func TestBackoffCapped(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(500, ``))
+	c, w := newTestClient(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
+	_, _, err := call(c, http.MethodGet)
+	require.Error(t, err)
+	got := w.all()
+	require.Len(t, got, 7)
+	for _, d := range got {
+		assert.LessOrEqual(t, d, 25*time.Millisecond)
+	}
+}
+
+func TestNoRetryOn4xx(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{400, 403, 404, 405, 406, 422} {
+		for _, method := range methods {
+			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
+				t.Parallel()
+				s := newServer(t, status(code, `{"errors":["bad","worse"]}`))
+				c, _ := newTestClient(t, s)
+				out, _, err := call(c, method)
+				assert.Nil(t, out)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "a 4xx must be a Go error")
+				assert.Equal(t, code, apiErr.StatusCode)
+				assert.Equal(t, []string{"bad", "worse"}, apiErr.Messages)
+				assert.Equal(t, method, apiErr.Method)
+				assert.Equal(t, s.URL+"/prefix/integration/v2/things", apiErr.URL)
+				assert.Equal(t, 1, apiErr.Attempts)
+				assert.EqualValues(t, 1, s.count.Load())
+				assert.Equal(t, code == 404, errors.Is(err, ErrNotFound))
+				assert.Equal(t, code == 403, errors.Is(err, ErrForbidden))
+			})
+		}
+	}
+}
+
+func TestRetry429EveryMethod(t *testing.T) {
+	t.Parallel()
+	for _, method := range methods {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			// A 429 means Tiki did not process the request: even a POST is
+			// retried.
+			s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), ok200)
+			c, w := newTestClient(t, s)
+			_, resp, err := call(c, method)
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts)
+			assert.EqualValues(t, 2, s.count.Load())
+			require.Len(t, w.all(), 1)
+			assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "no Retry-After: backoff")
+		})
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "3", status(429, `{}`)), ok200)
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodPost)
+	require.NoError(t, err)
+	// Exactly what Tiki asked for: not clamped to a 2 s maximum.
+	assert.Equal(t, []time.Duration{3 * time.Second}, w.all())
+}
+
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	date := time.Now().Add(4 * time.Second).UTC().Format(http.TimeFormat)
+	s := newServer(t, withHeader("Retry-After", date, status(429, `{}`)), ok200)
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	require.NoError(t, err)
+	got := w.all()
+	require.Len(t, got, 1)
+	// HTTP dates have one-second resolution.
+	assert.Greater(t, got[0], 2*time.Second)
+	assert.LessOrEqual(t, got[0], 4*time.Second)
+}
+
+func TestRetryAfterOnServiceUnavailable(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "2", status(503, `{}`)), ok200)
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{2 * time.Second}, w.all())
+}
+
+func TestRetryAfterAboveCapFailsFast(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 120*time.Second, rl.RetryAfter)
+	assert.Equal(t, 429, rl.StatusCode)
+	assert.Equal(t, 1, rl.Attempts)
+	assert.ErrorIs(t, err, ErrRateLimited)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Contains(t, err.Error(), "retry after 2m0s")
+	assert.EqualValues(t, 1, s.count.Load())
+	assert.Empty(t, w.all(), "no wait: fail at once")
+}
+
+func TestRateLimitedAfterRetries(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
+	c, w := newTestClient(t, s)
+	_, _, err := call(c, http.MethodPost)
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 4, rl.Attempts)
+	assert.Equal(t, time.Second, rl.RetryAfter)
+	assert.Equal(t, []string{"Too Many Requests"}, rl.Messages)
+	assert.Equal(t, []time.Duration{time.Second, time.Second, time.Second}, w.all())
+	assert.EqualValues(t, 4, s.count.Load())
+}
+
+func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
+	t.Parallel()
+	for _, method := range methods {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, hangUp, ok200)
+			c, _ := newTestClient(t, s)
+			_, resp, err := call(c, method)
+			if method == http.MethodPost {
+				var reqErr *RequestError
+				require.ErrorAs(t, err, &reqErr)
+				assert.True(t, reqErr.Sent)
+				assert.Equal(t, 1, reqErr.Attempts)
+				assert.EqualValues(t, 1, s.count.Load(), "a POST that reached the server is never resent")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts)
+			assert.EqualValues(t, 2, s.count.Load())
+		})
+	}
+}
+
+func TestTimeoutAfterSend(t *testing.T) {
+	t.Parallel()
+	slow := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	for _, method := range methods {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, slow, ok200)
+			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+			_, resp, err := call(c, method)
+			if method == http.MethodPost {
+				var reqErr *RequestError
+				require.ErrorAs(t, err, &reqErr)
+				assert.True(t, reqErr.Sent)
+				assert.Equal(t, 1, reqErr.Attempts)
+				assert.EqualValues(t, 1, s.count.Load(), "a POST that timed out is sent exactly once")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts)
+		})
+	}
+}
+
+func TestConnectionRefusedRetriesPost(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	c, err := NewClient(WithBaseURL("http://"+addr+"/integration"), WithRateLimit(0, 0), WithRetry(3, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	w := &waits{}
+	c.sleep = w.sleep
+	_, _, err = call(c, http.MethodPost)
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.False(t, reqErr.Sent)
+	assert.Equal(t, 3, reqErr.Attempts, "a POST that never connected is safe to retry")
+	assert.Len(t, w.all(), 2)
+	assert.Contains(t, err.Error(), "after 3 attempts")
+}
+
+func TestCancelledContextStopsRetries(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(503, ``))
+	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), WithRetry(10, time.Hour, time.Hour))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for s.count.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), time.Second, "the backoff wait must end with the context")
+	assert.EqualValues(t, 1, s.count.Load())
+}
+
+func TestCancelledContextNotRetried(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ok200)
+	c, _ := newTestClient(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.EqualValues(t, 0, s.count.Load())
+}
+
+func TestDecodeErrors(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		contentType, body string
+	}{
+		"html":      {"text/html", "<html><body>Bad Gateway</body></html>"},
+		"empty":     {"application/json", ""},
+		"truncated": {"application/json", `{"data": [{"id": 1,`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.contentType)
+				io.WriteString(w, tc.body)
+			})
+			c, _ := newTestClient(t, s)
+			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, 200, de.StatusCode)
+			assert.Equal(t, tc.contentType, de.ContentType)
+			assert.Equal(t, tc.body, de.Snippet)
+			assert.Equal(t, http.MethodGet, de.Method)
+			assert.Error(t, de.Err)
+			assert.EqualValues(t, 1, s.count.Load())
+		})
+	}
+}
+
+func TestSuccessFalseIsAnError(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
+	c, _ := newTestClient(t, s)
+	_, _, err := call(c, http.MethodPost)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
+	assert.Equal(t, []string{"Unauthorized"}, apiErr.Messages)
+	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", apiErr.RequestID)
+}
+
+func TestTikiNowErrorShape(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
+	c, _ := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 401, apiErr.StatusCode)
+	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
+	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", apiErr.RequestID, "the body's request id wins over a header")
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Contains(t, apiErr.Error(), "(code INVALID_TOKEN)")
+}
+
+func TestRequestIDOnSuccess(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
+	c, _ := newTestClient(t, s)
+	_, resp, err := call(c, http.MethodGet)
+	require.NoError(t, err)
+	assert.Equal(t, "abc-123", resp.RequestID)
+	assert.Equal(t, "abc-123", resp.Header.Get("X-Request-Id"))
+	assert.Equal(t, 200, resp.StatusCode)
+}
+
+func TestErrorBodyBounded(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 3<<20)
+	s := newServer(t, status(400, big))
+	c, _ := newTestClient(t, s)
+	_, _, err := call(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, maxErrorBody)
+	assert.Less(t, len(apiErr.Error()), 1000, "the message holds a snippet, not the body")
+}
+
+func TestNoCookieJar(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-server"})
+		ok200(w, r)
+	})
+	c, _ := newTestClient(t, s)
+	for range 2 {
+		_, _, err := call(c, http.MethodGet)
+		require.NoError(t, err)
+	}
+	assert.Empty(t, s.header[1].Get("Cookie"), "cookies must not be stored and replayed")
+}
+
+func TestCallerHTTPClientNotMutated(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ok200)
+	hc := &http.Client{}
+	c, err := NewClient(WithBaseURL(s.URL), WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, _, err = call(c, http.MethodGet)
+	require.NoError(t, err)
+	assert.Equal(t, &http.Client{}, hc)
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient()
+	require.NoError(t, err)
+	assert.Nil(t, c.httpClient.Jar)
+	assert.Equal(t, 30*time.Second, c.httpClient.Timeout)
+	assert.Equal(t, "https://api.tiki.vn/integration", c.BaseURL())
+	assert.Equal(t, Production, c.Environment())
+}

@@ -1,0 +1,228 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTimeDecodesEveryForm(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2021, 3, 19, 15, 45, 47, 0, Vietnam())
+	cases := map[string]time.Time{
+		`"2021-03-19 15:45:47"`:       want,
+		`"2021-03-19T15:45:47+07:00"`: want,
+		`"2021-03-19T08:45:47Z"`:      want,
+		`"2021-03-19T15:45:47"`:       want,
+		`"2021-03-19"`:                time.Date(2021, 3, 19, 0, 0, 0, 0, Vietnam()),
+		`1616143547`:                  want,
+		`"1616143547"`:                want,
+		`1616143547000`:               want,
+		`""`:                          {},
+		`null`:                        {},
+	}
+	for in, exp := range cases {
+		var got Time
+		require.NoError(t, json.Unmarshal([]byte(in), &got), in)
+		assert.True(t, exp.Equal(got.Time), "%s: got %v", in, got)
+	}
+	var bad Time
+	assert.Error(t, json.Unmarshal([]byte(`"yesterday"`), &bad))
+	assert.Error(t, json.Unmarshal([]byte(`{}`), &bad))
+}
+
+func TestTimeRoundTrip(t *testing.T) {
+	t.Parallel()
+	type doc struct {
+		At    Time `json:"at"`
+		Empty Time `json:"empty"`
+	}
+	in := `{"at":"2018-03-12 08:15:23","empty":null}`
+	var d doc
+	require.NoError(t, json.Unmarshal([]byte(in), &d))
+	out, err := json.Marshal(d)
+	require.NoError(t, err)
+	assert.JSONEq(t, in, string(out))
+
+	// Other forms are written in Tiki's own layout and Vietnam time.
+	require.NoError(t, json.Unmarshal([]byte(`{"at":"2018-03-12T01:15:23Z"}`), &d))
+	out, err = json.Marshal(d)
+	require.NoError(t, err)
+	assert.JSONEq(t, in, string(out))
+	assert.Equal(t, "2018-03-12 08:15:23", d.At.String())
+	assert.Equal(t, "", Time{}.String())
+}
+
+func TestTimeQueryParameter(t *testing.T) {
+	t.Parallel()
+	q := url.Values{}
+	setTime(q, "created_from_date", NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
+	setTime(q, "updated_from_date", Time{})
+	assert.Equal(t, "created_from_date=2024-01-02+10%3A04%3A05", q.Encode())
+}
+
+func TestFlexInt(t *testing.T) {
+	t.Parallel()
+	cases := map[string]FlexInt{`0`: 0, `"0"`: 0, `1`: 1, `"1"`: 1, `" 42 "`: 42, `12.0`: 12, `"-7"`: -7, `null`: 0, `""`: 0}
+	for in, want := range cases {
+		var got FlexInt
+		require.NoError(t, json.Unmarshal([]byte(in), &got), in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{`1.5`, `"abc"`, `true`, `[]`, `{}`, `"1e400"`} {
+		var got FlexInt
+		assert.Error(t, json.Unmarshal([]byte(in), &got), in)
+	}
+	out, err := json.Marshal(struct{ N FlexInt }{N: 5})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"N":5}`, string(out))
+}
+
+func TestFlexBool(t *testing.T) {
+	t.Parallel()
+	cases := map[string]FlexBool{`true`: true, `false`: false, `1`: true, `0`: false, `"1"`: true, `"0"`: false,
+		`"true"`: true, `"FALSE"`: false, `null`: false, `""`: false}
+	for in, want := range cases {
+		var got FlexBool
+		require.NoError(t, json.Unmarshal([]byte(in), &got), in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{`2`, `"yes"`, `[]`} {
+		var got FlexBool
+		assert.Error(t, json.Unmarshal([]byte(in), &got), in)
+	}
+	out, err := json.Marshal(struct{ B FlexBool }{B: true})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"B":true}`, string(out))
+}
+
+func TestFreeFormKept(t *testing.T) {
+	t.Parallel()
+	// A category with fields the SDK does not know still decodes: nothing
+	// unknown makes a call fail.
+	var c Category
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"5","name":"x","parent_id":null,"is_primary":"1","future_field":{"a":1}}`), &c))
+	assert.Equal(t, Category{ID: 5, Name: "x", IsPrimary: true}, c)
+}
+
+// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
+// page 2 (a short page that is not the last), 2 rows on page 3 of 3.
+func pagedServer(t *testing.T) (*Client, *[]string) {
+	t.Helper()
+	c, mt := setup(t)
+	var pages []string
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+		p := r.URL.Query().Get("page")
+		pages = append(pages, r.URL.RawQuery)
+		body := map[string]string{
+			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
+			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
+			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
+		}[p]
+		if body == "" {
+			return responseJSON(404, `{"errors":["no such page"]}`), nil
+		}
+		return responseJSON(200, body), nil
+	})
+	return c, &pages
+}
+
+func responseJSON(status int, body string) *http.Response {
+	r := httpmock.NewStringResponse(status, body)
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+func TestIteratorWalksToLastPage(t *testing.T) {
+	t.Parallel()
+	c, pages := pagedServer(t)
+	opts := &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}
+	var ids []int64
+	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, opts) {
+		require.NoError(t, err)
+		ids = append(ids, v.ID)
+	}
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, ids, "the short page 2 is not the end")
+	assert.Equal(t, []string{"limit=3&page=1&q=x", "limit=3&page=2&q=x", "limit=3&page=3&q=x"}, *pages)
+	assert.Equal(t, &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}, opts, "the caller's options are not changed")
+}
+
+func TestIteratorStopsOnBreak(t *testing.T) {
+	t.Parallel()
+	c, pages := pagedServer(t)
+	var ids []int64
+	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{Page: 2}}) {
+		require.NoError(t, err)
+		ids = append(ids, v.ID)
+		if v.ID == 5 {
+			break
+		}
+	}
+	assert.Equal(t, []int64{4, 5}, ids)
+	assert.Len(t, *pages, 2, "starts at the caller's page, stops fetching on break")
+}
+
+func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	calls := 0
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+		calls++
+		if r.URL.Query().Get("page") == "2" {
+			return responseJSON(404, `{"errors":["gone"]}`), nil
+		}
+		return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":5}}`), nil
+	})
+	var ids []int64
+	var errs []error
+	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, v.ID)
+	}
+	assert.Equal(t, []int64{1}, ids)
+	require.Len(t, errs, 1)
+	assert.True(t, errors.Is(errs[0], ErrNotFound))
+	assert.Equal(t, 2, calls)
+}
+
+func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	calls := 0
+	// A server that always claims to be on page 1 of 3.
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+		calls++
+		return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":3}}`), nil
+	})
+	n := 0
+	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 3, calls)
+}
+
+func TestIteratorValidationError(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	n := 0
+	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 0, nil) {
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		n++
+	}
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
