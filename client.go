@@ -57,8 +57,20 @@ type Client struct {
 	// Catalog reads Tiki's categories, attributes, brands and required
 	// documents.
 	Catalog *CatalogService
-	// Warehouses lists Tiki's warehouses.
+	// Warehouses lists Tiki's warehouses and the seller's own.
 	Warehouses *WarehousesService
+	// ProductRequests creates and manages requests to list products.
+	ProductRequests *ProductRequestsService
+	// Tracking follows product requests through Tiki's approval.
+	Tracking *TrackingService
+	// Products reads and updates the seller's approved products.
+	Products *ProductsService
+	// Orders pulls, confirms and hands over the seller's orders.
+	Orders *OrdersService
+	// Sellers reads the seller's own account.
+	Sellers *SellersService
+	// Webhooks registers TikiNOW webhooks.
+	Webhooks *WebhooksService
 
 	rc         *resty.Client
 	httpClient *http.Client
@@ -154,6 +166,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.common.client = c
 	c.Catalog = (*CatalogService)(&c.common)
 	c.Warehouses = (*WarehousesService)(&c.common)
+	c.ProductRequests = (*ProductRequestsService)(&c.common)
+	c.Tracking = (*TrackingService)(&c.common)
+	c.Products = (*ProductsService)(&c.common)
+	c.Orders = (*OrdersService)(&c.common)
+	c.Sellers = (*SellersService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 	return c, nil
 }
 
@@ -528,14 +546,20 @@ func (restyLogger) Errorf(string, ...any) {}
 func (restyLogger) Warnf(string, ...any)  {}
 func (restyLogger) Debugf(string, ...any) {}
 
-// get is the shared body of simple GET endpoints.
-func get[T any](ctx context.Context, c *Client, group APIGroup, path string, q url.Values) (*T, *Response, error) {
+// call sends r and decodes the answer into a new T: the shared body of
+// endpoint methods.
+func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, error) {
 	out := new(T)
-	resp, err := c.do(ctx, &request{method: http.MethodGet, group: group, path: path, query: q}, out)
+	resp, err := c.do(ctx, r, out)
 	if err != nil {
 		return nil, resp, err
 	}
 	return out, resp, nil
+}
+
+// get is call for a GET in the given group's API version.
+func get[T any](ctx context.Context, c *Client, group APIGroup, path string, q url.Values) (*T, *Response, error) {
+	return call[T](ctx, c, &request{method: http.MethodGet, group: group, path: path, query: q})
 }
 
 func derefList[T any](l *list[T]) []T {

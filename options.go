@@ -376,6 +376,9 @@ const (
 	GroupCatalog APIGroup = "catalog"
 	// GroupWarehouses: Tiki's and the seller's warehouses (v2).
 	GroupWarehouses APIGroup = "warehouses"
+	// GroupOrders: orders, confirmations, delivery status and labels (v2
+	// default; v1 also documented).
+	GroupOrders APIGroup = "orders"
 )
 
 // apiVersions lists, per group, the versions Tiki documents; the first is
@@ -383,6 +386,7 @@ const (
 var apiVersions = map[APIGroup][]APIVersion{
 	GroupCatalog:    {V2, V1},
 	GroupWarehouses: {V2},
+	GroupOrders:     {V2, V1},
 }
 
 func defaultConfig() *config {

@@ -27,7 +27,7 @@ func TestLimiterWaitsRatherThanRejects(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := call(c, http.MethodGet)
+			_, _, err := callThing(c, http.MethodGet)
 			assert.NoError(t, err)
 		}()
 	}
@@ -46,7 +46,7 @@ func TestEveryAttemptPassesLimiter(t *testing.T) {
 	s := newServer(t, status(503, ``), status(500, ``), ok200)
 	l := &countingLimiter{}
 	c, _ := newTestClient(t, s, WithLimiter(l))
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, l.n.Load())
 	assert.EqualValues(t, 3, s.count.Load())
@@ -56,7 +56,7 @@ func TestLimiterHonoursContext(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
 	c, _ := newTestClient(t, s, WithRateLimit(0.001, 1))
-	_, _, err := call(c, http.MethodGet) // takes the only token
+	_, _, err := callThing(c, http.MethodGet) // takes the only token
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -121,7 +121,7 @@ func TestUserAgent(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
 	c, _ := newTestClient(t, s, WithUserAgent("my-oms/2.3"))
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.header[0].Get("User-Agent"))
 }
@@ -178,7 +178,7 @@ func TestLogLinePerAttempt(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, _ := newTestClient(t, s, WithLogger(logger))
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	require.Len(t, lines, 2)

@@ -107,7 +107,7 @@ func newTestClient(t *testing.T, s *server, opts ...Option) (*Client, *waits) {
 	return c, w
 }
 
-func call(c *Client, method string) (map[string]any, *Response, error) {
+func callThing(c *Client, method string) (map[string]any, *Response, error) {
 	var out map[string]any
 	var body any
 	if method == http.MethodPost || method == http.MethodPut {
@@ -127,7 +127,7 @@ func TestRetryMatrix5xx(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["temporarily unavailable"]}`), ok200)
 				c, w := newTestClient(t, s)
-				out, resp, err := call(c, method)
+				out, resp, err := callThing(c, method)
 				if method == http.MethodPost {
 					// The server may have applied the POST: never resent.
 					var apiErr *APIError
@@ -155,7 +155,7 @@ func TestRetryBodyReplayed(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(502, ``), ok200)
 	c, _ := newTestClient(t, s)
-	_, resp, err := call(c, http.MethodPut)
+	_, resp, err := callThing(c, http.MethodPut)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
 	require.Len(t, s.bodies, 3)
@@ -172,7 +172,7 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `<html><body>Service Unavailable</body></html>`))
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 503, apiErr.StatusCode)
@@ -195,7 +195,7 @@ func TestBackoffCapped(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(500, ``))
 	c, w := newTestClient(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.Error(t, err)
 	got := w.all()
 	require.Len(t, got, 7)
@@ -212,7 +212,7 @@ func TestNoRetryOn4xx(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["bad","worse"]}`))
 				c, _ := newTestClient(t, s)
-				out, _, err := call(c, method)
+				out, _, err := callThing(c, method)
 				assert.Nil(t, out)
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr, "a 4xx must be a Go error")
@@ -238,7 +238,7 @@ func TestRetry429EveryMethod(t *testing.T) {
 			// retried.
 			s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), ok200)
 			c, w := newTestClient(t, s)
-			_, resp, err := call(c, method)
+			_, resp, err := callThing(c, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
 			assert.EqualValues(t, 2, s.count.Load())
@@ -252,7 +252,7 @@ func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "3", status(429, `{}`)), ok200)
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodPost)
+	_, _, err := callThing(c, http.MethodPost)
 	require.NoError(t, err)
 	// Exactly what Tiki asked for: not clamped to a 2 s maximum.
 	assert.Equal(t, []time.Duration{3 * time.Second}, w.all())
@@ -263,7 +263,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	date := time.Now().Add(4 * time.Second).UTC().Format(http.TimeFormat)
 	s := newServer(t, withHeader("Retry-After", date, status(429, `{}`)), ok200)
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	got := w.all()
 	require.Len(t, got, 1)
@@ -276,7 +276,7 @@ func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "2", status(503, `{}`)), ok200)
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{2 * time.Second}, w.all())
 }
@@ -285,7 +285,7 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 120*time.Second, rl.RetryAfter)
@@ -303,7 +303,7 @@ func TestRateLimitedAfterRetries(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
 	c, w := newTestClient(t, s)
-	_, _, err := call(c, http.MethodPost)
+	_, _, err := callThing(c, http.MethodPost)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 4, rl.Attempts)
@@ -320,7 +320,7 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, hangUp, ok200)
 			c, _ := newTestClient(t, s)
-			_, resp, err := call(c, method)
+			_, resp, err := callThing(c, method)
 			if method == http.MethodPost {
 				var reqErr *RequestError
 				require.ErrorAs(t, err, &reqErr)
@@ -349,7 +349,7 @@ func TestTimeoutAfterSend(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, slow, ok200)
 			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
-			_, resp, err := call(c, method)
+			_, resp, err := callThing(c, method)
 			if method == http.MethodPost {
 				var reqErr *RequestError
 				require.ErrorAs(t, err, &reqErr)
@@ -374,7 +374,7 @@ func TestConnectionRefusedRetriesPost(t *testing.T) {
 	require.NoError(t, err)
 	w := &waits{}
 	c.sleep = w.sleep
-	_, _, err = call(c, http.MethodPost)
+	_, _, err = callThing(c, http.MethodPost)
 	var reqErr *RequestError
 	require.ErrorAs(t, err, &reqErr)
 	assert.False(t, reqErr.Sent)
@@ -447,7 +447,7 @@ func TestSuccessFalseIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
 	c, _ := newTestClient(t, s)
-	_, _, err := call(c, http.MethodPost)
+	_, _, err := callThing(c, http.MethodPost)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
@@ -459,7 +459,7 @@ func TestTikiNowErrorShape(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
 	c, _ := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 401, apiErr.StatusCode)
@@ -473,7 +473,7 @@ func TestRequestIDOnSuccess(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
 	c, _ := newTestClient(t, s)
-	_, resp, err := call(c, http.MethodGet)
+	_, resp, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "abc-123", resp.RequestID)
 	assert.Equal(t, "abc-123", resp.Header.Get("X-Request-Id"))
@@ -485,7 +485,7 @@ func TestErrorBodyBounded(t *testing.T) {
 	big := strings.Repeat("x", 3<<20)
 	s := newServer(t, status(400, big))
 	c, _ := newTestClient(t, s)
-	_, _, err := call(c, http.MethodGet)
+	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Len(t, apiErr.Body, maxErrorBody)
@@ -500,7 +500,7 @@ func TestNoCookieJar(t *testing.T) {
 	})
 	c, _ := newTestClient(t, s)
 	for range 2 {
-		_, _, err := call(c, http.MethodGet)
+		_, _, err := callThing(c, http.MethodGet)
 		require.NoError(t, err)
 	}
 	assert.Empty(t, s.header[1].Get("Cookie"), "cookies must not be stored and replayed")
@@ -512,7 +512,7 @@ func TestCallerHTTPClientNotMutated(t *testing.T) {
 	hc := &http.Client{}
 	c, err := NewClient(WithBaseURL(s.URL), WithHTTPClient(hc))
 	require.NoError(t, err)
-	_, _, err = call(c, http.MethodGet)
+	_, _, err = callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, &http.Client{}, hc)
 }

@@ -1,0 +1,5 @@
+package tiki
+
+// TrackingService follows product requests through Tiki's approval
+// (queuing, processing, awaiting approval, approved or rejected).
+type TrackingService service
