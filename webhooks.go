@@ -1,5 +1,441 @@
 package tiki
 
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tikisdk/tiki/webhook"
+)
+
 // WebhooksService registers the URLs to which TikiNOW delivers order status,
 // stock and aftersale changes.
 type WebhooksService service
+
+// WebhookSecretLen is the length TikiNOW requires of a webhook secret key.
+const WebhookSecretLen = 32
+
+// ErrBearerRequired is returned by calls to the TikiNOW business API when
+// the client authenticates with a seller key or not at all: TikiNOW accepts
+// only OAuth2 Bearer tokens.
+var ErrBearerRequired = errors.New("tiki: the TikiNOW API needs a Bearer token (WithAccessToken, WithClientCredentials, WithOAuthApp or WithTokenSource)")
+
+// RegisterWebhooksRequest is what to register with TikiNOW: which Tiki
+// warehouses' stock to report, and where to deliver each kind of change.
+type RegisterWebhooksRequest struct {
+	// InventoryLocations are the codes of the Tiki warehouses whose stock
+	// changes are delivered (see WarehousesService.Tiki); at least one.
+	InventoryLocations []string `json:"sync_inventory_location"`
+	// Webhooks says where each kind of change is delivered; at least one.
+	Webhooks WebhookTargets `json:"sync_webhook"`
+	// ExternalPartnerID is the seller's shop id or code (optional); stock
+	// deliveries carry it back as partner_id.
+	ExternalPartnerID string `json:"external_partner_id,omitempty"`
+}
+
+// WebhookTargets holds one target per kind of change; nil ones are not
+// registered.
+type WebhookTargets struct {
+	Order     *WebhookTarget `json:"order,omitempty"`
+	Stock     *WebhookTarget `json:"stock,omitempty"`
+	Aftersale *WebhookTarget `json:"aftersale,omitempty"`
+}
+
+// WebhookTarget is a URL and the secret TikiNOW signs its deliveries with.
+type WebhookTarget struct {
+	// URL receives the deliveries: absolute https (http is accepted only
+	// for loopback hosts, for local tests).
+	URL string `json:"url"`
+	// SecretKey is exactly 32 characters; GenerateWebhookSecret makes one.
+	SecretKey string `json:"secret_key"`
+}
+
+// RegisterWebhooksResult is TikiNOW's acknowledgement of a registration.
+type RegisterWebhooksResult struct {
+	Success  bool `json:"success"`
+	MetaData struct {
+		RequestID string `json:"request_id"`
+	} `json:"meta_data"`
+}
+
+func (r *RegisterWebhooksRequest) validate() error {
+	var v validator
+	v.check(len(r.InventoryLocations) > 0, "sync_inventory_location", "needs at least one warehouse code")
+	for i, code := range r.InventoryLocations {
+		v.check(strings.TrimSpace(code) != "", fmt.Sprintf("sync_inventory_location[%d]", i), "is empty")
+	}
+	targets := []struct {
+		name string
+		t    *WebhookTarget
+	}{{"order", r.Webhooks.Order}, {"stock", r.Webhooks.Stock}, {"aftersale", r.Webhooks.Aftersale}}
+	n := 0
+	for _, tg := range targets {
+		if tg.t == nil {
+			continue
+		}
+		n++
+		field := "sync_webhook." + tg.name
+		if problem := checkWebhookURL(tg.t.URL); problem != "" {
+			v.add(field+".url", "%s", problem)
+		}
+		v.check(len(tg.t.SecretKey) == WebhookSecretLen, field+".secret_key", "must be exactly %d characters (has %d)", WebhookSecretLen, len(tg.t.SecretKey))
+	}
+	v.check(n > 0, "sync_webhook", "needs at least one of order, stock and aftersale")
+	return v.err()
+}
+
+// checkWebhookURL returns what is wrong with a delivery URL, or "".
+func checkWebhookURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return "must be an absolute URL"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			return ""
+		}
+		return "must use https (http is allowed only for loopback hosts)"
+	}
+	return "must use https"
+}
+
+// Register registers webhook URLs with TikiNOW. TikiNOW then POSTs each
+// change to the URL of its kind, signed with that URL's secret key (see
+// WebhookReceiver). The request is checked before it is sent: at least one
+// warehouse and one webhook, https URLs, 32-character secrets.
+//
+// POST {TikiNOW base URL}/register-webhooks
+func (s *WebhooksService) Register(ctx context.Context, req *RegisterWebhooksRequest) (*RegisterWebhooksResult, *Response, error) {
+	if req == nil {
+		return nil, nil, &ValidationError{Problems: []FieldProblem{{Field: "request", Problem: "is required"}}}
+	}
+	if err := req.validate(); err != nil {
+		return nil, nil, err
+	}
+	switch s.client.auth.(type) {
+	case noAuth, sellerKeyAuth:
+		return nil, nil, ErrBearerRequired
+	}
+	return call[RegisterWebhooksResult](ctx, s.client, &request{
+		method: http.MethodPost, base: s.client.tikiNowURL, path: "register-webhooks", body: req,
+	})
+}
+
+// GenerateWebhookSecret returns a new random 32-character secret key made of
+// letters and digits, from the system's secure random source.
+func GenerateWebhookSecret() (string, error) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	out := make([]byte, 0, WebhookSecretLen)
+	buf := make([]byte, 64)
+	for len(out) < WebhookSecretLen {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("tiki: generating webhook secret: %w", err)
+		}
+		for _, b := range buf {
+			// 248 = 4*62: rejecting larger bytes keeps every letter equally likely.
+			if b < 248 && len(out) < WebhookSecretLen {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// SignatureHeader is the header carrying TikiNOW's delivery signature.
+const SignatureHeader = "X-Signature"
+
+// Errors of webhook signature checks. Both wrap webhook.ErrUnauthorized.
+var (
+	ErrNoSignature  = fmt.Errorf("%w: no %s header", webhook.ErrUnauthorized, SignatureHeader)
+	ErrBadSignature = fmt.Errorf("%w: signature does not match", webhook.ErrUnauthorized)
+)
+
+// SignWebhook returns the x-signature header value TikiNOW sends with body:
+// "sha1=" and the lowercase hex HMAC-SHA1 of the raw body keyed with secret.
+// Use it to test your own handlers.
+func SignWebhook(body []byte, secret string) string {
+	mac := hmac.New(sha1.New, []byte(secret))
+	mac.Write(body)
+	return "sha1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// VerifyWebhookSignature checks a delivery's x-signature header against
+// its raw body with each secret in turn (several are accepted at once while
+// a secret is being rotated), comparing in constant time.
+func VerifyWebhookSignature(body []byte, header string, secrets ...string) error {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return ErrNoSignature
+	}
+	hexSum, ok := strings.CutPrefix(header, "sha1=")
+	if !ok {
+		return fmt.Errorf("%w: want sha1=<hex>", ErrBadSignature)
+	}
+	got, err := hex.DecodeString(hexSum)
+	if err != nil || len(got) != sha1.Size {
+		return fmt.Errorf("%w: not a hex SHA-1", ErrBadSignature)
+	}
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		mac := hmac.New(sha1.New, []byte(secret))
+		mac.Write(body)
+		if hmac.Equal(got, mac.Sum(nil)) {
+			return nil
+		}
+	}
+	return ErrBadSignature
+}
+
+// WebhookEvent is a decoded TikiNOW delivery: *StockEvent,
+// *OrderStatusEvent, *AftersaleEvent or *UnknownWebhook.
+type WebhookEvent interface {
+	webhookEvent()
+}
+
+// StockEvent reports a change of the salable quantity of a SKU in a Tiki
+// warehouse.
+type StockEvent struct {
+	Date              Time    `json:"date"`
+	SKU               string  `json:"sku"`
+	Warehouse         string  `json:"warehouse"`
+	QtySalable        FlexInt `json:"qty_salable"`
+	SellerProductCode string  `json:"seller_product_code"`
+	PartnerID         string  `json:"partner_id"`
+}
+
+// OrderStatusEvent reports a change of an order's state.
+type OrderStatusEvent struct {
+	Date         Time   `json:"date"`
+	RefCode      string `json:"ref_code"`
+	OrderCode    string `json:"order_code"`
+	MainState    string `json:"main_state"`
+	MainSubstate string `json:"main_substate"`
+	// Reason and ReasonCode explain a cancellation, when there is one.
+	Reason     string          `json:"reason"`
+	ReasonCode string          `json:"reason_code"`
+	ExtraInfo  *OrderExtraInfo `json:"extra_info"`
+}
+
+// OrderExtraInfo holds the cancellation details of an order status change.
+type OrderExtraInfo struct {
+	CancelReasonCode string `json:"cancel_reason_code"`
+	CancelReason     string `json:"cancel_reason"`
+}
+
+// AftersaleType is the kind of an aftersale case.
+type AftersaleType string
+
+// Aftersale types TikiNOW reports.
+const (
+	AftersaleFD AftersaleType = "fd"
+	AftersaleCR AftersaleType = "cr"
+)
+
+// AftersaleEvent reports a change of an aftersale case of an order.
+type AftersaleEvent struct {
+	Date      Time          `json:"date"`
+	RefCode   string        `json:"ref_code"`
+	OrderCode string        `json:"order_code"`
+	Status    string        `json:"status"`
+	Type      AftersaleType `json:"type"`
+}
+
+// UnknownWebhook is a delivery whose payload is none of the documented
+// kinds. Body is the raw request body, so nothing is lost.
+type UnknownWebhook struct {
+	Body json.RawMessage
+}
+
+func (*StockEvent) webhookEvent()       {}
+func (*OrderStatusEvent) webhookEvent() {}
+func (*AftersaleEvent) webhookEvent()   {}
+func (*UnknownWebhook) webhookEvent()   {}
+
+// ParseWebhook decodes a TikiNOW delivery body ({"data": {...}}) into its
+// typed event, telling the kinds apart by their fields. Valid JSON of any
+// other shape is returned as *UnknownWebhook; invalid JSON is an error.
+func ParseWebhook(body []byte) (WebhookEvent, error) {
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("tiki: webhook body: %w", err)
+	}
+	raw := bytes.TrimSpace(env.Data)
+	if len(raw) == 0 || raw[0] != '{' {
+		return &UnknownWebhook{Body: body}, nil
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, fmt.Errorf("tiki: webhook body: %w", err)
+	}
+	has := func(k string) bool { _, ok := keys[k]; return ok }
+	var ev WebhookEvent
+	switch {
+	case has("main_state"):
+		ev = &OrderStatusEvent{}
+	case has("qty_salable"):
+		ev = &StockEvent{}
+	case has("type") && has("status") && has("order_code"):
+		ev = &AftersaleEvent{}
+	default:
+		return &UnknownWebhook{Body: body}, nil
+	}
+	if err := json.Unmarshal(raw, ev); err != nil {
+		return nil, fmt.Errorf("tiki: webhook %T: %w", ev, err)
+	}
+	return ev, nil
+}
+
+// WebhookConfig configures a WebhookReceiver. Handlers receive the request's
+// context; returning an error makes the receiver answer 500 so that TikiNOW
+// delivers again.
+type WebhookConfig struct {
+	// Secrets are the secret keys deliveries may be signed with; a delivery
+	// signed with any of them is accepted (give the old and the new one
+	// while rotating). At least one is required.
+	Secrets []string
+
+	OnStock       func(ctx context.Context, e *StockEvent) error
+	OnOrderStatus func(ctx context.Context, e *OrderStatusEvent) error
+	OnAftersale   func(ctx context.Context, e *AftersaleEvent) error
+	// OnUnknown receives deliveries of undocumented shapes, and documented
+	// kinds that have no handler above. Without it they are acknowledged
+	// and reported to OnError.
+	OnUnknown func(ctx context.Context, e *UnknownWebhook) error
+
+	// MaxBodyBytes bounds a delivery's body (default 1 MiB); larger ones
+	// are refused with 413.
+	MaxBodyBytes int64
+	// Dedupe remembers handled deliveries so that a redelivery of the same
+	// body is handled once. Nil means an in-memory store for this process;
+	// use a shared store (for example Redis) when several replicas receive.
+	Dedupe webhook.DedupeStore
+	// DisableDedupe runs the handler for every delivery, duplicates
+	// included.
+	DisableDedupe bool
+	// OnError, if set, is told of every refused or failed delivery.
+	OnError func(r *http.Request, err error)
+}
+
+// WebhookReceiver is an http.Handler for TikiNOW deliveries. For each
+// request it checks the method (405 unless POST), the body size (413), the
+// x-signature against the raw body before anything is decoded (401, handler
+// not called), the JSON (400), then runs the handler of the event's kind
+// once per distinct body and answers 200 {"success":true}, or 500 with
+// TikiNOW's error body when the handler failed.
+type WebhookReceiver struct {
+	cfg      WebhookConfig
+	endpoint webhook.Endpoint
+}
+
+// NewWebhookReceiver returns a receiver for cfg.
+func NewWebhookReceiver(cfg WebhookConfig) (*WebhookReceiver, error) {
+	var v validator
+	v.check(len(cfg.Secrets) > 0, "secrets", "needs at least one secret key")
+	for i, s := range cfg.Secrets {
+		v.check(s != "", fmt.Sprintf("secrets[%d]", i), "is empty")
+	}
+	v.check(cfg.MaxBodyBytes >= 0, "max_body_bytes", "must not be negative")
+	v.check(cfg.OnStock != nil || cfg.OnOrderStatus != nil || cfg.OnAftersale != nil || cfg.OnUnknown != nil,
+		"handlers", "needs at least one handler")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	r := &WebhookReceiver{cfg: cfg}
+	r.cfg.Secrets = append([]string(nil), cfg.Secrets...)
+	store := cfg.Dedupe
+	if store == nil && !cfg.DisableDedupe {
+		store = webhook.NewMemoryDedupe()
+	}
+	if cfg.DisableDedupe {
+		store = nil
+	}
+	r.endpoint = webhook.Endpoint{
+		Verify: func(req *http.Request, body []byte) error {
+			return VerifyWebhookSignature(body, req.Header.Get(SignatureHeader), r.cfg.Secrets...)
+		},
+		Decode:       r.decode,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Dedupe:       webhook.Deduper{Store: store},
+		Reply:        replyTikiNow,
+		OnError:      cfg.OnError,
+	}
+	return r, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.endpoint.ServeHTTP(w, req)
+}
+
+func (r *WebhookReceiver) decode(req *http.Request, body []byte) (webhook.Delivery, error) {
+	ev, err := ParseWebhook(body)
+	if err != nil {
+		return webhook.Delivery{}, err
+	}
+	d := webhook.Delivery{Key: "tikinow:" + webhook.BodyKey(body)}
+	switch e := ev.(type) {
+	case *StockEvent:
+		if r.cfg.OnStock != nil {
+			d.Handle = func(ctx context.Context) error { return r.cfg.OnStock(ctx, e) }
+		}
+	case *OrderStatusEvent:
+		if r.cfg.OnOrderStatus != nil {
+			d.Handle = func(ctx context.Context) error { return r.cfg.OnOrderStatus(ctx, e) }
+		}
+	case *AftersaleEvent:
+		if r.cfg.OnAftersale != nil {
+			d.Handle = func(ctx context.Context) error { return r.cfg.OnAftersale(ctx, e) }
+		}
+	}
+	if d.Handle == nil && r.cfg.OnUnknown != nil {
+		d.Handle = func(ctx context.Context) error { return r.cfg.OnUnknown(ctx, &UnknownWebhook{Body: body}) }
+	}
+	if d.Handle == nil && r.cfg.OnError != nil {
+		r.cfg.OnError(req, fmt.Errorf("tiki: no handler for webhook %T: acknowledged", ev))
+	}
+	return d, nil
+}
+
+// replyTikiNow answers with TikiNOW's success and error bodies.
+func replyTikiNow(w http.ResponseWriter, status int) {
+	if status < 300 {
+		_ = webhook.WriteJSON(w, status, map[string]bool{"success": true})
+		return
+	}
+	codes := map[int]string{
+		http.StatusUnauthorized:          "INVALID_SIGNATURE",
+		http.StatusBadRequest:            "INVALID_PAYLOAD",
+		http.StatusMethodNotAllowed:      "METHOD_NOT_ALLOWED",
+		http.StatusRequestEntityTooLarge: "PAYLOAD_TOO_LARGE",
+	}
+	code, ok := codes[status]
+	if !ok {
+		code = "INTERNAL_ERROR"
+	}
+	_ = webhook.WriteJSON(w, status, map[string]any{
+		"success": false,
+		"error": map[string]any{
+			"status_code":  status,
+			"message":      http.StatusText(status),
+			"message_code": code,
+		},
+	})
+}

@@ -1,0 +1,121 @@
+// Command webhook-receiver serves a TikiNOW webhook receiver and shows signed
+// deliveries arriving: a stock change, an order cancellation, a duplicate
+// (acknowledged, not handled twice) and a forged delivery (refused).
+//
+//	go run ./examples/webhook-receiver            # demonstrate, then exit
+//	go run ./examples/webhook-receiver -serve :8080 -secret <32 chars>
+//
+// With -serve it keeps serving on that address: register its URL with
+// client.Webhooks.Register (https, reachable by Tiki) and watch deliveries.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tikisdk/tiki"
+)
+
+func main() {
+	serve := flag.String("serve", "", "keep serving on this address (for example :8080)")
+	secret := flag.String("secret", "", "the 32-character secret key registered with TikiNOW (default: a new random one)")
+	flag.Parse()
+	if err := run(*serve, *secret); err != nil {
+		fmt.Fprintln(os.Stderr, "webhook-receiver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(serveAddr, secret string) error {
+	if secret == "" {
+		var err error
+		if secret, err = tiki.GenerateWebhookSecret(); err != nil {
+			return err
+		}
+	}
+	receiver, err := tiki.NewWebhookReceiver(tiki.WebhookConfig{
+		Secrets: []string{secret},
+		OnStock: func(ctx context.Context, e *tiki.StockEvent) error {
+			fmt.Printf("  handled: stock of %s in %s is now %d\n", e.SKU, e.Warehouse, e.QtySalable)
+			return nil
+		},
+		OnOrderStatus: func(ctx context.Context, e *tiki.OrderStatusEvent) error {
+			fmt.Printf("  handled: order %s is %s/%s (%s)\n", e.OrderCode, e.MainState, e.MainSubstate, e.ReasonCode)
+			return nil
+		},
+		OnAftersale: func(ctx context.Context, e *tiki.AftersaleEvent) error {
+			fmt.Printf("  handled: aftersale %s of order %s is %s\n", e.Type, e.OrderCode, e.Status)
+			return nil
+		},
+		OnUnknown: func(ctx context.Context, e *tiki.UnknownWebhook) error {
+			fmt.Printf("  handled: unknown delivery %s\n", e.Body)
+			return nil
+		},
+		OnError: func(r *http.Request, err error) { fmt.Printf("  refused: %v\n", err) },
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/tiki", receiver)
+
+	if serveAddr != "" {
+		log.Printf("serving TikiNOW webhooks on %s/webhooks/tiki", serveAddr)
+		srv := &http.Server{Addr: serveAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		return srv.ListenAndServe()
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l) //nolint:errcheck // ends with Close
+	defer srv.Close()
+	url := "http://" + l.Addr().String() + "/webhooks/tiki"
+	fmt.Println("Receiver listening on", url)
+
+	stock := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"4833677185901","warehouse":"sgn","qty_salable":25,"seller_product_code":"YOUR_ORIGINAL_SKU_123","partner_id":"41235121321"}}`)
+	order := []byte(`{"data":{"date":"2023-05-10T15:01:44+07:00","ref_code":"SO-1","order_code":"929231617","main_state":"canceled","main_substate":"seller_canceled","reason_code":"seller-out-of-stock-cancel-order"}}`)
+	steps := []struct {
+		what       string
+		body       []byte
+		signature  string
+		wantStatus int
+	}{
+		{"a signed stock change", stock, tiki.SignWebhook(stock, secret), 200},
+		{"a signed order cancellation", order, tiki.SignWebhook(order, secret), 200},
+		{"the same order delivery again (a duplicate: acknowledged, not handled twice)", order, tiki.SignWebhook(order, secret), 200},
+		{"a delivery signed with the wrong secret", stock, tiki.SignWebhook(stock, "not-the-secret-not-the-secret-xx"), 401},
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i, s := range steps {
+		fmt.Printf("[%d/%d] TikiNOW sends %s\n", i+1, len(steps), s.what)
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(s.body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(tiki.SignatureHeader, s.signature)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		reply, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Printf("  reply: %d %s", resp.StatusCode, reply)
+		if resp.StatusCode != s.wantStatus {
+			return errors.New("unexpected reply")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,35 @@
+package webhook
+
+import "errors"
+
+// Sentinel errors reported by the receivers. The errors they return wrap one
+// of these with details; compare with [errors.Is].
+var (
+	// ErrMethodNotAllowed reports a request whose method is not POST. The
+	// receiver answers 405 with an Allow header.
+	ErrMethodNotAllowed = errors.New("webhook: method not allowed")
+
+	// ErrUnauthorized reports a request that failed authentication: a missing
+	// or wrong token, shared secret or signature. The receiver answers 401 and
+	// does not run any handler.
+	ErrUnauthorized = errors.New("webhook: unauthorized")
+
+	// ErrBodyTooLarge reports a request body larger than the receiver's limit
+	// ([DefaultMaxBodyBytes] unless configured). The receiver answers 413.
+	ErrBodyTooLarge = errors.New("webhook: request body too large")
+
+	// ErrMalformedPayload reports a body that is not the JSON document the
+	// sender documents (invalid JSON, or a field of the wrong type). The
+	// receiver answers 400.
+	ErrMalformedPayload = errors.New("webhook: malformed payload")
+
+	// ErrHandlerFailed wraps the error a user's handler returned. The
+	// receiver answers 500 so that the sender delivers the notification
+	// again.
+	ErrHandlerFailed = errors.New("webhook: handler failed")
+
+	// ErrDedupeStore wraps an error of a [DedupeStore]. When claiming fails
+	// the receiver answers 500 without running the handler; when completing
+	// a key fails after the handler succeeded it still answers 200.
+	ErrDedupeStore = errors.New("webhook: dedupe store failed")
+)

@@ -1,0 +1,94 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/tikisdk/tiki/webhook"
+)
+
+// A Deduper runs the handler of the first copy of a delivery only; a failed
+// run frees the key so that the sender's next attempt is handled.
+func ExampleDeduper() {
+	d := webhook.Deduper{
+		Store:     webhook.NewMemoryDedupe(),
+		Lease:     time.Minute,
+		Retention: 24 * time.Hour,
+	}
+	ctx := context.Background()
+	body := []byte(`{"type":"NEW_ORDER","data":{"order_code":"A1"}}`)
+	key := "example:" + webhook.BodyKey(body)
+
+	outcome, err := d.Do(ctx, key, func(context.Context) error { return errors.New("database down") })
+	fmt.Println(outcome, errors.Is(err, webhook.ErrHandlerFailed))
+
+	outcome, _ = d.Do(ctx, key, func(context.Context) error { return nil })
+	fmt.Println(outcome)
+
+	outcome, _ = d.Do(ctx, key, func(context.Context) error { return nil })
+	fmt.Println(outcome)
+	// Output:
+	// failed true
+	// handled
+	// duplicate
+}
+
+// An Endpoint assembles the pipeline of a receiver: here one that checks a
+// static header and handles every body once.
+func ExampleEndpoint() {
+	e := &webhook.Endpoint{
+		Authorize: func(r *http.Request) error {
+			if !webhook.SecretEqual(r.Header.Get("X-Hook-Token"), "s3cr3t") {
+				return errors.New("bad X-Hook-Token")
+			}
+			return nil
+		},
+		Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {
+			return webhook.Delivery{
+				Key: "example:" + webhook.BodyKey(body),
+				Handle: func(context.Context) error {
+					fmt.Printf("handling %s\n", body)
+					return nil
+				},
+			}, nil
+		},
+		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		OnError: func(_ *http.Request, err error) {
+			fmt.Println("error:", err)
+		},
+	}
+
+	for _, token := range []string{"s3cr3t", "s3cr3t", "guess"} {
+		r := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"n":1}`))
+		r.Header.Set("X-Hook-Token", token)
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	// Output:
+	// handling {"n":1}
+	// 200 {"success":true}
+	// 200 {"success":true}
+	// error: webhook: unauthorized: bad X-Hook-Token
+	// 401 {"success":false,"error":"Unauthorized"}
+}
+
+// MemoryDedupe takes a clock, so that tests can expire keys without
+// sleeping.
+func ExampleNewMemoryDedupe() {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	store := webhook.NewMemoryDedupe(webhook.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+
+	first, _ := store.Claim(ctx, "k", time.Minute)
+	second, _ := store.Claim(ctx, "k", time.Minute)
+	now = now.Add(time.Minute)
+	afterTTL, _ := store.Claim(ctx, "k", time.Minute)
+	fmt.Println(first, second, afterTTL)
+	// Output: true false true
+}

@@ -1,0 +1,478 @@
+package tiki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/webhook"
+)
+
+const (
+	hookSecret  = "sjYKaAFXDaS4qxeykux4WL1qMI0gzAc0"
+	hookSecret2 = "Zm9vYmFyYmF6cXV4cXV1eHF1dXp6enp6"
+	tikiNowBase = "https://tikinow.test/business/v1"
+)
+
+func hookSetup(t *testing.T, auth Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	c, err := NewClient(WithBaseURL(testBase), WithTikiNowURL(tikiNowBase), WithHTTPClient(&http.Client{Transport: mt}),
+		auth, WithRateLimit(0, 0), WithRetry(4, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	return c, mt
+}
+
+func docRegistration() *RegisterWebhooksRequest {
+	return &RegisterWebhooksRequest{
+		InventoryLocations: []string{"sgn", "sgn3", "hn5", "tbn1"},
+		Webhooks: WebhookTargets{
+			Order: &WebhookTarget{URL: "https://your_domain/webhooks/order", SecretKey: hookSecret},
+			Stock: &WebhookTarget{URL: "https://your_domain/webhooks/stock", SecretKey: hookSecret},
+		},
+		ExternalPartnerID: "41235121321",
+	}
+}
+
+func TestRegisterWebhooks(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	var got *http.Request
+	var body []byte
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
+		got = r
+		body, _ = readAll(r)
+		return responseJSON(200, string(fixture(t, "tikinow_register_webhooks_response_success.json"))), nil
+	})
+
+	res, _, err := c.Webhooks.Register(context.Background(), docRegistration())
+	require.NoError(t, err)
+	assert.True(t, res.Success)
+	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", res.MetaData.RequestID)
+	assert.Equal(t, "/business/v1/register-webhooks", got.URL.Path)
+	assert.Equal(t, "Bearer bearer-token-1", got.Header.Get("Authorization"))
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+	requireJSONEqual(t, string(fixture(t, "tikinow_register_webhooks_request.json")), string(body))
+}
+
+func TestRegisterWebhooksAftersale(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	var body []byte
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
+		body, _ = readAll(r)
+		return responseJSON(200, `{"success":true,"meta_data":{"request_id":"r1"}}`), nil
+	})
+	_, _, err := c.Webhooks.Register(context.Background(), &RegisterWebhooksRequest{
+		InventoryLocations: []string{"hn"},
+		Webhooks:           WebhookTargets{Aftersale: &WebhookTarget{URL: "http://127.0.0.1:9000/hooks", SecretKey: hookSecret2}},
+	})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"sync_inventory_location":["hn"],"sync_webhook":{"aftersale":{"url":"http://127.0.0.1:9000/hooks","secret_key":"`+hookSecret2+`"}}}`, string(body))
+}
+
+func TestRegisterWebhooksError(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks",
+		httpmock.NewBytesResponder(401, fixture(t, "tikinow_register_webhooks_response_error.json")))
+	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 401, apiErr.StatusCode)
+	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
+	assert.Equal(t, []string{"Unauthorized"}, apiErr.Messages)
+	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", apiErr.RequestID)
+	assert.Equal(t, tikiNowBase+"/register-webhooks", apiErr.URL)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "a fixed token cannot be renewed")
+}
+
+func TestRegisterWebhooksNotResentAfter5xx(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", httpmock.NewStringResponder(502, "bad gateway"))
+	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
+	require.Error(t, err)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestRegisterWebhooksNeedsBearer(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithSellerKey("seller-key-123"))
+	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
+	require.ErrorIs(t, err, ErrBearerRequired)
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestRegisterWebhooksValidation(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	cases := map[string]struct {
+		req  *RegisterWebhooksRequest
+		want []FieldProblem
+	}{
+		"nil": {nil, []FieldProblem{{"request", "is required"}}},
+		"empty": {&RegisterWebhooksRequest{}, []FieldProblem{
+			{"sync_inventory_location", "needs at least one warehouse code"},
+			{"sync_webhook", "needs at least one of order, stock and aftersale"},
+		}},
+		"bad targets": {&RegisterWebhooksRequest{
+			InventoryLocations: []string{"sgn", " "},
+			Webhooks: WebhookTargets{
+				Order:     &WebhookTarget{URL: "http://shop.example/hook", SecretKey: hookSecret},
+				Stock:     &WebhookTarget{URL: "/relative", SecretKey: "short"},
+				Aftersale: &WebhookTarget{URL: "ftp://shop.example/x", SecretKey: hookSecret + "x"},
+			},
+		}, []FieldProblem{
+			{"sync_inventory_location[1]", "is empty"},
+			{"sync_webhook.order.url", "must use https (http is allowed only for loopback hosts)"},
+			{"sync_webhook.stock.url", "must be an absolute URL"},
+			{"sync_webhook.stock.secret_key", "must be exactly 32 characters (has 5)"},
+			{"sync_webhook.aftersale.url", "must use https"},
+			{"sync_webhook.aftersale.secret_key", "must be exactly 32 characters (has 33)"},
+		}},
+	}
+	for name, tc := range cases {
+		_, _, err := c.Webhooks.Register(context.Background(), tc.req)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, name)
+		assert.Equal(t, tc.want, ve.Problems, name)
+	}
+	for _, ok := range []string{"http://localhost:8080/h", "http://127.0.0.1/h", "http://[::1]:9/h", "https://shop.example/h"} {
+		assert.Empty(t, checkWebhookURL(ok), ok)
+	}
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestGenerateWebhookSecret(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 100 {
+		s, err := GenerateWebhookSecret()
+		require.NoError(t, err)
+		require.Len(t, s, WebhookSecretLen)
+		for _, r := range s {
+			require.True(t, r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9', s)
+		}
+		require.False(t, seen[s])
+		seen[s] = true
+	}
+}
+
+func TestSignAndVerify(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "tikinow_webhook_stock.json")
+	sig := SignWebhook(body, hookSecret)
+	assert.Regexp(t, `^sha1=[0-9a-f]{40}$`, sig)
+	require.NoError(t, VerifyWebhookSignature(body, sig, hookSecret))
+	require.NoError(t, VerifyWebhookSignature(body, "sha1="+strings.ToUpper(sig[5:]), hookSecret), "hex case does not matter")
+	require.NoError(t, VerifyWebhookSignature(body, sig, hookSecret2, hookSecret), "any of several secrets")
+
+	cases := map[string]struct {
+		header  string
+		secrets []string
+		want    error
+	}{
+		"missing":      {"", []string{hookSecret}, ErrNoSignature},
+		"no prefix":    {sig[5:], []string{hookSecret}, ErrBadSignature},
+		"sha256":       {"sha256=" + sig[5:], []string{hookSecret}, ErrBadSignature},
+		"not hex":      {"sha1=zz", []string{hookSecret}, ErrBadSignature},
+		"short":        {sig[:20], []string{hookSecret}, ErrBadSignature},
+		"other secret": {sig, []string{hookSecret2}, ErrBadSignature},
+		"no secrets":   {sig, nil, ErrBadSignature},
+		"empty secret": {SignWebhook(body, ""), []string{""}, ErrBadSignature},
+	}
+	for name, tc := range cases {
+		err := VerifyWebhookSignature(body, tc.header, tc.secrets...)
+		require.ErrorIs(t, err, tc.want, name)
+		require.ErrorIs(t, err, webhook.ErrUnauthorized, name)
+	}
+	// One changed byte of the body breaks the signature.
+	tampered := bytes.Replace(body, []byte("25"), []byte("26"), 1)
+	require.ErrorIs(t, VerifyWebhookSignature(tampered, sig, hookSecret), ErrBadSignature)
+}
+
+func TestParseWebhook(t *testing.T) {
+	t.Parallel()
+	at := func(s string) Time {
+		tm, err := time.ParseInLocation(time.RFC3339, s, Vietnam())
+		require.NoError(t, err)
+		return NewTime(tm)
+	}
+	cases := map[string]WebhookEvent{
+		"tikinow_webhook_stock.json": &StockEvent{Date: at("2023-05-10T14:32:05+07:00"), SKU: "4833677185901", Warehouse: "sgn",
+			QtySalable: 25, SellerProductCode: "YOUR_ORIGINAL_SKU_123", PartnerID: "41235121321"},
+		"tikinow_webhook_order_status.json": &OrderStatusEvent{Date: at("2023-05-10T15:01:44+07:00"), RefCode: "SO-20230510-0001",
+			OrderCode: "929231617", MainState: "canceled", MainSubstate: "seller_canceled", Reason: "Nhà bán hết hàng - hủy đơn hàng.",
+			ReasonCode: "seller-out-of-stock-cancel-order",
+			ExtraInfo:  &OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "seller out of stock, cancel order"}},
+		"tikinow_webhook_order_status_minimal.json": &OrderStatusEvent{Date: at("2023-05-10T14:40:12+07:00"), RefCode: "SO-20230510-0001",
+			OrderCode: "929231617", MainState: "processing"},
+		"tikinow_webhook_aftersale.json": &AftersaleEvent{Date: at("2023-05-12T09:15:00+07:00"), RefCode: "SO-20230510-0001",
+			OrderCode: "929231617", Status: "processing", Type: AftersaleFD},
+		"tikinow_webhook_aftersale_cr.json": &AftersaleEvent{Date: at("2023-05-13T16:20:45+07:00"), RefCode: "SO-20230510-0002",
+			OrderCode: "419060832", Status: "completed", Type: AftersaleCR},
+	}
+	for name, want := range cases {
+		got, err := ParseWebhook(fixture(t, name))
+		require.NoError(t, err, name)
+		assert.Equal(t, want, got, name)
+	}
+	unknown := []byte(`{"data":{"event":"something_new","x":1}}`)
+	got, err := ParseWebhook(unknown)
+	require.NoError(t, err)
+	assert.Equal(t, &UnknownWebhook{Body: unknown}, got)
+	got, err = ParseWebhook([]byte(`[1,2]`))
+	require.Error(t, err)
+	assert.Nil(t, got)
+	got, err = ParseWebhook([]byte(`{"other":true}`))
+	require.NoError(t, err)
+	assert.IsType(t, &UnknownWebhook{}, got)
+	_, err = ParseWebhook([]byte(`{"data":{"main_state":5}}`))
+	require.Error(t, err, "a documented kind with a wrong field type is malformed")
+}
+
+// hookRecorder counts handler runs per kind and can be told to fail.
+type hookRecorder struct {
+	mu     sync.Mutex
+	events []WebhookEvent
+	fail   atomic.Bool
+	errs   []error
+}
+
+func (h *hookRecorder) record(e WebhookEvent) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fail.Load() {
+		return errors.New("database down")
+	}
+	h.events = append(h.events, e)
+	return nil
+}
+
+func (h *hookRecorder) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.events)
+}
+
+func newHookReceiver(t *testing.T, h *hookRecorder, mutate func(*WebhookConfig)) *WebhookReceiver {
+	t.Helper()
+	cfg := WebhookConfig{
+		Secrets:       []string{hookSecret},
+		OnStock:       func(_ context.Context, e *StockEvent) error { return h.record(e) },
+		OnOrderStatus: func(_ context.Context, e *OrderStatusEvent) error { return h.record(e) },
+		OnAftersale:   func(_ context.Context, e *AftersaleEvent) error { return h.record(e) },
+		OnUnknown:     func(_ context.Context, e *UnknownWebhook) error { return h.record(e) },
+		OnError: func(_ *http.Request, err error) {
+			h.mu.Lock()
+			h.errs = append(h.errs, err)
+			h.mu.Unlock()
+		},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	r, err := NewWebhookReceiver(cfg)
+	require.NoError(t, err)
+	return r
+}
+
+func deliver(r http.Handler, method string, body []byte, sig string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "/webhooks/tiki", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set("x-signature", sig)
+	}
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestWebhookReceiverHandlesEveryKind(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, nil)
+	for _, name := range []string{"tikinow_webhook_stock.json", "tikinow_webhook_order_status.json", "tikinow_webhook_aftersale.json"} {
+		body := fixture(t, name)
+		rec := deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret))
+		require.Equal(t, 200, rec.Code, name)
+		assert.JSONEq(t, string(fixture(t, "tikinow_webhook_ack.json")), rec.Body.String())
+	}
+	require.Equal(t, 3, h.count())
+	assert.IsType(t, &StockEvent{}, h.events[0])
+	assert.Equal(t, "4833677185901", h.events[0].(*StockEvent).SKU)
+	assert.Equal(t, "canceled", h.events[1].(*OrderStatusEvent).MainState)
+	assert.Equal(t, AftersaleFD, h.events[2].(*AftersaleEvent).Type)
+
+	unknown := []byte(`{"data":{"event":"new_kind"}}`)
+	rec := deliver(r, http.MethodPost, unknown, SignWebhook(unknown, hookSecret))
+	require.Equal(t, 200, rec.Code)
+	assert.Equal(t, &UnknownWebhook{Body: unknown}, h.events[3], "unknown payloads are delivered raw")
+}
+
+func TestWebhookReceiverRotation(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.Secrets = []string{hookSecret, hookSecret2} })
+	for i, secret := range []string{hookSecret, hookSecret2} {
+		body := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"A","warehouse":"sgn","qty_salable":` + string(rune('1'+i)) + `}}`)
+		require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, secret)).Code)
+	}
+	assert.Equal(t, 2, h.count())
+}
+
+func TestWebhookReceiverRefusals(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "tikinow_webhook_stock.json")
+	good := SignWebhook(body, hookSecret)
+	cases := map[string]struct {
+		method, sig string
+		body        []byte
+		status      int
+		code        string
+	}{
+		"no signature":    {http.MethodPost, "", body, 401, "INVALID_SIGNATURE"},
+		"wrong signature": {http.MethodPost, SignWebhook(body, hookSecret2), body, 401, "INVALID_SIGNATURE"},
+		"tampered body":   {http.MethodPost, good, append([]byte(" "), body...), 401, "INVALID_SIGNATURE"},
+		"GET":             {http.MethodGet, good, body, 405, "METHOD_NOT_ALLOWED"},
+		"malformed JSON":  {http.MethodPost, SignWebhook([]byte(`{"data":`), hookSecret), []byte(`{"data":`), 400, "INVALID_PAYLOAD"},
+		"oversize": {http.MethodPost, SignWebhook(bytes.Repeat([]byte("x"), 2048), hookSecret), bytes.Repeat([]byte("x"), 2048),
+			413, "PAYLOAD_TOO_LARGE"},
+	}
+	for name, tc := range cases {
+		h := &hookRecorder{}
+		r := newHookReceiver(t, h, func(c *WebhookConfig) { c.MaxBodyBytes = 1024 })
+		rec := deliver(r, tc.method, tc.body, tc.sig)
+		assert.Equal(t, tc.status, rec.Code, name)
+		var reply struct {
+			Success bool `json:"success"`
+			Error   struct {
+				StatusCode  int    `json:"status_code"`
+				MessageCode string `json:"message_code"`
+			} `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &reply), name)
+		assert.False(t, reply.Success, name)
+		assert.Equal(t, tc.status, reply.Error.StatusCode, name)
+		assert.Equal(t, tc.code, reply.Error.MessageCode, name)
+		assert.Equal(t, 0, h.count(), "%s: the handler must not run", name)
+		assert.Len(t, h.errs, 1, name)
+		if tc.status == 405 {
+			assert.Equal(t, "POST", rec.Header().Get("Allow"))
+		}
+	}
+}
+
+func TestWebhookReceiverDuplicatesAndFailures(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, nil)
+	body := fixture(t, "tikinow_webhook_order_status.json")
+	sig := SignWebhook(body, hookSecret)
+
+	// The handler fails: 500 with TikiNOW's error body, nothing remembered.
+	h.fail.Store(true)
+	rec := deliver(r, http.MethodPost, body, sig)
+	require.Equal(t, 500, rec.Code)
+	assert.JSONEq(t, `{"success":false,"error":{"status_code":500,"message":"Internal Server Error","message_code":"INTERNAL_ERROR"}}`, rec.Body.String())
+	assert.Equal(t, 0, h.count())
+
+	// TikiNOW delivers again, concurrently: handled exactly once.
+	h.fail.Store(false)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.Equal(t, 200, deliver(r, http.MethodPost, body, sig).Code)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, h.count())
+	assert.Equal(t, 200, deliver(r, http.MethodPost, body, sig).Code)
+	assert.Equal(t, 1, h.count(), "a later copy is acknowledged, not handled")
+}
+
+func TestWebhookReceiverWithoutDedupe(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.DisableDedupe = true })
+	body := fixture(t, "tikinow_webhook_stock.json")
+	for range 2 {
+		require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	}
+	assert.Equal(t, 2, h.count())
+}
+
+func TestWebhookReceiverMissingHandler(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.OnStock, c.OnUnknown = nil, nil })
+	body := fixture(t, "tikinow_webhook_stock.json")
+	require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	require.Len(t, h.errs, 1)
+	assert.Contains(t, h.errs[0].Error(), "no handler for webhook *tiki.StockEvent")
+}
+
+func TestNewWebhookReceiverValidation(t *testing.T) {
+	t.Parallel()
+	_, err := NewWebhookReceiver(WebhookConfig{Secrets: []string{""}, MaxBodyBytes: -1})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{"secrets[0]", "is empty"},
+		{"max_body_bytes", "must not be negative"},
+		{"handlers", "needs at least one handler"},
+	}, ve.Problems)
+}
+
+func FuzzParseWebhook(f *testing.F) {
+	for _, name := range []string{"tikinow_webhook_stock.json", "tikinow_webhook_order_status.json", "tikinow_webhook_order_status_minimal.json",
+		"tikinow_webhook_aftersale.json", "tikinow_webhook_aftersale_cr.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"data":null}`))
+	f.Add([]byte(`{"data":{"main_state":1}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := ParseWebhook(body)
+		if err == nil && ev == nil {
+			t.Fatal("nil event without an error")
+		}
+	})
+}
+
+func FuzzVerifyWebhookSignature(f *testing.F) {
+	body := fixture(f, "tikinow_webhook_stock.json")
+	f.Add(body, SignWebhook(body, hookSecret), hookSecret)
+	f.Add([]byte("{}"), "sha1=", "")
+	f.Add([]byte(""), "sha1=zz", "k")
+	f.Fuzz(func(t *testing.T, body []byte, header, secret string) {
+		err := VerifyWebhookSignature(body, header, secret)
+		if err == nil && header != SignWebhook(body, secret) && !strings.EqualFold(header, SignWebhook(body, secret)) {
+			t.Fatalf("accepted %q for secret %q", header, secret)
+		}
+		if secret != "" && VerifyWebhookSignature(body, SignWebhook(body, secret), secret) != nil {
+			t.Fatal("refused its own signature")
+		}
+	})
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	var b bytes.Buffer
+	_, err := b.ReadFrom(r.Body)
+	return b.Bytes(), err
+}
