@@ -205,6 +205,10 @@ func (c *Client) host() string {
 	return c.baseURL.Scheme + "://" + c.baseURL.Host
 }
 
+// CloseIdleConnections closes the idle keep-alive connections of the
+// client's HTTP transport, for example before a program or test ends.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
+
 // Environment returns the environment the client talks to, or "" when it was
 // given a custom base URL.
 func (c *Client) Environment() Environment { return c.env }

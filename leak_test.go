@@ -1,0 +1,71 @@
+package tiki
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// TestNoGoroutineLeft uses a client the ways that start goroutines (retries,
+// hang-ups, cancellations during a wait and during a token request, an
+// iterator left early, webhook deliveries) and checks that once idle
+// connections are closed no goroutine of the SDK is left. It is not
+// parallel, so that other tests' goroutines do not interfere.
+func TestNoGoroutineLeft(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+
+	s := newOAuthServer(t)
+	s.delay = 30 * time.Millisecond
+	c := s.client(t, clientCredentials(AuthStyleBasic), WithRetry(3, time.Millisecond, 2*time.Millisecond))
+
+	// A token request that the first caller gives up on, then completes.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	_, _, err := c.Catalog.Categories(ctx, nil)
+	cancel()
+	require.Error(t, err)
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err)
+
+	// Retries, a hang-up and a cancellation during a backoff wait.
+	flaky := newServer(t, status(503, ``), hangUp, ok200)
+	fc, _ := newTestClient(t, flaky)
+	fc.sleep = (&waits{}).sleep
+	_, _, err = callThing(fc, http.MethodGet)
+	require.NoError(t, err)
+	flaky2 := newServer(t, status(503, ``))
+	slow, err := NewClient(WithBaseURL(flaky2.URL), WithRateLimit(0, 0), WithRetry(5, time.Hour, time.Hour))
+	require.NoError(t, err)
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err = slow.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// An iterator left after its first row.
+	pc, _ := pagedServer(t)
+	for _, err := range pc.Catalog.AllAttributeValues(context.Background(), 7, nil) {
+		require.NoError(t, err)
+		break
+	}
+
+	// Webhook deliveries, handled and failed.
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h, nil)
+	body := fixture(t, "tikinow_webhook_stock.json")
+	assert.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	h.fail.Store(true)
+	body2 := fixture(t, "tikinow_webhook_aftersale.json")
+	assert.Equal(t, 500, deliver(r, http.MethodPost, body2, SignWebhook(body2, hookSecret)).Code)
+
+	for _, cl := range []*Client{c, fc, slow} {
+		cl.CloseIdleConnections()
+	}
+	s.Close()
+	flaky.Close()
+	flaky2.Close()
+	goleak.VerifyNone(t, before)
+}

@@ -1,0 +1,978 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ordAt parses a Tiki timestamp in Vietnam time.
+func ordAt(t *testing.T, s string) Time {
+	t.Helper()
+	tm, err := time.ParseInLocation(TimeLayout, s, Vietnam())
+	require.NoError(t, err)
+	return NewTime(tm)
+}
+
+// ordRequireRefused asserts a *ValidationError with exactly these problems
+// and that nothing went over the wire.
+func ordRequireRefused(t *testing.T, mt *httpmock.MockTransport, err error, want ...FieldProblem) {
+	t.Helper()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, want, ve.Problems)
+	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for a refused request")
+}
+
+// ordRespondURL is respond for an absolute URL (clients not under testBase).
+func ordRespondURL(mt *httpmock.MockTransport, method, rawURL string, status int, body []byte, got *wire) {
+	mt.RegisterResponder(method, rawURL, func(r *http.Request) (*http.Response, error) {
+		*got = wire{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			got.Body = string(b)
+		}
+		resp := httpmock.NewBytesResponse(status, body)
+		resp.Header.Set("Content-Type", "application/json")
+		return resp, nil
+	})
+}
+
+// ordListFixtureOrder is the order of orders_list.json, field by field.
+func ordListFixtureOrder(t *testing.T) Order {
+	return Order{
+		OrderCode:                "929231617",
+		CouponCode:               "123",
+		Status:                   OrderStatusQueueing,
+		TotalPriceBeforeDiscount: 200000,
+		TotalPriceAfterDiscount:  200000,
+		UpdatedAt:                ordAt(t, "2019-10-30 17:27:24"),
+		PurchasedAt:              ordAt(t, "2019-10-30 17:27:17"),
+		FulfillmentType:          FulfillmentDropship,
+		Note:                     "",
+		IsRMA:                    false,
+		WarehouseID:              17,
+		Tax:                      Tax{},
+		Discount:                 Discount{DiscountAmount: 10, DiscountCoupon: 10},
+		Shipping: Shipping{
+			Name:                "hậu nguyễn",
+			Street:              "519 kim mã",
+			Ward:                "Phường Kim Mã",
+			City:                "Quận Ba Đình",
+			Region:              "Hà Nội",
+			Country:             "VN",
+			Phone:               "0912611089",
+			EstimateDescription: "Dự kiến giao hàng vào Thứ hai, 04/11/2019",
+		},
+		Items: []OrderItem{{
+			ID:                  25203463,
+			ProductID:           2050232,
+			ProductName:         "Cơm gà - dropship -hn4",
+			SKU:                 "9956112228645",
+			OriginalSKU:         "",
+			Qty:                 1,
+			Price:               200000,
+			ConfirmationStatus:  ConfirmationWaiting,
+			ConfirmedAt:         Time{},
+			MustConfirmBeforeAt: ordAt(t, "2019-10-31 12:00:00"),
+			InventoryType:       InventoryInstock,
+		}},
+		Payment: Payment{
+			Method:      PaymentCOD,
+			UpdatedAt:   ordAt(t, "2019-10-30 17:27:25"),
+			Description: "Thanh toán tiền mặt khi nhận hàng",
+		},
+		HandlingFee:           0,
+		CollectableTotalPrice: 0,
+	}
+}
+
+func TestOrdersList(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/orders", 200, fixture(t, "orders_list.json"), &got)
+
+	// The document's example: /orders?page=1&limit=2&status=queueing
+	page, resp, err := c.Orders.List(context.Background(), &OrderListOptions{
+		Status: OrderStatusQueueing, ListOptions: ListOptions{Page: 1, Limit: 2},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{
+		"page": {"1"}, "limit": {"2"}, "status": {"queueing"},
+	})
+	assert.Equal(t, 1, resp.Attempts)
+	assert.Equal(t, &Page[Order]{
+		Data:   []Order{ordListFixtureOrder(t)},
+		Paging: Paging{Total: 1, PerPage: 20, CurrentPage: 1, LastPage: 1, From: 1, To: 1},
+	}, page)
+}
+
+func TestOrdersListEveryFilter(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &got)
+
+	page, _, err := c.Orders.List(context.Background(), &OrderListOptions{
+		Status:                 OrderStatusSellerConfirmed,
+		FulfillmentType:        FulfillmentSellerDelivery,
+		ItemInventoryType:      InventoryBackorder,
+		ItemConfirmationStatus: ConfirmationWaiting,
+		FilterDateBy:           DateFilterToday,
+		CreatedFrom:            ordAt(t, "2019-07-22 15:00:00"),
+		// A UTC time is sent in Vietnam time.
+		CreatedTo:   NewTime(time.Date(2019, 8, 22, 8, 0, 0, 0, time.UTC)),
+		UpdatedFrom: ordAt(t, "2019-07-23 00:00:00"),
+		UpdatedTo:   ordAt(t, "2019-08-23 23:59:59"),
+		Include:     []string{"items.fees", "status_histories"},
+		ListOptions: ListOptions{Page: 3, Limit: 100},
+	})
+	require.NoError(t, err)
+	assert.Empty(t, page.Data)
+	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{
+		"status":                   {"seller_confirmed"},
+		"fulfillment_type":         {"seller_delivery"},
+		"item_inventory_type":      {"backorder"},
+		"item_confirmation_status": {"waiting"},
+		"filter_date_by":           {"today"},
+		"created_from_date":        {"2019-07-22 15:00:00"},
+		"created_to_date":          {"2019-08-22 15:00:00"},
+		"updated_from_date":        {"2019-07-23 00:00:00"},
+		"updated_to_date":          {"2019-08-23 23:59:59"},
+		"include":                  {"items.fees,status_histories"},
+		"page":                     {"3"},
+		"limit":                    {"100"},
+	})
+}
+
+func TestOrdersListDatesSentAsGiven(t *testing.T) {
+	t.Parallel()
+	// The 30-day window is Tiki's to enforce: a year-old date is sent.
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[]}`), &got)
+	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{CreatedFrom: ordAt(t, "2018-01-01 00:00:00")})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
+}
+
+func TestOrdersListNilOptionsAndV1(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupOrders, V1))
+	var got wire
+	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
+	page, _, err := c.Orders.List(context.Background(), nil)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/orders", nil)
+	require.Len(t, page.Data, 1)
+}
+
+func TestOrdersListInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{
+		Include:     []string{"items", "a,b", " "},
+		ListOptions: ListOptions{Page: -1, Limit: 500},
+	})
+	ordRequireRefused(t, mt, err,
+		FieldProblem{Field: "page", Problem: "must not be negative"},
+		FieldProblem{Field: "limit", Problem: "must be between 1 and 100"},
+		FieldProblem{Field: "include[1]", Problem: "must be a name without commas"},
+		FieldProblem{Field: "include[2]", Problem: "must be a name without commas"},
+	)
+}
+
+func TestOrdersAll(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var pages []string
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/orders", func(r *http.Request) (*http.Response, error) {
+		q := r.URL.Query()
+		assert.Equal(t, "queueing", q.Get("status"), "filters are kept on every page")
+		pages = append(pages, q.Get("page"))
+		body := `{"data":[{"order_code":"A1"},{"order_code":"A2"}],"paging":{"current_page":1,"last_page":2}}`
+		if q.Get("page") == "2" {
+			body = `{"data":[{"order_code":"B1"}],"paging":{"current_page":2,"last_page":2}}`
+		}
+		return httpmock.NewStringResponse(200, body), nil
+	})
+	var codes []string
+	for o, err := range c.Orders.All(context.Background(), &OrderListOptions{Status: OrderStatusQueueing}) {
+		require.NoError(t, err)
+		codes = append(codes, o.OrderCode)
+	}
+	assert.Equal(t, []string{"A1", "A2", "B1"}, codes)
+	assert.Equal(t, []string{"1", "2"}, pages)
+}
+
+func TestOrdersAllStopsOnInvalidOptions(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	n := 0
+	for _, err := range c.Orders.All(context.Background(), &OrderListOptions{ListOptions: ListOptions{Limit: 101}}) {
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		n++
+	}
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestOrdersGet(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/orders/929231617", 200, fixture(t, "order_detail.json"), &got)
+
+	order, _, err := c.Orders.Get(context.Background(), "929231617")
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/orders/929231617", nil)
+	want := ordListFixtureOrder(t)
+	want.CouponCode = "" // null in the detail example
+	want.Discount = Discount{}
+	want.Shipping.ShippingFee = 0
+	want.Items[0].ConfirmationStatus = ConfirmationSellerConfirmed
+	want.Items[0].ConfirmedAt = ordAt(t, "2019-11-01 10:07:58")
+	want.Items[0].MustConfirmBeforeAt = ordAt(t, "2019-11-01 23:59:59")
+	want.Items[0].InventoryType = InventorySellerBackorder
+	assert.Equal(t, &want, order)
+}
+
+func TestOrdersGetNotFound(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2/orders/1", 404, []byte(`{"errors":["Not found"]}`), nil)
+	order, _, err := c.Orders.Get(context.Background(), "1")
+	assert.Nil(t, order)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestOrdersGetEscapesCode(t *testing.T) {
+	t.Parallel()
+	uris := make(chan string, 1)
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		uris <- r.RequestURI
+		io.WriteString(w, `{"order_code":"a/b c"}`)
+	})
+	c, _ := newTestClient(t, s)
+	order, _, err := c.Orders.Get(context.Background(), "a/b c")
+	require.NoError(t, err)
+	assert.Equal(t, "a/b c", order.OrderCode)
+	assert.Equal(t, "/prefix/integration/v2/orders/a%2Fb%20c", <-uris)
+}
+
+func TestOrdersGetInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	for _, code := range []string{"", "  "} {
+		_, _, err := c.Orders.Get(context.Background(), code)
+		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: "is required"})
+	}
+}
+
+func TestOrderDecodesQuirks(t *testing.T) {
+	t.Parallel()
+	// Floats and strings for money and ids, is_rma 1, the entity table's
+	// estimation_description, a numeric sku, nulls everywhere, unknown
+	// fields.
+	body := `{
+		"order_code": 239545064,
+		"coupon_code": null,
+		"status": "giao_hang_thanh_cong",
+		"total_price_before_discount": 598000.0,
+		"total_price_after_discount": "528000",
+		"is_rma": 1,
+		"warehouse_id": "4",
+		"handling_fee": 14000.0,
+		"collectable_total_price": null,
+		"something_new": {"x": [1, 2]},
+		"discount": {"discount_amount": 70000.0, "discount_coupon": "10000", "discount_tiki_point": null},
+		"tax": {"code": "1", "name": "Company", "address": "Ha Noi"},
+		"shipping": {"name": "hoàng anh", "estimation_description": "Expected delivery on Friday", "shipping_fee": 15000.0, "phone": null},
+		"items": [{"id": "90965636", "product_id": 12033331.0, "sku": 341231234, "original_sku": "H24071", "qty": "2", "price": 299000.0,
+			"confirmation_status": "confirmed", "confirmed_at": "2019-07-03T09:18:08+07:00", "must_confirmed_before_at": null,
+			"inventory_type": "instock", "discount": {"discount_amount": 5, "discount_coupon": 0}}],
+		"payment": {"payment_method": "cod", "updated_at": "", "description": null}
+	}`
+	var o Order
+	require.NoError(t, json.Unmarshal([]byte(body), &o))
+	assert.Equal(t, Order{
+		OrderCode:                "239545064",
+		Status:                   OrderStatusGiaoHangThanhCong,
+		TotalPriceBeforeDiscount: 598000,
+		TotalPriceAfterDiscount:  528000,
+		IsRMA:                    true,
+		WarehouseID:              4,
+		HandlingFee:              14000,
+		Discount:                 Discount{DiscountAmount: 70000, DiscountCoupon: 10000},
+		Tax:                      Tax{Code: "1", Name: "Company", Address: "Ha Noi"},
+		Shipping:                 Shipping{Name: "hoàng anh", EstimateDescription: "Expected delivery on Friday", ShippingFee: 15000},
+		Items: []OrderItem{{
+			ID: 90965636, ProductID: 12033331, SKU: "341231234", OriginalSKU: "H24071", Qty: 2, Price: 299000,
+			ConfirmationStatus: ConfirmationConfirmed, ConfirmedAt: o.Items[0].ConfirmedAt,
+			InventoryType: InventoryInstock, Discount: &Discount{DiscountAmount: 5},
+		}},
+		Payment: Payment{Method: PaymentCOD},
+	}, o)
+	assert.True(t, o.Items[0].ConfirmedAt.Equal(ordAt(t, "2019-07-03 09:18:08").Time))
+	assert.Equal(t, OrderStatusSuccessfulDelivery, o.Status.Canonical())
+
+	// Both spellings present: the examples' estimate_description wins.
+	var s Shipping
+	require.NoError(t, json.Unmarshal([]byte(`{"estimate_description":"a","estimation_description":"b"}`), &s))
+	assert.Equal(t, "a", s.EstimateDescription)
+}
+
+func TestOrderRefusesFractionalMoney(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"total_price_after_discount": 14000.5}`,
+		`{"items": [{"price": 0.1}]}`,
+		`{"shipping": {"shipping_fee": "1e400"}}`,
+		`{"discount": {"discount_amount": [1]}}`,
+		`{"items": [{"sku": {}}]}`,
+	} {
+		var o Order
+		assert.Error(t, json.Unmarshal([]byte(body), &o), body)
+	}
+}
+
+func TestOrderStatusCanonical(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, OrderStatusQueueing, OrderStatusChoIn.Canonical())
+	assert.Equal(t, OrderStatusSuccessfulDelivery, OrderStatusGiaoHangThanhCong.Canonical())
+	assert.Equal(t, OrderStatusCanceled, OrderStatusCanceled.Canonical())
+	assert.Equal(t, OrderStatusComplete, OrderStatusComplete.Canonical())
+}
+
+// ordConfirmSellerDelivery is the document's seller-delivery confirmation.
+func ordConfirmSellerDelivery(t *testing.T) ConfirmItemsRequest {
+	return ConfirmItemsRequest{
+		OrderCode:              "419060832",
+		FulfillmentType:        FulfillmentSellerDelivery,
+		WarehouseCode:          "sg",
+		SellerInventoryID:      882,
+		ItemIDs:                []int64{94792486, 94792487},
+		DeliveryCommitmentTime: ordAt(t, "2019-11-03 23:59:59"),
+	}
+}
+
+func TestOrdersConfirmItemsSellerDelivery(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+
+	res, _, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+	requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), got.Body)
+	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
+}
+
+func TestConfirmResultsDecodeLeniently(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]ConfirmItemsResult{
+		`{"code":"200","data":[{"item_id":1}]}`:       {Code: 200, Data: json.RawMessage(`[{"item_id":1}]`)},
+		`{"code":"OK","data":{"x":1}}`:                {Code: 0, Data: json.RawMessage(`{"x":1}`)},
+		`{"msg":"Kết nối đang tạm ngưng bởi seller"}`: {},
+		`{"code":null,"data":null}`:                   {Data: json.RawMessage(`null`)},
+	} {
+		var got ConfirmItemsResult
+		require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+		assert.Equal(t, want, got, body)
+	}
+	var d ConfirmDeliveryResult
+	require.NoError(t, json.Unmarshal([]byte(`{"order_code":20939384}`), &d))
+	assert.Equal(t, ConfirmDeliveryResult{OrderCode: "20939384"}, d)
+}
+
+func TestOrdersConfirmItemsTikiDelivery(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+
+	// Tiki delivery needs neither a commitment time nor a tracking number.
+	req := ordConfirmSellerDelivery(t)
+	req.FulfillmentType = FulfillmentTikiDelivery
+	req.DeliveryCommitmentTime = Time{}
+	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	requireJSONEqual(t, string(fixture(t, "confirm_items_request_tiki_delivery.json")), got.Body)
+}
+
+func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupOrders, V1))
+	var got wire
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+
+	req := ordConfirmSellerDelivery(t)
+	req.FulfillmentType = FulfillmentCrossBorder
+	req.DeliveryCommitmentTime = Time{}
+	req.TrackingNumber = "419060832"
+	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
+	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,
+		"item_ids":[94792486,94792487],"tracking_number":"419060832"}`, got.Body)
+}
+
+func TestOrdersConfirmItemsFromOrder(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+
+	var order Order
+	require.NoError(t, json.Unmarshal(fixture(t, "order_detail.json"), &order))
+	req := order.ConfirmItemsRequest()
+	assert.Equal(t, ConfirmItemsRequest{OrderCode: "929231617", FulfillmentType: FulfillmentDropship}, req)
+	req.ItemIDs = order.ItemIDs()
+	req.WarehouseCode, req.SellerInventoryID = "hn", 919
+	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"order_code":"929231617","warehouse_code":"hn","seller_inventory_id":919,"item_ids":[25203463]}`, got.Body)
+
+	var nilOrder *Order
+	assert.Equal(t, ConfirmItemsRequest{}, nilOrder.ConfirmItemsRequest())
+	assert.Nil(t, nilOrder.ItemIDs())
+}
+
+func TestOrdersConfirmItemsRules(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		edit func(r *ConfirmItemsRequest)
+		want []FieldProblem
+	}{
+		"seller delivery without commitment time": {
+			func(r *ConfirmItemsRequest) { r.DeliveryCommitmentTime = Time{} },
+			[]FieldProblem{{"delivery_commitment_time", "is required for seller-delivery orders"}},
+		},
+		"cross border without tracking number": {
+			func(r *ConfirmItemsRequest) { r.FulfillmentType, r.TrackingNumber = FulfillmentCrossBorder, " " },
+			[]FieldProblem{{"tracking_number", "is required for cross-border orders"}},
+		},
+		"fulfillment type not stated": {
+			func(r *ConfirmItemsRequest) { r.FulfillmentType = "" },
+			[]FieldProblem{{"fulfillment_type", "is required (not sent): set it from Order.FulfillmentType"}},
+		},
+		"empty item list is not a rejection": {
+			func(r *ConfirmItemsRequest) { r.ItemIDs = []int64{} },
+			[]FieldProblem{{"item_ids", "must list at least one item: to reject every item use RejectAllItems"}},
+		},
+		"nil item list is not a rejection": {
+			func(r *ConfirmItemsRequest) { r.ItemIDs = nil },
+			[]FieldProblem{{"item_ids", "must list at least one item: to reject every item use RejectAllItems"}},
+		},
+		"bad and repeated ids": {
+			func(r *ConfirmItemsRequest) { r.ItemIDs = []int64{0, 5, 5, -1} },
+			[]FieldProblem{{"item_ids[0]", "must be a positive id"}, {"item_ids[2]", "repeats item 5"}, {"item_ids[3]", "must be a positive id"}},
+		},
+		"no warehouse": {
+			func(r *ConfirmItemsRequest) { r.WarehouseCode, r.SellerInventoryID = "", 0 },
+			[]FieldProblem{{"warehouse_code", "is required"}, {"seller_inventory_id", "must be a positive id"}},
+		},
+		"no order code": {
+			func(r *ConfirmItemsRequest) { r.OrderCode = "" },
+			[]FieldProblem{{"order_code", "is required"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			req := ordConfirmSellerDelivery(t)
+			tc.edit(&req)
+			res, resp, err := c.Orders.ConfirmItems(context.Background(), req)
+			assert.Nil(t, res)
+			assert.Nil(t, resp)
+			ordRequireRefused(t, mt, err, tc.want...)
+		})
+	}
+}
+
+func TestOrdersConfirmItemsOtherTypesNeedNeither(t *testing.T) {
+	t.Parallel()
+	// The passing side of the two rules for types they do not cover,
+	// including a type the SDK does not know.
+	for _, ft := range []FulfillmentType{FulfillmentDropship, FulfillmentTikiDelivery, "instant_delivery"} {
+		c, mt := setup(t)
+		respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), nil)
+		req := ordConfirmSellerDelivery(t)
+		req.FulfillmentType, req.DeliveryCommitmentTime = ft, Time{}
+		_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+		require.NoError(t, err, ft)
+		assert.Equal(t, 1, mt.GetTotalCallCount())
+	}
+}
+
+func TestOrdersRejectAllItems(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+
+	res, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,"item_ids":[]}`, got.Body)
+	assert.Contains(t, got.Body, `"item_ids":[]`, "an empty list, never null")
+	assert.Equal(t, 200, res.Code)
+}
+
+func TestOrdersRejectAllItemsInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
+	ordRequireRefused(t, mt, err,
+		FieldProblem{"order_code", "is required"},
+		FieldProblem{"warehouse_code", "is required"},
+		FieldProblem{"seller_inventory_id", "must be a positive id"},
+	)
+}
+
+func TestOrdersConfirmDelivery(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+
+	res, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: CancelReasonCustomerNoLongerInDemand,
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders/confirmDelivery", nil)
+	requireJSONEqual(t, string(fixture(t, "confirm_delivery_request.json")), got.Body)
+	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, res)
+}
+
+func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+
+	// Successful delivery with three documents (the maximum); and a
+	// cancellation with a free-text reason.
+	_, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+		OrderCode:       "20939384",
+		Status:          ConfirmDeliverySuccessful,
+		AppointmentDate: ordAt(t, "2019-06-22 18:12:17"),
+		DocumentURLs:    []string{"https://a.example/1.png", "https://a.example/2.png", "http://a.example/3.png"},
+	})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"order_code":"20939384","status":"successful_delivery","appointment_date":"2019-06-22 18:12:17",
+		"document_urls":["https://a.example/1.png","https://a.example/2.png","http://a.example/3.png"]}`, got.Body)
+
+	_, _, err = c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: "Could not be reached",
+	})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"order_code":"20939384","status":"canceled","reason":"Could not be reached"}`, got.Body)
+	assert.Equal(t, 2, mt.GetTotalCallCount())
+}
+
+func TestOrdersConfirmDeliveryRules(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		req  ConfirmDeliveryRequest
+		want []FieldProblem
+	}{
+		"unknown status": {
+			ConfirmDeliveryRequest{OrderCode: "1", Status: "complete"},
+			[]FieldProblem{{"status", `must be "canceled" or "successful_delivery"`}},
+		},
+		"reason without cancellation": {
+			ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful, Reason: CancelReasonSellerOutOfStock},
+			[]FieldProblem{{"reason", `is only sent with status "canceled"`}},
+		},
+		"four documents": {
+			ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliveryCanceled,
+				DocumentURLs: []string{"https://a/1", "https://a/2", "https://a/3", "https://a/4"}},
+			[]FieldProblem{{"document_urls", "must hold at most 3 URLs"}},
+		},
+		"relative or broken URLs": {
+			ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliveryCanceled, DocumentURLs: []string{"/doc.png", "ftp://a/b", "http://%zz"}},
+			[]FieldProblem{
+				{"document_urls[0]", "must be an absolute http(s) URL"},
+				{"document_urls[1]", "must be an absolute http(s) URL"},
+				{"document_urls[2]", "must be an absolute http(s) URL"},
+			},
+		},
+		"nothing": {
+			ConfirmDeliveryRequest{},
+			[]FieldProblem{{"order_code", "is required"}, {"status", `must be "canceled" or "successful_delivery"`}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			_, _, err := c.Orders.ConfirmDelivery(context.Background(), tc.req)
+			ordRequireRefused(t, mt, err, tc.want...)
+		})
+	}
+}
+
+func TestOrdersUpdateDeliveryStatus(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
+
+	// The document's example, status text and empty payload as written.
+	res, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+		OrderCode:  "327965376-5vHl1b",
+		Status:     "ready for delivery",
+		UpdateTime: ordAt(t, "2019-11-23 23:59:59"),
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders/updateDeliveryStatus", nil)
+	requireJSONEqual(t, string(fixture(t, "update_delivery_status_request.json")), got.Body)
+	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "success"}, res)
+
+	_, _, err = c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
+	})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"order_code":"401734337","status":"on_delivery","update_time":"2020-11-23 23:59:59","payload":"{\"carrier\":\"GHN\"}"}`, got.Body)
+}
+
+func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
+	ordRequireRefused(t, mt, err,
+		FieldProblem{"order_code", "is required"},
+		FieldProblem{"status", "is required"},
+		FieldProblem{"update_time", "is required"},
+	)
+}
+
+func TestOrdersPrintLabel(t *testing.T) {
+	t.Parallel()
+	const shippingURL = "http://uat.tikicdn.com/ts/print/1b/67/52/d54614ae10e18b2112c38845641a693d.html"
+	const invoiceURL = "https://guat.tikicdn.com/ts/print/12/34/5d/669d74d1da850e337aeefdaf9aa9cef9.html"
+	cases := map[string]struct {
+		opts  *PrintLabelOptions
+		body  []byte
+		query map[string][]string
+		want  *OrderLabel
+	}{
+		"shipping (document: GET /orders/833662058/print)": {
+			nil, fixture(t, "print_labels_shipping.json"), nil,
+			&OrderLabel{URL: shippingURL, ShippingLabelURL: shippingURL},
+		},
+		"invoice (document: ?label=invoice)": {
+			&PrintLabelOptions{Label: LabelInvoice}, fixture(t, "print_labels_invoice.json"), map[string][]string{"label": {"invoice"}},
+			&OrderLabel{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
+		},
+		"invoice as pdf": {
+			&PrintLabelOptions{Label: LabelInvoice, Format: LabelPDF}, fixture(t, "print_labels_invoice.json"),
+			map[string][]string{"label": {"invoice"}, "format": {"pdf"}},
+			&OrderLabel{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
+		},
+		"shipping as html": {
+			&PrintLabelOptions{Label: LabelShipping, Format: LabelHTML}, fixture(t, "print_labels_shipping.json"),
+			map[string][]string{"label": {"shipping"}, "format": {"html"}},
+			&OrderLabel{URL: shippingURL, ShippingLabelURL: shippingURL},
+		},
+		"po label": {
+			&PrintLabelOptions{Label: LabelPO}, []byte(`{"po_label_url":"https://x.test/po.html"}`), map[string][]string{"label": {"po"}},
+			&OrderLabel{URL: "https://x.test/po.html", POLabelURL: "https://x.test/po.html"},
+		},
+		"unknown key ending in _label_url": {
+			&PrintLabelOptions{Label: "stamp"}, []byte(`{"stamp_label_url":"https://x.test/s.html","n":1}`), map[string][]string{"label": {"stamp"}},
+			&OrderLabel{URL: "https://x.test/s.html"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var got wire
+			respond(mt, http.MethodGet, "/v2/orders/833662058/print", 200, tc.body, &got)
+			label, _, err := c.Orders.PrintLabel(context.Background(), "833662058", tc.opts)
+			require.NoError(t, err)
+			requireWire(t, got, http.MethodGet, "/v2/orders/833662058/print", tc.query)
+			assert.Equal(t, tc.want, label)
+		})
+	}
+}
+
+func TestOrdersPrintLabelRules(t *testing.T) {
+	t.Parallel()
+	pdfOnlyInvoice := FieldProblem{"format", `pdf is only available for the "invoice" label`}
+	cases := map[string]struct {
+		code string
+		opts *PrintLabelOptions
+		want []FieldProblem
+	}{
+		"pdf shipping label":      {"1", &PrintLabelOptions{Label: LabelShipping, Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
+		"pdf default label":       {"1", &PrintLabelOptions{Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
+		"pdf po label":            {"1", &PrintLabelOptions{Label: LabelPO, Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
+		"unknown format":          {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "png"}, []FieldProblem{{"format", `must be "html" or "pdf"`}}},
+		"no order code":           {"", nil, []FieldProblem{{"order_code", "is required"}}},
+		"pdf without order code":  {" ", &PrintLabelOptions{Format: LabelPDF}, []FieldProblem{{"order_code", "is required"}, pdfOnlyInvoice}},
+		"uppercase pdf is no pdf": {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "PDF"}, []FieldProblem{{"format", `must be "html" or "pdf"`}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			_, _, err := c.Orders.PrintLabel(context.Background(), tc.code, tc.opts)
+			ordRequireRefused(t, mt, err, tc.want...)
+		})
+	}
+}
+
+// ordMockRequest is the request of mock_order_request.json.
+func ordMockRequest() MockOrderRequest {
+	return MockOrderRequest{
+		FulfillmentType: FulfillmentSellerDelivery,
+		PaymentMethod:   PaymentCOD,
+		Items: []MockOrderItem{
+			{ProductName: "Bình giữ nhiệt 500ml", OriginalSKU: "BGN-500", Price: 150000, Qty: 2, InventoryType: InventorySellerBackorder},
+			{ProductName: "Túi vải canvas", OriginalSKU: "TVC-01", Price: 45000, Qty: 1, InventoryType: InventorySellerBackorder},
+		},
+		CouponCode:        "GIAM20K",
+		DiscountCoupon:    20000,
+		DiscountTikiPoint: 5000,
+		Shipping: &Shipping{
+			Name: "Trần Thị B", Street: "12 Lê Lợi", Ward: "Phường Bến Nghé", City: "Quận 1", Region: "Hồ Chí Minh",
+			Country: "VN", Phone: "0901234567", Email: "buyer@example.com",
+			EstimateDescription: "Dự kiến giao hàng vào Thứ năm, 23/04/2020", ShippingFee: 15000,
+		},
+		Tax:  &Tax{Code: "0312345678", Name: "Công ty TNHH B", Address: "12 Lê Lợi, Quận 1, Hồ Chí Minh"},
+		Note: "Giao giờ hành chính",
+	}
+}
+
+func TestOrdersCreateMock(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t) // a custom base URL (like package tikitest) is allowed
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders", 200, fixture(t, "mock_order_response.json"), &got)
+
+	order, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/orders", nil)
+	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
+
+	created := ordAt(t, "2020-04-21 09:15:02")
+	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItem {
+		return OrderItem{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
+			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: ordAt(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
+	}
+	req := ordMockRequest()
+	assert.Equal(t, &Order{
+		OrderCode:                "1667",
+		CouponCode:               "GIAM20K",
+		Status:                   OrderStatusQueueing,
+		TotalPriceBeforeDiscount: 345000,
+		TotalPriceAfterDiscount:  335000,
+		CreatedAt:                created,
+		UpdatedAt:                created,
+		FulfillmentType:          FulfillmentSellerDelivery,
+		Note:                     "Giao giờ hành chính",
+		Tax:                      *req.Tax,
+		Discount:                 Discount{DiscountAmount: 25000, DiscountCoupon: 20000, DiscountTikiPoint: 5000},
+		Shipping:                 *req.Shipping,
+		Items: []OrderItem{
+			item(89601, 4190, "Bình giữ nhiệt 500ml", "175601", "BGN-500", 2, 150000),
+			item(89602, 4191, "Túi vải canvas", "175602", "TVC-01", 1, 45000),
+		},
+		Payment: Payment{Method: PaymentCOD, UpdatedAt: created, Description: "Thanh toán tiền mặt khi nhận hàng"},
+	}, order)
+}
+
+func TestOrdersCreateMockOnSandbox(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithEnvironment(Sandbox))
+	var got wire
+	ordRespondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v2/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	order, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	require.NoError(t, err)
+	assert.Equal(t, "1667", order.OrderCode)
+	assert.Equal(t, "/integration/v2/orders", got.Path)
+	assert.Equal(t, testKey, got.Header.Get("tiki-api"))
+	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
+}
+
+func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithEnvironment(Production))
+	order, resp, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	assert.Nil(t, order)
+	assert.Nil(t, resp)
+	require.ErrorIs(t, err, ErrSandboxOnly)
+	assert.Contains(t, err.Error(), "sandbox")
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestOrdersCreateMockInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Orders.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
+	ordRequireRefused(t, mt, err,
+		FieldProblem{"fulfillment_type", "is required"},
+		FieldProblem{"payment_method", "is required"},
+		FieldProblem{"items", "must hold at least one item"},
+		FieldProblem{"discount_coupon", "must not be negative"},
+		FieldProblem{"discount_tiki_point", "must not be negative"},
+	)
+	req := ordMockRequest()
+	req.Items[1] = MockOrderItem{ProductName: " ", Price: 0, Qty: -1}
+	_, _, err = c.Orders.CreateMock(context.Background(), req)
+	ordRequireRefused(t, mt, err,
+		FieldProblem{"items[1].product_name", "is required"},
+		FieldProblem{"items[1].original_sku", "is required"},
+		FieldProblem{"items[1].price", "must be greater than 0"},
+		FieldProblem{"items[1].qty", "must be greater than 0"},
+		FieldProblem{"items[1].inventory_type", "is required"},
+	)
+}
+
+// TestOrdersPostsNeverResent proves that the non-idempotent order calls are
+// sent exactly once when the server may have applied them: a connection cut
+// after sending, a 5xx, a client timeout.
+func TestOrdersPostsNeverResent(t *testing.T) {
+	t.Parallel()
+	calls := map[string]func(c *Client) error{
+		"ConfirmItems": func(c *Client) error {
+			_, _, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+			return err
+		},
+		"RejectAllItems": func(c *Client) error {
+			_, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882})
+			return err
+		},
+		"ConfirmDelivery": func(c *Client) error {
+			_, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful})
+			return err
+		},
+		"UpdateDeliveryStatus": func(c *Client) error {
+			_, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+			return err
+		},
+		"CreateMock": func(c *Client) error {
+			_, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+			return err
+		},
+	}
+	slow := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	failures := map[string]struct {
+		handler http.HandlerFunc
+		opts    []Option
+	}{
+		"connection cut":      {hangUp, nil},
+		"503":                 {status(503, `{"errors":["Service Unavailable"]}`), nil},
+		"500":                 {status(500, `{"errors":["Internal server error"]}`), nil},
+		"timeout after send":  {slow, []Option{WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond})}},
+		"cut in the response": {ordHalfBody, nil},
+	}
+	for callName, call := range calls {
+		for failName, f := range failures {
+			t.Run(callName+"/"+failName, func(t *testing.T) {
+				t.Parallel()
+				s := newServer(t, f.handler, ok200)
+				c, w := newTestClient(t, s, f.opts...)
+				err := call(c)
+				require.Error(t, err)
+				var reqErr *RequestError
+				var apiErr *APIError
+				switch {
+				case errors.As(err, &reqErr):
+					assert.True(t, reqErr.Sent)
+					assert.Equal(t, 1, reqErr.Attempts)
+				case errors.As(err, &apiErr):
+					assert.Equal(t, 1, apiErr.Attempts)
+				default:
+					t.Fatalf("unexpected error %T: %v", err, err)
+				}
+				assert.EqualValues(t, 1, s.count.Load(), "sent exactly once")
+				assert.Empty(t, w.all(), "no retry wait")
+				bodies := ordBodies(s)
+				require.Len(t, bodies, 1)
+				assert.NotEmpty(t, bodies[0])
+			})
+		}
+	}
+}
+
+// ordBodies returns the bodies s received, read under its lock.
+func ordBodies(s *server) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+// ordHalfBody promises a longer body than it sends, then closes.
+func ordHalfBody(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "100")
+	w.WriteHeader(200)
+	io.WriteString(w, `{"code":`)
+}
+
+func TestOrdersPostRetriedOn429(t *testing.T) {
+	t.Parallel()
+	// A 429 means Tiki did not process the call: even a confirmation is
+	// retried.
+	s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
+	c, _ := newTestClient(t, s)
+	res, resp, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	require.NoError(t, err)
+	assert.Equal(t, 200, res.Code)
+	assert.Equal(t, 2, resp.Attempts)
+	bodies := ordBodies(s)
+	require.Len(t, bodies, 2)
+	for _, b := range bodies {
+		requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), b)
+	}
+}
+
+func TestOrdersGetRetriedAfter5xx(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
+	c, _ := newTestClient(t, s)
+	order, resp, err := c.Orders.Get(context.Background(), "929231617")
+	require.NoError(t, err)
+	assert.Equal(t, "929231617", order.OrderCode)
+	assert.Equal(t, 2, resp.Attempts)
+	s.mu.Lock()
+	ua := s.header[1].Get("User-Agent")
+	s.mu.Unlock()
+	assert.True(t, strings.HasSuffix(ua, "tiki-go/"+Version), ua)
+}
+
+func TestOrderWithoutCodeIsAnError(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	// A reorganised payload (another API version) must not decode into
+	// empty orders.
+	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`), nil)
+	page, _, err := c.Orders.List(context.Background(), nil)
+	assert.Nil(t, page)
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.ErrorContains(t, err, "order without order_code")
+}

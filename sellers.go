@@ -1,0 +1,76 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// RegistrationStatus is the state of a seller's registration with Tiki.
+type RegistrationStatus string
+
+// Registration statuses documented by Tiki. An account created directly,
+// without registration data, has none ("").
+const (
+	// RegistrationDraft: the account was created.
+	RegistrationDraft RegistrationStatus = "draft"
+	// RegistrationWaiting: the contract was submitted and waits for Tiki's
+	// key account manager.
+	RegistrationWaiting RegistrationStatus = "waiting"
+	// RegistrationSellerSupplementing: Tiki waits for the seller to update
+	// the contract.
+	RegistrationSellerSupplementing RegistrationStatus = "seller_supplementing"
+	// RegistrationKAMRejected: the key account manager rejected the
+	// contract.
+	RegistrationKAMRejected RegistrationStatus = "kam_rejected"
+	// RegistrationCompleted: the contract was approved.
+	RegistrationCompleted RegistrationStatus = "completed"
+)
+
+// SellerInfo is the authenticated seller's account.
+type SellerInfo struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// SID is the seller's social id; Tiki has deprecated it and may leave it
+	// out.
+	SID string `json:"sid,omitempty"`
+	// Logo is the URL of the seller's logo; empty when there is none.
+	Logo string `json:"logo,omitempty"`
+	// Active: the store is active on Tiki (Tiki sends 1/0).
+	Active bool `json:"active"`
+	// OperationModels are the registered operation models, for example
+	// "dropship" and "instock".
+	OperationModels []string `json:"operation_models"`
+	// CanUpdateProduct: the account may update products through the API
+	// (Tiki sends 1/0).
+	CanUpdateProduct   bool               `json:"can_update_product"`
+	RegistrationStatus RegistrationStatus `json:"registration_status"`
+	// LiveAt is when the store went live; zero for a store that has not.
+	LiveAt Time `json:"live_at"`
+}
+
+// UnmarshalJSON decodes 1/0 flags, a string or numeric id, and nulls.
+func (s *SellerInfo) UnmarshalJSON(b []byte) error {
+	type plain SellerInfo
+	var w struct {
+		plain
+		ID               FlexInt  `json:"id"`
+		Active           FlexBool `json:"active"`
+		CanUpdateProduct FlexBool `json:"can_update_product"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = SellerInfo(w.plain)
+	s.ID = int64(w.ID)
+	s.Active = bool(w.Active)
+	s.CanUpdateProduct = bool(w.CanUpdateProduct)
+	return nil
+}
+
+// Me returns the account of the seller the client authenticates as.
+//
+// GET /v2/sellers/me
+func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
+	return call[SellerInfo](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"})
+}

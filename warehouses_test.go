@@ -1,0 +1,78 @@
+package tiki
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWarehousesSeller(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "seller_warehouses.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v2/warehouses", 200, body, &got)
+
+	whs, resp, err := c.Warehouses.Seller(context.Background(), nil)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/warehouses", nil)
+	assert.Equal(t, 1, resp.Attempts)
+
+	rows := rawRows(t, body)
+	require.Len(t, whs, 6)
+	require.Len(t, rows, len(whs))
+	loc := func(v any) Locality {
+		m, _ := v.(map[string]any)
+		return Locality{Code: str(m["code"]), Name: str(m["name"])}
+	}
+	for i, r := range rows {
+		assert.Equal(t, SellerWarehouse{
+			WarehouseID:       num(r["warehouse_id"]),
+			WarehouseCode:     str(r["warehouse_code"]),
+			SellerInventoryID: num(r["seller_inventory_id"]),
+			Name:              str(r["name"]),
+			Street:            str(r["street"]),
+			Ward:              loc(r["ward"]),
+			District:          loc(r["district"]),
+			Region:            loc(r["region"]),
+			Country:           loc(r["country"]),
+			ContactName:       str(r["contact_name"]),
+			ContactEmail:      str(r["contact_email"]),
+			ContactPhone:      str(r["contact_phone"]),
+		}, whs[i], i)
+	}
+	// The first row in full, so the loop above cannot pass on empty values.
+	assert.Equal(t, SellerWarehouse{
+		WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919,
+		Name: "Kho giáp bát hà nội", Street: "dsa ds",
+		Ward:         Locality{Code: "VN034025003", Name: "Phường Giáp Bát"},
+		District:     Locality{Code: "VN034025", Name: "Quận Hoàng Mai"},
+		Region:       Locality{Code: "VN034", Name: "Hà Nội"},
+		Country:      Locality{Code: "vn", Name: "Viet Nam"},
+		ContactName:  "Nguyễn Thị Bích a",
+		ContactEmail: "dsada@gmail.com",
+		ContactPhone: "0988909999",
+	}, whs[0])
+}
+
+func TestWarehousesSellerFiltered(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
+
+	whs, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
+	assert.Equal(t, []SellerWarehouse{{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}}, whs)
+}
+
+func TestWarehousesSellerInvalid(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	_, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
+	ordRequireRefused(t, mt, err, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
+}
