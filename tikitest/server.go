@@ -44,6 +44,9 @@ type Server struct {
 	// URL is the integration API base URL, for tiki.WithBaseURL
 	// (http://127.0.0.1:PORT/integration).
 	URL string
+	// TikiNowURL is the TikiNOW business API base URL, for
+	// tiki.WithTikiNowURL (http://127.0.0.1:PORT/business/v1).
+	TikiNowURL string
 	// Host is the scheme and host, where the OAuth2 endpoints live.
 	Host string
 
@@ -53,9 +56,16 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 
+	// mu guards everything below and the state of every endpoint family.
 	mu       sync.Mutex
 	tokens   map[string]time.Time // issued access token -> expiry
+	refresh  map[string]string    // refresh token -> client id
+	codes    map[string]authCode  // authorization code -> grant
 	requests int
+	faults   []*Fault
+	window   []time.Time // arrival times in the last second (rate limit)
+	hooks    webhookHub
+	state    state
 }
 
 // Option configures a Server.
@@ -65,6 +75,8 @@ type config struct {
 	sellerKey, accessToken, clientID, clientSecret string
 	tokenTTL                                       time.Duration
 	now                                            func() time.Time
+	rateLimit                                      int
+	webhookClient                                  *http.Client
 }
 
 // WithSellerKey sets the seller key accepted in the tiki-api header.
@@ -82,8 +94,18 @@ func WithClientCredentials(id, secret string) Option {
 // WithTokenTTL sets the lifetime of issued access tokens (default one hour).
 func WithTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL = d } }
 
-// WithClock sets the clock that decides token expiry.
+// WithClock sets the clock of the fake: token expiry, timestamps of orders
+// and products, and the progress of product requests.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRateLimit makes the fake answer 429 Too Many Requests, as Tiki does,
+// to requests beyond perSecond in any one-second window (0, the default,
+// means no limit). Token requests are not counted.
+func WithRateLimit(perSecond int) Option { return func(c *config) { c.rateLimit = perSecond } }
+
+// WithWebhookClient sets the HTTP client that delivers webhooks (default:
+// 5 s timeout).
+func WithWebhookClient(hc *http.Client) Option { return func(c *config) { c.webhookClient = hc } }
 
 // NewHandler returns the fake API as an http.Handler, for mounting in a
 // server of the caller's own. Its base URL is {host}/integration.
@@ -91,17 +113,25 @@ func NewHandler(opts ...Option) http.Handler { return newServer(opts...).handler
 
 func newServer(opts ...Option) *Server {
 	cfg := config{
-		sellerKey:    DefaultSellerKey,
-		accessToken:  DefaultAccessToken,
-		clientID:     DefaultClientID,
-		clientSecret: DefaultClientSecret,
-		tokenTTL:     time.Hour,
-		now:          time.Now,
+		sellerKey:     DefaultSellerKey,
+		accessToken:   DefaultAccessToken,
+		clientID:      DefaultClientID,
+		clientSecret:  DefaultClientSecret,
+		tokenTTL:      time.Hour,
+		now:           time.Now,
+		webhookClient: &http.Client{Timeout: 5 * time.Second},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{cfg: cfg, catalog: mustLoadCatalog(), tokens: map[string]time.Time{}}
+	s := &Server{
+		cfg:     cfg,
+		catalog: mustLoadCatalog(),
+		tokens:  map[string]time.Time{},
+		refresh: map[string]string{},
+		codes:   map[string]authCode{},
+	}
+	s.initState()
 	s.handler = s.routes()
 	return s
 }
@@ -119,6 +149,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	s.listener = l
 	s.Host = "http://" + l.Addr().String()
 	s.URL = s.Host + "/integration"
+	s.TikiNowURL = s.Host + "/business/v1"
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(l) //nolint:errcheck // returns http.ErrServerClosed on Close
 	return s, nil
@@ -135,20 +166,24 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close stops the server and closes its connections.
+// Close stops the server, waits for webhook deliveries under way and closes
+// its connections.
 func (s *Server) Close() {
 	if s.http != nil {
 		s.http.Close()
 	}
+	s.hooks.wait()
 }
 
 // Handler returns the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Client returns a client for the fake, authenticated with the seller key,
-// with the given options applied after the fake's own.
+// Client returns a client for the fake, authenticated with the fake's
+// access token (so that every API, TikiNOW's included, accepts it), with
+// the given options applied after the fake's own.
 func (s *Server) Client(opts ...tiki.Option) (*tiki.Client, error) {
-	return tiki.NewClient(append([]tiki.Option{tiki.WithBaseURL(s.URL), tiki.WithSellerKey(s.cfg.sellerKey)}, opts...)...)
+	base := []tiki.Option{tiki.WithBaseURL(s.URL), tiki.WithTikiNowURL(s.TikiNowURL), tiki.WithAccessToken(s.cfg.accessToken)}
+	return tiki.NewClient(append(base, opts...)...)
 }
 
 // SellerKey, AccessToken and ClientCredentials return the credentials the
@@ -180,12 +215,19 @@ func (s *Server) ExpireTokens() {
 	}
 }
 
+// apiFunc registers an authenticated API route.
+type apiFunc func(pattern string, h func(w http.ResponseWriter, r *http.Request))
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sc/oauth2/token", s.token)
+	mux.HandleFunc("GET /sc/oauth2/auth", s.authorize)
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
-		mux.Handle(pattern, s.authenticated(http.HandlerFunc(h)))
+		mux.Handle(pattern, s.guarded(s.authenticated(http.HandlerFunc(h))))
 	}
+	mux.Handle("POST /business/v1/register-webhooks", s.guarded(http.HandlerFunc(s.registerWebhooks)))
+	s.orderRoutes(api)
+	s.productRoutes(api)
 	api("GET /integration/v2/categories", s.categories)
 	api("GET /integration/v2/categories/{id}", s.category)
 	api("GET /integration/v2/categories/{id}/attributes", s.attributes)
@@ -200,12 +242,47 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// authenticated checks the seller key or Bearer token like Tiki does.
-func (s *Server) authenticated(next http.Handler) http.Handler {
+// guarded counts a request, then applies armed faults and the rate limit.
+func (s *Server) guarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests++
+		fault := s.takeFault(r)
+		limited := s.overLimit()
 		s.mu.Unlock()
+		if fault != nil && fault.apply(w, r) {
+			return
+		}
+		if limited {
+			writeErrors(w, http.StatusTooManyRequests, "Too Many Requests")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// overLimit records an arrival and reports whether it exceeds the rate
+// limit. s.mu must be held.
+func (s *Server) overLimit() bool {
+	if s.cfg.rateLimit <= 0 {
+		return false
+	}
+	now := s.cfg.now()
+	cut := 0
+	for cut < len(s.window) && now.Sub(s.window[cut]) >= time.Second {
+		cut++
+	}
+	s.window = append(s.window[:0], s.window[cut:]...)
+	if len(s.window) >= s.cfg.rateLimit {
+		return true
+	}
+	s.window = append(s.window, now)
+	return false
+}
+
+// authenticated checks the seller key or Bearer token like Tiki does.
+func (s *Server) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key := r.Header.Get("tiki-api"); key != "" {
 			if key != s.cfg.sellerKey {
 				writeErrors(w, http.StatusUnauthorized, "Your tiki-api token is not valid")
@@ -235,37 +312,6 @@ func (s *Server) validToken(tok string) bool {
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
 	return ok && s.cfg.now().Before(exp)
-}
-
-// token is the OAuth2 token endpoint for the client credentials grant, with
-// client_secret_basic or client_secret_post.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form")
-		return
-	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if id != s.cfg.clientID || secret != s.cfg.clientSecret {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
-		return
-	}
-	if g := r.PostForm.Get("grant_type"); g != "client_credentials" {
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "The grant "+g+" is not supported by this server")
-		return
-	}
-	s.mu.Lock()
-	tok := randomToken(len(s.tokens))
-	s.tokens[tok] = s.cfg.now().Add(s.cfg.tokenTTL)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": tok,
-		"expires_in":   int(s.cfg.tokenTTL / time.Second),
-		"scope":        r.PostForm.Get("scope"),
-		"token_type":   "bearer",
-	})
 }
 
 // randomToken returns an unguessable token; n keeps it unique even if the

@@ -1,0 +1,110 @@
+package tikitest
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// authCode is an authorization code waiting to be exchanged.
+type authCode struct {
+	clientID    string
+	redirectURI string
+	scope       string
+	expires     time.Time
+}
+
+// authorize is Tiki's consent page for public apps
+// (GET /sc/oauth2/auth). The fake approves at once: it redirects to the
+// redirect_uri with a code and the state, or with error=access_denied when
+// the client id is unknown or the state is shorter than 8 characters.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || !redirect.IsAbs() {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "redirect_uri must be an absolute URL")
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	switch {
+	case q.Get("response_type") != "code":
+		back.Set("error", "unsupported_response_type")
+	case q.Get("client_id") != s.cfg.clientID:
+		back.Set("error", "access_denied")
+		back.Set("error_code", "403")
+		back.Set("error_hint", "The client is not allowed to request authorization.")
+	case len(q.Get("state")) < 8:
+		back.Set("error", "invalid_state")
+		back.Set("error_hint", "The state is missing or has less than 8 characters and is therefore considered too weak.")
+	default:
+		s.mu.Lock()
+		code := "code-" + randomToken(len(s.codes))
+		s.codes[code] = authCode{clientID: q.Get("client_id"), redirectURI: redirect.String(), scope: q.Get("scope"), expires: s.cfg.now().Add(10 * time.Minute)}
+		s.mu.Unlock()
+		back.Set("code", code)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// token is the OAuth2 token endpoint (POST /sc/oauth2/token) for the
+// client_credentials, authorization_code and refresh_token grants, with
+// client_secret_basic or client_secret_post.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form")
+		return
+	}
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id != s.cfg.clientID || secret != s.cfg.clientSecret {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		return
+	}
+	form := r.PostForm
+	scope := form.Get("scope")
+	withRefresh := false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch g := form.Get("grant_type"); g {
+	case "client_credentials":
+	case "authorization_code":
+		code, ok := s.codes[form.Get("code")]
+		delete(s.codes, form.Get("code"))
+		if !ok || code.clientID != id || s.cfg.now().After(code.expires) || code.redirectURI != form.Get("redirect_uri") {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid, expired, used, or was issued to another client or redirect URI")
+			return
+		}
+		scope = code.scope
+		withRefresh = strings.Contains(" "+scope+" ", " offline ")
+	case "refresh_token":
+		owner, ok := s.refresh[form.Get("refresh_token")]
+		delete(s.refresh, form.Get("refresh_token"))
+		if !ok || owner != id {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked")
+			return
+		}
+		withRefresh = true
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "The grant "+g+" is not supported by this server")
+		return
+	}
+	tok := randomToken(len(s.tokens))
+	s.tokens[tok] = s.cfg.now().Add(s.cfg.tokenTTL)
+	body := map[string]any{
+		"access_token": tok,
+		"expires_in":   int(s.cfg.tokenTTL / time.Second),
+		"scope":        scope,
+		"token_type":   "bearer",
+	}
+	if withRefresh {
+		rt := "refresh-" + randomToken(len(s.refresh))
+		s.refresh[rt] = id
+		body["refresh_token"] = rt
+	}
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,102 @@
+package tikitest
+
+import (
+	"net/http"
+	"time"
+)
+
+// Fault is a failure the fake answers with instead of the real response,
+// armed by Server.Inject. Zero fields are not applied. Close wins over Body,
+// and Body over Status; a Delay alone slows the real response down.
+type Fault struct {
+	// Method and Path select the requests (Path below the host, for
+	// example "/integration/v2.1/products"); an empty Method matches any.
+	Method string
+	Path   string
+	// Times is how many matching requests fail (default 1).
+	Times int
+	// Delay waits before answering (or before the other fault).
+	Delay time.Duration
+	// Close hangs up without answering, after reading the request.
+	Close bool
+	// Status answers with this status and Tiki's error body, or with Body
+	// when it is set.
+	Status int
+	// Body answers with these bytes (for example truncated or non-JSON
+	// text), with Status or 200.
+	Body []byte
+	// Header adds response headers (for example Retry-After).
+	Header http.Header
+}
+
+// Inject arms a fault for the next matching requests.
+func (s *Server) Inject(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// takeFault returns and consumes the first armed fault matching r. s.mu must
+// be held.
+func (s *Server) takeFault(r *http.Request) *Fault {
+	for i, f := range s.faults {
+		if f.Path != r.URL.Path || f.Method != "" && f.Method != r.Method {
+			continue
+		}
+		f.Times--
+		if f.Times == 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		c := *f
+		return &c
+	}
+	return nil
+}
+
+// apply answers r with the fault and reports whether it did (a delay alone
+// lets the request through).
+func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		case <-t.C:
+		}
+	}
+	for k, vs := range f.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	switch {
+	case f.Close:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+		// No connection to hang up (an HTTP/2 or recorded response): end
+		// with an empty body and ask the client to close.
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	case f.Body != nil:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(f.Body)
+		return true
+	case f.Status != 0:
+		writeErrors(w, f.Status, http.StatusText(f.Status))
+		return true
+	}
+	return false
+}

@@ -1,0 +1,13 @@
+package tikitest
+
+// state is the fake's model of a seller's data; every field is guarded by
+// Server.mu.
+type state struct {
+	orders   orderState
+	products productState
+}
+
+func (s *Server) initState() {
+	s.initOrders()
+	s.initProducts()
+}
