@@ -21,7 +21,12 @@ func TestEmitDeliversSignedWebhooks(t *testing.T) {
 	var got []tiki.WebhookEvent
 	receiver, err := tiki.NewWebhookReceiver(tiki.WebhookConfig{
 		Secrets: []string{secret},
-		OnStock: func(_ context.Context, e *tiki.StockEvent) error { mu.Lock(); got = append(got, e); mu.Unlock(); return nil },
+		OnStock: func(_ context.Context, e *tiki.StockEvent) error {
+			mu.Lock()
+			got = append(got, e)
+			mu.Unlock()
+			return nil
+		},
 		OnOrderStatus: func(_ context.Context, e *tiki.OrderStatusEvent) error {
 			mu.Lock()
 			got = append(got, e)
