@@ -1,5 +1,18 @@
 package tiki
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
 // ProductRequestsService creates product requests (the way a product is
 // listed on Tiki) and reads, updates and deletes them.
 type ProductRequestsService service
@@ -26,3 +39,906 @@ const (
 	// delivered by Tiki.
 	InventoryDropShip InventoryType = "drop_ship"
 )
+
+// Valid reports whether t is one of the inventory types Tiki documents.
+func (t InventoryType) Valid() bool {
+	switch t {
+	case InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip:
+		return true
+	}
+	return false
+}
+
+func inventoryTypeList() string {
+	return joinQuoted(string(InventoryCrossBorder), string(InventoryInstock), string(InventoryBackorder),
+		string(InventorySellerBackorder), string(InventoryDropShip))
+}
+
+// ActiveFlag says whether a product is switched on for sale. Tiki sends it
+// as a number or as a string ("0"); both decode.
+type ActiveFlag int
+
+// Values of ActiveFlag.
+const (
+	// ProductInactive: the product is switched off.
+	ProductInactive ActiveFlag = 0
+	// ProductActive: the product is switched on.
+	ProductActive ActiveFlag = 1
+)
+
+// Valid reports whether a is 0 or 1.
+func (a ActiveFlag) Valid() bool { return a == ProductInactive || a == ProductActive }
+
+// UnmarshalJSON accepts 1, 0, "1", "0", true and false; null and "" decode
+// as 0.
+func (a *ActiveFlag) UnmarshalJSON(b []byte) error {
+	var n FlexInt
+	if err := n.UnmarshalJSON(b); err != nil {
+		var f FlexBool
+		if f.UnmarshalJSON(b) != nil {
+			return err
+		}
+		*a = ActiveFlag(boolInt(bool(f)))
+		return nil
+	}
+	*a = ActiveFlag(n)
+	return nil
+}
+
+// ProductStatus is the status a batch update sets on a product.
+type ProductStatus int
+
+// Product statuses documented by Tiki.
+const (
+	// ProductStatusEnabled: the product is on sale.
+	ProductStatusEnabled ProductStatus = 1
+	// ProductStatusDisabled: the product is switched off.
+	ProductStatusDisabled ProductStatus = 2
+	// ProductStatusHidden: the product is hidden.
+	ProductStatusHidden ProductStatus = 3
+)
+
+// Valid reports whether s is 1, 2 or 3.
+func (s ProductStatus) Valid() bool {
+	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
+}
+
+// Product is a product on Tiki, as listed, fetched or found. Which fields
+// are filled depends on the endpoint and on what was included (seller,
+// categories, inventory, attributes, images).
+type Product struct {
+	// ProductID is Tiki's id of the product (sent as product_id or id).
+	ProductID int64 `json:"product_id"`
+	// SKU is Tiki's SKU of the product.
+	SKU string `json:"sku"`
+	// OriginalSKU is the seller's own code (the variant's SKU in the
+	// product request).
+	OriginalSKU string `json:"original_sku"`
+	Name        string `json:"name"`
+	// MasterID and MasterSKU identify the master product that sellers'
+	// offers of the same item share; SuperID and SuperSKU the configurable
+	// product a variant belongs to (0 and "" for none).
+	MasterID  int64  `json:"master_id"`
+	MasterSKU string `json:"master_sku"`
+	SuperID   int64  `json:"super_id"`
+	SuperSKU  string `json:"super_sku"`
+	// EntityType is Tiki's kind of entity, for example "seller_simple" or
+	// "master_simple".
+	EntityType string `json:"entity_type"`
+	// Type is the product type, for example "simple".
+	Type string `json:"type"`
+	// Price and MarketPrice (before discount) in VND.
+	Price       int64 `json:"price"`
+	MarketPrice int64 `json:"market_price"`
+	// Version counts the product's changes.
+	Version int `json:"version"`
+	// Active is whether the product is switched on; nil when the endpoint
+	// does not say.
+	Active *ActiveFlag `json:"active,omitempty"`
+	// IsHidden reports a hidden product.
+	IsHidden  bool   `json:"is_hidden"`
+	CreatedAt Time   `json:"created_at"`
+	CreatedBy string `json:"created_by,omitempty"`
+	UpdatedAt Time   `json:"updated_at"`
+	// Thumbnail is the URL of the product's thumbnail.
+	Thumbnail string `json:"thumbnail,omitempty"`
+	// Images is the product's gallery.
+	Images []ProductImage `json:"images,omitempty"`
+	// Categories are the product's categories, the primary one marked.
+	Categories []ProductCategory `json:"categories,omitempty"`
+	// Seller is the seller offering the product (included with "seller").
+	Seller *ProductSeller `json:"seller,omitempty"`
+	// Attributes are the product's attributes by code, as Tiki sends them
+	// (values are strings, float64 numbers, booleans, maps or lists; in a
+	// product request's products each value is a map with attribute_code,
+	// value and input_type). "specifications" is also decoded into
+	// Specifications.
+	Attributes map[string]any `json:"attributes,omitempty"`
+	// Specifications are the attribute groups shown on the product page,
+	// from attributes.specifications.
+	Specifications []SpecificationGroup `json:"-"`
+	// Inventory is the product's stock (included with "inventory").
+	Inventory *ProductInventory `json:"inventory,omitempty"`
+}
+
+// UnmarshalJSON tolerates id or product_id, numbers sent as strings (or as
+// 14000.0), SKUs sent as numbers, null, and attributes sent as an empty
+// list.
+func (p *Product) UnmarshalJSON(b []byte) error {
+	type plain Product
+	var w struct {
+		plain
+		ID          *FlexInt        `json:"id"`
+		ProductID   *FlexInt        `json:"product_id"`
+		SKU         flexString      `json:"sku"`
+		OriginalSKU flexString      `json:"original_sku"`
+		Name        flexString      `json:"name"`
+		MasterID    FlexInt         `json:"master_id"`
+		MasterSKU   flexString      `json:"master_sku"`
+		SuperID     FlexInt         `json:"super_id"`
+		SuperSKU    flexString      `json:"super_sku"`
+		Price       FlexInt         `json:"price"`
+		MarketPrice FlexInt         `json:"market_price"`
+		Version     FlexInt         `json:"version"`
+		IsHidden    FlexBool        `json:"is_hidden"`
+		CreatedBy   flexString      `json:"created_by"`
+		Attributes  json.RawMessage `json:"attributes"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = Product(w.plain)
+	if id := firstNonNil(w.ProductID, w.ID); id != nil {
+		p.ProductID = int64(*id)
+	}
+	p.SKU, p.OriginalSKU, p.Name = string(w.SKU), string(w.OriginalSKU), string(w.Name)
+	p.MasterID, p.MasterSKU = int64(w.MasterID), string(w.MasterSKU)
+	p.SuperID, p.SuperSKU = int64(w.SuperID), string(w.SuperSKU)
+	p.Price, p.MarketPrice, p.Version = int64(w.Price), int64(w.MarketPrice), int(w.Version)
+	p.IsHidden, p.CreatedBy = bool(w.IsHidden), string(w.CreatedBy)
+	if raw := bytes.TrimSpace(w.Attributes); len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &p.Attributes); err != nil {
+			return err
+		}
+		// The specifications are a bonus: another shape leaves them out
+		// but keeps the map.
+		var specs struct {
+			Specifications []SpecificationGroup `json:"specifications"`
+		}
+		if json.Unmarshal(raw, &specs) == nil {
+			p.Specifications = specs.Specifications
+		}
+	}
+	return nil
+}
+
+// ProductImage is one picture of a product.
+type ProductImage struct {
+	// ID is Tiki's id of the image (0 when Tiki sends null).
+	ID       int64  `json:"id"`
+	URL      string `json:"url"`
+	Path     string `json:"path"`
+	Position int    `json:"position"`
+	// Width and Height in pixels (0 when unknown).
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// ProductCategory is a category a product belongs to.
+type ProductCategory struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	URLKey string `json:"url_key"`
+	// IsPrimary marks the product's primary category.
+	IsPrimary bool `json:"is_primary"`
+}
+
+// ProductSeller is the seller offering a product.
+type ProductSeller struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Code       string `json:"code"`
+	Logo       string `json:"logo"`
+	Slug       string `json:"slug"`
+	Status     int    `json:"status"`
+	StoreID    int64  `json:"store_id"`
+	ListdataID int64  `json:"listdata_id"`
+	// VATLimitSupported and IsAllVATSupported are Tiki's VAT settings of
+	// the seller.
+	VATLimitSupported FlexInt  `json:"vat_limit_supported"`
+	IsAllVATSupported FlexBool `json:"is_all_vat_supported"`
+}
+
+// ProductInventory is a product's stock. API v2 gives the quantities of
+// the product; v2.1 gives them per warehouse in WarehouseStocks.
+type ProductInventory struct {
+	InventoryType InventoryType `json:"inventory_type"`
+	// FulfillmentType is who delivers, for example "tiki_delivery".
+	FulfillmentType string `json:"fulfillment_type"`
+	// Quantity fields of API v2; zero in v2.1.
+	Quantity          int `json:"quantity"`
+	QuantityAvailable int `json:"quantity_available"`
+	QuantityReserved  int `json:"quantity_reserved"`
+	QuantitySellable  int `json:"quantity_sellable"`
+	// WarehouseStocks is the stock in each warehouse (API v2.1).
+	WarehouseStocks []InventoryStock `json:"warehouse_stocks,omitempty"`
+}
+
+// InventoryStock is a product's stock in one warehouse.
+type InventoryStock struct {
+	WarehouseID       int64 `json:"warehouse_id"`
+	Quantity          int   `json:"quantity"`
+	QuantityAvailable int   `json:"quantity_available"`
+	QuantitySellable  int   `json:"quantity_sellable"`
+	// QuantityReserved may be negative, as Tiki sends it.
+	QuantityReserved int `json:"quantity_reserved"`
+}
+
+// SpecificationGroup is a group of attributes shown together on the
+// product page ("General", "Thông tin chi tiết").
+type SpecificationGroup struct {
+	ID         int64                    `json:"id"`
+	Name       string                   `json:"name"`
+	SortOrder  int                      `json:"sort_order"`
+	Attributes []SpecificationAttribute `json:"attributes"`
+}
+
+// SpecificationAttribute is one attribute of a specification group.
+type SpecificationAttribute struct {
+	ID          int64  `json:"id"`
+	Code        string `json:"code"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	DataType    string `json:"data_type"`
+	InputType   string `json:"input_type"`
+	// Value as Tiki sends it: usually a string, sometimes a number.
+	Value any `json:"value"`
+}
+
+// ProductInclude names extra information to include with products.
+type ProductInclude string
+
+// Product includes documented by Tiki.
+const (
+	IncludeSeller     ProductInclude = "seller"
+	IncludeCategories ProductInclude = "categories"
+	IncludeInventory  ProductInclude = "inventory"
+	IncludeAttributes ProductInclude = "attributes"
+	IncludeImages     ProductInclude = "images"
+)
+
+// allProductIncludes is what Get asks for.
+const allProductIncludes = "seller,categories,inventory,attributes,images"
+
+// Valid reports whether i is a documented include.
+func (i ProductInclude) Valid() bool {
+	switch i {
+	case IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages:
+		return true
+	}
+	return false
+}
+
+// ProductsOptions filters List. Every field is optional; times are sent as
+// "2006-01-02 15:04:05" in Vietnam time.
+type ProductsOptions struct {
+	// Name searches product names (full text).
+	Name string
+	// Active keeps active (ProductActive) or inactive (ProductInactive)
+	// products.
+	Active *ActiveFlag
+	// CategoryID keeps products of this primary category.
+	CategoryID int64
+	// Include adds information to each product, for example
+	// IncludeInventory.
+	Include []ProductInclude
+	// CreatedFrom and CreatedTo keep products created in this range
+	// (inclusive).
+	CreatedFrom, CreatedTo Time
+	// UpdatedFrom and UpdatedTo keep products updated in this range
+	// (inclusive).
+	UpdatedFrom, UpdatedTo Time
+	ListOptions
+}
+
+func (o *ProductsOptions) validate(v *validator) {
+	if o.Active != nil {
+		v.check(o.Active.Valid(), "active", "must be 0 (inactive) or 1 (active)")
+	}
+	v.check(o.CategoryID >= 0, "category_id", "must not be negative")
+	for i, inc := range o.Include {
+		v.check(inc.Valid(), "include["+strconv.Itoa(i)+"]", "must be one of %s", allProductIncludes)
+	}
+	checkRange(v, "created_from_date", o.CreatedFrom, "created_to_date", o.CreatedTo)
+	checkRange(v, "updated_from_date", o.UpdatedFrom, "updated_to_date", o.UpdatedTo)
+	o.ListOptions.validate(v)
+}
+
+func (o *ProductsOptions) encode() url.Values {
+	q := url.Values{}
+	setString(q, "name", o.Name)
+	if o.Active != nil {
+		q.Set("active", strconv.Itoa(int(*o.Active)))
+	}
+	setInt64(q, "category_id", o.CategoryID)
+	if len(o.Include) > 0 {
+		parts := make([]string, len(o.Include))
+		for i, inc := range o.Include {
+			parts[i] = string(inc)
+		}
+		q.Set("include", strings.Join(parts, ","))
+	}
+	setTime(q, "created_from_date", o.CreatedFrom)
+	setTime(q, "created_to_date", o.CreatedTo)
+	setTime(q, "updated_from_date", o.UpdatedFrom)
+	setTime(q, "updated_to_date", o.UpdatedTo)
+	o.ListOptions.encode(q)
+	return q
+}
+
+// List returns one page of the seller's products (from approved requests),
+// latest first, filtered by opts (which may be nil). Include
+// IncludeInventory for the stock per warehouse.
+//
+// GET /v2.1/products
+func (s *ProductsService) List(ctx context.Context, opts *ProductsOptions) (*Page[Product], *Response, error) {
+	return s.list(ctx, V21, opts)
+}
+
+// ListV2 returns one page of the seller's products through API v2, whose
+// inventory has no per-warehouse stock.
+//
+// Deprecated: Tiki deprecated API v2 products from 2022-01-05; use List
+// (v2.1).
+//
+// GET /v2/products
+func (s *ProductsService) ListV2(ctx context.Context, opts *ProductsOptions) (*Page[Product], *Response, error) {
+	return s.list(ctx, V2, opts)
+}
+
+func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *ProductsOptions) (*Page[Product], *Response, error) {
+	if opts == nil {
+		opts = &ProductsOptions{}
+	}
+	var v validator
+	opts.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: version, path: "products", query: opts.encode()})
+}
+
+// All iterates over the seller's products, latest first, page after page
+// from opts.Page (default 1) to the last one.
+//
+//	for p, err := range client.Products.All(ctx, &tiki.ProductsOptions{Include: []tiki.ProductInclude{tiki.IncludeInventory}}) {
+//		if err != nil { ... }
+//	}
+func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.Seq2[Product, error] {
+	o := ProductsOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Product], error) {
+		o.Page = page
+		p, _, err := s.List(ctx, &o)
+		return p, err
+	})
+}
+
+// HiddenProductsOptions filters Hidden. Every field is optional.
+type HiddenProductsOptions struct {
+	// Name searches product names.
+	Name string
+	// CreatedFrom and CreatedTo keep products created in this range.
+	CreatedFrom, CreatedTo Time
+	// UpdatedFrom and UpdatedTo keep products updated in this range.
+	UpdatedFrom, UpdatedTo Time
+	ListOptions
+}
+
+// Hidden returns one page of the seller's hidden products.
+//
+// GET /v2/products/getHiddenSkus
+func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
+	if opts == nil {
+		opts = &HiddenProductsOptions{}
+	}
+	var v validator
+	checkRange(&v, "created_at_from", opts.CreatedFrom, "created_at_to", opts.CreatedTo)
+	checkRange(&v, "updated_at_from", opts.UpdatedFrom, "updated_at_to", opts.UpdatedTo)
+	opts.ListOptions.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	setString(q, "name", opts.Name)
+	setTime(q, "created_at_from", opts.CreatedFrom)
+	setTime(q, "created_at_to", opts.CreatedTo)
+	setTime(q, "updated_at_from", opts.UpdatedFrom)
+	setTime(q, "updated_at_to", opts.UpdatedTo)
+	opts.ListOptions.encode(q)
+	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/getHiddenSkus", query: q})
+}
+
+// AllHidden iterates over the seller's hidden products, page after page.
+func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
+	o := HiddenProductsOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Product], error) {
+		o.Page = page
+		p, _, err := s.Hidden(ctx, &o)
+		return p, err
+	})
+}
+
+// Get returns one product with everything Tiki can include: seller,
+// categories, inventory (per warehouse), attributes and images.
+//
+// GET /v2.1/products/{productId}?includes=seller,categories,inventory,attributes,images
+func (s *ProductsService) Get(ctx context.Context, productID int64) (*Product, *Response, error) {
+	return s.get(ctx, V21, productID)
+}
+
+// GetV2 returns one product through API v2, whose inventory has no
+// per-warehouse stock.
+//
+// Deprecated: Tiki deprecated API v2 products from 2022-01-05; use Get
+// (v2.1).
+//
+// GET /v2/products/{productId}?includes=seller,categories,inventory,attributes,images
+func (s *ProductsService) GetV2(ctx context.Context, productID int64) (*Product, *Response, error) {
+	return s.get(ctx, V2, productID)
+}
+
+func (s *ProductsService) get(ctx context.Context, version APIVersion, productID int64) (*Product, *Response, error) {
+	if err := checkID("product_id", productID); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{"includes": {allProductIncludes}}
+	return call[Product](ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q})
+}
+
+// FindByOriginalSKU returns the seller's products whose original SKU (the
+// seller's own code) is sku; empty when there is none.
+//
+// GET /v2/products/findBy?original_sku={sku}
+func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) ([]Product, *Response, error) {
+	if strings.TrimSpace(sku) == "" {
+		return nil, nil, &ValidationError{Problems: []FieldProblem{{Field: "original_sku", Problem: "is required"}}}
+	}
+	q := url.Values{"original_sku": {sku}}
+	l, resp, err := call[list[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
+	return derefList(l), resp, err
+}
+
+// ProductUpdateResult is Tiki's answer to an update: RequestApproved when
+// the change is applied.
+type ProductUpdateResult struct {
+	State RequestState `json:"state"`
+}
+
+// WarehouseQuantity is the stock to set in one of the seller's warehouses.
+// Note the keys: warehouse_id and qty_available, unlike the warehouseId and
+// qtyAvailable of product creation (WarehouseStock).
+type WarehouseQuantity struct {
+	WarehouseID  int64 `json:"warehouse_id"`
+	QtyAvailable int   `json:"qty_available"`
+}
+
+// ProductUpdate changes the price, status or stock of one product, named by
+// ProductID or OriginalSKU (when both are given, Tiki uses ProductID).
+// Zero fields are not changed.
+type ProductUpdate struct {
+	ProductID   int64  `json:"product_id,omitempty"`
+	OriginalSKU string `json:"original_sku,omitempty"`
+	// Price is the new price in VND.
+	Price int64 `json:"price,omitempty"`
+	// Active switches the product on (ProductActive) or off
+	// (ProductInactive).
+	Active *ActiveFlag `json:"active,omitempty"`
+	// SellerWarehouse lists the ids of the warehouses that hold the
+	// product, comma-separated ("1034,1015"); it adds and removes
+	// warehouses.
+	SellerWarehouse string `json:"seller_warehouse,omitempty"`
+	// WarehouseQuantities sets the stock per warehouse. List every
+	// warehouse of the product: Tiki sets those left out to 0. Products
+	// stocked by Tiki (InventoryInstock) cannot have their stock changed.
+	WarehouseQuantities []WarehouseQuantity `json:"warehouse_quantities,omitempty"`
+}
+
+// productKey checks that a product is named by id or original SKU.
+func productKey(v *validator, prefix string, productID int64, originalSKU string) {
+	switch {
+	case productID < 0:
+		v.add(prefix+"product_id", "must be a positive id")
+	case productID == 0 && strings.TrimSpace(originalSKU) == "":
+		v.add(prefix+"product_id", "product_id or original_sku is required")
+	}
+}
+
+func checkPrice(v *validator, field string, price int64) {
+	v.check(price >= 0, field, "must be greater than 0")
+}
+
+func checkActive(v *validator, field string, a *ActiveFlag) {
+	if a != nil {
+		v.check(a.Valid(), field, "must be 0 (inactive) or 1 (active)")
+	}
+}
+
+func checkQuantity(v *validator, field string, q *int) {
+	if q != nil {
+		v.check(*q >= 0, field, "must not be negative")
+	}
+}
+
+func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
+	seen := make(map[int64]int, len(wqs))
+	for j, wq := range wqs {
+		f := field + "[" + strconv.Itoa(j) + "]"
+		v.check(wq.WarehouseID > 0, f+".warehouse_id", "must be a positive id")
+		v.check(wq.QtyAvailable >= 0, f+".qty_available", "must not be negative")
+		if k, dup := seen[wq.WarehouseID]; dup && wq.WarehouseID > 0 {
+			v.add(f+".warehouse_id", "duplicates %s[%d]", field, k)
+		} else {
+			seen[wq.WarehouseID] = j
+		}
+	}
+}
+
+func (u *ProductUpdate) validate(v *validator) {
+	productKey(v, "", u.ProductID, u.OriginalSKU)
+	checkPrice(v, "price", u.Price)
+	checkActive(v, "active", u.Active)
+	checkSellerWarehouse(v, "seller_warehouse", u.SellerWarehouse)
+	checkWarehouseQuantities(v, "warehouse_quantities", u.WarehouseQuantities)
+	v.check(u.Price != 0 || u.Active != nil || u.SellerWarehouse != "" || len(u.WarehouseQuantities) > 0,
+		"price", "nothing to update: set price, active, seller_warehouse or warehouse_quantities")
+}
+
+// Update changes the price, active flag, warehouses and stock per warehouse
+// of one product. It is a PUT that sets absolute values, so the client
+// retries it safely.
+//
+// PUT /v2.1/products/updateSku
+func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*ProductUpdateResult, *Response, error) {
+	var v validator
+	u.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u})
+}
+
+// ProductUpdateV2 is the body of UpdateV2: one Quantity instead of stock
+// per warehouse.
+type ProductUpdateV2 struct {
+	ProductID   int64       `json:"product_id,omitempty"`
+	OriginalSKU string      `json:"original_sku,omitempty"`
+	Price       int64       `json:"price,omitempty"`
+	Quantity    *int        `json:"quantity,omitempty"`
+	Active      *ActiveFlag `json:"active,omitempty"`
+}
+
+// UpdateV2 changes the price, quantity and active flag of one product
+// through API v2. It is a POST: it is not resent once it may have reached
+// Tiki.
+//
+// Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use Update
+// (v2.1, PUT, stock per warehouse).
+//
+// POST /v2/products/updateSku
+func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*ProductUpdateResult, *Response, error) {
+	var v validator
+	productKey(&v, "", u.ProductID, u.OriginalSKU)
+	checkPrice(&v, "price", u.Price)
+	checkQuantity(&v, "quantity", u.Quantity)
+	checkActive(&v, "active", u.Active)
+	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u})
+}
+
+// ProductUpdateV1 is the body of UpdateV1; the product is named by its
+// original SKU in the path.
+type ProductUpdateV1 struct {
+	Price    int64       `json:"price,omitempty"`
+	Quantity *int        `json:"quantity,omitempty"`
+	Active   *ActiveFlag `json:"active,omitempty"`
+}
+
+// UpdateV1 changes the price, quantity and active flag of the product
+// whose original SKU is sku, through API v1.
+//
+// Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
+// Update.
+//
+// POST /v1/products/{sku}/updateSku
+func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpdateV1) (*ProductUpdateResult, *Response, error) {
+	var v validator
+	v.check(strings.TrimSpace(sku) != "", "sku", "is required")
+	checkPrice(&v, "price", u.Price)
+	checkQuantity(&v, "quantity", u.Quantity)
+	checkActive(&v, "active", u.Active)
+	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + url.PathEscape(sku) + "/updateSku", body: u})
+}
+
+// UpdateOriginalSKU changes the seller's own code (original SKU) of a
+// product.
+//
+// POST /v2/products/updateOriginalSku
+func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64, originalSKU string) (*ProductUpdateResult, *Response, error) {
+	var v validator
+	v.check(productID > 0, "product_id", "must be a positive id")
+	v.check(strings.TrimSpace(originalSKU) != "", "original_sku", "is required")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	body := struct {
+		ProductID   int64  `json:"product_id"`
+		OriginalSKU string `json:"original_sku"`
+	}{productID, originalSKU}
+	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body})
+}
+
+// MaxBatchUpdate is how many products Tiki updates in one batch call.
+// UpdateBatch accepts any number and sends them in calls of this size.
+const MaxBatchUpdate = 20
+
+// Errors of batch results (BatchResult.Err).
+var (
+	// ErrBatchNotSent: the item was not sent, because an earlier call of
+	// the batch failed or the context ended. It was not applied.
+	ErrBatchNotSent = errors.New("tiki: batch update: not sent, an earlier call failed")
+	// ErrBatchNoResult: the item was sent, but Tiki's answer held no result
+	// for it. Whether it was applied is unknown.
+	ErrBatchNoResult = errors.New("tiki: batch update: Tiki's answer has no result for this item")
+)
+
+// BatchUpdateItem changes the price, status or stock of one product in a
+// batch, named by ProductID or OriginalSKU (when both are given, Tiki uses
+// ProductID). Zero fields are not changed.
+type BatchUpdateItem struct {
+	ProductID   int64  `json:"product_id,omitempty"`
+	OriginalSKU string `json:"original_sku,omitempty"`
+	// Price is the new price in VND.
+	Price int64 `json:"price,omitempty"`
+	// Status is the new status: enabled, disabled or hidden.
+	Status ProductStatus `json:"status,omitempty"`
+	// SellerWarehouse lists the ids of the warehouses that hold the
+	// product, comma-separated ("1034,1015"); it adds and removes
+	// warehouses.
+	SellerWarehouse string `json:"seller_warehouse,omitempty"`
+	// WarehouseQuantities sets the stock per warehouse. List every
+	// warehouse of the product: Tiki sets those left out to 0.
+	WarehouseQuantities []WarehouseQuantity `json:"warehouse_quantities,omitempty"`
+}
+
+func (it BatchUpdateItem) key() (int64, string) { return it.ProductID, it.OriginalSKU }
+
+func (it BatchUpdateItem) validate(v *validator, prefix string) {
+	productKey(v, prefix, it.ProductID, it.OriginalSKU)
+	checkPrice(v, prefix+"price", it.Price)
+	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	checkSellerWarehouse(v, prefix+"seller_warehouse", it.SellerWarehouse)
+	checkWarehouseQuantities(v, prefix+"warehouse_quantities", it.WarehouseQuantities)
+	v.check(it.Price != 0 || it.Status != 0 || it.SellerWarehouse != "" || len(it.WarehouseQuantities) > 0,
+		prefix+"price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities")
+}
+
+// BatchUpdateItemV2 is one item of UpdateBatchV2: one Quantity instead of
+// stock per warehouse.
+type BatchUpdateItemV2 struct {
+	ProductID   int64         `json:"product_id,omitempty"`
+	OriginalSKU string        `json:"original_sku,omitempty"`
+	Price       int64         `json:"price,omitempty"`
+	Status      ProductStatus `json:"status,omitempty"`
+	Quantity    *int          `json:"quantity,omitempty"`
+}
+
+func (it BatchUpdateItemV2) key() (int64, string) { return it.ProductID, it.OriginalSKU }
+
+func (it BatchUpdateItemV2) validate(v *validator, prefix string) {
+	productKey(v, prefix, it.ProductID, it.OriginalSKU)
+	checkPrice(v, prefix+"price", it.Price)
+	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	checkQuantity(v, prefix+"quantity", it.Quantity)
+	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "nothing to update: set price, status or quantity")
+}
+
+// BatchResult is the outcome of one item of a batch update.
+type BatchResult struct {
+	// Index is the item's position in the slice given to UpdateBatch.
+	Index int
+	// ProductID and OriginalSKU name the product, as Tiki answered (or as
+	// given, when Tiki did not answer for the item).
+	ProductID   int64
+	OriginalSKU string
+	// Success reports that Tiki applied the update.
+	Success bool
+	// Code is Tiki's code for the item: "success", or why it failed (for
+	// example "resource_illegal").
+	Code string
+	// Messages are Tiki's reasons for a failure.
+	Messages []string
+	// Err is set when Tiki gave no answer for the item: the error of the
+	// call that carried it (a *RequestError with Sent set means the outcome
+	// is unknown), ErrBatchNotSent (not applied), or ErrBatchNoResult.
+	Err error
+}
+
+// BatchResults holds one BatchResult per item given to UpdateBatch, in the
+// same order.
+type BatchResults []BatchResult
+
+// Failures returns the results of the items that were not applied (Success
+// false), in order. Updates set absolute values, so these items can be
+// sent again as they are.
+func (r BatchResults) Failures() BatchResults {
+	var out BatchResults
+	for _, res := range r {
+		if !res.Success {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// batchRow is one row of Tiki's batch answer.
+type batchRow struct {
+	IsSuccess   FlexBool    `json:"is_success"`
+	ProductID   FlexInt     `json:"product_id"`
+	OriginalSKU flexString  `json:"original_sku"`
+	Code        string      `json:"code"`
+	Message     messageList `json:"message"`
+}
+
+// UpdateBatch changes the price, status and stock of any number of
+// products. Items are checked first (every problem in one
+// *ValidationError, with paths like "data[21].status" indexed in items,
+// before anything is sent), then sent in order in calls of at most
+// MaxBatchUpdate, each through the client's rate limiter and retries
+// (a PUT sets absolute values, so retrying is safe).
+//
+// The results hold one entry per item, in the order of items. Tiki
+// accepts or refuses each item on its own: a refused item is reported in
+// its result (Success false, Code, Messages), not as an error. When a whole
+// call fails (after the client's retries), UpdateBatch stops: the items of
+// that call carry its error, the items after it carry ErrBatchNotSent, and
+// the call's error is returned too (wrapped; errors.As finds *APIError).
+// Results.Failures() lists every item to send again.
+//
+// Tiki's answer rows are matched to items by product_id (or by
+// original_sku for items named only by it); rows left over are matched in
+// order.
+//
+// PUT /v2.1/products/updateSkus
+func (s *ProductsService) UpdateBatch(ctx context.Context, items []BatchUpdateItem) (BatchResults, *Response, error) {
+	return updateBatch(ctx, s.client, V21, items)
+}
+
+// UpdateBatchV2 is UpdateBatch through API v2: one quantity per product
+// instead of stock per warehouse.
+//
+// Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use
+// UpdateBatch (v2.1).
+//
+// PUT /v2/products/updateSkus
+func (s *ProductsService) UpdateBatchV2(ctx context.Context, items []BatchUpdateItemV2) (BatchResults, *Response, error) {
+	return updateBatch(ctx, s.client, V2, items)
+}
+
+type batchItem interface {
+	key() (productID int64, originalSKU string)
+	validate(v *validator, prefix string)
+}
+
+func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion, items []T) (BatchResults, *Response, error) {
+	var v validator
+	for i, it := range items {
+		it.validate(&v, "data["+strconv.Itoa(i)+"].")
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	results := make(BatchResults, len(items))
+	for i, it := range items {
+		id, sku := it.key()
+		results[i] = BatchResult{Index: i, ProductID: id, OriginalSKU: sku}
+	}
+	calls := (len(items) + MaxBatchUpdate - 1) / MaxBatchUpdate
+	var last *Response
+	for n, lo := 0, 0; lo < len(items); n, lo = n+1, lo+MaxBatchUpdate {
+		hi := min(lo+MaxBatchUpdate, len(items))
+		body := struct {
+			Data []T `json:"data"`
+		}{items[lo:hi]}
+		out, resp, err := call[list[batchRow]](ctx, c, &request{method: http.MethodPut, version: version, path: "products/updateSkus", body: body})
+		if resp != nil {
+			last = resp
+		}
+		if err != nil {
+			for i := lo; i < hi; i++ {
+				results[i].Err = err
+			}
+			for i := hi; i < len(items); i++ {
+				results[i].Err = ErrBatchNotSent
+			}
+			return results, last, fmt.Errorf("tiki: batch update: call %d of %d (items %d to %d) failed, %d items not sent: %w",
+				n+1, calls, lo, hi-1, len(items)-hi, err)
+		}
+		keys := make([]batchKey, hi-lo)
+		for i := range keys {
+			keys[i].id, keys[i].sku = items[lo+i].key()
+		}
+		matchBatch(results[lo:hi], keys, derefList(out))
+	}
+	return results, last, nil
+}
+
+type batchKey struct {
+	id  int64
+	sku string
+}
+
+// matchBatch fills results (one per key, the items of one call) from Tiki's
+// rows: first by product id, or by original SKU for items named only by
+// it; then the rows left over in order, when as many rows as items are
+// left; items still without a row get ErrBatchNoResult.
+func matchBatch(results []BatchResult, keys []batchKey, rows []batchRow) {
+	used := make([]bool, len(rows))
+	matched := make([]bool, len(results))
+	for i, k := range keys {
+		for j, row := range rows {
+			if used[j] {
+				continue
+			}
+			if (k.id != 0 && int64(row.ProductID) == k.id) || (k.id == 0 && k.sku != "" && string(row.OriginalSKU) == k.sku) {
+				applyRow(&results[i], row)
+				used[j], matched[i] = true, true
+				break
+			}
+		}
+	}
+	var freeRows, freeItems []int
+	for j := range rows {
+		if !used[j] {
+			freeRows = append(freeRows, j)
+		}
+	}
+	for i := range results {
+		if !matched[i] {
+			freeItems = append(freeItems, i)
+		}
+	}
+	if len(freeRows) == len(freeItems) {
+		for n, i := range freeItems {
+			applyRow(&results[i], rows[freeRows[n]])
+		}
+		return
+	}
+	for _, i := range freeItems {
+		results[i].Err = ErrBatchNoResult
+	}
+}
+
+func applyRow(r *BatchResult, row batchRow) {
+	r.Success = bool(row.IsSuccess)
+	r.Code = row.Code
+	r.Messages = []string(row.Message)
+	if row.ProductID != 0 {
+		r.ProductID = int64(row.ProductID)
+	}
+	if row.OriginalSKU != "" {
+		r.OriginalSKU = string(row.OriginalSKU)
+	}
+}

@@ -1,5 +1,517 @@
 package tiki
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tikisdk/tiki/internal/backoff"
+)
+
 // TrackingService follows product requests through Tiki's approval
 // (queuing, processing, awaiting approval, approved or rejected).
 type TrackingService service
+
+// RequestState is where a product request stands in Tiki's approval.
+type RequestState string
+
+// Request states documented by Tiki, in the order a request usually passes
+// through them.
+const (
+	// RequestQueuing: the request is in the queue, waiting for processing.
+	RequestQueuing RequestState = "queuing"
+	// RequestProcessing: the request is being transformed to Tiki's format.
+	RequestProcessing RequestState = "processing"
+	// RequestDrafted: Tiki's product request is created, ready to review.
+	RequestDrafted RequestState = "drafted"
+	// RequestBotAwaitingApprove: a bot is reviewing the request.
+	RequestBotAwaitingApprove RequestState = "bot_awaiting_approve"
+	// RequestMDAwaitingApprove: Tiki is reviewing the documents the category
+	// requires.
+	RequestMDAwaitingApprove RequestState = "md_awaiting_approve"
+	// RequestAwaitingApprove: the request waits for a person at Tiki to
+	// approve it. On the sandbox, requests in this state are approved
+	// automatically.
+	RequestAwaitingApprove RequestState = "awaiting_approve"
+	// RequestApproved: the request is approved and the product created (or
+	// updated). Terminal.
+	RequestApproved RequestState = "approved"
+	// RequestRejected: the request is rejected; the tracking record's reason
+	// says why. Terminal.
+	RequestRejected RequestState = "rejected"
+	// RequestDeleted: the request was deleted and no longer exists. Terminal.
+	RequestDeleted RequestState = "deleted"
+)
+
+// IsTerminal reports whether a request in this state will not change any
+// more: approved, rejected or deleted. Unknown states are not terminal.
+func (s RequestState) IsTerminal() bool {
+	switch s {
+	case RequestApproved, RequestRejected, RequestDeleted:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is one of the states Tiki documents.
+func (s RequestState) Valid() bool {
+	switch s {
+	case RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove, RequestMDAwaitingApprove,
+		RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted:
+		return true
+	}
+	return false
+}
+
+// TrackedRequest is the tracking record of a product request: what Tiki
+// answers when a request is created, replayed or tracked.
+//
+// It decodes the API v2 shape (track_id, request_id) and the v1 shape
+// (trace_id, tiki_sku).
+type TrackedRequest struct {
+	// TrackID identifies the request until Tiki has created it (v1 calls it
+	// trace_id).
+	TrackID string `json:"track_id"`
+	// RequestID is Tiki's id of the product request, once it is created.
+	RequestID string `json:"request_id,omitempty"`
+	// State is the request's current state.
+	State RequestState `json:"state"`
+	// Reason says why a rejected request was rejected, exactly as Tiki sent
+	// it: plain text, or a JSON document inside the string (then also parsed
+	// into Rejection).
+	Reason string `json:"reason,omitempty"`
+	// Rejection is Reason parsed, when Reason is a JSON document
+	// ({"errors": [...], "message": ...}); nil for plain-text reasons.
+	Rejection *Rejection `json:"-"`
+	// TikiSKU is the Tiki SKU of the product an approved v1 request created.
+	TikiSKU string `json:"tiki_sku,omitempty"`
+}
+
+// UnmarshalJSON decodes both API versions, null reasons, and ids sent as
+// numbers; it parses a JSON reason into Rejection.
+func (t *TrackedRequest) UnmarshalJSON(b []byte) error {
+	var w struct {
+		TrackID   *flexString     `json:"track_id"`
+		TraceID   *flexString     `json:"trace_id"`
+		RequestID flexString      `json:"request_id"`
+		State     RequestState    `json:"state"`
+		Reason    json.RawMessage `json:"reason"`
+		TikiSKU   flexString      `json:"tiki_sku"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*t = TrackedRequest{RequestID: string(w.RequestID), State: w.State, TikiSKU: string(w.TikiSKU)}
+	if id := firstNonNil(w.TrackID, w.TraceID); id != nil {
+		t.TrackID = string(*id)
+	}
+	t.Reason, t.Rejection = decodeReason(w.Reason)
+	return nil
+}
+
+// decodeReason returns the text of a reason (a string, or the JSON text of
+// any other value; "" for null) and its parsed form when it is a JSON
+// document.
+func decodeReason(raw json.RawMessage) (string, *Rejection) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var text string
+	if raw[0] == '"' {
+		if json.Unmarshal(raw, &text) != nil {
+			return "", nil
+		}
+	} else {
+		text = string(raw)
+	}
+	return text, ParseRejection(text)
+}
+
+// Rejection is the structured reason Tiki gives for some rejected requests,
+// sent as a JSON document inside the reason string:
+//
+//	{"errors":[{"code":420,"description":"Product code B0055QD0EC2 is not unique",
+//	  "msg":"Mã seller product không duy nhất","msg_eng":"Seller product code is not unique"}],
+//	 "message":"Mã seller product không duy nhất"}
+type Rejection struct {
+	// Errors lists each problem Tiki found.
+	Errors []RejectionError `json:"errors"`
+	// Message is Tiki's summary, in Vietnamese.
+	Message string `json:"message"`
+	// TraceID is Tiki's trace id, when it sends one.
+	TraceID string `json:"trace_id,omitempty"`
+}
+
+// RejectionError is one problem of a rejected request.
+type RejectionError struct {
+	// Code is Tiki's error code (420: the seller product code is not unique).
+	Code int `json:"code"`
+	// Description is the technical description, in English.
+	Description string `json:"description"`
+	// Message is the message for the seller, in Vietnamese (msg).
+	Message string `json:"msg"`
+	// MessageEN is the message for the seller, in English (msg_eng).
+	MessageEN string `json:"msg_eng"`
+	// Data is any further data Tiki attached, as raw JSON (often null).
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// ParseRejection parses a rejection reason that is a JSON document. It
+// returns nil for plain-text reasons and for JSON that has neither errors
+// nor a message.
+func ParseRejection(reason string) *Rejection {
+	s := strings.TrimSpace(reason)
+	if !strings.HasPrefix(s, "{") {
+		return nil
+	}
+	var w struct {
+		Errors []struct {
+			Code        FlexInt         `json:"code"`
+			Description flexString      `json:"description"`
+			Msg         flexString      `json:"msg"`
+			MsgEng      flexString      `json:"msg_eng"`
+			Data        json.RawMessage `json:"data"`
+		} `json:"errors"`
+		Message flexString `json:"message"`
+		TraceID flexString `json:"trace_id"`
+	}
+	if json.Unmarshal([]byte(s), &w) != nil || (len(w.Errors) == 0 && w.Message == "") {
+		return nil
+	}
+	r := &Rejection{Message: string(w.Message), TraceID: string(w.TraceID)}
+	for _, e := range w.Errors {
+		re := RejectionError{
+			Code:        int(e.Code),
+			Description: string(e.Description),
+			Message:     string(e.Msg),
+			MessageEN:   string(e.MsgEng),
+		}
+		if d := bytes.TrimSpace(e.Data); len(d) > 0 && string(d) != "null" {
+			re.Data = d
+		}
+		r.Errors = append(r.Errors, re)
+	}
+	return r
+}
+
+// Codes returns the error codes of the rejection, in order.
+func (r *Rejection) Codes() []int {
+	if r == nil {
+		return nil
+	}
+	codes := make([]int, len(r.Errors))
+	for i, e := range r.Errors {
+		codes[i] = e.Code
+	}
+	return codes
+}
+
+// English returns the English message of each error (its description when
+// Tiki gave no English message), joined with "; ".
+func (r *Rejection) English() string {
+	if r == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(r.Errors))
+	for _, e := range r.Errors {
+		switch {
+		case e.MessageEN != "":
+			parts = append(parts, e.MessageEN)
+		case e.Description != "":
+			parts = append(parts, e.Description)
+		case e.Message != "":
+			parts = append(parts, e.Message)
+		}
+	}
+	if len(parts) == 0 {
+		return r.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Vietnamese returns the Vietnamese message of each error (msg), joined with
+// "; ", or Tiki's summary message when no error has one.
+func (r *Rejection) Vietnamese() string {
+	if r == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(r.Errors))
+	for _, e := range r.Errors {
+		if e.Message != "" {
+			parts = append(parts, e.Message)
+		}
+	}
+	if len(parts) == 0 {
+		return r.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ReasonText returns a readable reason: the English messages of a parsed
+// rejection, otherwise the reason as Tiki sent it.
+func (t *TrackedRequest) ReasonText() string {
+	if t.Rejection != nil {
+		if s := t.Rejection.English(); s != "" {
+			return s
+		}
+	}
+	return t.Reason
+}
+
+// TrackingOptions filters Latest. Every field is optional; times are sent
+// as "2006-01-02 15:04:05" in Vietnam time.
+type TrackingOptions struct {
+	// Limit returns up to this many requests.
+	Limit int
+	// CreatedMin and CreatedMax keep requests created after / before these
+	// times.
+	CreatedMin, CreatedMax Time
+	// UpdatedMin and UpdatedMax keep requests updated after / before these
+	// times.
+	UpdatedMin, UpdatedMax Time
+}
+
+func (o *TrackingOptions) validate(v *validator) {
+	v.check(o.Limit >= 0, "limit", "must not be negative")
+	checkRange(v, "created_at_min", o.CreatedMin, "created_at_max", o.CreatedMax)
+	checkRange(v, "updated_at_min", o.UpdatedMin, "updated_at_max", o.UpdatedMax)
+}
+
+func (o *TrackingOptions) encode() url.Values {
+	q := url.Values{}
+	setInt(q, "limit", o.Limit)
+	setTime(q, "created_at_min", o.CreatedMin)
+	setTime(q, "created_at_max", o.CreatedMax)
+	setTime(q, "updated_at_min", o.UpdatedMin)
+	setTime(q, "updated_at_max", o.UpdatedMax)
+	return q
+}
+
+// checkRange refuses a time range whose end comes before its start.
+func checkRange(v *validator, fromField string, from Time, toField string, to Time) {
+	if !from.IsZero() && !to.IsZero() && to.Before(from.Time) {
+		v.add(toField, "must not be before %s", fromField)
+	}
+}
+
+// Latest lists the seller's latest product requests with their states,
+// filtered by opts (which may be nil).
+//
+// GET /v2/tracking
+func (s *TrackingService) Latest(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
+	if opts == nil {
+		opts = &TrackingOptions{}
+	}
+	var v validator
+	opts.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	l, resp, err := call[list[TrackedRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "tracking", query: opts.encode()})
+	return derefList(l), resp, err
+}
+
+// LatestV1 lists the seller's latest product requests through API v1. Its
+// records carry trace_id and tiki_sku, decoded into TrackID and TikiSKU.
+//
+// Deprecated: API v1 is Tiki's 2019 API, replaced by v2; use Latest.
+//
+// GET /v1/tracking
+func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
+	if opts == nil {
+		opts = &TrackingOptions{}
+	}
+	var v validator
+	opts.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	l, resp, err := call[list[TrackedRequest]](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "tracking", query: opts.encode()})
+	return derefList(l), resp, err
+}
+
+func checkTrackID(trackID string) error {
+	if strings.TrimSpace(trackID) == "" {
+		return &ValidationError{Problems: []FieldProblem{{Field: "track_id", Problem: "is required"}}}
+	}
+	return nil
+}
+
+// Get returns the tracking record of one product request: its state, its
+// request id once created, and the reason when it was rejected.
+//
+// GET /v2/tracking/{track_id}
+func (s *TrackingService) Get(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {
+	if err := checkTrackID(trackID); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "tracking/" + url.PathEscape(trackID)})
+}
+
+// GetV1 returns the tracking record of one product request through API v1
+// (trace_id, tiki_sku).
+//
+// Deprecated: API v1 is Tiki's 2019 API, replaced by v2; use Get.
+//
+// GET /v1/tracking/{trace_id}
+func (s *TrackingService) GetV1(ctx context.Context, traceID string) (*TrackedRequest, *Response, error) {
+	if err := checkTrackID(traceID); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "tracking/" + url.PathEscape(traceID)})
+}
+
+// Replay makes Tiki process a product request again from the beginning; it
+// returns the request back in the queue.
+//
+// Replay is a POST: if it times out or fails with a 5xx after being sent, it
+// is not sent again (Tiki may have replayed it); track the request instead.
+//
+// POST /v2/tracking/{track_id}/replay
+func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {
+	if err := checkTrackID(trackID); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "tracking/" + url.PathEscape(trackID) + "/replay"})
+}
+
+// Defaults of WaitOptions.
+const (
+	DefaultWaitInterval    = 2 * time.Second
+	DefaultWaitMaxInterval = time.Minute
+)
+
+// WaitOptions tunes Wait. The zero value polls after about 2 s, then
+// doubles the wait up to about one minute.
+type WaitOptions struct {
+	// Interval is the wait after the first poll (default
+	// DefaultWaitInterval). It doubles after each poll that finds the
+	// request still in progress, up to MaxInterval. Each wait is drawn at
+	// random from its upper half, so many waiting callers spread apart.
+	Interval time.Duration
+	// MaxInterval caps the wait between polls (default
+	// DefaultWaitMaxInterval).
+	MaxInterval time.Duration
+	// OnPoll, when set, is called with every record polled, terminal or
+	// not (to report progress).
+	OnPoll func(*TrackedRequest)
+}
+
+// WaitError is returned by Wait when the context ended (or a poll failed)
+// before the request reached a terminal state. Last is the last record
+// polled (nil when no poll succeeded); Err is the cause, so
+// errors.Is(err, context.DeadlineExceeded) works.
+type WaitError struct {
+	TrackID string
+	Last    *TrackedRequest
+	Err     error
+}
+
+// Error names the request, its last known state and the cause.
+func (e *WaitError) Error() string {
+	state := "unknown"
+	if e.Last != nil && e.Last.State != "" {
+		state = string(e.Last.State)
+	}
+	return fmt.Sprintf("tiki: waiting for request %s (last state %s): %v", e.TrackID, state, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *WaitError) Unwrap() error { return e.Err }
+
+// Wait polls the tracking record of a product request until it reaches a
+// terminal state (approved, rejected or deleted) and returns that record.
+// A rejected request is not an error: check the record's State, and its
+// Rejection (the parsed reason) or ReasonText. The *Response is the last
+// poll's.
+//
+// Polls start at once and back off exponentially (see WaitOptions); every
+// poll passes through the client's rate limiter and retries. When ctx ends,
+// or a poll fails after the client's retries, Wait returns the last record
+// polled and a *WaitError wrapping the cause; Wait can be called again to
+// resume. On production a person at Tiki approves requests in
+// awaiting_approve, which can take long: give ctx a deadline that fits. On
+// the sandbox, such requests are approved automatically.
+//
+//	rec, _, err := client.Tracking.Wait(ctx, created.TrackID, nil)
+//
+// It polls GET /v2/tracking/{track_id}.
+func (s *TrackingService) Wait(ctx context.Context, trackID string, opts *WaitOptions) (*TrackedRequest, *Response, error) {
+	o := WaitOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	var v validator
+	v.check(strings.TrimSpace(trackID) != "", "track_id", "is required")
+	v.check(o.Interval >= 0, "interval", "must not be negative")
+	v.check(o.MaxInterval >= 0, "max_interval", "must not be negative")
+	if o.Interval > 0 && o.MaxInterval > 0 {
+		v.check(o.MaxInterval >= o.Interval, "max_interval", "must not be less than interval")
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	if o.Interval == 0 {
+		o.Interval = DefaultWaitInterval
+		if o.MaxInterval > 0 && o.MaxInterval < o.Interval {
+			o.Interval = o.MaxInterval
+		}
+	}
+	if o.MaxInterval == 0 {
+		o.MaxInterval = max(DefaultWaitMaxInterval, o.Interval)
+	}
+	policy := backoff.Policy{Min: o.Interval, Max: o.MaxInterval}
+	var last *TrackedRequest
+	var lastResp *Response
+	for n := 1; ; n++ {
+		rec, resp, err := s.Get(ctx, trackID)
+		if resp != nil {
+			lastResp = resp
+		}
+		if err != nil {
+			return last, lastResp, &WaitError{TrackID: trackID, Last: last, Err: err}
+		}
+		last = rec
+		if o.OnPoll != nil {
+			o.OnPoll(rec)
+		}
+		if rec.State.IsTerminal() {
+			return rec, lastResp, nil
+		}
+		if err := s.client.sleep(ctx, policy.Wait(n)); err != nil {
+			return last, lastResp, &WaitError{TrackID: trackID, Last: last, Err: contextErr(ctx, err)}
+		}
+	}
+}
+
+// flexString is a string that Tiki may also send as a number (ids, SKUs) or
+// null. Numbers keep their exact text.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return fmt.Errorf("tiki: cannot decode an empty value as a string")
+	case string(b) == "null":
+		*s = ""
+	case b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("tiki: cannot decode %s as a string", truncate(b))
+	default:
+		// A number or a literal, as written.
+		*s = flexString(b)
+	}
+	return nil
+}

@@ -1,0 +1,1059 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// prodListed is the product of the documentation's list and find examples.
+func prodListed(t *testing.T) Product {
+	return Product{
+		SKU: "4833677185901", MasterSKU: "2629421073875", MasterID: 2088335, Name: "test product name",
+		EntityType: "seller_simple", Type: "simple", Price: 20000,
+		CreatedAt: prAt(t, "2019-12-09 15:25:36"), CreatedBy: "admin@tiki.vn",
+		ProductID: 2088336, OriginalSKU: "YOUR_ORIGINAL_SKU_123", MarketPrice: 20000, Version: 5,
+		Thumbnail: "https://uat.tikicdn.com/ts/product/83/f7/55/81986fa898d5b864f08de0186ad0f4e1.jpg",
+		Images: []ProductImage{{ID: 47932612,
+			URL:  "https://uat.tikicdn.com/ts/product/83/f7/55/81986fa898d5b864f08de0186ad0f4e1.jpg",
+			Path: "product/83/f7/55/81986fa898d5b864f08de0186ad0f4e1.jpg", Position: 0, Width: 1200, Height: 1200}},
+		Categories: []ProductCategory{
+			{ID: 1789, Name: "Điện Thoại - Máy Tính Bảng", URLKey: "dien-thoai-may-tinh-bang", IsPrimary: false},
+			{ID: 1795, Name: "Điện thoại smartphone", URLKey: "dien-thoai-smartphone", IsPrimary: true},
+		},
+	}
+}
+
+var prodPaging = Paging{Total: 1, CurrentPage: 1, From: 0, To: 20, PerPage: 20, LastPage: 1}
+
+func TestProductsList(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), &got)
+
+	page, _, err := c.Products.List(context.Background(), &ProductsOptions{
+		Name: "test product", Active: Ptr(ProductActive), CategoryID: 1795,
+		Include:     []ProductInclude{IncludeInventory, IncludeImages},
+		CreatedFrom: prAt(t, "2019-12-01 00:00:00"), CreatedTo: prAt(t, "2019-12-31 23:59:59"),
+		UpdatedFrom: prAt(t, "2020-01-01 00:00:00"), UpdatedTo: prAt(t, "2020-01-02 00:00:00"),
+		ListOptions: ListOptions{Page: 1, Limit: 20},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2.1/products", map[string][]string{
+		"name": {"test product"}, "active": {"1"}, "category_id": {"1795"}, "include": {"inventory,images"},
+		"created_from_date": {"2019-12-01 00:00:00"}, "created_to_date": {"2019-12-31 23:59:59"},
+		"updated_from_date": {"2020-01-01 00:00:00"}, "updated_to_date": {"2020-01-02 00:00:00"},
+		"page": {"1"}, "limit": {"20"},
+	})
+	want := prodListed(t)
+	want.Inventory = &ProductInventory{
+		InventoryType: InventoryBackorder, FulfillmentType: "tiki_delivery",
+		WarehouseStocks: []InventoryStock{{WarehouseID: 1034, Quantity: 37, QuantityAvailable: 37, QuantitySellable: 37, QuantityReserved: -37}},
+	}
+	assert.Equal(t, &Page[Product]{Data: []Product{want}, Paging: prodPaging}, page)
+	assert.Nil(t, page.Data[0].Active, "the list does not say whether the product is active")
+}
+
+func TestProductsListInactiveFilter(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), &got)
+	_, _, err := c.Products.List(context.Background(), &ProductsOptions{Active: Ptr(ProductInactive)})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2.1/products", map[string][]string{"active": {"0"}})
+	_, _, err = c.Products.List(context.Background(), nil)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2.1/products", nil)
+}
+
+func TestProductsListV2(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/products", 200, fixture(t, "products_list_v2.json"), &got)
+	page, _, err := c.Products.ListV2(context.Background(), &ProductsOptions{Name: "test"})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/products", map[string][]string{"name": {"test"}})
+	assert.Equal(t, &Page[Product]{Data: []Product{prodListed(t)}, Paging: prodPaging}, page)
+}
+
+func TestProductsAll(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var pages []string
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2.1/products", func(r *http.Request) (*http.Response, error) {
+		q := r.URL.Query()
+		pages = append(pages, q.Get("page"))
+		assert.Equal(t, "inventory", q.Get("include"))
+		p, _ := strconv.Atoi(q.Get("page"))
+		return prJSON(200, fmt.Sprintf(`{"data":[{"product_id":%d},{"product_id":%d}],"paging":{"current_page":%d,"last_page":3}}`, p*10+1, p*10+2, p)), nil
+	})
+	var ids []int64
+	for p, err := range c.Products.All(context.Background(), &ProductsOptions{Include: []ProductInclude{IncludeInventory}, ListOptions: ListOptions{Page: 2}}) {
+		require.NoError(t, err)
+		ids = append(ids, p.ProductID)
+	}
+	assert.Equal(t, []int64{21, 22, 31, 32}, ids, "starts at opts.Page")
+	assert.Equal(t, []string{"2", "3"}, pages)
+}
+
+func TestProductsHidden(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "products_hidden.json")
+	var got wire
+	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, body, &got)
+
+	page, _, err := c.Products.Hidden(context.Background(), &HiddenProductsOptions{
+		Name:        "Áo Khoác",
+		CreatedFrom: prAt(t, "2021-09-01 00:00:00"), CreatedTo: prAt(t, "2021-09-30 00:00:00"),
+		UpdatedFrom: prAt(t, "2021-09-22 00:00:00"), UpdatedTo: prAt(t, "2021-09-23 00:00:00"),
+		ListOptions: ListOptions{Page: 1, Limit: 5},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/products/getHiddenSkus", map[string][]string{
+		"name":            {"Áo Khoác"},
+		"created_at_from": {"2021-09-01 00:00:00"}, "created_at_to": {"2021-09-30 00:00:00"},
+		"updated_at_from": {"2021-09-22 00:00:00"}, "updated_at_to": {"2021-09-23 00:00:00"},
+		"page": {"1"}, "limit": {"5"},
+	})
+	assert.Equal(t, Paging{Total: 10000, PerPage: 5, CurrentPage: 1, LastPage: 2000, From: 1, To: 5}, page.Paging)
+	rows := rawRows(t, body)
+	require.Len(t, page.Data, 5)
+	for i, r := range rows {
+		assert.Equal(t, Product{
+			ProductID: num(r["id"]), SKU: str(r["sku"]), Name: str(r["name"]),
+			MasterID: num(r["master_id"]), MasterSKU: str(r["master_sku"]),
+			SuperID: num(r["super_id"]), SuperSKU: str(r["super_sku"]), OriginalSKU: str(r["original_sku"]),
+			Type: str(r["type"]), EntityType: str(r["entity_type"]),
+			Price: num(r["price"]), MarketPrice: num(r["market_price"]), Version: int(num(r["version"])),
+			CreatedAt: prAt(t, str(r["created_at"])), CreatedBy: str(r["created_by"]), UpdatedAt: prAt(t, str(r["updated_at"])),
+			Active: Ptr(ProductInactive), IsHidden: boolean(r["is_hidden"]),
+		}, page.Data[i], i)
+		assert.Equal(t, "0", r["active"], "the document sends active as a string here")
+	}
+	assert.Equal(t, int64(125172435), page.Data[0].ProductID)
+	assert.Equal(t, "11", page.Data[0].OriginalSKU)
+	assert.Equal(t, int64(89000), page.Data[4].Price)
+	assert.True(t, page.Data[4].IsHidden)
+}
+
+func TestProductsAllHidden(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	body := fixture(t, "products_hidden.json")
+	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, body, nil)
+	n := 0
+	for p, err := range c.Products.AllHidden(context.Background(), nil) {
+		require.NoError(t, err)
+		assert.True(t, p.IsHidden)
+		n++
+		if n == 7 {
+			break
+		}
+	}
+	assert.Equal(t, 7, n)
+	assert.Equal(t, 2, mt.GetTotalCallCount(), "last_page 2000: the iterator stops when the loop breaks")
+}
+
+// prodFixtureAttributes returns the "attributes" object of a fixture,
+// decoded as the generic map the SDK exposes.
+func prodFixtureAttributes(t *testing.T, name string) map[string]any {
+	t.Helper()
+	var raw struct {
+		Attributes map[string]any `json:"attributes"`
+	}
+	require.NoError(t, json.Unmarshal(fixture(t, name), &raw))
+	require.NotEmpty(t, raw.Attributes)
+	return raw.Attributes
+}
+
+// prodDetail is the product of the documentation's get examples (v2 and
+// v2.1 differ in their inventory only).
+func prodDetail(t *testing.T, attrs map[string]any) Product {
+	return Product{
+		ProductID: 12345, SKU: "8935086810576", Name: "Hạt Giống Tâm Hồn 1- Kèm CD",
+		MasterID: 324683, MasterSKU: "2438445414768", SuperID: 0,
+		Active: Ptr(ProductActive), IsHidden: false, Type: "simple", EntityType: "seller_simple",
+		Price: 27000, MarketPrice: 27000, Version: 45,
+		CreatedAt: prAt(t, "2017-02-25 21:14:25"), UpdatedAt: prAt(t, "2021-02-04 10:01:01"),
+		Thumbnail: "https://uat.tikicdn.com/cache/280x280/ts/h/g/hgth_-_1_1.jpg",
+		Seller: &ProductSeller{
+			ID: 1, Name: "Tiki Trading", Code: "TIKI",
+			Logo: "http://uat.tikicdn.com/ts/seller/0e/9d/fd/61dfb9c92f03fefbb799e829e4b54e67.jpg",
+			Slug: "tiki", Status: 1, StoreID: 1, ListdataID: 632463, VATLimitSupported: 0, IsAllVATSupported: false,
+		},
+		Attributes: attrs,
+		Specifications: []SpecificationGroup{
+			{ID: 2077, Name: "General", SortOrder: 1, Attributes: []SpecificationAttribute{
+				{ID: 59, Code: "sku", Name: "Sku", DisplayName: "SKU", DataType: "static", InputType: "text", Value: "8935086810576"},
+			}},
+			{ID: 2079, Name: "Thông tin chi tiết", SortOrder: 3, Attributes: []SpecificationAttribute{
+				{ID: 497, Code: "dimensions", Name: "Kích thước", DisplayName: "Kích thước", DataType: "text", InputType: "textarea", Value: "13 x 20.5"},
+			}},
+		},
+		Images: []ProductImage{{ID: 12348871, URL: "https://uat.tikicdn.com/ts/h/g/hgth_-_1_1.jpg", Path: "/h/g/hgth_-_1_1.jpg", Position: 1}},
+		Categories: []ProductCategory{
+			{ID: 2, Name: "Root yyy", URLKey: "default-category"},
+			{ID: 316, Name: "Sách Tiếng Việt", URLKey: "sach-tieng-viet", IsPrimary: true},
+		},
+	}
+}
+
+func TestProductsGet(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2.1/products/12345", 200, fixture(t, "product_get_v21.json"), &got)
+
+	p, _, err := c.Products.Get(context.Background(), 12345)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2.1/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
+	attrs := prodFixtureAttributes(t, "product_get_v21.json")
+	want := prodDetail(t, attrs)
+	want.Inventory = &ProductInventory{
+		InventoryType: InventoryInstock, FulfillmentType: "tiki_delivery",
+		WarehouseStocks: []InventoryStock{
+			{WarehouseID: 1064, Quantity: 12, QuantityAvailable: 12, QuantityReserved: 0, QuantitySellable: 12},
+			{WarehouseID: 1043, Quantity: 16, QuantityAvailable: 16, QuantityReserved: 0, QuantitySellable: 16},
+		},
+	}
+	assert.Equal(t, &want, p)
+	// The free-form attributes keep every value as Tiki sent it.
+	assert.Len(t, p.Attributes, 53)
+	assert.Equal(t, 14000.0, p.Attributes["price_restore"])
+	assert.Equal(t, "4", p.Attributes["gift_message_available"])
+	assert.Equal(t, map[string]any{"id": float64(1453707), "value": " CÔNG TY CỔ PHẦN HỒNG LAM"}, p.Attributes["supplier"])
+	assert.Equal(t, "2017-02-17T09:22:00.000+00:00", p.Attributes["special_from_date"])
+	assert.Contains(t, p.Attributes["description"], `<p style="text-align: justify;"`)
+	assert.Len(t, p.Attributes["specifications"], 2)
+}
+
+func TestProductsGetV2(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/products/12345", 200, fixture(t, "product_get_v2.json"), &got)
+
+	p, _, err := c.Products.GetV2(context.Background(), 12345)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
+	want := prodDetail(t, prodFixtureAttributes(t, "product_get_v2.json"))
+	want.Inventory = &ProductInventory{
+		InventoryType: InventoryInstock, FulfillmentType: "tiki_delivery",
+		Quantity: 20, QuantityAvailable: 0, QuantityReserved: -20, QuantitySellable: 20,
+	}
+	assert.Equal(t, &want, p)
+}
+
+func TestProductsGetValidated(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var ve *ValidationError
+	_, _, err := c.Products.Get(context.Background(), 0)
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{"product_id", "must be a positive id"}}, ve.Problems)
+	_, _, err = c.Products.GetV2(context.Background(), -1)
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Products.FindByOriginalSKU(context.Background(), " ")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{"original_sku", "is required"}}, ve.Problems)
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func TestProductsFindByOriginalSKU(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/products/findBy", 200, fixture(t, "product_find_by_original_sku.json"), &got)
+
+	found, _, err := c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123")
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/products/findBy", map[string][]string{"original_sku": {"YOUR_ORIGINAL_SKU_123"}})
+	assert.Equal(t, []Product{prodListed(t)}, found)
+}
+
+func TestProductsDecodeLooseShapes(t *testing.T) {
+	t.Parallel()
+	var p Product
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"7","product_id":null,"sku":4833677185901,"original_sku":123,"price":"27000",
+		"market_price":27000.0,"active":"1","is_hidden":"true","attributes":[],"created_at":"","images":[{"id":null}],"extra":{"a":1}}`), &p))
+	assert.Equal(t, Product{ProductID: 7, SKU: "4833677185901", OriginalSKU: "123", Price: 27000, MarketPrice: 27000,
+		Active: Ptr(ProductActive), IsHidden: true, Images: []ProductImage{{}}}, p)
+
+	require.NoError(t, json.Unmarshal([]byte(`{"product_id":1,"active":true,"attributes":{"specifications":"none","x":1}}`), &p))
+	assert.Equal(t, Product{ProductID: 1, Active: Ptr(ProductActive), Attributes: map[string]any{"specifications": "none", "x": 1.0}}, p,
+		"specifications of another shape stay in the map only")
+
+	require.NoError(t, json.Unmarshal([]byte(`{"active":null}`), &p))
+	assert.Nil(t, p.Active)
+
+	for _, bad := range []string{`{"price":"cheap"}`, `{"active":"maybe"}`, `{"attributes":{"x":}}`, `{"sku":{}}`, `[]`} {
+		assert.Error(t, json.Unmarshal([]byte(bad), &p), bad)
+	}
+}
+
+func TestProductsEnums(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]ActiveFlag{`1`: 1, `0`: 0, `"1"`: 1, `"0"`: 0, `true`: 1, `false`: 0, `""`: 0, `null`: 0} {
+		var a ActiveFlag
+		require.NoError(t, json.Unmarshal([]byte(in), &a), in)
+		assert.Equal(t, want, a, in)
+	}
+	assert.True(t, ProductActive.Valid())
+	assert.True(t, ProductInactive.Valid())
+	assert.False(t, ActiveFlag(2).Valid())
+	for _, s := range []ProductStatus{ProductStatusEnabled, ProductStatusDisabled, ProductStatusHidden} {
+		assert.True(t, s.Valid())
+	}
+	assert.False(t, ProductStatus(0).Valid())
+	assert.False(t, ProductStatus(4).Valid())
+	for _, it := range []InventoryType{InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip} {
+		assert.True(t, it.Valid())
+	}
+	assert.False(t, InventoryType("dropship").Valid())
+	for _, inc := range []ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages} {
+		assert.True(t, inc.Valid())
+	}
+	assert.False(t, ProductInclude("reviews").Valid())
+	assert.True(t, CertificateBrand.Valid())
+	assert.False(t, CertificateType("").Valid())
+}
+
+func TestProductsListValidation(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), nil)
+	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, fixture(t, "products_hidden.json"), nil)
+	ctx := context.Background()
+	t0, t1 := prAt(t, "2021-01-01 00:00:00"), prAt(t, "2021-02-01 00:00:00")
+
+	for _, o := range []*ProductsOptions{
+		{Active: Ptr(ProductActive)}, {Active: Ptr(ProductInactive)}, {CategoryID: 1},
+		{Include: []ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages}},
+		{CreatedFrom: t0, CreatedTo: t1, UpdatedFrom: t0, UpdatedTo: t0}, {ListOptions: ListOptions{Limit: 100}},
+	} {
+		_, _, err := c.Products.List(ctx, o)
+		require.NoError(t, err)
+	}
+	_, _, err := c.Products.Hidden(ctx, &HiddenProductsOptions{CreatedFrom: t0, CreatedTo: t1})
+	require.NoError(t, err)
+	assert.Equal(t, 7, mt.GetTotalCallCount())
+
+	var ve *ValidationError
+	_, _, err = c.Products.List(ctx, &ProductsOptions{
+		Active: Ptr(ActiveFlag(2)), CategoryID: -1, Include: []ProductInclude{IncludeInventory, "reviews"},
+		CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Limit: 101},
+	})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{"active", "must be 0 (inactive) or 1 (active)"},
+		{"category_id", "must not be negative"},
+		{"include[1]", "must be one of seller,categories,inventory,attributes,images"},
+		{"created_to_date", "must not be before created_from_date"},
+		{"updated_to_date", "must not be before updated_from_date"},
+		{"limit", "must be between 1 and 100"},
+	}, ve.Problems)
+	_, _, err = c.Products.ListV2(ctx, &ProductsOptions{CategoryID: -1})
+	require.ErrorAs(t, err, &ve)
+	_, _, err = c.Products.Hidden(ctx, &HiddenProductsOptions{CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Page: -1}})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{"created_at_to", "must not be before created_at_from"},
+		{"updated_at_to", "must not be before updated_at_from"},
+		{"page", "must not be negative"},
+	}, ve.Problems)
+	assert.Equal(t, 7, mt.GetTotalCallCount(), "nothing sent for invalid calls")
+}
+
+func TestProductsUpdate(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &got)
+
+	res, resp, err := c.Products.Update(context.Background(), ProductUpdate{
+		OriginalSKU: "xxx-yyy-123", ProductID: 2166152, Price: 100000, Active: Ptr(ProductActive),
+		SellerWarehouse:     "1034, 1015",
+		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 17}, {WarehouseID: 1015, QtyAvailable: 18}},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v21_request.json")), got.Body)
+	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
+	assert.Equal(t, 1, resp.Attempts)
+}
+
+func TestProductsUpdateSendsOnlyWhatChanges(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &got)
+	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Active: Ptr(ProductInactive)})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"product_id":2166152,"active":0}`, got.Body)
+	_, _, err = c.Products.Update(context.Background(), ProductUpdate{OriginalSKU: "xxx-yyy-123",
+		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 0}}})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"original_sku":"xxx-yyy-123","warehouse_quantities":[{"warehouse_id":1034,"qty_available":0}]}`, got.Body)
+}
+
+func TestProductsUpdateRefused(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 422, fixture(t, "product_update_sku_v21_response_error.json"), nil)
+	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Price: 1})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// Update is a PUT of absolute values: retried on 5xx.
+func TestProductsUpdateRetried(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, status(503, ``), status(200, string(fixture(t, "product_update_sku_v21_response.json"))))
+	c, _ := newTestClient(t, s)
+	res, resp, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Price: 100000})
+	require.NoError(t, err)
+	assert.Equal(t, RequestApproved, res.State)
+	assert.Equal(t, 2, resp.Attempts)
+	require.Len(t, s.bodies, 2)
+	assert.Equal(t, s.bodies[0], s.bodies[1])
+}
+
+func TestProductsUpdateV2(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/products/updateSku", 200, fixture(t, "product_update_sku_v2_response.json"), &got)
+	res, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{
+		OriginalSKU: "xxx-yyy-123", ProductID: 2166152, Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive),
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/products/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v2_request.json")), got.Body)
+	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
+
+	c2, mt2 := setup(t)
+	respond(mt2, http.MethodPost, "/v2/products/updateSku", 422, fixture(t, "product_update_sku_v2_response_error.json"), nil)
+	_, _, err = c2.Products.UpdateV2(context.Background(), ProductUpdateV2{ProductID: 1, Quantity: Ptr(0)})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
+}
+
+func TestProductsUpdateV1(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v1/products/DANG19951995/updateSku", 200, []byte(`{"state":"approved"}`), &got)
+	res, _, err := c.Products.UpdateV1(context.Background(), "DANG19951995", ProductUpdateV1{Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive)})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v1/products/DANG19951995/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v1_request.json")), got.Body)
+	assert.Equal(t, RequestApproved, res.State)
+
+	c2, mt2 := setup(t)
+	respond(mt2, http.MethodPost, "/v1/products/DANG19951995/updateSku", 422, fixture(t, "product_update_sku_v1_response_error.json"), nil)
+	_, _, err = c2.Products.UpdateV1(context.Background(), "DANG19951995", ProductUpdateV1{Price: 1})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
+}
+
+func TestProductsUpdateOriginalSKU(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/products/updateOriginalSku", 200, fixture(t, "product_update_original_sku_response.json"), &got)
+	res, _, err := c.Products.UpdateOriginalSKU(context.Background(), 123456, "BRAND_NEW_CODE")
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPost, "/v2/products/updateOriginalSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_original_sku_request.json")), got.Body)
+	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
+
+	var ve *ValidationError
+	_, _, err = c.Products.UpdateOriginalSKU(context.Background(), 0, "")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{"product_id", "must be a positive id"}, {"original_sku", "is required"}}, ve.Problems)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// Each rule of the single-product updates: passing and refused.
+func TestProductsUpdateValidation(t *testing.T) {
+	t.Parallel()
+	const nothing21 = "nothing to update: set price, active, seller_warehouse or warehouse_quantities"
+	const nothingV2 = "nothing to update: set price, quantity or active"
+	wq := func(id int64, q int) []WarehouseQuantity {
+		return []WarehouseQuantity{{WarehouseID: id, QtyAvailable: q}}
+	}
+	cases := []struct {
+		name string
+		call func(c *Client) error
+		want []FieldProblem
+	}{
+		{"by product_id", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, Price: 1000})
+			return err
+		}, nil},
+		{"by original_sku", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{OriginalSKU: "A-1", Active: Ptr(ProductInactive)})
+			return err
+		}, nil},
+		{"stock only", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, SellerWarehouse: "1034", WarehouseQuantities: wq(1034, 0)})
+			return err
+		}, nil},
+		{"no product", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{Price: 1000})
+			return err
+		}, []FieldProblem{{"product_id", "product_id or original_sku is required"}}},
+		{"negative product_id", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: -1, OriginalSKU: "A", Price: 1})
+			return err
+		}, []FieldProblem{{"product_id", "must be a positive id"}}},
+		{"negative price", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, Price: -1})
+			return err
+		}, []FieldProblem{{"price", "must be greater than 0"}}},
+		{"active 2", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, Active: Ptr(ActiveFlag(2))})
+			return err
+		}, []FieldProblem{{"active", "must be 0 (inactive) or 1 (active)"}}},
+		{"seller_warehouse", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, SellerWarehouse: "hn,sgn"})
+			return err
+		}, []FieldProblem{{"seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
+		{"warehouse_id", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, WarehouseQuantities: wq(0, 1)})
+			return err
+		}, []FieldProblem{{"warehouse_quantities[0].warehouse_id", "must be a positive id"}}},
+		{"qty_available", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, WarehouseQuantities: wq(1034, -1)})
+			return err
+		}, []FieldProblem{{"warehouse_quantities[0].qty_available", "must not be negative"}}},
+		{"duplicate warehouse", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, WarehouseQuantities: append(wq(1034, 1), wq(1034, 2)...)})
+			return err
+		}, []FieldProblem{{"warehouse_quantities[1].warehouse_id", "duplicates warehouse_quantities[0]"}}},
+		{"nothing to update", func(c *Client) error {
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1})
+			return err
+		}, []FieldProblem{{"price", nothing21}}},
+		{"v2 valid", func(c *Client) error {
+			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{OriginalSKU: "A", Quantity: Ptr(0)})
+			return err
+		}, nil},
+		{"v2 every problem", func(c *Client) error {
+			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(-1))})
+			return err
+		}, []FieldProblem{
+			{"product_id", "product_id or original_sku is required"},
+			{"price", "must be greater than 0"},
+			{"quantity", "must not be negative"},
+			{"active", "must be 0 (inactive) or 1 (active)"},
+		}},
+		{"v2 nothing to update", func(c *Client) error {
+			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{ProductID: 1})
+			return err
+		}, []FieldProblem{{"price", nothingV2}}},
+		{"v1 valid", func(c *Client) error {
+			_, _, err := c.Products.UpdateV1(context.Background(), "A/1", ProductUpdateV1{Active: Ptr(ProductActive)})
+			return err
+		}, nil},
+		{"v1 every problem", func(c *Client) error {
+			_, _, err := c.Products.UpdateV1(context.Background(), "", ProductUpdateV1{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(3))})
+			return err
+		}, []FieldProblem{
+			{"sku", "is required"},
+			{"price", "must be greater than 0"},
+			{"quantity", "must not be negative"},
+			{"active", "must be 0 (inactive) or 1 (active)"},
+		}},
+		{"v1 nothing to update", func(c *Client) error {
+			_, _, err := c.Products.UpdateV1(context.Background(), "A", ProductUpdateV1{})
+			return err
+		}, []FieldProblem{{"price", nothingV2}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			ok := []byte(`{"state":"approved"}`)
+			respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, ok, nil)
+			respond(mt, http.MethodPost, "/v2/products/updateSku", 200, ok, nil)
+			respond(mt, http.MethodPost, "/v1/products/A%2F1/updateSku", 200, ok, nil)
+			err := tc.call(c)
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, 1, mt.GetTotalCallCount())
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.want, ve.Problems)
+			assert.Equal(t, 0, mt.GetTotalCallCount())
+		})
+	}
+}
+
+func TestProductsUpdateBatchDocExample(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, fixture(t, "products_update_skus_v21_response.json"), &got)
+
+	wq := []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 17}, {WarehouseID: 1015, QtyAvailable: 18}}
+	results, resp, err := c.Products.UpdateBatch(context.Background(), []BatchUpdateItem{
+		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, SellerWarehouse: "1034, 1015", WarehouseQuantities: wq},
+		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, SellerWarehouse: "1034, 1015", WarehouseQuantities: wq},
+	})
+	require.NoError(t, err, "a refused item is not a failed call")
+	assert.Equal(t, 200, resp.StatusCode)
+	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v21_request.json")), got.Body)
+	// The example's answer names other products than its request: rows are
+	// matched in order.
+	want := BatchResults{
+		{Index: 0, ProductID: 2386775, OriginalSKU: "p12-12335-abc", Success: true, Code: "success"},
+		{Index: 1, ProductID: 2386777, OriginalSKU: "xxxxx-yyyy-1111", Success: false, Code: "resource_illegal",
+			Messages: []string{"Seller price must be less than or equals listing price of master product"}},
+	}
+	assert.Equal(t, want, results)
+	assert.Equal(t, want[1:], results.Failures())
+}
+
+func TestProductsUpdateBatchV2DocExample(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), &got)
+
+	results, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, Quantity: Ptr(10)},
+		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, Quantity: Ptr(20)},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPut, "/v2/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v2_request.json")), got.Body)
+	require.Len(t, results, 2)
+	assert.True(t, results[0].Success)
+	assert.Equal(t, "resource_illegal", results[1].Code)
+	assert.Len(t, results.Failures(), 1)
+}
+
+// prodBatchServer answers batch updates like Tiki: one row per item,
+// echoing its product_id and original_sku, refusing the items whose
+// product_id is in refuse. It records each call's items.
+type prodBatchServer struct {
+	mu     sync.Mutex
+	calls  [][]BatchUpdateItem
+	refuse func(id int64) bool
+	// reorder reverses the rows of each answer.
+	reorder bool
+}
+
+func (s *prodBatchServer) handle(r *http.Request) (*http.Response, error) {
+	var body struct {
+		Data []BatchUpdateItem `json:"data"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		return prJSON(400, `{"errors":["bad body"]}`), nil
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, body.Data)
+	s.mu.Unlock()
+	rows := make([]map[string]any, 0, len(body.Data))
+	for _, it := range body.Data {
+		row := map[string]any{"is_success": true, "product_id": it.ProductID, "original_sku": it.OriginalSKU, "code": "success", "message": nil}
+		if s.refuse != nil && s.refuse(it.ProductID) {
+			row["is_success"], row["code"], row["message"] = false, "resource_illegal", []string{fmt.Sprintf("price of %d refused", it.ProductID)}
+		}
+		rows = append(rows, row)
+	}
+	if s.reorder {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"data": rows})
+	return prJSON(200, string(b)), nil
+}
+
+func prodBatchItems(n int) []BatchUpdateItem {
+	items := make([]BatchUpdateItem, n)
+	for i := range items {
+		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: int64(10000 + i)}
+	}
+	return items
+}
+
+// prodCountingLimiter counts how many requests asked the limiter.
+type prodCountingLimiter struct{ n atomic.Int32 }
+
+func (l *prodCountingLimiter) Wait(ctx context.Context) error {
+	l.n.Add(1)
+	return ctx.Err()
+}
+
+func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ items, calls int }{{0, 0}, {1, 1}, {20, 1}, {21, 2}, {1000, 50}} {
+		t.Run(strconv.Itoa(tc.items), func(t *testing.T) {
+			t.Parallel()
+			lim := &prodCountingLimiter{}
+			c, mt := setup(t, WithLimiter(lim))
+			srv := &prodBatchServer{refuse: func(id int64) bool { return id%7 == 0 }}
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+
+			items := prodBatchItems(tc.items)
+			results, resp, err := c.Products.UpdateBatch(context.Background(), items)
+			require.NoError(t, err)
+			assert.Equal(t, tc.calls, mt.GetTotalCallCount())
+			assert.EqualValues(t, tc.calls, lim.n.Load(), "every call passes the rate limiter")
+			if tc.calls == 0 {
+				assert.Nil(t, resp)
+			}
+			// The calls carry the items in order, at most 20 each.
+			require.Len(t, srv.calls, tc.calls)
+			var sent []BatchUpdateItem
+			for i, call := range srv.calls {
+				assert.LessOrEqual(t, len(call), MaxBatchUpdate, i)
+				if i < len(srv.calls)-1 {
+					assert.Len(t, call, MaxBatchUpdate, i)
+				}
+				sent = append(sent, call...)
+			}
+			if tc.items > 0 {
+				assert.Equal(t, items, sent)
+			}
+			// One result per item, in input order.
+			require.Len(t, results, tc.items)
+			refused := 0
+			for i, r := range results {
+				id := int64(1000 + i)
+				assert.Equal(t, i, r.Index)
+				assert.Equal(t, id, r.ProductID)
+				assert.NoError(t, r.Err)
+				if id%7 == 0 {
+					refused++
+					assert.False(t, r.Success)
+					assert.Equal(t, "resource_illegal", r.Code)
+					assert.Equal(t, []string{fmt.Sprintf("price of %d refused", id)}, r.Messages)
+				} else {
+					assert.True(t, r.Success, i)
+					assert.Equal(t, "success", r.Code)
+					assert.Nil(t, r.Messages)
+				}
+			}
+			failures := results.Failures()
+			assert.Len(t, failures, refused)
+			for _, f := range failures {
+				assert.Zero(t, (1000+f.Index)%7)
+			}
+		})
+	}
+}
+
+// Tiki's rows are matched by product_id or original_sku, whatever their
+// order.
+func TestProductsUpdateBatchMatchesRowsByKey(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &prodBatchServer{reorder: true, refuse: func(id int64) bool { return id == 1001 }}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+	items := []BatchUpdateItem{
+		{ProductID: 1000, Price: 1},
+		{ProductID: 1001, Price: 1},
+		{OriginalSKU: "A-2", Status: ProductStatusHidden},
+		{OriginalSKU: "A-3", Status: ProductStatusEnabled},
+	}
+	results, _, err := c.Products.UpdateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Success: true, Code: "success"},
+		{Index: 1, ProductID: 1001, Code: "resource_illegal", Messages: []string{"price of 1001 refused"}},
+		{Index: 2, OriginalSKU: "A-2", Success: true, Code: "success"},
+		{Index: 3, OriginalSKU: "A-3", Success: true, Code: "success"},
+	}, results)
+}
+
+func TestProductsUpdateBatchMissingRows(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200,
+		[]byte(`{"data":[{"is_success":true,"product_id":1002,"original_sku":"","code":"success","message":null}]}`), nil)
+	results, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(3))
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Err: ErrBatchNoResult},
+		{Index: 1, ProductID: 1001, Err: ErrBatchNoResult},
+		{Index: 2, ProductID: 1002, Success: true, Code: "success"},
+	}, results)
+	assert.Len(t, results.Failures(), 2)
+}
+
+// When a whole call fails, the batch stops: the items of that call carry
+// its error, the later ones ErrBatchNotSent, the earlier ones their
+// results.
+func TestProductsUpdateBatchCallFails(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &prodBatchServer{}
+	calls := 0
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		calls++
+		if calls == 2 {
+			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+		}
+		return srv.handle(r)
+	})
+	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(45))
+	require.Error(t, err)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Equal(t, []string{"data is invalid"}, apiErr.Messages)
+	assert.Contains(t, err.Error(), "call 2 of 3 (items 20 to 39) failed, 5 items not sent")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 2, calls, "nothing is sent after a failed call")
+
+	require.Len(t, results, 45)
+	for i, r := range results {
+		assert.Equal(t, i, r.Index)
+		switch {
+		case i < 20:
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+		case i < 40:
+			assert.False(t, r.Success, i)
+			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+		default:
+			assert.False(t, r.Success, i)
+			assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+		}
+	}
+	assert.Len(t, results.Failures(), 25)
+}
+
+func prodErrAsAPI(err error) *APIError {
+	var apiErr *APIError
+	errors.As(err, &apiErr)
+	return apiErr
+}
+
+// A batch call is a PUT: retried on 5xx, the same body each time.
+func TestProductsUpdateBatchRetriesCall(t *testing.T) {
+	t.Parallel()
+	ok := `{"data":[{"is_success":true,"product_id":1000,"code":"success"}]}`
+	s := newServer(t, status(502, ``), status(200, ok))
+	c, w := newTestClient(t, s)
+	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(1))
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Len(t, w.all(), 1)
+	assert.True(t, results[0].Success)
+	require.Len(t, s.bodies, 2)
+	assert.Equal(t, s.bodies[0], s.bodies[1])
+}
+
+// prodCancelOnWait cancels the context when the n-th request asks the
+// limiter: the context ends between two calls of a batch.
+type prodCancelOnWait struct {
+	n      atomic.Int32
+	at     int32
+	cancel context.CancelFunc
+}
+
+func (l *prodCancelOnWait) Wait(ctx context.Context) error {
+	if l.n.Add(1) == l.at {
+		l.cancel()
+	}
+	return ctx.Err()
+}
+
+func TestProductsUpdateBatchContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, mt := setup(t, WithLimiter(&prodCancelOnWait{at: 2, cancel: cancel}))
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	results, _, err := c.Products.UpdateBatch(ctx, prodBatchItems(50))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	for i := range 20 {
+		assert.True(t, results[i].Success, i)
+	}
+	var reqErr *RequestError
+	require.ErrorAs(t, results[20].Err, &reqErr)
+	assert.False(t, reqErr.Sent, "the second call never left")
+	assert.ErrorIs(t, results[39].Err, context.Canceled)
+	assert.ErrorIs(t, results[40].Err, ErrBatchNotSent)
+	assert.ErrorIs(t, results[49].Err, ErrBatchNotSent)
+	assert.Len(t, results.Failures(), 30)
+}
+
+func TestProductsUpdateBatchValidation(t *testing.T) {
+	t.Parallel()
+	wq := []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 1}}
+	cases := []struct {
+		name string
+		item BatchUpdateItem
+		want []FieldProblem
+	}{
+		{"by product_id", BatchUpdateItem{ProductID: 1, Price: 1}, nil},
+		{"by original_sku", BatchUpdateItem{OriginalSKU: "A", Status: ProductStatusHidden}, nil},
+		{"status disabled", BatchUpdateItem{ProductID: 1, Status: ProductStatusDisabled}, nil},
+		{"stock", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034", WarehouseQuantities: wq}, nil},
+		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "product_id or original_sku is required"}}},
+		{"negative product_id", BatchUpdateItem{ProductID: -5, Price: 1}, []FieldProblem{{"data[1].product_id", "must be a positive id"}}},
+		{"price", BatchUpdateItem{ProductID: 1, Price: -1}, []FieldProblem{{"data[1].price", "must be greater than 0"}}},
+		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"}}},
+		{"seller_warehouse", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034,", Price: 1},
+			[]FieldProblem{{"data[1].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
+		{"qty_available", BatchUpdateItem{ProductID: 1, WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1, QtyAvailable: -1}}},
+			[]FieldProblem{{"data[1].warehouse_quantities[0].qty_available", "must not be negative"}}},
+		{"nothing to update", BatchUpdateItem{ProductID: 1},
+			[]FieldProblem{{"data[1].price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+			// The item under test is the second of 25: paths use the
+			// index in the caller's slice, whatever call it would go in.
+			items := prodBatchItems(25)
+			items[1] = tc.item
+			_, _, err := c.Products.UpdateBatch(context.Background(), items)
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, 2, mt.GetTotalCallCount())
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.want, ve.Problems)
+			assert.Equal(t, 0, mt.GetTotalCallCount(), "no item is sent when any is invalid")
+		})
+	}
+
+	t.Run("v2", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), nil)
+		_, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Quantity: Ptr(0)}})
+		require.NoError(t, err)
+		_, _, err = c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+			{ProductID: 1, Status: ProductStatusEnabled},
+			{Price: -1, Status: 9, Quantity: Ptr(-2)},
+			{OriginalSKU: "A"},
+		})
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, []FieldProblem{
+			{"data[1].product_id", "product_id or original_sku is required"},
+			{"data[1].price", "must be greater than 0"},
+			{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"},
+			{"data[1].quantity", "must not be negative"},
+			{"data[2].price", "nothing to update: set price, status or quantity"},
+		}, ve.Problems)
+		assert.Equal(t, 1, mt.GetTotalCallCount())
+	})
+}
+
+// The decoders of product responses never panic and never fail on what
+// the documentation shows.
+func FuzzProductDecoders(f *testing.F) {
+	for _, name := range []string{
+		"product_get_v21.json", "product_get_v2.json", "products_list_v21.json", "products_hidden.json",
+		"product_request_get.json", "product_request_find_by_track_id.json", "tracking_latest.json", "tracking_one_v1.json",
+		"products_update_skus_v21_response.json", "product_request_create_v21_request_configurable.json",
+	} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"reason":"{\"errors\":[{\"code\":1}]}"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p Product
+		_ = json.Unmarshal(b, &p)
+		var pr ProductRequest
+		_ = json.Unmarshal(b, &pr)
+		var rp RequestedProduct
+		_ = json.Unmarshal(b, &rp)
+		var tr TrackedRequest
+		if json.Unmarshal(b, &tr) == nil {
+			_ = tr.ReasonText()
+			_ = tr.Rejection.Codes()
+		}
+		var page Page[Product]
+		_ = json.Unmarshal(b, &page)
+		var rows list[batchRow]
+		_ = json.Unmarshal(b, &rows)
+		var np NewProduct
+		if json.Unmarshal(b, &np) == nil {
+			var v validator
+			np.validate(&v, V21)
+			np.validate(&v, V1)
+			_, _ = json.Marshal(np)
+		}
+		_ = ParseRejection(string(b))
+	})
+}
+
+// The README's walkthrough, end to end: create, wait for approval, read
+// the created product, set its stock.
+func TestProductsWalkthrough(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	w := &waits{}
+	c.sleep = w.sleep
+	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), nil)
+	trkSequence(mt, "c3587ec50976497f837461e0c2ea3da5",
+		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"queuing"}`,
+		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"md_awaiting_approve","reason":""}`,
+		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"approved","reason":"","request_id":"1121456196340384958"}`)
+	respond(mt, http.MethodGet, "/v2/requests/1121456196340384958", 200, fixture(t, "product_request_get.json"), nil)
+	var update, batch wire
+	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &update)
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		batch.Body = string(b)
+		return prJSON(200, `{"data":[{"is_success":true,"product_id":2091401,"original_sku":"B0055QD0EC5","code":"success","message":null}]}`), nil
+	})
+	ctx := context.Background()
+
+	created, _, err := c.ProductRequests.Create(ctx, prValidProduct(V21))
+	require.NoError(t, err)
+	rec, _, err := c.Tracking.Wait(ctx, created.TrackID, nil)
+	require.NoError(t, err)
+	require.Equal(t, RequestApproved, rec.State)
+	req, _, err := c.ProductRequests.Get(ctx, rec.RequestID)
+	require.NoError(t, err)
+	require.Len(t, req.Products, 1)
+	p := req.Products[0]
+	_, _, err = c.Products.Update(ctx, ProductUpdate{
+		ProductID: p.ProductID, Active: Ptr(ProductActive),
+		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1054, QtyAvailable: 12}},
+	})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"product_id":2091401,"active":1,"warehouse_quantities":[{"warehouse_id":1054,"qty_available":12}]}`, update.Body)
+	results, _, err := c.Products.UpdateBatch(ctx, []BatchUpdateItem{{OriginalSKU: p.OriginalSKU, Price: 990000}})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"data":[{"original_sku":"B0055QD0EC5","price":990000}]}`, batch.Body)
+	assert.Empty(t, results.Failures())
+	assert.Len(t, w.all(), 2)
+	assert.Equal(t, 7, mt.GetTotalCallCount())
+}

@@ -1,0 +1,601 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// maxOptionAttributes is how many option attributes a product may declare.
+const maxOptionAttributes = 2
+
+// NewProduct is a product to list on Tiki: the body of a product request.
+//
+// A simple product has no option attributes and exactly one variant. A
+// configurable product declares one or two option attributes (for example
+// "color" and "size") and has one variant per combination, each giving a
+// value for every declared option (Option1 for the first, Option2 for the
+// second).
+//
+// Images and OptionAttributes are sent as [] when nil (Tiki refuses null),
+// and Attributes as {}.
+type NewProduct struct {
+	// CategoryID is the primary category the product belongs to
+	// (required; see CatalogService.Categories).
+	CategoryID int64 `json:"category_id"`
+	// Name is the product's name on Tiki (required).
+	Name string `json:"name"`
+	// Description is the product's description, HTML allowed (required).
+	Description string `json:"description"`
+	// MarketPrice is the price before discount, in VND.
+	MarketPrice int64 `json:"market_price,omitempty"`
+	// Attributes holds the category's attributes by code (required: every
+	// attribute the category marks required must be there; see
+	// CatalogService.Attributes). Values are strings, numbers or booleans.
+	Attributes map[string]any `json:"attributes"`
+	// Image is the URL of the product's main picture (required).
+	Image string `json:"image"`
+	// Images are the URLs of the product's gallery; may be empty. Tiki adds
+	// Image to them itself.
+	Images []string `json:"images"`
+	// OptionAttributes are the codes of the attributes variants differ by,
+	// at most two; empty for a simple product.
+	OptionAttributes []string `json:"option_attributes"`
+	// Variants are the sellable variants: exactly one for a simple product.
+	Variants []Variant `json:"variants"`
+	// CertificateFiles are the documents the brand or category requires
+	// (see CatalogService.RequiredDocuments).
+	CertificateFiles []CertificateFile `json:"certificate_files,omitempty"`
+	// MetaData holds processing options.
+	MetaData *ProductMetaData `json:"meta_data,omitempty"`
+}
+
+// MarshalJSON sends nil Images and OptionAttributes as [] and nil
+// Attributes as {}, as Tiki requires.
+func (p NewProduct) MarshalJSON() ([]byte, error) {
+	type plain NewProduct
+	w := plain(p)
+	if w.Images == nil {
+		w.Images = []string{}
+	}
+	if w.OptionAttributes == nil {
+		w.OptionAttributes = []string{}
+	}
+	if w.Attributes == nil {
+		w.Attributes = map[string]any{}
+	}
+	return json.Marshal(w)
+}
+
+// Variant is one sellable variant of a NewProduct. Fields marked "Replace"
+// in Tiki's documentation (MarketPrice, Name, Description, Image, Images)
+// replace the product's own; Attributes are merged with the product's.
+type Variant struct {
+	// SKU is the seller's code for the variant (required, unique in the
+	// request). It becomes the product's original SKU on Tiki.
+	SKU string `json:"sku"`
+	// MinCode is the variant's min code (API v2.1).
+	MinCode int64 `json:"min_code,omitempty"`
+	// Price is the selling price in VND (required, greater than 0).
+	Price int64 `json:"price"`
+	// MarketPrice is the price before discount in VND.
+	MarketPrice int64 `json:"market_price,omitempty"`
+	// Option1 and Option2 are the variant's values for the product's first
+	// and second option attributes; each is required exactly when the
+	// product declares that option.
+	Option1 string `json:"option1,omitempty"`
+	Option2 string `json:"option2,omitempty"`
+	// InventoryType is how the variant is stocked and delivered; it must be
+	// one the seller registered. Empty: the seller's latest one.
+	InventoryType InventoryType `json:"inventory_type,omitempty"`
+	// SellerWarehouse lists the ids of the seller's warehouses holding the
+	// variant, comma-separated ("1054,1233").
+	SellerWarehouse string `json:"seller_warehouse,omitempty"`
+	// WarehouseStocks is the stock in each of the seller's warehouses (API
+	// v2.1 only).
+	WarehouseStocks []WarehouseStock `json:"warehouse_stocks,omitempty"`
+	// Quantity is the stock available for sale (required by API v1 and
+	// v2; v2.1 uses WarehouseStocks).
+	Quantity *int `json:"quantity,omitempty"`
+	// Supplier is the id of the seller's storage location (required by API
+	// v1).
+	Supplier int64 `json:"supplier,omitempty"`
+	// BrandOrigin is the brand's country of origin, for example "viet nam".
+	BrandOrigin string `json:"brand_origin,omitempty"`
+	// Name and Description replace the product's for this variant.
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Attributes are merged into the product's for this variant.
+	Attributes map[string]any `json:"attributes,omitempty"`
+	// Image and Images replace the product's for this variant.
+	Image  string   `json:"image,omitempty"`
+	Images []string `json:"images,omitempty"`
+}
+
+// WarehouseStock is a variant's stock in one of the seller's warehouses,
+// when creating a product (API v2.1). Note the keys: warehouseId and
+// qtyAvailable, unlike the warehouse_id and qty_available of stock updates
+// (WarehouseQuantity).
+type WarehouseStock struct {
+	WarehouseID  int64 `json:"warehouseId"`
+	QtyAvailable int   `json:"qtyAvailable"`
+}
+
+// CertificateType says which requirement a certificate file meets.
+type CertificateType string
+
+// Certificate types documented by Tiki.
+const (
+	// CertificateBrand: a document the brand requires.
+	CertificateBrand CertificateType = "brand"
+	// CertificateCategory: a document the category requires; DocumentID
+	// names which (see CatalogService.RequiredDocuments).
+	CertificateCategory CertificateType = "category"
+)
+
+// Valid reports whether t is a documented certificate type.
+func (t CertificateType) Valid() bool { return t == CertificateBrand || t == CertificateCategory }
+
+// CertificateFile is a document attached to a product request.
+type CertificateFile struct {
+	// URL of the document's file (required).
+	URL string `json:"url"`
+	// Type is CertificateBrand or CertificateCategory (required).
+	Type CertificateType `json:"type"`
+	// DocumentID is the id of the required document this file is (required
+	// for CertificateCategory).
+	DocumentID int64 `json:"document_id,omitempty"`
+}
+
+// ProductMetaData holds processing options of a product request.
+type ProductMetaData struct {
+	// IsAutoTurnOn makes Tiki switch the product on once approved.
+	IsAutoTurnOn bool `json:"is_auto_turn_on"`
+}
+
+// validate checks p against the rules of Tiki's documentation for the given
+// API version, adding every problem to v.
+func (p *NewProduct) validate(v *validator, version APIVersion) {
+	v.check(p.CategoryID > 0, "category_id", "must be a positive id")
+	v.check(strings.TrimSpace(p.Name) != "", "name", "is required")
+	v.check(strings.TrimSpace(p.Description) != "", "description", "is required")
+	v.check(p.MarketPrice >= 0, "market_price", "must not be negative")
+	v.check(len(p.Attributes) > 0, "attributes", "is required (the category's required attributes)")
+	v.check(strings.TrimSpace(p.Image) != "", "image", "is required")
+	checkURLs(v, "images", p.Images)
+
+	// Option attributes: at most two, named, distinct.
+	opts := p.OptionAttributes
+	v.check(len(opts) <= maxOptionAttributes, "option_attributes", "must hold at most %d option attributes, has %d", maxOptionAttributes, len(opts))
+	for i, o := range opts {
+		field := "option_attributes[" + strconv.Itoa(i) + "]"
+		if strings.TrimSpace(o) == "" {
+			v.add(field, "must not be empty")
+			continue
+		}
+		for j := range i {
+			if opts[j] == o {
+				v.add(field, "duplicates option_attributes[%d] %q", j, o)
+				break
+			}
+		}
+	}
+
+	switch {
+	case len(p.Variants) == 0:
+		v.add("variants", "must hold at least one variant")
+	case len(opts) == 0 && len(p.Variants) > 1:
+		v.add("variants", "a product without option_attributes is simple and must have exactly one variant, has %d", len(p.Variants))
+	}
+	skus := make(map[string]int, len(p.Variants))
+	combos := make(map[[2]string]int, len(p.Variants))
+	for i := range p.Variants {
+		vr := &p.Variants[i]
+		prefix := "variants[" + strconv.Itoa(i) + "]"
+		vr.validate(v, prefix, len(opts), version)
+		if sku := strings.TrimSpace(vr.SKU); sku != "" {
+			if j, dup := skus[sku]; dup {
+				v.add(prefix+".sku", "duplicates variants[%d].sku %q", j, sku)
+			} else {
+				skus[sku] = i
+			}
+		}
+		if len(opts) > 0 {
+			combo := [2]string{vr.Option1, vr.Option2}
+			if j, dup := combos[combo]; dup {
+				v.add(prefix, "has the same options as variants[%d]", j)
+			} else {
+				combos[combo] = i
+			}
+		}
+	}
+
+	for i, f := range p.CertificateFiles {
+		prefix := "certificate_files[" + strconv.Itoa(i) + "]"
+		v.check(strings.TrimSpace(f.URL) != "", prefix+".url", "is required")
+		v.check(f.Type.Valid(), prefix+".type", "must be %q or %q", CertificateBrand, CertificateCategory)
+		v.check(f.DocumentID >= 0, prefix+".document_id", "must not be negative")
+		if f.Type == CertificateCategory {
+			v.check(f.DocumentID > 0, prefix+".document_id", "is required for a category document")
+		}
+	}
+}
+
+// validate checks one variant; declared is how many option attributes the
+// product declares.
+func (vr *Variant) validate(v *validator, prefix string, declared int, version APIVersion) {
+	v.check(strings.TrimSpace(vr.SKU) != "", prefix+".sku", "is required")
+	v.check(vr.Price > 0, prefix+".price", "must be greater than 0")
+	v.check(vr.MarketPrice >= 0, prefix+".market_price", "must not be negative")
+	v.check(vr.MinCode >= 0, prefix+".min_code", "must not be negative")
+	v.check(vr.Supplier >= 0, prefix+".supplier", "must not be negative")
+	for k, val := range []string{vr.Option1, vr.Option2} {
+		field := prefix + ".option" + strconv.Itoa(k+1)
+		if k < declared {
+			v.check(strings.TrimSpace(val) != "", field, "is required: the product declares %d option attribute(s)", declared)
+		} else {
+			v.check(val == "", field, "must be empty: the product declares %d option attribute(s)", declared)
+		}
+	}
+	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", inventoryTypeList())
+	checkSellerWarehouse(v, prefix+".seller_warehouse", vr.SellerWarehouse)
+	if vr.Quantity != nil {
+		v.check(*vr.Quantity >= 0, prefix+".quantity", "must not be negative")
+	}
+	switch version {
+	case V21:
+		seen := make(map[int64]int, len(vr.WarehouseStocks))
+		for j, ws := range vr.WarehouseStocks {
+			field := prefix + ".warehouse_stocks[" + strconv.Itoa(j) + "]"
+			v.check(ws.WarehouseID > 0, field+".warehouseId", "must be a positive id")
+			v.check(ws.QtyAvailable >= 0, field+".qtyAvailable", "must not be negative")
+			if k, dup := seen[ws.WarehouseID]; dup && ws.WarehouseID > 0 {
+				v.add(field+".warehouseId", "duplicates warehouse_stocks[%d]", k)
+			} else {
+				seen[ws.WarehouseID] = j
+			}
+		}
+	default:
+		v.check(vr.Quantity != nil, prefix+".quantity", "is required")
+		v.check(len(vr.WarehouseStocks) == 0, prefix+".warehouse_stocks", "is only supported by API v2.1 (use Create)")
+		if version == V1 {
+			v.check(vr.Supplier > 0, prefix+".supplier", "is required")
+		}
+	}
+	checkURLs(v, prefix+".images", vr.Images)
+}
+
+func checkURLs(v *validator, field string, urls []string) {
+	for i, u := range urls {
+		v.check(strings.TrimSpace(u) != "", field+"["+strconv.Itoa(i)+"]", "must not be empty")
+	}
+}
+
+// checkSellerWarehouse accepts "" or comma-separated positive ids, spaces
+// allowed ("1034, 1015").
+func checkSellerWarehouse(v *validator, field, s string) {
+	if s == "" {
+		return
+	}
+	for _, part := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+		if err != nil || id <= 0 {
+			v.add(field, "must be comma-separated warehouse ids, like \"1034,1015\"")
+			return
+		}
+	}
+}
+
+// Create sends a product request: Tiki queues it, transforms it, reviews it
+// and, once approved, creates the product. The returned record's TrackID
+// follows it (TrackingService.Get, TrackingService.Wait). Stock is given
+// per warehouse (Variant.WarehouseStocks).
+//
+// The product is checked before anything is sent; every problem is
+// reported in one *ValidationError. Create is a POST and is never resent
+// once it may have reached Tiki: after a timeout or a 5xx the error is a
+// *RequestError with Sent set or an *APIError, and the request may or may
+// not exist. Look it up (TrackingService.Latest, ProductRequestsService.List)
+// before creating it again, or Tiki refuses the duplicate SKU.
+//
+// POST /v2.1/requests
+func (s *ProductRequestsService) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
+	var v validator
+	p.validate(&v, V21)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V21, path: "requests", body: p})
+}
+
+// CreateV2 sends a product request through API v2, where each variant has
+// one Quantity instead of per-warehouse stock.
+//
+// Deprecated: Tiki deprecated API v2 product requests from 2022-01-05; use
+// Create (v2.1).
+//
+// POST /v2/requests
+func (s *ProductRequestsService) CreateV2(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
+	var v validator
+	p.validate(&v, V2)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests", body: p})
+}
+
+// CreateV1 creates a product through API v1, where each variant needs a
+// Quantity and a Supplier. Tiki answers with a trace_id, decoded into
+// TrackID.
+//
+// Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
+// Create.
+//
+// POST /v1/products
+func (s *ProductRequestsService) CreateV1(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
+	var v validator
+	p.validate(&v, V1)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products", body: p})
+}
+
+// RequestKind is what a product request does.
+type RequestKind string
+
+// Request kinds documented by Tiki.
+const (
+	// RequestKindCreateProduct: the request creates a product.
+	RequestKindCreateProduct RequestKind = "create_product"
+)
+
+// ProductRequest is a product request as Tiki keeps it, once created from
+// a NewProduct (or from a product info update).
+type ProductRequest struct {
+	// RequestID is Tiki's id of the request (a string of digits, too large
+	// for a float).
+	RequestID string `json:"request_id"`
+	// State is the request's current state.
+	State RequestState `json:"state"`
+	// Kind is what the request does.
+	Kind RequestKind `json:"kind,omitempty"`
+	// CreatedAt and CreatedBy say when and by whom it was created.
+	CreatedAt Time   `json:"created_at"`
+	CreatedBy string `json:"created_by,omitempty"`
+	// ApprovedAt and ApprovedBy say when and by whom it was approved (zero
+	// until then).
+	ApprovedAt Time   `json:"approved_at"`
+	ApprovedBy string `json:"approved_by,omitempty"`
+	// Reasons say why the request was rejected.
+	Reasons []string `json:"reasons,omitempty"`
+	// Products are the products the request created, filled by Get and by
+	// List with IncludeProducts.
+	Products []Product `json:"products,omitempty"`
+}
+
+// UnmarshalJSON tolerates ids sent as numbers, null and reasons sent as one
+// string or a list.
+func (r *ProductRequest) UnmarshalJSON(b []byte) error {
+	type plain ProductRequest
+	var w struct {
+		plain
+		RequestID  flexString  `json:"request_id"`
+		CreatedBy  flexString  `json:"created_by"`
+		ApprovedBy flexString  `json:"approved_by"`
+		Reasons    messageList `json:"reasons"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = ProductRequest(w.plain)
+	r.RequestID = string(w.RequestID)
+	r.CreatedBy = string(w.CreatedBy)
+	r.ApprovedBy = string(w.ApprovedBy)
+	r.Reasons = []string(w.Reasons)
+	return nil
+}
+
+// messageList decodes null, a string, or a list of strings (other values
+// kept as their JSON text).
+type messageList []string
+
+func (m *messageList) UnmarshalJSON(b []byte) error {
+	*m = flattenMessages(b)
+	if len(*m) == 0 {
+		*m = nil
+	}
+	return nil
+}
+
+// RequestedProduct is what FindByTrackID answers: the product a request
+// created, with the request's id, state and approval.
+type RequestedProduct struct {
+	// Product holds the product's fields (SKU, ProductID, Name, ...).
+	Product
+	// RequestID, State and Kind describe the request.
+	RequestID string       `json:"request_id"`
+	State     RequestState `json:"state"`
+	Kind      RequestKind  `json:"kind,omitempty"`
+	// ApprovedAt and ApprovedBy say when and by whom it was approved.
+	ApprovedAt Time   `json:"approved_at"`
+	ApprovedBy string `json:"approved_by,omitempty"`
+	// ProductInfo is Tiki's product_info block, as raw JSON (often null).
+	ProductInfo json.RawMessage `json:"product_info,omitempty"`
+	// Reasons say why the request was rejected.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// UnmarshalJSON decodes the product's and the request's fields of one
+// flat object.
+func (r *RequestedProduct) UnmarshalJSON(b []byte) error {
+	var p Product
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var w struct {
+		RequestID   flexString      `json:"request_id"`
+		State       RequestState    `json:"state"`
+		Kind        RequestKind     `json:"kind"`
+		ApprovedAt  Time            `json:"approved_at"`
+		ApprovedBy  flexString      `json:"approved_by"`
+		ProductInfo json.RawMessage `json:"product_info"`
+		Reasons     messageList     `json:"reasons"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = RequestedProduct{
+		Product:    p,
+		RequestID:  string(w.RequestID),
+		State:      w.State,
+		Kind:       w.Kind,
+		ApprovedAt: w.ApprovedAt,
+		ApprovedBy: string(w.ApprovedBy),
+		Reasons:    []string(w.Reasons),
+	}
+	if info := strings.TrimSpace(string(w.ProductInfo)); info != "" && info != "null" {
+		r.ProductInfo = w.ProductInfo
+	}
+	return nil
+}
+
+// ProductRequestsOptions filters List. Every field is optional.
+type ProductRequestsOptions struct {
+	// State keeps requests in this state.
+	State RequestState
+	// IncludeProducts fills each request's Products (include=products).
+	IncludeProducts bool
+	ListOptions
+}
+
+// List returns one page of the seller's product requests, latest first
+// (Tiki's default page size is 20).
+//
+// GET /v2/requests
+func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequestsOptions) (*Page[ProductRequest], *Response, error) {
+	if opts == nil {
+		opts = &ProductRequestsOptions{}
+	}
+	var v validator
+	v.check(opts.State == "" || opts.State.Valid(), "state", "must be one of %s", requestStateList())
+	opts.ListOptions.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	opts.ListOptions.encode(q)
+	if opts.IncludeProducts {
+		q.Set("include", "products")
+	}
+	setString(q, "state", string(opts.State))
+	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: q})
+}
+
+// All iterates over the seller's product requests, latest first, page
+// after page from opts.Page (default 1) to the last one.
+//
+//	for req, err := range client.ProductRequests.All(ctx, &tiki.ProductRequestsOptions{State: tiki.RequestRejected}) {
+//		if err != nil { ... }
+//	}
+func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions) iter.Seq2[ProductRequest, error] {
+	o := ProductRequestsOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[ProductRequest], error) {
+		o.Page = page
+		p, _, err := s.List(ctx, &o)
+		return p, err
+	})
+}
+
+func checkRequestID(requestID string) error {
+	if strings.TrimSpace(requestID) == "" {
+		return &ValidationError{Problems: []FieldProblem{{Field: "request_id", Problem: "is required"}}}
+	}
+	return nil
+}
+
+// Get returns one product request with the products it created.
+//
+// GET /v2/requests/{request_id}
+func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*ProductRequest, *Response, error) {
+	if err := checkRequestID(requestID); err != nil {
+		return nil, nil, err
+	}
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + url.PathEscape(requestID)})
+}
+
+// FindByTrackID returns the product request created from the track id
+// that Create answered, merged with the product it created. The list is
+// empty while Tiki has not created the request yet.
+//
+// GET /v2/requests/findBy?track_id={track_id}
+func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID string) ([]RequestedProduct, *Response, error) {
+	if err := checkTrackID(trackID); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{"track_id": {trackID}}
+	l, resp, err := call[list[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
+	return derefList(l), resp, err
+}
+
+// Delete deletes a product request; Tiki answers with its new state,
+// RequestDeleted.
+//
+// DELETE /v2/requests/{request_id}
+func (s *ProductRequestsService) Delete(ctx context.Context, requestID string) (*ProductRequest, *Response, error) {
+	if err := checkRequestID(requestID); err != nil {
+		return nil, nil, err
+	}
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: V2, path: "requests/" + url.PathEscape(requestID)})
+}
+
+// ProductInfoUpdate changes the attributes, main image or gallery of an
+// approved product. Fields left empty are not changed (an empty Images
+// leaves the gallery as it is).
+type ProductInfoUpdate struct {
+	// ProductID is Tiki's id of the product (required).
+	ProductID int64 `json:"product_id"`
+	// Attributes to change, by code (name and description among them).
+	Attributes map[string]any `json:"attributes,omitempty"`
+	// Image is the URL of the new main picture.
+	Image string `json:"image,omitempty"`
+	// Images are the URLs of the new gallery.
+	Images []string `json:"images,omitempty"`
+}
+
+// UpdateInfo asks Tiki to change a product's attributes, main image or
+// gallery. Like a new product, the change goes through a request that Tiki
+// reviews: follow the returned TrackID.
+//
+// POST /v2/requests/updateProductInfo
+func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUpdate) (*TrackedRequest, *Response, error) {
+	var v validator
+	v.check(u.ProductID > 0, "product_id", "must be a positive id")
+	v.check(len(u.Attributes) > 0 || u.Image != "" || len(u.Images) > 0, "attributes", "nothing to update: set attributes, image or images")
+	v.check(u.Image == "" || strings.TrimSpace(u.Image) != "", "image", "must not be blank")
+	checkURLs(&v, "images", u.Images)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u})
+}
+
+func requestStateList() string {
+	return joinQuoted(string(RequestQueuing), string(RequestProcessing), string(RequestDrafted), string(RequestBotAwaitingApprove),
+		string(RequestMDAwaitingApprove), string(RequestAwaitingApprove), string(RequestApproved), string(RequestRejected), string(RequestDeleted))
+}
+
+func joinQuoted(values ...string) string {
+	q := make([]string, len(values))
+	for i, s := range values {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
