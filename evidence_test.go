@@ -1,0 +1,245 @@
+package tiki_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"github.com/tikisdk/tiki"
+)
+
+// productPage returns a products page of n copies of the documented
+// product (ids made distinct), as Tiki's v2.1 list answers it.
+func productPage(tb testing.TB, n, page, lastPage int) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "products_list_v21.json"))
+	require.NoError(tb, err)
+	var doc struct {
+		Data []map[string]any `json:"data"`
+	}
+	require.NoError(tb, json.Unmarshal(raw, &doc))
+	rows := make([]map[string]any, n)
+	for i := range rows {
+		row := make(map[string]any, len(doc.Data[0]))
+		for k, v := range doc.Data[0] {
+			row[k] = v
+		}
+		row["product_id"] = page*100000 + i
+		row["original_sku"] = fmt.Sprintf("SKU-%d-%d", page, i)
+		rows[i] = row
+	}
+	body, err := json.Marshal(map[string]any{
+		"data":   rows,
+		"paging": map[string]int{"total": n * lastPage, "per_page": n, "current_page": page, "last_page": lastPage, "from": (page-1)*n + 1, "to": page * n},
+	})
+	require.NoError(tb, err)
+	return body
+}
+
+func BenchmarkProductsPage(b *testing.B) {
+	body := productPage(b, 20, 1, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	b.Run("sdk", func(b *testing.B) {
+		c := benchSDK(b, srv)
+		b.ReportAllocs()
+		for range b.N {
+			p, _, err := c.Products.List(ctx, nil)
+			if err != nil || len(p.Data) != 20 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		hc := &http.Client{Timeout: 30 * time.Second, Transport: benchTransport()}
+		b.ReportAllocs()
+		for range b.N {
+			var p tiki.Page[tiki.Product]
+			if err := rawGet(ctx, hc, srv.URL+"/integration/v2.1/products", &p); err != nil || len(p.Data) != 20 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestIteratorStreams walks 100 pages of 100 products and checks that the
+// heap in use while iterating stays within 1.5x of what one page needs: the
+// iterator holds one page at a time, it does not collect.
+func TestIteratorStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap over 10,000 products")
+	}
+	pages := make([][]byte, 101)
+	for p := 1; p <= 100; p++ {
+		pages[p] = productPage(t, 100, p, 100)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p int
+		fmt.Sscan(r.URL.Query().Get("page"), &p)
+		if p < 1 || p > 100 {
+			p = 1
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(pages[p])
+	}))
+	defer srv.Close()
+	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithRateLimit(0, 0))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := heap()
+	one, _, err := c.Products.List(ctx, &tiki.ProductsOptions{ListOptions: tiki.ListOptions{Limit: 100}})
+	require.NoError(t, err)
+	single := heap() - base
+	runtime.KeepAlive(one)
+	one = nil
+
+	base = heap()
+	var peak uint64
+	n := 0
+	for p, err := range c.Products.All(ctx, &tiki.ProductsOptions{ListOptions: tiki.ListOptions{Limit: 100}}) {
+		require.NoError(t, err)
+		n++
+		if n%100 == 50 { // mid-page: the page being walked is live
+			if h := heap(); h > base && h-base > peak {
+				peak = h - base
+			}
+		}
+		_ = p
+	}
+	require.Equal(t, 10000, n)
+	ratio := float64(peak) / float64(single)
+	t.Logf("heap for one page of 100: %d B; peak while walking 100 pages: %d B (%.2fx)", single, peak, ratio)
+	assert.LessOrEqual(t, ratio, 1.5)
+}
+
+// TestLimiterAccuracy runs 32 concurrent callers for 5 s through a client
+// limited to 50 requests per second, against a server that enforces the
+// same rate: the achieved rate is within 2% and the server answers no 429.
+func TestLimiterAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 5 s")
+	}
+	t.Parallel()
+	const perSecond, duration = 50, 5 * time.Second
+	// The server's own bucket: the same rate, with a little room for the
+	// network's jitter between a request leaving and arriving.
+	enforce := rate.NewLimiter(perSecond, 3)
+	var served, refused atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !enforce.Allow() {
+			refused.Add(1)
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"errors":["Too Many Requests"]}`)
+			return
+		}
+		served.Add(1)
+		io.WriteString(w, `[]`)
+	}))
+	defer srv.Close()
+	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithSellerKey("k-123456"), tiki.WithRateLimit(perSecond, 1), tiki.WithRetry(1, 0, 0))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				_, _, err := c.Warehouses.Tiki(ctx)
+				if errors.Is(err, context.DeadlineExceeded) {
+					return // the run is over (or its next turn would come after)
+				}
+				if err != nil {
+					t.Errorf("call failed: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	achieved := float64(served.Load()) / elapsed.Seconds()
+	t.Logf("%d calls in %v: %.2f/s (target %d/s), %d answered 429", served.Load(), elapsed.Round(time.Millisecond), achieved, perSecond, refused.Load())
+	assert.InEpsilon(t, perSecond, achieved, 0.02)
+	assert.Zero(t, refused.Load())
+}
+
+// TestBatchThroughput: 10,000 SKU updates make exactly 500 calls of 20 and
+// take the time Tiki's rate limit (200/s, burst 20) allows, no more.
+func TestBatchThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 2.5 s")
+	}
+	t.Parallel()
+	var calls, items atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var body struct {
+			Data []struct {
+				OriginalSKU string `json:"original_sku"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Data) > 20 {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		items.Add(int64(len(body.Data)))
+		out := make([]map[string]any, len(body.Data))
+		for i, it := range body.Data {
+			out[i] = map[string]any{"is_success": true, "original_sku": it.OriginalSKU, "code": "success"}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"data": out})
+	}))
+	defer srv.Close()
+	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithSellerKey("k-123456"))
+	require.NoError(t, err)
+
+	updates := make([]tiki.BatchUpdateItem, 10000)
+	for i := range updates {
+		updates[i] = tiki.BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+	}
+	start := time.Now()
+	results, _, err := c.Products.UpdateBatch(context.Background(), updates)
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	require.Len(t, results, 10000)
+	assert.Empty(t, results.Failures())
+	assert.EqualValues(t, 500, calls.Load())
+	assert.EqualValues(t, 10000, items.Load())
+	// 500 calls at 200/s after a burst of 20: at least (500-20)/200 = 2.4 s.
+	floor := time.Duration(float64(500-20) / tiki.DefaultRateLimit * float64(time.Second))
+	t.Logf("10,000 updates in %d calls: %v (the rate limit allows no less than %v)", calls.Load(), elapsed.Round(time.Millisecond), floor)
+	assert.GreaterOrEqual(t, elapsed, floor-50*time.Millisecond)
+	assert.Less(t, elapsed, floor+time.Second)
+}
