@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -303,79 +305,80 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 	return ev, nil
 }
 
-// WebhookConfig configures a WebhookReceiver. Handlers receive the request's
-// context; returning an error makes the receiver answer 500 so that TikiNOW
-// delivers again.
-type WebhookConfig struct {
-	// Secrets are the secret keys deliveries may be signed with; a delivery
-	// signed with any of them is accepted (give the old and the new one
-	// while rotating). At least one is required.
-	Secrets []string
-
-	OnStock       func(ctx context.Context, e *StockEvent) error
-	OnOrderStatus func(ctx context.Context, e *OrderStatusEvent) error
-	OnAftersale   func(ctx context.Context, e *AftersaleEvent) error
-	// OnUnknown receives deliveries of undocumented shapes, and documented
-	// kinds that have no handler above. Without it they are acknowledged
-	// and reported to OnError.
-	OnUnknown func(ctx context.Context, e *UnknownWebhook) error
-
-	// MaxBodyBytes bounds a delivery's body (default 1 MiB); larger ones
-	// are refused with 413.
-	MaxBodyBytes int64
-	// Dedupe remembers handled deliveries so that a redelivery of the same
-	// body is handled once. Nil means an in-memory store for this process;
-	// use a shared store (for example Redis) when several replicas receive.
-	Dedupe webhook.DedupeStore
-	// DisableDedupe runs the handler for every delivery, duplicates
-	// included.
-	DisableDedupe bool
-	// OnError, if set, is told of every refused or failed delivery.
-	OnError func(r *http.Request, err error)
-}
-
 // WebhookReceiver is an http.Handler for TikiNOW deliveries. For each
-// request it checks the method (405 unless POST), the body size (413), the
-// x-signature against the raw body before anything is decoded (401, handler
-// not called), the JSON (400), then runs the handler of the event's kind
-// once per distinct body and answers 200 {"success":true}, or 500 with
-// TikiNOW's error body when the handler failed.
+// request it answers:
+//
+//   - 405, with "Allow: POST", to a method other than POST;
+//   - 413 when the body is larger than the limit (1 MiB by default);
+//   - 401 when the x-signature header does not match the raw body for any of
+//     the secrets, checked before anything is decoded;
+//   - 400 when the body is not JSON, or is a documented kind with a field of
+//     the wrong type;
+//   - 200 {"success":true} when the handler returned nil, when no handler
+//     applies, and when the same body was handled recently (a duplicate
+//     delivery);
+//   - 500 with TikiNOW's error body when the handler returned an error, so
+//     that TikiNOW delivers it again. A failed delivery is not remembered as
+//     handled: the next copy runs the handler.
+//
+// Every error reply is TikiNOW's error body, {"success":false,"error":
+// {"status_code","message","message_code"}}. A delivery runs the handler of
+// its kind (OnStock, OnOrderStatus, OnAftersale); a delivery of an
+// undocumented shape, or of a documented kind without a handler, runs the
+// OnUnknown handler with the raw body instead; without one it is
+// acknowledged and reported to the function set with [webhook.WithOnError].
+//
+// Handlers run with the request's context and may run concurrently.
+// TikiNOW deliveries carry no id, so duplicates are recognized by their body
+// ([webhook.BodyKey]). Register handlers before serving requests; the
+// registration methods are nevertheless safe to call at any time.
+//
+// Create a WebhookReceiver with NewWebhookReceiver; the zero value answers
+// every request with 500.
 type WebhookReceiver struct {
-	cfg      WebhookConfig
+	secrets  []string
 	endpoint webhook.Endpoint
+	handlers dispatch.Table[webhookKind, WebhookEvent]
 }
 
-// NewWebhookReceiver returns a receiver for cfg.
-func NewWebhookReceiver(cfg WebhookConfig) (*WebhookReceiver, error) {
+// webhookKind tells which handler a delivery runs.
+type webhookKind int
+
+const (
+	webhookUnknown webhookKind = iota
+	webhookStock
+	webhookOrderStatus
+	webhookAftersale
+)
+
+// NewWebhookReceiver returns a receiver for the deliveries TikiNOW signs
+// with any of secrets, the secret keys registered with
+// WebhooksService.Register. At least one is required, and none may be
+// empty; give the old and the new one while rotating a secret.
+//
+// opts are the options of package webhook: [webhook.WithMaxBodyBytes],
+// [webhook.WithDedupe] (by default an in-memory store for this process: use
+// a shared store, for example Redis, when several replicas receive),
+// [webhook.WithDedupeTTL] and [webhook.WithOnError]. An invalid secret list
+// is reported as a *ValidationError.
+func NewWebhookReceiver(secrets []string, opts ...webhook.Option) (*WebhookReceiver, error) {
 	var v validator
-	v.check(len(cfg.Secrets) > 0, "secrets", "needs at least one secret key")
-	for i, s := range cfg.Secrets {
+	v.check(len(secrets) > 0, "secrets", "needs at least one secret key")
+	for i, s := range secrets {
 		v.check(s != "", fmt.Sprintf("secrets[%d]", i), "is empty")
 	}
-	v.check(cfg.MaxBodyBytes >= 0, "max_body_bytes", "must not be negative")
-	v.check(cfg.OnStock != nil || cfg.OnOrderStatus != nil || cfg.OnAftersale != nil || cfg.OnUnknown != nil,
-		"handlers", "needs at least one handler")
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	r := &WebhookReceiver{cfg: cfg}
-	r.cfg.Secrets = append([]string(nil), cfg.Secrets...)
-	store := cfg.Dedupe
-	if store == nil && !cfg.DisableDedupe {
-		store = webhook.NewMemoryDedupe()
-	}
-	if cfg.DisableDedupe {
-		store = nil
-	}
+	r := &WebhookReceiver{secrets: slices.Clone(secrets)}
 	r.endpoint = webhook.Endpoint{
-		Verify: func(req *http.Request, body []byte) error {
-			return VerifyWebhookSignature(body, req.Header.Get(SignatureHeader), r.cfg.Secrets...)
-		},
-		Decode:       r.decode,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Dedupe:       webhook.Deduper{Store: store},
-		Reply:        replyTikiNow,
-		OnError:      cfg.OnError,
+		Verify: r.verify,
+		Decode: r.decode,
+		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Reply:  replyTikiNow,
+	}
+	if err := r.endpoint.Apply(opts...); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -385,33 +388,64 @@ func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.endpoint.ServeHTTP(w, req)
 }
 
+// OnStock registers the handler of stock changes, replacing any previous
+// one; nil removes it.
+func (r *WebhookReceiver) OnStock(fn func(ctx context.Context, e *StockEvent) error) {
+	r.handlers.Set(webhookStock, dispatch.Adapt[WebhookEvent](fn))
+}
+
+// OnOrderStatus registers the handler of order status changes, replacing
+// any previous one; nil removes it.
+func (r *WebhookReceiver) OnOrderStatus(fn func(ctx context.Context, e *OrderStatusEvent) error) {
+	r.handlers.Set(webhookOrderStatus, dispatch.Adapt[WebhookEvent](fn))
+}
+
+// OnAftersale registers the handler of aftersale changes, replacing any
+// previous one; nil removes it.
+func (r *WebhookReceiver) OnAftersale(fn func(ctx context.Context, e *AftersaleEvent) error) {
+	r.handlers.Set(webhookAftersale, dispatch.Adapt[WebhookEvent](fn))
+}
+
+// OnUnknown registers the handler of deliveries of undocumented shapes, and
+// of documented kinds that have no handler, replacing any previous one; nil
+// removes it. It receives the raw body. Without it such deliveries are
+// acknowledged and reported to the function set with [webhook.WithOnError].
+func (r *WebhookReceiver) OnUnknown(fn func(ctx context.Context, e *UnknownWebhook) error) {
+	r.handlers.Set(webhookUnknown, dispatch.Adapt[WebhookEvent](fn))
+}
+
+func (r *WebhookReceiver) verify(req *http.Request, body []byte) error {
+	return VerifyWebhookSignature(body, req.Header.Get(SignatureHeader), r.secrets...)
+}
+
 func (r *WebhookReceiver) decode(req *http.Request, body []byte) (webhook.Delivery, error) {
 	ev, err := ParseWebhook(body)
 	if err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{Key: "tikinow:" + webhook.BodyKey(body)}
-	switch e := ev.(type) {
+	var kind webhookKind
+	switch ev.(type) {
 	case *StockEvent:
-		if r.cfg.OnStock != nil {
-			d.Handle = func(ctx context.Context) error { return r.cfg.OnStock(ctx, e) }
-		}
+		kind = webhookStock
 	case *OrderStatusEvent:
-		if r.cfg.OnOrderStatus != nil {
-			d.Handle = func(ctx context.Context) error { return r.cfg.OnOrderStatus(ctx, e) }
-		}
+		kind = webhookOrderStatus
 	case *AftersaleEvent:
-		if r.cfg.OnAftersale != nil {
-			d.Handle = func(ctx context.Context) error { return r.cfg.OnAftersale(ctx, e) }
+		kind = webhookAftersale
+	}
+	h, handled := r.handlers.Get(kind), ev
+	if h == nil && kind != webhookUnknown {
+		h, handled = r.handlers.Get(webhookUnknown), &UnknownWebhook{Body: body}
+	}
+	if h == nil {
+		if r.endpoint.OnError != nil {
+			r.endpoint.OnError(req, fmt.Errorf("tiki: no handler for webhook %T: acknowledged", ev))
 		}
+		return webhook.Delivery{}, nil
 	}
-	if d.Handle == nil && r.cfg.OnUnknown != nil {
-		d.Handle = func(ctx context.Context) error { return r.cfg.OnUnknown(ctx, &UnknownWebhook{Body: body}) }
-	}
-	if d.Handle == nil && r.cfg.OnError != nil {
-		r.cfg.OnError(req, fmt.Errorf("tiki: no handler for webhook %T: acknowledged", ev))
-	}
-	return d, nil
+	return webhook.Delivery{
+		Key:    "tikinow:" + webhook.BodyKey(body),
+		Handle: func(ctx context.Context) error { return h(ctx, handled) },
+	}, nil
 }
 
 // replyTikiNow answers with TikiNOW's success and error bodies.

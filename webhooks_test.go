@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -269,26 +271,33 @@ func (h *hookRecorder) count() int {
 	return len(h.events)
 }
 
-func newHookReceiver(t *testing.T, h *hookRecorder, mutate func(*WebhookConfig)) *WebhookReceiver {
+// newHookReceiver returns a receiver for hookSecret, built with opts, whose
+// handlers record into h.
+func newHookReceiver(t *testing.T, h *hookRecorder, opts ...webhook.Option) *WebhookReceiver {
 	t.Helper()
-	cfg := WebhookConfig{
-		Secrets:       []string{hookSecret},
-		OnStock:       func(_ context.Context, e *StockEvent) error { return h.record(e) },
-		OnOrderStatus: func(_ context.Context, e *OrderStatusEvent) error { return h.record(e) },
-		OnAftersale:   func(_ context.Context, e *AftersaleEvent) error { return h.record(e) },
-		OnUnknown:     func(_ context.Context, e *UnknownWebhook) error { return h.record(e) },
-		OnError: func(_ *http.Request, err error) {
-			h.mu.Lock()
-			h.errs = append(h.errs, err)
-			h.mu.Unlock()
-		},
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	r, err := NewWebhookReceiver(cfg)
+	return newHookReceiverFor(t, h, []string{hookSecret}, opts...)
+}
+
+func newHookReceiverFor(t *testing.T, h *hookRecorder, secrets []string, opts ...webhook.Option) *WebhookReceiver {
+	t.Helper()
+	onError := webhook.WithOnError(func(_ *http.Request, err error) {
+		h.mu.Lock()
+		h.errs = append(h.errs, err)
+		h.mu.Unlock()
+	})
+	r, err := NewWebhookReceiver(secrets, append([]webhook.Option{onError}, opts...)...)
 	require.NoError(t, err)
+	registerHookHandlers(r, func(_ context.Context, e WebhookEvent) error { return h.record(e) })
 	return r
+}
+
+// registerHookHandlers registers fn as the handler of every kind of
+// delivery, OnUnknown's included; nil removes them.
+func registerHookHandlers(r *WebhookReceiver, fn func(context.Context, WebhookEvent) error) {
+	r.OnStock(webhooktest.Typed[*StockEvent](fn))
+	r.OnOrderStatus(webhooktest.Typed[*OrderStatusEvent](fn))
+	r.OnAftersale(webhooktest.Typed[*AftersaleEvent](fn))
+	r.OnUnknown(webhooktest.Typed[*UnknownWebhook](fn))
 }
 
 func deliver(r http.Handler, method string, body []byte, sig string) *httptest.ResponseRecorder {
@@ -305,7 +314,7 @@ func deliver(r http.Handler, method string, body []byte, sig string) *httptest.R
 func TestWebhookReceiverHandlesEveryKind(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
-	r := newHookReceiver(t, h, nil)
+	r := newHookReceiver(t, h)
 	for _, name := range []string{"tikinow_webhook_stock.json", "tikinow_webhook_order_status.json", "tikinow_webhook_aftersale.json"} {
 		body := fixture(t, name)
 		rec := deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret))
@@ -327,7 +336,7 @@ func TestWebhookReceiverHandlesEveryKind(t *testing.T) {
 func TestWebhookReceiverRotation(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
-	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.Secrets = []string{hookSecret, hookSecret2} })
+	r := newHookReceiverFor(t, h, []string{hookSecret, hookSecret2})
 	for i, secret := range []string{hookSecret, hookSecret2} {
 		body := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"A","warehouse":"sgn","qty_salable":` + string(rune('1'+i)) + `}}`)
 		require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, secret)).Code)
@@ -355,7 +364,7 @@ func TestWebhookReceiverRefusals(t *testing.T) {
 	}
 	for name, tc := range cases {
 		h := &hookRecorder{}
-		r := newHookReceiver(t, h, func(c *WebhookConfig) { c.MaxBodyBytes = 1024 })
+		r := newHookReceiver(t, h, webhook.WithMaxBodyBytes(1024))
 		rec := deliver(r, tc.method, tc.body, tc.sig)
 		assert.Equal(t, tc.status, rec.Code, name)
 		var reply struct {
@@ -380,7 +389,7 @@ func TestWebhookReceiverRefusals(t *testing.T) {
 func TestWebhookReceiverDuplicatesAndFailures(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
-	r := newHookReceiver(t, h, nil)
+	r := newHookReceiver(t, h)
 	body := fixture(t, "tikinow_webhook_order_status.json")
 	sig := SignWebhook(body, hookSecret)
 
@@ -410,7 +419,7 @@ func TestWebhookReceiverDuplicatesAndFailures(t *testing.T) {
 func TestWebhookReceiverWithoutDedupe(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
-	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.DisableDedupe = true })
+	r := newHookReceiver(t, h, webhook.WithDedupe(nil))
 	body := fixture(t, "tikinow_webhook_stock.json")
 	for range 2 {
 		require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
@@ -421,23 +430,97 @@ func TestWebhookReceiverWithoutDedupe(t *testing.T) {
 func TestWebhookReceiverMissingHandler(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
-	r := newHookReceiver(t, h, func(c *WebhookConfig) { c.OnStock, c.OnUnknown = nil, nil })
+	r := newHookReceiver(t, h)
+	r.OnStock(nil)
+	r.OnUnknown(nil)
 	body := fixture(t, "tikinow_webhook_stock.json")
 	require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
 	require.Len(t, h.errs, 1)
 	assert.Contains(t, h.errs[0].Error(), "no handler for webhook *tiki.StockEvent")
+	assert.Equal(t, 0, h.count())
+}
+
+func TestWebhookReceiverKindWithoutHandlerGoesToUnknown(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h)
+	r.OnAftersale(nil)
+	body := fixture(t, "tikinow_webhook_aftersale.json")
+	require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	require.Equal(t, 1, h.count())
+	assert.Equal(t, &UnknownWebhook{Body: body}, h.events[0], "delivered raw to OnUnknown")
+	assert.Empty(t, h.errs)
+}
+
+func TestWebhookReceiverWithoutHandlers(t *testing.T) {
+	t.Parallel()
+	var errs webhooktest.Errors
+	r, err := NewWebhookReceiver([]string{hookSecret}, errs.Option())
+	require.NoError(t, err)
+	body := fixture(t, "tikinow_webhook_order_status.json")
+	rec := deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret))
+	require.Equal(t, 200, rec.Code, "acknowledged")
+	assert.JSONEq(t, string(fixture(t, "tikinow_webhook_ack.json")), rec.Body.String())
+	assert.ErrorContains(t, errs.Last(), "no handler for webhook *tiki.OrderStatusEvent")
 }
 
 func TestNewWebhookReceiverValidation(t *testing.T) {
 	t.Parallel()
-	_, err := NewWebhookReceiver(WebhookConfig{Secrets: []string{""}, MaxBodyBytes: -1})
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{
-		{"secrets[0]", "is empty"},
-		{"max_body_bytes", "must not be negative"},
-		{"handlers", "needs at least one handler"},
-	}, ve.Problems)
+	for _, tc := range []struct {
+		secrets []string
+		want    []FieldProblem
+	}{
+		{[]string{""}, []FieldProblem{{"secrets[0]", "is empty"}}},
+		{[]string{hookSecret, ""}, []FieldProblem{{"secrets[1]", "is empty"}}},
+		{nil, []FieldProblem{{"secrets", "needs at least one secret key"}}},
+	} {
+		r, err := NewWebhookReceiver(tc.secrets)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, tc.want, ve.Problems)
+		assert.Nil(t, r)
+	}
+	r, err := NewWebhookReceiver([]string{hookSecret}, webhook.WithMaxBodyBytes(-1))
+	require.Error(t, err, "max body bytes must not be negative")
+	assert.Nil(t, r)
+}
+
+// TestWebhookReceiverConformance runs the tests every receiver of the SDK
+// must pass: options applied, 405, 400, retries after a handler error,
+// duplicates, the zero value.
+func TestWebhookReceiverConformance(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "tikinow_webhook_stock.json")
+	ack := string(fixture(t, "tikinow_webhook_ack.json"))
+	webhooktest.Run(t, webhooktest.Receiver{
+		New: func(opts ...webhook.Option) (http.Handler, error) {
+			return NewWebhookReceiver([]string{hookSecret}, opts...)
+		},
+		Zero:      func() http.Handler { return &WebhookReceiver{} },
+		HandleAll: webhooktest.HandleAll(registerHookHandlers),
+		Request: func(method string, body []byte) *http.Request {
+			req := httptest.NewRequest(method, "/webhooks/tiki", bytes.NewReader(body))
+			req.Header.Set(SignatureHeader, SignWebhook(body, hookSecret))
+			return req
+		},
+		Body:      body,
+		Key:       "tikinow:" + webhook.BodyKey(body),
+		Malformed: []string{`{"data":{"main_state":5}}`},
+		Reply: func(status int) string {
+			if status == http.StatusOK {
+				return ack
+			}
+			codes := map[int]string{
+				http.StatusUnauthorized:          "INVALID_SIGNATURE",
+				http.StatusBadRequest:            "INVALID_PAYLOAD",
+				http.StatusMethodNotAllowed:      "METHOD_NOT_ALLOWED",
+				http.StatusRequestEntityTooLarge: "PAYLOAD_TOO_LARGE",
+				http.StatusInternalServerError:   "INTERNAL_ERROR",
+			}
+			return fmt.Sprintf(`{"success":false,"error":{"status_code":%d,"message":%q,"message_code":%q}}`,
+				status, http.StatusText(status), codes[status])
+		},
+	})
 }
 
 func FuzzParseWebhook(f *testing.F) {

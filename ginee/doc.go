@@ -37,7 +37,7 @@
 // Ginee delivers the notification again; one that returns nil makes it
 // answer 200. Notifications carry a unique id: copies of one that was
 // handled (or is being handled) are acknowledged without running the
-// handler again; see [WithDedupe].
+// handler again; see [webhook.WithDedupe].
 //
 // Users with their own router can call [Parse] on the raw body instead.
 package ginee

@@ -145,12 +145,8 @@ func Parse(body []byte) (Event, error) {
 // payload raw.
 func parseEnvelope(body []byte) (Envelope, error) {
 	var env Envelope
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return env, fmt.Errorf("%w: ginee: body is not a JSON object", webhook.ErrMalformedPayload)
-	}
-	if err := json.Unmarshal(trimmed, &env); err != nil {
-		return env, fmt.Errorf("%w: ginee: %w", webhook.ErrMalformedPayload, err)
+	if err := webhook.DecodeObject(body, &env); err != nil {
+		return env, fmt.Errorf("ginee: %w", err)
 	}
 	return env, nil
 }

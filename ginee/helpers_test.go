@@ -6,33 +6,39 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki/ginee"
+	"github.com/tikisdk/tiki/internal/webhooktest"
+	"github.com/tikisdk/tiki/webhook"
 )
 
-// fixture returns the content of testdata/name.
-func fixture(t testing.TB, name string) []byte {
+// Fixtures, by path from this package: the examples of Ginee's
+// documentation are the repository's; this package keeps only variants of
+// its own.
+const (
+	orderCreate          = "../testdata/ginee_order_create.json"
+	deliveryOrderCreate  = "../testdata/ginee_webhook_envelope.json" // the doc's curl example, its id quoted
+	deliveryOrderUpdate  = "../testdata/ginee_delivery_order_update.json"
+	deliveryOrderDelete  = "../testdata/ginee_delivery_order_delete.json"
+	okReplyFixture       = "../testdata/ginee_webhook_response.json"
+	deliveryOrderLenient = "testdata/delivery_order_lenient.json"
+	unknownEntity        = "testdata/unknown_entity.json"
+)
+
+// fixture returns the content of the fixture at path.
+func fixture(t testing.TB, path string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return b
+	return webhooktest.ReadFile(t, path)
 }
 
-// fixturePayload returns the "payload" member of testdata/name.
-func fixturePayload(t testing.TB, name string) json.RawMessage {
+// fixturePayload returns the "payload" member of the fixture at path.
+func fixturePayload(t testing.TB, path string) json.RawMessage {
 	t.Helper()
-	var env struct {
-		Payload json.RawMessage `json:"payload"`
-	}
-	require.NoError(t, json.Unmarshal(fixture(t, name), &env))
-	return env.Payload
+	return webhooktest.Member(t, fixture(t, path), "payload")
 }
 
 // utc is the Time a Ginee timestamp decodes to.
@@ -44,59 +50,87 @@ func utc(raw string) ginee.Time {
 	return ginee.Time{Time: t, Raw: raw}
 }
 
-// parseAs parses testdata/name and asserts the type of the event.
-func parseAs[E ginee.Event](t *testing.T, name string) E {
+// parseAs parses the fixture at path and asserts the type of the event.
+func parseAs[E ginee.Event](t *testing.T, path string) E {
 	t.Helper()
-	ev, err := ginee.Parse(fixture(t, name))
+	ev, err := ginee.Parse(fixture(t, path))
 	require.NoError(t, err)
 	e, ok := ev.(E)
 	require.Truef(t, ok, "Parse returned %T", ev)
 	return e
 }
 
-// post sends body to h at path, with optional headers as name, value pairs.
-func post(h http.Handler, path string, body []byte, header ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+// seed adds every fixture and a few edge cases to the corpus of f.
+func seed(f *testing.F) {
+	webhooktest.Seed(f, []string{"testdata/*.json", "../testdata/ginee_*.json"},
+		``, `null`, `{}`, `[]`,
+		`{"id": GENIE5FF31A7C5F15030001D3ED5F, "entity": "delivery-order", "action": "CREATE", "payload": {}}`,
+		`{"entity":"order","createAt":1e12,"user":{"_id":"x"},"payload":{"payAt":-1}}`,
+		`{"entity":"delivery-order","payload":{"orderItems":[{"quantity":"7"},{"quantity":2.0}]}}`,
+	)
+}
+
+const hookURL = "/webhooks/ginee"
+
+func newReceiver(t *testing.T, opts ...webhook.Option) *ginee.Receiver {
+	t.Helper()
+	rc, err := ginee.NewReceiver(opts...)
+	require.NoError(t, err)
+	return rc
+}
+
+// request returns a notification of body to path, with optional headers
+// as name, value pairs.
+func request(method, path string, body []byte, header ...string) *http.Request {
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
+	return r
+}
+
+// post sends body to h at path, with optional headers as name, value pairs.
+func post(h http.Handler, path string, body []byte, header ...string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	h.ServeHTTP(w, request(http.MethodPost, path, body, header...))
 	return w
 }
 
-// recorder registers every handler and records the events they get.
-type recorder struct {
-	mu     sync.Mutex
-	events []ginee.Event
+func errReply(status int) string {
+	return `{"status": false, "message": "` + http.StatusText(status) + `"}`
 }
 
-func (rec *recorder) add(ev ginee.Event) error {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	rec.events = append(rec.events, ev)
-	return nil
+// registerAll registers fn as the handler of every entity, OnUnknown's
+// included; nil removes them.
+func registerAll(rc *ginee.Receiver, fn func(context.Context, ginee.Event) error) {
+	rc.OnOrder(webhooktest.Typed[*ginee.OrderEvent](fn))
+	rc.OnDeliveryOrder(webhooktest.Typed[*ginee.DeliveryOrderEvent](fn))
+	rc.OnUnknown(webhooktest.Typed[*ginee.UnknownEvent](fn))
 }
 
-func (rec *recorder) got() []ginee.Event {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return append([]ginee.Event(nil), rec.events...)
-}
-
-func (rec *recorder) registerAll(rc *ginee.Receiver) {
-	rc.OnOrder(func(_ context.Context, ev *ginee.OrderEvent) error { return rec.add(ev) })
-	rc.OnDeliveryOrder(func(_ context.Context, ev *ginee.DeliveryOrderEvent) error { return rec.add(ev) })
-	rc.OnUnknown(func(_ context.Context, ev *ginee.UnknownEvent) error { return rec.add(ev) })
-}
-
-// spawn runs fn in a goroutine tracked by wg, like sync.WaitGroup.Go, which
-// needs Go 1.25.
-func spawn(wg *sync.WaitGroup, fn func()) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fn()
-	}()
+// harness describes the Receiver to the tests every receiver must pass.
+func harness(t testing.TB) webhooktest.Receiver {
+	okReply := string(fixture(t, okReplyFixture))
+	return webhooktest.Receiver{
+		New: func(opts ...webhook.Option) (http.Handler, error) {
+			return ginee.NewReceiver(opts...)
+		},
+		Zero:      func() http.Handler { return &ginee.Receiver{} },
+		HandleAll: webhooktest.HandleAll(registerAll),
+		Request:   func(method string, body []byte) *http.Request { return request(method, hookURL, body) },
+		Body:      fixture(t, orderCreate),
+		Key:       "ginee:id:GENIE5FF31A7C5F15030001D3ED5E",
+		Malformed: []string{
+			// The curl example of Ginee's documentation, as written.
+			`{"id": GENIE5FF31A7C5F15030001D3ED5F, "entity": "delivery-order", "action": "CREATE", "payload": {}}`,
+			`{"id": "GENIE1", "entity": "order", "payload": {"orderId": 1}}`,
+		},
+		Reply: func(status int) string {
+			if status == http.StatusOK {
+				return okReply
+			}
+			return errReply(status)
+		},
+	}
 }

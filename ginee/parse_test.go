@@ -20,7 +20,7 @@ func wantOrderEnvelope(t *testing.T) ginee.Envelope {
 		Action:   ginee.ActionCreate,
 		CreateAt: utc("2020-12-24T06:45:29.174Z"),
 		User:     ginee.User{ID: "1", Email: "xxx@gmail.com"},
-		Payload:  fixturePayload(t, "order_create.json"),
+		Payload:  fixturePayload(t, orderCreate),
 	}
 }
 
@@ -45,7 +45,7 @@ func wantUpdateEnvelope(t *testing.T) ginee.Envelope {
 		Action:   ginee.ActionUpdate,
 		CreateAt: utc("2020-10-27T15:50:19Z"),
 		User:     ginee.User{ID: "U5DDCC5369BD1160001ADD698", Email: ""},
-		Payload:  fixturePayload(t, "delivery_order_update.json"),
+		Payload:  fixturePayload(t, deliveryOrderUpdate),
 	}
 }
 
@@ -126,7 +126,7 @@ func wantDeletedDeliveryOrder() ginee.DeliveryOrder {
 func TestParseOrder(t *testing.T) {
 	t.Parallel()
 
-	ev := parseAs[*ginee.OrderEvent](t, "order_create.json")
+	ev := parseAs[*ginee.OrderEvent](t, orderCreate)
 	assert.Equal(t, wantOrderEnvelope(t), ev.Envelope)
 	assert.Same(t, &ev.Envelope, ev.EventEnvelope())
 	assert.Equal(t, wantOrder(), ev.Order)
@@ -135,7 +135,7 @@ func TestParseOrder(t *testing.T) {
 func TestParseDeliveryOrderUpdate(t *testing.T) {
 	t.Parallel()
 
-	ev := parseAs[*ginee.DeliveryOrderEvent](t, "delivery_order_update.json")
+	ev := parseAs[*ginee.DeliveryOrderEvent](t, deliveryOrderUpdate)
 	assert.Equal(t, wantUpdateEnvelope(t), ev.Envelope)
 	assert.Equal(t, wantUpdatedDeliveryOrder(), ev.DeliveryOrder)
 }
@@ -143,7 +143,7 @@ func TestParseDeliveryOrderUpdate(t *testing.T) {
 func TestParseDeliveryOrderDelete(t *testing.T) {
 	t.Parallel()
 
-	ev := parseAs[*ginee.DeliveryOrderEvent](t, "delivery_order_delete.json")
+	ev := parseAs[*ginee.DeliveryOrderEvent](t, deliveryOrderDelete)
 	assert.Equal(t, ginee.Envelope{
 		ID:       "GENIE606D4BF6DC0E8200015A823D",
 		UserID:   "MC601B800B4CEDFD0001DAD8B3",
@@ -151,7 +151,7 @@ func TestParseDeliveryOrderDelete(t *testing.T) {
 		Action:   ginee.ActionDelete,
 		CreateAt: utc("2021-04-07T06:06:46.494Z"),
 		User:     ginee.User{ID: "MC601B800B4CEDFD0001DAD8B3", Email: ""}, // sent as "_id"
-		Payload:  fixturePayload(t, "delivery_order_delete.json"),
+		Payload:  fixturePayload(t, deliveryOrderDelete),
 	}, ev.Envelope)
 	assert.Equal(t, wantDeletedDeliveryOrder(), ev.DeliveryOrder)
 }
@@ -160,7 +160,7 @@ func TestParseDeliveryOrderCreate(t *testing.T) {
 	t.Parallel()
 
 	// The curl example of Ginee's documentation (with its id quoted).
-	ev := parseAs[*ginee.DeliveryOrderEvent](t, "delivery_order_create.json")
+	ev := parseAs[*ginee.DeliveryOrderEvent](t, deliveryOrderCreate)
 	assert.Equal(t, "GENIE5FF31A7C5F15030001D3ED5F", ev.ID)
 	assert.Equal(t, ginee.EntityDeliveryOrder, ev.Entity)
 	assert.Equal(t, ginee.ActionCreate, ev.Action)
@@ -174,7 +174,7 @@ func TestParseDeliveryOrderCreate(t *testing.T) {
 func TestParseUnknownEntityKeepsPayload(t *testing.T) {
 	t.Parallel()
 
-	ev := parseAs[*ginee.UnknownEvent](t, "unknown_entity.json")
+	ev := parseAs[*ginee.UnknownEvent](t, unknownEntity)
 	assert.Equal(t, ginee.Envelope{
 		ID:       "GENIE60A0000000000000000000AA",
 		UserID:   "1",
@@ -195,7 +195,7 @@ func TestParseUnknownEntityKeepsPayload(t *testing.T) {
 func TestParseLenientValues(t *testing.T) {
 	t.Parallel()
 
-	ev := parseAs[*ginee.DeliveryOrderEvent](t, "delivery_order_lenient.json")
+	ev := parseAs[*ginee.DeliveryOrderEvent](t, deliveryOrderLenient)
 	assert.Equal(t, ginee.Time{Time: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), Raw: "1609459200000"}, ev.CreateAt, "epoch milliseconds")
 	assert.Equal(t, ginee.User{}, ev.User)
 	assert.Equal(t, ginee.DeliveryOrder{

@@ -1,7 +1,6 @@
 package ginee
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,7 +17,8 @@ import (
 // zone being read as UTC, and from a JSON number of Unix seconds, or of
 // milliseconds when it is 10^12 or more. A Time never fails a delivery: null
 // and "" leave it zero, and any other value leaves it zero with the text
-// kept in Raw. Compare Times with Equal, not ==.
+// kept in Raw. It converts to and from [webhook.Time], which holds that
+// logic. Compare Times with Equal, not ==.
 type Time struct {
 	time.Time
 
@@ -28,36 +28,23 @@ type Time struct {
 	Raw string
 }
 
-// UnmarshalJSON implements [json.Unmarshaler].
+// UnmarshalJSON implements [json.Unmarshaler], as [webhook.Time.DecodeJSON]
+// does with UTC for times without a zone and numbers read as Unix times.
 func (t *Time) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		*t = Time{Time: unixTime(data), Raw: string(data)}
-		return nil
-	}
-	parsed, err := webhook.ParseTime(s, time.UTC)
-	if err != nil {
-		*t = Time{Raw: s}
-		return nil
-	}
-	*t = Time{Time: parsed, Raw: s}
+	(*webhook.Time)(t).DecodeJSON(data, time.UTC, unixTime)
 	return nil
 }
 
-// unixTime reads data as a number of Unix seconds or milliseconds; it
-// returns the zero Time for anything else.
-func unixTime(data []byte) time.Time {
-	n, err := strconv.ParseFloat(string(data), 64)
-	if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+// unixTime reads n as a number of Unix seconds, or of milliseconds when it
+// is 10^12 or more; it returns the zero Time for a number out of range.
+func unixTime(n json.Number) time.Time {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return time.Time{}
 	}
-	ms := n * 1000
-	if math.Abs(n) >= 1e12 {
-		ms = n
+	ms := f * 1000
+	if math.Abs(f) >= 1e12 {
+		ms = f
 	}
 	// Beyond about ±290 million years, time.UnixMilli overflows; and
 	// RFC 3339 cannot write years past 9999 anyway.
@@ -71,23 +58,13 @@ func unixTime(data []byte) time.Time {
 // MarshalJSON implements [json.Marshaler]: RFC 3339 for a parsed time, the
 // raw text for one that was not parsed, null when there is neither.
 func (t Time) MarshalJSON() ([]byte, error) {
-	switch {
-	case !t.Time.IsZero():
-		return t.Time.MarshalJSON()
-	case t.Raw != "":
-		return json.Marshal(t.Raw)
-	default:
-		return []byte("null"), nil
-	}
+	return webhook.Time(t).MarshalJSON()
 }
 
 // String returns the time in the format of [time.Time.String], or Raw when
 // it could not be parsed.
 func (t Time) String() string {
-	if t.Time.IsZero() && t.Raw != "" {
-		return t.Raw
-	}
-	return t.Time.String()
+	return webhook.Time(t).String()
 }
 
 // GoString returns Go syntax for t, including Raw (the embedded

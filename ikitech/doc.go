@@ -30,7 +30,7 @@
 // A handler that returns an error makes the Receiver answer 500, so that
 // IKITECH delivers the event again; one that returns nil makes it answer
 // 200. Copies of a delivery that was handled (or is being handled) are
-// acknowledged without running the handler again; see [WithDedupe].
+// acknowledged without running the handler again; see [webhook.WithDedupe].
 //
 // Users with their own router can call [Parse] on the raw body instead.
 //

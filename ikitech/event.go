@@ -1,7 +1,6 @@
 package ikitech
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -149,12 +148,8 @@ func Parse(body []byte) (Event, error) {
 // parseEnvelope decodes the envelope of a delivery, leaving its data raw.
 func parseEnvelope(body []byte) (Envelope, error) {
 	var env Envelope
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return env, fmt.Errorf("%w: ikitech: body is not a JSON object", webhook.ErrMalformedPayload)
-	}
-	if err := json.Unmarshal(trimmed, &env); err != nil {
-		return env, fmt.Errorf("%w: ikitech: %w", webhook.ErrMalformedPayload, err)
+	if err := webhook.DecodeObject(body, &env); err != nil {
+		return env, fmt.Errorf("ikitech: %w", err)
 	}
 	return env, nil
 }

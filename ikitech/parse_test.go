@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -476,6 +477,66 @@ func TestParseMalformed(t *testing.T) {
 			ev, err := ikitech.Parse([]byte(body))
 			require.ErrorIs(t, err, webhook.ErrMalformedPayload)
 			assert.Nil(t, ev)
+		})
+	}
+}
+
+// TestParseDocumentedFixtures decodes the repository's fixtures built from
+// IKITECH's documentation, one per type (this package's own fixtures hold
+// values chosen to tell every field apart).
+func TestParseDocumentedFixtures(t *testing.T) {
+	t.Parallel()
+
+	tests := map[string]func(t *testing.T, ev ikitech.Event){
+		"ikitech_new_product.json": func(t *testing.T, ev ikitech.Event) {
+			p := ev.(*ikitech.ProductEvent).Product
+			assert.Equal(t, ikitech.Int(1024), p.ID)
+			assert.Equal(t, "Áo thun nam cổ tròn", p.Name)
+			assert.NotEmpty(t, p.Distributes)
+		},
+		"ikitech_update_product.json": func(t *testing.T, ev ikitech.Event) {
+			assert.Equal(t, ikitech.Int(1024), ev.(*ikitech.ProductEvent).Product.ID)
+		},
+		"ikitech_delete_product.json": func(t *testing.T, ev ikitech.Event) {
+			assert.Equal(t, "Áo thun nam cổ tròn", ev.(*ikitech.ProductDeleteEvent).Name)
+		},
+		"ikitech_new_order.json": func(t *testing.T, ev ikitech.Event) {
+			o := ev.(*ikitech.OrderEvent).Order
+			assert.Equal(t, "IKI220315A1B2C3", o.OrderCode)
+			assert.Equal(t, vnTime("2022-03-15 10:05:00", 2022, 3, 15, 10, 5, 0), o.CreatedAt)
+			assert.NotEmpty(t, o.LineItemsAtTime)
+		},
+		"ikitech_update_order.json": func(t *testing.T, ev ikitech.Event) {
+			o := ev.(*ikitech.OrderEvent).Order
+			assert.Equal(t, "IKI220315A1B2C3", o.OrderCode)
+			assert.Empty(t, o.PhoneNumber, "null")
+		},
+		"ikitech_delete_order.json": func(t *testing.T, ev ikitech.Event) {
+			assert.Equal(t, "IKI220315A1B2C3", ev.(*ikitech.OrderDeleteEvent).OrderCode)
+		},
+		"ikitech_new_customer.json": func(t *testing.T, ev ikitech.Event) {
+			c := ev.(*ikitech.CustomerEvent).Customer
+			assert.Equal(t, ikitech.Int(3301), c.ID)
+			assert.Equal(t, "0987654321", c.ReferralPhoneNumber)
+		},
+		"ikitech_update_customer.json": func(t *testing.T, ev ikitech.Event) {
+			c := ev.(*ikitech.CustomerEvent).Customer
+			assert.Equal(t, ikitech.Int(3301), c.ID)
+			assert.Empty(t, c.ReferralPhoneNumber, "null")
+		},
+		"ikitech_delete_customer.json": func(t *testing.T, ev ikitech.Event) {
+			assert.Equal(t, "0912345678", ev.(*ikitech.CustomerDeleteEvent).PhoneNumber)
+		},
+	}
+	for name, check := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			body := webhooktest.ReadFile(t, "../testdata/"+name)
+			ev, err := ikitech.Parse(body)
+			require.NoError(t, err)
+			want := strings.ToUpper(strings.TrimSuffix(strings.TrimPrefix(name, "ikitech_"), ".json"))
+			assert.Equal(t, ikitech.EventType(want), ev.EventType())
+			check(t, ev)
 		})
 	}
 }

@@ -3,11 +3,9 @@ package ikitech
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"sync"
-	"time"
 
+	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -44,69 +42,20 @@ const TokenHeader = "Token"
 type Receiver struct {
 	token    string
 	endpoint webhook.Endpoint
-
-	mu       sync.RWMutex
-	handlers map[EventType]func(context.Context, Event) error
-	unknown  func(context.Context, *UnknownEvent) error
+	handlers dispatch.Table[EventType, Event]
 }
 
-// Option configures a [Receiver].
-type Option func(*Receiver) error
-
-// WithMaxBodyBytes sets the largest body accepted, in bytes (default
-// [webhook.DefaultMaxBodyBytes], 1 MiB). n must be positive.
-func WithMaxBodyBytes(n int64) Option {
-	return func(rc *Receiver) error {
-		if n <= 0 {
-			return fmt.Errorf("ikitech: max body bytes must be positive, got %d", n)
-		}
-		rc.endpoint.MaxBodyBytes = n
-		return nil
-	}
-}
-
-// WithDedupe sets the store that remembers handled deliveries. The default
-// is a [webhook.MemoryDedupe] owned by the Receiver, which is right for a
-// service running as a single instance; several instances behind a load
-// balancer need a shared store. Nil disables deduplication: every copy of
-// a delivery runs the handler.
-func WithDedupe(store webhook.DedupeStore) Option {
-	return func(rc *Receiver) error {
-		rc.endpoint.Dedupe.Store = store
-		return nil
-	}
-}
-
-// WithDedupeTTL sets how long a delivery is claimed while its handler runs
-// (default [webhook.DefaultLease]) and how long a handled delivery is
-// remembered (default [webhook.DefaultRetention]). Both must be positive.
-func WithDedupeTTL(lease, retention time.Duration) Option {
-	return func(rc *Receiver) error {
-		if lease <= 0 || retention <= 0 {
-			return fmt.Errorf("ikitech: dedupe lease and retention must be positive, got %v and %v", lease, retention)
-		}
-		rc.endpoint.Dedupe.Lease, rc.endpoint.Dedupe.Retention = lease, retention
-		return nil
-	}
-}
-
-// WithOnError sets a function called with every error the Receiver meets:
-// rejected requests, undecodable bodies, handler errors and dedupe store
-// failures, each wrapping a sentinel error of package webhook (test them
-// with [errors.Is]). It runs in the request's goroutine, before the reply
-// is written, and must not write to the response. Use it for logs and
-// metrics: handler errors are otherwise only visible to IKITECH, as a 500.
-func WithOnError(fn func(r *http.Request, err error)) Option {
-	return func(rc *Receiver) error {
-		rc.endpoint.OnError = fn
-		return nil
-	}
-}
+// unknownType is the key under which the handler of undocumented types is
+// registered; no documented type is empty.
+const unknownType EventType = ""
 
 // NewReceiver returns a Receiver that accepts deliveries whose Token header
 // equals token, the value set for the webhook in IKITECH. The token must
 // not be empty.
-func NewReceiver(token string, opts ...Option) (*Receiver, error) {
+//
+// opts are the options of package webhook: [webhook.WithMaxBodyBytes],
+// [webhook.WithDedupe], [webhook.WithDedupeTTL] and [webhook.WithOnError].
+func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
 	if token == "" {
 		return nil, errors.New("ikitech: token must not be empty")
 	}
@@ -116,10 +65,8 @@ func NewReceiver(token string, opts ...Option) (*Receiver, error) {
 		Decode:    rc.decode,
 		Dedupe:    webhook.Deduper{Store: webhook.NewMemoryDedupe()},
 	}
-	for _, opt := range opts {
-		if err := opt(rc); err != nil {
-			return nil, err
-		}
+	if err := rc.endpoint.Apply(opts...); err != nil {
+		return nil, err
 	}
 	return rc, nil
 }
@@ -132,104 +79,70 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // OnNewProduct registers the handler of NEW_PRODUCT deliveries, replacing
 // any previous one; nil removes it.
 func (rc *Receiver) OnNewProduct(fn func(context.Context, *ProductEvent) error) {
-	rc.on(EventNewProduct, adapt(fn))
+	rc.handlers.Set(EventNewProduct, dispatch.Adapt[Event](fn))
 }
 
 // OnUpdateProduct registers the handler of UPDATE_PRODUCT deliveries,
 // replacing any previous one; nil removes it.
 func (rc *Receiver) OnUpdateProduct(fn func(context.Context, *ProductEvent) error) {
-	rc.on(EventUpdateProduct, adapt(fn))
+	rc.handlers.Set(EventUpdateProduct, dispatch.Adapt[Event](fn))
 }
 
 // OnDeleteProduct registers the handler of DELETE_PRODUCT deliveries,
 // replacing any previous one; nil removes it.
 func (rc *Receiver) OnDeleteProduct(fn func(context.Context, *ProductDeleteEvent) error) {
-	rc.on(EventDeleteProduct, adapt(fn))
+	rc.handlers.Set(EventDeleteProduct, dispatch.Adapt[Event](fn))
 }
 
 // OnNewOrder registers the handler of NEW_ORDER deliveries, replacing any
 // previous one; nil removes it.
 func (rc *Receiver) OnNewOrder(fn func(context.Context, *OrderEvent) error) {
-	rc.on(EventNewOrder, adapt(fn))
+	rc.handlers.Set(EventNewOrder, dispatch.Adapt[Event](fn))
 }
 
 // OnUpdateOrder registers the handler of UPDATE_ORDER deliveries, replacing
 // any previous one; nil removes it.
 func (rc *Receiver) OnUpdateOrder(fn func(context.Context, *OrderEvent) error) {
-	rc.on(EventUpdateOrder, adapt(fn))
+	rc.handlers.Set(EventUpdateOrder, dispatch.Adapt[Event](fn))
 }
 
 // OnDeleteOrder registers the handler of DELETE_ORDER deliveries, replacing
 // any previous one; nil removes it.
 func (rc *Receiver) OnDeleteOrder(fn func(context.Context, *OrderDeleteEvent) error) {
-	rc.on(EventDeleteOrder, adapt(fn))
+	rc.handlers.Set(EventDeleteOrder, dispatch.Adapt[Event](fn))
 }
 
 // OnNewCustomer registers the handler of NEW_CUSTOMER deliveries, replacing
 // any previous one; nil removes it.
 func (rc *Receiver) OnNewCustomer(fn func(context.Context, *CustomerEvent) error) {
-	rc.on(EventNewCustomer, adapt(fn))
+	rc.handlers.Set(EventNewCustomer, dispatch.Adapt[Event](fn))
 }
 
 // OnUpdateCustomer registers the handler of UPDATE_CUSTOMER deliveries,
 // replacing any previous one; nil removes it.
 func (rc *Receiver) OnUpdateCustomer(fn func(context.Context, *CustomerEvent) error) {
-	rc.on(EventUpdateCustomer, adapt(fn))
+	rc.handlers.Set(EventUpdateCustomer, dispatch.Adapt[Event](fn))
 }
 
 // OnDeleteCustomer registers the handler of DELETE_CUSTOMER deliveries,
 // replacing any previous one; nil removes it.
 func (rc *Receiver) OnDeleteCustomer(fn func(context.Context, *CustomerDeleteEvent) error) {
-	rc.on(EventDeleteCustomer, adapt(fn))
+	rc.handlers.Set(EventDeleteCustomer, dispatch.Adapt[Event](fn))
 }
 
 // OnUnknown registers the handler of deliveries whose type is not one of
 // the nine documented ones, replacing any previous one; nil removes it.
 // Without it such deliveries are acknowledged and dropped.
 func (rc *Receiver) OnUnknown(fn func(context.Context, *UnknownEvent) error) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	rc.unknown = fn
-}
-
-func (rc *Receiver) on(t EventType, h func(context.Context, Event) error) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if h == nil {
-		delete(rc.handlers, t)
-		return
-	}
-	if rc.handlers == nil {
-		rc.handlers = make(map[EventType]func(context.Context, Event) error)
-	}
-	rc.handlers[t] = h
-}
-
-// adapt turns a typed handler into one taking any Event; nil stays nil.
-func adapt[E Event](fn func(context.Context, E) error) func(context.Context, Event) error {
-	if fn == nil {
-		return nil
-	}
-	return func(ctx context.Context, ev Event) error {
-		e, ok := ev.(E)
-		if !ok {
-			return fmt.Errorf("ikitech: %s delivery decoded as %T", ev.EventType(), ev)
-		}
-		return fn(ctx, e)
-	}
+	rc.handlers.Set(unknownType, dispatch.Adapt[Event](fn))
 }
 
 // handler returns the handler registered for t, nil if none.
 func (rc *Receiver) handler(t EventType) func(context.Context, Event) error {
-	rc.mu.RLock()
-	defer rc.mu.RUnlock()
-	if t.Known() {
-		return rc.handlers[t]
+	if !t.Known() {
+		t = unknownType
 	}
-	if rc.unknown == nil {
-		return nil
-	}
-	return adapt(rc.unknown)
+	return rc.handlers.Get(t)
 }
 
 func (rc *Receiver) authorize(r *http.Request) error {

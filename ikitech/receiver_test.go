@@ -5,80 +5,24 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
-func newReceiver(t *testing.T, opts ...ikitech.Option) *ikitech.Receiver {
-	t.Helper()
-	rc, err := ikitech.NewReceiver(testToken, opts...)
-	require.NoError(t, err)
-	return rc
-}
-
-// deliver posts body to rc with the given Token header ("" sends none).
-func deliver(rc http.Handler, body []byte, token string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, "/webhooks/ikitech", bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		r.Header.Set("Token", token)
-	}
-	w := httptest.NewRecorder()
-	rc.ServeHTTP(w, r)
-	return w
-}
-
-const (
-	okReply = `{"success": true}`
-)
-
-func errReply(status int) string {
-	return `{"success": false, "error": "` + http.StatusText(status) + `"}`
-}
-
-// recorder registers a handler for every type and records what they get.
-type recorder struct {
-	mu     sync.Mutex
-	events []ikitech.Event
-}
-
-func (rec *recorder) add(ev ikitech.Event) error {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	rec.events = append(rec.events, ev)
-	return nil
-}
-
-func (rec *recorder) got() []ikitech.Event {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return append([]ikitech.Event(nil), rec.events...)
-}
-
-func (rec *recorder) registerAll(rc *ikitech.Receiver) {
-	product := func(_ context.Context, ev *ikitech.ProductEvent) error { return rec.add(ev) }
-	order := func(_ context.Context, ev *ikitech.OrderEvent) error { return rec.add(ev) }
-	customer := func(_ context.Context, ev *ikitech.CustomerEvent) error { return rec.add(ev) }
-	rc.OnNewProduct(product)
-	rc.OnUpdateProduct(product)
-	rc.OnDeleteProduct(func(_ context.Context, ev *ikitech.ProductDeleteEvent) error { return rec.add(ev) })
-	rc.OnNewOrder(order)
-	rc.OnUpdateOrder(order)
-	rc.OnDeleteOrder(func(_ context.Context, ev *ikitech.OrderDeleteEvent) error { return rec.add(ev) })
-	rc.OnNewCustomer(customer)
-	rc.OnUpdateCustomer(customer)
-	rc.OnDeleteCustomer(func(_ context.Context, ev *ikitech.CustomerDeleteEvent) error { return rec.add(ev) })
-	rc.OnUnknown(func(_ context.Context, ev *ikitech.UnknownEvent) error { return rec.add(ev) })
+// TestReceiverConformance runs the tests every receiver must pass: options
+// applied, 405, 400, retries after a handler error, duplicates, the zero
+// value.
+func TestReceiverConformance(t *testing.T) {
+	t.Parallel()
+	webhooktest.Run(t, harness(t))
 }
 
 func retype(body []byte, from, to ikitech.EventType) []byte {
@@ -132,37 +76,18 @@ func TestReceiverDispatchesEveryType(t *testing.T) {
 		t.Run(string(tt.typ), func(t *testing.T) {
 			t.Parallel()
 			rc := newReceiver(t)
-			var rec recorder
-			rec.registerAll(rc)
+			rec := webhooktest.Record(rc, registerAll)
 
 			w := deliver(rc, tt.body, testToken)
 			assert.Equal(t, http.StatusOK, w.Code)
 			assert.JSONEq(t, okReply, w.Body.String())
 			assert.Equal(t, "application/json; charset=utf-8", w.Header().Get("Content-Type"))
-			got := rec.got()
+			got := rec.Got()
 			require.Len(t, got, 1, "exactly one handler ran")
 			assert.Equal(t, tt.typ, got[0].EventType())
 			tt.check(t, got[0])
 		})
 	}
-}
-
-func TestReceiverPassesRequestContext(t *testing.T) {
-	t.Parallel()
-	type ctxKey struct{}
-	rc := newReceiver(t)
-	var got any
-	rc.OnDeleteOrder(func(ctx context.Context, _ *ikitech.OrderDeleteEvent) error {
-		got = ctx.Value(ctxKey{})
-		return nil
-	})
-	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(fixture(t, "delete_order.json")))
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, "request-scoped"))
-	r.Header.Set("Token", testToken)
-	w := httptest.NewRecorder()
-	rc.ServeHTTP(w, r)
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "request-scoped", got)
 }
 
 func TestReceiverRejectsBadToken(t *testing.T) {
@@ -179,98 +104,15 @@ func TestReceiverRejectsBadToken(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var reported error
-			rc := newReceiver(t, ikitech.WithOnError(func(_ *http.Request, err error) { reported = err }))
-			var rec recorder
-			rec.registerAll(rc)
+			var errs webhooktest.Errors
+			rc := newReceiver(t, errs.Option())
+			rec := webhooktest.Record(rc, registerAll)
 
 			w := deliver(rc, fixture(t, "new_order.json"), token)
 			assert.Equal(t, http.StatusUnauthorized, w.Code)
 			assert.JSONEq(t, errReply(http.StatusUnauthorized), w.Body.String())
-			assert.Empty(t, rec.got(), "no handler runs")
-			assert.ErrorIs(t, reported, webhook.ErrUnauthorized)
-		})
-	}
-}
-
-func TestReceiverMethodNotAllowed(t *testing.T) {
-	t.Parallel()
-
-	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions} {
-		t.Run(method, func(t *testing.T) {
-			t.Parallel()
-			rc := newReceiver(t)
-			var rec recorder
-			rec.registerAll(rc)
-
-			r := httptest.NewRequest(method, "/", bytes.NewReader(fixture(t, "new_order.json")))
-			r.Header.Set("Token", testToken)
-			w := httptest.NewRecorder()
-			rc.ServeHTTP(w, r)
-			assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
-			assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
-			assert.Empty(t, rec.got())
-		})
-	}
-}
-
-func TestReceiverBodyTooLarge(t *testing.T) {
-	t.Parallel()
-
-	// A valid delivery padded past the limit with trailing spaces.
-	pad := func(body []byte, size int) []byte {
-		return append(bytes.Clone(body), bytes.Repeat([]byte(" "), size-len(body))...)
-	}
-	body := fixture(t, "delete_order.json")
-
-	t.Run("default 1 MiB", func(t *testing.T) {
-		t.Parallel()
-		rc := newReceiver(t)
-		var rec recorder
-		rec.registerAll(rc)
-
-		assert.Equal(t, http.StatusOK, deliver(rc, pad(body, 1<<20), testToken).Code, "1 MiB is accepted")
-		w := deliver(rc, pad(body, 1<<20+1), testToken)
-		assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
-		assert.JSONEq(t, errReply(http.StatusRequestEntityTooLarge), w.Body.String())
-		assert.Len(t, rec.got(), 1)
-	})
-	t.Run("configured", func(t *testing.T) {
-		t.Parallel()
-		var reported error
-		rc := newReceiver(t, ikitech.WithMaxBodyBytes(100), ikitech.WithOnError(func(_ *http.Request, err error) { reported = err }))
-		var rec recorder
-		rec.registerAll(rc)
-
-		assert.Equal(t, http.StatusOK, deliver(rc, pad(body, 100), testToken).Code)
-		assert.Equal(t, http.StatusRequestEntityTooLarge, deliver(rc, pad(body, 101), testToken).Code)
-		assert.ErrorIs(t, reported, webhook.ErrBodyTooLarge)
-		assert.Len(t, rec.got(), 1)
-	})
-}
-
-func TestReceiverMalformed(t *testing.T) {
-	t.Parallel()
-
-	for name, body := range map[string]string{
-		"not JSON":       `type=NEW_ORDER`,
-		"truncated":      `{"type": "NEW_ORDER", "data": {`,
-		"empty":          ``,
-		"bad field type": `{"type": "NEW_ORDER", "data": {"total_final": "a lot"}}`,
-		"array":          `[]`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			var reported error
-			rc := newReceiver(t, ikitech.WithOnError(func(_ *http.Request, err error) { reported = err }))
-			var rec recorder
-			rec.registerAll(rc)
-
-			w := deliver(rc, []byte(body), testToken)
-			assert.Equal(t, http.StatusBadRequest, w.Code)
-			assert.JSONEq(t, errReply(http.StatusBadRequest), w.Body.String())
-			assert.Empty(t, rec.got())
-			assert.ErrorIs(t, reported, webhook.ErrMalformedPayload)
+			assert.Empty(t, rec.Got(), "no handler runs")
+			assert.ErrorIs(t, errs.Last(), webhook.ErrUnauthorized)
 		})
 	}
 }
@@ -278,7 +120,7 @@ func TestReceiverMalformed(t *testing.T) {
 func TestReceiverWithoutHandlerAcknowledges(t *testing.T) {
 	t.Parallel()
 	store := webhook.NewMemoryDedupe()
-	rc := newReceiver(t, ikitech.WithDedupe(store))
+	rc := newReceiver(t, webhook.WithDedupe(store))
 	rc.OnDeleteOrder(func(context.Context, *ikitech.OrderDeleteEvent) error { return errors.New("not this one") })
 
 	for _, body := range [][]byte{
@@ -307,7 +149,7 @@ func TestReceiverUnregister(t *testing.T) {
 	assert.Zero(t, calls.Load())
 }
 
-func TestReceiverDuplicateHandledOnce(t *testing.T) {
+func TestReceiverDeduplicatesByBody(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t)
 	var calls atomic.Int32
@@ -328,158 +170,13 @@ func TestReceiverDuplicateHandledOnce(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 }
 
-func TestReceiverConcurrentDuplicatesHandledOnce(t *testing.T) {
-	t.Parallel()
-	rc := newReceiver(t)
-	var calls atomic.Int32
-	release := make(chan struct{})
-	rc.OnNewOrder(func(context.Context, *ikitech.OrderEvent) error {
-		calls.Add(1)
-		<-release // hold the claim until every copy has been answered
-		return nil
-	})
-
-	const copies = 32
-	body := fixture(t, "new_order.json")
-	codes := make(chan int, copies)
-	for range copies {
-		go func() { codes <- deliver(rc, body, testToken).Code }()
-	}
-	timeout := time.After(10 * time.Second)
-	for i := range copies - 1 {
-		select {
-		case code := <-codes:
-			assert.Equal(t, http.StatusOK, code, "duplicate %d is acknowledged while the first runs", i)
-		case <-timeout:
-			t.Fatal("duplicates were not answered: more than one handler is running")
-		}
-	}
-	close(release)
-	assert.Equal(t, http.StatusOK, <-codes)
-	assert.Equal(t, int32(1), calls.Load())
-}
-
-func TestReceiverHandlerErrorIsRetried(t *testing.T) {
-	t.Parallel()
-	var reported []error
-	var mu sync.Mutex
-	rc := newReceiver(t, ikitech.WithOnError(func(_ *http.Request, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		reported = append(reported, err)
-	}))
-	dbDown := errors.New("database down")
-	var calls atomic.Int32
-	rc.OnNewCustomer(func(_ context.Context, ev *ikitech.CustomerEvent) error {
-		if calls.Add(1) == 1 {
-			return dbDown
-		}
-		assert.Equal(t, wantCustomer(), ev.Customer)
-		return nil
-	})
-
-	body := fixture(t, "new_customer.json")
-	w := deliver(rc, body, testToken)
-	assert.Equal(t, http.StatusInternalServerError, w.Code, "a failed handler makes IKITECH retry")
-	assert.JSONEq(t, errReply(http.StatusInternalServerError), w.Body.String())
-	require.Len(t, reported, 1)
-	assert.ErrorIs(t, reported[0], webhook.ErrHandlerFailed)
-	assert.ErrorIs(t, reported[0], dbDown)
-
-	assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code, "the redelivery is handled")
-	assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code, "and then remembered")
-	assert.Equal(t, int32(2), calls.Load())
-}
-
-// recordingStore wraps a MemoryDedupe and records the calls made to it.
-type recordingStore struct {
-	*webhook.MemoryDedupe
-	mu    sync.Mutex
-	calls []string
-}
-
-func (s *recordingStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	s.mu.Lock()
-	s.calls = append(s.calls, "claim "+key+" "+ttl.String())
-	s.mu.Unlock()
-	return s.MemoryDedupe.Claim(ctx, key, ttl)
-}
-
-func (s *recordingStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
-	s.mu.Lock()
-	s.calls = append(s.calls, "complete "+key+" "+ttl.String())
-	s.mu.Unlock()
-	return s.MemoryDedupe.Complete(ctx, key, ttl)
-}
-
-func TestReceiverDedupeOptions(t *testing.T) {
-	t.Parallel()
-	body := fixture(t, "delete_product.json")
-
-	t.Run("custom store and TTLs", func(t *testing.T) {
-		t.Parallel()
-		store := &recordingStore{MemoryDedupe: webhook.NewMemoryDedupe()}
-		rc := newReceiver(t, ikitech.WithDedupe(store), ikitech.WithDedupeTTL(time.Minute, 2*time.Hour))
-		rc.OnDeleteProduct(func(context.Context, *ikitech.ProductDeleteEvent) error { return nil })
-
-		assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code)
-		assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code)
-		key := "ikitech:" + webhook.BodyKey(body)
-		assert.Equal(t, []string{"claim " + key + " 1m0s", "complete " + key + " 2h0m0s", "claim " + key + " 1m0s"}, store.calls)
-	})
-	t.Run("disabled", func(t *testing.T) {
-		t.Parallel()
-		rc := newReceiver(t, ikitech.WithDedupe(nil))
-		var calls atomic.Int32
-		rc.OnDeleteProduct(func(context.Context, *ikitech.ProductDeleteEvent) error { calls.Add(1); return nil })
-
-		assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code)
-		assert.Equal(t, http.StatusOK, deliver(rc, body, testToken).Code)
-		assert.Equal(t, int32(2), calls.Load())
-	})
-}
-
 func TestNewReceiverValidates(t *testing.T) {
 	t.Parallel()
 
-	_, err := ikitech.NewReceiver("")
+	rc, err := ikitech.NewReceiver("")
 	require.Error(t, err)
-	for _, opt := range []ikitech.Option{
-		ikitech.WithMaxBodyBytes(0),
-		ikitech.WithMaxBodyBytes(-1),
-		ikitech.WithDedupeTTL(0, time.Hour),
-		ikitech.WithDedupeTTL(time.Minute, -time.Hour),
-	} {
-		rc, err := ikitech.NewReceiver(testToken, opt)
-		require.Error(t, err)
-		assert.Nil(t, rc)
-	}
-	rc, err := ikitech.NewReceiver(testToken, ikitech.WithOnError(nil))
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, deliver(rc, nil, "x").Code, "a nil error function is allowed")
-}
-
-func TestReceiverRegistrationWhileServing(t *testing.T) {
-	t.Parallel()
-	rc := newReceiver(t, ikitech.WithDedupe(nil))
-	body := fixture(t, "delete_order.json")
-
-	var wg sync.WaitGroup
-	for range 8 {
-		spawn(&wg, func() { deliver(rc, body, testToken) })
-		spawn(&wg, func() {
-			rc.OnDeleteOrder(func(context.Context, *ikitech.OrderDeleteEvent) error { return nil })
-		})
-	}
-	wg.Wait()
-}
-
-func TestZeroReceiverFailsClosed(t *testing.T) {
-	t.Parallel()
-	var rc ikitech.Receiver
-	called := false
-	rc.OnNewOrder(func(context.Context, *ikitech.OrderEvent) error { called = true; return nil })
-	w := deliver(&rc, fixture(t, "new_order.json"), testToken)
-	assert.Equal(t, http.StatusInternalServerError, w.Code)
-	assert.False(t, called)
+	assert.Nil(t, rc)
+	rc, err = ikitech.NewReceiver(testToken, webhook.WithMaxBodyBytes(0))
+	require.Error(t, err)
+	assert.Nil(t, rc, "an invalid option makes no receiver")
 }

@@ -84,7 +84,8 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 //
 // A Time never fails a delivery: null and "" leave it zero, and a value that
 // is not a recognizable time ("0000-00-00 00:00:00", a number) leaves it
-// zero with the text kept in Raw. Compare Times with Equal, not ==.
+// zero with the text kept in Raw. It converts to and from [webhook.Time],
+// which holds that logic. Compare Times with Equal, not ==.
 type Time struct {
 	time.Time
 
@@ -94,46 +95,23 @@ type Time struct {
 	Raw string
 }
 
-// UnmarshalJSON implements [json.Unmarshaler].
+// UnmarshalJSON implements [json.Unmarshaler], as [webhook.Time.DecodeJSON]
+// does with Vietnam time for times without a zone and no Unix times.
 func (t *Time) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		*t = Time{Raw: string(data)}
-		return nil
-	}
-	parsed, err := webhook.ParseTime(s, vietnam())
-	if err != nil {
-		*t = Time{Raw: s}
-		return nil
-	}
-	*t = Time{Time: parsed, Raw: s}
+	(*webhook.Time)(t).DecodeJSON(data, vietnam(), nil)
 	return nil
 }
 
 // MarshalJSON implements [json.Marshaler]: RFC 3339 for a parsed time, the
 // raw text for one that was not parsed, null when there is neither.
 func (t Time) MarshalJSON() ([]byte, error) {
-	switch {
-	case !t.Time.IsZero():
-		return t.Time.MarshalJSON()
-	case t.Raw != "":
-		return json.Marshal(t.Raw)
-	default:
-		return []byte("null"), nil
-	}
+	return webhook.Time(t).MarshalJSON()
 }
 
 // String returns the time in the format of [time.Time.String], or Raw when
 // it could not be parsed.
 func (t Time) String() string {
-	if t.Time.IsZero() && t.Raw != "" {
-		return t.Raw
-	}
-	return t.Time.String()
+	return webhook.Time(t).String()
 }
 
 // GoString returns Go syntax for t, including Raw (the embedded

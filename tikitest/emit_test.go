@@ -19,22 +19,20 @@ func TestEmitDeliversSignedWebhooks(t *testing.T) {
 	require.NoError(t, err)
 	var mu sync.Mutex
 	var got []tiki.WebhookEvent
-	receiver, err := tiki.NewWebhookReceiver(tiki.WebhookConfig{
-		Secrets: []string{secret},
-		OnStock: func(_ context.Context, e *tiki.StockEvent) error {
-			mu.Lock()
-			got = append(got, e)
-			mu.Unlock()
-			return nil
-		},
-		OnOrderStatus: func(_ context.Context, e *tiki.OrderStatusEvent) error {
-			mu.Lock()
-			got = append(got, e)
-			mu.Unlock()
-			return nil
-		},
-	})
+	receiver, err := tiki.NewWebhookReceiver([]string{secret})
 	require.NoError(t, err)
+	receiver.OnStock(func(_ context.Context, e *tiki.StockEvent) error {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+		return nil
+	})
+	receiver.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusEvent) error {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+		return nil
+	})
 	hook := httptest.NewServer(receiver)
 	defer hook.Close()
 

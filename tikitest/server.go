@@ -222,6 +222,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sc/oauth2/token", s.token)
 	mux.HandleFunc("GET /sc/oauth2/auth", s.authorize)
+	mux.HandleFunc("GET /ts/print/{file}", s.labelFile) // printed labels are public links
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
 		mux.Handle(pattern, s.guarded(s.authenticated(http.HandlerFunc(h))))
 	}

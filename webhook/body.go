@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -118,4 +119,19 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("webhook: unrecognized time %q", s)
+}
+
+// DecodeObject decodes body, which must be a JSON object, into v, as
+// [json.Unmarshal] does. Receivers use it for the envelope of a delivery:
+// unlike json.Unmarshal into a struct, it refuses null, arrays and other
+// values that are not objects. An error wraps [ErrMalformedPayload].
+func DecodeObject(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fmt.Errorf("%w: body is not a JSON object", ErrMalformedPayload)
+	}
+	if err := json.Unmarshal(trimmed, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedPayload, err)
+	}
+	return nil
 }

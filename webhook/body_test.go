@@ -156,3 +156,18 @@ func TestParseTime(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestDecodeObject(t *testing.T) {
+	t.Parallel()
+
+	var v struct {
+		Type string `json:"type"`
+	}
+	require.NoError(t, webhook.DecodeObject([]byte(" {\"type\": \"A\"} \n"), &v))
+	assert.Equal(t, "A", v.Type)
+
+	for _, bad := range []string{``, ` `, `null`, `[]`, `"x"`, `1`, `{"type": `, `{"type": 1}`, `{} {}`} {
+		err := webhook.DecodeObject([]byte(bad), &v)
+		assert.ErrorIs(t, err, webhook.ErrMalformedPayload, bad)
+	}
+}

@@ -3,10 +3,13 @@
 // through a size limit, authenticating it, deduplicating at-least-once
 // deliveries and writing a JSON reply.
 //
-// Most users never import this package directly: they use a receiver such as
-// [github.com/tikisdk/tiki/ikitech.Receiver] and, at most, pass it a
-// [DedupeStore] shared by several instances of their service (for example one
-// backed by Redis) in place of the default [MemoryDedupe].
+// Most users meet this package through the options every receiver takes
+// ([github.com/tikisdk/tiki/ikitech.NewReceiver],
+// [github.com/tikisdk/tiki/ginee.NewReceiver],
+// [github.com/tikisdk/tiki.NewWebhookReceiver]): [WithMaxBodyBytes],
+// [WithOnError], [WithDedupeTTL] and [WithDedupe], which can give a receiver
+// a [DedupeStore] shared by several instances of their service (for example
+// one backed by Redis) in place of the default [MemoryDedupe].
 //
 // # Delivery semantics
 //

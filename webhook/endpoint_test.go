@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -235,7 +236,7 @@ func TestEndpointConcurrentDuplicates(t *testing.T) {
 	var wg sync.WaitGroup
 	codes := make([]int, copies)
 	for i := range copies {
-		spawn(&wg, func() { codes[i] = e.post("hello").Code })
+		webhooktest.Spawn(&wg, func() { codes[i] = e.post("hello").Code })
 	}
 	wg.Wait()
 	for _, code := range codes {

@@ -63,13 +63,3 @@ func (s *stubStore) Release(ctx context.Context, key string) error {
 	s.record("release "+key, ctx, 0)
 	return s.releaseErr
 }
-
-// spawn runs fn in a goroutine tracked by wg, like sync.WaitGroup.Go, which
-// needs Go 1.25.
-func spawn(wg *sync.WaitGroup, fn func()) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fn()
-	}()
-}

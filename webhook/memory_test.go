@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -174,7 +175,7 @@ func TestMemoryDedupeConcurrentClaimsOneWinner(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for range goroutines {
-		spawn(&wg, func() {
+		webhooktest.Spawn(&wg, func() {
 			<-start
 			claimed, err := m.Claim(ctx, "same", time.Minute)
 			assert.NoError(t, err)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/webhook"
 )
 
 func main() {
@@ -42,29 +43,27 @@ func run(serveAddr, secret string) error {
 			return err
 		}
 	}
-	receiver, err := tiki.NewWebhookReceiver(tiki.WebhookConfig{
-		Secrets: []string{secret},
-		OnStock: func(ctx context.Context, e *tiki.StockEvent) error {
-			fmt.Printf("  handled: stock of %s in %s is now %d\n", e.SKU, e.Warehouse, e.QtySalable)
-			return nil
-		},
-		OnOrderStatus: func(ctx context.Context, e *tiki.OrderStatusEvent) error {
-			fmt.Printf("  handled: order %s is %s/%s (%s)\n", e.OrderCode, e.MainState, e.MainSubstate, e.ReasonCode)
-			return nil
-		},
-		OnAftersale: func(ctx context.Context, e *tiki.AftersaleEvent) error {
-			fmt.Printf("  handled: aftersale %s of order %s is %s\n", e.Type, e.OrderCode, e.Status)
-			return nil
-		},
-		OnUnknown: func(ctx context.Context, e *tiki.UnknownWebhook) error {
-			fmt.Printf("  handled: unknown delivery %s\n", e.Body)
-			return nil
-		},
-		OnError: func(r *http.Request, err error) { fmt.Printf("  refused: %v\n", err) },
-	})
+	receiver, err := tiki.NewWebhookReceiver([]string{secret},
+		webhook.WithOnError(func(r *http.Request, err error) { fmt.Printf("  refused: %v\n", err) }))
 	if err != nil {
 		return err
 	}
+	receiver.OnStock(func(ctx context.Context, e *tiki.StockEvent) error {
+		fmt.Printf("  handled: stock of %s in %s is now %d\n", e.SKU, e.Warehouse, e.QtySalable)
+		return nil
+	})
+	receiver.OnOrderStatus(func(ctx context.Context, e *tiki.OrderStatusEvent) error {
+		fmt.Printf("  handled: order %s is %s/%s (%s)\n", e.OrderCode, e.MainState, e.MainSubstate, e.ReasonCode)
+		return nil
+	})
+	receiver.OnAftersale(func(ctx context.Context, e *tiki.AftersaleEvent) error {
+		fmt.Printf("  handled: aftersale %s of order %s is %s\n", e.Type, e.OrderCode, e.Status)
+		return nil
+	})
+	receiver.OnUnknown(func(ctx context.Context, e *tiki.UnknownWebhook) error {
+		fmt.Printf("  handled: unknown delivery %s\n", e.Body)
+		return nil
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/tiki", receiver)
 

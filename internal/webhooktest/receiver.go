@@ -1,0 +1,315 @@
+package webhooktest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/webhook"
+)
+
+// Receiver describes a webhook receiver to [Run] and [CheckDelivery].
+type Receiver struct {
+	// New returns a receiver built with opts and no handler registered.
+	New func(opts ...webhook.Option) (http.Handler, error)
+
+	// Zero returns the zero value of the receiver's type.
+	Zero func() http.Handler
+
+	// HandleAll registers fn as the handler of every kind of delivery rc
+	// has a registration method for, its handler of unknown deliveries
+	// included; nil removes them.
+	HandleAll func(rc http.Handler, fn func(context.Context) error)
+
+	// Request returns a request delivering body with method, authenticated
+	// as the sender would (token, signature) for a receiver built by New.
+	Request func(method string, body []byte) *http.Request
+
+	// Body is a valid delivery and Key the dedupe key it is claimed under.
+	Body []byte
+	Key  string
+
+	// Malformed are bodies, besides a few the sender never sends, that the
+	// receiver must answer with 400.
+	Malformed []string
+
+	// Reply returns the reply body expected with status.
+	Reply func(status int) string
+}
+
+// HandleAll returns a [Receiver.HandleAll] for receivers of type R made
+// from registerAll, which registers its argument as the handler of every
+// event (Ev being the interface of the receiver's events), nil removing
+// them.
+func HandleAll[R, Ev any](registerAll func(R, func(context.Context, Ev) error)) func(http.Handler, func(context.Context) error) {
+	return func(h http.Handler, fn func(context.Context) error) {
+		rc, ok := h.(R)
+		if !ok {
+			return // registers nothing: the tests that need a handler fail
+		}
+		var all func(context.Context, Ev) error
+		if fn != nil {
+			all = func(ctx context.Context, _ Ev) error { return fn(ctx) }
+		}
+		registerAll(rc, all)
+	}
+}
+
+// Serve sends the request Request(method, body) to h and returns the
+// response.
+func (rc Receiver) Serve(h http.Handler, method string, body []byte) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, rc.Request(method, body))
+	return w
+}
+
+// build returns a receiver built with opts whose every handler counts its
+// runs and returns what fail returns (nil when fail is nil).
+func (rc Receiver) build(t *testing.T, runs *atomic.Int32, fail func() error, opts ...webhook.Option) http.Handler {
+	t.Helper()
+	h, err := rc.New(opts...)
+	require.NoError(t, err)
+	rc.HandleAll(h, func(context.Context) error {
+		runs.Add(1)
+		if fail != nil {
+			return fail()
+		}
+		return nil
+	})
+	return h
+}
+
+// Run runs the tests every receiver must pass: the options of package
+// webhook are applied, and the request pipeline behaves as documented.
+func Run(t *testing.T, rc Receiver) {
+	t.Run("Options", func(t *testing.T) { t.Parallel(); testOptions(t, rc) })
+	t.Run("InvalidOptions", func(t *testing.T) { t.Parallel(); testInvalidOptions(t, rc) })
+	t.Run("HandlerErrorIsRetried", func(t *testing.T) { t.Parallel(); testHandlerError(t, rc) })
+	t.Run("MethodNotAllowed", func(t *testing.T) { t.Parallel(); testMethodNotAllowed(t, rc) })
+	t.Run("Malformed", func(t *testing.T) { t.Parallel(); testMalformed(t, rc) })
+	t.Run("RequestContext", func(t *testing.T) { t.Parallel(); testRequestContext(t, rc) })
+	t.Run("ConcurrentDuplicates", func(t *testing.T) { t.Parallel(); testConcurrentDuplicates(t, rc) })
+	t.Run("RegistrationWhileServing", func(t *testing.T) { t.Parallel(); testRegistrationWhileServing(t, rc) })
+	t.Run("ZeroValueFailsClosed", func(t *testing.T) { t.Parallel(); testZeroValue(t, rc) })
+}
+
+// testOptions checks that each option of package webhook reaches the
+// receiver's Endpoint, and the defaults without them.
+func testOptions(t *testing.T, rc Receiver) {
+	t.Run("defaults", func(t *testing.T) {
+		var runs atomic.Int32
+		h := rc.build(t, &runs, nil, nil) // a nil option is ignored
+		for range 2 {
+			w := rc.Serve(h, http.MethodPost, rc.Body)
+			assert.Equal(t, http.StatusOK, w.Code)
+			assert.JSONEq(t, rc.Reply(http.StatusOK), w.Body.String())
+		}
+		assert.Equal(t, int32(1), runs.Load(), "deduplicated in memory by default")
+
+		w := rc.Serve(h, http.MethodPost, Pad(rc.Body, 1<<20+1))
+		assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code, "1 MiB is the default limit")
+		assert.JSONEq(t, rc.Reply(http.StatusRequestEntityTooLarge), w.Body.String())
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, Pad(rc.Body, 1<<20)).Code, "1 MiB is accepted")
+	})
+	t.Run("WithMaxBodyBytes and WithOnError", func(t *testing.T) {
+		var runs atomic.Int32
+		var errs Errors
+		limit := len(rc.Body) + 10
+		h := rc.build(t, &runs, nil, webhook.WithMaxBodyBytes(int64(limit)), webhook.WithDedupe(nil), errs.Option())
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, Pad(rc.Body, limit)).Code)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, rc.Serve(h, http.MethodPost, Pad(rc.Body, limit+1)).Code)
+		assert.Equal(t, int32(1), runs.Load())
+		assert.ErrorIs(t, errs.Last(), webhook.ErrBodyTooLarge)
+	})
+	t.Run("WithDedupe and WithDedupeTTL", func(t *testing.T) {
+		var runs atomic.Int32
+		store := NewRecordingStore()
+		h := rc.build(t, &runs, nil, webhook.WithDedupe(store), webhook.WithDedupeTTL(time.Minute, 2*time.Hour))
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
+		assert.Equal(t, int32(1), runs.Load())
+		assert.Equal(t, []string{"claim " + rc.Key + " 1m0s", "complete " + rc.Key + " 2h0m0s", "claim " + rc.Key + " 1m0s"}, store.Calls())
+	})
+	t.Run("WithDedupe(nil)", func(t *testing.T) {
+		var runs atomic.Int32
+		h := rc.build(t, &runs, nil, webhook.WithDedupe(nil))
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
+		assert.Equal(t, int32(2), runs.Load(), "deduplication disabled")
+	})
+}
+
+func testInvalidOptions(t *testing.T, rc Receiver) {
+	for _, opt := range []webhook.Option{
+		webhook.WithMaxBodyBytes(0),
+		webhook.WithMaxBodyBytes(-1),
+		webhook.WithDedupeTTL(0, time.Hour),
+		webhook.WithDedupeTTL(time.Minute, -time.Hour),
+	} {
+		_, err := rc.New(opt)
+		assert.Error(t, err)
+	}
+	h, err := rc.New(webhook.WithOnError(nil))
+	require.NoError(t, err, "a nil error function is allowed")
+	assert.Equal(t, http.StatusMethodNotAllowed, rc.Serve(h, http.MethodGet, rc.Body).Code)
+}
+
+// testHandlerError checks that a failed delivery answers 500 without
+// leaking the error, is reported, and is handled when delivered again.
+func testHandlerError(t *testing.T, rc Receiver) {
+	var runs atomic.Int32
+	var errs Errors
+	dbDown := errors.New("pq: password authentication failed for user app")
+	h := rc.build(t, &runs, func() error {
+		if runs.Load() == 1 {
+			return dbDown
+		}
+		return nil
+	}, errs.Option())
+
+	w := rc.Serve(h, http.MethodPost, rc.Body)
+	assert.Equal(t, http.StatusInternalServerError, w.Code, "a failed handler makes the sender retry")
+	assert.JSONEq(t, rc.Reply(http.StatusInternalServerError), w.Body.String())
+	assert.NotContains(t, w.Body.String(), "password", "handler errors stay on the server")
+	reported := errs.Got()
+	require.Len(t, reported, 1)
+	assert.ErrorIs(t, reported[0], webhook.ErrHandlerFailed)
+	assert.ErrorIs(t, reported[0], dbDown)
+
+	w = rc.Serve(h, http.MethodPost, rc.Body)
+	assert.Equal(t, http.StatusOK, w.Code, "the redelivery is handled")
+	assert.JSONEq(t, rc.Reply(http.StatusOK), w.Body.String())
+	assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code, "and then remembered")
+	assert.Equal(t, int32(2), runs.Load())
+}
+
+func testMethodNotAllowed(t *testing.T, rc Receiver) {
+	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions} {
+		var runs atomic.Int32
+		var errs Errors
+		h := rc.build(t, &runs, nil, errs.Option())
+		w := rc.Serve(h, method, rc.Body)
+		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, method)
+		assert.Equal(t, http.MethodPost, w.Header().Get("Allow"), method)
+		assert.JSONEq(t, rc.Reply(http.StatusMethodNotAllowed), w.Body.String(), method)
+		assert.ErrorIs(t, errs.Last(), webhook.ErrMethodNotAllowed, method)
+		assert.Zero(t, runs.Load(), method)
+	}
+}
+
+func testMalformed(t *testing.T, rc Receiver) {
+	for _, body := range append([]string{``, `not JSON`, `{"truncated": `, `[]`}, rc.Malformed...) {
+		var runs atomic.Int32
+		var errs Errors
+		h := rc.build(t, &runs, nil, errs.Option())
+		w := rc.Serve(h, http.MethodPost, []byte(body))
+		assert.Equal(t, http.StatusBadRequest, w.Code, body)
+		assert.JSONEq(t, rc.Reply(http.StatusBadRequest), w.Body.String(), body)
+		assert.ErrorIs(t, errs.Last(), webhook.ErrMalformedPayload, body)
+		assert.Zero(t, runs.Load(), body)
+	}
+}
+
+func testRequestContext(t *testing.T, rc Receiver) {
+	type ctxKey struct{}
+	h, err := rc.New()
+	require.NoError(t, err)
+	var got atomic.Value
+	rc.HandleAll(h, func(ctx context.Context) error {
+		got.Store(ctx.Value(ctxKey{}))
+		return nil
+	})
+	r := rc.Request(http.MethodPost, rc.Body)
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, "request-scoped"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "request-scoped", got.Load())
+}
+
+// testConcurrentDuplicates checks that copies of a delivery arriving while
+// its handler runs are acknowledged without running it.
+func testConcurrentDuplicates(t *testing.T, rc Receiver) {
+	var runs atomic.Int32
+	release := make(chan struct{})
+	h := rc.build(t, &runs, func() error {
+		<-release // hold the claim until every copy has been answered
+		return nil
+	})
+
+	const copies = 32
+	replies := make(chan *httptest.ResponseRecorder, copies)
+	for range copies {
+		go func() { replies <- rc.Serve(h, http.MethodPost, rc.Body) }()
+	}
+	timeout := time.After(10 * time.Second)
+	for i := range copies - 1 {
+		select {
+		case w := <-replies:
+			assert.Equal(t, http.StatusOK, w.Code, "duplicate %d is acknowledged while the first runs", i)
+			assert.JSONEq(t, rc.Reply(http.StatusOK), w.Body.String())
+		case <-timeout:
+			close(release)
+			t.Fatal("duplicates were not answered: more than one handler is running")
+		}
+	}
+	close(release)
+	assert.Equal(t, http.StatusOK, (<-replies).Code)
+	assert.Equal(t, int32(1), runs.Load())
+}
+
+func testRegistrationWhileServing(t *testing.T, rc Receiver) {
+	h, err := rc.New(webhook.WithDedupe(nil))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 8 {
+		Spawn(&wg, func() { rc.Serve(h, http.MethodPost, rc.Body) })
+		Spawn(&wg, func() { rc.HandleAll(h, func(context.Context) error { return nil }) })
+		Spawn(&wg, func() { rc.HandleAll(h, nil) })
+	}
+	wg.Wait()
+}
+
+func testZeroValue(t *testing.T, rc Receiver) {
+	h := rc.Zero()
+	var runs atomic.Int32
+	rc.HandleAll(h, func(context.Context) error { runs.Add(1); return nil })
+	w := rc.Serve(h, http.MethodPost, rc.Body)
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+	assert.Zero(t, runs.Load())
+}
+
+// CheckDelivery sends an arbitrary body, as a fuzz target does, to a
+// receiver with every handler registered: it must answer 200 after running
+// exactly one handler, or 400 or 413 without running any, with the reply
+// body of that status.
+func CheckDelivery(t *testing.T, rc Receiver, body []byte) {
+	var runs atomic.Int32
+	h := rc.build(t, &runs, nil, webhook.WithMaxBodyBytes(1<<16))
+	w := rc.Serve(h, http.MethodPost, body)
+	switch w.Code {
+	case http.StatusOK:
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("200 after %d handler runs", n)
+		}
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		if n := runs.Load(); n != 0 {
+			t.Fatalf("%d after %d handler runs", w.Code, n)
+		}
+	default:
+		t.Fatalf("unexpected status %d", w.Code)
+	}
+	if !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("reply of type %q", w.Header().Get("Content-Type"))
+	}
+	assert.JSONEq(t, rc.Reply(w.Code), w.Body.String())
+}

@@ -1,0 +1,204 @@
+// Package webhooktest holds what the tests of the SDK's webhook receivers
+// (package ikitech, package ginee and TikiNOW's in package tiki) share:
+// reading fixtures, seeding fuzz corpora, recording events, errors and
+// dedupe store calls, and [Run], the tests every receiver must pass.
+package webhooktest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/webhook"
+)
+
+// ReadFile returns the content of the file at path, relative to the
+// directory of the package under test (the repository's fixtures are in
+// "../testdata"). It fails t if the file cannot be read.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.FromSlash(path))
+	require.NoError(t, err)
+	return b
+}
+
+// Member returns the member name ("data", "payload") of the JSON object
+// body, exactly as written; nil when it is absent.
+func Member(t testing.TB, body []byte, name string) json.RawMessage {
+	t.Helper()
+	var members map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(body, &members))
+	return members[name]
+}
+
+// Seed adds to the corpus of f the content of every file matching each of
+// patterns, and each of extra. A pattern that matches no file fails f.
+func Seed(f *testing.F, patterns []string, extra ...string) {
+	f.Helper()
+	for _, pattern := range patterns {
+		paths, err := filepath.Glob(filepath.FromSlash(pattern))
+		if err != nil || len(paths) == 0 {
+			f.Fatalf("no fixture matches %s: %v", pattern, err)
+		}
+		for _, p := range paths {
+			f.Add(ReadFile(f, p))
+		}
+	}
+	for _, s := range extra {
+		f.Add([]byte(s))
+	}
+}
+
+// Spawn runs fn in a goroutine tracked by wg, like sync.WaitGroup.Go, which
+// needs Go 1.25.
+func Spawn(wg *sync.WaitGroup, fn func()) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fn()
+	}()
+}
+
+// Pad returns a copy of body followed by spaces up to size bytes: the same
+// JSON document, of another size.
+func Pad(body []byte, size int) []byte {
+	return append(bytes.Clone(body), bytes.Repeat([]byte(" "), size-len(body))...)
+}
+
+// Typed turns fn, a handler of any event of a receiver (Ev, their
+// interface), into a handler of one event type E, as a registration method
+// takes it; nil stays nil, so that registering it removes the handler.
+func Typed[E, Ev any](fn func(context.Context, Ev) error) func(context.Context, E) error {
+	if fn == nil {
+		return nil
+	}
+	return func(ctx context.Context, ev E) error {
+		v, ok := any(ev).(Ev)
+		if !ok {
+			return fmt.Errorf("webhooktest: %T is not an event of the receiver", ev)
+		}
+		return fn(ctx, v)
+	}
+}
+
+// Recorder records the events handlers are given. It is safe for
+// concurrent use; the zero value is empty.
+type Recorder[E any] struct {
+	mu     sync.Mutex
+	events []E
+}
+
+// Add records ev and returns nil, so that a handler can end with
+// "return rec.Add(ev)".
+func (r *Recorder[E]) Add(ev E) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+
+// Got returns the events recorded so far.
+func (r *Recorder[E]) Got() []E {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]E(nil), r.events...)
+}
+
+// Record registers on rc, with registerAll, a handler of every event that
+// records it, and returns the Recorder.
+func Record[R, Ev any](rc R, registerAll func(R, func(context.Context, Ev) error)) *Recorder[Ev] {
+	rec := &Recorder[Ev]{}
+	registerAll(rc, func(_ context.Context, ev Ev) error { return rec.Add(ev) })
+	return rec
+}
+
+// Errors records the errors a receiver reports. It is safe for concurrent
+// use; the zero value is empty.
+type Errors struct {
+	Recorder[error]
+}
+
+// Option returns the option that makes a receiver report to e.
+func (e *Errors) Option() webhook.Option {
+	return webhook.WithOnError(func(_ *http.Request, err error) { _ = e.Add(err) })
+}
+
+// Last returns the last error recorded, nil if none.
+func (e *Errors) Last() error {
+	got := e.Got()
+	if len(got) == 0 {
+		return nil
+	}
+	return got[len(got)-1]
+}
+
+// RecordingStore is a [webhook.MemoryDedupe] that records the calls made to
+// it as "claim KEY TTL", "complete KEY TTL" and "release KEY".
+type RecordingStore struct {
+	*webhook.MemoryDedupe
+	calls Recorder[string]
+}
+
+// NewRecordingStore returns an empty RecordingStore.
+func NewRecordingStore() *RecordingStore {
+	return &RecordingStore{MemoryDedupe: webhook.NewMemoryDedupe()}
+}
+
+// Claim implements [webhook.DedupeStore].
+func (s *RecordingStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	_ = s.calls.Add("claim " + key + " " + ttl.String())
+	return s.MemoryDedupe.Claim(ctx, key, ttl)
+}
+
+// Complete implements [webhook.DedupeStore].
+func (s *RecordingStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
+	_ = s.calls.Add("complete " + key + " " + ttl.String())
+	return s.MemoryDedupe.Complete(ctx, key, ttl)
+}
+
+// Release implements [webhook.DedupeStore].
+func (s *RecordingStore) Release(ctx context.Context, key string) error {
+	_ = s.calls.Add("release " + key)
+	return s.MemoryDedupe.Release(ctx, key)
+}
+
+// Calls returns the calls made so far.
+func (s *RecordingStore) Calls() []string {
+	return s.calls.Got()
+}
+
+// CheckParsed checks what a receiver's Parse function returned for an
+// arbitrary body: an event or an error wrapping
+// [webhook.ErrMalformedPayload], never both nor neither, and an event that
+// encodes as JSON again. It reports whether there is an event to check
+// further.
+func CheckParsed(t testing.TB, ev any, err error) bool {
+	t.Helper()
+	if err != nil {
+		if !errors.Is(err, webhook.ErrMalformedPayload) {
+			t.Fatalf("error does not wrap ErrMalformedPayload: %v", err)
+		}
+		if ev != nil {
+			t.Fatalf("Parse returned both %T and an error", ev)
+		}
+		return false
+	}
+	if ev == nil {
+		t.Fatal("Parse returned neither an event nor an error")
+	}
+	// A decoded event encodes again: its values are all representable.
+	if _, err := json.Marshal(ev); err != nil {
+		t.Fatalf("decoded %T does not encode: %v", ev, err)
+	}
+	return true
+}

@@ -1,0 +1,91 @@
+package webhook
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Option configures the [Endpoint] behind a receiver. Every receiver of the
+// SDK takes options of this type in its constructor:
+// [github.com/tikisdk/tiki/ikitech.NewReceiver],
+// [github.com/tikisdk/tiki/ginee.NewReceiver] and
+// [github.com/tikisdk/tiki.NewWebhookReceiver]. The options of this package
+// apply to all of them; a receiver may define more of the same type (such as
+// [github.com/tikisdk/tiki/ginee.WithPathSecret]).
+//
+// An Option returns an error when its setting is invalid; the constructor
+// then returns that error and no receiver.
+type Option func(*Endpoint) error
+
+// Apply applies opts to e in order, skipping nil ones, and returns the
+// first error. Receivers call it once, on an Endpoint holding their
+// defaults, before serving requests.
+func (e *Endpoint) Apply(opts ...Option) error {
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithMaxBodyBytes sets the largest request body accepted, in bytes
+// (default [DefaultMaxBodyBytes], 1 MiB). A larger body is refused with 413
+// before any handler runs. n must be positive.
+func WithMaxBodyBytes(n int64) Option {
+	return func(e *Endpoint) error {
+		if n <= 0 {
+			return fmt.Errorf("webhook: max body bytes must be positive, got %d", n)
+		}
+		e.MaxBodyBytes = n
+		return nil
+	}
+}
+
+// WithDedupe sets the store that remembers handled deliveries, so that a
+// copy of one is acknowledged without running its handler again (see
+// [DedupeStore] for what a receiver keys deliveries by and when).
+//
+// Every receiver defaults to a [MemoryDedupe] of its own, which is right for
+// a service running as a single instance; several instances behind a load
+// balancer need a store they share (Redis, a database). Nil disables
+// deduplication: every copy of a delivery runs the handler.
+func WithDedupe(store DedupeStore) Option {
+	return func(e *Endpoint) error {
+		e.Dedupe.Store = store
+		return nil
+	}
+}
+
+// WithDedupeTTL sets how long a delivery is claimed while its handler runs
+// (default [DefaultLease]) and how long a handled delivery is remembered
+// (default [DefaultRetention]). Both must be positive. It has no effect when
+// deduplication is disabled.
+func WithDedupeTTL(lease, retention time.Duration) Option {
+	return func(e *Endpoint) error {
+		if lease <= 0 || retention <= 0 {
+			return fmt.Errorf("webhook: dedupe lease and retention must be positive, got %v and %v", lease, retention)
+		}
+		e.Dedupe.Lease, e.Dedupe.Retention = lease, retention
+		return nil
+	}
+}
+
+// WithOnError sets a function called with every error the receiver meets:
+// rejected requests, undecodable bodies, handler errors and dedupe store
+// failures, each wrapping one of this package's sentinel errors (test them
+// with [errors.Is]); a receiver may also report deliveries it acknowledged
+// without handling them. fn runs in the request's goroutine, before the
+// reply is written, and must not write to the response. Use it for logs and
+// metrics: handler errors are otherwise only visible to the sender, as a
+// 5xx. Nil, the default, reports nothing.
+func WithOnError(fn func(r *http.Request, err error)) Option {
+	return func(e *Endpoint) error {
+		e.OnError = fn
+		return nil
+	}
+}
