@@ -145,11 +145,12 @@ func TestLimiterAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for 5 s")
 	}
-	t.Parallel()
+	// Not parallel: the measurement is of the limiter, not of a loaded CPU.
 	const perSecond, duration = 50, 5 * time.Second
-	// The server's own bucket: the same rate, with a little room for the
-	// network's jitter between a request leaving and arriving.
-	enforce := rate.NewLimiter(perSecond, 3)
+	// The server's own bucket: the same rate, with room for 200 ms of jitter
+	// between a request leaving the client and arriving (goroutine
+	// scheduling under -race on a busy machine).
+	enforce := rate.NewLimiter(perSecond, 10)
 	var served, refused atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -200,7 +201,6 @@ func TestBatchThroughput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for about 2.5 s")
 	}
-	t.Parallel()
 	var calls, items atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -241,5 +241,5 @@ func TestBatchThroughput(t *testing.T) {
 	floor := time.Duration(float64(500-20) / tiki.DefaultRateLimit * float64(time.Second))
 	t.Logf("10,000 updates in %d calls: %v (the rate limit allows no less than %v)", calls.Load(), elapsed.Round(time.Millisecond), floor)
 	assert.GreaterOrEqual(t, elapsed, floor-50*time.Millisecond)
-	assert.Less(t, elapsed, floor+time.Second)
+	assert.Less(t, elapsed, floor+2*time.Second)
 }
