@@ -1,10 +1,14 @@
 package tiki_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/tikisdk/tiki"
@@ -127,4 +131,80 @@ func ExampleAPIError() {
 	// not found: true
 	// invalid: attribute_id must be a positive id
 	// invalid: limit must be between 1 and 100
+}
+
+// A seller-delivery order: confirm the items from a warehouse, then confirm
+// the delivery. The fake Tiki starts empty, so the example places a mock
+// order first, as on the sandbox.
+func ExampleOrdersService_ConfirmItems() {
+	srv, stop := fakeTiki()
+	defer stop()
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	if _, _, err := client.Orders.CreateMock(ctx, tiki.MockOrderRequest{
+		FulfillmentType: tiki.FulfillmentSellerDelivery,
+		PaymentMethod:   tiki.PaymentCOD,
+		Items: []tiki.MockOrderItem{{ProductName: "Sổ tay A5", OriginalSKU: "NOTE-A5", Price: 45000, Qty: 2,
+			InventoryType: tiki.InventorySellerBackorder}},
+	}); err != nil {
+		log.Fatal(err)
+	}
+
+	warehouses, _, err := client.Warehouses.Seller(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	wh := warehouses[0]
+	for order, err := range client.Orders.All(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusQueueing}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		req := order.ConfirmItemsRequest()
+		req.ItemIDs = order.ItemIDs()
+		req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
+		req.DeliveryCommitmentTime = tiki.NewTime(time.Now().Add(48 * time.Hour))
+		if _, _, err := client.Orders.ConfirmItems(ctx, req); err != nil {
+			log.Fatal(err)
+		}
+		if _, _, err := client.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
+			OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful,
+		}); err != nil {
+			log.Fatal(err)
+		}
+		done, _, err := client.Orders.Get(ctx, order.OrderCode)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(len(order.Items), "item(s):", done.Status)
+	}
+	// Output: 1 item(s): complete
+}
+
+// A TikiNOW receiver verifies each delivery's signature before anything
+// else and runs the handler of its kind.
+func ExampleNewWebhookReceiver() {
+	secret := "sjYKaAFXDaS4qxeykux4WL1qMI0gzAc0" // from tiki.GenerateWebhookSecret, given at registration
+	receiver, err := tiki.NewWebhookReceiver([]string{secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	receiver.OnStock(func(ctx context.Context, e *tiki.StockEvent) error {
+		fmt.Printf("%s in %s: %d\n", e.SKU, e.Warehouse, e.QtySalable)
+		return nil
+	})
+
+	// What TikiNOW sends, signed with the secret.
+	body := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"4833677185901","warehouse":"sgn","qty_salable":25}}`)
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/tiki", bytes.NewReader(body))
+	req.Header.Set(tiki.SignatureHeader, tiki.SignWebhook(body, secret))
+	rec := httptest.NewRecorder()
+	receiver.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	// Output:
+	// 4833677185901 in sgn: 25
+	// 200 {"success":true}
 }
