@@ -77,6 +77,7 @@ type config struct {
 	now                                            func() time.Time
 	rateLimit                                      int
 	webhookClient                                  *http.Client
+	approvalDelay                                  *time.Duration
 }
 
 // WithSellerKey sets the seller key accepted in the tiki-api header.
@@ -102,6 +103,11 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // to requests beyond perSecond in any one-second window (0, the default,
 // means no limit). Token requests are not counted.
 func WithRateLimit(perSecond int) Option { return func(c *config) { c.rateLimit = perSecond } }
+
+// WithApprovalDelay sets how long each step of a product request takes on
+// the fake's clock (default DefaultApprovalDelay; 0 means requests move
+// only when a test steps them). Server.SetApprovalDelay changes it later.
+func WithApprovalDelay(d time.Duration) Option { return func(c *config) { c.approvalDelay = &d } }
 
 // WithWebhookClient sets the HTTP client that delivers webhooks (default:
 // 5 s timeout).

@@ -28,6 +28,7 @@ func main() {
 	id := flag.String("client-id", tikitest.DefaultClientID, "OAuth2 client id")
 	secret := flag.String("client-secret", tikitest.DefaultClientSecret, "OAuth2 client secret")
 	ttl := flag.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
+	approval := flag.Duration("approval-delay", tikitest.DefaultApprovalDelay, "time each step of a product request takes (0: never moves)")
 	flag.Parse()
 
 	srv, err := tikitest.Listen(*addr,
@@ -36,6 +37,7 @@ func main() {
 		tikitest.WithAccessToken(*token),
 		tikitest.WithClientCredentials(*id, *secret),
 		tikitest.WithTokenTTL(*ttl),
+		tikitest.WithApprovalDelay(*approval),
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tikifake:", err)
