@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/tikisdk/tiki/internal/backoff"
 )
 
 // OAuth2 scopes Tiki grants to apps.
@@ -33,6 +35,10 @@ const (
 
 // minStateLen is the shortest OAuth2 state Tiki accepts.
 const minStateLen = 8
+
+// tokenRetryWait is the pause before the one retry of a token request that
+// failed for the endpoint's own reasons.
+const tokenRetryWait = 200 * time.Millisecond
 
 // tokenFetchTimeout bounds one token request, whatever the HTTP client's own
 // timeout is, so waiting callers are never stuck behind a hung request.
@@ -181,9 +187,14 @@ var ErrStateMismatch = errors.New("tiki: OAuth2 state does not match")
 // RedirectURL. It checks the state against wantState (in constant time) and
 // returns the authorization code, or an *AuthorizationError when the seller
 // or Tiki refused.
+//
+// A refusal is reported even when it carries no state (Tiki's refusals may
+// not): it grants nothing, so it needs no protection against forgery.
 func ParseCallback(query url.Values, wantState string) (code string, err error) {
-	if len(wantState) < minStateLen ||
-		subtle.ConstantTimeCompare([]byte(query.Get("state")), []byte(wantState)) != 1 {
+	refused := query.Get("error") != ""
+	stateOK := len(wantState) >= minStateLen &&
+		subtle.ConstantTimeCompare([]byte(query.Get("state")), []byte(wantState)) == 1
+	if !stateOK && !(refused && query.Get("state") == "") {
 		return "", ErrStateMismatch
 	}
 	if e := query.Get("error"); e != "" {
@@ -221,8 +232,8 @@ func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code s
 }
 
 // TokenError is a failure of Tiki's OAuth2 token endpoint: wrong client
-// credentials, an expired or revoked refresh token, a used code.
-// It matches ErrUnauthorized with errors.Is.
+// credentials, an expired or revoked refresh token, a used code (these match
+// ErrUnauthorized with errors.Is), or the endpoint's own failure (5xx, 429).
 type TokenError struct {
 	// StatusCode is the token endpoint's HTTP status.
 	StatusCode int
@@ -247,8 +258,28 @@ func (e *TokenError) Error() string {
 	return s
 }
 
-// Is reports true for ErrUnauthorized.
-func (e *TokenError) Is(target error) bool { return target == ErrUnauthorized }
+// Is reports true for ErrUnauthorized when the endpoint refused the
+// credentials or the grant (401, or 400 with invalid_client, invalid_grant
+// or unauthorized_client), not when it failed for its own reasons.
+func (e *TokenError) Is(target error) bool {
+	if target != ErrUnauthorized {
+		return false
+	}
+	switch e.Code {
+	case "invalid_client", "invalid_grant", "unauthorized_client":
+		return true
+	}
+	return e.StatusCode == http.StatusUnauthorized
+}
+
+// transient reports whether a token request may succeed if made again.
+func transientTokenError(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
 
 // tokenError converts the oauth2 package's errors into *TokenError; other
 // errors (network, context) are wrapped as they are.
@@ -365,6 +396,13 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 
 func (c *tokenCache) finish(call *tokenCall, prev *oauth2.Token, ctx context.Context) {
 	tok, err := c.fetch(ctx, prev)
+	if err != nil && transientTokenError(err) {
+		// One more try after a short pause: the endpoint's own hiccup
+		// (5xx, 429, a reset connection) should not fail every waiting call.
+		if backoff.Sleep(ctx, tokenRetryWait) == nil {
+			tok, err = c.fetch(ctx, prev)
+		}
+	}
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("tiki: OAuth2 token source returned no access token")
 	}

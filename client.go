@@ -30,6 +30,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -118,6 +119,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	} else {
 		hc = *defaultHTTPClient()
 	}
+	// Tiki's APIs never redirect. Following a redirect would send the
+	// tiki-api header (which Go, unlike Authorization, keeps across hosts)
+	// wherever the redirect points: a 3xx is returned as an *APIError.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	c := &Client{
 		httpClient:    &hc,
@@ -142,7 +147,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
 	}
-	if c.auth == nil {
+	if c.auth == nil && cfg.authSetup == nil {
 		c.auth = noAuth{}
 	}
 	switch a := c.auth.(type) {
@@ -208,6 +213,12 @@ func (c *Client) host() string {
 // CloseIdleConnections closes the idle keep-alive connections of the
 // client's HTTP transport, for example before a program or test ends.
 func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
+
+// onProduction reports whether the client talks to Tiki's production host,
+// whichever option pointed it there.
+func (c *Client) onProduction() bool {
+	return c.env == Production || strings.EqualFold(c.baseURL.Hostname(), "api.tiki.vn")
+}
 
 // Environment returns the environment the client talks to, or "" when it was
 // given a custom base URL.
@@ -315,6 +326,14 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 		start := time.Now()
 		res := c.send(ctx, r.method, fullURL, header, payload)
 		elapsed := time.Since(start)
+		if res.err == nil && res.status >= 200 && res.status <= 299 {
+			// TikiNOW may answer a failure with a 2xx status and
+			// {"success": false, "error": {"status_code": 401, ...}}: the
+			// status inside decides, as if it were the HTTP status.
+			if failed, inner, _ := reportsFailure(res.body); failed && inner >= 400 && inner <= 599 {
+				res.status = inner
+			}
+		}
 
 		// Decide what this attempt means: done, repeat after renewing the
 		// token, retry after a wait, or fail.
@@ -342,7 +361,10 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 			}
 		case res.status >= 500:
 			retry = r.idempotent() && isRetryableStatus(res.status)
-			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok && ra <= c.maxRetryAfter {
+			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok {
+				// A wait above the cap is not shortened into a hammering
+				// retry: the call fails with Tiki's answer.
+				retry = retry && ra <= c.maxRetryAfter
 				wait = ra
 			}
 		}
@@ -367,17 +389,17 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 	if res.err != nil {
 		return nil, &RequestError{Method: r.method, URL: c.redactor.URL(u), Attempts: attempts, Sent: res.sent, Err: c.scrubError(res.err)}
 	}
+	resp := &Response{StatusCode: res.status, Header: res.header, RequestID: requestID(res.header), Attempts: attempts}
 	if res.status < 200 || res.status > 299 {
 		apiErr := c.apiError(r, u, res, attempts)
 		if res.status == http.StatusTooManyRequests {
 			ra, _ := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now())
-			return nil, &RateLimitError{APIError: apiErr, RetryAfter: ra}
+			return resp, &RateLimitError{APIError: apiErr, RetryAfter: ra}
 		}
-		return nil, apiErr
+		return resp, apiErr
 	}
-	resp := &Response{StatusCode: res.status, Header: res.header, RequestID: requestID(res.header), Attempts: attempts}
 	// TikiNOW answers some failures with a 2xx status and success:false.
-	if failed, reqID := reportsFailure(res.body); failed {
+	if failed, _, reqID := reportsFailure(res.body); failed {
 		apiErr := c.apiError(r, u, res, attempts)
 		if apiErr.RequestID == "" {
 			apiErr.RequestID = reqID
@@ -401,21 +423,24 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 }
 
 // reportsFailure reports whether a 2xx body is TikiNOW's
-// {"success": false, ...}.
-func reportsFailure(body []byte) (bool, string) {
+// {"success": false, ...}, with the status code and request id it carries.
+func reportsFailure(body []byte) (failed bool, status int, requestID string) {
 	if !bytes.Contains(body, []byte(`"success"`)) {
-		return false, ""
+		return false, 0, ""
 	}
 	var probe struct {
-		Success  *bool `json:"success"`
+		Success *bool `json:"success"`
+		Error   struct {
+			StatusCode int `json:"status_code"`
+		} `json:"error"`
 		MetaData struct {
 			RequestID string `json:"request_id"`
 		} `json:"meta_data"`
 	}
-	if json.Unmarshal(body, &probe) != nil || probe.Success == nil {
-		return false, ""
+	if json.Unmarshal(body, &probe) != nil || probe.Success == nil || *probe.Success {
+		return false, 0, ""
 	}
-	return !*probe.Success, probe.MetaData.RequestID
+	return true, probe.Error.StatusCode, probe.MetaData.RequestID
 }
 
 func isRetryableStatus(status int) bool {

@@ -74,6 +74,6 @@ func FuzzErrorBody(f *testing.F) {
 		e := &APIError{StatusCode: 500, Body: b}
 		e.parseErrorBody()
 		_ = e.Error()
-		_, _ = reportsFailure(b)
+		_, _, _ = reportsFailure(b)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 )
 
 // Option configures a Client. Options check their arguments; NewClient
@@ -214,13 +215,18 @@ func WithClientCredentials(cc ClientCredentials) Option {
 		if err := v.err(); err != nil {
 			return err
 		}
-		cache := &tokenCache{}
-		return c.setAuth("WithClientCredentials", cache, func(cl *Client) {
-			if cc.TokenURL == "" {
-				cc.TokenURL = cl.host() + tokenPath
+		// The set-up runs once per client; it works on copies, so that one
+		// Option value can build several clients (even concurrently).
+		return c.setAuth("WithClientCredentials", nil, func(cl *Client) {
+			creds := cc
+			creds.Scopes = append([]string(nil), cc.Scopes...)
+			if creds.TokenURL == "" {
+				creds.TokenURL = cl.host() + tokenPath
 			}
-			cl.initTokenCache(cache, clientCredentialsFetch(cc, cl.httpClient), nil)
-			cl.redactor.AddStatic(cc.ClientSecret)
+			cache := &tokenCache{}
+			cl.auth = cache
+			cl.initTokenCache(cache, clientCredentialsFetch(creds, cl.httpClient), nil)
+			cl.redactor.AddStatic(creds.ClientSecret)
 		})
 	}
 }
@@ -237,17 +243,20 @@ func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
 		if err := v.err(); err != nil {
 			return err
 		}
-		cache := &tokenCache{}
-		return c.setAuth("WithOAuthApp", cache, func(cl *Client) {
-			if app.Host == "" {
-				app.Host = cl.host()
+		return c.setAuth("WithOAuthApp", nil, func(cl *Client) {
+			a := app
+			a.Scopes = append([]string(nil), app.Scopes...)
+			if a.Host == "" {
+				a.Host = cl.host()
 			}
-			cl.initTokenCache(cache, refreshFetch(app, tok, cl.httpClient), func(t *oauth2.Token) {
-				if t != tok && app.OnRefresh != nil {
-					app.OnRefresh(t)
+			cache := &tokenCache{}
+			cl.auth = cache
+			cl.initTokenCache(cache, refreshFetch(a, tok, cl.httpClient), func(t *oauth2.Token) {
+				if t != tok && a.OnRefresh != nil {
+					a.OnRefresh(t)
 				}
 			})
-			cl.redactor.AddStatic(app.ClientSecret)
+			cl.redactor.AddStatic(a.ClientSecret)
 			cl.redactor.AddDynamic(tok.AccessToken)
 			cl.redactor.AddDynamic(tok.RefreshToken)
 		})
@@ -264,8 +273,9 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 		if ts == nil {
 			return errors.New("tiki: WithTokenSource: nil oauth2.TokenSource")
 		}
-		cache := &tokenCache{}
-		return c.setAuth("WithTokenSource", cache, func(cl *Client) {
+		return c.setAuth("WithTokenSource", nil, func(cl *Client) {
+			cache := &tokenCache{}
+			cl.auth = cache
 			cl.initTokenCache(cache, sourceFetch(ts), nil)
 		})
 	}
@@ -285,7 +295,8 @@ func WithTokenRenewal(early time.Duration) Option {
 
 // WithRateLimit paces requests to perSecond with the given burst. The
 // default is DefaultRateLimit (Tiki's 200 requests per second per seller)
-// with a burst of 20. A rate of zero switches limiting off.
+// with a burst of 20. A rate of zero switches limiting off. Of WithRateLimit
+// and WithLimiter, the last given wins.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(c *config) error {
 		if perSecond < 0 || burst < 0 {
@@ -297,11 +308,17 @@ func WithRateLimit(perSecond float64, burst int) Option {
 }
 
 // WithLimiter replaces the built-in limiter, for example with one that
-// several processes share.
+// several processes share. Of WithRateLimit and WithLimiter, the last given
+// wins.
 func WithLimiter(l Limiter) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("tiki: WithLimiter: nil Limiter")
+		}
+		if rl, ok := l.(*rate.Limiter); ok {
+			// Report a wait that would pass the deadline as
+			// context.DeadlineExceeded, as the built-in limiter does.
+			l = tokenBucket{rl}
 		}
 		c.limiter = l
 		return nil

@@ -25,12 +25,20 @@ func (p Policy) Wait(n int) time.Duration {
 	if p.Min <= 0 {
 		return 0
 	}
+	limit := p.Max
+	if limit < p.Min {
+		limit = p.Min
+	}
 	d := p.Min
-	for i := 1; i < n && d < p.Max; i++ {
+	for i := 1; i < n && d < limit; i++ {
+		if d > limit/2 {
+			d = limit // doubling would pass the cap (or overflow)
+			break
+		}
 		d *= 2
 	}
-	if p.Max > 0 && d > p.Max {
-		d = p.Max
+	if d > limit {
+		d = limit
 	}
 	half := d / 2
 	return half + rand.N(d-half+1)
