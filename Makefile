@@ -6,7 +6,7 @@ FUZZTIME    ?= 30s
 EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
 EXAMPLES    := $(filter-out internal,$(EXAMPLES))
 
-.PHONY: all test lint cover bench fuzz examples ci
+.PHONY: all test lint cover bench fuzz examples ci redis-test
 
 all: lint test
 
@@ -48,6 +48,12 @@ examples:
 	    $(GO) run ./examples/$$ex; \
 	done
 
+## redis-test: the redisstore module (its own go.mod), against the Redis at
+## REDIS_ADDR (default 127.0.0.1:6379).
+redis-test:
+	cd redisstore && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
 ## ci: what .ci/run does.
 ci: lint test examples
 	$(MAKE) fuzz FUZZTIME=5s
+	$(MAKE) redis-test

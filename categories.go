@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -198,28 +199,39 @@ type CategoriesOptions struct {
 	// IsPrimary keeps primary (true) or non-primary (false) categories.
 	IsPrimary *bool
 	// IsCrossBorder selects cross-border categories (Tiki's default: false).
+	// API v2 only: refused when GroupCatalog uses v1.
 	IsCrossBorder *bool
-	// Lang selects the language of names, "en" or "vi" (API v1 only).
+	// Lang selects the language of names, "en" or "vi". API v1 only:
+	// refused when GroupCatalog uses v2 (the default).
 	Lang string
 }
 
-// Categories lists categories, filtered by opts (which may be nil).
+// Categories lists categories, filtered by opts (which may be nil). It
+// follows the version of GroupCatalog (see WithAPIVersion); an option the
+// selected version does not have is refused before anything is sent.
 //
 // GET /v2/categories (v1: GET /v1/categories)
 func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
 	if opts == nil {
 		opts = &CategoriesOptions{}
 	}
+	v1 := s.client.versions[GroupCatalog] == V1
 	var v validator
 	v.check(opts.Parent >= 0, "parent", "must not be negative")
-	v.check(opts.Lang == "" || opts.Lang == "en" || opts.Lang == "vi", "lang", `must be "en" or "vi"`)
+	switch {
+	case opts.Lang != "" && !v1:
+		v.add("lang", "is only supported by API v1 (GroupCatalog uses %s)", s.client.versions[GroupCatalog])
+	case opts.Lang != "":
+		v.check(opts.Lang == "en" || opts.Lang == "vi", "lang", `must be "en" or "vi"`)
+	}
+	v.check(opts.IsCrossBorder == nil || !v1, "isCrossBorder", "is only supported by API v2 (GroupCatalog uses v1)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	q := url.Values{}
 	setString(q, "name", opts.Name)
 	setInt64(q, "parent", opts.Parent)
-	if s.client.versions[GroupCatalog] == V1 {
+	if v1 {
 		if opts.IsPrimary != nil {
 			q.Set("primary", strconv.Itoa(boolInt(*opts.IsPrimary)))
 		}
@@ -228,8 +240,7 @@ func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions
 		setBool(q, "isPrimary", opts.IsPrimary)
 		setBool(q, "isCrossBorder", opts.IsCrossBorder)
 	}
-	l, resp, err := get[list[Category]](ctx, s.client, GroupCatalog, "categories", q)
-	return derefList(l), resp, err
+	return callList[Category](ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories", query: q})
 }
 
 func boolInt(b bool) int {
@@ -246,9 +257,10 @@ type CategoryOptions struct {
 }
 
 // Category returns one category, with its ancestors when
-// opts.IncludeParents is set (opts may be nil).
+// opts.IncludeParents is set (opts may be nil). It follows the version of
+// GroupCatalog (see WithAPIVersion).
 //
-// GET /v2/categories/{categoryId}
+// GET /v2/categories/{categoryId} (v1: GET /v1/categories/{categoryId})
 func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
@@ -261,15 +273,15 @@ func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *C
 }
 
 // Attributes lists the attributes of a category: those a product request
-// must carry (IsRequired) and those it may carry.
+// must carry (IsRequired) and those it may carry. Only API v2 documents
+// it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/categories/{categoryId}/attributes
 func (s *CatalogService) Attributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	l, resp, err := get[list[Attribute]](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID)+"/attributes", nil)
-	return derefList(l), resp, err
+	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/attributes"})
 }
 
 // AttributeValuesOptions filters AttributeValues.
@@ -280,7 +292,8 @@ type AttributeValuesOptions struct {
 }
 
 // AttributeValues returns one page of the allowed values of a select or
-// multiselect attribute (Tiki's default page size is 20).
+// multiselect attribute (Tiki's default page size is 20). Only API v2
+// documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/attributes/{attributeId}/values
 func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
@@ -296,7 +309,7 @@ func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64,
 	q := url.Values{}
 	setString(q, "q", opts.Query)
 	opts.ListOptions.encode(q)
-	return get[Page[AttributeValue]](ctx, s.client, GroupCatalog, "attributes/"+itoa(attributeID)+"/values", q)
+	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "attributes/" + itoa(attributeID) + "/values", query: q})
 }
 
 // AllAttributeValues iterates over every allowed value of an attribute,
@@ -306,27 +319,21 @@ func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64,
 //		if err != nil { ... }
 //	}
 func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
-	o := AttributeValuesOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[AttributeValue], error) {
-		o.Page = page
-		p, _, err := s.AttributeValues(ctx, attributeID, &o)
-		return p, err
+	return walk(ctx, opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
+		return s.AttributeValues(ctx, attributeID, o)
 	})
 }
 
 // OptionLabels lists the labels that variants of products in a category may
-// be distinguished by.
+// be distinguished by. Only API v2 documents it: it uses v2 whatever
+// version GroupCatalog is set to.
 //
 // GET /v2/categories/{categoryId}/optionLabels
 func (s *CatalogService) OptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	l, resp, err := get[list[OptionLabel]](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID)+"/optionLabels", nil)
-	return derefList(l), resp, err
+	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
 }
 
 // BrandsOptions filters Brands.
@@ -336,7 +343,8 @@ type BrandsOptions struct {
 	ListOptions
 }
 
-// Brands returns one page of the brands whose name matches opts.Name.
+// Brands returns one page of the brands whose name matches opts.Name. Only
+// API v2 documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/brands?name={brand_name}
 func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
@@ -352,20 +360,12 @@ func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page
 	q := url.Values{}
 	q.Set("name", opts.Name)
 	opts.ListOptions.encode(q)
-	return get[Page[Brand]](ctx, s.client, GroupCatalog, "brands", q)
+	return call[Page[Brand]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "brands", query: q})
 }
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
 func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
-	o := BrandsOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Brand], error) {
-		o.Page = page
-		p, _, err := s.Brands(ctx, &o)
-		return p, err
-	})
+	return walk(ctx, opts, s.Brands)
 }
 
 // RequiredDocumentsOptions says which category (required) and which brand,
@@ -378,7 +378,8 @@ type RequiredDocumentsOptions struct {
 }
 
 // RequiredDocuments returns the certificate documents a product of the given
-// category (and brand, manufacturer or publisher) must carry.
+// category (and brand, manufacturer or publisher) must carry. Only API v2
+// documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/requests/requiredDocs
 func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
@@ -395,5 +396,5 @@ func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDoc
 	setInt64(q, "brand_listdata_id", opts.BrandListDataID)
 	setInt64(q, "manufacture_listdata_id", opts.ManufactureListDataID)
 	setInt64(q, "publisher_listdata_id", opts.PublisherListDataID)
-	return get[RequiredDocuments](ctx, s.client, GroupCatalog, "requests/requiredDocs", q)
+	return call[RequiredDocuments](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/requiredDocs", query: q})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,7 +126,7 @@ func TestCatalogCategoriesV1(t *testing.T) {
 
 func TestCatalogCategoriesInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
 	_, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
@@ -134,6 +135,64 @@ func TestCatalogCategoriesInvalid(t *testing.T) {
 		{Field: "lang", Problem: `must be "en" or "vi"`},
 	}, ve.Problems)
 	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
+}
+
+// Lang exists only in v1 and IsCrossBorder only in v2: each is refused in
+// the other version instead of being dropped.
+func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var ve *ValidationError
+
+	v2, mt2 := setup(t)
+	_, _, err := v2.Catalog.Categories(ctx, &CategoriesOptions{Lang: "vi"})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{Field: "lang", Problem: "is only supported by API v1 (GroupCatalog uses v2)"}}, ve.Problems)
+	assert.Equal(t, 0, mt2.GetTotalCallCount())
+	var got wire
+	respond(mt2, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
+	_, _, err = v2.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/categories", map[string][]string{"isCrossBorder": {"false"}})
+
+	v1, mt1 := setup(t, WithAPIVersion(GroupCatalog, V1))
+	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}, ve.Problems)
+	assert.Equal(t, 0, mt1.GetTotalCallCount())
+	respond(mt1, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
+	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{Lang: "en"})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{"lang": {"en"}})
+}
+
+// v1 documents only categories and categories/{id}: with GroupCatalog on
+// v1, those two follow it and every other catalog call stays on v2.
+func TestCatalogV1OnlyForCategories(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	ctx := context.Background()
+	var paths []string
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		paths = append(paths, strings.TrimPrefix(r.URL.Path, "/prefix/integration"))
+		return responseJSON(200, `{"id":20,"data":[],"paging":{},"category":[]}`), nil
+	})
+	_, _, err := c.Catalog.Categories(ctx, nil)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Category(ctx, 20, nil)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Attributes(ctx, 20)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.AttributeValues(ctx, 540, nil)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.OptionLabels(ctx, 20)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Brands(ctx, &BrandsOptions{Name: "apple"})
+	require.NoError(t, err)
+	_, _, err = c.Catalog.RequiredDocuments(ctx, RequiredDocumentsOptions{CategoryID: 1})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/v1/categories", "/v1/categories/20", "/v2/categories/20/attributes", "/v2/attributes/540/values",
+		"/v2/categories/20/optionLabels", "/v2/brands", "/v2/requests/requiredDocs"}, paths)
 }
 
 func TestCatalogCategory(t *testing.T) {
@@ -219,7 +278,7 @@ func TestCatalogIDsValidated(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
 		{Field: "attribute_id", Problem: "must be a positive id"},
-		{Field: "limit", Problem: "must be between 1 and 100"},
+		{Field: "limit", Problem: "must be at most 100"},
 	}, ve.Problems)
 	_, _, err = c.Catalog.Brands(ctx, nil)
 	require.ErrorAs(t, err, &ve)
@@ -309,6 +368,34 @@ func TestCatalogAllBrands(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Appleware", "Apple"}, names)
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "last_page 1: one request")
+}
+
+// An iterator never changes the caller's options and can be ranged over
+// again, from the same first page.
+func TestCatalogAllAttributeValuesKeepsOptions(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var pages []string
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/540/values", func(r *http.Request) (*http.Response, error) {
+		p := r.URL.Query().Get("page")
+		pages = append(pages, p+"/"+r.URL.Query().Get("q"))
+		if p == "2" {
+			return responseJSON(200, `{"data":[{"id":2}],"paging":{"current_page":2,"last_page":3}}`), nil
+		}
+		return responseJSON(200, `{"data":[{"id":3}],"paging":{"current_page":3,"last_page":3}}`), nil
+	})
+	opts := &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 2, Limit: 1}}
+	seq := c.Catalog.AllAttributeValues(context.Background(), 540, opts)
+	for range 2 {
+		var ids []int64
+		for v, err := range seq {
+			require.NoError(t, err)
+			ids = append(ids, v.ID)
+		}
+		assert.Equal(t, []int64{2, 3}, ids)
+	}
+	assert.Equal(t, []string{"2/phong", "3/phong", "2/phong", "3/phong"}, pages)
+	assert.Equal(t, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 2, Limit: 1}}, opts)
 }
 
 func TestCatalogRequiredDocuments(t *testing.T) {

@@ -78,6 +78,7 @@ type Client struct {
 	baseURL    *url.URL
 	env        Environment
 	tikiNowURL *url.URL
+	tikiNowSet bool // WithTikiNowURL was given
 	versions   map[APIGroup]APIVersion
 	userAgent  string
 	auth       authenticator
@@ -129,6 +130,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		baseURL:       cfg.baseURL,
 		env:           cfg.env,
 		tikiNowURL:    cfg.tikiNowURL,
+		tikiNowSet:    cfg.tikiNowSet,
 		versions:      cfg.versions,
 		auth:          cfg.auth,
 		logger:        cfg.logger,
@@ -589,13 +591,6 @@ func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, err
 // get is call for a GET in the given group's API version.
 func get[T any](ctx context.Context, c *Client, group APIGroup, path string, q url.Values) (*T, *Response, error) {
 	return call[T](ctx, c, &request{method: http.MethodGet, group: group, path: path, query: q})
-}
-
-func derefList[T any](l *list[T]) []T {
-	if l == nil {
-		return nil
-	}
-	return *l
 }
 
 func checkID(field string, id int64) error {

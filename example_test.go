@@ -130,7 +130,7 @@ func ExampleAPIError() {
 	// attempts: 1
 	// not found: true
 	// invalid: attribute_id must be a positive id
-	// invalid: limit must be between 1 and 100
+	// invalid: limit must be at most 100
 }
 
 // A seller-delivery order: confirm the items from a warehouse, then confirm

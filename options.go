@@ -22,6 +22,7 @@ type config struct {
 	baseURL    *url.URL
 	env        Environment
 	tikiNowURL *url.URL
+	tikiNowSet bool
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
@@ -108,7 +109,7 @@ func WithTikiNowURL(rawURL string) Option {
 		if err != nil {
 			return err
 		}
-		c.tikiNowURL = u
+		c.tikiNowURL, c.tikiNowSet = u, true
 		return nil
 	}
 }
@@ -388,8 +389,9 @@ const (
 
 // Endpoint groups, each with its own API version.
 const (
-	// GroupCatalog: categories, attributes, option labels, brands, required
-	// documents (v2 default; v1 also documented).
+	// GroupCatalog: categories and category detail (v2 default; v1 also
+	// documented). The other catalog endpoints exist in v2 only and always
+	// use it.
 	GroupCatalog APIGroup = "catalog"
 	// GroupWarehouses: Tiki's and the seller's warehouses (v2).
 	GroupWarehouses APIGroup = "warehouses"

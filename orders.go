@@ -1,7 +1,6 @@
 package tiki
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,9 +15,6 @@ import (
 // fulfilment: confirm items, confirm delivery, update delivery status, print
 // labels.
 type OrdersService service
-
-// SellersService reads the authenticated seller's account.
-type SellersService service
 
 // OrderStatus is the state of an order. Tiki documents an English value and,
 // for some states, a Vietnamese one (OrderStatusChoIn,
@@ -168,13 +164,13 @@ func (o *Order) UnmarshalJSON(b []byte) error {
 	type plain Order
 	var w struct {
 		plain
-		OrderCode                orderText `json:"order_code"`
-		TotalPriceBeforeDiscount FlexInt   `json:"total_price_before_discount"`
-		TotalPriceAfterDiscount  FlexInt   `json:"total_price_after_discount"`
-		IsRMA                    FlexBool  `json:"is_rma"`
-		WarehouseID              FlexInt   `json:"warehouse_id"`
-		HandlingFee              FlexInt   `json:"handling_fee"`
-		CollectableTotalPrice    FlexInt   `json:"collectable_total_price"`
+		OrderCode                flexString `json:"order_code"`
+		TotalPriceBeforeDiscount FlexInt    `json:"total_price_before_discount"`
+		TotalPriceAfterDiscount  FlexInt    `json:"total_price_after_discount"`
+		IsRMA                    FlexBool   `json:"is_rma"`
+		WarehouseID              FlexInt    `json:"warehouse_id"`
+		HandlingFee              FlexInt    `json:"handling_fee"`
+		CollectableTotalPrice    FlexInt    `json:"collectable_total_price"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -323,12 +319,12 @@ func (it *OrderItem) UnmarshalJSON(b []byte) error {
 	type plain OrderItem
 	var w struct {
 		plain
-		ID          FlexInt   `json:"id"`
-		ProductID   FlexInt   `json:"product_id"`
-		SKU         orderText `json:"sku"`
-		OriginalSKU orderText `json:"original_sku"`
-		Qty         FlexInt   `json:"qty"`
-		Price       FlexInt   `json:"price"`
+		ID          FlexInt    `json:"id"`
+		ProductID   FlexInt    `json:"product_id"`
+		SKU         flexString `json:"sku"`
+		OriginalSKU flexString `json:"original_sku"`
+		Qty         FlexInt    `json:"qty"`
+		Price       FlexInt    `json:"price"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -350,32 +346,6 @@ type Payment struct {
 	UpdatedAt Time `json:"updated_at"`
 	// Description, for example "Thanh toán tiền mặt khi nhận hàng".
 	Description string `json:"description"`
-}
-
-// orderText is a string that Tiki may also send as a number (the entity
-// table shows sku 341231234 unquoted). null decodes as "".
-type orderText string
-
-func (t *orderText) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*t = ""
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = orderText(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("tiki: cannot decode %s as text", truncate(b))
-	}
-	*t = orderText(n)
-	return nil
 }
 
 // OrderListOptions filters List and All. Every field is optional; zero
@@ -455,19 +425,7 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page
 //		if err != nil { ... }
 //	}
 func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
-	o := OrderListOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Order], error) {
-		o.Page = page
-		p, _, err := s.List(ctx, &o)
-		return p, err
-	})
-}
-
-func checkOrderCode(v *validator, field, code string) {
-	v.check(strings.TrimSpace(code) != "", field, "is required")
+	return walk(ctx, opts, s.List)
 }
 
 // Get returns one order with its items.
@@ -475,11 +433,11 @@ func checkOrderCode(v *validator, field, code string) {
 // GET /v2/orders/{order_code} (v1: GET /v1/orders/{order_code})
 func (s *OrdersService) Get(ctx context.Context, orderCode string) (*Order, *Response, error) {
 	var v validator
-	checkOrderCode(&v, "order_code", orderCode)
+	code := segment(&v, "order_code", orderCode)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return get[Order](ctx, s.client, GroupOrders, "orders/"+url.PathEscape(orderCode), nil)
+	return get[Order](ctx, s.client, GroupOrders, "orders/"+code, nil)
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -522,20 +480,20 @@ type confirmItemsBody struct {
 	TrackingNumber         string  `json:"tracking_number,omitempty"`
 }
 
-// ConfirmItemsResult is Tiki's answer to ConfirmItems and RejectAllItems.
-// It decodes leniently: the call has been applied when Tiki answers 2xx, so
-// an unexpected shape never turns it into an error.
+// ConfirmItemsResult is Tiki's answer to ConfirmItems and RejectAllItems
+// when Tiki applied them: {"code": 200, "data": []}. A 2xx answer without
+// code 200 is returned as an *APIError instead (see ConfirmItems).
 type ConfirmItemsResult struct {
-	// Code is the status code in the body: 200 when Tiki confirmed; 0 when
-	// the body carries none (Tiki has been seen answering 200 with only a
-	// message, for example when the seller paused the connection).
+	// Code is the status code in the body: 200 (a number or a string).
 	Code int `json:"code"`
 	// Data is the body's data list as sent ("[]" in Tiki's example); its
 	// content is not documented.
 	Data json.RawMessage `json:"data"`
 }
 
-// UnmarshalJSON accepts a numeric or string code and any data.
+// UnmarshalJSON accepts a numeric or string code and any data; a code of
+// another type decodes as 0, so that the answer is reported as not applied
+// with its body rather than as undecodable.
 func (r *ConfirmItemsResult) UnmarshalJSON(b []byte) error {
 	var w struct {
 		Code json.RawMessage `json:"code"`
@@ -552,6 +510,10 @@ func (r *ConfirmItemsResult) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// applied reports whether the answer carries Tiki's success marker, code
+// 200.
+func (r *ConfirmItemsResult) applied() bool { return r.Code == http.StatusOK }
+
 func checkWarehouse(v *validator, code string, inventoryID int64) {
 	v.check(strings.TrimSpace(code) != "", "warehouse_code", "is required")
 	v.check(inventoryID > 0, "seller_inventory_id", "must be a positive id")
@@ -562,10 +524,16 @@ func checkWarehouse(v *validator, code string, inventoryID int64) {
 // available. It is step 3 of both delivery flows. Tiki applies it once: the
 // SDK never resends it after a timeout or a 5xx.
 //
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200
+// with a message, for example that the seller paused the connection): an
+// answer without the documented {"code": 200} is returned as an *APIError
+// whose StatusCode is the HTTP status, Messages the body's message and
+// Body the raw body. The items were then not confirmed.
+//
 // POST /v2/orders/confirmItems (v1: POST /v1/orders/confirmItems)
 func (s *OrdersService) ConfirmItems(ctx context.Context, req ConfirmItemsRequest) (*ConfirmItemsResult, *Response, error) {
 	var v validator
-	checkOrderCode(&v, "order_code", req.OrderCode)
+	checkText(&v, "order_code", req.OrderCode)
 	v.check(req.FulfillmentType != "", "fulfillment_type", "is required (not sent): set it from Order.FulfillmentType")
 	if len(req.ItemIDs) == 0 {
 		v.add("item_ids", "must list at least one item: to reject every item use RejectAllItems")
@@ -601,7 +569,7 @@ func (s *OrdersService) ConfirmItems(ctx context.Context, req ConfirmItemsReques
 	if !req.DeliveryCommitmentTime.IsZero() {
 		body.DeliveryCommitmentTime = &req.DeliveryCommitmentTime
 	}
-	return call[ConfirmItemsResult](ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmItems", body: body})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
 }
 
 // RejectAllItemsRequest names the order whose items are all rejected and
@@ -617,12 +585,14 @@ type RejectAllItemsRequest struct {
 
 // RejectAllItems tells Tiki that no item of the order can be sold: it sends
 // the confirmation with an empty item list ("item_ids": []), which Tiki
-// reads as "reject every item". Like ConfirmItems it is never resent.
+// reads as "reject every item". Like ConfirmItems it is never resent, and
+// an answer without the documented {"code": 200} is returned as an
+// *APIError.
 //
 // POST /v2/orders/confirmItems (v1: POST /v1/orders/confirmItems)
 func (s *OrdersService) RejectAllItems(ctx context.Context, req RejectAllItemsRequest) (*ConfirmItemsResult, *Response, error) {
 	var v validator
-	checkOrderCode(&v, "order_code", req.OrderCode)
+	checkText(&v, "order_code", req.OrderCode)
 	checkWarehouse(&v, req.WarehouseCode, req.SellerInventoryID)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -633,7 +603,7 @@ func (s *OrdersService) RejectAllItems(ctx context.Context, req RejectAllItemsRe
 		SellerInventoryID: req.SellerInventoryID,
 		ItemIDs:           []int64{},
 	}
-	return call[ConfirmItemsResult](ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmItems", body: body})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
 }
 
 // ConfirmDeliveryStatus is the outcome a seller reports with ConfirmDelivery.
@@ -689,15 +659,17 @@ type confirmDeliveryBody struct {
 	DocumentURLs    []string              `json:"document_urls,omitempty"`
 }
 
-// ConfirmDeliveryResult is Tiki's answer to ConfirmDelivery.
+// ConfirmDeliveryResult is Tiki's answer to ConfirmDelivery when Tiki
+// applied it.
 type ConfirmDeliveryResult struct {
+	// OrderCode of the order, as Tiki echoes it (never empty).
 	OrderCode string `json:"order_code"`
 }
 
 // UnmarshalJSON tolerates a numeric order code.
 func (r *ConfirmDeliveryResult) UnmarshalJSON(b []byte) error {
 	var w struct {
-		OrderCode orderText `json:"order_code"`
+		OrderCode flexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -706,15 +678,23 @@ func (r *ConfirmDeliveryResult) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// applied reports whether the answer carries Tiki's success marker, the
+// order code.
+func (r *ConfirmDeliveryResult) applied() bool { return r.OrderCode != "" }
+
 // ConfirmDelivery reports that a seller-delivery order was delivered or that
 // its delivery was canceled (step 4 of the seller delivery flow; for Tiki
 // delivery Tiki reports it itself). It is never resent after a timeout or a
 // 5xx.
 //
+// A 2xx answer without the documented {"order_code": ...} is returned as an
+// *APIError (StatusCode the HTTP status, Messages the body's message, Body
+// the raw body): the delivery was then not confirmed.
+//
 // POST /v2/orders/confirmDelivery (v1: POST /v1/orders/confirmDelivery)
 func (s *OrdersService) ConfirmDelivery(ctx context.Context, req ConfirmDeliveryRequest) (*ConfirmDeliveryResult, *Response, error) {
 	var v validator
-	checkOrderCode(&v, "order_code", req.OrderCode)
+	checkText(&v, "order_code", req.OrderCode)
 	v.check(req.Status == ConfirmDeliveryCanceled || req.Status == ConfirmDeliverySuccessful, "status",
 		"must be %q or %q", ConfirmDeliveryCanceled, ConfirmDeliverySuccessful)
 	v.check(req.Reason == "" || req.Status == ConfirmDeliveryCanceled, "reason", "is only sent with status %q", ConfirmDeliveryCanceled)
@@ -731,7 +711,8 @@ func (s *OrdersService) ConfirmDelivery(ctx context.Context, req ConfirmDelivery
 	if !req.AppointmentDate.IsZero() {
 		body.AppointmentDate = &req.AppointmentDate
 	}
-	return call[ConfirmDeliveryResult](ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmDelivery", body: body})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/confirmDelivery", body: body},
+		(*ConfirmDeliveryResult).applied)
 }
 
 // DeliveryStatus is a step of a delivery reported with UpdateDeliveryStatus.
@@ -765,26 +746,38 @@ type UpdateDeliveryStatusRequest struct {
 	Payload string `json:"payload"`
 }
 
-// UpdateDeliveryStatusResult is Tiki's answer to UpdateDeliveryStatus.
+// UpdateDeliveryStatusResult is Tiki's answer to UpdateDeliveryStatus when
+// Tiki applied it.
 type UpdateDeliveryStatusResult struct {
-	// Message is "success" on success.
+	// Message is "success".
 	Message string `json:"message"`
+}
+
+// applied reports whether the answer carries Tiki's success marker,
+// {"message": "success"}.
+func (r *UpdateDeliveryStatusResult) applied() bool {
+	return strings.EqualFold(strings.TrimSpace(r.Message), "success")
 }
 
 // UpdateDeliveryStatus reports a step of the delivery of an order the seller
 // delivers, so Tiki can inform the customer. It is never resent after a
 // timeout or a 5xx.
 //
+// A 2xx answer whose message is not the documented "success" is returned as
+// an *APIError (StatusCode the HTTP status, Messages the body's message,
+// Body the raw body): the status was then not recorded.
+//
 // POST /v2/orders/updateDeliveryStatus (v1: POST /v1/orders/updateDeliveryStatus)
 func (s *OrdersService) UpdateDeliveryStatus(ctx context.Context, req UpdateDeliveryStatusRequest) (*UpdateDeliveryStatusResult, *Response, error) {
 	var v validator
-	checkOrderCode(&v, "order_code", req.OrderCode)
+	checkText(&v, "order_code", req.OrderCode)
 	v.check(strings.TrimSpace(string(req.Status)) != "", "status", "is required")
 	v.check(!req.UpdateTime.IsZero(), "update_time", "is required")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[UpdateDeliveryStatusResult](ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/updateDeliveryStatus", body: req})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, group: GroupOrders, path: "orders/updateDeliveryStatus", body: req},
+		(*UpdateDeliveryStatusResult).applied)
 }
 
 // LabelType is which label PrintLabel fetches.
@@ -875,7 +868,7 @@ func (s *OrdersService) PrintLabel(ctx context.Context, orderCode string, opts *
 		o = *opts
 	}
 	var v validator
-	checkOrderCode(&v, "order_code", orderCode)
+	code := segment(&v, "order_code", orderCode)
 	v.check(o.Format == "" || o.Format == LabelHTML || o.Format == LabelPDF, "format", "must be %q or %q", LabelHTML, LabelPDF)
 	v.check(o.Format != LabelPDF || o.Label == LabelInvoice, "format", "pdf is only available for the %q label", LabelInvoice)
 	if err := v.err(); err != nil {
@@ -884,7 +877,7 @@ func (s *OrdersService) PrintLabel(ctx context.Context, orderCode string, opts *
 	q := url.Values{}
 	setString(q, "label", string(o.Label))
 	setString(q, "format", string(o.Format))
-	return get[OrderLabel](ctx, s.client, GroupOrders, "orders/"+url.PathEscape(orderCode)+"/print", q)
+	return get[OrderLabel](ctx, s.client, GroupOrders, "orders/"+code+"/print", q)
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to
@@ -925,7 +918,7 @@ type MockOrderItem struct {
 //
 // POST /v2/orders (sandbox only; v1: POST /v1/orders)
 func (s *OrdersService) CreateMock(ctx context.Context, req MockOrderRequest) (*Order, *Response, error) {
-	if s.client.env == Production {
+	if s.client.onProduction() {
 		return nil, nil, ErrSandboxOnly
 	}
 	var v validator

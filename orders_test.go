@@ -186,7 +186,7 @@ func TestOrdersListInvalid(t *testing.T) {
 	})
 	ordRequireRefused(t, mt, err,
 		FieldProblem{Field: "page", Problem: "must not be negative"},
-		FieldProblem{Field: "limit", Problem: "must be between 1 and 100"},
+		FieldProblem{Field: "limit", Problem: "must be at most 100"},
 		FieldProblem{Field: "include[1]", Problem: "must be a name without commas"},
 		FieldProblem{Field: "include[2]", Problem: "must be a name without commas"},
 	)
@@ -274,10 +274,139 @@ func TestOrdersGetEscapesCode(t *testing.T) {
 func TestOrdersGetInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	for _, code := range []string{"", "  "} {
+	for code, problem := range map[string]string{
+		"":           "is required",
+		"  ":         "is required",
+		".":          `must not be "."`,
+		"..":         `must not be ".."`,
+		" 929231617": "must not start or end with white space",
+		"929231617 ": "must not start or end with white space",
+	} {
 		_, _, err := c.Orders.Get(context.Background(), code)
-		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: "is required"})
+		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
+		_, _, err = c.Orders.PrintLabel(context.Background(), code, nil)
+		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
 	}
+}
+
+// Order codes sent in a body are refused when padded with white space too.
+func TestOrdersBodyOrderCodeNotPadded(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	ctx := context.Background()
+	padded := FieldProblem{Field: "order_code", Problem: "must not start or end with white space"}
+	req := ordConfirmSellerDelivery(t)
+	req.OrderCode = " 419060832"
+	_, _, err := c.Orders.ConfirmItems(ctx, req)
+	ordRequireRefused(t, mt, err, padded)
+	_, _, err = c.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
+	ordRequireRefused(t, mt, err, padded)
+	_, _, err = c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
+	ordRequireRefused(t, mt, err, padded)
+	_, _, err = c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+	ordRequireRefused(t, mt, err, padded)
+}
+
+// ordPaused is the answer older Tiki endpoints give with HTTP 200 when the
+// seller paused the connection: not a success.
+const ordPaused = `{"msg":"Kết nối đang tạm ngưng bởi seller"}`
+
+// A 2xx answer without the documented success marker is an *APIError
+// carrying the status, the body's message and the raw body.
+func TestOrdersNotAppliedAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	calls := []struct {
+		name, path string
+		call       func(c *Client) (any, error)
+	}{
+		{"ConfirmItems", "/v2/orders/confirmItems", func(c *Client) (any, error) {
+			return ordFirst(c.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t)))
+		}},
+		{"RejectAllItems", "/v2/orders/confirmItems", func(c *Client) (any, error) {
+			return ordFirst(c.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882}))
+		}},
+		{"ConfirmDelivery", "/v2/orders/confirmDelivery", func(c *Client) (any, error) {
+			return ordFirst(c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
+		}},
+		{"UpdateDeliveryStatus", "/v2/orders/updateDeliveryStatus", func(c *Client) (any, error) {
+			return ordFirst(c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")}))
+		}},
+	}
+	bodies := map[string][]string{
+		// Every call: the paused connection, an empty object, a message.
+		"": {ordPaused, `{}`, `{"message":"Kết nối đang tạm ngưng bởi seller"}`},
+		// Bodies that would pass another endpoint's marker.
+		"ConfirmItems":         {`{"code":400,"data":[]}`, `{"message":"success"}`},
+		"RejectAllItems":       {`{"code":"OK"}`, `{"order_code":"1"}`},
+		"ConfirmDelivery":      {`{"order_code":""}`, `{"code":200,"data":[]}`},
+		"UpdateDeliveryStatus": {`{"message":"failed"}`, `{"code":200,"data":[]}`},
+	}
+	for _, tc := range calls {
+		for _, body := range append(bodies[""], bodies[tc.name]...) {
+			c, mt := setup(t)
+			respond(mt, http.MethodPost, tc.path, 200, []byte(body), nil)
+			res, err := tc.call(c)
+			assert.Nil(t, res, tc.name, body)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr, tc.name, body)
+			assert.Equal(t, 200, apiErr.StatusCode, tc.name)
+			assert.Equal(t, http.MethodPost, apiErr.Method, tc.name)
+			assert.Equal(t, testBase+tc.path, apiErr.URL, tc.name)
+			assert.Equal(t, body, string(apiErr.Body), tc.name)
+			assert.Equal(t, 1, apiErr.Attempts, tc.name)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "never resent: %s %s", tc.name, body)
+			if body == ordPaused || strings.Contains(body, "tạm ngưng") {
+				assert.Equal(t, []string{"Kết nối đang tạm ngưng bởi seller"}, apiErr.Messages, tc.name)
+				assert.ErrorContains(t, err, "Kết nối đang tạm ngưng bởi seller")
+			}
+		}
+	}
+}
+
+// ordFirst keeps the result and error of a call, as any.
+func ordFirst[T any](res *T, _ *Response, err error) (any, error) {
+	if res == nil {
+		return nil, err
+	}
+	return res, err
+}
+
+// The documented success answers pass, also with a string code and extra
+// fields.
+func TestOrdersAppliedAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, mt := setup(t)
+	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`), nil)
+	res, _, err := c.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
+	require.NoError(t, err)
+	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
+	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`), nil)
+	d, _, err := c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
+	require.NoError(t, err)
+	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, d)
+	respond(mt, http.MethodPost, "/v2/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
+	u, _, err := c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+	require.NoError(t, err)
+	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "Success"}, u)
+}
+
+// 003's order list table names the rows "results", its example "data":
+// both decode.
+func TestOrdersListResultsField(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var list map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(fixture(t, "orders_list.json"), &list))
+	body, err := json.Marshal(map[string]json.RawMessage{"results": list["data"], "paging": list["paging"]})
+	require.NoError(t, err)
+	respond(mt, http.MethodGet, "/v2/orders", 200, body, nil)
+	page, _, err := c.Orders.List(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, page.Data, 1)
+	assert.Equal(t, ordListFixtureOrder(t), page.Data[0])
+	assert.Equal(t, Paging{Total: 1, PerPage: 20, CurrentPage: 1, LastPage: 1, From: 1, To: 1}, page.Paging)
 }
 
 func TestOrderDecodesQuirks(t *testing.T) {
@@ -384,10 +513,9 @@ func TestOrdersConfirmItemsSellerDelivery(t *testing.T) {
 func TestConfirmResultsDecodeLeniently(t *testing.T) {
 	t.Parallel()
 	for body, want := range map[string]ConfirmItemsResult{
-		`{"code":"200","data":[{"item_id":1}]}`:       {Code: 200, Data: json.RawMessage(`[{"item_id":1}]`)},
-		`{"code":"OK","data":{"x":1}}`:                {Code: 0, Data: json.RawMessage(`{"x":1}`)},
-		`{"msg":"Kết nối đang tạm ngưng bởi seller"}`: {},
-		`{"code":null,"data":null}`:                   {Data: json.RawMessage(`null`)},
+		`{"code":"200","data":[{"item_id":1}]}`: {Code: 200, Data: json.RawMessage(`[{"item_id":1}]`)},
+		`{"code":"OK","data":{"x":1}}`:          {Code: 0, Data: json.RawMessage(`{"x":1}`)},
+		`{"code":null,"data":null}`:             {Data: json.RawMessage(`null`)},
 	} {
 		var got ConfirmItemsResult
 		require.NoError(t, json.Unmarshal([]byte(body), &got), body)

@@ -26,9 +26,33 @@ func (p Paging) HasNext() bool { return p.CurrentPage < p.LastPage }
 
 // Page is one page of a list: its rows and the paging block.
 type Page[T any] struct {
+	// Data holds the page's rows, sent as "data" or (as the order list's
+	// field table names it) "results".
 	Data   []T    `json:"data"`
 	Paging Paging `json:"paging"`
 }
+
+// UnmarshalJSON decodes the rows from "data" or, when the page has no
+// "data" (or null), from "results".
+func (p *Page[T]) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Data    []T    `json:"data"`
+		Results []T    `json:"results"`
+		Paging  Paging `json:"paging"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = Page[T]{Data: w.Data, Paging: w.Paging}
+	if p.Data == nil {
+		p.Data = w.Results
+	}
+	return nil
+}
+
+// maxLimit is the largest page size ListOptions accepts: Tiki refuses
+// larger ones on some endpoints.
+const maxLimit = 100
 
 // ListOptions selects a page. Zero values are left to Tiki's defaults
 // (page 1, 20 rows); Tiki refuses limits above 100 on some endpoints.
@@ -39,7 +63,8 @@ type ListOptions struct {
 
 func (o ListOptions) validate(v *validator) {
 	v.check(o.Page >= 0, "page", "must not be negative")
-	v.check(o.Limit >= 0 && o.Limit <= 100, "limit", "must be between 1 and 100")
+	v.check(o.Limit >= 0, "limit", "must not be negative")
+	v.check(o.Limit <= maxLimit, "limit", "must be at most %d", maxLimit)
 }
 
 func (o ListOptions) encode(q url.Values) {
@@ -64,6 +89,41 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 	}
 	*l = wrapped.Data
 	return nil
+}
+
+// pageOptions gives the paging helpers access to the ListOptions embedded
+// in a list's options struct.
+func (o *ListOptions) pageOptions() *ListOptions { return o }
+
+// callList sends r and decodes a list answered either as a bare JSON array
+// or as {"data": [...]}: the shared body of endpoints that answer a list.
+func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response, error) {
+	l, resp, err := call[list[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	return *l, resp, nil
+}
+
+// walk is the iterator of a paginated list endpoint: it calls list with a
+// copy of opts (the zero options when opts is nil) whose page is set to
+// each page in turn, from opts.Page (default 1) to the last one. The
+// caller's options are never changed, and each page gets its own copy, so
+// the iterator may be ranged over more than once.
+func walk[T, O any, P interface {
+	*O
+	pageOptions() *ListOptions
+}](ctx context.Context, opts P, list func(context.Context, P) (*Page[T], *Response, error)) iter.Seq2[T, error] {
+	var base O
+	if opts != nil {
+		base = *opts
+	}
+	return all(ctx, P(&base).pageOptions().Page, func(ctx context.Context, page int) (*Page[T], error) {
+		o := base
+		P(&o).pageOptions().Page = page
+		p, _, err := list(ctx, &o)
+		return p, err
+	})
 }
 
 // maxPages stops an iterator whose server keeps moving last_page ahead.

@@ -415,15 +415,7 @@ func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *Pr
 //		if err != nil { ... }
 //	}
 func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.Seq2[Product, error] {
-	o := ProductsOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Product], error) {
-		o.Page = page
-		p, _, err := s.List(ctx, &o)
-		return p, err
-	})
+	return walk(ctx, opts, s.List)
 }
 
 // HiddenProductsOptions filters Hidden. Every field is optional.
@@ -463,15 +455,7 @@ func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOption
 
 // AllHidden iterates over the seller's hidden products, page after page.
 func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	o := HiddenProductsOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[Product], error) {
-		o.Page = page
-		p, _, err := s.Hidden(ctx, &o)
-		return p, err
-	})
+	return walk(ctx, opts, s.Hidden)
 }
 
 // Get returns one product with everything Tiki can include: seller,
@@ -506,19 +490,25 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 //
 // GET /v2/products/findBy?original_sku={sku}
 func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) ([]Product, *Response, error) {
-	if strings.TrimSpace(sku) == "" {
-		return nil, nil, &ValidationError{Problems: []FieldProblem{{Field: "original_sku", Problem: "is required"}}}
+	var v validator
+	checkText(&v, "original_sku", sku)
+	if err := v.err(); err != nil {
+		return nil, nil, err
 	}
 	q := url.Values{"original_sku": {sku}}
-	l, resp, err := call[list[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
-	return derefList(l), resp, err
+	return callList[Product](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
 }
 
-// ProductUpdateResult is Tiki's answer to an update: RequestApproved when
-// the change is applied.
+// ProductUpdateResult is Tiki's answer to an update that Tiki applied.
 type ProductUpdateResult struct {
+	// State is RequestApproved: Tiki's documented answer to an applied
+	// update. Any other answer is returned as an *APIError.
 	State RequestState `json:"state"`
 }
+
+// applied reports whether the answer carries Tiki's success marker,
+// {"state": "approved"}.
+func (r *ProductUpdateResult) applied() bool { return r.State == RequestApproved }
 
 // WarehouseQuantity is the stock to set in one of the seller's warehouses.
 // Note the keys: warehouse_id and qty_available, unlike the warehouseId and
@@ -576,15 +566,27 @@ func checkQuantity(v *validator, field string, q *int) {
 }
 
 func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
-	seen := make(map[int64]int, len(wqs))
-	for j, wq := range wqs {
+	checkWarehouseStock(v, field, "warehouse_id", "qty_available", len(wqs), func(j int) (int64, int) {
+		return wqs[j].WarehouseID, wqs[j].QtyAvailable
+	})
+}
+
+// checkWarehouseStock checks a list of n stock entries, one per warehouse
+// (product creation's warehouse_stocks, updates' warehouse_quantities):
+// each names a positive warehouse id, no warehouse twice, and a quantity
+// that is not negative. entry returns the id and quantity of entry j;
+// idKey and qtyKey are their JSON keys, which differ between the lists.
+func checkWarehouseStock(v *validator, field, idKey, qtyKey string, n int, entry func(j int) (id int64, qty int)) {
+	seen := make(map[int64]int, n)
+	for j := range n {
+		id, qty := entry(j)
 		f := field + "[" + strconv.Itoa(j) + "]"
-		v.check(wq.WarehouseID > 0, f+".warehouse_id", "must be a positive id")
-		v.check(wq.QtyAvailable >= 0, f+".qty_available", "must not be negative")
-		if k, dup := seen[wq.WarehouseID]; dup && wq.WarehouseID > 0 {
-			v.add(f+".warehouse_id", "duplicates %s[%d]", field, k)
+		v.check(id > 0, f+"."+idKey, "must be a positive id")
+		v.check(qty >= 0, f+"."+qtyKey, "must not be negative")
+		if k, dup := seen[id]; dup && id > 0 {
+			v.add(f+"."+idKey, "duplicates %s[%d]", field, k)
 		} else {
-			seen[wq.WarehouseID] = j
+			seen[id] = j
 		}
 	}
 }
@@ -603,6 +605,12 @@ func (u *ProductUpdate) validate(v *validator) {
 // of one product. It is a PUT that sets absolute values, so the client
 // retries it safely.
 //
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): an answer
+// without the documented {"state": "approved"} is returned as an *APIError
+// whose StatusCode is the HTTP status, Messages the body's message and Body
+// the raw body; the product was then not updated.
+//
 // PUT /v2.1/products/updateSku
 func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*ProductUpdateResult, *Response, error) {
 	var v validator
@@ -610,7 +618,7 @@ func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*Product
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u})
+	return callApplied(ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u}, (*ProductUpdateResult).applied)
 }
 
 // ProductUpdateV2 is the body of UpdateV2: one Quantity instead of stock
@@ -627,6 +635,12 @@ type ProductUpdateV2 struct {
 // through API v2. It is a POST: it is not resent once it may have reached
 // Tiki.
 //
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): an answer
+// without the documented {"state": "approved"} is returned as an *APIError
+// whose StatusCode is the HTTP status, Messages the body's message and Body
+// the raw body; the product was then not updated.
+//
 // Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use Update
 // (v2.1, PUT, stock per warehouse).
 //
@@ -641,7 +655,7 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u}, (*ProductUpdateResult).applied)
 }
 
 // ProductUpdateV1 is the body of UpdateV1; the product is named by its
@@ -655,13 +669,19 @@ type ProductUpdateV1 struct {
 // UpdateV1 changes the price, quantity and active flag of the product
 // whose original SKU is sku, through API v1.
 //
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): an answer
+// without the documented {"state": "approved"} is returned as an *APIError
+// whose StatusCode is the HTTP status, Messages the body's message and Body
+// the raw body; the product was then not updated.
+//
 // Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
 // Update.
 //
 // POST /v1/products/{sku}/updateSku
 func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpdateV1) (*ProductUpdateResult, *Response, error) {
 	var v validator
-	v.check(strings.TrimSpace(sku) != "", "sku", "is required")
+	seg := segment(&v, "sku", sku)
 	checkPrice(&v, "price", u.Price)
 	checkQuantity(&v, "quantity", u.Quantity)
 	checkActive(&v, "active", u.Active)
@@ -669,11 +689,17 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + url.PathEscape(sku) + "/updateSku", body: u})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + seg + "/updateSku", body: u}, (*ProductUpdateResult).applied)
 }
 
 // UpdateOriginalSKU changes the seller's own code (original SKU) of a
 // product.
+//
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): an answer
+// without the documented {"state": "approved"} is returned as an *APIError
+// whose StatusCode is the HTTP status, Messages the body's message and Body
+// the raw body; the product was then not updated.
 //
 // POST /v2/products/updateOriginalSku
 func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64, originalSKU string) (*ProductUpdateResult, *Response, error) {
@@ -687,7 +713,7 @@ func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64
 		ProductID   int64  `json:"product_id"`
 		OriginalSKU string `json:"original_sku"`
 	}{productID, originalSKU}
-	return call[ProductUpdateResult](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body})
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body}, (*ProductUpdateResult).applied)
 }
 
 // MaxBatchUpdate is how many products Tiki updates in one batch call.
@@ -770,9 +796,17 @@ type BatchResult struct {
 	Code string
 	// Messages are Tiki's reasons for a failure.
 	Messages []string
+	// MatchedByPosition reports that Tiki's answer row was paired with this
+	// item only by its position among the rows left over, because no row
+	// named the item's product_id (or original_sku). Success, Code and
+	// Messages then come from that row: check ProductID and OriginalSKU,
+	// which are the row's, before relying on them.
+	MatchedByPosition bool
 	// Err is set when Tiki gave no answer for the item: the error of the
 	// call that carried it (a *RequestError with Sent set means the outcome
-	// is unknown), ErrBatchNotSent (not applied), or ErrBatchNoResult.
+	// is unknown), ErrBatchNotSent (not applied; when the context ended
+	// before the item's call, the error also wraps the context's error), or
+	// ErrBatchNoResult.
 	Err error
 }
 
@@ -815,11 +849,15 @@ type batchRow struct {
 // call fails (after the client's retries), UpdateBatch stops: the items of
 // that call carry its error, the items after it carry ErrBatchNotSent, and
 // the call's error is returned too (wrapped; errors.As finds *APIError).
-// Results.Failures() lists every item to send again.
+// The context is checked before each call: once it has ended, the items of
+// that call and of the rest carry ErrBatchNotSent wrapping the context's
+// error, which is returned too (wrapped). Results.Failures() lists every
+// item to send again. The *Response is that of the last successful call
+// (nil when none succeeded).
 //
 // Tiki's answer rows are matched to items by product_id (or by
 // original_sku for items named only by it); rows left over are matched in
-// order.
+// order, and such results have MatchedByPosition set.
 //
 // PUT /v2.1/products/updateSkus
 func (s *ProductsService) UpdateBatch(ctx context.Context, items []BatchUpdateItem) (BatchResults, *Response, error) {
@@ -859,13 +897,18 @@ func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion
 	var last *Response
 	for n, lo := 0, 0; lo < len(items); n, lo = n+1, lo+MaxBatchUpdate {
 		hi := min(lo+MaxBatchUpdate, len(items))
+		if err := ctx.Err(); err != nil {
+			notSent := fmt.Errorf("%w: %w", ErrBatchNotSent, err)
+			for i := lo; i < len(items); i++ {
+				results[i].Err = notSent
+			}
+			return results, last, fmt.Errorf("tiki: batch update: context ended before call %d of %d, %d items not sent: %w",
+				n+1, calls, len(items)-lo, err)
+		}
 		body := struct {
 			Data []T `json:"data"`
 		}{items[lo:hi]}
-		out, resp, err := call[list[batchRow]](ctx, c, &request{method: http.MethodPut, version: version, path: "products/updateSkus", body: body})
-		if resp != nil {
-			last = resp
-		}
+		rows, resp, err := callList[batchRow](ctx, c, &request{method: http.MethodPut, version: version, path: "products/updateSkus", body: body})
 		if err != nil {
 			for i := lo; i < hi; i++ {
 				results[i].Err = err
@@ -876,11 +919,12 @@ func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion
 			return results, last, fmt.Errorf("tiki: batch update: call %d of %d (items %d to %d) failed, %d items not sent: %w",
 				n+1, calls, lo, hi-1, len(items)-hi, err)
 		}
+		last = resp
 		keys := make([]batchKey, hi-lo)
 		for i := range keys {
 			keys[i].id, keys[i].sku = items[lo+i].key()
 		}
-		matchBatch(results[lo:hi], keys, derefList(out))
+		matchBatch(results[lo:hi], keys, rows)
 	}
 	return results, last, nil
 }
@@ -893,7 +937,8 @@ type batchKey struct {
 // matchBatch fills results (one per key, the items of one call) from Tiki's
 // rows: first by product id, or by original SKU for items named only by
 // it; then the rows left over in order, when as many rows as items are
-// left; items still without a row get ErrBatchNoResult.
+// left (those results are marked MatchedByPosition); items still without a
+// row get ErrBatchNoResult.
 func matchBatch(results []BatchResult, keys []batchKey, rows []batchRow) {
 	used := make([]bool, len(rows))
 	matched := make([]bool, len(results))
@@ -923,6 +968,7 @@ func matchBatch(results []BatchResult, keys []batchKey, rows []batchRow) {
 	if len(freeRows) == len(freeItems) {
 		for n, i := range freeItems {
 			applyRow(&results[i], rows[freeRows[n]])
+			results[i].MatchedByPosition = true
 		}
 		return
 	}

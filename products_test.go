@@ -270,6 +270,9 @@ func TestProductsGetValidated(t *testing.T) {
 	_, _, err = c.Products.FindByOriginalSKU(context.Background(), " ")
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{"original_sku", "is required"}}, ve.Problems)
+	_, _, err = c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123 ")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{"original_sku", "must not start or end with white space"}}, ve.Problems)
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
 
@@ -364,7 +367,7 @@ func TestProductsListValidation(t *testing.T) {
 		{"include[1]", "must be one of seller,categories,inventory,attributes,images"},
 		{"created_to_date", "must not be before created_from_date"},
 		{"updated_to_date", "must not be before updated_from_date"},
-		{"limit", "must be between 1 and 100"},
+		{"limit", "must be at most 100"},
 	}, ve.Problems)
 	_, _, err = c.Products.ListV2(ctx, &ProductsOptions{CategoryID: -1})
 	require.ErrorAs(t, err, &ve)
@@ -472,6 +475,89 @@ func TestProductsUpdateV1(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
+}
+
+// UpdateV1's SKU is a path segment: dot segments and white space are
+// refused, anything else is escaped.
+func TestProductsUpdateV1SKUSegment(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	ctx := context.Background()
+	u := ProductUpdateV1{Price: 100000}
+	var ve *ValidationError
+	for sku, problem := range map[string]string{
+		"":       "is required",
+		".":      `must not be "."`,
+		"..":     `must not be ".."`,
+		" DANG1": "must not start or end with white space",
+	} {
+		_, _, err := c.Products.UpdateV1(ctx, sku, u)
+		require.ErrorAs(t, err, &ve, sku)
+		assert.Equal(t, []FieldProblem{{"sku", problem}}, ve.Problems, sku)
+	}
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+
+	var uris []string
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		uris = append(uris, r.RequestURI)
+		status(200, `{"state":"approved"}`)(w, r)
+	})
+	c2, _ := newTestClient(t, s)
+	for _, sku := range []string{"a/..", "...", "A B"} {
+		_, _, err := c2.Products.UpdateV1(ctx, sku, u)
+		require.NoError(t, err, sku)
+	}
+	assert.Equal(t, []string{
+		"/prefix/integration/v1/products/a%2F../updateSku",
+		"/prefix/integration/v1/products/.../updateSku",
+		"/prefix/integration/v1/products/A%20B/updateSku",
+	}, uris)
+}
+
+// A 2xx answer without {"state": "approved"} is an *APIError: the product
+// was not updated.
+func TestProductsUpdateNotApplied(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	calls := []struct {
+		name, method, path string
+		call               func(c *Client) (*ProductUpdateResult, *Response, error)
+	}{
+		{"Update", http.MethodPut, "/v2.1/products/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.Products.Update(ctx, ProductUpdate{ProductID: 2166152, Price: 100000})
+		}},
+		{"UpdateV2", http.MethodPost, "/v2/products/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.Products.UpdateV2(ctx, ProductUpdateV2{ProductID: 2166152, Price: 100000})
+		}},
+		{"UpdateV1", http.MethodPost, "/v1/products/DANG19951995/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.Products.UpdateV1(ctx, "DANG19951995", ProductUpdateV1{Price: 100000})
+		}},
+		{"UpdateOriginalSKU", http.MethodPost, "/v2/products/updateOriginalSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.Products.UpdateOriginalSKU(ctx, 123456, "BRAND_NEW_CODE")
+		}},
+	}
+	for _, tc := range calls {
+		for body, messages := range map[string][]string{
+			`{"msg":"Kết nối đang tạm ngưng bởi seller"}`:     {"Kết nối đang tạm ngưng bởi seller"},
+			`{"message":"Kết nối đang tạm ngưng bởi seller"}`: {"Kết nối đang tạm ngưng bởi seller"},
+			`{"state":"rejected"}`: nil,
+			`{}`:                   nil,
+		} {
+			c, mt := setup(t)
+			respond(mt, tc.method, tc.path, 200, []byte(body), nil)
+			res, resp, err := tc.call(c)
+			assert.Nil(t, res, tc.name, body)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr, tc.name, body)
+			assert.Equal(t, 200, apiErr.StatusCode)
+			assert.Equal(t, messages, apiErr.Messages, tc.name, body)
+			assert.Equal(t, body, string(apiErr.Body))
+			assert.Equal(t, tc.method, apiErr.Method)
+			assert.Equal(t, testBase+tc.path, apiErr.URL)
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "a 200 is not retried: %s", tc.name)
+		}
+	}
 }
 
 func TestProductsUpdateOriginalSKU(t *testing.T) {
@@ -626,11 +712,11 @@ func TestProductsUpdateBatchDocExample(t *testing.T) {
 	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSkus", nil)
 	requireJSONEqual(t, string(fixture(t, "products_update_skus_v21_request.json")), got.Body)
 	// The example's answer names other products than its request: rows are
-	// matched in order.
+	// matched in order, and the results say so.
 	want := BatchResults{
-		{Index: 0, ProductID: 2386775, OriginalSKU: "p12-12335-abc", Success: true, Code: "success"},
+		{Index: 0, ProductID: 2386775, OriginalSKU: "p12-12335-abc", Success: true, Code: "success", MatchedByPosition: true},
 		{Index: 1, ProductID: 2386777, OriginalSKU: "xxxxx-yyyy-1111", Success: false, Code: "resource_illegal",
-			Messages: []string{"Seller price must be less than or equals listing price of master product"}},
+			Messages: []string{"Seller price must be less than or equals listing price of master product"}, MatchedByPosition: true},
 	}
 	assert.Equal(t, want, results)
 	assert.Equal(t, want[1:], results.Failures())
@@ -904,6 +990,66 @@ func TestProductsUpdateBatchContextEnds(t *testing.T) {
 	assert.ErrorIs(t, results[40].Err, ErrBatchNotSent)
 	assert.ErrorIs(t, results[49].Err, ErrBatchNotSent)
 	assert.Len(t, results.Failures(), 30)
+}
+
+// When the context ends between two calls, the next call is not attempted:
+// its items and the rest carry ErrBatchNotSent, wrapping the context's
+// error, never a *RequestError.
+func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lim := &prodCountingLimiter{}
+	c, mt := setup(t, WithLimiter(lim))
+	srv := &prodBatchServer{}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		defer cancel() // the answer arrives, then the context ends
+		return srv.handle(r)
+	})
+	results, resp, err := c.Products.UpdateBatch(ctx, prodBatchItems(50))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "context ended before call 2 of 3, 30 items not sent")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.EqualValues(t, 1, lim.n.Load(), "the second call never asked the limiter")
+	for i, r := range results {
+		if i < 20 {
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+			continue
+		}
+		assert.False(t, r.Success, i)
+		assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+		assert.ErrorIs(t, r.Err, context.Canceled, i)
+		var reqErr *RequestError
+		assert.False(t, errors.As(r.Err, &reqErr), i)
+	}
+	assert.Len(t, results.Failures(), 30)
+
+	// Already ended before the first call: nothing is sent.
+	results, resp, err = c.Products.UpdateBatch(ctx, prodBatchItems(3))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, resp)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	for i, r := range results {
+		assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+	}
+}
+
+// Rows matched to items by key are not marked; rows paired by position
+// are.
+func TestProductsUpdateBatchMatchedByPosition(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`{"data":[
+		{"is_success":true,"product_id":1000,"code":"success"},
+		{"is_success":false,"product_id":9999,"code":"resource_illegal","message":["unknown"]}]}`), nil)
+	results, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(2))
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Success: true, Code: "success"},
+		{Index: 1, ProductID: 9999, Code: "resource_illegal", Messages: []string{"unknown"}, MatchedByPosition: true},
+	}, results)
 }
 
 func TestProductsUpdateBatchValidation(t *testing.T) {

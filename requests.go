@@ -248,17 +248,9 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 	}
 	switch version {
 	case V21:
-		seen := make(map[int64]int, len(vr.WarehouseStocks))
-		for j, ws := range vr.WarehouseStocks {
-			field := prefix + ".warehouse_stocks[" + strconv.Itoa(j) + "]"
-			v.check(ws.WarehouseID > 0, field+".warehouseId", "must be a positive id")
-			v.check(ws.QtyAvailable >= 0, field+".qtyAvailable", "must not be negative")
-			if k, dup := seen[ws.WarehouseID]; dup && ws.WarehouseID > 0 {
-				v.add(field+".warehouseId", "duplicates warehouse_stocks[%d]", k)
-			} else {
-				seen[ws.WarehouseID] = j
-			}
-		}
+		checkWarehouseStock(v, prefix+".warehouse_stocks", "warehouseId", "qtyAvailable", len(vr.WarehouseStocks), func(j int) (int64, int) {
+			return vr.WarehouseStocks[j].WarehouseID, vr.WarehouseStocks[j].QtyAvailable
+		})
 	default:
 		v.check(vr.Quantity != nil, prefix+".quantity", "is required")
 		v.check(len(vr.WarehouseStocks) == 0, prefix+".warehouse_stocks", "is only supported by API v2.1 (use Create)")
@@ -503,32 +495,19 @@ func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequests
 //		if err != nil { ... }
 //	}
 func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions) iter.Seq2[ProductRequest, error] {
-	o := ProductRequestsOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	return all(ctx, o.Page, func(ctx context.Context, page int) (*Page[ProductRequest], error) {
-		o.Page = page
-		p, _, err := s.List(ctx, &o)
-		return p, err
-	})
-}
-
-func checkRequestID(requestID string) error {
-	if strings.TrimSpace(requestID) == "" {
-		return &ValidationError{Problems: []FieldProblem{{Field: "request_id", Problem: "is required"}}}
-	}
-	return nil
+	return walk(ctx, opts, s.List)
 }
 
 // Get returns one product request with the products it created.
 //
 // GET /v2/requests/{request_id}
 func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*ProductRequest, *Response, error) {
-	if err := checkRequestID(requestID); err != nil {
+	var v validator
+	seg := segment(&v, "request_id", requestID)
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + url.PathEscape(requestID)})
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + seg})
 }
 
 // FindByTrackID returns the product request created from the track id
@@ -537,12 +516,13 @@ func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*Pr
 //
 // GET /v2/requests/findBy?track_id={track_id}
 func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID string) ([]RequestedProduct, *Response, error) {
-	if err := checkTrackID(trackID); err != nil {
+	var v validator
+	checkText(&v, "track_id", trackID)
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	q := url.Values{"track_id": {trackID}}
-	l, resp, err := call[list[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
-	return derefList(l), resp, err
+	return callList[RequestedProduct](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
 }
 
 // Delete deletes a product request; Tiki answers with its new state,
@@ -550,10 +530,12 @@ func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID stri
 //
 // DELETE /v2/requests/{request_id}
 func (s *ProductRequestsService) Delete(ctx context.Context, requestID string) (*ProductRequest, *Response, error) {
-	if err := checkRequestID(requestID); err != nil {
+	var v validator
+	seg := segment(&v, "request_id", requestID)
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: V2, path: "requests/" + url.PathEscape(requestID)})
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: V2, path: "requests/" + seg})
 }
 
 // ProductInfoUpdate changes the attributes, main image or gallery of an

@@ -481,7 +481,7 @@ func TestProductRequestsValidation(t *testing.T) {
 		{"qtyAvailable", V21, func(p *NewProduct) { p.Variants[1].WarehouseStocks[0].QtyAvailable = -3 },
 			[]FieldProblem{{"variants[1].warehouse_stocks[0].qtyAvailable", "must not be negative"}}},
 		{"duplicate warehouse", V21, func(p *NewProduct) { p.Variants[0].WarehouseStocks[1].WarehouseID = 1054 },
-			[]FieldProblem{{"variants[0].warehouse_stocks[1].warehouseId", "duplicates warehouse_stocks[0]"}}},
+			[]FieldProblem{{"variants[0].warehouse_stocks[1].warehouseId", "duplicates variants[0].warehouse_stocks[0]"}}},
 		{"variant images entry", V21, func(p *NewProduct) { p.Variants[0].Images = []string{""} },
 			[]FieldProblem{{"variants[0].images[0]", "must not be empty"}}},
 		{"certificate url", V21, func(p *NewProduct) { p.CertificateFiles[0].URL = "" },
@@ -601,7 +601,7 @@ func TestProductRequestsListValidation(t *testing.T) {
 	assert.Equal(t, []FieldProblem{
 		{"state", `must be one of "queuing", "processing", "drafted", "bot_awaiting_approve", "md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted"`},
 		{"page", "must not be negative"},
-		{"limit", "must be between 1 and 100"},
+		{"limit", "must be at most 100"},
 	}, ve.Problems)
 	assert.Equal(t, 9, mt.GetTotalCallCount(), "nothing sent for the invalid call")
 }
@@ -781,6 +781,25 @@ func TestProductRequestsIDsValidated(t *testing.T) {
 	_, _, err = c.ProductRequests.FindByTrackID(ctx, "")
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{"track_id", "is required"}}, ve.Problems)
+
+	// Path segments: dot segments would change the path once sent, and
+	// white space around an id would be sent as it is.
+	for id, problem := range map[string]string{
+		".":    `must not be "."`,
+		"..":   `must not be ".."`,
+		" 11 ": "must not start or end with white space",
+		"11\n": "must not start or end with white space",
+	} {
+		_, _, err = c.ProductRequests.Get(ctx, id)
+		require.ErrorAs(t, err, &ve, id)
+		assert.Equal(t, []FieldProblem{{"request_id", problem}}, ve.Problems, id)
+		_, _, err = c.ProductRequests.Delete(ctx, id)
+		require.ErrorAs(t, err, &ve, id)
+		assert.Equal(t, []FieldProblem{{"request_id", problem}}, ve.Problems, id)
+	}
+	_, _, err = c.ProductRequests.FindByTrackID(ctx, " 8b85 ")
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{"track_id", "must not start or end with white space"}}, ve.Problems)
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
 
@@ -797,9 +816,16 @@ func TestProductRequestsPathEscaped(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.ProductRequests.Delete(context.Background(), "../x")
 	require.NoError(t, err)
+	// Dots are refused only as a whole segment.
+	_, _, err = c.ProductRequests.Get(context.Background(), "...")
+	require.NoError(t, err)
+	_, _, err = c.ProductRequests.Get(context.Background(), "1.2")
+	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"/prefix/integration/v2/requests/a%2Fb%3Fc",
 		"/prefix/integration/v2/requests/..%2Fx",
+		"/prefix/integration/v2/requests/...",
+		"/prefix/integration/v2/requests/1.2",
 	}, uris)
 }
 

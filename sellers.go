@@ -6,6 +6,9 @@ import (
 	"net/http"
 )
 
+// SellersService reads the authenticated seller's account.
+type SellersService service
+
 // RegistrationStatus is the state of a seller's registration with Tiki.
 type RegistrationStatus string
 

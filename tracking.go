@@ -305,16 +305,7 @@ func checkRange(v *validator, fromField string, from Time, toField string, to Ti
 //
 // GET /v2/tracking
 func (s *TrackingService) Latest(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
-	if opts == nil {
-		opts = &TrackingOptions{}
-	}
-	var v validator
-	opts.validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	l, resp, err := call[list[TrackedRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "tracking", query: opts.encode()})
-	return derefList(l), resp, err
+	return s.latest(ctx, V2, opts)
 }
 
 // LatestV1 lists the seller's latest product requests through API v1. Its
@@ -324,6 +315,10 @@ func (s *TrackingService) Latest(ctx context.Context, opts *TrackingOptions) ([]
 //
 // GET /v1/tracking
 func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
+	return s.latest(ctx, V1, opts)
+}
+
+func (s *TrackingService) latest(ctx context.Context, version APIVersion, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
 	if opts == nil {
 		opts = &TrackingOptions{}
 	}
@@ -332,15 +327,7 @@ func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) (
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	l, resp, err := call[list[TrackedRequest]](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "tracking", query: opts.encode()})
-	return derefList(l), resp, err
-}
-
-func checkTrackID(trackID string) error {
-	if strings.TrimSpace(trackID) == "" {
-		return &ValidationError{Problems: []FieldProblem{{Field: "track_id", Problem: "is required"}}}
-	}
-	return nil
+	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: opts.encode()})
 }
 
 // Get returns the tracking record of one product request: its state, its
@@ -348,10 +335,7 @@ func checkTrackID(trackID string) error {
 //
 // GET /v2/tracking/{track_id}
 func (s *TrackingService) Get(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {
-	if err := checkTrackID(trackID); err != nil {
-		return nil, nil, err
-	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "tracking/" + url.PathEscape(trackID)})
+	return s.get(ctx, V2, "track_id", trackID)
 }
 
 // GetV1 returns the tracking record of one product request through API v1
@@ -361,10 +345,17 @@ func (s *TrackingService) Get(ctx context.Context, trackID string) (*TrackedRequ
 //
 // GET /v1/tracking/{trace_id}
 func (s *TrackingService) GetV1(ctx context.Context, traceID string) (*TrackedRequest, *Response, error) {
-	if err := checkTrackID(traceID); err != nil {
+	return s.get(ctx, V1, "trace_id", traceID)
+}
+
+// get fetches one tracking record; field names the id in a refusal.
+func (s *TrackingService) get(ctx context.Context, version APIVersion, field, id string) (*TrackedRequest, *Response, error) {
+	var v validator
+	seg := segment(&v, field, id)
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "tracking/" + url.PathEscape(traceID)})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking/" + seg})
 }
 
 // Replay makes Tiki process a product request again from the beginning; it
@@ -375,10 +366,12 @@ func (s *TrackingService) GetV1(ctx context.Context, traceID string) (*TrackedRe
 //
 // POST /v2/tracking/{track_id}/replay
 func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {
-	if err := checkTrackID(trackID); err != nil {
+	var v validator
+	seg := segment(&v, "track_id", trackID)
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "tracking/" + url.PathEscape(trackID) + "/replay"})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "tracking/" + seg + "/replay"})
 }
 
 // Defaults of WaitOptions.
@@ -448,7 +441,7 @@ func (s *TrackingService) Wait(ctx context.Context, trackID string, opts *WaitOp
 		o = *opts
 	}
 	var v validator
-	v.check(strings.TrimSpace(trackID) != "", "track_id", "is required")
+	segment(&v, "track_id", trackID)
 	v.check(o.Interval >= 0, "interval", "must not be negative")
 	v.check(o.MaxInterval >= 0, "max_interval", "must not be negative")
 	if o.Interval > 0 && o.MaxInterval > 0 {
@@ -488,30 +481,4 @@ func (s *TrackingService) Wait(ctx context.Context, trackID string, opts *WaitOp
 			return last, lastResp, &WaitError{TrackID: trackID, Last: last, Err: contextErr(ctx, err)}
 		}
 	}
-}
-
-// flexString is a string that Tiki may also send as a number (ids, SKUs) or
-// null. Numbers keep their exact text.
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0:
-		return fmt.Errorf("tiki: cannot decode an empty value as a string")
-	case string(b) == "null":
-		*s = ""
-	case b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = flexString(v)
-	case b[0] == '{' || b[0] == '[':
-		return fmt.Errorf("tiki: cannot decode %s as a string", truncate(b))
-	default:
-		// A number or a literal, as written.
-		*s = flexString(b)
-	}
-	return nil
 }

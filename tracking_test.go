@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,14 +169,25 @@ func TestTrackingValidation(t *testing.T) {
 	}, ve.Problems)
 	_, _, err = c.Tracking.LatestV1(ctx, &TrackingOptions{Limit: -1})
 	require.ErrorAs(t, err, &ve)
-	for _, f := range []func() error{
-		func() error { _, _, err := c.Tracking.Get(ctx, ""); return err },
-		func() error { _, _, err := c.Tracking.GetV1(ctx, " "); return err },
-		func() error { _, _, err := c.Tracking.Replay(ctx, ""); return err },
-		func() error { _, _, err := c.Tracking.Wait(ctx, "", nil); return err },
-	} {
-		require.ErrorAs(t, f(), &ve)
-		assert.Equal(t, []FieldProblem{{"track_id", "is required"}}, ve.Problems)
+	calls := map[string]func(id string) error{
+		"track_id":        func(id string) error { _, _, err := c.Tracking.Get(ctx, id); return err },
+		"trace_id":        func(id string) error { _, _, err := c.Tracking.GetV1(ctx, id); return err },
+		"track_id replay": func(id string) error { _, _, err := c.Tracking.Replay(ctx, id); return err },
+		"track_id wait":   func(id string) error { _, _, err := c.Tracking.Wait(ctx, id, nil); return err },
+	}
+	for name, f := range calls {
+		field, _, _ := strings.Cut(name, " ")
+		for id, problem := range map[string]string{
+			"":      "is required",
+			" ":     "is required",
+			".":     `must not be "."`,
+			"..":    `must not be ".."`,
+			" abc":  "must not start or end with white space",
+			"abc\t": "must not start or end with white space",
+		} {
+			require.ErrorAs(t, f(id), &ve, name, id)
+			assert.Equal(t, []FieldProblem{{field, problem}}, ve.Problems, name, id)
+		}
 	}
 	_, _, err = c.Tracking.Wait(ctx, "abc", &WaitOptions{Interval: -1, MaxInterval: -1})
 	require.ErrorAs(t, err, &ve)

@@ -104,6 +104,59 @@ func TestFlexBool(t *testing.T) {
 	assert.JSONEq(t, `{"B":true}`, string(out))
 }
 
+func TestFlexString(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`"abc"`: "abc", `" padded "`: " padded ", `""`: "", `null`: "", ` null `: "",
+		`4833677185901`: "4833677185901", `-12`: "-12", `1.50`: "1.50", `1e3`: "1e3", `12345678901234567890123`: "12345678901234567890123",
+	} {
+		var s flexString
+		require.NoError(t, json.Unmarshal([]byte(in), &s), in)
+		assert.Equal(t, want, string(s), in)
+	}
+	for _, in := range []string{`true`, `false`, `{}`, `[]`, `[1]`, `"unterminated`, ``, `nul`} {
+		var s flexString
+		assert.Error(t, s.UnmarshalJSON([]byte(in)), in)
+	}
+}
+
+// 003's order list names its rows "results" in the field table and "data"
+// in the example: Page decodes either.
+func TestPageDecodesDataOrResults(t *testing.T) {
+	t.Parallel()
+	paging := Paging{Total: 2, PerPage: 20, CurrentPage: 1, LastPage: 1, From: 1, To: 2}
+	for body, want := range map[string][]AttributeValue{
+		`{"data":[{"id":1},{"id":2}],"paging":{"total":2,"per_page":20,"current_page":1,"last_page":1,"from":1,"to":2}}`:       {{ID: 1}, {ID: 2}},
+		`{"results":[{"id":1},{"id":2}],"paging":{"total":2,"per_page":20,"current_page":1,"last_page":1,"from":1,"to":2}}`:    {{ID: 1}, {ID: 2}},
+		`{"data":null,"results":[{"id":3}],"paging":{"total":2,"per_page":20,"current_page":1,"last_page":1,"from":1,"to":2}}`: {{ID: 3}},
+		`{"data":[],"results":[{"id":3}],"paging":{"total":2,"per_page":20,"current_page":1,"last_page":1,"from":1,"to":2}}`:   {},
+	} {
+		var p Page[AttributeValue]
+		require.NoError(t, json.Unmarshal([]byte(body), &p), body)
+		assert.Equal(t, want, p.Data, body)
+		assert.Equal(t, paging, p.Paging, body)
+	}
+	var p Page[AttributeValue]
+	require.NoError(t, json.Unmarshal([]byte(`{"paging":{}}`), &p))
+	assert.Nil(t, p.Data)
+	assert.Error(t, json.Unmarshal([]byte(`{"results":{"id":1}}`), &p))
+	assert.Error(t, json.Unmarshal([]byte(`[]`), &p))
+}
+
+func TestListOptionsLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 1, 100} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.NoError(t, v.err(), limit)
+	}
+	for limit, problem := range map[int]string{-1: "must not be negative", 101: "must be at most 100"} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.Equal(t, []FieldProblem{{"limit", problem}}, v.problems, limit)
+	}
+}
+
 func TestFreeFormKept(t *testing.T) {
 	t.Parallel()
 	// A category with fields the SDK does not know still decodes: nothing

@@ -3,6 +3,7 @@ package tiki
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 )
 
@@ -23,8 +24,7 @@ type Warehouse struct {
 //
 // GET /v2/warehouses/tiki
 func (s *WarehousesService) Tiki(ctx context.Context) ([]Warehouse, *Response, error) {
-	l, resp, err := get[list[Warehouse]](ctx, s.client, GroupWarehouses, "warehouses/tiki", nil)
-	return derefList(l), resp, err
+	return callList[Warehouse](ctx, s.client, &request{method: http.MethodGet, group: GroupWarehouses, path: "warehouses/tiki"})
 }
 
 // Locality is a named administrative area of an address (country,
@@ -97,6 +97,5 @@ func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOp
 	q := url.Values{}
 	setInt64(q, "warehouse_id", o.WarehouseID)
 	setString(q, "warehouse_code", o.WarehouseCode)
-	l, resp, err := get[list[SellerWarehouse]](ctx, s.client, GroupWarehouses, "warehouses", q)
-	return derefList(l), resp, err
+	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, group: GroupWarehouses, path: "warehouses", query: q})
 }

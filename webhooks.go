@@ -27,6 +27,13 @@ type WebhooksService service
 // WebhookSecretLen is the length TikiNOW requires of a webhook secret key.
 const WebhookSecretLen = 32
 
+// ErrTikiNowURLRequired is returned by Register when the client does not
+// talk to production but the TikiNOW URL is still the production default
+// (DefaultTikiNowURL): a sandbox or test token must not be sent to
+// production TikiNOW. Set the TikiNOW URL of the environment with
+// WithTikiNowURL.
+var ErrTikiNowURLRequired = errors.New("tiki: the client is not on production but the TikiNOW URL is the production default: set WithTikiNowURL to the TikiNOW API of your environment")
+
 // ErrBearerRequired is returned by calls to the TikiNOW business API when
 // the client authenticates with a seller key or not at all: TikiNOW accepts
 // only OAuth2 Bearer tokens.
@@ -120,6 +127,13 @@ func checkWebhookURL(raw string) string {
 // WebhookReceiver). The request is checked before it is sent: at least one
 // warehouse and one webhook, https URLs, 32-character secrets.
 //
+// A client that does not talk to production (WithEnvironment(Sandbox), or a
+// custom base URL) must name its TikiNOW URL with WithTikiNowURL: with the
+// production default, Register fails with ErrTikiNowURLRequired and sends
+// nothing. The secret keys are added to the client's redaction list before
+// the request is sent, so they never appear in errors or logs, even when
+// TikiNOW echoes the request in an error body.
+//
 // POST {TikiNOW base URL}/register-webhooks
 func (s *WebhooksService) Register(ctx context.Context, req *RegisterWebhooksRequest) (*RegisterWebhooksResult, *Response, error) {
 	if req == nil {
@@ -131,6 +145,14 @@ func (s *WebhooksService) Register(ctx context.Context, req *RegisterWebhooksReq
 	switch s.client.auth.(type) {
 	case noAuth, sellerKeyAuth:
 		return nil, nil, ErrBearerRequired
+	}
+	if !s.client.onProduction() && !s.client.tikiNowSet {
+		return nil, nil, ErrTikiNowURLRequired
+	}
+	for _, t := range []*WebhookTarget{req.Webhooks.Order, req.Webhooks.Stock, req.Webhooks.Aftersale} {
+		if t != nil {
+			s.client.redactor.AddStatic(t.SecretKey)
+		}
 	}
 	return call[RegisterWebhooksResult](ctx, s.client, &request{
 		method: http.MethodPost, base: s.client.tikiNowURL, path: "register-webhooks", body: req,
@@ -211,51 +233,139 @@ type WebhookEvent interface {
 }
 
 // StockEvent reports a change of the salable quantity of a SKU in a Tiki
-// warehouse.
+// warehouse. Its text fields decode from a JSON string or a number.
 type StockEvent struct {
-	Date              Time    `json:"date"`
-	SKU               string  `json:"sku"`
-	Warehouse         string  `json:"warehouse"`
-	QtySalable        FlexInt `json:"qty_salable"`
-	SellerProductCode string  `json:"seller_product_code"`
-	PartnerID         string  `json:"partner_id"`
+	// Date is when the quantity changed (RFC 3339, Vietnam time).
+	Date Time `json:"date"`
+	// SKU is Tiki's SKU of the product.
+	SKU string `json:"sku"`
+	// Warehouse is the code of the Tiki warehouse whose stock changed, one
+	// of the registration's InventoryLocations (for example "sgn"; see
+	// WarehousesService.Tiki).
+	Warehouse string `json:"warehouse"`
+	// QtySalable is the SKU's salable quantity in that warehouse after the
+	// change.
+	QtySalable FlexInt `json:"qty_salable"`
+	// SellerProductCode is the seller's own code of the product (its
+	// original SKU).
+	SellerProductCode string `json:"seller_product_code"`
+	// PartnerID is the registration's ExternalPartnerID, the seller's shop
+	// id or code, sent back as given.
+	PartnerID string `json:"partner_id"`
 }
 
-// OrderStatusEvent reports a change of an order's state.
+// UnmarshalJSON decodes the text fields from a string or a number.
+func (e *StockEvent) UnmarshalJSON(b []byte) error {
+	type plain StockEvent
+	var w struct {
+		plain
+		SKU               flexString `json:"sku"`
+		Warehouse         flexString `json:"warehouse"`
+		SellerProductCode flexString `json:"seller_product_code"`
+		PartnerID         flexString `json:"partner_id"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = StockEvent(w.plain)
+	e.SKU, e.Warehouse = string(w.SKU), string(w.Warehouse)
+	e.SellerProductCode, e.PartnerID = string(w.SellerProductCode), string(w.PartnerID)
+	return nil
+}
+
+// OrderStatusEvent reports a change of an order's state. Its codes decode
+// from a JSON string or a number.
 type OrderStatusEvent struct {
-	Date         Time   `json:"date"`
-	RefCode      string `json:"ref_code"`
-	OrderCode    string `json:"order_code"`
-	MainState    string `json:"main_state"`
+	// Date is when the state changed.
+	Date Time `json:"date"`
+	// RefCode is the reference code TikiNOW sends with the order
+	// (ref_code); Tiki's documentation names the field without describing
+	// it further. OrderCode is the one the order API knows.
+	RefCode string `json:"ref_code"`
+	// OrderCode is Tiki's order code, as in OrdersService.Get.
+	OrderCode string `json:"order_code"`
+	// MainState is the order's new main state in TikiNOW's order flow,
+	// the change this delivery reports. TikiNOW does not document the list
+	// of values: compare them as text.
+	MainState string `json:"main_state"`
+	// MainSubstate refines MainState; optional, "" when not sent.
 	MainSubstate string `json:"main_substate"`
-	// Reason and ReasonCode explain a cancellation, when there is one.
-	Reason     string          `json:"reason"`
-	ReasonCode string          `json:"reason_code"`
-	ExtraInfo  *OrderExtraInfo `json:"extra_info"`
+	// Reason and ReasonCode explain a cancellation, when there is one
+	// (ReasonCode values such as "seller-out-of-stock-cancel-order", see
+	// CancelReason).
+	Reason     string `json:"reason"`
+	ReasonCode string `json:"reason_code"`
+	// ExtraInfo holds the cancellation details; nil when not sent.
+	ExtraInfo *OrderExtraInfo `json:"extra_info"`
+}
+
+// UnmarshalJSON decodes the codes from a string or a number.
+func (e *OrderStatusEvent) UnmarshalJSON(b []byte) error {
+	type plain OrderStatusEvent
+	var w struct {
+		plain
+		RefCode   flexString `json:"ref_code"`
+		OrderCode flexString `json:"order_code"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = OrderStatusEvent(w.plain)
+	e.RefCode, e.OrderCode = string(w.RefCode), string(w.OrderCode)
+	return nil
 }
 
 // OrderExtraInfo holds the cancellation details of an order status change.
 type OrderExtraInfo struct {
+	// CancelReasonCode is the code of the cancellation reason.
 	CancelReasonCode string `json:"cancel_reason_code"`
-	CancelReason     string `json:"cancel_reason"`
+	// CancelReason is the cancellation reason as text.
+	CancelReason string `json:"cancel_reason"`
 }
 
 // AftersaleType is the kind of an aftersale case.
 type AftersaleType string
 
-// Aftersale types TikiNOW reports.
+// Aftersale types TikiNOW reports. Tiki's documentation names them only
+// by their codes, "fd" and "cr", without saying what they stand for.
 const (
+	// AftersaleFD is the aftersale case type "fd", as Tiki names it.
 	AftersaleFD AftersaleType = "fd"
+	// AftersaleCR is the aftersale case type "cr", as Tiki names it.
 	AftersaleCR AftersaleType = "cr"
 )
 
-// AftersaleEvent reports a change of an aftersale case of an order.
+// AftersaleEvent reports a change of an aftersale case of an order. Its
+// codes decode from a JSON string or a number.
 type AftersaleEvent struct {
-	Date      Time          `json:"date"`
-	RefCode   string        `json:"ref_code"`
-	OrderCode string        `json:"order_code"`
-	Status    string        `json:"status"`
-	Type      AftersaleType `json:"type"`
+	// Date is when the case changed.
+	Date Time `json:"date"`
+	// RefCode is the reference code TikiNOW sends with the order, as in
+	// OrderStatusEvent.
+	RefCode string `json:"ref_code"`
+	// OrderCode is Tiki's code of the order the case concerns.
+	OrderCode string `json:"order_code"`
+	// Status is the case's new status; TikiNOW does not document the list
+	// of values.
+	Status string `json:"status"`
+	// Type is the kind of case: AftersaleFD or AftersaleCR.
+	Type AftersaleType `json:"type"`
+}
+
+// UnmarshalJSON decodes the codes from a string or a number.
+func (e *AftersaleEvent) UnmarshalJSON(b []byte) error {
+	type plain AftersaleEvent
+	var w struct {
+		plain
+		RefCode   flexString `json:"ref_code"`
+		OrderCode flexString `json:"order_code"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = AftersaleEvent(w.plain)
+	e.RefCode, e.OrderCode = string(w.RefCode), string(w.OrderCode)
+	return nil
 }
 
 // UnknownWebhook is a delivery whose payload is none of the documented
@@ -271,24 +381,31 @@ func (*UnknownWebhook) webhookEvent()   {}
 
 // ParseWebhook decodes a TikiNOW delivery body ({"data": {...}}) into its
 // typed event, telling the kinds apart by their fields. Valid JSON of any
-// other shape is returned as *UnknownWebhook; invalid JSON is an error.
+// other shape is returned as *UnknownWebhook; invalid JSON, and a
+// documented kind with a field of the wrong type, are errors.
 func ParseWebhook(body []byte) (WebhookEvent, error) {
+	ev, _, err := parseWebhook(body)
+	return ev, err
+}
+
+// parseWebhook is ParseWebhook; on error, documented reports that the body
+// is valid JSON of a documented kind whose payload did not decode.
+func parseWebhook(body []byte) (ev WebhookEvent, documented bool, err error) {
 	var env struct {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("tiki: webhook body: %w", err)
+		return nil, false, fmt.Errorf("tiki: webhook body: %w", err)
 	}
 	raw := bytes.TrimSpace(env.Data)
 	if len(raw) == 0 || raw[0] != '{' {
-		return &UnknownWebhook{Body: body}, nil
+		return &UnknownWebhook{Body: body}, false, nil
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return nil, fmt.Errorf("tiki: webhook body: %w", err)
+		return nil, false, fmt.Errorf("tiki: webhook body: %w", err)
 	}
 	has := func(k string) bool { _, ok := keys[k]; return ok }
-	var ev WebhookEvent
 	switch {
 	case has("main_state"):
 		ev = &OrderStatusEvent{}
@@ -297,12 +414,12 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 	case has("type") && has("status") && has("order_code"):
 		ev = &AftersaleEvent{}
 	default:
-		return &UnknownWebhook{Body: body}, nil
+		return &UnknownWebhook{Body: body}, false, nil
 	}
 	if err := json.Unmarshal(raw, ev); err != nil {
-		return nil, fmt.Errorf("tiki: webhook %T: %w", ev, err)
+		return nil, true, fmt.Errorf("tiki: webhook %T: %w", ev, err)
 	}
-	return ev, nil
+	return ev, false, nil
 }
 
 // WebhookReceiver is an http.Handler for TikiNOW deliveries. For each
@@ -313,7 +430,10 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 //   - 401 when the x-signature header does not match the raw body for any of
 //     the secrets, checked before anything is decoded;
 //   - 400 when the body is not JSON, or is a documented kind with a field of
-//     the wrong type;
+//     the wrong type and no OnUnknown handler is registered (with one, that
+//     delivery runs OnUnknown with the raw body instead, so that it is not
+//     lost, and the decoding error is reported to the function set with
+//     [webhook.WithOnError]);
 //   - 200 {"success":true} when the handler returned nil, when no handler
 //     applies, and when the same body was handled recently (a duplicate
 //     delivery);
@@ -324,9 +444,11 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 // Every error reply is TikiNOW's error body, {"success":false,"error":
 // {"status_code","message","message_code"}}. A delivery runs the handler of
 // its kind (OnStock, OnOrderStatus, OnAftersale); a delivery of an
-// undocumented shape, or of a documented kind without a handler, runs the
-// OnUnknown handler with the raw body instead; without one it is
-// acknowledged and reported to the function set with [webhook.WithOnError].
+// undocumented shape, of a documented kind without a handler, or of a
+// documented kind whose payload does not decode runs the OnUnknown handler
+// with the raw body instead; without one it is acknowledged and reported to
+// the function set with [webhook.WithOnError] (or, for a payload that does
+// not decode, answered 400).
 //
 // Handlers run with the request's context and may run concurrently.
 // TikiNOW deliveries carry no id, so duplicates are recognized by their body
@@ -406,10 +528,12 @@ func (r *WebhookReceiver) OnAftersale(fn func(ctx context.Context, e *AftersaleE
 	r.handlers.Set(webhookAftersale, dispatch.Adapt[WebhookEvent](fn))
 }
 
-// OnUnknown registers the handler of deliveries of undocumented shapes, and
-// of documented kinds that have no handler, replacing any previous one; nil
-// removes it. It receives the raw body. Without it such deliveries are
-// acknowledged and reported to the function set with [webhook.WithOnError].
+// OnUnknown registers the handler of deliveries of undocumented shapes, of
+// documented kinds that have no handler, and of documented kinds whose
+// payload does not decode (a field of an unexpected type), replacing any
+// previous one; nil removes it. It receives the raw body. Without it, the
+// first two are acknowledged and reported to the function set with
+// [webhook.WithOnError], and the last is answered 400.
 func (r *WebhookReceiver) OnUnknown(fn func(ctx context.Context, e *UnknownWebhook) error) {
 	r.handlers.Set(webhookUnknown, dispatch.Adapt[WebhookEvent](fn))
 }
@@ -419,9 +543,21 @@ func (r *WebhookReceiver) verify(req *http.Request, body []byte) error {
 }
 
 func (r *WebhookReceiver) decode(req *http.Request, body []byte) (webhook.Delivery, error) {
-	ev, err := ParseWebhook(body)
+	ev, documented, err := parseWebhook(body)
 	if err != nil {
-		return webhook.Delivery{}, err
+		// A documented kind that does not decode is kept for OnUnknown
+		// rather than answered 400, which TikiNOW would not deliver again.
+		h := r.handlers.Get(webhookUnknown)
+		if !documented || h == nil {
+			return webhook.Delivery{}, err
+		}
+		if r.endpoint.OnError != nil {
+			r.endpoint.OnError(req, fmt.Errorf("%w: handed to OnUnknown", err))
+		}
+		return webhook.Delivery{
+			Key:    "tikinow:" + webhook.BodyKey(body),
+			Handle: func(ctx context.Context) error { return h(ctx, &UnknownWebhook{Body: body}) },
+		}, nil
 	}
 	var kind webhookKind
 	switch ev.(type) {

@@ -111,6 +111,67 @@ func TestRegisterWebhooksNotResentAfter5xx(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
 
+// The secret keys are redacted from errors, even when TikiNOW echoes the
+// request in its error body.
+func TestRegisterWebhooksSecretsRedacted(t *testing.T) {
+	t.Parallel()
+	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	req := docRegistration()
+	req.Webhooks.Stock.SecretKey = hookSecret2
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
+		sent, _ := readAll(r)
+		require.Contains(t, string(sent), hookSecret, "the secret itself is sent")
+		b, _ := json.Marshal(map[string]any{"success": false, "error": map[string]any{
+			"status_code": 400, "message": "invalid request: " + string(sent), "message_code": "INVALID_PAYLOAD"}})
+		return responseJSON(400, string(b)), nil
+	})
+	_, _, err := c.Webhooks.Register(context.Background(), req)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	for _, secret := range []string{hookSecret, hookSecret2} {
+		assert.NotContains(t, err.Error(), secret)
+		assert.NotContains(t, string(apiErr.Body), secret)
+		assert.NotContains(t, strings.Join(apiErr.Messages, " "), secret)
+	}
+	assert.Contains(t, err.Error(), "your_domain/webhooks/stock", "the rest of the echo is kept")
+}
+
+// A client off production must name its TikiNOW URL: a sandbox token is
+// never sent to production TikiNOW.
+func TestRegisterWebhooksNeedsTikiNowURLOffProduction(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	for name, opts := range map[string][]Option{
+		"sandbox":  {WithEnvironment(Sandbox)},
+		"base URL": {WithBaseURL(testBase)},
+	} {
+		c, err := NewClient(append(opts, WithHTTPClient(&http.Client{Transport: mt}), WithAccessToken("sandbox-token"))...)
+		require.NoError(t, err)
+		_, _, err = c.Webhooks.Register(context.Background(), docRegistration())
+		require.ErrorIs(t, err, ErrTikiNowURLRequired, name)
+		assert.ErrorContains(t, err, "WithTikiNowURL")
+	}
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+
+	// Passing: the sandbox with its TikiNOW URL, and production with the
+	// default one.
+	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks",
+		httpmock.NewStringResponder(200, `{"success":true,"meta_data":{"request_id":"r1"}}`))
+	mt.RegisterResponder(http.MethodPost, DefaultTikiNowURL+"/register-webhooks",
+		httpmock.NewStringResponder(200, `{"success":true,"meta_data":{"request_id":"r2"}}`))
+	for name, opts := range map[string][]Option{
+		"sandbox with URL": {WithEnvironment(Sandbox), WithTikiNowURL(tikiNowBase)},
+		"production":       {WithEnvironment(Production)},
+	} {
+		c, err := NewClient(append(opts, WithHTTPClient(&http.Client{Transport: mt}), WithAccessToken("token"))...)
+		require.NoError(t, err)
+		_, _, err = c.Webhooks.Register(context.Background(), docRegistration())
+		require.NoError(t, err, name)
+	}
+	assert.Equal(t, 2, mt.GetTotalCallCount())
+}
+
 func TestRegisterWebhooksNeedsBearer(t *testing.T) {
 	t.Parallel()
 	c, mt := hookSetup(t, WithSellerKey("seller-key-123"))
@@ -243,8 +304,68 @@ func TestParseWebhook(t *testing.T) {
 	got, err = ParseWebhook([]byte(`{"other":true}`))
 	require.NoError(t, err)
 	assert.IsType(t, &UnknownWebhook{}, got)
-	_, err = ParseWebhook([]byte(`{"data":{"main_state":5}}`))
+	_, err = ParseWebhook([]byte(`{"data":{"main_state":{}}}`))
 	require.Error(t, err, "a documented kind with a wrong field type is malformed")
+}
+
+// TikiNOW may send codes and SKUs as numbers: they decode as their text.
+func TestParseWebhookNumbersAsText(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]WebhookEvent{
+		`{"data":{"sku":4833677185901,"warehouse":7,"qty_salable":"25","seller_product_code":123,"partner_id":41235121321}}`: &StockEvent{
+			SKU: "4833677185901", Warehouse: "7", QtySalable: 25, SellerProductCode: "123", PartnerID: "41235121321"},
+		`{"data":{"sku":null,"warehouse":"sgn","qty_salable":0,"seller_product_code":"A","partner_id":"1"}}`: &StockEvent{
+			Warehouse: "sgn", SellerProductCode: "A", PartnerID: "1"},
+		`{"data":{"ref_code":20230510,"order_code":929231617,"main_state":"processing"}}`: &OrderStatusEvent{
+			RefCode: "20230510", OrderCode: "929231617", MainState: "processing"},
+		`{"data":{"ref_code":1.5e3,"order_code":"929231617","status":"completed","type":"cr"}}`: &AftersaleEvent{
+			RefCode: "1.5e3", OrderCode: "929231617", Status: "completed", Type: AftersaleCR},
+	} {
+		got, err := ParseWebhook([]byte(body))
+		require.NoError(t, err, body)
+		assert.Equal(t, want, got, body)
+	}
+	for _, body := range []string{
+		`{"data":{"sku":true,"qty_salable":1}}`,
+		`{"data":{"sku":{},"qty_salable":1}}`,
+		`{"data":{"order_code":[1],"main_state":"x"}}`,
+		`{"data":{"ref_code":false,"order_code":"1","status":"s","type":"fd"}}`,
+	} {
+		_, err := ParseWebhook([]byte(body))
+		assert.Error(t, err, body)
+	}
+}
+
+// A documented kind whose payload does not decode goes to OnUnknown, raw,
+// instead of being answered 400 and lost; without OnUnknown it is still
+// answered 400.
+func TestWebhookReceiverUndecodableKind(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"data":{"sku":"1","warehouse":"sgn","qty_salable":"many"}}`)
+	sig := SignWebhook(body, hookSecret)
+
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h)
+	rec := deliver(r, http.MethodPost, body, sig)
+	require.Equal(t, 200, rec.Code)
+	assert.JSONEq(t, string(fixture(t, "tikinow_webhook_ack.json")), rec.Body.String())
+	require.Equal(t, 1, h.count())
+	assert.Equal(t, &UnknownWebhook{Body: body}, h.events[0])
+	require.Len(t, h.errs, 1, "the decoding error is reported")
+	assert.ErrorContains(t, h.errs[0], "*tiki.StockEvent")
+	assert.ErrorContains(t, h.errs[0], "handed to OnUnknown")
+	require.Equal(t, 200, deliver(r, http.MethodPost, body, sig).Code)
+	assert.Equal(t, 1, h.count(), "a duplicate is recognised by its body")
+
+	h2 := &hookRecorder{}
+	r2 := newHookReceiver(t, h2)
+	r2.OnUnknown(nil)
+	rec = deliver(r2, http.MethodPost, body, sig)
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), "INVALID_PAYLOAD")
+	assert.Equal(t, 0, h2.count())
+	require.Len(t, h2.errs, 1)
+	assert.ErrorIs(t, h2.errs[0], webhook.ErrMalformedPayload)
 }
 
 // hookRecorder counts handler runs per kind and can be told to fail.
@@ -503,9 +624,12 @@ func TestWebhookReceiverConformance(t *testing.T) {
 			req.Header.Set(SignatureHeader, SignWebhook(body, hookSecret))
 			return req
 		},
-		Body:      body,
-		Key:       "tikinow:" + webhook.BodyKey(body),
-		Malformed: []string{`{"data":{"main_state":5}}`},
+		Body: body,
+		Key:  "tikinow:" + webhook.BodyKey(body),
+		// A documented kind with a field of the wrong type is not
+		// malformed here: with OnUnknown registered it is handled raw
+		// (TestWebhookReceiverUndecodableKind).
+		Malformed: []string{`{"data":{"main_state":"processing"}`},
 		Reply: func(status int) string {
 			if status == http.StatusOK {
 				return ack

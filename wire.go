@@ -1,0 +1,116 @@
+package tiki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// flexString is a string that Tiki may also send as a JSON number (ids,
+// SKUs, order codes: the order entity table shows sku 341231234 unquoted,
+// and TikiNOW may send its codes as numbers). A number keeps its exact text;
+// null decodes as "". Booleans, objects and arrays are refused.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*s = ""
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
+	}
+	*s = flexString(n)
+	return nil
+}
+
+// checkText refuses a required text value that is empty, or that starts or
+// ends with white space (it would be sent as it is, and name nothing on
+// Tiki). It reports whether s passed.
+func checkText(v *validator, field, s string) bool {
+	switch {
+	case strings.TrimSpace(s) == "":
+		v.add(field, "is required")
+		return false
+	case strings.TrimSpace(s) != s:
+		v.add(field, "must not start or end with white space")
+		return false
+	}
+	return true
+}
+
+// segment checks a caller's string that becomes one segment of a request
+// path (a request id, a track id, an order code, a SKU) and returns it
+// escaped. It refuses what checkText refuses, and "." and "..", which
+// url.PathEscape leaves as they are and which would change the path's
+// meaning. Every string path segment is built through it.
+func segment(v *validator, field, s string) string {
+	if !checkText(v, field, s) {
+		return ""
+	}
+	if s == "." || s == ".." {
+		v.add(field, "must not be %q", s)
+		return ""
+	}
+	return url.PathEscape(s)
+}
+
+// decoded keeps the raw body of a 2xx answer next to its decoded value, so
+// that an answer without the endpoint's success marker can be reported
+// with the body Tiki sent.
+type decoded[T any] struct {
+	val T
+	raw []byte
+}
+
+func (d *decoded[T]) UnmarshalJSON(b []byte) error {
+	d.raw = bytes.Clone(b)
+	return json.Unmarshal(b, &d.val)
+}
+
+// callApplied is call for endpoints whose 2xx answer is not proof that Tiki
+// applied the change: some of Tiki's older endpoints answer 200 with only a
+// message (for example that the seller paused the connection). applied
+// reports whether the decoded answer carries the endpoint's documented
+// success marker; when it does not, the call fails with notAppliedError.
+func callApplied[T any](ctx context.Context, c *Client, r *request, applied func(*T) bool) (*T, *Response, error) {
+	out, resp, err := call[decoded[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if !applied(&out.val) {
+		return nil, resp, notAppliedError(c, r, resp, out.raw)
+	}
+	return &out.val, resp, nil
+}
+
+// notAppliedError is the *APIError of a 2xx answer that lacks the
+// endpoint's success marker: StatusCode is the HTTP status, Messages the
+// body's message (errors, message or msg), Body the raw body, Method and
+// URL those of the request, all redacted as the client redacts its errors.
+func notAppliedError(c *Client, r *request, resp *Response, body []byte) *APIError {
+	res := attemptResult{status: resp.StatusCode, header: resp.Header, body: body}
+	e := c.apiError(r, c.url(r), res, resp.Attempts)
+	if len(e.Messages) == 0 {
+		var m struct {
+			Msg flexString `json:"msg"`
+		}
+		if json.Unmarshal(body, &m) == nil && m.Msg != "" {
+			e.Messages = []string{c.redactor.String(string(m.Msg))}
+		}
+	}
+	return e
+}
