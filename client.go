@@ -411,7 +411,11 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 	if out == nil {
 		return resp, nil
 	}
-	if err := json.Unmarshal(res.body, out); err != nil {
+	decode := json.Unmarshal
+	if d, ok := out.(bodyDecoder); ok {
+		decode = func(b []byte, _ any) error { return d.decodeBody(b) }
+	}
+	if err := decode(res.body, out); err != nil {
 		return resp, &DecodeError{
 			StatusCode:  res.status,
 			ContentType: res.header.Get("Content-Type"),
@@ -422,6 +426,13 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 		}
 	}
 	return resp, nil
+}
+
+// bodyDecoder is implemented by results that decode a whole body
+// themselves. json.Unmarshal would scan the body once to validate it before
+// calling their UnmarshalJSON, which then parses it again.
+type bodyDecoder interface {
+	decodeBody([]byte) error
 }
 
 // reportsFailure reports whether a 2xx body is TikiNOW's

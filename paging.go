@@ -34,7 +34,11 @@ type Page[T any] struct {
 
 // UnmarshalJSON decodes the rows from "data" or, when the page has no
 // "data" (or null), from "results".
-func (p *Page[T]) UnmarshalJSON(b []byte) error {
+func (p *Page[T]) UnmarshalJSON(b []byte) error { return p.decodeBody(b) }
+
+// decodeBody is UnmarshalJSON for the client, which calls it directly so
+// that a page is parsed once (see bodyDecoder).
+func (p *Page[T]) decodeBody(b []byte) error {
 	var w struct {
 		Data    []T    `json:"data"`
 		Results []T    `json:"results"`
@@ -76,7 +80,12 @@ func (o ListOptions) encode(q url.Values) {
 // {"data": [...]}, as Tiki's API versions differ.
 type list[T any] []T
 
-func (l *list[T]) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON decodes either shape.
+func (l *list[T]) UnmarshalJSON(b []byte) error { return l.decodeBody(b) }
+
+// decodeBody decodes either shape with one pass over the body; the client
+// calls it directly (see bodyDecoder), so a list is parsed once, not twice.
+func (l *list[T]) decodeBody(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
 		return json.Unmarshal(b, (*[]T)(l))
