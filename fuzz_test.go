@@ -2,6 +2,8 @@ package tiki
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +77,48 @@ func FuzzErrorBody(f *testing.F) {
 		e.parseErrorBody()
 		_ = e.Error()
 		_, _, _ = reportsFailure(b)
+	})
+}
+
+// fuzzSeeds adds every testdata fixture whose name starts with one of the
+// prefixes as a seed.
+func fuzzSeeds(f *testing.F, prefixes ...string) {
+	f.Helper()
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		for _, p := range prefixes {
+			if strings.HasPrefix(e.Name(), p) && strings.HasSuffix(e.Name(), ".json") {
+				f.Add(fixture(f, e.Name()))
+			}
+		}
+	}
+}
+
+func FuzzOrderDecoders(f *testing.F) {
+	fuzzSeeds(f, "order", "seller", "confirm", "print", "update_delivery", "mock_order")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var page Page[Order]
+		_ = json.Unmarshal(b, &page)
+		var o Order
+		if json.Unmarshal(b, &o) == nil {
+			_ = o.ItemIDs()
+			_ = o.ConfirmItemsRequest()
+			_ = o.Status.Canonical()
+		}
+		var whs list[SellerWarehouse]
+		_ = json.Unmarshal(b, &whs)
+		var me SellerInfo
+		_ = json.Unmarshal(b, &me)
+		var label OrderLabel
+		_ = json.Unmarshal(b, &label)
+		var ci ConfirmItemsResult
+		_ = json.Unmarshal(b, &ci)
+		var cd ConfirmDeliveryResult
+		_ = json.Unmarshal(b, &cd)
+		var ud UpdateDeliveryStatusResult
+		_ = json.Unmarshal(b, &ud)
 	})
 }
