@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -93,4 +94,14 @@ func requireJSONEqual(t *testing.T, want string, got string) {
 	require.NoError(t, json.Unmarshal([]byte(want), &w))
 	require.NoError(t, json.Unmarshal([]byte(got), &g), got)
 	require.Equal(t, w, g)
+}
+
+// requireRefused asserts that err is a *ValidationError with exactly the
+// want problems and that nothing was sent.
+func requireRefused(t *testing.T, err error, mt *httpmock.MockTransport, want []FieldProblem) {
+	t.Helper()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, want, ve.Problems)
+	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
 }
