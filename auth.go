@@ -382,7 +382,7 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
 		go func() {
 			defer cancel()
-			c.finish(call, prev, fctx)
+			c.finish(fctx, call, prev)
 		}()
 	}
 	c.mu.Unlock()
@@ -394,7 +394,7 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 }
 
-func (c *tokenCache) finish(call *tokenCall, prev *oauth2.Token, ctx context.Context) {
+func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token) {
 	tok, err := c.fetch(ctx, prev)
 	if err != nil && transientTokenError(err) {
 		// One more try after a short pause: the endpoint's own hiccup

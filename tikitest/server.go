@@ -192,9 +192,10 @@ func (s *Server) Client(opts ...tiki.Option) (*tiki.Client, error) {
 	return tiki.NewClient(append(base, opts...)...)
 }
 
-// SellerKey, AccessToken and ClientCredentials return the credentials the
-// fake accepts.
-func (s *Server) SellerKey() string   { return s.cfg.sellerKey }
+// SellerKey returns the seller key the fake accepts in the tiki-api header.
+func (s *Server) SellerKey() string { return s.cfg.sellerKey }
+
+// AccessToken returns the Bearer token the fake accepts without issuing it.
 func (s *Server) AccessToken() string { return s.cfg.accessToken }
 
 // ClientCredentials returns the OAuth2 client id and secret the fake accepts,
