@@ -66,8 +66,15 @@ type Client struct {
 	Tracking *TrackingService
 	// Products reads and updates the seller's approved products.
 	Products *ProductsService
-	// Orders pulls, confirms and hands over the seller's orders.
+	// Orders pulls, confirms and hands over the seller's orders through
+	// Tiki's current order API (v2).
 	Orders *OrdersService
+	// OrdersV1 is the older order API (v1) documented in Tiki's 2019
+	// guideline, kept for sellers whose integration still uses it.
+	OrdersV1 *OrdersV1Service
+	// EventQueue creates event queues and subscriptions and pulls events
+	// (Tiki's pull-based notifications).
+	EventQueue *EventQueueService
 	// Sellers reads the seller's own account.
 	Sellers *SellersService
 	// Webhooks registers TikiNOW webhooks.
@@ -177,6 +184,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Tracking = (*TrackingService)(&c.common)
 	c.Products = (*ProductsService)(&c.common)
 	c.Orders = (*OrdersService)(&c.common)
+	c.OrdersV1 = (*OrdersV1Service)(&c.common)
+	c.EventQueue = (*EventQueueService)(&c.common)
 	c.Sellers = (*SellersService)(&c.common)
 	c.Webhooks = (*WebhooksService)(&c.common)
 	return c, nil

@@ -136,7 +136,7 @@ func ExampleAPIError() {
 // A seller-delivery order: confirm the items from a warehouse, then confirm
 // the delivery. The fake Tiki starts empty, so the example places a mock
 // order first, as on the sandbox.
-func ExampleOrdersService_ConfirmItems() {
+func ExampleOrdersV1Service_ConfirmItems() {
 	srv, stop := fakeTiki()
 	defer stop()
 	client, err := srv.Client()
@@ -145,7 +145,7 @@ func ExampleOrdersService_ConfirmItems() {
 	}
 	ctx := context.Background()
 
-	if _, _, err := client.Orders.CreateMock(ctx, tiki.MockOrderRequest{
+	if _, _, err := client.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{
 		FulfillmentType: tiki.FulfillmentSellerDelivery,
 		PaymentMethod:   tiki.PaymentCOD,
 		Items: []tiki.MockOrderItem{{ProductName: "Sổ tay A5", OriginalSKU: "NOTE-A5", Price: 45000, Qty: 2,
@@ -159,7 +159,7 @@ func ExampleOrdersService_ConfirmItems() {
 		log.Fatal(err)
 	}
 	wh := warehouses[0]
-	for order, err := range client.Orders.All(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusQueueing}) {
+	for order, err := range client.OrdersV1.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -167,15 +167,15 @@ func ExampleOrdersService_ConfirmItems() {
 		req.ItemIDs = order.ItemIDs()
 		req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
 		req.DeliveryCommitmentTime = tiki.NewTime(time.Now().Add(48 * time.Hour))
-		if _, _, err := client.Orders.ConfirmItems(ctx, req); err != nil {
+		if _, _, err := client.OrdersV1.ConfirmItems(ctx, req); err != nil {
 			log.Fatal(err)
 		}
-		if _, _, err := client.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
+		if _, _, err := client.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
 			OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful,
 		}); err != nil {
 			log.Fatal(err)
 		}
-		done, _, err := client.Orders.Get(ctx, order.OrderCode)
+		done, _, err := client.OrdersV1.Get(ctx, order.OrderCode)
 		if err != nil {
 			log.Fatal(err)
 		}

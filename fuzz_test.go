@@ -100,9 +100,9 @@ func fuzzSeeds(f *testing.F, prefixes ...string) {
 func FuzzOrderDecoders(f *testing.F) {
 	fuzzSeeds(f, "order", "seller", "confirm", "print", "update_delivery", "mock_order")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var page Page[Order]
+		var page Page[OrderV1]
 		_ = json.Unmarshal(b, &page)
-		var o Order
+		var o OrderV1
 		if json.Unmarshal(b, &o) == nil {
 			_ = o.ItemIDs()
 			_ = o.ConfirmItemsRequest()

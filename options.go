@@ -360,6 +360,11 @@ func WithMaxRetryAfter(d time.Duration) Option {
 // Each group defaults to the newest version Tiki documents for it.
 func WithAPIVersion(group APIGroup, version APIVersion) Option {
 	return func(c *config) error {
+		if group == GroupOrders && version == V1 {
+			// v1 and v2 are different order APIs with different shapes,
+			// not one API under two version segments.
+			return errors.New("tiki: WithAPIVersion: the v1 order API has its own shapes and endpoints: call it through client.OrdersV1")
+		}
 		allowed, ok := apiVersions[group]
 		if !ok {
 			return fmt.Errorf("tiki: WithAPIVersion: unknown API group %q", group)
@@ -395,8 +400,9 @@ const (
 	GroupCatalog APIGroup = "catalog"
 	// GroupWarehouses: Tiki's and the seller's warehouses (v2).
 	GroupWarehouses APIGroup = "warehouses"
-	// GroupOrders: orders, confirmations, delivery status and labels (v2
-	// default; v1 also documented).
+	// GroupOrders: Tiki's current order API (v2, the only version of
+	// client.Orders). The older v1 order API is a different API with its
+	// own types: it is client.OrdersV1, always at /v1.
 	GroupOrders APIGroup = "orders"
 )
 
@@ -405,7 +411,7 @@ const (
 var apiVersions = map[APIGroup][]APIVersion{
 	GroupCatalog:    {V2, V1},
 	GroupWarehouses: {V2},
-	GroupOrders:     {V2, V1},
+	GroupOrders:     {V2},
 }
 
 func defaultConfig() *config {

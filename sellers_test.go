@@ -13,7 +13,7 @@ import (
 func TestSellersMe(t *testing.T) {
 	t.Parallel()
 	// Pinned to v2 whatever the orders group's version.
-	c, mt := setup(t, WithAPIVersion(GroupOrders, V1))
+	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me.json"), &got)
 

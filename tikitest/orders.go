@@ -74,8 +74,8 @@ type fakeOrder struct {
 	couponCode        string
 	discountCoupon    int64
 	discountTikiPoint int64
-	shipping          tiki.Shipping
-	tax               tiki.Tax
+	shipping          tiki.ShippingV1
+	tax               tiki.TaxV1
 	note              string
 	warehouseID       int64
 	createdAt         time.Time
@@ -172,7 +172,7 @@ type OrderSpec struct {
 // CreateOrder places an order in status queueing, as if a customer had
 // bought from the seller, emits its order webhook and returns the order as
 // the order detail endpoint would.
-func (s *Server) CreateOrder(spec OrderSpec) tiki.Order {
+func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 	req := tiki.MockOrderRequest{FulfillmentType: spec.FulfillmentType, PaymentMethod: spec.PaymentMethod, Items: slices.Clone(spec.Items)}
 	if req.FulfillmentType == "" {
 		req.FulfillmentType = tiki.FulfillmentSellerDelivery
@@ -212,12 +212,12 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.Order {
 
 // Order returns an order as the order detail endpoint would, and whether
 // it exists.
-func (s *Server) Order(code string) (tiki.Order, bool) {
+func (s *Server) Order(code string) (tiki.OrderV1, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.state.orders.orders[code]
 	if o == nil {
-		return tiki.Order{}, false
+		return tiki.OrderV1{}, false
 	}
 	return s.orderModel(o), true
 }
@@ -323,7 +323,7 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 	if req.Shipping != nil {
 		o.shipping = *req.Shipping
 	} else {
-		o.shipping = tiki.Shipping{Name: "Nguyễn Văn A", Street: "52 Út Tịch", Ward: "Phường 04", City: "Quận Tân Bình",
+		o.shipping = tiki.ShippingV1{Name: "Nguyễn Văn A", Street: "52 Út Tịch", Ward: "Phường 04", City: "Quận Tân Bình",
 			Region: "Hồ Chí Minh", Country: "VN", Phone: "0901000000", Email: "buyer@example.com"}
 	}
 	if o.shipping.EstimateDescription == "" {
@@ -462,14 +462,14 @@ func (s *Server) renderOrder(o *fakeOrder, histories bool) map[string]any {
 }
 
 // orderModel returns o as the SDK decodes it. s.mu must be held.
-func (s *Server) orderModel(o *fakeOrder) tiki.Order {
-	var out tiki.Order
+func (s *Server) orderModel(o *fakeOrder) tiki.OrderV1 {
+	var out tiki.OrderV1
 	b, err := json.Marshal(s.renderOrder(o, false))
 	if err == nil {
 		err = json.Unmarshal(b, &out)
 	}
 	if err != nil {
-		return tiki.Order{OrderCode: o.code, Status: o.status, FulfillmentType: o.fulfillment}
+		return tiki.OrderV1{OrderCode: o.code, Status: o.status, FulfillmentType: o.fulfillment}
 	}
 	return out
 }
@@ -1058,7 +1058,7 @@ func (s *Server) labelFile(w http.ResponseWriter, r *http.Request) {
 	}
 	view := struct {
 		Title, Code, Fulfillment, Placed string
-		Shipping                         tiki.Shipping
+		Shipping                         tiki.ShippingV1
 		Items                            []line
 		Total, Collect                   int64
 	}{

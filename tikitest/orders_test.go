@@ -168,7 +168,7 @@ func ordAt(t *testing.T, s string) tiki.Time {
 // ordWarehouse is the first "hn" warehouse of the documentation's example.
 var ordWarehouse = tiki.SellerWarehouse{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}
 
-func ordConfirmAll(o tiki.Order, commitment tiki.Time) tiki.ConfirmItemsRequest {
+func ordConfirmAll(o tiki.OrderV1, commitment tiki.Time) tiki.ConfirmItemsRequest {
 	req := o.ConfirmItemsRequest()
 	req.ItemIDs = o.ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = ordWarehouse.WarehouseCode, ordWarehouse.SellerInventoryID
@@ -197,11 +197,11 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.Equal(t, ordWarehouse, tiki.SellerWarehouse{WarehouseID: wh.WarehouseID, WarehouseCode: wh.WarehouseCode, SellerInventoryID: wh.SellerInventoryID})
 
 	// A mock order, answered like the documented sandbox response.
-	created, _, err := c.Orders.CreateMock(ctx, ordMockRequest(t))
+	created, _, err := c.OrdersV1.CreateMock(ctx, ordMockRequest(t))
 	require.NoError(t, err)
 	b, err := os.ReadFile("../testdata/mock_order_response.json")
 	require.NoError(t, err)
-	var want tiki.Order
+	var want tiki.OrderV1
 	require.NoError(t, json.Unmarshal(b, &want))
 	want.OrderCode = created.OrderCode
 	for i := range want.Items {
@@ -219,7 +219,7 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.Equal(t, *created, got)
 
 	// (2) Pull queueing orders.
-	page, _, err := c.Orders.List(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusQueueing, ItemConfirmationStatus: tiki.ConfirmationWaiting})
+	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, ItemConfirmationStatus: tiki.ConfirmationWaiting})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, *created, page.Data[0])
@@ -231,13 +231,13 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	req.ItemIDs = []int64{created.Items[0].ID}
 	req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
 	req.DeliveryCommitmentTime = ordAt(t, "2020-04-23 18:00:00")
-	res, _, err := c.Orders.ConfirmItems(ctx, req)
+	res, _, err := c.OrdersV1.ConfirmItems(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
 	assert.JSONEq(t, `[]`, string(res.Data))
 	hooks.expect(t, "seller_confirmed:")
 
-	order, _, err := c.Orders.Get(ctx, created.OrderCode)
+	order, _, err := c.OrdersV1.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusSellerConfirmed, order.Status)
 	assert.Equal(t, int64(2), order.WarehouseID)
@@ -249,13 +249,13 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.True(t, order.Items[1].ConfirmedAt.IsZero())
 
 	// Not twice.
-	_, _, err = c.Orders.ConfirmItems(ctx, req)
+	_, _, err = c.OrdersV1.ConfirmItems(ctx, req)
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is seller_confirmed: only queueing orders can be confirmed")
 
 	// Delivery steps.
 	for _, step := range []tiki.DeliveryStatus{tiki.DeliveryStatusReadyForDelivery, tiki.DeliveryStatusOnDelivery} {
 		clock.Advance(time.Hour)
-		res, _, err := c.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
+		res, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
 			OrderCode: created.OrderCode, Status: step, UpdateTime: tiki.NewTime(clock.Now()), Payload: `{"step":"` + string(step) + `"}`,
 		})
 		require.NoError(t, err)
@@ -269,24 +269,24 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 
 	// (4) Confirm the delivery.
 	clock.Advance(time.Hour)
-	done, _, err := c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	done, _, err := c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, created.OrderCode, done.OrderCode)
 	hooks.expect(t, "complete:successful_delivery")
 
-	order, _, err = c.Orders.Get(ctx, created.OrderCode)
+	order, _, err = c.OrdersV1.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusComplete, order.Status)
 	assert.Equal(t, ordAt(t, "2020-04-21 13:15:02"), order.DeliveryConfirmedAt)
-	page, _, err = c.Orders.List(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusComplete})
+	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusComplete})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, created.OrderCode, page.Data[0].OrderCode)
-	page, _, err = c.Orders.List(ctx, nil)
+	page, _, err = c.OrdersV1.List(ctx, nil)
 	require.NoError(t, err)
 	assert.Empty(t, page.Data, "nothing queueing any more")
 
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is already complete")
 	hooks.expect(t)
 }
@@ -301,7 +301,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, whs, 6)
 
-	created, _, err := c.Orders.CreateMock(ctx, tiki.MockOrderRequest{
+	created, _, err := c.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{
 		FulfillmentType: tiki.FulfillmentTikiDelivery, PaymentMethod: tiki.PaymentVisa,
 		Items: []tiki.MockOrderItem{{ProductName: "Gối", OriginalSKU: "G-1", Price: 120000, Qty: 3, InventoryType: tiki.InventoryBackorder}},
 	})
@@ -312,7 +312,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	assert.Equal(t, "Thanh toán bằng thẻ quốc tế Visa, Master, JCB", created.Payment.Description)
 	hooks.expect(t, "queueing:")
 
-	page, _, err := c.Orders.List(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusQueueing, FulfillmentType: tiki.FulfillmentTikiDelivery})
+	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, FulfillmentType: tiki.FulfillmentTikiDelivery})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 
@@ -320,24 +320,24 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	req := page.Data[0].ConfirmItemsRequest()
 	req.ItemIDs = page.Data[0].ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = whs[3].WarehouseCode, whs[3].SellerInventoryID
-	_, _, err = c.Orders.ConfirmItems(ctx, req)
+	_, _, err = c.OrdersV1.ConfirmItems(ctx, req)
 	require.NoError(t, err)
 	hooks.expect(t, "seller_confirmed:")
-	order, _, err := c.Orders.Get(ctx, created.OrderCode)
+	order, _, err := c.OrdersV1.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, whs[3].WarehouseID, order.WarehouseID)
 	assert.Equal(t, "sgn", order.Items[0].WarehouseCode)
 
 	// Tiki reports the delivery, not the seller.
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is a tiki_delivery order: only seller_delivery orders are confirmed by the seller")
-	_, _, err = c.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: created.OrderCode, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: tiki.NewTime(time.Now())})
+	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: created.OrderCode, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: tiki.NewTime(time.Now())})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is a tiki_delivery order: only seller_delivery and cross_border orders report delivery steps")
 	hooks.expect(t)
 
 	require.NoError(t, srv.SetOrderStatus(created.OrderCode, tiki.OrderStatusGiaoHangThanhCong))
 	hooks.expect(t, "successful_delivery:")
-	order, _, err = c.Orders.Get(ctx, created.OrderCode)
+	order, _, err = c.OrdersV1.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusSuccessfulDelivery, order.Status)
 	assert.False(t, order.DeliveryConfirmedAt.IsZero())
@@ -352,7 +352,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	td := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery})
 	later := tiki.NewTime(time.Now().Add(48 * time.Hour))
 
-	with := func(o tiki.Order, edit func(*tiki.ConfirmItemsRequest)) tiki.ConfirmItemsRequest {
+	with := func(o tiki.OrderV1, edit func(*tiki.ConfirmItemsRequest)) tiki.ConfirmItemsRequest {
 		req := ordConfirmAll(o, later)
 		edit(&req)
 		return req
@@ -382,11 +382,11 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := c.Orders.ConfirmItems(ctx, tc.req)
+			_, _, err := c.OrdersV1.ConfirmItems(ctx, tc.req)
 			ordRequireAPIError(t, err, tc.status, tc.messages...)
 		})
 	}
-	for _, o := range []tiki.Order{sd, cb, td} {
+	for _, o := range []tiki.OrderV1{sd, cb, td} {
 		got, _ := srv.Order(o.OrderCode)
 		assert.Equal(t, o, got, "refused confirmations change nothing")
 	}
@@ -402,13 +402,13 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	assert.Contains(t, body, "The request body is not valid JSON")
 
 	// The documented rules pass: each fulfillment type with what it needs.
-	for _, o := range []tiki.Order{sd, cb, td} {
-		_, _, err := c.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
+	for _, o := range []tiki.OrderV1{sd, cb, td} {
+		_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err, o.FulfillmentType)
 		got, _ := srv.Order(o.OrderCode)
 		assert.Equal(t, tiki.OrderStatusSellerConfirmed, got.Status)
 	}
-	_, _, err := c.Orders.ConfirmItems(ctx, ordConfirmAll(td, later))
+	_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(td, later))
 	ordRequireAPIError(t, err, 422, "Order "+td.OrderCode+" is seller_confirmed: only queueing orders can be confirmed")
 }
 
@@ -421,7 +421,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 
 	// item_ids [] rejects every item; a seller-delivery order needs no
 	// commitment time for that.
-	_, _, err := c.Orders.RejectAllItems(context.Background(), tiki.RejectAllItemsRequest{OrderCode: o.OrderCode, WarehouseCode: "ct", SellerInventoryID: 905})
+	_, _, err := c.OrdersV1.RejectAllItems(context.Background(), tiki.RejectAllItemsRequest{OrderCode: o.OrderCode, WarehouseCode: "ct", SellerInventoryID: 905})
 	require.NoError(t, err)
 	got, _ := srv.Order(o.OrderCode)
 	assert.Equal(t, tiki.OrderStatusSellerCanceled, got.Status)
@@ -434,7 +434,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	assert.Equal(t, "Nhà bán hết hàng - hủy đơn hàng.", events[0].Reason)
 	assert.Equal(t, &tiki.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
 
-	_, _, err = c.Orders.PrintLabel(context.Background(), o.OrderCode, nil)
+	_, _, err = c.OrdersV1.PrintLabel(context.Background(), o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is seller_canceled: it has no label")
 }
 
@@ -449,9 +449,9 @@ func TestOrdersConfirmDeadline(t *testing.T) {
 	assert.Equal(t, ordAt(t, "2024-05-11 12:00:00"), late.Items[0].MustConfirmBeforeAt, "placed after 10:00: noon the next day")
 
 	clock.Advance(150*time.Minute + time.Second) // 12:00:01
-	_, _, err := c.Orders.ConfirmItems(context.Background(), ordConfirmAll(morning, tiki.Time{}))
+	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmAll(morning, tiki.Time{}))
 	ordRequireAPIError(t, err, 422, "Order "+morning.OrderCode+" had to be confirmed before 2024-05-10 12:00:00")
-	_, _, err = c.Orders.ConfirmItems(context.Background(), ordConfirmAll(late, tiki.Time{}))
+	_, _, err = c.OrdersV1.ConfirmItems(context.Background(), ordConfirmAll(late, tiki.Time{}))
 	require.NoError(t, err)
 }
 
@@ -461,29 +461,29 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	hooks := ordRegisterHooks(t, srv, c)
 	ctx := context.Background()
 	later := tiki.NewTime(time.Now().Add(24 * time.Hour))
-	confirmed := func() tiki.Order {
+	confirmed := func() tiki.OrderV1 {
 		o := srv.CreateOrder(tikitest.OrderSpec{})
-		_, _, err := c.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
+		_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err)
 		return o
 	}
 	queueing := srv.CreateOrder(tikitest.OrderSpec{})
 
-	_, _, err := c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: "404404", Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err := c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: "404404", Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 404, "Order not found: 404404")
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: queueing.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: queueing.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+queueing.OrderCode+" is queueing: confirm its items first")
 
 	// Canceled with one of Tiki's reasons, and with free text ("others"),
 	// with the most document URLs allowed.
 	o1, o2 := confirmed(), confirmed()
 	hooks.expect(t, "queueing:", "queueing:", "queueing:", "seller_confirmed:", "seller_confirmed:")
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
 		OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: tiki.CancelReasonCustomerNoLongerInDemand,
 		AppointmentDate: later, DocumentURLs: []string{"https://a.test/1.png", "https://a.test/2.png", "http://a.test/3.png"},
 	})
 	require.NoError(t, err)
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
 	require.NoError(t, err)
 	events := hooks.expect(t, "canceled:", "canceled:")
 	byCode := map[string]*tiki.OrderStatusEvent{}
@@ -496,7 +496,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	assert.Equal(t, "Could not be reached", byCode[o2.OrderCode].Reason)
 	got, _ := srv.Order(o1.OrderCode)
 	assert.Equal(t, tiki.OrderStatusCanceled, got.Status)
-	_, _, err = c.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+o1.OrderCode+" is already canceled")
 
 	// Bodies the SDK never sends.
@@ -516,7 +516,7 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 	ctx := context.Background()
 	now := tiki.NewTime(time.Now())
 	step := func(code string) error {
-		_, _, err := c.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: code, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: now})
+		_, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: code, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: now})
 		return err
 	}
 	queueing := srv.CreateOrder(tikitest.OrderSpec{})
@@ -525,16 +525,16 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 
 	// Cross-border orders report their steps too.
 	cb := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentCrossBorder})
-	_, _, err := c.Orders.ConfirmItems(ctx, ordConfirmAll(cb, tiki.Time{}))
+	_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(cb, tiki.Time{}))
 	require.NoError(t, err)
-	_, _, err = c.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: cb.OrderCode, Status: tiki.DeliveryStatusCustomsClearance, UpdateTime: now})
+	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: cb.OrderCode, Status: tiki.DeliveryStatusCustomsClearance, UpdateTime: now})
 	require.NoError(t, err)
 	require.Len(t, srv.DeliveryUpdates(cb.OrderCode), 1)
 	assert.Equal(t, tiki.DeliveryStatusCustomsClearance, srv.DeliveryUpdates(cb.OrderCode)[0].Status)
 
 	// The document's example body, on an order of the fake.
 	sd := srv.CreateOrder(tikitest.OrderSpec{})
-	_, _, err = c.Orders.ConfirmItems(ctx, ordConfirmAll(sd, now))
+	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(sd, now))
 	require.NoError(t, err)
 	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v1/orders/updateDeliveryStatus",
 		`{"order_code":"`+sd.OrderCode+`","payload":"","update_time":"2019-11-23 23:59:59","status":"ready for delivery"}`, srv.SellerKey())
@@ -566,10 +566,10 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 		}
 		codes = append(codes, srv.CreateOrder(spec).OrderCode)
 	}
-	list := func(opts *tiki.OrderListOptions) []string {
+	list := func(opts *tiki.OrderListOptionsV1) []string {
 		t.Helper()
 		var got []string
-		for o, err := range c.Orders.All(ctx, opts) {
+		for o, err := range c.OrdersV1.All(ctx, opts) {
 			require.NoError(t, err)
 			got = append(got, o.OrderCode)
 		}
@@ -577,45 +577,45 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	}
 
 	// Default: queueing orders, 20 per page, newest first.
-	page, _, err := c.Orders.List(ctx, nil)
+	page, _, err := c.OrdersV1.List(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.Paging{Total: 30, PerPage: 20, CurrentPage: 1, LastPage: 2, From: 1, To: 20}, page.Paging)
 	require.Len(t, page.Data, 20)
 	assert.Equal(t, codes[0], page.Data[0].OrderCode)
-	page, _, err = c.Orders.List(ctx, &tiki.OrderListOptions{ListOptions: tiki.ListOptions{Page: 2}})
+	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Page: 2}})
 	require.NoError(t, err)
 	assert.Equal(t, tiki.Paging{Total: 30, PerPage: 20, CurrentPage: 2, LastPage: 2, From: 21, To: 30}, page.Paging)
-	page, _, err = c.Orders.List(ctx, &tiki.OrderListOptions{ListOptions: tiki.ListOptions{Limit: 100}})
+	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 100}})
 	require.NoError(t, err)
 	assert.Len(t, page.Data, 30)
-	assert.Equal(t, codes, list(&tiki.OrderListOptions{ListOptions: tiki.ListOptions{Limit: 7}}))
+	assert.Equal(t, codes, list(&tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 7}}))
 	ordRawErrors(t, srv, http.MethodGet, "/v2/orders?limit=101", "", 400, "page must be at least 1 and limit between 1 and 100")
 
 	// Fulfillment and inventory types.
 	tikiDelivery := []string{codes[5], codes[11], codes[17], codes[23], codes[29]}
-	assert.Equal(t, tikiDelivery, list(&tiki.OrderListOptions{FulfillmentType: tiki.FulfillmentTikiDelivery}))
-	assert.Equal(t, tikiDelivery, list(&tiki.OrderListOptions{ItemInventoryType: tiki.InventoryInstock}))
-	assert.Len(t, list(&tiki.OrderListOptions{ItemInventoryType: tiki.InventorySellerBackorder}), 25)
+	assert.Equal(t, tikiDelivery, list(&tiki.OrderListOptionsV1{FulfillmentType: tiki.FulfillmentTikiDelivery}))
+	assert.Equal(t, tikiDelivery, list(&tiki.OrderListOptionsV1{ItemInventoryType: tiki.InventoryInstock}))
+	assert.Len(t, list(&tiki.OrderListOptionsV1{ItemInventoryType: tiki.InventorySellerBackorder}), 25)
 
 	// Confirm the newest order an hour later: status, item status and
 	// update date filters follow.
 	clock.Advance(time.Hour)
 	o, _ := srv.Order(codes[0])
-	_, _, err = c.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(clock.Now().Add(24*time.Hour))))
+	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(clock.Now().Add(24*time.Hour))))
 	require.NoError(t, err)
-	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptions{Status: tiki.OrderStatusSellerConfirmed}))
-	assert.Len(t, list(&tiki.OrderListOptions{Status: tiki.OrderStatusQueueing}), 29)
-	assert.Len(t, list(&tiki.OrderListOptions{Status: tiki.OrderStatusChoIn}), 29, "Vietnamese value")
-	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptions{Status: "nin|queueing,processing"}))
-	assert.Len(t, list(&tiki.OrderListOptions{Status: "in|queueing,seller_confirmed"}), 30)
-	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptions{Status: "in|queueing,seller_confirmed", ItemConfirmationStatus: tiki.ConfirmationSellerConfirmed}))
-	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptions{Status: "in|queueing,seller_confirmed", UpdatedFrom: tiki.NewTime(start.Add(time.Minute))}))
-	assert.Len(t, list(&tiki.OrderListOptions{Status: "in|queueing,seller_confirmed", UpdatedTo: tiki.NewTime(start)}), 29)
+	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed}))
+	assert.Len(t, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}), 29)
+	assert.Len(t, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusChoIn}), 29, "Vietnamese value")
+	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: "nin|queueing,processing"}))
+	assert.Len(t, list(&tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed"}), 30)
+	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", ItemConfirmationStatus: tiki.ConfirmationSellerConfirmed}))
+	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", UpdatedFrom: tiki.NewTime(start.Add(time.Minute))}))
+	assert.Len(t, list(&tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", UpdatedTo: tiki.NewTime(start)}), 29)
 
 	// Creation dates.
-	assert.Equal(t, codes[1:4], list(&tiki.OrderListOptions{CreatedFrom: tiki.NewTime(start.Add(-3 * time.Hour)), CreatedTo: tiki.NewTime(start.Add(-time.Hour))}))
-	assert.Equal(t, codes[1:16], list(&tiki.OrderListOptions{FilterDateBy: tiki.DateFilterToday}), "today: since 00:00 of 2024-05-10")
-	assert.Len(t, list(&tiki.OrderListOptions{FilterDateBy: tiki.DateFilterLast30Days}), 29)
+	assert.Equal(t, codes[1:4], list(&tiki.OrderListOptionsV1{CreatedFrom: tiki.NewTime(start.Add(-3 * time.Hour)), CreatedTo: tiki.NewTime(start.Add(-time.Hour))}))
+	assert.Equal(t, codes[1:16], list(&tiki.OrderListOptionsV1{FilterDateBy: tiki.DateFilterToday}), "today: since 00:00 of 2024-05-10")
+	assert.Len(t, list(&tiki.OrderListOptionsV1{FilterDateBy: tiki.DateFilterLast30Days}), 29)
 
 	// Include.
 	code, _, body := ordRaw(t, http.MethodGet, srv.URL+"/v2/orders?status=seller_confirmed&include=items.fees,status_histories", "", srv.SellerKey())
@@ -633,7 +633,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	}, raw.Data[0].Histories)
 
 	// Bad filters.
-	_, _, err = c.Orders.List(ctx, &tiki.OrderListOptions{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
+	_, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
 		ItemConfirmationStatus: "maybe", FilterDateBy: "yesterday"})
 	ordRequireAPIError(t, err, 400, `status "shipped" is not an order status`,
 		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
@@ -643,16 +643,16 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	ordRawErrors(t, srv, http.MethodGet, "/v2/orders?created_from_date=tomorrow", "", 400, "created_from_date must be a date-time yyyy-MM-dd HH:mm:ss")
 
 	// v1 answers alike.
-	v1, err := srv.Client(tiki.WithAPIVersion(tiki.GroupOrders, tiki.V1))
+	v1, err := srv.Client()
 	require.NoError(t, err)
-	page, _, err = v1.Orders.List(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusSellerConfirmed})
+	page, _, err = v1.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
-	_, _, err = v1.Orders.Get(ctx, "0")
+	_, _, err = v1.OrdersV1.Get(ctx, "0")
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, srv.URL+"/v1/orders/0", apiErr.URL)
-	got, _, err := v1.Orders.Get(ctx, codes[0])
+	got, _, err := v1.OrdersV1.Get(ctx, codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, page.Data[0], *got)
 }
@@ -666,8 +666,8 @@ func TestOrdersThirtyDayWindow(t *testing.T) {
 	old := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(-31 * day)})
 	edge := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(-29 * day)})
 	fresh := srv.CreateOrder(tikitest.OrderSpec{})
-	codes := func(opts *tiki.OrderListOptions) []string {
-		page, _, err := c.Orders.List(ctx, opts)
+	codes := func(opts *tiki.OrderListOptionsV1) []string {
+		page, _, err := c.OrdersV1.List(ctx, opts)
 		require.NoError(t, err)
 		var out []string
 		for _, o := range page.Data {
@@ -677,13 +677,13 @@ func TestOrdersThirtyDayWindow(t *testing.T) {
 	}
 
 	assert.Equal(t, []string{fresh.OrderCode, edge.OrderCode}, codes(nil))
-	assert.Equal(t, []string{fresh.OrderCode, edge.OrderCode}, codes(&tiki.OrderListOptions{CreatedFrom: tiki.NewTime(clock.Now().Add(-90 * day))}),
+	assert.Equal(t, []string{fresh.OrderCode, edge.OrderCode}, codes(&tiki.OrderListOptionsV1{CreatedFrom: tiki.NewTime(clock.Now().Add(-90 * day))}),
 		"an earlier created_from_date does not reach past 30 days")
-	got, _, err := c.Orders.Get(ctx, old.OrderCode)
+	got, _, err := c.OrdersV1.Get(ctx, old.OrderCode)
 	require.NoError(t, err, "an old order is still found by its code")
 	assert.Equal(t, old, *got)
 	assert.Equal(t, tiki.NewTime(clock.Now().Add(-31*day)).String(), got.UpdatedAt.String(), "placed, never updated")
-	assert.Equal(t, []string{fresh.OrderCode}, codes(&tiki.OrderListOptions{UpdatedFrom: tiki.NewTime(clock.Now().Add(-time.Hour))}))
+	assert.Equal(t, []string{fresh.OrderCode}, codes(&tiki.OrderListOptionsV1{UpdatedFrom: tiki.NewTime(clock.Now().Add(-time.Hour))}))
 
 	clock.Advance(2 * day)
 	assert.Equal(t, []string{fresh.OrderCode}, codes(nil))
@@ -695,12 +695,12 @@ func TestOrdersLabels(t *testing.T) {
 	ctx := context.Background()
 	o := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{ProductName: "Bình giữ nhiệt", OriginalSKU: "BGN-500", Price: 150000, Qty: 2}}})
 
-	_, _, err := c.Orders.PrintLabel(ctx, o.OrderCode, nil)
+	_, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is queueing: labels are printed once its items are confirmed")
-	_, _, err = c.Orders.PrintLabel(ctx, "777", nil)
+	_, _, err = c.OrdersV1.PrintLabel(ctx, "777", nil)
 	ordRequireAPIError(t, err, 404, "Order not found: 777")
 
-	_, _, err = c.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(time.Now().Add(time.Hour))))
+	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(time.Now().Add(time.Hour))))
 	require.NoError(t, err)
 	fetch := func(u string) (string, string) {
 		t.Helper()
@@ -710,7 +710,7 @@ func TestOrdersLabels(t *testing.T) {
 		return h.Get("Content-Type"), body
 	}
 
-	shipping, _, err := c.Orders.PrintLabel(ctx, o.OrderCode, nil)
+	shipping, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, nil)
 	require.NoError(t, err)
 	assert.Equal(t, shipping.URL, shipping.ShippingLabelURL)
 	assert.True(t, strings.HasSuffix(shipping.URL, ".html"))
@@ -721,11 +721,11 @@ func TestOrdersLabels(t *testing.T) {
 	assert.Contains(t, body, "Bình giữ nhiệt")
 	assert.Contains(t, body, "BGN-500")
 
-	again, _, err := c.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping, Format: tiki.LabelHTML})
+	again, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping, Format: tiki.LabelHTML})
 	require.NoError(t, err)
 	assert.Equal(t, shipping.URL, again.URL, "a label keeps its URL")
 
-	invoice, _, err := c.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelInvoice, Format: tiki.LabelPDF})
+	invoice, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelInvoice, Format: tiki.LabelPDF})
 	require.NoError(t, err)
 	assert.Equal(t, invoice.URL, invoice.InvoiceLabelURL)
 	assert.True(t, strings.HasSuffix(invoice.URL, ".pdf"))
@@ -736,7 +736,7 @@ func TestOrdersLabels(t *testing.T) {
 	assert.Contains(t, body, "(Invoice - order "+o.OrderCode+") Tj")
 	assert.Contains(t, body, "(BGN-500  x2  150000 VND) Tj")
 
-	po, _, err := c.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelPO})
+	po, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelPO})
 	require.NoError(t, err)
 	assert.Equal(t, po.URL, po.POLabelURL)
 	_, body = fetch(po.URL)
@@ -756,10 +756,10 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 	hooks := ordRegisterHooks(t, srv, c)
 	ctx := context.Background()
 	const n = 20
-	orders := make([]tiki.Order, n)
+	orders := make([]tiki.OrderV1, n)
 	for i := range orders {
 		var err error
-		o, _, err := c.Orders.CreateMock(ctx, tiki.MockOrderRequest{FulfillmentType: tiki.FulfillmentSellerDelivery, PaymentMethod: tiki.PaymentCOD,
+		o, _, err := c.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{FulfillmentType: tiki.FulfillmentSellerDelivery, PaymentMethod: tiki.PaymentCOD,
 			Items: []tiki.MockOrderItem{{ProductName: "P", OriginalSKU: fmt.Sprintf("SKU-%d", i%3), Price: 1000, Qty: 1, InventoryType: tiki.InventorySellerBackorder}}})
 		require.NoError(t, err)
 		orders[i] = *o
@@ -771,11 +771,11 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, _, errs[i] = c.Orders.ConfirmItems(ctx, ordConfirmAll(orders[i], commitment))
+			_, _, errs[i] = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(orders[i], commitment))
 		}()
 		go func() {
 			defer wg.Done()
-			_, _, err := c.Orders.List(ctx, &tiki.OrderListOptions{Status: "in|queueing,seller_confirmed", ListOptions: tiki.ListOptions{Limit: 100}})
+			_, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", ListOptions: tiki.ListOptions{Limit: 100}})
 			assert.NoError(t, err)
 		}()
 	}
@@ -788,7 +788,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		want = append(want, "queueing:", "seller_confirmed:")
 	}
 	hooks.expect(t, want...)
-	page, _, err := c.Orders.List(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusSellerConfirmed, ListOptions: tiki.ListOptions{Limit: 100}})
+	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed, ListOptions: tiki.ListOptions{Limit: 100}})
 	require.NoError(t, err)
 	assert.Len(t, page.Data, n)
 
@@ -799,7 +799,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := c.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.Time{}))
+			_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.Time{}))
 			var apiErr *tiki.APIError
 			switch {
 			case err == nil:
@@ -863,10 +863,10 @@ func TestOrdersCreateMockRules(t *testing.T) {
 	assert.Equal(t, 400, code, body)
 	code, _, _ = ordRaw(t, http.MethodPost, srv.URL+"/v2/orders", `{}`, "wrong-key")
 	assert.Equal(t, 401, code)
-	page, _, err := func() (*tiki.Page[tiki.Order], *tiki.Response, error) {
+	page, _, err := func() (*tiki.Page[tiki.OrderV1], *tiki.Response, error) {
 		c, err := srv.Client()
 		require.NoError(t, err)
-		return c.Orders.List(context.Background(), &tiki.OrderListOptions{Status: "in|queueing,seller_confirmed,seller_canceled,complete,canceled"})
+		return c.OrdersV1.List(context.Background(), &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed,seller_canceled,complete,canceled"})
 	}()
 	require.NoError(t, err)
 	assert.Empty(t, page.Data, "refused requests create nothing")

@@ -102,8 +102,8 @@ func run(o options) error {
 	}
 
 	// (2) The orders waiting for the seller.
-	var orders []tiki.Order
-	for order, err := range client.Orders.All(ctx, &tiki.OrderListOptions{Status: tiki.OrderStatusQueueing}) {
+	var orders []tiki.OrderV1
+	for order, err := range client.OrdersV1.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 		if err != nil {
 			return fmt.Errorf("listing queueing orders: %w", err)
 		}
@@ -179,7 +179,7 @@ func placeMocks(ctx context.Context, client *tiki.Client, n int) error {
 		{FulfillmentType: tiki.FulfillmentSellerDelivery, PaymentMethod: tiki.PaymentCOD, Items: []tiki.MockOrderItem{
 			{ProductName: "Bình giữ nhiệt 500ml", OriginalSKU: "BGN-500", Price: 150000, Qty: 2, InventoryType: tiki.InventorySellerBackorder},
 			{ProductName: "Túi vải canvas", OriginalSKU: "TVC-01", Price: 45000, Qty: 1, InventoryType: tiki.InventorySellerBackorder},
-		}, Shipping: &tiki.Shipping{Name: "Trần Thị B", Street: "12 Lê Lợi", Ward: "Phường Bến Nghé", City: "Quận 1", Region: "Hồ Chí Minh",
+		}, Shipping: &tiki.ShippingV1{Name: "Trần Thị B", Street: "12 Lê Lợi", Ward: "Phường Bến Nghé", City: "Quận 1", Region: "Hồ Chí Minh",
 			Country: "VN", Phone: "0901234567", ShippingFee: 15000}, CouponCode: "GIAM20K", DiscountCoupon: 20000},
 		{FulfillmentType: tiki.FulfillmentTikiDelivery, PaymentMethod: tiki.PaymentVisa, Items: []tiki.MockOrderItem{
 			{ProductName: "Gối massage cổ chữ U", OriginalSKU: "GMC-U", Price: 299000, Qty: 1, InventoryType: tiki.InventoryBackorder},
@@ -193,7 +193,7 @@ func placeMocks(ctx context.Context, client *tiki.Client, n int) error {
 	}
 	fmt.Printf("\nPlacing %d mock order(s):\n", n)
 	for i := range n {
-		order, _, err := client.Orders.CreateMock(ctx, kinds[i%len(kinds)])
+		order, _, err := client.OrdersV1.CreateMock(ctx, kinds[i%len(kinds)])
 		if err != nil {
 			return fmt.Errorf("placing mock order %d: %w", i+1, err)
 		}
@@ -205,7 +205,7 @@ func placeMocks(ctx context.Context, client *tiki.Client, n int) error {
 // fulfil confirms every item of an order from wh, reports the delivery of
 // a seller-delivery order when deliver is set, and prints its shipping
 // label.
-func fulfil(ctx context.Context, client *tiki.Client, order tiki.Order, wh tiki.SellerWarehouse, deliver bool) error {
+func fulfil(ctx context.Context, client *tiki.Client, order tiki.OrderV1, wh tiki.SellerWarehouse, deliver bool) error {
 	req := order.ConfirmItemsRequest()
 	req.ItemIDs = order.ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
@@ -215,12 +215,12 @@ func fulfil(ctx context.Context, client *tiki.Client, order tiki.Order, wh tiki.
 	case tiki.FulfillmentCrossBorder:
 		req.TrackingNumber = order.OrderCode
 	}
-	if _, _, err := client.Orders.ConfirmItems(ctx, req); err != nil {
+	if _, _, err := client.OrdersV1.ConfirmItems(ctx, req); err != nil {
 		return fmt.Errorf("confirming items: %w", err)
 	}
 	fmt.Printf("      %d item(s) confirmed from %s / %d\n", len(req.ItemIDs), wh.WarehouseCode, wh.SellerInventoryID)
 
-	label, _, err := client.Orders.PrintLabel(ctx, order.OrderCode, nil)
+	label, _, err := client.OrdersV1.PrintLabel(ctx, order.OrderCode, nil)
 	if err != nil {
 		return fmt.Errorf("printing the shipping label: %w", err)
 	}
@@ -235,20 +235,20 @@ func fulfil(ctx context.Context, client *tiki.Client, order tiki.Order, wh tiki.
 		fmt.Println("      deliver it, then report it with Orders.UpdateDeliveryStatus and Orders.ConfirmDelivery")
 	default:
 		for _, step := range []tiki.DeliveryStatus{tiki.DeliveryStatusReadyForDelivery, tiki.DeliveryStatusOnDelivery} {
-			if _, _, err := client.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
+			if _, _, err := client.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
 				OrderCode: order.OrderCode, Status: step, UpdateTime: tiki.NewTime(time.Now()),
 			}); err != nil {
 				return fmt.Errorf("reporting %s: %w", step, err)
 			}
 			fmt.Println("      delivery step reported:", step)
 		}
-		if _, _, err := client.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful}); err != nil {
+		if _, _, err := client.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful}); err != nil {
 			return fmt.Errorf("confirming the delivery: %w", err)
 		}
 		fmt.Println("      delivery confirmed")
 	}
 
-	now, _, err := client.Orders.Get(ctx, order.OrderCode)
+	now, _, err := client.OrdersV1.Get(ctx, order.OrderCode)
 	if err != nil {
 		return fmt.Errorf("reading the order back: %w", err)
 	}
@@ -257,7 +257,7 @@ func fulfil(ctx context.Context, client *tiki.Client, order tiki.Order, wh tiki.
 }
 
 // summary describes an order on one line.
-func summary(o tiki.Order) string {
+func summary(o tiki.OrderV1) string {
 	units := 0
 	for _, it := range o.Items {
 		units += it.Qty

@@ -48,8 +48,8 @@ func ordRespondURL(mt *httpmock.MockTransport, method, rawURL string, status int
 }
 
 // ordListFixtureOrder is the order of orders_list.json, field by field.
-func ordListFixtureOrder(t *testing.T) Order {
-	return Order{
+func ordListFixtureOrder(t *testing.T) OrderV1 {
+	return OrderV1{
 		OrderCode:                "929231617",
 		CouponCode:               "123",
 		Status:                   OrderStatusQueueing,
@@ -61,9 +61,9 @@ func ordListFixtureOrder(t *testing.T) Order {
 		Note:                     "",
 		IsRMA:                    false,
 		WarehouseID:              17,
-		Tax:                      Tax{},
-		Discount:                 Discount{DiscountAmount: 10, DiscountCoupon: 10},
-		Shipping: Shipping{
+		Tax:                      TaxV1{},
+		Discount:                 DiscountV1{DiscountAmount: 10, DiscountCoupon: 10},
+		Shipping: ShippingV1{
 			Name:                "hậu nguyễn",
 			Street:              "519 kim mã",
 			Ward:                "Phường Kim Mã",
@@ -73,7 +73,7 @@ func ordListFixtureOrder(t *testing.T) Order {
 			Phone:               "0912611089",
 			EstimateDescription: "Dự kiến giao hàng vào Thứ hai, 04/11/2019",
 		},
-		Items: []OrderItem{{
+		Items: []OrderItemV1{{
 			ID:                  25203463,
 			ProductID:           2050232,
 			ProductName:         "Cơm gà - dropship -hn4",
@@ -86,7 +86,7 @@ func ordListFixtureOrder(t *testing.T) Order {
 			MustConfirmBeforeAt: ordAt(t, "2019-10-31 12:00:00"),
 			InventoryType:       InventoryInstock,
 		}},
-		Payment: Payment{
+		Payment: PaymentV1{
 			Method:      PaymentCOD,
 			UpdatedAt:   ordAt(t, "2019-10-30 17:27:25"),
 			Description: "Thanh toán tiền mặt khi nhận hàng",
@@ -100,19 +100,19 @@ func TestOrdersList(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodGet, "/v2/orders", 200, fixture(t, "orders_list.json"), &got)
+	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
 
 	// The document's example: /orders?page=1&limit=2&status=queueing
-	page, resp, err := c.Orders.List(context.Background(), &OrderListOptions{
+	page, resp, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
 		Status: OrderStatusQueueing, ListOptions: ListOptions{Page: 1, Limit: 2},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{
+	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{
 		"page": {"1"}, "limit": {"2"}, "status": {"queueing"},
 	})
 	assert.Equal(t, 1, resp.Attempts)
-	assert.Equal(t, &Page[Order]{
-		Data:   []Order{ordListFixtureOrder(t)},
+	assert.Equal(t, &Page[OrderV1]{
+		Data:   []OrderV1{ordListFixtureOrder(t)},
 		Paging: Paging{Total: 1, PerPage: 20, CurrentPage: 1, LastPage: 1, From: 1, To: 1},
 	}, page)
 }
@@ -121,9 +121,9 @@ func TestOrdersListEveryFilter(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &got)
+	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &got)
 
-	page, _, err := c.Orders.List(context.Background(), &OrderListOptions{
+	page, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
 		Status:                 OrderStatusSellerConfirmed,
 		FulfillmentType:        FulfillmentSellerDelivery,
 		ItemInventoryType:      InventoryBackorder,
@@ -139,7 +139,7 @@ func TestOrdersListEveryFilter(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, page.Data)
-	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{
+	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{
 		"status":                   {"seller_confirmed"},
 		"fulfillment_type":         {"seller_delivery"},
 		"item_inventory_type":      {"backorder"},
@@ -160,18 +160,18 @@ func TestOrdersListDatesSentAsGiven(t *testing.T) {
 	// The 30-day window is Tiki's to enforce: a year-old date is sent.
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[]}`), &got)
-	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{CreatedFrom: ordAt(t, "2018-01-01 00:00:00")})
+	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[]}`), &got)
+	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{CreatedFrom: ordAt(t, "2018-01-01 00:00:00")})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
+	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
 }
 
 func TestOrdersListNilOptionsAndV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupOrders, V1))
+	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
-	page, _, err := c.Orders.List(context.Background(), nil)
+	page, _, err := c.OrdersV1.List(context.Background(), nil)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/orders", nil)
 	require.Len(t, page.Data, 1)
@@ -180,7 +180,7 @@ func TestOrdersListNilOptionsAndV1(t *testing.T) {
 func TestOrdersListInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{
+	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
 		Include:     []string{"items", "a,b", " "},
 		ListOptions: ListOptions{Page: -1, Limit: 500},
 	})
@@ -196,7 +196,7 @@ func TestOrdersAll(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/orders", func(r *http.Request) (*http.Response, error) {
+	mt.RegisterResponder(http.MethodGet, testBase+"/v1/orders", func(r *http.Request) (*http.Response, error) {
 		q := r.URL.Query()
 		assert.Equal(t, "queueing", q.Get("status"), "filters are kept on every page")
 		pages = append(pages, q.Get("page"))
@@ -207,7 +207,7 @@ func TestOrdersAll(t *testing.T) {
 		return httpmock.NewStringResponse(200, body), nil
 	})
 	var codes []string
-	for o, err := range c.Orders.All(context.Background(), &OrderListOptions{Status: OrderStatusQueueing}) {
+	for o, err := range c.OrdersV1.All(context.Background(), &OrderListOptionsV1{Status: OrderStatusQueueing}) {
 		require.NoError(t, err)
 		codes = append(codes, o.OrderCode)
 	}
@@ -219,7 +219,7 @@ func TestOrdersAllStopsOnInvalidOptions(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	n := 0
-	for _, err := range c.Orders.All(context.Background(), &OrderListOptions{ListOptions: ListOptions{Limit: 101}}) {
+	for _, err := range c.OrdersV1.All(context.Background(), &OrderListOptionsV1{ListOptions: ListOptions{Limit: 101}}) {
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
 		n++
@@ -232,14 +232,14 @@ func TestOrdersGet(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodGet, "/v2/orders/929231617", 200, fixture(t, "order_detail.json"), &got)
+	respond(mt, http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"), &got)
 
-	order, _, err := c.Orders.Get(context.Background(), "929231617")
+	order, _, err := c.OrdersV1.Get(context.Background(), "929231617")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders/929231617", nil)
+	requireWire(t, got, http.MethodGet, "/v1/orders/929231617", nil)
 	want := ordListFixtureOrder(t)
 	want.CouponCode = "" // null in the detail example
-	want.Discount = Discount{}
+	want.Discount = DiscountV1{}
 	want.Shipping.ShippingFee = 0
 	want.Items[0].ConfirmationStatus = ConfirmationSellerConfirmed
 	want.Items[0].ConfirmedAt = ordAt(t, "2019-11-01 10:07:58")
@@ -251,8 +251,8 @@ func TestOrdersGet(t *testing.T) {
 func TestOrdersGetNotFound(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/orders/1", 404, []byte(`{"errors":["Not found"]}`), nil)
-	order, _, err := c.Orders.Get(context.Background(), "1")
+	respond(mt, http.MethodGet, "/v1/orders/1", 404, []byte(`{"errors":["Not found"]}`), nil)
+	order, _, err := c.OrdersV1.Get(context.Background(), "1")
 	assert.Nil(t, order)
 	require.ErrorIs(t, err, ErrNotFound)
 }
@@ -265,10 +265,10 @@ func TestOrdersGetEscapesCode(t *testing.T) {
 		io.WriteString(w, `{"order_code":"a/b c"}`)
 	})
 	c, _ := newTestClient(t, s)
-	order, _, err := c.Orders.Get(context.Background(), "a/b c")
+	order, _, err := c.OrdersV1.Get(context.Background(), "a/b c")
 	require.NoError(t, err)
 	assert.Equal(t, "a/b c", order.OrderCode)
-	assert.Equal(t, "/prefix/integration/v2/orders/a%2Fb%20c", <-uris)
+	assert.Equal(t, "/prefix/integration/v1/orders/a%2Fb%20c", <-uris)
 }
 
 func TestOrdersGetInvalid(t *testing.T) {
@@ -282,9 +282,9 @@ func TestOrdersGetInvalid(t *testing.T) {
 		" 929231617": "must not start or end with white space",
 		"929231617 ": "must not start or end with white space",
 	} {
-		_, _, err := c.Orders.Get(context.Background(), code)
+		_, _, err := c.OrdersV1.Get(context.Background(), code)
 		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
-		_, _, err = c.Orders.PrintLabel(context.Background(), code, nil)
+		_, _, err = c.OrdersV1.PrintLabel(context.Background(), code, nil)
 		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
 	}
 }
@@ -297,13 +297,13 @@ func TestOrdersBodyOrderCodeNotPadded(t *testing.T) {
 	padded := FieldProblem{Field: "order_code", Problem: "must not start or end with white space"}
 	req := ordConfirmSellerDelivery(t)
 	req.OrderCode = " 419060832"
-	_, _, err := c.Orders.ConfirmItems(ctx, req)
+	_, _, err := c.OrdersV1.ConfirmItems(ctx, req)
 	ordRequireRefused(t, mt, err, padded)
-	_, _, err = c.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
+	_, _, err = c.OrdersV1.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
 	ordRequireRefused(t, mt, err, padded)
-	_, _, err = c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
+	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
 	ordRequireRefused(t, mt, err, padded)
-	_, _, err = c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
 	ordRequireRefused(t, mt, err, padded)
 }
 
@@ -320,17 +320,17 @@ func TestOrdersNotAppliedAnswers(t *testing.T) {
 		name, path string
 		call       func(c *Client) (any, error)
 	}{
-		{"ConfirmItems", "/v2/orders/confirmItems", func(c *Client) (any, error) {
-			return ordFirst(c.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t)))
+		{"ConfirmItems", "/v1/orders/confirmItems", func(c *Client) (any, error) {
+			return ordFirst(c.OrdersV1.ConfirmItems(ctx, ordConfirmSellerDelivery(t)))
 		}},
-		{"RejectAllItems", "/v2/orders/confirmItems", func(c *Client) (any, error) {
-			return ordFirst(c.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882}))
+		{"RejectAllItems", "/v1/orders/confirmItems", func(c *Client) (any, error) {
+			return ordFirst(c.OrdersV1.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882}))
 		}},
-		{"ConfirmDelivery", "/v2/orders/confirmDelivery", func(c *Client) (any, error) {
-			return ordFirst(c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
+		{"ConfirmDelivery", "/v1/orders/confirmDelivery", func(c *Client) (any, error) {
+			return ordFirst(c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
 		}},
-		{"UpdateDeliveryStatus", "/v2/orders/updateDeliveryStatus", func(c *Client) (any, error) {
-			return ordFirst(c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")}))
+		{"UpdateDeliveryStatus", "/v1/orders/updateDeliveryStatus", func(c *Client) (any, error) {
+			return ordFirst(c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")}))
 		}},
 	}
 	bodies := map[string][]string{
@@ -378,16 +378,16 @@ func TestOrdersAppliedAnswers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, mt := setup(t)
-	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`), nil)
-	res, _, err := c.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`), nil)
+	res, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
-	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`), nil)
-	d, _, err := c.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
+	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`), nil)
+	d, _, err := c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, d)
-	respond(mt, http.MethodPost, "/v2/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
-	u, _, err := c.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
+	u, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
 	require.NoError(t, err)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "Success"}, u)
 }
@@ -401,8 +401,8 @@ func TestOrdersListResultsField(t *testing.T) {
 	require.NoError(t, json.Unmarshal(fixture(t, "orders_list.json"), &list))
 	body, err := json.Marshal(map[string]json.RawMessage{"results": list["data"], "paging": list["paging"]})
 	require.NoError(t, err)
-	respond(mt, http.MethodGet, "/v2/orders", 200, body, nil)
-	page, _, err := c.Orders.List(context.Background(), nil)
+	respond(mt, http.MethodGet, "/v1/orders", 200, body, nil)
+	page, _, err := c.OrdersV1.List(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, ordListFixtureOrder(t), page.Data[0])
@@ -433,9 +433,9 @@ func TestOrderDecodesQuirks(t *testing.T) {
 			"inventory_type": "instock", "discount": {"discount_amount": 5, "discount_coupon": 0}}],
 		"payment": {"payment_method": "cod", "updated_at": "", "description": null}
 	}`
-	var o Order
+	var o OrderV1
 	require.NoError(t, json.Unmarshal([]byte(body), &o))
-	assert.Equal(t, Order{
+	assert.Equal(t, OrderV1{
 		OrderCode:                "239545064",
 		Status:                   OrderStatusGiaoHangThanhCong,
 		TotalPriceBeforeDiscount: 598000,
@@ -443,21 +443,21 @@ func TestOrderDecodesQuirks(t *testing.T) {
 		IsRMA:                    true,
 		WarehouseID:              4,
 		HandlingFee:              14000,
-		Discount:                 Discount{DiscountAmount: 70000, DiscountCoupon: 10000},
-		Tax:                      Tax{Code: "1", Name: "Company", Address: "Ha Noi"},
-		Shipping:                 Shipping{Name: "hoàng anh", EstimateDescription: "Expected delivery on Friday", ShippingFee: 15000},
-		Items: []OrderItem{{
+		Discount:                 DiscountV1{DiscountAmount: 70000, DiscountCoupon: 10000},
+		Tax:                      TaxV1{Code: "1", Name: "Company", Address: "Ha Noi"},
+		Shipping:                 ShippingV1{Name: "hoàng anh", EstimateDescription: "Expected delivery on Friday", ShippingFee: 15000},
+		Items: []OrderItemV1{{
 			ID: 90965636, ProductID: 12033331, SKU: "341231234", OriginalSKU: "H24071", Qty: 2, Price: 299000,
 			ConfirmationStatus: ConfirmationConfirmed, ConfirmedAt: o.Items[0].ConfirmedAt,
-			InventoryType: InventoryInstock, Discount: &Discount{DiscountAmount: 5},
+			InventoryType: InventoryInstock, Discount: &DiscountV1{DiscountAmount: 5},
 		}},
-		Payment: Payment{Method: PaymentCOD},
+		Payment: PaymentV1{Method: PaymentCOD},
 	}, o)
 	assert.True(t, o.Items[0].ConfirmedAt.Equal(ordAt(t, "2019-07-03 09:18:08").Time))
 	assert.Equal(t, OrderStatusSuccessfulDelivery, o.Status.Canonical())
 
 	// Both spellings present: the examples' estimate_description wins.
-	var s Shipping
+	var s ShippingV1
 	require.NoError(t, json.Unmarshal([]byte(`{"estimate_description":"a","estimation_description":"b"}`), &s))
 	assert.Equal(t, "a", s.EstimateDescription)
 }
@@ -471,7 +471,7 @@ func TestOrderRefusesFractionalMoney(t *testing.T) {
 		`{"discount": {"discount_amount": [1]}}`,
 		`{"items": [{"sku": {}}]}`,
 	} {
-		var o Order
+		var o OrderV1
 		assert.Error(t, json.Unmarshal([]byte(body), &o), body)
 	}
 }
@@ -500,11 +500,11 @@ func TestOrdersConfirmItemsSellerDelivery(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
-	res, _, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	res, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
 	requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), got.Body)
 	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
@@ -530,21 +530,21 @@ func TestOrdersConfirmItemsTikiDelivery(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
 	// Tiki delivery needs neither a commitment time nor a tracking number.
 	req := ordConfirmSellerDelivery(t)
 	req.FulfillmentType = FulfillmentTikiDelivery
 	req.DeliveryCommitmentTime = Time{}
-	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, string(fixture(t, "confirm_items_request_tiki_delivery.json")), got.Body)
 }
 
 func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupOrders, V1))
+	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
@@ -552,7 +552,7 @@ func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
 	req.FulfillmentType = FulfillmentCrossBorder
 	req.DeliveryCommitmentTime = Time{}
 	req.TrackingNumber = "419060832"
-	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,
@@ -563,19 +563,19 @@ func TestOrdersConfirmItemsFromOrder(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
-	var order Order
+	var order OrderV1
 	require.NoError(t, json.Unmarshal(fixture(t, "order_detail.json"), &order))
 	req := order.ConfirmItemsRequest()
 	assert.Equal(t, ConfirmItemsRequest{OrderCode: "929231617", FulfillmentType: FulfillmentDropship}, req)
 	req.ItemIDs = order.ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = "hn", 919
-	_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
 	requireJSONEqual(t, `{"order_code":"929231617","warehouse_code":"hn","seller_inventory_id":919,"item_ids":[25203463]}`, got.Body)
 
-	var nilOrder *Order
+	var nilOrder *OrderV1
 	assert.Equal(t, ConfirmItemsRequest{}, nilOrder.ConfirmItemsRequest())
 	assert.Nil(t, nilOrder.ItemIDs())
 }
@@ -596,7 +596,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 		},
 		"fulfillment type not stated": {
 			func(r *ConfirmItemsRequest) { r.FulfillmentType = "" },
-			[]FieldProblem{{"fulfillment_type", "is required (not sent): set it from Order.FulfillmentType"}},
+			[]FieldProblem{{"fulfillment_type", "is required (not sent): set it from OrderV1.FulfillmentType"}},
 		},
 		"empty item list is not a rejection": {
 			func(r *ConfirmItemsRequest) { r.ItemIDs = []int64{} },
@@ -625,7 +625,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 			c, mt := setup(t)
 			req := ordConfirmSellerDelivery(t)
 			tc.edit(&req)
-			res, resp, err := c.Orders.ConfirmItems(context.Background(), req)
+			res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 			assert.Nil(t, res)
 			assert.Nil(t, resp)
 			ordRequireRefused(t, mt, err, tc.want...)
@@ -639,10 +639,10 @@ func TestOrdersConfirmItemsOtherTypesNeedNeither(t *testing.T) {
 	// including a type the SDK does not know.
 	for _, ft := range []FulfillmentType{FulfillmentDropship, FulfillmentTikiDelivery, "instant_delivery"} {
 		c, mt := setup(t)
-		respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), nil)
+		respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), nil)
 		req := ordConfirmSellerDelivery(t)
 		req.FulfillmentType, req.DeliveryCommitmentTime = ft, Time{}
-		_, _, err := c.Orders.ConfirmItems(context.Background(), req)
+		_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 		require.NoError(t, err, ft)
 		assert.Equal(t, 1, mt.GetTotalCallCount())
 	}
@@ -652,11 +652,11 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
-	res, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
+	res, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders/confirmItems", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,"item_ids":[]}`, got.Body)
 	assert.Contains(t, got.Body, `"item_ids":[]`, "an empty list, never null")
 	assert.Equal(t, 200, res.Code)
@@ -665,7 +665,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 func TestOrdersRejectAllItemsInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
+	_, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
 	ordRequireRefused(t, mt, err,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"warehouse_code", "is required"},
@@ -677,13 +677,13 @@ func TestOrdersConfirmDelivery(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
 
-	res, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	res, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: CancelReasonCustomerNoLongerInDemand,
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders/confirmDelivery", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders/confirmDelivery", nil)
 	requireJSONEqual(t, string(fixture(t, "confirm_delivery_request.json")), got.Body)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, res)
 }
@@ -692,11 +692,11 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
 
 	// Successful delivery with three documents (the maximum); and a
 	// cancellation with a free-text reason.
-	_, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode:       "20939384",
 		Status:          ConfirmDeliverySuccessful,
 		AppointmentDate: ordAt(t, "2019-06-22 18:12:17"),
@@ -706,7 +706,7 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	requireJSONEqual(t, `{"order_code":"20939384","status":"successful_delivery","appointment_date":"2019-06-22 18:12:17",
 		"document_urls":["https://a.example/1.png","https://a.example/2.png","http://a.example/3.png"]}`, got.Body)
 
-	_, _, err = c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	_, _, err = c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: "Could not be reached",
 	})
 	require.NoError(t, err)
@@ -750,7 +750,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			_, _, err := c.Orders.ConfirmDelivery(context.Background(), tc.req)
+			_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), tc.req)
 			ordRequireRefused(t, mt, err, tc.want...)
 		})
 	}
@@ -760,20 +760,20 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
 
 	// The document's example, status text and empty payload as written.
-	res, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+	res, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode:  "327965376-5vHl1b",
 		Status:     "ready for delivery",
 		UpdateTime: ordAt(t, "2019-11-23 23:59:59"),
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders/updateDeliveryStatus", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders/updateDeliveryStatus", nil)
 	requireJSONEqual(t, string(fixture(t, "update_delivery_status_request.json")), got.Body)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "success"}, res)
 
-	_, _, err = c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+	_, _, err = c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
 	})
 	require.NoError(t, err)
@@ -783,7 +783,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
+	_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
 	ordRequireRefused(t, mt, err,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"status", "is required"},
@@ -833,10 +833,10 @@ func TestOrdersPrintLabel(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			var got wire
-			respond(mt, http.MethodGet, "/v2/orders/833662058/print", 200, tc.body, &got)
-			label, _, err := c.Orders.PrintLabel(context.Background(), "833662058", tc.opts)
+			respond(mt, http.MethodGet, "/v1/orders/833662058/print", 200, tc.body, &got)
+			label, _, err := c.OrdersV1.PrintLabel(context.Background(), "833662058", tc.opts)
 			require.NoError(t, err)
-			requireWire(t, got, http.MethodGet, "/v2/orders/833662058/print", tc.query)
+			requireWire(t, got, http.MethodGet, "/v1/orders/833662058/print", tc.query)
 			assert.Equal(t, tc.want, label)
 		})
 	}
@@ -862,7 +862,7 @@ func TestOrdersPrintLabelRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			_, _, err := c.Orders.PrintLabel(context.Background(), tc.code, tc.opts)
+			_, _, err := c.OrdersV1.PrintLabel(context.Background(), tc.code, tc.opts)
 			ordRequireRefused(t, mt, err, tc.want...)
 		})
 	}
@@ -880,12 +880,12 @@ func ordMockRequest() MockOrderRequest {
 		CouponCode:        "GIAM20K",
 		DiscountCoupon:    20000,
 		DiscountTikiPoint: 5000,
-		Shipping: &Shipping{
+		Shipping: &ShippingV1{
 			Name: "Trần Thị B", Street: "12 Lê Lợi", Ward: "Phường Bến Nghé", City: "Quận 1", Region: "Hồ Chí Minh",
 			Country: "VN", Phone: "0901234567", Email: "buyer@example.com",
 			EstimateDescription: "Dự kiến giao hàng vào Thứ năm, 23/04/2020", ShippingFee: 15000,
 		},
-		Tax:  &Tax{Code: "0312345678", Name: "Công ty TNHH B", Address: "12 Lê Lợi, Quận 1, Hồ Chí Minh"},
+		Tax:  &TaxV1{Code: "0312345678", Name: "Công ty TNHH B", Address: "12 Lê Lợi, Quận 1, Hồ Chí Minh"},
 		Note: "Giao giờ hành chính",
 	}
 }
@@ -894,20 +894,20 @@ func TestOrdersCreateMock(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t) // a custom base URL (like package tikitest) is allowed
 	var got wire
-	respond(mt, http.MethodPost, "/v2/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	respond(mt, http.MethodPost, "/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
 
-	order, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	order, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/orders", nil)
+	requireWire(t, got, http.MethodPost, "/v1/orders", nil)
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
 
 	created := ordAt(t, "2020-04-21 09:15:02")
-	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItem {
-		return OrderItem{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
+	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItemV1 {
+		return OrderItemV1{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
 			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: ordAt(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
 	}
 	req := ordMockRequest()
-	assert.Equal(t, &Order{
+	assert.Equal(t, &OrderV1{
 		OrderCode:                "1667",
 		CouponCode:               "GIAM20K",
 		Status:                   OrderStatusQueueing,
@@ -918,13 +918,13 @@ func TestOrdersCreateMock(t *testing.T) {
 		FulfillmentType:          FulfillmentSellerDelivery,
 		Note:                     "Giao giờ hành chính",
 		Tax:                      *req.Tax,
-		Discount:                 Discount{DiscountAmount: 25000, DiscountCoupon: 20000, DiscountTikiPoint: 5000},
+		Discount:                 DiscountV1{DiscountAmount: 25000, DiscountCoupon: 20000, DiscountTikiPoint: 5000},
 		Shipping:                 *req.Shipping,
-		Items: []OrderItem{
+		Items: []OrderItemV1{
 			item(89601, 4190, "Bình giữ nhiệt 500ml", "175601", "BGN-500", 2, 150000),
 			item(89602, 4191, "Túi vải canvas", "175602", "TVC-01", 1, 45000),
 		},
-		Payment: Payment{Method: PaymentCOD, UpdatedAt: created, Description: "Thanh toán tiền mặt khi nhận hàng"},
+		Payment: PaymentV1{Method: PaymentCOD, UpdatedAt: created, Description: "Thanh toán tiền mặt khi nhận hàng"},
 	}, order)
 }
 
@@ -932,11 +932,11 @@ func TestOrdersCreateMockOnSandbox(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithEnvironment(Sandbox))
 	var got wire
-	ordRespondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v2/orders", 200, fixture(t, "mock_order_response.json"), &got)
-	order, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	ordRespondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	order, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
 	assert.Equal(t, "1667", order.OrderCode)
-	assert.Equal(t, "/integration/v2/orders", got.Path)
+	assert.Equal(t, "/integration/v1/orders", got.Path)
 	assert.Equal(t, testKey, got.Header.Get("tiki-api"))
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
 }
@@ -944,7 +944,7 @@ func TestOrdersCreateMockOnSandbox(t *testing.T) {
 func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithEnvironment(Production))
-	order, resp, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+	order, resp, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
 	assert.Nil(t, order)
 	assert.Nil(t, resp)
 	require.ErrorIs(t, err, ErrSandboxOnly)
@@ -955,7 +955,7 @@ func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
 func TestOrdersCreateMockInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Orders.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
+	_, _, err := c.OrdersV1.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
 	ordRequireRefused(t, mt, err,
 		FieldProblem{"fulfillment_type", "is required"},
 		FieldProblem{"payment_method", "is required"},
@@ -965,7 +965,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	)
 	req := ordMockRequest()
 	req.Items[1] = MockOrderItem{ProductName: " ", Price: 0, Qty: -1}
-	_, _, err = c.Orders.CreateMock(context.Background(), req)
+	_, _, err = c.OrdersV1.CreateMock(context.Background(), req)
 	ordRequireRefused(t, mt, err,
 		FieldProblem{"items[1].product_name", "is required"},
 		FieldProblem{"items[1].original_sku", "is required"},
@@ -982,23 +982,23 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 	t.Parallel()
 	calls := map[string]func(c *Client) error{
 		"ConfirmItems": func(c *Client) error {
-			_, _, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+			_, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 			return err
 		},
 		"RejectAllItems": func(c *Client) error {
-			_, _, err := c.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882})
+			_, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882})
 			return err
 		},
 		"ConfirmDelivery": func(c *Client) error {
-			_, _, err := c.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful})
+			_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful})
 			return err
 		},
 		"UpdateDeliveryStatus": func(c *Client) error {
-			_, _, err := c.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+			_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
 			return err
 		},
 		"CreateMock": func(c *Client) error {
-			_, _, err := c.Orders.CreateMock(context.Background(), ordMockRequest())
+			_, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
 			return err
 		},
 	}
@@ -1067,7 +1067,7 @@ func TestOrdersPostRetriedOn429(t *testing.T) {
 	// retried.
 	s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
 	c, _ := newTestClient(t, s)
-	res, resp, err := c.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
 	assert.Equal(t, 2, resp.Attempts)
@@ -1082,7 +1082,7 @@ func TestOrdersGetRetriedAfter5xx(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
 	c, _ := newTestClient(t, s)
-	order, resp, err := c.Orders.Get(context.Background(), "929231617")
+	order, resp, err := c.OrdersV1.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	assert.Equal(t, "929231617", order.OrderCode)
 	assert.Equal(t, 2, resp.Attempts)
@@ -1097,8 +1097,8 @@ func TestOrderWithoutCodeIsAnError(t *testing.T) {
 	c, mt := setup(t)
 	// A reorganised payload (another API version) must not decode into
 	// empty orders.
-	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`), nil)
-	page, _, err := c.Orders.List(context.Background(), nil)
+	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`), nil)
+	page, _, err := c.OrdersV1.List(context.Background(), nil)
 	assert.Nil(t, page)
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)
