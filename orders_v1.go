@@ -437,7 +437,7 @@ func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/"+code, query: nil})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code, query: nil})
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -877,7 +877,7 @@ func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts
 	q := url.Values{}
 	setString(q, "label", string(o.Label))
 	setString(q, "format", string(o.Format))
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/"+code+"/print", query: q})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: q})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to
