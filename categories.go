@@ -269,7 +269,8 @@ func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *C
 	if opts != nil && opts.IncludeParents {
 		q.Set("includeParents", "true")
 	}
-	return get[Category](ctx, s.client, GroupCatalog, "categories/"+itoa(categoryID), q)
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories/" + itoa(categoryID), query: q},
+		func(c *Category) bool { return c.ID != 0 }, `a category (an object with "id")`)
 }
 
 // Attributes lists the attributes of a category: those a product request

@@ -138,8 +138,15 @@ type DecodeError struct {
 
 // Error describes what could not be decoded.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("tiki: %s %s: %d response is not valid JSON (%s, content-type %q): %v",
-		e.Method, e.URL, e.StatusCode, describeSnippet(e.Snippet), e.ContentType, e.Err)
+	what := "is not valid JSON"
+	var se *ShapeError
+	var ae *AmountError
+	var te *json.UnmarshalTypeError
+	if errors.As(e.Err, &se) || errors.As(e.Err, &ae) || errors.As(e.Err, &te) {
+		what = "is JSON of another shape than documented"
+	}
+	return fmt.Sprintf("tiki: %s %s: %d response %s (%s, content-type %q): %v",
+		e.Method, e.URL, e.StatusCode, what, describeSnippet(e.Snippet), e.ContentType, e.Err)
 }
 
 // Unwrap returns the JSON decoder's error.

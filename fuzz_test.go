@@ -112,7 +112,7 @@ func FuzzOrderDecoders(f *testing.F) {
 		_ = json.Unmarshal(b, &whs)
 		var me SellerInfo
 		_ = json.Unmarshal(b, &me)
-		var label OrderLabel
+		var label OrderLabelV1
 		_ = json.Unmarshal(b, &label)
 		var ci ConfirmItemsResult
 		_ = json.Unmarshal(b, &ci)

@@ -1,6 +1,296 @@
 package tiki
 
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
 // OrdersService pulls the seller's orders from Tiki's current order API
 // (v2) and walks them through confirmation, labels and delivery, with the
-// endpoint each operation model requires.
+// endpoint each operation model requires. The older v1 order API is
+// client.OrdersV1.
+//
+// The usual loop over orders that wait for the seller:
+//
+//	opts := &tiki.OrderListOptions{
+//		Status:                 tiki.In(tiki.OrderStatusQueueing),
+//		ItemConfirmationStatus: tiki.ConfirmationWaiting,
+//	}
+//	for order, err := range client.Orders.All(ctx, opts) {
+//		if err != nil { ... }
+//		_, _, err := client.Orders.Confirm(ctx, &order, nil) // the right endpoint for its model
+//	}
 type OrdersService service
+
+// Filter is a list filter over a set of values, sent as Tiki's set
+// expressions: In(a) sends "a", In(a, b) sends "in|a,b" and NotIn(a, b)
+// sends "nin|a,b". The zero Filter sends nothing.
+type Filter[T ~string] struct {
+	exclude bool
+	values  []T
+}
+
+// In keeps the rows whose field is one of values.
+func In[T ~string](values ...T) Filter[T] { return Filter[T]{values: values} }
+
+// NotIn keeps the rows whose field is none of values.
+func NotIn[T ~string](values ...T) Filter[T] { return Filter[T]{exclude: true, values: values} }
+
+// IsZero reports whether f filters nothing.
+func (f Filter[T]) IsZero() bool { return len(f.values) == 0 && !f.exclude }
+
+// Values returns the values f keeps (In) or leaves out (NotIn).
+func (f Filter[T]) Values() []T { return slices.Clone(f.values) }
+
+// Excludes reports whether f was made with NotIn.
+func (f Filter[T]) Excludes() bool { return f.exclude }
+
+// String returns the expression as it is sent: "a", "in|a,b" or "nin|a,b".
+func (f Filter[T]) String() string {
+	if f.IsZero() {
+		return ""
+	}
+	vals := make([]string, len(f.values))
+	for i, v := range f.values {
+		vals[i] = string(v)
+	}
+	switch {
+	case f.exclude:
+		return "nin|" + strings.Join(vals, ",")
+	case len(vals) == 1:
+		return vals[0]
+	}
+	return "in|" + strings.Join(vals, ",")
+}
+
+// check refuses an empty set and values that would break the expression.
+func (f Filter[T]) check(v *validator, field string) {
+	if f.IsZero() {
+		return
+	}
+	if len(f.values) == 0 {
+		v.add(field, "NotIn needs at least one value")
+		return
+	}
+	vals := make([]string, len(f.values))
+	for i, val := range f.values {
+		vals[i] = string(val)
+	}
+	if len(vals) == 1 && vals[0] == "" {
+		v.add(field, "must not be empty")
+		return
+	}
+	checkValueList(v, field, vals)
+}
+
+// OrderInclude names an optional part of an order that List and Get add
+// when asked.
+type OrderInclude string
+
+// Optional parts of an order documented by Tiki.
+const (
+	// IncludeStatusHistories adds Order.StatusHistories.
+	IncludeStatusHistories OrderInclude = "status_histories"
+	// IncludeItemFees adds the fees of each item (OrderItemInvoice.Fees).
+	IncludeItemFees OrderInclude = "item.fees"
+	// IncludeItemConfirmationHistories adds the confirmation history of
+	// each item.
+	IncludeItemConfirmationHistories OrderInclude = "item.confirmation_histories"
+)
+
+func checkIncludes(v *validator, include []OrderInclude) string {
+	names := make([]string, len(include))
+	for i, inc := range include {
+		names[i] = string(inc)
+	}
+	if len(names) == 1 && names[0] == "" {
+		v.add("include", "must not be empty")
+		return ""
+	}
+	return checkValueList(v, "include", names)
+}
+
+// OrderSort orders a list of orders: a column and a direction.
+type OrderSort string
+
+// Sort orders Tiki documents; Tiki's default is OrderByCreatedAtDesc.
+const (
+	OrderByCreatedAtAsc  OrderSort = "created_at|asc"
+	OrderByCreatedAtDesc OrderSort = "created_at|desc"
+	OrderByUpdatedAtAsc  OrderSort = "updated_at|asc"
+	OrderByUpdatedAtDesc OrderSort = "updated_at|desc"
+)
+
+// Inventory types of the v2 order API that the product API does not use.
+const (
+	// InventoryDropship is the dropship operation model as the v2 order
+	// API names it (the product API writes InventoryDropShip, "drop_ship").
+	InventoryDropship InventoryType = "dropship"
+	// InventoryPreorder: a pre-order item (a value of the order list's
+	// item_inventory_type filter).
+	InventoryPreorder InventoryType = "preorder"
+)
+
+// OrderListOptions filters List and All. Every field is optional; zero
+// values are not sent. Status, FulfillmentType and ItemInventoryType take
+// Tiki's set expressions through In and NotIn:
+//
+//	&tiki.OrderListOptions{Status: tiki.NotIn(tiki.OrderStatusProcessing, tiki.OrderStatusWaitingPayment)}
+type OrderListOptions struct {
+	// Codes keeps the orders with these codes.
+	Codes []string
+	// SKUs keeps the orders with an item of these Tiki SKUs.
+	SKUs []string
+	// Status keeps the orders in (or not in) these states. Tiki's guide
+	// recommends leaving out processing and waiting_payment, which are not
+	// meaningful to the seller yet.
+	Status Filter[OrderStatus]
+	// ItemConfirmationStatus keeps the orders with an item in this
+	// confirmation state (ConfirmationWaiting: orders to confirm).
+	ItemConfirmationStatus ConfirmationStatus
+	// ItemInventoryType keeps the orders with an item of these inventory
+	// types (Tiki documents backorder, instock and preorder here).
+	ItemInventoryType Filter[InventoryType]
+	// FulfillmentType keeps the orders of these operation models.
+	FulfillmentType Filter[FulfillmentType]
+	// IsRMA keeps replacement (RMA) orders when true, the others when
+	// false; nil keeps both.
+	IsRMA *bool
+	// FilterDateBy selects a predefined range of creation dates
+	// (DateFilterToday, DateFilterLast7Days, DateFilterLast30Days).
+	FilterDateBy OrderDateFilter
+	// CreatedFrom and CreatedTo bound the creation time, UpdatedFrom and
+	// UpdatedTo the update time; each is sent as "2006-01-02 15:04:05" in
+	// Vietnam time (created_from_date, created_to_date, updated_from_date,
+	// updated_to_date).
+	CreatedFrom Time
+	CreatedTo   Time
+	UpdatedFrom Time
+	UpdatedTo   Time
+	// OrderBy sorts the list; Tiki's default is OrderByCreatedAtDesc.
+	OrderBy OrderSort
+	// Include adds optional parts to every order of the page.
+	Include []OrderInclude
+	ListOptions
+}
+
+func (o *OrderListOptions) query(v *validator) url.Values {
+	o.ListOptions.validate(v)
+	codes := checkValueList(v, "code", o.Codes)
+	skus := checkValueList(v, "sku", o.SKUs)
+	o.Status.check(v, "status")
+	o.ItemInventoryType.check(v, "item_inventory_type")
+	o.FulfillmentType.check(v, "fulfillment_type")
+	checkValueList(v, "item_confirmation_status", []string{string(o.ItemConfirmationStatus)})
+	switch o.FilterDateBy {
+	case "", DateFilterToday, DateFilterLast7Days, DateFilterLast30Days:
+	default:
+		v.add("filter_date_by", "must be %q, %q or %q", DateFilterToday, DateFilterLast7Days, DateFilterLast30Days)
+	}
+	switch o.OrderBy {
+	case "", OrderByCreatedAtAsc, OrderByCreatedAtDesc, OrderByUpdatedAtAsc, OrderByUpdatedAtDesc:
+	default:
+		v.add("order_by", "must be created_at or updated_at with asc or desc, for example %q", OrderByCreatedAtDesc)
+	}
+	checkRangeOrder(v, "created_from_date", o.CreatedFrom, o.CreatedTo)
+	checkRangeOrder(v, "updated_from_date", o.UpdatedFrom, o.UpdatedTo)
+	include := checkIncludes(v, o.Include)
+
+	q := url.Values{}
+	setString(q, "code", codes)
+	setString(q, "sku", skus)
+	setString(q, "status", o.Status.String())
+	setString(q, "item_confirmation_status", string(o.ItemConfirmationStatus))
+	setString(q, "item_inventory_type", o.ItemInventoryType.String())
+	setString(q, "fulfillment_type", o.FulfillmentType.String())
+	setBool(q, "is_rma", o.IsRMA)
+	setString(q, "filter_date_by", string(o.FilterDateBy))
+	setTime(q, "created_from_date", o.CreatedFrom)
+	setTime(q, "created_to_date", o.CreatedTo)
+	setTime(q, "updated_from_date", o.UpdatedFrom)
+	setTime(q, "updated_to_date", o.UpdatedTo)
+	setString(q, "order_by", string(o.OrderBy))
+	setString(q, "include", include)
+	o.ListOptions.encode(q)
+	return q
+}
+
+// checkValueList refuses values that would break a comma-separated
+// parameter and returns them joined. An empty value is allowed only alone
+// (it then sends nothing).
+func checkValueList(v *validator, field string, values []string) string {
+	if len(values) == 1 && values[0] == "" {
+		return ""
+	}
+	for i, s := range values {
+		name := field
+		if len(values) > 1 {
+			name = fmt.Sprintf("%s[%d]", field, i)
+		}
+		v.check(strings.TrimSpace(s) != "" && s == strings.TrimSpace(s) && !strings.ContainsAny(s, ",|"),
+			name, "must be a value without commas, bars or surrounding spaces")
+	}
+	return strings.Join(values, ",")
+}
+
+// checkRangeOrder refuses a range whose start is after its end.
+func checkRangeOrder(v *validator, field string, from, to Time) {
+	v.check(from.IsZero() || to.IsZero() || !from.After(to.Time), field, "must not be after its end")
+}
+
+// List returns one page of the seller's orders, filtered by opts (which may
+// be nil).
+//
+// GET /v2/orders
+func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page[Order], *Response, error) {
+	o := OrderListOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	var v validator
+	q := o.query(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[Page[Order]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders", query: q})
+}
+
+// All iterates over every order matching opts, page after page from
+// opts.Page (default 1) to the last one. New orders that arrive while the
+// walk is under way can shift later pages: sort by an immutable field (the
+// default order) and de-duplicate by Order.Code if that matters.
+//
+//	for order, err := range client.Orders.All(ctx, opts) {
+//		if err != nil { ... } // one error, then the loop ends
+//	}
+func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
+	return walk(ctx, opts, s.List)
+}
+
+// OrderGetOptions selects the optional parts Get adds to the order.
+type OrderGetOptions struct {
+	// Include adds optional parts of the order.
+	Include []OrderInclude
+}
+
+// Get returns one order, with the optional parts opts asks for (opts may be
+// nil).
+//
+// GET /v2/orders/{code}
+func (s *OrdersService) Get(ctx context.Context, code string, opts *OrderGetOptions) (*Order, *Response, error) {
+	var v validator
+	seg := segment(&v, "code", code)
+	q := url.Values{}
+	if opts != nil {
+		setString(q, "include", checkIncludes(&v, opts.Include))
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/" + seg, query: q})
+}

@@ -11,112 +11,13 @@ import (
 	"strings"
 )
 
-// OrdersService pulls the seller's orders and walks them through Tiki's
-// fulfilment: confirm items, confirm delivery, update delivery status, print
-// labels.
+// OrdersV1Service is the older order API (v1), as Tiki's 2019 guideline
+// documents it: it pulls the seller's orders and walks them through
+// confirm items, confirm delivery, update delivery status and print labels,
+// always at /v1 paths. Today's order API is OrdersService (client.Orders):
+// v1 and v2 are different APIs with different shapes, and their types are
+// never mixed.
 type OrdersV1Service service
-
-// OrderStatus is the state of an order. Tiki documents an English value and,
-// for some states, a Vietnamese one (OrderStatusChoIn,
-// OrderStatusGiaoHangThanhCong); Canonical maps the Vietnamese values to the
-// English ones.
-type OrderStatus string
-
-// Order statuses documented by Tiki.
-const (
-	// OrderStatusQueueing: Tiki received the order; it waits for the
-	// seller's confirmation (Vietnamese "cho_in", Chờ in). The default of
-	// List.
-	OrderStatusQueueing OrderStatus = "queueing"
-	// OrderStatusSellerConfirmed: the seller confirmed the order.
-	OrderStatusSellerConfirmed OrderStatus = "seller_confirmed"
-	// OrderStatusSellerCanceled: the seller canceled the order.
-	OrderStatusSellerCanceled OrderStatus = "seller_canceled"
-	// OrderStatusComplete: the order was delivered successfully.
-	OrderStatusComplete OrderStatus = "complete"
-	// OrderStatusCanceled: the order was canceled (Đã hủy; the Vietnamese
-	// value is the same).
-	OrderStatusCanceled OrderStatus = "canceled"
-	// OrderStatusSuccessfulDelivery: delivered to the customer.
-	OrderStatusSuccessfulDelivery OrderStatus = "successful_delivery"
-	// OrderStatusChoIn is the Vietnamese value of OrderStatusQueueing.
-	OrderStatusChoIn OrderStatus = "cho_in"
-	// OrderStatusGiaoHangThanhCong is the Vietnamese value of
-	// OrderStatusSuccessfulDelivery (Giao hàng thành công).
-	OrderStatusGiaoHangThanhCong OrderStatus = "giao_hang_thanh_cong"
-	// OrderStatusProcessing: not yet accepted by Tiki. Tiki's current order
-	// guide recommends leaving such orders out of listings.
-	OrderStatusProcessing OrderStatus = "processing"
-	// OrderStatusWaitingPayment: waiting for the customer's payment; like
-	// OrderStatusProcessing, not yet meaningful to the seller.
-	OrderStatusWaitingPayment OrderStatus = "waiting_payment"
-)
-
-// Canonical returns the English value of a Vietnamese status
-// (cho_in → queueing, giao_hang_thanh_cong → successful_delivery) and any
-// other status unchanged.
-func (s OrderStatus) Canonical() OrderStatus {
-	switch s {
-	case OrderStatusChoIn:
-		return OrderStatusQueueing
-	case OrderStatusGiaoHangThanhCong:
-		return OrderStatusSuccessfulDelivery
-	}
-	return s
-}
-
-// FulfillmentType is how an order is fulfilled; it decides which confirmation
-// fields Tiki requires (see ConfirmItemsRequest).
-type FulfillmentType string
-
-// Fulfillment types documented by Tiki.
-const (
-	// FulfillmentSellerDelivery: the seller delivers the order and reports
-	// the delivery (ConfirmDelivery, UpdateDeliveryStatus).
-	FulfillmentSellerDelivery FulfillmentType = "seller_delivery"
-	// FulfillmentCrossBorder: the order is shipped from abroad.
-	FulfillmentCrossBorder FulfillmentType = "cross_border"
-	// FulfillmentDropship: dropship directly from the seller.
-	FulfillmentDropship FulfillmentType = "dropship"
-	// FulfillmentTikiDelivery: Tiki packs and delivers the order.
-	FulfillmentTikiDelivery FulfillmentType = "tiki_delivery"
-)
-
-// ConfirmationStatus is the confirmation state of an order item.
-type ConfirmationStatus string
-
-// Item confirmation statuses that appear in Tiki's documentation.
-const (
-	// ConfirmationWaiting: the item waits for the seller's confirmation
-	// (before Item.MustConfirmBeforeAt).
-	ConfirmationWaiting ConfirmationStatus = "waiting"
-	// ConfirmationSellerConfirmed: the seller confirmed the item.
-	ConfirmationSellerConfirmed ConfirmationStatus = "seller_confirmed"
-	// ConfirmationConfirmed: the item is confirmed (the entity table's
-	// example value).
-	ConfirmationConfirmed ConfirmationStatus = "confirmed"
-)
-
-// PaymentMethod is how the customer pays.
-type PaymentMethod string
-
-// Payment methods that appear in Tiki's documentation.
-const (
-	// PaymentCOD: cash on delivery; the shipper collects
-	// OrderV1.CollectableTotalPrice.
-	PaymentCOD PaymentMethod = "cod"
-	// PaymentVisa: paid by card; nothing to collect.
-	PaymentVisa PaymentMethod = "visa"
-)
-
-// OrderDateFilter is a predefined date range for OrderListOptionsV1.FilterDateBy.
-type OrderDateFilter string
-
-// Date ranges that appear in Tiki's order listing guide.
-const (
-	DateFilterToday      OrderDateFilter = "today"
-	DateFilterLast30Days OrderDateFilter = "last30days"
-)
 
 // OrderV1 is a sales order, as the order list, order detail and mock order
 // endpoints return it.
@@ -813,8 +714,8 @@ type PrintLabelOptions struct {
 	Format LabelFormat
 }
 
-// OrderLabel holds the URL of a printable label.
-type OrderLabel struct {
+// OrderLabelV1 holds the URL of a printable label.
+type OrderLabelV1 struct {
 	// URL of the label, whichever label was asked for.
 	URL string `json:"-"`
 	// ShippingLabelURL, InvoiceLabelURL and POLabelURL are the keys Tiki
@@ -825,12 +726,12 @@ type OrderLabel struct {
 }
 
 // UnmarshalJSON fills URL from whichever "*_label_url" key Tiki sends.
-func (l *OrderLabel) UnmarshalJSON(b []byte) error {
+func (l *OrderLabelV1) UnmarshalJSON(b []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	*l = OrderLabel{}
+	*l = OrderLabelV1{}
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	l.ShippingLabelURL = str("shipping_label_url")
 	l.InvoiceLabelURL = str("invoice_label_url")
@@ -862,7 +763,7 @@ func firstNonEmpty(ss ...string) string {
 // anything is sent.
 //
 // GET /v2/orders/{order_code}/print (v1: GET /v1/orders/{order_code}/print)
-func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabel, *Response, error) {
+func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabelV1, *Response, error) {
 	o := PrintLabelOptions{}
 	if opts != nil {
 		o = *opts
@@ -877,7 +778,7 @@ func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts
 	q := url.Values{}
 	setString(q, "label", string(o.Label))
 	setString(q, "format", string(o.Format))
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: q})
+	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: q})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to

@@ -799,33 +799,33 @@ func TestOrdersPrintLabel(t *testing.T) {
 		opts  *PrintLabelOptions
 		body  []byte
 		query map[string][]string
-		want  *OrderLabel
+		want  *OrderLabelV1
 	}{
 		"shipping (document: GET /orders/833662058/print)": {
 			nil, fixture(t, "print_labels_shipping.json"), nil,
-			&OrderLabel{URL: shippingURL, ShippingLabelURL: shippingURL},
+			&OrderLabelV1{URL: shippingURL, ShippingLabelURL: shippingURL},
 		},
 		"invoice (document: ?label=invoice)": {
 			&PrintLabelOptions{Label: LabelInvoice}, fixture(t, "print_labels_invoice.json"), map[string][]string{"label": {"invoice"}},
-			&OrderLabel{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
+			&OrderLabelV1{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
 		},
 		"invoice as pdf": {
 			&PrintLabelOptions{Label: LabelInvoice, Format: LabelPDF}, fixture(t, "print_labels_invoice.json"),
 			map[string][]string{"label": {"invoice"}, "format": {"pdf"}},
-			&OrderLabel{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
+			&OrderLabelV1{URL: invoiceURL, InvoiceLabelURL: invoiceURL},
 		},
 		"shipping as html": {
 			&PrintLabelOptions{Label: LabelShipping, Format: LabelHTML}, fixture(t, "print_labels_shipping.json"),
 			map[string][]string{"label": {"shipping"}, "format": {"html"}},
-			&OrderLabel{URL: shippingURL, ShippingLabelURL: shippingURL},
+			&OrderLabelV1{URL: shippingURL, ShippingLabelURL: shippingURL},
 		},
 		"po label": {
 			&PrintLabelOptions{Label: LabelPO}, []byte(`{"po_label_url":"https://x.test/po.html"}`), map[string][]string{"label": {"po"}},
-			&OrderLabel{URL: "https://x.test/po.html", POLabelURL: "https://x.test/po.html"},
+			&OrderLabelV1{URL: "https://x.test/po.html", POLabelURL: "https://x.test/po.html"},
 		},
 		"unknown key ending in _label_url": {
 			&PrintLabelOptions{Label: "stamp"}, []byte(`{"stamp_label_url":"https://x.test/s.html","n":1}`), map[string][]string{"label": {"stamp"}},
-			&OrderLabel{URL: "https://x.test/s.html"},
+			&OrderLabelV1{URL: "https://x.test/s.html"},
 		},
 	}
 	for name, tc := range cases {

@@ -507,22 +507,24 @@ func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*Pr
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + seg})
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + seg},
+		func(r *ProductRequest) bool { return r.RequestID != "" }, `a product request (an object with "request_id")`)
 }
 
 // FindByTrackID returns the product request created from the track id
-// that Create answered, merged with the product it created. The list is
-// empty while Tiki has not created the request yet.
+// that Create answered, merged with the products it created, as one page
+// with Tiki's paging block. The page is empty while Tiki has not created the
+// request yet.
 //
 // GET /v2/requests/findBy?track_id={track_id}
-func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID string) ([]RequestedProduct, *Response, error) {
+func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID string) (*Page[RequestedProduct], *Response, error) {
 	var v validator
 	checkText(&v, "track_id", trackID)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	q := url.Values{"track_id": {trackID}}
-	return callList[RequestedProduct](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
+	return call[Page[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
 }
 
 // Delete deletes a product request; Tiki answers with its new state,

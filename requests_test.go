@@ -683,8 +683,10 @@ func TestProductRequestsFindByTrackID(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/requests/findBy", 200, fixture(t, "product_request_find_by_track_id.json"), &got)
 
-	found, _, err := c.ProductRequests.FindByTrackID(context.Background(), "8b85b2cbd7424f03af41ae5b4507eb01")
+	foundPage, _, err := c.ProductRequests.FindByTrackID(context.Background(), "8b85b2cbd7424f03af41ae5b4507eb01")
 	require.NoError(t, err)
+	found := foundPage.Data
+	assert.Equal(t, Paging{Total: 7837, CurrentPage: 1, From: 0, To: 20, PerPage: 20, LastPage: 392}, foundPage.Paging, "the documented paging is kept")
 	requireWire(t, got, http.MethodGet, "/v2/requests/findBy", map[string][]string{"track_id": {"8b85b2cbd7424f03af41ae5b4507eb01"}})
 	assert.Equal(t, []RequestedProduct{{
 		Product: Product{

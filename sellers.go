@@ -3,7 +3,10 @@ package tiki
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // SellersService reads the authenticated seller's account.
@@ -76,4 +79,60 @@ func (s *SellerInfo) UnmarshalJSON(b []byte) error {
 // GET /v2/sellers/me
 func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
 	return call[SellerInfo](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"})
+}
+
+// Seller warehouse filters of Sellers.Warehouses.
+const (
+	// WarehouseTypeReturn: warehouses that receive products returned by
+	// Tiki.
+	WarehouseTypeReturn = 0
+	// WarehouseTypePickup: warehouses that supply Tiki's warehouses.
+	WarehouseTypePickup = 1
+)
+
+// SellerWarehouseListOptions filters Sellers.Warehouses. Every field is
+// optional.
+type SellerWarehouseListOptions struct {
+	// Active keeps active warehouses when true, inactive ones when false;
+	// nil keeps both (status 1 or 0).
+	Active *bool
+	// Type keeps warehouses of one type: WarehouseTypeReturn or
+	// WarehouseTypePickup; nil keeps both.
+	Type *int
+	ListOptions
+}
+
+// Warehouses returns one page of the seller's warehouses (seller
+// inventories), filtered by opts (which may be nil).
+//
+// GET /v2/sellers/me/warehouses
+func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
+	o := SellerWarehouseListOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	var v validator
+	o.ListOptions.validate(&v)
+	v.check(o.Type == nil || *o.Type == WarehouseTypeReturn || *o.Type == WarehouseTypePickup, "type",
+		"must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	if o.Active != nil {
+		q.Set("status", "0")
+		if *o.Active {
+			q.Set("status", "1")
+		}
+	}
+	if o.Type != nil {
+		q.Set("type", strconv.Itoa(*o.Type))
+	}
+	o.ListOptions.encode(q)
+	return call[Page[SellerInventory]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me/warehouses", query: q})
+}
+
+// AllWarehouses iterates over every seller warehouse matching opts.
+func (s *SellersService) AllWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) iter.Seq2[SellerInventory, error] {
+	return walk(ctx, opts, s.Warehouses)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // WarehousesService lists warehouses: Tiki's own fulfilment centres, whose
@@ -35,8 +36,8 @@ type Locality struct {
 	Name string `json:"name"`
 }
 
-// SellerWarehouse is a warehouse the seller registered with Tiki.
-// ConfirmItems names it by WarehouseCode and SellerInventoryID: several
+// SellerWarehouse is a warehouse the seller registered with Tiki, as the v1
+// order API knows it. OrdersV1.ConfirmItems names it by WarehouseCode and SellerInventoryID: several
 // warehouses may share a code, the inventory id tells them apart.
 type SellerWarehouse struct {
 	WarehouseID       int64  `json:"warehouse_id"`
@@ -79,11 +80,13 @@ type SellerWarehousesOptions struct {
 	WarehouseCode string
 }
 
-// Seller lists the warehouses the seller registered with Tiki, filtered by
-// opts (which may be nil). Step 1 of both order flows: the warehouse code
-// and seller inventory id go into ConfirmItems.
+// Seller lists the warehouses the seller registered with Tiki as the v1
+// order API knows them, filtered by opts (which may be nil). Step 1 of both
+// v1 order flows: the warehouse code and seller inventory id go into
+// OrdersV1.ConfirmItems. Today's order API names seller warehouses through
+// SellerInventories (and Sellers.Warehouses lists them).
 //
-// GET /v2/warehouses
+// GET /v1/warehouses
 func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
 	o := SellerWarehousesOptions{}
 	if opts != nil {
@@ -97,5 +100,105 @@ func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOp
 	q := url.Values{}
 	setInt64(q, "warehouse_id", o.WarehouseID)
 	setString(q, "warehouse_code", o.WarehouseCode)
-	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, group: GroupWarehouses, path: "warehouses", query: q})
+	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "warehouses", query: q})
+}
+
+// SellerInventories are the seller warehouses an order may be confirmed
+// from, per Tiki warehouse.
+type SellerInventories struct {
+	// Inventories are the seller's active requisition warehouses that
+	// supply the Tiki warehouses asked for.
+	Inventories []SellerInventory `json:"seller_inventories"`
+	// Mappings tell, per Tiki warehouse, which of them may be named.
+	Mappings []InventoryMapping `json:"mappings"`
+}
+
+// InventoryMapping lists the seller inventories that supply one Tiki
+// warehouse.
+type InventoryMapping struct {
+	// TikiWarehouseCode is the Tiki warehouse, for example "sgn".
+	TikiWarehouseCode string `json:"tiki_warehouse_code"`
+	// SellerInventoryIDs are the seller inventories that supply it.
+	SellerInventoryIDs []int64 `json:"seller_inventory_ids"`
+}
+
+// UnmarshalJSON refuses an answer without the documented lists.
+func (si *SellerInventories) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Inventories *[]SellerInventory  `json:"seller_inventories"`
+		Mappings    *[]InventoryMapping `json:"mappings"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Inventories == nil || w.Mappings == nil {
+		return &ShapeError{Expected: `seller inventories ({"seller_inventories": [...], "mappings": [...]})`, Got: truncate(b)}
+	}
+	*si = SellerInventories{Inventories: *w.Inventories, Mappings: *w.Mappings}
+	return nil
+}
+
+// For returns the seller inventories mapped to a Tiki warehouse, in
+// Tiki's order. Ids that the mapping names without listing the inventory
+// are left out.
+func (si *SellerInventories) For(tikiWarehouseCode string) []SellerInventory {
+	if si == nil {
+		return nil
+	}
+	byID := make(map[int64]SellerInventory, len(si.Inventories))
+	for _, inv := range si.Inventories {
+		byID[inv.ID] = inv
+	}
+	var out []SellerInventory
+	for _, m := range si.Mappings {
+		if !strings.EqualFold(m.TikiWarehouseCode, tikiWarehouseCode) {
+			continue
+		}
+		for _, id := range m.SellerInventoryIDs {
+			if inv, ok := byID[id]; ok {
+				out = append(out, inv)
+			}
+		}
+	}
+	return out
+}
+
+// SellerInventories returns the seller warehouses that v2 order
+// confirmations may name, for the given Tiki warehouse codes (an order's
+// TikiWarehouse.Code): only active requisition warehouses, and, per Tiki
+// warehouse, which of them supply it.
+//
+// GET /v2/seller-inventories?tiki_warehouse_codes=...
+func (s *WarehousesService) SellerInventories(ctx context.Context, tikiWarehouseCodes ...string) (*SellerInventories, *Response, error) {
+	var v validator
+	if len(tikiWarehouseCodes) == 0 {
+		v.add("tiki_warehouse_codes", "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)")
+	}
+	codes := checkValueList(&v, "tiki_warehouse_codes", tikiWarehouseCodes)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{"tiki_warehouse_codes": {codes}}
+	return call[SellerInventories](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "seller-inventories", query: q})
+}
+
+// inventoryFor returns the first seller inventory Tiki maps to the order's
+// Tiki warehouse.
+func (s *WarehousesService) inventoryFor(ctx context.Context, order *Order) (int64, *Response, error) {
+	code := order.TikiWarehouse.Code
+	if strings.TrimSpace(code) == "" {
+		return 0, nil, &ValidationError{Problems: []FieldProblem{{Field: "seller_inventory_id",
+			Problem: "is required: order " + order.Code + " names no Tiki warehouse to look it up by"}}}
+	}
+	invs, resp, err := s.SellerInventories(ctx, code)
+	if err != nil {
+		return 0, resp, err
+	}
+	for _, m := range invs.Mappings {
+		if strings.EqualFold(m.TikiWarehouseCode, code) && len(m.SellerInventoryIDs) > 0 {
+			return m.SellerInventoryIDs[0], resp, nil
+		}
+	}
+	return 0, resp, &ValidationError{Problems: []FieldProblem{{Field: "seller_inventory_id",
+		Problem: "is required: Tiki maps no seller inventory to Tiki warehouse " + code}}}
 }

@@ -14,11 +14,11 @@ func TestWarehousesSeller(t *testing.T) {
 	c, mt := setup(t)
 	body := fixture(t, "seller_warehouses.json")
 	var got wire
-	respond(mt, http.MethodGet, "/v2/warehouses", 200, body, &got)
+	respond(mt, http.MethodGet, "/v1/warehouses", 200, body, &got)
 
 	whs, resp, err := c.Warehouses.Seller(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/warehouses", nil)
+	requireWire(t, got, http.MethodGet, "/v1/warehouses", nil)
 	assert.Equal(t, 1, resp.Attempts)
 
 	rows := rawRows(t, body)
@@ -62,11 +62,11 @@ func TestWarehousesSellerFiltered(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var got wire
-	respond(mt, http.MethodGet, "/v2/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
+	respond(mt, http.MethodGet, "/v1/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
 
 	whs, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
+	requireWire(t, got, http.MethodGet, "/v1/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
 	assert.Equal(t, []SellerWarehouse{{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}}, whs)
 }
 

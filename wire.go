@@ -9,13 +9,17 @@ import (
 	"strings"
 )
 
-// flexString is a string that Tiki may also send as a JSON number (ids,
+// FlexString is a string that Tiki may also send as a JSON number (ids,
 // SKUs, order codes: the order entity table shows sku 341231234 unquoted,
 // and TikiNOW may send its codes as numbers). A number keeps its exact text;
 // null decodes as "". Booleans, objects and arrays are refused.
-type flexString string
+type FlexString string
 
-func (s *flexString) UnmarshalJSON(b []byte) error {
+// flexString is the name the package used before FlexString was exported.
+type flexString = FlexString
+
+// UnmarshalJSON accepts a string, a number (kept as written) or null.
+func (s *FlexString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case string(b) == "null":
@@ -113,4 +117,27 @@ func notAppliedError(c *Client, r *request, resp *Response, body []byte) *APIErr
 		}
 	}
 	return e
+}
+
+// callShaped is call for endpoints that answer one object identified by a
+// key field. ok reports whether the decoded value has it; a 2xx answer that
+// decodes without it (another shape, such as {"data": {...}}) is a
+// *DecodeError whose Err is a *ShapeError naming expected, never a silent
+// zero value.
+func callShaped[T any](ctx context.Context, c *Client, r *request, ok func(*T) bool, expected string) (*T, *Response, error) {
+	out, resp, err := call[decoded[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if !ok(&out.val) {
+		return nil, resp, &DecodeError{
+			StatusCode:  resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"),
+			Method:      r.method,
+			URL:         c.redactor.URL(c.url(r)),
+			Snippet:     c.redactor.String(snippet(out.raw)),
+			Err:         &ShapeError{Expected: expected, Got: c.redactor.String(truncate(out.raw))},
+		}
+	}
+	return &out.val, resp, nil
 }

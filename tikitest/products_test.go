@@ -179,16 +179,18 @@ func TestProductsLifecycleByClock(t *testing.T) {
 	rec := prodTrack(t, c, created.TrackID)
 	assert.Equal(t, tiki.RequestProcessing, rec.State)
 	assert.Empty(t, rec.RequestID)
-	rows, _, err := c.ProductRequests.FindByTrackID(ctx, created.TrackID)
+	rowsPage, _, err := c.ProductRequests.FindByTrackID(ctx, created.TrackID)
 	require.NoError(t, err)
+	rows := rowsPage.Data
 	assert.Empty(t, rows, "Tiki has not created the request yet")
 
 	clock.Advance(time.Minute)
 	rec = prodTrack(t, c, created.TrackID)
 	assert.Equal(t, tiki.RequestAwaitingApprove, rec.State)
 	require.NotEmpty(t, rec.RequestID)
-	rows, _, err = c.ProductRequests.FindByTrackID(ctx, created.TrackID)
+	rowsPage, _, err = c.ProductRequests.FindByTrackID(ctx, created.TrackID)
 	require.NoError(t, err)
+	rows = rowsPage.Data
 	require.Len(t, rows, 2)
 	assert.Equal(t, "LC-RED", rows[0].OriginalSKU)
 	assert.Equal(t, tiki.RequestAwaitingApprove, rows[0].State)
@@ -201,8 +203,9 @@ func TestProductsLifecycleByClock(t *testing.T) {
 	assert.Equal(t, &tiki.TrackedRequest{TrackID: created.TrackID, RequestID: rec.RequestID, State: tiki.RequestApproved}, rec)
 
 	approvedAt := prodAt(t, "2024-03-01 09:03:00")
-	rows, _, err = c.ProductRequests.FindByTrackID(ctx, created.TrackID)
+	rowsPage, _, err = c.ProductRequests.FindByTrackID(ctx, created.TrackID)
 	require.NoError(t, err)
+	rows = rowsPage.Data
 	require.Len(t, rows, 2)
 	for i, sku := range []string{"LC-RED", "LC-BLUE"} {
 		assert.Equal(t, sku, rows[i].OriginalSKU)
@@ -594,8 +597,9 @@ func TestProductsReplayAndDeleteRules(t *testing.T) {
 	prodRequireAPIError(t, err, 404, "Request not found: "+waiting.RequestID)
 	_, _, err = c.Tracking.Replay(ctx, waiting.TrackID)
 	prodRequireAPIError(t, err, 422, "Request "+waiting.TrackID+" is deleted: only a rejected request can be replayed")
-	rows, _, err := c.ProductRequests.FindByTrackID(ctx, waiting.TrackID)
+	rowsPage, _, err := c.ProductRequests.FindByTrackID(ctx, waiting.TrackID)
 	require.NoError(t, err)
+	rows := rowsPage.Data
 	assert.Empty(t, rows)
 
 	rejected := create("DEL-3", 2)
@@ -657,8 +661,9 @@ func TestProductsUpdateInfo(t *testing.T) {
 	assert.Equal(t, tiki.RequestKind("update_product_info"), req.Kind)
 	require.Len(t, req.Products, 1)
 	assert.Equal(t, p.ProductID, req.Products[0].ProductID)
-	rows, _, err := c.ProductRequests.FindByTrackID(ctx, tr.TrackID)
+	rowsPage, _, err := c.ProductRequests.FindByTrackID(ctx, tr.TrackID)
 	require.NoError(t, err)
+	rows := rowsPage.Data
 	require.Len(t, rows, 1)
 	assert.Equal(t, "Sổ tay mới", rows[0].Name)
 

@@ -125,10 +125,11 @@ func run(categoryID int64, wait time.Duration) error {
 	}
 
 	// 5. The products the request created.
-	rows, _, err := client.ProductRequests.FindByTrackID(ctx, created.TrackID)
+	rowsPage, _, err := client.ProductRequests.FindByTrackID(ctx, created.TrackID)
 	if err != nil {
 		return fmt.Errorf("reading the request's products: %w", err)
 	}
+	rows := rowsPage.Data
 	fmt.Println("\nProducts:")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  PRODUCT ID\tTIKI SKU\tSELLER SKU\tNAME\tPRICE\tSTOCK\tACTIVE")

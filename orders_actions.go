@@ -1,0 +1,510 @@
+package tiki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ActionResult is Tiki's answer to an order action (a confirmation, a
+// delivery or shipment update). Tiki does not document the body of these
+// answers: the call succeeded when Tiki answered 2xx without reporting an
+// error in the body, and Raw keeps what it sent (nil for an empty body).
+type ActionResult struct {
+	// Raw is the answer's body as Tiki sent it.
+	Raw json.RawMessage
+}
+
+// decodeBody keeps the body; an empty body is a success without content,
+// anything else must be JSON.
+func (a *ActionResult) decodeBody(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		a.Raw = nil
+		return nil
+	}
+	if !json.Valid(b) {
+		return &ShapeError{Expected: "a JSON answer", Got: truncate(b)}
+	}
+	a.Raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// UnmarshalJSON keeps the raw body.
+func (a *ActionResult) UnmarshalJSON(b []byte) error { return a.decodeBody(b) }
+
+// reportsError reports whether a 2xx body still says the action failed:
+// a non-empty "errors" list or "success": false.
+func (a *ActionResult) reportsError() bool {
+	if len(a.Raw) == 0 || a.Raw[0] != '{' {
+		return false
+	}
+	var probe struct {
+		Errors  json.RawMessage `json:"errors"`
+		Success *bool           `json:"success"`
+	}
+	if json.Unmarshal(a.Raw, &probe) != nil {
+		return false
+	}
+	errs := bytes.TrimSpace(probe.Errors)
+	hasErrors := len(errs) > 0 && !bytes.Equal(errs, []byte("null")) && !bytes.Equal(errs, []byte("[]")) &&
+		!bytes.Equal(errs, []byte(`""`)) && !bytes.Equal(errs, []byte("{}"))
+	return hasErrors || (probe.Success != nil && !*probe.Success)
+}
+
+// callAction sends an order action. A 2xx answer whose body reports an
+// error is an *APIError: the action was not applied.
+func callAction(ctx context.Context, c *Client, r *request) (*ActionResult, *Response, error) {
+	out, resp, err := call[ActionResult](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if out.reportsError() {
+		return nil, resp, notAppliedError(c, r, resp, out.Raw)
+	}
+	return out, resp, nil
+}
+
+// checkOrder checks the order an action is for and returns its escaped
+// code. models lists the operation models the action exists for.
+func checkOrder(v *validator, order *Order, action string, models ...FulfillmentType) string {
+	if order == nil {
+		v.add("order", "is required")
+		return ""
+	}
+	code := segment(v, "order.code", order.Code)
+	if len(models) > 0 && !containsModel(models, order.FulfillmentType) {
+		v.add("order.fulfillment_type", "is %q: %s is only for %s orders%s", order.FulfillmentType, action,
+			joinModels(models), hintFor(order.FulfillmentType))
+	}
+	return code
+}
+
+func containsModel(models []FulfillmentType, m FulfillmentType) bool {
+	for _, x := range models {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func joinModels(models []FulfillmentType) string {
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
+
+// hintFor names the call that fits an order of model m.
+func hintFor(m FulfillmentType) string {
+	switch m {
+	case FulfillmentDropship:
+		return " (use ConfirmDropship, or Confirm, for dropship orders)"
+	case FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder:
+		return " (use ConfirmAvailable, or Confirm)"
+	}
+	return ""
+}
+
+// checkItemIDs refuses an item id list with ids that are not positive,
+// repeat, or are not items of the order.
+func checkItemIDs(v *validator, field string, order *Order, ids []int64) {
+	belongs := map[int64]bool{}
+	if order != nil {
+		for _, it := range order.Items {
+			belongs[it.ID] = true
+		}
+	}
+	seen := make(map[int64]bool, len(ids))
+	for i, id := range ids {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case id <= 0:
+			v.add(f, "must be a positive id")
+		case seen[id]:
+			v.add(f, "repeats item %d", id)
+		case order != nil && !belongs[id]:
+			v.add(f, "item %d is not an item of order %s", id, order.Code)
+		}
+		seen[id] = true
+	}
+}
+
+// ConfirmAvailableRequest confirms which items of an on-demand fulfilment
+// (tiki_delivery), seller-delivery or cross-border order are in stock.
+type ConfirmAvailableRequest struct {
+	// AvailableItemIDs are the OrderItem.ID values of the items in stock
+	// (at least one). Items of the order left out are canceled; to cancel
+	// every item use RejectAll.
+	AvailableItemIDs []int64 `json:"available_item_ids"`
+	// SellerInventoryID is the seller warehouse the items are picked up
+	// from: one that Warehouses.SellerInventories maps to the order's
+	// Tiki warehouse (required).
+	SellerInventoryID int64 `json:"seller_inventory_id"`
+}
+
+// ConfirmAvailable confirms that the seller has the listed items of the
+// order in stock; the other items are canceled. It is for on-demand
+// fulfilment (tiki_delivery), seller-delivery and cross-border orders;
+// dropship orders use ConfirmDropship. Confirm picks the right one.
+//
+// Like every write that may have reached Tiki, it is never resent after a
+// timeout or a 5xx: check the order with Get before trying again.
+//
+// POST /v2/orders/{code}/confirm-available
+func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req ConfirmAvailableRequest) (*ActionResult, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "ConfirmAvailable", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder)
+	if len(req.AvailableItemIDs) == 0 {
+		v.add("available_item_ids", "must list at least one item: to cancel every item use RejectAll")
+	}
+	checkItemIDs(&v, "available_item_ids", order, req.AvailableItemIDs)
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/confirm-available", body: req})
+}
+
+// DropshipConfirmation is the answer a seller gives to a dropship order.
+type DropshipConfirmation string
+
+// Dropship confirmations.
+const (
+	// DropshipConfirmed: the seller has every item and packs the order for
+	// pickup at the expected time.
+	DropshipConfirmed DropshipConfirmation = "seller_confirmed"
+	// DropshipCanceled: the seller cannot fulfil the order; it is canceled.
+	DropshipCanceled DropshipConfirmation = "seller_canceled"
+)
+
+// DropshipConfirmRequest confirms a dropship order and when it can be
+// picked up. A dropship order is confirmed or canceled whole.
+type DropshipConfirmRequest struct {
+	// SellerInventoryID is the seller warehouse the order is picked up
+	// from (required; see Warehouses.SellerInventories).
+	SellerInventoryID int64
+	// ExpectedPickupTime is one of the PickupSlot.ExpectedPickupTime values
+	// that ExpectedPickupSlots offers, sent as given (required).
+	ExpectedPickupTime string
+}
+
+// dropshipBody is the wire form of ConfirmDropship and RejectAll.
+type dropshipBody struct {
+	ConfirmationStatus DropshipConfirmation `json:"confirmation_status"`
+	SellerInventoryID  int64                `json:"seller_inventory_id"`
+	ExpectedPickupTime string               `json:"expected_pickup_time,omitempty"`
+}
+
+// ConfirmDropship confirms that the seller has every item of a dropship
+// order and when Tiki's driver can pick the package up; the seller then
+// packs it and prints its label (Label). It is never resent after a timeout
+// or a 5xx.
+//
+// POST /v2/orders/{code}/dropship/confirm-available
+func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req DropshipConfirmRequest) (*ActionResult, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "ConfirmDropship", FulfillmentDropship)
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	checkText(&v, "expected_pickup_time", req.ExpectedPickupTime)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	body := dropshipBody{ConfirmationStatus: DropshipConfirmed, SellerInventoryID: req.SellerInventoryID, ExpectedPickupTime: req.ExpectedPickupTime}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+}
+
+// RejectAll tells Tiki that the seller cannot fulfil any item of the order:
+// every item is canceled. For a dropship order it sends the
+// seller_canceled confirmation; for the other models a confirmation with no
+// available item. sellerInventoryID is the seller warehouse Tiki asks for
+// even here. It is never resent after a timeout or a 5xx.
+//
+// POST /v2/orders/{code}/confirm-available or
+// POST /v2/orders/{code}/dropship/confirm-available
+func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInventoryID int64) (*ActionResult, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "RejectAll", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder, FulfillmentDropship)
+	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	if order.FulfillmentType == FulfillmentDropship {
+		body := dropshipBody{ConfirmationStatus: DropshipCanceled, SellerInventoryID: sellerInventoryID}
+		return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+	}
+	body := ConfirmAvailableRequest{AvailableItemIDs: []int64{}, SellerInventoryID: sellerInventoryID}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/confirm-available", body: body})
+}
+
+// PickupSlots are the pickup times a dropship order can be confirmed with
+// at the moment.
+type PickupSlots struct {
+	// SellerID is the seller the slots are for.
+	SellerID int64 `json:"seller_id"`
+	// Slots are the offered slots, earliest first as Tiki sends them.
+	Slots []PickupSlot `json:"pickup_slots"`
+}
+
+// PickupSlot is one pickup time offered for dropship orders.
+type PickupSlot struct {
+	// Slot describes the slot as Tiki names it.
+	Slot string `json:"expected_pickup_slot"`
+	// ExpectedPickupTime is the value DropshipConfirmRequest sends.
+	ExpectedPickupTime string `json:"expected_pickup_time"`
+}
+
+// UnmarshalJSON refuses an answer without a pickup_slots list: it is not
+// the documented shape.
+func (p *PickupSlots) UnmarshalJSON(b []byte) error {
+	type plain PickupSlots
+	var w struct {
+		plain
+		Slots *[]PickupSlot `json:"pickup_slots"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Slots == nil {
+		return &ShapeError{Expected: `pickup slots ({"pickup_slots": [...]})`, Got: truncate(b)}
+	}
+	*p = PickupSlots(w.plain)
+	p.Slots = *w.Slots
+	return nil
+}
+
+// ExpectedPickupSlots returns the pickup times the seller can confirm a
+// dropship order with at the moment.
+//
+// GET /v2/orders/dropship/expected-pickup-slots
+func (s *OrdersService) ExpectedPickupSlots(ctx context.Context) (*PickupSlots, *Response, error) {
+	return call[PickupSlots](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/dropship/expected-pickup-slots"})
+}
+
+// OrderLabel is a printable label of a v2 order: links to Tiki's label
+// files.
+type OrderLabel struct {
+	// ShippingLabelURL links to the shipping label (on-demand fulfilment,
+	// dropship), when sent.
+	ShippingLabelURL string
+	// ShippingStampURL links to the shipping stamp (dropship), when sent.
+	ShippingStampURL string
+	// InvoiceLabelURL links to the invoice label (seller delivery), when
+	// sent.
+	InvoiceLabelURL string
+	// URLs holds every link of the answer by its field name, those above
+	// included.
+	URLs map[string]string
+	// Raw is the answer as Tiki sent it.
+	Raw json.RawMessage
+}
+
+// URL returns the label's main link: the shipping stamp, shipping label or
+// invoice label, in that order, or any other link the answer holds.
+func (l *OrderLabel) URL() string {
+	for _, u := range []string{l.ShippingStampURL, l.ShippingLabelURL, l.InvoiceLabelURL} {
+		if u != "" {
+			return u
+		}
+	}
+	for _, u := range l.URLs {
+		return u
+	}
+	return ""
+}
+
+// UnmarshalJSON collects the answer's links (string fields named *_url, at
+// the top level or under "data"). An answer without one is not a label.
+func (l *OrderLabel) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	if inner, ok := fields["data"]; ok && len(bytes.TrimSpace(inner)) > 0 && bytes.TrimSpace(inner)[0] == '{' {
+		var sub map[string]json.RawMessage
+		if json.Unmarshal(inner, &sub) == nil {
+			fields = sub
+		}
+	}
+	urls := map[string]string{}
+	for k, raw := range fields {
+		var s string
+		if strings.HasSuffix(k, "_url") && json.Unmarshal(raw, &s) == nil && strings.TrimSpace(s) != "" {
+			urls[k] = s
+		}
+	}
+	if len(urls) == 0 {
+		return &ShapeError{Expected: `a label (a "..._url" link)`, Got: truncate(b)}
+	}
+	*l = OrderLabel{
+		ShippingLabelURL: urls["shipping_label_url"],
+		ShippingStampURL: urls["shipping_stamp_url"],
+		InvoiceLabelURL:  urls["invoice_label_url"],
+		URLs:             urls,
+		Raw:              append(json.RawMessage(nil), b...),
+	}
+	return nil
+}
+
+// LabelOptions chooses the label's format.
+type LabelOptions struct {
+	// Format of the label file; Tiki's default is LabelHTML.
+	Format LabelFormat
+}
+
+// labelPaths maps each operation model to its label endpoint.
+var labelPaths = map[FulfillmentType]string{
+	FulfillmentTikiDelivery:   "tiki-delivery/labels",
+	FulfillmentSellerDelivery: "seller-delivery/labels",
+	FulfillmentDropship:       "dropship/labels",
+	FulfillmentCrossBorder:    "cross-border/labels",
+}
+
+// Label returns the label of a confirmed order from the endpoint of its
+// operation model: the shipping label of an on-demand fulfilment order, the
+// invoice label of a seller-delivery order, the shipping stamp of a dropship
+// order or the cross-border label. Tiki answers only once the order is
+// confirmed and while it is not canceled. opts may be nil.
+//
+// GET /v2/orders/{code}/tiki-delivery/labels,
+// GET /v2/orders/{code}/seller-delivery/labels,
+// GET /v2/orders/{code}/dropship/labels,
+// GET /v2/orders/{code}/cross-border/labels
+func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOptions) (*OrderLabel, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "Label", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentDropship, FulfillmentCrossBorder)
+	q := url.Values{}
+	if opts != nil {
+		v.check(opts.Format == "" || opts.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
+		setString(q, "format", string(opts.Format))
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: q})
+}
+
+// SellerDeliveryStatus is the outcome of a seller delivery.
+type SellerDeliveryStatus string
+
+// Seller delivery outcomes.
+const (
+	// SellerDeliverySuccessful: the customer received the order.
+	SellerDeliverySuccessful SellerDeliveryStatus = "successful_delivery"
+	// SellerDeliveryFailed: the delivery failed; give a FailureCause.
+	SellerDeliveryFailed SellerDeliveryStatus = "failed_delivery"
+)
+
+// DeliveryFailureCause is why a seller delivery failed.
+type DeliveryFailureCause string
+
+// Failure causes Tiki documents.
+const (
+	// FailureOutOfNeeds: the customer no longer needs the items. Tiki
+	// cancels the order.
+	FailureOutOfNeeds DeliveryFailureCause = "out_of_needs"
+	// FailureRedeliveryAppointment: the customer or the seller wants
+	// another attempt, on SellerDeliveryUpdate.AppointmentDate. The order
+	// stays open.
+	FailureRedeliveryAppointment DeliveryFailureCause = "redelivery_appointment"
+	// FailureOutOfStock: the products are out of stock. Tiki cancels the
+	// order.
+	FailureOutOfStock DeliveryFailureCause = "out_of_stock"
+)
+
+// SellerDeliveryUpdate reports the outcome of a seller delivery.
+type SellerDeliveryUpdate struct {
+	// Status is SellerDeliverySuccessful or SellerDeliveryFailed
+	// (required).
+	Status SellerDeliveryStatus `json:"status"`
+	// FailureCause explains a failed delivery (required with
+	// SellerDeliveryFailed, refused otherwise).
+	FailureCause DeliveryFailureCause `json:"failure_cause,omitempty"`
+	// AppointmentDate is the next attempt (required with
+	// FailureRedeliveryAppointment, refused otherwise).
+	AppointmentDate *Time `json:"appointment_date,omitempty"`
+	// Note is an optional comment.
+	Note string `json:"note,omitempty"`
+}
+
+// UpdateSellerDelivery reports that a seller-delivery order was delivered,
+// or why its delivery failed. Failures out_of_needs and out_of_stock cancel
+// the order; redelivery_appointment keeps it open until the appointment. It
+// is never resent after a timeout or a 5xx.
+//
+// POST /v2/orders/{code}/seller-delivery/update-delivery
+func (s *OrdersService) UpdateSellerDelivery(ctx context.Context, order *Order, u SellerDeliveryUpdate) (*ActionResult, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "UpdateSellerDelivery", FulfillmentSellerDelivery)
+	switch u.Status {
+	case SellerDeliverySuccessful:
+		v.check(u.FailureCause == "", "failure_cause", "is only sent with status %q", SellerDeliveryFailed)
+	case SellerDeliveryFailed:
+		switch u.FailureCause {
+		case FailureOutOfNeeds, FailureRedeliveryAppointment, FailureOutOfStock:
+		case "":
+			v.add("failure_cause", "is required with status %q", SellerDeliveryFailed)
+		default:
+			v.add("failure_cause", "must be %q, %q or %q", FailureOutOfNeeds, FailureRedeliveryAppointment, FailureOutOfStock)
+		}
+	default:
+		v.add("status", "must be %q or %q", SellerDeliverySuccessful, SellerDeliveryFailed)
+	}
+	hasDate := u.AppointmentDate != nil && !u.AppointmentDate.IsZero()
+	if u.FailureCause == FailureRedeliveryAppointment {
+		v.check(hasDate, "appointment_date", "is required with failure_cause %q", FailureRedeliveryAppointment)
+	} else {
+		v.check(!hasDate, "appointment_date", "is only sent with failure_cause %q", FailureRedeliveryAppointment)
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	if !hasDate {
+		u.AppointmentDate = nil
+	}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/seller-delivery/update-delivery", body: u})
+}
+
+// ShipmentUpdate reports a step of a cross-border shipment.
+type ShipmentUpdate struct {
+	// Status reached: one of the nine DeliveryStatus values (required).
+	Status DeliveryStatus `json:"status"`
+	// UpdateTime is when it was reached (required).
+	UpdateTime Time `json:"update_time"`
+}
+
+// crossBorderSteps lists the shipment statuses of a cross-border order, in
+// order.
+var crossBorderSteps = []DeliveryStatus{
+	DeliveryStatusTransferringToForeignWarehouses, DeliveryStatusHasComeToForeignWarehouses,
+	DeliveryStatusRotatingToVietnam, DeliveryStatusCustomsClearance, DeliveryStatusCustomsClearanceComplete,
+	DeliveryStatusItemArrivedInVietnam, DeliveryStatusReadyForDelivery, DeliveryStatusOnDelivery,
+	DeliveryStatusSuccessfulDelivery,
+}
+
+// UpdateCrossBorderShipment reports a step of a cross-border order's
+// shipment, for sellers and logistics partners that handle the shipment
+// themselves. It is never resent after a timeout or a 5xx.
+//
+// POST /v2/orders/{code}/cross-border/update-shipment
+func (s *OrdersService) UpdateCrossBorderShipment(ctx context.Context, order *Order, u ShipmentUpdate) (*ActionResult, *Response, error) {
+	var v validator
+	code := checkOrder(&v, order, "UpdateCrossBorderShipment", FulfillmentCrossBorder)
+	known := false
+	for _, st := range crossBorderSteps {
+		known = known || u.Status == st
+	}
+	v.check(known, "status", "must be one of the nine cross-border shipment statuses (DeliveryStatusTransferringToForeignWarehouses ... DeliveryStatusSuccessfulDelivery)")
+	v.check(!u.UpdateTime.IsZero(), "update_time", "is required")
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/cross-border/update-shipment", body: u})
+}

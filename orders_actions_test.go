@@ -1,0 +1,490 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// orderOf returns the guides' simplified order with another model and,
+// when given, another confirmation status for its item.
+func orderOf(t *testing.T, model FulfillmentType, status ConfirmationStatus) *Order {
+	o := simplifiedOrder(t, model)
+	if status != "" {
+		o.Items[0].Confirmation.Status = status
+	}
+	return &o
+}
+
+func TestOrdersConfirmPicksTheEndpointOfEachModel(t *testing.T) {
+	t.Parallel()
+	inventories := fixture(t, "orders_v2/seller_inventories.json")
+	slots := []byte(`{"seller_id": 46262, "pickup_slots": [{"expected_pickup_slot": "08:00 - 12:00", "expected_pickup_time": "2021-06-03 08:00:00"},
+		{"expected_pickup_slot": "13:00 - 17:00", "expected_pickup_time": "2021-06-03 13:00:00"}]}`)
+	cases := []struct {
+		model    FulfillmentType
+		path     string
+		body     string
+		pickedUp bool
+	}{
+		{FulfillmentTikiDelivery, "/v2/orders/613795703/confirm-available", `{"available_item_ids": [191564100], "seller_inventory_id": 188954}`, false},
+		{FulfillmentSellerDelivery, "/v2/orders/613795703/confirm-available", `{"available_item_ids": [191564100], "seller_inventory_id": 188954}`, false},
+		{FulfillmentCrossBorder, "/v2/orders/613795703/confirm-available", `{"available_item_ids": [191564100], "seller_inventory_id": 188954}`, false},
+		{FulfillmentDropship, "/v2/orders/613795703/dropship/confirm-available",
+			`{"confirmation_status": "seller_confirmed", "seller_inventory_id": 188954, "expected_pickup_time": "2021-06-03 08:00:00"}`, true},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.model), func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var inv, slot, confirm wire
+			respond(mt, http.MethodGet, "/v2/seller-inventories", 200, inventories, &inv)
+			respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, slots, &slot)
+			respond(mt, http.MethodPost, tc.path, 200, []byte(`{}`), &confirm)
+
+			done, _, err := c.Orders.Confirm(context.Background(), orderOf(t, tc.model, ""), nil)
+			require.NoError(t, err)
+			requireWire(t, inv, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn"}})
+			requireWire(t, confirm, http.MethodPost, tc.path, nil)
+			requireJSONEqual(t, tc.body, confirm.Body)
+			assert.Equal(t, tc.model, done.FulfillmentType)
+			assert.Equal(t, int64(188954), done.SellerInventoryID)
+			assert.Equal(t, json.RawMessage(`{}`), done.Result.Raw)
+			calls := mt.GetCallCountInfo()
+			if tc.pickedUp {
+				requireWire(t, slot, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
+				assert.Equal(t, "2021-06-03 08:00:00", done.ExpectedPickupTime)
+				assert.Nil(t, done.AvailableItemIDs)
+			} else {
+				assert.Zero(t, calls["GET "+testBase+"/v2/orders/dropship/expected-pickup-slots"])
+				assert.Equal(t, []int64{191564100}, done.AvailableItemIDs)
+			}
+			assert.Equal(t, 1, calls["POST "+testBase+tc.path], "a confirmation is sent once")
+		})
+	}
+}
+
+func TestOrdersConfirmWithOptionsSendsNothingElse(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, nil, &got)
+	done, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""),
+		&ConfirmOptions{SellerInventoryID: 7, ExpectedPickupTime: "2021-06-03 13:00:00"})
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"confirmation_status": "seller_confirmed", "seller_inventory_id": 7, "expected_pickup_time": "2021-06-03 13:00:00"}`, got.Body)
+	assert.Nil(t, done.Result.Raw, "an empty 2xx body is a success without content")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestOrdersConfirmRefusesOrdersThatNeedNone(t *testing.T) {
+	t.Parallel()
+	twoItems := orderOf(t, FulfillmentSellerDelivery, "")
+	twoItems.Items = append(twoItems.Items, OrderItem{ID: 5})
+	cases := map[string]struct {
+		order *Order
+		opts  *ConfirmOptions
+		want  []FieldProblem
+	}{
+		"nil order": {nil, nil, []FieldProblem{{Field: "order", Problem: "is required"}}},
+		"already confirmed": {orderOf(t, FulfillmentTikiDelivery, ConfirmationSellerConfirmed), nil,
+			[]FieldProblem{{Field: "order", Problem: "needs no confirmation: no item of order 613795703 waits for it"}}},
+		"instant delivery": {orderOf(t, FulfillmentInstantDelivery, ""), nil,
+			[]FieldProblem{{Field: "order.fulfillment_type", Problem: `is "instant_delivery": Confirm is only for tiki_delivery, seller_delivery, cross_border, dropship orders`}}},
+		"items of a dropship order": {orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{AvailableItemIDs: []int64{191564100}},
+			[]FieldProblem{{Field: "available_item_ids", Problem: "a dropship order is confirmed whole: leave it nil"}}},
+		"an item of another order": {twoItems, &ConfirmOptions{AvailableItemIDs: []int64{191564100, 6, 191564100}},
+			[]FieldProblem{{Field: "available_item_ids[1]", Problem: "item 6 is not an item of order 613795703"},
+				{Field: "available_item_ids[2]", Problem: "repeats item 191564100"}}},
+		"no items": {twoItems, &ConfirmOptions{AvailableItemIDs: []int64{}},
+			[]FieldProblem{{Field: "available_item_ids", Problem: "must list at least one item: to cancel every item use RejectAll"}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			_, _, err := c.Orders.Confirm(context.Background(), tc.order, tc.opts)
+			requireRefused(t, err, mt, tc.want)
+		})
+	}
+}
+
+func TestOrdersConfirmWithoutInventoryOrSlot(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, []byte(`{"seller_inventories": [], "mappings": []}`), nil)
+	_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""), nil)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{{Field: "seller_inventory_id", Problem: "is required: Tiki maps no seller inventory to Tiki warehouse sgn"}}, ve.Problems)
+
+	respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, []byte(`{"pickup_slots": []}`), nil)
+	_, _, err = c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{SellerInventoryID: 1})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "expected_pickup_time", ve.Problems[0].Field)
+	assert.Zero(t, mt.GetCallCountInfo()["POST "+testBase+"/v2/orders/613795703/dropship/confirm-available"])
+}
+
+func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ds := orderOf(t, FulfillmentDropship, "")
+	sd := orderOf(t, FulfillmentSellerDelivery, "")
+	cases := map[string]struct {
+		call func(c *Client) error
+		want []FieldProblem
+	}{
+		"ConfirmAvailable on dropship": {func(c *Client) error {
+			_, _, err := c.Orders.ConfirmAvailable(ctx, ds, ConfirmAvailableRequest{AvailableItemIDs: []int64{191564100}, SellerInventoryID: 1})
+			return err
+		}, []FieldProblem{{Field: "order.fulfillment_type", Problem: `is "dropship": ConfirmAvailable is only for tiki_delivery, seller_delivery, cross_border orders (use ConfirmDropship, or Confirm, for dropship orders)`}}},
+		"ConfirmDropship on seller delivery": {func(c *Client) error {
+			_, _, err := c.Orders.ConfirmDropship(ctx, sd, DropshipConfirmRequest{SellerInventoryID: 1, ExpectedPickupTime: "x"})
+			return err
+		}, []FieldProblem{{Field: "order.fulfillment_type", Problem: `is "seller_delivery": ConfirmDropship is only for dropship orders (use ConfirmAvailable, or Confirm)`}}},
+		"ConfirmDropship without pickup time": {func(c *Client) error {
+			_, _, err := c.Orders.ConfirmDropship(ctx, ds, DropshipConfirmRequest{})
+			return err
+		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.SellerInventories)"},
+			{Field: "expected_pickup_time", Problem: "is required"}}},
+		"UpdateSellerDelivery on dropship": {func(c *Client) error {
+			_, _, err := c.Orders.UpdateSellerDelivery(ctx, ds, SellerDeliveryUpdate{Status: SellerDeliverySuccessful})
+			return err
+		}, []FieldProblem{{Field: "order.fulfillment_type", Problem: `is "dropship": UpdateSellerDelivery is only for seller_delivery orders (use ConfirmDropship, or Confirm, for dropship orders)`}}},
+		"UpdateCrossBorderShipment on seller delivery": {func(c *Client) error {
+			_, _, err := c.Orders.UpdateCrossBorderShipment(ctx, sd, ShipmentUpdate{Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2021-06-11 12:00:00")})
+			return err
+		}, []FieldProblem{{Field: "order.fulfillment_type", Problem: `is "seller_delivery": UpdateCrossBorderShipment is only for cross_border orders (use ConfirmAvailable, or Confirm)`}}},
+		"Label of an instant delivery": {func(c *Client) error {
+			_, _, err := c.Orders.Label(ctx, orderOf(t, FulfillmentInstantDelivery, ""), nil)
+			return err
+		}, []FieldProblem{{Field: "order.fulfillment_type", Problem: `is "instant_delivery": Label is only for tiki_delivery, seller_delivery, dropship, cross_border orders`}}},
+		"Label as PDF": {func(c *Client) error {
+			_, _, err := c.Orders.Label(ctx, ds, &LabelOptions{Format: LabelPDF})
+			return err
+		}, []FieldProblem{{Field: "format", Problem: `must be "html", the only format of the v2 label endpoints`}}},
+		"RejectAll without inventory": {func(c *Client) error {
+			_, _, err := c.Orders.RejectAll(ctx, ds, 0)
+			return err
+		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.SellerInventories)"}}},
+		"an order without code": {func(c *Client) error {
+			_, _, err := c.Orders.Label(ctx, &Order{FulfillmentType: FulfillmentDropship}, nil)
+			return err
+		}, []FieldProblem{{Field: "order.code", Problem: "is required"}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			requireRefused(t, tc.call(c), mt, tc.want)
+		})
+	}
+}
+
+func TestOrdersRejectAll(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var ds, odf wire
+	respond(mt, http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, []byte(`{}`), &ds)
+	respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &odf)
+	_, _, err := c.Orders.RejectAll(context.Background(), orderOf(t, FulfillmentDropship, ""), 188954)
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"confirmation_status": "seller_canceled", "seller_inventory_id": 188954}`, ds.Body)
+	_, _, err = c.Orders.RejectAll(context.Background(), orderOf(t, FulfillmentTikiDelivery, ""), 188954)
+	require.NoError(t, err)
+	requireJSONEqual(t, `{"available_item_ids": [], "seller_inventory_id": 188954}`, odf.Body)
+}
+
+func TestOrdersLabelOfEachModel(t *testing.T) {
+	t.Parallel()
+	cases := map[FulfillmentType]string{
+		FulfillmentTikiDelivery:   "/v2/orders/613795703/tiki-delivery/labels",
+		FulfillmentSellerDelivery: "/v2/orders/613795703/seller-delivery/labels",
+		FulfillmentDropship:       "/v2/orders/613795703/dropship/labels",
+		FulfillmentCrossBorder:    "/v2/orders/613795703/cross-border/labels",
+	}
+	for model, path := range cases {
+		t.Run(string(model), func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var got wire
+			body := `{"shipping_label_url": "https://salt.tikicdn.com/ts/print/a.html", "shipping_stamp_url": "https://salt.tikicdn.com/ts/print/b.html"}`
+			respond(mt, http.MethodGet, path, 200, []byte(body), &got)
+			l, _, err := c.Orders.Label(context.Background(), orderOf(t, model, ConfirmationSellerConfirmed), &LabelOptions{Format: LabelHTML})
+			require.NoError(t, err)
+			requireWire(t, got, http.MethodGet, path, map[string][]string{"format": {"html"}})
+			assert.Equal(t, &OrderLabel{
+				ShippingLabelURL: "https://salt.tikicdn.com/ts/print/a.html",
+				ShippingStampURL: "https://salt.tikicdn.com/ts/print/b.html",
+				URLs: map[string]string{"shipping_label_url": "https://salt.tikicdn.com/ts/print/a.html",
+					"shipping_stamp_url": "https://salt.tikicdn.com/ts/print/b.html"},
+				Raw: json.RawMessage(body),
+			}, l)
+			assert.Equal(t, "https://salt.tikicdn.com/ts/print/b.html", l.URL())
+		})
+	}
+	t.Run("wrapped invoice label", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		respond(mt, http.MethodGet, "/v2/orders/613795703/seller-delivery/labels", 200, []byte(`{"data": {"invoice_label_url": "https://x.test/i.html"}}`), nil)
+		l, _, err := c.Orders.Label(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "https://x.test/i.html", l.InvoiceLabelURL)
+		assert.Equal(t, "https://x.test/i.html", l.URL())
+	})
+}
+
+func TestOrdersUpdateSellerDelivery(t *testing.T) {
+	t.Parallel()
+	order := orderOf(t, FulfillmentSellerDelivery, ConfirmationSellerConfirmed)
+	appointment := vnTime(t, "2021-06-12 09:00:00")
+	sent := map[string]struct {
+		u    SellerDeliveryUpdate
+		body string
+	}{
+		"the guide's sample": {SellerDeliveryUpdate{Status: SellerDeliverySuccessful}, string(fixture(t, "orders_v2/seller_delivery_update_request.json"))},
+		"redelivery": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: FailureRedeliveryAppointment, AppointmentDate: &appointment, Note: "gọi lại"},
+			`{"status": "failed_delivery", "failure_cause": "redelivery_appointment", "appointment_date": "2021-06-12 09:00:00", "note": "gọi lại"}`},
+		"out of needs": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: FailureOutOfNeeds},
+			`{"status": "failed_delivery", "failure_cause": "out_of_needs"}`},
+		"a zero appointment is not sent": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: FailureOutOfStock, AppointmentDate: &Time{}},
+			`{"status": "failed_delivery", "failure_cause": "out_of_stock"}`},
+	}
+	for name, tc := range sent {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var got wire
+			respond(mt, http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", 200, []byte(`{"message": "ok"}`), &got)
+			res, _, err := c.Orders.UpdateSellerDelivery(context.Background(), order, tc.u)
+			require.NoError(t, err)
+			requireWire(t, got, http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", nil)
+			requireJSONEqual(t, tc.body, got.Body)
+			assert.JSONEq(t, `{"message": "ok"}`, string(res.Raw))
+		})
+	}
+	refused := map[string]struct {
+		u    SellerDeliveryUpdate
+		want []FieldProblem
+	}{
+		"no status": {SellerDeliveryUpdate{}, []FieldProblem{{Field: "status", Problem: `must be "successful_delivery" or "failed_delivery"`},
+			{Field: "appointment_date", Problem: `is only sent with failure_cause "redelivery_appointment"`}}[:1]},
+		"failure without cause": {SellerDeliveryUpdate{Status: SellerDeliveryFailed},
+			[]FieldProblem{{Field: "failure_cause", Problem: `is required with status "failed_delivery"`}}},
+		"unknown cause": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: "rain"},
+			[]FieldProblem{{Field: "failure_cause", Problem: `must be "out_of_needs", "redelivery_appointment" or "out_of_stock"`}}},
+		"cause on success": {SellerDeliveryUpdate{Status: SellerDeliverySuccessful, FailureCause: FailureOutOfNeeds},
+			[]FieldProblem{{Field: "failure_cause", Problem: `is only sent with status "failed_delivery"`}}},
+		"redelivery without date": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: FailureRedeliveryAppointment},
+			[]FieldProblem{{Field: "appointment_date", Problem: `is required with failure_cause "redelivery_appointment"`}}},
+		"date without redelivery": {SellerDeliveryUpdate{Status: SellerDeliverySuccessful, AppointmentDate: &appointment},
+			[]FieldProblem{{Field: "appointment_date", Problem: `is only sent with failure_cause "redelivery_appointment"`}}},
+	}
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			_, _, err := c.Orders.UpdateSellerDelivery(context.Background(), order, tc.u)
+			requireRefused(t, err, mt, tc.want)
+		})
+	}
+}
+
+func TestOrdersUpdateCrossBorderShipment(t *testing.T) {
+	t.Parallel()
+	order := orderOf(t, FulfillmentCrossBorder, ConfirmationSellerConfirmed)
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPost, "/v2/orders/613795703/cross-border/update-shipment", 200, []byte(`{}`), &got)
+	_, _, err := c.Orders.UpdateCrossBorderShipment(context.Background(), order,
+		ShipmentUpdate{Status: DeliveryStatusTransferringToForeignWarehouses, UpdateTime: vnTime(t, "2021-06-11 12:00:00")})
+	require.NoError(t, err)
+	requireJSONEqual(t, string(fixture(t, "orders_v2/cross_border_update_shipment_request.json")), got.Body)
+	for _, st := range crossBorderSteps {
+		_, _, err := c.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: st, UpdateTime: vnTime(t, "2021-06-11 12:00:00")})
+		require.NoError(t, err, st)
+	}
+	assert.Len(t, crossBorderSteps, 9)
+
+	c2, mt2 := setup(t)
+	_, _, err = c2.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: "ready for delivery"})
+	requireRefused(t, err, mt2, []FieldProblem{
+		{Field: "status", Problem: "must be one of the nine cross-border shipment statuses (DeliveryStatusTransferringToForeignWarehouses ... DeliveryStatusSuccessfulDelivery)"},
+		{Field: "update_time", Problem: "is required"}})
+}
+
+func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"errors list":    `{"errors": ["Order 613795703 is not in queueing"]}`,
+		"success false":  `{"success": false, "message": "connection paused by the seller"}`,
+		"errors message": `{"errors": "confirmation is out of SLA"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(body), nil)
+			_, resp, err := c.Orders.ConfirmAvailable(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""),
+				ConfirmAvailableRequest{AvailableItemIDs: []int64{191564100}, SellerInventoryID: 1})
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 200, apiErr.StatusCode)
+			assert.JSONEq(t, body, string(apiErr.Body))
+			assert.NotNil(t, resp)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "never resent")
+		})
+	}
+}
+
+func TestOrdersActionsAreNotResentAfterA5xx(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 502, []byte(`bad gateway`), nil)
+	_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentCrossBorder, ""), &ConfirmOptions{SellerInventoryID: 3})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 502, apiErr.StatusCode)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestWarehousesSellerInventories(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, fixture(t, "orders_v2/seller_inventories.json"), &got)
+	invs, _, err := c.Warehouses.SellerInventories(context.Background(), "sgn", "hn4")
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn,hn4"}})
+	bigC := SellerInventory{ID: 188954, Name: "Big C NTT", Type: "requisition",
+		Address: InventoryAddress{Street: "Lô A, Khu dân cư ...", Ward: "Phường Tân Phú", District: "Quận 7", Region: "Hồ Chí Minh", Country: "Viet Nam"}}
+	assert.Equal(t, &SellerInventories{
+		Inventories: []SellerInventory{bigC},
+		Mappings:    []InventoryMapping{{TikiWarehouseCode: "sgn", SellerInventoryIDs: []int64{188954}}},
+	}, invs)
+	assert.Equal(t, []SellerInventory{bigC}, invs.For("SGN"))
+	assert.Empty(t, invs.For("hn4"))
+
+	c2, mt2 := setup(t)
+	_, _, err = c2.Warehouses.SellerInventories(context.Background())
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}})
+}
+
+func TestSellersWarehouses(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	body := `{"data": [` + string(fixture(t, "orders_v2/seller_warehouse.json")) + `], "paging": {"total": 1, "current_page": 1, "last_page": 1, "per_page": 20, "from": 1, "to": 1}}`
+	respond(mt, http.MethodGet, "/v2/sellers/me/warehouses", 200, []byte(body), &got)
+	page, _, err := c.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(true), Type: Ptr(WarehouseTypePickup), ListOptions: ListOptions{Limit: 50}})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/sellers/me/warehouses", map[string][]string{"status": {"1"}, "type": {"1"}, "limit": {"50"}})
+	assert.Equal(t, []SellerInventory{{ID: 558, SellerID: 871, Name: "Seller Alice Shop Hà Nội", Status: 1, Type: "requisition",
+		Address: InventoryAddress{Street: "01 đường số 2", Ward: "Xã Đông Xuân", District: "Huyện Sóc Sơn", Region: "Hà Nội", Country: "Viet Nam"}}}, page.Data)
+	assert.Equal(t, 1, page.Paging.Total)
+
+	var n int
+	for w, err := range c.Sellers.AllWarehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(false)}) {
+		require.NoError(t, err)
+		assert.Equal(t, int64(558), w.ID)
+		n++
+	}
+	assert.Equal(t, 1, n)
+
+	c2, mt2 := setup(t)
+	_, _, err = c2.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}})
+}
+
+func TestExpectedPickupSlots(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200,
+		[]byte(`{"seller_id": 46262, "pickup_slots": [{"expected_pickup_slot": "08:00 - 12:00", "expected_pickup_time": "2021-06-03 08:00:00"}]}`), &got)
+	slots, _, err := c.Orders.ExpectedPickupSlots(context.Background())
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
+	assert.Equal(t, &PickupSlots{SellerID: 46262, Slots: []PickupSlot{{Slot: "08:00 - 12:00", ExpectedPickupTime: "2021-06-03 08:00:00"}}}, slots)
+}
+
+// TestSingleObjectAnswersOfAnotherShape checks that a 2xx answer of another
+// shape than documented is a *DecodeError naming the expected shape, never
+// a zero value.
+func TestSingleObjectAnswersOfAnotherShape(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	order := orderOf(t, FulfillmentDropship, "")
+	cases := map[string]struct {
+		method, path, body string
+		call               func(c *Client) error
+		want               string
+	}{
+		"request get": {http.MethodGet, "/v2/requests/1", `{"data": {"request_id": "1"}}`, func(c *Client) error {
+			_, _, err := c.ProductRequests.Get(ctx, "1")
+			return err
+		}, `a product request (an object with "request_id")`},
+		"category get": {http.MethodGet, "/v2/categories/8322", `{"data": {"id": 8322}}`, func(c *Client) error {
+			_, _, err := c.Catalog.Category(ctx, 8322, nil)
+			return err
+		}, `a category (an object with "id")`},
+		"seller inventories": {http.MethodGet, "/v2/seller-inventories", `{"data": []}`, func(c *Client) error {
+			_, _, err := c.Warehouses.SellerInventories(ctx, "sgn")
+			return err
+		}, `seller inventories`},
+		"pickup slots": {http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", `[]`, func(c *Client) error {
+			_, _, err := c.Orders.ExpectedPickupSlots(ctx)
+			return err
+		}, `cannot unmarshal array`},
+		"pickup slots object": {http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", `{"slots": []}`, func(c *Client) error {
+			_, _, err := c.Orders.ExpectedPickupSlots(ctx)
+			return err
+		}, `pickup slots`},
+		"label": {http.MethodGet, "/v2/orders/613795703/dropship/labels", `{"label": ""}`, func(c *Client) error {
+			_, _, err := c.Orders.Label(ctx, order, nil)
+			return err
+		}, `a label`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			respond(mt, tc.method, tc.path, 200, []byte(tc.body), nil)
+			err := tc.call(c)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, err.Error(), tc.want)
+			var se *ShapeError
+			if errors.As(err, &se) {
+				assert.Contains(t, err.Error(), "is JSON of another shape than documented")
+			}
+		})
+	}
+}
+
+func TestOrdersV1AndV2AreNotMixed(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(WithAPIVersion(GroupOrders, V1))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "client.OrdersV1")
+
+	c, mt := setup(t)
+	var v1, v2 wire
+	respond(mt, http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"), &v1)
+	respond(mt, http.MethodGet, "/v2/orders/929231617", 200, fixture(t, "order_detail.json"), &v2)
+	old, _, err := c.OrdersV1.Get(context.Background(), "929231617")
+	require.NoError(t, err)
+	assert.Equal(t, "929231617", old.OrderCode)
+	_, _, err = c.Orders.Get(context.Background(), "929231617", nil)
+	var se *ShapeError
+	require.ErrorAs(t, err, &se, "a v2 call never decodes the v1 shape")
+
+	respond(mt, http.MethodGet, "/v1/orders/613795703", 200, fixture(t, "orders_v2/order_simplified_dropship.json"), nil)
+	_, _, err = c.OrdersV1.Get(context.Background(), "613795703")
+	var de *DecodeError
+	require.ErrorAs(t, err, &de, "a v1 call never decodes the v2 shape")
+}
