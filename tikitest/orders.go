@@ -15,20 +15,22 @@ import (
 	"github.com/tikisdk/tiki"
 )
 
-// The order side of the fake: the seller's account and warehouses, mock
-// orders as on Tiki's sandbox, and the fulfilment of orders through Tiki's
-// order endpoints (v1 and v2 answer alike):
+// The order side of the fake: the seller's account and warehouses, and
+// Tiki's 2019 order API (v1, api-docs 003), served only under /v1: mock
+// orders as on Tiki's sandbox and the fulfilment of orders through the v1
+// order endpoints. Tiki's current order API (v2) is a different API with
+// its own shapes: see orders_v2.go.
 //
 //	GET  /integration/v2/sellers/me
-//	GET  /integration/{v1,v2}/warehouses?warehouse_id=&warehouse_code=
-//	POST /integration/{v1,v2}/orders                      (mock order)
-//	GET  /integration/{v1,v2}/orders?status=&...&page=&limit=
-//	GET  /integration/{v1,v2}/orders/{order_code}
-//	POST /integration/{v1,v2}/orders/confirmItems
-//	POST /integration/{v1,v2}/orders/confirmDelivery
-//	POST /integration/{v1,v2}/orders/updateDeliveryStatus
-//	GET  /integration/{v1,v2}/orders/{order_code}/print?label=&format=
-//	GET  /ts/print/{file}                                 (the printed label)
+//	GET  /integration/v1/warehouses?warehouse_id=&warehouse_code=
+//	POST /integration/v1/orders                      (mock order)
+//	GET  /integration/v1/orders?status=&...&page=&limit=
+//	GET  /integration/v1/orders/{order_code}
+//	POST /integration/v1/orders/confirmItems
+//	POST /integration/v1/orders/confirmDelivery
+//	POST /integration/v1/orders/updateDeliveryStatus
+//	GET  /integration/v1/orders/{order_code}/print?label=&format=
+//	GET  /ts/print/{file}                            (a printed label, v1 or v2)
 //
 // An order moves queueing -> seller_confirmed (some items confirmed) or
 // seller_canceled (none) with confirmItems; a seller-delivery order then
@@ -39,8 +41,7 @@ import (
 // that conflicts with the order's state or the seller's data.
 //
 // Tiki's label URLs are public links on its CDN; the fake serves its own
-// under its host, behind the same credentials as every other route, so a
-// label is fetched with the seller key or access token the fake accepts.
+// under its host, as public links too.
 
 // orderWindow is how far back the order list reaches.
 const orderWindow = 30 * 24 * time.Hour
@@ -133,20 +134,20 @@ func (s *Server) initOrders() {
 	st.histories = map[string][]statusHistory{}
 }
 
-// orderRoutes registers the seller, warehouse and order endpoints.
+// orderRoutes registers the seller, warehouse and order endpoints: v1
+// under /v1, v2 under /v2.
 func (s *Server) orderRoutes(api apiFunc) {
 	api("GET /integration/v2/sellers/me", s.sellerMe)
-	for _, v := range []string{"v1", "v2"} {
-		base := "/integration/" + v
-		api("GET "+base+"/warehouses", s.sellerWarehouses)
-		api("POST "+base+"/orders", s.createMockOrder)
-		api("GET "+base+"/orders", s.listOrders)
-		api("GET "+base+"/orders/{order_code}", s.getOrder)
-		api("POST "+base+"/orders/confirmItems", s.confirmItems)
-		api("POST "+base+"/orders/confirmDelivery", s.confirmDelivery)
-		api("POST "+base+"/orders/updateDeliveryStatus", s.updateDeliveryStatus)
-		api("GET "+base+"/orders/{order_code}/print", s.printLabel)
-	}
+	const base = "/integration/v1"
+	api("GET "+base+"/warehouses", s.sellerWarehouses)
+	api("POST "+base+"/orders", s.createMockOrder)
+	api("GET "+base+"/orders", s.listOrders)
+	api("GET "+base+"/orders/{order_code}", s.getOrder)
+	api("POST "+base+"/orders/confirmItems", s.confirmItems)
+	api("POST "+base+"/orders/confirmDelivery", s.confirmDelivery)
+	api("POST "+base+"/orders/updateDeliveryStatus", s.updateDeliveryStatus)
+	api("GET "+base+"/orders/{order_code}/print", s.printLabel)
+	s.orderV2Routes(api)
 	// The printed label itself is public, like Tiki's CDN links: see routes.
 }
 
@@ -481,7 +482,7 @@ func (s *Server) sellerMe(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, s.state.orders.seller)
 }
 
-// GET /integration/{v1,v2}/warehouses?warehouse_id=&warehouse_code=
+// GET /integration/v1/warehouses?warehouse_id=&warehouse_code=
 func (s *Server) sellerWarehouses(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	id, err := intParam(q.Get("warehouse_id"), 0)
@@ -521,7 +522,7 @@ func (s *Server) lookupOrder(w http.ResponseWriter, code string) *fakeOrder {
 	return o
 }
 
-// POST /integration/{v1,v2}/orders: a mock order, as on the sandbox.
+// POST /integration/v1/orders: a mock order, as on the sandbox.
 func (s *Server) createMockOrder(w http.ResponseWriter, r *http.Request) {
 	var req tiki.MockOrderRequest
 	if !decodeOrderBody(w, r, &req) {
@@ -681,7 +682,7 @@ func (f *orderFilter) match(o *fakeOrder) bool {
 	return hasInventory && hasConfirmation
 }
 
-// GET /integration/{v1,v2}/orders: the orders of the last 30 days, newest
+// GET /integration/v1/orders: the orders of the last 30 days, newest
 // first, queueing ones unless status says otherwise.
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	f, bad := parseOrderFilter(r.URL.Query(), s.cfg.now())
@@ -710,7 +711,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	writePage(w, r, rows)
 }
 
-// GET /integration/{v1,v2}/orders/{order_code}
+// GET /integration/v1/orders/{order_code}
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	histories := slices.Contains(strings.Split(r.URL.Query().Get("include"), ","), "status_histories")
 	s.mu.Lock()
@@ -725,7 +726,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// POST /integration/{v1,v2}/orders/confirmItems
+// POST /integration/v1/orders/confirmItems
 func (s *Server) confirmItems(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		OrderCode              string          `json:"order_code"`
@@ -862,7 +863,7 @@ func sellerDelivered(w http.ResponseWriter, o *fakeOrder, allowCrossBorder bool)
 	return true
 }
 
-// POST /integration/{v1,v2}/orders/confirmDelivery
+// POST /integration/v1/orders/confirmDelivery
 func (s *Server) confirmDelivery(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		OrderCode       string   `json:"order_code"`
@@ -916,7 +917,7 @@ func (s *Server) confirmDelivery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"order_code": o.code})
 }
 
-// POST /integration/{v1,v2}/orders/updateDeliveryStatus: a step of the
+// POST /integration/v1/orders/updateDeliveryStatus: a step of the
 // delivery of a confirmed seller-delivery (or cross-border) order.
 func (s *Server) updateDeliveryStatus(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -962,7 +963,7 @@ func (s *Server) updateDeliveryStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"message": "success"})
 }
 
-// GET /integration/{v1,v2}/orders/{order_code}/print?label=&format=: the
+// GET /integration/v1/orders/{order_code}/print?label=&format=: the
 // URL of a label of a confirmed order, served by the fake itself.
 func (s *Server) printLabel(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -1033,6 +1034,12 @@ var labelPage = template.Must(template.New("label").Parse(`<!DOCTYPE html>
 // order as it is now.
 func (s *Server) labelFile(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if page, ok := s.labelFileV2(r.PathValue("file")); ok {
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+		return
+	}
 	key, ok := s.state.orders.labels[r.PathValue("file")]
 	o := s.state.orders.orders[key.code]
 	if !ok || o == nil {

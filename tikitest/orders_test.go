@@ -158,6 +158,17 @@ func ordMockRequest(t *testing.T) tiki.MockOrderRequest {
 	return req
 }
 
+// ordSellerWarehouses lists the seller's warehouses from the v1 endpoint
+// (GET /v1/warehouses) with the given query.
+func ordSellerWarehouses(t *testing.T, srv *tikitest.Server, query string) []tiki.SellerWarehouse {
+	t.Helper()
+	code, _, body := ordRaw(t, http.MethodGet, srv.URL+"/v1/warehouses"+query, "", srv.SellerKey())
+	require.Equal(t, http.StatusOK, code, body)
+	var out []tiki.SellerWarehouse
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	return out
+}
+
 func ordAt(t *testing.T, s string) tiki.Time {
 	t.Helper()
 	v, err := tiki.ParseTime(s)
@@ -190,8 +201,7 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	ctx := context.Background()
 
 	// (1) The seller's warehouses.
-	whs, _, err := c.Warehouses.Seller(ctx, &tiki.SellerWarehousesOptions{WarehouseCode: "hn"})
-	require.NoError(t, err)
+	whs := ordSellerWarehouses(t, srv, "?warehouse_code=hn")
 	require.Len(t, whs, 3)
 	wh := whs[0]
 	assert.Equal(t, ordWarehouse, tiki.SellerWarehouse{WarehouseID: wh.WarehouseID, WarehouseCode: wh.WarehouseCode, SellerInventoryID: wh.SellerInventoryID})
@@ -297,8 +307,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	hooks := ordRegisterHooks(t, srv, c)
 	ctx := context.Background()
 
-	whs, _, err := c.Warehouses.Seller(ctx, nil)
-	require.NoError(t, err)
+	whs := ordSellerWarehouses(t, srv, "")
 	require.Len(t, whs, 6)
 
 	created, _, err := c.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{
@@ -392,12 +401,12 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	}
 
 	// Bodies the SDK never sends.
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders/confirmItems", `{}`, 400,
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/confirmItems", `{}`, 400,
 		"order_code is required", "item_ids is required (send [] to reject every item)", "warehouse_code is required", "seller_inventory_id is required")
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders/confirmItems",
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/confirmItems",
 		`{"order_code":"`+sd.OrderCode+`","item_ids":[],"warehouse_code":"hn","seller_inventory_id":"919","delivery_commitment_time":"tomorrow"}`, 400,
 		"delivery_commitment_time must be a date-time Y-m-d H:i:s")
-	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v2/orders/confirmItems", `not json`, srv.SellerKey())
+	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v1/orders/confirmItems", `not json`, srv.SellerKey())
 	assert.Equal(t, 400, code)
 	assert.Contains(t, body, "The request body is not valid JSON")
 
@@ -501,7 +510,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 
 	// Bodies the SDK never sends.
 	o3 := confirmed()
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders/confirmDelivery",
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/confirmDelivery",
 		`{"order_code":"`+o3.OrderCode+`","status":"delivered","document_urls":["https://a.test/1","https://a.test/2","https://a.test/3","/4"]}`, 400,
 		"status must be canceled or successful_delivery", "document_urls must hold at most 3 URLs", "document_urls[3] must be an absolute http(s) URL")
 	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/confirmDelivery", `{"status":"canceled","appointment_date":"soon"}`, 400,
@@ -543,9 +552,9 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 	assert.Equal(t, []tiki.UpdateDeliveryStatusRequest{{OrderCode: sd.OrderCode, Status: "ready for delivery", UpdateTime: ordAt(t, "2019-11-23 23:59:59")}},
 		srv.DeliveryUpdates(sd.OrderCode))
 
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders/updateDeliveryStatus", `{"payload":{"a":1}}`, 400,
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/updateDeliveryStatus", `{"payload":{"a":1}}`, 400,
 		"order_code is required", "status is required", "update_time is required", "payload must be a string")
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders/updateDeliveryStatus", `{"order_code":"`+sd.OrderCode+`","status":"x","update_time":"yesterday"}`, 400,
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/updateDeliveryStatus", `{"order_code":"`+sd.OrderCode+`","status":"x","update_time":"yesterday"}`, 400,
 		"update_time must be a date-time Y-m-d H:i:s")
 	assert.Len(t, srv.DeliveryUpdates(sd.OrderCode), 1)
 	assert.Empty(t, srv.DeliveryUpdates("nope"))
@@ -589,7 +598,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, page.Data, 30)
 	assert.Equal(t, codes, list(&tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 7}}))
-	ordRawErrors(t, srv, http.MethodGet, "/v2/orders?limit=101", "", 400, "page must be at least 1 and limit between 1 and 100")
+	ordRawErrors(t, srv, http.MethodGet, "/v1/orders?limit=101", "", 400, "page must be at least 1 and limit between 1 and 100")
 
 	// Fulfillment and inventory types.
 	tikiDelivery := []string{codes[5], codes[11], codes[17], codes[23], codes[29]}
@@ -618,7 +627,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	assert.Len(t, list(&tiki.OrderListOptionsV1{FilterDateBy: tiki.DateFilterLast30Days}), 29)
 
 	// Include.
-	code, _, body := ordRaw(t, http.MethodGet, srv.URL+"/v2/orders?status=seller_confirmed&include=items.fees,status_histories", "", srv.SellerKey())
+	code, _, body := ordRaw(t, http.MethodGet, srv.URL+"/v1/orders?status=seller_confirmed&include=items.fees,status_histories", "", srv.SellerKey())
 	assert.Equal(t, 200, code)
 	var raw struct {
 		Data []struct {
@@ -640,7 +649,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 		"item_inventory_type must be one of cross_border, instock, backorder, seller_backorder, drop_ship",
 		"item_confirmation_status must be one of waiting, seller_confirmed, confirmed, seller_canceled",
 		"filter_date_by must be today or last30days")
-	ordRawErrors(t, srv, http.MethodGet, "/v2/orders?created_from_date=tomorrow", "", 400, "created_from_date must be a date-time yyyy-MM-dd HH:mm:ss")
+	ordRawErrors(t, srv, http.MethodGet, "/v1/orders?created_from_date=tomorrow", "", 400, "created_from_date must be a date-time yyyy-MM-dd HH:mm:ss")
 
 	// v1 answers alike.
 	v1, err := srv.Client()
@@ -743,7 +752,7 @@ func TestOrdersLabels(t *testing.T) {
 	assert.Contains(t, body, "Purchase order")
 
 	// Requests the SDK refuses to send.
-	ordRawErrors(t, srv, http.MethodGet, "/v2/orders/"+o.OrderCode+"/print?format=pdf", "", 400, "format pdf is only available for label invoice")
+	ordRawErrors(t, srv, http.MethodGet, "/v1/orders/"+o.OrderCode+"/print?format=pdf", "", 400, "format pdf is only available for label invoice")
 	ordRawErrors(t, srv, http.MethodGet, "/v1/orders/"+o.OrderCode+"/print?label=stamp&format=png", "", 400, "label must be shipping, invoice or po", "format must be html or pdf")
 	code, _, body := ordRaw(t, http.MethodGet, srv.Host+"/ts/print/nothing.html", "", srv.SellerKey())
 	assert.Equal(t, 404, code)
@@ -826,42 +835,37 @@ func TestOrdersSellerAndWarehouses(t *testing.T) {
 	assert.True(t, me.Active)
 	assert.Equal(t, tiki.RegistrationCompleted, me.RegistrationStatus)
 
-	all, _, err := c.Warehouses.Seller(ctx, nil)
-	require.NoError(t, err)
+	all := ordSellerWarehouses(t, srv, "")
 	require.Len(t, all, 6)
 	assert.Equal(t, "Kho giáp bát hà nội", all[0].Name)
 	assert.Equal(t, tiki.Locality{Code: "VN034025003", Name: "Phường Giáp Bát"}, all[0].Ward)
-	ct, _, err := c.Warehouses.Seller(ctx, &tiki.SellerWarehousesOptions{WarehouseID: 6})
-	require.NoError(t, err)
+	ct := ordSellerWarehouses(t, srv, "?warehouse_id=6")
 	require.Len(t, ct, 1)
 	assert.Equal(t, int64(905), ct[0].SellerInventoryID)
-	hn2, _, err := c.Warehouses.Seller(ctx, &tiki.SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
-	require.NoError(t, err)
-	assert.Len(t, hn2, 3)
-	none, _, err := c.Warehouses.Seller(ctx, &tiki.SellerWarehousesOptions{WarehouseCode: "dn"})
-	require.NoError(t, err)
-	assert.Empty(t, none)
-	ordRawErrors(t, srv, http.MethodGet, "/v2/warehouses?warehouse_id=two", "", 400, "warehouse_id must be a number")
-	code, _, _ := ordRaw(t, http.MethodGet, srv.URL+"/v1/warehouses", "", srv.SellerKey())
-	assert.Equal(t, 200, code)
+	assert.Len(t, ordSellerWarehouses(t, srv, "?warehouse_id=2&warehouse_code=hn"), 3)
+	assert.Empty(t, ordSellerWarehouses(t, srv, "?warehouse_code=dn"))
+	ordRawErrors(t, srv, http.MethodGet, "/v1/warehouses?warehouse_id=two", "", 400, "warehouse_id must be a number")
+	// The v1 warehouse list is not served under /v2.
+	code, _, _ := ordRaw(t, http.MethodGet, srv.URL+"/v2/warehouses", "", srv.SellerKey())
+	assert.Equal(t, http.StatusNotFound, code)
 }
 
 func TestOrdersCreateMockRules(t *testing.T) {
 	t.Parallel()
 	srv, _ := ordSetup(t)
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders", `{}`, 400,
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders", `{}`, 400,
 		"fulfillment_type is required", "payment_method is required", "items must hold at least one item")
 	ordRawErrors(t, srv, http.MethodPost, "/v1/orders",
 		`{"fulfillment_type":"by_drone","payment_method":"cod","items":[{"product_name":" ","original_sku":"","price":0,"qty":-1,"inventory_type":"x"}]}`, 400,
 		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
 		"items[0].product_name is required", "items[0].original_sku is required", "items[0].price must be greater than 0",
 		"items[0].qty must be greater than 0", "items[0].inventory_type must be one of cross_border, instock, backorder, seller_backorder, drop_ship")
-	ordRawErrors(t, srv, http.MethodPost, "/v2/orders",
+	ordRawErrors(t, srv, http.MethodPost, "/v1/orders",
 		`{"fulfillment_type":"dropship","payment_method":"cod","discount_coupon":5000,"items":[{"product_name":"A","original_sku":"A","price":1000,"qty":1,"inventory_type":"drop_ship"}]}`, 400,
 		"discounts must not exceed the total price of the items")
-	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v2/orders", `{"items":[{"price":1.5}]}`, srv.SellerKey())
+	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v1/orders", `{"items":[{"price":1.5}]}`, srv.SellerKey())
 	assert.Equal(t, 400, code, body)
-	code, _, _ = ordRaw(t, http.MethodPost, srv.URL+"/v2/orders", `{}`, "wrong-key")
+	code, _, _ = ordRaw(t, http.MethodPost, srv.URL+"/v1/orders", `{}`, "wrong-key")
 	assert.Equal(t, 401, code)
 	page, _, err := func() (*tiki.Page[tiki.OrderV1], *tiki.Response, error) {
 		c, err := srv.Client()

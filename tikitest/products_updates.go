@@ -190,7 +190,8 @@ func (s *Server) planChange(p *fakeProduct, c *prodChange) (prodPlan, prodProble
 }
 
 // applyPlan applies a planned change, counts a new version when anything
-// changed, and sends stock webhooks. s.mu must be held.
+// changed, sends stock webhooks and publishes price, market price and
+// inventory events. s.mu must be held.
 func (s *Server) applyPlan(p *fakeProduct, plan prodPlan) {
 	changed := p.price != plan.price || p.marketPrice != plan.marketPrice || p.active != plan.active ||
 		p.hidden != plan.hidden || !slices.Equal(p.warehouses, plan.warehouses) || !maps.Equal(p.stock, plan.stock)
@@ -198,11 +199,13 @@ func (s *Server) applyPlan(p *fakeProduct, plan prodPlan) {
 		return
 	}
 	before := s.stockByCode(p)
+	price, marketPrice, stock := p.price, p.marketPrice, p.stock // plan.stock is a new map: stock stays as it was
 	p.price, p.marketPrice, p.active, p.hidden = plan.price, plan.marketPrice, plan.active, plan.hidden
 	p.warehouses, p.stock = plan.warehouses, plan.stock
 	p.version++
 	p.updatedAt = s.cfg.now().Truncate(time.Second)
 	s.emitStock(p, before)
+	s.publishProductChanges(p, price, marketPrice, stock)
 }
 
 // PUT /integration/v2.1/products/updateSku (price, market_price, active,

@@ -66,6 +66,7 @@ type Server struct {
 	window   []time.Time // arrival times in the last second (rate limit)
 	hooks    webhookHub
 	state    state
+	events   eventState
 }
 
 // Option configures a Server.
@@ -236,6 +237,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /business/v1/register-webhooks", s.guarded(http.HandlerFunc(s.registerWebhooks)))
 	s.orderRoutes(api)
 	s.productRoutes(api)
+	s.eventRoutes(api)
 	api("GET /integration/v2/categories", s.categories)
 	api("GET /integration/v2/categories/{id}", s.category)
 	api("GET /integration/v2/categories/{id}/attributes", s.attributes)

@@ -4,10 +4,12 @@ package tikitest
 // Server.mu.
 type state struct {
 	orders   orderState
+	ordersV2 orderV2State
 	products productState
 }
 
 func (s *Server) initState() {
 	s.initOrders()
+	s.initOrdersV2()
 	s.initProducts()
 }

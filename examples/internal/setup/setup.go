@@ -26,21 +26,28 @@ const (
 // Client returns a client and a description of what it talks to. close
 // stops the fake, if one was started.
 func Client(opts ...tiki.Option) (c *tiki.Client, target string, close func(), err error) {
+	c, target, _, close, err = ClientAndFake(opts...)
+	return c, target, close, err
+}
+
+// ClientAndFake is Client that also returns the built-in fake when it
+// started one (nil otherwise), so that an example can place orders on it.
+func ClientAndFake(opts ...tiki.Option) (c *tiki.Client, target string, fake *tikitest.Server, close func(), err error) {
 	auth, err := authFromEnv()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
 	if auth == nil && os.Getenv(EnvBaseURL) == "" {
 		srv, err := tikitest.Start()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
 		c, err := srv.Client(opts...)
 		if err != nil {
 			srv.Close()
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
-		return c, "the built-in fake Tiki at " + srv.URL + " (set " + EnvAccessToken + " or " + EnvClientID + "/" + EnvClientSecret + " to use Tiki)", srv.Close, nil
+		return c, "the built-in fake Tiki at " + srv.URL + " (set " + EnvAccessToken + " or " + EnvClientID + "/" + EnvClientSecret + " to use Tiki)", srv, srv.Close, nil
 	}
 
 	var where tiki.Option
@@ -52,7 +59,7 @@ func Client(opts ...tiki.Option) (c *tiki.Client, target string, close func(), e
 	case env == "production":
 		where = tiki.WithEnvironment(tiki.Production)
 	default:
-		return nil, "", nil, fmt.Errorf("%s must be sandbox or production, not %q", EnvEnvironment, env)
+		return nil, "", nil, nil, fmt.Errorf("%s must be sandbox or production, not %q", EnvEnvironment, env)
 	}
 	all := []tiki.Option{where, tiki.WithUserAgent("tiki-go-examples")}
 	if auth != nil {
@@ -62,9 +69,9 @@ func Client(opts ...tiki.Option) (c *tiki.Client, target string, close func(), e
 	}
 	c, err = tiki.NewClient(append(all, opts...)...)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
-	return c, c.BaseURL(), func() {}, nil
+	return c, c.BaseURL(), nil, func() {}, nil
 }
 
 func authFromEnv() (tiki.Option, error) {
