@@ -238,6 +238,31 @@ func checkValueList(v *validator, field string, values []string) string {
 	return strings.Join(values, ",")
 }
 
+// listOptions is a list endpoint's options: query checks them and returns
+// their query parameters.
+type listOptions interface {
+	query(v *validator) url.Values
+}
+
+// getPage sends GET path in the given API version with the query of opts
+// (the zero options when opts is nil) and decodes one page of T. Nothing is
+// sent when the options are refused.
+func getPage[T, O any, P interface {
+	*O
+	listOptions
+}](ctx context.Context, c *Client, version APIVersion, path string, opts P) (*Page[T], *Response, error) {
+	var o O
+	if opts != nil {
+		o = *opts
+	}
+	var v validator
+	q := P(&o).query(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: q})
+}
+
 // checkRangeOrder refuses a range whose start is after its end.
 func checkRangeOrder(v *validator, field string, from, to Time) {
 	v.check(from.IsZero() || to.IsZero() || !from.After(to.Time), field, "must not be after its end")
@@ -248,16 +273,7 @@ func checkRangeOrder(v *validator, field string, from, to Time) {
 //
 // GET /v2/orders
 func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page[Order], *Response, error) {
-	o := OrderListOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	var v validator
-	q := o.query(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[Order]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders", query: q})
+	return getPage[Order](ctx, s.client, V2, "orders", opts)
 }
 
 // All iterates over every order matching opts, page after page from

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,10 +244,13 @@ func TestOrdersAllWalksPages(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	odf := string(fixture(t, "orders_v2/order_simplified_tiki_delivery.json"))
+	var mu sync.Mutex
 	var pages []string
 	mt.RegisterResponder(http.MethodGet, testBase+"/v2/orders", func(r *http.Request) (*http.Response, error) {
-		pages = append(pages, r.URL.Query().Get("page"))
 		n := r.URL.Query().Get("page")
+		mu.Lock()
+		pages = append(pages, n)
+		mu.Unlock()
 		body := `{"data": [` + strings.Replace(odf, "613795703", "10"+n, 1) + `], "paging": {"current_page": ` + n + `, "last_page": 3}}`
 		return httpmock.NewStringResponse(200, body), nil
 	})
@@ -255,8 +259,10 @@ func TestOrdersAllWalksPages(t *testing.T) {
 		require.NoError(t, err)
 		codes = append(codes, o.Code)
 	}
-	assert.Equal(t, []string{"101", "102", "103"}, codes)
-	assert.Equal(t, []string{"1", "2", "3"}, pages)
+	assert.Equal(t, []string{"101", "102", "103"}, codes, "rows in page order")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.ElementsMatch(t, []string{"1", "2", "3"}, pages, "each page fetched once")
 }
 
 func TestOrdersRefuseOtherShapes(t *testing.T) {

@@ -304,25 +304,16 @@ func (o *OrderListOptionsV1) query(v *validator) url.Values {
 // be nil: Tiki then returns queueing orders, 20 per page). Tiki only answers
 // for orders of the last 30 days.
 //
-// GET /v2/orders (v1: GET /v1/orders)
+// GET /v1/orders
 func (s *OrdersV1Service) List(ctx context.Context, opts *OrderListOptionsV1) (*Page[OrderV1], *Response, error) {
-	o := OrderListOptionsV1{}
-	if opts != nil {
-		o = *opts
-	}
-	var v validator
-	q := o.query(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[OrderV1]](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders", query: q})
+	return getPage[OrderV1](ctx, s.client, V1, "orders", opts)
 }
 
 // All iterates over every order matching opts, page after page from
 // opts.Page (default 1) to the last one. Like List, it only reaches orders
 // of the last 30 days.
 //
-//	for order, err := range client.Orders.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
+//	for order, err := range client.OrdersV1.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 //		if err != nil { ... }
 //	}
 func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) iter.Seq2[OrderV1, error] {
@@ -331,7 +322,7 @@ func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) ite
 
 // Get returns one order with its items.
 //
-// GET /v2/orders/{order_code} (v1: GET /v1/orders/{order_code})
+// GET /v1/orders/{order_code}
 func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, *Response, error) {
 	var v validator
 	code := segment(&v, "order_code", orderCode)
@@ -431,7 +422,7 @@ func checkWarehouse(v *validator, code string, inventoryID int64) {
 // whose StatusCode is the HTTP status, Messages the body's message and
 // Body the raw body. The items were then not confirmed.
 //
-// POST /v2/orders/confirmItems (v1: POST /v1/orders/confirmItems)
+// POST /v1/orders/confirmItems
 func (s *OrdersV1Service) ConfirmItems(ctx context.Context, req ConfirmItemsRequest) (*ConfirmItemsResult, *Response, error) {
 	var v validator
 	checkText(&v, "order_code", req.OrderCode)
@@ -490,7 +481,7 @@ type RejectAllItemsRequest struct {
 // an answer without the documented {"code": 200} is returned as an
 // *APIError.
 //
-// POST /v2/orders/confirmItems (v1: POST /v1/orders/confirmItems)
+// POST /v1/orders/confirmItems
 func (s *OrdersV1Service) RejectAllItems(ctx context.Context, req RejectAllItemsRequest) (*ConfirmItemsResult, *Response, error) {
 	var v validator
 	checkText(&v, "order_code", req.OrderCode)
@@ -592,7 +583,7 @@ func (r *ConfirmDeliveryResult) applied() bool { return r.OrderCode != "" }
 // *APIError (StatusCode the HTTP status, Messages the body's message, Body
 // the raw body): the delivery was then not confirmed.
 //
-// POST /v2/orders/confirmDelivery (v1: POST /v1/orders/confirmDelivery)
+// POST /v1/orders/confirmDelivery
 func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDeliveryRequest) (*ConfirmDeliveryResult, *Response, error) {
 	var v validator
 	checkText(&v, "order_code", req.OrderCode)
@@ -668,7 +659,7 @@ func (r *UpdateDeliveryStatusResult) applied() bool {
 // an *APIError (StatusCode the HTTP status, Messages the body's message,
 // Body the raw body): the status was then not recorded.
 //
-// POST /v2/orders/updateDeliveryStatus (v1: POST /v1/orders/updateDeliveryStatus)
+// POST /v1/orders/updateDeliveryStatus
 func (s *OrdersV1Service) UpdateDeliveryStatus(ctx context.Context, req UpdateDeliveryStatusRequest) (*UpdateDeliveryStatusResult, *Response, error) {
 	var v validator
 	checkText(&v, "order_code", req.OrderCode)
@@ -762,7 +753,7 @@ func firstNonEmpty(ss ...string) string {
 // for the invoice label; asking for another label as PDF is refused before
 // anything is sent.
 //
-// GET /v2/orders/{order_code}/print (v1: GET /v1/orders/{order_code}/print)
+// GET /v1/orders/{order_code}/print
 func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabelV1, *Response, error) {
 	o := PrintLabelOptions{}
 	if opts != nil {
@@ -817,7 +808,7 @@ type MockOrderItem struct {
 // On a production client it fails with ErrSandboxOnly and sends nothing;
 // clients with a custom base URL (a proxy, package tikitest) may call it.
 //
-// POST /v2/orders (sandbox only; v1: POST /v1/orders)
+// POST /v1/orders (sandbox only)
 func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) (*OrderV1, *Response, error) {
 	if s.client.onProduction() {
 		return nil, nil, ErrSandboxOnly

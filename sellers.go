@@ -107,17 +107,13 @@ type SellerWarehouseListOptions struct {
 //
 // GET /v2/sellers/me/warehouses
 func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
-	o := SellerWarehouseListOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	var v validator
-	o.ListOptions.validate(&v)
+	return getPage[SellerInventory](ctx, s.client, V2, "sellers/me/warehouses", opts)
+}
+
+func (o *SellerWarehouseListOptions) query(v *validator) url.Values {
+	o.ListOptions.validate(v)
 	v.check(o.Type == nil || *o.Type == WarehouseTypeReturn || *o.Type == WarehouseTypePickup, "type",
 		"must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)")
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
 	q := url.Values{}
 	if o.Active != nil {
 		q.Set("status", "0")
@@ -129,7 +125,7 @@ func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseLi
 		q.Set("type", strconv.Itoa(*o.Type))
 	}
 	o.ListOptions.encode(q)
-	return call[Page[SellerInventory]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me/warehouses", query: q})
+	return q
 }
 
 // AllWarehouses iterates over every seller warehouse matching opts.
