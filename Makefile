@@ -6,14 +6,23 @@ FUZZTIME    ?= 30s
 EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
 EXAMPLES    := $(filter-out internal,$(EXAMPLES))
 
-.PHONY: all test lint cover bench fuzz examples ci redis-test
+.PHONY: all test evidence lint cover bench fuzz examples ci redis-test
 
 all: lint test
 
-## test: vet, then every test with the race detector.
+## test: vet, then every test with the race detector. Deterministic: no
+## test depends on the machine's speed or load.
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+
+## evidence: the timing and throughput evidence behind BENCHMARKS.md
+## (limiter accuracy, batch throughput, streaming heap; redisstore's shared
+## budget against the Redis at REDIS_ADDR), skipped by `make test`. Its
+## bands hold on a loaded 2-core machine.
+evidence:
+	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestIteratorStreams' .
+	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas' ./...
 
 ## lint: formatting, vet and staticcheck.
 lint:
@@ -59,3 +68,4 @@ redis-test:
 ci: lint test examples
 	$(MAKE) fuzz FUZZTIME=10000x
 	$(MAKE) redis-test
+	$(MAKE) evidence

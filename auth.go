@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tikisdk/tiki/internal/backoff"
+	"github.com/tikisdk/tiki/internal/redact"
 )
 
 // OAuth2 scopes Tiki grants to apps.
@@ -227,18 +229,26 @@ func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code s
 	if httpClient == nil {
 		httpClient = defaultHTTPClient()
 	}
+	red := credentialRedactor(a.ClientID, a.ClientSecret)
+	red.AddStatic(code)
 	tok, err := a.config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, httpClient), code)
-	return tok, tokenError(err)
+	return tok, tokenError(err, red)
 }
 
 // TokenError is a failure of Tiki's OAuth2 token endpoint: wrong client
 // credentials, an expired or revoked refresh token, a used code (these match
 // ErrUnauthorized with errors.Is), or the endpoint's own failure (5xx, 429).
+//
+// Its text fields never hold a credential: the client secret, the
+// authorization code, and the access and refresh tokens are masked in
+// every form an endpoint may echo them (as sent, URL-encoded, JSON-escaped,
+// inside the Basic Authorization header), whatever their length.
 type TokenError struct {
 	// StatusCode is the token endpoint's HTTP status.
 	StatusCode int
-	// Code and Description are the endpoint's error and error_description.
-	Code        string
+	// Code is the endpoint's error, for example "invalid_client".
+	Code string
+	// Description is the endpoint's error_description.
 	Description string
 	// Body is the start of the endpoint's response body.
 	Body string
@@ -272,30 +282,64 @@ func (e *TokenError) Is(target error) bool {
 	return e.StatusCode == http.StatusUnauthorized
 }
 
-// transient reports whether a token request may succeed if made again.
+// transientTokenError reports whether a token request may succeed if made
+// again.
 func transientTokenError(err error) bool {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
 	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return false
+	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// tokenError converts the oauth2 package's errors into *TokenError; other
-// errors (network, context) are wrapped as they are.
-func tokenError(err error) error {
+// credentialRedactor returns a redactor that knows an app's secret, alone
+// and inside the Basic Authorization header its id and secret make.
+func credentialRedactor(clientID, clientSecret string) *redact.Redactor {
+	red := &redact.Redactor{}
+	red.AddStatic(clientSecret)
+	red.AddBasic(clientID, clientSecret)
+	return red
+}
+
+// tokenError converts a token request's failure into *TokenError (the
+// oauth2 package's *RetrieveError), masking what red knows in its text
+// fields; other errors (network, context) are wrapped, and when their text
+// held a secret it is masked and their chain is cut (see scrubWith).
+func tokenError(err error, red *redact.Redactor) error {
 	if err == nil {
 		return nil
 	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		c := *te
+		c.Code, c.Description, c.Body = red.String(c.Code), red.String(c.Description), red.String(c.Body)
+		return &c
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return pe
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription, Body: snippet(re.Body)}
+		te := &TokenError{
+			Code:        red.String(re.ErrorCode),
+			Description: red.String(re.ErrorDescription),
+			Body:        red.String(snippet(red.Bytes(re.Body))),
+		}
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
 		}
 		return te
 	}
-	return fmt.Errorf("tiki: OAuth2 token request failed: %w", err)
+	return scrubWith(red, fmt.Errorf("tiki: OAuth2 token request failed: %w", err))
 }
 
 // authenticator puts credentials on requests.
@@ -341,6 +385,8 @@ type tokenCache struct {
 	fetch func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
 	// onToken sees every new token (redaction, OnRefresh).
 	onToken func(*oauth2.Token)
+	// redactor masks the client's known secrets in token errors.
+	redactor *redact.Redactor
 	// early is the most a token is renewed ahead of its expiry.
 	early time.Duration
 	now   func() time.Time
@@ -394,13 +440,19 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 }
 
+// finish runs on its own goroutine: it makes the token request for call
+// and hands the outcome to every caller waiting for it. A panic in the
+// token source or in OnRefresh (the caller's code) does not crash the
+// process: it becomes a *PanicError, with secrets masked, for the callers
+// waiting. A token that OnRefresh panicked on is kept (it was issued, and
+// the refresh token it replaces may be spent).
 func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token) {
-	tok, err := c.fetch(ctx, prev)
+	tok, err := c.fetchGuarded(ctx, prev)
 	if err != nil && transientTokenError(err) {
 		// One more try after a short pause: the endpoint's own hiccup
 		// (5xx, 429, a reset connection) should not fail every waiting call.
 		if backoff.Sleep(ctx, tokenRetryWait) == nil {
-			tok, err = c.fetch(ctx, prev)
+			tok, err = c.fetchGuarded(ctx, prev)
 		}
 	}
 	if err == nil && (tok == nil || tok.AccessToken == "") {
@@ -418,10 +470,39 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 	c.inflight = nil
 	c.mu.Unlock()
 	if err == nil && c.onToken != nil {
-		c.onToken(tok)
+		if perr := c.guard(func() { c.onToken(tok) }); perr != nil {
+			tok, err = nil, perr
+		}
 	}
-	call.tok, call.err = tok, tokenError(err)
+	call.tok, call.err = tok, tokenError(err, c.redactor)
 	close(call.done)
+}
+
+// guard runs fn, turning a panic into a *PanicError.
+func (c *tokenCache) guard(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.panicError(r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// fetchGuarded is fetch with a panic turned into a *PanicError.
+func (c *tokenCache) fetchGuarded(ctx context.Context, prev *oauth2.Token) (tok *oauth2.Token, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			tok, err = nil, c.panicError(r)
+		}
+	}()
+	return c.fetch(ctx, prev)
+}
+
+// panicError describes a recovered panic without the secrets the client
+// knows (the panic value may be an error or a string that holds one).
+func (c *tokenCache) panicError(r any) *PanicError {
+	return &PanicError{Value: c.redactor.String(fmt.Sprint(r)), Stack: debug.Stack()}
 }
 
 func (c *tokenCache) apply(ctx context.Context, h http.Header) (string, error) {
@@ -454,8 +535,10 @@ func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.
 		Scopes:       cc.Scopes,
 		AuthStyle:    cc.AuthStyle.oauth2(),
 	}
+	red := credentialRedactor(cc.ClientID, cc.ClientSecret)
 	return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
-		return cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+		tok, err := cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+		return tok, tokenError(err, red)
 	}
 }
 
@@ -464,6 +547,7 @@ func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.
 // newest refresh token.
 func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 	cfg := app.config()
+	red := credentialRedactor(app.ClientID, app.ClientSecret)
 	return func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 		if prev == nil && initial.Valid() {
 			return initial, nil
@@ -476,7 +560,9 @@ func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(con
 		}
 		// An expired copy makes the oauth2 package refresh at once.
 		expired := &oauth2.Token{RefreshToken: prev.RefreshToken, Expiry: time.Unix(1, 0)}
-		return cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), expired).Token()
+		red.AddDynamic(prev.RefreshToken)
+		tok, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), expired).Token()
+		return tok, tokenError(err, red)
 	}
 }
 

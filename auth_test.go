@@ -2,9 +2,11 @@ package tiki
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/tikisdk/tiki/internal/redact"
 )
 
 const (
@@ -409,4 +413,162 @@ func TestTokenResponseFixture(t *testing.T) {
 	tok, err := c.auth.(*tokenCache).token(context.Background())
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
+}
+
+// testSecret returns a secret of n characters drawn from a set that URL,
+// JSON, Go quoting and Basic encoding all treat specially.
+func testSecret(n int) string {
+	const chars = `a+b/c=d&e%f"g\h<i>j é:k?l#m~n'o;p@q`
+	r := []rune(chars)
+	out := make([]rune, n)
+	for i := range out {
+		out[i] = r[(i*7+n)%len(r)]
+	}
+	return string(out)
+}
+
+// echoTokenEndpoint answers every token request with a failure that echoes
+// the request: the Authorization header, the form as sent, and the client
+// secret and code as the server decoded them, in one of three shapes.
+func echoTokenEndpoint(t *testing.T, shape string) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(raw))
+		secret := form.Get("client_secret")
+		if _, p, ok := r.BasicAuth(); ok {
+			secret, _ = url.QueryUnescape(p)
+		}
+		echo := "<<hdr:" + r.Header.Get("Authorization") + ">> <<body:" + string(raw) + ">> <<raw:" + secret + ">> <<code:" + form.Get("code") + ">>"
+		switch shape {
+		case "json":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": echo})
+		case "code":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]string{"error": echo})
+		default:
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, echo)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// requireNoSecret fails if any text holds the secret in any encoding next
+// to the markers the echo put around it, or (for secrets long enough not
+// to occur in ordinary text) anywhere.
+func requireNoSecret(t *testing.T, texts []string, id, secret string) {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+	var needles []string
+	for _, f := range redact.Encodings(secret) {
+		needles = append(needles, "raw:"+f+">>", "code:"+f+">>", "client_secret="+f+"&", "client_secret="+f+">>")
+		if len(secret) >= 6 {
+			needles = append(needles, f)
+		}
+	}
+	needles = append(needles, redact.Encodings(basic)...)
+	for _, text := range texts {
+		for _, n := range needles {
+			if strings.Contains(text, n) {
+				t.Fatalf("secret %q leaks as %q in %q", secret, n, text)
+			}
+		}
+	}
+}
+
+func TestTokenErrorsNeverHoldTheSecret(t *testing.T) {
+	t.Parallel()
+	for _, shape := range []string{"json", "code", "text"} {
+		srv := echoTokenEndpoint(t, shape)
+		for _, style := range []AuthStyle{AuthStyleBasic, AuthStylePost} {
+			for n := 1; n <= 40; n++ {
+				secret := testSecret(n)
+				t.Run(fmt.Sprintf("%s/%d/%d", shape, style, n), func(t *testing.T) {
+					t.Parallel()
+					c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithRateLimit(0, 0),
+						WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: srv.URL + "/token"}))
+					require.NoError(t, err)
+					_, _, err = c.Catalog.Categories(context.Background(), nil)
+					var te *TokenError
+					require.ErrorAs(t, err, &te)
+					require.NotEmpty(t, te.Body)
+					requireNoSecret(t, errorTexts(err), testClientID, secret)
+				})
+			}
+		}
+	}
+}
+
+// The authorization code and the secret are masked from Exchange's errors
+// too.
+func TestExchangeErrorsNeverHoldTheSecret(t *testing.T) {
+	t.Parallel()
+	srv := echoTokenEndpoint(t, "json")
+	for _, n := range []int{1, 3, 5, 8, 33} {
+		secret, code := testSecret(n), testSecret(n+1)
+		for _, style := range []AuthStyle{AuthStyleBasic, AuthStylePost} {
+			app := OAuthApp{ClientID: testClientID, ClientSecret: secret, RedirectURL: "https://app.example/cb", Host: srv.URL, AuthStyle: style}
+			_, err := app.Exchange(context.Background(), nil, code)
+			var te *TokenError
+			require.ErrorAs(t, err, &te)
+			texts := errorTexts(err)
+			requireNoSecret(t, texts, testClientID, secret)
+			for _, text := range texts {
+				for _, f := range redact.Encodings(code) {
+					require.NotContains(t, text, "code:"+f+">>")
+				}
+			}
+		}
+	}
+}
+
+// panicSource is a token source that panics.
+type panicSource struct{ v any }
+
+func (p panicSource) Token() (*oauth2.Token, error) { panic(p.v) }
+
+// A panicking token source fails the calls waiting for it with a
+// *PanicError; the process lives on and the next call asks again.
+func TestTokenSourcePanicIsAnError(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	c := s.client(t, WithTokenSource(panicSource{v: errors.New("vault down")}))
+	for range 2 {
+		_, _, err := c.Catalog.Categories(context.Background(), nil)
+		var pe *PanicError
+		require.ErrorAs(t, err, &pe)
+		assert.Contains(t, fmt.Sprint(pe.Value), "vault down")
+		assert.NotEmpty(t, pe.Stack)
+	}
+	assert.Zero(t, s.apiCalls.Load(), "nothing sent without a token")
+}
+
+// A panicking OnRefresh is an error for the callers waiting for the token,
+// with the secrets it printed masked; the refreshed token is kept.
+func TestOnRefreshPanicIsAnError(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL,
+		OnRefresh: func(tok *oauth2.Token) {
+			panic("cannot store " + tok.RefreshToken + " for " + testClientSecret)
+		}}
+	expired := &oauth2.Token{AccessToken: "old-access", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}
+	c := s.client(t, WithOAuthApp(app, expired))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	for _, text := range errorTexts(err) {
+		assert.NotContains(t, text, testClientSecret)
+		assert.NotContains(t, text, "refresh-1")
+	}
+	assert.Contains(t, fmt.Sprint(pe.Value), "cannot store [REDACTED]")
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	require.NoError(t, err, "the refreshed token was kept")
+	assert.EqualValues(t, 1, s.tokens.Load())
 }

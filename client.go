@@ -92,11 +92,10 @@ type Client struct {
 	limiter    Limiter
 	logger     *slog.Logger
 	redactor   *redact.Redactor
-	backoff    backoff.Policy
+	retry      retryPolicy
+	writes     writeLocks
 
-	maxAttempts   int
-	maxRetryAfter time.Duration
-	tokenEarly    time.Duration
+	tokenEarly time.Duration
 
 	// sleep waits between attempts; tests replace it to observe waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -133,20 +132,22 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	c := &Client{
-		httpClient:    &hc,
-		baseURL:       cfg.baseURL,
-		env:           cfg.env,
-		tikiNowURL:    cfg.tikiNowURL,
-		tikiNowSet:    cfg.tikiNowSet,
-		versions:      cfg.versions,
-		auth:          cfg.auth,
-		logger:        cfg.logger,
-		redactor:      &redact.Redactor{},
-		backoff:       backoff.Policy{Min: cfg.backoffMin, Max: cfg.backoffMax},
-		maxAttempts:   cfg.maxAttempts,
-		maxRetryAfter: cfg.maxRetryAfter,
-		tokenEarly:    cfg.tokenEarly,
-		sleep:         backoff.Sleep,
+		httpClient: &hc,
+		baseURL:    cfg.baseURL,
+		env:        cfg.env,
+		tikiNowURL: cfg.tikiNowURL,
+		tikiNowSet: cfg.tikiNowSet,
+		versions:   cfg.versions,
+		auth:       cfg.auth,
+		logger:     cfg.logger,
+		redactor:   &redact.Redactor{},
+		retry: retryPolicy{
+			maxAttempts:   cfg.maxAttempts,
+			maxRetryAfter: cfg.maxRetryAfter,
+			backoff:       backoff.Policy{Min: cfg.backoffMin, Max: cfg.backoffMax},
+		},
+		tokenEarly: cfg.tokenEarly,
+		sleep:      backoff.Sleep,
 	}
 	c.userAgent = "tiki-go/" + Version
 	if cfg.userAgent != "" {
@@ -202,6 +203,7 @@ func defaultHTTPClient() *http.Client {
 
 func (c *Client) initTokenCache(tc *tokenCache, fetch func(context.Context, *oauth2.Token) (*oauth2.Token, error), observe func(*oauth2.Token)) {
 	tc.fetch = fetch
+	tc.redactor = c.redactor
 	tc.early = c.tokenEarly
 	tc.now = time.Now
 	tc.onToken = func(t *oauth2.Token) {
@@ -262,15 +264,14 @@ type request struct {
 	base  *url.URL
 	query url.Values
 	body  any
-}
-
-// idempotent reports whether repeating the request cannot apply it twice.
-func (r *request) idempotent() bool {
-	switch r.method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
+	// repeatable marks a request that is safe to repeat although its
+	// method is not idempotent (see request.idempotent in retry.go).
+	repeatable bool
+	// lockKeys name the products the request writes (see productLockKeys):
+	// the call holds their write locks for its whole life, retries
+	// included, so writes to one product through one client land in the
+	// order they were made.
+	lockKeys []string
 }
 
 func (c *Client) url(r *request) *url.URL {
@@ -303,14 +304,46 @@ type attemptResult struct {
 	body   []byte
 	err    error // transport error or body read error
 	sent   bool  // a connection was obtained: the server may have seen it
+	// failure is TikiNOW's {"success": false, ...} in a 2xx body, probed
+	// once per response and only for TikiNOW endpoints (see probeFailure).
+	failure *bodyFailure
 }
 
-// do sends r, retrying what is safe, and decodes a successful response into
-// out (when out is non-nil). It is the one place where requests are sent and
-// responses become results or typed errors.
+// bodyFailure is a failure that TikiNOW reported inside a 2xx body.
+type bodyFailure struct {
+	status    int // the body's error.status_code (may be 0)
+	requestID string
+}
+
+// probeFailure records in res whether its 2xx body is TikiNOW's
+// {"success": false, ...}. Only TikiNOW endpoints use that convention; the
+// integration API's 2xx bodies are decoded as each endpoint documents.
+func (res *attemptResult) probeFailure() {
+	if res.err != nil || res.status < 200 || res.status > 299 {
+		return
+	}
+	if failed, status, reqID := reportsFailure(res.body); failed {
+		res.failure = &bodyFailure{status: status, requestID: reqID}
+	}
+}
+
+// effectiveStatus is the HTTP status, or the 4xx/5xx status TikiNOW
+// reported inside a 2xx body.
+func (res attemptResult) effectiveStatus() int {
+	if f := res.failure; f != nil && f.status >= 400 && f.status <= 599 {
+		return f.status
+	}
+	return res.status
+}
+
+// do sends r, retrying what retryPolicy allows, and decodes a successful
+// response into out (when out is non-nil). It is the one place where
+// requests are sent and responses become results or typed errors. A product
+// write (r.lockKeys) holds its products' write locks from before its first
+// attempt until do returns.
 func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error) {
 	if ctx == nil {
-		return nil, errors.New("tiki: nil context")
+		return nil, nilContextError()
 	}
 	var payload []byte
 	if r.body != nil {
@@ -322,9 +355,15 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	u := c.url(r)
 	safeURL := c.redactor.URL(u)
 	fullURL := u.String()
+	tikiNow := c.isTikiNow(r)
 
-	renewed := false
-	retries := 0
+	unlock, err := c.writes.lock(ctx, r.lockKeys)
+	if err != nil {
+		return nil, &RequestError{Method: r.method, URL: safeURL, Err: contextErr(ctx, err)}
+	}
+	defer unlock()
+
+	st := callState{}
 	for attempt := 1; ; attempt++ {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt - 1, Err: contextErr(ctx, err)}
@@ -337,62 +376,39 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 		start := time.Now()
 		res := c.send(ctx, r.method, fullURL, header, payload)
 		elapsed := time.Since(start)
-		if res.err == nil && res.status >= 200 && res.status <= 299 {
-			// TikiNOW may answer a failure with a 2xx status and
-			// {"success": false, "error": {"status_code": 401, ...}}: the
-			// status inside decides, as if it were the HTTP status.
-			if failed, inner, _ := reportsFailure(res.body); failed && inner >= 400 && inner <= 599 {
-				res.status = inner
-			}
+		if tikiNow {
+			res.probeFailure()
 		}
 
-		// Decide what this attempt means: done, repeat after renewing the
-		// token, retry after a wait, or fail.
-		var wait time.Duration
-		retry := false
-		switch {
-		case res.err != nil:
-			if ctx.Err() != nil {
-				c.logAttempt(ctx, r.method, u, 0, attempt, 0, elapsed, res.err)
-				return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: ctx.Err()}
+		st.ctxErr, st.now = ctx.Err(), time.Now()
+		v := c.retry.decide(r, res, st)
+		switch v.act {
+		case callerGaveUp:
+			c.logAttempt(ctx, r.method, u, 0, attempt, 0, elapsed, res.err)
+			return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: st.ctxErr}
+		case renewAndRepeat:
+			if c.auth.renew(used) {
+				st.renewed = true
+				c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, 0, elapsed, nil)
+				continue
 			}
-			retry = r.idempotent() || !res.sent
-		case res.status == http.StatusUnauthorized && !renewed && c.auth.renew(used):
-			renewed = true
-			c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, nil)
-			continue
-		case res.status == http.StatusTooManyRequests:
-			retry = true
-			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok {
-				if ra > c.maxRetryAfter {
-					c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, nil)
-					return nil, &RateLimitError{APIError: c.apiError(r, u, res, attempt), RetryAfter: ra}
-				}
-				wait = ra
-			}
-		case res.status >= 500:
-			retry = r.idempotent() && isRetryableStatus(res.status)
-			if ra, ok := backoff.RetryAfter(res.header.Get("Retry-After"), time.Now()); ok {
-				// A wait above the cap is not shortened into a hammering
-				// retry: the call fails with Tiki's answer.
-				retry = retry && ra <= c.maxRetryAfter
-				wait = ra
-			}
-		}
-		if retry && retries+1 < c.maxAttempts {
-			retries++
-			if wait == 0 {
-				wait = c.backoff.Wait(retries)
-			}
-			c.logAttempt(ctx, r.method, u, res.status, attempt, wait, elapsed, res.err)
-			if err := c.sleep(ctx, wait); err != nil {
+		case waitAndRepeat:
+			st.retries++
+			c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, v.wait, elapsed, res.err)
+			if err := c.sleep(ctx, v.wait); err != nil {
 				return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: contextErr(ctx, err)}
 			}
 			continue
 		}
-		c.logAttempt(ctx, r.method, u, res.status, attempt, 0, elapsed, res.err)
+		c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
 		return c.finish(r, u, res, attempt, out)
 	}
+}
+
+// isTikiNow reports whether r goes to the TikiNOW business API, whose 2xx
+// answers may report a failure in the body.
+func (c *Client) isTikiNow(r *request) bool {
+	return r.base != nil && c.tikiNowURL != nil && r.base.String() == c.tikiNowURL.String()
 }
 
 // finish turns the last attempt into the call's result.
@@ -401,6 +417,12 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 		return nil, &RequestError{Method: r.method, URL: c.redactor.URL(u), Attempts: attempts, Sent: res.sent, Err: c.scrubError(res.err)}
 	}
 	resp := &Response{StatusCode: res.status, Header: res.header, RequestID: requestID(res.header), Attempts: attempts}
+	if status := res.effectiveStatus(); status != res.status {
+		// TikiNOW's status inside a 2xx body decides, as if it were the
+		// HTTP status.
+		res.status = status
+		resp.StatusCode = status
+	}
 	if res.status < 200 || res.status > 299 {
 		apiErr := c.apiError(r, u, res, attempts)
 		if res.status == http.StatusTooManyRequests {
@@ -410,10 +432,10 @@ func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int,
 		return resp, apiErr
 	}
 	// TikiNOW answers some failures with a 2xx status and success:false.
-	if failed, _, reqID := reportsFailure(res.body); failed {
+	if f := res.failure; f != nil {
 		apiErr := c.apiError(r, u, res, attempts)
 		if apiErr.RequestID == "" {
-			apiErr.RequestID = reqID
+			apiErr.RequestID = f.requestID
 		}
 		return resp, apiErr
 	}
@@ -463,14 +485,6 @@ func reportsFailure(body []byte) (failed bool, status int, requestID string) {
 		return false, 0, ""
 	}
 	return true, probe.Error.StatusCode, probe.MetaData.RequestID
-}
-
-func isRetryableStatus(status int) bool {
-	switch status {
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
 }
 
 func (c *Client) apiError(r *request, u *url.URL, res attemptResult, attempts int) *APIError {
@@ -543,18 +557,47 @@ func (c *Client) send(ctx context.Context, method, rawURL string, header http.He
 }
 
 // scrubError returns err with any known secret masked from its text.
-func (c *Client) scrubError(err error) error {
+func (c *Client) scrubError(err error) error { return scrubWith(c.redactor, err) }
+
+// scrubWith returns err as it is when its text holds no secret red knows.
+// Otherwise it returns an error with the secrets masked from its text,
+// whose chain keeps only what errors.Is and errors.As need and cannot
+// hold the secret: the context's error, or an SDK error that was built
+// with its secrets masked (*TokenError, *PanicError). The original error,
+// which holds the secret, is dropped.
+func scrubWith(red *redact.Redactor, err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	if clean := c.redactor.String(msg); clean != msg {
-		return &scrubbedError{msg: clean, err: err}
+	clean := red.String(msg)
+	if clean == msg {
+		return err
 	}
-	return err
+	return &scrubbedError{msg: clean, err: safeCause(err)}
 }
 
-// scrubbedError keeps the error chain of err but masks secrets in its text.
+// safeCause returns the part of err's chain that callers match on and that
+// holds no secret, or nil.
+func safeCause(err error) error {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	for _, target := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, target) {
+			return target
+		}
+	}
+	return nil
+}
+
+// scrubbedError is an error whose text had secrets masked; err is the
+// part of the original chain that is safe to keep (may be nil).
 type scrubbedError struct {
 	msg string
 	err error
@@ -606,11 +649,6 @@ func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, err
 		return nil, resp, err
 	}
 	return out, resp, nil
-}
-
-// get is call for a GET in the given group's API version.
-func get[T any](ctx context.Context, c *Client, group APIGroup, path string, q url.Values) (*T, *Response, error) {
-	return call[T](ctx, c, &request{method: http.MethodGet, group: group, path: path, query: q})
 }
 
 func checkID(field string, id int64) error {

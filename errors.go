@@ -1,6 +1,7 @@
 package tiki
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,26 @@ var (
 	// ErrRateLimited matches API errors with HTTP status 429 and every
 	// *RateLimitError.
 	ErrRateLimited = errors.New("tiki: rate limited")
+	// ErrNilContext matches the error of every call given a nil context:
+	// a *ValidationError whose one problem is the field "ctx". Nothing is
+	// sent, nothing panics; iterators yield it.
+	ErrNilContext = errors.New("tiki: nil context")
 )
+
+// nilContextError is the error of a call given a nil context.
+func nilContextError() error {
+	return &ValidationError{Problems: []FieldProblem{{Field: "ctx", Problem: "must not be nil"}}}
+}
+
+// checkContext returns the nil-context error when ctx is nil. Methods that
+// use their context before sending (between calls, in iterators) call it
+// first; every request goes through it in Client.do.
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return nilContextError()
+	}
+	return nil
+}
 
 // maxErrorBody bounds how much of an error response body is read and kept.
 const maxErrorBody = 1 << 20
@@ -183,6 +203,19 @@ type ValidationError struct {
 	// Problems, each naming the field by its JSON path
 	// (for example "variants[1].option2").
 	Problems []FieldProblem
+}
+
+// Is reports true for ErrNilContext when the call was given a nil context.
+func (e *ValidationError) Is(target error) bool {
+	if target != ErrNilContext {
+		return false
+	}
+	for _, p := range e.Problems {
+		if p.Field == "ctx" {
+			return true
+		}
+	}
+	return false
 }
 
 // FieldProblem is one invalid field of a request.

@@ -1,12 +1,16 @@
 package tiki
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,4 +108,121 @@ func requireRefused(t *testing.T, err error, mt *httpmock.MockTransport, want []
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, want, ve.Problems)
 	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
+}
+
+// timeoutFirst is an http.RoundTripper that lets the first request reach
+// the server and then abandons it, as a client timeout would, as soon as
+// received is closed (the server has seen it): the attempt fails with Sent
+// set, without any timer. Later requests go through base unchanged.
+type timeoutFirst struct {
+	base     http.RoundTripper
+	received <-chan struct{}
+	n        atomic.Int32
+}
+
+func (f *timeoutFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n.Add(1) != 1 {
+		return f.base.RoundTrip(r)
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-f.received:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	resp, err := f.base.RoundTrip(r.WithContext(ctx))
+	if err == nil {
+		// The answer raced the abandonment: drop it, as a timed-out
+		// client does.
+		resp.Body.Close()
+		err = context.DeadlineExceeded
+	}
+	return nil, fmt.Errorf("attempt abandoned (client timeout): %w", err)
+}
+
+// newTimeoutFirstTransport returns a timeoutFirst over a fresh transport
+// (closed when the test ends).
+func newTimeoutFirstTransport(t *testing.T, received <-chan struct{}) *timeoutFirst {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return &timeoutFirst{base: tr, received: received}
+}
+
+// closeHook is a response body that calls onClose when it is closed (after
+// the client has read it).
+type closeHook struct {
+	io.ReadCloser
+	onClose func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.onClose()
+	return err
+}
+
+// waitUntil polls cond every millisecond until it holds or ctx ends, and
+// reports whether it held.
+func waitUntil(ctx context.Context, cond func() bool) bool {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return true
+}
+
+// reachableStrings collects every string and byte slice reachable from v,
+// unexported fields included.
+func reachableStrings(v reflect.Value, seen map[uintptr]bool, out *[]string) {
+	switch v.Kind() {
+	case reflect.String:
+		*out = append(*out, v.String())
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			*out = append(*out, string(v.Bytes()))
+			return
+		}
+		for i := range v.Len() {
+			reachableStrings(v.Index(i), seen, out)
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			reachableStrings(v.Index(i), seen, out)
+		}
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return
+		}
+		seen[v.Pointer()] = true
+		reachableStrings(v.Elem(), seen, out)
+	case reflect.Interface:
+		if !v.IsNil() {
+			reachableStrings(v.Elem(), seen, out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			reachableStrings(v.Field(i), seen, out)
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			reachableStrings(it.Key(), seen, out)
+			reachableStrings(it.Value(), seen, out)
+		}
+	}
+}
+
+// errorTexts is everything a caller can read from err: its text, its %+v
+// and %#v forms, and every string reachable from it.
+func errorTexts(err error) []string {
+	out := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%v", err)}
+	reachableStrings(reflect.ValueOf(&err).Elem(), map[uintptr]bool{}, &out)
+	return out
 }

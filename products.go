@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -397,6 +395,9 @@ func (s *ProductsService) ListV2(ctx context.Context, opts *ProductsOptions) (*P
 }
 
 func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *ProductsOptions) (*Page[Product], *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	if opts == nil {
 		opts = &ProductsOptions{}
 	}
@@ -433,6 +434,9 @@ type HiddenProductsOptions struct {
 //
 // GET /v2/products/getHiddenSkus
 func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	if opts == nil {
 		opts = &HiddenProductsOptions{}
 	}
@@ -478,6 +482,9 @@ func (s *ProductsService) GetV2(ctx context.Context, productID int64) (*Product,
 }
 
 func (s *ProductsService) get(ctx context.Context, version APIVersion, productID int64) (*Product, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := checkID("product_id", productID); err != nil {
 		return nil, nil, err
 	}
@@ -490,6 +497,9 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 //
 // GET /v2/products/findBy?original_sku={sku}
 func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) ([]Product, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	var v validator
 	checkText(&v, "original_sku", sku)
 	if err := v.err(); err != nil {
@@ -602,8 +612,13 @@ func (u *ProductUpdate) validate(v *validator) {
 }
 
 // Update changes the price, active flag, warehouses and stock per warehouse
-// of one product. It is a PUT that sets absolute values, so the client
-// retries it safely.
+// of one product. It is a PUT that sets absolute values, and the call holds
+// the product's write lock (by ProductID and OriginalSKU, as given) until it
+// returns, retries included: a later write to the product through the same
+// client is sent only after this one has returned, so a retry of this one
+// can never overwrite it. Within that guarantee the client retries it
+// safely; across processes nothing orders writes to one product (send them
+// through one client).
 //
 // A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
 // a message, for example that the seller paused the connection): an answer
@@ -613,12 +628,16 @@ func (u *ProductUpdate) validate(v *validator) {
 //
 // PUT /v2.1/products/updateSku
 func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*ProductUpdateResult, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	var v validator
 	u.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u}, (*ProductUpdateResult).applied)
+	return callApplied(ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u,
+		lockKeys: productLockKeys(u.ProductID, u.OriginalSKU)}, (*ProductUpdateResult).applied)
 }
 
 // ProductUpdateV2 is the body of UpdateV2: one Quantity instead of stock
@@ -646,6 +665,9 @@ type ProductUpdateV2 struct {
 //
 // POST /v2/products/updateSku
 func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*ProductUpdateResult, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	var v validator
 	productKey(&v, "", u.ProductID, u.OriginalSKU)
 	checkPrice(&v, "price", u.Price)
@@ -655,7 +677,8 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u}, (*ProductUpdateResult).applied)
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u,
+		lockKeys: productLockKeys(u.ProductID, u.OriginalSKU)}, (*ProductUpdateResult).applied)
 }
 
 // ProductUpdateV1 is the body of UpdateV1; the product is named by its
@@ -680,6 +703,9 @@ type ProductUpdateV1 struct {
 //
 // POST /v1/products/{sku}/updateSku
 func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpdateV1) (*ProductUpdateResult, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	var v validator
 	seg := segment(&v, "sku", sku)
 	checkPrice(&v, "price", u.Price)
@@ -689,7 +715,8 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + seg + "/updateSku", body: u}, (*ProductUpdateResult).applied)
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + seg + "/updateSku", body: u,
+		lockKeys: productLockKeys(0, sku)}, (*ProductUpdateResult).applied)
 }
 
 // UpdateOriginalSKU changes the seller's own code (original SKU) of a
@@ -703,6 +730,9 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 //
 // POST /v2/products/updateOriginalSku
 func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64, originalSKU string) (*ProductUpdateResult, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	var v validator
 	v.check(productID > 0, "product_id", "must be a positive id")
 	v.check(strings.TrimSpace(originalSKU) != "", "original_sku", "is required")
@@ -713,278 +743,6 @@ func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64
 		ProductID   int64  `json:"product_id"`
 		OriginalSKU string `json:"original_sku"`
 	}{productID, originalSKU}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body}, (*ProductUpdateResult).applied)
-}
-
-// MaxBatchUpdate is how many products Tiki updates in one batch call.
-// UpdateBatch accepts any number and sends them in calls of this size.
-const MaxBatchUpdate = 20
-
-// Errors of batch results (BatchResult.Err).
-var (
-	// ErrBatchNotSent: the item was not sent, because an earlier call of
-	// the batch failed or the context ended. It was not applied.
-	ErrBatchNotSent = errors.New("tiki: batch update: not sent, an earlier call failed")
-	// ErrBatchNoResult: the item was sent, but Tiki's answer held no result
-	// for it. Whether it was applied is unknown.
-	ErrBatchNoResult = errors.New("tiki: batch update: Tiki's answer has no result for this item")
-)
-
-// BatchUpdateItem changes the price, status or stock of one product in a
-// batch, named by ProductID or OriginalSKU (when both are given, Tiki uses
-// ProductID). Zero fields are not changed.
-type BatchUpdateItem struct {
-	ProductID   int64  `json:"product_id,omitempty"`
-	OriginalSKU string `json:"original_sku,omitempty"`
-	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
-	// Status is the new status: enabled, disabled or hidden.
-	Status ProductStatus `json:"status,omitempty"`
-	// SellerWarehouse lists the ids of the warehouses that hold the
-	// product, comma-separated ("1034,1015"); it adds and removes
-	// warehouses.
-	SellerWarehouse string `json:"seller_warehouse,omitempty"`
-	// WarehouseQuantities sets the stock per warehouse. List every
-	// warehouse of the product: Tiki sets those left out to 0.
-	WarehouseQuantities []WarehouseQuantity `json:"warehouse_quantities,omitempty"`
-}
-
-func (it BatchUpdateItem) key() (int64, string) { return it.ProductID, it.OriginalSKU }
-
-func (it BatchUpdateItem) validate(v *validator, prefix string) {
-	productKey(v, prefix, it.ProductID, it.OriginalSKU)
-	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
-	checkSellerWarehouse(v, prefix+"seller_warehouse", it.SellerWarehouse)
-	checkWarehouseQuantities(v, prefix+"warehouse_quantities", it.WarehouseQuantities)
-	v.check(it.Price != 0 || it.Status != 0 || it.SellerWarehouse != "" || len(it.WarehouseQuantities) > 0,
-		prefix+"price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities")
-}
-
-// BatchUpdateItemV2 is one item of UpdateBatchV2: one Quantity instead of
-// stock per warehouse.
-type BatchUpdateItemV2 struct {
-	ProductID   int64         `json:"product_id,omitempty"`
-	OriginalSKU string        `json:"original_sku,omitempty"`
-	Price       int64         `json:"price,omitempty"`
-	Status      ProductStatus `json:"status,omitempty"`
-	Quantity    *int          `json:"quantity,omitempty"`
-}
-
-func (it BatchUpdateItemV2) key() (int64, string) { return it.ProductID, it.OriginalSKU }
-
-func (it BatchUpdateItemV2) validate(v *validator, prefix string) {
-	productKey(v, prefix, it.ProductID, it.OriginalSKU)
-	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
-	checkQuantity(v, prefix+"quantity", it.Quantity)
-	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "nothing to update: set price, status or quantity")
-}
-
-// BatchResult is the outcome of one item of a batch update.
-type BatchResult struct {
-	// Index is the item's position in the slice given to UpdateBatch.
-	Index int
-	// ProductID and OriginalSKU name the product, as Tiki answered (or as
-	// given, when Tiki did not answer for the item).
-	ProductID   int64
-	OriginalSKU string
-	// Success reports that Tiki applied the update.
-	Success bool
-	// Code is Tiki's code for the item: "success", or why it failed (for
-	// example "resource_illegal").
-	Code string
-	// Messages are Tiki's reasons for a failure.
-	Messages []string
-	// MatchedByPosition reports that Tiki's answer row was paired with this
-	// item only by its position among the rows left over, because no row
-	// named the item's product_id (or original_sku). Success, Code and
-	// Messages then come from that row: check ProductID and OriginalSKU,
-	// which are the row's, before relying on them.
-	MatchedByPosition bool
-	// Err is set when Tiki gave no answer for the item: the error of the
-	// call that carried it (a *RequestError with Sent set means the outcome
-	// is unknown), ErrBatchNotSent (not applied; when the context ended
-	// before the item's call, the error also wraps the context's error), or
-	// ErrBatchNoResult.
-	Err error
-}
-
-// BatchResults holds one BatchResult per item given to UpdateBatch, in the
-// same order.
-type BatchResults []BatchResult
-
-// Failures returns the results of the items that were not applied (Success
-// false), in order. Updates set absolute values, so these items can be
-// sent again as they are.
-func (r BatchResults) Failures() BatchResults {
-	var out BatchResults
-	for _, res := range r {
-		if !res.Success {
-			out = append(out, res)
-		}
-	}
-	return out
-}
-
-// batchRow is one row of Tiki's batch answer.
-type batchRow struct {
-	IsSuccess   FlexBool    `json:"is_success"`
-	ProductID   FlexInt     `json:"product_id"`
-	OriginalSKU flexString  `json:"original_sku"`
-	Code        string      `json:"code"`
-	Message     messageList `json:"message"`
-}
-
-// UpdateBatch changes the price, status and stock of any number of
-// products. Items are checked first (every problem in one
-// *ValidationError, with paths like "data[21].status" indexed in items,
-// before anything is sent), then sent in order in calls of at most
-// MaxBatchUpdate, each through the client's rate limiter and retries
-// (a PUT sets absolute values, so retrying is safe).
-//
-// The results hold one entry per item, in the order of items. Tiki
-// accepts or refuses each item on its own: a refused item is reported in
-// its result (Success false, Code, Messages), not as an error. When a whole
-// call fails (after the client's retries), UpdateBatch stops: the items of
-// that call carry its error, the items after it carry ErrBatchNotSent, and
-// the call's error is returned too (wrapped; errors.As finds *APIError).
-// The context is checked before each call: once it has ended, the items of
-// that call and of the rest carry ErrBatchNotSent wrapping the context's
-// error, which is returned too (wrapped). Results.Failures() lists every
-// item to send again. The *Response is that of the last successful call
-// (nil when none succeeded).
-//
-// Tiki's answer rows are matched to items by product_id (or by
-// original_sku for items named only by it); rows left over are matched in
-// order, and such results have MatchedByPosition set.
-//
-// PUT /v2.1/products/updateSkus
-func (s *ProductsService) UpdateBatch(ctx context.Context, items []BatchUpdateItem) (BatchResults, *Response, error) {
-	return updateBatch(ctx, s.client, V21, items)
-}
-
-// UpdateBatchV2 is UpdateBatch through API v2: one quantity per product
-// instead of stock per warehouse.
-//
-// Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use
-// UpdateBatch (v2.1).
-//
-// PUT /v2/products/updateSkus
-func (s *ProductsService) UpdateBatchV2(ctx context.Context, items []BatchUpdateItemV2) (BatchResults, *Response, error) {
-	return updateBatch(ctx, s.client, V2, items)
-}
-
-type batchItem interface {
-	key() (productID int64, originalSKU string)
-	validate(v *validator, prefix string)
-}
-
-func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion, items []T) (BatchResults, *Response, error) {
-	var v validator
-	for i, it := range items {
-		it.validate(&v, "data["+strconv.Itoa(i)+"].")
-	}
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	results := make(BatchResults, len(items))
-	for i, it := range items {
-		id, sku := it.key()
-		results[i] = BatchResult{Index: i, ProductID: id, OriginalSKU: sku}
-	}
-	calls := (len(items) + MaxBatchUpdate - 1) / MaxBatchUpdate
-	var last *Response
-	for n, lo := 0, 0; lo < len(items); n, lo = n+1, lo+MaxBatchUpdate {
-		hi := min(lo+MaxBatchUpdate, len(items))
-		if err := ctx.Err(); err != nil {
-			notSent := fmt.Errorf("%w: %w", ErrBatchNotSent, err)
-			for i := lo; i < len(items); i++ {
-				results[i].Err = notSent
-			}
-			return results, last, fmt.Errorf("tiki: batch update: context ended before call %d of %d, %d items not sent: %w",
-				n+1, calls, len(items)-lo, err)
-		}
-		body := struct {
-			Data []T `json:"data"`
-		}{items[lo:hi]}
-		rows, resp, err := callList[batchRow](ctx, c, &request{method: http.MethodPut, version: version, path: "products/updateSkus", body: body})
-		if err != nil {
-			for i := lo; i < hi; i++ {
-				results[i].Err = err
-			}
-			for i := hi; i < len(items); i++ {
-				results[i].Err = ErrBatchNotSent
-			}
-			return results, last, fmt.Errorf("tiki: batch update: call %d of %d (items %d to %d) failed, %d items not sent: %w",
-				n+1, calls, lo, hi-1, len(items)-hi, err)
-		}
-		last = resp
-		keys := make([]batchKey, hi-lo)
-		for i := range keys {
-			keys[i].id, keys[i].sku = items[lo+i].key()
-		}
-		matchBatch(results[lo:hi], keys, rows)
-	}
-	return results, last, nil
-}
-
-type batchKey struct {
-	id  int64
-	sku string
-}
-
-// matchBatch fills results (one per key, the items of one call) from Tiki's
-// rows: first by product id, or by original SKU for items named only by
-// it; then the rows left over in order, when as many rows as items are
-// left (those results are marked MatchedByPosition); items still without a
-// row get ErrBatchNoResult.
-func matchBatch(results []BatchResult, keys []batchKey, rows []batchRow) {
-	used := make([]bool, len(rows))
-	matched := make([]bool, len(results))
-	for i, k := range keys {
-		for j, row := range rows {
-			if used[j] {
-				continue
-			}
-			if (k.id != 0 && int64(row.ProductID) == k.id) || (k.id == 0 && k.sku != "" && string(row.OriginalSKU) == k.sku) {
-				applyRow(&results[i], row)
-				used[j], matched[i] = true, true
-				break
-			}
-		}
-	}
-	var freeRows, freeItems []int
-	for j := range rows {
-		if !used[j] {
-			freeRows = append(freeRows, j)
-		}
-	}
-	for i := range results {
-		if !matched[i] {
-			freeItems = append(freeItems, i)
-		}
-	}
-	if len(freeRows) == len(freeItems) {
-		for n, i := range freeItems {
-			applyRow(&results[i], rows[freeRows[n]])
-			results[i].MatchedByPosition = true
-		}
-		return
-	}
-	for _, i := range freeItems {
-		results[i].Err = ErrBatchNoResult
-	}
-}
-
-func applyRow(r *BatchResult, row batchRow) {
-	r.Success = bool(row.IsSuccess)
-	r.Code = row.Code
-	r.Messages = []string(row.Message)
-	if row.ProductID != 0 {
-		r.ProductID = int64(row.ProductID)
-	}
-	if row.OriginalSKU != "" {
-		r.OriginalSKU = string(row.OriginalSKU)
-	}
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body,
+		lockKeys: productLockKeys(productID, originalSKU)}, (*ProductUpdateResult).applied)
 }

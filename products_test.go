@@ -1,13 +1,17 @@
 package tiki
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -810,8 +814,10 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 			if tc.calls == 0 {
 				assert.Nil(t, resp)
 			}
-			// The calls carry the items in order, at most 20 each.
+			// The calls carry the items in order, at most 20 each (taken
+			// in the order of their items: calls run concurrently).
 			require.Len(t, srv.calls, tc.calls)
+			slices.SortFunc(srv.calls, func(a, b []BatchUpdateItem) int { return cmp.Compare(a[0].ProductID, b[0].ProductID) })
 			var sent []BatchUpdateItem
 			for i, call := range srv.calls {
 				assert.LessOrEqual(t, len(call), MaxBatchUpdate, i)
@@ -889,10 +895,48 @@ func TestProductsUpdateBatchMissingRows(t *testing.T) {
 	assert.Len(t, results.Failures(), 2)
 }
 
-// When a whole call fails, the batch stops: the items of that call carry
-// its error, the later ones ErrBatchNotSent, the earlier ones their
-// results.
+// A failed call fails only its own items: the other calls are still sent
+// and keep their results.
 func TestProductsUpdateBatchCallFails(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &prodBatchServer{}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"product_id":1020,`) { // the second call
+			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return srv.handle(r)
+	})
+	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(45))
+	require.Error(t, err)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Equal(t, []string{"data is invalid"}, apiErr.Messages)
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 0 of 45 items not sent")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 3, mt.GetTotalCallCount(), "the other calls are still sent")
+
+	require.Len(t, results, 45)
+	for i, r := range results {
+		assert.Equal(t, i, r.Index)
+		if i >= 20 && i < 40 {
+			assert.False(t, r.Success, i)
+			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+			continue
+		}
+		assert.True(t, r.Success, i)
+		assert.NoError(t, r.Err, i)
+	}
+	assert.Len(t, results.Failures(), 20)
+}
+
+// With WithBatchStopOnError (and one call at a time), the batch stops at
+// the failed call: its items carry its error, the later ones
+// ErrBatchNotSent, the earlier ones their results.
+func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	srv := &prodBatchServer{}
@@ -904,13 +948,12 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 		}
 		return srv.handle(r)
 	})
-	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(45))
+	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(45), WithBatchConcurrency(1), WithBatchStopOnError())
 	require.Error(t, err)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
-	assert.Equal(t, []string{"data is invalid"}, apiErr.Messages)
-	assert.Contains(t, err.Error(), "call 2 of 3 (items 20 to 39) failed, 5 items not sent")
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 5 of 45 items not sent (stopped at a failed call)")
 	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
 	assert.Equal(t, 2, calls, "nothing is sent after a failed call")
 
@@ -974,7 +1017,8 @@ func TestProductsUpdateBatchContextEnds(t *testing.T) {
 	defer cancel()
 	c, mt := setup(t, WithLimiter(&prodCancelOnWait{at: 2, cancel: cancel}))
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
-	results, _, err := c.Products.UpdateBatch(ctx, prodBatchItems(50))
+	// One call at a time, so that the context ends in the second call.
+	results, _, err := c.Products.UpdateBatch(ctx, prodBatchItems(50), WithBatchConcurrency(1))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 	for i := range 20 {
@@ -989,7 +1033,7 @@ func TestProductsUpdateBatchContextEnds(t *testing.T) {
 	assert.Len(t, results.Failures(), 30)
 }
 
-// When the context ends between two calls, the next call is not attempted:
+// When the context ends between two calls, no call starts any more:
 // its items and the rest carry ErrBatchNotSent, wrapping the context's
 // error, never a *RequestError.
 func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
@@ -1000,12 +1044,16 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 	c, mt := setup(t, WithLimiter(lim))
 	srv := &prodBatchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
-		defer cancel() // the answer arrives, then the context ends
-		return srv.handle(r)
+		// The answer is read whole, then the context ends: the client
+		// closes the body once it has read it, before the next call.
+		resp, err := srv.handle(r)
+		resp.Body = &closeHook{ReadCloser: resp.Body, onClose: cancel}
+		return resp, err
 	})
-	results, resp, err := c.Products.UpdateBatch(ctx, prodBatchItems(50))
+	// One call at a time, so that the context ends between two calls.
+	results, resp, err := c.Products.UpdateBatch(ctx, prodBatchItems(50), WithBatchConcurrency(1))
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Contains(t, err.Error(), "context ended before call 2 of 3, 30 items not sent")
+	assert.Contains(t, err.Error(), "0 of 3 calls failed, 30 of 50 items not sent (the context ended)")
 	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 	assert.EqualValues(t, 1, lim.n.Load(), "the second call never asked the limiter")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,4 +196,167 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// fakeClock is a clock for the limiter that moves only when told to.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	f  func()
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), f: f})
+}
+
+// Advance moves the clock by d and runs the timers that came due, in
+// order, including those they set that are due too.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		slices.SortStableFunc(c.timers, func(a, b fakeTimer) int { return a.at.Compare(b.at) })
+		if len(c.timers) == 0 || c.timers[0].at.After(c.now) {
+			c.mu.Unlock()
+			return
+		}
+		t := c.timers[0]
+		c.timers = c.timers[1:]
+		c.mu.Unlock()
+		t.f()
+	}
+}
+
+// queueWaiters starts n goroutines waiting on l, each with its own
+// context, and returns when all n are queued: cancel ends them all, and
+// the returned channel yields each one's error.
+func queueWaiters(t *testing.T, b *bucket, n int) (cancel func(), errs <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	out := make(chan error, n)
+	before := b.queued()
+	for range n {
+		go func() { out <- b.Wait(ctx) }()
+	}
+	// Queued, or already served (on the real clock tokens keep coming).
+	require.True(t, waitUntil(context.Background(), func() bool { return b.queued()+len(out) == before+n }))
+	return cancel, out
+}
+
+// After 2,000 waiters on an empty bucket give up, the next caller waits one
+// interval, not the 10 s the 2,000 would have taken.
+func TestLimiterCancelledWaitersKeepNoBudget(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	b := newBucket(DefaultRateLimit, 20, clk)
+	for range 20 {
+		require.NoError(t, b.Wait(context.Background()))
+	}
+	cancel, errs := queueWaiters(t, b, 2000)
+	cancel()
+	for range 2000 {
+		require.ErrorIs(t, <-errs, context.Canceled)
+	}
+	assert.Zero(t, b.queued())
+
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(context.Background()) }()
+	require.True(t, waitUntil(context.Background(), func() bool { return b.queued() == 1 }))
+	interval := time.Second / DefaultRateLimit
+	clk.Advance(interval - time.Millisecond)
+	assert.Equal(t, 1, b.queued(), "no token before one interval")
+	clk.Advance(time.Millisecond)
+	require.NoError(t, <-done, "served after one interval")
+}
+
+// The same through a client on the real clock: with a 1 s deadline the call
+// after 2,000 cancelled waiters goes through at once.
+func TestLimiterCancelledWaitersClient(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ok200)
+	c, _ := newTestClient(t, s, WithRateLimit(DefaultRateLimit, 20))
+	b := c.limiter.(*bucket)
+	for range 20 {
+		require.NoError(t, b.Wait(context.Background()))
+	}
+	cancel, errs := queueWaiters(t, b, 2000)
+	cancel()
+	for range 2000 {
+		<-errs
+	}
+	ctx, stop := context.WithTimeout(context.Background(), time.Second)
+	defer stop()
+	start := time.Now()
+	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	require.NoError(t, err)
+	t.Logf("the call after 2,000 cancelled waiters took %v", time.Since(start))
+}
+
+// Waiters are served in the order they came, one per interval.
+func TestLimiterServesInOrder(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	b := newBucket(10, 1, clk)
+	require.NoError(t, b.Wait(context.Background()))
+	var mu sync.Mutex
+	var order []int
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, b.Wait(context.Background()))
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+		}()
+		require.True(t, waitUntil(context.Background(), func() bool { return b.queued() == i+1 }))
+	}
+	served := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order)
+	}
+	for i := range 5 {
+		clk.Advance(100 * time.Millisecond)
+		assert.Equal(t, 4-i, b.queued(), "one waiter served per interval")
+		require.True(t, waitUntil(context.Background(), func() bool { return served() == i+1 }))
+	}
+	wg.Wait()
+	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
+}
+
+// A wait that the queue ahead makes certain to pass the deadline is
+// refused at once; one that can make it waits.
+func TestLimiterRefusesHopelessWaitAtOnce(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	b := newBucket(100, 1, clk)
+	require.NoError(t, b.Wait(context.Background()))
+	cancel, _ := queueWaiters(t, b, 10) // 100 ms of queue
+	defer cancel()
+	ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	err := b.Wait(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NoError(t, ctx.Err(), "refused at once, before the deadline")
+	assert.Equal(t, 10, b.queued(), "the refused caller did not queue")
 }

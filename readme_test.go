@@ -43,12 +43,21 @@ var (
 	}
 	orders interface {
 		MarkState(ctx context.Context, orderCode, state, reason string) error
-		Import(ctx context.Context, event any) error
+		Import(ctx context.Context, event ...any) error
 	}
 	archive func(ctx context.Context, body []byte) error
 	mySync  func(ctx context.Context, client *tiki.Client) error
 	tokens  chan *oauth2.Token
 	r       *http.Request
+
+	queueCode = "a1b2c3"
+	cp        tiki.Checkpoint
+	metrics   interface{ Inc(name string) }
+	stock     interface {
+		Set(ctx context.Context, sku string, warehouseID, qty int64) error
+	}
+	importOrder func(ctx context.Context, sellerID, orderCode string) error
+	sellers     []struct{ TokenSource oauth2.TokenSource }
 )
 
 var (

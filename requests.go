@@ -568,7 +568,8 @@ func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUp
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u,
+		lockKeys: productLockKeys(u.ProductID, "")})
 }
 
 func requestStateList() string {

@@ -336,19 +336,21 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 	}
 }
 
+// An attempt that reached Tiki and then timed out (the client stopped
+// waiting) is retried for idempotent methods, never for a POST. The
+// timeout is simulated once the server has the request, without timers.
 func TestTimeoutAfterSend(t *testing.T) {
 	t.Parallel()
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
 	for _, method := range methods {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
+			received := make(chan struct{})
+			slow := func(w http.ResponseWriter, r *http.Request) {
+				close(received)
+				<-r.Context().Done()
+			}
 			s := newServer(t, slow, ok200)
-			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			_, resp, err := callThing(c, method)
 			if method == http.MethodPost {
 				var reqErr *RequestError
@@ -360,6 +362,7 @@ func TestTimeoutAfterSend(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
+			assert.EqualValues(t, 2, s.count.Load())
 		})
 	}
 }
@@ -443,16 +446,51 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// callTikiNow is callThing against the TikiNOW business API (s serves both
+// hosts).
+func callTikiNow(c *Client, method string) (map[string]any, *Response, error) {
+	var out map[string]any
+	resp, err := c.do(context.Background(), &request{method: method, base: c.tikiNowURL, path: "things", body: map[string]any{"sku": "A-1"}}, &out)
+	return out, resp, err
+}
+
 func TestSuccessFalseIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
-	c, _ := newTestClient(t, s)
-	_, _, err := callThing(c, http.MethodPost)
+	c, _ := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+	_, _, err := callTikiNow(c, http.MethodPost)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
 	assert.Equal(t, []string{"Unauthorized"}, apiErr.Messages)
 	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", apiErr.RequestID)
+}
+
+// TikiNOW's {"success": false, "error": {"status_code": 429}} inside a 200 is
+// TikiNOW's convention only: on the integration API a 200 is a 200, and a
+// write is sent once. On TikiNOW the inner 429 is a refusal and is retried.
+func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
+	t.Parallel()
+	const body = `{"success":false,"error":{"status_code":429,"message":"Too Many Requests"}}`
+	for _, method := range methods {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, status(200, body))
+			c, w := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+			out, resp, err := callThing(c, method)
+			require.NoError(t, err, "the integration API's 200 is not reinterpreted")
+			assert.Equal(t, false, out["success"])
+			assert.Equal(t, 1, resp.Attempts)
+			assert.EqualValues(t, 1, s.count.Load(), "sent exactly once")
+			assert.Empty(t, w.all())
+
+			s2 := newServer(t, status(200, body), status(200, `{"success":true}`))
+			c2, _ := newTestClient(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
+			_, resp, err = callTikiNow(c2, method)
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts, "TikiNOW's inner 429 is a refusal: retried")
+		})
+	}
 }
 
 func TestTikiNowErrorShape(t *testing.T) {

@@ -427,6 +427,8 @@ func parseWebhook(body []byte) (ev WebhookEvent, documented bool, err error) {
 //
 //   - 405, with "Allow: POST", to a method other than POST;
 //   - 413 when the body is larger than the limit (1 MiB by default);
+//   - 408 when the body takes longer than the body timeout to arrive (10 s
+//     by default, [webhook.WithBodyTimeout]);
 //   - 401 when the x-signature header does not match the raw body for any of
 //     the secrets, checked before anything is decoded;
 //   - 400 when the body is not JSON, or is a documented kind with a field of
@@ -434,21 +436,33 @@ func parseWebhook(body []byte) (ev WebhookEvent, documented bool, err error) {
 //     delivery runs OnUnknown with the raw body instead, so that it is not
 //     lost, and the decoding error is reported to the function set with
 //     [webhook.WithOnError]);
-//   - 200 {"success":true} when the handler returned nil, when no handler
-//     applies, and when the same body was handled recently (a duplicate
-//     delivery);
+//   - 501 to a documented kind (stock, order status, aftersale) for which
+//     neither its handler nor OnUnknown is registered, so that TikiNOW
+//     delivers it again rather than an event being dropped because a
+//     registration was forgotten; it is reported, wrapping
+//     [webhook.ErrNoHandler]. Register [webhook.Ignore] for a kind to
+//     acknowledge it on purpose;
+//   - 200 {"success":true} when the handler returned nil, and when the same
+//     body was handled recently (a duplicate delivery);
+//   - 503 when a copy of the same body is being handled and that run has
+//     not finished: it may still fail, so the copy is not acknowledged and
+//     TikiNOW delivers it again;
 //   - 500 with TikiNOW's error body when the handler returned an error, so
 //     that TikiNOW delivers it again. A failed delivery is not remembered as
 //     handled: the next copy runs the handler.
+//
+// A delivery is answered 2xx only after a run of its handler for that body
+// returned nil, in this process or in another sharing the dedupe store; the
+// one exception is a delivery of an undocumented shape with no OnUnknown
+// handler, which is acknowledged and reported, wrapping
+// [webhook.ErrIgnored].
 //
 // Every error reply is TikiNOW's error body, {"success":false,"error":
 // {"status_code","message","message_code"}}. A delivery runs the handler of
 // its kind (OnStock, OnOrderStatus, OnAftersale); a delivery of an
 // undocumented shape, of a documented kind without a handler, or of a
 // documented kind whose payload does not decode runs the OnUnknown handler
-// with the raw body instead; without one it is acknowledged and reported to
-// the function set with [webhook.WithOnError] (or, for a payload that does
-// not decode, answered 400).
+// with the raw body instead.
 //
 // Handlers run with the request's context and may run concurrently.
 // TikiNOW deliveries carry no id, so duplicates are recognized by their body
@@ -473,16 +487,45 @@ const (
 	webhookAftersale
 )
 
+// String returns the kind's name, such as "stock".
+func (k webhookKind) String() string {
+	switch k {
+	case webhookStock:
+		return "stock"
+	case webhookOrderStatus:
+		return "order status"
+	case webhookAftersale:
+		return "aftersale"
+	default:
+		return "unknown"
+	}
+}
+
+// register returns the name of the method registering k's handler.
+func (k webhookKind) register() string {
+	switch k {
+	case webhookStock:
+		return "OnStock"
+	case webhookOrderStatus:
+		return "OnOrderStatus"
+	case webhookAftersale:
+		return "OnAftersale"
+	default:
+		return "OnUnknown"
+	}
+}
+
 // NewWebhookReceiver returns a receiver for the deliveries TikiNOW signs
 // with any of secrets, the secret keys registered with
 // WebhooksService.Register. At least one is required, and none may be
 // empty; give the old and the new one while rotating a secret.
 //
 // opts are the options of package webhook: [webhook.WithMaxBodyBytes],
-// [webhook.WithDedupe] (by default an in-memory store for this process: use
-// a shared store, for example Redis, when several replicas receive),
-// [webhook.WithDedupeTTL] and [webhook.WithOnError]. An invalid secret list
-// is reported as a *ValidationError.
+// [webhook.WithBodyTimeout], [webhook.WithDedupe] (by default an in-memory
+// store for this process: use a shared store, for example Redis, when
+// several replicas receive), [webhook.WithDedupeTTL] and
+// [webhook.WithOnError]. An invalid secret list is reported as a
+// *ValidationError.
 func NewWebhookReceiver(secrets []string, opts ...webhook.Option) (*WebhookReceiver, error) {
 	var v validator
 	v.check(len(secrets) > 0, "secrets", "needs at least one secret key")
@@ -532,8 +575,10 @@ func (r *WebhookReceiver) OnAftersale(fn func(ctx context.Context, e *AftersaleE
 // documented kinds that have no handler, and of documented kinds whose
 // payload does not decode (a field of an unexpected type), replacing any
 // previous one; nil removes it. It receives the raw body. Without it, the
-// first two are acknowledged and reported to the function set with
-// [webhook.WithOnError], and the last is answered 400.
+// first are acknowledged and reported to the function set with
+// [webhook.WithOnError] (wrapping [webhook.ErrIgnored]), the second are
+// answered 501 (wrapping [webhook.ErrNoHandler]) so that TikiNOW delivers
+// them again, and the last are answered 400.
 func (r *WebhookReceiver) OnUnknown(fn func(ctx context.Context, e *UnknownWebhook) error) {
 	r.handlers.Set(webhookUnknown, dispatch.Adapt[WebhookEvent](fn))
 }
@@ -573,8 +618,12 @@ func (r *WebhookReceiver) decode(req *http.Request, body []byte) (webhook.Delive
 		h, handled = r.handlers.Get(webhookUnknown), &UnknownWebhook{Body: body}
 	}
 	if h == nil {
+		if kind != webhookUnknown {
+			return webhook.Delivery{}, fmt.Errorf("%w: tiki: TikiNOW %s delivery: register %s (or OnUnknown), or webhook.Ignore to acknowledge it unhandled",
+				webhook.ErrNoHandler, kind, kind.register())
+		}
 		if r.endpoint.OnError != nil {
-			r.endpoint.OnError(req, fmt.Errorf("tiki: no handler for webhook %T: acknowledged", ev))
+			r.endpoint.OnError(req, fmt.Errorf("%w: tiki: TikiNOW delivery of an undocumented shape, and no OnUnknown handler", webhook.ErrIgnored))
 		}
 		return webhook.Delivery{}, nil
 	}
@@ -595,6 +644,9 @@ func replyTikiNow(w http.ResponseWriter, status int) {
 		http.StatusBadRequest:            "INVALID_PAYLOAD",
 		http.StatusMethodNotAllowed:      "METHOD_NOT_ALLOWED",
 		http.StatusRequestEntityTooLarge: "PAYLOAD_TOO_LARGE",
+		http.StatusRequestTimeout:        "REQUEST_TIMEOUT",
+		http.StatusNotImplemented:        "NO_HANDLER",
+		http.StatusServiceUnavailable:    "DELIVERY_IN_PROGRESS",
 	}
 	code, ok := codes[status]
 	if !ok {

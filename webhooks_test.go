@@ -548,6 +548,9 @@ func TestWebhookReceiverWithoutDedupe(t *testing.T) {
 	assert.Equal(t, 2, h.count())
 }
 
+// A documented kind with neither its handler nor OnUnknown is not
+// acknowledged: TikiNOW delivers it again, and the error is reported.
+// Registering a handler (webhook.Ignore on purpose) acknowledges it.
 func TestWebhookReceiverMissingHandler(t *testing.T) {
 	t.Parallel()
 	h := &hookRecorder{}
@@ -555,9 +558,31 @@ func TestWebhookReceiverMissingHandler(t *testing.T) {
 	r.OnStock(nil)
 	r.OnUnknown(nil)
 	body := fixture(t, "tikinow_webhook_stock.json")
-	require.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	rec := deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret))
+	require.Equal(t, http.StatusNotImplemented, rec.Code, "a 5xx: TikiNOW delivers it again")
+	assert.JSONEq(t, `{"success":false,"error":{"status_code":501,"message":"Not Implemented","message_code":"NO_HANDLER"}}`, rec.Body.String())
 	require.Len(t, h.errs, 1)
-	assert.Contains(t, h.errs[0].Error(), "no handler for webhook *tiki.StockEvent")
+	assert.ErrorIs(t, h.errs[0], webhook.ErrNoHandler)
+	assert.ErrorContains(t, h.errs[0], "TikiNOW stock delivery: register OnStock")
+	assert.Equal(t, 0, h.count())
+
+	r.OnStock(webhook.Ignore)
+	require.Equal(t, http.StatusOK, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code, "ignored on purpose")
+	assert.Equal(t, 0, h.count())
+	assert.Len(t, h.errs, 1)
+}
+
+// A delivery of an undocumented shape without OnUnknown cannot be handled
+// by anything the SDK offers: it is acknowledged and reported.
+func TestWebhookReceiverUndocumentedWithoutOnUnknown(t *testing.T) {
+	t.Parallel()
+	h := &hookRecorder{}
+	r := newHookReceiver(t, h)
+	r.OnUnknown(nil)
+	body := []byte(`{"data":{"voucher_code":"V1"}}`)
+	require.Equal(t, http.StatusOK, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
+	require.Len(t, h.errs, 1)
+	assert.ErrorIs(t, h.errs[0], webhook.ErrIgnored)
 	assert.Equal(t, 0, h.count())
 }
 
@@ -580,9 +605,9 @@ func TestWebhookReceiverWithoutHandlers(t *testing.T) {
 	require.NoError(t, err)
 	body := fixture(t, "tikinow_webhook_order_status.json")
 	rec := deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret))
-	require.Equal(t, 200, rec.Code, "acknowledged")
-	assert.JSONEq(t, string(fixture(t, "tikinow_webhook_ack.json")), rec.Body.String())
-	assert.ErrorContains(t, errs.Last(), "no handler for webhook *tiki.OrderStatusEvent")
+	require.Equal(t, http.StatusNotImplemented, rec.Code, "not acknowledged: no handler ran")
+	assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
+	assert.ErrorContains(t, errs.Last(), "TikiNOW order status delivery: register OnOrderStatus")
 }
 
 func TestNewWebhookReceiverValidation(t *testing.T) {
@@ -640,6 +665,9 @@ func TestWebhookReceiverConformance(t *testing.T) {
 				http.StatusMethodNotAllowed:      "METHOD_NOT_ALLOWED",
 				http.StatusRequestEntityTooLarge: "PAYLOAD_TOO_LARGE",
 				http.StatusInternalServerError:   "INTERNAL_ERROR",
+				http.StatusRequestTimeout:        "REQUEST_TIMEOUT",
+				http.StatusNotImplemented:        "NO_HANDLER",
+				http.StatusServiceUnavailable:    "DELIVERY_IN_PROGRESS",
 			}
 			return fmt.Sprintf(`{"success":false,"error":{"status_code":%d,"message":%q,"message_code":%q}}`,
 				status, http.StatusText(status), codes[status])

@@ -36,8 +36,10 @@
 // A handler that returns an error makes the Receiver answer 500, so that
 // Ginee delivers the notification again; one that returns nil makes it
 // answer 200. Notifications carry a unique id: copies of one that was
-// handled (or is being handled) are acknowledged without running the
-// handler again; see [webhook.WithDedupe].
+// handled are acknowledged without running the handler again, and copies of
+// one being handled are answered 503 (that run may still fail); see
+// [webhook.WithDedupe]. A documented entity without a handler is answered
+// 501, so that Ginee delivers it again.
 //
 // Users with their own router can call [Parse] on the raw body instead.
 package ginee

@@ -20,10 +20,23 @@ import (
 //   - 401 when a shared secret is configured ([WithSecretHeader],
 //     [WithPathSecret]) and the request does not carry it;
 //   - 413 when the body is larger than the limit (1 MiB by default);
+//   - 408 when the body takes longer than the body timeout to arrive (10 s
+//     by default, [webhook.WithBodyTimeout]);
 //   - 400 when the body is not a notification Ginee documents;
+//   - 501 to a notification about a documented entity ("order",
+//     "delivery-order") for which no handler is registered, so that Ginee
+//     delivers it again rather than an event being dropped because a
+//     registration was forgotten; it is reported, wrapping
+//     [webhook.ErrNoHandler]. Register [webhook.Ignore] for an entity to
+//     acknowledge it on purpose;
 //   - 200 {"status": true}, as Ginee requires, when the handler returned
-//     nil, when no handler is registered for the entity, and when a
-//     notification with the same id was handled recently (a duplicate);
+//     nil, and when a notification with the same id was handled recently (a
+//     duplicate); also to an entity Ginee does not document when no
+//     OnUnknown handler is registered (reported, wrapping
+//     [webhook.ErrIgnored]);
+//   - 503 {"status": false, ...} when a copy of the same notification is
+//     being handled and that run has not finished: it may still fail, so
+//     the copy is not acknowledged and Ginee delivers it again;
 //   - 500 {"status": false, ...} when the handler returned an error, so that
 //     Ginee delivers it again. A failed notification is not remembered as
 //     handled: the next copy runs the handler.
@@ -109,8 +122,8 @@ func requireAlso(e *webhook.Endpoint, check func(*http.Request) error) {
 
 // NewReceiver returns a Receiver configured by opts: [WithSecretHeader],
 // [WithPathSecret] and the options of package webhook
-// ([webhook.WithMaxBodyBytes], [webhook.WithDedupe], [webhook.WithDedupeTTL],
-// [webhook.WithOnError]).
+// ([webhook.WithMaxBodyBytes], [webhook.WithBodyTimeout],
+// [webhook.WithDedupe], [webhook.WithDedupeTTL], [webhook.WithOnError]).
 //
 // Without [WithSecretHeader] or [WithPathSecret] it accepts every request:
 // Ginee does not sign its notifications, so anyone who learns the URL can
@@ -149,7 +162,8 @@ func (rc *Receiver) OnDeliveryOrder(fn func(context.Context, *DeliveryOrderEvent
 
 // OnUnknown registers the handler of notifications about other entities,
 // replacing any previous one; nil removes it. Without it such notifications
-// are acknowledged and dropped.
+// are acknowledged, and reported to the function set with
+// [webhook.WithOnError] (wrapping [webhook.ErrIgnored]).
 func (rc *Receiver) OnUnknown(fn func(context.Context, *UnknownEvent) error) {
 	rc.handlers.Set(otherEntities, dispatch.Adapt[Event](fn))
 }
@@ -164,15 +178,23 @@ func (rc *Receiver) handler(entity Entity) func(context.Context, Event) error {
 	}
 }
 
-func (rc *Receiver) decode(_ *http.Request, body []byte) (webhook.Delivery, error) {
+func (rc *Receiver) decode(r *http.Request, body []byte) (webhook.Delivery, error) {
 	env, err := parseEnvelope(body)
 	if err != nil {
 		return webhook.Delivery{}, err
 	}
 	h := rc.handler(env.Entity)
 	if h == nil {
-		// Acknowledge without decoding the payload: a notification nobody
+		// Decide without decoding the payload: a notification nobody
 		// handles must not fail because of a field nobody reads.
+		switch env.Entity {
+		case EntityOrder, EntityDeliveryOrder:
+			return webhook.Delivery{}, fmt.Errorf("%w: ginee: %q notification: register its handler, or webhook.Ignore to acknowledge it unhandled",
+				webhook.ErrNoHandler, env.Entity)
+		}
+		if rc.endpoint.OnError != nil {
+			rc.endpoint.OnError(r, fmt.Errorf("%w: ginee: notification about undocumented entity %q, and no OnUnknown handler", webhook.ErrIgnored, env.Entity))
+		}
 		return webhook.Delivery{}, nil
 	}
 	ev, err := decodeEvent(env)

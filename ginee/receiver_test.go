@@ -180,26 +180,39 @@ func TestReceiverWithoutSecretAcceptsAnyRequest(t *testing.T) {
 	assert.Len(t, rec.Got(), 1)
 }
 
-func TestReceiverWithoutHandlerAcknowledges(t *testing.T) {
+// A documented entity without a handler is answered 501, so that Ginee
+// delivers it again, and reported; an undocumented entity without
+// OnUnknown is acknowledged, and reported. Neither decodes the payload nor
+// touches the store.
+func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
 	okReply := string(fixture(t, okReplyFixture))
 	store := webhook.NewMemoryDedupe()
-	rc := newReceiver(t, webhook.WithDedupe(store))
+	var errs webhooktest.Errors
+	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
 	rc.OnOrder(func(context.Context, *ginee.OrderEvent) error { return errors.New("not this one") })
 
 	for _, body := range [][]byte{
 		fixture(t, deliveryOrderUpdate),
-		fixture(t, unknownEntity),
 		[]byte(`{"id": "GENIE1", "entity": "delivery-order", "payload": {"orderItems": "unreadable"}}`),
 	} {
 		w := post(rc, hookURL, body)
-		assert.Equal(t, http.StatusOK, w.Code, string(body))
-		assert.JSONEq(t, okReply, w.Body.String())
+		assert.Equal(t, http.StatusNotImplemented, w.Code, string(body))
+		assert.JSONEq(t, `{"status": false, "message": "Not Implemented"}`, w.Body.String())
+		assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
 	}
+	assert.ErrorContains(t, errs.Last(), `"delivery-order" notification`)
+
+	w := post(rc, hookURL, fixture(t, unknownEntity))
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, okReply, w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrIgnored)
 	assert.Equal(t, 0, store.Len())
 
 	rc.OnOrder(nil)
-	assert.Equal(t, http.StatusOK, post(rc, hookURL, fixture(t, orderCreate)).Code, "a removed handler does not run")
+	assert.Equal(t, http.StatusNotImplemented, post(rc, hookURL, fixture(t, orderCreate)).Code, "a removed handler does not run")
+	rc.OnDeliveryOrder(webhook.Ignore)
+	assert.Equal(t, http.StatusOK, post(rc, hookURL, fixture(t, deliveryOrderUpdate)).Code, "ignored on purpose")
 }
 
 func TestReceiverDedupesByID(t *testing.T) {

@@ -29,8 +29,10 @@
 //
 // A handler that returns an error makes the Receiver answer 500, so that
 // IKITECH delivers the event again; one that returns nil makes it answer
-// 200. Copies of a delivery that was handled (or is being handled) are
-// acknowledged without running the handler again; see [webhook.WithDedupe].
+// 200. Copies of a delivery that was handled are acknowledged without
+// running the handler again, and copies of one being handled are answered
+// 503 (that run may still fail); see [webhook.WithDedupe]. A documented type
+// without a handler is answered 501, so that IKITECH delivers it again.
 //
 // Users with their own router can call [Parse] on the raw body instead.
 //

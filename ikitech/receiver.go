@@ -3,6 +3,7 @@ package ikitech
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/tikisdk/tiki/internal/dispatch"
@@ -22,10 +23,21 @@ const TokenHeader = "Token"
 //   - 401 when the Token header is missing or differs from the configured
 //     token (compared in constant time);
 //   - 413 when the body is larger than the limit (1 MiB by default);
+//   - 408 when the body takes longer than the body timeout to arrive (10 s
+//     by default, [webhook.WithBodyTimeout]);
 //   - 400 when the body is not a delivery IKITECH documents;
-//   - 200 {"success": true} when the handler returned nil, when no handler
-//     is registered for the type, and when the same body was handled
-//     recently (a duplicate delivery);
+//   - 501 to one of the nine documented types for which no handler is
+//     registered, so that IKITECH delivers it again rather than an event
+//     being dropped because a registration was forgotten; it is reported,
+//     wrapping [webhook.ErrNoHandler]. Register [webhook.Ignore] for a type
+//     to acknowledge it on purpose;
+//   - 200 {"success": true} when the handler returned nil, and when the
+//     same body was handled recently (a duplicate delivery); also to a type
+//     IKITECH does not document when no OnUnknown handler is registered
+//     (reported, wrapping [webhook.ErrIgnored]);
+//   - 503 {"success": false, ...} when a copy of the same body is being
+//     handled and that run has not finished: it may still fail, so the copy
+//     is not acknowledged and IKITECH delivers it again;
 //   - 500 {"success": false, ...} when the handler returned an error, so
 //     that IKITECH delivers it again. A failed delivery is not remembered as
 //     handled: the next copy runs the handler.
@@ -54,7 +66,8 @@ const unknownType EventType = ""
 // not be empty.
 //
 // opts are the options of package webhook: [webhook.WithMaxBodyBytes],
-// [webhook.WithDedupe], [webhook.WithDedupeTTL] and [webhook.WithOnError].
+// [webhook.WithBodyTimeout], [webhook.WithDedupe], [webhook.WithDedupeTTL]
+// and [webhook.WithOnError].
 func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
 	if token == "" {
 		return nil, errors.New("ikitech: token must not be empty")
@@ -132,7 +145,8 @@ func (rc *Receiver) OnDeleteCustomer(fn func(context.Context, *CustomerDeleteEve
 
 // OnUnknown registers the handler of deliveries whose type is not one of
 // the nine documented ones, replacing any previous one; nil removes it.
-// Without it such deliveries are acknowledged and dropped.
+// Without it such deliveries are acknowledged, and reported to the function
+// set with [webhook.WithOnError] (wrapping [webhook.ErrIgnored]).
 func (rc *Receiver) OnUnknown(fn func(context.Context, *UnknownEvent) error) {
 	rc.handlers.Set(unknownType, dispatch.Adapt[Event](fn))
 }
@@ -156,15 +170,22 @@ func (rc *Receiver) authorize(r *http.Request) error {
 	return nil
 }
 
-func (rc *Receiver) decode(_ *http.Request, body []byte) (webhook.Delivery, error) {
+func (rc *Receiver) decode(r *http.Request, body []byte) (webhook.Delivery, error) {
 	env, err := parseEnvelope(body)
 	if err != nil {
 		return webhook.Delivery{}, err
 	}
 	h := rc.handler(env.Type)
 	if h == nil {
-		// Acknowledge without decoding the data: a delivery nobody handles
-		// must not fail because of a field nobody reads.
+		// Decide without decoding the data: a delivery nobody handles must
+		// not fail because of a field nobody reads.
+		if env.Type.Known() {
+			return webhook.Delivery{}, fmt.Errorf("%w: ikitech: %s delivery: register its handler, or webhook.Ignore to acknowledge it unhandled",
+				webhook.ErrNoHandler, env.Type)
+		}
+		if rc.endpoint.OnError != nil {
+			rc.endpoint.OnError(r, fmt.Errorf("%w: ikitech: delivery of undocumented type %q, and no OnUnknown handler", webhook.ErrIgnored, env.Type))
+		}
 		return webhook.Delivery{}, nil
 	}
 	ev, err := decodeEvent(env)

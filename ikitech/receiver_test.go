@@ -117,22 +117,36 @@ func TestReceiverRejectsBadToken(t *testing.T) {
 	}
 }
 
-func TestReceiverWithoutHandlerAcknowledges(t *testing.T) {
+// A documented type without a handler is answered 501, so that IKITECH
+// delivers it again, and reported; an undocumented type without OnUnknown
+// is acknowledged, and reported. Neither decodes the data nor touches the
+// store.
+func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
 	store := webhook.NewMemoryDedupe()
-	rc := newReceiver(t, webhook.WithDedupe(store))
+	var errs webhooktest.Errors
+	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
 	rc.OnDeleteOrder(func(context.Context, *ikitech.OrderDeleteEvent) error { return errors.New("not this one") })
 
 	for _, body := range [][]byte{
 		fixture(t, "new_order.json"),
-		fixture(t, "unknown_type.json"),
 		[]byte(`{"type": "NEW_PRODUCT", "data": {"price": "unreadable"}}`), // nobody reads it
 	} {
 		w := deliver(rc, body, testToken)
-		assert.Equal(t, http.StatusOK, w.Code, string(body))
-		assert.JSONEq(t, okReply, w.Body.String())
+		assert.Equal(t, http.StatusNotImplemented, w.Code, string(body))
+		assert.JSONEq(t, `{"success": false, "error": "Not Implemented"}`, w.Body.String())
+		assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
 	}
+	assert.ErrorContains(t, errs.Last(), "NEW_PRODUCT delivery")
+
+	w := deliver(rc, fixture(t, "unknown_type.json"), testToken)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, okReply, w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrIgnored)
 	assert.Equal(t, 0, store.Len(), "nothing is remembered for unhandled deliveries")
+
+	rc.OnNewOrder(webhook.Ignore)
+	assert.Equal(t, http.StatusOK, deliver(rc, fixture(t, "new_order.json"), testToken).Code, "ignored on purpose")
 }
 
 func TestReceiverUnregister(t *testing.T) {
@@ -144,7 +158,7 @@ func TestReceiverUnregister(t *testing.T) {
 	rc.OnDeleteOrder(nil)
 	rc.OnUnknown(nil)
 
-	assert.Equal(t, http.StatusOK, deliver(rc, fixture(t, "delete_order.json"), testToken).Code)
+	assert.Equal(t, http.StatusNotImplemented, deliver(rc, fixture(t, "delete_order.json"), testToken).Code)
 	assert.Equal(t, http.StatusOK, deliver(rc, fixture(t, "unknown_type.json"), testToken).Code)
 	assert.Zero(t, calls.Load())
 }

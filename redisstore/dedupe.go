@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -17,12 +18,17 @@ const DefaultDedupePrefix = "tiki:dedupe:"
 
 // DedupeStore is a [webhook.DedupeStore] kept in Redis, so that every
 // replica of a service receiving webhooks shares it: a delivery that reaches
-// two replicas, at once or one after the other, runs its handler once. Each
-// method is one Redis command, atomic in Redis:
+// two replicas, at once or one after the other, runs its handler once, and
+// is acknowledged only after a run succeeded. A key holds "claim:" and the
+// claiming run's token while its handler runs, and "done" once it
+// succeeded. Each method is one atomic Redis operation, and repeating it (as
+// the Redis client does when a reply is lost) changes nothing:
 //
-//	Claim:    SET prefix+key 1 NX PX ttl
-//	Complete: SET prefix+key 1 PX ttl
-//	Release:  DEL prefix+key
+//	Claim:    a script: GET prefix+key; if free, SET prefix+key claim:token PX ttl
+//	          (free or claim:token: claimed; done: completed; anything
+//	          else: claimed by other)
+//	Complete: SET prefix+key done PX ttl
+//	Release:  a script: DEL prefix+key if it holds claim:token
 //
 // Durations are sent in milliseconds, rounded up, so a positive ttl never
 // becomes zero. A method returns an error only when Redis could not answer
@@ -63,42 +69,103 @@ func NewDedupeStore(rdb redis.UniversalClient, opts ...DedupeOption) (*DedupeSto
 	return s, nil
 }
 
-// Claim implements [webhook.DedupeStore]: SET key 1 NX PX ttl.
-func (s *DedupeStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+// Values stored under a key.
+const (
+	claimPrefix = "claim:" // followed by the claiming run's token
+	doneValue   = "done"
+)
+
+// claimScript claims KEYS[1] for ARGV[1] (claim:token) for ARGV[2]
+// milliseconds if it is free. It returns 1 when the key is now held by
+// ARGV[1] (it was free, or held by ARGV[1] already: the same claim sent
+// twice), 3 when it was completed ("done"), and 2 otherwise: another claim
+// holds it. A value of another shape (such as one written by an older
+// version of this package) counts as another claim until it expires, so
+// that nothing is acknowledged on its account.
+var claimScript = redis.NewScript(`
+local v = redis.call("GET", KEYS[1])
+if not v then
+  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+  return 1
+end
+if v == ARGV[1] then
+  return 1
+end
+if v == "done" then
+  return 3
+end
+return 2
+`)
+
+// releaseScript deletes KEYS[1] if it holds ARGV[1] (claim:token).
+var releaseScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("DEL", KEYS[1])
+end
+return 0
+`)
+
+// Claim implements [webhook.DedupeStore], with a script run atomically by
+// Redis: the key is claimed if it is free, or already claimed with token.
+func (s *DedupeStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (webhook.ClaimState, error) {
+	if ctx == nil {
+		return 0, errNilContext
+	}
 	ms, err := millis(ttl)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	err = s.rdb.Do(ctx, "SET", s.prefix+key, 1, "NX", "PX", ms).Err()
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, redis.Nil): // NX: the key is held already
-		return false, nil
+	if token == "" {
+		return 0, errors.New("redisstore: claim: empty token")
+	}
+	n, err := claimScript.Run(ctx, s.rdb, []string{s.prefix + key}, claimPrefix+token, ms).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: claim: %w", err)
+	}
+	switch n {
+	case 1:
+		return webhook.Claimed, nil
+	case 2:
+		return webhook.ClaimedByOther, nil
+	case 3:
+		return webhook.Completed, nil
 	default:
-		return false, fmt.Errorf("redisstore: claim: %w", err)
+		return 0, fmt.Errorf("redisstore: claim: unexpected reply %d", n)
 	}
 }
 
-// Complete implements [webhook.DedupeStore]: SET key 1 PX ttl.
+// Complete implements [webhook.DedupeStore]: SET key done PX ttl.
 func (s *DedupeStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	ms, err := millis(ttl)
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.Do(ctx, "SET", s.prefix+key, 1, "PX", ms).Err(); err != nil {
+	if err := s.rdb.Do(ctx, "SET", s.prefix+key, doneValue, "PX", ms).Err(); err != nil {
 		return fmt.Errorf("redisstore: complete: %w", err)
 	}
 	return nil
 }
 
-// Release implements [webhook.DedupeStore]: DEL key.
-func (s *DedupeStore) Release(ctx context.Context, key string) error {
-	if err := s.rdb.Del(ctx, s.prefix+key).Err(); err != nil {
+// Release implements [webhook.DedupeStore], with a script run atomically by
+// Redis: the key is deleted if it is still claimed with token.
+func (s *DedupeStore) Release(ctx context.Context, key, token string) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	if token == "" {
+		return errors.New("redisstore: release: empty token")
+	}
+	if err := releaseScript.Run(ctx, s.rdb, []string{s.prefix + key}, claimPrefix+token).Err(); err != nil {
 		return fmt.Errorf("redisstore: release: %w", err)
 	}
 	return nil
 }
+
+// errNilContext is the error of a DedupeStore method given a nil context.
+var errNilContext = fmt.Errorf("redisstore: dedupe store: %w", tiki.ErrNilContext)
 
 // millis returns ttl in whole milliseconds, rounded up, for PX.
 func millis(ttl time.Duration) (int64, error) {

@@ -29,11 +29,21 @@ func TestNewDedupeStoreRefusesNilClient(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// newDedupeClient returns a client of its own for a dedupe store, closed
+// when the test ends: go-redis's defaults, but for a dial timeout that many
+// connections opened at once on a busy machine meet.
+func newDedupeClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 5 * time.Second})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
 // newSharedStore returns a store on the shared Redis under a prefix of
 // this test run's own, and a client to look at its keys.
 func newSharedStore(t *testing.T) (*redisstore.DedupeStore, *redis.Client, string) {
 	t.Helper()
-	rdb := newRedisClient(t, sharedRedisAddr(t))
+	rdb := newDedupeClient(t, sharedRedisAddr(t))
 	prefix := uniqueName(t)
 	deleteKeys(t, rdb, prefix)
 	s, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix))
@@ -50,58 +60,76 @@ func TestDedupeStoreContract(t *testing.T) {
 		require.NoError(t, err)
 		return d
 	}
+	value := func(key string) string {
+		t.Helper()
+		v, err := rdb.Get(ctx, prefix+key).Result()
+		if errors.Is(err, redis.Nil) {
+			return "<free>"
+		}
+		require.NoError(t, err)
+		return v
+	}
+	claim := func(key, token string, ttl time.Duration) webhook.ClaimState {
+		t.Helper()
+		state, err := s.Claim(ctx, key, token, ttl)
+		require.NoError(t, err)
+		return state
+	}
 
-	// Claim holds a free key, once.
-	claimed, err := s.Claim(ctx, "ikitech:a", time.Minute)
-	require.NoError(t, err)
-	assert.True(t, claimed)
-	assert.InDelta(t, time.Minute, pttl("ikitech:a"), float64(time.Second), "SET NX PX ttl under the prefix")
-	claimed, err = s.Claim(ctx, "ikitech:a", time.Minute)
-	require.NoError(t, err)
-	assert.False(t, claimed, "a held key is not claimed again")
+	// Claim holds a free key under the run's token, once.
+	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-1", time.Minute))
+	assert.Equal(t, "claim:run-1", value("ikitech:a"))
+	assert.InDelta(t, time.Minute, pttl("ikitech:a"), float64(time.Second), "PX ttl under the prefix")
+	assert.Equal(t, webhook.ClaimedByOther, claim("ikitech:a", "run-2", time.Minute), "another run's claim")
+	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-1", time.Minute), "the same claim again: still the run's")
+	assert.Equal(t, "claim:run-1", value("ikitech:a"))
 
-	// Release frees it at once.
-	require.NoError(t, s.Release(ctx, "ikitech:a"))
+	// Release frees it at once, with its token only.
+	require.NoError(t, s.Release(ctx, "ikitech:a", "run-2"))
+	assert.Equal(t, "claim:run-1", value("ikitech:a"), "another run's token does not release")
+	require.NoError(t, s.Release(ctx, "ikitech:a", "run-1"))
 	assert.Equal(t, time.Duration(-2), pttl("ikitech:a"), "DEL")
-	claimed, err = s.Claim(ctx, "ikitech:a", time.Minute)
-	require.NoError(t, err)
-	assert.True(t, claimed)
+	require.NoError(t, s.Release(ctx, "ikitech:a", "run-1"), "twice is no error")
+	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-2", time.Minute))
 
-	// Complete holds it for the retention, from now, held or not.
+	// Complete marks it done for the retention, from now, held or not.
 	require.NoError(t, s.Complete(ctx, "ikitech:a", time.Hour))
+	assert.Equal(t, "done", value("ikitech:a"))
 	assert.InDelta(t, time.Hour, pttl("ikitech:a"), float64(time.Second))
-	claimed, err = s.Claim(ctx, "ikitech:a", time.Minute)
-	require.NoError(t, err)
-	assert.False(t, claimed)
+	assert.Equal(t, webhook.Completed, claim("ikitech:a", "run-2", time.Minute), "even for the run that completed it")
+	assert.Equal(t, webhook.Completed, claim("ikitech:a", "run-3", time.Minute))
+	require.NoError(t, s.Release(ctx, "ikitech:a", "run-2"))
+	assert.Equal(t, "done", value("ikitech:a"), "Release leaves a completed key alone")
 	require.NoError(t, s.Complete(ctx, "ikitech:free", time.Hour), "Complete of a free key is not an error")
-	claimed, err = s.Claim(ctx, "ikitech:free", time.Minute)
-	require.NoError(t, err)
-	assert.False(t, claimed)
-	require.NoError(t, s.Release(ctx, "ikitech:never-held"), "Release of a free key is not an error")
+	assert.Equal(t, webhook.Completed, claim("ikitech:free", "run-1", time.Minute))
+	require.NoError(t, s.Release(ctx, "ikitech:never-held", "run-1"), "Release of a free key is not an error")
+
+	// A value of another shape, such as an older version's "1", counts as
+	// another run's claim: nothing is acknowledged on its account.
+	require.NoError(t, rdb.Set(ctx, prefix+"ikitech:old", "1", time.Minute).Err())
+	assert.Equal(t, webhook.ClaimedByOther, claim("ikitech:old", "run-1", time.Minute))
 
 	// A claim expires after its ttl; durations are sent in milliseconds,
 	// rounded up.
-	claimed, err = s.Claim(ctx, "ikitech:short", 30*time.Millisecond)
-	require.NoError(t, err)
-	assert.True(t, claimed)
+	assert.Equal(t, webhook.Claimed, claim("ikitech:short", "run-1", 30*time.Millisecond))
 	time.Sleep(60 * time.Millisecond)
-	claimed, err = s.Claim(ctx, "ikitech:short", 500*time.Microsecond)
-	require.NoError(t, err)
-	assert.True(t, claimed, "the claim expired")
+	assert.Equal(t, webhook.Claimed, claim("ikitech:short", "run-2", 500*time.Microsecond), "the claim expired")
 	assert.LessOrEqual(t, pttl("ikitech:short"), time.Millisecond, "500µs is sent as PX 1")
 
 	// Keys of any length and content are stored as they are.
 	long := "tikinow:" + strings.Repeat("é ✓", 2000)
-	claimed, err = s.Claim(ctx, long, time.Minute)
-	require.NoError(t, err)
-	assert.True(t, claimed)
+	assert.Equal(t, webhook.Claimed, claim(long, "run-1", time.Minute))
 
-	// A ttl that is not positive is refused without touching Redis.
+	// A ttl that is not positive, or an empty token, is refused without
+	// touching Redis.
 	for _, ttl := range []time.Duration{0, -time.Second} {
-		_, err = s.Claim(ctx, "ikitech:b", ttl)
+		_, err := s.Claim(ctx, "ikitech:b", "run-1", ttl)
 		assert.Error(t, err)
 		assert.Error(t, s.Complete(ctx, "ikitech:b", ttl))
 	}
+	_, err := s.Claim(ctx, "ikitech:b", "", time.Minute)
+	assert.Error(t, err)
+	assert.Error(t, s.Release(ctx, "ikitech:b", ""))
 	assert.Equal(t, time.Duration(-2), pttl("ikitech:b"))
 }
 
@@ -113,9 +141,9 @@ func TestDedupeStoreDefaultPrefix(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() { rdb.Del(context.Background(), redisstore.DefaultDedupePrefix+key) })
 
-	claimed, err := s.Claim(ctx, key, time.Minute)
+	state, err := s.Claim(ctx, key, "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed)
+	assert.Equal(t, webhook.Claimed, state)
 	n, err := rdb.Exists(ctx, redisstore.DefaultDedupePrefix+key).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
@@ -126,7 +154,7 @@ func TestDedupeStoreClaimIsAtomicAcrossClients(t *testing.T) {
 	prefix := uniqueName(t)
 	var stores []*redisstore.DedupeStore
 	for i := range 4 {
-		rdb := newRedisClient(t, addr)
+		rdb := newDedupeClient(t, addr)
 		if i == 0 {
 			deleteKeys(t, rdb, prefix)
 		}
@@ -145,8 +173,8 @@ func TestDedupeStoreClaimIsAtomicAcrossClients(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				claimed, err := stores[i%len(stores)].Claim(context.Background(), key, time.Minute)
-				if assert.NoError(t, err) && claimed {
+				state, err := stores[i%len(stores)].Claim(context.Background(), key, fmt.Sprint("run-", i), time.Minute)
+				if assert.NoError(t, err) && state == webhook.Claimed {
 					wins.Add(1)
 				}
 			}()
@@ -170,8 +198,15 @@ type replica struct {
 // handler is handle.
 func newReplica(t *testing.T, addr, prefix string, handle func(ctx context.Context, sku string) error) *replica {
 	t.Helper()
-	store, err := redisstore.NewDedupeStore(newRedisClient(t, addr), redisstore.WithKeyPrefix(prefix))
+	store, err := redisstore.NewDedupeStore(newDedupeClient(t, addr), redisstore.WithKeyPrefix(prefix))
 	require.NoError(t, err)
+	return newReplicaOn(t, store, nil, handle)
+}
+
+// newReplicaOn starts a replica on store, reporting errors to onError if
+// it is not nil.
+func newReplicaOn(t *testing.T, store webhook.DedupeStore, onError func(error), handle func(ctx context.Context, sku string) error) *replica {
+	t.Helper()
 	ep := &webhook.Endpoint{
 		Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {
 			var d struct {
@@ -191,6 +226,9 @@ func newReplica(t *testing.T, addr, prefix string, handle func(ctx context.Conte
 		},
 		Dedupe: webhook.Deduper{Store: store, Lease: time.Minute, Retention: time.Minute},
 	}
+	if onError != nil {
+		ep.OnError = func(_ *http.Request, err error) { onError(err) }
+	}
 	srv := httptest.NewServer(ep)
 	t.Cleanup(srv.Close)
 	return &replica{srv: srv}
@@ -209,9 +247,12 @@ func productBody(sku string) string {
 	return fmt.Sprintf(`{"type":"NEW_PRODUCT","data":{"id":1021,"name":"Áo thun cotton nam","sku":%q,"price":150000}}`, sku)
 }
 
-// TestDedupeAcrossReplicas delivers the same webhook 20 times at once,
-// spread over two replicas sharing the store: the handler runs once. A
-// delivery whose handler fails is handled again when redelivered.
+// TestDedupeAcrossReplicas delivers 100 copies of a webhook at once,
+// spread over two replicas sharing the store, while the first run of its
+// handler is still going: the handler runs once, and no copy is answered
+// 2xx before that run succeeded (each gets 503, so the sender delivers it
+// again). When that run fails, not one copy was acknowledged and the next
+// redelivery, on the other replica, runs the handler again.
 func TestDedupeAcrossReplicas(t *testing.T) {
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
@@ -221,13 +262,19 @@ func TestDedupeAcrossReplicas(t *testing.T) {
 		mu      sync.Mutex
 		runs    = map[string]int{}
 		failFor = map[string]int{"ATN-FAIL": 1} // fail this many first runs
+		running = make(chan string, 10)
+		finish  = map[string]chan struct{}{"ATN-001": make(chan struct{}), "ATN-FAIL": make(chan struct{})}
 	)
 	handle := func(_ context.Context, sku string) error {
 		mu.Lock()
 		runs[sku]++
-		fail := runs[sku] <= failFor[sku]
+		n := runs[sku]
+		fail := n <= failFor[sku]
 		mu.Unlock()
-		time.Sleep(50 * time.Millisecond) // still running while the copies arrive
+		if n == 1 {
+			running <- sku
+			<-finish[sku] // still running while the copies arrive
+		}
 		if fail {
 			return errors.New("database unavailable")
 		}
@@ -240,35 +287,52 @@ func TestDedupeAcrossReplicas(t *testing.T) {
 		return runs[sku]
 	}
 
-	// 20 concurrent copies across both replicas: one run, every copy 200.
-	body := productBody("ATN-001")
-	statuses := make([]int, 20)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			statuses[i] = replicas[i%2].deliver(t, body)
-		}()
+	// deliverCopies delivers body once, then, while that run goes on, 100
+	// copies across both replicas; it returns the first delivery's status
+	// and the copies'.
+	deliverCopies := func(sku string) (int, []int) {
+		body := productBody(sku)
+		first := make(chan int, 1)
+		go func() { first <- replicas[0].deliver(t, body) }()
+		require.Equal(t, sku, <-running)
+		statuses := make([]int, 100)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = replicas[i%2].deliver(t, body)
+			}()
+		}
+		wg.Wait()
+		close(finish[sku])
+		return <-first, statuses
 	}
-	close(start)
-	wg.Wait()
-	for i, status := range statuses {
-		assert.Equal(t, http.StatusOK, status, "copy %d", i)
+
+	status, copies := deliverCopies("ATN-001")
+	assert.Equal(t, http.StatusOK, status)
+	for i, s := range copies {
+		assert.Equal(t, http.StatusServiceUnavailable, s, "copy %d arrived while the first run went on", i)
 	}
-	assert.Equal(t, 1, runsOf("ATN-001"), "handler runs for 20 concurrent copies on 2 replicas")
+	assert.Equal(t, 1, runsOf("ATN-001"), "handler runs for 101 concurrent copies on 2 replicas")
 	// Later copies, on either replica, are acknowledged without running.
-	assert.Equal(t, http.StatusOK, replicas[0].deliver(t, body))
-	assert.Equal(t, http.StatusOK, replicas[1].deliver(t, body))
+	assert.Equal(t, http.StatusOK, replicas[0].deliver(t, productBody("ATN-001")))
+	assert.Equal(t, http.StatusOK, replicas[1].deliver(t, productBody("ATN-001")))
 	assert.Equal(t, 1, runsOf("ATN-001"))
 
-	// A failed handler releases the key: 500, and the redelivery, on the
-	// other replica, runs it again.
-	failing := productBody("ATN-FAIL")
-	assert.Equal(t, http.StatusInternalServerError, replicas[0].deliver(t, failing))
+	// A failed handler: no copy was acknowledged, the key is released and
+	// the redelivery, on the other replica, runs it again.
+	status, copies = deliverCopies("ATN-FAIL")
+	assert.Equal(t, http.StatusInternalServerError, status)
+	acknowledged := 0
+	for _, s := range copies {
+		if s < 300 {
+			acknowledged++
+		}
+	}
+	assert.Zero(t, acknowledged, "copies answered 2xx while the only run failed")
 	assert.Equal(t, 1, runsOf("ATN-FAIL"))
+	failing := productBody("ATN-FAIL")
 	assert.Equal(t, http.StatusOK, replicas[1].deliver(t, failing))
 	assert.Equal(t, 2, runsOf("ATN-FAIL"))
 	// Handled now: further copies are duplicates.
@@ -297,4 +361,76 @@ func TestDeduperWithStore(t *testing.T) {
 	n, err := rdb.Exists(ctx, prefix+"ikitech:panic").Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "a panicking handler releases the key")
+}
+
+// TestDedupeClaimReplyLost loses the reply to the claim of a delivery, as a
+// network failure after Redis ran the command does. The Redis client sends
+// the claim again (go-redis retries after a lost reply); the second claim
+// finds the first one's key, which is the same run's: the handler runs and
+// the delivery is acknowledged. Without retries the claim fails: the
+// receiver answers 500 (never a 200 without a run), frees the claim, and
+// the redelivery is handled.
+func TestDedupeClaimReplyLost(t *testing.T) {
+	addr := sharedRedisAddr(t)
+	configs := map[string]*redis.Options{
+		"README options": {
+			DialTimeout: 200 * time.Millisecond, DialerRetries: 1, MaxRetries: 1,
+			ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
+		},
+		"go-redis defaults": {},
+		"no retries":        {MaxRetries: -1},
+	}
+	for name, opts := range configs {
+		t.Run(name, func(t *testing.T) {
+			proxy := newReplyDropper(t, addr)
+			opts.Addr = proxy.addr()
+			rdb := redis.NewClient(opts)
+			t.Cleanup(func() { _ = rdb.Close() })
+			prefix := uniqueName(t)
+			deleteKeys(t, newRedisClient(t, addr), prefix)
+			store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix))
+			require.NoError(t, err)
+
+			var runs atomic.Int32
+			var errs struct {
+				sync.Mutex
+				got []error
+			}
+			rep := newReplicaOn(t, store, func(err error) {
+				errs.Lock()
+				errs.got = append(errs.got, err)
+				errs.Unlock()
+			}, func(context.Context, string) error {
+				runs.Add(1)
+				return nil
+			})
+			// Open the client's connection, so that the claim is not the
+			// first command on it.
+			require.NoError(t, rdb.Ping(context.Background()).Err())
+
+			body := productBody("LOST-REPLY")
+			proxy.dropReplyTo(prefix)
+			status := rep.deliver(t, body)
+			require.EqualValues(t, 1, proxy.dropped.Load(), "the proxy dropped the claim's reply")
+			errs.Lock()
+			reported := errs.got
+			errs.Unlock()
+			if name == "no retries" {
+				assert.Equal(t, http.StatusInternalServerError, status, "the claim's outcome is unknown: not acknowledged")
+				assert.Zero(t, runs.Load())
+				require.NotEmpty(t, reported)
+				assert.ErrorIs(t, reported[0], webhook.ErrDedupeStore)
+			} else {
+				assert.Equal(t, http.StatusOK, status)
+				assert.EqualValues(t, 1, runs.Load(), "the handler ran for the acknowledged delivery")
+				assert.Empty(t, reported)
+			}
+
+			// The redelivery is handled if it was not, and is a duplicate
+			// otherwise; either way the handler has run exactly once.
+			assert.Equal(t, http.StatusOK, rep.deliver(t, body))
+			assert.Equal(t, http.StatusOK, rep.deliver(t, body))
+			assert.EqualValues(t, 1, runs.Load())
+		})
+	}
 }

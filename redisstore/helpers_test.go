@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +30,22 @@ func unavailable(t *testing.T, format string, args ...any) {
 		t.Fatalf("%s; CI=true, where .ci/run provides it: failing instead of skipping", msg)
 	}
 	t.Skip(msg)
+}
+
+// evidenceEnv is the environment variable that enables timing and
+// throughput evidence: tests whose bands hold on a quiet machine but that a
+// loaded one can miss. make evidence sets it; the default test run does not.
+const evidenceEnv = "TIKI_EVIDENCE"
+
+// evidence reports whether timing evidence is to be checked.
+func evidence() bool { return os.Getenv(evidenceEnv) == "1" }
+
+// requireEvidence skips t unless timing evidence is to be checked.
+func requireEvidence(t *testing.T) {
+	t.Helper()
+	if !evidence() {
+		t.Skipf("timing evidence: runs with %s=1 (make evidence)", evidenceEnv)
+	}
 }
 
 // sharedRedisAddr returns the address of the Redis the tests share
@@ -153,6 +170,23 @@ func (p *redisProcess) start() {
 			p.t.Fatalf("redis-server on %s does not answer: %v", p.addr(), err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pause stops the server's process (SIGSTOP): connections stay open and
+// nothing answers, as with a hung server. Resume it with resume; stop
+// kills it paused or not.
+func (p *redisProcess) pause() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		p.t.Fatalf("pausing redis-server: %v", err)
+	}
+}
+
+// resume lets a paused server go on (SIGCONT).
+func (p *redisProcess) resume() {
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 

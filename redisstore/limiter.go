@@ -34,9 +34,14 @@ type FailureMode int
 const (
 	// FailClosed makes Wait return an error wrapping Redis's error while
 	// Redis cannot answer, so the call fails and nothing is sent to Tiki.
-	// Every Wait asks Redis again; the first one that gets an answer is
-	// paced by the shared budget as usual. Choose it when exceeding the
-	// seller's limit is worse than failing calls.
+	// Within a process one Wait at a time asks Redis; when that request
+	// fails, every Wait queued behind it fails at once with the same error,
+	// so that each caller pays at most one Redis timeout (the time the Redis
+	// client takes to give up) from the moment the outage reaches it, even
+	// when Redis hangs instead of refusing connections. The next Wait asks
+	// Redis again; the first one that gets an answer is paced by the shared
+	// budget as usual. Choose it when exceeding the seller's limit is worse
+	// than failing calls.
 	FailClosed FailureMode = iota + 1
 
 	// FallbackLocal paces the process with a local token bucket
@@ -44,17 +49,24 @@ const (
 	// [LimiterConfig.FallbackFraction] of the rate, with the burst scaled
 	// by the same fraction (at least 1). The Wait that finds Redis
 	// unreachable logs one warning for the outage and waits on the local
-	// limiter, as do the Waits after it; once per
-	// [LimiterConfig.RecheckInterval] one Wait tries Redis again, and the
-	// first answer ends the outage (logged at info level) and returns every
-	// later Wait to the shared budget. Choose it when calls must go on, at a
-	// safe rate, while Redis is down.
+	// limiter, as do the Waits after it; the local bucket starts empty, as
+	// the shared budget may just have been spent. Once per
+	// [LimiterConfig.RecheckInterval] one Wait tries Redis again (a PING,
+	// while the others go on locally); when Redis answers, the requests the
+	// local limiter let through in the last moments (the tokens missing
+	// from its bucket) are charged to the shared budget, the outage ends
+	// (logged at info level) and every later Wait returns to the shared
+	// budget. Local waits are taken one at a time, so none is left queued
+	// on the local limiter to be released beside the shared budget: a
+	// process never goes faster than the configured rate and burst across
+	// an outage and its end. Choose it when calls must go on, at a safe
+	// rate, while Redis is down.
 	//
 	// An outage is noticed when a request to Redis fails, which takes as
 	// long as the Redis client needs to give up (dial and read timeouts,
-	// retries). A Wait whose ctx ends first returns ctx's error and does not
-	// count as an outage: keep the client's timeouts shorter than the
-	// deadlines of the calls.
+	// retries); the Waits queued meanwhile then go on locally. A Wait whose
+	// ctx ends first returns ctx's error and does not count as an outage:
+	// keep the client's timeouts shorter than the deadlines of the calls.
 	FallbackLocal
 )
 
@@ -104,7 +116,8 @@ type LimiterConfig struct {
 	// RecheckInterval is how often, during an outage, one Wait tries Redis
 	// again (FallbackLocal only); zero means DefaultRecheckInterval. That
 	// Wait may take as long as the Redis client needs to fail (its dial and
-	// read timeouts, and retries): keep them short for a limiter.
+	// read timeouts, and retries): keep them short for a limiter. The
+	// other Waits do not wait for it.
 	RecheckInterval time.Duration
 
 	// Logger receives a warning when an outage starts and an info record
@@ -148,23 +161,36 @@ type LimiterConfig struct {
 // Create a Limiter with [NewLimiter]; it is safe for concurrent use. Share
 // one Limiter between the clients of a process that use the same seller.
 type Limiter struct {
+	rdb      redis.UniversalClient
 	gcra     *redis_rate.Limiter
 	redisKey string // without redis_rate's "rate:" prefix
 	limit    redis_rate.Limit
 	mode     FailureMode
 	recheck  time.Duration
 	logger   *slog.Logger
-	local    *rate.Limiter // FallbackLocal's limiter; nil with FailClosed
-	key      string        // LimiterConfig.Key, for errors and logs
+	key      string // LimiterConfig.Key, for errors and logs
 
-	// turn is held by the one Wait that is asking Redis or sleeping until
-	// the time Redis reported.
+	// FallbackLocal's local token bucket: its rate, burst, and share of
+	// the shared rate.
+	localRate  rate.Limit
+	localBurst int
+	fraction   float64
+
+	// turn is held by the one Wait that is asking Redis, sleeping until the
+	// time Redis reported, or waiting on the local limiter.
 	turn chan struct{}
+	// local is FallbackLocal's limiter, made anew, empty, when an outage
+	// starts. It is used only by the holder of turn.
+	local *rate.Limiter
 
-	mu      sync.Mutex
-	nextAt  time.Time // earliest time the budget may allow a request
-	down    bool      // FallbackLocal: in an outage
-	probeAt time.Time // FallbackLocal, down: when to try Redis again
+	mu        sync.Mutex
+	nextAt    time.Time     // earliest time the budget may allow a request
+	failed    chan struct{} // FailClosed: closed when a request to Redis fails, then replaced
+	failErr   error         // FailClosed: the error of the last failed request
+	down      bool          // FallbackLocal: in an outage
+	probeAt   time.Time     // FallbackLocal, down: when to try Redis again
+	probing   bool          // FallbackLocal, down: a Wait is trying Redis
+	recovered bool          // FallbackLocal, down: Redis answered a probe
 }
 
 var _ tiki.Limiter = (*Limiter)(nil)
@@ -209,6 +235,7 @@ func NewLimiter(rdb redis.UniversalClient, cfg LimiterConfig) (*Limiter, error) 
 		prefix = DefaultLimiterPrefix
 	}
 	l := &Limiter{
+		rdb:      rdb,
 		gcra:     redis_rate.NewLimiter(rdb),
 		redisKey: prefix + cfg.Key,
 		// One request per emission interval: redis_rate divides Period by
@@ -230,13 +257,17 @@ func NewLimiter(rdb redis.UniversalClient, cfg LimiterConfig) (*Limiter, error) 
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
-	if l.mode == FallbackLocal {
-		fraction := cfg.FallbackFraction
-		if fraction == 0 {
-			fraction = 1
+	switch l.mode {
+	case FallbackLocal:
+		l.fraction = cfg.FallbackFraction
+		if l.fraction == 0 {
+			l.fraction = 1
 		}
-		localBurst := max(1, int(math.Round(float64(burst)*fraction)))
-		l.local = rate.NewLimiter(rate.Limit(cfg.PerSecond*fraction), localBurst)
+		l.localRate = rate.Limit(cfg.PerSecond * l.fraction)
+		l.localBurst = max(1, int(math.Round(float64(burst)*l.fraction)))
+		l.local = l.emptyLocal(time.Now())
+	case FailClosed:
+		l.failed = make(chan struct{})
 	}
 	return l, nil
 }
@@ -245,13 +276,49 @@ func NewLimiter(rdb redis.UniversalClient, cfg LimiterConfig) (*Limiter, error) 
 // nil then. It returns ctx's error if ctx ends first, an error wrapping
 // [context.DeadlineExceeded] at once if ctx's deadline would pass before
 // the budget allows the request, and, with FailClosed, an error wrapping
-// Redis's when Redis cannot answer.
+// Redis's when Redis cannot answer: every Wait queued in the process when a
+// request to Redis fails returns that error at once, so that a hung Redis
+// costs each caller one Redis timeout at most, not one per caller ahead of
+// it.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if ctx == nil {
+		return fmt.Errorf("redisstore: Limiter.Wait: %w", tiki.ErrNilContext)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if l.fallingBack(time.Now(), false) {
-		return l.waitLocal(ctx)
+	if l.mode == FallbackLocal {
+		if err := l.probe(ctx); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	next, down, failed := l.nextAt, l.down, l.failed
+	l.mu.Unlock()
+	if deadline, ok := ctx.Deadline(); ok && !down && deadline.Before(next) {
+		return errWouldPassDeadline()
+	}
+	select {
+	case l.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-failed: // nil, so never ready, with FallbackLocal
+		// A request to Redis made while this Wait was queued failed.
+		l.mu.Lock()
+		err := l.failErr
+		l.mu.Unlock()
+		return err
+	}
+	defer func() { <-l.turn }()
+
+	if l.mode == FallbackLocal {
+		down, err := l.handOver(ctx)
+		if err != nil {
+			return err
+		}
+		if down {
+			return l.waitLocal(ctx)
+		}
 	}
 	useLocal, err := l.waitShared(ctx)
 	if useLocal {
@@ -260,43 +327,25 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	return err
 }
 
-// waitShared waits on the budget in Redis. It reports useLocal when Wait
-// must wait on the local limiter instead (FallbackLocal, Redis down).
+// waitShared waits on the budget in Redis; the caller holds turn. It
+// reports useLocal when Wait must wait on the local limiter instead
+// (FallbackLocal, Redis down).
 func (l *Limiter) waitShared(ctx context.Context) (useLocal bool, err error) {
-	if deadline, ok := ctx.Deadline(); ok {
-		l.mu.Lock()
-		next := l.nextAt
-		l.mu.Unlock()
-		if deadline.Before(next) {
-			return false, errWouldPassDeadline()
-		}
-	}
-	select {
-	case l.turn <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-l.turn }()
-
 	repolled := false // the last request to Redis followed the one before at once
 	for {
 		sent := time.Now()
-		if l.fallingBack(sent, true) {
-			return true, nil
-		}
 		res, err := l.gcra.Allow(ctx, l.redisKey, l.limit)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return false, ctxErr
 			}
 			if l.mode == FailClosed {
-				return false, fmt.Errorf("redisstore: rate limit %q: Redis: %w", l.key, err)
+				return false, l.fail(err)
 			}
 			l.outage(err)
 			return true, nil
 		}
 		rtt := time.Since(sent)
-		l.answered()
 		if res.Allowed > 0 {
 			return false, nil
 		}
@@ -336,7 +385,9 @@ func (l *Limiter) waitShared(ctx context.Context) (useLocal bool, err error) {
 	}
 }
 
-// waitLocal waits on the local limiter of FallbackLocal.
+// waitLocal waits on the local limiter of FallbackLocal; the caller holds
+// turn, so that one Wait at a time holds a reservation on it and none is
+// left to be released by the local limiter once Redis is back.
 func (l *Limiter) waitLocal(ctx context.Context) error {
 	err := l.local.Wait(ctx)
 	if err != nil && ctx.Err() == nil {
@@ -349,57 +400,118 @@ func (l *Limiter) waitLocal(ctx context.Context) error {
 	return err
 }
 
-// fallingBack reports whether Wait must use the local limiter now: in an
-// outage, before the next time Redis is to be tried. With claimProbe, a
-// caller that finds that time come takes it (and tries Redis); the others
-// keep falling back until the next recheck.
-func (l *Limiter) fallingBack(now time.Time, claimProbe bool) bool {
-	if l.mode != FallbackLocal {
-		return false
+// probe tries Redis (FallbackLocal, in an outage) if it is time to, without
+// holding turn, so that Waits go on pacing locally while a hung Redis makes
+// the probe wait for the Redis client's timeout. When Redis answers, the
+// next holder of turn hands over to it. It returns an error only when ctx
+// ended.
+func (l *Limiter) probe(ctx context.Context) error {
+	l.mu.Lock()
+	due := l.down && !l.probing && !l.recovered && !time.Now().Before(l.probeAt)
+	if due {
+		l.probing = true
 	}
+	l.mu.Unlock()
+	if !due {
+		return nil
+	}
+	err := l.rdb.Ping(ctx).Err()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.down {
-		return false
+	l.probing = false
+	switch {
+	case err == nil:
+		l.recovered = true
+	case ctx.Err() != nil:
+		// Not Redis's failure: the next Wait tries again.
+		return ctx.Err()
+	default:
+		l.probeAt = time.Now().Add(l.recheck)
 	}
-	if now.Before(l.probeAt) {
-		return true
+	return nil
+}
+
+// handOver ends an outage whose probe Redis answered (FallbackLocal); the
+// caller holds turn. The requests the local limiter let through recently
+// are charged to the shared budget first, so that the budget does not
+// grant them again: the process never goes faster than the configured rate
+// across an outage's end. It reports whether the outage goes on.
+func (l *Limiter) handOver(ctx context.Context) (down bool, err error) {
+	l.mu.Lock()
+	down, recovered := l.down, l.recovered
+	l.mu.Unlock()
+	if !down || !recovered {
+		return down, nil
 	}
-	if claimProbe {
-		l.probeAt = now.Add(l.recheck)
+	if debt := l.localDebt(time.Now()); debt > 0 {
+		if _, err := l.gcra.AllowAtMost(ctx, l.redisKey, l.limit, debt); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return true, ctxErr
+			}
+			l.mu.Lock()
+			l.recovered = false
+			l.probeAt = time.Now().Add(l.recheck)
+			l.mu.Unlock()
+			return true, nil
+		}
 	}
-	return false
+	l.mu.Lock()
+	l.down, l.recovered = false, false
+	l.mu.Unlock()
+	l.logger.Info("redisstore: Redis answers again; back to the shared rate limit", slog.String("key", l.key))
+	return false, nil
+}
+
+// localDebt returns how many requests of the shared budget the local
+// limiter's recent requests amount to: the tokens missing from its bucket
+// at now, scaled from the local rate to the shared one, rounded up and at
+// most the shared burst.
+func (l *Limiter) localDebt(now time.Time) int {
+	missing := float64(l.localBurst) - l.local.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return min(int(math.Ceil(missing/l.fraction-1e-9)), l.limit.Burst)
+}
+
+// emptyLocal returns a local limiter with no token left: an outage starts
+// as if the shared budget had just been spent, as it may have been.
+func (l *Limiter) emptyLocal(now time.Time) *rate.Limiter {
+	lim := rate.NewLimiter(l.localRate, l.localBurst)
+	lim.ReserveN(now, l.localBurst)
+	return lim
+}
+
+// fail records that Redis could not answer (FailClosed): every Wait queued
+// meanwhile returns the error at once. It returns the error for this Wait.
+func (l *Limiter) fail(err error) error {
+	wrapped := fmt.Errorf("redisstore: rate limit %q: Redis: %w", l.key, err)
+	l.mu.Lock()
+	l.failErr = wrapped
+	close(l.failed)
+	l.failed = make(chan struct{})
+	l.mu.Unlock()
+	return wrapped
 }
 
 // outage records that Redis could not answer (FallbackLocal), logging the
-// start of an outage once.
+// start of an outage once; the caller holds turn.
 func (l *Limiter) outage(err error) {
+	now := time.Now()
 	l.mu.Lock()
 	started := !l.down
-	l.down = true
-	l.probeAt = time.Now().Add(l.recheck)
+	l.down, l.recovered = true, false
+	l.probeAt = now.Add(l.recheck)
 	l.mu.Unlock()
-	if started {
-		l.logger.Warn("redisstore: Redis cannot answer; pacing requests with a local limiter until it does",
-			slog.String("key", l.key),
-			slog.Float64("local_per_second", float64(l.local.Limit())),
-			slog.Duration("recheck_every", l.recheck),
-			slog.Any("error", err))
-	}
-}
-
-// answered records that Redis answered, logging the end of an outage.
-func (l *Limiter) answered() {
-	if l.mode != FallbackLocal {
+	if !started {
 		return
 	}
-	l.mu.Lock()
-	ended := l.down
-	l.down = false
-	l.mu.Unlock()
-	if ended {
-		l.logger.Info("redisstore: Redis answers again; back to the shared rate limit", slog.String("key", l.key))
-	}
+	l.local = l.emptyLocal(now)
+	l.logger.Warn("redisstore: Redis cannot answer; pacing requests with a local limiter until it does",
+		slog.String("key", l.key),
+		slog.Float64("local_per_second", float64(l.localRate)),
+		slog.Duration("recheck_every", l.recheck),
+		slog.Any("error", err))
 }
 
 // minSleep is the shortest sleep between two requests to Redis by one

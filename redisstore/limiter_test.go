@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/redisstore"
 )
 
@@ -217,4 +218,23 @@ func TestLimiterManyWaitersFewRedisCalls(t *testing.T) {
 	// A few commands open the connection; then about 2 or 3 per request,
 	// where 20 waiters polling on their own would make about 20.
 	assert.LessOrEqual(t, calls, 4*allowed.Load()+5, "Redis commands per allowed request")
+}
+
+// A nil context is refused with an error matching tiki.ErrNilContext,
+// without contacting Redis or panicking.
+func TestNilContextIsRefused(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: defaultRedisAddr}) // never contacted
+	defer rdb.Close()
+	var nilCtx context.Context
+	for _, mode := range []redisstore.FailureMode{redisstore.FailClosed, redisstore.FallbackLocal} {
+		l, err := redisstore.NewLimiter(rdb, redisstore.LimiterConfig{Key: "seller-1", PerSecond: 200, OnRedisError: mode})
+		require.NoError(t, err)
+		assert.ErrorIs(t, l.Wait(nilCtx), tiki.ErrNilContext, mode)
+	}
+	s, err := redisstore.NewDedupeStore(rdb)
+	require.NoError(t, err)
+	_, err = s.Claim(nilCtx, "k", "run-1", time.Minute)
+	assert.ErrorIs(t, err, tiki.ErrNilContext)
+	assert.ErrorIs(t, s.Complete(nilCtx, "k", time.Minute), tiki.ErrNilContext)
+	assert.ErrorIs(t, s.Release(nilCtx, "k", "run-1"), tiki.ErrNilContext)
 }

@@ -112,11 +112,14 @@ func TestRedisStoppedMidRun(t *testing.T) {
 	require.NoError(t, err)
 	rate, _, err := measurePace(fallback, 500*time.Millisecond)
 	require.NoError(t, err)
-	assert.InDelta(t, perSecond, rate, perSecond*0.1, "shared pace before the outage")
+	assert.LessOrEqual(t, rate, perSecond*1.02, "shared pace before the outage")
+	if evidence() {
+		assert.GreaterOrEqual(t, rate, perSecond*0.9, "shared pace before the outage")
+	}
 	require.NoError(t, half.Wait(ctx))
 	assert.Equal(t, http.StatusOK, rep.deliver(t, productBody("before")))
 	assert.EqualValues(t, 1, handled.Load())
-	_, err = store.Claim(ctx, "k", time.Minute)
+	_, err = store.Claim(ctx, "k", "run-1", time.Minute)
 	require.NoError(t, err)
 
 	redisSrv.stop()
@@ -146,32 +149,41 @@ func TestRedisStoppedMidRun(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("FallbackLocal during the outage: %d waits, %.2f/s", n, rate)
 		// Never faster than the rate; slower only as far as the machine
-		// is busy.
+		// is busy (checked as timing evidence only).
 		assert.LessOrEqual(t, rate, perSecond*1.02)
-		assert.GreaterOrEqual(t, rate, perSecond*0.9)
+		if evidence() {
+			assert.GreaterOrEqual(t, rate, perSecond*0.9)
+		}
 		assert.Len(t, logs.messages(slog.LevelWarn), 1, "one warning for the outage, despite rechecks every 200 ms")
 
 		rate, n, err = measurePace(half, time.Second)
 		require.NoError(t, err)
 		t.Logf("FallbackLocal at half the rate: %d waits, %.2f/s", n, rate)
 		assert.LessOrEqual(t, rate, perSecond/2*1.02)
-		assert.GreaterOrEqual(t, rate, perSecond/2*0.9)
+		if evidence() {
+			assert.GreaterOrEqual(t, rate, perSecond/2*0.9)
+		}
 
-		// A deadline the local wait would pass fails at once, as on Redis:
-		// the next request may go in 40 ms, the deadline is in 25.
-		require.NoError(t, half.Wait(ctx))
-		short, cancel := context.WithTimeout(ctx, 25*time.Millisecond)
+		// A deadline the local wait would pass fails at once, as on Redis,
+		// instead of when it passes: at 4/s the next request may go 250 ms
+		// after the last, the deadline is in 150.
+		slow, err := redisstore.NewLimiter(newRedisClient(t, addr), redisstore.LimiterConfig{
+			Key: "seller-4", PerSecond: 4, Burst: 1, OnRedisError: redisstore.FallbackLocal,
+			Logger: slog.New(&recordingHandler{}),
+		})
+		require.NoError(t, err)
+		require.NoError(t, slow.Wait(ctx))
+		short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
 		defer cancel()
-		start := time.Now()
-		assert.ErrorIs(t, half.Wait(short), context.DeadlineExceeded)
-		assert.Less(t, time.Since(start), 15*time.Millisecond)
+		assert.ErrorIs(t, slow.Wait(short), context.DeadlineExceeded)
+		assert.NoError(t, short.Err(), "Wait returned before the deadline passed")
 	})
 
 	t.Run("the store fails and the receiver answers 500 without handling", func(t *testing.T) {
-		_, err := store.Claim(ctx, "k2", time.Minute)
+		_, err := store.Claim(ctx, "k2", "run-1", time.Minute)
 		assert.Error(t, err)
 		assert.Error(t, store.Complete(ctx, "k2", time.Minute))
-		assert.Error(t, store.Release(ctx, "k2"))
+		assert.Error(t, store.Release(ctx, "k2", "run-1"))
 		assert.Equal(t, http.StatusInternalServerError, rep.deliver(t, productBody("during")))
 		assert.EqualValues(t, 1, handled.Load(), "the handler did not run")
 	})

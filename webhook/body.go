@@ -18,6 +18,12 @@ import (
 // configured otherwise: 1 MiB, far above any documented payload.
 const DefaultMaxBodyBytes int64 = 1 << 20
 
+// DefaultBodyTimeout is how long receivers wait for a request body unless
+// configured otherwise: 10 seconds, far above what a webhook sender needs
+// for the few kilobytes it sends, and short enough that clients sending
+// slowly cannot hold the server's goroutines and connections for long.
+const DefaultBodyTimeout = 10 * time.Second
+
 // ReadBody reads the body of r, refusing one larger than limit bytes (zero
 // or less means [DefaultMaxBodyBytes]). A body over the limit yields an error
 // wrapping [ErrBodyTooLarge]; it is detected from Content-Length when the

@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -14,64 +16,110 @@ import (
 //
 // # Contract
 //
-// A key is held from a successful Claim, or from Complete, until its ttl
-// elapses or Release is called; it is free otherwise. For each delivery a
-// receiver:
+// A key is free, claimed (by the token of the run handling its delivery) or
+// completed (its delivery was handled). A claim lasts until its lease
+// elapses, Complete or Release is called; completion lasts until its
+// retention elapses. For each delivery a receiver draws a new random token
+// and:
 //
-//  1. calls Claim(key, lease). claimed=true means the caller now holds the
-//     key and runs the handler. claimed=false means the key is held already
-//     (the delivery is being handled by another request, or was handled
-//     recently): the receiver acknowledges it without running the handler.
+//  1. calls Claim(key, token, lease). [Claimed] means the caller holds the
+//     key now and runs the handler: the key was free, or was already
+//     claimed with this very token (the same Claim sent twice, as a client
+//     does after a lost reply). [ClaimedByOther] means another run holds the
+//     key: the delivery is being handled right now, and may still fail; the
+//     receiver answers a retryable error, not 2xx. [Completed] means the
+//     delivery was handled: the receiver acknowledges it without running
+//     the handler.
 //  2. after the handler returned nil, calls Complete(key, retention): the
-//     key is held for retention from now, whatever its state, so copies that
-//     arrive in that window are dropped;
-//  3. after the handler failed, calls Release(key): the key becomes free at
-//     once, so the sender's next attempt runs the handler again.
+//     key is completed for retention from now, whatever its state.
+//  3. after the handler failed, calls Release(key, token): the key becomes
+//     free at once if it is still claimed with token (and is left alone
+//     otherwise), so that the sender's next attempt runs the handler again.
 //
-// If the process dies between 1 and 2 or 3, the claim expires after lease and
-// a later attempt is handled.
+// If the process dies between 1 and 2 or 3, the claim expires after its
+// lease and a later attempt is handled. A Claim whose answer is lost (the
+// call failed) is released with its token, as far as the store can still be
+// reached.
 //
 // # Requirements
 //
-//   - Claim must be atomic: of any number of concurrent Claim calls on a free
-//     key, exactly one reports true.
+//   - Claim must be atomic: of any number of concurrent Claim calls with
+//     different tokens on a free key, exactly one reports [Claimed].
+//   - Each call must be idempotent: the same call repeated (a retry after a
+//     lost reply) has the effect, and the answer, of a single call.
 //   - ttl is always positive; an implementation may reject anything else
-//     with an error.
+//     with an error. Tokens are non-empty.
 //   - Keys are non-empty strings chosen by the receivers, already prefixed
 //     with the receiver's name ("ikitech:", "ginee:"); a store shared with
 //     other data may add its own namespace. Their length is not bounded:
 //     hash them if the backend needs short keys.
-//   - Release of a free key, and Complete of a free key, are not errors.
+//   - Release of a key that is not claimed with token, and Complete of a
+//     free key, are not errors.
 //   - Implementations must be safe for concurrent use.
-//   - Return an error only when the store could not answer. A receiver whose
-//     Claim fails answers 5xx without running the handler; errors from
-//     Complete and Release are reported but do not change the answer.
+//   - Return an error only when the store could not answer, or answered
+//     something unexpected. A receiver whose Claim fails answers 5xx
+//     without running the handler; errors from Complete and Release are
+//     reported but do not change the answer.
 //
 // Complete and Release are called with a context that is not canceled when
 // the request is (see [context.WithoutCancel]).
 //
 // # Redis
 //
-// A Redis implementation maps directly onto single commands:
+// A Redis implementation stores "claim:"+token or "done" under the key;
+// Claim is a script (GET, then SET key claim:token PX lease if the key is
+// free; an existing value claim:token is the caller's own claim), Complete
+// is SET key done PX retention, and Release deletes the key if it still
+// holds claim:token. Package github.com/tikisdk/tiki/redisstore implements
+// it.
 //
-//	Claim:    SET key 1 NX PX ttl  (OK: claimed; nil reply: not claimed)
-//	Complete: SET key 1 PX ttl
-//	Release:  DEL key
-//
-// A lease that expires while its handler is still running lets a copy of the
-// delivery be handled concurrently, and the first handler's Complete or
-// Release then acts on the second's claim; choose a lease comfortably longer
+// A lease that expires while its handler is still running lets a copy of
+// the delivery be handled concurrently; choose a lease comfortably longer
 // than the longest handler run.
 type DedupeStore interface {
-	// Claim holds key for ttl if it is free and reports whether it did.
-	Claim(ctx context.Context, key string, ttl time.Duration) (claimed bool, err error)
+	// Claim holds key for ttl under token if it is free (or already held
+	// under token) and reports the key's state.
+	Claim(ctx context.Context, key, token string, ttl time.Duration) (ClaimState, error)
 
-	// Complete holds key for ttl from now, whether or not it is held: the
-	// delivery it names was handled.
+	// Complete marks key completed for ttl from now, whatever its state:
+	// the delivery it names was handled.
 	Complete(ctx context.Context, key string, ttl time.Duration) error
 
-	// Release frees key, so that the next Claim of it succeeds.
-	Release(ctx context.Context, key string) error
+	// Release frees key if it is claimed under token, so that the next
+	// Claim of it succeeds.
+	Release(ctx context.Context, key, token string) error
+}
+
+// ClaimState is what [DedupeStore.Claim] found.
+type ClaimState int
+
+// States reported by [DedupeStore.Claim].
+const (
+	// Claimed means the caller holds the key now: it was free, or already
+	// held under the caller's token.
+	Claimed ClaimState = iota + 1
+
+	// ClaimedByOther means another run holds the key under another token:
+	// the delivery is being handled, here or on another replica, and that
+	// run may still fail.
+	ClaimedByOther
+
+	// Completed means the key's delivery was handled.
+	Completed
+)
+
+// String returns the state's name, such as "claimed".
+func (s ClaimState) String() string {
+	switch s {
+	case Claimed:
+		return "claimed"
+	case ClaimedByOther:
+		return "claimed by other"
+	case Completed:
+		return "completed"
+	default:
+		return fmt.Sprintf("ClaimState(%d)", int(s))
+	}
 }
 
 // Default durations used by a [Deduper] whose fields are zero.
@@ -93,15 +141,23 @@ const (
 	// 2xx.
 	Handled Outcome = iota + 1
 
-	// Duplicate means the key was held already (the delivery is being
-	// handled, or was handled recently); the handler did not run. The
-	// receiver answers 2xx so that the sender stops delivering it.
+	// Duplicate means the delivery was handled already (its key is
+	// completed); the handler did not run. The receiver answers 2xx so that
+	// the sender stops delivering it.
 	Duplicate
 
 	// Failed means the delivery was not handled: the key could not be
 	// claimed, or the handler returned an error or panicked. The key is not
-	// left held, so that a redelivery is handled. The receiver answers 5xx.
+	// left held, as far as the store can be reached, so that a redelivery
+	// is handled. The receiver answers 5xx.
 	Failed
+
+	// InProgress means another run holds the key: the delivery is being
+	// handled, here or on another replica, and that run has not succeeded
+	// yet. The handler did not run. The receiver answers 503 so that the
+	// sender delivers it again: by then the first run has succeeded (the
+	// copy is a Duplicate) or failed (the copy runs the handler).
+	InProgress
 )
 
 // String returns the outcome's name, such as "handled".
@@ -113,14 +169,18 @@ func (o Outcome) String() string {
 		return "duplicate"
 	case Failed:
 		return "failed"
+	case InProgress:
+		return "in progress"
 	default:
 		return fmt.Sprintf("Outcome(%d)", int(o))
 	}
 }
 
 // Deduper runs each delivery's handler at most once per key while it
-// succeeds, following the [DedupeStore] contract. The zero value runs every
-// handler without deduplication. A Deduper is a small value; copy it freely.
+// succeeds, following the [DedupeStore] contract, and reports a delivery as
+// [Handled] or [Duplicate] only once a run of its handler succeeded. The
+// zero value runs every handler without deduplication. A Deduper is a small
+// value; copy it freely.
 type Deduper struct {
 	// Store holds the keys. Nil disables deduplication: every delivery runs.
 	Store DedupeStore
@@ -135,18 +195,24 @@ type Deduper struct {
 	Retention time.Duration
 }
 
-// Do claims key, runs fn with ctx if the claim succeeded, then completes
-// the key if fn returned nil or releases it if fn failed. A panic in fn
-// releases the key and is then propagated unchanged.
+// Do claims key with a new random token, runs fn with ctx if the claim
+// succeeded, then completes the key if fn returned nil or releases it if fn
+// failed. A panic in fn releases the key and is then propagated unchanged.
 //
 // The error is nil for [Duplicate] and, usually, for [Handled]:
 //
 //   - Handled with an error wrapping [ErrDedupeStore]: fn succeeded but the
 //     key could not be completed; the delivery should still be acknowledged.
+//   - InProgress: the error wraps [ErrInProgress].
 //   - Failed: the error wraps [ErrDedupeStore] if the claim failed (fn did
-//     not run), or [ErrHandlerFailed] and fn's error if fn failed, joined
-//     with an [ErrDedupeStore] error if releasing the key failed too.
+//     not run; the claim, which may have been made without its answer
+//     arriving, is released), or [ErrHandlerFailed] and fn's error if fn
+//     failed, joined with an [ErrDedupeStore] error if releasing the key
+//     failed too.
 func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) error) (Outcome, error) {
+	if ctx == nil {
+		return Failed, errors.New("webhook: Deduper.Do: nil context")
+	}
 	if d.Store == nil {
 		if err := fn(ctx); err != nil {
 			return Failed, fmt.Errorf("%w: %w", ErrHandlerFailed, err)
@@ -160,22 +226,34 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 	if retention <= 0 {
 		retention = DefaultRetention
 	}
-
-	claimed, err := d.Store.Claim(ctx, key, lease)
+	token, err := newToken()
 	if err != nil {
 		return Failed, fmt.Errorf("%w: claim %q: %w", ErrDedupeStore, key, err)
-	}
-	if !claimed {
-		return Duplicate, nil
 	}
 
 	// The store must be updated even if the request was canceled meanwhile.
 	storeCtx := context.WithoutCancel(ctx)
 	release := func() error {
-		if err := d.Store.Release(storeCtx, key); err != nil {
+		if err := d.Store.Release(storeCtx, key, token); err != nil {
 			return fmt.Errorf("%w: release %q: %w", ErrDedupeStore, key, err)
 		}
 		return nil
+	}
+
+	state, err := d.Store.Claim(ctx, key, token, lease)
+	if err != nil {
+		// The claim may have been made and its answer lost: free it, so
+		// that the sender's next attempt is not turned away for a lease.
+		return Failed, errors.Join(fmt.Errorf("%w: claim %q: %w", ErrDedupeStore, key, err), release())
+	}
+	switch state {
+	case Claimed:
+	case Completed:
+		return Duplicate, nil
+	case ClaimedByOther:
+		return InProgress, fmt.Errorf("%w: %q", ErrInProgress, key)
+	default:
+		return Failed, errors.Join(fmt.Errorf("%w: claim %q: unexpected state %v", ErrDedupeStore, key, state), release())
 	}
 
 	finished := false
@@ -196,4 +274,14 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 		return Handled, fmt.Errorf("%w: complete %q: %w", ErrDedupeStore, key, err)
 	}
 	return Handled, nil
+}
+
+// newToken returns a random token identifying one run of a handler: 128
+// bits from the system's secure random source, in hex.
+func newToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("webhook: claim token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }

@@ -7,7 +7,8 @@
 // ([github.com/tikisdk/tiki/ikitech.NewReceiver],
 // [github.com/tikisdk/tiki/ginee.NewReceiver],
 // [github.com/tikisdk/tiki.NewWebhookReceiver]): [WithMaxBodyBytes],
-// [WithOnError], [WithDedupeTTL] and [WithDedupe], which can give a receiver
+// [WithBodyTimeout], [WithOnError], [WithDedupeTTL] and [WithDedupe], which
+// can give a receiver
 // a [DedupeStore] shared by several instances of their service (for example
 // one backed by Redis) in place of the default [MemoryDedupe].
 //
@@ -20,16 +21,28 @@
 // user's handler, then either completes the key (the handler succeeded: later
 // copies are acknowledged without running it) or releases it (the handler
 // failed: the receiver answers 5xx and the sender's next attempt runs the
-// handler again).
+// handler again). A copy that arrives while the claim is held is answered
+// 503: the run holding it may still fail.
+//
+// The guarantee: a delivery is answered 2xx only after a run of its handler
+// for that delivery returned nil, in this process or in another sharing the
+// store. A lost store reply, a store that cannot be reached, a crash or a
+// timeout make the receiver answer 5xx (or not answer), never 2xx. The one
+// exception is a delivery of a kind the receiver does not know, with no
+// handler for unknown kinds: it is acknowledged and reported ([ErrIgnored]).
+// A documented kind without a handler is answered 501 ([ErrNoHandler]).
 //
 // Deduplication narrows duplicates down; it cannot remove them entirely (a
 // process can die after the handler's side effects and before the key is
-// completed). Handlers should still be idempotent where they can.
+// completed; a store that loses its keys, such as a Redis restarted without
+// persistence, forgets which deliveries were handled). Handlers should still
+// be idempotent where they can.
 //
 // # Errors
 //
 // The receivers report every problem they meet wrapped around one of the
 // sentinel errors of this package ([ErrUnauthorized], [ErrMethodNotAllowed],
-// [ErrBodyTooLarge], [ErrMalformedPayload], [ErrHandlerFailed],
-// [ErrDedupeStore]); test them with [errors.Is].
+// [ErrBodyTooLarge], [ErrBodyTimeout], [ErrMalformedPayload], [ErrNoHandler],
+// [ErrIgnored], [ErrInProgress], [ErrHandlerFailed], [ErrDedupeStore]); test
+// them with [errors.Is].
 package webhook

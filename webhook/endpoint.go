@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"time"
 )
 
 // Delivery is an authenticated, decoded webhook request ready to be handled.
@@ -16,7 +18,10 @@ type Delivery struct {
 	Key string
 
 	// Handle runs the user's handler for the delivery. Nil acknowledges the
-	// delivery without running anything (no handler is registered for it).
+	// delivery without running anything: a receiver returns it only for a
+	// delivery it deliberately leaves unhandled (an unknown kind), and
+	// returns an error wrapping [ErrNoHandler] from Decode for a documented
+	// kind that has no handler.
 	Handle func(ctx context.Context) error
 }
 
@@ -25,11 +30,18 @@ type Delivery struct {
 //
 //  1. accepts POST only (405 with "Allow: POST" otherwise);
 //  2. calls Authorize, before reading the body (401 on error);
-//  3. reads the body through MaxBodyBytes (413 when larger);
+//  3. reads the body through MaxBodyBytes (413 when larger) within
+//     BodyTimeout of the request's arrival at the handler (408 when slower,
+//     and the connection is closed);
 //  4. calls Verify with the raw body, for signatures (401 on error);
-//  5. calls Decode (400 on error);
+//  5. calls Decode (400 on error; 501 on an error wrapping [ErrNoHandler]);
 //  6. runs the delivery's Handle through Dedupe with the request's context:
-//     200 when handled or a duplicate, 500 when it failed.
+//     200 when handled or a duplicate, 503 when another run of the same
+//     delivery has not finished ([InProgress]), 500 when it failed.
+//
+// A delivery is thus answered 2xx only after a run of its handler returned
+// nil, in this process or in another sharing the dedupe store (or when
+// Decode deliberately returns no handler).
 //
 // Reply writes the response body for each of those status codes. Every
 // error is passed to OnError; each wraps one of the package's sentinel
@@ -54,6 +66,15 @@ type Endpoint struct {
 	// MaxBodyBytes limits the size of the body; zero or less means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+
+	// BodyTimeout limits how long the body may take to arrive, counted
+	// from the moment the request reaches ServeHTTP; zero or less means
+	// DefaultBodyTimeout. It is enforced with
+	// [http.ResponseController.SetReadDeadline], so it needs a
+	// ResponseWriter of net/http's server (or one that unwraps to it); with
+	// another the body is read without a deadline, and only the server's
+	// ReadTimeout bounds it.
+	BodyTimeout time.Duration
 
 	// Dedupe runs each delivery's Handle at most once per key while it
 	// succeeds. Its zero value runs every delivery.
@@ -82,6 +103,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve runs the pipeline and returns the status to answer and the error to
 // report, if any (an error does not imply a failure status: see Handled).
 func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
+	arrived := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return http.StatusMethodNotAllowed, fmt.Errorf("%w: %s", ErrMethodNotAllowed, r.Method)
@@ -91,10 +113,13 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 			return http.StatusUnauthorized, wrapSentinel(ErrUnauthorized, err)
 		}
 	}
-	body, err := ReadBody(w, r, e.MaxBodyBytes)
+	body, err := e.readBody(w, r, arrived)
 	if err != nil {
-		if errors.Is(err, ErrBodyTooLarge) {
+		switch {
+		case errors.Is(err, ErrBodyTooLarge):
 			return http.StatusRequestEntityTooLarge, err
+		case errors.Is(err, ErrBodyTimeout):
+			return http.StatusRequestTimeout, err
 		}
 		// The sender went away mid-body: what arrived is incomplete.
 		return http.StatusBadRequest, wrapSentinel(ErrMalformedPayload, err)
@@ -109,6 +134,9 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	}
 	d, err := e.Decode(r, body)
 	if err != nil {
+		if errors.Is(err, ErrNoHandler) {
+			return http.StatusNotImplemented, err
+		}
 		return http.StatusBadRequest, wrapSentinel(ErrMalformedPayload, err)
 	}
 	if d.Handle == nil {
@@ -119,10 +147,39 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		dedupe.Store = nil
 	}
 	outcome, err := dedupe.Do(r.Context(), d.Key, d.Handle)
-	if outcome == Failed {
+	switch outcome {
+	case Handled, Duplicate:
+		return http.StatusOK, err
+	case InProgress:
+		return http.StatusServiceUnavailable, err
+	default:
 		return http.StatusInternalServerError, err
 	}
-	return http.StatusOK, err
+}
+
+// readBody reads the body as [ReadBody] does, within the body timeout
+// counted from arrived. The read deadline it sets on the connection is
+// lifted once the body is read, so that it does not end the request while
+// the handler runs.
+func (e *Endpoint) readBody(w http.ResponseWriter, r *http.Request, arrived time.Time) ([]byte, error) {
+	timeout := e.BodyTimeout
+	if timeout <= 0 {
+		timeout = DefaultBodyTimeout
+	}
+	deadline := arrived.Add(timeout)
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(deadline); err != nil {
+		// Not net/http's server: read without a deadline.
+		return ReadBody(w, r, e.MaxBodyBytes)
+	}
+	body, err := ReadBody(w, r, e.MaxBodyBytes)
+	if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(deadline)) {
+		// The connection is unusable with a body half read: close it.
+		w.Header().Set("Connection", "close")
+		return nil, fmt.Errorf("%w: limit is %v", ErrBodyTimeout, timeout)
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, err
 }
 
 func (e *Endpoint) reply(w http.ResponseWriter, status int) {

@@ -1,18 +1,23 @@
 package webhook_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
@@ -221,28 +226,110 @@ func TestEndpointStoreFailures(t *testing.T) {
 	assert.ErrorIs(t, e.lastErr(), storeDown)
 
 	e = newTestEndpoint()
-	e.Dedupe.Store = &stubStore{claimed: true, completeErr: storeDown}
+	e.Dedupe.Store = &stubStore{state: webhook.Claimed, completeErr: storeDown}
 	w = e.post("hello")
 	assert.Equal(t, http.StatusOK, w.Code, "the handler succeeded: acknowledge even if the key was not recorded")
 	assert.Equal(t, int32(1), e.runs.Load())
 	require.ErrorIs(t, e.lastErr(), webhook.ErrDedupeStore)
 }
 
-func TestEndpointConcurrentDuplicates(t *testing.T) {
+// TestEndpointCopiesWhileRunningAreNotAcknowledged sends 100 copies of a
+// delivery at once while its first run is still going: no copy is answered
+// 2xx before a run succeeded. With a failing handler no copy at all is
+// answered 2xx, and the next redelivery runs the handler; with a succeeding
+// one, the copies that came during the run get 503 and later ones 200.
+func TestEndpointCopiesWhileRunningAreNotAcknowledged(t *testing.T) {
 	t.Parallel()
-	e := newTestEndpoint()
+	for _, fail := range []bool{true, false} {
+		t.Run(fmt.Sprint("handler fails: ", fail), func(t *testing.T) {
+			t.Parallel()
+			var runs atomic.Int32
+			running, finish := make(chan struct{}), make(chan struct{})
+			var errs webhooktest.Errors
+			e := &webhook.Endpoint{
+				Decode: func(*http.Request, []byte) (webhook.Delivery, error) {
+					return webhook.Delivery{Key: "test:same", Handle: func(context.Context) error {
+						if runs.Add(1) == 1 {
+							close(running)
+							<-finish // hold the claim until every copy has been answered
+						}
+						if fail {
+							return errors.New("database unavailable")
+						}
+						return nil
+					}}, nil
+				},
+				Dedupe:  webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+				OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
+			}
+			post := func() *httptest.ResponseRecorder {
+				w := httptest.NewRecorder()
+				e.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
+				return w
+			}
 
-	const copies = 32
-	var wg sync.WaitGroup
-	codes := make([]int, copies)
-	for i := range copies {
-		webhooktest.Spawn(&wg, func() { codes[i] = e.post("hello").Code })
+			first := make(chan *httptest.ResponseRecorder, 1)
+			go func() { first <- post() }()
+			<-running
+			const copies = 100
+			var wg sync.WaitGroup
+			codes := make([]int, copies)
+			for i := range copies {
+				webhooktest.Spawn(&wg, func() { codes[i] = post().Code })
+			}
+			wg.Wait()
+			close(finish)
+			firstCode := (<-first).Code
+
+			for i, code := range codes {
+				assert.Equal(t, http.StatusServiceUnavailable, code, "copy %d, answered while the first run went on", i)
+			}
+			assert.Equal(t, int32(1), runs.Load())
+			inProgress := 0
+			for _, err := range errs.Got() {
+				if errors.Is(err, webhook.ErrInProgress) {
+					inProgress++
+				}
+			}
+			assert.Equal(t, copies, inProgress, "each copy turned away is reported")
+
+			if fail {
+				assert.Equal(t, http.StatusInternalServerError, firstCode)
+				// The redelivery runs the handler again (and succeeds on
+				// this second run).
+				fail = false
+				assert.Equal(t, http.StatusOK, post().Code)
+				assert.Equal(t, int32(2), runs.Load())
+				return
+			}
+			assert.Equal(t, http.StatusOK, firstCode)
+			assert.Equal(t, http.StatusOK, post().Code, "a copy after the successful run is a duplicate")
+			assert.Equal(t, int32(1), runs.Load())
+		})
 	}
-	wg.Wait()
-	for _, code := range codes {
-		assert.Equal(t, http.StatusOK, code)
+}
+
+func TestEndpointNoHandlerIsNotAcknowledged(t *testing.T) {
+	t.Parallel()
+	var errs webhooktest.Errors
+	e := &webhook.Endpoint{
+		Decode: func(*http.Request, []byte) (webhook.Delivery, error) {
+			return webhook.Delivery{}, fmt.Errorf("%w: stock", webhook.ErrNoHandler)
+		},
+		OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
 	}
-	assert.Equal(t, int32(1), e.runs.Load())
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
+	assert.Equal(t, http.StatusNotImplemented, w.Code, "a 5xx: the sender delivers it again")
+	assert.JSONEq(t, `{"success": false, "error": "Not Implemented"}`, w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
+	assert.NotErrorIs(t, errs.Last(), webhook.ErrMalformedPayload)
+}
+
+func TestIgnore(t *testing.T) {
+	t.Parallel()
+	var handler func(context.Context, *http.Request) error = webhook.Ignore
+	assert.NoError(t, handler(context.Background(), nil))
 }
 
 func TestEndpointBrokenBody(t *testing.T) {
@@ -255,4 +342,116 @@ func TestEndpointBrokenBody(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.ErrorIs(t, e.lastErr(), webhook.ErrMalformedPayload)
 	assert.Zero(t, e.runs.Load())
+}
+
+// slowPost sends, on a raw connection to addr, the headers of a POST whose
+// body of 1000 bytes then comes one byte every interval, and returns the
+// status line of the reply and how long it took to come. It gives up after
+// 5 s, long before the body would be complete (50 s).
+func slowPost(addr string, interval time.Duration) (string, time.Duration, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return "", 0, err
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "POST /hook HTTP/1.1\r\nHost: receiver\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"); err != nil {
+		return "", 0, err
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("{")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(start.Add(5 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(status), time.Since(start), err
+}
+
+// TestEndpointBodyTimeout sends bodies one byte every 20 ms to a receiver
+// served by net/http, as a client holding connections open would: each is
+// answered 408 once the body timeout passes, without running the handler,
+// and no goroutine is left behind.
+func TestEndpointBodyTimeout(t *testing.T) {
+	var runs atomic.Int32
+	var errs webhooktest.Errors
+	e := &webhook.Endpoint{
+		Decode: func(*http.Request, []byte) (webhook.Delivery, error) {
+			return webhook.Delivery{Handle: func(context.Context) error { runs.Add(1); return nil }}, nil
+		},
+		OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
+	}
+	const timeout = 200 * time.Millisecond
+	require.NoError(t, e.Apply(webhook.WithBodyTimeout(timeout)))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	baseline := goleak.IgnoreCurrent()
+	addr := srv.Listener.Addr().String()
+
+	const clients = 50
+	var wg sync.WaitGroup
+	statuses := make([]string, clients)
+	took := make([]time.Duration, clients)
+	for i := range clients {
+		webhooktest.Spawn(&wg, func() {
+			var err error
+			statuses[i], took[i], err = slowPost(addr, 20*time.Millisecond)
+			assert.NoError(t, err, "client %d got no reply", i)
+		})
+	}
+	wg.Wait()
+	slowest := time.Duration(0)
+	for i := range clients {
+		assert.Equal(t, "HTTP/1.1 408 Request Timeout", statuses[i], "client %d", i)
+		slowest = max(slowest, took[i])
+	}
+	t.Logf("%d clients sending 1 byte per 20 ms, body timeout %v: slowest answered after %v", clients, timeout, slowest)
+	assert.Zero(t, runs.Load())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrBodyTimeout)
+	goleak.VerifyNone(t, baseline)
+
+	// A body that arrives in time is handled, and the deadline does not
+	// reach the handler, which may run longer than the body timeout.
+	e2 := &webhook.Endpoint{
+		Decode: func(r *http.Request, _ []byte) (webhook.Delivery, error) {
+			return webhook.Delivery{Handle: func(ctx context.Context) error {
+				select {
+				case <-time.After(120 * time.Millisecond):
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}}, nil
+		},
+		BodyTimeout: 30 * time.Millisecond,
+	}
+	srv2 := httptest.NewServer(e2)
+	defer srv2.Close()
+	for range 2 { // twice on one connection: the next request is not affected either
+		resp, err := srv2.Client().Post(srv2.URL, "application/json", strings.NewReader("{}"))
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+}
+
+// TestEndpointBodyTimeoutWithoutDeadlineSupport reads the body of a
+// ResponseWriter that cannot set deadlines, such as a recorder, as before.
+func TestEndpointBodyTimeoutWithoutDeadlineSupport(t *testing.T) {
+	t.Parallel()
+	e := newTestEndpoint()
+	e.BodyTimeout = time.Nanosecond
+	assert.Equal(t, http.StatusOK, e.post("hello").Code)
 }

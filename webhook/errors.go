@@ -28,6 +28,29 @@ var (
 	// again.
 	ErrHandlerFailed = errors.New("webhook: handler failed")
 
+	// ErrBodyTimeout reports a request body that did not arrive within the
+	// receiver's body timeout ([DefaultBodyTimeout] unless configured). The
+	// receiver answers 408 and closes the connection.
+	ErrBodyTimeout = errors.New("webhook: request body not received in time")
+
+	// ErrNoHandler reports a delivery of a kind the sender documents for
+	// which no handler is registered. The receiver answers 501, so that the
+	// sender delivers it again once a handler is registered, instead of
+	// acknowledging an event nobody handled. Register a handler that
+	// returns nil (such as [Ignore]) to acknowledge a kind on purpose.
+	ErrNoHandler = errors.New("webhook: no handler registered for this kind of delivery")
+
+	// ErrIgnored reports a delivery of a kind the receiver does not know,
+	// acknowledged without running any handler because none is registered
+	// for unknown kinds. The receiver answers 2xx.
+	ErrIgnored = errors.New("webhook: delivery of an unknown kind acknowledged without a handler")
+
+	// ErrInProgress reports a copy of a delivery that arrived while another
+	// run of its handler, here or on another replica, had not finished. The
+	// receiver answers 503 without running the handler, so that the sender
+	// delivers it again: it is acknowledged only once a run succeeded.
+	ErrInProgress = errors.New("webhook: delivery is being handled by another run")
+
 	// ErrDedupeStore wraps an error of a [DedupeStore]. When claiming fails
 	// the receiver answers 500 without running the handler; when completing
 	// a key fails after the handler succeeded it still answers 200.

@@ -85,10 +85,12 @@ func ExampleNewMemoryDedupe() {
 	store := webhook.NewMemoryDedupe(webhook.WithClock(func() time.Time { return now }))
 	ctx := context.Background()
 
-	first, _ := store.Claim(ctx, "k", time.Minute)
-	second, _ := store.Claim(ctx, "k", time.Minute)
+	first, _ := store.Claim(ctx, "k", "run-1", time.Minute)
+	second, _ := store.Claim(ctx, "k", "run-2", time.Minute)
 	now = now.Add(time.Minute)
-	afterTTL, _ := store.Claim(ctx, "k", time.Minute)
-	fmt.Println(first, second, afterTTL)
-	// Output: true false true
+	afterTTL, _ := store.Claim(ctx, "k", "run-2", time.Minute)
+	_ = store.Complete(ctx, "k", time.Hour)
+	afterComplete, _ := store.Claim(ctx, "k", "run-3", time.Minute)
+	fmt.Println(first, "|", second, "|", afterTTL, "|", afterComplete)
+	// Output: claimed | claimed by other | claimed | completed
 }

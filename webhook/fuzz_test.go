@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,36 +54,49 @@ func FuzzMemoryDedupe(f *testing.F) {
 		ctx := context.Background()
 		var clock time.Time
 		m := webhook.NewMemoryDedupe(webhook.WithClock(func() time.Time { return clock }), webhook.WithMaxKeys(1<<20))
-		model := map[string]time.Time{} // key -> expiry
+		type held struct {
+			expires time.Time
+			token   string // "" once completed
+		}
+		model := map[string]held{}
 		live := func(key string) bool {
-			exp, ok := model[key]
-			return ok && exp.After(clock)
+			h, ok := model[key]
+			return ok && h.expires.After(clock)
 		}
 		for _, op := range ops {
 			key := string(rune('a' + op%4))
 			ttl := time.Duration(op>>4+1) * time.Second
+			token := fmt.Sprint("run-", op>>4%2)
 			switch (op >> 2) % 4 {
 			case 0:
-				claimed, err := m.Claim(ctx, key, ttl)
+				state, err := m.Claim(ctx, key, token, ttl)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if claimed == live(key) {
-					t.Fatalf("Claim(%q) = %v, model says held=%v", key, claimed, live(key))
+				want := webhook.Claimed
+				switch h := model[key]; {
+				case !live(key):
+					model[key] = held{clock.Add(ttl), token}
+				case h.token == "":
+					want = webhook.Completed
+				case h.token != token:
+					want = webhook.ClaimedByOther
 				}
-				if claimed {
-					model[key] = clock.Add(ttl)
+				if state != want {
+					t.Fatalf("Claim(%q, %q) = %v, model says %v", key, token, state, want)
 				}
 			case 1:
 				if err := m.Complete(ctx, key, ttl); err != nil {
 					t.Fatal(err)
 				}
-				model[key] = clock.Add(ttl)
+				model[key] = held{clock.Add(ttl), ""}
 			case 2:
-				if err := m.Release(ctx, key); err != nil {
+				if err := m.Release(ctx, key, token); err != nil {
 					t.Fatal(err)
 				}
-				delete(model, key)
+				if h, ok := model[key]; ok && h.token == token {
+					delete(model, key)
+				}
 			case 3:
 				clock = clock.Add(ttl)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tikisdk/tiki/webhook"
 )
 
 // fakeClock is a clock that moves only when told to.
@@ -30,15 +32,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // stubStore is a DedupeStore whose calls fail on demand and are recorded.
 type stubStore struct {
-	claimed     bool
+	state       webhook.ClaimState
 	claimErr    error
 	completeErr error
 	releaseErr  error
 
-	mu    sync.Mutex
-	calls []string
-	ttls  []time.Duration
-	ctxs  []context.Context
+	mu     sync.Mutex
+	calls  []string
+	tokens []string // of Claim and Release calls
+	ttls   []time.Duration
+	ctxs   []context.Context
 }
 
 func (s *stubStore) record(call string, ctx context.Context, ttl time.Duration) {
@@ -49,9 +52,12 @@ func (s *stubStore) record(call string, ctx context.Context, ttl time.Duration) 
 	s.ctxs = append(s.ctxs, ctx)
 }
 
-func (s *stubStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *stubStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (webhook.ClaimState, error) {
 	s.record("claim "+key, ctx, ttl)
-	return s.claimed, s.claimErr
+	s.mu.Lock()
+	s.tokens = append(s.tokens, token)
+	s.mu.Unlock()
+	return s.state, s.claimErr
 }
 
 func (s *stubStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
@@ -59,7 +65,10 @@ func (s *stubStore) Complete(ctx context.Context, key string, ttl time.Duration)
 	return s.completeErr
 }
 
-func (s *stubStore) Release(ctx context.Context, key string) error {
+func (s *stubStore) Release(ctx context.Context, key, token string) error {
 	s.record("release "+key, ctx, 0)
+	s.mu.Lock()
+	s.tokens = append(s.tokens, token)
+	s.mu.Unlock()
 	return s.releaseErr
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -71,19 +72,29 @@ func NewMemoryDedupe(opts ...MemoryOption) *MemoryDedupe {
 }
 
 // Claim implements [DedupeStore].
-func (m *MemoryDedupe) Claim(_ context.Context, key string, ttl time.Duration) (bool, error) {
+func (m *MemoryDedupe) Claim(_ context.Context, key, token string, ttl time.Duration) (ClaimState, error) {
 	if err := checkTTL(ttl); err != nil {
-		return false, err
+		return 0, err
+	}
+	if token == "" {
+		return 0, errors.New("webhook: dedupe claim token must not be empty")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	m.dropExpired(now)
-	if _, held := m.keys[key]; held {
-		return false, nil
+	if k, held := m.keys[key]; held {
+		switch k.token {
+		case "":
+			return Completed, nil
+		case token:
+			return Claimed, nil
+		default:
+			return ClaimedByOther, nil
+		}
 	}
-	m.add(key, now.Add(ttl))
-	return true, nil
+	m.add(key, token, now.Add(ttl))
+	return Claimed, nil
 }
 
 // Complete implements [DedupeStore].
@@ -96,19 +107,20 @@ func (m *MemoryDedupe) Complete(_ context.Context, key string, ttl time.Duration
 	now := m.now()
 	m.dropExpired(now)
 	if k, held := m.keys[key]; held {
+		k.token = ""
 		k.expires = now.Add(ttl)
 		heap.Fix(&m.expires, k.index)
 		return nil
 	}
-	m.add(key, now.Add(ttl))
+	m.add(key, "", now.Add(ttl))
 	return nil
 }
 
 // Release implements [DedupeStore].
-func (m *MemoryDedupe) Release(_ context.Context, key string) error {
+func (m *MemoryDedupe) Release(_ context.Context, key, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if k, held := m.keys[key]; held {
+	if k, held := m.keys[key]; held && token != "" && k.token == token {
 		heap.Remove(&m.expires, k.index)
 		delete(m.keys, key)
 	}
@@ -125,12 +137,12 @@ func (m *MemoryDedupe) Len() int {
 
 // add holds a key that is not held, evicting the key closest to expiry if
 // the store is full. m.mu must be held.
-func (m *MemoryDedupe) add(key string, expires time.Time) {
+func (m *MemoryDedupe) add(key, token string, expires time.Time) {
 	for len(m.keys) >= m.maxKeys {
 		oldest := heap.Pop(&m.expires).(*memoryKey)
 		delete(m.keys, oldest.key)
 	}
-	k := &memoryKey{key: key, expires: expires}
+	k := &memoryKey{key: key, token: token, expires: expires}
 	heap.Push(&m.expires, k)
 	m.keys[key] = k
 }
@@ -153,6 +165,7 @@ func checkTTL(ttl time.Duration) error {
 
 type memoryKey struct {
 	key     string
+	token   string // the claim's token; "" once completed
 	expires time.Time
 	index   int // position in expiryHeap
 }

@@ -23,29 +23,36 @@ func TestMemoryDedupeClaim(t *testing.T) {
 	clock := newFakeClock()
 	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now))
 
-	claimed, err := m.Claim(ctx, "a", time.Minute)
+	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed, "a free key is claimed")
+	assert.Equal(t, webhook.Claimed, state, "a free key is claimed")
 
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.False(t, claimed, "a held key is not claimed twice")
+	assert.Equal(t, webhook.ClaimedByOther, state, "a held key is not claimed by another run")
 
-	claimed, err = m.Claim(ctx, "b", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed, "keys are independent")
+	assert.Equal(t, webhook.Claimed, state, "the same claim repeated is still the caller's")
+
+	state, err = m.Claim(ctx, "b", "run-2", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, webhook.Claimed, state, "keys are independent")
 	assert.Equal(t, 2, m.Len())
 
 	clock.Advance(time.Minute - time.Nanosecond)
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-3", time.Minute)
 	require.NoError(t, err)
-	assert.False(t, claimed, "the claim holds until its ttl elapses")
+	assert.Equal(t, webhook.ClaimedByOther, state, "the claim holds until its ttl elapses")
 
 	clock.Advance(time.Nanosecond)
 	assert.Equal(t, 0, m.Len(), "expired keys are dropped")
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-3", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed, "an expired claim frees the key")
+	assert.Equal(t, webhook.Claimed, state, "an expired claim frees the key")
+
+	_, err = m.Claim(ctx, "c", "", time.Minute)
+	assert.Error(t, err, "an empty token is refused")
 }
 
 func TestMemoryDedupeComplete(t *testing.T) {
@@ -54,26 +61,34 @@ func TestMemoryDedupeComplete(t *testing.T) {
 	clock := newFakeClock()
 	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now))
 
-	claimed, err := m.Claim(ctx, "a", time.Minute)
+	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	require.True(t, claimed)
+	require.Equal(t, webhook.Claimed, state)
 	require.NoError(t, m.Complete(ctx, "a", time.Hour))
 
-	clock.Advance(59 * time.Minute)
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.False(t, claimed, "Complete extends the hold past the claim's ttl")
+	assert.Equal(t, webhook.Completed, state, "a completed key is completed, even for its own token")
+
+	clock.Advance(59 * time.Minute)
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, webhook.Completed, state, "Complete extends the hold past the claim's ttl")
+	require.NoError(t, m.Release(ctx, "a", "run-1"))
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, webhook.Completed, state, "Release does not free a completed key")
 
 	clock.Advance(time.Minute)
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed, "the key is free once retention elapsed")
+	assert.Equal(t, webhook.Claimed, state, "the key is free once retention elapsed")
 
 	// Completing a free key (its claim expired meanwhile) holds it.
 	require.NoError(t, m.Complete(ctx, "never-claimed", time.Hour))
-	claimed, err = m.Claim(ctx, "never-claimed", time.Minute)
+	state, err = m.Claim(ctx, "never-claimed", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.False(t, claimed)
+	assert.Equal(t, webhook.Completed, state)
 }
 
 func TestMemoryDedupeRelease(t *testing.T) {
@@ -81,17 +96,19 @@ func TestMemoryDedupeRelease(t *testing.T) {
 	ctx := context.Background()
 	m := webhook.NewMemoryDedupe()
 
-	claimed, err := m.Claim(ctx, "a", time.Minute)
+	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	require.True(t, claimed)
-	require.NoError(t, m.Release(ctx, "a"))
+	require.Equal(t, webhook.Claimed, state)
+	require.NoError(t, m.Release(ctx, "a", "run-2"), "another run's token")
+	assert.Equal(t, 1, m.Len(), "a claim is released only with its token")
+	require.NoError(t, m.Release(ctx, "a", "run-1"))
 	assert.Equal(t, 0, m.Len())
 
-	claimed, err = m.Claim(ctx, "a", time.Minute)
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, claimed, "a released key can be claimed again")
+	assert.Equal(t, webhook.Claimed, state, "a released key can be claimed again")
 
-	require.NoError(t, m.Release(ctx, "free"), "releasing a free key is not an error")
+	require.NoError(t, m.Release(ctx, "free", "run-1"), "releasing a free key is not an error")
 }
 
 func TestMemoryDedupeRejectsBadTTL(t *testing.T) {
@@ -100,7 +117,7 @@ func TestMemoryDedupeRejectsBadTTL(t *testing.T) {
 	m := webhook.NewMemoryDedupe()
 
 	for _, ttl := range []time.Duration{0, -time.Second} {
-		_, err := m.Claim(ctx, "a", ttl)
+		_, err := m.Claim(ctx, "a", "run-1", ttl)
 		require.Error(t, err)
 		require.Error(t, m.Complete(ctx, "a", ttl))
 	}
@@ -114,24 +131,24 @@ func TestMemoryDedupeMaxKeysEvictsClosestToExpiry(t *testing.T) {
 	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now), webhook.WithMaxKeys(3))
 
 	for i, ttl := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour} {
-		claimed, err := m.Claim(ctx, fmt.Sprint("k", i), ttl)
+		state, err := m.Claim(ctx, fmt.Sprint("k", i), "run-1", ttl)
 		require.NoError(t, err)
-		require.True(t, claimed)
+		require.Equal(t, webhook.Claimed, state)
 	}
-	claimed, err := m.Claim(ctx, "k3", time.Hour)
+	state, err := m.Claim(ctx, "k3", "run-1", time.Hour)
 	require.NoError(t, err)
-	require.True(t, claimed, "a full store still accepts a new key")
+	require.Equal(t, webhook.Claimed, state, "a full store still accepts a new key")
 	assert.Equal(t, 3, m.Len())
 
 	// k1 was closest to expiry, so it was evicted; the others are still held.
 	for _, key := range []string{"k0", "k2", "k3"} {
-		claimed, err := m.Claim(ctx, key, time.Hour)
+		state, err := m.Claim(ctx, key, "run-2", time.Hour)
 		require.NoError(t, err)
-		assert.False(t, claimed, key)
+		assert.Equal(t, webhook.ClaimedByOther, state, key)
 	}
-	claimed, err = m.Claim(ctx, "k1", time.Hour)
+	state, err = m.Claim(ctx, "k1", "run-2", time.Hour)
 	require.NoError(t, err)
-	assert.True(t, claimed, "k1")
+	assert.Equal(t, webhook.Claimed, state, "k1")
 }
 
 func TestMemoryDedupeStaysBounded(t *testing.T) {
@@ -141,7 +158,7 @@ func TestMemoryDedupeStaysBounded(t *testing.T) {
 	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now), webhook.WithMaxKeys(1000))
 
 	for i := range 10_000 {
-		_, err := m.Claim(ctx, fmt.Sprint(i), time.Minute)
+		_, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
 		require.NoError(t, err)
 		require.LessOrEqual(t, m.Len(), 1000)
 		if i%100 == 0 {
@@ -158,9 +175,9 @@ func TestMemoryDedupeOptionsIgnoreInvalidValues(t *testing.T) {
 	m := webhook.NewMemoryDedupe(webhook.WithClock(nil), webhook.WithMaxKeys(0), webhook.WithMaxKeys(-5))
 
 	for i := range 10 {
-		claimed, err := m.Claim(ctx, fmt.Sprint(i), time.Minute)
+		state, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
 		require.NoError(t, err)
-		require.True(t, claimed)
+		require.Equal(t, webhook.Claimed, state)
 	}
 	assert.Equal(t, 10, m.Len())
 }
@@ -174,12 +191,12 @@ func TestMemoryDedupeConcurrentClaimsOneWinner(t *testing.T) {
 	var winners atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for range goroutines {
+	for i := range goroutines {
 		webhooktest.Spawn(&wg, func() {
 			<-start
-			claimed, err := m.Claim(ctx, "same", time.Minute)
+			state, err := m.Claim(ctx, "same", fmt.Sprint("run-", i), time.Minute)
 			assert.NoError(t, err)
-			if claimed {
+			if state == webhook.Claimed {
 				winners.Add(1)
 			}
 			_ = m.Len()

@@ -1,10 +1,19 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 )
+
+// Ignore is a handler that does nothing and returns nil. Register it for a
+// kind of delivery to acknowledge that kind on purpose: a receiver answers
+// 501 to a documented kind that has no handler, so that forgetting one
+// cannot drop events silently. For example:
+//
+//	receiver.OnAftersale(webhook.Ignore)
+func Ignore[E any](context.Context, E) error { return nil }
 
 // Option configures the [Endpoint] behind a receiver. Every receiver of the
 // SDK takes options of this type in its constructor:
@@ -46,6 +55,30 @@ func WithMaxBodyBytes(n int64) Option {
 	}
 }
 
+// WithBodyTimeout sets how long a request body may take to arrive, counted
+// from the moment the request reaches the receiver (default
+// [DefaultBodyTimeout], 10 s). A slower body is answered 408, wrapping
+// [ErrBodyTimeout], and its connection is closed; no handler runs. d must be
+// positive.
+//
+// Webhook senders authenticated by a signature over the body can only be
+// checked once the whole body has arrived, so this bound, not
+// authentication, is what stops a client that sends a byte now and then
+// from holding a goroutine and a connection. It is set with
+// [http.ResponseController.SetReadDeadline] and needs the ResponseWriter of
+// net/http's server (or one that unwraps to it): also set the
+// http.Server's ReadHeaderTimeout, ReadTimeout, WriteTimeout and
+// IdleTimeout.
+func WithBodyTimeout(d time.Duration) Option {
+	return func(e *Endpoint) error {
+		if d <= 0 {
+			return fmt.Errorf("webhook: body timeout must be positive, got %v", d)
+		}
+		e.BodyTimeout = d
+		return nil
+	}
+}
+
 // WithDedupe sets the store that remembers handled deliveries, so that a
 // copy of one is acknowledged without running its handler again (see
 // [DedupeStore] for what a receiver keys deliveries by and when).
@@ -76,10 +109,12 @@ func WithDedupeTTL(lease, retention time.Duration) Option {
 }
 
 // WithOnError sets a function called with every error the receiver meets:
-// rejected requests, undecodable bodies, handler errors and dedupe store
-// failures, each wrapping one of this package's sentinel errors (test them
-// with [errors.Is]); a receiver may also report deliveries it acknowledged
-// without handling them. fn runs in the request's goroutine, before the
+// rejected requests, undecodable or slow bodies, deliveries without a
+// handler ([ErrNoHandler]), copies of a delivery still being handled
+// ([ErrInProgress]), handler errors and dedupe store failures, each
+// wrapping one of this package's sentinel errors (test them with
+// [errors.Is]); a receiver also reports deliveries it acknowledged without
+// handling them ([ErrIgnored]). fn runs in the request's goroutine, before the
 // reply is written, and must not write to the response. Use it for logs and
 // metrics: handler errors are otherwise only visible to the sender, as a
 // 5xx. Nil, the default, reports nothing.

@@ -73,7 +73,7 @@ func TestWithDedupe(t *testing.T) {
 func TestWithDedupeTTL(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := &stubStore{claimed: true}
+	store := &stubStore{state: webhook.Claimed}
 	require.NoError(t, e.Apply(webhook.WithDedupe(store), webhook.WithDedupeTTL(time.Minute, 2*time.Hour)))
 	assert.Equal(t, http.StatusOK, e.post("hello").Code)
 	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Hour}, store.ttls, "lease for the claim, retention once handled")

@@ -1,6 +1,7 @@
 // Command sync-inventory pushes prices and stock for many SKUs with
-// client.Products.UpdateBatch, which sends them 20 per call, and reports
-// the items Tiki refused one by one.
+// client.Products.UpdateBatch, which sends them 20 per call with many calls
+// in flight at once (within the client's rate limit), shows a progress line
+// as calls finish, and reports the items Tiki refused one by one.
 //
 //	go run ./examples/sync-inventory             # 1,000 SKUs on the built-in fake
 //	go run ./examples/sync-inventory -n 5000
@@ -37,10 +38,6 @@ import (
 	"github.com/tikisdk/tiki/examples/internal/setup"
 	"github.com/tikisdk/tiki/tikitest"
 )
-
-// chunk is how many items go to one UpdateBatch call between progress
-// reports (UpdateBatch itself sends them in calls of tiki.MaxBatchUpdate).
-const chunk = 100
 
 func main() {
 	n := flag.Int("n", 1000, "how many products to list and sync on the fake")
@@ -205,36 +202,30 @@ func feedFromTiki(ctx context.Context, client *tiki.Client) ([]feedItem, error) 
 	return feed, nil
 }
 
-// syncFeed sends the feed in chunks, reporting progress, and returns one
-// result per item.
+// syncFeed sends the feed in one UpdateBatch, showing progress as its
+// calls finish, and returns one result per item. A failed call fails only
+// its own items: the rest of the feed is still sent, and every item's
+// outcome is reported.
 func syncFeed(ctx context.Context, client *tiki.Client, feed []feedItem) (tiki.BatchResults, error) {
 	items := make([]tiki.BatchUpdateItem, len(feed))
 	for i, f := range feed {
 		items[i] = f.item
 	}
 	calls := (len(items) + tiki.MaxBatchUpdate - 1) / tiki.MaxBatchUpdate
-	fmt.Printf("\nSending %d items in %d calls of up to %d:\n", len(items), calls, tiki.MaxBatchUpdate)
+	fmt.Printf("\nSending %d items in %d calls of up to %d, up to %d at once:\n",
+		len(items), calls, tiki.MaxBatchUpdate, tiki.DefaultBatchConcurrency)
 	progress := newProgress(len(items))
 	start := time.Now()
-	results := make(tiki.BatchResults, 0, len(items))
-	for lo := 0; lo < len(items); lo += chunk {
-		hi := min(lo+chunk, len(items))
-		res, _, err := client.Products.UpdateBatch(ctx, items[lo:hi])
-		for i := range res {
-			res[i].Index += lo
-		}
-		results = append(results, res...)
-		progress.update(hi)
-		if err != nil {
-			progress.done()
-			for _, f := range items[hi:] { // not sent: report them too
-				results = append(results, tiki.BatchResult{Index: len(results), ProductID: f.ProductID, OriginalSKU: f.OriginalSKU, Err: tiki.ErrBatchNotSent})
-			}
-			_ = report(feed, results)
-			return nil, fmt.Errorf("the sync stopped: %w", err)
-		}
-	}
+	// The progress function is called one call at a time, so it needs no
+	// lock of its own.
+	results, _, err := client.Products.UpdateBatch(ctx, items, tiki.WithBatchProgress(progress.update))
 	progress.done()
+	if err != nil {
+		if results != nil { // nil when the feed was refused before sending
+			_ = report(feed, results)
+		}
+		return nil, fmt.Errorf("the sync did not complete: %w", err)
+	}
 	fmt.Printf("Sent in %v\n", time.Since(start).Round(time.Millisecond))
 	return results, nil
 }
@@ -316,7 +307,10 @@ func newProgress(total int) *progress {
 	return &progress{total: total, tty: err == nil && fi.Mode()&os.ModeCharDevice != 0}
 }
 
-func (p *progress) update(sent int) {
+// update shows that sent of total items have their outcome; it is the
+// batch's progress function.
+func (p *progress) update(sent, total int) {
+	p.total = total
 	const width = 30
 	bar := strings.Repeat("#", width*sent/p.total) + strings.Repeat(".", width-width*sent/p.total)
 	line := fmt.Sprintf("  [%s] %d/%d items", bar, sent, p.total)

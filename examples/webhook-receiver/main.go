@@ -36,6 +36,22 @@ func main() {
 	}
 }
 
+// newServer returns a server for handler with every timeout set, so that no
+// client can hold a connection, and its goroutine, indefinitely: headers
+// within 5 s, the whole request within 15 s (the receiver's own body
+// timeout is shorter), the reply within 30 s of the request (handlers must
+// finish before that: TikiNOW gives up waiting after a few seconds and
+// delivers again), and idle keep-alive connections closed after a minute.
+func newServer(handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+}
+
 func run(serveAddr, secret string) error {
 	if secret == "" {
 		var err error
@@ -44,6 +60,10 @@ func run(serveAddr, secret string) error {
 		}
 	}
 	receiver, err := tiki.NewWebhookReceiver([]string{secret},
+		// A body must arrive within 10 s of the request (the default, shown
+		// here): the signature covers the whole body, so this, not the
+		// signature, is what stops clients that send a byte now and then.
+		webhook.WithBodyTimeout(10*time.Second),
 		webhook.WithOnError(func(r *http.Request, err error) { fmt.Printf("  refused: %v\n", err) }))
 	if err != nil {
 		return err
@@ -69,7 +89,8 @@ func run(serveAddr, secret string) error {
 
 	if serveAddr != "" {
 		log.Printf("serving TikiNOW webhooks on %s/webhooks/tiki", serveAddr)
-		srv := &http.Server{Addr: serveAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv := newServer(mux)
+		srv.Addr = serveAddr
 		return srv.ListenAndServe()
 	}
 
@@ -77,7 +98,7 @@ func run(serveAddr, secret string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(mux)
 	go srv.Serve(l) //nolint:errcheck // ends with Close
 	defer srv.Close()
 	url := "http://" + l.Addr().String() + "/webhooks/tiki"

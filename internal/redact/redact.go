@@ -3,8 +3,12 @@
 package redact
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -15,10 +19,6 @@ const Mask = "[REDACTED]"
 // maxDynamic bounds how many rotating secrets (OAuth2 access and refresh
 // tokens) are remembered; older ones have long expired.
 const maxDynamic = 16
-
-// minSecretLen keeps very short values (which would mask ordinary words)
-// out of the secret list.
-const minSecretLen = 6
 
 // sensitiveKeys are header and query parameter names whose values are
 // always masked, whatever they hold.
@@ -39,42 +39,132 @@ var sensitiveKeys = map[string]bool{
 // IsSensitive reports whether a header or parameter name carries a secret.
 func IsSensitive(name string) bool { return sensitiveKeys[strings.ToLower(name)] }
 
-// Redactor masks known secret values in strings. It is safe for concurrent
-// use. The zero value is ready and knows no secrets.
+// Redactor masks known secret values in strings, in every form a server
+// or a library may echo them: as they are, URL-encoded (query and path
+// style, upper- or lower-case hex), JSON-escaped, Go-quoted, and inside an
+// HTTP Basic Authorization value (AddBasic). Secrets of any length are
+// masked; a very short one masks every occurrence of its characters,
+// ordinary text included. It is safe for concurrent use. The zero value is
+// ready and knows no secrets.
 type Redactor struct {
 	mu      sync.RWMutex
-	static  []string
-	dynamic []string
+	static  [][]string // per secret, its encodings
+	dynamic [][]string
+	dynKeys []string // the dynamic secrets, oldest first
+	needles []string // every encoding of every secret, longest first
 }
 
 // AddStatic registers a secret that lives as long as the client (an API
 // key, a client secret, a static token).
 func (r *Redactor) AddStatic(secret string) {
-	if len(secret) < minSecretLen {
+	if secret == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.static = append(r.static, secret)
+	r.static = append(r.static, Encodings(secret))
+	r.rebuild()
+}
+
+// AddBasic registers the HTTP Basic Authorization value that id and secret
+// make, in both forms clients send: base64 of "id:secret", and of the two
+// URL-encoded first (RFC 6749, section 2.3.1, which the oauth2 package
+// follows). The secret alone needs AddStatic too.
+func (r *Redactor) AddBasic(id, secret string) {
+	if secret == "" {
+		return
+	}
+	var enc []string
+	for _, pair := range []string{id + ":" + secret, url.QueryEscape(id) + ":" + url.QueryEscape(secret)} {
+		for _, e := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			enc = append(enc, Encodings(e.EncodeToString([]byte(pair)))...)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.static = append(r.static, enc)
+	r.rebuild()
 }
 
 // AddDynamic registers a rotating secret (an access or refresh token); only
 // the most recent ones are remembered.
 func (r *Redactor) AddDynamic(secret string) {
-	if len(secret) < minSecretLen {
+	if secret == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.dynamic {
+	for _, s := range r.dynKeys {
 		if s == secret {
 			return
 		}
 	}
-	if len(r.dynamic) == maxDynamic {
+	if len(r.dynKeys) == maxDynamic {
+		r.dynKeys = append(r.dynKeys[:0], r.dynKeys[1:]...)
 		r.dynamic = append(r.dynamic[:0], r.dynamic[1:]...)
 	}
-	r.dynamic = append(r.dynamic, secret)
+	r.dynKeys = append(r.dynKeys, secret)
+	r.dynamic = append(r.dynamic, Encodings(secret))
+	r.rebuild()
+}
+
+// rebuild recomputes the needles, longest first, so that a secret inside a
+// longer encoding does not break that encoding's match. r.mu is held.
+func (r *Redactor) rebuild() {
+	seen := make(map[string]bool)
+	r.needles = r.needles[:0]
+	for _, list := range [][][]string{r.static, r.dynamic} {
+		for _, encs := range list {
+			for _, e := range encs {
+				if e != "" && !seen[e] {
+					seen[e] = true
+					r.needles = append(r.needles, e)
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(r.needles, func(a, b string) int { return len(b) - len(a) })
+}
+
+// Encodings returns the forms in which s may appear in text: as it is,
+// URL-encoded as a query value and as a path segment (upper- and
+// lower-case hex), JSON-escaped (with and without HTML escaping) and
+// Go-quoted. Duplicates are removed.
+func Encodings(s string) []string {
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	for _, f := range forms[1:] {
+		forms = append(forms, lowerHex(f))
+	}
+	if b, err := json.Marshal(s); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) == nil {
+		j := strings.TrimSpace(buf.String())
+		forms = append(forms, j[1:len(j)-1])
+	}
+	q := strconv.Quote(s)
+	forms = append(forms, q[1:len(q)-1])
+	slices.Sort(forms)
+	return slices.Compact(forms)
+}
+
+// lowerHex rewrites the hex digits of %XX escapes in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for j := i + 1; j <= i+2; j++ {
+				if b[j] >= 'A' && b[j] <= 'F' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			i += 2
+		}
+	}
+	return string(b)
 }
 
 // String returns s with every known secret masked.
@@ -84,11 +174,9 @@ func (r *Redactor) String(s string) string {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, list := range [][]string{r.static, r.dynamic} {
-		for _, secret := range list {
-			if strings.Contains(s, secret) {
-				s = strings.ReplaceAll(s, secret, Mask)
-			}
+	for _, n := range r.needles {
+		if strings.Contains(s, n) {
+			s = strings.ReplaceAll(s, n, Mask)
 		}
 	}
 	return s

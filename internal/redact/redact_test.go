@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,7 +16,7 @@ func TestRedactorMasksKnownSecrets(t *testing.T) {
 	t.Parallel()
 	var r Redactor
 	r.AddStatic("seller-key-123")
-	r.AddStatic("abc") // too short to mask safely: ignored
+	r.AddStatic("") // nothing to mask
 	r.AddDynamic("access-token-456")
 	assert.Equal(t, "key [REDACTED] and [REDACTED], abc", r.String("key seller-key-123 and access-token-456, abc"))
 	assert.Equal(t, []byte("x [REDACTED]"), r.Bytes([]byte("x seller-key-123")))
@@ -65,4 +67,30 @@ func TestHeader(t *testing.T) {
 	assert.Equal(t, "Bearer x", h.Get("Authorization"), "the original is untouched")
 	assert.True(t, IsSensitive("TIKI-API"))
 	assert.False(t, IsSensitive("page"))
+}
+
+// A secret is masked in every form it may be echoed in, whatever its
+// length, and inside the Basic Authorization value it makes.
+func TestRedactorMasksEveryEncoding(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"x", "a+b", `p"q\r`, "s p/ä&=%<>", "sec ret+/=:&?#%\"<>é-0123456789abcdef"} {
+		var r Redactor
+		r.AddStatic(secret)
+		r.AddBasic("my id", secret)
+		j, _ := json.Marshal(secret)
+		forms := map[string]string{
+			"raw":           secret,
+			"query":         url.QueryEscape(secret),
+			"path":          url.PathEscape(secret),
+			"json":          string(j[1 : len(j)-1]),
+			"go-quoted":     fmt.Sprintf("%q", secret)[1 : len(fmt.Sprintf("%q", secret))-1],
+			"basic":         base64.StdEncoding.EncodeToString([]byte(url.QueryEscape("my id") + ":" + url.QueryEscape(secret))),
+			"basic raw":     base64.StdEncoding.EncodeToString([]byte("my id:" + secret)),
+			"basic url-enc": url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(url.QueryEscape("my id") + ":" + url.QueryEscape(secret)))),
+		}
+		for name, f := range forms {
+			text := "<<" + f + ">>"
+			assert.Equal(t, "<<"+Mask+">>", r.String(text), "%q as %s", secret, name)
+		}
+	}
 }

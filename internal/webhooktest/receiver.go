@@ -1,8 +1,13 @@
 package webhooktest
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,6 +103,8 @@ func Run(t *testing.T, rc Receiver) {
 	t.Run("Malformed", func(t *testing.T) { t.Parallel(); testMalformed(t, rc) })
 	t.Run("RequestContext", func(t *testing.T) { t.Parallel(); testRequestContext(t, rc) })
 	t.Run("ConcurrentDuplicates", func(t *testing.T) { t.Parallel(); testConcurrentDuplicates(t, rc) })
+	t.Run("NoHandler", func(t *testing.T) { t.Parallel(); testNoHandler(t, rc) })
+	t.Run("SlowBody", func(t *testing.T) { t.Parallel(); testSlowBody(t, rc) })
 	t.Run("RegistrationWhileServing", func(t *testing.T) { t.Parallel(); testRegistrationWhileServing(t, rc) })
 	t.Run("ZeroValueFailsClosed", func(t *testing.T) { t.Parallel(); testZeroValue(t, rc) })
 }
@@ -154,6 +161,8 @@ func testInvalidOptions(t *testing.T, rc Receiver) {
 		webhook.WithMaxBodyBytes(-1),
 		webhook.WithDedupeTTL(0, time.Hour),
 		webhook.WithDedupeTTL(time.Minute, -time.Hour),
+		webhook.WithBodyTimeout(0),
+		webhook.WithBodyTimeout(-time.Second),
 	} {
 		_, err := rc.New(opt)
 		assert.Error(t, err)
@@ -237,34 +246,132 @@ func testRequestContext(t *testing.T, rc Receiver) {
 }
 
 // testConcurrentDuplicates checks that copies of a delivery arriving while
-// its handler runs are acknowledged without running it.
+// its handler runs are not acknowledged (503, so that the sender delivers
+// them again) and do not run it: that run may still fail. Once it
+// succeeded, a copy is a duplicate (200); when it failed, not one copy was
+// acknowledged, and the next runs the handler.
 func testConcurrentDuplicates(t *testing.T, rc Receiver) {
-	var runs atomic.Int32
-	release := make(chan struct{})
-	h := rc.build(t, &runs, func() error {
-		<-release // hold the claim until every copy has been answered
-		return nil
-	})
+	for _, fail := range []bool{false, true} {
+		var runs atomic.Int32
+		running, finish := make(chan struct{}), make(chan struct{})
+		var errs Errors
+		h := rc.build(t, &runs, func() error {
+			if runs.Load() > 1 {
+				return nil
+			}
+			close(running)
+			<-finish // hold the claim until every copy has been answered
+			if fail {
+				return errors.New("database unavailable")
+			}
+			return nil
+		}, errs.Option())
 
-	const copies = 32
-	replies := make(chan *httptest.ResponseRecorder, copies)
-	for range copies {
-		go func() { replies <- rc.Serve(h, http.MethodPost, rc.Body) }()
-	}
-	timeout := time.After(10 * time.Second)
-	for i := range copies - 1 {
-		select {
-		case w := <-replies:
-			assert.Equal(t, http.StatusOK, w.Code, "duplicate %d is acknowledged while the first runs", i)
-			assert.JSONEq(t, rc.Reply(http.StatusOK), w.Body.String())
-		case <-timeout:
-			close(release)
-			t.Fatal("duplicates were not answered: more than one handler is running")
+		first := make(chan *httptest.ResponseRecorder, 1)
+		go func() { first <- rc.Serve(h, http.MethodPost, rc.Body) }()
+		<-running
+		const copies = 32
+		var wg sync.WaitGroup
+		replies := make([]*httptest.ResponseRecorder, copies)
+		for i := range copies {
+			Spawn(&wg, func() { replies[i] = rc.Serve(h, http.MethodPost, rc.Body) })
 		}
+		wg.Wait()
+		close(finish)
+		for i, w := range replies {
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code, "copy %d, while the first run goes on (it fails: %v)", i, fail)
+			assert.JSONEq(t, rc.Reply(http.StatusServiceUnavailable), w.Body.String())
+		}
+		w := <-first
+		inProgress := 0
+		for _, err := range errs.Got() {
+			if errors.Is(err, webhook.ErrInProgress) {
+				inProgress++
+			}
+		}
+		assert.Equal(t, copies, inProgress, "every copy turned away is reported")
+		assert.Equal(t, int32(1), runs.Load())
+		if fail {
+			assert.Equal(t, http.StatusInternalServerError, w.Code)
+			assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code, "the redelivery runs the handler")
+			assert.Equal(t, int32(2), runs.Load())
+			continue
+		}
+		assert.Equal(t, http.StatusOK, w.Code)
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code, "a copy after the run succeeded is a duplicate")
+		assert.Equal(t, int32(1), runs.Load())
 	}
-	close(release)
-	assert.Equal(t, http.StatusOK, (<-replies).Code)
+}
+
+// testNoHandler checks that a documented delivery for which no handler is
+// registered is not acknowledged: it is answered 501, so that the sender
+// delivers it again, and reported; a handler registered since handles the
+// redelivery.
+func testNoHandler(t *testing.T, rc Receiver) {
+	var errs Errors
+	h, err := rc.New(errs.Option())
+	require.NoError(t, err)
+	w := rc.Serve(h, http.MethodPost, rc.Body)
+	assert.Equal(t, http.StatusNotImplemented, w.Code)
+	assert.JSONEq(t, rc.Reply(http.StatusNotImplemented), w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
+
+	var runs atomic.Int32
+	rc.HandleAll(h, func(context.Context) error { runs.Add(1); return nil })
+	assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
 	assert.Equal(t, int32(1), runs.Load())
+}
+
+// testSlowBody sends a valid, authenticated delivery, on a raw connection
+// to the receiver served by net/http, whose body then comes one byte every
+// 20 ms, with a body timeout of 100 ms: it is answered 408 without running
+// the handler, long before the body would be complete.
+func testSlowBody(t *testing.T, rc Receiver) {
+	var runs atomic.Int32
+	var errs Errors
+	h := rc.build(t, &runs, nil, webhook.WithBodyTimeout(100*time.Millisecond), errs.Option())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	model := rc.Request(http.MethodPost, rc.Body)
+	body := Pad(rc.Body, len(rc.Body)+500) // 10 s at one byte per 20 ms
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	start := time.Now()
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: receiver\r\n", model.URL.RequestURI())
+	require.NoError(t, model.Header.Write(&head))
+	fmt.Fprintf(&head, "Content-Length: %d\r\n\r\n", len(body))
+	_, err = conn.Write(head.Bytes())
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for _, b := range body {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := conn.Write([]byte{b}); err != nil {
+				return
+			}
+		}
+	}()
+
+	require.NoError(t, conn.SetReadDeadline(start.Add(5*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "no reply")
+	reply, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+	assert.JSONEq(t, rc.Reply(http.StatusRequestTimeout), string(reply))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Zero(t, runs.Load())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrBodyTimeout)
 }
 
 func testRegistrationWhileServing(t *testing.T, rc Receiver) {

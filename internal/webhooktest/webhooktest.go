@@ -143,7 +143,8 @@ func (e *Errors) Last() error {
 }
 
 // RecordingStore is a [webhook.MemoryDedupe] that records the calls made to
-// it as "claim KEY TTL", "complete KEY TTL" and "release KEY".
+// it as "claim KEY TTL", "complete KEY TTL" and "release KEY" (tokens, being
+// random, are left out).
 type RecordingStore struct {
 	*webhook.MemoryDedupe
 	calls Recorder[string]
@@ -155,9 +156,9 @@ func NewRecordingStore() *RecordingStore {
 }
 
 // Claim implements [webhook.DedupeStore].
-func (s *RecordingStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *RecordingStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (webhook.ClaimState, error) {
 	_ = s.calls.Add("claim " + key + " " + ttl.String())
-	return s.MemoryDedupe.Claim(ctx, key, ttl)
+	return s.MemoryDedupe.Claim(ctx, key, token, ttl)
 }
 
 // Complete implements [webhook.DedupeStore].
@@ -167,9 +168,9 @@ func (s *RecordingStore) Complete(ctx context.Context, key string, ttl time.Dura
 }
 
 // Release implements [webhook.DedupeStore].
-func (s *RecordingStore) Release(ctx context.Context, key string) error {
+func (s *RecordingStore) Release(ctx context.Context, key, token string) error {
 	_ = s.calls.Add("release " + key)
-	return s.MemoryDedupe.Release(ctx, key)
+	return s.MemoryDedupe.Release(ctx, key, token)
 }
 
 // Calls returns the calls made so far.

@@ -1,0 +1,240 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikisdk/tiki"
+)
+
+// DefaultQueuePrefix is the namespace of the Redis keys of [Checkpoint],
+// [Lease] and [QueueDedupe] unless [WithQueuePrefix] is given.
+const DefaultQueuePrefix = "tiki:eventqueue:"
+
+// QueueOption configures a [Checkpoint], a [Lease] or a [QueueDedupe].
+// Options that do not concern the value being built are ignored.
+type QueueOption func(*queueConfig)
+
+type queueConfig struct {
+	prefix    string
+	ttl       time.Duration
+	interval  time.Duration
+	retention time.Duration
+}
+
+// WithQueuePrefix sets the namespace put before every key in Redis
+// (DefaultQueuePrefix unless set). A Checkpoint and the Lease it is fenced
+// by must use the same prefix.
+func WithQueuePrefix(prefix string) QueueOption {
+	return func(c *queueConfig) { c.prefix = prefix }
+}
+
+func newQueueConfig(opts []QueueOption) queueConfig {
+	c := queueConfig{prefix: DefaultQueuePrefix, ttl: DefaultLeaseTTL, interval: DefaultAcquireInterval, retention: DefaultQueueDedupeRetention}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&c)
+		}
+	}
+	return c
+}
+
+// queueKeys are the Redis keys of one queue. The queue code is a hash tag,
+// so that every key of a queue lives in one Cluster slot and the Lua
+// scripts may use them together.
+type queueKeys struct {
+	lease string // the current holder's fence token, expiring with the lease
+	fence string // the last fence token handed out
+	ack   string // hash: ack_id, fence of the save
+}
+
+func keysOf(prefix, queue string) queueKeys {
+	base := prefix + "{" + queue + "}:"
+	return queueKeys{lease: base + "lease", fence: base + "fence", ack: base + "ack"}
+}
+
+func checkQueue(queue string) error {
+	if queue == "" {
+		return errors.New("redisstore: the queue code is required")
+	}
+	return nil
+}
+
+// Checkpoint is a [tiki.FencedCheckpoint] kept in Redis, shared by every
+// replica consuming a queue: the ack id of the last handled batch, with the
+// fence token of the lease it was saved under, in the hash
+// prefix+"{"+queue+"}:ack".
+//
+// SaveFenced is one Lua script, atomic in Redis: it stores the ack id only
+// when the fence given is the token of the lease currently held on the
+// queue (the key [Lease] keeps) and not older than the token of the stored
+// ack id. A replica that lost its lease, even one that has not noticed yet,
+// therefore never stores an ack id, and the stored ack id never moves back
+// to an older holder's.
+//
+// Create it with [NewCheckpoint]; it is safe for concurrent use.
+type Checkpoint struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ tiki.FencedCheckpoint = (*Checkpoint)(nil)
+
+// NewCheckpoint returns a checkpoint keeping its keys in rdb. It does not
+// contact Redis.
+func NewCheckpoint(rdb redis.UniversalClient, opts ...QueueOption) (*Checkpoint, error) {
+	if rdb == nil {
+		return nil, errors.New("redisstore: NewCheckpoint: nil Redis client")
+	}
+	return &Checkpoint{rdb: rdb, prefix: newQueueConfig(opts).prefix}, nil
+}
+
+// Load implements [tiki.Checkpoint]: HGET prefix{queue}:ack ack_id, "" when
+// none is stored.
+func (c *Checkpoint) Load(ctx context.Context, queue string) (string, error) {
+	if ctx == nil {
+		return "", errors.New("redisstore: nil context")
+	}
+	if err := checkQueue(queue); err != nil {
+		return "", err
+	}
+	ack, err := c.rdb.HGet(ctx, keysOf(c.prefix, queue).ack, "ack_id").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("redisstore: loading checkpoint: %w", err)
+	}
+	return ack, nil
+}
+
+// saveAckScript stores an ack id unless a newer fence saved one already.
+// KEYS: ack. ARGV: ack id, fence (0 for an unfenced save).
+var saveAckScript = redis.NewScript(`
+local stored = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
+if stored > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'ack_id', ARGV[1], 'fence', ARGV[2])
+return 1
+`)
+
+// saveFencedAckScript stores an ack id only for the current lease holder.
+// KEYS: lease, ack. ARGV: ack id, fence.
+var saveFencedAckScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+local stored = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
+if stored > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[2], 'ack_id', ARGV[1], 'fence', ARGV[2])
+return 1
+`)
+
+// Save implements [tiki.Checkpoint] for a consumer without a lease. It is
+// refused (with an error matching [tiki.ErrLeaseLost]) once a fenced save
+// was made for the queue: a queue consumed under a lease is saved through
+// SaveFenced only.
+func (c *Checkpoint) Save(ctx context.Context, queue, ackID string) error {
+	if ctx == nil {
+		return errors.New("redisstore: nil context")
+	}
+	if err := checkQueue(queue); err != nil {
+		return err
+	}
+	ok, err := saveAckScript.Run(ctx, c.rdb, []string{keysOf(c.prefix, queue).ack}, ackID, 0).Int()
+	if err != nil {
+		return fmt.Errorf("redisstore: saving checkpoint: %w", err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("redisstore: queue %s is saved under a lease: %w", queue, tiki.ErrLeaseLost)
+	}
+	return nil
+}
+
+// SaveFenced implements [tiki.FencedCheckpoint]: it stores ackID only if
+// fence is the token of the lease held on queue now, and not older than the
+// stored ack id's; otherwise it returns an error matching
+// [tiki.ErrLeaseLost].
+func (c *Checkpoint) SaveFenced(ctx context.Context, queue, ackID string, fence int64) error {
+	if ctx == nil {
+		return errors.New("redisstore: nil context")
+	}
+	if err := checkQueue(queue); err != nil {
+		return err
+	}
+	if fence <= 0 {
+		return fmt.Errorf("redisstore: fence token must be positive, got %d", fence)
+	}
+	k := keysOf(c.prefix, queue)
+	ok, err := saveFencedAckScript.Run(ctx, c.rdb, []string{k.lease, k.ack}, ackID, strconv.FormatInt(fence, 10)).Int()
+	if err != nil {
+		return fmt.Errorf("redisstore: saving checkpoint: %w", err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("redisstore: fence %d no longer holds the lease of queue %s: %w", fence, queue, tiki.ErrLeaseLost)
+	}
+	return nil
+}
+
+// DefaultQueueDedupeRetention is how long a [QueueDedupe] remembers a
+// handled event unless [WithDedupeRetention] is given: Tiki keeps
+// unacknowledged events for seven days, so no redelivery comes later.
+const DefaultQueueDedupeRetention = 7 * 24 * time.Hour
+
+// WithDedupeRetention sets how long a [QueueDedupe] remembers a handled
+// event (DefaultQueueDedupeRetention unless set).
+func WithDedupeRetention(d time.Duration) QueueOption {
+	return func(c *queueConfig) { c.retention = d }
+}
+
+// QueueDedupe is a [tiki.Dedupe] kept in Redis, shared by the replicas
+// consuming a queue: an event handled by a replica that then crashed or
+// lost its lease is recognised by the replica that takes over. Each handled
+// event is one key, prefix+"handled:"+key, expiring after the retention.
+//
+// Create it with [NewQueueDedupe]; it is safe for concurrent use.
+type QueueDedupe struct {
+	rdb       redis.UniversalClient
+	prefix    string
+	retention time.Duration
+}
+
+var _ tiki.Dedupe = (*QueueDedupe)(nil)
+
+// NewQueueDedupe returns a dedupe keeping its keys in rdb. It does not
+// contact Redis.
+func NewQueueDedupe(rdb redis.UniversalClient, opts ...QueueOption) (*QueueDedupe, error) {
+	if rdb == nil {
+		return nil, errors.New("redisstore: NewQueueDedupe: nil Redis client")
+	}
+	cfg := newQueueConfig(opts)
+	if cfg.retention <= 0 {
+		return nil, fmt.Errorf("redisstore: dedupe retention must be positive, got %v", cfg.retention)
+	}
+	return &QueueDedupe{rdb: rdb, prefix: cfg.prefix + "handled:", retention: cfg.retention}, nil
+}
+
+// Seen implements [tiki.Dedupe]: EXISTS prefix+"handled:"+key.
+func (d *QueueDedupe) Seen(ctx context.Context, key string) (bool, error) {
+	if ctx == nil {
+		return false, errors.New("redisstore: nil context")
+	}
+	n, err := d.rdb.Exists(ctx, d.prefix+key).Result()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: dedupe: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Done implements [tiki.Dedupe]: SET prefix+"handled:"+key 1 PX retention.
+func (d *QueueDedupe) Done(ctx context.Context, key string) error {
+	if ctx == nil {
+		return errors.New("redisstore: nil context")
+	}
+	if err := d.rdb.Set(ctx, d.prefix+key, 1, d.retention).Err(); err != nil {
+		return fmt.Errorf("redisstore: dedupe: %w", err)
+	}
+	return nil
+}
