@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,66 +91,6 @@ func BenchmarkProductsPage(b *testing.B) {
 			}
 		}
 	})
-}
-
-// TestIteratorStreams walks 100 pages of 100 products and compares the heap
-// in use midway through each page with the same measurement over a list of
-// one page: the iterator holds one page at a time, it does not collect, so
-// the peak stays within 1.5x.
-func TestIteratorStreams(t *testing.T) {
-	requireEvidence(t)
-	serve := func(last int) *httptest.Server {
-		pages := make([][]byte, last+1)
-		for p := 1; p <= last; p++ {
-			pages[p] = productPage(t, 100, p, last)
-		}
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var p int
-			fmt.Sscan(r.URL.Query().Get("page"), &p)
-			if p < 1 || p > last {
-				p = 1
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(pages[p])
-		}))
-		t.Cleanup(srv.Close)
-		return srv
-	}
-	heap := func() uint64 {
-		// Twice: sync.Pool caches (HTTP and JSON buffers) survive one cycle.
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	// walk iterates the whole list and returns the number of rows and the
-	// highest heap growth seen midway through a page.
-	walk := func(srv *httptest.Server) (int, uint64) {
-		c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithRateLimit(0, 0))
-		require.NoError(t, err)
-		defer c.CloseIdleConnections()
-		base := heap()
-		var peak uint64
-		n := 0
-		for _, err := range c.Products.All(context.Background(), &tiki.ProductsOptions{ListOptions: tiki.ListOptions{Limit: 100}}) {
-			require.NoError(t, err)
-			n++
-			if n%100 == 50 {
-				if h := heap(); h > base && h-base > peak {
-					peak = h - base
-				}
-			}
-		}
-		return n, peak
-	}
-	oneRows, one := walk(serve(1))
-	require.Equal(t, 100, oneRows)
-	rows, peak := walk(serve(100))
-	require.Equal(t, 10000, rows)
-	ratio := float64(peak) / float64(one)
-	t.Logf("heap midway through a list of 1 page: %d B; peak over 100 pages: %d B (%.2fx)", one, peak, ratio)
-	assert.LessOrEqual(t, ratio, 1.5)
 }
 
 // TestLimiterAccuracy runs 32 concurrent callers for 5 s through a client

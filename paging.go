@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/url"
+	"runtime/debug"
 	"strconv"
+	"sync"
 )
 
 // Paging is the paging block of Tiki's list responses. A page may hold fewer
@@ -58,17 +61,63 @@ func (p *Page[T]) decodeBody(b []byte) error {
 // larger ones on some endpoints.
 const maxLimit = 100
 
+// DefaultPagesAhead is how many pages an All iterator keeps requested ahead
+// of the page it is yielding when ListOptions.PagesAhead is 0: enough
+// requests in flight to use Tiki's 200 requests per second at a round trip
+// of 150 ms (200 × 0.15 s = 30).
+const DefaultPagesAhead = 32
+
+// MaxPagesAhead is the largest ListOptions.PagesAhead accepted.
+const MaxPagesAhead = 64
+
 // ListOptions selects a page. Zero values are left to Tiki's defaults
 // (page 1, 20 rows); Tiki refuses limits above 100 on some endpoints.
+//
+// Lists that change while they are walked: Tiki pages a list by position
+// (page × limit) over the live list and documents no snapshot or cursor.
+// A row that enters the list before the position a walk has reached (a new
+// order, with Tiki's default newest-first order) pushes a row onto the next
+// page, which All then yields twice; a row that leaves it (a product
+// deleted, an order whose status no longer matches a status filter) pulls
+// a row back onto a page already read, which All never yields. All yields
+// what Tiki answers, page by page: it does not remove duplicates, and it
+// cannot see a skipped row. Fetching pages ahead shortens the time a walk
+// spans, not the risk. To walk a list that changes, keep its order and
+// range fixed: for orders, sort oldest first (OrderByCreatedAtAsc) and end
+// the range in the past (OrderListOptions.CreatedTo), so that new orders fall
+// outside it; filter on a field that does not change during the walk; and
+// key what you keep by id when a repeated row must not count twice.
 type ListOptions struct {
-	Page  int
+	// Page is the page List fetches, or the page All starts from
+	// (0 means page 1).
+	Page int
+	// Limit is the number of rows per page, at most 100 (0 means Tiki's
+	// default, 20).
 	Limit int
+	// PagesAhead is how many pages an All iterator may have requested
+	// ahead of the page it is yielding, once the first page has told it
+	// the last one: at most PagesAhead requests in flight and PagesAhead
+	// pages held besides the one being yielded. 0 means DefaultPagesAhead;
+	// 1 overlaps one request with the loop's work; at most MaxPagesAhead.
+	// Each request still waits for the client's limiter. It is not sent to
+	// Tiki, and List ignores it.
+	PagesAhead int
 }
 
 func (o ListOptions) validate(v *validator) {
 	v.check(o.Page >= 0, "page", "must not be negative")
 	v.check(o.Limit >= 0, "limit", "must not be negative")
 	v.check(o.Limit <= maxLimit, "limit", "must be at most %d", maxLimit)
+	v.check(o.PagesAhead >= 0, "pages_ahead", "must not be negative")
+	v.check(o.PagesAhead <= MaxPagesAhead, "pages_ahead", "must be at most %d", MaxPagesAhead)
+}
+
+// pagesAhead is PagesAhead with its default applied.
+func (o ListOptions) pagesAhead() int {
+	if o.PagesAhead <= 0 {
+		return DefaultPagesAhead
+	}
+	return min(o.PagesAhead, MaxPagesAhead)
 }
 
 func (o ListOptions) encode(q url.Values) {
@@ -116,9 +165,10 @@ func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response
 
 // walk is the iterator of a paginated list endpoint: it calls list with a
 // copy of opts (the zero options when opts is nil) whose page is set to
-// each page in turn, from opts.Page (default 1) to the last one. The
-// caller's options are never changed, and each page gets its own copy, so
-// the iterator may be ranged over more than once.
+// each page in turn, from opts.Page (default 1) to the last one, keeping up
+// to opts.PagesAhead pages requested ahead (see all). The caller's options
+// are never changed, and each page gets its own copy, so the iterator may
+// be ranged over more than once.
 func walk[T, O any, P interface {
 	*O
 	pageOptions() *ListOptions
@@ -127,7 +177,8 @@ func walk[T, O any, P interface {
 	if opts != nil {
 		base = *opts
 	}
-	return all(ctx, P(&base).pageOptions().Page, func(ctx context.Context, page int) (*Page[T], error) {
+	lo := P(&base).pageOptions()
+	return all(ctx, lo.Page, lo.pagesAhead(), func(ctx context.Context, page int) (*Page[T], error) {
 		o := base
 		P(&o).pageOptions().Page = page
 		p, _, err := list(ctx, &o)
@@ -138,34 +189,149 @@ func walk[T, O any, P interface {
 // maxPages stops an iterator whose server keeps moving last_page ahead.
 const maxPages = 100000
 
-// all walks a paginated list from page first (1 when zero) to its last page,
-// yielding each row. It stops when the caller stops ranging, and yields one
-// error and stops when a page fails. fetch must not keep or change caller
-// state: it gets the page number and returns that page.
-func all[T any](ctx context.Context, first int, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
+// all walks a paginated list from page first (1 when zero) to its last
+// page, yielding each row, rows strictly in page order.
+//
+// The first page is fetched alone; once it gives last_page, up to ahead
+// following pages are fetched concurrently, each on its own goroutine,
+// while the caller's loop works through the rows: at most ahead requests
+// are in flight and at most ahead pages wait besides the one being
+// yielded. The walk follows each page's own paging block, in page order,
+// exactly as a one-page-at-a-time walk would: it ends at the last_page of
+// the page just yielded (a short page is not the end), and the page number
+// only moves forward, whatever current_page says.
+//
+// When the caller stops ranging, or ctx ends, the requests in flight are
+// cancelled and waited for: no goroutine outlives the loop. When a page
+// fails, the rows of the pages before it are yielded, then its error, once,
+// and the walk stops. A panic in fetch becomes a *PanicError, yielded like
+// any failure. fetch must not keep or change caller state: it gets the
+// page number and returns that page.
+func all[T any](ctx context.Context, first, ahead int, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
+	ahead = max(ahead, 1)
 	return func(yield func(T, error) bool) {
+		var zero T
 		page := max(first, 1)
-		for range maxPages {
-			p, err := fetch(ctx, page)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
+		if ctx == nil {
+			// The list call refuses it with its typed error.
+			_, err := fetchPage(ctx, page, fetch)
+			if err == nil {
+				err = nilContextError()
+			}
+			yield(zero, err)
+			return
+		}
+		w := &pageWalk[T]{fetch: fetch}
+		w.ctx, w.cancel = context.WithCancel(ctx)
+		defer w.stop()
+
+		p, err := fetchPage(w.ctx, page, fetch)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		next := page + 1
+		for n := 1; ; n++ {
+			// Keep the window full up to the last page this page knows
+			// of, then let the loop work through this page while they
+			// are fetched.
+			last := p.Paging.LastPage
+			for len(w.queue) < ahead && next <= last {
+				w.start(next)
+				next++
 			}
 			for _, row := range p.Data {
 				if !yield(row, nil) {
 					return
 				}
 			}
-			// Walk to last_page; a short page is not the end. The page
-			// number only moves forward, whatever current_page says.
 			current := max(p.Paging.CurrentPage, page)
-			if current >= p.Paging.LastPage {
+			if current >= last || n >= maxPages {
 				return
 			}
-			page = current + 1
+			f := w.take(current + 1)
+			if f.err != nil {
+				yield(zero, f.err)
+				return
+			}
+			page, p = f.page, f.p
+			next = max(next, page+1)
 		}
 	}
+}
+
+// pageWalk holds the fetches in flight of one ranging over all.
+type pageWalk[T any] struct {
+	ctx    context.Context // the caller's, cancelled by stop
+	cancel context.CancelFunc
+	fetch  func(context.Context, int) (*Page[T], error)
+	wg     sync.WaitGroup
+	// queue holds the fetches started and not yet taken, in page order,
+	// consecutive page numbers.
+	queue []*pageFetch[T]
+}
+
+// pageFetch is one page being fetched; p and err are set when done is
+// closed.
+type pageFetch[T any] struct {
+	page int
+	done chan struct{}
+	p    *Page[T]
+	err  error
+}
+
+// start fetches page on its own goroutine and queues it.
+func (w *pageWalk[T]) start(page int) {
+	f := &pageFetch[T]{page: page, done: make(chan struct{})}
+	w.queue = append(w.queue, f)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(f.done)
+		f.p, f.err = fetchPage(w.ctx, page, w.fetch)
+	}()
+}
+
+// take waits for page and returns its fetch, starting it when it is not in
+// flight. Fetches of earlier pages (skipped when a server's current_page
+// jumps ahead) are waited for and dropped.
+func (w *pageWalk[T]) take(page int) *pageFetch[T] {
+	for len(w.queue) > 0 && w.queue[0].page < page {
+		<-w.queue[0].done
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+	}
+	if len(w.queue) == 0 || w.queue[0].page != page {
+		// Nothing queued at or after page (the queue is consecutive).
+		w.queue = w.queue[:0]
+		w.start(page)
+	}
+	f := w.queue[0]
+	w.queue[0] = nil
+	w.queue = w.queue[1:]
+	<-f.done
+	return f
+}
+
+// stop cancels the fetches in flight and waits for their goroutines.
+func (w *pageWalk[T]) stop() {
+	w.cancel()
+	w.wg.Wait()
+}
+
+// fetchPage calls fetch, turning a panic into a *PanicError and a missing
+// page into an error.
+func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context, int) (*Page[T], error)) (p *Page[T], err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	p, err = fetch(ctx, page)
+	if err == nil && p == nil {
+		err = fmt.Errorf("tiki: page %d: no page decoded", page)
+	}
+	return p, err
 }
 
 // Query helpers: each sets a parameter only when it has a value.

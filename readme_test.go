@@ -51,6 +51,7 @@ var (
 	r       *http.Request
 
 	queueCode = "a1b2c3"
+	items     []tiki.BatchUpdateItem
 	cp        tiki.Checkpoint
 	metrics   interface{ Inc(name string) }
 	stock     interface {

@@ -1,9 +1,7 @@
 package tiki
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -166,116 +164,8 @@ func TestFreeFormKept(t *testing.T) {
 	assert.Equal(t, Category{ID: 5, Name: "x", IsPrimary: true}, c)
 }
 
-// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
-// page 2 (a short page that is not the last), 2 rows on page 3 of 3.
-func pagedServer(t *testing.T) (*Client, *[]string) {
-	t.Helper()
-	c, mt := setup(t)
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		p := r.URL.Query().Get("page")
-		pages = append(pages, r.URL.RawQuery)
-		body := map[string]string{
-			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
-			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
-			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
-		}[p]
-		if body == "" {
-			return responseJSON(404, `{"errors":["no such page"]}`), nil
-		}
-		return responseJSON(200, body), nil
-	})
-	return c, &pages
-}
-
 func responseJSON(status int, body string) *http.Response {
 	r := httpmock.NewStringResponse(status, body)
 	r.Header.Set("Content-Type", "application/json")
 	return r
-}
-
-func TestIteratorWalksToLastPage(t *testing.T) {
-	t.Parallel()
-	c, pages := pagedServer(t)
-	opts := &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}
-	var ids []int64
-	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, opts) {
-		require.NoError(t, err)
-		ids = append(ids, v.ID)
-	}
-	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, ids, "the short page 2 is not the end")
-	assert.Equal(t, []string{"limit=3&page=1&q=x", "limit=3&page=2&q=x", "limit=3&page=3&q=x"}, *pages)
-	assert.Equal(t, &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}, opts, "the caller's options are not changed")
-}
-
-func TestIteratorStopsOnBreak(t *testing.T) {
-	t.Parallel()
-	c, pages := pagedServer(t)
-	var ids []int64
-	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{Page: 2}}) {
-		require.NoError(t, err)
-		ids = append(ids, v.ID)
-		if v.ID == 5 {
-			break
-		}
-	}
-	assert.Equal(t, []int64{4, 5}, ids)
-	assert.Len(t, *pages, 2, "starts at the caller's page, stops fetching on break")
-}
-
-func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	calls := 0
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		calls++
-		if r.URL.Query().Get("page") == "2" {
-			return responseJSON(404, `{"errors":["gone"]}`), nil
-		}
-		return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":5}}`), nil
-	})
-	var ids []int64
-	var errs []error
-	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil) {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ids = append(ids, v.ID)
-	}
-	assert.Equal(t, []int64{1}, ids)
-	require.Len(t, errs, 1)
-	assert.True(t, errors.Is(errs[0], ErrNotFound))
-	assert.Equal(t, 2, calls)
-}
-
-func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	calls := 0
-	// A server that always claims to be on page 1 of 3.
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		calls++
-		return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":3}}`), nil
-	})
-	n := 0
-	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil) {
-		require.NoError(t, err)
-		n++
-	}
-	assert.Equal(t, 3, n)
-	assert.Equal(t, 3, calls)
-}
-
-func TestIteratorValidationError(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	n := 0
-	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 0, nil) {
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		n++
-	}
-	assert.Equal(t, 1, n)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
 }

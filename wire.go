@@ -18,7 +18,8 @@ type FlexString string
 // flexString is the name the package used before FlexString was exported.
 type flexString = FlexString
 
-// UnmarshalJSON accepts a string, a number (kept as written) or null.
+// UnmarshalJSON accepts a string, a number (kept as written) or null. It
+// reads b itself, in one pass, without calling back into encoding/json.
 func (s *FlexString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
@@ -26,19 +27,17 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 		*s = ""
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
+		v, ok := unquoteJSON(b)
+		if !ok {
+			return fmt.Errorf("tiki: invalid JSON string %s", truncate(b))
 		}
-		*s = flexString(v)
+		*s = FlexString(v)
+		return nil
+	case isJSONNumber(b):
+		*s = FlexString(b)
 		return nil
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
-	}
-	*s = flexString(n)
-	return nil
+	return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
 }
 
 // checkText refuses a required text value that is empty, or that starts or

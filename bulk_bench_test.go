@@ -1,0 +1,294 @@
+package tiki
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Bulk work at Tiki's rate ceiling, measured against loopback servers:
+//
+//   - BenchmarkBulkWalk: Products.All over 40 pages of 50 products, each
+//     request answered after an artificial round trip (50 ms, 150 ms), with
+//     the client's default options (200 requests/s, burst 20), next to a
+//     plain hand-written concurrent client (16 and 32 workers on a sync.WaitGroup,
+//     golang.org/x/time/rate at 200/s, burst 20, decoding into plain
+//     structs) in the same run. Each reports s/walk, req/s and the floor
+//     max(calls / 200, RTT) as floor-s.
+//   - BenchmarkPerCall: one Products.List of 20 and of 100 products with the
+//     limiter off, against plain net/http decoding the same body into plain
+//     structs (no custom decoders).
+//   - TestWalkPeakHeap (TIKI_EVIDENCE=1 only): the peak live heap of a
+//     200-page walk against that of a one-page list.
+//
+// Run: go test -run='^$' -bench='BenchmarkBulkWalk|BenchmarkPerCall' -benchmem -count=10 .
+
+// bulkPages serves a products list of last pages of n products each (v2.1
+// rows), each answer written after rtt.
+func bulkPages(tb testing.TB, n, last int, rtt time.Duration) *httptest.Server {
+	tb.Helper()
+	body := productsPageBody(tb, n)
+	var doc struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	pages := make([][]byte, last+1)
+	for p := 1; p <= last; p++ {
+		pages[p] = []byte(fmt.Sprintf(`{"data":%s,"paging":{"total":%d,"per_page":%d,"current_page":%d,"last_page":%d,"from":%d,"to":%d}}`,
+			doc.Data, n*last, n, p, last, (p-1)*n+1, p*n))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if p < 1 || p > last {
+			p = 1
+		}
+		if rtt > 0 {
+			time.Sleep(rtt)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(pages[p])
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// plainPage is a products page in plain structs.
+type plainPage struct {
+	Data   []plainProduct `json:"data"`
+	Paging Paging         `json:"paging"`
+}
+
+// plainGet is the plain client's call: one GET with the SDK's headers,
+// status check and decoding into out.
+func plainGet(ctx context.Context, hc *http.Client, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("tiki-api", "bench-seller-key")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "plain/1.0")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func plainTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+// handWrittenWalk is the plain concurrent client's walk: page 1, then the
+// other pages on workers goroutines, each waiting for a limiter of 200/s
+// (burst 20), rows kept in page order.
+func handWrittenWalk(ctx context.Context, hc *http.Client, base string, workers int) (int, error) {
+	lim := rate.NewLimiter(DefaultRateLimit, DefaultRateLimit/10)
+	url := func(p int) string { return base + "/v2.1/products?limit=50&page=" + strconv.Itoa(p) }
+	if err := lim.Wait(ctx); err != nil {
+		return 0, err
+	}
+	var first plainPage
+	if err := plainGet(ctx, hc, url(1), &first); err != nil {
+		return 0, err
+	}
+	last := first.Paging.LastPage
+	pages := make([]plainPage, last+1)
+	pages[1] = first
+	errs := make([]error, last+1)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				if errs[p] = lim.Wait(ctx); errs[p] == nil {
+					errs[p] = plainGet(ctx, hc, url(p), &pages[p])
+				}
+			}
+		}()
+	}
+	for p := 2; p <= last; p++ {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	rows := 0
+	for p := 1; p <= last; p++ {
+		if errs[p] != nil {
+			return 0, errs[p]
+		}
+		rows += len(pages[p].Data)
+	}
+	return rows, nil
+}
+
+func BenchmarkBulkWalk(b *testing.B) {
+	const pages, perPage = 40, 50
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
+		srv := bulkPages(b, perPage, pages, rtt)
+		floor := max(time.Duration(float64(pages)/DefaultRateLimit*float64(time.Second)), rtt)
+		report := func(b *testing.B, start time.Time) {
+			perWalk := time.Since(start) / time.Duration(b.N)
+			b.ReportMetric(perWalk.Seconds(), "s/walk")
+			b.ReportMetric(float64(pages)/perWalk.Seconds(), "req/s")
+			b.ReportMetric(floor.Seconds(), "floor-s")
+			b.ReportMetric(0, "ns/op")
+		}
+		for _, ahead := range []int{1, DefaultPagesAhead, MaxPagesAhead} {
+			b.Run(fmt.Sprintf("rtt=%v/sdk-ahead=%d", rtt, ahead), func(b *testing.B) {
+				start := time.Now()
+				for range b.N {
+					// A client per walk: each starts with a full limiter
+					// and no connections, as the hand-written one does.
+					c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					rows := 0
+					opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage, PagesAhead: ahead}}
+					for _, err := range c.Products.All(context.Background(), opts) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						rows++
+					}
+					if rows != pages*perPage {
+						b.Fatal(rows)
+					}
+					c.CloseIdleConnections()
+				}
+				report(b, start)
+			})
+		}
+		for _, workers := range []int{16, 32} {
+			b.Run(fmt.Sprintf("rtt=%v/hand-written-%d", rtt, workers), func(b *testing.B) {
+				start := time.Now()
+				for range b.N {
+					hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
+					rows, err := handWrittenWalk(context.Background(), hc, srv.URL, workers)
+					if err != nil || rows != pages*perPage {
+						b.Fatal(rows, err)
+					}
+					hc.CloseIdleConnections()
+				}
+				report(b, start)
+			})
+		}
+	}
+}
+
+func BenchmarkPerCall(b *testing.B) {
+	for _, n := range []int{20, 100} {
+		srv := bulkPages(b, n, 1, 0)
+		ctx := context.Background()
+		b.Run(fmt.Sprintf("products=%d/sdk", n), func(b *testing.B) {
+			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"), WithRateLimit(0, 0),
+				WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer reportCPU(b, cpuTime())
+			for range b.N {
+				p, _, err := c.Products.List(ctx, nil)
+				if err != nil || len(p.Data) != n {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("products=%d/plain", n), func(b *testing.B) {
+			hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer reportCPU(b, cpuTime())
+			for range b.N {
+				var p plainPage
+				if err := plainGet(ctx, hc, srv.URL+"/v2.1/products", &p); err != nil || len(p.Data) != n {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestWalkPeakHeap walks a list of 200 pages of 100 products and a list of
+// one page, reading the live heap (as two full GCs mark it) midway through every
+// page, relative to the heap before the walk. The walk holds the page it
+// yields and at most PagesAhead pages besides, each either decoded or in
+// flight (its body being read and decoded), so the 200-page peak stays
+// within 1.5 × (PagesAhead + 1) + 1 one-page figures, whatever the list's
+// length (holding the whole list would be 200). It runs with
+// TIKI_EVIDENCE=1 only (make evidence): it takes seconds.
+func TestWalkPeakHeap(t *testing.T) {
+	if os.Getenv("TIKI_EVIDENCE") != "1" {
+		t.Skip("heap evidence: runs with TIKI_EVIDENCE=1 (make evidence)")
+	}
+	// heap is the live heap that a full collection marked: unlike
+	// HeapAlloc, it leaves out what the fetches running beside the loop
+	// allocate after the collection.
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		metrics.Read(live)
+		return live[0].Value.Uint64()
+	}
+	walk := func(last, ahead int) (rows int, peak uint64) {
+		srv := bulkPages(t, 100, last, 0)
+		c, err := NewClient(WithBaseURL(srv.URL), WithRateLimit(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdleConnections()
+		base := heap()
+		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: 100, PagesAhead: ahead}}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows++; rows%100 == 50 {
+				if h := heap(); h > base && h-base > peak {
+					peak = h - base
+				}
+			}
+		}
+		return rows, peak
+	}
+	oneRows, one := walk(1, 0) // a list of one page fetches nothing ahead
+	if oneRows != 100 || one == 0 {
+		t.Fatalf("one page: %d rows, %d B", oneRows, one)
+	}
+	for _, ahead := range []int{1, DefaultPagesAhead, MaxPagesAhead} {
+		rows, peak := walk(200, ahead)
+		if rows != 20000 {
+			t.Fatalf("rows: %d", rows)
+		}
+		ratio := float64(peak) / float64(one)
+		t.Logf("pages ahead %d: heap midway through a 1-page list %d B; peak over 200 pages %d B (%.2fx)", ahead, one, peak, ratio)
+		if bound := 1.5*float64(ahead+1) + 1; ratio > bound {
+			t.Errorf("pages ahead %d: peak %.2fx a single page, above %.1f", ahead, ratio, bound)
+		}
+	}
+}

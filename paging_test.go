@@ -1,0 +1,563 @@
+package tiki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
+// page 2 (a short page that is not the last), 2 rows on page 3 of 3. It
+// records each request's query; read the record once the walk is over.
+func pagedServer(t *testing.T) (*Client, *[]string) {
+	t.Helper()
+	c, mt := setup(t)
+	var mu sync.Mutex
+	var pages []string
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+		p := r.URL.Query().Get("page")
+		mu.Lock()
+		pages = append(pages, r.URL.RawQuery)
+		mu.Unlock()
+		body := map[string]string{
+			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
+			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
+			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
+		}[p]
+		if body == "" {
+			return responseJSON(404, `{"errors":["no such page"]}`), nil
+		}
+		return responseJSON(200, body), nil
+	})
+	return c, &pages
+}
+
+// listServer is a fake attribute values list whose answers a test writes
+// page by page. It records, at the client's transport, which pages were
+// asked for and how many requests were in flight at once: a request is in
+// flight from the moment the client hands it to its transport until the
+// transport returns.
+type listServer struct {
+	mu          sync.Mutex
+	requested   []int // pages, in order of sending
+	highest     int   // highest page asked for
+	inflight    int
+	maxInflight int
+	// arrived is signalled (without blocking) on each request sent.
+	arrived chan int
+	next    http.RoundTripper
+}
+
+// answer writes the answer to page; it may block (honouring ctx) and may
+// return a transport error.
+type answer func(ctx context.Context, page int) (*http.Response, error)
+
+func newListServer(t *testing.T, a answer, opts ...Option) (*Client, *listServer) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		return a(r.Context(), page)
+	})
+	s := &listServer{arrived: make(chan int, 1000), next: mt}
+	c, _ := setup(t, append([]Option{WithHTTPClient(&http.Client{Transport: s})}, opts...)...)
+	return c, s
+}
+
+// RoundTrip records the request and hands it to the mock transport.
+func (s *listServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	s.mu.Lock()
+	s.requested = append(s.requested, page)
+	s.highest = max(s.highest, page)
+	s.inflight++
+	s.maxInflight = max(s.maxInflight, s.inflight)
+	s.mu.Unlock()
+	select {
+	case s.arrived <- page:
+	default:
+	}
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
+	return s.next.RoundTrip(r)
+}
+
+func (s *listServer) stats() (requested []int, highest, inflight, maxInflight int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.requested...), s.highest, s.inflight, s.maxInflight
+}
+
+// rowsOf is the body of page: rows page*100+1 .. page*100+n, and last.
+func rowsOf(page, last, n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = fmt.Sprintf(`{"id":%d}`, page*100+i+1)
+	}
+	return fmt.Sprintf(`{"data":[%s],"paging":{"current_page":%d,"last_page":%d,"per_page":%d}}`, strings.Join(rows, ","), page, last, n)
+}
+
+// ids are the rows rowsOf gives pages first..last, n rows each.
+func ids(first, last, n int) []int64 {
+	var out []int64
+	for p := first; p <= last; p++ {
+		for i := range n {
+			out = append(out, int64(p*100+i+1))
+		}
+	}
+	return out
+}
+
+// pagesOf answers every page of a list of last pages with n rows each.
+func pagesOf(last, n int) answer {
+	return func(_ context.Context, page int) (*http.Response, error) {
+		return responseJSON(200, rowsOf(page, last, n)), nil
+	}
+}
+
+// collect ranges over seq and returns the rows and the errors, in order.
+func collect(seq func(func(AttributeValue, error) bool)) (rows []int64, errs []error) {
+	for v, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows = append(rows, v.ID)
+	}
+	return rows, errs
+}
+
+func attrValues(c *Client, ctx context.Context, opts *AttributeValuesOptions) func(func(AttributeValue, error) bool) {
+	return c.Catalog.AllAttributeValues(ctx, 7, opts)
+}
+
+func TestIteratorWalksToLastPage(t *testing.T) {
+	t.Parallel()
+	c, pages := pagedServer(t)
+	opts := &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}
+	var got []int64
+	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, opts) {
+		require.NoError(t, err)
+		got = append(got, v.ID)
+	}
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, got, "the short page 2 is not the end")
+	sort.Strings(*pages)
+	assert.Equal(t, []string{"limit=3&page=1&q=x", "limit=3&page=2&q=x", "limit=3&page=3&q=x"}, *pages, "each page once; pages_ahead is not sent")
+	assert.Equal(t, &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}, opts, "the caller's options are not changed")
+}
+
+func TestIteratorStopsOnBreak(t *testing.T) {
+	t.Parallel()
+	c, pages := pagedServer(t)
+	var got []int64
+	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{Page: 2}}) {
+		require.NoError(t, err)
+		got = append(got, v.ID)
+		if v.ID == 5 {
+			break
+		}
+	}
+	assert.Equal(t, []int64{4, 5}, got)
+	sort.Strings(*pages)
+	assert.Equal(t, []string{"page=2", "page=3"}, *pages, "starts at the caller's page, never past the last page")
+}
+
+// Pages are fetched concurrently but yielded strictly in page order: page 2
+// answers only once pages 3 to 6 have been answered, and they answer only
+// once page 2 has been asked for.
+func TestIteratorYieldsRowsInPageOrder(t *testing.T) {
+	t.Parallel()
+	page2Asked, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	answered := 0
+	wait := func(ctx context.Context, ch chan struct{}) error {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+			return errors.New("pages 2 to 6 were not in flight together")
+		}
+	}
+	c, s := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+		switch {
+		case page == 2:
+			close(page2Asked)
+			if err := wait(ctx, release); err != nil {
+				return nil, err
+			}
+		case page > 2:
+			if err := wait(ctx, page2Asked); err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			if answered++; answered == 4 {
+				close(release)
+			}
+			mu.Unlock()
+		}
+		return responseJSON(200, rowsOf(page, 6, 3)), nil
+	})
+	rows, errs := collect(attrValues(c, context.Background(), nil))
+	require.Empty(t, errs)
+	assert.Equal(t, ids(1, 6, 3), rows)
+	requested, _, inflight, maxInflight := s.stats()
+	assert.Len(t, requested, 6)
+	assert.GreaterOrEqual(t, maxInflight, 2, "later pages were in flight together with page 2")
+	assert.Zero(t, inflight)
+}
+
+// The window bounds both the requests in flight and the pages held: while
+// the loop is on page k, no page past k+PagesAhead has been asked for.
+func TestIteratorKeepsAtMostPagesAheadRequested(t *testing.T) {
+	t.Parallel()
+	for _, ahead := range []int{0, 1, 3} {
+		t.Run(strconv.Itoa(ahead), func(t *testing.T) {
+			t.Parallel()
+			window := ahead
+			if window == 0 {
+				window = DefaultPagesAhead
+			}
+			c, s := newListServer(t, pagesOf(3*window, 2))
+			var rows []int64
+			for v, err := range attrValues(c, context.Background(), &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: ahead}}) {
+				require.NoError(t, err)
+				rows = append(rows, v.ID)
+				page := int(v.ID / 100)
+				_, highest, _, _ := s.stats()
+				require.LessOrEqual(t, highest, page+window, "on page %d", page)
+			}
+			assert.Equal(t, ids(1, 3*window, 2), rows)
+			requested, _, inflight, maxInflight := s.stats()
+			assert.Len(t, requested, 3*window, "each page once")
+			assert.LessOrEqual(t, maxInflight, window)
+			assert.Zero(t, inflight)
+		})
+	}
+}
+
+// A page that fails ends the walk with its error, once, after the rows of
+// every page before it, even when a later page failed first.
+func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
+	t.Parallel()
+	t.Run("next page fails", func(t *testing.T) {
+		t.Parallel()
+		c, s := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+			if page == 2 {
+				return responseJSON(404, `{"errors":["gone"]}`), nil
+			}
+			return responseJSON(200, rowsOf(page, 5, 1)), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), nil))
+		assert.Equal(t, []int64{101}, rows)
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], ErrNotFound)
+		requested, _, inflight, _ := s.stats()
+		assert.LessOrEqual(t, len(requested), 5)
+		assert.Zero(t, inflight)
+	})
+	t.Run("a later page fails first", func(t *testing.T) {
+		t.Parallel()
+		page4Done := make(chan struct{})
+		c, s := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+			switch page {
+			case 3:
+				select {
+				case <-page4Done:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			case 4:
+				defer close(page4Done)
+				return responseJSON(422, `{"errors":["page 4 refused"]}`), nil
+			}
+			return responseJSON(200, rowsOf(page, 6, 2)), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), nil))
+		assert.Equal(t, ids(1, 3, 2), rows, "pages 1 to 3 first")
+		require.Len(t, errs, 1)
+		var apiErr *APIError
+		require.ErrorAs(t, errs[0], &apiErr)
+		assert.Equal(t, 422, apiErr.StatusCode)
+		_, _, inflight, _ := s.stats()
+		assert.Zero(t, inflight)
+	})
+}
+
+// blockAfterFirst answers page 1 of a list of 100 and holds every other
+// page until its request is cancelled.
+func blockAfterFirst(ctx context.Context, page int) (*http.Response, error) {
+	if page == 1 {
+		return responseJSON(200, rowsOf(1, 100, 3)), nil
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Breaking out of the loop cancels the requests in flight and waits for
+// them: when the loop statement ends, no request is left running.
+func TestIteratorBreakCancelsRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	c, s := newListServer(t, blockAfterFirst)
+	n := 0
+	for _, err := range attrValues(c, context.Background(), nil) {
+		require.NoError(t, err)
+		n++
+		// Wait until the window is in flight, then leave.
+		for range 1 + DefaultPagesAhead {
+			<-s.arrived
+		}
+		break
+	}
+	assert.Equal(t, 1, n)
+	requested, _, inflight, _ := s.stats()
+	assert.Len(t, requested, 1+DefaultPagesAhead)
+	assert.Zero(t, inflight, "every request in flight ended before the loop did")
+}
+
+// When ctx ends, the rows already fetched are yielded, then the error of
+// the page that could not be fetched, once; nothing is left running.
+func TestIteratorStopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	c, s := newListServer(t, blockAfterFirst)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rows []int64
+	var errs []error
+	for v, err := range attrValues(c, ctx, nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows = append(rows, v.ID)
+		cancel()
+	}
+	assert.Equal(t, ids(1, 1, 3), rows)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], context.Canceled)
+	_, _, inflight, _ := s.stats()
+	assert.Zero(t, inflight)
+}
+
+// A panic while fetching a page (here in the caller's transport) becomes a
+// *PanicError yielded in the page's place; the process goes on.
+func TestIteratorPanicBecomesError(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []int{1, 3} {
+		t.Run(strconv.Itoa(bad), func(t *testing.T) {
+			t.Parallel()
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				if page == bad {
+					panic(fmt.Sprintf("transport broke on page %d", page))
+				}
+				return responseJSON(200, rowsOf(page, 5, 1)), nil
+			})
+			c, _ := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+			rows, errs := collect(attrValues(c, context.Background(), nil))
+			assert.Equal(t, ids(1, bad-1, 1), rows)
+			require.Len(t, errs, 1)
+			var pe *PanicError
+			require.ErrorAs(t, errs[0], &pe)
+			assert.Contains(t, fmt.Sprint(pe.Value), fmt.Sprintf("page %d", bad))
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// all itself: a panicking fetch on a later page, and a fetch that returns
+// no page, are errors in the page's place.
+func TestAllFetchFailures(t *testing.T) {
+	t.Parallel()
+	fetch := func(_ context.Context, page int) (*Page[int], error) {
+		switch page {
+		case 3:
+			panic(errors.New("boom"))
+		case 4:
+			return nil, nil
+		}
+		return &Page[int]{Data: []int{page}, Paging: Paging{CurrentPage: page, LastPage: 5}}, nil
+	}
+	var rows []int
+	var errs []error
+	for v, err := range all(context.Background(), 0, 2, fetch) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows = append(rows, v)
+	}
+	assert.Equal(t, []int{1, 2}, rows)
+	require.Len(t, errs, 1)
+	var pe *PanicError
+	assert.ErrorAs(t, errs[0], &pe)
+
+	rows, errs = nil, nil
+	for v, err := range all(context.Background(), 4, 2, fetch) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows = append(rows, v)
+	}
+	assert.Empty(t, rows)
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "no page")
+}
+
+// The walk follows each page's own paging block, in page order, as a walk
+// of one page at a time would: a last_page that grows extends it, one that
+// shrinks ends it (rows of pages fetched ahead past it are not yielded).
+func TestIteratorFollowsEachPagesLastPage(t *testing.T) {
+	t.Parallel()
+	t.Run("grows", func(t *testing.T) {
+		t.Parallel()
+		c, s := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+			last := 4
+			if page == 1 {
+				last = 2
+			}
+			return responseJSON(200, rowsOf(page, last, 1)), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), nil))
+		require.Empty(t, errs)
+		assert.Equal(t, ids(1, 4, 1), rows)
+		requested, _, _, _ := s.stats()
+		assert.Len(t, requested, 4)
+	})
+	t.Run("shrinks", func(t *testing.T) {
+		t.Parallel()
+		c, _ := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+			last := 2
+			if page == 1 {
+				last = 5
+			}
+			return responseJSON(200, rowsOf(page, last, 1)), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), nil))
+		require.Empty(t, errs)
+		assert.Equal(t, ids(1, 2, 1), rows)
+	})
+}
+
+func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
+	t.Parallel()
+	t.Run("stuck on page 1", func(t *testing.T) {
+		t.Parallel()
+		// A server that always claims to be on page 1 of 3.
+		c, s := newListServer(t, func(context.Context, int) (*http.Response, error) {
+			return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":3}}`), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), nil))
+		require.Empty(t, errs)
+		assert.Len(t, rows, 3)
+		requested, _, _, _ := s.stats()
+		sort.Ints(requested)
+		assert.Equal(t, []int{1, 2, 3}, requested)
+	})
+	t.Run("jumps ahead", func(t *testing.T) {
+		t.Parallel()
+		// Asked for page 2, the server says it answered page 4: the walk
+		// goes on from page 5, as a walk of one page at a time would.
+		c, _ := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+			if page == 2 {
+				return responseJSON(200, `{"data":[{"id":201}],"paging":{"current_page":4,"last_page":6}}`), nil
+			}
+			return responseJSON(200, rowsOf(page, 6, 1)), nil
+		})
+		rows, errs := collect(attrValues(c, context.Background(), &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: 2}}))
+		require.Empty(t, errs)
+		assert.Equal(t, []int64{101, 201, 501, 601}, rows)
+	})
+}
+
+// An iterator can be ranged over more than once; each ranging walks the
+// whole list again, from the same first page.
+func TestIteratorRangedTwice(t *testing.T) {
+	t.Parallel()
+	c, s := newListServer(t, pagesOf(12, 2))
+	seq := attrValues(c, context.Background(), &AttributeValuesOptions{ListOptions: ListOptions{Page: 3}})
+	for range 2 {
+		rows, errs := collect(seq)
+		require.Empty(t, errs)
+		assert.Equal(t, ids(3, 12, 2), rows)
+	}
+	requested, _, _, _ := s.stats()
+	assert.Len(t, requested, 20)
+}
+
+func TestIteratorValidationError(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	n := 0
+	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 0, nil) {
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		n++
+	}
+	assert.Equal(t, 1, n)
+	for ahead, problem := range map[int]string{-1: "must not be negative", MaxPagesAhead + 1: fmt.Sprintf("must be at most %d", MaxPagesAhead)} {
+		n = 0
+		for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: ahead}}) {
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, []FieldProblem{{"pages_ahead", problem}}, ve.Problems)
+			n++
+		}
+		assert.Equal(t, 1, n)
+	}
+	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+// TestIteratorLeavesNoGoroutine leaves walks early (break, a cancelled
+// context, a failed page) while requests are in flight and checks that no
+// goroutine is left once the loop statement has ended. It is not
+// parallel, so that other tests' goroutines do not interfere.
+func TestIteratorLeavesNoGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	c, _ := newListServer(t, blockAfterFirst)
+	for _, err := range attrValues(c, context.Background(), nil) {
+		require.NoError(t, err)
+		break
+	}
+	goleak.VerifyNone(t, before)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, err := range attrValues(c, ctx, nil) {
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	cancel()
+	goleak.VerifyNone(t, before)
+
+	fc, _ := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+		if page == 2 {
+			return responseJSON(404, `{"errors":["gone"]}`), nil
+		}
+		return blockAfterFirst(ctx, page)
+	})
+	_, errs := collect(attrValues(fc, context.Background(), nil))
+	require.Len(t, errs, 1)
+	goleak.VerifyNone(t, before)
+}
