@@ -121,6 +121,77 @@ func (s *Server) category(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// categoryV1 is a category in the v1 catalog's shape: parent and primary
+// (0 or 1) instead of v2's parent_id and is_primary.
+func categoryV1(cat map[string]any) map[string]any {
+	primary := 0
+	if b, _ := cat["is_primary"].(bool); b {
+		primary = 1
+	}
+	return map[string]any{"id": cat["id"], "name": cat["name"], "parent": cat["parent_id"], "primary": primary}
+}
+
+// GET /integration/v1/categories?name=&parent=&primary=&lang=: the v1
+// catalog answers a bare list. Names are the same in both languages here.
+func (s *Server) categoriesV1(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	parent, err := intParam(q.Get("parent"), 0)
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, "parent must be a number")
+		return
+	}
+	primary := q.Get("primary")
+	if primary != "" && primary != "0" && primary != "1" {
+		writeErrors(w, http.StatusBadRequest, "primary must be 0 or 1")
+		return
+	}
+	if lang := q.Get("lang"); lang != "" && lang != "en" && lang != "vi" {
+		writeErrors(w, http.StatusBadRequest, "lang must be en or vi")
+		return
+	}
+	name := strings.ToLower(q.Get("name"))
+	out := []map[string]any{}
+	for _, cat := range s.catalog.categories {
+		v1 := categoryV1(cat)
+		n, _ := cat["name"].(string)
+		p, _ := cat["parent_id"].(float64)
+		if name != "" && !strings.Contains(strings.ToLower(n), name) ||
+			parent != 0 && int(p) != parent ||
+			primary != "" && strconv.Itoa(v1["primary"].(int)) != primary {
+			continue
+		}
+		out = append(out, v1)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// GET /integration/v1/categories/{id}: the v1 detail carries the
+// description and the category's attributes (is_required as 0 or 1).
+func (s *Server) categoryV1(w http.ResponseWriter, r *http.Request) {
+	id, err := intParam(r.PathValue("id"), 0)
+	cat := s.catalog.findCategory(id)
+	if err != nil || cat == nil {
+		writeErrors(w, http.StatusNotFound, "Category not found id: "+r.PathValue("id"))
+		return
+	}
+	out := categoryV1(cat)
+	out["description"] = cat["description"]
+	var attrs struct {
+		Data []map[string]any `json:"data"`
+	}
+	_ = json.Unmarshal(s.catalog.attributes, &attrs) // checked by the catalog's own tests
+	v1Attrs := make([]map[string]any, 0, len(attrs.Data))
+	for _, a := range attrs.Data {
+		required := 0
+		if b, _ := a["is_required"].(bool); b {
+			required = 1
+		}
+		v1Attrs = append(v1Attrs, map[string]any{"id": a["id"], "code": a["code"], "display_name": a["display_name"], "is_required": required})
+	}
+	out["attributes"] = v1Attrs
+	writeJSON(w, http.StatusOK, out)
+}
+
 // GET /integration/v2/categories/{id}/attributes
 func (s *Server) attributes(w http.ResponseWriter, r *http.Request) {
 	if !s.knownCategory(w, r) {

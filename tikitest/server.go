@@ -240,6 +240,8 @@ func (s *Server) routes() http.Handler {
 	s.eventRoutes(api)
 	api("GET /integration/v2/categories", s.categories)
 	api("GET /integration/v2/categories/{id}", s.category)
+	api("GET /integration/v1/categories", s.categoriesV1)
+	api("GET /integration/v1/categories/{id}", s.categoryV1)
 	api("GET /integration/v2/categories/{id}/attributes", s.attributes)
 	api("GET /integration/v2/categories/{id}/optionLabels", s.optionLabels)
 	api("GET /integration/v2/attributes/{id}/values", s.attributeValues)

@@ -86,6 +86,45 @@ func TestCatalogThroughSDK(t *testing.T) {
 	assert.Equal(t, []tiki.Brand{{Name: "Appleware", IsActive: true, IsDocumentRequired: true}}, brands.Data)
 }
 
+// The v1 catalog answers in v1's shapes (a bare list, parent and primary
+// as 0 or 1, attributes in the detail), which the SDK decodes into the same
+// types as v2's.
+func TestCatalogV1ThroughSDK(t *testing.T) {
+	t.Parallel()
+	srv := tikitest.NewServer(t)
+	v1, err := srv.Client(tiki.WithAPIVersion(tiki.GroupCatalog, tiki.V1))
+	require.NoError(t, err)
+	v2, err := srv.Client()
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	for _, opts := range []*tiki.CategoriesOptions{nil, {IsPrimary: tiki.Ptr(true)}, {Name: "BOOK", Parent: 320}} {
+		old, _, err := v1.Catalog.Categories(ctx, opts)
+		require.NoError(t, err)
+		cur, _, err := v2.Catalog.Categories(ctx, opts)
+		require.NoError(t, err)
+		require.Len(t, old, len(cur))
+		for i := range cur {
+			assert.Equal(t, cur[i].ID, old[i].ID)
+			assert.Equal(t, cur[i].Name, old[i].Name)
+			assert.Equal(t, cur[i].ParentID, old[i].ParentID)
+			assert.Equal(t, cur[i].IsPrimary, old[i].IsPrimary)
+		}
+	}
+	_, _, err = v1.Catalog.Categories(ctx, &tiki.CategoriesOptions{Lang: "vi"})
+	require.NoError(t, err)
+
+	cat, _, err := v1.Catalog.Category(ctx, 20, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(20), cat.ID)
+	assert.NotEmpty(t, cat.Attributes, "the v1 detail lists the category's attributes")
+	_, _, err = v1.Catalog.Category(ctx, 999999, nil)
+	var apiErr *tiki.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Equal(t, srv.URL+"/v1/categories/999999", apiErr.URL)
+}
+
 func TestAttributeValuesPaged(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
