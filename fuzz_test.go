@@ -1,8 +1,10 @@
 package tiki
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -120,5 +122,61 @@ func FuzzOrderDecoders(f *testing.F) {
 		_ = json.Unmarshal(b, &cd)
 		var ud UpdateDeliveryStatusResult
 		_ = json.Unmarshal(b, &ud)
+	})
+}
+
+// FuzzOrderV2Decoders decodes anything as the v2 order API's answers: no
+// panic, an order keeps its exact raw form, its helpers hold on whatever
+// decoded, and Money survives its own encoding.
+func FuzzOrderV2Decoders(f *testing.F) {
+	entries, err := os.ReadDir(filepath.Join("testdata", "orders_v2"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			f.Add(fixture(f, filepath.Join("orders_v2", e.Name())))
+		}
+	}
+	f.Add([]byte(`{"code": "1", "invoice": {"subtotal": "409000.00", "grand_total": 4.09e5}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var page Page[Order]
+		_ = json.Unmarshal(b, &page)
+		var o Order
+		if json.Unmarshal(b, &o) == nil {
+			if o.Code == "" {
+				t.Fatal("an order decoded without its code")
+			}
+			if !bytes.Equal(bytes.TrimSpace(o.Raw), bytes.TrimSpace(b)) {
+				t.Fatalf("Raw %q is not the input %q", o.Raw, b)
+			}
+			_ = o.NeedsConfirmation()
+			_ = o.WaitingItemIDs()
+		}
+		var m Money
+		if json.Unmarshal(b, &m) == nil {
+			enc, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Money
+			if err := json.Unmarshal(enc, &back); err != nil || back != m {
+				t.Fatalf("Money %d encoded as %s decoded as %d, %v", m, enc, back, err)
+			}
+		}
+		var invs SellerInventories
+		if json.Unmarshal(b, &invs) == nil {
+			_ = invs.For("sgn")
+		}
+		var slots PickupSlots
+		_ = json.Unmarshal(b, &slots)
+		var label OrderLabel
+		if json.Unmarshal(b, &label) == nil && label.URL() == "" {
+			t.Fatal("a label decoded without a link")
+		}
+		var res ActionResult
+		if res.decodeBody(b) == nil {
+			_ = res.reportsError()
+		}
 	})
 }
