@@ -11,8 +11,9 @@ import (
 // 2xx body into the SDK's types, without any HTTP: a page of 100 products
 // (the documented v2.1 list row of testdata/products_list_v21.json, ids
 // made distinct) decoded as the client decodes it, the same bytes decoded
-// into plain structs without custom decoders (the comparator), and each
-// tolerant scalar on its own.
+// into plain structs without custom decoders (the comparator), one product
+// with everything included as Get decodes it, and each tolerant scalar on
+// its own.
 // Run: go test -run='^$' -bench=BenchmarkDecode -benchmem -count=10 .
 
 // productsPageBody returns a v2.1 products page of n copies of the
@@ -93,53 +94,6 @@ type plainProduct struct {
 	} `json:"inventory"`
 }
 
-// productOnePass is a measurement, not a decoder the SDK uses: the
-// product row with every tolerant field in its tolerant type and no
-// UnmarshalJSON of its own, so that encoding/json decodes a page of them in
-// one pass. It is what Product's decoding would cost if it did not decode
-// each row a second time (see BenchmarkDecodeProductsPage/onepass).
-type productOnePass struct {
-	ID          *FlexInt          `json:"id"`
-	ProductID   *FlexInt          `json:"product_id"`
-	SKU         FlexString        `json:"sku"`
-	OriginalSKU FlexString        `json:"original_sku"`
-	Name        FlexString        `json:"name"`
-	MasterID    FlexInt           `json:"master_id"`
-	MasterSKU   FlexString        `json:"master_sku"`
-	SuperID     FlexInt           `json:"super_id"`
-	SuperSKU    FlexString        `json:"super_sku"`
-	EntityType  string            `json:"entity_type"`
-	Type        string            `json:"type"`
-	Price       FlexInt           `json:"price"`
-	MarketPrice FlexInt           `json:"market_price"`
-	Version     FlexInt           `json:"version"`
-	Active      *ActiveFlag       `json:"active"`
-	IsHidden    FlexBool          `json:"is_hidden"`
-	CreatedAt   Time              `json:"created_at"`
-	CreatedBy   FlexString        `json:"created_by"`
-	UpdatedAt   Time              `json:"updated_at"`
-	Thumbnail   string            `json:"thumbnail"`
-	Images      []ProductImage    `json:"images"`
-	Categories  []ProductCategory `json:"categories"`
-	Seller      *ProductSeller    `json:"seller"`
-	Attributes  json.RawMessage   `json:"attributes"`
-	Inventory   *ProductInventory `json:"inventory"`
-}
-
-func (w *productOnePass) product() Product {
-	p := Product{
-		SKU: string(w.SKU), OriginalSKU: string(w.OriginalSKU), Name: string(w.Name),
-		MasterID: int64(w.MasterID), MasterSKU: string(w.MasterSKU), SuperID: int64(w.SuperID), SuperSKU: string(w.SuperSKU),
-		EntityType: w.EntityType, Type: w.Type, Price: int64(w.Price), MarketPrice: int64(w.MarketPrice), Version: int(w.Version),
-		Active: w.Active, IsHidden: bool(w.IsHidden), CreatedAt: w.CreatedAt, CreatedBy: string(w.CreatedBy), UpdatedAt: w.UpdatedAt,
-		Thumbnail: w.Thumbnail, Images: w.Images, Categories: w.Categories, Seller: w.Seller, Inventory: w.Inventory,
-	}
-	if id := firstNonNil(w.ProductID, w.ID); id != nil {
-		p.ProductID = int64(*id)
-	}
-	return p
-}
-
 func BenchmarkDecodeProductsPage(b *testing.B) {
 	body := productsPageBody(b, 100)
 	b.Run("sdk", func(b *testing.B) {
@@ -150,24 +104,6 @@ func BenchmarkDecodeProductsPage(b *testing.B) {
 			var p Page[Product]
 			if err := p.decodeBody(body); err != nil || len(p.Data) != 100 {
 				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("onepass", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		defer reportCPU(b, cpuTime())
-		for range b.N {
-			var w struct {
-				Data   []productOnePass `json:"data"`
-				Paging Paging           `json:"paging"`
-			}
-			if err := json.Unmarshal(body, &w); err != nil || len(w.Data) != 100 {
-				b.Fatal(err)
-			}
-			p := Page[Product]{Data: make([]Product, len(w.Data)), Paging: w.Paging}
-			for i := range w.Data {
-				p.Data[i] = w.Data[i].product()
 			}
 		}
 	})
@@ -185,6 +121,23 @@ func BenchmarkDecodeProductsPage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecodeProductDetail decodes one product with everything
+// included (testdata/product_get_v21.json: seller, inventory, images and 53
+// attributes with their specifications) as the client decodes Get's
+// answer.
+func BenchmarkDecodeProductDetail(b *testing.B) {
+	body := fixture(b, "product_get_v21.json")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
+	for range b.N {
+		var p Product
+		if err := json.Unmarshal(body, &p); err != nil || len(p.Specifications) != 2 {
+			b.Fatal(err)
+		}
+	}
 }
 
 // reportCPU reports the process's CPU time per operation since start, as

@@ -114,8 +114,8 @@ func TestEndToEnd(t *testing.T) {
 
 	found, _, err := client.Products.FindByOriginalSKU(ctx, "E2E-RED")
 	require.NoError(t, err)
-	require.Len(t, found, 1)
-	red := found[0]
+	require.Len(t, found.Data, 1)
+	red := found.Data[0]
 	assert.EqualValues(t, 90000, red.Price)
 
 	// Keep price and stock in sync.

@@ -40,21 +40,54 @@ type Page[T any] struct {
 func (p *Page[T]) UnmarshalJSON(b []byte) error { return p.decodeBody(b) }
 
 // decodeBody is UnmarshalJSON for the client, which calls it directly so
-// that a page is parsed once (see bodyDecoder).
+// that a page is parsed once (see bodyDecoder). Product rows are decoded
+// as they are sent (productWire) and converted, so that no row is parsed
+// a second time by Product.UnmarshalJSON.
 func (p *Page[T]) decodeBody(b []byte) error {
+	if pp, ok := any(p).(*Page[Product]); ok {
+		rows, paging, err := decodePage[productWire](b)
+		if err != nil {
+			return err
+		}
+		*pp = Page[Product]{Data: convertRows(rows, (*productWire).product), Paging: paging}
+		return nil
+	}
+	rows, paging, err := decodePage[T](b)
+	if err != nil {
+		return err
+	}
+	*p = Page[T]{Data: rows, Paging: paging}
+	return nil
+}
+
+// decodePage decodes a page's rows, as R, from "data" or, when the page has
+// no "data" (or null), from "results", and its paging block.
+func decodePage[R any](b []byte) ([]R, Paging, error) {
 	var w struct {
-		Data    []T    `json:"data"`
-		Results []T    `json:"results"`
+		Data    []R    `json:"data"`
+		Results []R    `json:"results"`
 		Paging  Paging `json:"paging"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+		return nil, Paging{}, err
 	}
-	*p = Page[T]{Data: w.Data, Paging: w.Paging}
-	if p.Data == nil {
-		p.Data = w.Results
+	if w.Data == nil {
+		return w.Results, w.Paging, nil
 	}
-	return nil
+	return w.Data, w.Paging, nil
+}
+
+// convertRows converts each row as sent into the SDK's type; nil stays
+// nil.
+func convertRows[R, T any](rows []R, convert func(*R) T) []T {
+	if rows == nil {
+		return nil
+	}
+	out := make([]T, len(rows))
+	for i := range rows {
+		out[i] = convert(&rows[i])
+	}
+	return out
 }
 
 // maxLimit is the largest page size ListOptions accepts: Tiki refuses
@@ -134,19 +167,43 @@ func (l *list[T]) UnmarshalJSON(b []byte) error { return l.decodeBody(b) }
 
 // decodeBody decodes either shape with one pass over the body; the client
 // calls it directly (see bodyDecoder), so a list is parsed once, not twice.
+// Product rows are decoded as sent (productWire) and converted, as in
+// Page.decodeBody.
 func (l *list[T]) decodeBody(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		return json.Unmarshal(b, (*[]T)(l))
+	if pl, ok := any(l).(*list[Product]); ok {
+		rows, err := decodeList[productWire](b)
+		if err != nil {
+			return err
+		}
+		*pl = convertRows(rows, (*productWire).product)
+		return nil
 	}
-	var wrapped struct {
-		Data []T `json:"data"`
-	}
-	if err := json.Unmarshal(b, &wrapped); err != nil {
+	rows, err := decodeList[T](b)
+	if err != nil {
 		return err
 	}
-	*l = wrapped.Data
+	*l = rows
 	return nil
+}
+
+// decodeList decodes the rows, as R, of a list sent as a bare JSON array
+// or as {"data": [...]}.
+func decodeList[R any](b []byte) ([]R, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var rows []R
+		if err := json.Unmarshal(b, &rows); err != nil {
+			return nil, err
+		}
+		return rows, nil
+	}
+	var wrapped struct {
+		Data []R `json:"data"`
+	}
+	if err := json.Unmarshal(b, &wrapped); err != nil {
+		return nil, err
+	}
+	return wrapped.Data, nil
 }
 
 // pageOptions gives the paging helpers access to the ListOptions embedded

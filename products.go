@@ -1,7 +1,6 @@
 package tiki
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"iter"
@@ -163,29 +162,50 @@ type Product struct {
 // 14000.0), SKUs sent as numbers, null, and attributes sent as an empty
 // list.
 func (p *Product) UnmarshalJSON(b []byte) error {
-	type plain Product
-	var w struct {
-		plain
-		ID          *FlexInt        `json:"id"`
-		ProductID   *FlexInt        `json:"product_id"`
-		SKU         flexString      `json:"sku"`
-		OriginalSKU flexString      `json:"original_sku"`
-		Name        flexString      `json:"name"`
-		MasterID    FlexInt         `json:"master_id"`
-		MasterSKU   flexString      `json:"master_sku"`
-		SuperID     FlexInt         `json:"super_id"`
-		SuperSKU    flexString      `json:"super_sku"`
-		Price       FlexInt         `json:"price"`
-		MarketPrice FlexInt         `json:"market_price"`
-		Version     FlexInt         `json:"version"`
-		IsHidden    FlexBool        `json:"is_hidden"`
-		CreatedBy   flexString      `json:"created_by"`
-		Attributes  json.RawMessage `json:"attributes"`
-	}
+	var w productWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = Product(w.plain)
+	*p = w.product()
+	return nil
+}
+
+// productFields is Product without its methods: productWire embeds it for
+// Product's fields without inheriting Product.UnmarshalJSON.
+type productFields Product
+
+// productWire is a product as Tiki sends it: Product's fields, those that
+// Tiki sends in more than one shape replaced by tolerant types. It has no
+// UnmarshalJSON of its own, so encoding/json decodes it in one pass, alone
+// or as a row of a page or list (the page and list decoders decode product
+// rows as productWire); product converts it.
+type productWire struct {
+	productFields
+	ID          *FlexInt   `json:"id"`
+	ProductID   *FlexInt   `json:"product_id"`
+	SKU         FlexString `json:"sku"`
+	OriginalSKU FlexString `json:"original_sku"`
+	Name        FlexString `json:"name"`
+	MasterID    FlexInt    `json:"master_id"`
+	MasterSKU   FlexString `json:"master_sku"`
+	SuperID     FlexInt    `json:"super_id"`
+	SuperSKU    FlexString `json:"super_sku"`
+	Price       FlexInt    `json:"price"`
+	MarketPrice FlexInt    `json:"market_price"`
+	Version     FlexInt    `json:"version"`
+	IsHidden    FlexBool   `json:"is_hidden"`
+	CreatedBy   FlexString `json:"created_by"`
+	// Attributes holds whatever JSON value Tiki sent, decoded once: an
+	// object becomes Product.Attributes, any other shape (an empty list
+	// for none) is dropped.
+	Attributes any `json:"attributes"`
+}
+
+// product converts w: product_id, or id when there is none, and the
+// tolerant fields into Product's plain ones; the specifications are taken
+// from the decoded attributes.
+func (w *productWire) product() Product {
+	p := Product(w.productFields)
 	if id := firstNonNil(w.ProductID, w.ID); id != nil {
 		p.ProductID = int64(*id)
 	}
@@ -194,20 +214,52 @@ func (p *Product) UnmarshalJSON(b []byte) error {
 	p.SuperID, p.SuperSKU = int64(w.SuperID), string(w.SuperSKU)
 	p.Price, p.MarketPrice, p.Version = int64(w.Price), int64(w.MarketPrice), int(w.Version)
 	p.IsHidden, p.CreatedBy = bool(w.IsHidden), string(w.CreatedBy)
-	if raw := bytes.TrimSpace(w.Attributes); len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &p.Attributes); err != nil {
-			return err
-		}
-		// The specifications are a bonus: another shape leaves them out
-		// but keeps the map.
-		var specs struct {
-			Specifications []SpecificationGroup `json:"specifications"`
-		}
-		if json.Unmarshal(raw, &specs) == nil {
-			p.Specifications = specs.Specifications
+	if attrs, ok := w.Attributes.(map[string]any); ok {
+		p.Attributes = attrs
+		p.Specifications = specificationGroups(specificationsValue(attrs))
+	}
+	return p
+}
+
+// specificationsValue returns the "specifications" attribute. Like
+// encoding/json matching a key to a struct field, it accepts the key in
+// any case when there is no exact match (the first such key in sorted
+// order when there are several).
+func specificationsValue(attrs map[string]any) any {
+	if v, ok := attrs["specifications"]; ok {
+		return v
+	}
+	var key string
+	found := false
+	for k := range attrs {
+		if strings.EqualFold(k, "specifications") && (!found || k < key) {
+			key, found = k, true
 		}
 	}
-	return nil
+	if !found {
+		return nil
+	}
+	return attrs[key]
+}
+
+// specificationGroups converts the "specifications" attribute, as decoded
+// into the attributes map, to specification groups. The specifications
+// are a bonus: a value of another shape (or none) gives nil, and the map
+// keeps it. Only this value is encoded again, to be decoded into its
+// types; the rest of the attributes is not read twice.
+func specificationGroups(v any) []SpecificationGroup {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var specs []SpecificationGroup
+	if json.Unmarshal(b, &specs) != nil {
+		return nil
+	}
+	return specs
 }
 
 // ProductImage is one picture of a product.
@@ -493,10 +545,11 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 }
 
 // FindByOriginalSKU returns the seller's products whose original SKU (the
-// seller's own code) is sku; empty when there is none.
+// seller's own code) is sku, as one page with Tiki's paging block; the page
+// is empty when there is none.
 //
 // GET /v2/products/findBy?original_sku={sku}
-func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) ([]Product, *Response, error) {
+func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*Page[Product], *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -506,7 +559,7 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) ([]
 		return nil, nil, err
 	}
 	q := url.Values{"original_sku": {sku}}
-	return callList[Product](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
+	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.

@@ -289,7 +289,8 @@ func TestProductsFindByOriginalSKU(t *testing.T) {
 	found, _, err := c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123")
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/products/findBy", map[string][]string{"original_sku": {"YOUR_ORIGINAL_SKU_123"}})
-	assert.Equal(t, []Product{prodListed(t)}, found)
+	assert.Equal(t, []Product{prodListed(t)}, found.Data)
+	assert.Equal(t, Paging{Total: 1, CurrentPage: 1, From: 0, To: 20, PerPage: 20, LastPage: 1}, found.Paging, "the documented paging is kept")
 }
 
 func TestProductsDecodeLooseShapes(t *testing.T) {

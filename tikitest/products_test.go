@@ -270,11 +270,11 @@ func TestProductsLifecycleByClock(t *testing.T) {
 
 	found, _, err := c.Products.FindByOriginalSKU(ctx, "LC-BLUE")
 	require.NoError(t, err)
-	require.Len(t, found, 1)
-	assert.Equal(t, blue.ProductID, found[0].ProductID)
+	require.Len(t, found.Data, 1)
+	assert.Equal(t, blue.ProductID, found.Data[0].ProductID)
 	found, _, err = c.Products.FindByOriginalSKU(ctx, "NOPE")
 	require.NoError(t, err)
-	assert.Empty(t, found)
+	assert.Empty(t, found.Data)
 	_, _, err = c.Products.Get(ctx, 1)
 	prodRequireAPIError(t, err, 404, "Product not found id: 1")
 }
