@@ -303,21 +303,46 @@ type PriceUpdatedEvent struct {
 	PriceTo   int64
 }
 
-func (p *PriceUpdatedEvent) decodePayload(b []byte) error {
-	var w struct {
-		ProductID   FlexInt    `json:"product_id"`
-		OriginalSKU flexString `json:"original_sku"`
-		From        FlexInt    `json:"price_from"`
-		To          FlexInt    `json:"price_to"`
-	}
+// productChange is the payload of the product events, every field of the
+// three of them: each event keeps its own.
+type productChange struct {
+	ProductID       FlexInt    `json:"product_id"`
+	OriginalSKU     flexString `json:"original_sku"`
+	PriceFrom       FlexInt    `json:"price_from"`
+	PriceTo         FlexInt    `json:"price_to"`
+	MarketPriceFrom FlexInt    `json:"market_price_from"`
+	MarketPriceTo   FlexInt    `json:"market_price_to"`
+	WarehouseID     FlexInt    `json:"warehouse_id"`
+	QtyFrom         FlexInt    `json:"quantity_from"`
+	QtyTo           FlexInt    `json:"quantity_to"`
+	AvailableFrom   FlexInt    `json:"quantity_available_from"`
+	AvailableTo     FlexInt    `json:"quantity_available_to"`
+	ReservedFrom    FlexInt    `json:"quantity_reserved_from"`
+	ReservedTo      FlexInt    `json:"quantity_reserved_to"`
+	SellableFrom    FlexInt    `json:"quantity_sellable_from"`
+	SellableTo      FlexInt    `json:"quantity_sellable_to"`
+}
+
+// decodeProductChange decodes a product event's payload; a payload without
+// a product id is refused.
+func decodeProductChange(b []byte) (productChange, error) {
+	var w productChange
 	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+		return w, err
 	}
 	if w.ProductID <= 0 {
-		return errors.New("no product_id")
+		return w, errors.New("no product_id")
+	}
+	return w, nil
+}
+
+func (p *PriceUpdatedEvent) decodePayload(b []byte) error {
+	w, err := decodeProductChange(b)
+	if err != nil {
+		return err
 	}
 	p.ProductID, p.OriginalSKU = int64(w.ProductID), string(w.OriginalSKU)
-	p.PriceFrom, p.PriceTo = int64(w.From), int64(w.To)
+	p.PriceFrom, p.PriceTo = int64(w.PriceFrom), int64(w.PriceTo)
 	return nil
 }
 
@@ -338,20 +363,12 @@ type MarketPriceUpdatedEvent struct {
 }
 
 func (p *MarketPriceUpdatedEvent) decodePayload(b []byte) error {
-	var w struct {
-		ProductID   FlexInt    `json:"product_id"`
-		OriginalSKU flexString `json:"original_sku"`
-		From        FlexInt    `json:"market_price_from"`
-		To          FlexInt    `json:"market_price_to"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, err := decodeProductChange(b)
+	if err != nil {
 		return err
 	}
-	if w.ProductID <= 0 {
-		return errors.New("no product_id")
-	}
 	p.ProductID, p.OriginalSKU = int64(w.ProductID), string(w.OriginalSKU)
-	p.MarketPriceFrom, p.MarketPriceTo = int64(w.From), int64(w.To)
+	p.MarketPriceFrom, p.MarketPriceTo = int64(w.MarketPriceFrom), int64(w.MarketPriceTo)
 	return nil
 }
 
@@ -386,24 +403,9 @@ type InventoryUpdatedEvent struct {
 }
 
 func (p *InventoryUpdatedEvent) decodePayload(b []byte) error {
-	var w struct {
-		ProductID     FlexInt    `json:"product_id"`
-		OriginalSKU   flexString `json:"original_sku"`
-		WarehouseID   FlexInt    `json:"warehouse_id"`
-		QtyFrom       FlexInt    `json:"quantity_from"`
-		QtyTo         FlexInt    `json:"quantity_to"`
-		AvailableFrom FlexInt    `json:"quantity_available_from"`
-		AvailableTo   FlexInt    `json:"quantity_available_to"`
-		ReservedFrom  FlexInt    `json:"quantity_reserved_from"`
-		ReservedTo    FlexInt    `json:"quantity_reserved_to"`
-		SellableFrom  FlexInt    `json:"quantity_sellable_from"`
-		SellableTo    FlexInt    `json:"quantity_sellable_to"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, err := decodeProductChange(b)
+	if err != nil {
 		return err
-	}
-	if w.ProductID <= 0 {
-		return errors.New("no product_id")
 	}
 	*p = InventoryUpdatedEvent{
 		Event:                 p.Event,
