@@ -208,3 +208,63 @@ func ExampleNewWebhookReceiver() {
 	// 4833677185901 in sgn: 25
 	// 200 {"success":true}
 }
+
+// The loop that confirms the orders waiting for the seller: Orders.Confirm
+// calls the endpoint of each order's operation model.
+func ExampleOrdersService_Confirm() {
+	srv, stop := fakeTiki()
+	defer stop()
+	for _, model := range []string{"tiki_delivery", "dropship"} {
+		if _, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	waiting := &tiki.OrderListOptions{
+		Status:                 tiki.In(tiki.OrderStatusQueueing),
+		ItemConfirmationStatus: tiki.ConfirmationWaiting,
+		OrderBy:                tiki.OrderByCreatedAtAsc,
+	}
+	for order, err := range client.Orders.All(ctx, waiting) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		done, _, err := client.Orders.Confirm(ctx, &order, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		label, _, err := client.Orders.Label(ctx, &order, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(order.FulfillmentType, "confirmed from seller warehouse", done.SellerInventoryID,
+			"label:", label.URL() != "")
+	}
+	// Output:
+	// tiki_delivery confirmed from seller warehouse 903 label: true
+	// dropship confirmed from seller warehouse 903 label: true
+}
+
+// Client.Call reaches an endpoint the SDK has no method for, through the
+// client's authentication, limiter, retries and typed errors.
+func ExampleClient_Call() {
+	srv, stop := fakeTiki()
+	defer stop()
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var me struct {
+		Name string `json:"name"`
+	}
+	if _, err := client.Call(context.Background(), http.MethodGet, "v2/sellers/me", nil, nil, &me); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(me.Name != "")
+	// Output: true
+}

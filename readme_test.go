@@ -17,11 +17,13 @@ const readmeHarness = `package readme
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"testing"
@@ -74,6 +76,8 @@ var (
 
 var (
 	_ = errors.New
+	_ = json.Valid
+	_ = url.PathEscape
 	_ = fmt.Sprint
 	_ = log.Print
 	_ = slog.Default

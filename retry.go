@@ -1,6 +1,8 @@
 package tiki
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -13,7 +15,9 @@ import (
 // The rules:
 //
 //   - A request that never reached Tiki (no connection was obtained) is
-//     repeated, whatever its method: Tiki cannot have applied it.
+//     repeated, whatever its method: Tiki cannot have applied it; except
+//     when the host name does not exist (DNS "no such host"), which a
+//     repeat cannot mend.
 //   - 429 Too Many Requests is repeated, whatever the method: Tiki refused
 //     the request without applying it. A Retry-After above the client's cap
 //     fails the call at once with a *RateLimitError.
@@ -92,7 +96,9 @@ func (p retryPolicy) decide(r *request, res attemptResult, st callState) verdict
 		if st.ctxErr != nil {
 			return verdict{act: callerGaveUp}
 		}
-		retry = !res.sent || r.idempotent()
+		// A host name that does not exist does not start to exist in the
+		// next second: repeating only delays the error.
+		retry = (!res.sent || r.idempotent()) && !unknownHost(res.err)
 	case status == http.StatusUnauthorized && !st.renewed:
 		return verdict{act: renewAndRepeat}
 	case status == http.StatusTooManyRequests:
@@ -118,6 +124,13 @@ func (p retryPolicy) decide(r *request, res attemptResult, st callState) verdict
 		wait = p.backoff.Wait(st.retries + 1)
 	}
 	return verdict{act: waitAndRepeat, wait: wait}
+}
+
+// unknownHost reports whether err is a DNS answer that the host does not
+// exist (not a timeout or a temporary failure of the resolver).
+func unknownHost(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
 }
 
 // idempotent reports whether repeating the request cannot change what Tiki

@@ -3,7 +3,9 @@ package tiki
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -76,6 +78,20 @@ func TestRetryPolicyRepeatablePost(t *testing.T) {
 		assert.Equal(t, finishCall, p.decide(plain, res, callState{now: time.Now()}).act, "%+v", res)
 	}
 	assert.Equal(t, finishCall, p.decide(pull, attemptResult{status: 400, sent: true}, callState{now: time.Now()}).act)
+}
+
+// A host that does not exist is not asked again; a resolver that timed out
+// is.
+func TestRetryPolicyUnknownHost(t *testing.T) {
+	t.Parallel()
+	p := retryPolicy{maxAttempts: 4, maxRetryAfter: time.Minute, backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}}
+	noSuchHost := &url.Error{Op: "Get", URL: "https://api.tiki.test", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "api.tiki.test", IsNotFound: true}}}
+	timedOut := &url.Error{Op: "Get", URL: "https://api.tiki.test", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "i/o timeout", Name: "api.tiki.test", IsTimeout: true}}}
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		r := &request{method: method}
+		assert.Equal(t, finishCall, p.decide(r, attemptResult{err: noSuchHost}, callState{now: time.Now()}).act, method)
+		assert.Equal(t, waitAndRepeat, p.decide(r, attemptResult{err: timedOut}, callState{now: time.Now()}).act, method)
+	}
 }
 
 // One attempt only: nothing is repeated except the renewal after a 401.
