@@ -21,9 +21,13 @@ import (
 
 // OAuth2 scopes Tiki grants to apps.
 const (
-	ScopeProduct      = "product"
-	ScopeOrder        = "order"
-	ScopeInventory    = "inventory"
+	// ScopeProduct grants the product APIs.
+	ScopeProduct = "product"
+	// ScopeOrder grants the order APIs; they refuse a token without it.
+	ScopeOrder = "order"
+	// ScopeInventory grants the inventory (stock) APIs.
+	ScopeInventory = "inventory"
+	// ScopeMultichannel is a scope some apps are also granted.
 	ScopeMultichannel = "multichannel"
 	// ScopeOffline is needed for a refresh token.
 	ScopeOffline = "offline"
@@ -73,7 +77,11 @@ func (s AuthStyle) valid() bool { return s == AuthStyleBasic || s == AuthStylePo
 // secret, caches it, and fetches a new one shortly before it expires (the
 // grant has no refresh token).
 type ClientCredentials struct {
-	ClientID     string
+	// ClientID is the in-house app's client id, from Tiki's seller center.
+	// Required.
+	ClientID string
+	// ClientSecret is the app's client secret. Required; token errors mask
+	// it (see TokenError).
 	ClientSecret string
 	// Scopes to request, for example ScopeProduct and ScopeOrder. Empty
 	// requests the app's default scopes.
@@ -92,7 +100,11 @@ type ClientCredentials struct {
 // Use AuthCodeURL to send the seller to Tiki, ParseCallback and Exchange in
 // the redirect handler, and WithOAuthApp to build a client from the token.
 type OAuthApp struct {
-	ClientID     string
+	// ClientID is the public app's client id, from Tiki's seller center.
+	// Required.
+	ClientID string
+	// ClientSecret is the app's client secret. Required; token errors mask
+	// it (see TokenError).
 	ClientSecret string
 	// RedirectURL is where Tiki sends the seller back; it must match the
 	// URL registered for the app.
@@ -161,9 +173,10 @@ type AuthorizationError struct {
 	Code string
 	// StatusCode is Tiki's error_code parameter, for example 403.
 	StatusCode string
-	// Description and Hint are Tiki's explanations, when given.
+	// Description is Tiki's error_description parameter, when given.
 	Description string
-	Hint        string
+	// Hint is Tiki's error_hint parameter, when given.
+	Hint string
 }
 
 // Error describes the refusal.

@@ -142,9 +142,11 @@ func (it BatchUpdateItemV2) validate(v *validator, prefix string) {
 type BatchResult struct {
 	// Index is the item's position in the slice given to UpdateBatch.
 	Index int
-	// ProductID and OriginalSKU name the product, as Tiki answered (or as
+	// ProductID is Tiki's id of the product, as Tiki answered (or as
 	// given, when Tiki did not answer for the item).
-	ProductID   int64
+	ProductID int64
+	// OriginalSKU is the seller's SKU of the product, as Tiki answered (or
+	// as given, when Tiki did not answer for the item).
 	OriginalSKU string
 	// Success reports that Tiki applied the update.
 	Success bool

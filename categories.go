@@ -24,11 +24,15 @@ type CatalogService service
 // It decodes both API versions: v2's parent_id and is_primary, and v1's
 // parent and primary (1/0).
 type Category struct {
-	ID   int64  `json:"id"`
+	// ID is Tiki's category id.
+	ID int64 `json:"id"`
+	// Name is the category's name as shown on Tiki (often Vietnamese).
 	Name string `json:"name"`
 	// Description may be empty; Tiki also sends the literal text "null".
 	Description string `json:"description"`
-	ParentID    int64  `json:"parent_id"`
+	// ParentID is the parent category's id (v2 parent_id, v1 parent); zero
+	// when Tiki gives none.
+	ParentID int64 `json:"parent_id"`
 	// IsPrimary: only primary categories can hold products.
 	IsPrimary bool `json:"is_primary"`
 	// IsProductListingEnabled: products can only be created in categories
@@ -97,27 +101,41 @@ type AttributeInputType string
 
 // Attribute input types documented by Tiki.
 const (
-	InputText        AttributeInputType = "text"
-	InputSelect      AttributeInputType = "select"
+	// InputText: free text.
+	InputText AttributeInputType = "text"
+	// InputSelect: one of the attribute's values (AttributeValues).
+	InputSelect AttributeInputType = "select"
+	// InputMultiselect: several of the attribute's values.
 	InputMultiselect AttributeInputType = "multiselect"
-	InputBoolean     AttributeInputType = "boolean"
+	// InputBoolean: true or false.
+	InputBoolean AttributeInputType = "boolean"
 )
 
 // Attribute is a property that products of a category have, such as author
 // or RAM. Its Code is the key under which a product request's attributes
 // carry the value.
 type Attribute struct {
-	ID            int64  `json:"id"`
-	Code          string `json:"code"`
-	Description   string `json:"description"`
+	// ID is Tiki's attribute id, which AttributeValues takes.
+	ID int64 `json:"id"`
+	// Code is the attribute's key in a product request's attributes, for
+	// example "author" or "bulky".
+	Code string `json:"code"`
+	// Description describes the attribute; empty when Tiki sends null.
+	Description string `json:"description"`
+	// DescriptionEN is the English description; empty when Tiki sends null.
 	DescriptionEN string `json:"description_en"`
-	// DisplayName is the Vietnamese label; DisplayNameEN the English one.
-	DisplayName   string `json:"display_name"`
+	// DisplayName is the Vietnamese label.
+	DisplayName string `json:"display_name"`
+	// DisplayNameEN is the English label.
 	DisplayNameEN string `json:"display_name_en"`
 	// IsRequired: a product request must give a value for this attribute.
-	IsRequired   FlexBool           `json:"is_required"`
-	DefaultValue string             `json:"default_value"`
-	InputType    AttributeInputType `json:"input_type"`
+	IsRequired FlexBool `json:"is_required"`
+	// DefaultValue is the attribute's default value as text (for example
+	// "false" for a boolean attribute); empty when Tiki sends null.
+	DefaultValue string `json:"default_value"`
+	// InputType is how the value is entered: text, select, multiselect or
+	// boolean (the Input* constants).
+	InputType AttributeInputType `json:"input_type"`
 	// DataType is the stored type, for example "varchar" or "int".
 	DataType string `json:"data_type"`
 }
@@ -152,22 +170,30 @@ func deref(s *string) string {
 
 // AttributeValue is one allowed value of a select or multiselect attribute.
 type AttributeValue struct {
-	ID            int64  `json:"id"`
-	Value         string `json:"value"`
-	Position      int    `json:"position"`
+	// ID is Tiki's id of the value.
+	ID int64 `json:"id"`
+	// Value is the value's text, for example "BÁO TIỀN PHONG".
+	Value string `json:"value"`
+	// Position is the value's display order; zero when Tiki sends null.
+	Position int `json:"position"`
+	// AttributeCode is the code of the attribute the value belongs to, for
+	// example "publisher_vn".
 	AttributeCode string `json:"attribute_code"`
 }
 
 // OptionLabel is a label that variants of a category's products can be
 // told apart by (for example "Màu sắc", colour).
 type OptionLabel struct {
+	// Label is the label's text (Tiki's option_label), for example "Màu sắc".
 	Label string `json:"option_label"`
 }
 
 // Brand is a brand known to Tiki.
 type Brand struct {
-	Name     string `json:"name"`
-	IsActive bool   `json:"is_active"`
+	// Name is the brand's name, for example "Apple".
+	Name string `json:"name"`
+	// IsActive reports whether the brand is active on Tiki.
+	IsActive bool `json:"is_active"`
 	// IsDocumentRequired: products of this brand need certificate documents.
 	IsDocumentRequired bool `json:"is_document_required"`
 }
@@ -175,11 +201,16 @@ type Brand struct {
 // Document is a certificate document type that Tiki may require for a
 // product (food safety certificate, distribution contract...).
 type Document struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	Position  int    `json:"position"`
-	CreatedAt Time   `json:"created_at"`
-	UpdatedAt Time   `json:"updated_at"`
+	// ID is Tiki's id of the document type.
+	ID int64 `json:"id"`
+	// Name is the document's title, as Tiki writes it (Vietnamese).
+	Name string `json:"name"`
+	// Position is the document's display order.
+	Position int `json:"position"`
+	// CreatedAt is when Tiki created the document type (Vietnam time).
+	CreatedAt Time `json:"created_at"`
+	// UpdatedAt is when Tiki last changed the document type (Vietnam time).
+	UpdatedAt Time `json:"updated_at"`
 }
 
 // RequiredDocuments lists the documents a product request must attach.
@@ -372,10 +403,17 @@ func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) ite
 // RequiredDocumentsOptions says which category (required) and which brand,
 // manufacturer or publisher (list data ids, optional) a product belongs to.
 type RequiredDocumentsOptions struct {
-	CategoryID            int64
-	BrandListDataID       int64
+	// CategoryID is the product's category (query category_id). Required.
+	CategoryID int64
+	// BrandListDataID is the list data id of the product's brand (query
+	// brand_listdata_id); zero leaves it out.
+	BrandListDataID int64
+	// ManufactureListDataID is the list data id of the product's
+	// manufacturer (query manufacture_listdata_id); zero leaves it out.
 	ManufactureListDataID int64
-	PublisherListDataID   int64
+	// PublisherListDataID is the list data id of the product's publisher
+	// (query publisher_listdata_id); zero leaves it out.
+	PublisherListDataID int64
 }
 
 // RequiredDocuments returns the certificate documents a product of the given

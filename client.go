@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -534,11 +535,11 @@ func (c *Client) send(ctx context.Context, method, rawURL string, header http.He
 		defer resp.RawBody().Close()
 	}
 	if err != nil {
-		return attemptResult{err: err, sent: sent.Load()}
+		return attemptResult{err: err, sent: sent.Load() || !neverConnected(err)}
 	}
 	raw := resp.RawResponse
 	if raw == nil {
-		return attemptResult{err: errors.New("no response"), sent: sent.Load()}
+		return attemptResult{err: errors.New("no response"), sent: true}
 	}
 	limit := int64(maxResponseBody)
 	if raw.StatusCode < 200 || raw.StatusCode > 299 {
@@ -554,6 +555,21 @@ func (c *Client) send(ctx context.Context, method, rawURL string, header http.He
 		return attemptResult{err: fmt.Errorf("response body exceeds %d bytes", limit), sent: true}
 	}
 	return attemptResult{status: raw.StatusCode, header: raw.Header, body: body, sent: true}
+}
+
+// neverConnected reports whether a transport error proves that no
+// connection was made, so the request cannot have reached Tiki: a failed
+// dial or name lookup. net/http's transport also reports a connection
+// through httptrace; a transport that does not (a custom RoundTripper) gets
+// the benefit of the doubt only for these errors: anything else counts as
+// sent, and a POST is then not repeated.
+func neverConnected(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
 }
 
 // scrubError returns err with any known secret masked from its text.

@@ -96,6 +96,24 @@ type consumerHandlers struct {
 	any          func(context.Context, *Event) error
 }
 
+// typedFor reports whether a typed handler is registered for events of
+// type t.
+func (h consumerHandlers) typedFor(t EventType) bool {
+	switch t {
+	case EventOrderCreated:
+		return h.orderCreated != nil
+	case EventOrderStatusUpdated:
+		return h.orderStatus != nil
+	case EventProductPriceUpdated:
+		return h.price != nil
+	case EventProductMarketPriceUpdated:
+		return h.marketPrice != nil
+	case EventProductInventoryUpdated:
+		return h.inventory != nil
+	}
+	return false
+}
+
 // Defaults of a Consumer.
 const (
 	// DefaultDedupeSize is how many handled event ids the default
@@ -318,10 +336,12 @@ func (c *Consumer) OnUnknown(fn func(context.Context, *Event) error) {
 
 // OnMalformed sets the handler of events of a documented type that do not
 // decode (a field of the wrong type), given with the raw event. Without
-// one, such an event stops its batch like a failing handler, so that it is
-// never acknowledged unseen: the Consumer retries it with backoff and
-// reports it through WithOnError until a handler is set or Tiki stops
-// sending it.
+// one, a malformed event of a type that has a typed handler stops its
+// batch like a failing handler, so that it is never acknowledged unseen:
+// the Consumer retries it with backoff and reports it through WithOnError
+// until a handler is set or Tiki stops sending it. A malformed event of a
+// type without a typed handler goes to OnEvent, raw, when it is set, and is
+// otherwise acknowledged and logged like any event nobody handles.
 func (c *Consumer) OnMalformed(fn func(context.Context, *EventDecodeError) error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -402,6 +422,9 @@ var ErrConsumerRunning = errors.New("tiki: the consumer is running already")
 func (c *Consumer) Run(ctx context.Context) error {
 	if err := checkContext(ctx); err != nil {
 		return err
+	}
+	if c == nil || c.client == nil || c.checkpoint == nil || c.logger == nil {
+		return &ValidationError{Problems: []FieldProblem{{Field: "consumer", Problem: "must be made with NewConsumer"}}}
 	}
 	if !c.running.CompareAndSwap(false, true) {
 		return ErrConsumerRunning
@@ -676,9 +699,21 @@ func (c *Consumer) dispatch(ctx context.Context, ev *Event) (bool, error) {
 	decoded, err := ev.Decode()
 	if err != nil {
 		var de *EventDecodeError
-		if errors.As(err, &de) && h.malformed != nil {
+		switch {
+		case errors.As(err, &de) && h.malformed != nil:
 			return true, guard(func() error { return h.malformed(ctx, de) })
+		case !h.typedFor(ev.Type) && h.any != nil:
+			// The catch-all handler takes events raw: it receives this
+			// one as it came.
+			return true, guard(func() error { return h.any(ctx, ev) })
+		case !h.typedFor(ev.Type):
+			// Nobody handles this type: a malformed event of it is
+			// acknowledged like a well-formed one would be (and logged),
+			// rather than holding the queue back.
+			return false, nil
 		}
+		// A handler waits for this type: the event is not acknowledged
+		// unseen; the batch stops and the failure is reported.
 		return false, err
 	}
 	var run func() error

@@ -324,9 +324,11 @@ func TestConsumerUnknownAndMalformedEventsAreNeverDropped(t *testing.T) {
 	})
 	var order []string
 	r.c.OnOrderCreated(func(ctx context.Context, e *OrderCreatedEvent) error { order = append(order, e.ID); return nil })
+	r.c.OnPrice(func(ctx context.Context, e *PriceUpdatedEvent) error { return nil })
 
-	// Without OnMalformed the malformed event holds the queue: the events
-	// after it are not handed out and nothing is acknowledged.
+	// Without OnMalformed, a malformed event of a type that has a handler
+	// holds the queue: the events after it are not handed out and nothing
+	// is acknowledged.
 	ctx, cancel := context.WithCancel(context.Background())
 	var errs atomic.Int32
 	r.c.onError = func(_ context.Context, err error) {
@@ -351,6 +353,31 @@ func TestConsumerUnknownAndMalformedEventsAreNeverDropped(t *testing.T) {
 	require.NoError(t, r.runUntilDrained())
 	assert.Equal(t, []string{malformed}, bad)
 	assert.Equal(t, []string{"ev-1"}, order)
+}
+
+// A malformed event of a type nobody handles is acknowledged like a
+// well-formed one would be; with only the catch-all handler, that handler
+// receives it raw. Neither holds the queue back.
+func TestConsumerMalformedEventsOfUnhandledTypes(t *testing.T) {
+	t.Parallel()
+	malformed := `{"id":"m1","sid":"S","type":"PRODUCT_PRICE_UPDATED","version":"v1","payload":{"product_id":1,"price_to":"cheap"}}`
+
+	q := newPullQueue(0, 10)
+	q.add(malformed, orderEvent(1))
+	r := newConsumerRig(t, q)
+	var order []string
+	r.c.OnOrderCreated(func(ctx context.Context, e *OrderCreatedEvent) error { order = append(order, e.ID); return nil })
+	require.NoError(t, r.runUntilDrained())
+	assert.Equal(t, []string{"ev-1"}, order)
+	assert.Equal(t, 2, q.ackedCount())
+
+	q2 := newPullQueue(0, 10)
+	q2.add(malformed, orderEvent(1))
+	r2 := newConsumerRig(t, q2)
+	var raw []string
+	r2.c.OnEvent(func(ctx context.Context, e *Event) error { raw = append(raw, e.ID); return nil })
+	require.NoError(t, r2.runUntilDrained())
+	assert.Equal(t, []string{"m1", "ev-1"}, raw)
 }
 
 func TestConsumerGenericHandlerAndUnhandledEvents(t *testing.T) {
@@ -703,4 +730,17 @@ func TestConsumerLeavesNoGoroutine(t *testing.T) {
 	r.c.OnOrderCreated(func(context.Context, *OrderCreatedEvent) error { return nil })
 	require.NoError(t, r.runUntilDrained())
 	goleak.VerifyNone(t, before)
+}
+
+// A Consumer not made by NewConsumer, and an EventDecodeError without its
+// event, are errors, not panics.
+func TestConsumerZeroValues(t *testing.T) {
+	t.Parallel()
+	var c Consumer
+	err := c.Run(context.Background())
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	var nilConsumer *Consumer
+	require.ErrorAs(t, nilConsumer.Run(context.Background()), &ve)
+	assert.Contains(t, (&EventDecodeError{Err: errors.New("bad")}).Error(), "bad")
 }

@@ -68,9 +68,11 @@ type APIError struct {
 	// RequestID identifies the request to Tiki's support: the body's
 	// meta_data.request_id or a request-id response header.
 	RequestID string
-	// Method and URL of the request. Credentials are never part of URL.
+	// Method is the request's HTTP method, for example "GET".
 	Method string
-	URL    string
+	// URL is the request's full URL, query included. Credentials are never
+	// part of it: sensitive query parameters are masked.
+	URL string
 	// Header holds the response headers.
 	Header http.Header
 	// Body is the raw response body, read through a 1 MiB bound.
@@ -126,6 +128,8 @@ func (e *APIError) Is(target error) bool {
 // zero when it did not say.
 type RateLimitError struct {
 	*APIError
+	// RetryAfter is the wait Tiki asked for in its Retry-After header, zero
+	// when it did not say.
 	RetryAfter time.Duration
 }
 
@@ -146,10 +150,15 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 // DecodeError is returned when a successful (2xx) response has a body that is
 // not the JSON the endpoint documents: empty, truncated, HTML from a proxy.
 type DecodeError struct {
-	StatusCode  int
+	// StatusCode is the response's HTTP status (2xx).
+	StatusCode int
+	// ContentType is the response's Content-Type header, as received.
 	ContentType string
-	Method      string
-	URL         string
+	// Method is the request's HTTP method, for example "GET".
+	Method string
+	// URL is the request's full URL, query included, with sensitive query
+	// parameters masked.
+	URL string
 	// Snippet is the start of the body, for diagnosis.
 	Snippet string
 	// Err is the JSON decoder's error.
@@ -176,11 +185,20 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // connection failed, timed out or was reset. Attempts says how many requests
 // were tried; Sent reports whether the last one may have reached Tiki.
 type RequestError struct {
-	Method   string
-	URL      string
+	// Method is the request's HTTP method, for example "GET".
+	Method string
+	// URL is the request's full URL, query included, with sensitive query
+	// parameters masked.
+	URL string
+	// Attempts is how many requests were tried; zero when the call ended
+	// (for example by its context) before the first was sent.
 	Attempts int
-	Sent     bool
-	Err      error
+	// Sent reports whether the last attempt got a connection, so Tiki may
+	// have received it: a write with Sent true may have been applied.
+	Sent bool
+	// Err is the transport error, with secrets masked; context.Canceled
+	// and context.DeadlineExceeded match it with errors.Is.
+	Err error
 }
 
 // Error describes the transport failure.

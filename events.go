@@ -225,6 +225,9 @@ type EventDecodeError struct {
 
 // Error names the event and what did not decode.
 func (e *EventDecodeError) Error() string {
+	if e.Event == nil {
+		return fmt.Sprintf("tiki: event does not decode: %v", e.Err)
+	}
 	return fmt.Sprintf("tiki: event %q (%s %s) does not decode: %v", e.Event.ID, e.Event.Type, e.Event.Version, e.Err)
 }
 
@@ -298,9 +301,11 @@ type PriceUpdatedEvent struct {
 	ProductID int64
 	// OriginalSKU is the seller's own SKU of the product; may be empty.
 	OriginalSKU string
-	// PriceFrom and PriceTo are the price before and after the change.
+	// PriceFrom is the selling price before the change, in VND
+	// (price_from).
 	PriceFrom int64
-	PriceTo   int64
+	// PriceTo is the selling price after the change, in VND (price_to).
+	PriceTo int64
 }
 
 // productChange is the payload of the product events, every field of the
@@ -356,10 +361,12 @@ type MarketPriceUpdatedEvent struct {
 	ProductID int64
 	// OriginalSKU is the seller's own SKU of the product; may be empty.
 	OriginalSKU string
-	// MarketPriceFrom and MarketPriceTo are the market price before and
-	// after the change.
+	// MarketPriceFrom is the market price before the change, in VND
+	// (market_price_from).
 	MarketPriceFrom int64
-	MarketPriceTo   int64
+	// MarketPriceTo is the market price after the change, in VND
+	// (market_price_to).
+	MarketPriceTo int64
 }
 
 func (p *MarketPriceUpdatedEvent) decodePayload(b []byte) error {
@@ -384,22 +391,28 @@ type InventoryUpdatedEvent struct {
 	OriginalSKU string
 	// WarehouseID is Tiki's id of the warehouse whose stock changed.
 	WarehouseID int64
-	// QuantityFrom and QuantityTo are the quantity before and after the
-	// change.
+	// QuantityFrom is the quantity before the change (quantity_from).
 	QuantityFrom int64
-	QuantityTo   int64
-	// QuantityAvailableFrom and QuantityAvailableTo are the available
-	// quantity before and after the change.
+	// QuantityTo is the quantity after the change (quantity_to).
+	QuantityTo int64
+	// QuantityAvailableFrom is the available quantity before the change
+	// (quantity_available_from).
 	QuantityAvailableFrom int64
-	QuantityAvailableTo   int64
-	// QuantityReservedFrom and QuantityReservedTo are the quantity reserved
-	// by orders before and after the change.
+	// QuantityAvailableTo is the available quantity after the change
+	// (quantity_available_to).
+	QuantityAvailableTo int64
+	// QuantityReservedFrom is the quantity reserved by orders before the
+	// change (quantity_reserved_from).
 	QuantityReservedFrom int64
-	QuantityReservedTo   int64
-	// QuantitySellableFrom and QuantitySellableTo are the quantity that can
-	// be sold before and after the change.
+	// QuantityReservedTo is the quantity reserved by orders after the
+	// change (quantity_reserved_to).
+	QuantityReservedTo int64
+	// QuantitySellableFrom is the quantity that can be sold before the
+	// change (quantity_sellable_from).
 	QuantitySellableFrom int64
-	QuantitySellableTo   int64
+	// QuantitySellableTo is the quantity that can be sold after the change
+	// (quantity_sellable_to).
+	QuantitySellableTo int64
 }
 
 func (p *InventoryUpdatedEvent) decodePayload(b []byte) error {

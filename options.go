@@ -387,8 +387,11 @@ type APIVersion string
 
 // API versions Tiki documents.
 const (
-	V1  APIVersion = "v1"
-	V2  APIVersion = "v2"
+	// V1 is the v1 API: {base URL}/v1/...
+	V1 APIVersion = "v1"
+	// V2 is the v2 API: {base URL}/v2/...
+	V2 APIVersion = "v2"
+	// V21 is the v2.1 API: {base URL}/v2.1/...
 	V21 APIVersion = "v2.1"
 )
 

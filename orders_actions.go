@@ -20,15 +20,16 @@ type ActionResult struct {
 }
 
 // decodeBody keeps the body; an empty body is a success without content,
-// anything else must be JSON.
+// anything else must be a JSON object (null, a list or a string is not an
+// answer to an action).
 func (a *ActionResult) decodeBody(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		a.Raw = nil
 		return nil
 	}
-	if !json.Valid(b) {
-		return &ShapeError{Expected: "a JSON answer", Got: truncate(b)}
+	if b[0] != '{' || !json.Valid(b) {
+		return &ShapeError{Expected: "an empty answer or a JSON object", Got: truncate(b)}
 	}
 	a.Raw = append(json.RawMessage(nil), b...)
 	return nil

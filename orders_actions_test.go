@@ -372,6 +372,8 @@ func TestWarehousesSellerInventories(t *testing.T) {
 	c2, mt2 := setup(t)
 	_, _, err = c2.Warehouses.SellerInventories(context.Background())
 	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}})
+	_, _, err = c2.Warehouses.SellerInventories(context.Background(), "")
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}})
 }
 
 func TestSellersWarehouses(t *testing.T) {
@@ -444,6 +446,14 @@ func TestSingleObjectAnswersOfAnotherShape(t *testing.T) {
 			_, _, err := c.Orders.ExpectedPickupSlots(ctx)
 			return err
 		}, `pickup slots`},
+		"action answered null": {http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", `null`, func(c *Client) error {
+			_, _, err := c.Orders.ConfirmDropship(ctx, order, DropshipConfirmRequest{SellerInventoryID: 1, ExpectedPickupTime: "x"})
+			return err
+		}, `an empty answer or a JSON object`},
+		"action answered a list": {http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", `[]`, func(c *Client) error {
+			_, _, err := c.Orders.ConfirmDropship(ctx, order, DropshipConfirmRequest{SellerInventoryID: 1, ExpectedPickupTime: "x"})
+			return err
+		}, `an empty answer or a JSON object`},
 		"label": {http.MethodGet, "/v2/orders/613795703/dropship/labels", `{"label": ""}`, func(c *Client) error {
 			_, _, err := c.Orders.Label(ctx, order, nil)
 			return err

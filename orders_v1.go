@@ -28,34 +28,49 @@ type OrdersV1Service service
 // everywhere (is_rma, tax fields, coupon_code, handling_fee...).
 type OrderV1 struct {
 	// OrderCode identifies the order in every other call.
-	OrderCode  string      `json:"order_code"`
-	CouponCode string      `json:"coupon_code"`
-	Status     OrderStatus `json:"status"`
-	// TotalPriceBeforeDiscount and TotalPriceAfterDiscount are the order
-	// amounts before and after discounts.
+	OrderCode string `json:"order_code"`
+	// CouponCode is the coupon applied to the order; empty when none (Tiki
+	// sends null).
+	CouponCode string `json:"coupon_code"`
+	// Status is the order's state, for example OrderStatusQueueing or
+	// OrderStatusComplete; unknown values are kept as sent.
+	Status OrderStatus `json:"status"`
+	// TotalPriceBeforeDiscount is the order amount before discounts, in VND.
 	TotalPriceBeforeDiscount int64 `json:"total_price_before_discount"`
-	TotalPriceAfterDiscount  int64 `json:"total_price_after_discount"`
+	// TotalPriceAfterDiscount is the order amount after discounts, in VND.
+	TotalPriceAfterDiscount int64 `json:"total_price_after_discount"`
 	// CreatedAt is sent by the mock order endpoint; zero otherwise.
-	CreatedAt   Time `json:"created_at"`
-	UpdatedAt   Time `json:"updated_at"`
+	CreatedAt Time `json:"created_at"`
+	// UpdatedAt is when the order last changed (Vietnam time).
+	UpdatedAt Time `json:"updated_at"`
+	// PurchasedAt is when the customer placed the order (Vietnam time).
 	PurchasedAt Time `json:"purchased_at"`
 	// DeliveryConfirmedAt is sent by some API versions; zero otherwise.
-	DeliveryConfirmedAt Time            `json:"delivery_confirmed_at"`
-	FulfillmentType     FulfillmentType `json:"fulfillment_type"`
+	DeliveryConfirmedAt Time `json:"delivery_confirmed_at"`
+	// FulfillmentType is how the order is fulfilled: seller_delivery,
+	// cross_border, dropship or tiki_delivery (the Fulfillment* constants).
+	FulfillmentType FulfillmentType `json:"fulfillment_type"`
 	// Note is the customer's delivery note.
 	Note string `json:"note"`
 	// IsRMA marks a return (replacement) order; Tiki sends 1, 0 or null.
-	IsRMA       bool  `json:"is_rma"`
+	IsRMA bool `json:"is_rma"`
+	// WarehouseID is the id of the order's warehouse, as Tiki sends it;
+	// zero when Tiki sends null.
 	WarehouseID int64 `json:"warehouse_id"`
 	// HandlingFee is collected for bulky orders.
 	HandlingFee int64 `json:"handling_fee"`
 	// CollectableTotalPrice is what the shipper collects from the customer.
-	CollectableTotalPrice int64         `json:"collectable_total_price"`
-	Discount              DiscountV1    `json:"discount"`
-	Tax                   TaxV1         `json:"tax"`
-	Shipping              ShippingV1    `json:"shipping"`
-	Items                 []OrderItemV1 `json:"items"`
-	Payment               PaymentV1     `json:"payment"`
+	CollectableTotalPrice int64 `json:"collectable_total_price"`
+	// Discount is the discount applied to the whole order.
+	Discount DiscountV1 `json:"discount"`
+	// Tax is the customer's tax invoice information.
+	Tax TaxV1 `json:"tax"`
+	// Shipping is the delivery address, estimate and fee.
+	Shipping ShippingV1 `json:"shipping"`
+	// Items are the order's lines.
+	Items []OrderItemV1 `json:"items"`
+	// Payment is how the customer paid.
+	Payment PaymentV1 `json:"payment"`
 }
 
 // UnmarshalJSON decodes an order, tolerating floats and strings for amounts
@@ -143,8 +158,11 @@ func (d *DiscountV1) UnmarshalJSON(b []byte) error {
 // TaxV1 is the customer's tax invoice information; every field may be empty
 // (Tiki sends null when no invoice was asked for).
 type TaxV1 struct {
-	Code    string `json:"code"`
-	Name    string `json:"name"`
+	// Code is the invoice's tax code.
+	Code string `json:"code"`
+	// Name is who the invoice is made out to, for example a company.
+	Name string `json:"name"`
+	// Address is the invoice address, for example "Ha Noi".
 	Address string `json:"address"`
 }
 
@@ -152,22 +170,30 @@ type TaxV1 struct {
 // the customer's phone and email only to seller-delivery sellers.
 type ShippingV1 struct {
 	// Name of the receiver.
-	Name   string `json:"name"`
+	Name string `json:"name"`
+	// Street is the street address, for example "58/13 hậu giang".
 	Street string `json:"street"`
-	Ward   string `json:"ward"`
+	// Ward is the ward of the address, for example "Phường 06".
+	Ward string `json:"ward"`
 	// City is the district.
 	City string `json:"city"`
 	// Region is the province or city.
-	Region  string `json:"region"`
+	Region string `json:"region"`
+	// Country is the country code, for example "VN".
 	Country string `json:"country"`
-	Phone   string `json:"phone"`
-	Email   string `json:"email"`
+	// Phone is the receiver's phone number; Tiki shows it only to
+	// seller-delivery sellers.
+	Phone string `json:"phone"`
+	// Email is the receiver's email address; Tiki shows it only to
+	// seller-delivery sellers.
+	Email string `json:"email"`
 	// EstimateDescription is Tiki's delivery estimate, for example
 	// "Dự kiến giao hàng vào Thứ hai, 04/11/2019". The examples send
 	// estimate_description, the entity table says estimation_description:
 	// both decode.
 	EstimateDescription string `json:"estimate_description"`
-	ShippingFee         int64  `json:"shipping_fee"`
+	// ShippingFee is the shipping fee, in VND.
+	ShippingFee int64 `json:"shipping_fee"`
 }
 
 // UnmarshalJSON accepts estimate_description and estimation_description, and
@@ -193,21 +219,29 @@ func (s *ShippingV1) UnmarshalJSON(b []byte) error {
 // OrderItemV1 is one line of an order.
 type OrderItemV1 struct {
 	// ID identifies the line in ConfirmItemsRequest.ItemIDs.
-	ID          int64  `json:"id"`
-	ProductID   int64  `json:"product_id"`
+	ID int64 `json:"id"`
+	// ProductID is the product's id in Tiki's seller center.
+	ProductID int64 `json:"product_id"`
+	// ProductName is the product's name.
 	ProductName string `json:"product_name"`
-	// SKU is Tiki's SKU; OriginalSKU is the seller's own code.
-	SKU         string `json:"sku"`
+	// SKU is Tiki's SKU.
+	SKU string `json:"sku"`
+	// OriginalSKU is the seller's own code for the product.
 	OriginalSKU string `json:"original_sku"`
-	Qty         int    `json:"qty"`
-	// Price is the unit sales price in the order.
-	Price              int64              `json:"price"`
+	// Qty is how many units of the product the order holds.
+	Qty int `json:"qty"`
+	// Price is the unit sales price in the order, in VND.
+	Price int64 `json:"price"`
+	// ConfirmationStatus is the item's confirmation state, for example
+	// ConfirmationWaiting or ConfirmationSellerConfirmed.
 	ConfirmationStatus ConfirmationStatus `json:"confirmation_status"`
 	// ConfirmedAt is zero until the item is confirmed (Tiki sends "").
 	ConfirmedAt Time `json:"confirmed_at"`
 	// MustConfirmBeforeAt is the deadline for confirming the item.
-	MustConfirmBeforeAt Time          `json:"must_confirmed_before_at"`
-	InventoryType       InventoryType `json:"inventory_type"`
+	MustConfirmBeforeAt Time `json:"must_confirmed_before_at"`
+	// InventoryType is how the product is stocked, for example
+	// InventoryInstock or InventorySellerBackorder.
+	InventoryType InventoryType `json:"inventory_type"`
 	// WarehouseCode is sent by the mock order endpoint and newer versions.
 	WarehouseCode string `json:"warehouse_code"`
 	// Discount on this item, when Tiki sends one.
@@ -242,6 +276,8 @@ func (it *OrderItemV1) UnmarshalJSON(b []byte) error {
 
 // PaymentV1 is how the order was paid.
 type PaymentV1 struct {
+	// Method is the customer's payment method (Tiki's payment_method), for
+	// example PaymentCOD.
 	Method PaymentMethod `json:"payment_method"`
 	// UpdatedAt is when the payment information last changed.
 	UpdatedAt Time `json:"updated_at"`
@@ -268,13 +304,16 @@ type OrderListOptionsV1 struct {
 	ItemConfirmationStatus ConfirmationStatus
 	// FilterDateBy selects a predefined range of creation dates.
 	FilterDateBy OrderDateFilter
-	// CreatedFrom, CreatedTo, UpdatedFrom and UpdatedTo bound the creation
-	// and update dates (created_from_date, created_to_date,
-	// updated_from_date, updated_to_date).
+	// CreatedFrom is the start of the creation date range
+	// (created_from_date).
 	CreatedFrom Time
-	CreatedTo   Time
+	// CreatedTo is the end of the creation date range (created_to_date).
+	CreatedTo Time
+	// UpdatedFrom is the start of the update date range
+	// (updated_from_date).
 	UpdatedFrom Time
-	UpdatedTo   Time
+	// UpdatedTo is the end of the update date range (updated_to_date).
+	UpdatedTo Time
 	// Include names optional parts of the order to add, sent comma-separated.
 	Include []string
 	ListOptions
@@ -349,10 +388,11 @@ type ConfirmItemsRequest struct {
 	// ItemIDs are the OrderItemV1.ID values of the items in stock (at least
 	// one).
 	ItemIDs []int64
-	// WarehouseCode and SellerInventoryID name the seller warehouse the
-	// items are in (SellerWarehouse.WarehouseCode and
-	// SellerWarehouse.SellerInventoryID from Warehouses.Seller; required).
-	WarehouseCode     string
+	// WarehouseCode is the code of the seller warehouse the items are in
+	// (SellerWarehouse.WarehouseCode from Warehouses.Seller; required).
+	WarehouseCode string
+	// SellerInventoryID is the id of that seller warehouse
+	// (SellerWarehouse.SellerInventoryID from Warehouses.Seller; required).
 	SellerInventoryID int64
 	// DeliveryCommitmentTime is when the seller commits to deliver;
 	// required for seller-delivery orders.
@@ -470,8 +510,11 @@ func (s *OrdersV1Service) ConfirmItems(ctx context.Context, req ConfirmItemsRequ
 type RejectAllItemsRequest struct {
 	// OrderCode of the order (required).
 	OrderCode string
-	// WarehouseCode and SellerInventoryID of a seller warehouse (required).
-	WarehouseCode     string
+	// WarehouseCode is the code of a seller warehouse
+	// (SellerWarehouse.WarehouseCode; required).
+	WarehouseCode string
+	// SellerInventoryID is the id of that seller warehouse
+	// (SellerWarehouse.SellerInventoryID; required).
 	SellerInventoryID int64
 }
 
@@ -614,15 +657,28 @@ type DeliveryStatus string
 // Delivery statuses listed in Tiki's order documentation, in delivery order.
 // The first six concern cross-border orders.
 const (
+	// DeliveryStatusTransferringToForeignWarehouses: the goods are on their
+	// way to the warehouse abroad.
 	DeliveryStatusTransferringToForeignWarehouses DeliveryStatus = "transferring_to_foreign_warehouses"
-	DeliveryStatusHasComeToForeignWarehouses      DeliveryStatus = "has_come_to_foreign_warehouses"
-	DeliveryStatusRotatingToVietnam               DeliveryStatus = "rotating_to_vietnam"
-	DeliveryStatusCustomsClearance                DeliveryStatus = "customs_clearance"
-	DeliveryStatusCustomsClearanceComplete        DeliveryStatus = "customs_clearance_complete"
-	DeliveryStatusItemArrivedInVietnam            DeliveryStatus = "item_arrived_in_vietnam"
-	DeliveryStatusReadyForDelivery                DeliveryStatus = "ready_for_delivery"
-	DeliveryStatusOnDelivery                      DeliveryStatus = "on_delivery"
-	DeliveryStatusSuccessfulDelivery              DeliveryStatus = "successful_delivery"
+	// DeliveryStatusHasComeToForeignWarehouses: the goods reached the
+	// warehouse abroad.
+	DeliveryStatusHasComeToForeignWarehouses DeliveryStatus = "has_come_to_foreign_warehouses"
+	// DeliveryStatusRotatingToVietnam: the goods are on their way to
+	// Vietnam.
+	DeliveryStatusRotatingToVietnam DeliveryStatus = "rotating_to_vietnam"
+	// DeliveryStatusCustomsClearance: the goods are going through customs.
+	DeliveryStatusCustomsClearance DeliveryStatus = "customs_clearance"
+	// DeliveryStatusCustomsClearanceComplete: customs cleared the goods.
+	DeliveryStatusCustomsClearanceComplete DeliveryStatus = "customs_clearance_complete"
+	// DeliveryStatusItemArrivedInVietnam: the goods arrived in Vietnam.
+	DeliveryStatusItemArrivedInVietnam DeliveryStatus = "item_arrived_in_vietnam"
+	// DeliveryStatusReadyForDelivery: the order is ready to be delivered
+	// to the customer.
+	DeliveryStatusReadyForDelivery DeliveryStatus = "ready_for_delivery"
+	// DeliveryStatusOnDelivery: the order is being delivered.
+	DeliveryStatusOnDelivery DeliveryStatus = "on_delivery"
+	// DeliveryStatusSuccessfulDelivery: the customer received the order.
+	DeliveryStatusSuccessfulDelivery DeliveryStatus = "successful_delivery"
 )
 
 // UpdateDeliveryStatusRequest reports a step of a delivery.
@@ -701,7 +757,11 @@ const (
 // PrintLabelOptions selects the label and its format; nil or zero values
 // leave both to Tiki's defaults (shipping label, HTML).
 type PrintLabelOptions struct {
-	Label  LabelType
+	// Label is which label to fetch (query label): LabelShipping, the
+	// default, LabelInvoice or LabelPO.
+	Label LabelType
+	// Format is the label's file format (query format): LabelHTML, the
+	// default, or LabelPDF (invoice label only).
 	Format LabelFormat
 }
 
@@ -709,11 +769,15 @@ type PrintLabelOptions struct {
 type OrderLabelV1 struct {
 	// URL of the label, whichever label was asked for.
 	URL string `json:"-"`
-	// ShippingLabelURL, InvoiceLabelURL and POLabelURL are the keys Tiki
-	// answers with; one is set.
+	// ShippingLabelURL is the shipping label's URL, when Tiki answers with
+	// shipping_label_url.
 	ShippingLabelURL string `json:"shipping_label_url,omitempty"`
-	InvoiceLabelURL  string `json:"invoice_label_url,omitempty"`
-	POLabelURL       string `json:"po_label_url,omitempty"`
+	// InvoiceLabelURL is the invoice label's URL, when Tiki answers with
+	// invoice_label_url.
+	InvoiceLabelURL string `json:"invoice_label_url,omitempty"`
+	// POLabelURL is the PO label's URL, when Tiki answers with
+	// po_label_url (a key no Tiki document shows).
+	POLabelURL string `json:"po_label_url,omitempty"`
 }
 
 // UnmarshalJSON fills URL from whichever "*_label_url" key Tiki sends.
@@ -778,28 +842,40 @@ var ErrSandboxOnly = errors.New("tiki: mock orders can only be created on the sa
 
 // MockOrderRequest describes a mock order for the sandbox.
 type MockOrderRequest struct {
-	// FulfillmentType and PaymentMethod of the order (required).
+	// FulfillmentType of the order (required), for example
+	// FulfillmentDropship.
 	FulfillmentType FulfillmentType `json:"fulfillment_type"`
-	PaymentMethod   PaymentMethod   `json:"payment_method"`
+	// PaymentMethod of the order (required), for example PaymentCOD.
+	PaymentMethod PaymentMethod `json:"payment_method"`
 	// Items of the order (at least one).
 	Items []MockOrderItem `json:"items"`
-	// CouponCode, DiscountCoupon and DiscountTikiPoint (VND) are optional
-	// discounts.
-	CouponCode        string `json:"coupon_code,omitempty"`
-	DiscountCoupon    int64  `json:"discount_coupon,omitempty"`
-	DiscountTikiPoint int64  `json:"discount_tiki_point,omitempty"`
-	// ShippingV1, TaxV1 and Note are optional.
+	// CouponCode is an optional coupon code.
+	CouponCode string `json:"coupon_code,omitempty"`
+	// DiscountCoupon is an optional coupon discount, in VND (not negative).
+	DiscountCoupon int64 `json:"discount_coupon,omitempty"`
+	// DiscountTikiPoint is an optional discount paid with Tiki points
+	// (xu), in VND (not negative).
+	DiscountTikiPoint int64 `json:"discount_tiki_point,omitempty"`
+	// Shipping is the optional delivery address.
 	Shipping *ShippingV1 `json:"shipping,omitempty"`
-	Tax      *TaxV1      `json:"tax,omitempty"`
-	Note     string      `json:"note,omitempty"`
+	// Tax is the optional tax invoice information.
+	Tax *TaxV1 `json:"tax,omitempty"`
+	// Note is an optional delivery note.
+	Note string `json:"note,omitempty"`
 }
 
 // MockOrderItem is one item of a mock order; every field is required.
 type MockOrderItem struct {
-	ProductName   string        `json:"product_name"`
-	OriginalSKU   string        `json:"original_sku"`
-	Price         int64         `json:"price"`
-	Qty           int           `json:"qty"`
+	// ProductName is the item's product name.
+	ProductName string `json:"product_name"`
+	// OriginalSKU is the seller's own code for the product.
+	OriginalSKU string `json:"original_sku"`
+	// Price is the unit sales price, in VND (greater than 0).
+	Price int64 `json:"price"`
+	// Qty is the quantity ordered (greater than 0).
+	Qty int `json:"qty"`
+	// InventoryType is how the product is stocked, for example
+	// InventoryInstock.
 	InventoryType InventoryType `json:"inventory_type"`
 }
 

@@ -71,6 +71,10 @@ func decodePage[R any](b []byte) ([]R, Paging, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, Paging{}, err
 	}
+	if w.Data == nil && w.Results == nil && !hasRowsKey(b, "data", "results") {
+		// {} or null: not a list. An empty list is {"data": []}.
+		return nil, Paging{}, &ShapeError{Expected: `a page ({"data": [...], "paging": {...}})`, Got: truncate(b)}
+	}
 	if w.Data == nil {
 		return w.Results, w.Paging, nil
 	}
@@ -203,7 +207,23 @@ func decodeList[R any](b []byte) ([]R, error) {
 	if err := json.Unmarshal(b, &wrapped); err != nil {
 		return nil, err
 	}
+	if wrapped.Data == nil && !hasRowsKey(b, "data") {
+		// null or {}: not a list. An empty list is [] or {"data": []}.
+		return nil, &ShapeError{Expected: `a list ([...] or {"data": [...]})`, Got: truncate(b)}
+	}
 	return wrapped.Data, nil
+}
+
+// hasRowsKey reports whether the object b names one of keys, so that
+// {"data": null} (an empty list, as some endpoints write it) is told from {}
+// and null, which are not lists.
+func hasRowsKey(b []byte, keys ...string) bool {
+	for _, k := range keys {
+		if bytes.Contains(b, []byte(`"`+k+`"`)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pageOptions gives the paging helpers access to the ListOptions embedded

@@ -541,7 +541,8 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 		return nil, nil, err
 	}
 	q := url.Values{"includes": {allProductIncludes}}
-	return call[Product](ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q})
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
+		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
 
 // FindByOriginalSKU returns the seller's products whose original SKU (the

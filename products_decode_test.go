@@ -134,7 +134,6 @@ func TestProductPagesKeepEmptyAndMissingRows(t *testing.T) {
 	}{
 		{`{"data":[],"paging":{"last_page":1}}`, []Product{}},
 		{`{"data":null,"results":[],"paging":{"last_page":1}}`, []Product{}},
-		{`{"paging":{"last_page":1}}`, nil},
 		{`{"data":null,"results":null}`, nil},
 		{`{"data":[{"id":1}],"results":[{"id":2}]}`, []Product{{ProductID: 1}}},
 	} {
@@ -151,12 +150,16 @@ func TestProductPagesKeepEmptyAndMissingRows(t *testing.T) {
 	}{
 		{` [] `, []Product{}},
 		{`{"data":[]}`, []Product{}},
-		{`{}`, nil},
-		{`null`, nil},
+		{`{"data":null}`, nil},
 	} {
 		var l list[Product]
 		require.NoError(t, l.decodeBody([]byte(tc.body)), tc.body)
 		assert.Equal(t, tc.want, []Product(l), tc.body)
+	}
+	for _, body := range []string{`{}`, `null`} {
+		var l list[Product]
+		var se *ShapeError
+		require.ErrorAs(t, l.decodeBody([]byte(body)), &se, "%s is not a list", body)
 	}
 }
 

@@ -24,6 +24,9 @@ const DefaultRateLimit = 200
 // to share one budget between several processes (Tiki's limit is per seller,
 // not per process).
 type Limiter interface {
+	// Wait blocks until one more request may be sent and returns nil, or
+	// returns a non-nil error (normally ctx's) when ctx ends first. The
+	// client then sends nothing and returns a *RequestError.
 	Wait(ctx context.Context) error
 }
 

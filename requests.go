@@ -84,10 +84,11 @@ type Variant struct {
 	Price int64 `json:"price"`
 	// MarketPrice is the price before discount in VND.
 	MarketPrice int64 `json:"market_price,omitempty"`
-	// Option1 and Option2 are the variant's values for the product's first
-	// and second option attributes; each is required exactly when the
-	// product declares that option.
+	// Option1 is the variant's value for the product's first option
+	// attribute; required exactly when the product declares that option.
 	Option1 string `json:"option1,omitempty"`
+	// Option2 is the variant's value for the product's second option
+	// attribute; required exactly when the product declares that option.
 	Option2 string `json:"option2,omitempty"`
 	// InventoryType is how the variant is stocked and delivered; it must be
 	// one the seller registered. Empty: the seller's latest one.
@@ -106,13 +107,17 @@ type Variant struct {
 	Supplier int64 `json:"supplier,omitempty"`
 	// BrandOrigin is the brand's country of origin, for example "viet nam".
 	BrandOrigin string `json:"brand_origin,omitempty"`
-	// Name and Description replace the product's for this variant.
-	Name        string `json:"name,omitempty"`
+	// Name replaces the product's name for this variant.
+	Name string `json:"name,omitempty"`
+	// Description replaces the product's description for this variant.
 	Description string `json:"description,omitempty"`
 	// Attributes are merged into the product's for this variant.
 	Attributes map[string]any `json:"attributes,omitempty"`
-	// Image and Images replace the product's for this variant.
-	Image  string   `json:"image,omitempty"`
+	// Image is the URL of the variant's main picture; it replaces the
+	// product's.
+	Image string `json:"image,omitempty"`
+	// Images are the URLs of the variant's gallery; they replace the
+	// product's.
 	Images []string `json:"images,omitempty"`
 }
 
@@ -121,8 +126,12 @@ type Variant struct {
 // qtyAvailable, unlike the warehouse_id and qty_available of stock updates
 // (WarehouseQuantity).
 type WarehouseStock struct {
-	WarehouseID  int64 `json:"warehouseId"`
-	QtyAvailable int   `json:"qtyAvailable"`
+	// WarehouseID is the id of the seller's warehouse (warehouseId), for
+	// example 1054.
+	WarehouseID int64 `json:"warehouseId"`
+	// QtyAvailable is the quantity available for sale in that warehouse
+	// (qtyAvailable).
+	QtyAvailable int `json:"qtyAvailable"`
 }
 
 // CertificateType says which requirement a certificate file meets.
@@ -356,12 +365,15 @@ type ProductRequest struct {
 	State RequestState `json:"state"`
 	// Kind is what the request does.
 	Kind RequestKind `json:"kind,omitempty"`
-	// CreatedAt and CreatedBy say when and by whom it was created.
-	CreatedAt Time   `json:"created_at"`
+	// CreatedAt is when the request was created (Vietnam time).
+	CreatedAt Time `json:"created_at"`
+	// CreatedBy is who created it, as Tiki records it (an email address).
 	CreatedBy string `json:"created_by,omitempty"`
-	// ApprovedAt and ApprovedBy say when and by whom it was approved (zero
-	// until then).
-	ApprovedAt Time   `json:"approved_at"`
+	// ApprovedAt is when the request was approved (Vietnam time); zero
+	// until then.
+	ApprovedAt Time `json:"approved_at"`
+	// ApprovedBy is who approved it, as Tiki records it (an email address,
+	// for example "admin@tiki.vn"); empty until then.
 	ApprovedBy string `json:"approved_by,omitempty"`
 	// Reasons say why the request was rejected.
 	Reasons []string `json:"reasons,omitempty"`
@@ -409,12 +421,17 @@ func (m *messageList) UnmarshalJSON(b []byte) error {
 type RequestedProduct struct {
 	// Product holds the product's fields (SKU, ProductID, Name, ...).
 	Product
-	// RequestID, State and Kind describe the request.
-	RequestID string       `json:"request_id"`
-	State     RequestState `json:"state"`
-	Kind      RequestKind  `json:"kind,omitempty"`
-	// ApprovedAt and ApprovedBy say when and by whom it was approved.
-	ApprovedAt Time   `json:"approved_at"`
+	// RequestID is Tiki's id of the request that created the product.
+	RequestID string `json:"request_id"`
+	// State is the request's current state.
+	State RequestState `json:"state"`
+	// Kind is what the request does, for example RequestKindCreateProduct.
+	Kind RequestKind `json:"kind,omitempty"`
+	// ApprovedAt is when the request was approved (Vietnam time); zero
+	// until then.
+	ApprovedAt Time `json:"approved_at"`
+	// ApprovedBy is who approved it, as Tiki records it (an email address,
+	// for example "admin@tiki.vn"); empty until then.
 	ApprovedBy string `json:"approved_by,omitempty"`
 	// ProductInfo is Tiki's product_info block, as raw JSON (often null).
 	ProductInfo json.RawMessage `json:"product_info,omitempty"`

@@ -78,7 +78,8 @@ func (s *SellerInfo) UnmarshalJSON(b []byte) error {
 //
 // GET /v2/sellers/me
 func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
-	return call[SellerInfo](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"})
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"},
+		func(me *SellerInfo) bool { return me.ID != 0 }, `the seller (an object with "id")`)
 }
 
 // Seller warehouse filters of Sellers.Warehouses.

@@ -355,7 +355,8 @@ func (s *TrackingService) get(ctx context.Context, version APIVersion, field, id
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking/" + seg})
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking/" + seg},
+		func(r *TrackedRequest) bool { return r.State != "" }, `a tracking record (an object with "state")`)
 }
 
 // Replay makes Tiki process a product request again from the beginning; it

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -563,4 +564,36 @@ func TestDefaultHTTPClient(t *testing.T) {
 	assert.Equal(t, 30*time.Second, c.httpClient.Timeout)
 	assert.Equal(t, "https://api.tiki.vn/integration", c.BaseURL())
 	assert.Equal(t, Production, c.Environment())
+}
+
+// cutAfterSending is a RoundTripper of its own (it reports no connection
+// through httptrace): it counts each request as received, then fails as a
+// connection cut after sending would.
+type cutAfterSending struct{ n atomic.Int32 }
+
+func (c *cutAfterSending) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return nil, io.ErrUnexpectedEOF
+}
+
+// With a transport that does not report its connections, a failure is
+// taken as after sending unless it proves no connection was made: a POST
+// is sent once, a GET is retried.
+func TestCustomTransportFailureCountsAsSent(t *testing.T) {
+	t.Parallel()
+	for method, want := range map[string]int32{http.MethodPost: 1, http.MethodGet: 3} {
+		tr := &cutAfterSending{}
+		c, err := NewClient(WithBaseURL(testBase), WithSellerKey(testKey), WithRateLimit(0, 0),
+			WithRetry(3, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
+		require.NoError(t, err)
+		_, err = c.Call(context.Background(), method, "v2/orders/1/confirm-available", nil, nil, nil)
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr, method)
+		assert.True(t, reqErr.Sent, method)
+		assert.Equal(t, want, tr.n.Load(), method)
+	}
+	assert.True(t, neverConnected(&net.OpError{Op: "dial", Err: errors.New("connection refused")}))
+	assert.True(t, neverConnected(&url.Error{Op: "Post", Err: &net.DNSError{Err: "no such host", IsNotFound: true}}))
+	assert.False(t, neverConnected(io.ErrUnexpectedEOF))
+	assert.False(t, neverConnected(&net.OpError{Op: "read", Err: errors.New("connection reset by peer")}))
 }

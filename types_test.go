@@ -135,8 +135,15 @@ func TestPageDecodesDataOrResults(t *testing.T) {
 		assert.Equal(t, paging, p.Paging, body)
 	}
 	var p Page[AttributeValue]
-	require.NoError(t, json.Unmarshal([]byte(`{"paging":{}}`), &p))
-	assert.Nil(t, p.Data)
+	var se *ShapeError
+	assert.ErrorAs(t, json.Unmarshal([]byte(`{"paging":{}}`), &p), &se, "a page without rows is another shape, not an empty page")
+	assert.ErrorAs(t, json.Unmarshal([]byte(`{}`), &p), &se)
+	assert.ErrorAs(t, json.Unmarshal([]byte(`null`), &p), &se)
+	var l list[AttributeValue]
+	assert.ErrorAs(t, json.Unmarshal([]byte(`null`), &l), &se, "null is not a list")
+	assert.ErrorAs(t, json.Unmarshal([]byte(`{}`), &l), &se)
+	require.NoError(t, json.Unmarshal([]byte(`{"data": null}`), &l))
+	assert.Empty(t, l)
 	assert.Error(t, json.Unmarshal([]byte(`{"results":{"id":1}}`), &p))
 	assert.Error(t, json.Unmarshal([]byte(`[]`), &p))
 }

@@ -175,6 +175,9 @@ func (s *WarehousesService) SellerInventories(ctx context.Context, tikiWarehouse
 		v.add("tiki_warehouse_codes", "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)")
 	}
 	codes := checkValueList(&v, "tiki_warehouse_codes", tikiWarehouseCodes)
+	if len(tikiWarehouseCodes) == 1 && tikiWarehouseCodes[0] == "" {
+		v.add("tiki_warehouse_codes", "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)")
+	}
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}

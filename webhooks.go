@@ -55,8 +55,14 @@ type RegisterWebhooksRequest struct {
 // WebhookTargets holds one target per kind of change; nil ones are not
 // registered.
 type WebhookTargets struct {
-	Order     *WebhookTarget `json:"order,omitempty"`
-	Stock     *WebhookTarget `json:"stock,omitempty"`
+	// Order receives order status changes (sync_webhook.order), delivered
+	// as *OrderStatusEvent.
+	Order *WebhookTarget `json:"order,omitempty"`
+	// Stock receives stock changes in the InventoryLocations warehouses
+	// (sync_webhook.stock), delivered as *StockEvent.
+	Stock *WebhookTarget `json:"stock,omitempty"`
+	// Aftersale receives after-sale changes (sync_webhook.aftersale, a
+	// newer registration field), delivered as *AftersaleEvent.
 	Aftersale *WebhookTarget `json:"aftersale,omitempty"`
 }
 
@@ -71,8 +77,13 @@ type WebhookTarget struct {
 
 // RegisterWebhooksResult is TikiNOW's acknowledgement of a registration.
 type RegisterWebhooksResult struct {
-	Success  bool `json:"success"`
+	// Success is TikiNOW's success flag. Register returns a result only
+	// when it is true; success false comes back as an *APIError.
+	Success bool `json:"success"`
+	// MetaData is TikiNOW's meta_data block.
 	MetaData struct {
+		// RequestID identifies the registration request to Tiki's
+		// support (meta_data.request_id).
 		RequestID string `json:"request_id"`
 	} `json:"meta_data"`
 }
@@ -184,7 +195,10 @@ const SignatureHeader = "X-Signature"
 
 // Errors of webhook signature checks. Both wrap webhook.ErrUnauthorized.
 var (
-	ErrNoSignature  = fmt.Errorf("%w: no %s header", webhook.ErrUnauthorized, SignatureHeader)
+	// ErrNoSignature: the delivery carries no X-Signature header.
+	ErrNoSignature = fmt.Errorf("%w: no %s header", webhook.ErrUnauthorized, SignatureHeader)
+	// ErrBadSignature: the X-Signature header is not "sha1=<hex>", or does
+	// not match the body's HMAC-SHA1 under the secret key.
 	ErrBadSignature = fmt.Errorf("%w: signature does not match", webhook.ErrUnauthorized)
 )
 
@@ -290,10 +304,10 @@ type OrderStatusEvent struct {
 	MainState string `json:"main_state"`
 	// MainSubstate refines MainState; optional, "" when not sent.
 	MainSubstate string `json:"main_substate"`
-	// Reason and ReasonCode explain a cancellation, when there is one
-	// (ReasonCode values such as "seller-out-of-stock-cancel-order", see
-	// CancelReason).
-	Reason     string `json:"reason"`
+	// Reason is the text explaining a cancellation, when there is one.
+	Reason string `json:"reason"`
+	// ReasonCode is the code of that cancellation, when there is one, for
+	// example "seller-out-of-stock-cancel-order" (see CancelReason).
 	ReasonCode string `json:"reason_code"`
 	// ExtraInfo holds the cancellation details; nil when not sent.
 	ExtraInfo *OrderExtraInfo `json:"extra_info"`
@@ -371,6 +385,7 @@ func (e *AftersaleEvent) UnmarshalJSON(b []byte) error {
 // UnknownWebhook is a delivery whose payload is none of the documented
 // kinds. Body is the raw request body, so nothing is lost.
 type UnknownWebhook struct {
+	// Body is the delivery's raw request body, as received.
 	Body json.RawMessage
 }
 
