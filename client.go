@@ -243,9 +243,10 @@ func (c *Client) BaseURL() string { return c.baseURL.String() }
 
 // Response describes the HTTP exchange behind a successful call.
 type Response struct {
-	// StatusCode and Header of the last response.
+	// StatusCode is the HTTP status of the last response.
 	StatusCode int
-	Header     http.Header
+	// Header holds the headers of the last response.
+	Header http.Header
 	// RequestID is Tiki's request id, when a header carries one.
 	RequestID string
 	// Attempts is how many requests the call made.

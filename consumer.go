@@ -119,13 +119,16 @@ const (
 	// DefaultDedupeSize is how many handled event ids the default
 	// in-memory Dedupe remembers.
 	DefaultDedupeSize = 100_000
-	// DefaultConsumerMinWait and DefaultConsumerMaxWait bound the backoff
-	// after a failure (a pull, a handler, a checkpoint).
+	// DefaultConsumerMinWait is the shortest backoff after a failure (a
+	// pull, a handler, a checkpoint).
 	DefaultConsumerMinWait = time.Second
+	// DefaultConsumerMaxWait is the longest backoff after a failure.
 	DefaultConsumerMaxWait = time.Minute
-	// DefaultIdleMinWait and DefaultIdleMaxWait bound the wait between
-	// pulls while the queue is empty.
+	// DefaultIdleMinWait is the shortest wait between pulls while the
+	// queue is empty.
 	DefaultIdleMinWait = time.Second
+	// DefaultIdleMaxWait is the longest wait between pulls while the
+	// queue is empty.
 	DefaultIdleMaxWait = 10 * time.Second
 )
 

@@ -120,9 +120,14 @@ type OrderSort string
 
 // Sort orders Tiki documents; Tiki's default is OrderByCreatedAtDesc.
 const (
-	OrderByCreatedAtAsc  OrderSort = "created_at|asc"
+	// OrderByCreatedAtAsc: oldest first (the order for walking a list that
+	// grows while it is walked).
+	OrderByCreatedAtAsc OrderSort = "created_at|asc"
+	// OrderByCreatedAtDesc: newest first, Tiki's default.
 	OrderByCreatedAtDesc OrderSort = "created_at|desc"
-	OrderByUpdatedAtAsc  OrderSort = "updated_at|asc"
+	// OrderByUpdatedAtAsc: least recently changed first.
+	OrderByUpdatedAtAsc OrderSort = "updated_at|asc"
+	// OrderByUpdatedAtDesc: most recently changed first.
 	OrderByUpdatedAtDesc OrderSort = "updated_at|desc"
 )
 
@@ -164,14 +169,15 @@ type OrderListOptions struct {
 	// FilterDateBy selects a predefined range of creation dates
 	// (DateFilterToday, DateFilterLast7Days, DateFilterLast30Days).
 	FilterDateBy OrderDateFilter
-	// CreatedFrom and CreatedTo bound the creation time, UpdatedFrom and
-	// UpdatedTo the update time; each is sent as "2006-01-02 15:04:05" in
-	// Vietnam time (created_from_date, created_to_date, updated_from_date,
-	// updated_to_date).
+	// CreatedFrom keeps orders created after it (created_from_date). Each
+	// time bound is sent as "2006-01-02 15:04:05" in Vietnam time.
 	CreatedFrom Time
-	CreatedTo   Time
+	// CreatedTo keeps orders created before it (created_to_date).
+	CreatedTo Time
+	// UpdatedFrom keeps orders updated after it (updated_from_date).
 	UpdatedFrom Time
-	UpdatedTo   Time
+	// UpdatedTo keeps orders updated before it (updated_to_date).
+	UpdatedTo Time
 	// OrderBy sorts the list; Tiki's default is OrderByCreatedAtDesc.
 	OrderBy OrderSort
 	// Include adds optional parts to every order of the page.

@@ -131,11 +131,14 @@ const (
 	PaymentCOD PaymentMethod = "cod"
 	// PaymentVisa: paid by card (v1); nothing to collect.
 	PaymentVisa PaymentMethod = "visa"
-	// PaymentCheckMO, PaymentMomo, PaymentPay123 and PaymentCybersource
-	// are prepaid methods of the v2 API.
-	PaymentCheckMO     PaymentMethod = "checkmo"
-	PaymentMomo        PaymentMethod = "momo"
-	PaymentPay123      PaymentMethod = "pay123"
+	// PaymentCheckMO is a prepaid method of the v2 API ("checkmo").
+	PaymentCheckMO PaymentMethod = "checkmo"
+	// PaymentMomo is a prepaid method of the v2 API ("momo").
+	PaymentMomo PaymentMethod = "momo"
+	// PaymentPay123 is a prepaid method of the v2 API ("pay123").
+	PaymentPay123 PaymentMethod = "pay123"
+	// PaymentCybersource is a prepaid method of the v2 API
+	// ("cybersource").
 	PaymentCybersource PaymentMethod = "cybersource"
 )
 
@@ -508,17 +511,21 @@ type ShippingAddress struct {
 	FullName string `json:"full_name"`
 	// Street is the address line.
 	Street string `json:"street"`
-	// Ward name and its Tiki code, for example "VN034005007".
-	Ward         string `json:"ward"`
+	// Ward is the ward's name.
+	Ward string `json:"ward"`
+	// WardTikiCode is Tiki's code of the ward, for example "VN034005007".
 	WardTikiCode string `json:"ward_tiki_code"`
-	// District name and its Tiki code.
-	District         string `json:"district"`
+	// District is the district's name.
+	District string `json:"district"`
+	// DistrictTikiCode is Tiki's code of the district.
 	DistrictTikiCode string `json:"district_tiki_code"`
-	// Region (province or city) name and its Tiki code.
-	Region         string `json:"region"`
+	// Region is the name of the province or city.
+	Region string `json:"region"`
+	// RegionTikiCode is Tiki's code of the province or city.
 	RegionTikiCode string `json:"region_tiki_code"`
-	// Country name and its code, for example "VN".
-	Country   string `json:"country"`
+	// Country is the country's name.
+	Country string `json:"country"`
+	// CountryID is the country's code, for example "VN".
 	CountryID string `json:"country_id"`
 	// Email of the receiver (seller-delivery and cross-border only).
 	Email string `json:"email"`
@@ -623,21 +630,26 @@ type OrderSellerWarehouse struct {
 	Name string `json:"name"`
 	// Code of the warehouse, for example "WH000384740".
 	Code string `json:"code"`
-	// ContactName and ContactPhone reach the warehouse.
-	ContactName  string `json:"contact_name"`
+	// ContactName is the name of the warehouse's contact person.
+	ContactName string `json:"contact_name"`
+	// ContactPhone is the contact person's phone number.
 	ContactPhone string `json:"contact_phone"`
 	// Street is the address line.
 	Street string `json:"street"`
 	// WarehouseType, for example "pickup".
 	WarehouseType string `json:"warehouse_type"`
-	// RegionCode, DistrictCode and WardCode are Tiki's codes of the area;
-	// RegionName, DistrictName and WardName their names.
-	RegionCode   string `json:"region_code"`
-	RegionName   string `json:"region_name"`
+	// RegionCode is Tiki's code of the warehouse's province or city.
+	RegionCode string `json:"region_code"`
+	// RegionName is the name of the warehouse's province or city.
+	RegionName string `json:"region_name"`
+	// DistrictCode is Tiki's code of the warehouse's district.
 	DistrictCode string `json:"district_code"`
+	// DistrictName is the name of the warehouse's district.
 	DistrictName string `json:"district_name"`
-	WardCode     string `json:"ward_code"`
-	WardName     string `json:"ward_name"`
+	// WardCode is Tiki's code of the warehouse's ward.
+	WardCode string `json:"ward_code"`
+	// WardName is the name of the warehouse's ward.
+	WardName string `json:"ward_name"`
 	// CountryCode, for example "vn".
 	CountryCode string `json:"country_code"`
 	// Active is true while the warehouse is in use.
@@ -713,9 +725,12 @@ type SellerInventory struct {
 type InventoryAddress struct {
 	// Street is the address line.
 	Street string `json:"street"`
-	// Ward, District, Region and Country name the area.
-	Ward     string `json:"ward"`
+	// Ward is the ward's name.
+	Ward string `json:"ward"`
+	// District is the district's name.
 	District string `json:"district"`
-	Region   string `json:"region"`
-	Country  string `json:"country"`
+	// Region is the name of the province or city.
+	Region string `json:"region"`
+	// Country is the country's name or code, as Tiki sends it.
+	Country string `json:"country"`
 }

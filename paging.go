@@ -16,12 +16,21 @@ import (
 // rows than requested before the last one: LastPage, not the row count,
 // tells where the list ends.
 type Paging struct {
-	Total       int `json:"total"`
-	PerPage     int `json:"per_page"`
+	// Total is the number of rows in the whole list.
+	Total int `json:"total"`
+	// PerPage is the page size Tiki applied: the request's limit, or
+	// Tiki's default (20 on most lists).
+	PerPage int `json:"per_page"`
+	// CurrentPage is this page's number, from 1.
 	CurrentPage int `json:"current_page"`
-	LastPage    int `json:"last_page"`
-	From        int `json:"from"`
-	To          int `json:"to"`
+	// LastPage is the number of the last page.
+	LastPage int `json:"last_page"`
+	// From is the position in the list of this page's first row, as Tiki
+	// reports it.
+	From int `json:"from"`
+	// To is the position in the list of this page's last row, as Tiki
+	// reports it.
+	To int `json:"to"`
 }
 
 // HasNext reports whether pages follow this one.
@@ -31,7 +40,9 @@ func (p Paging) HasNext() bool { return p.CurrentPage < p.LastPage }
 type Page[T any] struct {
 	// Data holds the page's rows, sent as "data" or (as the order list's
 	// field table names it) "results".
-	Data   []T    `json:"data"`
+	Data []T `json:"data"`
+	// Paging is the list's paging block; Paging.HasNext tells whether
+	// pages follow.
 	Paging Paging `json:"paging"`
 }
 

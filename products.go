@@ -111,21 +111,26 @@ type Product struct {
 	// OriginalSKU is the seller's own code (the variant's SKU in the
 	// product request).
 	OriginalSKU string `json:"original_sku"`
-	Name        string `json:"name"`
-	// MasterID and MasterSKU identify the master product that sellers'
-	// offers of the same item share; SuperID and SuperSKU the configurable
-	// product a variant belongs to (0 and "" for none).
-	MasterID  int64  `json:"master_id"`
+	// Name is the product's name.
+	Name string `json:"name"`
+	// MasterID is the id of the master product that sellers' offers of the
+	// same item share.
+	MasterID int64 `json:"master_id"`
+	// MasterSKU is the SKU of that master product.
 	MasterSKU string `json:"master_sku"`
-	SuperID   int64  `json:"super_id"`
-	SuperSKU  string `json:"super_sku"`
+	// SuperID is the id of the configurable product a variant belongs to;
+	// 0 for none.
+	SuperID int64 `json:"super_id"`
+	// SuperSKU is the SKU of that configurable product; "" for none.
+	SuperSKU string `json:"super_sku"`
 	// EntityType is Tiki's kind of entity, for example "seller_simple" or
 	// "master_simple".
 	EntityType string `json:"entity_type"`
 	// Type is the product type, for example "simple".
 	Type string `json:"type"`
-	// Price and MarketPrice (before discount) in VND.
-	Price       int64 `json:"price"`
+	// Price is the selling price, in VND.
+	Price int64 `json:"price"`
+	// MarketPrice is the price before discount, in VND.
 	MarketPrice int64 `json:"market_price"`
 	// Version counts the product's changes.
 	Version int `json:"version"`
@@ -133,10 +138,15 @@ type Product struct {
 	// does not say.
 	Active *ActiveFlag `json:"active,omitempty"`
 	// IsHidden reports a hidden product.
-	IsHidden  bool   `json:"is_hidden"`
-	CreatedAt Time   `json:"created_at"`
+	IsHidden bool `json:"is_hidden"`
+	// CreatedAt is when the product was created (Vietnam time).
+	CreatedAt Time `json:"created_at"`
+	// CreatedBy is who created it, as Tiki records it (an email address,
+	// for example "admin@tiki.vn").
 	CreatedBy string `json:"created_by,omitempty"`
-	UpdatedAt Time   `json:"updated_at"`
+	// UpdatedAt is when the product last changed (Vietnam time); zero when
+	// the endpoint does not say.
+	UpdatedAt Time `json:"updated_at"`
 	// Thumbnail is the URL of the product's thumbnail.
 	Thumbnail string `json:"thumbnail,omitempty"`
 	// Images is the product's gallery.
@@ -265,19 +275,28 @@ func specificationGroups(v any) []SpecificationGroup {
 // ProductImage is one picture of a product.
 type ProductImage struct {
 	// ID is Tiki's id of the image (0 when Tiki sends null).
-	ID       int64  `json:"id"`
-	URL      string `json:"url"`
-	Path     string `json:"path"`
-	Position int    `json:"position"`
-	// Width and Height in pixels (0 when unknown).
-	Width  int `json:"width"`
+	ID int64 `json:"id"`
+	// URL is the image's full URL on Tiki's CDN.
+	URL string `json:"url"`
+	// Path is the image's path on Tiki's CDN, for example
+	// "product/83/f7/55/81986fa898d5b864f08de0186ad0f4e1.jpg".
+	Path string `json:"path"`
+	// Position is the image's place in the gallery.
+	Position int `json:"position"`
+	// Width is the image's width in pixels (0 when unknown).
+	Width int `json:"width"`
+	// Height is the image's height in pixels (0 when unknown).
 	Height int `json:"height"`
 }
 
 // ProductCategory is a category a product belongs to.
 type ProductCategory struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
+	// ID is Tiki's category id.
+	ID int64 `json:"id"`
+	// Name is the category's name, for example "Điện thoại smartphone".
+	Name string `json:"name"`
+	// URLKey is the category's slug on Tiki's site, for example
+	// "dien-thoai-smartphone".
 	URLKey string `json:"url_key"`
 	// IsPrimary marks the product's primary category.
 	IsPrimary bool `json:"is_primary"`
@@ -285,41 +304,64 @@ type ProductCategory struct {
 
 // ProductSeller is the seller offering a product.
 type ProductSeller struct {
-	ID         int64  `json:"id"`
-	Name       string `json:"name"`
-	Code       string `json:"code"`
-	Logo       string `json:"logo"`
-	Slug       string `json:"slug"`
-	Status     int    `json:"status"`
-	StoreID    int64  `json:"store_id"`
-	ListdataID int64  `json:"listdata_id"`
-	// VATLimitSupported and IsAllVATSupported are Tiki's VAT settings of
-	// the seller.
-	VATLimitSupported FlexInt  `json:"vat_limit_supported"`
+	// ID is Tiki's id of the seller.
+	ID int64 `json:"id"`
+	// Name is the seller's name, for example "Tiki Trading".
+	Name string `json:"name"`
+	// Code is the seller's code, for example "TIKI".
+	Code string `json:"code"`
+	// Logo is the URL of the seller's logo.
+	Logo string `json:"logo"`
+	// Slug is the seller's slug on Tiki's site, for example "tiki".
+	Slug string `json:"slug"`
+	// Status is the seller's status code, as Tiki sends it (for example
+	// 1).
+	Status int `json:"status"`
+	// StoreID is the id of the seller's store.
+	StoreID int64 `json:"store_id"`
+	// ListdataID is Tiki's list data id of the seller (listdata_id).
+	ListdataID int64 `json:"listdata_id"`
+	// VATLimitSupported is one of Tiki's VAT settings of the seller
+	// (vat_limit_supported), as sent.
+	VATLimitSupported FlexInt `json:"vat_limit_supported"`
+	// IsAllVATSupported is one of Tiki's VAT settings of the seller
+	// (is_all_vat_supported; Tiki sends 1/0).
 	IsAllVATSupported FlexBool `json:"is_all_vat_supported"`
 }
 
 // ProductInventory is a product's stock. API v2 gives the quantities of
 // the product; v2.1 gives them per warehouse in WarehouseStocks.
 type ProductInventory struct {
+	// InventoryType is how the product is stocked, for example
+	// InventoryInstock or InventoryBackorder.
 	InventoryType InventoryType `json:"inventory_type"`
 	// FulfillmentType is who delivers, for example "tiki_delivery".
 	FulfillmentType string `json:"fulfillment_type"`
-	// Quantity fields of API v2; zero in v2.1.
-	Quantity          int `json:"quantity"`
+	// Quantity is the product's stock (API v2; zero in v2.1).
+	Quantity int `json:"quantity"`
+	// QuantityAvailable is the available quantity (API v2; zero in v2.1).
 	QuantityAvailable int `json:"quantity_available"`
-	QuantityReserved  int `json:"quantity_reserved"`
-	QuantitySellable  int `json:"quantity_sellable"`
+	// QuantityReserved is the quantity reserved by orders; it may be
+	// negative, as Tiki sends it (API v2; zero in v2.1).
+	QuantityReserved int `json:"quantity_reserved"`
+	// QuantitySellable is the quantity that can be sold (API v2; zero in
+	// v2.1).
+	QuantitySellable int `json:"quantity_sellable"`
 	// WarehouseStocks is the stock in each warehouse (API v2.1).
 	WarehouseStocks []InventoryStock `json:"warehouse_stocks,omitempty"`
 }
 
 // InventoryStock is a product's stock in one warehouse.
 type InventoryStock struct {
-	WarehouseID       int64 `json:"warehouse_id"`
-	Quantity          int   `json:"quantity"`
-	QuantityAvailable int   `json:"quantity_available"`
-	QuantitySellable  int   `json:"quantity_sellable"`
+	// WarehouseID is the id of the seller's warehouse, for example 1034.
+	WarehouseID int64 `json:"warehouse_id"`
+	// Quantity is the stock in that warehouse.
+	Quantity int `json:"quantity"`
+	// QuantityAvailable is the available quantity in that warehouse.
+	QuantityAvailable int `json:"quantity_available"`
+	// QuantitySellable is the quantity that can be sold from that
+	// warehouse.
+	QuantitySellable int `json:"quantity_sellable"`
 	// QuantityReserved may be negative, as Tiki sends it.
 	QuantityReserved int `json:"quantity_reserved"`
 }
@@ -327,20 +369,32 @@ type InventoryStock struct {
 // SpecificationGroup is a group of attributes shown together on the
 // product page ("General", "Thông tin chi tiết").
 type SpecificationGroup struct {
-	ID         int64                    `json:"id"`
-	Name       string                   `json:"name"`
-	SortOrder  int                      `json:"sort_order"`
+	// ID is Tiki's id of the group.
+	ID int64 `json:"id"`
+	// Name is the group's title, for example "General".
+	Name string `json:"name"`
+	// SortOrder is the group's place on the product page.
+	SortOrder int `json:"sort_order"`
+	// Attributes are the group's attributes and their values.
 	Attributes []SpecificationAttribute `json:"attributes"`
 }
 
 // SpecificationAttribute is one attribute of a specification group.
 type SpecificationAttribute struct {
-	ID          int64  `json:"id"`
-	Code        string `json:"code"`
-	Name        string `json:"name"`
+	// ID is Tiki's attribute id.
+	ID int64 `json:"id"`
+	// Code is the attribute's code, for example "dimensions".
+	Code string `json:"code"`
+	// Name is the attribute's name, for example "Kích thước".
+	Name string `json:"name"`
+	// DisplayName is the label shown on the product page.
 	DisplayName string `json:"display_name"`
-	DataType    string `json:"data_type"`
-	InputType   string `json:"input_type"`
+	// DataType is the stored type, for example "text" or "static".
+	DataType string `json:"data_type"`
+	// InputType is how the value is entered, for example "text" or
+	// "textarea" (kept as text: it goes beyond AttributeInputType's
+	// values).
+	InputType string `json:"input_type"`
 	// Value as Tiki sends it: usually a string, sometimes a number.
 	Value any `json:"value"`
 }
@@ -350,11 +404,17 @@ type ProductInclude string
 
 // Product includes documented by Tiki.
 const (
-	IncludeSeller     ProductInclude = "seller"
+	// IncludeSeller fills Product.Seller.
+	IncludeSeller ProductInclude = "seller"
+	// IncludeCategories fills Product.Categories.
 	IncludeCategories ProductInclude = "categories"
-	IncludeInventory  ProductInclude = "inventory"
+	// IncludeInventory fills Product.Inventory.
+	IncludeInventory ProductInclude = "inventory"
+	// IncludeAttributes fills Product.Attributes and
+	// Product.Specifications.
 	IncludeAttributes ProductInclude = "attributes"
-	IncludeImages     ProductInclude = "images"
+	// IncludeImages fills Product.Images.
+	IncludeImages ProductInclude = "images"
 )
 
 // allProductIncludes is what Get asks for.
@@ -578,15 +638,21 @@ func (r *ProductUpdateResult) applied() bool { return r.State == RequestApproved
 // Note the keys: warehouse_id and qty_available, unlike the warehouseId and
 // qtyAvailable of product creation (WarehouseStock).
 type WarehouseQuantity struct {
-	WarehouseID  int64 `json:"warehouse_id"`
-	QtyAvailable int   `json:"qty_available"`
+	// WarehouseID is the id of the seller's warehouse (warehouse_id);
+	// positive, and listed once per update.
+	WarehouseID int64 `json:"warehouse_id"`
+	// QtyAvailable is the quantity available for sale to set in that
+	// warehouse (qty_available); not negative.
+	QtyAvailable int `json:"qty_available"`
 }
 
 // ProductUpdate changes the price, status or stock of one product, named by
 // ProductID or OriginalSKU (when both are given, Tiki uses ProductID).
 // Zero fields are not changed.
 type ProductUpdate struct {
-	ProductID   int64  `json:"product_id,omitempty"`
+	// ProductID is Tiki's id of the product to update.
+	ProductID int64 `json:"product_id,omitempty"`
+	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
 	Price int64 `json:"price,omitempty"`
@@ -697,11 +763,18 @@ func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*Product
 // ProductUpdateV2 is the body of UpdateV2: one Quantity instead of stock
 // per warehouse.
 type ProductUpdateV2 struct {
-	ProductID   int64       `json:"product_id,omitempty"`
-	OriginalSKU string      `json:"original_sku,omitempty"`
-	Price       int64       `json:"price,omitempty"`
-	Quantity    *int        `json:"quantity,omitempty"`
-	Active      *ActiveFlag `json:"active,omitempty"`
+	// ProductID is Tiki's id of the product to update; it or OriginalSKU
+	// is required, and Tiki uses ProductID when both are given.
+	ProductID int64 `json:"product_id,omitempty"`
+	// OriginalSKU is the seller's SKU of the product to update.
+	OriginalSKU string `json:"original_sku,omitempty"`
+	// Price is the new price in VND; 0 leaves it unchanged.
+	Price int64 `json:"price,omitempty"`
+	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
+	Quantity *int `json:"quantity,omitempty"`
+	// Active switches the product on (ProductActive) or off
+	// (ProductInactive); nil leaves it unchanged.
+	Active *ActiveFlag `json:"active,omitempty"`
 }
 
 // UpdateV2 changes the price, quantity and active flag of one product
@@ -738,9 +811,13 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 // ProductUpdateV1 is the body of UpdateV1; the product is named by its
 // original SKU in the path.
 type ProductUpdateV1 struct {
-	Price    int64       `json:"price,omitempty"`
-	Quantity *int        `json:"quantity,omitempty"`
-	Active   *ActiveFlag `json:"active,omitempty"`
+	// Price is the new price in VND; 0 leaves it unchanged.
+	Price int64 `json:"price,omitempty"`
+	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
+	Quantity *int `json:"quantity,omitempty"`
+	// Active switches the product on (ProductActive) or off
+	// (ProductInactive); nil leaves it unchanged.
+	Active *ActiveFlag `json:"active,omitempty"`
 }
 
 // UpdateV1 changes the price, quantity and active flag of the product

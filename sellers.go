@@ -35,7 +35,9 @@ const (
 
 // SellerInfo is the authenticated seller's account.
 type SellerInfo struct {
-	ID   int64  `json:"id"`
+	// ID is Tiki's id of the seller.
+	ID int64 `json:"id"`
+	// Name is the seller's name.
 	Name string `json:"name"`
 	// SID is the seller's social id; Tiki has deprecated it and may leave it
 	// out.
@@ -49,7 +51,10 @@ type SellerInfo struct {
 	OperationModels []string `json:"operation_models"`
 	// CanUpdateProduct: the account may update products through the API
 	// (Tiki sends 1/0).
-	CanUpdateProduct   bool               `json:"can_update_product"`
+	CanUpdateProduct bool `json:"can_update_product"`
+	// RegistrationStatus is the state of the seller's registration, for
+	// example RegistrationCompleted; "" for an account created without
+	// registration data.
 	RegistrationStatus RegistrationStatus `json:"registration_status"`
 	// LiveAt is when the store went live; zero for a store that has not.
 	LiveAt Time `json:"live_at"`

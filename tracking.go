@@ -377,7 +377,11 @@ func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedR
 
 // Defaults of WaitOptions.
 const (
-	DefaultWaitInterval    = 2 * time.Second
+	// DefaultWaitInterval is the first wait between polls when
+	// WaitOptions.Interval is zero.
+	DefaultWaitInterval = 2 * time.Second
+	// DefaultWaitMaxInterval caps the wait between polls when
+	// WaitOptions.MaxInterval is zero.
 	DefaultWaitMaxInterval = time.Minute
 )
 
@@ -402,9 +406,12 @@ type WaitOptions struct {
 // polled (nil when no poll succeeded); Err is the cause, so
 // errors.Is(err, context.DeadlineExceeded) works.
 type WaitError struct {
+	// TrackID is the track id Wait was given.
 	TrackID string
-	Last    *TrackedRequest
-	Err     error
+	// Last is the last record polled; nil when no poll succeeded.
+	Last *TrackedRequest
+	// Err is the cause: the context's error or the failed poll's error.
+	Err error
 }
 
 // Error names the request, its last known state and the cause.

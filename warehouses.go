@@ -33,6 +33,7 @@ func (s *WarehousesService) Tiki(ctx context.Context) ([]Warehouse, *Response, e
 type Locality struct {
 	// Code, for example "VN034" (Hà Nội) or "VN034025003" (a ward).
 	Code string `json:"code"`
+	// Name is the area's name, for example "Hà Nội" or "Phường Giáp Bát".
 	Name string `json:"name"`
 }
 
@@ -40,19 +41,33 @@ type Locality struct {
 // order API knows it. OrdersV1.ConfirmItems names it by WarehouseCode and SellerInventoryID: several
 // warehouses may share a code, the inventory id tells them apart.
 type SellerWarehouse struct {
-	WarehouseID       int64  `json:"warehouse_id"`
-	WarehouseCode     string `json:"warehouse_code"`
-	SellerInventoryID int64  `json:"seller_inventory_id"`
-	Name              string `json:"name"`
-	Street            string `json:"street"`
-	// Ward, District, Region and Country locate the warehouse.
-	Ward         Locality `json:"ward"`
-	District     Locality `json:"district"`
-	Region       Locality `json:"region"`
-	Country      Locality `json:"country"`
-	ContactName  string   `json:"contact_name"`
-	ContactEmail string   `json:"contact_email"`
-	ContactPhone string   `json:"contact_phone"`
+	// WarehouseID is the id of the Tiki warehouse the seller's warehouse
+	// is registered with, for example 2.
+	WarehouseID int64 `json:"warehouse_id"`
+	// WarehouseCode is that Tiki warehouse's code, for example "hn" or
+	// "sgn"; several of the seller's warehouses may share it.
+	WarehouseCode string `json:"warehouse_code"`
+	// SellerInventoryID is the id of the seller's warehouse itself, which
+	// tells warehouses with the same code apart.
+	SellerInventoryID int64 `json:"seller_inventory_id"`
+	// Name is the name the seller gave the warehouse.
+	Name string `json:"name"`
+	// Street is the address line.
+	Street string `json:"street"`
+	// Ward is the warehouse's ward (code like "VN034025003").
+	Ward Locality `json:"ward"`
+	// District is the warehouse's district (code like "VN034025").
+	District Locality `json:"district"`
+	// Region is the warehouse's province or city (code like "VN034").
+	Region Locality `json:"region"`
+	// Country is the warehouse's country (code "vn").
+	Country Locality `json:"country"`
+	// ContactName is the name of the warehouse's contact person.
+	ContactName string `json:"contact_name"`
+	// ContactEmail is the contact person's email address.
+	ContactEmail string `json:"contact_email"`
+	// ContactPhone is the contact person's phone number.
+	ContactPhone string `json:"contact_phone"`
 }
 
 // UnmarshalJSON tolerates ids sent as strings.
