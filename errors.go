@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +204,12 @@ type RequestError struct {
 
 // Error describes the transport failure.
 func (e *RequestError) Error() string {
-	s := fmt.Sprintf("tiki: %s %s: %v", e.Method, e.URL, e.Err)
+	// net/http's *url.Error repeats the method and URL: say them once.
+	var cause any = e.Err
+	if ue, ok := e.Err.(*url.Error); ok && ue.Err != nil {
+		cause = ue.Err
+	}
+	s := fmt.Sprintf("tiki: %s %s: %v", e.Method, e.URL, cause)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}

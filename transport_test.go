@@ -597,3 +597,16 @@ func TestCustomTransportFailureCountsAsSent(t *testing.T) {
 	assert.False(t, neverConnected(io.ErrUnexpectedEOF))
 	assert.False(t, neverConnected(&net.OpError{Op: "read", Err: errors.New("connection reset by peer")}))
 }
+
+// A transport failure names the method and URL once.
+func TestRequestErrorNamesTheURLOnce(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(WithBaseURL(testBase), WithSellerKey(testKey), WithRateLimit(0, 0),
+		WithRetry(1, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: &cutAfterSending{}}))
+	require.NoError(t, err)
+	_, err = c.Call(context.Background(), http.MethodGet, "v2/orders/1", nil, nil, nil)
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, "tiki: GET "+testBase+"/v2/orders/1: unexpected EOF", err.Error())
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
