@@ -503,6 +503,9 @@ func (c *Client) apiError(r *request, u *url.URL, res attemptResult, attempts in
 	for i, m := range e.Messages {
 		e.Messages[i] = c.redactor.String(m)
 	}
+	if res.status == http.StatusNotFound && r.base == nil && c.env == "" && !strings.HasSuffix(strings.TrimRight(c.baseURL.Path, "/"), "/integration") {
+		e.Hint = "the base URL " + c.redactor.URL(c.baseURL) + " does not end in /integration, where Tiki's API lives: check WithBaseURL"
+	}
 	return e
 }
 

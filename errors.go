@@ -81,6 +81,10 @@ type APIError struct {
 	// Attempts is how many requests were sent for this call, retries and the
 	// repeat after a token renewal included.
 	Attempts int
+	// Hint suggests a likely cause the answer alone does not tell, for
+	// example a custom base URL without Tiki's /integration path; empty
+	// otherwise.
+	Hint string
 }
 
 // Error reports the status, Tiki's messages (or a snippet of a non-JSON
@@ -104,6 +108,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", e.Hint)
 	}
 	return b.String()
 }

@@ -610,3 +610,21 @@ func TestRequestErrorNamesTheURLOnce(t *testing.T) {
 	assert.Equal(t, "tiki: GET "+testBase+"/v2/orders/1: unexpected EOF", err.Error())
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// A 404 from a custom base URL without /integration carries a hint.
+func TestNotFoundHintsAtTheBaseURL(t *testing.T) {
+	t.Parallel()
+	for path, hinted := range map[string]bool{"": true, "/integration": false} {
+		s := newServer(t, status(404, `<html>not found</html>`))
+		base := s.URL + path
+		c, err := NewClient(WithBaseURL(base), WithSellerKey(testKey), WithRateLimit(0, 0))
+		require.NoError(t, err)
+		_, _, err = c.Sellers.Me(context.Background())
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr, base)
+		assert.Equal(t, hinted, apiErr.Hint != "", base)
+		if hinted {
+			assert.Contains(t, err.Error(), "does not end in /integration")
+		}
+	}
+}
