@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,64 +32,6 @@ func requireEvidence(t *testing.T) {
 	if os.Getenv(evidenceEnv) != "1" {
 		t.Skipf("timing evidence: runs with %s=1 (make evidence)", evidenceEnv)
 	}
-}
-
-// productPage returns a products page of n copies of the documented
-// product (ids made distinct), as Tiki's v2.1 list answers it.
-func productPage(tb testing.TB, n, page, lastPage int) []byte {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "products_list_v21.json"))
-	require.NoError(tb, err)
-	var doc struct {
-		Data []map[string]any `json:"data"`
-	}
-	require.NoError(tb, json.Unmarshal(raw, &doc))
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		row := make(map[string]any, len(doc.Data[0]))
-		for k, v := range doc.Data[0] {
-			row[k] = v
-		}
-		row["product_id"] = page*100000 + i
-		row["original_sku"] = fmt.Sprintf("SKU-%d-%d", page, i)
-		rows[i] = row
-	}
-	body, err := json.Marshal(map[string]any{
-		"data":   rows,
-		"paging": map[string]int{"total": n * lastPage, "per_page": n, "current_page": page, "last_page": lastPage, "from": (page-1)*n + 1, "to": page * n},
-	})
-	require.NoError(tb, err)
-	return body
-}
-
-func BenchmarkProductsPage(b *testing.B) {
-	body := productPage(b, 20, 1, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	defer srv.Close()
-	ctx := context.Background()
-	b.Run("sdk", func(b *testing.B) {
-		c := benchSDK(b, srv)
-		b.ReportAllocs()
-		for range b.N {
-			p, _, err := c.Products.List(ctx, nil)
-			if err != nil || len(p.Data) != 20 {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		hc := &http.Client{Timeout: 30 * time.Second, Transport: benchTransport()}
-		b.ReportAllocs()
-		for range b.N {
-			var p tiki.Page[tiki.Product]
-			if err := rawGet(ctx, hc, srv.URL+"/integration/v2.1/products", &p); err != nil || len(p.Data) != 20 {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // TestLimiterAccuracy runs 32 concurrent callers for 5 s through a client
