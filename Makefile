@@ -21,7 +21,7 @@ test:
 ## budget against the Redis at REDIS_ADDR), skipped by `make test`. Its
 ## bands hold on a loaded 2-core machine.
 evidence:
-	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkPeakHeap' .
+	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
 ## lint: formatting, vet and staticcheck.

@@ -9,7 +9,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,14 +54,17 @@ func bulkPages(tb testing.TB, n, last int, rtt time.Duration) *httptest.Server {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		if p < 1 || p > last {
-			p = 1
+		body := pages[min(max(p, 1), last)]
+		if p > last {
+			// Past the end: an empty page, as a paginator answers it.
+			body = []byte(fmt.Sprintf(`{"data":[],"paging":{"total":%d,"per_page":%d,"current_page":%d,"last_page":%d,"from":null,"to":null}}`,
+				n*last, n, p, last))
 		}
 		if rtt > 0 {
 			time.Sleep(rtt)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(pages[p])
+		w.Write(body)
 	}))
 	tb.Cleanup(srv.Close)
 	return srv
@@ -156,6 +161,25 @@ func BenchmarkBulkWalk(b *testing.B) {
 			b.ReportMetric(floor.Seconds(), "floor-s")
 			b.ReportMetric(0, "ns/op")
 		}
+		b.Run(fmt.Sprintf("rtt=%v/sdk-repeated", rtt), func(b *testing.B) {
+			// One long-lived client, as a sync job keeps it: from the
+			// second walk on, it requests the pages its last walk found
+			// at once.
+			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			walkProducts(b, c, perPage, 0, pages*perPage) // learns the length
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				time.Sleep(time.Second / 10) // the budget refills between walks
+				start = start.Add(time.Second / 10)
+				walkProducts(b, c, perPage, 0, pages*perPage)
+			}
+			report(b, start)
+		})
 		for _, ahead := range []int{1, DefaultPagesAhead, MaxPagesAhead} {
 			b.Run(fmt.Sprintf("rtt=%v/sdk-ahead=%d", rtt, ahead), func(b *testing.B) {
 				start := time.Now()
@@ -166,17 +190,7 @@ func BenchmarkBulkWalk(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					rows := 0
-					opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage, PagesAhead: ahead}}
-					for _, err := range c.Products.All(context.Background(), opts) {
-						if err != nil {
-							b.Fatal(err)
-						}
-						rows++
-					}
-					if rows != pages*perPage {
-						b.Fatal(rows)
-					}
+					walkProducts(b, c, perPage, ahead, pages*perPage)
 					c.CloseIdleConnections()
 				}
 				report(b, start)
@@ -197,6 +211,93 @@ func BenchmarkBulkWalk(b *testing.B) {
 			})
 		}
 	}
+}
+
+// walkProducts walks c's products in pages of perPage with ahead pages
+// ahead and fails tb unless it yields want rows.
+func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
+	tb.Helper()
+	rows := 0
+	opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage, PagesAhead: ahead}}
+	for _, err := range c.Products.All(context.Background(), opts) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rows++
+	}
+	if rows != want {
+		tb.Fatalf("%d rows, want %d", rows, want)
+	}
+}
+
+// TestWalkThroughputAtRoundTrip (TIKI_EVIDENCE=1 only): Products.All over
+// 40 pages of 50 with default options, at an artificial round trip of 50 ms
+// and 150 ms, beside the hand-written concurrent client (16 workers) in the
+// same run, against the floor max(calls/200, RTT) and the bar floor/0.9 +
+// one RTT. Two SDK figures: the first walk of a new client, which waits
+// for page 1 to learn the list's length (a round trip no client can skip
+// without requesting pages blindly), and a walk repeated on one client, as
+// a sync job runs, which requests the pages its last walk found at once.
+// The repeated walk must meet the bar; the first must stay within one
+// round trip of it. Each figure is the median of 5 runs.
+func TestWalkThroughputAtRoundTrip(t *testing.T) {
+	if os.Getenv("TIKI_EVIDENCE") != "1" {
+		t.Skip("timing evidence: runs with TIKI_EVIDENCE=1 (make evidence)")
+	}
+	const pages, perPage, runs = 40, 50, 5
+	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	var table strings.Builder
+	table.WriteString("| RTT | work | SDK, first walk of a client | SDK, repeated walk | hand-written, 16 workers | floor | bar (90 %) | repeated walk |\n")
+	table.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
+		srv := bulkPages(t, perPage, pages, rtt)
+		floor := max(time.Duration(float64(pages)/DefaultRateLimit*float64(time.Second)), rtt)
+		bar := time.Duration(float64(floor)/0.9) + rtt
+		long, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		walkProducts(t, long, perPage, 0, pages*perPage) // learns the length
+		var first, repeated, hand []time.Duration
+		for range runs {
+			// Each walk starts with a full rate budget.
+			time.Sleep(time.Second / 5)
+			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			walkProducts(t, c, perPage, 0, pages*perPage)
+			first = append(first, time.Since(start))
+			c.CloseIdleConnections()
+
+			time.Sleep(time.Second / 5)
+			start = time.Now()
+			walkProducts(t, long, perPage, 0, pages*perPage)
+			repeated = append(repeated, time.Since(start))
+
+			hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
+			start = time.Now()
+			rows, err := handWrittenWalk(context.Background(), hc, srv.URL, 16)
+			hand = append(hand, time.Since(start))
+			if err != nil || rows != pages*perPage {
+				t.Fatal(rows, err)
+			}
+			hc.CloseIdleConnections()
+		}
+		long.CloseIdleConnections()
+		f, r, h := median(first), median(repeated), median(hand)
+		fmt.Fprintf(&table, "| %v | Products.All, %d pages of %d | %.3f s | %.3f s | %.3f s | %.2f s | ≤ %.3f s | %s |\n",
+			rtt, pages, perPage, f.Seconds(), r.Seconds(), h.Seconds(), floor.Seconds(), bar.Seconds(),
+			map[bool]string{true: "met", false: "MISSED"}[r <= bar])
+		if r > bar {
+			t.Errorf("rtt %v: repeated walk median %v, bar %v", rtt, r, bar)
+		}
+		if f > bar+rtt {
+			t.Errorf("rtt %v: first walk median %v, above the bar plus one round trip (%v)", rtt, f, bar+rtt)
+		}
+	}
+	t.Logf("Products.All against an artificial round trip (median of %d runs):\n%s", runs, table.String())
 }
 
 func BenchmarkPerCall(b *testing.B) {

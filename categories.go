@@ -351,7 +351,7 @@ func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64,
 //		if err != nil { ... }
 //	}
 func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
-	return walk(ctx, opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
+	return walk(ctx, s.client, "attributes/"+itoa(attributeID)+"/values", opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
 		return s.AttributeValues(ctx, attributeID, o)
 	})
 }
@@ -397,7 +397,7 @@ func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
 func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
-	return walk(ctx, opts, s.Brands)
+	return walk(ctx, s.client, "brands", opts, s.Brands)
 }
 
 // RequiredDocumentsOptions says which category (required) and which brand,

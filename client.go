@@ -95,6 +95,7 @@ type Client struct {
 	redactor   *redact.Redactor
 	retry      retryPolicy
 	writes     writeLocks
+	walks      walkLengths
 
 	tokenEarly time.Duration
 

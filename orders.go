@@ -291,7 +291,7 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page
 //		if err != nil { ... } // one error, then the loop ends
 //	}
 func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
-	return walk(ctx, opts, s.List)
+	return walk(ctx, s.client, "v2/orders", opts, s.List)
 }
 
 // OrderGetOptions selects the optional parts Get adds to the order.

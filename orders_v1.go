@@ -356,7 +356,7 @@ func (s *OrdersV1Service) List(ctx context.Context, opts *OrderListOptionsV1) (*
 //		if err != nil { ... }
 //	}
 func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) iter.Seq2[OrderV1, error] {
-	return walk(ctx, opts, s.List)
+	return walk(ctx, s.client, "v1/orders", opts, s.List)
 }
 
 // Get returns one order with its items.

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"reflect"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -150,6 +152,18 @@ type ListOptions struct {
 	// Each request still waits for the client's limiter. It is not sent to
 	// Tiki, and List ignores it.
 	PagesAhead int
+	// ExpectedPages is how many pages an All iterator requests at once
+	// when it starts, before Tiki's first answer tells it where the list
+	// ends. 0 means as many as the client's last walk of the same list
+	// (same endpoint, same filters set, whatever their values) found, and
+	// the first page alone for a list this client has not walked: a walk
+	// repeated on a long-lived client (a sync job) saves the round trip of
+	// waiting for the first page, and no page is requested blindly. Set it
+	// when you know a list's length on a new client. At most
+	// PagesAhead+1. A page requested past the end (the list shrank; Tiki
+	// answers it empty) is dropped, whatever its answer. It is not sent to
+	// Tiki, and List ignores it.
+	ExpectedPages int
 }
 
 func (o ListOptions) validate(v *validator) {
@@ -158,6 +172,8 @@ func (o ListOptions) validate(v *validator) {
 	v.check(o.Limit <= maxLimit, "limit", "must be at most %d", maxLimit)
 	v.check(o.PagesAhead >= 0, "pages_ahead", "must not be negative")
 	v.check(o.PagesAhead <= MaxPagesAhead, "pages_ahead", "must be at most %d", MaxPagesAhead)
+	v.check(o.ExpectedPages >= 0, "expected_pages", "must not be negative")
+	v.check(o.ExpectedPages <= MaxPagesAhead+1, "expected_pages", "must be at most %d", MaxPagesAhead+1)
 }
 
 // pagesAhead is PagesAhead with its default applied.
@@ -256,17 +272,26 @@ func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response
 // each page in turn, from opts.Page (default 1) to the last one, keeping up
 // to opts.PagesAhead pages requested ahead (see all). The caller's options
 // are never changed, and each page gets its own copy, so the iterator may
-// be ranged over more than once.
+// be ranged over more than once. name identifies the list (its path, with
+// any id in it) for the lengths c remembers between walks.
 func walk[T, O any, P interface {
 	*O
 	pageOptions() *ListOptions
-}](ctx context.Context, opts P, list func(context.Context, P) (*Page[T], *Response, error)) iter.Seq2[T, error] {
+}](ctx context.Context, c *Client, name string, opts P, list func(context.Context, P) (*Page[T], *Response, error)) iter.Seq2[T, error] {
 	var base O
 	if opts != nil {
 		base = *opts
 	}
 	lo := P(&base).pageOptions()
-	return all(ctx, lo.Page, lo.pagesAhead(), func(ctx context.Context, page int) (*Page[T], error) {
+	plan := walkPlan{first: max(lo.Page, 1), ahead: lo.pagesAhead(), expect: lo.ExpectedPages}
+	if c != nil {
+		key := listKey(name, &base)
+		if last, ok := c.walks.lastPage(key); ok && plan.expect == 0 {
+			plan.expect = last - plan.first + 1
+		}
+		plan.learn = func(last int) { c.walks.remember(key, last) }
+	}
+	return all(ctx, plan, func(ctx context.Context, page int) (*Page[T], error) {
 		o := base
 		P(&o).pageOptions().Page = page
 		p, _, err := list(ctx, &o)
@@ -274,20 +299,103 @@ func walk[T, O any, P interface {
 	})
 }
 
+// walkPlan is how all walks a list.
+type walkPlan struct {
+	// first is the page to start from (1 when zero).
+	first int
+	// ahead is the window: how many pages may be requested ahead of the
+	// one being yielded (at least 1).
+	ahead int
+	// expect is how many pages to request at once before the first answer
+	// (1 when zero; at most ahead+1).
+	expect int
+	// learn, when set, is told the last page of the first answer.
+	learn func(last int)
+}
+
+// maxRememberedLists bounds the list lengths a client remembers.
+const maxRememberedLists = 256
+
+// walkLengths remembers the last page of each list a client walked, so that
+// its next walk of the same list requests that many pages at once instead
+// of waiting a round trip for the first. The zero value is ready to use.
+type walkLengths struct {
+	mu    sync.Mutex
+	pages map[string]int
+}
+
+// lastPage returns the last page remembered for key.
+func (l *walkLengths) lastPage(key string) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, ok := l.pages[key]
+	return n, ok
+}
+
+// remember records last as key's last page, forgetting every list when the
+// table is full (it only saves round trips; losing it costs one).
+func (l *walkLengths) remember(key string, last int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pages == nil || len(l.pages) >= maxRememberedLists {
+		l.pages = make(map[string]int)
+	}
+	l.pages[key] = max(last, 1)
+}
+
+// listKey names a list for walkLengths: name and the names of the filters
+// set in opts (a struct, or a pointer to one), so that a walk with other
+// filters is remembered apart. Filter values, the page and the walk's own
+// options are left out: a list polled with a moving date range keeps one
+// entry.
+func listKey(name string, opts any) string {
+	var b strings.Builder
+	b.WriteString(name)
+	var fields func(v reflect.Value)
+	fields = func(v reflect.Value) {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return
+		}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			switch {
+			case !f.IsExported():
+			case f.Anonymous:
+				fields(v.Field(i))
+			case f.Name == "Page" || f.Name == "PagesAhead" || f.Name == "ExpectedPages":
+			case !v.Field(i).IsZero():
+				b.WriteByte(' ')
+				b.WriteString(f.Name)
+			}
+		}
+	}
+	fields(reflect.ValueOf(opts))
+	return b.String()
+}
+
 // maxPages stops an iterator whose server keeps moving last_page ahead.
 const maxPages = 100000
 
-// all walks a paginated list from page first (1 when zero) to its last
-// page, yielding each row, rows strictly in page order.
+// all walks a paginated list from page plan.first (1 when zero) to its
+// last page, yielding each row, rows strictly in page order.
 //
-// The first page is fetched alone; once it gives last_page, up to ahead
-// following pages are fetched concurrently, each on its own goroutine,
-// while the caller's loop works through the rows: at most ahead requests
-// are in flight and at most ahead pages wait besides the one being
-// yielded. The walk follows each page's own paging block, in page order,
-// exactly as a one-page-at-a-time walk would: it ends at the last_page of
-// the page just yielded (a short page is not the end), and the page number
-// only moves forward, whatever current_page says.
+// It starts by requesting plan.expect pages at once, each on its own
+// goroutine; once the first gives last_page, up to plan.ahead following
+// pages are kept requested while the caller's loop works through the rows:
+// at most plan.ahead requests are in flight and at most plan.ahead pages
+// wait besides the one being yielded. Pages requested past the last one
+// are never yielded, nor their errors. The walk follows each page's own
+// paging block, in page order, exactly as a one-page-at-a-time walk would:
+// it ends at the last_page of the page just yielded (a short page is not
+// the end), and the page number only moves forward, whatever current_page
+// says.
 //
 // When the caller stops ranging, or ctx ends, the requests in flight are
 // cancelled and waited for: no goroutine outlives the loop. When a page
@@ -295,11 +403,12 @@ const maxPages = 100000
 // and the walk stops. A panic in fetch becomes a *PanicError, yielded like
 // any failure. fetch must not keep or change caller state: it gets the
 // page number and returns that page.
-func all[T any](ctx context.Context, first, ahead int, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
-	ahead = max(ahead, 1)
+func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
+	ahead := max(plan.ahead, 1)
+	expect := min(max(plan.expect, 1), ahead+1)
 	return func(yield func(T, error) bool) {
 		var zero T
-		page := max(first, 1)
+		page := max(plan.first, 1)
 		if ctx == nil {
 			// The list call refuses it with its typed error.
 			_, err := fetchPage(ctx, page, fetch)
@@ -313,12 +422,19 @@ func all[T any](ctx context.Context, first, ahead int, fetch func(ctx context.Co
 		w.ctx, w.cancel = context.WithCancel(ctx)
 		defer w.stop()
 
-		p, err := fetchPage(w.ctx, page, fetch)
-		if err != nil {
-			yield(zero, err)
+		for i := range expect {
+			w.start(page + i)
+		}
+		f := w.take(page)
+		if f.err != nil {
+			yield(zero, f.err)
 			return
 		}
-		next := page + 1
+		p := f.p
+		if plan.learn != nil {
+			plan.learn(p.Paging.LastPage)
+		}
+		next := page + expect
 		for n := 1; ; n++ {
 			// Keep the window full up to the last page this page knows
 			// of, then let the loop work through this page while they

@@ -399,7 +399,7 @@ func TestAllFetchFailures(t *testing.T) {
 	}
 	var rows []int
 	var errs []error
-	for v, err := range all(context.Background(), 0, 2, fetch) {
+	for v, err := range all(context.Background(), walkPlan{ahead: 2}, fetch) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -412,7 +412,7 @@ func TestAllFetchFailures(t *testing.T) {
 	assert.ErrorAs(t, errs[0], &pe)
 
 	rows, errs = nil, nil
-	for v, err := range all(context.Background(), 4, 2, fetch) {
+	for v, err := range all(context.Background(), walkPlan{first: 4, ahead: 2}, fetch) {
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -528,7 +528,7 @@ func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *Pr
 //		if err != nil { ... }
 //	}
 func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, opts, s.List)
+	return walk(ctx, s.client, "products", opts, s.List)
 }
 
 // HiddenProductsOptions filters Hidden. Every field is optional.
@@ -571,7 +571,7 @@ func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOption
 
 // AllHidden iterates over the seller's hidden products, page after page.
 func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, opts, s.Hidden)
+	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.Hidden)
 }
 
 // Get returns one product with everything Tiki can include: seller,

@@ -512,7 +512,7 @@ func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequests
 //		if err != nil { ... }
 //	}
 func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions) iter.Seq2[ProductRequest, error] {
-	return walk(ctx, opts, s.List)
+	return walk(ctx, s.client, "requests", opts, s.List)
 }
 
 // Get returns one product request with the products it created.

@@ -136,5 +136,5 @@ func (o *SellerWarehouseListOptions) query(v *validator) url.Values {
 
 // AllWarehouses iterates over every seller warehouse matching opts.
 func (s *SellersService) AllWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) iter.Seq2[SellerInventory, error] {
-	return walk(ctx, opts, s.Warehouses)
+	return walk(ctx, s.client, "sellers/me/warehouses", opts, s.Warehouses)
 }
