@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tikisdk/tiki"
 )
 
 // authCode is an authorization code waiting to be exchanged.
@@ -50,19 +52,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // token is the OAuth2 token endpoint (POST /sc/oauth2/token) for the
-// client_credentials, authorization_code and refresh_token grants, with
-// client_secret_basic or client_secret_post.
+// client_credentials, authorization_code and refresh_token grants. The
+// client authenticates with the one method it is set up for (see
+// WithClientAuthStyle): client_secret_basic or client_secret_post.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form")
 		return
 	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	id, secret, ok := s.clientAuth(w, r)
+	if !ok {
+		return
 	}
 	if id != s.cfg.clientID || secret != s.cfg.clientSecret {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed: unknown client id or wrong client secret")
 		return
 	}
 	form := r.PostForm
@@ -107,4 +110,42 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		body["refresh_token"] = rt
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// Names of the OAuth2 client authentication methods.
+const (
+	methodBasic = "client_secret_basic (client id and secret in an Authorization: Basic header)"
+	methodPost  = "client_secret_post (client_id and client_secret in the form body)"
+)
+
+// clientAuth returns the client id and secret of a token request sent with
+// the method the app is set up for, or answers 401 invalid_client, as an
+// OAuth2 server does, when the request uses the other method or none.
+func (s *Server) clientAuth(w http.ResponseWriter, r *http.Request) (id, secret string, ok bool) {
+	basicID, basicSecret, basic := r.BasicAuth()
+	_, inForm := r.PostForm["client_secret"]
+	want, used := methodBasic, ""
+	if s.cfg.authStyle == tiki.AuthStylePost {
+		want = methodPost
+	}
+	switch {
+	case basic && inForm:
+		used = "both client_secret_basic and client_secret_post"
+	case basic:
+		used = methodBasic
+	case inForm:
+		used = methodPost
+	}
+	if used != want {
+		if used == "" {
+			used = "no client authentication"
+		}
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client",
+			"Client authentication failed: the client is set up for "+want+", but the request used "+used)
+		return "", "", false
+	}
+	if basic {
+		return basicID, basicSecret, true
+	}
+	return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), true
 }

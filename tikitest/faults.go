@@ -9,10 +9,11 @@ import (
 // armed by Server.Inject. Zero fields are not applied. Close wins over Body,
 // and Body over Status; a Delay alone slows the real response down.
 type Fault struct {
-	// Method and Path select the requests (Path below the host, for
-	// example "/integration/v2.1/products"); an empty Method matches any.
+	// Method selects the requests by method; empty matches any.
 	Method string
-	Path   string
+	// Path selects the requests by path below the host, for example
+	// "/integration/v2.1/products".
+	Path string
 	// Times is how many matching requests fail (default 1).
 	Times int
 	// Delay waits before answering (or before the other fault).

@@ -161,9 +161,13 @@ type OrderSpec struct {
 	FulfillmentType tiki.FulfillmentType
 	// PaymentMethod defaults to tiki.PaymentCOD.
 	PaymentMethod tiki.PaymentMethod
-	// Items default to one item; in an item, an empty name or SKU, a zero
-	// price or quantity and an empty inventory type get defaults (the
-	// inventory type follows the fulfillment type).
+	// Items default to one item. Items are built from the seller's
+	// products the fake holds (see Server.SeedProduct): an item without an
+	// original SKU takes the next product, and an item whose original SKU
+	// is a product's takes that product's id, Tiki SKU and, when empty, its
+	// name and price. Other empty names or SKUs, zero prices or quantities
+	// and empty inventory types get defaults (the inventory type follows
+	// the fulfillment type).
 	Items []tiki.MockOrderItem
 	// CreatedAt defaults to the fake's clock; set it in the past to place
 	// an order the 30-day order list no longer reaches.
@@ -184,8 +188,19 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 	if len(req.Items) == 0 {
 		req.Items = []tiki.MockOrderItem{{}}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range req.Items {
 		it := &req.Items[i]
+		if p := s.orderProduct(i, it.OriginalSKU); p != nil {
+			it.OriginalSKU = p.originalSKU
+			if it.ProductName == "" {
+				it.ProductName = p.name
+			}
+			if it.Price == 0 {
+				it.Price = p.price
+			}
+		}
 		if it.ProductName == "" {
 			it.ProductName = fmt.Sprintf("Sản phẩm %d", i+1)
 		}
@@ -202,8 +217,6 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 			it.InventoryType = defaultInventory(req.FulfillmentType)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	created := spec.CreatedAt
 	if created.IsZero() {
 		created = s.cfg.now()
@@ -336,7 +349,10 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 	}
 	deadline := confirmDeadline(created)
 	for _, it := range req.Items {
-		ids, ok := st.products[it.OriginalSKU]
+		ids, ok := s.productIDs(it.OriginalSKU)
+		if !ok {
+			ids, ok = st.products[it.OriginalSKU]
+		}
 		if !ok {
 			n := int64(len(st.products)) + 1
 			ids = [2]int64{2000000 + n, 9900000000000 + n}

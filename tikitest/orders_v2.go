@@ -262,8 +262,12 @@ type OrderV2Spec struct {
 	TikiWarehouse string
 	// PaymentMethod defaults to cod.
 	PaymentMethod string
-	// Items default to one item. In an item, an empty name or seller
-	// product code, a zero price or quantity get defaults, and an empty
+	// Items default to one item. Items are built from the seller's
+	// products the fake holds (see Server.SeedProduct): an item without a
+	// seller product code takes the next product, and an item whose code
+	// is a product's original SKU takes that product's id, Tiki SKU and,
+	// when empty, its name and price. Other empty names or seller product
+	// codes, zero prices or quantities get defaults, and an empty
 	// inventory type is backorder (as Tiki sends for the items a seller
 	// confirms, in every operation model).
 	Items []OrderV2ItemSpec
@@ -376,12 +380,13 @@ func (s *Server) CreateOrderV2(spec OrderV2Spec) (OrderV2Snapshot, error) {
 	if len(req.Items) == 0 {
 		req.Items = []v2MockItem{{}}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.itemsFromProductsV2(req.Items)
 	req.defaults()
 	if bad := req.check(); len(bad) > 0 {
 		return OrderV2Snapshot{}, fmt.Errorf("tikitest: %s", strings.Join(bad, "; "))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	created := spec.CreatedAt
 	if created.IsZero() {
 		created = s.cfg.now()
@@ -458,7 +463,10 @@ func (s *Server) placeOrderV2(req v2MockOrder, created time.Time) *v2Order {
 	sla := confirmDeadline(created)
 	products := &s.state.orders.products // shared with v1: one catalogue of ids per seller product code
 	for _, it := range req.Items {
-		ids, ok := (*products)[it.SellerProductCode]
+		ids, ok := s.productIDs(it.SellerProductCode)
+		if !ok {
+			ids, ok = (*products)[it.SellerProductCode]
+		}
 		if !ok {
 			n := int64(len(*products)) + 1
 			ids = [2]int64{2000000 + n, 9900000000000 + n}

@@ -35,7 +35,9 @@ import (
 //	  ]
 //	}
 //
-// It answers 200 with the new order in the v2 order shape.
+// Items are built from the seller's products the fake holds, as for
+// Server.CreateOrderV2. It answers 200 with the new order in the v2 order
+// shape.
 type v2MockOrder struct {
 	FulfillmentType   string       `json:"fulfillment_type"`
 	TikiWarehouseCode string       `json:"tiki_warehouse_code"`
@@ -132,12 +134,14 @@ func (s *Server) createMockOrderV2(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "items must hold at least one item")
 		return
 	}
+	s.mu.Lock()
+	s.itemsFromProductsV2(req.Items)
 	req.defaults()
 	if bad := req.check(); len(bad) > 0 {
+		s.mu.Unlock()
 		writeErrors(w, http.StatusBadRequest, bad...)
 		return
 	}
-	s.mu.Lock()
 	body := s.renderOrderV2(s.placeOrderV2(req, s.cfg.now()), v2Include{})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)

@@ -341,7 +341,6 @@ func TestOrdersV2ListFilters(t *testing.T) {
 		{"order_by=" + url.QueryEscape("updated_at|desc") + "&status=queueing", []string{odf.Code, cb.Code, old.Code}},
 		{"status=queueing&item_inventory_type=backorder&item_confirmation_status=waiting&filter_date_by=today", []string{cb.Code}},
 		{"status=picking", []string{}},
-		{"unknown_parameter=1&status=canceled", []string{week.Code}},
 	} {
 		assert.Equal(t, c.want, v2Codes(v2List(t, srv, c.query)), c.query)
 	}

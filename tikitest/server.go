@@ -8,10 +8,14 @@
 //	cats, _, err := client.Catalog.Categories(ctx, nil)
 //
 // The fake checks credentials like Tiki does (seller key in the tiki-api
-// header, Bearer tokens, and an OAuth2 client credentials token endpoint),
-// answers unknown routes and bad parameters with Tiki's error shape
-// {"errors": [...]}, and serves the catalog and Tiki's warehouses from the
-// examples in Tiki's API documentation.
+// header, Bearer tokens, and an OAuth2 token endpoint that accepts only the
+// client authentication method the app is set up for, see
+// WithClientAuthStyle), answers unknown routes, query parameters a route
+// does not document (see WithLenientQuery) and bad parameters with Tiki's
+// error shape {"errors": [...]}, and serves the catalog and Tiki's
+// warehouses from the examples in Tiki's API documentation. Mock orders are
+// made of the seller's products the fake holds. WithRequestLog logs one
+// line per request, without secrets.
 package tikitest
 
 import (
@@ -20,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -57,6 +62,8 @@ type Server struct {
 	http     *http.Server
 
 	// mu guards everything below and the state of every endpoint family.
+	logMu sync.Mutex // serialises request log lines
+
 	mu       sync.Mutex
 	tokens   map[string]time.Time // issued access token -> expiry
 	refresh  map[string]string    // refresh token -> client id
@@ -79,6 +86,9 @@ type config struct {
 	rateLimit                                      int
 	webhookClient                                  *http.Client
 	approvalDelay                                  *time.Duration
+	authStyle                                      tiki.AuthStyle
+	lenientQuery                                   bool
+	requestLog                                     io.Writer
 }
 
 // WithSellerKey sets the seller key accepted in the tiki-api header.
@@ -91,6 +101,17 @@ func WithAccessToken(token string) Option { return func(c *config) { c.accessTok
 // endpoint accepts.
 func WithClientCredentials(id, secret string) Option {
 	return func(c *config) { c.clientID, c.clientSecret = id, secret }
+}
+
+// WithClientAuthStyle sets how the app authenticates itself at the token
+// endpoint, as an OAuth2 app on Tiki is set up for exactly one method:
+// tiki.AuthStyleBasic (client_secret_basic, an Authorization: Basic
+// header; the default, as in Tiki's documentation) or tiki.AuthStylePost
+// (client_secret_post, client_id and client_secret in the form body). A
+// token request using the other method is refused with 401 invalid_client,
+// as Tiki refuses it.
+func WithClientAuthStyle(style tiki.AuthStyle) Option {
+	return func(c *config) { c.authStyle = style }
 }
 
 // WithTokenTTL sets the lifetime of issued access tokens (default one hour).
@@ -127,6 +148,7 @@ func newServer(opts ...Option) *Server {
 		tokenTTL:      time.Hour,
 		now:           time.Now,
 		webhookClient: &http.Client{Timeout: 5 * time.Second},
+		authStyle:     tiki.AuthStyleBasic,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -199,10 +221,11 @@ func (s *Server) SellerKey() string { return s.cfg.sellerKey }
 // AccessToken returns the Bearer token the fake accepts without issuing it.
 func (s *Server) AccessToken() string { return s.cfg.accessToken }
 
-// ClientCredentials returns the OAuth2 client id and secret the fake accepts,
-// ready for tiki.WithClientCredentials.
+// ClientCredentials returns the OAuth2 client id and secret the fake accepts
+// and the auth style it expects (see WithClientAuthStyle), ready for
+// tiki.WithClientCredentials.
 func (s *Server) ClientCredentials() tiki.ClientCredentials {
-	return tiki.ClientCredentials{ClientID: s.cfg.clientID, ClientSecret: s.cfg.clientSecret}
+	return tiki.ClientCredentials{ClientID: s.cfg.clientID, ClientSecret: s.cfg.clientSecret, AuthStyle: s.cfg.authStyle}
 }
 
 // Requests returns how many API requests (token requests excluded) the fake
@@ -230,9 +253,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sc/oauth2/token", s.token)
 	mux.HandleFunc("GET /sc/oauth2/auth", s.authorize)
-	mux.HandleFunc("GET /ts/print/{file}", s.labelFile) // printed labels are public links
+	mux.Handle("GET /ts/print/{file}", s.queryChecked("GET /ts/print/{file}", http.HandlerFunc(s.labelFile))) // printed labels are public links
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
-		mux.Handle(pattern, s.guarded(s.authenticated(http.HandlerFunc(h))))
+		mux.Handle(pattern, s.guarded(s.authenticated(s.queryChecked(pattern, http.HandlerFunc(h)))))
 	}
 	mux.Handle("POST /business/v1/register-webhooks", s.guarded(http.HandlerFunc(s.registerWebhooks)))
 	s.orderRoutes(api)
@@ -249,9 +272,10 @@ func (s *Server) routes() http.Handler {
 	api("GET /integration/v2/requests/requiredDocs", s.requiredDocs)
 	api("GET /integration/v2/warehouses/tiki", s.tikiWarehouses)
 	api("/integration/", func(w http.ResponseWriter, r *http.Request) {
+		noteReason(r, "unknown route")
 		writeErrors(w, http.StatusNotFound, "No route found for "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	return s.logged(mux)
 }
 
 // guarded counts a request, then applies armed faults and the rate limit.
@@ -263,9 +287,11 @@ func (s *Server) guarded(next http.Handler) http.Handler {
 		limited := s.overLimit()
 		s.mu.Unlock()
 		if fault != nil && fault.apply(w, r) {
+			noteReason(r, "injected fault")
 			return
 		}
 		if limited {
+			noteReason(r, "rate limit")
 			writeErrors(w, http.StatusTooManyRequests, "Too Many Requests")
 			return
 		}
@@ -297,6 +323,7 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key := r.Header.Get("tiki-api"); key != "" {
 			if key != s.cfg.sellerKey {
+				noteReason(r, "bad auth: wrong seller key in the tiki-api header")
 				writeErrors(w, http.StatusUnauthorized, "Your tiki-api token is not valid")
 				return
 			}
@@ -305,10 +332,12 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || tok == "" {
+			noteReason(r, "bad auth: no tiki-api header and no Bearer token")
 			writeErrors(w, http.StatusUnauthorized, "Token is missing")
 			return
 		}
 		if !s.validToken(tok) {
+			noteReason(r, "bad auth: unknown or expired Bearer token")
 			writeErrors(w, http.StatusUnauthorized, "Token is expired or not linked to a seller")
 			return
 		}

@@ -159,9 +159,10 @@ func TestAuth(t *testing.T) {
 		require.NoError(t, err, name)
 	}
 
-	post := srv.ClientCredentials()
-	post.AuthStyle = tiki.AuthStylePost
-	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(post))
+	postSrv := tikitest.NewServer(t, tikitest.WithClientAuthStyle(tiki.AuthStylePost))
+	post := postSrv.ClientCredentials()
+	assert.Equal(t, tiki.AuthStylePost, post.AuthStyle)
+	c, err := tiki.NewClient(tiki.WithBaseURL(postSrv.URL), tiki.WithClientCredentials(post))
 	require.NoError(t, err)
 	_, _, err = c.Warehouses.Tiki(ctx)
 	require.NoError(t, err)

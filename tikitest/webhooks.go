@@ -15,7 +15,9 @@ import (
 type WebhookDelivery struct {
 	// Kind is "order", "stock" or "aftersale".
 	Kind string
-	URL  string
+	// URL is the registered URL the delivery was posted to.
+	URL string
+	// Body is the raw JSON body posted (the bytes the signature covers).
 	Body []byte
 	// Signature is the x-signature header sent.
 	Signature string

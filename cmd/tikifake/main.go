@@ -8,6 +8,24 @@
 // prints the credentials it accepts. It stops on SIGINT or SIGTERM. With
 // -addr 127.0.0.1:0 it picks a free port and prints the URLs it serves.
 //
+// # Flags
+//
+//	-addr 127.0.0.1:8080      address to listen on
+//	-v                        log one line per request to stderr: method, path
+//	                          and query, status, duration and, for a 4xx the
+//	                          fake chose, why (secrets are masked)
+//	-lenient-query            ignore query parameters a route does not document
+//	                          (default: answer 400 naming them)
+//	-client-auth basic|post   how the app sends its client id and secret to the
+//	                          token endpoint: Authorization: Basic header
+//	                          (client_secret_basic, the default) or form body
+//	                          (client_secret_post); the other is refused with
+//	                          401 invalid_client
+//	-products N               start with N demo products (SKU DEMO-1 ...
+//	                          DEMO-N); mock orders are made of them
+//	-seller-key, -token, -client-id, -client-secret, -token-ttl, -rate,
+//	-approval-delay           credentials and behaviour (see -h)
+//
 // # Orders
 //
 // Tiki's current order API (v2) is served under /integration/v2, the 2019
@@ -90,9 +108,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -105,25 +125,76 @@ func main() {
 	secret := flag.String("client-secret", tikitest.DefaultClientSecret, "OAuth2 client secret")
 	ttl := flag.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
 	approval := flag.Duration("approval-delay", tikitest.DefaultApprovalDelay, "time each step of a product request takes (0: never moves)")
+	verbose := flag.Bool("v", false, "log one line per request to stderr (secrets masked)")
+	lenient := flag.Bool("lenient-query", false, "ignore query parameters a route does not document instead of answering 400")
+	clientAuth := flag.String("client-auth", "basic", `how the app authenticates at the token endpoint: "basic" (Authorization: Basic header) or "post" (client_id and client_secret in the form body)`)
+	products := flag.Int("products", 0, "number of demo products (SKU DEMO-1, DEMO-2, ...) to start with")
 	flag.Parse()
 
-	srv, err := tikitest.Listen(*addr,
+	opts := []tikitest.Option{
 		tikitest.WithRateLimit(*rate),
 		tikitest.WithSellerKey(*key),
 		tikitest.WithAccessToken(*token),
 		tikitest.WithClientCredentials(*id, *secret),
 		tikitest.WithTokenTTL(*ttl),
 		tikitest.WithApprovalDelay(*approval),
-	)
+	}
+	switch *clientAuth {
+	case "basic":
+		opts = append(opts, tikitest.WithClientAuthStyle(tiki.AuthStyleBasic))
+	case "post":
+		opts = append(opts, tikitest.WithClientAuthStyle(tiki.AuthStylePost))
+	default:
+		fmt.Fprintf(os.Stderr, "tikifake: client-auth must be basic or post, not %q\n", *clientAuth)
+		os.Exit(2)
+	}
+	if *products < 0 || *products > 100 {
+		fmt.Fprintln(os.Stderr, "tikifake: products must be between 0 and 100")
+		os.Exit(2)
+	}
+	if *verbose {
+		opts = append(opts, tikitest.WithRequestLog(os.Stderr))
+	}
+	if *lenient {
+		opts = append(opts, tikitest.WithLenientQuery())
+	}
+	srv, err := tikitest.Listen(*addr, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tikifake:", err)
 		os.Exit(1)
 	}
+	for i := 1; i <= *products; i++ {
+		if _, err := srv.SeedProduct(demoProduct(i)); err != nil {
+			srv.Close()
+			fmt.Fprintln(os.Stderr, "tikifake:", err)
+			os.Exit(1)
+		}
+	}
 	fmt.Printf("fake Tiki listening\n  integration API: %s\n  TikiNOW API:     %s\n  OAuth2:          %s/sc/oauth2/{auth,token}\n", srv.URL, srv.TikiNowURL, srv.Host)
-	fmt.Printf("  seller key (tiki-api header): %s\n  access token (Bearer):        %s\n  client id / secret:           %s / %s\n", *key, *token, *id, *secret)
+	fmt.Printf("  seller key (tiki-api header): %s\n  access token (Bearer):        %s\n  client id / secret:           %s / %s (client_secret_%s)\n", *key, *token, *id, *secret, *clientAuth)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
 	srv.Close()
+}
+
+// demoProduct is the n-th demo product: a simple product in category 218
+// (Medical Books), stocked in the seller's warehouses 919 (hn) and 903
+// (sgn) and on sale once created.
+func demoProduct(n int) tiki.NewProduct {
+	return tiki.NewProduct{
+		CategoryID:  218,
+		Name:        "Sổ tay y khoa " + strconv.Itoa(n),
+		Description: "<p>Sổ tay cho sinh viên y</p>",
+		MarketPrice: 200000,
+		Attributes:  map[string]any{"brand": "Tiki", "bulky": 0},
+		Image:       "https://img.example/demo-" + strconv.Itoa(n) + ".jpg",
+		MetaData:    &tiki.ProductMetaData{IsAutoTurnOn: true},
+		Variants: []tiki.Variant{{
+			SKU: "DEMO-" + strconv.Itoa(n), Price: int64(100000 + 10000*n), InventoryType: tiki.InventoryDropShip,
+			SellerWarehouse: "919,903",
+			WarehouseStocks: []tiki.WarehouseStock{{WarehouseID: 919, QtyAvailable: 10}, {WarehouseID: 903, QtyAvailable: 5}},
+		}},
+	}
 }
