@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // EventType names a kind of event of Tiki's event queue.
@@ -104,8 +105,10 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		if len(raw) == 0 {
 			return ""
 		}
-		// Most values are plain strings: take them without a decoder.
-		if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 {
+		// Most values are plain strings (no escapes, valid UTF-8): take
+		// them as they are. The decoder takes the rest, and replaces
+		// invalid UTF-8 as encoding/json does.
+		if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 && utf8.Valid(raw[1:n-1]) {
 			return string(raw[1 : n-1])
 		}
 		var s flexString

@@ -94,3 +94,62 @@ func ExampleNewMemoryDedupe() {
 	fmt.Println(first, "|", second, "|", afterTTL, "|", afterComplete)
 	// Output: claimed | claimed by other | claimed | completed
 }
+
+// Two replicas of a service behind a load balancer share one store (here
+// in memory; Redis or a database in production): a copy of a delivery
+// that reaches the other replica is acknowledged without running its
+// handler again.
+func ExampleWithDedupe() {
+	shared := webhook.NewMemoryDedupe()
+	replica := func(name string) *webhook.Endpoint {
+		e := &webhook.Endpoint{
+			Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {
+				return webhook.Delivery{
+					Key: "example:" + webhook.BodyKey(body),
+					Handle: func(context.Context) error {
+						fmt.Println(name, "handles", string(body))
+						return nil
+					},
+				}, nil
+			},
+		}
+		if err := e.Apply(webhook.WithDedupe(shared), webhook.WithDedupeTTL(time.Minute, 24*time.Hour)); err != nil {
+			panic(err)
+		}
+		return e
+	}
+	a, b := replica("a"), replica("b")
+
+	for _, e := range []*webhook.Endpoint{a, b} {
+		r := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"order":"A1"}`))
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// a handles {"order":"A1"}
+	// 200
+	// 200
+}
+
+// ParseTime reads the timestamps webhook senders write, with or without a
+// zone; those without one are read in the location given.
+func ExampleParseTime() {
+	vietnam := time.FixedZone("ICT", 7*60*60)
+	for _, s := range []string{"2021-04-07T06:06:46.494Z", "2023-05-01T10:00:00+07:00", "2023-05-01 10:00:00", "2023-05-01"} {
+		t, err := webhook.ParseTime(s, vietnam)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(t.UTC().Format(time.RFC3339Nano))
+	}
+	_, err := webhook.ParseTime("yesterday", nil)
+	fmt.Println(err != nil)
+	// Output:
+	// 2021-04-07T06:06:46.494Z
+	// 2023-05-01T03:00:00Z
+	// 2023-05-01T03:00:00Z
+	// 2023-04-30T17:00:00Z
+	// true
+}
