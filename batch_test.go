@@ -39,7 +39,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return prJSON(400, `{"errors":["bad body"]}`), nil
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
 	}
 	release := make(chan struct{})
 	g.mu.Lock()
@@ -65,7 +65,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 			"code": fmt.Sprintf("c%d-%d", it.ProductID, it.Price), "message": nil}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return prJSON(200, string(b)), nil
+	return responseJSON(200, string(b)), nil
 }
 
 // waitPending waits until n calls are held.
@@ -104,7 +104,7 @@ func TestBatchResultsExactWhenCallsFinishOutOfOrder(t *testing.T) {
 	for _, conc := range []int{1, 4, 7} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			t.Parallel()
-			lim := &prodCountingLimiter{}
+			lim := &countingLimiter{}
 			c, mt := setup(t, WithLimiter(lim))
 			g := newBatchGate()
 			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
@@ -230,7 +230,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return prJSON(400, `{"errors":["bad body"]}`), nil
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
 	}
 	l.mu.Lock()
 	l.seq++
@@ -251,7 +251,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 		rows[i] = map[string]any{"is_success": true, "product_id": it.ProductID, "original_sku": it.OriginalSKU, "code": "success"}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return prJSON(200, string(b)), nil
+	return responseJSON(200, string(b)), nil
 }
 
 // A batch that names a product several times sends its items in the order
@@ -335,7 +335,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 		}
 		if body.Data[0].ProductID == 1000 {
 			<-second // the first call fails once the second is in flight
-			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
 		}
 		close(second)
 		<-release // the second call is held until the failure is recorded

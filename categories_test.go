@@ -2,7 +2,6 @@ package tiki
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -12,48 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// rawRows decodes a fixture's rows (a bare array, or under "data") as
-// generic maps, to check every decoded field against the document.
-func rawRows(t *testing.T, b []byte) []map[string]any {
-	t.Helper()
-	var rows []map[string]any
-	if json.Unmarshal(b, &rows) == nil {
-		return rows
-	}
-	var wrapped struct {
-		Data []map[string]any `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(b, &wrapped))
-	return wrapped.Data
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func num(v any) int64 {
-	switch n := v.(type) {
-	case float64:
-		return int64(n)
-	case bool:
-		if n {
-			return 1
-		}
-	}
-	return 0
-}
-
-func boolean(v any) bool {
-	switch b := v.(type) {
-	case bool:
-		return b
-	case float64:
-		return b != 0
-	}
-	return false
-}
 
 func TestCatalogCategories(t *testing.T) {
 	t.Parallel()

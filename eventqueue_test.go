@@ -3,11 +3,9 @@ package tiki
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,48 +155,6 @@ func TestEventQueuePullUnexpectedBodyIsDecodeError(t *testing.T) {
 	assert.Contains(t, de.Error(), "no ack_id")
 }
 
-// pullQueue is a loopback event queue with the pull rules of Tiki's
-// documentation and the fake: a pull acknowledges the batch of the ack id
-// it sends when that is the latest answer's, ignores an older one of the
-// queue, refuses one the queue never issued (400), and answers the oldest
-// unacknowledged events with a new ack id.
-type pullQueue struct {
-	mu     sync.Mutex
-	events []string // raw events, in order
-	acked  int      // events[:acked] are acknowledged
-	issued map[string]int
-	latest string
-	size   int
-	n      int
-}
-
-func newPullQueue(n, size int) *pullQueue {
-	q := &pullQueue{issued: map[string]int{}, size: size}
-	for i := range n {
-		q.events = append(q.events, fmt.Sprintf(`{"id":"ev-%d","sid":"S","created_at":1740401636695,"type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","payload":{"order_code":"%d"}}`, i, i))
-	}
-	return q
-}
-
-func (q *pullQueue) pull(ack string) (int, string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if ack != "" {
-		end, ok := q.issued[ack]
-		if !ok {
-			return 400, `{"errors":["ack_id is not valid for this queue"]}`
-		}
-		if ack == q.latest && end > q.acked {
-			q.acked = end
-		}
-	}
-	end := min(q.acked+q.size, len(q.events))
-	q.n++
-	id := fmt.Sprintf("ack-%d", q.n)
-	q.issued[id], q.latest = end, id
-	return 200, fmt.Sprintf(`{"events":[%s],"ack_id":%q}`, strings.Join(q.events[q.acked:end], ","), id)
-}
-
 // newPullServer serves q's pulls on loopback, counting requests and
 // recording their bodies like newServer; with hangUpFirst, the first pull
 // is processed and then its connection closed without an answer (the
@@ -242,7 +198,7 @@ func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {
 	// The consumer handled the first batch (ack-1) before this pull.
 	_, _ = q.pull("")
 	s := newPullServer(t, q, true)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 
 	b, resp, err := c.EventQueue.Pull(context.Background(), "q", "ack-1")
 	require.NoError(t, err)
@@ -260,7 +216,7 @@ func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {
 func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `{"errors":["busy"]}`), status(502, ``), status(200, `{"events":[],"ack_id":"a2"}`))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	b, resp, err := c.EventQueue.Pull(context.Background(), "q", "a1")
 	require.NoError(t, err)
 	assert.Equal(t, "a2", b.AckID)
@@ -268,7 +224,7 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	assert.Len(t, w.all(), 2)
 
 	s = newServer(t, status(500, `{}`))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "a1")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
@@ -276,14 +232,14 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	assert.EqualValues(t, 4, s.count.Load())
 
 	s = newServer(t, status(400, `{"errors":["ack_id is not valid"]}`))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "zz")
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 400, ae.StatusCode)
 	assert.EqualValues(t, 1, s.count.Load(), "a refusal is the answer")
 
 	s = newServer(t, withHeader("Retry-After", "3600", status(503, `{}`)))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "a1")
 	require.ErrorAs(t, err, &ae)
 	assert.EqualValues(t, 1, s.count.Load(), "a Retry-After above the cap is not waited for")
@@ -292,7 +248,7 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 func TestEventQueuePullStopsWhenContextEnds(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `{}`))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 	_, _, err := c.EventQueue.Pull(ctx, "q", "a1")

@@ -84,7 +84,7 @@ func TestFaultMatrix(t *testing.T) {
 			t.Run(tc.name+"/"+method, func(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, tc.fault, ok200)
-				c, waits := newTestClient(t, s, WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+				c, waits := setupServer(t, s, WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
 				out, _, err := callThing(c, method)
 				if w.ok {
 					require.NoError(t, err)

@@ -109,7 +109,7 @@ func TestOrdersConfirmRefusesOrdersThatNeedNone(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			_, _, err := c.Orders.Confirm(context.Background(), tc.order, tc.opts)
-			requireRefused(t, err, mt, tc.want)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -181,7 +181,7 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			requireRefused(t, tc.call(c), mt, tc.want)
+			requireRefused(t, tc.call(c), mt, tc.want...)
 		})
 	}
 }
@@ -290,7 +290,7 @@ func TestOrdersUpdateSellerDelivery(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			_, _, err := c.Orders.UpdateSellerDelivery(context.Background(), order, tc.u)
-			requireRefused(t, err, mt, tc.want)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -315,7 +315,7 @@ func TestOrdersUpdateCrossBorderShipment(t *testing.T) {
 	_, _, err = c2.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: "ready for delivery"})
 	requireRefused(t, err, mt2, []FieldProblem{
 		{Field: "status", Problem: "must be one of the nine cross-border shipment statuses (DeliveryStatusTransferringToForeignWarehouses ... DeliveryStatusSuccessfulDelivery)"},
-		{Field: "update_time", Problem: "is required"}})
+		{Field: "update_time", Problem: "is required"}}...)
 }
 
 func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
@@ -371,9 +371,9 @@ func TestWarehousesSellerInventories(t *testing.T) {
 
 	c2, mt2 := setup(t)
 	_, _, err = c2.Warehouses.SellerInventories(context.Background())
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}})
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 	_, _, err = c2.Warehouses.SellerInventories(context.Background(), "")
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}})
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 }
 
 func TestSellersWarehouses(t *testing.T) {
@@ -399,7 +399,7 @@ func TestSellersWarehouses(t *testing.T) {
 
 	c2, mt2 := setup(t)
 	_, _, err = c2.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}})
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}}...)
 }
 
 func TestExpectedPickupSlots(t *testing.T) {

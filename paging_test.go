@@ -18,32 +18,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
-// page 2 (a short page that is not the last), 2 rows on page 3 of 3. It
-// records each request's query; read the record once the walk is over.
-func pagedServer(t *testing.T) (*Client, *[]string) {
-	t.Helper()
-	c, mt := setup(t)
-	var mu sync.Mutex
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		p := r.URL.Query().Get("page")
-		mu.Lock()
-		pages = append(pages, r.URL.RawQuery)
-		mu.Unlock()
-		body := map[string]string{
-			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
-			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
-			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
-		}[p]
-		if body == "" {
-			return responseJSON(404, `{"errors":["no such page"]}`), nil
-		}
-		return responseJSON(200, body), nil
-	})
-	return c, &pages
-}
-
 // listServer is a fake attribute values list whose answers a test writes
 // page by page. It records, at the client's transport, which pages were
 // asked for and how many requests were in flight at once: a request is in

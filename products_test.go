@@ -25,7 +25,7 @@ func prodListed(t *testing.T) Product {
 	return Product{
 		SKU: "4833677185901", MasterSKU: "2629421073875", MasterID: 2088335, Name: "test product name",
 		EntityType: "seller_simple", Type: "simple", Price: 20000,
-		CreatedAt: prAt(t, "2019-12-09 15:25:36"), CreatedBy: "admin@tiki.vn",
+		CreatedAt: vnTime(t, "2019-12-09 15:25:36"), CreatedBy: "admin@tiki.vn",
 		ProductID: 2088336, OriginalSKU: "YOUR_ORIGINAL_SKU_123", MarketPrice: 20000, Version: 5,
 		Thumbnail: "https://uat.tikicdn.com/ts/product/83/f7/55/81986fa898d5b864f08de0186ad0f4e1.jpg",
 		Images: []ProductImage{{ID: 47932612,
@@ -49,8 +49,8 @@ func TestProductsList(t *testing.T) {
 	page, _, err := c.Products.List(context.Background(), &ProductsOptions{
 		Name: "test product", Active: Ptr(ProductActive), CategoryID: 1795,
 		Include:     []ProductInclude{IncludeInventory, IncludeImages},
-		CreatedFrom: prAt(t, "2019-12-01 00:00:00"), CreatedTo: prAt(t, "2019-12-31 23:59:59"),
-		UpdatedFrom: prAt(t, "2020-01-01 00:00:00"), UpdatedTo: prAt(t, "2020-01-02 00:00:00"),
+		CreatedFrom: vnTime(t, "2019-12-01 00:00:00"), CreatedTo: vnTime(t, "2019-12-31 23:59:59"),
+		UpdatedFrom: vnTime(t, "2020-01-01 00:00:00"), UpdatedTo: vnTime(t, "2020-01-02 00:00:00"),
 		ListOptions: ListOptions{Page: 1, Limit: 20},
 	})
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func TestProductsAll(t *testing.T) {
 		pages = append(pages, q.Get("page"))
 		assert.Equal(t, "inventory", q.Get("include"))
 		p, _ := strconv.Atoi(q.Get("page"))
-		return prJSON(200, fmt.Sprintf(`{"data":[{"product_id":%d},{"product_id":%d}],"paging":{"current_page":%d,"last_page":3}}`, p*10+1, p*10+2, p)), nil
+		return responseJSON(200, fmt.Sprintf(`{"data":[{"product_id":%d},{"product_id":%d}],"paging":{"current_page":%d,"last_page":3}}`, p*10+1, p*10+2, p)), nil
 	})
 	var ids []int64
 	for p, err := range c.Products.All(context.Background(), &ProductsOptions{Include: []ProductInclude{IncludeInventory}, ListOptions: ListOptions{Page: 2}}) {
@@ -122,8 +122,8 @@ func TestProductsHidden(t *testing.T) {
 
 	page, _, err := c.Products.Hidden(context.Background(), &HiddenProductsOptions{
 		Name:        "Áo Khoác",
-		CreatedFrom: prAt(t, "2021-09-01 00:00:00"), CreatedTo: prAt(t, "2021-09-30 00:00:00"),
-		UpdatedFrom: prAt(t, "2021-09-22 00:00:00"), UpdatedTo: prAt(t, "2021-09-23 00:00:00"),
+		CreatedFrom: vnTime(t, "2021-09-01 00:00:00"), CreatedTo: vnTime(t, "2021-09-30 00:00:00"),
+		UpdatedFrom: vnTime(t, "2021-09-22 00:00:00"), UpdatedTo: vnTime(t, "2021-09-23 00:00:00"),
 		ListOptions: ListOptions{Page: 1, Limit: 5},
 	})
 	require.NoError(t, err)
@@ -143,7 +143,7 @@ func TestProductsHidden(t *testing.T) {
 			SuperID: num(r["super_id"]), SuperSKU: str(r["super_sku"]), OriginalSKU: str(r["original_sku"]),
 			Type: str(r["type"]), EntityType: str(r["entity_type"]),
 			Price: num(r["price"]), MarketPrice: num(r["market_price"]), Version: int(num(r["version"])),
-			CreatedAt: prAt(t, str(r["created_at"])), CreatedBy: str(r["created_by"]), UpdatedAt: prAt(t, str(r["updated_at"])),
+			CreatedAt: vnTime(t, str(r["created_at"])), CreatedBy: str(r["created_by"]), UpdatedAt: vnTime(t, str(r["updated_at"])),
 			Active: Ptr(ProductInactive), IsHidden: boolean(r["is_hidden"]),
 		}, page.Data[i], i)
 		assert.Equal(t, "0", r["active"], "the document sends active as a string here")
@@ -192,7 +192,7 @@ func prodDetail(t *testing.T, attrs map[string]any) Product {
 		MasterID: 324683, MasterSKU: "2438445414768", SuperID: 0,
 		Active: Ptr(ProductActive), IsHidden: false, Type: "simple", EntityType: "seller_simple",
 		Price: 27000, MarketPrice: 27000, Version: 45,
-		CreatedAt: prAt(t, "2017-02-25 21:14:25"), UpdatedAt: prAt(t, "2021-02-04 10:01:01"),
+		CreatedAt: vnTime(t, "2017-02-25 21:14:25"), UpdatedAt: vnTime(t, "2021-02-04 10:01:01"),
 		Thumbnail: "https://uat.tikicdn.com/cache/280x280/ts/h/g/hgth_-_1_1.jpg",
 		Seller: &ProductSeller{
 			ID: 1, Name: "Tiki Trading", Code: "TIKI",
@@ -346,7 +346,7 @@ func TestProductsListValidation(t *testing.T) {
 	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), nil)
 	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, fixture(t, "products_hidden.json"), nil)
 	ctx := context.Background()
-	t0, t1 := prAt(t, "2021-01-01 00:00:00"), prAt(t, "2021-02-01 00:00:00")
+	t0, t1 := vnTime(t, "2021-01-01 00:00:00"), vnTime(t, "2021-02-01 00:00:00")
 
 	for _, o := range []*ProductsOptions{
 		{Active: Ptr(ProductActive)}, {Active: Ptr(ProductInactive)}, {CategoryID: 1},
@@ -433,7 +433,7 @@ func TestProductsUpdateRefused(t *testing.T) {
 func TestProductsUpdateRetried(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(200, string(fixture(t, "product_update_sku_v21_response.json"))))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	res, resp, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Price: 100000})
 	require.NoError(t, err)
 	assert.Equal(t, RequestApproved, res.State)
@@ -507,7 +507,7 @@ func TestProductsUpdateV1SKUSegment(t *testing.T) {
 		uris = append(uris, r.RequestURI)
 		status(200, `{"state":"approved"}`)(w, r)
 	})
-	c2, _ := newTestClient(t, s)
+	c2, _ := setupServer(t, s)
 	for _, sku := range []string{"a/..", "...", "A B"} {
 		_, _, err := c2.Products.UpdateV1(ctx, sku, u)
 		require.NoError(t, err, sku)
@@ -693,7 +693,7 @@ func TestProductsUpdateValidation(t *testing.T) {
 				assert.Equal(t, 1, mt.GetTotalCallCount())
 				return
 			}
-			requireRefused(t, err, mt, tc.want)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -759,7 +759,7 @@ func (s *prodBatchServer) handle(r *http.Request) (*http.Response, error) {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return prJSON(400, `{"errors":["bad body"]}`), nil
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, body.Data)
@@ -778,23 +778,7 @@ func (s *prodBatchServer) handle(r *http.Request) (*http.Response, error) {
 		}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return prJSON(200, string(b)), nil
-}
-
-func prodBatchItems(n int) []BatchUpdateItem {
-	items := make([]BatchUpdateItem, n)
-	for i := range items {
-		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: int64(10000 + i)}
-	}
-	return items
-}
-
-// prodCountingLimiter counts how many requests asked the limiter.
-type prodCountingLimiter struct{ n atomic.Int32 }
-
-func (l *prodCountingLimiter) Wait(ctx context.Context) error {
-	l.n.Add(1)
-	return ctx.Err()
+	return responseJSON(200, string(b)), nil
 }
 
 func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
@@ -802,7 +786,7 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 	for _, tc := range []struct{ items, calls int }{{0, 0}, {1, 1}, {20, 1}, {21, 2}, {1000, 50}} {
 		t.Run(strconv.Itoa(tc.items), func(t *testing.T) {
 			t.Parallel()
-			lim := &prodCountingLimiter{}
+			lim := &countingLimiter{}
 			c, mt := setup(t, WithLimiter(lim))
 			srv := &prodBatchServer{refuse: func(id int64) bool { return id%7 == 0 }}
 			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
@@ -905,7 +889,7 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(b), `"product_id":1020,`) { // the second call
-			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		return srv.handle(r)
@@ -945,7 +929,7 @@ func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		calls++
 		if calls == 2 {
-			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
 		}
 		return srv.handle(r)
 	})
@@ -987,7 +971,7 @@ func TestProductsUpdateBatchRetriesCall(t *testing.T) {
 	t.Parallel()
 	ok := `{"data":[{"is_success":true,"product_id":1000,"code":"success"}]}`
 	s := newServer(t, status(502, ``), status(200, ok))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	results, resp, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(1))
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
@@ -1041,7 +1025,7 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	lim := &prodCountingLimiter{}
+	lim := &countingLimiter{}
 	c, mt := setup(t, WithLimiter(lim))
 	srv := &prodBatchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
@@ -1223,7 +1207,7 @@ func TestProductsWalkthrough(t *testing.T) {
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		batch.Body = string(b)
-		return prJSON(200, `{"data":[{"is_success":true,"product_id":2091401,"original_sku":"B0055QD0EC5","code":"success","message":null}]}`), nil
+		return responseJSON(200, `{"data":[{"is_success":true,"product_id":2091401,"original_sku":"B0055QD0EC5","code":"success","message":null}]}`), nil
 	})
 	ctx := context.Background()
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +20,7 @@ func TestLimiterWaitsRatherThanRejects(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
 	// 50 per second with a burst of 1: 6 calls need at least 100 ms.
-	c, _ := newTestClient(t, s, WithRateLimit(50, 1))
+	c, _ := setupServer(t, s, WithRateLimit(50, 1))
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 6 {
@@ -37,16 +36,11 @@ func TestLimiterWaitsRatherThanRejects(t *testing.T) {
 	assert.EqualValues(t, 6, s.count.Load(), "every call went through: none rejected")
 }
 
-// countingLimiter counts Wait calls.
-type countingLimiter struct{ n atomic.Int32 }
-
-func (l *countingLimiter) Wait(ctx context.Context) error { l.n.Add(1); return ctx.Err() }
-
 func TestEveryAttemptPassesLimiter(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(500, ``), ok200)
 	l := &countingLimiter{}
-	c, _ := newTestClient(t, s, WithLimiter(l))
+	c, _ := setupServer(t, s, WithLimiter(l))
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, l.n.Load())
@@ -56,7 +50,7 @@ func TestEveryAttemptPassesLimiter(t *testing.T) {
 func TestLimiterHonoursContext(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
-	c, _ := newTestClient(t, s, WithRateLimit(0.001, 1))
+	c, _ := setupServer(t, s, WithRateLimit(0.001, 1))
 	_, _, err := callThing(c, http.MethodGet) // takes the only token
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -121,7 +115,7 @@ func TestEnvironments(t *testing.T) {
 func TestUserAgent(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
-	c, _ := newTestClient(t, s, WithUserAgent("my-oms/2.3"))
+	c, _ := setupServer(t, s, WithUserAgent("my-oms/2.3"))
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.header[0].Get("User-Agent"))
@@ -178,7 +172,7 @@ func TestLogLinePerAttempt(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := newTestClient(t, s, WithLogger(logger))
+	c, _ := setupServer(t, s, WithLogger(logger))
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -292,7 +286,7 @@ func TestLimiterCancelledWaitersKeepNoBudget(t *testing.T) {
 func TestLimiterCancelledWaitersClient(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
-	c, _ := newTestClient(t, s, WithRateLimit(DefaultRateLimit, 20))
+	c, _ := setupServer(t, s, WithRateLimit(DefaultRateLimit, 20))
 	b := c.limiter.(*bucket)
 	for range 20 {
 		require.NoError(t, b.Wait(context.Background()))

@@ -29,7 +29,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}))
 	defer other.Close()
 	s := newServer(t, withHeader("Location", other.URL+"/steal", status(http.StatusFound, ``)))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, resp, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -76,7 +76,7 @@ func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
 func TestServiceUnavailableWithLongRetryAfter(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -142,7 +142,7 @@ func TestWithLimiterRateLimiterDeadline(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
 	l := rate.NewLimiter(0.001, 1)
-	c, _ := newTestClient(t, s, WithLimiter(l))
+	c, _ := setupServer(t, s, WithLimiter(l))
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -27,7 +27,7 @@ func TestSellersMe(t *testing.T) {
 		OperationModels:    []string{"dropship", "instock"},
 		CanUpdateProduct:   true,
 		RegistrationStatus: RegistrationCompleted,
-		LiveAt:             ordAt(t, "2021-03-15 10:20:30"),
+		LiveAt:             vnTime(t, "2021-03-15 10:20:30"),
 	}, me)
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,8 +34,8 @@ func TestTrackingLatest(t *testing.T) {
 
 	recs, _, err := c.Tracking.Latest(context.Background(), &TrackingOptions{
 		Limit:      50,
-		CreatedMin: prAt(t, "2019-06-27 10:47:34"), CreatedMax: prAt(t, "2019-06-28 10:47:34"),
-		UpdatedMin: prAt(t, "2019-06-27 11:00:00"), UpdatedMax: NewTime(time.Date(2019, 6, 28, 5, 0, 0, 0, time.UTC)),
+		CreatedMin: vnTime(t, "2019-06-27 10:47:34"), CreatedMax: vnTime(t, "2019-06-28 10:47:34"),
+		UpdatedMin: vnTime(t, "2019-06-27 11:00:00"), UpdatedMax: NewTime(time.Date(2019, 6, 28, 5, 0, 0, 0, time.UTC)),
 	})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/tracking", map[string][]string{
@@ -133,7 +132,7 @@ func TestTrackingReplay(t *testing.T) {
 func TestTrackingReplayNotResent(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `{"errors":["unavailable"]}`), status(200, string(fixture(t, "tracking_replay_response.json"))))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := c.Tracking.Replay(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de")
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -147,8 +146,8 @@ func TestTrackingValidation(t *testing.T) {
 	c, mt := setup(t)
 	respond(mt, http.MethodGet, "/v2/tracking", 200, []byte(`[]`), nil)
 	ctx := context.Background()
-	t0 := prAt(t, "2019-06-27 10:47:34")
-	t1 := prAt(t, "2019-06-28 10:47:34")
+	t0 := vnTime(t, "2019-06-27 10:47:34")
+	t1 := vnTime(t, "2019-06-28 10:47:34")
 
 	// Passing: equal bounds, open ranges, zero limit.
 	for _, o := range []*TrackingOptions{
@@ -262,21 +261,6 @@ func TestTrackingDecodesEveryReasonShape(t *testing.T) {
 	var got TrackedRequest
 	assert.Error(t, json.Unmarshal([]byte(`{"track_id":["x"]}`), &got))
 	assert.Error(t, json.Unmarshal([]byte(`[]`), &got))
-}
-
-// trkSequence answers GET /v2/tracking/{id} with the given bodies in turn
-// (the last one repeats) and counts the polls.
-func trkSequence(mt *httpmock.MockTransport, trackID string, bodies ...string) *int {
-	var mu sync.Mutex
-	n := new(int)
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/tracking/"+trackID, func(r *http.Request) (*http.Response, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		body := bodies[min(*n, len(bodies)-1)]
-		*n++
-		return prJSON(200, body), nil
-	})
-	return n
 }
 
 func trkBody(state RequestState) string {
@@ -429,9 +413,9 @@ func TestTrackingWaitPollFails(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testBase+"/v2/tracking/t1", func(r *http.Request) (*http.Response, error) {
 		n++
 		if n == 1 {
-			return prJSON(200, trkBody(RequestProcessing)), nil
+			return responseJSON(200, trkBody(RequestProcessing)), nil
 		}
-		return prJSON(404, `{"errors":["track_id is invalid"]}`), nil
+		return responseJSON(404, `{"errors":["track_id is invalid"]}`), nil
 	})
 	rec, _, err := c.Tracking.Wait(context.Background(), "t1", nil)
 	require.ErrorIs(t, err, ErrNotFound)

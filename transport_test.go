@@ -7,10 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,105 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// server is a loopback Tiki stand-in that answers with a scripted sequence
-// of handlers (the last one repeats) and counts what it received.
-type server struct {
-	*httptest.Server
-	mu     sync.Mutex
-	script []http.HandlerFunc
-	count  atomic.Int32
-	bodies []string
-	header []http.Header
-}
-
-func newServer(t *testing.T, script ...http.HandlerFunc) *server {
-	t.Helper()
-	s := &server{script: script}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := int(s.count.Add(1))
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.header = append(s.header, r.Header.Clone())
-		h := s.script[min(n, len(s.script))-1]
-		s.mu.Unlock()
-		h(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func status(code int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		io.WriteString(w, body)
-	}
-}
-
-func withHeader(k, v string, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(k, v)
-		h(w, r)
-	}
-}
-
-// hangUp closes the connection without answering.
-func hangUp(w http.ResponseWriter, r *http.Request) {
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err == nil {
-		conn.Close()
-	}
-}
-
-var ok200 = status(200, `{"ok":true}`)
-
-// waits records the waits the client asked for, without sleeping.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
-	return ctx.Err()
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
-}
-
-// newTestClient returns a client for s with recorded (not slept) waits.
-func newTestClient(t *testing.T, s *server, opts ...Option) (*Client, *waits) {
-	t.Helper()
-	base := []Option{
-		WithBaseURL(s.URL + "/prefix/integration"),
-		WithSellerKey(testKey),
-		WithRateLimit(0, 0),
-		WithRetry(4, 10*time.Millisecond, 80*time.Millisecond),
-		WithMaxRetryAfter(5 * time.Second),
-	}
-	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	w := &waits{}
-	c.sleep = w.sleep
-	return c, w
-}
-
-func callThing(c *Client, method string) (map[string]any, *Response, error) {
-	var out map[string]any
-	var body any
-	if method == http.MethodPost || method == http.MethodPut {
-		body = map[string]any{"sku": "A-1", "price": 1000}
-	}
-	resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "things", body: body}, &out)
-	return out, resp, err
-}
 
 var methods = []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost}
 
@@ -127,7 +26,7 @@ func TestRetryMatrix5xx(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["temporarily unavailable"]}`), ok200)
-				c, w := newTestClient(t, s)
+				c, w := setupServer(t, s)
 				out, resp, err := callThing(c, method)
 				if method == http.MethodPost {
 					// The server may have applied the POST: never resent.
@@ -155,7 +54,7 @@ func TestRetryMatrix5xx(t *testing.T) {
 func TestRetryBodyReplayed(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(502, ``), ok200)
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, resp, err := callThing(c, http.MethodPut)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
@@ -172,7 +71,7 @@ func TestRetryBodyReplayed(t *testing.T) {
 func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `<html><body>Service Unavailable</body></html>`))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -195,7 +94,7 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 func TestBackoffCapped(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(500, ``))
-	c, w := newTestClient(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
+	c, w := setupServer(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
 	_, _, err := callThing(c, http.MethodGet)
 	require.Error(t, err)
 	got := w.all()
@@ -212,7 +111,7 @@ func TestNoRetryOn4xx(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["bad","worse"]}`))
-				c, _ := newTestClient(t, s)
+				c, _ := setupServer(t, s)
 				out, _, err := callThing(c, method)
 				assert.Nil(t, out)
 				var apiErr *APIError
@@ -238,7 +137,7 @@ func TestRetry429EveryMethod(t *testing.T) {
 			// A 429 means Tiki did not process the request: even a POST is
 			// retried.
 			s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), ok200)
-			c, w := newTestClient(t, s)
+			c, w := setupServer(t, s)
 			_, resp, err := callThing(c, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
@@ -252,7 +151,7 @@ func TestRetry429EveryMethod(t *testing.T) {
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "3", status(429, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodPost)
 	require.NoError(t, err)
 	// Exactly what Tiki asked for: not clamped to a 2 s maximum.
@@ -263,7 +162,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
 	date := time.Now().Add(4 * time.Second).UTC().Format(http.TimeFormat)
 	s := newServer(t, withHeader("Retry-After", date, status(429, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	got := w.all()
@@ -276,7 +175,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "2", status(503, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{2 * time.Second}, w.all())
@@ -285,7 +184,7 @@ func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -303,7 +202,7 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 func TestRateLimitedAfterRetries(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodPost)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -320,7 +219,7 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, hangUp, ok200)
-			c, _ := newTestClient(t, s)
+			c, _ := setupServer(t, s)
 			_, resp, err := callThing(c, method)
 			if method == http.MethodPost {
 				var reqErr *RequestError
@@ -351,7 +250,7 @@ func TestTimeoutAfterSend(t *testing.T) {
 				<-r.Context().Done()
 			}
 			s := newServer(t, slow, ok200)
-			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
+			c, _ := setupServer(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			_, resp, err := callThing(c, method)
 			if method == http.MethodPost {
 				var reqErr *RequestError
@@ -409,7 +308,7 @@ func TestCancelledContextStopsRetries(t *testing.T) {
 func TestCancelledContextNotRetried(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
@@ -433,7 +332,7 @@ func TestDecodeErrors(t *testing.T) {
 				w.Header().Set("Content-Type", tc.contentType)
 				io.WriteString(w, tc.body)
 			})
-			c, _ := newTestClient(t, s)
+			c, _ := setupServer(t, s)
 			_, _, err := c.Catalog.Categories(context.Background(), nil)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
@@ -458,7 +357,7 @@ func callTikiNow(c *Client, method string) (map[string]any, *Response, error) {
 func TestSuccessFalseIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
-	c, _ := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+	c, _ := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
 	_, _, err := callTikiNow(c, http.MethodPost)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -477,7 +376,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, status(200, body))
-			c, w := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+			c, w := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
 			out, resp, err := callThing(c, method)
 			require.NoError(t, err, "the integration API's 200 is not reinterpreted")
 			assert.Equal(t, false, out["success"])
@@ -486,7 +385,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 			assert.Empty(t, w.all())
 
 			s2 := newServer(t, status(200, body), status(200, `{"success":true}`))
-			c2, _ := newTestClient(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
+			c2, _ := setupServer(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
 			_, resp, err = callTikiNow(c2, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts, "TikiNOW's inner 429 is a refusal: retried")
@@ -497,7 +396,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 func TestTikiNowErrorShape(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -511,7 +410,7 @@ func TestTikiNowErrorShape(t *testing.T) {
 func TestRequestIDOnSuccess(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, resp, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "abc-123", resp.RequestID)
@@ -523,7 +422,7 @@ func TestErrorBodyBounded(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", 3<<20)
 	s := newServer(t, status(400, big))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -537,7 +436,7 @@ func TestNoCookieJar(t *testing.T) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-server"})
 		ok200(w, r)
 	})
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	for range 2 {
 		_, _, err := callThing(c, http.MethodGet)
 		require.NoError(t, err)

@@ -2,12 +2,10 @@ package tiki
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -169,10 +167,4 @@ func TestFreeFormKept(t *testing.T) {
 	var c Category
 	require.NoError(t, json.Unmarshal([]byte(`{"id":"5","name":"x","parent_id":null,"is_primary":"1","future_field":{"a":1}}`), &c))
 	assert.Equal(t, Category{ID: 5, Name: "x", IsPrimary: true}, c)
-}
-
-func responseJSON(status int, body string) *http.Response {
-	r := httpmock.NewStringResponse(status, body)
-	r.Header.Set("Content-Type", "application/json")
-	return r
 }

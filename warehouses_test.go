@@ -74,5 +74,5 @@ func TestWarehousesSellerInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	_, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
-	ordRequireRefused(t, mt, err, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
+	requireRefused(t, err, mt, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
 }

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,15 +26,6 @@ const (
 	tikiNowBase = "https://tikinow.test/business/v1"
 )
 
-func hookSetup(t *testing.T, auth Option) (*Client, *httpmock.MockTransport) {
-	t.Helper()
-	mt := httpmock.NewMockTransport()
-	c, err := NewClient(WithBaseURL(testBase), WithTikiNowURL(tikiNowBase), WithHTTPClient(&http.Client{Transport: mt}),
-		auth, WithRateLimit(0, 0), WithRetry(4, time.Millisecond, time.Millisecond))
-	require.NoError(t, err)
-	return c, mt
-}
-
 func docRegistration() *RegisterWebhooksRequest {
 	return &RegisterWebhooksRequest{
 		InventoryLocations: []string{"sgn", "sgn3", "hn5", "tbn1"},
@@ -50,7 +39,7 @@ func docRegistration() *RegisterWebhooksRequest {
 
 func TestRegisterWebhooks(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	var got *http.Request
 	var body []byte
 	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
@@ -71,7 +60,7 @@ func TestRegisterWebhooks(t *testing.T) {
 
 func TestRegisterWebhooksAftersale(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	var body []byte
 	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
 		body, _ = readAll(r)
@@ -87,7 +76,7 @@ func TestRegisterWebhooksAftersale(t *testing.T) {
 
 func TestRegisterWebhooksError(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks",
 		httpmock.NewBytesResponder(401, fixture(t, "tikinow_register_webhooks_response_error.json")))
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
@@ -104,7 +93,7 @@ func TestRegisterWebhooksError(t *testing.T) {
 
 func TestRegisterWebhooksNotResentAfter5xx(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", httpmock.NewStringResponder(502, "bad gateway"))
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	require.Error(t, err)
@@ -115,7 +104,7 @@ func TestRegisterWebhooksNotResentAfter5xx(t *testing.T) {
 // request in its error body.
 func TestRegisterWebhooksSecretsRedacted(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	req := docRegistration()
 	req.Webhooks.Stock.SecretKey = hookSecret2
 	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
@@ -174,7 +163,7 @@ func TestRegisterWebhooksNeedsTikiNowURLOffProduction(t *testing.T) {
 
 func TestRegisterWebhooksNeedsBearer(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithSellerKey("seller-key-123"))
+	c, mt := setupAuth(t, WithSellerKey("seller-key-123"), WithTikiNowURL(tikiNowBase))
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	require.ErrorIs(t, err, ErrBearerRequired)
 	assert.Equal(t, 0, mt.GetTotalCallCount())
@@ -182,7 +171,7 @@ func TestRegisterWebhooksNeedsBearer(t *testing.T) {
 
 func TestRegisterWebhooksValidation(t *testing.T) {
 	t.Parallel()
-	c, mt := hookSetup(t, WithAccessToken("bearer-token-1"))
+	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
 	cases := map[string]struct {
 		req  *RegisterWebhooksRequest
 		want []FieldProblem
@@ -366,70 +355,6 @@ func TestWebhookReceiverUndecodableKind(t *testing.T) {
 	assert.Equal(t, 0, h2.count())
 	require.Len(t, h2.errs, 1)
 	assert.ErrorIs(t, h2.errs[0], webhook.ErrMalformedPayload)
-}
-
-// hookRecorder counts handler runs per kind and can be told to fail.
-type hookRecorder struct {
-	mu     sync.Mutex
-	events []WebhookEvent
-	fail   atomic.Bool
-	errs   []error
-}
-
-func (h *hookRecorder) record(e WebhookEvent) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.fail.Load() {
-		return errors.New("database down")
-	}
-	h.events = append(h.events, e)
-	return nil
-}
-
-func (h *hookRecorder) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.events)
-}
-
-// newHookReceiver returns a receiver for hookSecret, built with opts, whose
-// handlers record into h.
-func newHookReceiver(t *testing.T, h *hookRecorder, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	return newHookReceiverFor(t, h, []string{hookSecret}, opts...)
-}
-
-func newHookReceiverFor(t *testing.T, h *hookRecorder, secrets []string, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	onError := webhook.WithOnError(func(_ *http.Request, err error) {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	})
-	r, err := NewWebhookReceiver(secrets, append([]webhook.Option{onError}, opts...)...)
-	require.NoError(t, err)
-	registerHookHandlers(r, func(_ context.Context, e WebhookEvent) error { return h.record(e) })
-	return r
-}
-
-// registerHookHandlers registers fn as the handler of every kind of
-// delivery, OnUnknown's included; nil removes them.
-func registerHookHandlers(r *WebhookReceiver, fn func(context.Context, WebhookEvent) error) {
-	r.OnStock(webhooktest.Typed[*StockEvent](fn))
-	r.OnOrderStatus(webhooktest.Typed[*OrderStatusEvent](fn))
-	r.OnAftersale(webhooktest.Typed[*AftersaleEvent](fn))
-	r.OnUnknown(webhooktest.Typed[*UnknownWebhook](fn))
-}
-
-func deliver(r http.Handler, method string, body []byte, sig string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "/webhooks/tiki", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if sig != "" {
-		req.Header.Set("x-signature", sig)
-	}
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, req)
-	return rec
 }
 
 func TestWebhookReceiverHandlesEveryKind(t *testing.T) {
