@@ -535,3 +535,17 @@ func TestIteratorLeavesNoGoroutine(t *testing.T) {
 	require.Len(t, errs, 1)
 	goleak.VerifyNone(t, before)
 }
+
+func TestListOptionsLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 1, 100} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.NoError(t, v.err(), limit)
+	}
+	for limit, problem := range map[int]string{-1: "must not be negative", 101: "must be at most 100"} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.Equal(t, []FieldProblem{{"limit", problem}}, v.problems, limit)
+	}
+}

@@ -195,7 +195,7 @@ func TestProductRequestsEmptyListsAreSentAsEmpty(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), &got)
-	p := prValidProduct(V21)
+	p := validNewProduct(V21)
 	p.Images, p.OptionAttributes = nil, nil
 	p.Variants = p.Variants[:1]
 	p.Variants[0].Option1, p.Variants[0].Option2 = "", ""
@@ -248,11 +248,11 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 		var err error
 		switch tc.path {
 		case "/v2.1/requests":
-			_, _, err = c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+			_, _, err = c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 		case "/v2/requests":
-			_, _, err = c.ProductRequests.CreateV2(context.Background(), prValidProduct(V2))
+			_, _, err = c.ProductRequests.CreateV2(context.Background(), validNewProduct(V2))
 		default:
-			_, _, err = c.ProductRequests.CreateV1(context.Background(), prValidProduct(V1))
+			_, _, err = c.ProductRequests.CreateV1(context.Background(), validNewProduct(V1))
 		}
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr, tc.path)
@@ -297,7 +297,7 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 				opts = append(opts, WithHTTPClient(&http.Client{Timeout: tc.timeout}))
 			}
 			c, w := setupServer(t, s, opts...)
-			rec, _, err := c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 			require.Error(t, err)
 			assert.Nil(t, rec)
 			assert.EqualValues(t, 1, s.count.Load(), "a create that may have reached Tiki is sent exactly once")
@@ -317,7 +317,7 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), created)
 		c, _ := setupServer(t, s)
-		rec, resp, err := c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+		rec, resp, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 		require.NoError(t, err)
 		assert.Equal(t, prCreated, rec)
 		assert.Equal(t, 2, resp.Attempts)
@@ -463,7 +463,7 @@ func TestProductRequestsValidation(t *testing.T) {
 			for _, path := range []string{"/v2.1/requests", "/v2/requests", "/v1/products"} {
 				respond(mt, http.MethodPost, path, 200, created, nil)
 			}
-			p := prValidProduct(tc.version)
+			p := validNewProduct(tc.version)
 			tc.mutate(&p)
 			var err error
 			switch tc.version {

@@ -272,7 +272,7 @@ func TestTrackingWaitApproved(t *testing.T) {
 	c, mt := setup(t)
 	w := &waits{}
 	c.sleep = w.sleep
-	polls := trkSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de",
+	polls := trackingSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de",
 		trkBody(RequestQueuing), trkBody(RequestProcessing), trkBody(RequestBotAwaitingApprove),
 		trkBody(RequestAwaitingApprove), string(fixture(t, "tracking_one.json")))
 
@@ -300,7 +300,7 @@ func TestTrackingWaitDefaults(t *testing.T) {
 	c, mt := setup(t)
 	w := &waits{}
 	c.sleep = w.sleep
-	trkSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestQueuing), trkBody(RequestApproved))
+	trackingSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestQueuing), trkBody(RequestApproved))
 	_, _, err := c.Tracking.Wait(context.Background(), "t1", nil)
 	require.NoError(t, err)
 	got := w.all()
@@ -313,7 +313,7 @@ func TestTrackingWaitDefaults(t *testing.T) {
 	c2, mt2 := setup(t)
 	w2 := &waits{}
 	c2.sleep = w2.sleep
-	trkSequence(mt2, "t1", trkBody(RequestQueuing), trkBody(RequestDeleted))
+	trackingSequence(mt2, "t1", trkBody(RequestQueuing), trkBody(RequestDeleted))
 	rec, _, err := c2.Tracking.Wait(context.Background(), "t1", &WaitOptions{MaxInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, RequestDeleted, rec.State, "deleted is terminal too")
@@ -326,7 +326,7 @@ func TestTrackingWaitAlreadyTerminal(t *testing.T) {
 	c, mt := setup(t)
 	w := &waits{}
 	c.sleep = w.sleep
-	polls := trkSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de", string(fixture(t, "tracking_one.json")))
+	polls := trackingSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de", string(fixture(t, "tracking_one.json")))
 	rec, _, err := c.Tracking.Wait(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de", nil)
 	require.NoError(t, err)
 	assert.Equal(t, RequestApproved, rec.State)
@@ -343,7 +343,7 @@ func TestTrackingWaitRejected(t *testing.T) {
 	var rows []json.RawMessage
 	require.NoError(t, json.Unmarshal(fixture(t, "tracking_latest.json"), &rows))
 	rejected := string(rows[3])
-	polls := trkSequence(mt, "8c526ef8f8504f30ad330682d07a10a7",
+	polls := trackingSequence(mt, "8c526ef8f8504f30ad330682d07a10a7",
 		`{"track_id":"8c526ef8f8504f30ad330682d07a10a7","state":"processing","reason":""}`, rejected)
 
 	rec, _, err := c.Tracking.Wait(context.Background(), "8c526ef8f8504f30ad330682d07a10a7", nil)
@@ -374,7 +374,7 @@ func TestTrackingWaitContextTimeout(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	polls := trkSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestAwaitingApprove))
+	polls := trackingSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestAwaitingApprove))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()

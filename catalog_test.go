@@ -2,7 +2,6 @@ package tiki
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -384,30 +383,4 @@ func TestCatalogRequiredDocuments(t *testing.T) {
 	assert.Equal(t, at("2019-03-27 07:42:26"), docs.Category[2].CreatedAt)
 	assert.Equal(t, at("2021-03-19 15:45:47"), docs.Category[2].UpdatedAt)
 	assert.False(t, docs.BrandIsRequired)
-}
-
-func TestWarehousesTiki(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
-
-	whs, _, err := c.Warehouses.Tiki(context.Background())
-	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
-	assert.Equal(t, []Warehouse{
-		{"Hà Nội", "hn"}, {"Sài Gòn", "sgn"}, {"Cần Thơ", "ct"}, {"Đà Nẵng", "dn"}, {"Hải Phòng", "hp"},
-		{"Tân Sơn", "ts"}, {"Nha Trang", "nt"}, {"Vĩnh Lộc Mới", "vln"}, {"Buffer SGN", "bfsgn"},
-		{"Sai Gon 3", "sgn3"}, {"Hà Nội 4", "hn4"},
-	}, whs)
-}
-
-func TestWarehousesUnauthorized(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
-	_, _, err := c.Warehouses.Tiki(context.Background())
-	require.ErrorIs(t, err, ErrUnauthorized)
-	assert.False(t, errors.Is(err, ErrNotFound))
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
 }
