@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -548,4 +550,101 @@ func TestListOptionsLimit(t *testing.T) {
 		ListOptions{Limit: limit}.validate(&v)
 		assert.Equal(t, []FieldProblem{{"limit", problem}}, v.problems, limit)
 	}
+}
+
+// TestAllRangedTwice ranges one All iterator of each paged service twice:
+// the second walk yields the same rows and sends the same requests as the
+// first, and the caller's options are left as they were given.
+func TestAllRangedTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	order := string(fixture(t, "orders_v2/order_simplified_tiki_delivery.json"))
+	rows := map[string]func(page int) string{
+		"/v2.1/products": func(p int) string {
+			return fmt.Sprintf(`{"product_id": %d}, {"product_id": %d}`, p*10+1, p*10+2)
+		},
+		"/v2/orders": func(p int) string {
+			return strings.Replace(order, "613795703", fmt.Sprint(100+p), 1)
+		},
+		"/v1/orders": func(p int) string {
+			return fmt.Sprintf(`{"order_code": "A%d"}, {"order_code": "B%d"}`, p, p)
+		},
+		"/v2/requests": func(p int) string {
+			return fmt.Sprintf(`{"request_id": "r%d", "state": "rejected"}`, p)
+		},
+	}
+	cases := map[string]struct {
+		path  string
+		pages int // requests per walk
+		// walk returns a fresh copy of the caller's options and ranges one
+		// iterator over opts twice, returning each walk's row keys.
+		walk func(c *Client) (opts, given any, walks [2][]string)
+	}{
+		"products": {"/v2.1/products", 2, func(c *Client) (any, any, [2][]string) {
+			mk := func() *ProductsOptions {
+				return &ProductsOptions{Include: []ProductInclude{IncludeInventory}, ListOptions: ListOptions{Page: 2, Limit: 2}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.Products.All(ctx, opts), func(p Product) string { return fmt.Sprint(p.ProductID) })
+		}},
+		"orders": {"/v2/orders", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *OrderListOptions {
+				return &OrderListOptions{Status: In(OrderStatusQueueing), Include: []OrderInclude{}, ListOptions: ListOptions{Limit: 1}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.Orders.All(ctx, opts), func(o Order) string { return o.Code })
+		}},
+		"orders v1": {"/v1/orders", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *OrderListOptionsV1 { return &OrderListOptionsV1{Status: OrderStatusQueueing} }
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.OrdersV1.All(ctx, opts), func(o OrderV1) string { return o.OrderCode })
+		}},
+		"product requests": {"/v2/requests", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *ProductRequestsOptions {
+				return &ProductRequestsOptions{State: RequestRejected, ListOptions: ListOptions{Limit: 1}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.ProductRequests.All(ctx, opts), func(r ProductRequest) string { return r.RequestID })
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var mu sync.Mutex
+			var queries []string
+			mt.RegisterResponder(http.MethodGet, testBase+tc.path, func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				queries = append(queries, r.URL.Query().Encode())
+				mu.Unlock()
+				p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				return responseJSON(200, fmt.Sprintf(`{"data": [%s], "paging": {"current_page": %d, "last_page": 3}}`, rows[tc.path](p), p)), nil
+			})
+			opts, given, walks := tc.walk(c)
+			require.NotEmpty(t, walks[0])
+			assert.Equal(t, walks[0], walks[1], "the same rows")
+			mu.Lock()
+			defer mu.Unlock()
+			// Pages ahead may be asked for in any order within a walk.
+			n := tc.pages
+			require.Len(t, queries, 2*n)
+			first, second := slices.Clone(queries[:n]), slices.Clone(queries[n:])
+			slices.Sort(first)
+			slices.Sort(second)
+			assert.Equal(t, first, second, "the same requests")
+			assert.Equal(t, given, opts, "the caller's options unchanged")
+		})
+	}
+}
+
+// rangeTwice ranges seq to its end twice and returns each walk's row keys.
+func rangeTwice[T any](t *testing.T, seq iter.Seq2[T, error], key func(T) string) (walks [2][]string) {
+	t.Helper()
+	for i := range walks {
+		for row, err := range seq {
+			require.NoError(t, err)
+			walks[i] = append(walks[i], key(row))
+		}
+	}
+	return walks
 }
