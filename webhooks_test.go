@@ -184,10 +184,10 @@ func TestRegisterWebhooksValidation(t *testing.T) {
 		}},
 	}
 	for name, tc := range cases {
-		_, _, err := c.Webhooks.Register(context.Background(), tc.req)
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve, name)
-		assert.Equal(t, tc.want, ve.Problems, name)
+		t.Run(name, func(t *testing.T) {
+			_, _, err := c.Webhooks.Register(context.Background(), tc.req)
+			requireRefused(t, err, mt, tc.want...)
+		})
 	}
 	for _, ok := range []string{"http://localhost:8080/h", "http://127.0.0.1/h", "http://[::1]:9/h", "https://shop.example/h"} {
 		assert.Empty(t, checkWebhookURL(ok), ok)
