@@ -328,7 +328,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 	release, second := make(chan struct{}), make(chan struct{})
 	var received sync.Map
 	var calls atomic.Int32
-	srv := &prodBatchServer{}
+	srv := &batchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		calls.Add(1)
 		var body struct {
@@ -361,7 +361,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 		_, got := received.Load(int64(1000 + i))
 		switch {
 		case i < 20:
-			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
 		case i < 40:
 			assert.True(t, r.Success, i)
 			assert.True(t, got, i)
@@ -438,7 +438,7 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 func TestBatchProgress(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 	var inside atomic.Int32
 	var overlap atomic.Bool
 	var reports [][2]int
@@ -468,7 +468,7 @@ func TestBatchProgress(t *testing.T) {
 func TestBatchProgressPanic(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 	calls := 0
 	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60), WithBatchConcurrency(1),
 		WithBatchProgress(func(done, total int) { calls++; panic("boom") }))
@@ -504,7 +504,7 @@ func TestBatchOptionsValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 			_, _, err := c.Products.UpdateBatch(context.Background(), batchItems(3), tc.opts...)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -648,10 +648,10 @@ func TestProductsUpdateBatchV2DocExample(t *testing.T) {
 	assert.Len(t, results.Failures(), 1)
 }
 
-// prodBatchServer answers batch updates like Tiki: one row per item,
+// batchServer answers batch updates like Tiki: one row per item,
 // echoing its product_id and original_sku, refusing the items whose
 // product_id is in refuse. It records each call's items.
-type prodBatchServer struct {
+type batchServer struct {
 	mu     sync.Mutex
 	calls  [][]BatchUpdateItem
 	refuse func(id int64) bool
@@ -659,7 +659,7 @@ type prodBatchServer struct {
 	reorder bool
 }
 
-func (s *prodBatchServer) handle(r *http.Request) (*http.Response, error) {
+func (s *batchServer) handle(r *http.Request) (*http.Response, error) {
 	var body struct {
 		Data []BatchUpdateItem `json:"data"`
 	}
@@ -693,7 +693,7 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 			t.Parallel()
 			lim := &countingLimiter{}
 			c, mt := setup(t, WithLimiter(lim))
-			srv := &prodBatchServer{refuse: func(id int64) bool { return id%7 == 0 }}
+			srv := &batchServer{refuse: func(id int64) bool { return id%7 == 0 }}
 			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
 
 			items := batchItems(tc.items)
@@ -752,7 +752,7 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 func TestProductsUpdateBatchMatchesRowsByKey(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	srv := &prodBatchServer{reorder: true, refuse: func(id int64) bool { return id == 1001 }}
+	srv := &batchServer{reorder: true, refuse: func(id int64) bool { return id == 1001 }}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
 	items := []BatchUpdateItem{
 		{ProductID: 1000, Price: 1},
@@ -790,7 +790,7 @@ func TestProductsUpdateBatchMissingRows(t *testing.T) {
 func TestProductsUpdateBatchCallFails(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	srv := &prodBatchServer{}
+	srv := &batchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(b), `"product_id":1020,`) { // the second call
@@ -814,7 +814,7 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 		assert.Equal(t, i, r.Index)
 		if i >= 20 && i < 40 {
 			assert.False(t, r.Success, i)
-			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
 			continue
 		}
 		assert.True(t, r.Success, i)
@@ -829,7 +829,7 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	srv := &prodBatchServer{}
+	srv := &batchServer{}
 	calls := 0
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		calls++
@@ -856,7 +856,7 @@ func TestProductsUpdateBatchStopOnError(t *testing.T) {
 			assert.NoError(t, r.Err, i)
 		case i < 40:
 			assert.False(t, r.Success, i)
-			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
 		default:
 			assert.False(t, r.Success, i)
 			assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
@@ -865,7 +865,7 @@ func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	assert.Len(t, results.Failures(), 25)
 }
 
-func prodErrAsAPI(err error) *APIError {
+func errAsAPI(err error) *APIError {
 	var apiErr *APIError
 	errors.As(err, &apiErr)
 	return apiErr
@@ -886,15 +886,15 @@ func TestProductsUpdateBatchRetriesCall(t *testing.T) {
 	assert.Equal(t, s.bodies[0], s.bodies[1])
 }
 
-// prodCancelOnWait cancels the context when the n-th request asks the
+// cancelOnWait cancels the context when the n-th request asks the
 // limiter: the context ends between two calls of a batch.
-type prodCancelOnWait struct {
+type cancelOnWait struct {
 	n      atomic.Int32
 	at     int32
 	cancel context.CancelFunc
 }
 
-func (l *prodCancelOnWait) Wait(ctx context.Context) error {
+func (l *cancelOnWait) Wait(ctx context.Context) error {
 	if l.n.Add(1) == l.at {
 		l.cancel()
 	}
@@ -905,8 +905,8 @@ func TestProductsUpdateBatchContextEnds(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, mt := setup(t, WithLimiter(&prodCancelOnWait{at: 2, cancel: cancel}))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	c, mt := setup(t, WithLimiter(&cancelOnWait{at: 2, cancel: cancel}))
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 	// One call at a time, so that the context ends in the second call.
 	results, _, err := c.Products.UpdateBatch(ctx, batchItems(50), WithBatchConcurrency(1))
 	require.ErrorIs(t, err, context.Canceled)
@@ -932,7 +932,7 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 	defer cancel()
 	lim := &countingLimiter{}
 	c, mt := setup(t, WithLimiter(lim))
-	srv := &prodBatchServer{}
+	srv := &batchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		// The answer is read whole, then the context ends: the client
 		// closes the body once it has read it, before the next call.
@@ -1014,7 +1014,7 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 			// The item under test is the second of 25: paths use the
 			// index in the caller's slice, whatever call it would go in.
 			items := batchItems(25)

@@ -222,22 +222,32 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 			s := newServer(t, hangUp, ok200)
 			c, w := setupServer(t, s)
 			_, resp, err := callThing(c, method)
-			if method == http.MethodPost {
-				var reqErr *RequestError
-				require.ErrorAs(t, err, &reqErr)
-				assert.True(t, reqErr.Sent)
-				assert.Equal(t, 1, reqErr.Attempts)
-				assert.EqualValues(t, 1, s.count.Load(), "a POST that reached the server is never resent")
-				assert.Empty(t, w.all(), "no wait: nothing is retried")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.count.Load())
-			require.Len(t, w.all(), 1)
-			assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "one backoff wait")
+			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that reached the server is never resent")
 		})
 	}
+}
+
+// requireSentFailureRetriedUnlessPost asserts the outcome of a call whose
+// first attempt reached the server and then failed without an answer: a
+// POST is a *RequestError with Sent set, sent once (why says why) and never
+// waited for; any other method succeeds on its second attempt after one
+// backoff wait.
+func requireSentFailureRetriedUnlessPost(t *testing.T, method string, s *server, w *waits, resp *Response, err error, why string) {
+	t.Helper()
+	if method == http.MethodPost {
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.True(t, reqErr.Sent)
+		assert.Equal(t, 1, reqErr.Attempts)
+		assert.EqualValues(t, 1, s.count.Load(), why)
+		assert.Empty(t, w.all(), "no wait: nothing is retried")
+		return
+	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.EqualValues(t, 2, s.count.Load())
+	require.Len(t, w.all(), 1)
+	assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "one backoff wait")
 }
 
 // An attempt that reached Tiki and then timed out (the client stopped
@@ -256,20 +266,7 @@ func TestTimeoutAfterSend(t *testing.T) {
 			s := newServer(t, slow, ok200)
 			c, w := setupServer(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			_, resp, err := callThing(c, method)
-			if method == http.MethodPost {
-				var reqErr *RequestError
-				require.ErrorAs(t, err, &reqErr)
-				assert.True(t, reqErr.Sent)
-				assert.Equal(t, 1, reqErr.Attempts)
-				assert.EqualValues(t, 1, s.count.Load(), "a POST that timed out is sent exactly once")
-				assert.Empty(t, w.all(), "no wait: nothing is retried")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.count.Load())
-			require.Len(t, w.all(), 1)
-			assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "one backoff wait")
+			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that timed out is sent exactly once")
 		})
 	}
 }
