@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -161,17 +160,12 @@ func TestEventQueuePullUnexpectedBodyIsDecodeError(t *testing.T) {
 // answer is lost).
 func newPullServer(t *testing.T, q *pullQueue, hangUpFirst bool) *server {
 	t.Helper()
-	s := &server{}
 	var once sync.Once
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.count.Add(1)
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.mu.Unlock()
+	return newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			AckID *string `json:"ack_id"`
 		}
+		b, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(b, &body)
 		ack := ""
 		if body.AckID != nil {
@@ -187,9 +181,7 @@ func newPullServer(t *testing.T, q *pullQueue, hangUpFirst bool) *server {
 			return
 		}
 		status(code, out)(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	})
 }
 
 func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {

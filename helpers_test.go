@@ -131,8 +131,9 @@ type server struct {
 	header []http.Header
 }
 
-// newServer starts a loopback server that answers with script (the last
-// handler repeats); it is closed when the test ends.
+// newServer starts a loopback server that records each request and answers
+// it with the next handler of script (the last one repeats); it is closed
+// when the test ends.
 func newServer(t *testing.T, script ...http.HandlerFunc) *server {
 	t.Helper()
 	s := &server{script: script}
@@ -144,6 +145,7 @@ func newServer(t *testing.T, script ...http.HandlerFunc) *server {
 		s.header = append(s.header, r.Header.Clone())
 		h := s.script[min(n, len(s.script))-1]
 		s.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(b)) // h may read it too
 		h(w, r)
 	}))
 	t.Cleanup(s.Close)
