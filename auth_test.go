@@ -132,6 +132,25 @@ func TestUnauthorizedRenewsOnceAndRepeats(t *testing.T) {
 	assert.EqualValues(t, 2, s.tokens.Load())
 }
 
+// TestFaultMatrixUnauthorizedOAuth: a 401 on an OAuth2 token renews it and
+// repeats the call once, for every method.
+func TestFaultMatrixUnauthorizedOAuth(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			s := newOAuthServer(t)
+			s.valid = func(tok string) bool { return tok != "tok-1" }
+			c := s.client(t, clientCredentials(AuthStyleBasic))
+			resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts)
+			assert.EqualValues(t, 2, s.apiCalls.Load())
+			assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens, fmt.Sprint(method))
+		})
+	}
+}
+
 func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
@@ -185,6 +204,27 @@ func TestTokenEndpointError(t *testing.T) {
 	assert.EqualValues(t, 0, s.apiCalls.Load())
 }
 
+func TestTokenEndpointOutage(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		n.Add(1)
+		w.WriteHeader(503)
+		fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
+	}))
+	defer tokens.Close()
+	c, err := NewClient(WithRateLimit(0, 0), WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: tokens.URL}))
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	var te *TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 503, te.StatusCode)
+	assert.False(t, errors.Is(err, ErrUnauthorized), "an outage is not a credential problem")
+	assert.EqualValues(t, 2, n.Load(), "one retry of the token request")
+	assert.True(t, (&TokenError{StatusCode: 400, Code: "invalid_grant"}).Is(ErrUnauthorized))
+}
+
 func TestTokenWaitHonoursContext(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
@@ -204,6 +244,25 @@ func TestAuthOptionsConflict(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient(WithSellerKey("k-123456"), WithAccessToken("t-123456"))
 	require.EqualError(t, err, "tiki: WithAccessToken conflicts with WithSellerKey: choose one way to authenticate")
+}
+
+func TestAuthOptionReusedForSeveralClients(t *testing.T) {
+	t.Parallel()
+	a, b := newOAuthServer(t), newOAuthServer(t)
+	opt := clientCredentials(AuthStyleBasic)
+	var wg sync.WaitGroup
+	for _, s := range []*oauthServer{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := s.client(t, opt)
+			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, a.tokens.Load(), "each client asks its own host")
+	assert.EqualValues(t, 2, b.tokens.Load())
 }
 
 func TestOAuthAppAuthCodeURL(t *testing.T) {
@@ -247,6 +306,19 @@ func TestParseCallback(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, &AuthorizationError{Code: "access_denied", StatusCode: "403", Hint: "The resource owner denied the request."}, ae)
 	assert.Equal(t, "tiki: authorization refused: access_denied (403): The resource owner denied the request.", err.Error())
+}
+
+func TestParseCallbackRefusalWithoutState(t *testing.T) {
+	t.Parallel()
+	_, err := ParseCallback(url.Values{"error": {"access_denied"}, "error_code": {"403"}, "error_hint": {"Denied."}}, "state-1234")
+	var ae *AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "403", ae.StatusCode)
+	// A code without the right state is still refused.
+	_, err = ParseCallback(url.Values{"code": {"c"}}, "state-1234")
+	require.ErrorIs(t, err, ErrStateMismatch)
+	_, err = ParseCallback(url.Values{"error": {"access_denied"}, "state": {"other-state"}}, "state-1234")
+	require.ErrorIs(t, err, ErrStateMismatch)
 }
 
 func TestOAuthAppExchangeAndRefresh(t *testing.T) {
@@ -539,77 +611,5 @@ func TestSecretsNeverLogged(t *testing.T) {
 	require.Contains(t, out, "status=401")
 	for _, secret := range []string{"tok-1", "tok-2", "refresh-1", "refresh-2", "refresh-secret-0", testClientSecret} {
 		assert.NotContains(t, out, secret)
-	}
-}
-
-func TestAuthOptionReusedForSeveralClients(t *testing.T) {
-	t.Parallel()
-	a, b := newOAuthServer(t), newOAuthServer(t)
-	opt := clientCredentials(AuthStyleBasic)
-	var wg sync.WaitGroup
-	for _, s := range []*oauthServer{a, b, a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := s.client(t, opt)
-			_, _, err := c.Catalog.Categories(context.Background(), nil)
-			assert.NoError(t, err)
-		}()
-	}
-	wg.Wait()
-	assert.EqualValues(t, 2, a.tokens.Load(), "each client asks its own host")
-	assert.EqualValues(t, 2, b.tokens.Load())
-}
-
-func TestParseCallbackRefusalWithoutState(t *testing.T) {
-	t.Parallel()
-	_, err := ParseCallback(url.Values{"error": {"access_denied"}, "error_code": {"403"}, "error_hint": {"Denied."}}, "state-1234")
-	var ae *AuthorizationError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "403", ae.StatusCode)
-	// A code without the right state is still refused.
-	_, err = ParseCallback(url.Values{"code": {"c"}}, "state-1234")
-	require.ErrorIs(t, err, ErrStateMismatch)
-	_, err = ParseCallback(url.Values{"error": {"access_denied"}, "state": {"other-state"}}, "state-1234")
-	require.ErrorIs(t, err, ErrStateMismatch)
-}
-
-func TestTokenEndpointOutage(t *testing.T) {
-	t.Parallel()
-	var n atomic.Int32
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		n.Add(1)
-		w.WriteHeader(503)
-		fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
-	}))
-	defer tokens.Close()
-	c, err := NewClient(WithRateLimit(0, 0), WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: tokens.URL}))
-	require.NoError(t, err)
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
-	var te *TokenError
-	require.ErrorAs(t, err, &te)
-	assert.Equal(t, 503, te.StatusCode)
-	assert.False(t, errors.Is(err, ErrUnauthorized), "an outage is not a credential problem")
-	assert.EqualValues(t, 2, n.Load(), "one retry of the token request")
-	assert.True(t, (&TokenError{StatusCode: 400, Code: "invalid_grant"}).Is(ErrUnauthorized))
-}
-
-// TestFaultMatrixUnauthorizedOAuth: a 401 on an OAuth2 token renews it and
-// repeats the call once, for every method.
-func TestFaultMatrixUnauthorizedOAuth(t *testing.T) {
-	t.Parallel()
-	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
-		t.Run(method, func(t *testing.T) {
-			t.Parallel()
-			s := newOAuthServer(t)
-			s.valid = func(tok string) bool { return tok != "tok-1" }
-			c := s.client(t, clientCredentials(AuthStyleBasic))
-			resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
-			require.NoError(t, err)
-			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.apiCalls.Load())
-			assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens, fmt.Sprint(method))
-		})
 	}
 }

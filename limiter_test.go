@@ -64,6 +64,19 @@ func TestLimiterHonoursContext(t *testing.T) {
 	assert.EqualValues(t, 1, s.count.Load())
 }
 
+func TestWithLimiterRateLimiterDeadline(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ok200)
+	l := rate.NewLimiter(0.001, 1)
+	c, _ := setupServer(t, s, WithLimiter(l))
+	_, _, err := callThing(c, http.MethodGet)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
 // fakeClock is a clock for the limiter that moves only when told to.
 type fakeClock struct {
 	mu     sync.Mutex
@@ -225,19 +238,6 @@ func TestLimiterRefusesHopelessWaitAtOnce(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NoError(t, ctx.Err(), "refused at once, before the deadline")
 	assert.Equal(t, 10, b.queued(), "the refused caller did not queue")
-}
-
-func TestWithLimiterRateLimiterDeadline(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, ok200)
-	l := rate.NewLimiter(0.001, 1)
-	c, _ := setupServer(t, s, WithLimiter(l))
-	_, _, err := callThing(c, http.MethodGet)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // TestLimiterAccuracy runs 32 concurrent callers for 5 s through a client

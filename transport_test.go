@@ -200,6 +200,18 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	assert.Empty(t, w.all(), "no wait: fail at once")
 }
 
+func TestServiceUnavailableWithLongRetryAfter(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
+	c, w := setupServer(t, s)
+	_, _, err := callThing(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.EqualValues(t, 1, s.count.Load(), "an hour's wait is not shortened into retries")
+	assert.Empty(t, w.all())
+}
+
 func TestRateLimitedAfterRetries(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
@@ -411,6 +423,41 @@ func TestTikiNowErrorShape(t *testing.T) {
 	assert.Contains(t, apiErr.Error(), "(code INVALID_TOKEN)")
 }
 
+func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
+	t.Parallel()
+	// 200 with success:false and status_code 401: renewed and repeated like
+	// a real 401.
+	s := newOAuthServer(t)
+	var calls atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) == 1 {
+			fmt.Fprint(w, `{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r1"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"success":true,"meta_data":{"request_id":"r2"}}`)
+	}))
+	defer api.Close()
+	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithTikiNowURL(api.URL), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
+	require.NoError(t, err)
+	res, resp, err := call[RegisterWebhooksResult](context.Background(), c, &request{method: http.MethodPost, base: c.tikiNowURL, path: "x", body: map[string]int{}})
+	require.NoError(t, err)
+	assert.True(t, res.Success)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.EqualValues(t, 2, s.tokens.Load())
+
+	// Without a renewable token it is an *APIError with the inner status.
+	c2, err := NewClient(WithTikiNowURL(api.URL), WithRateLimit(0, 0), WithAccessToken("static-token"))
+	require.NoError(t, err)
+	calls.Store(0)
+	_, _, err = call[RegisterWebhooksResult](context.Background(), c2, &request{method: http.MethodPost, base: c2.tikiNowURL, path: "x", body: map[string]int{}})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 401, apiErr.StatusCode)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
+}
+
 func TestRequestIDOnSuccess(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
@@ -513,53 +560,6 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	assert.Equal(t, http.StatusFound, apiErr.StatusCode)
 	assert.Equal(t, http.StatusFound, resp.StatusCode, "the response is returned with the error")
 	assert.Zero(t, elsewhere.Load(), "the seller key must never follow a redirect")
-}
-
-func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
-	t.Parallel()
-	// 200 with success:false and status_code 401: renewed and repeated like
-	// a real 401.
-	s := newOAuthServer(t)
-	var calls atomic.Int32
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if calls.Add(1) == 1 {
-			fmt.Fprint(w, `{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r1"}}`)
-			return
-		}
-		fmt.Fprint(w, `{"success":true,"meta_data":{"request_id":"r2"}}`)
-	}))
-	defer api.Close()
-	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithTikiNowURL(api.URL), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
-	require.NoError(t, err)
-	res, resp, err := call[RegisterWebhooksResult](context.Background(), c, &request{method: http.MethodPost, base: c.tikiNowURL, path: "x", body: map[string]int{}})
-	require.NoError(t, err)
-	assert.True(t, res.Success)
-	assert.Equal(t, 2, resp.Attempts)
-	assert.EqualValues(t, 2, s.tokens.Load())
-
-	// Without a renewable token it is an *APIError with the inner status.
-	c2, err := NewClient(WithTikiNowURL(api.URL), WithRateLimit(0, 0), WithAccessToken("static-token"))
-	require.NoError(t, err)
-	calls.Store(0)
-	_, _, err = call[RegisterWebhooksResult](context.Background(), c2, &request{method: http.MethodPost, base: c2.tikiNowURL, path: "x", body: map[string]int{}})
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 401, apiErr.StatusCode)
-	assert.ErrorIs(t, err, ErrUnauthorized)
-	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
-}
-
-func TestServiceUnavailableWithLongRetryAfter(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
-	c, w := setupServer(t, s)
-	_, _, err := callThing(c, http.MethodGet)
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 503, apiErr.StatusCode)
-	assert.EqualValues(t, 1, s.count.Load(), "an hour's wait is not shortened into retries")
-	assert.Empty(t, w.all())
 }
 
 // TestFaultMatrix drives GET, PUT and POST through the failures Tiki or the
