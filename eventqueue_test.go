@@ -103,24 +103,18 @@ func TestEventQueueRefusesBadArguments(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	ctx := context.Background()
-	problems := func(err error) []FieldProblem {
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		return ve.Problems
-	}
 	_, _, err := c.EventQueue.Subscribe(ctx, "", "")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: "is required"}, {Field: "event_type", Problem: "is required"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: "is required"}, {Field: "event_type", Problem: "is required"}}...)
 	_, _, err = c.EventQueue.ListSubscriptions(ctx, "..")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: `must not be ".."`}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: `must not be ".."`}}...)
 	_, _, err = c.EventQueue.ActivateSubscription(ctx, "q", " s")
-	assert.Equal(t, []FieldProblem{{Field: "subscription_code", Problem: "must not start or end with white space"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "subscription_code", Problem: "must not start or end with white space"}}...)
 	_, _, err = c.EventQueue.DeactivateSubscription(ctx, "q", "")
-	assert.Equal(t, []FieldProblem{{Field: "subscription_code", Problem: "is required"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "subscription_code", Problem: "is required"}}...)
 	_, _, err = c.EventQueue.Pull(ctx, "q", "ack ")
-	assert.Equal(t, []FieldProblem{{Field: "ack_id", Problem: "must not start or end with white space"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "ack_id", Problem: "must not start or end with white space"}}...)
 	_, _, err = c.EventQueue.Pull(ctx, "", "")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: "is required"}}, problems(err))
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: "is required"}}...)
 
 	var nilCtx context.Context // refused, not a panic
 	_, _, err = c.EventQueue.Pull(nilCtx, "q", "")

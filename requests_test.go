@@ -537,16 +537,14 @@ func TestProductRequestsListValidation(t *testing.T) {
 		require.NoError(t, err, s)
 	}
 	assert.Equal(t, 9, mt.GetTotalCallCount())
+	mt.ZeroCallCounters() // from here on, nothing may be sent
 
 	_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{State: "pending", ListOptions: ListOptions{Page: -1, Limit: 101}})
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{
+	requireRefused(t, err, mt, []FieldProblem{
 		{"state", `must be one of "queuing", "processing", "drafted", "bot_awaiting_approve", "md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted"`},
 		{"page", "must not be negative"},
 		{"limit", "must be at most 100"},
-	}, ve.Problems)
-	assert.Equal(t, 9, mt.GetTotalCallCount(), "nothing sent for the invalid call")
+	}...)
 }
 
 func TestProductRequestsAll(t *testing.T) {
