@@ -1,15 +1,18 @@
 package tiki
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,85 +25,6 @@ import (
 
 	"github.com/tikisdk/tiki/internal/redact"
 )
-
-const (
-	testClientID     = "app-client-id"
-	testClientSecret = "app-client-secret-9f8e7d6c"
-)
-
-// oauthServer is a Tiki stand-in with a token endpoint that issues
-// tok-1, tok-2, ... and an API endpoint that accepts the tokens in valid.
-type oauthServer struct {
-	*httptest.Server
-	tokens    atomic.Int32
-	apiCalls  atomic.Int32
-	mu        sync.Mutex
-	forms     []url.Values
-	basic     []string
-	apiTokens []string
-	valid     func(token string) bool
-	expiresIn int
-	tokenFail string // a JSON body answered with 401 by the token endpoint
-	tokenBody string // a JSON body answered with 200 instead of tok-N
-	delay     time.Duration
-}
-
-func newOAuthServer(t *testing.T) *oauthServer {
-	t.Helper()
-	s := &oauthServer{valid: func(string) bool { return true }, expiresIn: 3600}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /sc/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
-		require.NoError(t, r.ParseForm())
-		n := s.tokens.Add(1)
-		s.mu.Lock()
-		s.forms = append(s.forms, r.PostForm)
-		s.basic = append(s.basic, r.Header.Get("Authorization"))
-		s.mu.Unlock()
-		time.Sleep(s.delay)
-		w.Header().Set("Content-Type", "application/json")
-		if s.tokenFail != "" {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, s.tokenFail)
-			return
-		}
-		if s.tokenBody != "" {
-			fmt.Fprint(w, s.tokenBody)
-			return
-		}
-		fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":%d,"refresh_token":"refresh-%d","scope":"product order","token_type":"bearer"}`, n, s.expiresIn, n)
-	})
-	mux.HandleFunc("/integration/", func(w http.ResponseWriter, r *http.Request) {
-		s.apiCalls.Add(1)
-		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		s.mu.Lock()
-		s.apiTokens = append(s.apiTokens, tok)
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if !s.valid(tok) {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"errors":["token expired"]}`)
-			return
-		}
-		fmt.Fprint(w, `{"data":[]}`)
-	})
-	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *oauthServer) client(t *testing.T, opts ...Option) *Client {
-	t.Helper()
-	c, err := NewClient(append([]Option{WithBaseURL(s.URL + "/integration"), WithRateLimit(0, 0)}, opts...)...)
-	require.NoError(t, err)
-	return c
-}
-
-func clientCredentials(style AuthStyle) Option {
-	return WithClientCredentials(ClientCredentials{
-		ClientID: testClientID, ClientSecret: testClientSecret,
-		Scopes: []string{ScopeProduct, ScopeOrder}, AuthStyle: style,
-	})
-}
 
 func TestAccessTokenHeader(t *testing.T) {
 	t.Parallel()
@@ -208,6 +132,25 @@ func TestUnauthorizedRenewsOnceAndRepeats(t *testing.T) {
 	assert.EqualValues(t, 2, s.tokens.Load())
 }
 
+// TestFaultMatrixUnauthorizedOAuth: a 401 on an OAuth2 token renews it and
+// repeats the call once, for every method.
+func TestFaultMatrixUnauthorizedOAuth(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			s := newOAuthServer(t)
+			s.valid = func(tok string) bool { return tok != "tok-1" }
+			c := s.client(t, clientCredentials(AuthStyleBasic))
+			resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
+			require.NoError(t, err)
+			assert.Equal(t, 2, resp.Attempts)
+			assert.EqualValues(t, 2, s.apiCalls.Load())
+			assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens, fmt.Sprint(method))
+		})
+	}
+}
+
 func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
@@ -261,6 +204,27 @@ func TestTokenEndpointError(t *testing.T) {
 	assert.EqualValues(t, 0, s.apiCalls.Load())
 }
 
+func TestTokenEndpointOutage(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		n.Add(1)
+		w.WriteHeader(503)
+		fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
+	}))
+	defer tokens.Close()
+	c, err := NewClient(WithRateLimit(0, 0), WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: tokens.URL}))
+	require.NoError(t, err)
+	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	var te *TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 503, te.StatusCode)
+	assert.False(t, errors.Is(err, ErrUnauthorized), "an outage is not a credential problem")
+	assert.EqualValues(t, 2, n.Load(), "one retry of the token request")
+	assert.True(t, (&TokenError{StatusCode: 400, Code: "invalid_grant"}).Is(ErrUnauthorized))
+}
+
 func TestTokenWaitHonoursContext(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
@@ -280,6 +244,25 @@ func TestAuthOptionsConflict(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient(WithSellerKey("k-123456"), WithAccessToken("t-123456"))
 	require.EqualError(t, err, "tiki: WithAccessToken conflicts with WithSellerKey: choose one way to authenticate")
+}
+
+func TestAuthOptionReusedForSeveralClients(t *testing.T) {
+	t.Parallel()
+	a, b := newOAuthServer(t), newOAuthServer(t)
+	opt := clientCredentials(AuthStyleBasic)
+	var wg sync.WaitGroup
+	for _, s := range []*oauthServer{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := s.client(t, opt)
+			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, a.tokens.Load(), "each client asks its own host")
+	assert.EqualValues(t, 2, b.tokens.Load())
 }
 
 func TestOAuthAppAuthCodeURL(t *testing.T) {
@@ -323,6 +306,19 @@ func TestParseCallback(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, &AuthorizationError{Code: "access_denied", StatusCode: "403", Hint: "The resource owner denied the request."}, ae)
 	assert.Equal(t, "tiki: authorization refused: access_denied (403): The resource owner denied the request.", err.Error())
+}
+
+func TestParseCallbackRefusalWithoutState(t *testing.T) {
+	t.Parallel()
+	_, err := ParseCallback(url.Values{"error": {"access_denied"}, "error_code": {"403"}, "error_hint": {"Denied."}}, "state-1234")
+	var ae *AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "403", ae.StatusCode)
+	// A code without the right state is still refused.
+	_, err = ParseCallback(url.Values{"code": {"c"}}, "state-1234")
+	require.ErrorIs(t, err, ErrStateMismatch)
+	_, err = ParseCallback(url.Values{"error": {"access_denied"}, "state": {"other-state"}}, "state-1234")
+	require.ErrorIs(t, err, ErrStateMismatch)
 }
 
 func TestOAuthAppExchangeAndRefresh(t *testing.T) {
@@ -571,4 +567,49 @@ func TestOnRefreshPanicIsAnError(t *testing.T) {
 	_, _, err = c.Catalog.Categories(context.Background(), nil)
 	require.NoError(t, err, "the refreshed token was kept")
 	assert.EqualValues(t, 1, s.tokens.Load())
+}
+
+// TestSecretsNeverLogged runs a debug-logged session with every way of
+// authenticating, failures included, and checks that no credential appears
+// in any log line or error string.
+func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	s.valid = func(tok string) bool { return tok != "tok-1" }
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+	modes := map[string]Option{
+		"seller key":         WithSellerKey("tok-1"), // refused: error path
+		"access token":       WithAccessToken("tok-1"),
+		"client credentials": clientCredentials(AuthStylePost),
+		"oauth app":          WithOAuthApp(app, &oauth2.Token{AccessToken: "tok-1", RefreshToken: "refresh-secret-0", Expiry: time.Now().Add(time.Hour)}),
+		"token source":       WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-1"})),
+	}
+	var errs []string
+	for name, opt := range modes {
+		c := s.client(t, opt, WithLogger(logger), WithRetry(2, time.Millisecond, time.Millisecond))
+		_, _, err := c.Catalog.Categories(context.Background(), nil)
+		if err != nil {
+			errs = append(errs, name+": "+err.Error())
+		}
+	}
+	// A failing token endpoint too.
+	bad := newOAuthServer(t)
+	bad.tokenFail = `{"error":"invalid_client","error_description":"bad secret ` + testClientSecret + `"}`
+	c := bad.client(t, clientCredentials(AuthStyleBasic), WithLogger(logger))
+	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	require.Error(t, err)
+	errs = append(errs, err.Error())
+
+	mu.Lock()
+	out := logs.String() + strings.Join(errs, "\n")
+	mu.Unlock()
+	require.Contains(t, out, "tiki: request", "the session was logged")
+	require.Contains(t, out, "status=401")
+	for _, secret := range []string{"tok-1", "tok-2", "refresh-1", "refresh-2", "refresh-secret-0", testClientSecret} {
+		assert.NotContains(t, out, secret)
+	}
 }

@@ -2,6 +2,7 @@ package tiki
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +44,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return prJSON(400, `{"errors":["bad body"]}`), nil
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
 	}
 	release := make(chan struct{})
 	g.mu.Lock()
@@ -65,7 +70,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 			"code": fmt.Sprintf("c%d-%d", it.ProductID, it.Price), "message": nil}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return prJSON(200, string(b)), nil
+	return responseJSON(200, string(b)), nil
 }
 
 // waitPending waits until n calls are held.
@@ -104,12 +109,12 @@ func TestBatchResultsExactWhenCallsFinishOutOfOrder(t *testing.T) {
 	for _, conc := range []int{1, 4, 7} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			t.Parallel()
-			lim := &prodCountingLimiter{}
+			lim := &countingLimiter{}
 			c, mt := setup(t, WithLimiter(lim))
 			g := newBatchGate()
 			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
 			const n, calls = 195, 10
-			items := prodBatchItems(n)
+			items := batchItems(n)
 			type out struct {
 				res BatchResults
 				err error
@@ -156,7 +161,7 @@ func TestBatchDefaultConcurrency(t *testing.T) {
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems((DefaultBatchConcurrency+8)*MaxBatchUpdate))
+		_, _, err := c.Products.UpdateBatch(context.Background(), batchItems((DefaultBatchConcurrency+8)*MaxBatchUpdate))
 		done <- err
 	}()
 	g.waitPending(t, DefaultBatchConcurrency)
@@ -230,7 +235,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return prJSON(400, `{"errors":["bad body"]}`), nil
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
 	}
 	l.mu.Lock()
 	l.seq++
@@ -251,7 +256,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 		rows[i] = map[string]any{"is_success": true, "product_id": it.ProductID, "original_sku": it.OriginalSKU, "code": "success"}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return prJSON(200, string(b)), nil
+	return responseJSON(200, string(b)), nil
 }
 
 // A batch that names a product several times sends its items in the order
@@ -323,7 +328,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 	release, second := make(chan struct{}), make(chan struct{})
 	var received sync.Map
 	var calls atomic.Int32
-	srv := &prodBatchServer{}
+	srv := &batchServer{}
 	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
 		calls.Add(1)
 		var body struct {
@@ -335,7 +340,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 		}
 		if body.Data[0].ProductID == 1000 {
 			<-second // the first call fails once the second is in flight
-			return prJSON(400, `{"errors":["data is invalid"]}`), nil
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
 		}
 		close(second)
 		<-release // the second call is held until the failure is recorded
@@ -345,7 +350,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 	})
 	var once sync.Once
 	progress := func(done, total int) { once.Do(func() { close(release) }) }
-	results, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(200),
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(200),
 		WithBatchConcurrency(2), WithBatchStopOnError(), WithBatchProgress(progress))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1 of 10 calls failed, 160 of 200 items not sent")
@@ -356,7 +361,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 		_, got := received.Load(int64(1000 + i))
 		switch {
 		case i < 20:
-			assert.Same(t, apiErr, prodErrAsAPI(r.Err), i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
 		case i < 40:
 			assert.True(t, r.Success, i)
 			assert.True(t, got, i)
@@ -384,7 +389,7 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 	}
 	done := make(chan out, 1)
 	go func() {
-		res, _, err := c.Products.UpdateBatch(ctx, prodBatchItems(200), WithBatchConcurrency(3))
+		res, _, err := c.Products.UpdateBatch(ctx, batchItems(200), WithBatchConcurrency(3))
 		done <- out{res, err}
 	}()
 	g.waitPending(t, 3)
@@ -433,7 +438,7 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 func TestBatchProgress(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 	var inside atomic.Int32
 	var overlap atomic.Bool
 	var reports [][2]int
@@ -444,7 +449,7 @@ func TestBatchProgress(t *testing.T) {
 		reports = append(reports, [2]int{done, total})
 		inside.Add(-1)
 	}
-	_, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(590), WithBatchConcurrency(8), WithBatchProgress(progress))
+	_, _, err := c.Products.UpdateBatch(context.Background(), batchItems(590), WithBatchConcurrency(8), WithBatchProgress(progress))
 	require.NoError(t, err)
 	assert.False(t, overlap.Load(), "reports overlapped")
 	require.Len(t, reports, 30)
@@ -463,9 +468,9 @@ func TestBatchProgress(t *testing.T) {
 func TestBatchProgressPanic(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
 	calls := 0
-	results, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(60), WithBatchConcurrency(1),
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60), WithBatchConcurrency(1),
 		WithBatchProgress(func(done, total int) { calls++; panic("boom") }))
 	var pe *PanicError
 	require.ErrorAs(t, err, &pe)
@@ -499,8 +504,8 @@ func TestBatchOptionsValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&prodBatchServer{}).handle)
-			_, _, err := c.Products.UpdateBatch(context.Background(), prodBatchItems(3), tc.opts...)
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+			_, _, err := c.Products.UpdateBatch(context.Background(), batchItems(3), tc.opts...)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.want, ve.Problems)
@@ -547,4 +552,503 @@ func TestBatchContextEndsWhileWaitingForAnEarlierCall(t *testing.T) {
 	assert.ErrorIs(t, o.res[2].Err, context.Canceled)
 	assert.Len(t, g.received, 1)
 	goleak.VerifyNone(t, before)
+}
+
+// TestBatchThroughput: 10,000 SKU updates make exactly 500 calls of 20 and
+// take the time Tiki's rate limit (200/s, burst 20) allows, no more.
+func TestBatchThroughput(t *testing.T) {
+	requireEvidence(t)
+	var calls, items atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var body struct {
+			Data []struct {
+				OriginalSKU string `json:"original_sku"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Data) > 20 {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		items.Add(int64(len(body.Data)))
+		out := make([]map[string]any, len(body.Data))
+		for i, it := range body.Data {
+			out[i] = map[string]any{"is_success": true, "original_sku": it.OriginalSKU, "code": "success"}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"data": out})
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("k-123456"))
+	require.NoError(t, err)
+
+	updates := make([]BatchUpdateItem, 10000)
+	for i := range updates {
+		updates[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+	}
+	start := time.Now()
+	results, _, err := c.Products.UpdateBatch(context.Background(), updates)
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	require.Len(t, results, 10000)
+	assert.Empty(t, results.Failures())
+	assert.EqualValues(t, 500, calls.Load())
+	assert.EqualValues(t, 10000, items.Load())
+	// 500 calls at 200/s after a burst of 20: at least (500-20)/200 = 2.4 s.
+	floor := time.Duration(float64(500-20) / DefaultRateLimit * float64(time.Second))
+	t.Logf("10,000 updates in %d calls: %v (the rate limit allows no less than %v)", calls.Load(), elapsed.Round(time.Millisecond), floor)
+	// Never faster than the limit allows; on a loaded 2-core machine up to
+	// 3 s slower (the server and its JSON work share the CPUs).
+	assert.GreaterOrEqual(t, elapsed, floor-50*time.Millisecond)
+	assert.Less(t, elapsed, floor+3*time.Second)
+}
+
+func TestProductsUpdateBatchDocExample(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, fixture(t, "products_update_skus_v21_response.json"), &got)
+
+	wq := []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 17}, {WarehouseID: 1015, QtyAvailable: 18}}
+	results, resp, err := c.Products.UpdateBatch(context.Background(), []BatchUpdateItem{
+		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, SellerWarehouse: "1034, 1015", WarehouseQuantities: wq},
+		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, SellerWarehouse: "1034, 1015", WarehouseQuantities: wq},
+	})
+	require.NoError(t, err, "a refused item is not a failed call")
+	assert.Equal(t, 200, resp.StatusCode)
+	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v21_request.json")), got.Body)
+	// The example's answer names other products than its request: rows are
+	// matched in order, and the results say so.
+	want := BatchResults{
+		{Index: 0, ProductID: 2386775, OriginalSKU: "p12-12335-abc", Success: true, Code: "success", MatchedByPosition: true},
+		{Index: 1, ProductID: 2386777, OriginalSKU: "xxxxx-yyyy-1111", Success: false, Code: "resource_illegal",
+			Messages: []string{"Seller price must be less than or equals listing price of master product"}, MatchedByPosition: true},
+	}
+	assert.Equal(t, want, results)
+	assert.Equal(t, want[1:], results.Failures())
+}
+
+func TestProductsUpdateBatchV2DocExample(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), &got)
+
+	results, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, Quantity: Ptr(10)},
+		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, Quantity: Ptr(20)},
+	})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodPut, "/v2/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v2_request.json")), got.Body)
+	require.Len(t, results, 2)
+	assert.True(t, results[0].Success)
+	assert.Equal(t, "resource_illegal", results[1].Code)
+	assert.Len(t, results.Failures(), 1)
+}
+
+// batchServer answers batch updates like Tiki: one row per item,
+// echoing its product_id and original_sku, refusing the items whose
+// product_id is in refuse. It records each call's items.
+type batchServer struct {
+	mu     sync.Mutex
+	calls  [][]BatchUpdateItem
+	refuse func(id int64) bool
+	// reorder reverses the rows of each answer.
+	reorder bool
+}
+
+func (s *batchServer) handle(r *http.Request) (*http.Response, error) {
+	var body struct {
+		Data []BatchUpdateItem `json:"data"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		return responseJSON(400, `{"errors":["bad body"]}`), nil
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, body.Data)
+	s.mu.Unlock()
+	rows := make([]map[string]any, 0, len(body.Data))
+	for _, it := range body.Data {
+		row := map[string]any{"is_success": true, "product_id": it.ProductID, "original_sku": it.OriginalSKU, "code": "success", "message": nil}
+		if s.refuse != nil && s.refuse(it.ProductID) {
+			row["is_success"], row["code"], row["message"] = false, "resource_illegal", []string{fmt.Sprintf("price of %d refused", it.ProductID)}
+		}
+		rows = append(rows, row)
+	}
+	if s.reorder {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"data": rows})
+	return responseJSON(200, string(b)), nil
+}
+
+func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ items, calls int }{{0, 0}, {1, 1}, {20, 1}, {21, 2}, {1000, 50}} {
+		t.Run(strconv.Itoa(tc.items), func(t *testing.T) {
+			t.Parallel()
+			lim := &countingLimiter{}
+			c, mt := setup(t, WithLimiter(lim))
+			srv := &batchServer{refuse: func(id int64) bool { return id%7 == 0 }}
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+
+			items := batchItems(tc.items)
+			results, resp, err := c.Products.UpdateBatch(context.Background(), items)
+			require.NoError(t, err)
+			assert.Equal(t, tc.calls, mt.GetTotalCallCount())
+			assert.EqualValues(t, tc.calls, lim.n.Load(), "every call passes the rate limiter")
+			if tc.calls == 0 {
+				assert.Nil(t, resp)
+			}
+			// The calls carry the items in order, at most 20 each (taken
+			// in the order of their items: calls run concurrently).
+			require.Len(t, srv.calls, tc.calls)
+			slices.SortFunc(srv.calls, func(a, b []BatchUpdateItem) int { return cmp.Compare(a[0].ProductID, b[0].ProductID) })
+			var sent []BatchUpdateItem
+			for i, call := range srv.calls {
+				assert.LessOrEqual(t, len(call), MaxBatchUpdate, i)
+				if i < len(srv.calls)-1 {
+					assert.Len(t, call, MaxBatchUpdate, i)
+				}
+				sent = append(sent, call...)
+			}
+			if tc.items > 0 {
+				assert.Equal(t, items, sent)
+			}
+			// One result per item, in input order.
+			require.Len(t, results, tc.items)
+			refused := 0
+			for i, r := range results {
+				id := int64(1000 + i)
+				assert.Equal(t, i, r.Index)
+				assert.Equal(t, id, r.ProductID)
+				assert.NoError(t, r.Err)
+				if id%7 == 0 {
+					refused++
+					assert.False(t, r.Success)
+					assert.Equal(t, "resource_illegal", r.Code)
+					assert.Equal(t, []string{fmt.Sprintf("price of %d refused", id)}, r.Messages)
+				} else {
+					assert.True(t, r.Success, i)
+					assert.Equal(t, "success", r.Code)
+					assert.Nil(t, r.Messages)
+				}
+			}
+			failures := results.Failures()
+			assert.Len(t, failures, refused)
+			for _, f := range failures {
+				assert.Zero(t, (1000+f.Index)%7)
+			}
+		})
+	}
+}
+
+// Tiki's rows are matched by product_id or original_sku, whatever their
+// order.
+func TestProductsUpdateBatchMatchesRowsByKey(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &batchServer{reorder: true, refuse: func(id int64) bool { return id == 1001 }}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+	items := []BatchUpdateItem{
+		{ProductID: 1000, Price: 1},
+		{ProductID: 1001, Price: 1},
+		{OriginalSKU: "A-2", Status: ProductStatusHidden},
+		{OriginalSKU: "A-3", Status: ProductStatusEnabled},
+	}
+	results, _, err := c.Products.UpdateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Success: true, Code: "success"},
+		{Index: 1, ProductID: 1001, Code: "resource_illegal", Messages: []string{"price of 1001 refused"}},
+		{Index: 2, OriginalSKU: "A-2", Success: true, Code: "success"},
+		{Index: 3, OriginalSKU: "A-3", Success: true, Code: "success"},
+	}, results)
+}
+
+func TestProductsUpdateBatchMissingRows(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200,
+		[]byte(`{"data":[{"is_success":true,"product_id":1002,"original_sku":"","code":"success","message":null}]}`), nil)
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(3))
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Err: ErrBatchNoResult},
+		{Index: 1, ProductID: 1001, Err: ErrBatchNoResult},
+		{Index: 2, ProductID: 1002, Success: true, Code: "success"},
+	}, results)
+	assert.Len(t, results.Failures(), 2)
+}
+
+// A failed call fails only its own items: the other calls are still sent
+// and keep their results.
+func TestProductsUpdateBatchCallFails(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &batchServer{}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"product_id":1020,`) { // the second call
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return srv.handle(r)
+	})
+	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(45))
+	require.Error(t, err)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Equal(t, []string{"data is invalid"}, apiErr.Messages)
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 0 of 45 items not sent")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 3, mt.GetTotalCallCount(), "the other calls are still sent")
+
+	require.Len(t, results, 45)
+	for i, r := range results {
+		assert.Equal(t, i, r.Index)
+		if i >= 20 && i < 40 {
+			assert.False(t, r.Success, i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
+			continue
+		}
+		assert.True(t, r.Success, i)
+		assert.NoError(t, r.Err, i)
+	}
+	assert.Len(t, results.Failures(), 20)
+}
+
+// With WithBatchStopOnError (and one call at a time), the batch stops at
+// the failed call: its items carry its error, the later ones
+// ErrBatchNotSent, the earlier ones their results.
+func TestProductsUpdateBatchStopOnError(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	srv := &batchServer{}
+	calls := 0
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		calls++
+		if calls == 2 {
+			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
+		}
+		return srv.handle(r)
+	})
+	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(45), WithBatchConcurrency(1), WithBatchStopOnError())
+	require.Error(t, err)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 5 of 45 items not sent (stopped at a failed call)")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 2, calls, "nothing is sent after a failed call")
+
+	require.Len(t, results, 45)
+	for i, r := range results {
+		assert.Equal(t, i, r.Index)
+		switch {
+		case i < 20:
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+		case i < 40:
+			assert.False(t, r.Success, i)
+			assert.Same(t, apiErr, errAsAPI(r.Err), i)
+		default:
+			assert.False(t, r.Success, i)
+			assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+		}
+	}
+	assert.Len(t, results.Failures(), 25)
+}
+
+func errAsAPI(err error) *APIError {
+	var apiErr *APIError
+	errors.As(err, &apiErr)
+	return apiErr
+}
+
+// A batch call is a PUT: retried on 5xx, the same body each time.
+func TestProductsUpdateBatchRetriesCall(t *testing.T) {
+	t.Parallel()
+	ok := `{"data":[{"is_success":true,"product_id":1000,"code":"success"}]}`
+	s := newServer(t, status(502, ``), status(200, ok))
+	c, w := setupServer(t, s)
+	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(1))
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Len(t, w.all(), 1)
+	assert.True(t, results[0].Success)
+	require.Len(t, s.bodies, 2)
+	assert.Equal(t, s.bodies[0], s.bodies[1])
+}
+
+// cancelOnWait cancels the context when the n-th request asks the
+// limiter: the context ends between two calls of a batch.
+type cancelOnWait struct {
+	n      atomic.Int32
+	at     int32
+	cancel context.CancelFunc
+}
+
+func (l *cancelOnWait) Wait(ctx context.Context) error {
+	if l.n.Add(1) == l.at {
+		l.cancel()
+	}
+	return ctx.Err()
+}
+
+func TestProductsUpdateBatchContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, mt := setup(t, WithLimiter(&cancelOnWait{at: 2, cancel: cancel}))
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+	// One call at a time, so that the context ends in the second call.
+	results, _, err := c.Products.UpdateBatch(ctx, batchItems(50), WithBatchConcurrency(1))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	for i := range 20 {
+		assert.True(t, results[i].Success, i)
+	}
+	var reqErr *RequestError
+	require.ErrorAs(t, results[20].Err, &reqErr)
+	assert.False(t, reqErr.Sent, "the second call never left")
+	assert.ErrorIs(t, results[39].Err, context.Canceled)
+	assert.ErrorIs(t, results[40].Err, ErrBatchNotSent)
+	assert.ErrorIs(t, results[49].Err, ErrBatchNotSent)
+	assert.Len(t, results.Failures(), 30)
+}
+
+// When the context ends between two calls, no call starts any more:
+// its items and the rest carry ErrBatchNotSent, wrapping the context's
+// error, never a *RequestError.
+func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lim := &countingLimiter{}
+	c, mt := setup(t, WithLimiter(lim))
+	srv := &batchServer{}
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+		// The answer is read whole, then the context ends: the client
+		// closes the body once it has read it, before the next call.
+		resp, err := srv.handle(r)
+		resp.Body = &closeHook{ReadCloser: resp.Body, onClose: cancel}
+		return resp, err
+	})
+	// One call at a time, so that the context ends between two calls.
+	results, resp, err := c.Products.UpdateBatch(ctx, batchItems(50), WithBatchConcurrency(1))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "0 of 3 calls failed, 30 of 50 items not sent (the context ended)")
+	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.EqualValues(t, 1, lim.n.Load(), "the second call never asked the limiter")
+	for i, r := range results {
+		if i < 20 {
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+			continue
+		}
+		assert.False(t, r.Success, i)
+		assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+		assert.ErrorIs(t, r.Err, context.Canceled, i)
+		var reqErr *RequestError
+		assert.False(t, errors.As(r.Err, &reqErr), i)
+	}
+	assert.Len(t, results.Failures(), 30)
+
+	// Already ended before the first call: nothing is sent.
+	results, resp, err = c.Products.UpdateBatch(ctx, batchItems(3))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, resp)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+	for i, r := range results {
+		assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
+	}
+}
+
+// Rows matched to items by key are not marked; rows paired by position
+// are.
+func TestProductsUpdateBatchMatchedByPosition(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`{"data":[
+		{"is_success":true,"product_id":1000,"code":"success"},
+		{"is_success":false,"product_id":9999,"code":"resource_illegal","message":["unknown"]}]}`), nil)
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(2))
+	require.NoError(t, err)
+	assert.Equal(t, BatchResults{
+		{Index: 0, ProductID: 1000, Success: true, Code: "success"},
+		{Index: 1, ProductID: 9999, Code: "resource_illegal", Messages: []string{"unknown"}, MatchedByPosition: true},
+	}, results)
+}
+
+func TestProductsUpdateBatchValidation(t *testing.T) {
+	t.Parallel()
+	wq := []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 1}}
+	cases := []struct {
+		name string
+		item BatchUpdateItem
+		want []FieldProblem
+	}{
+		{"by product_id", BatchUpdateItem{ProductID: 1, Price: 1}, nil},
+		{"by original_sku", BatchUpdateItem{OriginalSKU: "A", Status: ProductStatusHidden}, nil},
+		{"status disabled", BatchUpdateItem{ProductID: 1, Status: ProductStatusDisabled}, nil},
+		{"stock", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034", WarehouseQuantities: wq}, nil},
+		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "product_id or original_sku is required"}}},
+		{"negative product_id", BatchUpdateItem{ProductID: -5, Price: 1}, []FieldProblem{{"data[1].product_id", "must be a positive id"}}},
+		{"price", BatchUpdateItem{ProductID: 1, Price: -1}, []FieldProblem{{"data[1].price", "must be greater than 0"}}},
+		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"}}},
+		{"seller_warehouse", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034,", Price: 1},
+			[]FieldProblem{{"data[1].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
+		{"qty_available", BatchUpdateItem{ProductID: 1, WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1, QtyAvailable: -1}}},
+			[]FieldProblem{{"data[1].warehouse_quantities[0].qty_available", "must not be negative"}}},
+		{"nothing to update", BatchUpdateItem{ProductID: 1},
+			[]FieldProblem{{"data[1].price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+			// The item under test is the second of 25: paths use the
+			// index in the caller's slice, whatever call it would go in.
+			items := batchItems(25)
+			items[1] = tc.item
+			_, _, err := c.Products.UpdateBatch(context.Background(), items)
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, 2, mt.GetTotalCallCount())
+				return
+			}
+			requireRefused(t, err, mt, tc.want...)
+		})
+	}
+
+	t.Run("v2", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), nil)
+		_, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Quantity: Ptr(0)}})
+		require.NoError(t, err)
+		_, _, err = c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+			{ProductID: 1, Status: ProductStatusEnabled},
+			{Price: -1, Status: 9, Quantity: Ptr(-2)},
+			{OriginalSKU: "A"},
+		})
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, []FieldProblem{
+			{"data[1].product_id", "product_id or original_sku is required"},
+			{"data[1].price", "must be greater than 0"},
+			{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"},
+			{"data[1].quantity", "must not be negative"},
+			{"data[2].price", "nothing to update: set price, status or quantity"},
+		}, ve.Problems)
+		assert.Equal(t, 1, mt.GetTotalCallCount())
+	})
 }

@@ -69,7 +69,7 @@ func TestClientCallRefusesBadArguments(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			_, err := c.Call(context.Background(), tc.method, tc.path, nil, nil, nil)
-			requireRefused(t, err, mt, tc.want)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 	c, mt := setup(t)

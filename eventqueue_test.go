@@ -3,11 +3,8 @@ package tiki
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,24 +103,18 @@ func TestEventQueueRefusesBadArguments(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	ctx := context.Background()
-	problems := func(err error) []FieldProblem {
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		return ve.Problems
-	}
 	_, _, err := c.EventQueue.Subscribe(ctx, "", "")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: "is required"}, {Field: "event_type", Problem: "is required"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: "is required"}, {Field: "event_type", Problem: "is required"}}...)
 	_, _, err = c.EventQueue.ListSubscriptions(ctx, "..")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: `must not be ".."`}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: `must not be ".."`}}...)
 	_, _, err = c.EventQueue.ActivateSubscription(ctx, "q", " s")
-	assert.Equal(t, []FieldProblem{{Field: "subscription_code", Problem: "must not start or end with white space"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "subscription_code", Problem: "must not start or end with white space"}}...)
 	_, _, err = c.EventQueue.DeactivateSubscription(ctx, "q", "")
-	assert.Equal(t, []FieldProblem{{Field: "subscription_code", Problem: "is required"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "subscription_code", Problem: "is required"}}...)
 	_, _, err = c.EventQueue.Pull(ctx, "q", "ack ")
-	assert.Equal(t, []FieldProblem{{Field: "ack_id", Problem: "must not start or end with white space"}}, problems(err))
+	requireRefused(t, err, mt, []FieldProblem{{Field: "ack_id", Problem: "must not start or end with white space"}}...)
 	_, _, err = c.EventQueue.Pull(ctx, "", "")
-	assert.Equal(t, []FieldProblem{{Field: "queue_code", Problem: "is required"}}, problems(err))
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: "is required"}}...)
 
 	var nilCtx context.Context // refused, not a panic
 	_, _, err = c.EventQueue.Pull(nilCtx, "q", "")
@@ -157,65 +148,18 @@ func TestEventQueuePullUnexpectedBodyIsDecodeError(t *testing.T) {
 	assert.Contains(t, de.Error(), "no ack_id")
 }
 
-// pullQueue is a loopback event queue with the pull rules of Tiki's
-// documentation and the fake: a pull acknowledges the batch of the ack id
-// it sends when that is the latest answer's, ignores an older one of the
-// queue, refuses one the queue never issued (400), and answers the oldest
-// unacknowledged events with a new ack id.
-type pullQueue struct {
-	mu     sync.Mutex
-	events []string // raw events, in order
-	acked  int      // events[:acked] are acknowledged
-	issued map[string]int
-	latest string
-	size   int
-	n      int
-}
-
-func newPullQueue(n, size int) *pullQueue {
-	q := &pullQueue{issued: map[string]int{}, size: size}
-	for i := range n {
-		q.events = append(q.events, fmt.Sprintf(`{"id":"ev-%d","sid":"S","created_at":1740401636695,"type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","payload":{"order_code":"%d"}}`, i, i))
-	}
-	return q
-}
-
-func (q *pullQueue) pull(ack string) (int, string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if ack != "" {
-		end, ok := q.issued[ack]
-		if !ok {
-			return 400, `{"errors":["ack_id is not valid for this queue"]}`
-		}
-		if ack == q.latest && end > q.acked {
-			q.acked = end
-		}
-	}
-	end := min(q.acked+q.size, len(q.events))
-	q.n++
-	id := fmt.Sprintf("ack-%d", q.n)
-	q.issued[id], q.latest = end, id
-	return 200, fmt.Sprintf(`{"events":[%s],"ack_id":%q}`, strings.Join(q.events[q.acked:end], ","), id)
-}
-
 // newPullServer serves q's pulls on loopback, counting requests and
 // recording their bodies like newServer; with hangUpFirst, the first pull
 // is processed and then its connection closed without an answer (the
 // answer is lost).
 func newPullServer(t *testing.T, q *pullQueue, hangUpFirst bool) *server {
 	t.Helper()
-	s := &server{}
 	var once sync.Once
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.count.Add(1)
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.mu.Unlock()
+	return newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			AckID *string `json:"ack_id"`
 		}
+		b, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(b, &body)
 		ack := ""
 		if body.AckID != nil {
@@ -231,9 +175,7 @@ func newPullServer(t *testing.T, q *pullQueue, hangUpFirst bool) *server {
 			return
 		}
 		status(code, out)(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	})
 }
 
 func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {
@@ -242,7 +184,7 @@ func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {
 	// The consumer handled the first batch (ack-1) before this pull.
 	_, _ = q.pull("")
 	s := newPullServer(t, q, true)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 
 	b, resp, err := c.EventQueue.Pull(context.Background(), "q", "ack-1")
 	require.NoError(t, err)
@@ -260,7 +202,7 @@ func TestEventQueuePullRepeatedAfterLostAnswer(t *testing.T) {
 func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `{"errors":["busy"]}`), status(502, ``), status(200, `{"events":[],"ack_id":"a2"}`))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	b, resp, err := c.EventQueue.Pull(context.Background(), "q", "a1")
 	require.NoError(t, err)
 	assert.Equal(t, "a2", b.AckID)
@@ -268,7 +210,7 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	assert.Len(t, w.all(), 2)
 
 	s = newServer(t, status(500, `{}`))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "a1")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
@@ -276,14 +218,14 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 	assert.EqualValues(t, 4, s.count.Load())
 
 	s = newServer(t, status(400, `{"errors":["ack_id is not valid"]}`))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "zz")
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 400, ae.StatusCode)
 	assert.EqualValues(t, 1, s.count.Load(), "a refusal is the answer")
 
 	s = newServer(t, withHeader("Retry-After", "3600", status(503, `{}`)))
-	c, _ = newTestClient(t, s)
+	c, _ = setupServer(t, s)
 	_, _, err = c.EventQueue.Pull(context.Background(), "q", "a1")
 	require.ErrorAs(t, err, &ae)
 	assert.EqualValues(t, 1, s.count.Load(), "a Retry-After above the cap is not waited for")
@@ -292,7 +234,7 @@ func TestEventQueuePullRepeatedOn5xxNotOn4xx(t *testing.T) {
 func TestEventQueuePullStopsWhenContextEnds(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `{}`))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 	_, _, err := c.EventQueue.Pull(ctx, "q", "a1")

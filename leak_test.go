@@ -33,7 +33,7 @@ func TestNoGoroutineLeft(t *testing.T) {
 
 	// Retries, a hang-up and a cancellation during a backoff wait.
 	flaky := newServer(t, status(503, ``), hangUp, ok200)
-	fc, _ := newTestClient(t, flaky)
+	fc, _ := setupServer(t, flaky)
 	fc.sleep = (&waits{}).sleep
 	_, _, err = callThing(fc, http.MethodGet)
 	require.NoError(t, err)

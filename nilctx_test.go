@@ -110,7 +110,7 @@ func TestNilContextProductWrites(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	var nilCtx context.Context
-	_, _, err := c.Products.UpdateBatch(nilCtx, prodBatchItems(25))
+	_, _, err := c.Products.UpdateBatch(nilCtx, batchItems(25))
 	require.ErrorIs(t, err, ErrNilContext)
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)

@@ -15,38 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ordAt parses a Tiki timestamp in Vietnam time.
-func ordAt(t *testing.T, s string) Time {
-	t.Helper()
-	tm, err := time.ParseInLocation(TimeLayout, s, Vietnam())
-	require.NoError(t, err)
-	return NewTime(tm)
-}
-
-// ordRequireRefused asserts a *ValidationError with exactly these problems
-// and that nothing went over the wire.
-func ordRequireRefused(t *testing.T, mt *httpmock.MockTransport, err error, want ...FieldProblem) {
-	t.Helper()
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, want, ve.Problems)
-	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for a refused request")
-}
-
-// ordRespondURL is respond for an absolute URL (clients not under testBase).
-func ordRespondURL(mt *httpmock.MockTransport, method, rawURL string, status int, body []byte, got *wire) {
-	mt.RegisterResponder(method, rawURL, func(r *http.Request) (*http.Response, error) {
-		*got = wire{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-		if r.Body != nil {
-			b, _ := io.ReadAll(r.Body)
-			got.Body = string(b)
-		}
-		resp := httpmock.NewBytesResponse(status, body)
-		resp.Header.Set("Content-Type", "application/json")
-		return resp, nil
-	})
-}
-
 // ordListFixtureOrder is the order of orders_list.json, field by field.
 func ordListFixtureOrder(t *testing.T) OrderV1 {
 	return OrderV1{
@@ -55,8 +23,8 @@ func ordListFixtureOrder(t *testing.T) OrderV1 {
 		Status:                   OrderStatusQueueing,
 		TotalPriceBeforeDiscount: 200000,
 		TotalPriceAfterDiscount:  200000,
-		UpdatedAt:                ordAt(t, "2019-10-30 17:27:24"),
-		PurchasedAt:              ordAt(t, "2019-10-30 17:27:17"),
+		UpdatedAt:                vnTime(t, "2019-10-30 17:27:24"),
+		PurchasedAt:              vnTime(t, "2019-10-30 17:27:17"),
 		FulfillmentType:          FulfillmentDropship,
 		Note:                     "",
 		IsRMA:                    false,
@@ -83,12 +51,12 @@ func ordListFixtureOrder(t *testing.T) OrderV1 {
 			Price:               200000,
 			ConfirmationStatus:  ConfirmationWaiting,
 			ConfirmedAt:         Time{},
-			MustConfirmBeforeAt: ordAt(t, "2019-10-31 12:00:00"),
+			MustConfirmBeforeAt: vnTime(t, "2019-10-31 12:00:00"),
 			InventoryType:       InventoryInstock,
 		}},
 		Payment: PaymentV1{
 			Method:      PaymentCOD,
-			UpdatedAt:   ordAt(t, "2019-10-30 17:27:25"),
+			UpdatedAt:   vnTime(t, "2019-10-30 17:27:25"),
 			Description: "Thanh toán tiền mặt khi nhận hàng",
 		},
 		HandlingFee:           0,
@@ -129,11 +97,11 @@ func TestOrdersListEveryFilter(t *testing.T) {
 		ItemInventoryType:      InventoryBackorder,
 		ItemConfirmationStatus: ConfirmationWaiting,
 		FilterDateBy:           DateFilterToday,
-		CreatedFrom:            ordAt(t, "2019-07-22 15:00:00"),
+		CreatedFrom:            vnTime(t, "2019-07-22 15:00:00"),
 		// A UTC time is sent in Vietnam time.
 		CreatedTo:   NewTime(time.Date(2019, 8, 22, 8, 0, 0, 0, time.UTC)),
-		UpdatedFrom: ordAt(t, "2019-07-23 00:00:00"),
-		UpdatedTo:   ordAt(t, "2019-08-23 23:59:59"),
+		UpdatedFrom: vnTime(t, "2019-07-23 00:00:00"),
+		UpdatedTo:   vnTime(t, "2019-08-23 23:59:59"),
 		Include:     []string{"items.fees", "status_histories"},
 		ListOptions: ListOptions{Page: 3, Limit: 100},
 	})
@@ -161,7 +129,7 @@ func TestOrdersListDatesSentAsGiven(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[]}`), &got)
-	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{CreatedFrom: ordAt(t, "2018-01-01 00:00:00")})
+	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{CreatedFrom: vnTime(t, "2018-01-01 00:00:00")})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
 }
@@ -184,7 +152,7 @@ func TestOrdersListInvalid(t *testing.T) {
 		Include:     []string{"items", "a,b", " "},
 		ListOptions: ListOptions{Page: -1, Limit: 500},
 	})
-	ordRequireRefused(t, mt, err,
+	requireRefused(t, err, mt,
 		FieldProblem{Field: "page", Problem: "must not be negative"},
 		FieldProblem{Field: "limit", Problem: "must be at most 100"},
 		FieldProblem{Field: "include[1]", Problem: "must be a name without commas"},
@@ -242,8 +210,8 @@ func TestOrdersGet(t *testing.T) {
 	want.Discount = DiscountV1{}
 	want.Shipping.ShippingFee = 0
 	want.Items[0].ConfirmationStatus = ConfirmationSellerConfirmed
-	want.Items[0].ConfirmedAt = ordAt(t, "2019-11-01 10:07:58")
-	want.Items[0].MustConfirmBeforeAt = ordAt(t, "2019-11-01 23:59:59")
+	want.Items[0].ConfirmedAt = vnTime(t, "2019-11-01 10:07:58")
+	want.Items[0].MustConfirmBeforeAt = vnTime(t, "2019-11-01 23:59:59")
 	want.Items[0].InventoryType = InventorySellerBackorder
 	assert.Equal(t, &want, order)
 }
@@ -264,7 +232,7 @@ func TestOrdersGetEscapesCode(t *testing.T) {
 		uris <- r.RequestURI
 		io.WriteString(w, `{"order_code":"a/b c"}`)
 	})
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	order, _, err := c.OrdersV1.Get(context.Background(), "a/b c")
 	require.NoError(t, err)
 	assert.Equal(t, "a/b c", order.OrderCode)
@@ -283,9 +251,9 @@ func TestOrdersGetInvalid(t *testing.T) {
 		"929231617 ": "must not start or end with white space",
 	} {
 		_, _, err := c.OrdersV1.Get(context.Background(), code)
-		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
+		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
 		_, _, err = c.OrdersV1.PrintLabel(context.Background(), code, nil)
-		ordRequireRefused(t, mt, err, FieldProblem{Field: "order_code", Problem: problem})
+		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
 	}
 }
 
@@ -298,13 +266,13 @@ func TestOrdersBodyOrderCodeNotPadded(t *testing.T) {
 	req := ordConfirmSellerDelivery(t)
 	req.OrderCode = " 419060832"
 	_, _, err := c.OrdersV1.ConfirmItems(ctx, req)
-	ordRequireRefused(t, mt, err, padded)
+	requireRefused(t, err, mt, padded)
 	_, _, err = c.OrdersV1.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
-	ordRequireRefused(t, mt, err, padded)
+	requireRefused(t, err, mt, padded)
 	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
-	ordRequireRefused(t, mt, err, padded)
-	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
-	ordRequireRefused(t, mt, err, padded)
+	requireRefused(t, err, mt, padded)
+	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
+	requireRefused(t, err, mt, padded)
 }
 
 // ordPaused is the answer older Tiki endpoints give with HTTP 200 when the
@@ -330,7 +298,7 @@ func TestOrdersNotAppliedAnswers(t *testing.T) {
 			return ordFirst(c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
 		}},
 		{"UpdateDeliveryStatus", "/v1/orders/updateDeliveryStatus", func(c *Client) (any, error) {
-			return ordFirst(c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")}))
+			return ordFirst(c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")}))
 		}},
 	}
 	bodies := map[string][]string{
@@ -387,7 +355,7 @@ func TestOrdersAppliedAnswers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, d)
 	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
-	u, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+	u, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 	require.NoError(t, err)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "Success"}, u)
 }
@@ -453,7 +421,7 @@ func TestOrderDecodesQuirks(t *testing.T) {
 		}},
 		Payment: PaymentV1{Method: PaymentCOD},
 	}, o)
-	assert.True(t, o.Items[0].ConfirmedAt.Equal(ordAt(t, "2019-07-03 09:18:08").Time))
+	assert.True(t, o.Items[0].ConfirmedAt.Equal(vnTime(t, "2019-07-03 09:18:08").Time))
 	assert.Equal(t, OrderStatusSuccessfulDelivery, o.Status.Canonical())
 
 	// Both spellings present: the examples' estimate_description wins.
@@ -492,7 +460,7 @@ func ordConfirmSellerDelivery(t *testing.T) ConfirmItemsRequest {
 		WarehouseCode:          "sg",
 		SellerInventoryID:      882,
 		ItemIDs:                []int64{94792486, 94792487},
-		DeliveryCommitmentTime: ordAt(t, "2019-11-03 23:59:59"),
+		DeliveryCommitmentTime: vnTime(t, "2019-11-03 23:59:59"),
 	}
 }
 
@@ -628,7 +596,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 			res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), req)
 			assert.Nil(t, res)
 			assert.Nil(t, resp)
-			ordRequireRefused(t, mt, err, tc.want...)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -666,7 +634,7 @@ func TestOrdersRejectAllItemsInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	_, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
-	ordRequireRefused(t, mt, err,
+	requireRefused(t, err, mt,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"warehouse_code", "is required"},
 		FieldProblem{"seller_inventory_id", "must be a positive id"},
@@ -699,7 +667,7 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode:       "20939384",
 		Status:          ConfirmDeliverySuccessful,
-		AppointmentDate: ordAt(t, "2019-06-22 18:12:17"),
+		AppointmentDate: vnTime(t, "2019-06-22 18:12:17"),
 		DocumentURLs:    []string{"https://a.example/1.png", "https://a.example/2.png", "http://a.example/3.png"},
 	})
 	require.NoError(t, err)
@@ -751,7 +719,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), tc.req)
-			ordRequireRefused(t, mt, err, tc.want...)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -766,7 +734,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	res, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode:  "327965376-5vHl1b",
 		Status:     "ready for delivery",
-		UpdateTime: ordAt(t, "2019-11-23 23:59:59"),
+		UpdateTime: vnTime(t, "2019-11-23 23:59:59"),
 	})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/updateDeliveryStatus", nil)
@@ -774,7 +742,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "success"}, res)
 
 	_, _, err = c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
-		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
+		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
 	})
 	require.NoError(t, err)
 	requireJSONEqual(t, `{"order_code":"401734337","status":"on_delivery","update_time":"2020-11-23 23:59:59","payload":"{\"carrier\":\"GHN\"}"}`, got.Body)
@@ -784,7 +752,7 @@ func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
-	ordRequireRefused(t, mt, err,
+	requireRefused(t, err, mt,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"status", "is required"},
 		FieldProblem{"update_time", "is required"},
@@ -863,7 +831,7 @@ func TestOrdersPrintLabelRules(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
 			_, _, err := c.OrdersV1.PrintLabel(context.Background(), tc.code, tc.opts)
-			ordRequireRefused(t, mt, err, tc.want...)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -901,10 +869,10 @@ func TestOrdersCreateMock(t *testing.T) {
 	requireWire(t, got, http.MethodPost, "/v1/orders", nil)
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
 
-	created := ordAt(t, "2020-04-21 09:15:02")
+	created := vnTime(t, "2020-04-21 09:15:02")
 	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItemV1 {
 		return OrderItemV1{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
-			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: ordAt(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
+			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: vnTime(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
 	}
 	req := ordMockRequest()
 	assert.Equal(t, &OrderV1{
@@ -932,7 +900,7 @@ func TestOrdersCreateMockOnSandbox(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithEnvironment(Sandbox))
 	var got wire
-	ordRespondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	respondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
 	order, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
 	assert.Equal(t, "1667", order.OrderCode)
@@ -956,7 +924,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	_, _, err := c.OrdersV1.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
-	ordRequireRefused(t, mt, err,
+	requireRefused(t, err, mt,
 		FieldProblem{"fulfillment_type", "is required"},
 		FieldProblem{"payment_method", "is required"},
 		FieldProblem{"items", "must hold at least one item"},
@@ -966,7 +934,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	req := ordMockRequest()
 	req.Items[1] = MockOrderItem{ProductName: " ", Price: 0, Qty: -1}
 	_, _, err = c.OrdersV1.CreateMock(context.Background(), req)
-	ordRequireRefused(t, mt, err,
+	requireRefused(t, err, mt,
 		FieldProblem{"items[1].product_name", "is required"},
 		FieldProblem{"items[1].original_sku", "is required"},
 		FieldProblem{"items[1].price", "must be greater than 0"},
@@ -994,7 +962,7 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 			return err
 		},
 		"UpdateDeliveryStatus": func(c *Client) error {
-			_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: ordAt(t, "2019-11-23 23:59:59")})
+			_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 			return err
 		},
 		"CreateMock": func(c *Client) error {
@@ -1023,7 +991,7 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 					opts = append(opts, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 				}
 				s := newServer(t, handler, ok200)
-				c, w := newTestClient(t, s, opts...)
+				c, w := setupServer(t, s, opts...)
 				err := call(c)
 				require.Error(t, err)
 				var reqErr *RequestError
@@ -1066,7 +1034,7 @@ func TestOrdersPostRetriedOn429(t *testing.T) {
 	// A 429 means Tiki did not process the call: even a confirmation is
 	// retried.
 	s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
@@ -1081,7 +1049,7 @@ func TestOrdersPostRetriedOn429(t *testing.T) {
 func TestOrdersGetRetriedAfter5xx(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	order, resp, err := c.OrdersV1.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	assert.Equal(t, "929231617", order.OrderCode)

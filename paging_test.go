@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,32 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
-
-// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
-// page 2 (a short page that is not the last), 2 rows on page 3 of 3. It
-// records each request's query; read the record once the walk is over.
-func pagedServer(t *testing.T) (*Client, *[]string) {
-	t.Helper()
-	c, mt := setup(t)
-	var mu sync.Mutex
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		p := r.URL.Query().Get("page")
-		mu.Lock()
-		pages = append(pages, r.URL.RawQuery)
-		mu.Unlock()
-		body := map[string]string{
-			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
-			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
-			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
-		}[p]
-		if body == "" {
-			return responseJSON(404, `{"errors":["no such page"]}`), nil
-		}
-		return responseJSON(200, body), nil
-	})
-	return c, &pages
-}
 
 // listServer is a fake attribute values list whose answers a test writes
 // page by page. It records, at the client's transport, which pages were
@@ -560,4 +536,115 @@ func TestIteratorLeavesNoGoroutine(t *testing.T) {
 	_, errs := collect(attrValues(fc, context.Background(), nil))
 	require.Len(t, errs, 1)
 	goleak.VerifyNone(t, before)
+}
+
+func TestListOptionsLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 1, 100} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.NoError(t, v.err(), limit)
+	}
+	for limit, problem := range map[int]string{-1: "must not be negative", 101: "must be at most 100"} {
+		var v validator
+		ListOptions{Limit: limit}.validate(&v)
+		assert.Equal(t, []FieldProblem{{"limit", problem}}, v.problems, limit)
+	}
+}
+
+// TestAllRangedTwice ranges one All iterator of each paged service twice:
+// the second walk yields the same rows and sends the same requests as the
+// first, and the caller's options are left as they were given.
+func TestAllRangedTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	order := string(fixture(t, "orders_v2/order_simplified_tiki_delivery.json"))
+	rows := map[string]func(page int) string{
+		"/v2.1/products": func(p int) string {
+			return fmt.Sprintf(`{"product_id": %d}, {"product_id": %d}`, p*10+1, p*10+2)
+		},
+		"/v2/orders": func(p int) string {
+			return strings.Replace(order, "613795703", fmt.Sprint(100+p), 1)
+		},
+		"/v1/orders": func(p int) string {
+			return fmt.Sprintf(`{"order_code": "A%d"}, {"order_code": "B%d"}`, p, p)
+		},
+		"/v2/requests": func(p int) string {
+			return fmt.Sprintf(`{"request_id": "r%d", "state": "rejected"}`, p)
+		},
+	}
+	cases := map[string]struct {
+		path  string
+		pages int // requests per walk
+		// walk returns a fresh copy of the caller's options and ranges one
+		// iterator over opts twice, returning each walk's row keys.
+		walk func(c *Client) (opts, given any, walks [2][]string)
+	}{
+		"products": {"/v2.1/products", 2, func(c *Client) (any, any, [2][]string) {
+			mk := func() *ProductsOptions {
+				return &ProductsOptions{Include: []ProductInclude{IncludeInventory}, ListOptions: ListOptions{Page: 2, Limit: 2}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.Products.All(ctx, opts), func(p Product) string { return fmt.Sprint(p.ProductID) })
+		}},
+		"orders": {"/v2/orders", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *OrderListOptions {
+				return &OrderListOptions{Status: In(OrderStatusQueueing), Include: []OrderInclude{}, ListOptions: ListOptions{Limit: 1}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.Orders.All(ctx, opts), func(o Order) string { return o.Code })
+		}},
+		"orders v1": {"/v1/orders", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *OrderListOptionsV1 { return &OrderListOptionsV1{Status: OrderStatusQueueing} }
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.OrdersV1.All(ctx, opts), func(o OrderV1) string { return o.OrderCode })
+		}},
+		"product requests": {"/v2/requests", 3, func(c *Client) (any, any, [2][]string) {
+			mk := func() *ProductRequestsOptions {
+				return &ProductRequestsOptions{State: RequestRejected, ListOptions: ListOptions{Limit: 1}}
+			}
+			opts := mk()
+			return opts, mk(), rangeTwice(t, c.ProductRequests.All(ctx, opts), func(r ProductRequest) string { return r.RequestID })
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var mu sync.Mutex
+			var queries []string
+			mt.RegisterResponder(http.MethodGet, testBase+tc.path, func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				queries = append(queries, r.URL.Query().Encode())
+				mu.Unlock()
+				p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				return responseJSON(200, fmt.Sprintf(`{"data": [%s], "paging": {"current_page": %d, "last_page": 3}}`, rows[tc.path](p), p)), nil
+			})
+			opts, given, walks := tc.walk(c)
+			require.NotEmpty(t, walks[0])
+			assert.Equal(t, walks[0], walks[1], "the same rows")
+			mu.Lock()
+			defer mu.Unlock()
+			// Pages ahead may be asked for in any order within a walk.
+			n := tc.pages
+			require.Len(t, queries, 2*n)
+			first, second := slices.Clone(queries[:n]), slices.Clone(queries[n:])
+			slices.Sort(first)
+			slices.Sort(second)
+			assert.Equal(t, first, second, "the same requests")
+			assert.Equal(t, given, opts, "the caller's options unchanged")
+		})
+	}
+}
+
+// rangeTwice ranges seq to its end twice and returns each walk's row keys.
+func rangeTwice[T any](t *testing.T, seq iter.Seq2[T, error], key func(T) string) (walks [2][]string) {
+	t.Helper()
+	for i := range walks {
+		for row, err := range seq {
+			require.NoError(t, err)
+			walks[i] = append(walks[i], key(row))
+		}
+	}
+	return walks
 }

@@ -9,18 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// prAt parses a timestamp in Tiki's layout, in Vietnam time.
-func prAt(t *testing.T, s string) Time {
-	t.Helper()
-	tm, err := time.ParseInLocation(TimeLayout, s, Vietnam())
-	require.NoError(t, err)
-	return NewTime(tm)
-}
 
 // prDecode decodes a fixture into a value of type T.
 func prDecode[T any](t *testing.T, name string) T {
@@ -204,7 +195,7 @@ func TestProductRequestsEmptyListsAreSentAsEmpty(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), &got)
-	p := prValidProduct(V21)
+	p := validNewProduct(V21)
 	p.Images, p.OptionAttributes = nil, nil
 	p.Variants = p.Variants[:1]
 	p.Variants[0].Option1, p.Variants[0].Option2 = "", ""
@@ -257,11 +248,11 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 		var err error
 		switch tc.path {
 		case "/v2.1/requests":
-			_, _, err = c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+			_, _, err = c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 		case "/v2/requests":
-			_, _, err = c.ProductRequests.CreateV2(context.Background(), prValidProduct(V2))
+			_, _, err = c.ProductRequests.CreateV2(context.Background(), validNewProduct(V2))
 		default:
-			_, _, err = c.ProductRequests.CreateV1(context.Background(), prValidProduct(V1))
+			_, _, err = c.ProductRequests.CreateV1(context.Background(), validNewProduct(V1))
 		}
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr, tc.path)
@@ -305,8 +296,8 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 			if tc.timeout > 0 {
 				opts = append(opts, WithHTTPClient(&http.Client{Timeout: tc.timeout}))
 			}
-			c, w := newTestClient(t, s, opts...)
-			rec, _, err := c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+			c, w := setupServer(t, s, opts...)
+			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 			require.Error(t, err)
 			assert.Nil(t, rec)
 			assert.EqualValues(t, 1, s.count.Load(), "a create that may have reached Tiki is sent exactly once")
@@ -325,59 +316,14 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 	t.Run("429 is retried", func(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), created)
-		c, _ := newTestClient(t, s)
-		rec, resp, err := c.ProductRequests.Create(context.Background(), prValidProduct(V21))
+		c, _ := setupServer(t, s)
+		rec, resp, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
 		require.NoError(t, err)
 		assert.Equal(t, prCreated, rec)
 		assert.Equal(t, 2, resp.Attempts)
 		require.Len(t, s.bodies, 2)
 		assert.Equal(t, s.bodies[0], s.bodies[1])
 	})
-}
-
-// prJSON is an httpmock response with a JSON body.
-func prJSON(status int, body string) *http.Response {
-	resp := httpmock.NewStringResponse(status, body)
-	resp.Header.Set("Content-Type", "application/json")
-	return resp
-}
-
-// prValidProduct is a configurable product (two options, two variants)
-// that passes validation for the given API version.
-func prValidProduct(version APIVersion) NewProduct {
-	p := NewProduct{
-		CategoryID:       1846,
-		Name:             "Samsung Galaxy Note 10+",
-		Description:      "this is description",
-		MarketPrice:      10000000,
-		Attributes:       map[string]any{"brand": "Samsung", "ram": "16GB"},
-		Image:            "http://cdn.example/note10.jpg",
-		Images:           []string{"http://cdn.example/note10-1.jpg"},
-		OptionAttributes: []string{"color", "storage"},
-		Variants: []Variant{
-			{SKU: "sku1", Price: 10000001, Option1: "Black", Option2: "32GB", InventoryType: InventoryCrossBorder,
-				SellerWarehouse: "1054,1233", Images: []string{"http://cdn.example/black.jpg"}},
-			{SKU: "sku2", Price: 10000002, Option1: "White", Option2: "32GB", InventoryType: InventoryCrossBorder,
-				SellerWarehouse: "1054, 1233"},
-		},
-		CertificateFiles: []CertificateFile{
-			{URL: "http://cdn.example/brand.jpg", Type: CertificateBrand},
-			{URL: "http://cdn.example/doc17.jpg", Type: CertificateCategory, DocumentID: 17},
-		},
-		MetaData: &ProductMetaData{IsAutoTurnOn: true},
-	}
-	for i := range p.Variants {
-		switch version {
-		case V21:
-			p.Variants[i].WarehouseStocks = []WarehouseStock{{WarehouseID: 1054, QtyAvailable: 3}, {WarehouseID: 1233, QtyAvailable: 5}}
-		case V2:
-			p.Variants[i].Quantity = Ptr(21)
-		case V1:
-			p.Variants[i].Quantity = Ptr(21)
-			p.Variants[i].Supplier = 239091
-		}
-	}
-	return p
 }
 
 // Each rule of NewProduct: one product that passes, one that is refused
@@ -517,7 +463,7 @@ func TestProductRequestsValidation(t *testing.T) {
 			for _, path := range []string{"/v2.1/requests", "/v2/requests", "/v1/products"} {
 				respond(mt, http.MethodPost, path, 200, created, nil)
 			}
-			p := prValidProduct(tc.version)
+			p := validNewProduct(tc.version)
 			tc.mutate(&p)
 			var err error
 			switch tc.version {
@@ -533,10 +479,7 @@ func TestProductRequestsValidation(t *testing.T) {
 				assert.Equal(t, 1, mt.GetTotalCallCount())
 				return
 			}
-			var ve *ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tc.want, ve.Problems)
-			assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid product")
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -559,13 +502,13 @@ func TestProductRequestsList(t *testing.T) {
 		Data: []ProductRequest{
 			{
 				RequestID: "1121408707461612725", State: RequestApproved, Kind: RequestKindCreateProduct,
-				CreatedAt: prAt(t, "2019-12-20 11:57:50"), CreatedBy: "tran.nguyen2@tiki.vn",
-				ApprovedAt: prAt(t, "2019-12-20 12:11:06"), ApprovedBy: "khoa.tran2@tiki.vn",
+				CreatedAt: vnTime(t, "2019-12-20 11:57:50"), CreatedBy: "tran.nguyen2@tiki.vn",
+				ApprovedAt: vnTime(t, "2019-12-20 12:11:06"), ApprovedBy: "khoa.tran2@tiki.vn",
 				Products: []Product{},
 			},
 			{
 				RequestID: "1120793560477041639", State: RequestAwaitingApprove, Kind: RequestKindCreateProduct,
-				CreatedAt: prAt(t, "2019-12-18 19:13:28"), CreatedBy: "tran.nguyen2@tiki.vn",
+				CreatedAt: vnTime(t, "2019-12-18 19:13:28"), CreatedBy: "tran.nguyen2@tiki.vn",
 				Products: []Product{},
 			},
 		},
@@ -594,16 +537,14 @@ func TestProductRequestsListValidation(t *testing.T) {
 		require.NoError(t, err, s)
 	}
 	assert.Equal(t, 9, mt.GetTotalCallCount())
+	mt.ZeroCallCounters() // from here on, nothing may be sent
 
 	_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{State: "pending", ListOptions: ListOptions{Page: -1, Limit: 101}})
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{
+	requireRefused(t, err, mt, []FieldProblem{
 		{"state", `must be one of "queuing", "processing", "drafted", "bot_awaiting_approve", "md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted"`},
 		{"page", "must not be negative"},
 		{"limit", "must be at most 100"},
-	}, ve.Problems)
-	assert.Equal(t, 9, mt.GetTotalCallCount(), "nothing sent for the invalid call")
+	}...)
 }
 
 func TestProductRequestsAll(t *testing.T) {
@@ -618,7 +559,7 @@ func TestProductRequestsAll(t *testing.T) {
 		if page == "2" {
 			body = `{"data":[{"request_id":"r2-1","state":"rejected"}],"paging":{"total":3,"current_page":2,"per_page":2,"last_page":2}}`
 		}
-		return prJSON(200, body), nil
+		return responseJSON(200, body), nil
 	})
 	var ids []string
 	for req, err := range c.ProductRequests.All(context.Background(), &ProductRequestsOptions{State: RequestRejected, ListOptions: ListOptions{Limit: 2}}) {
@@ -654,8 +595,8 @@ func TestProductRequestsGet(t *testing.T) {
 
 	assert.Equal(t, &ProductRequest{
 		RequestID: "1121456196340384958", State: RequestApproved, Kind: RequestKindCreateProduct,
-		CreatedAt: prAt(t, "2019-12-20 15:06:32"), CreatedBy: "tran.nguyen2@tiki.vn",
-		ApprovedAt: prAt(t, "2019-12-20 15:07:07"), ApprovedBy: "khoa.tran2@tiki.vn",
+		CreatedAt: vnTime(t, "2019-12-20 15:06:32"), CreatedBy: "tran.nguyen2@tiki.vn",
+		ApprovedAt: vnTime(t, "2019-12-20 15:07:07"), ApprovedBy: "khoa.tran2@tiki.vn",
 		Products: []Product{{
 			ProductID: 2091401, SKU: "2886025648971",
 			Name:   "Disney Women's MK2106 Mickey Mouse White Bracelet Watch with Rhinestones",
@@ -691,10 +632,10 @@ func TestProductRequestsFindByTrackID(t *testing.T) {
 	assert.Equal(t, []RequestedProduct{{
 		Product: Product{
 			SKU: "2932389999690", MasterSKU: "2932389999690", Name: "Instock_03", EntityType: "master_simple", Type: "simple",
-			Price: 50000, CreatedAt: prAt(t, "2019-12-03 16:47:13"), CreatedBy: "admin@tiki.vn", ProductID: 2087783,
+			Price: 50000, CreatedAt: vnTime(t, "2019-12-03 16:47:13"), CreatedBy: "admin@tiki.vn", ProductID: 2087783,
 		},
 		RequestID: "1115320939429986651", State: RequestApproved, Kind: RequestKindCreateProduct,
-		ApprovedAt: prAt(t, "2019-12-03 16:48:01"), ApprovedBy: "admin@tiki.vn",
+		ApprovedAt: vnTime(t, "2019-12-03 16:48:01"), ApprovedBy: "admin@tiki.vn",
 	}}, found)
 }
 
@@ -762,7 +703,7 @@ func TestProductRequestsUpdateInfoValidation(t *testing.T) {
 				assert.NotContains(t, got.Body, "null", "fields left empty are not sent")
 				return
 			}
-			requireRefused(t, err, mt, tc.want)
+			requireRefused(t, err, mt, tc.want...)
 		})
 	}
 }
@@ -797,9 +738,7 @@ func TestProductRequestsIDsValidated(t *testing.T) {
 		assert.Equal(t, []FieldProblem{{"request_id", problem}}, ve.Problems, id)
 	}
 	_, _, err = c.ProductRequests.FindByTrackID(ctx, " 8b85 ")
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{{"track_id", "must not start or end with white space"}}, ve.Problems)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	requireRefused(t, err, mt, []FieldProblem{{"track_id", "must not start or end with white space"}}...)
 }
 
 // String ids are escaped as one path segment.
@@ -810,7 +749,7 @@ func TestProductRequestsPathEscaped(t *testing.T) {
 		uris = append(uris, r.RequestURI)
 		status(200, `{"request_id":"x","state":"deleted"}`)(w, r)
 	})
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, _, err := c.ProductRequests.Get(context.Background(), "a/b?c")
 	require.NoError(t, err)
 	_, _, err = c.ProductRequests.Delete(context.Background(), "../x")

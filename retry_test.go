@@ -3,6 +3,7 @@ package tiki
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -102,4 +103,15 @@ func TestRetryPolicySingleAttempt(t *testing.T) {
 	assert.Equal(t, finishCall, p.decide(r, attemptResult{status: 503}, callState{}).act)
 	assert.Equal(t, finishCall, p.decide(r, attemptResult{err: errors.New("x")}, callState{}).act)
 	assert.Equal(t, renewAndRepeat, p.decide(r, attemptResult{status: 401}, callState{}).act)
+}
+
+func TestBackoffNeverOverflows(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Min: time.Second, Max: math.MaxInt64}
+	for _, n := range []int{1, 30, 40, 64, 100, math.MaxInt32} {
+		d := p.Wait(n)
+		assert.Greater(t, d, time.Duration(0), n)
+	}
+	assert.Equal(t, time.Duration(0), backoff.Policy{}.Wait(5))
+	assert.LessOrEqual(t, backoff.Policy{Min: time.Second, Max: 0}.Wait(5), time.Second)
 }

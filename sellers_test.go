@@ -27,7 +27,7 @@ func TestSellersMe(t *testing.T) {
 		OperationModels:    []string{"dropship", "instock"},
 		CanUpdateProduct:   true,
 		RegistrationStatus: RegistrationCompleted,
-		LiveAt:             ordAt(t, "2021-03-15 10:20:30"),
+		LiveAt:             vnTime(t, "2021-03-15 10:20:30"),
 	}, me)
 }
 
@@ -55,4 +55,30 @@ func TestSellerInfoDecodesStringsAndBooleans(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"id":"5678","active":true,"can_update_product":"0","registration_status":null,"logo":"http://x/l.png","operation_models":null,"live_at":""}`), &s))
 	assert.Equal(t, SellerInfo{ID: 5678, Active: true, Logo: "http://x/l.png"}, s)
 	assert.Error(t, json.Unmarshal([]byte(`{"active":"yes"}`), &s))
+}
+
+func TestSellersWarehouses(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	body := `{"data": [` + string(fixture(t, "orders_v2/seller_warehouse.json")) + `], "paging": {"total": 1, "current_page": 1, "last_page": 1, "per_page": 20, "from": 1, "to": 1}}`
+	respond(mt, http.MethodGet, "/v2/sellers/me/warehouses", 200, []byte(body), &got)
+	page, _, err := c.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(true), Type: Ptr(WarehouseTypePickup), ListOptions: ListOptions{Limit: 50}})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/sellers/me/warehouses", map[string][]string{"status": {"1"}, "type": {"1"}, "limit": {"50"}})
+	assert.Equal(t, []SellerInventory{{ID: 558, SellerID: 871, Name: "Seller Alice Shop Hà Nội", Status: 1, Type: "requisition",
+		Address: InventoryAddress{Street: "01 đường số 2", Ward: "Xã Đông Xuân", District: "Huyện Sóc Sơn", Region: "Hà Nội", Country: "Viet Nam"}}}, page.Data)
+	assert.Equal(t, 1, page.Paging.Total)
+
+	var n int
+	for w, err := range c.Sellers.AllWarehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(false)}) {
+		require.NoError(t, err)
+		assert.Equal(t, int64(558), w.ID)
+		n++
+	}
+	assert.Equal(t, 1, n)
+
+	c2, mt2 := setup(t)
+	_, _, err = c2.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}}...)
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,105 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// server is a loopback Tiki stand-in that answers with a scripted sequence
-// of handlers (the last one repeats) and counts what it received.
-type server struct {
-	*httptest.Server
-	mu     sync.Mutex
-	script []http.HandlerFunc
-	count  atomic.Int32
-	bodies []string
-	header []http.Header
-}
-
-func newServer(t *testing.T, script ...http.HandlerFunc) *server {
-	t.Helper()
-	s := &server{script: script}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := int(s.count.Add(1))
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.header = append(s.header, r.Header.Clone())
-		h := s.script[min(n, len(s.script))-1]
-		s.mu.Unlock()
-		h(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func status(code int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		io.WriteString(w, body)
-	}
-}
-
-func withHeader(k, v string, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(k, v)
-		h(w, r)
-	}
-}
-
-// hangUp closes the connection without answering.
-func hangUp(w http.ResponseWriter, r *http.Request) {
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err == nil {
-		conn.Close()
-	}
-}
-
-var ok200 = status(200, `{"ok":true}`)
-
-// waits records the waits the client asked for, without sleeping.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
-	return ctx.Err()
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
-}
-
-// newTestClient returns a client for s with recorded (not slept) waits.
-func newTestClient(t *testing.T, s *server, opts ...Option) (*Client, *waits) {
-	t.Helper()
-	base := []Option{
-		WithBaseURL(s.URL + "/prefix/integration"),
-		WithSellerKey(testKey),
-		WithRateLimit(0, 0),
-		WithRetry(4, 10*time.Millisecond, 80*time.Millisecond),
-		WithMaxRetryAfter(5 * time.Second),
-	}
-	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	w := &waits{}
-	c.sleep = w.sleep
-	return c, w
-}
-
-func callThing(c *Client, method string) (map[string]any, *Response, error) {
-	var out map[string]any
-	var body any
-	if method == http.MethodPost || method == http.MethodPut {
-		body = map[string]any{"sku": "A-1", "price": 1000}
-	}
-	resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "things", body: body}, &out)
-	return out, resp, err
-}
 
 var methods = []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost}
 
@@ -127,7 +27,7 @@ func TestRetryMatrix5xx(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["temporarily unavailable"]}`), ok200)
-				c, w := newTestClient(t, s)
+				c, w := setupServer(t, s)
 				out, resp, err := callThing(c, method)
 				if method == http.MethodPost {
 					// The server may have applied the POST: never resent.
@@ -155,7 +55,7 @@ func TestRetryMatrix5xx(t *testing.T) {
 func TestRetryBodyReplayed(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(502, ``), ok200)
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, resp, err := callThing(c, http.MethodPut)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
@@ -172,7 +72,7 @@ func TestRetryBodyReplayed(t *testing.T) {
 func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, `<html><body>Service Unavailable</body></html>`))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -195,7 +95,7 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 func TestBackoffCapped(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(500, ``))
-	c, w := newTestClient(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
+	c, w := setupServer(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
 	_, _, err := callThing(c, http.MethodGet)
 	require.Error(t, err)
 	got := w.all()
@@ -212,7 +112,7 @@ func TestNoRetryOn4xx(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
 				s := newServer(t, status(code, `{"errors":["bad","worse"]}`))
-				c, _ := newTestClient(t, s)
+				c, _ := setupServer(t, s)
 				out, _, err := callThing(c, method)
 				assert.Nil(t, out)
 				var apiErr *APIError
@@ -238,7 +138,7 @@ func TestRetry429EveryMethod(t *testing.T) {
 			// A 429 means Tiki did not process the request: even a POST is
 			// retried.
 			s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), ok200)
-			c, w := newTestClient(t, s)
+			c, w := setupServer(t, s)
 			_, resp, err := callThing(c, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
@@ -252,7 +152,7 @@ func TestRetry429EveryMethod(t *testing.T) {
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "3", status(429, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodPost)
 	require.NoError(t, err)
 	// Exactly what Tiki asked for: not clamped to a 2 s maximum.
@@ -263,7 +163,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
 	date := time.Now().Add(4 * time.Second).UTC().Format(http.TimeFormat)
 	s := newServer(t, withHeader("Retry-After", date, status(429, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	got := w.all()
@@ -276,7 +176,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "2", status(503, `{}`)), ok200)
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{2 * time.Second}, w.all())
@@ -285,7 +185,7 @@ func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -300,10 +200,22 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	assert.Empty(t, w.all(), "no wait: fail at once")
 }
 
+func TestServiceUnavailableWithLongRetryAfter(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
+	c, w := setupServer(t, s)
+	_, _, err := callThing(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.EqualValues(t, 1, s.count.Load(), "an hour's wait is not shortened into retries")
+	assert.Empty(t, w.all())
+}
+
 func TestRateLimitedAfterRetries(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := newTestClient(t, s)
+	c, w := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodPost)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -320,21 +232,34 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, hangUp, ok200)
-			c, _ := newTestClient(t, s)
+			c, w := setupServer(t, s)
 			_, resp, err := callThing(c, method)
-			if method == http.MethodPost {
-				var reqErr *RequestError
-				require.ErrorAs(t, err, &reqErr)
-				assert.True(t, reqErr.Sent)
-				assert.Equal(t, 1, reqErr.Attempts)
-				assert.EqualValues(t, 1, s.count.Load(), "a POST that reached the server is never resent")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.count.Load())
+			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that reached the server is never resent")
 		})
 	}
+}
+
+// requireSentFailureRetriedUnlessPost asserts the outcome of a call whose
+// first attempt reached the server and then failed without an answer: a
+// POST is a *RequestError with Sent set, sent once (why says why) and never
+// waited for; any other method succeeds on its second attempt after one
+// backoff wait.
+func requireSentFailureRetriedUnlessPost(t *testing.T, method string, s *server, w *waits, resp *Response, err error, why string) {
+	t.Helper()
+	if method == http.MethodPost {
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.True(t, reqErr.Sent)
+		assert.Equal(t, 1, reqErr.Attempts)
+		assert.EqualValues(t, 1, s.count.Load(), why)
+		assert.Empty(t, w.all(), "no wait: nothing is retried")
+		return
+	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.EqualValues(t, 2, s.count.Load())
+	require.Len(t, w.all(), 1)
+	assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "one backoff wait")
 }
 
 // An attempt that reached Tiki and then timed out (the client stopped
@@ -351,19 +276,9 @@ func TestTimeoutAfterSend(t *testing.T) {
 				<-r.Context().Done()
 			}
 			s := newServer(t, slow, ok200)
-			c, _ := newTestClient(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
+			c, w := setupServer(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			_, resp, err := callThing(c, method)
-			if method == http.MethodPost {
-				var reqErr *RequestError
-				require.ErrorAs(t, err, &reqErr)
-				assert.True(t, reqErr.Sent)
-				assert.Equal(t, 1, reqErr.Attempts)
-				assert.EqualValues(t, 1, s.count.Load(), "a POST that timed out is sent exactly once")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.count.Load())
+			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that timed out is sent exactly once")
 		})
 	}
 }
@@ -409,7 +324,7 @@ func TestCancelledContextStopsRetries(t *testing.T) {
 func TestCancelledContextNotRetried(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, ok200)
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
@@ -433,7 +348,7 @@ func TestDecodeErrors(t *testing.T) {
 				w.Header().Set("Content-Type", tc.contentType)
 				io.WriteString(w, tc.body)
 			})
-			c, _ := newTestClient(t, s)
+			c, _ := setupServer(t, s)
 			_, _, err := c.Catalog.Categories(context.Background(), nil)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
@@ -458,7 +373,7 @@ func callTikiNow(c *Client, method string) (map[string]any, *Response, error) {
 func TestSuccessFalseIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
-	c, _ := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+	c, _ := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
 	_, _, err := callTikiNow(c, http.MethodPost)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -477,7 +392,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, status(200, body))
-			c, w := newTestClient(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+			c, w := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
 			out, resp, err := callThing(c, method)
 			require.NoError(t, err, "the integration API's 200 is not reinterpreted")
 			assert.Equal(t, false, out["success"])
@@ -486,7 +401,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 			assert.Empty(t, w.all())
 
 			s2 := newServer(t, status(200, body), status(200, `{"success":true}`))
-			c2, _ := newTestClient(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
+			c2, _ := setupServer(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
 			_, resp, err = callTikiNow(c2, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts, "TikiNOW's inner 429 is a refusal: retried")
@@ -497,7 +412,7 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 func TestTikiNowErrorShape(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -508,10 +423,45 @@ func TestTikiNowErrorShape(t *testing.T) {
 	assert.Contains(t, apiErr.Error(), "(code INVALID_TOKEN)")
 }
 
+func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
+	t.Parallel()
+	// 200 with success:false and status_code 401: renewed and repeated like
+	// a real 401.
+	s := newOAuthServer(t)
+	var calls atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) == 1 {
+			fmt.Fprint(w, `{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r1"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"success":true,"meta_data":{"request_id":"r2"}}`)
+	}))
+	defer api.Close()
+	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithTikiNowURL(api.URL), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
+	require.NoError(t, err)
+	res, resp, err := call[RegisterWebhooksResult](context.Background(), c, &request{method: http.MethodPost, base: c.tikiNowURL, path: "x", body: map[string]int{}})
+	require.NoError(t, err)
+	assert.True(t, res.Success)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.EqualValues(t, 2, s.tokens.Load())
+
+	// Without a renewable token it is an *APIError with the inner status.
+	c2, err := NewClient(WithTikiNowURL(api.URL), WithRateLimit(0, 0), WithAccessToken("static-token"))
+	require.NoError(t, err)
+	calls.Store(0)
+	_, _, err = call[RegisterWebhooksResult](context.Background(), c2, &request{method: http.MethodPost, base: c2.tikiNowURL, path: "x", body: map[string]int{}})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 401, apiErr.StatusCode)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
+}
+
 func TestRequestIDOnSuccess(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, resp, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "abc-123", resp.RequestID)
@@ -523,47 +473,12 @@ func TestErrorBodyBounded(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", 3<<20)
 	s := newServer(t, status(400, big))
-	c, _ := newTestClient(t, s)
+	c, _ := setupServer(t, s)
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Len(t, apiErr.Body, maxErrorBody)
 	assert.Less(t, len(apiErr.Error()), 1000, "the message holds a snippet, not the body")
-}
-
-func TestNoCookieJar(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-server"})
-		ok200(w, r)
-	})
-	c, _ := newTestClient(t, s)
-	for range 2 {
-		_, _, err := callThing(c, http.MethodGet)
-		require.NoError(t, err)
-	}
-	assert.Empty(t, s.header[1].Get("Cookie"), "cookies must not be stored and replayed")
-}
-
-func TestCallerHTTPClientNotMutated(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, ok200)
-	hc := &http.Client{}
-	c, err := NewClient(WithBaseURL(s.URL), WithHTTPClient(hc))
-	require.NoError(t, err)
-	_, _, err = callThing(c, http.MethodGet)
-	require.NoError(t, err)
-	assert.Equal(t, &http.Client{}, hc)
-}
-
-func TestDefaultHTTPClient(t *testing.T) {
-	t.Parallel()
-	c, err := NewClient()
-	require.NoError(t, err)
-	assert.Nil(t, c.httpClient.Jar)
-	assert.Equal(t, 30*time.Second, c.httpClient.Timeout)
-	assert.Equal(t, "https://api.tiki.vn/integration", c.BaseURL())
-	assert.Equal(t, Production, c.Environment())
 }
 
 // cutAfterSending is a RoundTripper of its own (it reports no connection
@@ -625,6 +540,109 @@ func TestNotFoundHintsAtTheBaseURL(t *testing.T) {
 		assert.Equal(t, hinted, apiErr.Hint != "", base)
 		if hinted {
 			assert.Contains(t, err.Error(), "does not end in /integration")
+		}
+	}
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		ok200(w, r)
+	}))
+	defer other.Close()
+	s := newServer(t, withHeader("Location", other.URL+"/steal", status(http.StatusFound, ``)))
+	c, _ := setupServer(t, s)
+	_, resp, err := callThing(c, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusFound, apiErr.StatusCode)
+	assert.Equal(t, http.StatusFound, resp.StatusCode, "the response is returned with the error")
+	assert.Zero(t, elsewhere.Load(), "the seller key must never follow a redirect")
+}
+
+// TestFaultMatrix drives GET, PUT and POST through the failures Tiki or the
+// network can produce that no test above covers for every method, and checks
+// the outcome (success after a retry, or the right typed error), how many
+// requests the server received (a POST that may have been applied is never
+// sent twice) and the total time waited. A 5xx with a JSON body, a 429
+// without Retry-After, a 4xx, a connection reset and a timeout after send
+// are covered, with more assertions, by TestRetryMatrix5xx,
+// TestRetry429EveryMethod, TestNoRetryOn4xx,
+// TestConnectionResetRetriedOnlyWhenIdempotent and TestTimeoutAfterSend.
+func TestFaultMatrix(t *testing.T) {
+	t.Parallel()
+	truncated := func(w http.ResponseWriter, r *http.Request) {
+		// Promise more than is sent, then hang up: the body is cut off.
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, `{"data": [{"id": 1,`)
+		w.(http.Flusher).Flush()
+		hangUp(w, r)
+	}
+	retryAfterDate := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+		status(429, `{"errors":["Too Many Requests"]}`)(w, r)
+	}
+
+	type want struct {
+		ok       bool
+		err      any // pointer to the expected error type
+		requests int32
+		minWait  time.Duration
+		maxWait  time.Duration
+	}
+	retried := want{ok: true, requests: 2, maxWait: 10 * time.Millisecond}
+	notResent := func(err any) want { return want{err: err, requests: 1} }
+	once := func(err any) want { return want{err: err, requests: 1} }
+
+	cases := []struct {
+		name  string
+		fault http.HandlerFunc
+		get   want
+		put   want
+		post  want
+	}{
+		{"502", status(502, `<html>Bad Gateway</html>`), retried, retried, notResent(new(*APIError))},
+		{"503", status(503, ``), retried, retried, notResent(new(*APIError))},
+		{"504", status(504, ``), retried, retried, notResent(new(*APIError))},
+		{"429 Retry-After seconds", withHeader("Retry-After", "1", status(429, `{}`)),
+			want{ok: true, requests: 2, minWait: time.Second, maxWait: time.Second},
+			want{ok: true, requests: 2, minWait: time.Second, maxWait: time.Second},
+			want{ok: true, requests: 2, minWait: time.Second, maxWait: time.Second}},
+		{"429 Retry-After date", retryAfterDate,
+			want{ok: true, requests: 2, minWait: 500 * time.Millisecond, maxWait: 2 * time.Second},
+			want{ok: true, requests: 2, minWait: 500 * time.Millisecond, maxWait: 2 * time.Second},
+			want{ok: true, requests: 2, minWait: 500 * time.Millisecond, maxWait: 2 * time.Second}},
+		{"truncated body", truncated, retried, retried, notResent(new(*RequestError))},
+		{"HTML with 200", withHeader("Content-Type", "text/html", status(200, `<html>maintenance</html>`)),
+			once(new(*DecodeError)), once(new(*DecodeError)), once(new(*DecodeError))},
+		{"empty body with 200", status(200, ``), once(new(*DecodeError)), once(new(*DecodeError)), once(new(*DecodeError))},
+		{"invalid JSON with 200", status(200, `{"data": [}`), once(new(*DecodeError)), once(new(*DecodeError)), once(new(*DecodeError))},
+	}
+	for _, tc := range cases {
+		for method, w := range map[string]want{http.MethodGet: tc.get, http.MethodPut: tc.put, http.MethodPost: tc.post} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				t.Parallel()
+				s := newServer(t, tc.fault, ok200)
+				c, waits := setupServer(t, s)
+				out, _, err := callThing(c, method)
+				if w.ok {
+					require.NoError(t, err)
+					assert.Equal(t, true, out["ok"])
+				} else {
+					require.Error(t, err)
+					assert.ErrorAs(t, err, w.err)
+				}
+				assert.Equal(t, w.requests, s.count.Load(), "requests received")
+				var total time.Duration
+				for _, d := range waits.all() {
+					total += d
+				}
+				assert.GreaterOrEqual(t, total, w.minWait, "total wait")
+				assert.LessOrEqual(t, total, w.maxWait, "total wait")
+			})
 		}
 	}
 }

@@ -2,6 +2,7 @@ package tiki
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -74,5 +75,55 @@ func TestWarehousesSellerInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	_, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
-	ordRequireRefused(t, mt, err, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
+	requireRefused(t, err, mt, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
+}
+
+func TestWarehousesTiki(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
+
+	whs, _, err := c.Warehouses.Tiki(context.Background())
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
+	assert.Equal(t, []Warehouse{
+		{"Hà Nội", "hn"}, {"Sài Gòn", "sgn"}, {"Cần Thơ", "ct"}, {"Đà Nẵng", "dn"}, {"Hải Phòng", "hp"},
+		{"Tân Sơn", "ts"}, {"Nha Trang", "nt"}, {"Vĩnh Lộc Mới", "vln"}, {"Buffer SGN", "bfsgn"},
+		{"Sai Gon 3", "sgn3"}, {"Hà Nội 4", "hn4"},
+	}, whs)
+}
+
+func TestWarehousesUnauthorized(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
+	_, _, err := c.Warehouses.Tiki(context.Background())
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.False(t, errors.Is(err, ErrNotFound))
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
+}
+
+func TestWarehousesSellerInventories(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	var got wire
+	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, fixture(t, "orders_v2/seller_inventories.json"), &got)
+	invs, _, err := c.Warehouses.SellerInventories(context.Background(), "sgn", "hn4")
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn,hn4"}})
+	bigC := SellerInventory{ID: 188954, Name: "Big C NTT", Type: "requisition",
+		Address: InventoryAddress{Street: "Lô A, Khu dân cư ...", Ward: "Phường Tân Phú", District: "Quận 7", Region: "Hồ Chí Minh", Country: "Viet Nam"}}
+	assert.Equal(t, &SellerInventories{
+		Inventories: []SellerInventory{bigC},
+		Mappings:    []InventoryMapping{{TikiWarehouseCode: "sgn", SellerInventoryIDs: []int64{188954}}},
+	}, invs)
+	assert.Equal(t, []SellerInventory{bigC}, invs.For("SGN"))
+	assert.Empty(t, invs.For("hn4"))
+
+	c2, mt2 := setup(t)
+	_, _, err = c2.Warehouses.SellerInventories(context.Background())
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
+	_, _, err = c2.Warehouses.SellerInventories(context.Background(), "")
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 }

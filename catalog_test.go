@@ -2,8 +2,6 @@ package tiki
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,48 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// rawRows decodes a fixture's rows (a bare array, or under "data") as
-// generic maps, to check every decoded field against the document.
-func rawRows(t *testing.T, b []byte) []map[string]any {
-	t.Helper()
-	var rows []map[string]any
-	if json.Unmarshal(b, &rows) == nil {
-		return rows
-	}
-	var wrapped struct {
-		Data []map[string]any `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(b, &wrapped))
-	return wrapped.Data
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func num(v any) int64 {
-	switch n := v.(type) {
-	case float64:
-		return int64(n)
-	case bool:
-		if n {
-			return 1
-		}
-	}
-	return 0
-}
-
-func boolean(v any) bool {
-	switch b := v.(type) {
-	case bool:
-		return b
-	case float64:
-		return b != 0
-	}
-	return false
-}
 
 func TestCatalogCategories(t *testing.T) {
 	t.Parallel()
@@ -128,13 +84,10 @@ func TestCatalogCategoriesInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
 	_, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{
+	requireRefused(t, err, mt, []FieldProblem{
 		{Field: "parent", Problem: "must not be negative"},
 		{Field: "lang", Problem: `must be "en" or "vi"`},
-	}, ve.Problems)
-	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
+	}...)
 }
 
 // Lang exists only in v1 and IsCrossBorder only in v2: each is refused in
@@ -142,13 +95,10 @@ func TestCatalogCategoriesInvalid(t *testing.T) {
 func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var ve *ValidationError
 
 	v2, mt2 := setup(t)
 	_, _, err := v2.Catalog.Categories(ctx, &CategoriesOptions{Lang: "vi"})
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{{Field: "lang", Problem: "is only supported by API v1 (GroupCatalog uses v2)"}}, ve.Problems)
-	assert.Equal(t, 0, mt2.GetTotalCallCount())
+	requireRefused(t, err, mt2, []FieldProblem{{Field: "lang", Problem: "is only supported by API v1 (GroupCatalog uses v2)"}}...)
 	var got wire
 	respond(mt2, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
 	_, _, err = v2.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
@@ -157,9 +107,7 @@ func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
 
 	v1, mt1 := setup(t, WithAPIVersion(GroupCatalog, V1))
 	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}, ve.Problems)
-	assert.Equal(t, 0, mt1.GetTotalCallCount())
+	requireRefused(t, err, mt1, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
 	respond(mt1, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
 	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{Lang: "en"})
 	require.NoError(t, err)
@@ -427,30 +375,4 @@ func TestCatalogRequiredDocuments(t *testing.T) {
 	assert.Equal(t, at("2019-03-27 07:42:26"), docs.Category[2].CreatedAt)
 	assert.Equal(t, at("2021-03-19 15:45:47"), docs.Category[2].UpdatedAt)
 	assert.False(t, docs.BrandIsRequired)
-}
-
-func TestWarehousesTiki(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
-
-	whs, _, err := c.Warehouses.Tiki(context.Background())
-	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
-	assert.Equal(t, []Warehouse{
-		{"Hà Nội", "hn"}, {"Sài Gòn", "sgn"}, {"Cần Thơ", "ct"}, {"Đà Nẵng", "dn"}, {"Hải Phòng", "hp"},
-		{"Tân Sơn", "ts"}, {"Nha Trang", "nt"}, {"Vĩnh Lộc Mới", "vln"}, {"Buffer SGN", "bfsgn"},
-		{"Sai Gon 3", "sgn3"}, {"Hà Nội 4", "hn4"},
-	}, whs)
-}
-
-func TestWarehousesUnauthorized(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
-	_, _, err := c.Warehouses.Tiki(context.Background())
-	require.ErrorIs(t, err, ErrUnauthorized)
-	assert.False(t, errors.Is(err, ErrNotFound))
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
 }
