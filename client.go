@@ -30,7 +30,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -670,12 +669,3 @@ func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, err
 	}
 	return out, resp, nil
 }
-
-func checkID(field string, id int64) error {
-	if id <= 0 {
-		return &ValidationError{Problems: []FieldProblem{{Field: field, Problem: "must be a positive id"}}}
-	}
-	return nil
-}
-
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }

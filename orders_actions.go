@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -356,7 +355,7 @@ func (l *OrderLabel) UnmarshalJSON(b []byte) error {
 // LabelOptions chooses the label's format.
 type LabelOptions struct {
 	// Format of the label file; Tiki's default is LabelHTML.
-	Format LabelFormat
+	Format LabelFormat `url:"format,omitempty"`
 }
 
 // labelPaths maps each operation model to its label endpoint.
@@ -380,16 +379,13 @@ var labelPaths = map[FulfillmentType]string{
 func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOptions) (*OrderLabel, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "Label", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentDropship, FulfillmentCrossBorder)
-	q := url.Values{}
-	if opts != nil {
-		v.check(opts.Format == "" || opts.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
-		setString(q, "format", string(opts.Format))
-	}
+	o := zeroIfNil(opts)
+	v.check(o.Format == "" || o.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: q})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: encodeQuery(&o)})
 }
 
 // SellerDeliveryStatus is the outcome of a seller delivery.

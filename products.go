@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -433,21 +432,25 @@ func (i ProductInclude) Valid() bool {
 // "2006-01-02 15:04:05" in Vietnam time.
 type ProductsOptions struct {
 	// Name searches product names (full text).
-	Name string
+	Name string `url:"name,omitempty"`
 	// Active keeps active (ProductActive) or inactive (ProductInactive)
 	// products.
-	Active *ActiveFlag
+	Active *ActiveFlag `url:"active"`
 	// CategoryID keeps products of this primary category.
-	CategoryID int64
+	CategoryID int64 `url:"category_id,omitempty"`
 	// Include adds information to each product, for example
 	// IncludeInventory.
-	Include []ProductInclude
-	// CreatedFrom and CreatedTo keep products created in this range
-	// (inclusive).
-	CreatedFrom, CreatedTo Time
-	// UpdatedFrom and UpdatedTo keep products updated in this range
-	// (inclusive).
-	UpdatedFrom, UpdatedTo Time
+	Include []ProductInclude `url:"include,omitempty"`
+	// CreatedFrom keeps products created at or after it
+	// (created_from_date).
+	CreatedFrom Time `url:"created_from_date,omitempty"`
+	// CreatedTo keeps products created at or before it (created_to_date).
+	CreatedTo Time `url:"created_to_date,omitempty"`
+	// UpdatedFrom keeps products updated at or after it
+	// (updated_from_date).
+	UpdatedFrom Time `url:"updated_from_date,omitempty"`
+	// UpdatedTo keeps products updated at or before it (updated_to_date).
+	UpdatedTo Time `url:"updated_to_date,omitempty"`
 	ListOptions
 }
 
@@ -462,28 +465,6 @@ func (o *ProductsOptions) validate(v *validator) {
 	checkRange(v, "created_from_date", o.CreatedFrom, "created_to_date", o.CreatedTo)
 	checkRange(v, "updated_from_date", o.UpdatedFrom, "updated_to_date", o.UpdatedTo)
 	o.ListOptions.validate(v)
-}
-
-func (o *ProductsOptions) encode() url.Values {
-	q := url.Values{}
-	setString(q, "name", o.Name)
-	if o.Active != nil {
-		q.Set("active", strconv.Itoa(int(*o.Active)))
-	}
-	setInt64(q, "category_id", o.CategoryID)
-	if len(o.Include) > 0 {
-		parts := make([]string, len(o.Include))
-		for i, inc := range o.Include {
-			parts[i] = string(inc)
-		}
-		q.Set("include", strings.Join(parts, ","))
-	}
-	setTime(q, "created_from_date", o.CreatedFrom)
-	setTime(q, "created_to_date", o.CreatedTo)
-	setTime(q, "updated_from_date", o.UpdatedFrom)
-	setTime(q, "updated_to_date", o.UpdatedTo)
-	o.ListOptions.encode(q)
-	return q
 }
 
 // List returns one page of the seller's products (from approved requests),
@@ -510,15 +491,7 @@ func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *Pr
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	if opts == nil {
-		opts = &ProductsOptions{}
-	}
-	var v validator
-	opts.validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: version, path: "products", query: opts.encode()})
+	return getPage[Product](ctx, s.client, version, "products", opts)
 }
 
 // All iterates over the seller's products, latest first, page after page
@@ -531,47 +504,47 @@ func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.S
 	return walk(ctx, opts, s.List)
 }
 
-// HiddenProductsOptions filters Hidden. Every field is optional.
+// HiddenProductsOptions filters ListHidden. Every field is optional.
 type HiddenProductsOptions struct {
 	// Name searches product names.
-	Name string
-	// CreatedFrom and CreatedTo keep products created in this range.
-	CreatedFrom, CreatedTo Time
-	// UpdatedFrom and UpdatedTo keep products updated in this range.
-	UpdatedFrom, UpdatedTo Time
+	Name string `url:"name,omitempty"`
+	// CreatedFrom keeps products created at or after it (created_at_from).
+	CreatedFrom Time `url:"created_at_from,omitempty"`
+	// CreatedTo keeps products created at or before it (created_at_to).
+	CreatedTo Time `url:"created_at_to,omitempty"`
+	// UpdatedFrom keeps products updated at or after it (updated_at_from).
+	UpdatedFrom Time `url:"updated_at_from,omitempty"`
+	// UpdatedTo keeps products updated at or before it (updated_at_to).
+	UpdatedTo Time `url:"updated_at_to,omitempty"`
 	ListOptions
+}
+
+func (o *HiddenProductsOptions) validate(v *validator) {
+	checkRange(v, "created_at_from", o.CreatedFrom, "created_at_to", o.CreatedTo)
+	checkRange(v, "updated_at_from", o.UpdatedFrom, "updated_at_to", o.UpdatedTo)
+	o.ListOptions.validate(v)
+}
+
+// ListHidden returns one page of the seller's hidden products.
+//
+// GET /v2/products/getHiddenSkus
+func (s *ProductsService) ListHidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
+	return getPage[Product](ctx, s.client, V2, "products/getHiddenSkus", opts)
 }
 
 // Hidden returns one page of the seller's hidden products.
 //
-// GET /v2/products/getHiddenSkus
+// Deprecated: use ListHidden.
 func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, nil, err
-	}
-	if opts == nil {
-		opts = &HiddenProductsOptions{}
-	}
-	var v validator
-	checkRange(&v, "created_at_from", opts.CreatedFrom, "created_at_to", opts.CreatedTo)
-	checkRange(&v, "updated_at_from", opts.UpdatedFrom, "updated_at_to", opts.UpdatedTo)
-	opts.ListOptions.validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	q := url.Values{}
-	setString(q, "name", opts.Name)
-	setTime(q, "created_at_from", opts.CreatedFrom)
-	setTime(q, "created_at_to", opts.CreatedTo)
-	setTime(q, "updated_at_from", opts.UpdatedFrom)
-	setTime(q, "updated_at_to", opts.UpdatedTo)
-	opts.ListOptions.encode(q)
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/getHiddenSkus", query: q})
+	return s.ListHidden(ctx, opts)
 }
 
 // AllHidden iterates over the seller's hidden products, page after page.
 func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, opts, s.Hidden)
+	return walk(ctx, opts, s.ListHidden)
 }
 
 // Get returns one product with everything Tiki can include: seller,
@@ -600,7 +573,9 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 	if err := checkID("product_id", productID); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"includes": {allProductIncludes}}
+	q := encodeQuery(struct {
+		Includes string `url:"includes"`
+	}{allProductIncludes})
 	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
 		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
@@ -619,7 +594,9 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"original_sku": {sku}}
+	q := encodeQuery(struct {
+		OriginalSKU string `url:"original_sku"`
+	}{sku})
 	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -270,27 +269,6 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 	checkURLs(v, prefix+".images", vr.Images)
 }
 
-func checkURLs(v *validator, field string, urls []string) {
-	for i, u := range urls {
-		v.check(strings.TrimSpace(u) != "", field+"["+strconv.Itoa(i)+"]", "must not be empty")
-	}
-}
-
-// checkSellerWarehouse accepts "" or comma-separated positive ids, spaces
-// allowed ("1034, 1015").
-func checkSellerWarehouse(v *validator, field, s string) {
-	if s == "" {
-		return
-	}
-	for _, part := range strings.Split(s, ",") {
-		id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
-		if err != nil || id <= 0 {
-			v.add(field, "must be comma-separated warehouse ids, like \"1034,1015\"")
-			return
-		}
-	}
-}
-
 // Create sends a product request: Tiki queues it, transforms it, reviews it
 // and, once approved, creates the product. The returned record's TrackID
 // follows it (TrackingService.Get, TrackingService.Wait). Stock is given
@@ -476,10 +454,21 @@ func (r *RequestedProduct) UnmarshalJSON(b []byte) error {
 // ProductRequestsOptions filters List. Every field is optional.
 type ProductRequestsOptions struct {
 	// State keeps requests in this state.
-	State RequestState
+	State RequestState `url:"state,omitempty"`
 	// IncludeProducts fills each request's Products (include=products).
-	IncludeProducts bool
+	IncludeProducts bool `url:"-"`
 	ListOptions
+}
+
+func (o *ProductRequestsOptions) validate(v *validator) {
+	v.check(o.State == "" || o.State.Valid(), "state", "must be one of %s", requestStateList())
+	o.ListOptions.validate(v)
+}
+
+// productRequestsQuery is the query of GET /v2/requests.
+type productRequestsQuery struct {
+	ProductRequestsOptions
+	Include string `url:"include,omitempty"`
 }
 
 // List returns one page of the seller's product requests, latest first
@@ -487,22 +476,17 @@ type ProductRequestsOptions struct {
 //
 // GET /v2/requests
 func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequestsOptions) (*Page[ProductRequest], *Response, error) {
-	if opts == nil {
-		opts = &ProductRequestsOptions{}
-	}
+	o := zeroIfNil(opts)
 	var v validator
-	v.check(opts.State == "" || opts.State.Valid(), "state", "must be one of %s", requestStateList())
-	opts.ListOptions.validate(&v)
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	opts.ListOptions.encode(q)
-	if opts.IncludeProducts {
-		q.Set("include", "products")
+	wire := productRequestsQuery{ProductRequestsOptions: o}
+	if o.IncludeProducts {
+		wire.Include = "products"
 	}
-	setString(q, "state", string(opts.State))
-	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: q})
+	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: encodeQuery(wire)})
 }
 
 // All iterates over the seller's product requests, latest first, page
@@ -540,7 +524,9 @@ func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID stri
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"track_id": {trackID}}
+	q := encodeQuery(struct {
+		TrackID string `url:"track_id"`
+	}{trackID})
 	return call[Page[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
 }
 
@@ -592,12 +578,4 @@ func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUp
 func requestStateList() string {
 	return joinQuoted(string(RequestQueuing), string(RequestProcessing), string(RequestDrafted), string(RequestBotAwaitingApprove),
 		string(RequestMDAwaitingApprove), string(RequestAwaitingApprove), string(RequestApproved), string(RequestRejected), string(RequestDeleted))
-}
-
-func joinQuoted(values ...string) string {
-	q := make([]string, len(values))
-	for i, s := range values {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -268,36 +267,21 @@ func (t *TrackedRequest) ReasonText() string {
 // as "2006-01-02 15:04:05" in Vietnam time.
 type TrackingOptions struct {
 	// Limit returns up to this many requests.
-	Limit int
-	// CreatedMin and CreatedMax keep requests created after / before these
-	// times.
-	CreatedMin, CreatedMax Time
-	// UpdatedMin and UpdatedMax keep requests updated after / before these
-	// times.
-	UpdatedMin, UpdatedMax Time
+	Limit int `url:"limit,omitempty"`
+	// CreatedMin keeps requests created after it (created_at_min).
+	CreatedMin Time `url:"created_at_min,omitempty"`
+	// CreatedMax keeps requests created before it (created_at_max).
+	CreatedMax Time `url:"created_at_max,omitempty"`
+	// UpdatedMin keeps requests updated after it (updated_at_min).
+	UpdatedMin Time `url:"updated_at_min,omitempty"`
+	// UpdatedMax keeps requests updated before it (updated_at_max).
+	UpdatedMax Time `url:"updated_at_max,omitempty"`
 }
 
 func (o *TrackingOptions) validate(v *validator) {
 	v.check(o.Limit >= 0, "limit", "must not be negative")
 	checkRange(v, "created_at_min", o.CreatedMin, "created_at_max", o.CreatedMax)
 	checkRange(v, "updated_at_min", o.UpdatedMin, "updated_at_max", o.UpdatedMax)
-}
-
-func (o *TrackingOptions) encode() url.Values {
-	q := url.Values{}
-	setInt(q, "limit", o.Limit)
-	setTime(q, "created_at_min", o.CreatedMin)
-	setTime(q, "created_at_max", o.CreatedMax)
-	setTime(q, "updated_at_min", o.UpdatedMin)
-	setTime(q, "updated_at_max", o.UpdatedMax)
-	return q
-}
-
-// checkRange refuses a time range whose end comes before its start.
-func checkRange(v *validator, fromField string, from Time, toField string, to Time) {
-	if !from.IsZero() && !to.IsZero() && to.Before(from.Time) {
-		v.add(toField, "must not be before %s", fromField)
-	}
 }
 
 // Latest lists the seller's latest product requests with their states,
@@ -319,15 +303,13 @@ func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) (
 }
 
 func (s *TrackingService) latest(ctx context.Context, version APIVersion, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
-	if opts == nil {
-		opts = &TrackingOptions{}
-	}
+	o := zeroIfNil(opts)
 	var v validator
-	opts.validate(&v)
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: opts.encode()})
+	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: encodeQuery(&o)})
 }
 
 // Get returns the tracking record of one product request: its state, its

@@ -3,7 +3,6 @@ package tiki
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -61,9 +60,10 @@ func TestTimeRoundTrip(t *testing.T) {
 
 func TestTimeQueryParameter(t *testing.T) {
 	t.Parallel()
-	q := url.Values{}
-	setTime(q, "created_from_date", NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
-	setTime(q, "updated_from_date", Time{})
+	q := encodeQuery(struct {
+		Created Time `url:"created_from_date,omitempty"`
+		Updated Time `url:"updated_from_date,omitempty"`
+	}{Created: NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))})
 	assert.Equal(t, "created_from_date=2024-01-02+10%3A04%3A05", q.Encode())
 }
 

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 )
 
 // FlexString is a string that Tiki may also send as a JSON number (ids,
@@ -38,37 +36,6 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
-}
-
-// checkText refuses a required text value that is empty, or that starts or
-// ends with white space (it would be sent as it is, and name nothing on
-// Tiki). It reports whether s passed.
-func checkText(v *validator, field, s string) bool {
-	switch {
-	case strings.TrimSpace(s) == "":
-		v.add(field, "is required")
-		return false
-	case strings.TrimSpace(s) != s:
-		v.add(field, "must not start or end with white space")
-		return false
-	}
-	return true
-}
-
-// segment checks a caller's string that becomes one segment of a request
-// path (a request id, a track id, an order code, a SKU) and returns it
-// escaped. It refuses what checkText refuses, and "." and "..", which
-// url.PathEscape leaves as they are and which would change the path's
-// meaning. Every string path segment is built through it.
-func segment(v *validator, field, s string) string {
-	if !checkText(v, field, s) {
-		return ""
-	}
-	if s == "." || s == ".." {
-		v.add(field, "must not be %q", s)
-		return ""
-	}
-	return url.PathEscape(s)
 }
 
 // decoded keeps the raw body of a 2xx answer next to its decoded value, so
