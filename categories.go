@@ -39,7 +39,7 @@ type Category struct {
 	// NoLicenseSellerEnabled: sellers without a business license may list
 	// products in this category.
 	NoLicenseSellerEnabled bool `json:"no_license_seller_enabled"`
-	// Parents is the chain of ancestors, filled by Category with
+	// Parents is the chain of ancestors, filled by GetCategory with
 	// IncludeParents.
 	Parents []Category `json:"parents,omitempty"`
 	// Attributes of the category, filled by the v1 category detail.
@@ -92,7 +92,7 @@ type AttributeInputType string
 const (
 	// InputText: free text.
 	InputText AttributeInputType = "text"
-	// InputSelect: one of the attribute's values (AttributeValues).
+	// InputSelect: one of the attribute's values (ListAttributeValues).
 	InputSelect AttributeInputType = "select"
 	// InputMultiselect: several of the attribute's values.
 	InputMultiselect AttributeInputType = "multiselect"
@@ -104,7 +104,7 @@ const (
 // or RAM. Its Code is the key under which a product request's attributes
 // carry the value.
 type Attribute struct {
-	// ID is Tiki's attribute id, which AttributeValues takes.
+	// ID is Tiki's attribute id, which ListAttributeValues takes.
 	ID int64 `json:"id"`
 	// Code is the attribute's key in a product request's attributes, for
 	// example "author" or "bulky".

@@ -10,7 +10,7 @@
 //	client, err := tiki.NewClient(
 //		tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: id, ClientSecret: secret}),
 //	)
-//	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{Name: "book"})
+//	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Name: "book"})
 //
 // Methods take a context first and return the decoded result, a *Response
 // describing the HTTP exchange, and an error. Errors from Tiki are

@@ -144,7 +144,7 @@ type ConfirmAvailableRequest struct {
 	// every item use RejectAll.
 	AvailableItemIDs []int64 `json:"available_item_ids"`
 	// SellerInventoryID is the seller warehouse the items are picked up
-	// from: one that Warehouses.SellerInventories maps to the order's
+	// from: one that Warehouses.ListSellerInventories maps to the order's
 	// Tiki warehouse (required).
 	SellerInventoryID int64 `json:"seller_inventory_id"`
 }
@@ -165,7 +165,7 @@ func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req 
 		v.add("available_item_ids", "must list at least one item: to cancel every item use RejectAll")
 	}
 	checkItemIDs(&v, "available_item_ids", order, req.AvailableItemIDs)
-	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -188,7 +188,7 @@ const (
 // picked up. A dropship order is confirmed or canceled whole.
 type DropshipConfirmRequest struct {
 	// SellerInventoryID is the seller warehouse the order is picked up
-	// from (required; see Warehouses.SellerInventories).
+	// from (required; see Warehouses.ListSellerInventories).
 	SellerInventoryID int64
 	// ExpectedPickupTime is one of the PickupSlot.ExpectedPickupTime values
 	// that ExpectedPickupSlots offers, sent as given (required).
@@ -211,7 +211,7 @@ type dropshipBody struct {
 func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req DropshipConfirmRequest) (*ActionResult, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "ConfirmDropship", FulfillmentDropship)
-	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	checkText(&v, "expected_pickup_time", req.ExpectedPickupTime)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -231,7 +231,7 @@ func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req D
 func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInventoryID int64) (*ActionResult, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "RejectAll", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder, FulfillmentDropship)
-	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,7 @@ import (
 type ConfirmOptions struct {
 	// SellerInventoryID is the seller warehouse the order is picked up
 	// from. Zero: the first one Tiki maps to the order's Tiki warehouse
-	// (Warehouses.SellerInventories, one more request).
+	// (Warehouses.ListSellerInventories, one more request).
 	SellerInventoryID int64
 	// AvailableItemIDs are the items in stock, for models confirmed per
 	// item (not dropship). Nil: every item that waits for confirmation.

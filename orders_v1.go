@@ -376,10 +376,10 @@ type ConfirmItemsRequest struct {
 	// one).
 	ItemIDs []int64
 	// WarehouseCode is the code of the seller warehouse the items are in
-	// (SellerWarehouse.WarehouseCode from Warehouses.Seller; required).
+	// (SellerWarehouse.WarehouseCode from Warehouses.ListSeller; required).
 	WarehouseCode string
 	// SellerInventoryID is the id of that seller warehouse
-	// (SellerWarehouse.SellerInventoryID from Warehouses.Seller; required).
+	// (SellerWarehouse.SellerInventoryID from Warehouses.ListSeller; required).
 	SellerInventoryID int64
 	// DeliveryCommitmentTime is when the seller commits to deliver;
 	// required for seller-delivery orders.

@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// ProductRequestsService creates product requests (the way a product is
-// listed on Tiki) and reads, updates and deletes them.
-type ProductRequestsService service
-
 // ProductsService reads the seller's approved products and updates their
 // price, stock and status.
 type ProductsService service
@@ -601,6 +597,13 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.
+//
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): the
+// product update methods (Update, UpdateV2, UpdateV1, UpdateOriginalSKU)
+// return an answer without the documented {"state": "approved"} as an
+// *APIError whose StatusCode is the HTTP status, Messages the body's
+// message and Body the raw body; the product was then not updated.
 type ProductUpdateResult struct {
 	// State is RequestApproved: Tiki's documented answer to an applied
 	// update. Any other answer is returned as an *APIError.
@@ -717,11 +720,8 @@ func (u *ProductUpdate) validate(v *validator) {
 // safely; across processes nothing orders writes to one product (send them
 // through one client).
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // PUT /v2.1/products/updateSku
 func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*ProductUpdateResult, *Response, error) {
@@ -758,11 +758,8 @@ type ProductUpdateV2 struct {
 // through API v2. It is a POST: it is not resent once it may have reached
 // Tiki.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use Update
 // (v2.1, PUT, stock per warehouse).
@@ -800,11 +797,8 @@ type ProductUpdateV1 struct {
 // UpdateV1 changes the price, quantity and active flag of the product
 // whose original SKU is sku, through API v1.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
 // Update.
@@ -830,11 +824,8 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 // UpdateOriginalSKU changes the seller's own code (original SKU) of a
 // product.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // POST /v2/products/updateOriginalSku
 func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64, originalSKU string) (*ProductUpdateResult, *Response, error) {

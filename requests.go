@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// ProductRequestsService creates product requests (the way a product is
+// listed on Tiki) and reads, updates and deletes them.
+type ProductRequestsService service
+
 // maxOptionAttributes is how many option attributes a product may declare.
 const maxOptionAttributes = 2
 
@@ -24,7 +28,7 @@ const maxOptionAttributes = 2
 // and Attributes as {}.
 type NewProduct struct {
 	// CategoryID is the primary category the product belongs to
-	// (required; see CatalogService.Categories).
+	// (required; see CatalogService.ListCategories).
 	CategoryID int64 `json:"category_id"`
 	// Name is the product's name on Tiki (required).
 	Name string `json:"name"`
@@ -34,7 +38,7 @@ type NewProduct struct {
 	MarketPrice int64 `json:"market_price,omitempty"`
 	// Attributes holds the category's attributes by code (required: every
 	// attribute the category marks required must be there; see
-	// CatalogService.Attributes). Values are strings, numbers or booleans.
+	// CatalogService.ListAttributes). Values are strings, numbers or booleans.
 	Attributes map[string]any `json:"attributes"`
 	// Image is the URL of the product's main picture (required).
 	Image string `json:"image"`
@@ -47,7 +51,7 @@ type NewProduct struct {
 	// Variants are the sellable variants: exactly one for a simple product.
 	Variants []Variant `json:"variants"`
 	// CertificateFiles are the documents the brand or category requires
-	// (see CatalogService.RequiredDocuments).
+	// (see CatalogService.GetRequiredDocuments).
 	CertificateFiles []CertificateFile `json:"certificate_files,omitempty"`
 	// MetaData holds processing options.
 	MetaData *ProductMetaData `json:"meta_data,omitempty"`
@@ -141,7 +145,7 @@ const (
 	// CertificateBrand: a document the brand requires.
 	CertificateBrand CertificateType = "brand"
 	// CertificateCategory: a document the category requires; DocumentID
-	// names which (see CatalogService.RequiredDocuments).
+	// names which (see CatalogService.GetRequiredDocuments).
 	CertificateCategory CertificateType = "category"
 )
 

@@ -92,7 +92,7 @@ func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error)
 	return s.Get(ctx)
 }
 
-// Seller warehouse filters of Sellers.Warehouses.
+// Seller warehouse filters of Sellers.ListWarehouses.
 const (
 	// WarehouseTypeReturn: warehouses that receive products returned by
 	// Tiki.
@@ -101,7 +101,7 @@ const (
 	WarehouseTypePickup = 1
 )
 
-// SellerWarehouseListOptions filters Sellers.Warehouses. Every field is
+// SellerWarehouseListOptions filters Sellers.ListWarehouses. Every field is
 // optional.
 type SellerWarehouseListOptions struct {
 	// Active keeps active warehouses when true, inactive ones when false;

@@ -147,7 +147,9 @@ type Rejection struct {
 	TraceID string `json:"trace_id,omitempty"`
 }
 
-// RejectionError is one problem of a rejected request.
+// RejectionError is one problem of a rejected request. It is an error, so
+// that a caller can return or wrap one problem of a rejection and match it
+// with errors.As.
 type RejectionError struct {
 	// Code is Tiki's error code (420: the seller product code is not unique).
 	Code int `json:"code"`
@@ -159,6 +161,19 @@ type RejectionError struct {
 	MessageEN string `json:"msg_eng"`
 	// Data is any further data Tiki attached, as raw JSON (often null).
 	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Error returns Tiki's code and the English message of the problem (its
+// description, or its Vietnamese message, when Tiki gave no English one):
+// "tiki: rejected (code 420): Seller product code is not unique".
+func (e RejectionError) Error() string {
+	return fmt.Sprintf("tiki: rejected (code %d): %s", e.Code, e.text())
+}
+
+// text is the problem's English message, else its description, else its
+// Vietnamese message.
+func (e RejectionError) text() string {
+	return firstNonEmpty(e.MessageEN, e.Description, e.Message)
 }
 
 // ParseRejection parses a rejection reason that is a JSON document. It
@@ -219,13 +234,8 @@ func (r *Rejection) English() string {
 	}
 	parts := make([]string, 0, len(r.Errors))
 	for _, e := range r.Errors {
-		switch {
-		case e.MessageEN != "":
-			parts = append(parts, e.MessageEN)
-		case e.Description != "":
-			parts = append(parts, e.Description)
-		case e.Message != "":
-			parts = append(parts, e.Message)
+		if s := e.text(); s != "" {
+			parts = append(parts, s)
 		}
 	}
 	if len(parts) == 0 {

@@ -109,7 +109,7 @@ func (o *SellerWarehousesOptions) validate(v *validator) {
 // order API knows them, filtered by opts (which may be nil). Step 1 of both
 // v1 order flows: the warehouse code and seller inventory id go into
 // OrdersV1.ConfirmItems. Today's order API names seller warehouses through
-// SellerInventories (and Sellers.Warehouses lists them).
+// ListSellerInventories (and Sellers.ListWarehouses lists them).
 //
 // GET /v1/warehouses
 func (s *WarehousesService) ListSeller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
