@@ -191,7 +191,7 @@ func (r BatchResults) Failures() BatchResults {
 type batchRow struct {
 	IsSuccess   FlexBool    `json:"is_success"`
 	ProductID   FlexInt     `json:"product_id"`
-	OriginalSKU flexString  `json:"original_sku"`
+	OriginalSKU FlexString  `json:"original_sku"`
 	Code        string      `json:"code"`
 	Message     messageList `json:"message"`
 }

@@ -101,10 +101,10 @@ func checkSellerWarehouse(v *validator, field, s string) {
 
 // joinQuoted quotes values and joins them with ", ", for the allowed
 // values in a validation message.
-func joinQuoted(values ...string) string {
+func joinQuoted[T ~string](values ...T) string {
 	q := make([]string, len(values))
 	for i, s := range values {
-		q[i] = strconv.Quote(s)
+		q[i] = strconv.Quote(string(s))
 	}
 	return strings.Join(q, ", ")
 }

@@ -80,7 +80,7 @@ func (o *OrderV1) UnmarshalJSON(b []byte) error {
 	type plain OrderV1
 	var w struct {
 		plain
-		OrderCode                flexString `json:"order_code"`
+		OrderCode                FlexString `json:"order_code"`
 		TotalPriceBeforeDiscount FlexInt    `json:"total_price_before_discount"`
 		TotalPriceAfterDiscount  FlexInt    `json:"total_price_after_discount"`
 		IsRMA                    FlexBool   `json:"is_rma"`
@@ -256,8 +256,8 @@ func (it *OrderItemV1) UnmarshalJSON(b []byte) error {
 		plain
 		ID          FlexInt    `json:"id"`
 		ProductID   FlexInt    `json:"product_id"`
-		SKU         flexString `json:"sku"`
-		OriginalSKU flexString `json:"original_sku"`
+		SKU         FlexString `json:"sku"`
+		OriginalSKU FlexString `json:"original_sku"`
 		Qty         FlexInt    `json:"qty"`
 		Price       FlexInt    `json:"price"`
 	}
@@ -591,7 +591,7 @@ type ConfirmDeliveryResult struct {
 // UnmarshalJSON tolerates a numeric order code.
 func (r *ConfirmDeliveryResult) UnmarshalJSON(b []byte) error {
 	var w struct {
-		OrderCode flexString `json:"order_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

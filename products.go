@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,19 +33,13 @@ const (
 	InventoryDropShip InventoryType = "drop_ship"
 )
 
-// Valid reports whether t is one of the inventory types Tiki documents.
-func (t InventoryType) Valid() bool {
-	switch t {
-	case InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip:
-		return true
-	}
-	return false
+// inventoryTypes are the inventory types the product API documents.
+func inventoryTypes() []InventoryType {
+	return []InventoryType{InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip}
 }
 
-func inventoryTypeList() string {
-	return joinQuoted(string(InventoryCrossBorder), string(InventoryInstock), string(InventoryBackorder),
-		string(InventorySellerBackorder), string(InventoryDropShip))
-}
+// Valid reports whether t is one of the inventory types Tiki documents.
+func (t InventoryType) Valid() bool { return slices.Contains(inventoryTypes(), t) }
 
 // ActiveFlag says whether a product is switched on for sale. Tiki sends it
 // as a number or as a string ("0"); both decode.
@@ -417,11 +412,7 @@ const allProductIncludes = "seller,categories,inventory,attributes,images"
 
 // Valid reports whether i is a documented include.
 func (i ProductInclude) Valid() bool {
-	switch i {
-	case IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages:
-		return true
-	}
-	return false
+	return slices.Contains([]ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages}, i)
 }
 
 // ProductsOptions filters List. Every field is optional; times are sent as

@@ -253,7 +253,7 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 			v.check(val == "", field, "must be empty: the product declares %d option attribute(s)", declared)
 		}
 	}
-	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", inventoryTypeList())
+	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", joinQuoted(inventoryTypes()...))
 	checkSellerWarehouse(v, prefix+".seller_warehouse", vr.SellerWarehouse)
 	if vr.Quantity != nil {
 		v.check(*vr.Quantity >= 0, prefix+".quantity", "must not be negative")
@@ -370,9 +370,9 @@ func (r *ProductRequest) UnmarshalJSON(b []byte) error {
 	type plain ProductRequest
 	var w struct {
 		plain
-		RequestID  flexString  `json:"request_id"`
-		CreatedBy  flexString  `json:"created_by"`
-		ApprovedBy flexString  `json:"approved_by"`
+		RequestID  FlexString  `json:"request_id"`
+		CreatedBy  FlexString  `json:"created_by"`
+		ApprovedBy FlexString  `json:"approved_by"`
 		Reasons    messageList `json:"reasons"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -429,11 +429,11 @@ func (r *RequestedProduct) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var w struct {
-		RequestID   flexString      `json:"request_id"`
+		RequestID   FlexString      `json:"request_id"`
 		State       RequestState    `json:"state"`
 		Kind        RequestKind     `json:"kind"`
 		ApprovedAt  Time            `json:"approved_at"`
-		ApprovedBy  flexString      `json:"approved_by"`
+		ApprovedBy  FlexString      `json:"approved_by"`
 		ProductInfo json.RawMessage `json:"product_info"`
 		Reasons     messageList     `json:"reasons"`
 	}
@@ -465,7 +465,7 @@ type ProductRequestsOptions struct {
 }
 
 func (o *ProductRequestsOptions) validate(v *validator) {
-	v.check(o.State == "" || o.State.Valid(), "state", "must be one of %s", requestStateList())
+	v.check(o.State == "" || o.State.Valid(), "state", "must be one of %s", joinQuoted(requestStates()...))
 	o.ListOptions.validate(v)
 }
 
@@ -577,9 +577,4 @@ func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUp
 	}
 	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u,
 		lockKeys: productLockKeys(u.ProductID, "")})
-}
-
-func requestStateList() string {
-	return joinQuoted(string(RequestQueuing), string(RequestProcessing), string(RequestDrafted), string(RequestBotAwaitingApprove),
-		string(RequestMDAwaitingApprove), string(RequestAwaitingApprove), string(RequestApproved), string(RequestRejected), string(RequestDeleted))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,15 +58,14 @@ func (s RequestState) IsTerminal() bool {
 	return false
 }
 
-// Valid reports whether s is one of the states Tiki documents.
-func (s RequestState) Valid() bool {
-	switch s {
-	case RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove, RequestMDAwaitingApprove,
-		RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted:
-		return true
-	}
-	return false
+// requestStates are the states Tiki documents, in their usual order.
+func requestStates() []RequestState {
+	return []RequestState{RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove, RequestMDAwaitingApprove,
+		RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted}
 }
+
+// Valid reports whether s is one of the states Tiki documents.
+func (s RequestState) Valid() bool { return slices.Contains(requestStates(), s) }
 
 // TrackedRequest is the tracking record of a product request: what Tiki
 // answers when a request is created, replayed or tracked.
@@ -95,12 +95,12 @@ type TrackedRequest struct {
 // numbers; it parses a JSON reason into Rejection.
 func (t *TrackedRequest) UnmarshalJSON(b []byte) error {
 	var w struct {
-		TrackID   *flexString     `json:"track_id"`
-		TraceID   *flexString     `json:"trace_id"`
-		RequestID flexString      `json:"request_id"`
+		TrackID   *FlexString     `json:"track_id"`
+		TraceID   *FlexString     `json:"trace_id"`
+		RequestID FlexString      `json:"request_id"`
 		State     RequestState    `json:"state"`
 		Reason    json.RawMessage `json:"reason"`
-		TikiSKU   flexString      `json:"tiki_sku"`
+		TikiSKU   FlexString      `json:"tiki_sku"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -187,13 +187,13 @@ func ParseRejection(reason string) *Rejection {
 	var w struct {
 		Errors []struct {
 			Code        FlexInt         `json:"code"`
-			Description flexString      `json:"description"`
-			Msg         flexString      `json:"msg"`
-			MsgEng      flexString      `json:"msg_eng"`
+			Description FlexString      `json:"description"`
+			Msg         FlexString      `json:"msg"`
+			MsgEng      FlexString      `json:"msg_eng"`
 			Data        json.RawMessage `json:"data"`
 		} `json:"errors"`
-		Message flexString `json:"message"`
-		TraceID flexString `json:"trace_id"`
+		Message FlexString `json:"message"`
+		TraceID FlexString `json:"trace_id"`
 	}
 	if json.Unmarshal([]byte(s), &w) != nil || (len(w.Errors) == 0 && w.Message == "") {
 		return nil

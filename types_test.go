@@ -108,12 +108,12 @@ func TestFlexString(t *testing.T) {
 		`"abc"`: "abc", `" padded "`: " padded ", `""`: "", `null`: "", ` null `: "",
 		`4833677185901`: "4833677185901", `-12`: "-12", `1.50`: "1.50", `1e3`: "1e3", `12345678901234567890123`: "12345678901234567890123",
 	} {
-		var s flexString
+		var s FlexString
 		require.NoError(t, json.Unmarshal([]byte(in), &s), in)
 		assert.Equal(t, want, string(s), in)
 	}
 	for _, in := range []string{`true`, `false`, `{}`, `[]`, `[1]`, `"unterminated`, ``, `nul`} {
-		var s flexString
+		var s FlexString
 		assert.Error(t, s.UnmarshalJSON([]byte(in)), in)
 	}
 }

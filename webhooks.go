@@ -273,10 +273,10 @@ func (e *StockEvent) UnmarshalJSON(b []byte) error {
 	type plain StockEvent
 	var w struct {
 		plain
-		SKU               flexString `json:"sku"`
-		Warehouse         flexString `json:"warehouse"`
-		SellerProductCode flexString `json:"seller_product_code"`
-		PartnerID         flexString `json:"partner_id"`
+		SKU               FlexString `json:"sku"`
+		Warehouse         FlexString `json:"warehouse"`
+		SellerProductCode FlexString `json:"seller_product_code"`
+		PartnerID         FlexString `json:"partner_id"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -318,8 +318,8 @@ func (e *OrderStatusEvent) UnmarshalJSON(b []byte) error {
 	type plain OrderStatusEvent
 	var w struct {
 		plain
-		RefCode   flexString `json:"ref_code"`
-		OrderCode flexString `json:"order_code"`
+		RefCode   FlexString `json:"ref_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -371,8 +371,8 @@ func (e *AftersaleEvent) UnmarshalJSON(b []byte) error {
 	type plain AftersaleEvent
 	var w struct {
 		plain
-		RefCode   flexString `json:"ref_code"`
-		OrderCode flexString `json:"order_code"`
+		RefCode   FlexString `json:"ref_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
