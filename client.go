@@ -16,6 +16,15 @@
 // describing the HTTP exchange, and an error. Errors from Tiki are
 // *APIError (or *RateLimitError); arguments that break a documented rule
 // are refused with *ValidationError before anything is sent.
+//
+// Options: every list and filter options type (ListOptions and the types
+// that embed it, CategoriesOptions, TrackingOptions, OrderGetOptions,
+// LabelOptions...) follows one rule. nil options are the zero options: a
+// method given nil sends the same request as one given a pointer to the
+// zero value of its options type. A field left at its zero value is not
+// sent, so Tiki applies its own default; a pointer field is sent whenever it
+// is not nil, even when it points to a zero value. The options a caller
+// passes are never changed.
 package tiki
 
 import (

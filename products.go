@@ -666,6 +666,15 @@ func checkQuantity(v *validator, field string, q *int) {
 	}
 }
 
+// checkQuantityUpdate checks the price, quantity and active flag of an
+// update through API v2 or v1, at least one of which must be set.
+func checkQuantityUpdate(v *validator, price int64, quantity *int, active *ActiveFlag) {
+	checkPrice(v, "price", price)
+	checkQuantity(v, "quantity", quantity)
+	checkActive(v, "active", active)
+	v.check(price != 0 || quantity != nil || active != nil, "price", "nothing to update: set price, quantity or active")
+}
+
 func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
 	checkWarehouseStock(v, field, "warehouse_id", "qty_available", len(wqs), func(j int) (int64, int) {
 		return wqs[j].WarehouseID, wqs[j].QtyAvailable
@@ -762,10 +771,7 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 	}
 	var v validator
 	productKey(&v, "", u.ProductID, u.OriginalSKU)
-	checkPrice(&v, "price", u.Price)
-	checkQuantity(&v, "quantity", u.Quantity)
-	checkActive(&v, "active", u.Active)
-	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	checkQuantityUpdate(&v, u.Price, u.Quantity, u.Active)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -801,10 +807,7 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 	}
 	var v validator
 	seg := segment(&v, "sku", sku)
-	checkPrice(&v, "price", u.Price)
-	checkQuantity(&v, "quantity", u.Quantity)
-	checkActive(&v, "active", u.Active)
-	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	checkQuantityUpdate(&v, u.Price, u.Quantity, u.Active)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}

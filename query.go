@@ -7,19 +7,11 @@ import (
 	"strings"
 )
 
-// Every list and filter options type of this package (ListOptions and the
-// types that embed it, CategoriesOptions, TrackingOptions, OrderGetOptions,
-// LabelOptions...) follows the same two rules:
-//
-//   - nil options are the zero options: a method given nil sends the same
-//     request as one given a pointer to the zero value of its options type,
-//     and refuses it for the same reasons (see zeroIfNil);
-//   - a field left at its zero value is not sent, so Tiki applies its own
-//     default; a pointer field is sent whenever it is not nil, even when it
-//     points to a zero value (IsRMA: false keeps orders that are not RMA).
-//
-// The options are checked by their type's validate method, then turned into
-// query parameters by encodeQuery, from the url tags of their fields.
+// The options rule of the package is stated in its documentation (see the
+// package comment): nil options are the zero options (zeroIfNil), zero
+// fields are not sent, non-nil pointers are. Each options type checks
+// itself in its validate method; encodeQuery turns it into query parameters
+// from the url tags of its fields.
 
 // zeroIfNil returns a copy of *opts, or the zero options when opts is nil:
 // the one nil-options rule of the package. Working on a copy also keeps the
