@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -77,20 +78,11 @@ func checkOrder(v *validator, order *Order, action string, models ...Fulfillment
 		return ""
 	}
 	code := segment(v, "order.code", order.Code)
-	if len(models) > 0 && !containsModel(models, order.FulfillmentType) {
+	if len(models) > 0 && !slices.Contains(models, order.FulfillmentType) {
 		v.add("order.fulfillment_type", "is %q: %s is only for %s orders%s", order.FulfillmentType, action,
 			joinModels(models), hintFor(order.FulfillmentType))
 	}
 	return code
-}
-
-func containsModel(models []FulfillmentType, m FulfillmentType) bool {
-	for _, x := range models {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 func joinModels(models []FulfillmentType) string {

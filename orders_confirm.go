@@ -42,7 +42,7 @@ type Confirmation struct {
 // and an item's confirmation is ConfirmationWaiting. Orders fulfilled by
 // Tiki from its own stock and instant deliveries never do.
 func (o *Order) NeedsConfirmation() bool {
-	if o == nil || !containsModel(confirmableModels, o.FulfillmentType) {
+	if o == nil || !slices.Contains(confirmableModels, o.FulfillmentType) {
 		return false
 	}
 	return slices.ContainsFunc(o.Items, func(it OrderItem) bool { return it.Confirmation.Status == ConfirmationWaiting })
@@ -90,7 +90,7 @@ func (s *OrdersService) Confirm(ctx context.Context, order *Order, opts *Confirm
 	}
 	var v validator
 	checkOrder(&v, order, "Confirm", confirmableModels...)
-	if order != nil && containsModel(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {
+	if order != nil && slices.Contains(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {
 		v.add("order", "needs no confirmation: no item of order %s waits for it", order.Code)
 	}
 	v.check(o.SellerInventoryID >= 0, "seller_inventory_id", "must not be negative")

@@ -72,24 +72,6 @@ func (a *ActiveFlag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ProductStatus is the status a batch update sets on a product.
-type ProductStatus int
-
-// Product statuses documented by Tiki.
-const (
-	// ProductStatusEnabled: the product is on sale.
-	ProductStatusEnabled ProductStatus = 1
-	// ProductStatusDisabled: the product is switched off.
-	ProductStatusDisabled ProductStatus = 2
-	// ProductStatusHidden: the product is hidden.
-	ProductStatusHidden ProductStatus = 3
-)
-
-// Valid reports whether s is 1, 2 or 3.
-func (s ProductStatus) Valid() bool {
-	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
-}
-
 // Product is a product on Tiki, as listed, fetched or found. Which fields
 // are filled depends on the endpoint and on what was included (seller,
 // categories, inventory, attributes, images).
