@@ -27,8 +27,8 @@ func zeroIfNil[T any](opts *T) T {
 // encodeQuery returns the query parameters of opts, a struct or a pointer to
 // one (nil gives no parameters), read from the url tags of its fields:
 //
-//	Name  string `url:"name,omitempty"`   // name=...; left out when ""
-//	Flag  *bool  `url:"primary,int"`      // primary=1 or 0; left out when nil
+//	Name  string   `url:"name,omitempty"` // name=...; left out when ""
+//	Flag  *bool    `url:"primary,int"`    // primary=1 or 0; left out when nil
 //	Codes []string `url:"code,omitempty"` // code=a,b (comma-joined)
 //
 // The tag's first part is the parameter name; "-", an untagged field and an
@@ -75,7 +75,9 @@ func addFields(q url.Values, v reflect.Value) {
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		omitEmpty, asInt := false, false
-		for _, o := range strings.Split(opts, ",") {
+		for opts != "" {
+			var o string
+			o, opts, _ = strings.Cut(opts, ",")
 			switch o {
 			case "omitempty":
 				omitEmpty = true
@@ -104,9 +106,11 @@ func addFields(q url.Values, v reflect.Value) {
 
 // formatValue returns the text of one parameter value.
 func formatValue(v reflect.Value, boolAsInt bool) string {
-	if s, ok := v.Interface().(interface{ String() string }); ok && v.Kind() == reflect.Struct {
+	if v.Kind() == reflect.Struct && v.CanInterface() {
 		// Time and Filter: their String method is their wire form.
-		return s.String()
+		if s, ok := v.Interface().(interface{ String() string }); ok {
+			return s.String()
+		}
 	}
 	switch v.Kind() {
 	case reflect.String:
