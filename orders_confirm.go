@@ -84,10 +84,7 @@ var confirmableModels = []FulfillmentType{FulfillmentTikiDelivery, FulfillmentSe
 //		if _, _, err := client.Orders.Confirm(ctx, &order, nil); err != nil { return err }
 //	}
 func (s *OrdersService) Confirm(ctx context.Context, order *Order, opts *ConfirmOptions) (*Confirmation, *Response, error) {
-	var o ConfirmOptions
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
 	checkOrder(&v, order, "Confirm", confirmableModels...)
 	if order != nil && slices.Contains(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {

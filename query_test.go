@@ -210,6 +210,8 @@ func first[T any](seq func(yield func(T, error) bool)) error {
 func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 	t.Parallel()
 	order := &Order{Code: "123", FulfillmentType: FulfillmentDropship}
+	waiting := &Order{Code: "124", FulfillmentType: FulfillmentSellerDelivery, TikiWarehouse: TikiWarehouseInfo{Code: "sgn"},
+		Items: []OrderItem{{ID: 1, Confirmation: ItemConfirmation{Status: ConfirmationWaiting}}}}
 	cases := []struct {
 		name      string
 		opts      []Option
@@ -332,6 +334,18 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.Label(ctx, order, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.Label(ctx, order, &LabelOptions{})
+				return err
+			}},
+		{"Orders.Confirm", nil,
+			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.Confirm(ctx, waiting, nil); return err },
+			func(ctx context.Context, c *Client) error {
+				_, _, err := c.Orders.Confirm(ctx, waiting, &ConfirmOptions{})
+				return err
+			}},
+		{"Tracking.Wait", nil,
+			func(ctx context.Context, c *Client) error { _, _, err := c.Tracking.Wait(ctx, "t-1", nil); return err },
+			func(ctx context.Context, c *Client) error {
+				_, _, err := c.Tracking.Wait(ctx, "t-1", &WaitOptions{})
 				return err
 			}},
 		{"OrdersV1.List", nil,

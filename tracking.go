@@ -436,10 +436,7 @@ func (e *WaitError) Unwrap() error { return e.Err }
 //
 // It polls GET /v2/tracking/{track_id}.
 func (s *TrackingService) Wait(ctx context.Context, trackID string, opts *WaitOptions) (*TrackedRequest, *Response, error) {
-	o := WaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
 	segment(&v, "track_id", trackID)
 	v.check(o.Interval >= 0, "interval", "must not be negative")
