@@ -337,7 +337,10 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				return err
 			}},
 		{"Orders.Confirm", nil,
-			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.Confirm(ctx, waiting, nil); return err },
+			func(ctx context.Context, c *Client) error {
+				_, _, err := c.Orders.Confirm(ctx, waiting, nil)
+				return err
+			},
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.Confirm(ctx, waiting, &ConfirmOptions{})
 				return err
