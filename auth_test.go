@@ -30,7 +30,7 @@ func TestAccessTokenHeader(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
 	c := s.client(t, WithAccessToken("static-token-123"))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"static-token-123"}, s.apiTokens)
 	assert.EqualValues(t, 0, s.tokens.Load())
@@ -40,7 +40,7 @@ func TestClientCredentialsBasic(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
 	c := s.client(t, clientCredentials(AuthStyleBasic))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 
 	require.Len(t, s.forms, 1)
@@ -52,7 +52,7 @@ func TestClientCredentialsBasic(t *testing.T) {
 	assert.Equal(t, []string{"tok-1"}, s.apiTokens)
 
 	// Cached: a second call makes no token request.
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, s.tokens.Load())
 }
@@ -61,7 +61,7 @@ func TestClientCredentialsPost(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
 	c := s.client(t, clientCredentials(AuthStylePost))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, s.forms, 1)
 	assert.Equal(t, url.Values{
@@ -82,7 +82,7 @@ func TestOneTokenRequestForManyCallers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 			errs <- err
 		}()
 	}
@@ -106,14 +106,14 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	ctx := context.Background()
-	_, _, err := c.Catalog.Categories(ctx, nil)
+	_, _, err := c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
 	advance(3500 * time.Second) // 100 s before expiry: still fine
-	_, _, err = c.Catalog.Categories(ctx, nil)
+	_, _, err = c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, s.tokens.Load())
 	advance(50 * time.Second) // 50 s before expiry: renewed (one minute ahead)
-	_, _, err = c.Catalog.Categories(ctx, nil)
+	_, _, err = c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, s.tokens.Load())
 	assert.Equal(t, []string{"tok-1", "tok-1", "tok-2"}, s.apiTokens)
@@ -156,7 +156,7 @@ func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	s := newOAuthServer(t)
 	s.valid = func(string) bool { return false }
 	c := s.client(t, clientCredentials(AuthStyleBasic))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorIs(t, err, ErrUnauthorized)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -180,7 +180,7 @@ func TestConcurrentUnauthorizedRenewsOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 			assert.NoError(t, err)
 		}()
 	}
@@ -193,7 +193,7 @@ func TestTokenEndpointError(t *testing.T) {
 	s := newOAuthServer(t)
 	s.tokenFail = `{"error":"invalid_client","error_description":"Client authentication failed"}`
 	c := s.client(t, clientCredentials(AuthStylePost))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	var te *TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 401, te.StatusCode)
@@ -216,7 +216,7 @@ func TestTokenEndpointOutage(t *testing.T) {
 	defer tokens.Close()
 	c, err := NewClient(WithRateLimit(0, 0), WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: tokens.URL}))
 	require.NoError(t, err)
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	var te *TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 503, te.StatusCode)
@@ -232,10 +232,10 @@ func TestTokenWaitHonoursContext(t *testing.T) {
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	_, _, err := c.Catalog.Categories(ctx, nil)
+	_, _, err := c.Catalog.ListCategories(ctx, nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	// The shared token request still completes for the next caller.
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, s.tokens.Load())
 }
@@ -256,7 +256,7 @@ func TestAuthOptionReusedForSeveralClients(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c := s.client(t, opt)
-			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 			assert.NoError(t, err)
 		}()
 	}
@@ -338,7 +338,7 @@ func TestOAuthAppExchangeAndRefresh(t *testing.T) {
 	// Tiki refuses tok-1: the client refreshes with refresh-1 and repeats.
 	s.valid = func(t string) bool { return t != "tok-1" }
 	c := s.client(t, WithOAuthApp(app, tok))
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
 	require.Len(t, s.forms, 2)
@@ -353,7 +353,7 @@ func TestOAuthAppExpiredWithoutRefreshToken(t *testing.T) {
 	s := newOAuthServer(t)
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
 	c := s.client(t, WithOAuthApp(app, &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Hour)}))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorContains(t, err, "has no refresh token")
 	assert.EqualValues(t, 0, s.apiCalls.Load())
 }
@@ -371,9 +371,9 @@ func TestTokenSource(t *testing.T) {
 	s.valid = func(t string) bool { return t != "tok-1" }
 	src := &countingSource{}
 	c := s.client(t, WithTokenSource(src))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"tok-1", "tok-2", "tok-2"}, s.apiTokens)
 	assert.EqualValues(t, 2, src.n.Load())
@@ -383,7 +383,7 @@ func TestTokenSourceError(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
 	c := s.client(t, WithTokenSource(oauth2.TokenSource(errSource{})))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorContains(t, err, "source broke")
 	assert.True(t, errors.Is(err, errBroken))
 }
@@ -403,7 +403,7 @@ func TestTokenResponseFixture(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(s.tokenBody), &doc))
 	c := s.client(t, clientCredentials(AuthStyleBasic))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{doc.AccessToken}, s.apiTokens)
 	tok, err := c.auth.(*tokenCache).token(context.Background())
@@ -490,7 +490,7 @@ func TestTokenErrorsNeverHoldTheSecret(t *testing.T) {
 					c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithRateLimit(0, 0),
 						WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: srv.URL + "/token"}))
 					require.NoError(t, err)
-					_, _, err = c.Catalog.Categories(context.Background(), nil)
+					_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 					var te *TokenError
 					require.ErrorAs(t, err, &te)
 					require.NotEmpty(t, te.Body)
@@ -536,7 +536,7 @@ func TestTokenSourcePanicIsAnError(t *testing.T) {
 	s := newOAuthServer(t)
 	c := s.client(t, WithTokenSource(panicSource{v: errors.New("vault down")}))
 	for range 2 {
-		_, _, err := c.Catalog.Categories(context.Background(), nil)
+		_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 		var pe *PanicError
 		require.ErrorAs(t, err, &pe)
 		assert.Contains(t, fmt.Sprint(pe.Value), "vault down")
@@ -556,7 +556,7 @@ func TestOnRefreshPanicIsAnError(t *testing.T) {
 		}}
 	expired := &oauth2.Token{AccessToken: "old-access", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}
 	c := s.client(t, WithOAuthApp(app, expired))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	var pe *PanicError
 	require.ErrorAs(t, err, &pe)
 	for _, text := range errorTexts(err) {
@@ -564,7 +564,7 @@ func TestOnRefreshPanicIsAnError(t *testing.T) {
 		assert.NotContains(t, text, "refresh-1")
 	}
 	assert.Contains(t, fmt.Sprint(pe.Value), "cannot store [REDACTED]")
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err, "the refreshed token was kept")
 	assert.EqualValues(t, 1, s.tokens.Load())
 }
@@ -591,7 +591,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	var errs []string
 	for name, opt := range modes {
 		c := s.client(t, opt, WithLogger(logger), WithRetry(2, time.Millisecond, time.Millisecond))
-		_, _, err := c.Catalog.Categories(context.Background(), nil)
+		_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 		if err != nil {
 			errs = append(errs, name+": "+err.Error())
 		}
@@ -600,7 +600,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	bad := newOAuthServer(t)
 	bad.tokenFail = `{"error":"invalid_client","error_description":"bad secret ` + testClientSecret + `"}`
 	c := bad.client(t, clientCredentials(AuthStyleBasic), WithLogger(logger))
-	_, _, err := c.Catalog.Categories(context.Background(), nil)
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.Error(t, err)
 	errs = append(errs, err.Error())
 

@@ -12,6 +12,24 @@ import (
 	"sync"
 )
 
+// ProductStatus is the status a batch update sets on a product.
+type ProductStatus int
+
+// Product statuses documented by Tiki.
+const (
+	// ProductStatusEnabled: the product is on sale.
+	ProductStatusEnabled ProductStatus = 1
+	// ProductStatusDisabled: the product is switched off.
+	ProductStatusDisabled ProductStatus = 2
+	// ProductStatusHidden: the product is hidden.
+	ProductStatusHidden ProductStatus = 3
+)
+
+// Valid reports whether s is 1, 2 or 3.
+func (s ProductStatus) Valid() bool {
+	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
+}
+
 // MaxBatchUpdate is how many products Tiki updates in one batch call.
 // UpdateBatch accepts any number and sends them in calls of this size.
 const MaxBatchUpdate = 20
@@ -191,7 +209,7 @@ func (r BatchResults) Failures() BatchResults {
 type batchRow struct {
 	IsSuccess   FlexBool    `json:"is_success"`
 	ProductID   FlexInt     `json:"product_id"`
-	OriginalSKU flexString  `json:"original_sku"`
+	OriginalSKU FlexString  `json:"original_sku"`
 	Code        string      `json:"code"`
 	Message     messageList `json:"message"`
 }

@@ -18,7 +18,7 @@ func TestCatalogCategories(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/categories", 200, body, &got)
 
-	cats, resp, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{
+	cats, resp, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{
 		Name: "a", Parent: 320, IsPrimary: Ptr(false), IsCrossBorder: Ptr(true),
 	})
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestCatalogCategoriesNoOptions(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
-	cats, _, err := c.Catalog.Categories(context.Background(), nil)
+	cats, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Empty(t, cats)
 	requireWire(t, got, http.MethodGet, "/v2/categories", nil)
@@ -68,7 +68,7 @@ func TestCatalogCategoriesV1(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/categories", 200, body, &got)
 
-	cats, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Name: "book", IsPrimary: Ptr(true), Lang: "vi"})
+	cats, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Name: "book", IsPrimary: Ptr(true), Lang: "vi"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{
 		"name": {"book"}, "primary": {"1"}, "lang": {"vi"},
@@ -83,7 +83,7 @@ func TestCatalogCategoriesV1(t *testing.T) {
 func TestCatalogCategoriesInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
-	_, _, err := c.Catalog.Categories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
+	_, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
 	requireRefused(t, err, mt, []FieldProblem{
 		{Field: "parent", Problem: "must not be negative"},
 		{Field: "lang", Problem: `must be "en" or "vi"`},
@@ -97,19 +97,19 @@ func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
 	ctx := context.Background()
 
 	v2, mt2 := setup(t)
-	_, _, err := v2.Catalog.Categories(ctx, &CategoriesOptions{Lang: "vi"})
+	_, _, err := v2.Catalog.ListCategories(ctx, &CategoriesOptions{Lang: "vi"})
 	requireRefused(t, err, mt2, []FieldProblem{{Field: "lang", Problem: "is only supported by API v1 (GroupCatalog uses v2)"}}...)
 	var got wire
 	respond(mt2, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
-	_, _, err = v2.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
+	_, _, err = v2.Catalog.ListCategories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/categories", map[string][]string{"isCrossBorder": {"false"}})
 
 	v1, mt1 := setup(t, WithAPIVersion(GroupCatalog, V1))
-	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
+	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
 	requireRefused(t, err, mt1, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
 	respond(mt1, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
-	_, _, err = v1.Catalog.Categories(ctx, &CategoriesOptions{Lang: "en"})
+	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{Lang: "en"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{"lang": {"en"}})
 }
@@ -125,19 +125,19 @@ func TestCatalogV1OnlyForCategories(t *testing.T) {
 		paths = append(paths, strings.TrimPrefix(r.URL.Path, "/prefix/integration"))
 		return responseJSON(200, `{"id":20,"data":[],"paging":{},"category":[]}`), nil
 	})
-	_, _, err := c.Catalog.Categories(ctx, nil)
+	_, _, err := c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.Category(ctx, 20, nil)
+	_, _, err = c.Catalog.GetCategory(ctx, 20, nil)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.Attributes(ctx, 20)
+	_, _, err = c.Catalog.ListAttributes(ctx, 20)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.AttributeValues(ctx, 540, nil)
+	_, _, err = c.Catalog.ListAttributeValues(ctx, 540, nil)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.OptionLabels(ctx, 20)
+	_, _, err = c.Catalog.ListOptionLabels(ctx, 20)
 	require.NoError(t, err)
-	_, _, err = c.Catalog.Brands(ctx, &BrandsOptions{Name: "apple"})
+	_, _, err = c.Catalog.ListBrands(ctx, &BrandsOptions{Name: "apple"})
 	require.NoError(t, err)
-	_, _, err = c.Catalog.RequiredDocuments(ctx, RequiredDocumentsOptions{CategoryID: 1})
+	_, _, err = c.Catalog.GetRequiredDocuments(ctx, RequiredDocumentsOptions{CategoryID: 1})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/v1/categories", "/v1/categories/20", "/v2/categories/20/attributes", "/v2/attributes/540/values",
 		"/v2/categories/20/optionLabels", "/v2/brands", "/v2/requests/requiredDocs"}, paths)
@@ -149,7 +149,7 @@ func TestCatalogCategory(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/categories/20", 200, fixture(t, "category_detail.json"), &got)
 
-	cat, _, err := c.Catalog.Category(context.Background(), 20, &CategoryOptions{IncludeParents: true})
+	cat, _, err := c.Catalog.GetCategory(context.Background(), 20, &CategoryOptions{IncludeParents: true})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/categories/20", map[string][]string{"includeParents": {"true"}})
 	assert.Equal(t, &Category{
@@ -176,7 +176,7 @@ func TestCatalogCategoryV1WithAttributes(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/categories/218", 200, fixture(t, "category_detail_v1.json"), &got)
 
-	cat, _, err := c.Catalog.Category(context.Background(), 218, nil)
+	cat, _, err := c.Catalog.GetCategory(context.Background(), 218, nil)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/categories/218", nil)
 	assert.Equal(t, &Category{
@@ -198,7 +198,7 @@ func TestCatalogCategoryNotFound(t *testing.T) {
 	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
 	respond(mt, http.MethodGet, "/v1/categories/1", 404, fixture(t, "category_detail_v1_error_not_found.json"), nil)
 
-	cat, _, err := c.Catalog.Category(context.Background(), 1, nil)
+	cat, _, err := c.Catalog.GetCategory(context.Background(), 1, nil)
 	assert.Nil(t, cat)
 	require.ErrorIs(t, err, ErrNotFound)
 	var apiErr *APIError
@@ -216,21 +216,21 @@ func TestCatalogIDsValidated(t *testing.T) {
 	c, mt := setup(t)
 	ctx := context.Background()
 	var ve *ValidationError
-	_, _, err := c.Catalog.Category(ctx, 0, nil)
+	_, _, err := c.Catalog.GetCategory(ctx, 0, nil)
 	require.ErrorAs(t, err, &ve)
-	_, _, err = c.Catalog.Attributes(ctx, -3)
+	_, _, err = c.Catalog.ListAttributes(ctx, -3)
 	require.ErrorAs(t, err, &ve)
-	_, _, err = c.Catalog.OptionLabels(ctx, 0)
+	_, _, err = c.Catalog.ListOptionLabels(ctx, 0)
 	require.ErrorAs(t, err, &ve)
-	_, _, err = c.Catalog.AttributeValues(ctx, 0, &AttributeValuesOptions{ListOptions: ListOptions{Limit: 500}})
+	_, _, err = c.Catalog.ListAttributeValues(ctx, 0, &AttributeValuesOptions{ListOptions: ListOptions{Limit: 500}})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
 		{Field: "attribute_id", Problem: "must be a positive id"},
 		{Field: "limit", Problem: "must be at most 100"},
 	}, ve.Problems)
-	_, _, err = c.Catalog.Brands(ctx, nil)
+	_, _, err = c.Catalog.ListBrands(ctx, nil)
 	require.ErrorAs(t, err, &ve)
-	_, _, err = c.Catalog.RequiredDocuments(ctx, RequiredDocumentsOptions{})
+	_, _, err = c.Catalog.GetRequiredDocuments(ctx, RequiredDocumentsOptions{})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
@@ -242,7 +242,7 @@ func TestCatalogAttributes(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/categories/20/attributes", 200, body, &got)
 
-	attrs, _, err := c.Catalog.Attributes(context.Background(), 20)
+	attrs, _, err := c.Catalog.ListAttributes(context.Background(), 20)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/categories/20/attributes", nil)
 	assert.Equal(t, []Attribute{
@@ -262,7 +262,7 @@ func TestCatalogAttributeValues(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/attributes/540/values", 200, body, &got)
 
-	page, _, err := c.Catalog.AttributeValues(context.Background(), 540, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 1, Limit: 20}})
+	page, _, err := c.Catalog.ListAttributeValues(context.Background(), 540, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 1, Limit: 20}})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/attributes/540/values", map[string][]string{"q": {"phong"}, "page": {"1"}, "limit": {"20"}})
 	assert.Equal(t, Paging{Total: 29, PerPage: 20, CurrentPage: 1, LastPage: 2, From: 1, To: 20}, page.Paging)
@@ -280,7 +280,7 @@ func TestCatalogOptionLabels(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/categories/1795/optionLabels", 200, fixture(t, "option_labels.json"), &got)
 
-	labels, _, err := c.Catalog.OptionLabels(context.Background(), 1795)
+	labels, _, err := c.Catalog.ListOptionLabels(context.Background(), 1795)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/categories/1795/optionLabels", nil)
 	assert.Equal(t, []OptionLabel{{"Màu"}, {"20Pro"}, {"Dung lượng"}, {"Kích cỡ"}, {"Màu sắc"}}, labels)
@@ -292,7 +292,7 @@ func TestCatalogBrands(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"), &got)
 
-	page, _, err := c.Catalog.Brands(context.Background(), &BrandsOptions{Name: "apple"})
+	page, _, err := c.Catalog.ListBrands(context.Background(), &BrandsOptions{Name: "apple"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/brands", map[string][]string{"name": {"apple"}})
 	assert.Equal(t, &Page[Brand]{
@@ -352,7 +352,7 @@ func TestCatalogRequiredDocuments(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/requests/requiredDocs", 200, fixture(t, "required_documents.json"), &got)
 
-	docs, _, err := c.Catalog.RequiredDocuments(context.Background(), RequiredDocumentsOptions{
+	docs, _, err := c.Catalog.GetRequiredDocuments(context.Background(), RequiredDocumentsOptions{
 		CategoryID: 1975, BrandListDataID: 123, ManufactureListDataID: 7, PublisherListDataID: 9,
 	})
 	require.NoError(t, err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -41,7 +39,7 @@ type Category struct {
 	// NoLicenseSellerEnabled: sellers without a business license may list
 	// products in this category.
 	NoLicenseSellerEnabled bool `json:"no_license_seller_enabled"`
-	// Parents is the chain of ancestors, filled by Category with
+	// Parents is the chain of ancestors, filled by GetCategory with
 	// IncludeParents.
 	Parents []Category `json:"parents,omitempty"`
 	// Attributes of the category, filled by the v1 category detail.
@@ -87,15 +85,6 @@ func (c *Category) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func firstNonNil[T any](ps ...*T) *T {
-	for _, p := range ps {
-		if p != nil {
-			return p
-		}
-	}
-	return nil
-}
-
 // AttributeInputType is how an attribute's value is entered.
 type AttributeInputType string
 
@@ -103,7 +92,7 @@ type AttributeInputType string
 const (
 	// InputText: free text.
 	InputText AttributeInputType = "text"
-	// InputSelect: one of the attribute's values (AttributeValues).
+	// InputSelect: one of the attribute's values (ListAttributeValues).
 	InputSelect AttributeInputType = "select"
 	// InputMultiselect: several of the attribute's values.
 	InputMultiselect AttributeInputType = "multiselect"
@@ -115,7 +104,7 @@ const (
 // or RAM. Its Code is the key under which a product request's attributes
 // carry the value.
 type Attribute struct {
-	// ID is Tiki's attribute id, which AttributeValues takes.
+	// ID is Tiki's attribute id, which ListAttributeValues takes.
 	ID int64 `json:"id"`
 	// Code is the attribute's key in a product request's attributes, for
 	// example "author" or "bulky".
@@ -159,13 +148,6 @@ func (a *Attribute) UnmarshalJSON(b []byte) error {
 	a.DescriptionEN = deref(w.DescriptionEN)
 	a.DefaultValue = deref(w.DefaultValue)
 	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // AttributeValue is one allowed value of a select or multiselect attribute.
@@ -224,124 +206,144 @@ type RequiredDocuments struct {
 // CategoriesOptions filters Categories. Every field is optional.
 type CategoriesOptions struct {
 	// Name keeps categories whose name contains this text (case-insensitive).
-	Name string
+	Name string `url:"name,omitempty"`
 	// Parent keeps the children of this category.
-	Parent int64
-	// IsPrimary keeps primary (true) or non-primary (false) categories.
-	IsPrimary *bool
+	Parent int64 `url:"parent,omitempty"`
+	// IsPrimary keeps primary (true) or non-primary (false) categories
+	// (v2 isPrimary=true/false, v1 primary=1/0).
+	IsPrimary *bool `url:"isPrimary"`
 	// IsCrossBorder selects cross-border categories (Tiki's default: false).
 	// API v2 only: refused when GroupCatalog uses v1.
-	IsCrossBorder *bool
+	IsCrossBorder *bool `url:"isCrossBorder"`
 	// Lang selects the language of names, "en" or "vi". API v1 only:
 	// refused when GroupCatalog uses v2 (the default).
-	Lang string
+	Lang string `url:"lang,omitempty"`
 }
 
-// Categories lists categories, filtered by opts (which may be nil). It
+// categoriesQueryV1 is the query of GET /v1/categories, which names the
+// primary filter differently and sends it as 1 or 0.
+type categoriesQueryV1 struct {
+	Name      string `url:"name,omitempty"`
+	Parent    int64  `url:"parent,omitempty"`
+	IsPrimary *bool  `url:"primary,int"`
+	Lang      string `url:"lang,omitempty"`
+}
+
+// ListCategories lists categories, filtered by opts (which may be nil). It
 // follows the version of GroupCatalog (see WithAPIVersion); an option the
 // selected version does not have is refused before anything is sent.
 //
 // GET /v2/categories (v1: GET /v1/categories)
-func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
-	if opts == nil {
-		opts = &CategoriesOptions{}
-	}
-	v1 := s.client.versions[GroupCatalog] == V1
+func (s *CatalogService) ListCategories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
+	o := zeroIfNil(opts)
+	version := s.client.versions[GroupCatalog]
 	var v validator
-	v.check(opts.Parent >= 0, "parent", "must not be negative")
-	switch {
-	case opts.Lang != "" && !v1:
-		v.add("lang", "is only supported by API v1 (GroupCatalog uses %s)", s.client.versions[GroupCatalog])
-	case opts.Lang != "":
-		v.check(opts.Lang == "en" || opts.Lang == "vi", "lang", `must be "en" or "vi"`)
-	}
-	v.check(opts.IsCrossBorder == nil || !v1, "isCrossBorder", "is only supported by API v2 (GroupCatalog uses v1)")
+	o.validate(&v, version)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	setString(q, "name", opts.Name)
-	setInt64(q, "parent", opts.Parent)
-	if v1 {
-		if opts.IsPrimary != nil {
-			q.Set("primary", strconv.Itoa(boolInt(*opts.IsPrimary)))
-		}
-		setString(q, "lang", opts.Lang)
-	} else {
-		setBool(q, "isPrimary", opts.IsPrimary)
-		setBool(q, "isCrossBorder", opts.IsCrossBorder)
+	q := encodeQuery(&o)
+	if version == V1 {
+		q = encodeQuery(categoriesQueryV1{Name: o.Name, Parent: o.Parent, IsPrimary: o.IsPrimary, Lang: o.Lang})
 	}
 	return callList[Category](ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories", query: q})
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// validate refuses options that version (GroupCatalog's) does not have.
+func (o *CategoriesOptions) validate(v *validator, version APIVersion) {
+	v1 := version == V1
+	v.check(o.Parent >= 0, "parent", "must not be negative")
+	switch {
+	case o.Lang != "" && !v1:
+		v.add("lang", "is only supported by API v1 (GroupCatalog uses %s)", version)
+	case o.Lang != "":
+		v.check(o.Lang == "en" || o.Lang == "vi", "lang", `must be "en" or "vi"`)
 	}
-	return 0
+	v.check(o.IsCrossBorder == nil || !v1, "isCrossBorder", "is only supported by API v2 (GroupCatalog uses v1)")
 }
 
-// CategoryOptions tunes Category.
+// Categories lists categories.
+//
+// Deprecated: use ListCategories.
+func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
+	return s.ListCategories(ctx, opts)
+}
+
+// CategoryOptions tunes GetCategory.
 type CategoryOptions struct {
-	// IncludeParents fills Parents with the chain of ancestors.
-	IncludeParents bool
+	// IncludeParents fills Parents with the chain of ancestors
+	// (includeParents=true).
+	IncludeParents bool `url:"includeParents,omitempty"`
 }
 
-// Category returns one category, with its ancestors when
+// GetCategory returns one category, with its ancestors when
 // opts.IncludeParents is set (opts may be nil). It follows the version of
 // GroupCatalog (see WithAPIVersion).
 //
 // GET /v2/categories/{categoryId} (v1: GET /v1/categories/{categoryId})
-func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
+func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	if opts != nil && opts.IncludeParents {
-		q.Set("includeParents", "true")
-	}
+	q := encodeQuery(zeroIfNil(opts))
 	return callShaped(ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories/" + itoa(categoryID), query: q},
 		func(c *Category) bool { return c.ID != 0 }, `a category (an object with "id")`)
 }
 
-// Attributes lists the attributes of a category: those a product request
-// must carry (IsRequired) and those it may carry. Only API v2 documents
-// it: it uses v2 whatever version GroupCatalog is set to.
+// Category returns one category.
+//
+// Deprecated: use GetCategory.
+func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
+	return s.GetCategory(ctx, categoryID, opts)
+}
+
+// ListAttributes lists the attributes of a category: those a product
+// request must carry (IsRequired) and those it may carry. Only API v2
+// documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/categories/{categoryId}/attributes
-func (s *CatalogService) Attributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
+func (s *CatalogService) ListAttributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
 	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/attributes"})
 }
 
-// AttributeValuesOptions filters AttributeValues.
+// Attributes lists the attributes of a category.
+//
+// Deprecated: use ListAttributes.
+func (s *CatalogService) Attributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
+	return s.ListAttributes(ctx, categoryID)
+}
+
+// AttributeValuesOptions filters ListAttributeValues.
 type AttributeValuesOptions struct {
 	// Query keeps values containing this text (the q parameter).
-	Query string
+	Query string `url:"q,omitempty"`
 	ListOptions
 }
 
-// AttributeValues returns one page of the allowed values of a select or
-// multiselect attribute (Tiki's default page size is 20). Only API v2
+// ListAttributeValues returns one page of the allowed values of a select
+// or multiselect attribute (Tiki's default page size is 20). Only API v2
 // documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/attributes/{attributeId}/values
-func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
-	if opts == nil {
-		opts = &AttributeValuesOptions{}
-	}
+func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
+	o := zeroIfNil(opts)
 	var v validator
 	v.check(attributeID > 0, "attribute_id", "must be a positive id")
-	opts.ListOptions.validate(&v)
+	o.ListOptions.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	setString(q, "q", opts.Query)
-	opts.ListOptions.encode(q)
-	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "attributes/" + itoa(attributeID) + "/values", query: q})
+	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "attributes/" + itoa(attributeID) + "/values", query: encodeQuery(&o)})
+}
+
+// AttributeValues returns one page of an attribute's allowed values.
+//
+// Deprecated: use ListAttributeValues.
+func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
+	return s.ListAttributeValues(ctx, attributeID, opts)
 }
 
 // AllAttributeValues iterates over every allowed value of an attribute,
@@ -352,88 +354,104 @@ func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64,
 //	}
 func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
 	return walk(ctx, s.client, "attributes/"+itoa(attributeID)+"/values", opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
-		return s.AttributeValues(ctx, attributeID, o)
+		return s.ListAttributeValues(ctx, attributeID, o)
 	})
 }
 
-// OptionLabels lists the labels that variants of products in a category may
-// be distinguished by. Only API v2 documents it: it uses v2 whatever
-// version GroupCatalog is set to.
+// ListOptionLabels lists the labels that variants of products in a
+// category may be distinguished by. Only API v2 documents it: it uses v2
+// whatever version GroupCatalog is set to.
 //
 // GET /v2/categories/{categoryId}/optionLabels
-func (s *CatalogService) OptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
+func (s *CatalogService) ListOptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
 	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
 }
 
-// BrandsOptions filters Brands.
+// OptionLabels lists a category's option labels.
+//
+// Deprecated: use ListOptionLabels.
+func (s *CatalogService) OptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
+	return s.ListOptionLabels(ctx, categoryID)
+}
+
+// BrandsOptions filters ListBrands.
 type BrandsOptions struct {
 	// Name is the brand name to search for (required).
-	Name string
+	Name string `url:"name"`
 	ListOptions
 }
 
-// Brands returns one page of the brands whose name matches opts.Name. Only
-// API v2 documents it: it uses v2 whatever version GroupCatalog is set to.
+// ListBrands returns one page of the brands whose name matches opts.Name.
+// Only API v2 documents it: it uses v2 whatever version GroupCatalog is set
+// to.
 //
 // GET /v2/brands?name={brand_name}
-func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
+func (s *CatalogService) ListBrands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
+	o := zeroIfNil(opts)
 	var v validator
-	if opts == nil {
-		opts = &BrandsOptions{}
-	}
-	v.check(strings.TrimSpace(opts.Name) != "", "name", "is required")
-	opts.ListOptions.validate(&v)
+	v.check(strings.TrimSpace(o.Name) != "", "name", "is required")
+	o.ListOptions.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	q.Set("name", opts.Name)
-	opts.ListOptions.encode(q)
-	return call[Page[Brand]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "brands", query: q})
+	return call[Page[Brand]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "brands", query: encodeQuery(&o)})
+}
+
+// Brands returns one page of the brands whose name matches opts.Name.
+//
+// Deprecated: use ListBrands.
+func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
+	return s.ListBrands(ctx, opts)
 }
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
 func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
-	return walk(ctx, s.client, "brands", opts, s.Brands)
+	return walk(ctx, s.client, "brands", opts, s.ListBrands)
 }
 
 // RequiredDocumentsOptions says which category (required) and which brand,
 // manufacturer or publisher (list data ids, optional) a product belongs to.
 type RequiredDocumentsOptions struct {
 	// CategoryID is the product's category (query category_id). Required.
-	CategoryID int64
+	CategoryID int64 `url:"category_id,omitempty"`
 	// BrandListDataID is the list data id of the product's brand (query
 	// brand_listdata_id); zero leaves it out.
-	BrandListDataID int64
+	BrandListDataID int64 `url:"brand_listdata_id,omitempty"`
 	// ManufactureListDataID is the list data id of the product's
 	// manufacturer (query manufacture_listdata_id); zero leaves it out.
-	ManufactureListDataID int64
+	ManufactureListDataID int64 `url:"manufacture_listdata_id,omitempty"`
 	// PublisherListDataID is the list data id of the product's publisher
 	// (query publisher_listdata_id); zero leaves it out.
-	PublisherListDataID int64
+	PublisherListDataID int64 `url:"publisher_listdata_id,omitempty"`
 }
 
-// RequiredDocuments returns the certificate documents a product of the given
-// category (and brand, manufacturer or publisher) must carry. Only API v2
-// documents it: it uses v2 whatever version GroupCatalog is set to.
+func (o *RequiredDocumentsOptions) validate(v *validator) {
+	v.check(o.CategoryID > 0, "category_id", "must be a positive id")
+	v.check(o.BrandListDataID >= 0, "brand_listdata_id", "must not be negative")
+	v.check(o.ManufactureListDataID >= 0, "manufacture_listdata_id", "must not be negative")
+	v.check(o.PublisherListDataID >= 0, "publisher_listdata_id", "must not be negative")
+}
+
+// GetRequiredDocuments returns the certificate documents a product of the
+// given category (and brand, manufacturer or publisher) must carry. Only
+// API v2 documents it: it uses v2 whatever version GroupCatalog is set to.
 //
 // GET /v2/requests/requiredDocs
-func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
+func (s *CatalogService) GetRequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
 	var v validator
-	v.check(opts.CategoryID > 0, "category_id", "must be a positive id")
-	v.check(opts.BrandListDataID >= 0, "brand_listdata_id", "must not be negative")
-	v.check(opts.ManufactureListDataID >= 0, "manufacture_listdata_id", "must not be negative")
-	v.check(opts.PublisherListDataID >= 0, "publisher_listdata_id", "must not be negative")
+	opts.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	setInt64(q, "category_id", opts.CategoryID)
-	setInt64(q, "brand_listdata_id", opts.BrandListDataID)
-	setInt64(q, "manufacture_listdata_id", opts.ManufactureListDataID)
-	setInt64(q, "publisher_listdata_id", opts.PublisherListDataID)
-	return call[RequiredDocuments](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/requiredDocs", query: q})
+	return call[RequiredDocuments](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/requiredDocs", query: encodeQuery(&opts)})
+}
+
+// RequiredDocuments returns the documents a product must carry.
+//
+// Deprecated: use GetRequiredDocuments.
+func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
+	return s.GetRequiredDocuments(ctx, opts)
 }

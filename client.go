@@ -10,12 +10,21 @@
 //	client, err := tiki.NewClient(
 //		tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: id, ClientSecret: secret}),
 //	)
-//	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{Name: "book"})
+//	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Name: "book"})
 //
 // Methods take a context first and return the decoded result, a *Response
 // describing the HTTP exchange, and an error. Errors from Tiki are
 // *APIError (or *RateLimitError); arguments that break a documented rule
 // are refused with *ValidationError before anything is sent.
+//
+// Options: every list and filter options type (ListOptions and the types
+// that embed it, CategoriesOptions, TrackingOptions, OrderGetOptions,
+// LabelOptions...) follows one rule. nil options are the zero options: a
+// method given nil sends the same request as one given a pointer to the
+// zero value of its options type. A field left at its zero value is not
+// sent, so Tiki applies its own default; a pointer field is sent whenever it
+// is not nil, even when it points to a zero value. The options a caller
+// passes are never changed.
 package tiki
 
 import (
@@ -30,7 +39,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -344,68 +352,133 @@ func (res attemptResult) effectiveStatus() int {
 // requests are sent and responses become results or typed errors. A product
 // write (r.lockKeys) holds its products' write locks from before its first
 // attempt until do returns.
+//
+// Each attempt is: wait for the limiter (waitTurn), apply the credential
+// (authorize), send and read the answer (sendAttempt), ask the retry policy
+// what the outcome means (classify), then either finish, renew the
+// credential and repeat, or wait (backoff) and repeat. What is repeated is
+// decided in retry.go only.
 func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error) {
 	if ctx == nil {
 		return nil, nilContextError()
 	}
-	var payload []byte
-	if r.body != nil {
-		var err error
-		if payload, err = json.Marshal(r.body); err != nil {
-			return nil, fmt.Errorf("tiki: encoding request body: %w", err)
-		}
+	cr, err := c.newCallRun(r)
+	if err != nil {
+		return nil, err
 	}
-	u := c.url(r)
-	safeURL := c.redactor.URL(u)
-	fullURL := u.String()
-	tikiNow := c.isTikiNow(r)
-
 	unlock, err := c.writes.lock(ctx, r.lockKeys)
 	if err != nil {
-		return nil, &RequestError{Method: r.method, URL: safeURL, Err: contextErr(ctx, err)}
+		return nil, cr.requestError(0, false, contextErr(ctx, err))
 	}
 	defer unlock()
 
-	st := callState{}
 	for attempt := 1; ; attempt++ {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt - 1, Err: contextErr(ctx, err)}
+		if err := c.waitTurn(ctx, cr, attempt); err != nil {
+			return nil, err
 		}
-		header := http.Header{}
-		used, err := c.auth.apply(ctx, header)
+		header, used, err := c.authorize(ctx)
 		if err != nil {
-			return nil, c.scrubError(err)
+			return nil, err
 		}
-		start := time.Now()
-		res := c.send(ctx, r.method, fullURL, header, payload)
-		elapsed := time.Since(start)
-		if tikiNow {
-			res.probeFailure()
-		}
-
-		st.ctxErr, st.now = ctx.Err(), time.Now()
-		v := c.retry.decide(r, res, st)
+		res, elapsed := c.sendAttempt(ctx, cr, header)
+		v := c.classify(ctx, cr, res)
 		switch v.act {
 		case callerGaveUp:
-			c.logAttempt(ctx, r.method, u, 0, attempt, 0, elapsed, res.err)
-			return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: st.ctxErr}
+			c.logAttempt(ctx, r.method, cr.u, 0, attempt, 0, elapsed, res.err)
+			return nil, cr.requestError(attempt, res.sent, cr.st.ctxErr)
 		case renewAndRepeat:
 			if c.auth.renew(used) {
-				st.renewed = true
-				c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, 0, elapsed, nil)
+				cr.st.renewed = true
+				c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, nil)
 				continue
 			}
 		case waitAndRepeat:
-			st.retries++
-			c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, v.wait, elapsed, res.err)
-			if err := c.sleep(ctx, v.wait); err != nil {
-				return nil, &RequestError{Method: r.method, URL: safeURL, Attempts: attempt, Sent: res.sent, Err: contextErr(ctx, err)}
+			cr.st.retries++
+			c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, v.wait, elapsed, res.err)
+			if err := c.backoff(ctx, cr, attempt, res, v.wait); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		c.logAttempt(ctx, r.method, u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
-		return c.finish(r, u, res, attempt, out)
+		c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
+		return c.finish(r, cr.u, res, attempt, out)
 	}
+}
+
+// callRun is what do keeps across the attempts of one call.
+type callRun struct {
+	r       *request
+	u       *url.URL
+	safeURL string // u with secrets masked, for errors
+	fullURL string // u as sent
+	payload []byte // the JSON body, nil for none
+	tikiNow bool   // the endpoint may report failures in a 2xx body
+	st      callState
+}
+
+// newCallRun encodes r's body and URL once for all attempts.
+func (c *Client) newCallRun(r *request) (*callRun, error) {
+	cr := &callRun{r: r, u: c.url(r), tikiNow: c.isTikiNow(r)}
+	if r.body != nil {
+		var err error
+		if cr.payload, err = json.Marshal(r.body); err != nil {
+			return nil, fmt.Errorf("tiki: encoding request body: %w", err)
+		}
+	}
+	cr.safeURL = c.redactor.URL(cr.u)
+	cr.fullURL = cr.u.String()
+	return cr, nil
+}
+
+// requestError is the *RequestError of a call that ended without an answer
+// after attempts attempts.
+func (cr *callRun) requestError(attempts int, sent bool, err error) *RequestError {
+	return &RequestError{Method: cr.r.method, URL: cr.safeURL, Attempts: attempts, Sent: sent, Err: err}
+}
+
+// waitTurn waits for the limiter before attempt number attempt.
+func (c *Client) waitTurn(ctx context.Context, cr *callRun, attempt int) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return cr.requestError(attempt-1, false, contextErr(ctx, err))
+	}
+	return nil
+}
+
+// authorize returns the headers of one attempt with the credential applied,
+// and the credential used (for renewal after a 401).
+func (c *Client) authorize(ctx context.Context) (http.Header, string, error) {
+	header := http.Header{}
+	used, err := c.auth.apply(ctx, header)
+	if err != nil {
+		return nil, "", c.scrubError(err)
+	}
+	return header, used, nil
+}
+
+// sendAttempt sends one attempt and reads its answer. A TikiNOW answer's
+// 2xx body is probed for a failure here, once per response.
+func (c *Client) sendAttempt(ctx context.Context, cr *callRun, header http.Header) (attemptResult, time.Duration) {
+	start := time.Now()
+	res := c.send(ctx, cr.r.method, cr.fullURL, header, cr.payload)
+	elapsed := time.Since(start)
+	if cr.tikiNow {
+		res.probeFailure()
+	}
+	return res, elapsed
+}
+
+// classify asks the retry policy what the attempt's outcome means.
+func (c *Client) classify(ctx context.Context, cr *callRun, res attemptResult) verdict {
+	cr.st.ctxErr, cr.st.now = ctx.Err(), time.Now()
+	return c.retry.decide(cr.r, res, cr.st)
+}
+
+// backoff waits before the next attempt; it fails when ctx ends first.
+func (c *Client) backoff(ctx context.Context, cr *callRun, attempt int, res attemptResult, wait time.Duration) error {
+	if err := c.sleep(ctx, wait); err != nil {
+		return cr.requestError(attempt, res.sent, contextErr(ctx, err))
+	}
+	return nil
 }
 
 // isTikiNow reports whether r goes to the TikiNOW business API, whose 2xx
@@ -671,12 +744,3 @@ func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, err
 	}
 	return out, resp, nil
 }
-
-func checkID(field string, id int64) error {
-	if id <= 0 {
-		return &ValidationError{Problems: []FieldProblem{{Field: field, Problem: "must be a positive id"}}}
-	}
-	return nil
-}
-
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,9 +65,10 @@ func TestTimeRoundTrip(t *testing.T) {
 
 func TestTimeQueryParameter(t *testing.T) {
 	t.Parallel()
-	q := url.Values{}
-	setTime(q, "created_from_date", NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
-	setTime(q, "updated_from_date", Time{})
+	q := encodeQuery(struct {
+		Created Time `url:"created_from_date,omitempty"`
+		Updated Time `url:"updated_from_date,omitempty"`
+	}{Created: NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))})
 	assert.Equal(t, "created_from_date=2024-01-02+10%3A04%3A05", q.Encode())
 }
 
@@ -113,12 +113,12 @@ func TestFlexString(t *testing.T) {
 		`"abc"`: "abc", `" padded "`: " padded ", `""`: "", `null`: "", ` null `: "",
 		`4833677185901`: "4833677185901", `-12`: "-12", `1.50`: "1.50", `1e3`: "1e3", `12345678901234567890123`: "12345678901234567890123",
 	} {
-		var s flexString
+		var s FlexString
 		require.NoError(t, json.Unmarshal([]byte(in), &s), in)
 		assert.Equal(t, want, string(s), in)
 	}
 	for _, in := range []string{`true`, `false`, `{}`, `[]`, `[1]`, `"unterminated`, ``, `nul`} {
-		var s flexString
+		var s FlexString
 		assert.Error(t, s.UnmarshalJSON([]byte(in)), in)
 	}
 }
@@ -179,11 +179,11 @@ func TestSingleObjectAnswersOfAnotherShape(t *testing.T) {
 			return err
 		}, `a product request (an object with "request_id")`},
 		"category get": {http.MethodGet, "/v2/categories/8322", `{"data": {"id": 8322}}`, func(c *Client) error {
-			_, _, err := c.Catalog.Category(ctx, 8322, nil)
+			_, _, err := c.Catalog.GetCategory(ctx, 8322, nil)
 			return err
 		}, `a category (an object with "id")`},
 		"seller inventories": {http.MethodGet, "/v2/seller-inventories", `{"data": []}`, func(c *Client) error {
-			_, _, err := c.Warehouses.SellerInventories(ctx, "sgn")
+			_, _, err := c.Warehouses.ListSellerInventories(ctx, "sgn")
 			return err
 		}, `seller inventories`},
 		"pickup slots": {http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", `[]`, func(c *Client) error {

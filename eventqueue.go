@@ -34,9 +34,9 @@ type EventQueue struct {
 // UnmarshalJSON decodes the code from a string or a number.
 func (q *EventQueue) UnmarshalJSON(b []byte) error {
 	var w struct {
-		Code   flexString `json:"code"`
-		Name   flexString `json:"name"`
-		Status flexString `json:"status"`
+		Code   FlexString `json:"code"`
+		Name   FlexString `json:"name"`
+		Status FlexString `json:"status"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -62,10 +62,10 @@ type Subscription struct {
 // and the codes from strings or numbers.
 func (s *Subscription) UnmarshalJSON(b []byte) error {
 	var w struct {
-		Code      flexString `json:"code"`
+		Code      FlexString `json:"code"`
 		Active    FlexBool   `json:"active"`
-		EventType flexString `json:"event_type"`
-		SID       flexString `json:"sid"`
+		EventType FlexString `json:"event_type"`
+		SID       FlexString `json:"sid"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -91,7 +91,7 @@ type EventBatch struct {
 func (b *EventBatch) decodeBody(body []byte) error {
 	var w struct {
 		Events *[]Event    `json:"events"`
-		AckID  *flexString `json:"ack_id"`
+		AckID  *FlexString `json:"ack_id"`
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {

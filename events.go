@@ -111,7 +111,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 && utf8.Valid(raw[1:n-1]) {
 			return string(raw[1 : n-1])
 		}
-		var s flexString
+		var s FlexString
 		if err := json.Unmarshal(raw, &s); err != nil && e.err == nil {
 			e.err = fmt.Errorf("field %s: %w", name, err)
 		}
@@ -251,8 +251,8 @@ type OrderCreatedEvent struct {
 
 func (o *OrderCreatedEvent) decodePayload(b []byte) error {
 	var w struct {
-		OrderCode flexString `json:"order_code"`
-		Status    flexString `json:"status"`
+		OrderCode FlexString `json:"order_code"`
+		Status    FlexString `json:"status"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -278,9 +278,9 @@ type OrderStatusUpdatedEvent struct {
 
 func (o *OrderStatusUpdatedEvent) decodePayload(b []byte) error {
 	var w struct {
-		OrderCode  flexString `json:"order_code"`
-		OrderCode2 flexString `json:"orderCode"`
-		Status     flexString `json:"status"`
+		OrderCode  FlexString `json:"order_code"`
+		OrderCode2 FlexString `json:"orderCode"`
+		Status     FlexString `json:"status"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -315,7 +315,7 @@ type PriceUpdatedEvent struct {
 // three of them: each event keeps its own.
 type productChange struct {
 	ProductID       FlexInt    `json:"product_id"`
-	OriginalSKU     flexString `json:"original_sku"`
+	OriginalSKU     FlexString `json:"original_sku"`
 	PriceFrom       FlexInt    `json:"price_from"`
 	PriceTo         FlexInt    `json:"price_to"`
 	MarketPriceFrom FlexInt    `json:"market_price_from"`
@@ -331,27 +331,26 @@ type productChange struct {
 	SellableTo      FlexInt    `json:"quantity_sellable_to"`
 }
 
-// decodeProductChange decodes a product event's payload; a payload without
-// a product id is refused.
-func decodeProductChange(b []byte) (productChange, error) {
+// decodeProductChange decodes a product event's payload and sets the
+// product id and original SKU that every product event carries. A payload
+// without a product id is refused; on error it returns the zero
+// productChange and sets nothing.
+func decodeProductChange(b []byte, productID *int64, originalSKU *string) (productChange, error) {
 	var w productChange
 	if err := json.Unmarshal(b, &w); err != nil {
-		return w, err
+		return productChange{}, err
 	}
 	if w.ProductID <= 0 {
-		return w, errors.New("no product_id")
+		return productChange{}, errors.New("no product_id")
 	}
+	*productID, *originalSKU = int64(w.ProductID), string(w.OriginalSKU)
 	return w, nil
 }
 
 func (p *PriceUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b)
-	if err != nil {
-		return err
-	}
-	p.ProductID, p.OriginalSKU = int64(w.ProductID), string(w.OriginalSKU)
+	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
 	p.PriceFrom, p.PriceTo = int64(w.PriceFrom), int64(w.PriceTo)
-	return nil
+	return err
 }
 
 // MarketPriceUpdatedEvent is PRODUCT_MARKET_PRICE_UPDATED: a product's
@@ -373,13 +372,9 @@ type MarketPriceUpdatedEvent struct {
 }
 
 func (p *MarketPriceUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b)
-	if err != nil {
-		return err
-	}
-	p.ProductID, p.OriginalSKU = int64(w.ProductID), string(w.OriginalSKU)
+	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
 	p.MarketPriceFrom, p.MarketPriceTo = int64(w.MarketPriceFrom), int64(w.MarketPriceTo)
-	return nil
+	return err
 }
 
 // InventoryUpdatedEvent is PRODUCT_INVENTORY_UPDATED, payload version
@@ -419,23 +414,14 @@ type InventoryUpdatedEvent struct {
 }
 
 func (p *InventoryUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b)
+	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
 	if err != nil {
 		return err
 	}
-	*p = InventoryUpdatedEvent{
-		Event:                 p.Event,
-		ProductID:             int64(w.ProductID),
-		OriginalSKU:           string(w.OriginalSKU),
-		WarehouseID:           int64(w.WarehouseID),
-		QuantityFrom:          int64(w.QtyFrom),
-		QuantityTo:            int64(w.QtyTo),
-		QuantityAvailableFrom: int64(w.AvailableFrom),
-		QuantityAvailableTo:   int64(w.AvailableTo),
-		QuantityReservedFrom:  int64(w.ReservedFrom),
-		QuantityReservedTo:    int64(w.ReservedTo),
-		QuantitySellableFrom:  int64(w.SellableFrom),
-		QuantitySellableTo:    int64(w.SellableTo),
-	}
+	p.WarehouseID = int64(w.WarehouseID)
+	p.QuantityFrom, p.QuantityTo = int64(w.QtyFrom), int64(w.QtyTo)
+	p.QuantityAvailableFrom, p.QuantityAvailableTo = int64(w.AvailableFrom), int64(w.AvailableTo)
+	p.QuantityReservedFrom, p.QuantityReservedTo = int64(w.ReservedFrom), int64(w.ReservedTo)
+	p.QuantitySellableFrom, p.QuantitySellableTo = int64(w.SellableFrom), int64(w.SellableTo)
 	return nil
 }

@@ -43,7 +43,7 @@ func ExampleNewClient() {
 	// Output: https://api-sandbox.tiki.vn/integration
 }
 
-func ExampleCatalogService_Categories() {
+func ExampleCatalogService_ListCategories() {
 	srv, stop := fakeTiki()
 	defer stop()
 	client, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithSellerKey(srv.SellerKey()))
@@ -51,7 +51,7 @@ func ExampleCatalogService_Categories() {
 		log.Fatal(err)
 	}
 
-	cats, _, err := client.Catalog.Categories(context.Background(), &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+	cats, _, err := client.Catalog.ListCategories(context.Background(), &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func ExampleAPIError() {
 		log.Fatal(err)
 	}
 
-	_, _, err = client.Catalog.Category(context.Background(), 424242, nil)
+	_, _, err = client.Catalog.GetCategory(context.Background(), 424242, nil)
 
 	var apiErr *tiki.APIError
 	if errors.As(err, &apiErr) {
@@ -115,7 +115,7 @@ func ExampleAPIError() {
 	}
 
 	// Arguments that break a documented rule never reach Tiki.
-	_, _, err = client.Catalog.AttributeValues(context.Background(), 0, &tiki.AttributeValuesOptions{
+	_, _, err = client.Catalog.ListAttributeValues(context.Background(), 0, &tiki.AttributeValuesOptions{
 		ListOptions: tiki.ListOptions{Limit: 1000},
 	})
 	var invalid *tiki.ValidationError
@@ -154,7 +154,7 @@ func ExampleOrdersV1Service_ConfirmItems() {
 		log.Fatal(err)
 	}
 
-	warehouses, _, err := client.Warehouses.Seller(ctx, nil)
+	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

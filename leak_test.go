@@ -25,10 +25,10 @@ func TestNoGoroutineLeft(t *testing.T) {
 
 	// A token request that the first caller gives up on, then completes.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-	_, _, err := c.Catalog.Categories(ctx, nil)
+	_, _, err := c.Catalog.ListCategories(ctx, nil)
 	cancel()
 	require.Error(t, err)
-	_, _, err = c.Catalog.Categories(context.Background(), nil)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 
 	// Retries, a hang-up and a cancellation during a backoff wait.

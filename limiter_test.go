@@ -278,7 +278,7 @@ func TestLimiterAccuracy(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				_, _, err := c.Warehouses.Tiki(ctx)
+				_, _, err := c.Warehouses.ListTiki(ctx)
 				if errors.Is(err, context.DeadlineExceeded) {
 					return // the run is over (or its next turn would come after)
 				}

@@ -2,10 +2,8 @@ package tiki
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -103,16 +101,16 @@ const (
 	IncludeItemConfirmationHistories OrderInclude = "item.confirmation_histories"
 )
 
-func checkIncludes(v *validator, include []OrderInclude) string {
+func checkIncludes(v *validator, include []OrderInclude) {
 	names := make([]string, len(include))
 	for i, inc := range include {
 		names[i] = string(inc)
 	}
 	if len(names) == 1 && names[0] == "" {
 		v.add("include", "must not be empty")
-		return ""
+		return
 	}
-	return checkValueList(v, "include", names)
+	checkValueList(v, "include", names)
 }
 
 // OrderSort orders a list of orders: a column and a direction.
@@ -148,47 +146,47 @@ const (
 //	&tiki.OrderListOptions{Status: tiki.NotIn(tiki.OrderStatusProcessing, tiki.OrderStatusWaitingPayment)}
 type OrderListOptions struct {
 	// Codes keeps the orders with these codes.
-	Codes []string
+	Codes []string `url:"code,omitempty"`
 	// SKUs keeps the orders with an item of these Tiki SKUs.
-	SKUs []string
+	SKUs []string `url:"sku,omitempty"`
 	// Status keeps the orders in (or not in) these states. Tiki's guide
 	// recommends leaving out processing and waiting_payment, which are not
 	// meaningful to the seller yet.
-	Status Filter[OrderStatus]
+	Status Filter[OrderStatus] `url:"status,omitempty"`
 	// ItemConfirmationStatus keeps the orders with an item in this
 	// confirmation state (ConfirmationWaiting: orders to confirm).
-	ItemConfirmationStatus ConfirmationStatus
+	ItemConfirmationStatus ConfirmationStatus `url:"item_confirmation_status,omitempty"`
 	// ItemInventoryType keeps the orders with an item of these inventory
 	// types (Tiki documents backorder, instock and preorder here).
-	ItemInventoryType Filter[InventoryType]
+	ItemInventoryType Filter[InventoryType] `url:"item_inventory_type,omitempty"`
 	// FulfillmentType keeps the orders of these operation models.
-	FulfillmentType Filter[FulfillmentType]
+	FulfillmentType Filter[FulfillmentType] `url:"fulfillment_type,omitempty"`
 	// IsRMA keeps replacement (RMA) orders when true, the others when
 	// false; nil keeps both.
-	IsRMA *bool
+	IsRMA *bool `url:"is_rma"`
 	// FilterDateBy selects a predefined range of creation dates
 	// (DateFilterToday, DateFilterLast7Days, DateFilterLast30Days).
-	FilterDateBy OrderDateFilter
+	FilterDateBy OrderDateFilter `url:"filter_date_by,omitempty"`
 	// CreatedFrom keeps orders created after it (created_from_date). Each
 	// time bound is sent as "2006-01-02 15:04:05" in Vietnam time.
-	CreatedFrom Time
+	CreatedFrom Time `url:"created_from_date,omitempty"`
 	// CreatedTo keeps orders created before it (created_to_date).
-	CreatedTo Time
+	CreatedTo Time `url:"created_to_date,omitempty"`
 	// UpdatedFrom keeps orders updated after it (updated_from_date).
-	UpdatedFrom Time
+	UpdatedFrom Time `url:"updated_from_date,omitempty"`
 	// UpdatedTo keeps orders updated before it (updated_to_date).
-	UpdatedTo Time
+	UpdatedTo Time `url:"updated_to_date,omitempty"`
 	// OrderBy sorts the list; Tiki's default is OrderByCreatedAtDesc.
-	OrderBy OrderSort
+	OrderBy OrderSort `url:"order_by,omitempty"`
 	// Include adds optional parts to every order of the page.
-	Include []OrderInclude
+	Include []OrderInclude `url:"include,omitempty"`
 	ListOptions
 }
 
-func (o *OrderListOptions) query(v *validator) url.Values {
+func (o *OrderListOptions) validate(v *validator) {
 	o.ListOptions.validate(v)
-	codes := checkValueList(v, "code", o.Codes)
-	skus := checkValueList(v, "sku", o.SKUs)
+	checkValueList(v, "code", o.Codes)
+	checkValueList(v, "sku", o.SKUs)
 	o.Status.check(v, "status")
 	o.ItemInventoryType.check(v, "item_inventory_type")
 	o.FulfillmentType.check(v, "fulfillment_type")
@@ -205,49 +203,13 @@ func (o *OrderListOptions) query(v *validator) url.Values {
 	}
 	checkRangeOrder(v, "created_from_date", o.CreatedFrom, o.CreatedTo)
 	checkRangeOrder(v, "updated_from_date", o.UpdatedFrom, o.UpdatedTo)
-	include := checkIncludes(v, o.Include)
-
-	q := url.Values{}
-	setString(q, "code", codes)
-	setString(q, "sku", skus)
-	setString(q, "status", o.Status.String())
-	setString(q, "item_confirmation_status", string(o.ItemConfirmationStatus))
-	setString(q, "item_inventory_type", o.ItemInventoryType.String())
-	setString(q, "fulfillment_type", o.FulfillmentType.String())
-	setBool(q, "is_rma", o.IsRMA)
-	setString(q, "filter_date_by", string(o.FilterDateBy))
-	setTime(q, "created_from_date", o.CreatedFrom)
-	setTime(q, "created_to_date", o.CreatedTo)
-	setTime(q, "updated_from_date", o.UpdatedFrom)
-	setTime(q, "updated_to_date", o.UpdatedTo)
-	setString(q, "order_by", string(o.OrderBy))
-	setString(q, "include", include)
-	o.ListOptions.encode(q)
-	return q
+	checkIncludes(v, o.Include)
 }
 
-// checkValueList refuses values that would break a comma-separated
-// parameter and returns them joined. An empty value is allowed only alone
-// (it then sends nothing).
-func checkValueList(v *validator, field string, values []string) string {
-	if len(values) == 1 && values[0] == "" {
-		return ""
-	}
-	for i, s := range values {
-		name := field
-		if len(values) > 1 {
-			name = fmt.Sprintf("%s[%d]", field, i)
-		}
-		v.check(strings.TrimSpace(s) != "" && s == strings.TrimSpace(s) && !strings.ContainsAny(s, ",|"),
-			name, "must be a value without commas, bars or surrounding spaces")
-	}
-	return strings.Join(values, ",")
-}
-
-// listOptions is a list endpoint's options: query checks them and returns
-// their query parameters.
-type listOptions interface {
-	query(v *validator) url.Values
+// validated is an options type that checks itself; its url tags give its
+// query (see encodeQuery).
+type validated interface {
+	validate(v *validator)
 }
 
 // getPage sends GET path in the given API version with the query of opts
@@ -255,23 +217,15 @@ type listOptions interface {
 // sent when the options are refused.
 func getPage[T, O any, P interface {
 	*O
-	listOptions
+	validated
 }](ctx context.Context, c *Client, version APIVersion, path string, opts P) (*Page[T], *Response, error) {
-	var o O
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
-	q := P(&o).query(&v)
+	P(&o).validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: q})
-}
-
-// checkRangeOrder refuses a range whose start is after its end.
-func checkRangeOrder(v *validator, field string, from, to Time) {
-	v.check(from.IsZero() || to.IsZero() || !from.After(to.Time), field, "must not be after its end")
+	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: encodeQuery(&o)})
 }
 
 // List returns one page of the seller's orders, filtered by opts (which may
@@ -297,7 +251,7 @@ func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Se
 // OrderGetOptions selects the optional parts Get adds to the order.
 type OrderGetOptions struct {
 	// Include adds optional parts of the order.
-	Include []OrderInclude
+	Include []OrderInclude `url:"include,omitempty"`
 }
 
 // Get returns one order, with the optional parts opts asks for (opts may be
@@ -305,14 +259,12 @@ type OrderGetOptions struct {
 //
 // GET /v2/orders/{code}
 func (s *OrdersService) Get(ctx context.Context, code string, opts *OrderGetOptions) (*Order, *Response, error) {
+	o := zeroIfNil(opts)
 	var v validator
 	seg := segment(&v, "code", code)
-	q := url.Values{}
-	if opts != nil {
-		setString(q, "include", checkIncludes(&v, opts.Include))
-	}
+	checkIncludes(&v, o.Include)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/" + seg, query: q})
+	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/" + seg, query: encodeQuery(&o)})
 }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -78,20 +78,11 @@ func checkOrder(v *validator, order *Order, action string, models ...Fulfillment
 		return ""
 	}
 	code := segment(v, "order.code", order.Code)
-	if len(models) > 0 && !containsModel(models, order.FulfillmentType) {
+	if len(models) > 0 && !slices.Contains(models, order.FulfillmentType) {
 		v.add("order.fulfillment_type", "is %q: %s is only for %s orders%s", order.FulfillmentType, action,
 			joinModels(models), hintFor(order.FulfillmentType))
 	}
 	return code
-}
-
-func containsModel(models []FulfillmentType, m FulfillmentType) bool {
-	for _, x := range models {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 func joinModels(models []FulfillmentType) string {
@@ -145,7 +136,7 @@ type ConfirmAvailableRequest struct {
 	// every item use RejectAll.
 	AvailableItemIDs []int64 `json:"available_item_ids"`
 	// SellerInventoryID is the seller warehouse the items are picked up
-	// from: one that Warehouses.SellerInventories maps to the order's
+	// from: one that Warehouses.ListSellerInventories maps to the order's
 	// Tiki warehouse (required).
 	SellerInventoryID int64 `json:"seller_inventory_id"`
 }
@@ -166,7 +157,7 @@ func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req 
 		v.add("available_item_ids", "must list at least one item: to cancel every item use RejectAll")
 	}
 	checkItemIDs(&v, "available_item_ids", order, req.AvailableItemIDs)
-	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -189,7 +180,7 @@ const (
 // picked up. A dropship order is confirmed or canceled whole.
 type DropshipConfirmRequest struct {
 	// SellerInventoryID is the seller warehouse the order is picked up
-	// from (required; see Warehouses.SellerInventories).
+	// from (required; see Warehouses.ListSellerInventories).
 	SellerInventoryID int64
 	// ExpectedPickupTime is one of the PickupSlot.ExpectedPickupTime values
 	// that ExpectedPickupSlots offers, sent as given (required).
@@ -212,7 +203,7 @@ type dropshipBody struct {
 func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req DropshipConfirmRequest) (*ActionResult, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "ConfirmDropship", FulfillmentDropship)
-	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	checkText(&v, "expected_pickup_time", req.ExpectedPickupTime)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -232,7 +223,7 @@ func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req D
 func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInventoryID int64) (*ActionResult, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "RejectAll", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder, FulfillmentDropship)
-	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.SellerInventories)")
+	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -356,7 +347,7 @@ func (l *OrderLabel) UnmarshalJSON(b []byte) error {
 // LabelOptions chooses the label's format.
 type LabelOptions struct {
 	// Format of the label file; Tiki's default is LabelHTML.
-	Format LabelFormat
+	Format LabelFormat `url:"format,omitempty"`
 }
 
 // labelPaths maps each operation model to its label endpoint.
@@ -380,16 +371,13 @@ var labelPaths = map[FulfillmentType]string{
 func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOptions) (*OrderLabel, *Response, error) {
 	var v validator
 	code := checkOrder(&v, order, "Label", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentDropship, FulfillmentCrossBorder)
-	q := url.Values{}
-	if opts != nil {
-		v.check(opts.Format == "" || opts.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
-		setString(q, "format", string(opts.Format))
-	}
+	o := zeroIfNil(opts)
+	v.check(o.Format == "" || o.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: q})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: encodeQuery(&o)})
 }
 
 // SellerDeliveryStatus is the outcome of a seller delivery.

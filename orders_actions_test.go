@@ -139,7 +139,7 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 		"ConfirmDropship without pickup time": {func(c *Client) error {
 			_, _, err := c.Orders.ConfirmDropship(ctx, ds, DropshipConfirmRequest{})
 			return err
-		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.SellerInventories)"},
+		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.ListSellerInventories)"},
 			{Field: "expected_pickup_time", Problem: "is required"}}},
 		"UpdateSellerDelivery on dropship": {func(c *Client) error {
 			_, _, err := c.Orders.UpdateSellerDelivery(ctx, ds, SellerDeliveryUpdate{Status: SellerDeliverySuccessful})
@@ -160,7 +160,7 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 		"RejectAll without inventory": {func(c *Client) error {
 			_, _, err := c.Orders.RejectAll(ctx, ds, 0)
 			return err
-		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.SellerInventories)"}}},
+		}, []FieldProblem{{Field: "seller_inventory_id", Problem: "must be a positive id (see Warehouses.ListSellerInventories)"}}},
 		"an order without code": {func(c *Client) error {
 			_, _, err := c.Orders.Label(ctx, &Order{FulfillmentType: FulfillmentDropship}, nil)
 			return err

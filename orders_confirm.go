@@ -9,7 +9,7 @@ import (
 type ConfirmOptions struct {
 	// SellerInventoryID is the seller warehouse the order is picked up
 	// from. Zero: the first one Tiki maps to the order's Tiki warehouse
-	// (Warehouses.SellerInventories, one more request).
+	// (Warehouses.ListSellerInventories, one more request).
 	SellerInventoryID int64
 	// AvailableItemIDs are the items in stock, for models confirmed per
 	// item (not dropship). Nil: every item that waits for confirmation.
@@ -42,7 +42,7 @@ type Confirmation struct {
 // and an item's confirmation is ConfirmationWaiting. Orders fulfilled by
 // Tiki from its own stock and instant deliveries never do.
 func (o *Order) NeedsConfirmation() bool {
-	if o == nil || !containsModel(confirmableModels, o.FulfillmentType) {
+	if o == nil || !slices.Contains(confirmableModels, o.FulfillmentType) {
 		return false
 	}
 	return slices.ContainsFunc(o.Items, func(it OrderItem) bool { return it.Confirmation.Status == ConfirmationWaiting })
@@ -84,13 +84,10 @@ var confirmableModels = []FulfillmentType{FulfillmentTikiDelivery, FulfillmentSe
 //		if _, _, err := client.Orders.Confirm(ctx, &order, nil); err != nil { return err }
 //	}
 func (s *OrdersService) Confirm(ctx context.Context, order *Order, opts *ConfirmOptions) (*Confirmation, *Response, error) {
-	var o ConfirmOptions
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
 	checkOrder(&v, order, "Confirm", confirmableModels...)
-	if order != nil && containsModel(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {
+	if order != nil && slices.Contains(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {
 		v.add("order", "needs no confirmation: no item of order %s waits for it", order.Code)
 	}
 	v.check(o.SellerInventoryID >= 0, "seller_inventory_id", "must not be negative")

@@ -192,7 +192,7 @@ type Order struct {
 	Invoice OrderInvoice `json:"invoice"`
 	// TikiWarehouse is the Tiki warehouse that fulfils the order; its Code
 	// selects the seller inventories the order may be confirmed from
-	// (Warehouses.SellerInventories).
+	// (Warehouses.ListSellerInventories).
 	TikiWarehouse TikiWarehouseInfo `json:"tiki_warehouse"`
 	// Items are the order's lines.
 	Items []OrderItem `json:"items"`
@@ -308,7 +308,7 @@ type TikiWarehouseInfo struct {
 	ID int64 `json:"id"`
 	// Name, for example "Sài Gòn".
 	Name string `json:"name"`
-	// Code, for example "sgn": the key of Warehouses.SellerInventories.
+	// Code, for example "sgn": the key of Warehouses.ListSellerInventories.
 	Code string `json:"code"`
 }
 

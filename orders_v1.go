@@ -80,7 +80,7 @@ func (o *OrderV1) UnmarshalJSON(b []byte) error {
 	type plain OrderV1
 	var w struct {
 		plain
-		OrderCode                flexString `json:"order_code"`
+		OrderCode                FlexString `json:"order_code"`
 		TotalPriceBeforeDiscount FlexInt    `json:"total_price_before_discount"`
 		TotalPriceAfterDiscount  FlexInt    `json:"total_price_after_discount"`
 		IsRMA                    FlexBool   `json:"is_rma"`
@@ -256,8 +256,8 @@ func (it *OrderItemV1) UnmarshalJSON(b []byte) error {
 		plain
 		ID          FlexInt    `json:"id"`
 		ProductID   FlexInt    `json:"product_id"`
-		SKU         flexString `json:"sku"`
-		OriginalSKU flexString `json:"original_sku"`
+		SKU         FlexString `json:"sku"`
+		OriginalSKU FlexString `json:"original_sku"`
 		Qty         FlexInt    `json:"qty"`
 		Price       FlexInt    `json:"price"`
 	}
@@ -293,50 +293,37 @@ type OrderListOptionsV1 struct {
 	// Status keeps orders in this state. Tiki's default is
 	// OrderStatusQueueing. Any value is sent as given, so the operators of
 	// Tiki's current listing work too ("nin|processing,waiting_payment").
-	Status OrderStatus
+	Status OrderStatus `url:"status,omitempty"`
 	// FulfillmentType keeps orders of this fulfillment type.
-	FulfillmentType FulfillmentType
+	FulfillmentType FulfillmentType `url:"fulfillment_type,omitempty"`
 	// ItemInventoryType keeps orders with at least one item of this
 	// inventory type.
-	ItemInventoryType InventoryType
+	ItemInventoryType InventoryType `url:"item_inventory_type,omitempty"`
 	// ItemConfirmationStatus keeps orders with at least one item in this
 	// confirmation state.
-	ItemConfirmationStatus ConfirmationStatus
+	ItemConfirmationStatus ConfirmationStatus `url:"item_confirmation_status,omitempty"`
 	// FilterDateBy selects a predefined range of creation dates.
-	FilterDateBy OrderDateFilter
+	FilterDateBy OrderDateFilter `url:"filter_date_by,omitempty"`
 	// CreatedFrom is the start of the creation date range
 	// (created_from_date).
-	CreatedFrom Time
+	CreatedFrom Time `url:"created_from_date,omitempty"`
 	// CreatedTo is the end of the creation date range (created_to_date).
-	CreatedTo Time
+	CreatedTo Time `url:"created_to_date,omitempty"`
 	// UpdatedFrom is the start of the update date range
 	// (updated_from_date).
-	UpdatedFrom Time
+	UpdatedFrom Time `url:"updated_from_date,omitempty"`
 	// UpdatedTo is the end of the update date range (updated_to_date).
-	UpdatedTo Time
+	UpdatedTo Time `url:"updated_to_date,omitempty"`
 	// Include names optional parts of the order to add, sent comma-separated.
-	Include []string
+	Include []string `url:"include,omitempty"`
 	ListOptions
 }
 
-func (o *OrderListOptionsV1) query(v *validator) url.Values {
+func (o *OrderListOptionsV1) validate(v *validator) {
 	o.ListOptions.validate(v)
 	for i, inc := range o.Include {
 		v.check(strings.TrimSpace(inc) != "" && !strings.Contains(inc, ","), fmt.Sprintf("include[%d]", i), "must be a name without commas")
 	}
-	q := url.Values{}
-	setString(q, "status", string(o.Status))
-	setString(q, "fulfillment_type", string(o.FulfillmentType))
-	setString(q, "item_inventory_type", string(o.ItemInventoryType))
-	setString(q, "item_confirmation_status", string(o.ItemConfirmationStatus))
-	setString(q, "filter_date_by", string(o.FilterDateBy))
-	setTime(q, "created_from_date", o.CreatedFrom)
-	setTime(q, "created_to_date", o.CreatedTo)
-	setTime(q, "updated_from_date", o.UpdatedFrom)
-	setTime(q, "updated_to_date", o.UpdatedTo)
-	setString(q, "include", strings.Join(o.Include, ","))
-	o.ListOptions.encode(q)
-	return q
 }
 
 // List returns one page of the seller's orders, filtered by opts (which may
@@ -368,7 +355,7 @@ func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code, query: nil})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code})
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -389,10 +376,10 @@ type ConfirmItemsRequest struct {
 	// one).
 	ItemIDs []int64
 	// WarehouseCode is the code of the seller warehouse the items are in
-	// (SellerWarehouse.WarehouseCode from Warehouses.Seller; required).
+	// (SellerWarehouse.WarehouseCode from Warehouses.ListSeller; required).
 	WarehouseCode string
 	// SellerInventoryID is the id of that seller warehouse
-	// (SellerWarehouse.SellerInventoryID from Warehouses.Seller; required).
+	// (SellerWarehouse.SellerInventoryID from Warehouses.ListSeller; required).
 	SellerInventoryID int64
 	// DeliveryCommitmentTime is when the seller commits to deliver;
 	// required for seller-delivery orders.
@@ -604,7 +591,7 @@ type ConfirmDeliveryResult struct {
 // UnmarshalJSON tolerates a numeric order code.
 func (r *ConfirmDeliveryResult) UnmarshalJSON(b []byte) error {
 	var w struct {
-		OrderCode flexString `json:"order_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -759,10 +746,10 @@ const (
 type PrintLabelOptions struct {
 	// Label is which label to fetch (query label): LabelShipping, the
 	// default, LabelInvoice or LabelPO.
-	Label LabelType
+	Label LabelType `url:"label,omitempty"`
 	// Format is the label's file format (query format): LabelHTML, the
 	// default, or LabelPDF (invoice label only).
-	Format LabelFormat
+	Format LabelFormat `url:"format,omitempty"`
 }
 
 // OrderLabelV1 holds the URL of a printable label.
@@ -803,15 +790,6 @@ func (l *OrderLabelV1) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // PrintLabel returns the URL of an order's shipping, invoice or PO label
 // (opts may be nil for the shipping label in HTML). PDF is only available
 // for the invoice label; asking for another label as PDF is refused before
@@ -819,10 +797,7 @@ func firstNonEmpty(ss ...string) string {
 //
 // GET /v1/orders/{order_code}/print
 func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabelV1, *Response, error) {
-	o := PrintLabelOptions{}
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
 	code := segment(&v, "order_code", orderCode)
 	v.check(o.Format == "" || o.Format == LabelHTML || o.Format == LabelPDF, "format", "must be %q or %q", LabelHTML, LabelPDF)
@@ -830,10 +805,7 @@ func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	setString(q, "label", string(o.Label))
-	setString(q, "format", string(o.Format))
-	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: q})
+	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: encodeQuery(&o)})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to

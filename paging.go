@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/url"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -140,10 +138,10 @@ const MaxPagesAhead = 64
 type ListOptions struct {
 	// Page is the page List fetches, or the page All starts from
 	// (0 means page 1).
-	Page int
+	Page int `url:"page,omitempty"`
 	// Limit is the number of rows per page, at most 100 (0 means Tiki's
 	// default, 20).
-	Limit int
+	Limit int `url:"limit,omitempty"`
 	// PagesAhead is how many pages an All iterator may have requested
 	// ahead of the page it is yielding, once the first page has told it
 	// the last one: at most PagesAhead requests in flight and PagesAhead
@@ -151,7 +149,7 @@ type ListOptions struct {
 	// 1 overlaps one request with the loop's work; at most MaxPagesAhead.
 	// Each request still waits for the client's limiter. It is not sent to
 	// Tiki, and List ignores it.
-	PagesAhead int
+	PagesAhead int `url:"-"`
 	// ExpectedPages is how many pages an All iterator requests at once
 	// when it starts, before Tiki's first answer tells it where the list
 	// ends. 0 means as many as the client's last walk of the same list
@@ -163,7 +161,7 @@ type ListOptions struct {
 	// PagesAhead+1. A page requested past the end (the list shrank; Tiki
 	// answers it empty) is dropped, whatever its answer. It is not sent to
 	// Tiki, and List ignores it.
-	ExpectedPages int
+	ExpectedPages int `url:"-"`
 }
 
 func (o ListOptions) validate(v *validator) {
@@ -182,11 +180,6 @@ func (o ListOptions) pagesAhead() int {
 		return DefaultPagesAhead
 	}
 	return min(o.PagesAhead, MaxPagesAhead)
-}
-
-func (o ListOptions) encode(q url.Values) {
-	setInt(q, "page", o.Page)
-	setInt(q, "limit", o.Limit)
 }
 
 // list decodes a list answered either as a bare JSON array or as
@@ -536,36 +529,4 @@ func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context,
 		err = fmt.Errorf("tiki: page %d: no page decoded", page)
 	}
 	return p, err
-}
-
-// Query helpers: each sets a parameter only when it has a value.
-
-func setString(q url.Values, key, v string) {
-	if v != "" {
-		q.Set(key, v)
-	}
-}
-
-func setInt(q url.Values, key string, v int) {
-	if v != 0 {
-		q.Set(key, strconv.Itoa(v))
-	}
-}
-
-func setInt64(q url.Values, key string, v int64) {
-	if v != 0 {
-		q.Set(key, strconv.FormatInt(v, 10))
-	}
-}
-
-func setBool(q url.Values, key string, v *bool) {
-	if v != nil {
-		q.Set(key, strconv.FormatBool(*v))
-	}
-}
-
-func setTime(q url.Values, key string, t Time) {
-	if !t.IsZero() {
-		q.Set(key, t.String())
-	}
 }

@@ -5,14 +5,10 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
-
-// ProductRequestsService creates product requests (the way a product is
-// listed on Tiki) and reads, updates and deletes them.
-type ProductRequestsService service
 
 // ProductsService reads the seller's approved products and updates their
 // price, stock and status.
@@ -37,19 +33,13 @@ const (
 	InventoryDropShip InventoryType = "drop_ship"
 )
 
-// Valid reports whether t is one of the inventory types Tiki documents.
-func (t InventoryType) Valid() bool {
-	switch t {
-	case InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip:
-		return true
-	}
-	return false
+// inventoryTypes are the inventory types the product API documents.
+func inventoryTypes() []InventoryType {
+	return []InventoryType{InventoryCrossBorder, InventoryInstock, InventoryBackorder, InventorySellerBackorder, InventoryDropShip}
 }
 
-func inventoryTypeList() string {
-	return joinQuoted(string(InventoryCrossBorder), string(InventoryInstock), string(InventoryBackorder),
-		string(InventorySellerBackorder), string(InventoryDropShip))
-}
+// Valid reports whether t is one of the inventory types Tiki documents.
+func (t InventoryType) Valid() bool { return slices.Contains(inventoryTypes(), t) }
 
 // ActiveFlag says whether a product is switched on for sale. Tiki sends it
 // as a number or as a string ("0"); both decode.
@@ -80,24 +70,6 @@ func (a *ActiveFlag) UnmarshalJSON(b []byte) error {
 	}
 	*a = ActiveFlag(n)
 	return nil
-}
-
-// ProductStatus is the status a batch update sets on a product.
-type ProductStatus int
-
-// Product statuses documented by Tiki.
-const (
-	// ProductStatusEnabled: the product is on sale.
-	ProductStatusEnabled ProductStatus = 1
-	// ProductStatusDisabled: the product is switched off.
-	ProductStatusDisabled ProductStatus = 2
-	// ProductStatusHidden: the product is hidden.
-	ProductStatusHidden ProductStatus = 3
-)
-
-// Valid reports whether s is 1, 2 or 3.
-func (s ProductStatus) Valid() bool {
-	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
 }
 
 // Product is a product on Tiki, as listed, fetched or found. Which fields
@@ -422,32 +394,32 @@ const allProductIncludes = "seller,categories,inventory,attributes,images"
 
 // Valid reports whether i is a documented include.
 func (i ProductInclude) Valid() bool {
-	switch i {
-	case IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages:
-		return true
-	}
-	return false
+	return slices.Contains([]ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages}, i)
 }
 
 // ProductsOptions filters List. Every field is optional; times are sent as
 // "2006-01-02 15:04:05" in Vietnam time.
 type ProductsOptions struct {
 	// Name searches product names (full text).
-	Name string
+	Name string `url:"name,omitempty"`
 	// Active keeps active (ProductActive) or inactive (ProductInactive)
 	// products.
-	Active *ActiveFlag
+	Active *ActiveFlag `url:"active"`
 	// CategoryID keeps products of this primary category.
-	CategoryID int64
+	CategoryID int64 `url:"category_id,omitempty"`
 	// Include adds information to each product, for example
 	// IncludeInventory.
-	Include []ProductInclude
-	// CreatedFrom and CreatedTo keep products created in this range
-	// (inclusive).
-	CreatedFrom, CreatedTo Time
-	// UpdatedFrom and UpdatedTo keep products updated in this range
-	// (inclusive).
-	UpdatedFrom, UpdatedTo Time
+	Include []ProductInclude `url:"include,omitempty"`
+	// CreatedFrom keeps products created at or after it
+	// (created_from_date).
+	CreatedFrom Time `url:"created_from_date,omitempty"`
+	// CreatedTo keeps products created at or before it (created_to_date).
+	CreatedTo Time `url:"created_to_date,omitempty"`
+	// UpdatedFrom keeps products updated at or after it
+	// (updated_from_date).
+	UpdatedFrom Time `url:"updated_from_date,omitempty"`
+	// UpdatedTo keeps products updated at or before it (updated_to_date).
+	UpdatedTo Time `url:"updated_to_date,omitempty"`
 	ListOptions
 }
 
@@ -462,28 +434,6 @@ func (o *ProductsOptions) validate(v *validator) {
 	checkRange(v, "created_from_date", o.CreatedFrom, "created_to_date", o.CreatedTo)
 	checkRange(v, "updated_from_date", o.UpdatedFrom, "updated_to_date", o.UpdatedTo)
 	o.ListOptions.validate(v)
-}
-
-func (o *ProductsOptions) encode() url.Values {
-	q := url.Values{}
-	setString(q, "name", o.Name)
-	if o.Active != nil {
-		q.Set("active", strconv.Itoa(int(*o.Active)))
-	}
-	setInt64(q, "category_id", o.CategoryID)
-	if len(o.Include) > 0 {
-		parts := make([]string, len(o.Include))
-		for i, inc := range o.Include {
-			parts[i] = string(inc)
-		}
-		q.Set("include", strings.Join(parts, ","))
-	}
-	setTime(q, "created_from_date", o.CreatedFrom)
-	setTime(q, "created_to_date", o.CreatedTo)
-	setTime(q, "updated_from_date", o.UpdatedFrom)
-	setTime(q, "updated_to_date", o.UpdatedTo)
-	o.ListOptions.encode(q)
-	return q
 }
 
 // List returns one page of the seller's products (from approved requests),
@@ -510,15 +460,7 @@ func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *Pr
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	if opts == nil {
-		opts = &ProductsOptions{}
-	}
-	var v validator
-	opts.validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: version, path: "products", query: opts.encode()})
+	return getPage[Product](ctx, s.client, version, "products", opts)
 }
 
 // All iterates over the seller's products, latest first, page after page
@@ -531,47 +473,47 @@ func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.S
 	return walk(ctx, s.client, "products", opts, s.List)
 }
 
-// HiddenProductsOptions filters Hidden. Every field is optional.
+// HiddenProductsOptions filters ListHidden. Every field is optional.
 type HiddenProductsOptions struct {
 	// Name searches product names.
-	Name string
-	// CreatedFrom and CreatedTo keep products created in this range.
-	CreatedFrom, CreatedTo Time
-	// UpdatedFrom and UpdatedTo keep products updated in this range.
-	UpdatedFrom, UpdatedTo Time
+	Name string `url:"name,omitempty"`
+	// CreatedFrom keeps products created at or after it (created_at_from).
+	CreatedFrom Time `url:"created_at_from,omitempty"`
+	// CreatedTo keeps products created at or before it (created_at_to).
+	CreatedTo Time `url:"created_at_to,omitempty"`
+	// UpdatedFrom keeps products updated at or after it (updated_at_from).
+	UpdatedFrom Time `url:"updated_at_from,omitempty"`
+	// UpdatedTo keeps products updated at or before it (updated_at_to).
+	UpdatedTo Time `url:"updated_at_to,omitempty"`
 	ListOptions
+}
+
+func (o *HiddenProductsOptions) validate(v *validator) {
+	checkRange(v, "created_at_from", o.CreatedFrom, "created_at_to", o.CreatedTo)
+	checkRange(v, "updated_at_from", o.UpdatedFrom, "updated_at_to", o.UpdatedTo)
+	o.ListOptions.validate(v)
+}
+
+// ListHidden returns one page of the seller's hidden products.
+//
+// GET /v2/products/getHiddenSkus
+func (s *ProductsService) ListHidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
+	return getPage[Product](ctx, s.client, V2, "products/getHiddenSkus", opts)
 }
 
 // Hidden returns one page of the seller's hidden products.
 //
-// GET /v2/products/getHiddenSkus
+// Deprecated: use ListHidden.
 func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, nil, err
-	}
-	if opts == nil {
-		opts = &HiddenProductsOptions{}
-	}
-	var v validator
-	checkRange(&v, "created_at_from", opts.CreatedFrom, "created_at_to", opts.CreatedTo)
-	checkRange(&v, "updated_at_from", opts.UpdatedFrom, "updated_at_to", opts.UpdatedTo)
-	opts.ListOptions.validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	q := url.Values{}
-	setString(q, "name", opts.Name)
-	setTime(q, "created_at_from", opts.CreatedFrom)
-	setTime(q, "created_at_to", opts.CreatedTo)
-	setTime(q, "updated_at_from", opts.UpdatedFrom)
-	setTime(q, "updated_at_to", opts.UpdatedTo)
-	opts.ListOptions.encode(q)
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/getHiddenSkus", query: q})
+	return s.ListHidden(ctx, opts)
 }
 
 // AllHidden iterates over the seller's hidden products, page after page.
 func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.Hidden)
+	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.ListHidden)
 }
 
 // Get returns one product with everything Tiki can include: seller,
@@ -600,7 +542,9 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 	if err := checkID("product_id", productID); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"includes": {allProductIncludes}}
+	q := encodeQuery(struct {
+		Includes string `url:"includes"`
+	}{allProductIncludes})
 	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
 		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
@@ -619,11 +563,20 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"original_sku": {sku}}
+	q := encodeQuery(struct {
+		OriginalSKU string `url:"original_sku"`
+	}{sku})
 	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.
+//
+// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
+// a message, for example that the seller paused the connection): the
+// product update methods (Update, UpdateV2, UpdateV1, UpdateOriginalSKU)
+// return an answer without the documented {"state": "approved"} as an
+// *APIError whose StatusCode is the HTTP status, Messages the body's
+// message and Body the raw body; the product was then not updated.
 type ProductUpdateResult struct {
 	// State is RequestApproved: Tiki's documented answer to an applied
 	// update. Any other answer is returned as an *APIError.
@@ -695,6 +648,15 @@ func checkQuantity(v *validator, field string, q *int) {
 	}
 }
 
+// checkQuantityUpdate checks the price, quantity and active flag of an
+// update through API v2 or v1, at least one of which must be set.
+func checkQuantityUpdate(v *validator, price int64, quantity *int, active *ActiveFlag) {
+	checkPrice(v, "price", price)
+	checkQuantity(v, "quantity", quantity)
+	checkActive(v, "active", active)
+	v.check(price != 0 || quantity != nil || active != nil, "price", "nothing to update: set price, quantity or active")
+}
+
 func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
 	checkWarehouseStock(v, field, "warehouse_id", "qty_available", len(wqs), func(j int) (int64, int) {
 		return wqs[j].WarehouseID, wqs[j].QtyAvailable
@@ -740,11 +702,8 @@ func (u *ProductUpdate) validate(v *validator) {
 // safely; across processes nothing orders writes to one product (send them
 // through one client).
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // PUT /v2.1/products/updateSku
 func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*ProductUpdateResult, *Response, error) {
@@ -781,11 +740,8 @@ type ProductUpdateV2 struct {
 // through API v2. It is a POST: it is not resent once it may have reached
 // Tiki.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use Update
 // (v2.1, PUT, stock per warehouse).
@@ -797,10 +753,7 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 	}
 	var v validator
 	productKey(&v, "", u.ProductID, u.OriginalSKU)
-	checkPrice(&v, "price", u.Price)
-	checkQuantity(&v, "quantity", u.Quantity)
-	checkActive(&v, "active", u.Active)
-	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	checkQuantityUpdate(&v, u.Price, u.Quantity, u.Active)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -823,11 +776,8 @@ type ProductUpdateV1 struct {
 // UpdateV1 changes the price, quantity and active flag of the product
 // whose original SKU is sku, through API v1.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
 // Update.
@@ -839,10 +789,7 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 	}
 	var v validator
 	seg := segment(&v, "sku", sku)
-	checkPrice(&v, "price", u.Price)
-	checkQuantity(&v, "quantity", u.Quantity)
-	checkActive(&v, "active", u.Active)
-	v.check(u.Price != 0 || u.Quantity != nil || u.Active != nil, "price", "nothing to update: set price, quantity or active")
+	checkQuantityUpdate(&v, u.Price, u.Quantity, u.Active)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -853,11 +800,8 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 // UpdateOriginalSKU changes the seller's own code (original SKU) of a
 // product.
 //
-// A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
-// a message, for example that the seller paused the connection): an answer
-// without the documented {"state": "approved"} is returned as an *APIError
-// whose StatusCode is the HTTP status, Messages the body's message and Body
-// the raw body; the product was then not updated.
+// An answer without Tiki's success marker is an *APIError (see
+// ProductUpdateResult): the product was then not updated.
 //
 // POST /v2/products/updateOriginalSku
 func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64, originalSKU string) (*ProductUpdateResult, *Response, error) {

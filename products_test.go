@@ -113,7 +113,7 @@ func TestProductsHidden(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, body, &got)
 
-	page, _, err := c.Products.Hidden(context.Background(), &HiddenProductsOptions{
+	page, _, err := c.Products.ListHidden(context.Background(), &HiddenProductsOptions{
 		Name:        "Áo Khoác",
 		CreatedFrom: vnTime(t, "2021-09-01 00:00:00"), CreatedTo: vnTime(t, "2021-09-30 00:00:00"),
 		UpdatedFrom: vnTime(t, "2021-09-22 00:00:00"), UpdatedTo: vnTime(t, "2021-09-23 00:00:00"),
@@ -347,7 +347,7 @@ func TestProductsListValidation(t *testing.T) {
 		_, _, err := c.Products.List(ctx, o)
 		require.NoError(t, err)
 	}
-	_, _, err := c.Products.Hidden(ctx, &HiddenProductsOptions{CreatedFrom: t0, CreatedTo: t1})
+	_, _, err := c.Products.ListHidden(ctx, &HiddenProductsOptions{CreatedFrom: t0, CreatedTo: t1})
 	require.NoError(t, err)
 	assert.Equal(t, 7, mt.GetTotalCallCount())
 	mt.ZeroCallCounters() // from here on, nothing may be sent
@@ -367,7 +367,7 @@ func TestProductsListValidation(t *testing.T) {
 	}...)
 	_, _, err = c.Products.ListV2(ctx, &ProductsOptions{CategoryID: -1})
 	require.ErrorAs(t, err, &ve)
-	_, _, err = c.Products.Hidden(ctx, &HiddenProductsOptions{CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Page: -1}})
+	_, _, err = c.Products.ListHidden(ctx, &HiddenProductsOptions{CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Page: -1}})
 	requireRefused(t, err, mt, []FieldProblem{
 		{"created_at_to", "must not be before created_at_from"},
 		{"updated_at_to", "must not be before updated_at_from"},

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
+
+// ProductRequestsService creates product requests (the way a product is
+// listed on Tiki) and reads, updates and deletes them.
+type ProductRequestsService service
 
 // maxOptionAttributes is how many option attributes a product may declare.
 const maxOptionAttributes = 2
@@ -25,7 +28,7 @@ const maxOptionAttributes = 2
 // and Attributes as {}.
 type NewProduct struct {
 	// CategoryID is the primary category the product belongs to
-	// (required; see CatalogService.Categories).
+	// (required; see CatalogService.ListCategories).
 	CategoryID int64 `json:"category_id"`
 	// Name is the product's name on Tiki (required).
 	Name string `json:"name"`
@@ -35,7 +38,7 @@ type NewProduct struct {
 	MarketPrice int64 `json:"market_price,omitempty"`
 	// Attributes holds the category's attributes by code (required: every
 	// attribute the category marks required must be there; see
-	// CatalogService.Attributes). Values are strings, numbers or booleans.
+	// CatalogService.ListAttributes). Values are strings, numbers or booleans.
 	Attributes map[string]any `json:"attributes"`
 	// Image is the URL of the product's main picture (required).
 	Image string `json:"image"`
@@ -48,7 +51,7 @@ type NewProduct struct {
 	// Variants are the sellable variants: exactly one for a simple product.
 	Variants []Variant `json:"variants"`
 	// CertificateFiles are the documents the brand or category requires
-	// (see CatalogService.RequiredDocuments).
+	// (see CatalogService.GetRequiredDocuments).
 	CertificateFiles []CertificateFile `json:"certificate_files,omitempty"`
 	// MetaData holds processing options.
 	MetaData *ProductMetaData `json:"meta_data,omitempty"`
@@ -142,7 +145,7 @@ const (
 	// CertificateBrand: a document the brand requires.
 	CertificateBrand CertificateType = "brand"
 	// CertificateCategory: a document the category requires; DocumentID
-	// names which (see CatalogService.RequiredDocuments).
+	// names which (see CatalogService.GetRequiredDocuments).
 	CertificateCategory CertificateType = "category"
 )
 
@@ -250,7 +253,7 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 			v.check(val == "", field, "must be empty: the product declares %d option attribute(s)", declared)
 		}
 	}
-	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", inventoryTypeList())
+	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", joinQuoted(inventoryTypes()...))
 	checkSellerWarehouse(v, prefix+".seller_warehouse", vr.SellerWarehouse)
 	if vr.Quantity != nil {
 		v.check(*vr.Quantity >= 0, prefix+".quantity", "must not be negative")
@@ -268,27 +271,6 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 		}
 	}
 	checkURLs(v, prefix+".images", vr.Images)
-}
-
-func checkURLs(v *validator, field string, urls []string) {
-	for i, u := range urls {
-		v.check(strings.TrimSpace(u) != "", field+"["+strconv.Itoa(i)+"]", "must not be empty")
-	}
-}
-
-// checkSellerWarehouse accepts "" or comma-separated positive ids, spaces
-// allowed ("1034, 1015").
-func checkSellerWarehouse(v *validator, field, s string) {
-	if s == "" {
-		return
-	}
-	for _, part := range strings.Split(s, ",") {
-		id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
-		if err != nil || id <= 0 {
-			v.add(field, "must be comma-separated warehouse ids, like \"1034,1015\"")
-			return
-		}
-	}
 }
 
 // Create sends a product request: Tiki queues it, transforms it, reviews it
@@ -388,9 +370,9 @@ func (r *ProductRequest) UnmarshalJSON(b []byte) error {
 	type plain ProductRequest
 	var w struct {
 		plain
-		RequestID  flexString  `json:"request_id"`
-		CreatedBy  flexString  `json:"created_by"`
-		ApprovedBy flexString  `json:"approved_by"`
+		RequestID  FlexString  `json:"request_id"`
+		CreatedBy  FlexString  `json:"created_by"`
+		ApprovedBy FlexString  `json:"approved_by"`
 		Reasons    messageList `json:"reasons"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -447,11 +429,11 @@ func (r *RequestedProduct) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var w struct {
-		RequestID   flexString      `json:"request_id"`
+		RequestID   FlexString      `json:"request_id"`
 		State       RequestState    `json:"state"`
 		Kind        RequestKind     `json:"kind"`
 		ApprovedAt  Time            `json:"approved_at"`
-		ApprovedBy  flexString      `json:"approved_by"`
+		ApprovedBy  FlexString      `json:"approved_by"`
 		ProductInfo json.RawMessage `json:"product_info"`
 		Reasons     messageList     `json:"reasons"`
 	}
@@ -476,10 +458,21 @@ func (r *RequestedProduct) UnmarshalJSON(b []byte) error {
 // ProductRequestsOptions filters List. Every field is optional.
 type ProductRequestsOptions struct {
 	// State keeps requests in this state.
-	State RequestState
+	State RequestState `url:"state,omitempty"`
 	// IncludeProducts fills each request's Products (include=products).
-	IncludeProducts bool
+	IncludeProducts bool `url:"-"`
 	ListOptions
+}
+
+func (o *ProductRequestsOptions) validate(v *validator) {
+	v.check(o.State == "" || o.State.Valid(), "state", "must be one of %s", joinQuoted(requestStates()...))
+	o.ListOptions.validate(v)
+}
+
+// productRequestsQuery is the query of GET /v2/requests.
+type productRequestsQuery struct {
+	ProductRequestsOptions
+	Include string `url:"include,omitempty"`
 }
 
 // List returns one page of the seller's product requests, latest first
@@ -487,22 +480,17 @@ type ProductRequestsOptions struct {
 //
 // GET /v2/requests
 func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequestsOptions) (*Page[ProductRequest], *Response, error) {
-	if opts == nil {
-		opts = &ProductRequestsOptions{}
-	}
+	o := zeroIfNil(opts)
 	var v validator
-	v.check(opts.State == "" || opts.State.Valid(), "state", "must be one of %s", requestStateList())
-	opts.ListOptions.validate(&v)
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	opts.ListOptions.encode(q)
-	if opts.IncludeProducts {
-		q.Set("include", "products")
+	wire := productRequestsQuery{ProductRequestsOptions: o}
+	if o.IncludeProducts {
+		wire.Include = "products"
 	}
-	setString(q, "state", string(opts.State))
-	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: q})
+	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: encodeQuery(wire)})
 }
 
 // All iterates over the seller's product requests, latest first, page
@@ -540,7 +528,9 @@ func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID stri
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"track_id": {trackID}}
+	q := encodeQuery(struct {
+		TrackID string `url:"track_id"`
+	}{trackID})
 	return call[Page[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
 }
 
@@ -587,17 +577,4 @@ func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUp
 	}
 	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u,
 		lockKeys: productLockKeys(u.ProductID, "")})
-}
-
-func requestStateList() string {
-	return joinQuoted(string(RequestQueuing), string(RequestProcessing), string(RequestDrafted), string(RequestBotAwaitingApprove),
-		string(RequestMDAwaitingApprove), string(RequestAwaitingApprove), string(RequestApproved), string(RequestRejected), string(RequestDeleted))
-}
-
-func joinQuoted(values ...string) string {
-	q := make([]string, len(values))
-	for i, s := range values {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
 }

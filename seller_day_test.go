@@ -53,7 +53,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	hook := httptest.NewServer(receiver)
 	defer hook.Close()
-	warehouses, _, err := client.Warehouses.Seller(ctx, nil)
+	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, warehouses)
 	var wh tiki.SellerWarehouse
@@ -73,10 +73,10 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 
 	// Create a product with two variants and wait for Tiki's approval.
-	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 	require.NoError(t, err)
 	require.NotEmpty(t, cats)
-	attrs, _, err := client.Catalog.Attributes(ctx, cats[0].ID)
+	attrs, _, err := client.Catalog.ListAttributes(ctx, cats[0].ID)
 	require.NoError(t, err)
 	attributes := map[string]any{}
 	for _, a := range attrs {

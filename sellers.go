@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"net/url"
-	"strconv"
 )
 
 // SellersService reads the authenticated seller's account.
@@ -79,15 +77,22 @@ func (s *SellerInfo) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Me returns the account of the seller the client authenticates as.
+// Get returns the account of the seller the client authenticates as.
 //
 // GET /v2/sellers/me
-func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
+func (s *SellersService) Get(ctx context.Context) (*SellerInfo, *Response, error) {
 	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"},
 		func(me *SellerInfo) bool { return me.ID != 0 }, `the seller (an object with "id")`)
 }
 
-// Seller warehouse filters of Sellers.Warehouses.
+// Me returns the account of the seller the client authenticates as.
+//
+// Deprecated: use Get.
+func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
+	return s.Get(ctx)
+}
+
+// Seller warehouse filters of Sellers.ListWarehouses.
 const (
 	// WarehouseTypeReturn: warehouses that receive products returned by
 	// Tiki.
@@ -96,45 +101,40 @@ const (
 	WarehouseTypePickup = 1
 )
 
-// SellerWarehouseListOptions filters Sellers.Warehouses. Every field is
+// SellerWarehouseListOptions filters Sellers.ListWarehouses. Every field is
 // optional.
 type SellerWarehouseListOptions struct {
 	// Active keeps active warehouses when true, inactive ones when false;
 	// nil keeps both (status 1 or 0).
-	Active *bool
+	Active *bool `url:"status,int"`
 	// Type keeps warehouses of one type: WarehouseTypeReturn or
 	// WarehouseTypePickup; nil keeps both.
-	Type *int
+	Type *int `url:"type"`
 	ListOptions
 }
 
-// Warehouses returns one page of the seller's warehouses (seller
+// ListWarehouses returns one page of the seller's warehouses (seller
 // inventories), filtered by opts (which may be nil).
 //
 // GET /v2/sellers/me/warehouses
-func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
+func (s *SellersService) ListWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
 	return getPage[SellerInventory](ctx, s.client, V2, "sellers/me/warehouses", opts)
 }
 
-func (o *SellerWarehouseListOptions) query(v *validator) url.Values {
+// Warehouses returns one page of the seller's warehouses.
+//
+// Deprecated: use ListWarehouses.
+func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
+	return s.ListWarehouses(ctx, opts)
+}
+
+func (o *SellerWarehouseListOptions) validate(v *validator) {
 	o.ListOptions.validate(v)
 	v.check(o.Type == nil || *o.Type == WarehouseTypeReturn || *o.Type == WarehouseTypePickup, "type",
 		"must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)")
-	q := url.Values{}
-	if o.Active != nil {
-		q.Set("status", "0")
-		if *o.Active {
-			q.Set("status", "1")
-		}
-	}
-	if o.Type != nil {
-		q.Set("type", strconv.Itoa(*o.Type))
-	}
-	o.ListOptions.encode(q)
-	return q
 }
 
 // AllWarehouses iterates over every seller warehouse matching opts.
 func (s *SellersService) AllWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) iter.Seq2[SellerInventory, error] {
-	return walk(ctx, s.client, "sellers/me/warehouses", opts, s.Warehouses)
+	return walk(ctx, s.client, "sellers/me/warehouses", opts, s.ListWarehouses)
 }

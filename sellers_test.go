@@ -17,7 +17,7 @@ func TestSellersMe(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me.json"), &got)
 
-	me, _, err := c.Sellers.Me(context.Background())
+	me, _, err := c.Sellers.Get(context.Background())
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/sellers/me", nil)
 	assert.Equal(t, &SellerInfo{
@@ -36,7 +36,7 @@ func TestSellersMeDraft(t *testing.T) {
 	c, mt := setup(t)
 	respond(mt, http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me_draft.json"), nil)
 
-	me, _, err := c.Sellers.Me(context.Background())
+	me, _, err := c.Sellers.Get(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, &SellerInfo{
 		ID:                 328784,
@@ -63,7 +63,7 @@ func TestSellersWarehouses(t *testing.T) {
 	var got wire
 	body := `{"data": [` + string(fixture(t, "orders_v2/seller_warehouse.json")) + `], "paging": {"total": 1, "current_page": 1, "last_page": 1, "per_page": 20, "from": 1, "to": 1}}`
 	respond(mt, http.MethodGet, "/v2/sellers/me/warehouses", 200, []byte(body), &got)
-	page, _, err := c.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(true), Type: Ptr(WarehouseTypePickup), ListOptions: ListOptions{Limit: 50}})
+	page, _, err := c.Sellers.ListWarehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(true), Type: Ptr(WarehouseTypePickup), ListOptions: ListOptions{Limit: 50}})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/sellers/me/warehouses", map[string][]string{"status": {"1"}, "type": {"1"}, "limit": {"50"}})
 	assert.Equal(t, []SellerInventory{{ID: 558, SellerID: 871, Name: "Seller Alice Shop Hà Nội", Status: 1, Type: "requisition",
@@ -79,6 +79,6 @@ func TestSellersWarehouses(t *testing.T) {
 	assert.Equal(t, 1, n)
 
 	c2, mt2 := setup(t)
-	_, _, err = c2.Sellers.Warehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
+	_, _, err = c2.Sellers.ListWarehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
 	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}}...)
 }

@@ -97,9 +97,9 @@ func TestSoak(t *testing.T) {
 				var err error
 				switch n % 5 {
 				case 0, 1:
-					_, _, err = client.Catalog.Categories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+					_, _, err = client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 				case 2:
-					_, _, err = client.Warehouses.Tiki(ctx)
+					_, _, err = client.Warehouses.ListTiki(ctx)
 				case 3:
 					_, _, err = client.Products.Get(ctx, ids[int(n)%len(ids)])
 				case 4:

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,15 +58,14 @@ func (s RequestState) IsTerminal() bool {
 	return false
 }
 
-// Valid reports whether s is one of the states Tiki documents.
-func (s RequestState) Valid() bool {
-	switch s {
-	case RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove, RequestMDAwaitingApprove,
-		RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted:
-		return true
-	}
-	return false
+// requestStates are the states Tiki documents, in their usual order.
+func requestStates() []RequestState {
+	return []RequestState{RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove, RequestMDAwaitingApprove,
+		RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted}
 }
+
+// Valid reports whether s is one of the states Tiki documents.
+func (s RequestState) Valid() bool { return slices.Contains(requestStates(), s) }
 
 // TrackedRequest is the tracking record of a product request: what Tiki
 // answers when a request is created, replayed or tracked.
@@ -96,12 +95,12 @@ type TrackedRequest struct {
 // numbers; it parses a JSON reason into Rejection.
 func (t *TrackedRequest) UnmarshalJSON(b []byte) error {
 	var w struct {
-		TrackID   *flexString     `json:"track_id"`
-		TraceID   *flexString     `json:"trace_id"`
-		RequestID flexString      `json:"request_id"`
+		TrackID   *FlexString     `json:"track_id"`
+		TraceID   *FlexString     `json:"trace_id"`
+		RequestID FlexString      `json:"request_id"`
 		State     RequestState    `json:"state"`
 		Reason    json.RawMessage `json:"reason"`
-		TikiSKU   flexString      `json:"tiki_sku"`
+		TikiSKU   FlexString      `json:"tiki_sku"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -148,7 +147,9 @@ type Rejection struct {
 	TraceID string `json:"trace_id,omitempty"`
 }
 
-// RejectionError is one problem of a rejected request.
+// RejectionError is one problem of a rejected request. It is an error, so
+// that a caller can return or wrap one problem of a rejection and match it
+// with errors.As.
 type RejectionError struct {
 	// Code is Tiki's error code (420: the seller product code is not unique).
 	Code int `json:"code"`
@@ -162,6 +163,19 @@ type RejectionError struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
+// Error returns Tiki's code and the English message of the problem (its
+// description, or its Vietnamese message, when Tiki gave no English one):
+// "tiki: rejected (code 420): Seller product code is not unique".
+func (e RejectionError) Error() string {
+	return fmt.Sprintf("tiki: rejected (code %d): %s", e.Code, e.text())
+}
+
+// text is the problem's English message, else its description, else its
+// Vietnamese message.
+func (e RejectionError) text() string {
+	return firstNonEmpty(e.MessageEN, e.Description, e.Message)
+}
+
 // ParseRejection parses a rejection reason that is a JSON document. It
 // returns nil for plain-text reasons and for JSON that has neither errors
 // nor a message.
@@ -173,13 +187,13 @@ func ParseRejection(reason string) *Rejection {
 	var w struct {
 		Errors []struct {
 			Code        FlexInt         `json:"code"`
-			Description flexString      `json:"description"`
-			Msg         flexString      `json:"msg"`
-			MsgEng      flexString      `json:"msg_eng"`
+			Description FlexString      `json:"description"`
+			Msg         FlexString      `json:"msg"`
+			MsgEng      FlexString      `json:"msg_eng"`
 			Data        json.RawMessage `json:"data"`
 		} `json:"errors"`
-		Message flexString `json:"message"`
-		TraceID flexString `json:"trace_id"`
+		Message FlexString `json:"message"`
+		TraceID FlexString `json:"trace_id"`
 	}
 	if json.Unmarshal([]byte(s), &w) != nil || (len(w.Errors) == 0 && w.Message == "") {
 		return nil
@@ -220,13 +234,8 @@ func (r *Rejection) English() string {
 	}
 	parts := make([]string, 0, len(r.Errors))
 	for _, e := range r.Errors {
-		switch {
-		case e.MessageEN != "":
-			parts = append(parts, e.MessageEN)
-		case e.Description != "":
-			parts = append(parts, e.Description)
-		case e.Message != "":
-			parts = append(parts, e.Message)
+		if s := e.text(); s != "" {
+			parts = append(parts, s)
 		}
 	}
 	if len(parts) == 0 {
@@ -268,36 +277,21 @@ func (t *TrackedRequest) ReasonText() string {
 // as "2006-01-02 15:04:05" in Vietnam time.
 type TrackingOptions struct {
 	// Limit returns up to this many requests.
-	Limit int
-	// CreatedMin and CreatedMax keep requests created after / before these
-	// times.
-	CreatedMin, CreatedMax Time
-	// UpdatedMin and UpdatedMax keep requests updated after / before these
-	// times.
-	UpdatedMin, UpdatedMax Time
+	Limit int `url:"limit,omitempty"`
+	// CreatedMin keeps requests created after it (created_at_min).
+	CreatedMin Time `url:"created_at_min,omitempty"`
+	// CreatedMax keeps requests created before it (created_at_max).
+	CreatedMax Time `url:"created_at_max,omitempty"`
+	// UpdatedMin keeps requests updated after it (updated_at_min).
+	UpdatedMin Time `url:"updated_at_min,omitempty"`
+	// UpdatedMax keeps requests updated before it (updated_at_max).
+	UpdatedMax Time `url:"updated_at_max,omitempty"`
 }
 
 func (o *TrackingOptions) validate(v *validator) {
 	v.check(o.Limit >= 0, "limit", "must not be negative")
 	checkRange(v, "created_at_min", o.CreatedMin, "created_at_max", o.CreatedMax)
 	checkRange(v, "updated_at_min", o.UpdatedMin, "updated_at_max", o.UpdatedMax)
-}
-
-func (o *TrackingOptions) encode() url.Values {
-	q := url.Values{}
-	setInt(q, "limit", o.Limit)
-	setTime(q, "created_at_min", o.CreatedMin)
-	setTime(q, "created_at_max", o.CreatedMax)
-	setTime(q, "updated_at_min", o.UpdatedMin)
-	setTime(q, "updated_at_max", o.UpdatedMax)
-	return q
-}
-
-// checkRange refuses a time range whose end comes before its start.
-func checkRange(v *validator, fromField string, from Time, toField string, to Time) {
-	if !from.IsZero() && !to.IsZero() && to.Before(from.Time) {
-		v.add(toField, "must not be before %s", fromField)
-	}
 }
 
 // Latest lists the seller's latest product requests with their states,
@@ -319,15 +313,13 @@ func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) (
 }
 
 func (s *TrackingService) latest(ctx context.Context, version APIVersion, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
-	if opts == nil {
-		opts = &TrackingOptions{}
-	}
+	o := zeroIfNil(opts)
 	var v validator
-	opts.validate(&v)
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: opts.encode()})
+	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: encodeQuery(&o)})
 }
 
 // Get returns the tracking record of one product request: its state, its
@@ -444,10 +436,7 @@ func (e *WaitError) Unwrap() error { return e.Err }
 //
 // It polls GET /v2/tracking/{track_id}.
 func (s *TrackingService) Wait(ctx context.Context, trackID string, opts *WaitOptions) (*TrackedRequest, *Response, error) {
-	o := WaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
+	o := zeroIfNil(opts)
 	var v validator
 	segment(&v, "track_id", trackID)
 	v.check(o.Interval >= 0, "interval", "must not be negative")

@@ -349,7 +349,7 @@ func TestDecodeErrors(t *testing.T) {
 				io.WriteString(w, tc.body)
 			})
 			c, _ := setupServer(t, s)
-			_, _, err := c.Catalog.Categories(context.Background(), nil)
+			_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
 			assert.Equal(t, 200, de.StatusCode)
@@ -534,7 +534,7 @@ func TestNotFoundHintsAtTheBaseURL(t *testing.T) {
 		base := s.URL + path
 		c, err := NewClient(WithBaseURL(base), WithSellerKey(testKey), WithRateLimit(0, 0))
 		require.NoError(t, err)
-		_, _, err = c.Sellers.Me(context.Background())
+		_, _, err = c.Sellers.Get(context.Background())
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr, base)
 		assert.Equal(t, hinted, apiErr.Hint != "", base)

@@ -187,6 +187,34 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// FlexString is a string that Tiki may also send as a JSON number (ids,
+// SKUs, order codes: the order entity table shows sku 341231234 unquoted,
+// and TikiNOW may send its codes as numbers). A number keeps its exact text;
+// null decodes as "". Booleans, objects and arrays are refused.
+type FlexString string
+
+// UnmarshalJSON accepts a string, a number (kept as written) or null. It
+// reads b itself, in one pass, without calling back into encoding/json.
+func (s *FlexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*s = ""
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		v, ok := unquoteJSON(b)
+		if !ok {
+			return fmt.Errorf("tiki: invalid JSON string %s", truncate(b))
+		}
+		*s = FlexString(v)
+		return nil
+	case isJSONNumber(b):
+		*s = FlexString(b)
+		return nil
+	}
+	return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
+}
+
 // FlexBool is a boolean that Tiki sends as true/false, 1/0 or their string
 // forms. null and "" decode as false. It encodes as a JSON boolean.
 type FlexBool bool

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -21,11 +20,18 @@ type Warehouse struct {
 	Code string `json:"code"`
 }
 
-// Tiki lists Tiki's active warehouses.
+// ListTiki lists Tiki's active warehouses.
 //
 // GET /v2/warehouses/tiki
-func (s *WarehousesService) Tiki(ctx context.Context) ([]Warehouse, *Response, error) {
+func (s *WarehousesService) ListTiki(ctx context.Context) ([]Warehouse, *Response, error) {
 	return callList[Warehouse](ctx, s.client, &request{method: http.MethodGet, group: GroupWarehouses, path: "warehouses/tiki"})
+}
+
+// Tiki lists Tiki's active warehouses.
+//
+// Deprecated: use ListTiki.
+func (s *WarehousesService) Tiki(ctx context.Context) ([]Warehouse, *Response, error) {
+	return s.ListTiki(ctx)
 }
 
 // Locality is a named administrative area of an address (country,
@@ -90,32 +96,37 @@ func (w *SellerWarehouse) UnmarshalJSON(b []byte) error {
 // SellerWarehousesOptions filters Seller. Every field is optional.
 type SellerWarehousesOptions struct {
 	// WarehouseID keeps the warehouse with this id.
-	WarehouseID int64
+	WarehouseID int64 `url:"warehouse_id,omitempty"`
 	// WarehouseCode keeps the warehouses with this code, for example "hn".
-	WarehouseCode string
+	WarehouseCode string `url:"warehouse_code,omitempty"`
 }
 
-// Seller lists the warehouses the seller registered with Tiki as the v1
+func (o *SellerWarehousesOptions) validate(v *validator) {
+	v.check(o.WarehouseID >= 0, "warehouse_id", "must not be negative")
+}
+
+// ListSeller lists the warehouses the seller registered with Tiki as the v1
 // order API knows them, filtered by opts (which may be nil). Step 1 of both
 // v1 order flows: the warehouse code and seller inventory id go into
 // OrdersV1.ConfirmItems. Today's order API names seller warehouses through
-// SellerInventories (and Sellers.Warehouses lists them).
+// ListSellerInventories (and Sellers.ListWarehouses lists them).
 //
 // GET /v1/warehouses
-func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
-	o := SellerWarehousesOptions{}
-	if opts != nil {
-		o = *opts
-	}
+func (s *WarehousesService) ListSeller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
+	o := zeroIfNil(opts)
 	var v validator
-	v.check(o.WarehouseID >= 0, "warehouse_id", "must not be negative")
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{}
-	setInt64(q, "warehouse_id", o.WarehouseID)
-	setString(q, "warehouse_code", o.WarehouseCode)
-	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "warehouses", query: q})
+	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "warehouses", query: encodeQuery(&o)})
+}
+
+// Seller lists the seller's warehouses as the v1 order API knows them.
+//
+// Deprecated: use ListSeller.
+func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
+	return s.ListSeller(ctx, opts)
 }
 
 // SellerInventories are the seller warehouses an order may be confirmed
@@ -178,26 +189,36 @@ func (si *SellerInventories) For(tikiWarehouseCode string) []SellerInventory {
 	return out
 }
 
-// SellerInventories returns the seller warehouses that v2 order
+// ListSellerInventories returns the seller warehouses that v2 order
 // confirmations may name, for the given Tiki warehouse codes (an order's
 // TikiWarehouse.Code): only active requisition warehouses, and, per Tiki
 // warehouse, which of them supply it.
 //
 // GET /v2/seller-inventories?tiki_warehouse_codes=...
-func (s *WarehousesService) SellerInventories(ctx context.Context, tikiWarehouseCodes ...string) (*SellerInventories, *Response, error) {
+func (s *WarehousesService) ListSellerInventories(ctx context.Context, tikiWarehouseCodes ...string) (*SellerInventories, *Response, error) {
 	var v validator
 	if len(tikiWarehouseCodes) == 0 {
 		v.add("tiki_warehouse_codes", "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)")
 	}
-	codes := checkValueList(&v, "tiki_warehouse_codes", tikiWarehouseCodes)
+	checkValueList(&v, "tiki_warehouse_codes", tikiWarehouseCodes)
 	if len(tikiWarehouseCodes) == 1 && tikiWarehouseCodes[0] == "" {
 		v.add("tiki_warehouse_codes", "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)")
 	}
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"tiki_warehouse_codes": {codes}}
+	q := encodeQuery(struct {
+		Codes []string `url:"tiki_warehouse_codes"`
+	}{tikiWarehouseCodes})
 	return call[SellerInventories](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "seller-inventories", query: q})
+}
+
+// SellerInventories returns the seller warehouses that v2 order
+// confirmations may name.
+//
+// Deprecated: use ListSellerInventories.
+func (s *WarehousesService) SellerInventories(ctx context.Context, tikiWarehouseCodes ...string) (*SellerInventories, *Response, error) {
+	return s.ListSellerInventories(ctx, tikiWarehouseCodes...)
 }
 
 // inventoryFor returns the first seller inventory Tiki maps to the order's
@@ -208,7 +229,7 @@ func (s *WarehousesService) inventoryFor(ctx context.Context, order *Order) (int
 		return 0, nil, &ValidationError{Problems: []FieldProblem{{Field: "seller_inventory_id",
 			Problem: "is required: order " + order.Code + " names no Tiki warehouse to look it up by"}}}
 	}
-	invs, resp, err := s.SellerInventories(ctx, code)
+	invs, resp, err := s.ListSellerInventories(ctx, code)
 	if err != nil {
 		return 0, resp, err
 	}

@@ -17,7 +17,7 @@ func TestWarehousesSeller(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/warehouses", 200, body, &got)
 
-	whs, resp, err := c.Warehouses.Seller(context.Background(), nil)
+	whs, resp, err := c.Warehouses.ListSeller(context.Background(), nil)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/warehouses", nil)
 	assert.Equal(t, 1, resp.Attempts)
@@ -65,7 +65,7 @@ func TestWarehousesSellerFiltered(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
 
-	whs, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
+	whs, _, err := c.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
 	assert.Equal(t, []SellerWarehouse{{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}}, whs)
@@ -74,7 +74,7 @@ func TestWarehousesSellerFiltered(t *testing.T) {
 func TestWarehousesSellerInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Warehouses.Seller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
+	_, _, err := c.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
 	requireRefused(t, err, mt, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
 }
 
@@ -84,7 +84,7 @@ func TestWarehousesTiki(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
 
-	whs, _, err := c.Warehouses.Tiki(context.Background())
+	whs, _, err := c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
 	assert.Equal(t, []Warehouse{
@@ -98,7 +98,7 @@ func TestWarehousesUnauthorized(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
-	_, _, err := c.Warehouses.Tiki(context.Background())
+	_, _, err := c.Warehouses.ListTiki(context.Background())
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.False(t, errors.Is(err, ErrNotFound))
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
@@ -109,7 +109,7 @@ func TestWarehousesSellerInventories(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, fixture(t, "orders_v2/seller_inventories.json"), &got)
-	invs, _, err := c.Warehouses.SellerInventories(context.Background(), "sgn", "hn4")
+	invs, _, err := c.Warehouses.ListSellerInventories(context.Background(), "sgn", "hn4")
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn,hn4"}})
 	bigC := SellerInventory{ID: 188954, Name: "Big C NTT", Type: "requisition",
@@ -122,8 +122,8 @@ func TestWarehousesSellerInventories(t *testing.T) {
 	assert.Empty(t, invs.For("hn4"))
 
 	c2, mt2 := setup(t)
-	_, _, err = c2.Warehouses.SellerInventories(context.Background())
+	_, _, err = c2.Warehouses.ListSellerInventories(context.Background())
 	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
-	_, _, err = c2.Warehouses.SellerInventories(context.Background(), "")
+	_, _, err = c2.Warehouses.ListSellerInventories(context.Background(), "")
 	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 }

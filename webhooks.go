@@ -43,7 +43,7 @@ var ErrBearerRequired = errors.New("tiki: the TikiNOW API needs a Bearer token (
 // warehouses' stock to report, and where to deliver each kind of change.
 type RegisterWebhooksRequest struct {
 	// InventoryLocations are the codes of the Tiki warehouses whose stock
-	// changes are delivered (see WarehousesService.Tiki); at least one.
+	// changes are delivered (see WarehousesService.ListTiki); at least one.
 	InventoryLocations []string `json:"sync_inventory_location"`
 	// Webhooks says where each kind of change is delivered; at least one.
 	Webhooks WebhookTargets `json:"sync_webhook"`
@@ -255,7 +255,7 @@ type StockEvent struct {
 	SKU string `json:"sku"`
 	// Warehouse is the code of the Tiki warehouse whose stock changed, one
 	// of the registration's InventoryLocations (for example "sgn"; see
-	// WarehousesService.Tiki).
+	// WarehousesService.ListTiki).
 	Warehouse string `json:"warehouse"`
 	// QtySalable is the SKU's salable quantity in that warehouse after the
 	// change.
@@ -273,10 +273,10 @@ func (e *StockEvent) UnmarshalJSON(b []byte) error {
 	type plain StockEvent
 	var w struct {
 		plain
-		SKU               flexString `json:"sku"`
-		Warehouse         flexString `json:"warehouse"`
-		SellerProductCode flexString `json:"seller_product_code"`
-		PartnerID         flexString `json:"partner_id"`
+		SKU               FlexString `json:"sku"`
+		Warehouse         FlexString `json:"warehouse"`
+		SellerProductCode FlexString `json:"seller_product_code"`
+		PartnerID         FlexString `json:"partner_id"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -318,8 +318,8 @@ func (e *OrderStatusEvent) UnmarshalJSON(b []byte) error {
 	type plain OrderStatusEvent
 	var w struct {
 		plain
-		RefCode   flexString `json:"ref_code"`
-		OrderCode flexString `json:"order_code"`
+		RefCode   FlexString `json:"ref_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -371,8 +371,8 @@ func (e *AftersaleEvent) UnmarshalJSON(b []byte) error {
 	type plain AftersaleEvent
 	var w struct {
 		plain
-		RefCode   flexString `json:"ref_code"`
-		OrderCode flexString `json:"order_code"`
+		RefCode   FlexString `json:"ref_code"`
+		OrderCode FlexString `json:"order_code"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

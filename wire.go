@@ -4,72 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/url"
-	"strings"
 )
-
-// FlexString is a string that Tiki may also send as a JSON number (ids,
-// SKUs, order codes: the order entity table shows sku 341231234 unquoted,
-// and TikiNOW may send its codes as numbers). A number keeps its exact text;
-// null decodes as "". Booleans, objects and arrays are refused.
-type FlexString string
-
-// flexString is the name the package used before FlexString was exported.
-type flexString = FlexString
-
-// UnmarshalJSON accepts a string, a number (kept as written) or null. It
-// reads b itself, in one pass, without calling back into encoding/json.
-func (s *FlexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*s = ""
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		v, ok := unquoteJSON(b)
-		if !ok {
-			return fmt.Errorf("tiki: invalid JSON string %s", truncate(b))
-		}
-		*s = FlexString(v)
-		return nil
-	case isJSONNumber(b):
-		*s = FlexString(b)
-		return nil
-	}
-	return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
-}
-
-// checkText refuses a required text value that is empty, or that starts or
-// ends with white space (it would be sent as it is, and name nothing on
-// Tiki). It reports whether s passed.
-func checkText(v *validator, field, s string) bool {
-	switch {
-	case strings.TrimSpace(s) == "":
-		v.add(field, "is required")
-		return false
-	case strings.TrimSpace(s) != s:
-		v.add(field, "must not start or end with white space")
-		return false
-	}
-	return true
-}
-
-// segment checks a caller's string that becomes one segment of a request
-// path (a request id, a track id, an order code, a SKU) and returns it
-// escaped. It refuses what checkText refuses, and "." and "..", which
-// url.PathEscape leaves as they are and which would change the path's
-// meaning. Every string path segment is built through it.
-func segment(v *validator, field, s string) string {
-	if !checkText(v, field, s) {
-		return ""
-	}
-	if s == "." || s == ".." {
-		v.add(field, "must not be %q", s)
-		return ""
-	}
-	return url.PathEscape(s)
-}
 
 // decoded keeps the raw body of a 2xx answer next to its decoded value, so
 // that an answer without the endpoint's success marker can be reported
@@ -109,7 +44,7 @@ func notAppliedError(c *Client, r *request, resp *Response, body []byte) *APIErr
 	e := c.apiError(r, c.url(r), res, resp.Attempts)
 	if len(e.Messages) == 0 {
 		var m struct {
-			Msg flexString `json:"msg"`
+			Msg FlexString `json:"msg"`
 		}
 		if json.Unmarshal(body, &m) == nil && m.Msg != "" {
 			e.Messages = []string{c.redactor.String(string(m.Msg))}

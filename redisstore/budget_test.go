@@ -179,7 +179,7 @@ func runSharedBudget(t *testing.T, addr string) budgetRun {
 			go func() {
 				defer wg.Done()
 				for {
-					_, _, err := c.Warehouses.Tiki(ctx)
+					_, _, err := c.Warehouses.ListTiki(ctx)
 					switch {
 					case err == nil:
 						perRep[i].Add(1)

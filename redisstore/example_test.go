@@ -38,7 +38,7 @@ func ExampleNewLimiter() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	warehouses, _, err := client.Warehouses.Tiki(context.Background())
+	warehouses, _, err := client.Warehouses.ListTiki(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}

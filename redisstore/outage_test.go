@@ -108,7 +108,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 
 	ctx := context.Background()
 	// Redis up: everything works.
-	_, _, err = client.Warehouses.Tiki(ctx)
+	_, _, err = client.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	rate, _, err := measurePace(fallback, 500*time.Millisecond)
 	require.NoError(t, err)
@@ -138,7 +138,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 			assert.ErrorAs(t, err, &netErr, "wraps the Redis client's error")
 			assert.Less(t, time.Since(start), time.Second, "fails promptly")
 		}
-		_, _, err := client.Warehouses.Tiki(ctx)
+		_, _, err := client.Warehouses.ListTiki(ctx)
 		require.Error(t, err)
 		t.Logf("call error: %v", err)
 		assert.Equal(t, before, sent.Load(), "no request reached Tiki")
@@ -198,7 +198,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 		for closed.Wait(ctx) != nil && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		_, _, err := client.Warehouses.Tiki(ctx)
+		_, _, err := client.Warehouses.ListTiki(ctx)
 		require.NoError(t, err)
 
 		// Within a recheck interval or two the fallback limiter is back on

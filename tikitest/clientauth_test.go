@@ -87,7 +87,7 @@ func TestClientAuthStyleWithSDK(t *testing.T) {
 			cc.AuthStyle = clientStyle
 			c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(cc))
 			require.NoError(t, err)
-			_, _, err = c.Warehouses.Tiki(ctx)
+			_, _, err = c.Warehouses.ListTiki(ctx)
 			if clientStyle == appStyle {
 				require.NoError(t, err)
 				continue

@@ -23,7 +23,7 @@ func TestRateLimit(t *testing.T) {
 	require.NoError(t, err)
 	var limited int
 	for range 5 {
-		_, _, err := c.Warehouses.Tiki(context.Background())
+		_, _, err := c.Warehouses.ListTiki(context.Background())
 		if err != nil {
 			require.ErrorIs(t, err, tiki.ErrRateLimited)
 			limited++
@@ -42,7 +42,7 @@ func TestFaults(t *testing.T) {
 
 	// Two 503s are absorbed by the retries.
 	srv.Inject(tikitest.Fault{Path: path, Times: 2, Status: 503})
-	_, resp, err := c.Warehouses.Tiki(ctx)
+	_, resp, err := c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
 
@@ -50,13 +50,13 @@ func TestFaults(t *testing.T) {
 	// a reused connection: count what the fake received).
 	before := srv.Requests()
 	srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: path, Close: true})
-	_, _, err = c.Warehouses.Tiki(ctx)
+	_, _, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Requests()-before)
 
 	// A body that is not JSON.
 	srv.Inject(tikitest.Fault{Path: path, Body: []byte("<html>maintenance</html>")})
-	_, _, err = c.Warehouses.Tiki(ctx)
+	_, _, err = c.Warehouses.ListTiki(ctx)
 	var de *tiki.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "<html>maintenance</html>", de.Snippet)
@@ -65,14 +65,14 @@ func TestFaults(t *testing.T) {
 	srv.Inject(tikitest.Fault{Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}})
 	srv.Inject(tikitest.Fault{Path: path, Delay: 20 * time.Millisecond})
 	start := time.Now()
-	_, resp, err = c.Warehouses.Tiki(ctx)
+	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 
 	// Faults on another path do not fire.
 	srv.Inject(tikitest.Fault{Path: "/integration/v2/other", Status: 500})
-	_, resp, err = c.Warehouses.Tiki(ctx)
+	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, resp.Attempts)
 }
@@ -112,10 +112,10 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithOAuthApp(app, tok))
 	require.NoError(t, err)
-	_, _, err = c.Warehouses.Tiki(context.Background())
+	_, _, err = c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
 	srv.ExpireTokens()
-	_, resp2, err := c.Warehouses.Tiki(context.Background())
+	_, resp2, err := c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp2.Attempts)
 	require.Len(t, refreshed, 1)

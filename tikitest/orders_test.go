@@ -828,7 +828,7 @@ func TestOrdersSellerAndWarehouses(t *testing.T) {
 	t.Parallel()
 	srv, c := ordSetup(t)
 	ctx := context.Background()
-	me, _, err := c.Sellers.Me(ctx)
+	me, _, err := c.Sellers.Get(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(328785), me.ID)
 	assert.Equal(t, "Sushi shop", me.Name)

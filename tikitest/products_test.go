@@ -821,7 +821,7 @@ func TestProductsUpdateBatch(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, results.Failures())
-	hidden, _, err := c.Products.Hidden(ctx, nil)
+	hidden, _, err := c.Products.ListHidden(ctx, nil)
 	require.NoError(t, err)
 	require.Len(t, hidden.Data, 1)
 	assert.Equal(t, "B-00", hidden.Data[0].OriginalSKU)

@@ -41,7 +41,7 @@ func TestUnknownQueryParameterRefused(t *testing.T) {
 	assert.Equal(t, 400, code)
 	anon, err := tiki.NewClient(tiki.WithBaseURL(srv.URL))
 	require.NoError(t, err)
-	_, _, err = anon.Warehouses.Tiki(context.Background())
+	_, _, err = anon.Warehouses.ListTiki(context.Background())
 	require.ErrorIs(t, err, tiki.ErrUnauthorized)
 }
 
@@ -165,7 +165,7 @@ func TestSDKSendsOnlyDocumentedParameters(t *testing.T) {
 			return err
 		},
 		"Products.Hidden": func() error {
-			_, _, err := c.Products.Hidden(ctx, &tiki.HiddenProductsOptions{Name: "x", CreatedFrom: from, CreatedTo: to,
+			_, _, err := c.Products.ListHidden(ctx, &tiki.HiddenProductsOptions{Name: "x", CreatedFrom: from, CreatedTo: to,
 				UpdatedFrom: from, UpdatedTo: to, ListOptions: page})
 			return err
 		},
@@ -179,31 +179,31 @@ func TestSDKSendsOnlyDocumentedParameters(t *testing.T) {
 			return err
 		},
 		"Sellers.Warehouses": func() error {
-			_, _, err := c.Sellers.Warehouses(ctx, &tiki.SellerWarehouseListOptions{Active: &yes, Type: &one, ListOptions: page})
+			_, _, err := c.Sellers.ListWarehouses(ctx, &tiki.SellerWarehouseListOptions{Active: &yes, Type: &one, ListOptions: page})
 			return err
 		},
 		"Warehouses.Seller": func() error {
-			_, _, err := c.Warehouses.Seller(ctx, &tiki.SellerWarehousesOptions{WarehouseID: 919, WarehouseCode: "hn"})
+			_, _, err := c.Warehouses.ListSeller(ctx, &tiki.SellerWarehousesOptions{WarehouseID: 919, WarehouseCode: "hn"})
 			return err
 		},
 		"Catalog.Categories": func() error {
-			_, _, err := c.Catalog.Categories(ctx, &tiki.CategoriesOptions{Name: "a", Parent: 2, IsPrimary: &yes, IsCrossBorder: &yes})
+			_, _, err := c.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Name: "a", Parent: 2, IsPrimary: &yes, IsCrossBorder: &yes})
 			return err
 		},
 		"Catalog.Category": func() error {
-			_, _, err := c.Catalog.Category(ctx, 27, &tiki.CategoryOptions{IncludeParents: true})
+			_, _, err := c.Catalog.GetCategory(ctx, 27, &tiki.CategoryOptions{IncludeParents: true})
 			return err
 		},
 		"Catalog.AttributeValues": func() error {
-			_, _, err := c.Catalog.AttributeValues(ctx, 540, &tiki.AttributeValuesOptions{Query: "p", ListOptions: page})
+			_, _, err := c.Catalog.ListAttributeValues(ctx, 540, &tiki.AttributeValuesOptions{Query: "p", ListOptions: page})
 			return err
 		},
 		"Catalog.Brands": func() error {
-			_, _, err := c.Catalog.Brands(ctx, &tiki.BrandsOptions{Name: "apple", ListOptions: page})
+			_, _, err := c.Catalog.ListBrands(ctx, &tiki.BrandsOptions{Name: "apple", ListOptions: page})
 			return err
 		},
 		"Catalog.RequiredDocuments": func() error {
-			_, _, err := c.Catalog.RequiredDocuments(ctx, tiki.RequiredDocumentsOptions{CategoryID: 1975, BrandListDataID: 1,
+			_, _, err := c.Catalog.GetRequiredDocuments(ctx, tiki.RequiredDocumentsOptions{CategoryID: 1975, BrandListDataID: 1,
 				ManufactureListDataID: 2, PublisherListDataID: 3})
 			return err
 		},

@@ -154,7 +154,7 @@ func TestRequestLogNeverLogsSecrets(t *testing.T) {
 		// A real token and refresh token issued by the fake stay out too.
 		c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(srv.ClientCredentials()))
 		require.NoError(t, err)
-		_, _, err = c.Sellers.Me(context.Background())
+		_, _, err = c.Sellers.Get(context.Background())
 		require.NoError(t, err)
 
 		out := log.String()

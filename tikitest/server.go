@@ -5,7 +5,7 @@
 //
 //	srv := tikitest.NewServer(t)
 //	client, err := srv.Client()
-//	cats, _, err := client.Catalog.Categories(ctx, nil)
+//	cats, _, err := client.Catalog.ListCategories(ctx, nil)
 //
 // The fake checks credentials like Tiki does (seller key in the tiki-api
 // header, Bearer tokens, and an OAuth2 token endpoint that accepts only the

@@ -41,13 +41,13 @@ func TestCatalogThroughSDK(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	primary, _, err := c.Catalog.Categories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+	primary, _, err := c.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 	require.NoError(t, err)
 	require.Len(t, primary, 2)
 	assert.Equal(t, "Magazines", primary[0].Name)
 	assert.Equal(t, "Medical Books", primary[1].Name)
 
-	named, _, err := c.Catalog.Categories(ctx, &tiki.CategoriesOptions{Name: "BOOK", Parent: 320})
+	named, _, err := c.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Name: "BOOK", Parent: 320})
 	require.NoError(t, err)
 	var names []string
 	for _, cat := range named {
@@ -55,33 +55,33 @@ func TestCatalogThroughSDK(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Children's Books", "Medical Books", "Cookbooks, Food & Wine"}, names)
 
-	cat, _, err := c.Catalog.Category(ctx, 20, &tiki.CategoryOptions{IncludeParents: true})
+	cat, _, err := c.Catalog.GetCategory(ctx, 20, &tiki.CategoryOptions{IncludeParents: true})
 	require.NoError(t, err)
 	assert.Len(t, cat.Parents, 5)
-	cat, _, err = c.Catalog.Category(ctx, 20, nil)
+	cat, _, err = c.Catalog.GetCategory(ctx, 20, nil)
 	require.NoError(t, err)
 	assert.Empty(t, cat.Parents)
 
-	_, _, err = c.Catalog.Category(ctx, 999999, nil)
+	_, _, err = c.Catalog.GetCategory(ctx, 999999, nil)
 	require.ErrorIs(t, err, tiki.ErrNotFound)
 
-	attrs, _, err := c.Catalog.Attributes(ctx, 218)
+	attrs, _, err := c.Catalog.ListAttributes(ctx, 218)
 	require.NoError(t, err)
 	assert.Len(t, attrs, 4)
 
-	labels, _, err := c.Catalog.OptionLabels(ctx, 218)
+	labels, _, err := c.Catalog.ListOptionLabels(ctx, 218)
 	require.NoError(t, err)
 	assert.Len(t, labels, 5)
 
-	whs, _, err := c.Warehouses.Tiki(ctx)
+	whs, _, err := c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Len(t, whs, 11)
 
-	docs, _, err := c.Catalog.RequiredDocuments(ctx, tiki.RequiredDocumentsOptions{CategoryID: 1975})
+	docs, _, err := c.Catalog.GetRequiredDocuments(ctx, tiki.RequiredDocumentsOptions{CategoryID: 1975})
 	require.NoError(t, err)
 	assert.Len(t, docs.Category, 3)
 
-	brands, _, err := c.Catalog.Brands(ctx, &tiki.BrandsOptions{Name: "applew"})
+	brands, _, err := c.Catalog.ListBrands(ctx, &tiki.BrandsOptions{Name: "applew"})
 	require.NoError(t, err)
 	assert.Equal(t, []tiki.Brand{{Name: "Appleware", IsActive: true, IsDocumentRequired: true}}, brands.Data)
 }
@@ -99,9 +99,9 @@ func TestCatalogV1ThroughSDK(t *testing.T) {
 	ctx := context.Background()
 
 	for _, opts := range []*tiki.CategoriesOptions{nil, {IsPrimary: tiki.Ptr(true)}, {Name: "BOOK", Parent: 320}} {
-		old, _, err := v1.Catalog.Categories(ctx, opts)
+		old, _, err := v1.Catalog.ListCategories(ctx, opts)
 		require.NoError(t, err)
-		cur, _, err := v2.Catalog.Categories(ctx, opts)
+		cur, _, err := v2.Catalog.ListCategories(ctx, opts)
 		require.NoError(t, err)
 		require.Len(t, old, len(cur))
 		for i := range cur {
@@ -111,14 +111,14 @@ func TestCatalogV1ThroughSDK(t *testing.T) {
 			assert.Equal(t, cur[i].IsPrimary, old[i].IsPrimary)
 		}
 	}
-	_, _, err = v1.Catalog.Categories(ctx, &tiki.CategoriesOptions{Lang: "vi"})
+	_, _, err = v1.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Lang: "vi"})
 	require.NoError(t, err)
 
-	cat, _, err := v1.Catalog.Category(ctx, 20, nil)
+	cat, _, err := v1.Catalog.GetCategory(ctx, 20, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(20), cat.ID)
 	assert.NotEmpty(t, cat.Attributes, "the v1 detail lists the category's attributes")
-	_, _, err = v1.Catalog.Category(ctx, 999999, nil)
+	_, _, err = v1.Catalog.GetCategory(ctx, 999999, nil)
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 404, apiErr.StatusCode)
@@ -130,7 +130,7 @@ func TestAttributeValuesPaged(t *testing.T) {
 	srv := tikitest.NewServer(t)
 	c, err := srv.Client()
 	require.NoError(t, err)
-	page, _, err := c.Catalog.AttributeValues(context.Background(), 540, &tiki.AttributeValuesOptions{ListOptions: tiki.ListOptions{Page: 2, Limit: 6}})
+	page, _, err := c.Catalog.ListAttributeValues(context.Background(), 540, &tiki.AttributeValuesOptions{ListOptions: tiki.ListOptions{Page: 2, Limit: 6}})
 	require.NoError(t, err)
 	assert.Equal(t, tiki.Paging{Total: 20, PerPage: 6, CurrentPage: 2, LastPage: 4, From: 7, To: 12}, page.Paging)
 	assert.Len(t, page.Data, 6)
@@ -155,7 +155,7 @@ func TestAuth(t *testing.T) {
 	} {
 		c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), opt)
 		require.NoError(t, err)
-		_, _, err = c.Warehouses.Tiki(ctx)
+		_, _, err = c.Warehouses.ListTiki(ctx)
 		require.NoError(t, err, name)
 	}
 
@@ -164,7 +164,7 @@ func TestAuth(t *testing.T) {
 	assert.Equal(t, tiki.AuthStylePost, post.AuthStyle)
 	c, err := tiki.NewClient(tiki.WithBaseURL(postSrv.URL), tiki.WithClientCredentials(post))
 	require.NoError(t, err)
-	_, _, err = c.Warehouses.Tiki(ctx)
+	_, _, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 
 	for name, opt := range map[string]tiki.Option{
@@ -173,7 +173,7 @@ func TestAuth(t *testing.T) {
 	} {
 		c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), opt)
 		require.NoError(t, err)
-		_, _, err = c.Warehouses.Tiki(ctx)
+		_, _, err = c.Warehouses.ListTiki(ctx)
 		require.ErrorIs(t, err, tiki.ErrUnauthorized, name)
 	}
 
@@ -181,14 +181,14 @@ func TestAuth(t *testing.T) {
 	wrong.ClientSecret = "wrong-secret"
 	c, err = tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(wrong))
 	require.NoError(t, err)
-	_, _, err = c.Warehouses.Tiki(ctx)
+	_, _, err = c.Warehouses.ListTiki(ctx)
 	var te *tiki.TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "invalid_client", te.Code)
 
 	anon, err := tiki.NewClient(tiki.WithBaseURL(srv.URL))
 	require.NoError(t, err)
-	_, _, err = anon.Warehouses.Tiki(ctx)
+	_, _, err = anon.Warehouses.ListTiki(ctx)
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Token is missing"}, apiErr.Messages)
@@ -200,10 +200,10 @@ func TestExpiredTokenRenewedBySDK(t *testing.T) {
 	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(srv.ClientCredentials()))
 	require.NoError(t, err)
 	ctx := context.Background()
-	_, _, err = c.Warehouses.Tiki(ctx)
+	_, _, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	srv.ExpireTokens()
-	_, resp, err := c.Warehouses.Tiki(ctx)
+	_, resp, err := c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts, "401, new token, repeat")
 	assert.Equal(t, 3, srv.Requests())

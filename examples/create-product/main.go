@@ -61,7 +61,7 @@ func run(categoryID int64, wait time.Duration) error {
 	}
 
 	// 2. A warehouse of the seller to hold the stock.
-	warehouses, _, err := client.Warehouses.Seller(ctx, nil)
+	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("listing the seller's warehouses: %w", err)
 	}
@@ -154,13 +154,13 @@ func run(categoryID int64, wait time.Duration) error {
 // that accepts products.
 func pickCategory(ctx context.Context, client *tiki.Client, id int64) (*tiki.Category, error) {
 	if id != 0 {
-		cat, _, err := client.Catalog.Category(ctx, id, nil)
+		cat, _, err := client.Catalog.GetCategory(ctx, id, nil)
 		if err != nil {
 			return nil, fmt.Errorf("reading category %d: %w", id, err)
 		}
 		return cat, nil
 	}
-	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 	if err != nil {
 		return nil, fmt.Errorf("listing primary categories: %w", err)
 	}
@@ -176,7 +176,7 @@ func pickCategory(ctx context.Context, client *tiki.Client, id int64) (*tiki.Cat
 // sample value: the first allowed value of a select, 0 for a yes/no, a
 // text otherwise. A real integration maps its own product data instead.
 func requiredAttributes(ctx context.Context, client *tiki.Client, categoryID int64) (map[string]any, error) {
-	attrs, _, err := client.Catalog.Attributes(ctx, categoryID)
+	attrs, _, err := client.Catalog.ListAttributes(ctx, categoryID)
 	if err != nil {
 		return nil, fmt.Errorf("listing the attributes of category %d: %w", categoryID, err)
 	}
@@ -189,7 +189,7 @@ func requiredAttributes(ctx context.Context, client *tiki.Client, categoryID int
 		required = append(required, a.Code)
 		switch a.InputType {
 		case tiki.InputSelect, tiki.InputMultiselect:
-			page, _, err := client.Catalog.AttributeValues(ctx, a.ID, &tiki.AttributeValuesOptions{ListOptions: tiki.ListOptions{Limit: 1}})
+			page, _, err := client.Catalog.ListAttributeValues(ctx, a.ID, &tiki.AttributeValuesOptions{ListOptions: tiki.ListOptions{Limit: 1}})
 			if err != nil {
 				return nil, fmt.Errorf("listing the values of attribute %s: %w", a.Code, err)
 			}

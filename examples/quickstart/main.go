@@ -38,7 +38,7 @@ func run() error {
 	defer closeFake()
 	fmt.Println("Talking to", target)
 
-	cats, _, err := client.Catalog.Categories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
+	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)})
 	if err != nil {
 		return fmt.Errorf("listing categories: %w", err)
 	}
@@ -69,7 +69,7 @@ func run() error {
 		return errors.New("no primary category accepts product listings")
 	}
 
-	attrs, _, err := client.Catalog.Attributes(ctx, pick.ID)
+	attrs, _, err := client.Catalog.ListAttributes(ctx, pick.ID)
 	if err != nil {
 		return fmt.Errorf("listing attributes of %d: %w", pick.ID, err)
 	}
