@@ -140,7 +140,7 @@ func handWrittenBatch(ctx context.Context, hc *http.Client, url string, workers 
 // floor's throughput, that is at most floor/0.9 + one RTT (the last calls'
 // round trip). Each figure is the median of 3 runs.
 func TestBatchThroughputAtRoundTrip(t *testing.T) {
-	requireEvidence(t)
+	tiki.RequireEvidence(t)
 	const n, runs = 2000, 3
 	items := make([]tiki.BatchUpdateItem, n)
 	for i := range items {

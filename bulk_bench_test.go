@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -245,9 +244,7 @@ func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 // more runs are made and the better median is kept, as other work on the
 // machine delays some runs.
 func TestWalkThroughputAtRoundTrip(t *testing.T) {
-	if os.Getenv("TIKI_EVIDENCE") != "1" {
-		t.Skip("timing evidence: runs with TIKI_EVIDENCE=1 (make evidence)")
-	}
+	requireEvidence(t)
 	const pages, perPage, runs = 40, 50, 5
 	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
 	var table strings.Builder
@@ -382,9 +379,7 @@ func BenchmarkPerCall(b *testing.B) {
 // length (holding the whole list would be 200). It runs with
 // TIKI_EVIDENCE=1 only (make evidence): it takes seconds.
 func TestWalkPeakHeap(t *testing.T) {
-	if os.Getenv("TIKI_EVIDENCE") != "1" {
-		t.Skip("heap evidence: runs with TIKI_EVIDENCE=1 (make evidence)")
-	}
+	requireEvidence(t)
 	// heap is the live heap that a full collection marked: unlike
 	// HeapAlloc, it leaves out what the fetches running beside the loop
 	// allocate after the collection.
