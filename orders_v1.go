@@ -289,6 +289,11 @@ type PaymentV1 struct {
 // values are not sent. Dates are sent as given, "2006-01-02 15:04:05" in
 // Vietnam time: Tiki decides what range it accepts (its documents say the
 // last 30 days at most).
+//
+// The 2019 document names only status, page and limit for GET /v1/orders.
+// The other filters are today's order filters, sent to /v1 as they are;
+// the v1 endpoint may ignore them and answer the unfiltered list, so check
+// the rows, or use client.Orders (v2), which documents every filter.
 type OrderListOptionsV1 struct {
 	// Status keeps orders in this state. Tiki's default is
 	// OrderStatusQueueing. Any value is sent as given, so the operators of
