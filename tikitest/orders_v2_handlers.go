@@ -611,6 +611,23 @@ func (s *Server) confirmItemsV2(now time.Time, o *v2Order, keep map[int64]bool, 
 	touchOrderV2(now, o)
 }
 
+// confirmableOrderV2 returns the order the request's path names and the
+// fake's time, or answers 404 or 422 and returns nil when there is no such
+// order or it cannot be confirmed now (dropship: through the dropship
+// endpoint). The caller holds s.mu.
+func (s *Server) confirmableOrderV2(w http.ResponseWriter, r *http.Request, dropship bool) (*v2Order, time.Time) {
+	o := s.lookupOrderV2(w, r.PathValue("code"))
+	if o == nil {
+		return nil, time.Time{}
+	}
+	now := s.cfg.now()
+	if bad := s.checkConfirmable(o, now, dropship); len(bad) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, bad...)
+		return nil, time.Time{}
+	}
+	return o, now
+}
+
 // POST /integration/v2/orders/{code}/confirm-available
 // {"available_item_ids": [...], "seller_inventory_id": 919}
 func (s *Server) confirmAvailableV2(w http.ResponseWriter, r *http.Request) {
@@ -634,13 +651,8 @@ func (s *Server) confirmAvailableV2(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.lookupOrderV2(w, r.PathValue("code"))
+	o, now := s.confirmableOrderV2(w, r, false)
 	if o == nil {
-		return
-	}
-	now := s.cfg.now()
-	if bad := s.checkConfirmable(o, now, false); len(bad) > 0 {
-		writeErrors(w, http.StatusUnprocessableEntity, bad...)
 		return
 	}
 	keep := map[int64]bool{}
@@ -735,13 +747,8 @@ func (s *Server) confirmDropshipV2(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.lookupOrderV2(w, r.PathValue("code"))
+	o, now := s.confirmableOrderV2(w, r, true)
 	if o == nil {
-		return
-	}
-	now := s.cfg.now()
-	if bad := s.checkConfirmable(o, now, true); len(bad) > 0 {
-		writeErrors(w, http.StatusUnprocessableEntity, bad...)
 		return
 	}
 	keep := map[int64]bool{}
