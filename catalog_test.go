@@ -108,6 +108,8 @@ func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
 	v1, mt1 := setup(t, WithAPIVersion(GroupCatalog, V1))
 	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
 	requireRefused(t, err, mt1, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
+	_, _, err = v1.Catalog.GetCategory(ctx, 20, &CategoryOptions{IncludeParents: true})
+	requireRefused(t, err, mt1, []FieldProblem{{Field: "includeParents", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
 	respond(mt1, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
 	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{Lang: "en"})
 	require.NoError(t, err)

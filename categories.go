@@ -277,15 +277,20 @@ type CategoryOptions struct {
 }
 
 // GetCategory returns one category, with its ancestors when
-// opts.IncludeParents is set (opts may be nil). It follows the version of
-// GroupCatalog (see WithAPIVersion).
+// opts.IncludeParents is set (opts may be nil; only API v2 documents
+// includeParents, so it is refused when GroupCatalog uses v1). It follows
+// the version of GroupCatalog (see WithAPIVersion).
 //
 // GET /v2/categories/{categoryId} (v1: GET /v1/categories/{categoryId})
 func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
-	if err := checkID("category_id", categoryID); err != nil {
+	o := zeroIfNil(opts)
+	var v validator
+	v.check(categoryID > 0, "category_id", "must be a positive id")
+	v.check(!o.IncludeParents || s.client.versions[GroupCatalog] != V1, "includeParents", "is only supported by API v2 (GroupCatalog uses v1)")
+	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := encodeQuery(zeroIfNil(opts))
+	q := encodeQuery(&o)
 	return callShaped(ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories/" + itoa(categoryID), query: q},
 		func(c *Category) bool { return c.ID != 0 }, `a category (an object with "id")`)
 }

@@ -381,6 +381,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 			return nil, err
 		}
 		res, elapsed := c.sendAttempt(ctx, cr, header)
+		cr.sent = cr.sent || res.sent
 		v := c.classify(ctx, cr, res)
 		switch v.act {
 		case callerGaveUp:
@@ -401,7 +402,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 			continue
 		}
 		c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
-		return c.finish(r, cr.u, res, attempt, out)
+		return c.finish(cr, res, attempt, out)
 	}
 }
 
@@ -413,6 +414,7 @@ type callRun struct {
 	fullURL string // u as sent
 	payload []byte // the JSON body, nil for none
 	tikiNow bool   // the endpoint may report failures in a 2xx body
+	sent    bool   // an attempt may have reached Tiki
 	st      callState
 }
 
@@ -431,9 +433,10 @@ func (c *Client) newCallRun(r *request) (*callRun, error) {
 }
 
 // requestError is the *RequestError of a call that ended without an answer
-// after attempts attempts.
+// after attempts attempts. Sent is true when this or any earlier attempt
+// may have reached Tiki.
 func (cr *callRun) requestError(attempts int, sent bool, err error) *RequestError {
-	return &RequestError{Method: cr.r.method, URL: cr.safeURL, Attempts: attempts, Sent: sent, Err: err}
+	return &RequestError{Method: cr.r.method, URL: cr.safeURL, Attempts: attempts, Sent: sent || cr.sent, Err: err}
 }
 
 // waitTurn waits for the limiter before attempt number attempt.
@@ -488,9 +491,10 @@ func (c *Client) isTikiNow(r *request) bool {
 }
 
 // finish turns the last attempt into the call's result.
-func (c *Client) finish(r *request, u *url.URL, res attemptResult, attempts int, out any) (*Response, error) {
+func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (*Response, error) {
+	r, u := cr.r, cr.u
 	if res.err != nil {
-		return nil, &RequestError{Method: r.method, URL: c.redactor.URL(u), Attempts: attempts, Sent: res.sent, Err: c.scrubError(res.err)}
+		return nil, cr.requestError(attempts, res.sent, c.scrubError(res.err))
 	}
 	resp := &Response{StatusCode: res.status, Header: res.header, RequestID: requestID(res.header), Attempts: attempts}
 	if status := res.effectiveStatus(); status != res.status {

@@ -191,7 +191,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // RequestError is returned when no HTTP response was received: the
 // connection failed, timed out or was reset. Attempts says how many requests
-// were tried; Sent reports whether the last one may have reached Tiki.
+// were tried; Sent reports whether one of them may have reached Tiki.
 type RequestError struct {
 	// Method is the request's HTTP method, for example "GET".
 	Method string
@@ -201,8 +201,9 @@ type RequestError struct {
 	// Attempts is how many requests were tried; zero when the call ended
 	// (for example by its context) before the first was sent.
 	Attempts int
-	// Sent reports whether the last attempt got a connection, so Tiki may
-	// have received it: a write with Sent true may have been applied.
+	// Sent reports whether an attempt got a connection (the last one, or
+	// an earlier one that was answered or cut off before a retry), so Tiki
+	// may have received it: a write with Sent true may have been applied.
 	Sent bool
 	// Err is the transport error, with secrets masked; context.Canceled
 	// and context.DeadlineExceeded match it with errors.Is.

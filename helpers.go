@@ -60,11 +60,10 @@ func checkRangeOrder(v *validator, field string, from, to Time) {
 }
 
 // checkValueList refuses values that would break a comma-separated
-// parameter and returns them joined. An empty value is allowed only alone
-// (it then sends nothing).
-func checkValueList(v *validator, field string, values []string) string {
+// parameter. An empty value is allowed only alone (it then sends nothing).
+func checkValueList(v *validator, field string, values []string) {
 	if len(values) == 1 && values[0] == "" {
-		return ""
+		return
 	}
 	for i, s := range values {
 		name := field
@@ -74,7 +73,6 @@ func checkValueList(v *validator, field string, values []string) string {
 		v.check(strings.TrimSpace(s) != "" && s == strings.TrimSpace(s) && !strings.ContainsAny(s, ",|"),
 			name, "must be a value without commas, bars or surrounding spaces")
 	}
-	return strings.Join(values, ",")
 }
 
 // checkURLs refuses empty entries of a list of URLs.

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Paging is the paging block of Tiki's list responses. A page may hold fewer
@@ -153,14 +154,15 @@ type ListOptions struct {
 	// ExpectedPages is how many pages an All iterator requests at once
 	// when it starts, before Tiki's first answer tells it where the list
 	// ends. 0 means as many as the client's last walk of the same list
-	// (same endpoint, same filters set, whatever their values) found, and
-	// the first page alone for a list this client has not walked: a walk
-	// repeated on a long-lived client (a sync job) saves the round trip of
-	// waiting for the first page, and no page is requested blindly. Set it
-	// when you know a list's length on a new client. At most
-	// PagesAhead+1. A page requested past the end (the list shrank; Tiki
-	// answers it empty) is dropped, whatever its answer. It is not sent to
-	// Tiki, and List ignores it.
+	// found (the same endpoint, filters and page size; date filters
+	// whatever their values), and the first page alone for a list this
+	// client has not walked: a walk repeated on a long-lived client (a
+	// sync job) saves the round trip of waiting for the first page. Set it
+	// when you know a list's length on a new client. At most PagesAhead
+	// (or DefaultPagesAhead), so a walk never has more than PagesAhead
+	// requests in flight. A page requested past the end (the list shrank;
+	// Tiki answers it empty) is dropped, whatever its answer. It is not
+	// sent to Tiki, and List ignores it.
 	ExpectedPages int `url:"-"`
 }
 
@@ -171,7 +173,7 @@ func (o ListOptions) validate(v *validator) {
 	v.check(o.PagesAhead >= 0, "pages_ahead", "must not be negative")
 	v.check(o.PagesAhead <= MaxPagesAhead, "pages_ahead", "must be at most %d", MaxPagesAhead)
 	v.check(o.ExpectedPages >= 0, "expected_pages", "must not be negative")
-	v.check(o.ExpectedPages <= MaxPagesAhead+1, "expected_pages", "must be at most %d", MaxPagesAhead+1)
+	v.check(o.ExpectedPages <= o.pagesAhead(), "expected_pages", "must be at most PagesAhead (%d)", o.pagesAhead())
 }
 
 // pagesAhead is PagesAhead with its default applied.
@@ -300,7 +302,7 @@ type walkPlan struct {
 	// one being yielded (at least 1).
 	ahead int
 	// expect is how many pages to request at once before the first answer
-	// (1 when zero; at most ahead+1).
+	// (1 when zero; at most ahead).
 	expect int
 	// learn, when set, is told the last page of the first answer.
 	learn func(last int)
@@ -336,11 +338,11 @@ func (l *walkLengths) remember(key string, last int) {
 	l.pages[key] = max(last, 1)
 }
 
-// listKey names a list for walkLengths: name and the names of the filters
-// set in opts (a struct, or a pointer to one), so that a walk with other
-// filters is remembered apart. Filter values, the page and the walk's own
-// options are left out: a list polled with a moving date range keeps one
-// entry.
+// listKey names a list for walkLengths: name, then each filter set in opts
+// (a struct, or a pointer to one) with its value, and the page size, so
+// that a walk with other filters or another page size is remembered apart.
+// Date filters count by name only, so that a list polled with a moving date
+// range keeps one entry; the page and the walk's own options are left out.
 func listKey(name string, opts any) string {
 	var b strings.Builder
 	b.WriteString(name)
@@ -357,15 +359,19 @@ func listKey(name string, opts any) string {
 		}
 		t := v.Type()
 		for i := range t.NumField() {
-			f := t.Field(i)
+			f, fv := t.Field(i), v.Field(i)
 			switch {
 			case !f.IsExported():
 			case f.Anonymous:
-				fields(v.Field(i))
-			case f.Name == "Page" || f.Name == "PagesAhead" || f.Name == "ExpectedPages":
-			case !v.Field(i).IsZero():
-				b.WriteByte(' ')
-				b.WriteString(f.Name)
+				fields(fv)
+			case f.Name == "Page" || f.Name == "PagesAhead" || f.Name == "ExpectedPages" || fv.IsZero():
+			case f.Type == reflect.TypeFor[Time]() || f.Type == reflect.TypeFor[time.Time]():
+				b.WriteString(" " + f.Name)
+			default:
+				for fv.Kind() == reflect.Pointer {
+					fv = fv.Elem()
+				}
+				fmt.Fprintf(&b, " %s=%v", f.Name, fv.Interface())
 			}
 		}
 	}
@@ -398,7 +404,7 @@ const maxPages = 100000
 // page number and returns that page.
 func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
 	ahead := max(plan.ahead, 1)
-	expect := min(max(plan.expect, 1), ahead+1)
+	expect := min(max(plan.expect, 1), ahead)
 	return func(yield func(T, error) bool) {
 		var zero T
 		page := max(plan.first, 1)

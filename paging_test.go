@@ -783,11 +783,12 @@ func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 	assert.Equal(t, seq(1, 6), pages, "each page once, none past the end")
 	assert.Equal(t, seq(2, 6), before, "repeated walk: every known page at once")
 
-	// The window bounds it: PagesAhead 2 requests pages 1 to 3 at once.
-	s.reset(2)
+	// The window bounds it: PagesAhead 2 requests pages 1 and 2 at once,
+	// never more than 2 in flight.
+	s.reset(1)
 	assert.Len(t, walkIDs(t, c, &ProductsOptions{ListOptions: ListOptions{PagesAhead: 2}}), 6)
 	_, before = s.record()
-	assert.Equal(t, []int{2, 3}, before)
+	assert.Equal(t, []int{2}, before)
 
 	// ExpectedPages 1 turns it off.
 	s.reset(0)
@@ -796,10 +797,10 @@ func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 	assert.Empty(t, before)
 }
 
-// The length is remembered per list and per set of filters, whatever
-// their values: a walk with a filter the last walk did not have starts
-// with page 1 alone; one with another value of the same filter requests
-// the known pages.
+// The length is remembered per list, filters and page size, date filters
+// whatever their values: a walk with another filter, another value of a
+// filter that is not a date, or another page size starts with page 1
+// alone; one over another date range requests the known pages.
 func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 4)
@@ -819,15 +820,27 @@ func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	_, before = s.record()
 	assert.Equal(t, []int{2, 3, 4}, before, "the same filter with another value: the same list")
 
-	assert.Equal(t, "products CategoryID Limit",
-		listKey("products", &ProductsOptions{CategoryID: 9, ListOptions: ListOptions{Page: 3, Limit: 5, PagesAhead: 2, ExpectedPages: 4}}))
+	s.reset(0)
+	walkIDs(t, c, &ProductsOptions{Name: "bình"})
+	_, before = s.record()
+	assert.Empty(t, before, "another value of a filter that is not a date: another list")
+
+	s.reset(0)
+	walkIDs(t, c, &ProductsOptions{UpdatedFrom: day(3), ListOptions: ListOptions{Limit: 50}})
+	_, before = s.record()
+	assert.Empty(t, before, "another page size: another list")
+
+	active := ActiveFlag(1)
+	assert.Equal(t, "products Active=1 CategoryID=9 UpdatedFrom Limit=5",
+		listKey("products", &ProductsOptions{Active: &active, CategoryID: 9, UpdatedFrom: day(4),
+			ListOptions: ListOptions{Page: 3, Limit: 5, PagesAhead: 2, ExpectedPages: 2}}))
 	assert.Equal(t, "products", listKey("products", (*ProductsOptions)(nil)))
-	assert.Equal(t, "v2/orders Status", listKey("v2/orders", &OrderListOptions{Status: In(OrderStatusQueueing)}))
+	assert.Equal(t, "v2/orders Status=queueing", listKey("v2/orders", &OrderListOptions{Status: In(OrderStatusQueueing)}))
 }
 
 // An explicit ExpectedPages requests that many pages at once on a new
 // client, and is refused, with nothing sent, when negative or above the
-// window.
+// window (PagesAhead, or DefaultPagesAhead).
 func TestExpectedPagesOption(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 3)
@@ -838,7 +851,7 @@ func TestExpectedPagesOption(t *testing.T) {
 	_, before := s.record()
 	assert.Equal(t, []int{2, 3}, before)
 
-	for _, n := range []int{-1, MaxPagesAhead + 2} {
+	for _, n := range []int{-1, DefaultPagesAhead + 1} {
 		s.reset(0)
 		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{ExpectedPages: n}}) {
 			var ve *ValidationError

@@ -149,7 +149,8 @@ type Rejection struct {
 
 // RejectionError is one problem of a rejected request. It is an error, so
 // that a caller can return or wrap one problem of a rejection and match it
-// with errors.As.
+// with errors.As. It holds raw JSON, so it is not comparable: compare its
+// Code, never the errors themselves with ==.
 type RejectionError struct {
 	// Code is Tiki's error code (420: the seller product code is not unique).
 	Code int `json:"code"`

@@ -646,3 +646,42 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 }
+
+// A call whose first attempt was answered (503) and whose next attempt
+// never starts (its context ends in the backoff wait, or in the limiter's)
+// reports Sent: the answered attempt reached Tiki, so a write may have
+// been applied, whatever the last step was.
+func TestSentCoversEarlierAttempts(t *testing.T) {
+	t.Parallel()
+	for _, where := range []string{"backoff", "limiter"} {
+		for _, method := range []string{http.MethodGet, http.MethodPut} {
+			s := newServer(t, status(503, `{"errors":["busy"]}`))
+			lim := &secondWaitFails{}
+			c, _ := setupServer(t, s, WithLimiter(lim))
+			c.sleep = func(context.Context, time.Duration) error {
+				if where == "backoff" {
+					return context.Canceled
+				}
+				return nil
+			}
+			_, _, err := callThing(c, method)
+			var re *RequestError
+			require.ErrorAs(t, err, &re, "%s %s", where, method)
+			assert.Equal(t, 1, re.Attempts, "%s %s", where, method)
+			assert.True(t, re.Sent, "%s %s: the 503 attempt reached Tiki", where, method)
+			assert.ErrorIs(t, err, context.Canceled, "%s %s", where, method)
+			assert.EqualValues(t, 1, s.count.Load(), "%s %s", where, method)
+		}
+	}
+}
+
+// secondWaitFails lets the first request through and refuses every later
+// one, as a limiter whose context ended.
+type secondWaitFails struct{ n atomic.Int32 }
+
+func (l *secondWaitFails) Wait(context.Context) error {
+	if l.n.Add(1) > 1 {
+		return context.Canceled
+	}
+	return nil
+}

@@ -163,7 +163,7 @@ type OrderSpec struct {
 	PaymentMethod tiki.PaymentMethod
 	// Items default to one item. Items are built from the seller's
 	// products the fake holds (see Server.SeedProduct): an item without an
-	// original SKU takes the next product, and an item whose original SKU
+	// original SKU takes the product at its position (cycling), and an item whose original SKU
 	// is a product's takes that product's id, Tiki SKU and, when empty, its
 	// name and price. Other empty names or SKUs, zero prices or quantities
 	// and empty inventory types get defaults (the inventory type follows

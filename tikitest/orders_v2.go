@@ -264,7 +264,7 @@ type OrderV2Spec struct {
 	PaymentMethod string
 	// Items default to one item. Items are built from the seller's
 	// products the fake holds (see Server.SeedProduct): an item without a
-	// seller product code takes the next product, and an item whose code
+	// seller product code takes the product at its position (cycling), and an item whose code
 	// is a product's original SKU takes that product's id, Tiki SKU and,
 	// when empty, its name and price. Other empty names or seller product
 	// codes, zero prices or quantities get defaults, and an empty

@@ -58,8 +58,6 @@ func routeParams(pattern string) []string {
 		return []string{"category_id", "brand_listdata_id", "manufacture_listdata_id", "publisher_listdata_id"}
 	case "/integration/v2/products/getHiddenSkus":
 		return []string{"name", "created_at_from", "created_at_to", "updated_at_from", "updated_at_to", "page", "limit"}
-	case "/sc/oauth2/auth":
-		return []string{"response_type", "client_id", "redirect_uri", "scope", "state"}
 	}
 	if strings.HasSuffix(path, "/labels") && strings.HasPrefix(path, "/integration/v2/orders/{code}/") {
 		return []string{"format"}

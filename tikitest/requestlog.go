@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // WithRequestLog writes one line per request the fake receives to w:
@@ -82,7 +84,11 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		if took > time.Microsecond {
 			took = took.Round(time.Microsecond)
 		}
-		line := fmt.Sprintf("%s %s %d %s", r.Method, loggedTarget(r.URL), rec.status, took)
+		status := strconv.Itoa(rec.status)
+		if rec.hijacked {
+			status = "closed" // hung up without an answer
+		}
+		line := fmt.Sprintf("%s %s %s %s", r.Method, loggedTarget(r.URL), status, took)
 		notes := e.notes
 		if !e.explained && rec.status >= 400 && rec.status < 500 {
 			if msg := errorMessage(rec.body.Bytes()); msg != "" {
@@ -92,7 +98,7 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		if len(notes) > 0 {
 			line += ": " + strings.Join(notes, "; ")
 		}
-		line = strings.NewReplacer("\n", " ", "\r", " ").Replace(scrubSecrets(line, s.requestSecrets(r))) + "\n"
+		line = oneLine(scrubSecrets(line, s.requestSecrets(r))) + "\n"
 		s.logMu.Lock()
 		defer s.logMu.Unlock()
 		_, _ = io.WriteString(s.cfg.requestLog, line)
@@ -196,6 +202,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	hijacked    bool
 	body        bytes.Buffer
 }
 
@@ -223,7 +230,19 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !ok {
 		return nil, nil, http.ErrNotSupported
 	}
+	r.hijacked = true
 	return hj.Hijack()
+}
+
+// oneLine replaces every control character of s (newlines included) with a
+// space, so that a request cannot write lines of its own into the log.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Flush sends buffered data to the client.

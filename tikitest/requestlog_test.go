@@ -84,6 +84,15 @@ func TestRequestLogLines(t *testing.T) {
 	srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Status: 503})
 	assert.Equal(t, 503, send(t, "GET", srv.URL+"/v2/sellers/me", tok, ""))
 	assert.Equal(t, 401, send(t, "POST", srv.Host+"/sc/oauth2/token", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "grant_type=client_credentials"))
+	srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Close: true})
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v2/sellers/me", nil)
+	require.NoError(t, err)
+	req.Header = tok
+	resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req) // a new connection: no transparent retry
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "the fake hangs up")
 
 	assert.Equal(t, []string{
 		"GET /integration/v2/orders?status=queueing&limit=5 200 0s",
@@ -96,6 +105,7 @@ func TestRequestLogLines(t *testing.T) {
 		"GET /integration/v2/sellers/me 503 0s: injected fault",
 		"POST /sc/oauth2/token 401 0s: invalid_client: Client authentication failed: the client is set up for " +
 			"client_secret_basic (client id and secret in an Authorization: Basic header), but the request used no client authentication",
+		"GET /integration/v2/sellers/me closed 0s: injected fault",
 	}, log.Lines())
 }
 
@@ -178,7 +188,7 @@ func TestRequestLogConcurrentLinesAreWhole(t *testing.T) {
 			defer wg.Done()
 			req, _ := http.NewRequest("GET", srv.URL+"/v2/brands?name=apple", nil)
 			req.Header.Set("Authorization", "Bearer "+srv.AccessToken())
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req) // a new connection: no transparent retry
 			if err == nil {
 				resp.Body.Close()
 			}
