@@ -664,8 +664,9 @@ type lengthServer struct {
 	// pass, so that the test sees what was requested while page 1 was in
 	// flight, whatever the machine's speed.
 	hold      chan struct{}
-	pages     []int // requested, in arrival order
-	beforeOne []int // requested before page 1 was answered
+	pages     []int           // requested, in arrival order
+	beforeOne []int           // requested before page 1 was answered
+	others    map[string]bool // each request's query without its page
 	answered1 bool
 }
 
@@ -678,9 +679,15 @@ func newLengthServer(t *testing.T, last int) *lengthServer {
 }
 
 func (s *lengthServer) serve(w http.ResponseWriter, r *http.Request) {
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	q := r.URL.Query()
+	p, _ := strconv.Atoi(q.Get("page"))
+	q.Del("page")
 	s.mu.Lock()
 	s.pages = append(s.pages, p)
+	if s.others == nil {
+		s.others = map[string]bool{}
+	}
+	s.others[q.Encode()] = true
 	if !s.answered1 && p != 1 {
 		s.beforeOne = append(s.beforeOne, p)
 	}
@@ -715,7 +722,7 @@ func (s *lengthServer) serve(w http.ResponseWriter, r *http.Request) {
 func (s *lengthServer) reset(holdFor int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pages, s.beforeOne, s.answered1, s.hold = nil, nil, false, nil
+	s.pages, s.beforeOne, s.answered1, s.hold, s.others = nil, nil, false, nil, nil
 	if holdFor > 0 {
 		hold := make(chan struct{})
 		s.hold = hold
@@ -733,6 +740,18 @@ func (s *lengthServer) reset(holdFor int) {
 			close(hold)
 		}()
 	}
+}
+
+// queries returns the distinct queries, page aside, of the walk's requests.
+func (s *lengthServer) queries() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for q := range s.others {
+		out = append(out, q)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (s *lengthServer) record() (pages, beforeOne []int) {
@@ -819,6 +838,8 @@ func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	walkIDs(t, c, &ProductsOptions{UpdatedFrom: day(2)})
 	_, before = s.record()
 	assert.Equal(t, []int{2, 3, 4}, before, "the same filter with another value: the same list")
+	assert.Equal(t, []string{"updated_from_date=2026-12-02+00%3A00%3A00"}, s.queries(),
+		"every page, those requested before page 1 answered included, carries the walk's filters")
 
 	s.reset(0)
 	walkIDs(t, c, &ProductsOptions{Name: "bình"})

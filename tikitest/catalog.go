@@ -258,26 +258,3 @@ func (s *Server) requiredDocs(w http.ResponseWriter, r *http.Request) {
 func (s *Server) tikiWarehouses(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, s.catalog.warehouses)
 }
-
-// writePage answers one page of rows with Tiki's paging block.
-func writePage(w http.ResponseWriter, r *http.Request, rows []map[string]any) {
-	page, err1 := intParam(r.URL.Query().Get("page"), 1)
-	limit, err2 := intParam(r.URL.Query().Get("limit"), 20)
-	if err1 != nil || err2 != nil || page < 1 || limit < 1 || limit > 100 {
-		writeErrors(w, http.StatusBadRequest, "page must be at least 1 and limit between 1 and 100")
-		return
-	}
-	total := len(rows)
-	last := max(1, (total+limit-1)/limit)
-	from := min((page-1)*limit, total)
-	to := min(from+limit, total)
-	data := rows[from:to]
-	if data == nil {
-		data = []map[string]any{}
-	}
-	paging := map[string]int{"total": total, "per_page": limit, "current_page": page, "last_page": last, "from": 0, "to": 0}
-	if len(data) > 0 {
-		paging["from"], paging["to"] = from+1, to
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": data, "paging": paging})
-}

@@ -349,11 +349,13 @@ func (s *Server) listOrdersV2(w http.ResponseWriter, r *http.Request) {
 		rows[i] = s.renderOrderV2(o, f.include)
 	}
 	s.mu.Unlock()
-	writePageV2(w, r, rows)
+	writePage(w, r, rows)
 }
 
-// writePageV2 answers one page of rows with Tiki's paging block.
-func writePageV2[T any](w http.ResponseWriter, r *http.Request, rows []T) {
+// writePage answers one page of rows with Tiki's paging block, or 400 for
+// a bad page or limit; a page past the end is answered empty, with the
+// list's paging.
+func writePage[T any](w http.ResponseWriter, r *http.Request, rows []T) {
 	page, err1 := intParam(r.URL.Query().Get("page"), 1)
 	limit, err2 := intParam(r.URL.Query().Get("limit"), 20)
 	if err1 != nil || err2 != nil || page < 1 || limit < 1 || limit > 100 {
@@ -545,7 +547,7 @@ func (s *Server) sellerWarehousesV2(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, wh)
 	}
-	writePageV2(w, r, rows)
+	writePage(w, r, rows)
 }
 
 // --- confirmation ---------------------------------------------------------
