@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tikisdk/tiki/internal/backoff"
 	"github.com/tikisdk/tiki/internal/redact"
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // OAuth2 scopes Tiki grants to apps.
@@ -491,31 +491,26 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 	close(call.done)
 }
 
-// guard runs fn, turning a panic into a *PanicError.
-func (c *tokenCache) guard(fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = c.panicError(r)
-		}
-	}()
-	fn()
-	return nil
+// guard runs fn, turning a panic into a *PanicError without secrets.
+func (c *tokenCache) guard(fn func()) error {
+	return c.masked(safe.Do(func() error { fn(); return nil }))
 }
 
-// fetchGuarded is fetch with a panic turned into a *PanicError.
-func (c *tokenCache) fetchGuarded(ctx context.Context, prev *oauth2.Token) (tok *oauth2.Token, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			tok, err = nil, c.panicError(r)
-		}
-	}()
-	return c.fetch(ctx, prev)
+// fetchGuarded is fetch with a panic turned into a *PanicError without
+// secrets.
+func (c *tokenCache) fetchGuarded(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+	tok, err := safe.Get(func() (*oauth2.Token, error) { return c.fetch(ctx, prev) })
+	return tok, c.masked(err)
 }
 
-// panicError describes a recovered panic without the secrets the client
-// knows (the panic value may be an error or a string that holds one).
-func (c *tokenCache) panicError(r any) *PanicError {
-	return &PanicError{Value: c.redactor.String(fmt.Sprint(r)), Stack: debug.Stack()}
+// masked masks the secrets the client knows in the value of a recovered
+// panic (it may be an error or a string that holds one).
+func (c *tokenCache) masked(err error) error {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		pe.Value = c.redactor.String(fmt.Sprint(pe.Value))
+	}
+	return err
 }
 
 func (c *tokenCache) apply(ctx context.Context, h http.Header) (string, error) {

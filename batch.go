@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // ProductStatus is the status a batch update sets on a product.
@@ -409,15 +410,14 @@ func (r *batchRun) report(n int) {
 	if r.panicErr != nil {
 		return // fn panicked before: not called again
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			r.mu.Lock()
-			r.panicErr = &PanicError{Value: v, Stack: debug.Stack()}
-			r.mu.Unlock()
-			r.halt()
-		}
-	}()
-	r.cfg.progress(r.done, r.total)
+	err := safe.Do(func() error { r.cfg.progress(r.done, r.total); return nil })
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		r.mu.Lock()
+		r.panicErr = pe
+		r.mu.Unlock()
+		r.halt()
+	}
 }
 
 func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion, items []T, opts []BatchOption) (BatchResults, *Response, error) {

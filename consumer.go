@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tikisdk/tiki/internal/backoff"
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // Consumer pulls an event queue in a loop and hands each event, in order,
@@ -397,18 +397,6 @@ func (e *HandlerError) Error() string {
 // Unwrap returns the handler's error.
 func (e *HandlerError) Unwrap() error { return e.Err }
 
-// PanicError is a panic in user code (a handler or a callback) that the
-// Consumer recovered from.
-type PanicError struct {
-	// Value is the value the code panicked with.
-	Value any
-	// Stack is the goroutine's stack when it panicked.
-	Stack []byte
-}
-
-// Error describes the panic.
-func (e *PanicError) Error() string { return fmt.Sprintf("tiki: panic: %v", e.Value) }
-
 // ErrConsumerRunning is returned by Run when the Consumer is running
 // already: one Consumer runs one loop.
 var ErrConsumerRunning = errors.New("tiki: the consumer is running already")
@@ -771,14 +759,7 @@ func (c *Consumer) callback(ctx context.Context, fn func()) {
 }
 
 // guard runs fn, turning a panic into a *PanicError.
-func guard(fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return fn()
-}
+func guard(fn func() error) error { return safe.Do(fn) }
 
 // fatalPullError reports whether a pull failure cannot be mended by
 // waiting: invalid arguments, credentials refused, the queue not found.

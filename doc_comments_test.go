@@ -18,7 +18,7 @@ import (
 func TestEveryExportedIdentifierHasADocComment(t *testing.T) {
 	t.Parallel()
 	var missing []string
-	for _, dir := range []string{".", "webhook", "ikitech", "ginee", "tikitest"} {
+	for _, dir := range publicPackageDirs(t) {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -33,6 +33,36 @@ func TestEveryExportedIdentifierHasADocComment(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("%d exported identifiers without a doc comment:\n%s", len(missing), strings.Join(missing, "\n"))
 	}
+}
+
+// publicPackageDirs lists the directories of the module's public packages:
+// every directory with Go files, internal/, examples/, cmd/, testdata/ and
+// nested modules (a go.mod of their own) aside.
+func publicPackageDirs(t *testing.T) []string {
+	t.Helper()
+	var dirs []string
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		switch filepath.Base(path) {
+		case "internal", "examples", "cmd", "testdata", ".git", ".ci":
+			return filepath.SkipDir
+		}
+		if path != "." {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+		}
+		if files, _ := filepath.Glob(filepath.Join(path, "*.go")); len(files) > 0 {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
 }
 
 // undocumented lists the exported identifiers of one file that pkg.go.dev

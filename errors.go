@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // Sentinel errors, for use with errors.Is. Every *APIError matches the
@@ -364,3 +366,9 @@ func describeSnippet(s string) string {
 	}
 	return "body " + strconv.Quote(s)
 }
+
+// PanicError is a panic in user code (a handler, a callback, a function
+// given to Map, a batch's progress function, a token source) that the SDK
+// recovered from on one of its goroutines and returns as an error. Its
+// Value has the client's secrets masked when a client recovered it.
+type PanicError = safe.PanicError

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // DefaultConcurrency is how many calls Map runs at once when asked for 0:
@@ -94,12 +95,6 @@ func Map[In, Out any](ctx context.Context, inputs []In, concurrency int, fn func
 }
 
 // callOne calls fn, turning a panic into a *PanicError.
-func callOne[In, Out any](ctx context.Context, in In, fn func(context.Context, In) (Out, error)) (out Out, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			var zero Out
-			out, err = zero, &PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return fn(ctx, in)
+func callOne[In, Out any](ctx context.Context, in In, fn func(context.Context, In) (Out, error)) (Out, error) {
+	return safe.Get(func() (Out, error) { return fn(ctx, in) })
 }

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // Paging is the paging block of Tiki's list responses. A page may hold fewer
@@ -524,13 +525,8 @@ func (w *pageWalk[T]) stop() {
 
 // fetchPage calls fetch, turning a panic into a *PanicError and a missing
 // page into an error.
-func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context, int) (*Page[T], error)) (p *Page[T], err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, &PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	p, err = fetch(ctx, page)
+func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context, int) (*Page[T], error)) (*Page[T], error) {
+	p, err := safe.Get(func() (*Page[T], error) { return fetch(ctx, page) })
 	if err == nil && p == nil {
 		err = fmt.Errorf("tiki: page %d: no page decoded", page)
 	}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -554,7 +555,7 @@ func NewWebhookReceiver(secrets []string, opts ...webhook.Option) (*WebhookRecei
 	r.endpoint = webhook.Endpoint{
 		Verify: r.verify,
 		Decode: r.decode,
-		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
 		Reply:  replyTikiNow,
 	}
 	if err := r.endpoint.Apply(opts...); err != nil {

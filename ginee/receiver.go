@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -134,7 +135,7 @@ func NewReceiver(opts ...webhook.Option) (*Receiver, error) {
 	rc := &Receiver{}
 	rc.endpoint = webhook.Endpoint{
 		Decode: rc.decode,
-		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
 		Reply:  reply,
 	}
 	if err := rc.endpoint.Apply(opts...); err != nil {

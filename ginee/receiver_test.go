@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
@@ -187,7 +188,7 @@ func TestReceiverWithoutSecretAcceptsAnyRequest(t *testing.T) {
 func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
 	okReply := string(fixture(t, okReplyFixture))
-	store := webhook.NewMemoryDedupe()
+	store := dedupe.NewMemoryStore()
 	var errs webhooktest.Errors
 	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
 	rc.OnOrder(func(context.Context, *ginee.OrderEvent) error { return errors.New("not this one") })

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -76,7 +77,7 @@ func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
 	rc.endpoint = webhook.Endpoint{
 		Authorize: rc.authorize,
 		Decode:    rc.decode,
-		Dedupe:    webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe:    dedupe.Runner{Store: dedupe.NewMemoryStore()},
 	}
 	if err := rc.endpoint.Apply(opts...); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/ikitech"
 	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
@@ -123,7 +124,7 @@ func TestReceiverRejectsBadToken(t *testing.T) {
 // store.
 func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
-	store := webhook.NewMemoryDedupe()
+	store := dedupe.NewMemoryStore()
 	var errs webhooktest.Errors
 	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
 	rc.OnDeleteOrder(func(context.Context, *ikitech.OrderDeleteEvent) error { return errors.New("not this one") })

@@ -9,14 +9,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
-	"github.com/tikisdk/tiki/webhook"
+	"github.com/tikisdk/tiki/dedupe"
 )
 
 // DefaultDedupePrefix is the namespace of a [DedupeStore]'s Redis keys
 // unless [WithKeyPrefix] is given.
 const DefaultDedupePrefix = "tiki:dedupe:"
 
-// DedupeStore is a [webhook.DedupeStore] kept in Redis, so that every
+// DedupeStore is a [dedupe.Store] kept in Redis, so that every
 // replica of a service receiving webhooks shares it: a delivery that reaches
 // two replicas, at once or one after the other, runs its handler once, and
 // is acknowledged only after a run succeeded. A key holds "claim:" and the
@@ -42,7 +42,7 @@ type DedupeStore struct {
 	prefix string
 }
 
-var _ webhook.DedupeStore = (*DedupeStore)(nil)
+var _ dedupe.Store = (*DedupeStore)(nil)
 
 // DedupeOption configures a [DedupeStore].
 type DedupeOption func(*DedupeStore)
@@ -105,9 +105,9 @@ end
 return 0
 `)
 
-// Claim implements [webhook.DedupeStore], with a script run atomically by
+// Claim implements [dedupe.Store], with a script run atomically by
 // Redis: the key is claimed if it is free, or already claimed with token.
-func (s *DedupeStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (webhook.ClaimState, error) {
+func (s *DedupeStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (dedupe.ClaimState, error) {
 	if ctx == nil {
 		return 0, errNilContext
 	}
@@ -124,17 +124,17 @@ func (s *DedupeStore) Claim(ctx context.Context, key, token string, ttl time.Dur
 	}
 	switch n {
 	case 1:
-		return webhook.Claimed, nil
+		return dedupe.Claimed, nil
 	case 2:
-		return webhook.ClaimedByOther, nil
+		return dedupe.ClaimedByOther, nil
 	case 3:
-		return webhook.Completed, nil
+		return dedupe.Completed, nil
 	default:
 		return 0, fmt.Errorf("redisstore: claim: unexpected reply %d", n)
 	}
 }
 
-// Complete implements [webhook.DedupeStore]: SET key done PX ttl.
+// Complete implements [dedupe.Store]: SET key done PX ttl.
 func (s *DedupeStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
 	if ctx == nil {
 		return errNilContext
@@ -149,7 +149,7 @@ func (s *DedupeStore) Complete(ctx context.Context, key string, ttl time.Duratio
 	return nil
 }
 
-// Release implements [webhook.DedupeStore], with a script run atomically by
+// Release implements [dedupe.Store], with a script run atomically by
 // Redis: the key is deleted if it is still claimed with token.
 func (s *DedupeStore) Release(ctx context.Context, key, token string) error {
 	if ctx == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -69,7 +70,7 @@ func TestDedupeStoreContract(t *testing.T) {
 		require.NoError(t, err)
 		return v
 	}
-	claim := func(key, token string, ttl time.Duration) webhook.ClaimState {
+	claim := func(key, token string, ttl time.Duration) dedupe.ClaimState {
 		t.Helper()
 		state, err := s.Claim(ctx, key, token, ttl)
 		require.NoError(t, err)
@@ -77,11 +78,11 @@ func TestDedupeStoreContract(t *testing.T) {
 	}
 
 	// Claim holds a free key under the run's token, once.
-	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-1", time.Minute))
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-1", time.Minute))
 	assert.Equal(t, "claim:run-1", value("ikitech:a"))
 	assert.InDelta(t, time.Minute, pttl("ikitech:a"), float64(time.Second), "PX ttl under the prefix")
-	assert.Equal(t, webhook.ClaimedByOther, claim("ikitech:a", "run-2", time.Minute), "another run's claim")
-	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-1", time.Minute), "the same claim again: still the run's")
+	assert.Equal(t, dedupe.ClaimedByOther, claim("ikitech:a", "run-2", time.Minute), "another run's claim")
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-1", time.Minute), "the same claim again: still the run's")
 	assert.Equal(t, "claim:run-1", value("ikitech:a"))
 
 	// Release frees it at once, with its token only.
@@ -90,35 +91,35 @@ func TestDedupeStoreContract(t *testing.T) {
 	require.NoError(t, s.Release(ctx, "ikitech:a", "run-1"))
 	assert.Equal(t, time.Duration(-2), pttl("ikitech:a"), "DEL")
 	require.NoError(t, s.Release(ctx, "ikitech:a", "run-1"), "twice is no error")
-	assert.Equal(t, webhook.Claimed, claim("ikitech:a", "run-2", time.Minute))
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-2", time.Minute))
 
 	// Complete marks it done for the retention, from now, held or not.
 	require.NoError(t, s.Complete(ctx, "ikitech:a", time.Hour))
 	assert.Equal(t, "done", value("ikitech:a"))
 	assert.InDelta(t, time.Hour, pttl("ikitech:a"), float64(time.Second))
-	assert.Equal(t, webhook.Completed, claim("ikitech:a", "run-2", time.Minute), "even for the run that completed it")
-	assert.Equal(t, webhook.Completed, claim("ikitech:a", "run-3", time.Minute))
+	assert.Equal(t, dedupe.Completed, claim("ikitech:a", "run-2", time.Minute), "even for the run that completed it")
+	assert.Equal(t, dedupe.Completed, claim("ikitech:a", "run-3", time.Minute))
 	require.NoError(t, s.Release(ctx, "ikitech:a", "run-2"))
 	assert.Equal(t, "done", value("ikitech:a"), "Release leaves a completed key alone")
 	require.NoError(t, s.Complete(ctx, "ikitech:free", time.Hour), "Complete of a free key is not an error")
-	assert.Equal(t, webhook.Completed, claim("ikitech:free", "run-1", time.Minute))
+	assert.Equal(t, dedupe.Completed, claim("ikitech:free", "run-1", time.Minute))
 	require.NoError(t, s.Release(ctx, "ikitech:never-held", "run-1"), "Release of a free key is not an error")
 
 	// A value of another shape, such as an older version's "1", counts as
 	// another run's claim: nothing is acknowledged on its account.
 	require.NoError(t, rdb.Set(ctx, prefix+"ikitech:old", "1", time.Minute).Err())
-	assert.Equal(t, webhook.ClaimedByOther, claim("ikitech:old", "run-1", time.Minute))
+	assert.Equal(t, dedupe.ClaimedByOther, claim("ikitech:old", "run-1", time.Minute))
 
 	// A claim expires after its ttl; durations are sent in milliseconds,
 	// rounded up.
-	assert.Equal(t, webhook.Claimed, claim("ikitech:short", "run-1", 30*time.Millisecond))
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:short", "run-1", 30*time.Millisecond))
 	time.Sleep(60 * time.Millisecond)
-	assert.Equal(t, webhook.Claimed, claim("ikitech:short", "run-2", 500*time.Microsecond), "the claim expired")
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:short", "run-2", 500*time.Microsecond), "the claim expired")
 	assert.LessOrEqual(t, pttl("ikitech:short"), time.Millisecond, "500µs is sent as PX 1")
 
 	// Keys of any length and content are stored as they are.
 	long := "tikinow:" + strings.Repeat("é ✓", 2000)
-	assert.Equal(t, webhook.Claimed, claim(long, "run-1", time.Minute))
+	assert.Equal(t, dedupe.Claimed, claim(long, "run-1", time.Minute))
 
 	// A ttl that is not positive, or an empty token, is refused without
 	// touching Redis.
@@ -143,7 +144,7 @@ func TestDedupeStoreDefaultPrefix(t *testing.T) {
 
 	state, err := s.Claim(ctx, key, "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state)
+	assert.Equal(t, dedupe.Claimed, state)
 	n, err := rdb.Exists(ctx, redisstore.DefaultDedupePrefix+key).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
@@ -174,7 +175,7 @@ func TestDedupeStoreClaimIsAtomicAcrossClients(t *testing.T) {
 				defer wg.Done()
 				<-start
 				state, err := stores[i%len(stores)].Claim(context.Background(), key, fmt.Sprint("run-", i), time.Minute)
-				if assert.NoError(t, err) && state == webhook.Claimed {
+				if assert.NoError(t, err) && state == dedupe.Claimed {
 					wins.Add(1)
 				}
 			}()
@@ -188,7 +189,7 @@ func TestDedupeStoreClaimIsAtomicAcrossClients(t *testing.T) {
 // replica is one instance of a service receiving webhooks, with its own
 // Redis connection, its own store and its own HTTP server. It is the
 // pipeline every receiver of the SDK runs (webhook.Endpoint with a
-// webhook.Deduper), here decoding IKITECH-like product deliveries, keyed
+// dedupe.Runner), here decoding IKITECH-like product deliveries, keyed
 // by a hash of the body as the IKITECH receiver does.
 type replica struct {
 	srv *httptest.Server
@@ -205,7 +206,7 @@ func newReplica(t *testing.T, addr, prefix string, handle func(ctx context.Conte
 
 // newReplicaOn starts a replica on store, reporting errors to onError if
 // it is not nil.
-func newReplicaOn(t *testing.T, store webhook.DedupeStore, onError func(error), handle func(ctx context.Context, sku string) error) *replica {
+func newReplicaOn(t *testing.T, store dedupe.Store, onError func(error), handle func(ctx context.Context, sku string) error) *replica {
 	t.Helper()
 	ep := &webhook.Endpoint{
 		Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {
@@ -224,7 +225,7 @@ func newReplicaOn(t *testing.T, store webhook.DedupeStore, onError func(error), 
 				Handle: func(ctx context.Context) error { return handle(ctx, d.Data.SKU) },
 			}, nil
 		},
-		Dedupe: webhook.Deduper{Store: store, Lease: time.Minute, Retention: time.Minute},
+		Dedupe: dedupe.Runner{Store: store, Lease: time.Minute, Retention: time.Minute},
 	}
 	if onError != nil {
 		ep.OnError = func(_ *http.Request, err error) { onError(err) }
@@ -340,19 +341,19 @@ func TestDedupeAcrossReplicas(t *testing.T) {
 	assert.Equal(t, 2, runsOf("ATN-FAIL"))
 }
 
-// TestDeduperWithStore runs the store under webhook.Deduper directly, the
+// TestDeduperWithStore runs the store under dedupe.Runner directly, the
 // layer every receiver uses, including a handler that panics.
 func TestDeduperWithStore(t *testing.T) {
 	s, rdb, prefix := newSharedStore(t)
-	d := webhook.Deduper{Store: s, Lease: time.Minute, Retention: time.Minute}
+	d := dedupe.Runner{Store: s, Lease: time.Minute, Retention: time.Minute}
 	ctx := context.Background()
 
 	outcome, err := d.Do(ctx, "ikitech:x", func(context.Context) error { return nil })
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Handled, outcome)
+	assert.Equal(t, dedupe.Handled, outcome)
 	outcome, err = d.Do(ctx, "ikitech:x", func(context.Context) error { return nil })
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Duplicate, outcome)
+	assert.Equal(t, dedupe.Duplicate, outcome)
 
 	func() {
 		defer func() { assert.NotNil(t, recover()) }()
@@ -419,7 +420,7 @@ func TestDedupeClaimReplyLost(t *testing.T) {
 				assert.Equal(t, http.StatusInternalServerError, status, "the claim's outcome is unknown: not acknowledged")
 				assert.Zero(t, runs.Load())
 				require.NotEmpty(t, reported)
-				assert.ErrorIs(t, reported[0], webhook.ErrDedupeStore)
+				assert.ErrorIs(t, reported[0], dedupe.ErrStore)
 			} else {
 				assert.Equal(t, http.StatusOK, status)
 				assert.EqualValues(t, 1, runs.Load(), "the handler ran for the acknowledged delivery")

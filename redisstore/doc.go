@@ -5,7 +5,7 @@
 //     Redis, so that every replica's client draws on one budget per seller
 //     (Tiki's limit of 200 requests per second is per seller, not per
 //     process). Pass it to [github.com/tikisdk/tiki.WithLimiter].
-//   - [DedupeStore] is a [github.com/tikisdk/tiki/webhook.DedupeStore], so
+//   - [DedupeStore] is a [github.com/tikisdk/tiki/dedupe.Store], so
 //     that a webhook delivery that reaches two replicas is handled once. Pass
 //     it to a receiver's dedupe option.
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -61,7 +62,7 @@ func ExampleNewDedupeStore() {
 				Handle: func(ctx context.Context) error { return nil /* handle body */ },
 			}, nil
 		},
-		Dedupe: webhook.Deduper{Store: store},
+		Dedupe: dedupe.Runner{Store: store},
 	}
 	http.Handle("/hooks/mine", endpoint)
 }

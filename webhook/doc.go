@@ -9,15 +9,15 @@
 // [github.com/tikisdk/tiki.NewWebhookReceiver]): [WithMaxBodyBytes],
 // [WithBodyTimeout], [WithOnError], [WithDedupeTTL] and [WithDedupe], which
 // can give a receiver
-// a [DedupeStore] shared by several instances of their service (for example
-// one backed by Redis) in place of the default [MemoryDedupe].
+// a [dedupe.Store] shared by several instances of their service (for example
+// one backed by Redis) in place of the default [dedupe.MemoryStore].
 //
 // # Delivery semantics
 //
 // Webhook senders deliver at least once: they retry until they get a 2xx
 // answer, so the same notification can arrive twice, or twice at the same
-// time. A receiver therefore runs every delivery through a [Deduper], which
-// claims a key identifying the delivery in a [DedupeStore] before calling the
+// time. A receiver therefore runs every delivery through a [dedupe.Runner], which
+// claims a key identifying the delivery in a [dedupe.Store] before calling the
 // user's handler, then either completes the key (the handler succeeded: later
 // copies are acknowledged without running it) or releases it (the handler
 // failed: the receiver answers 5xx and the sender's next attempt runs the
@@ -43,6 +43,6 @@
 // The receivers report every problem they meet wrapped around one of the
 // sentinel errors of this package ([ErrUnauthorized], [ErrMethodNotAllowed],
 // [ErrBodyTooLarge], [ErrBodyTimeout], [ErrMalformedPayload], [ErrNoHandler],
-// [ErrIgnored], [ErrInProgress], [ErrHandlerFailed], [ErrDedupeStore]); test
+// [ErrIgnored], [dedupe.ErrInProgress], [dedupe.ErrHandlerFailed], [dedupe.ErrStore]); test
 // them with [errors.Is].
 package webhook

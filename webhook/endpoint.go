@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/tikisdk/tiki/dedupe"
 )
 
 // Delivery is an authenticated, decoded webhook request ready to be handled.
@@ -37,7 +39,7 @@ type Delivery struct {
 //  5. calls Decode (400 on error; 501 on an error wrapping [ErrNoHandler]);
 //  6. runs the delivery's Handle through Dedupe with the request's context:
 //     200 when handled or a duplicate, 503 when another run of the same
-//     delivery has not finished ([InProgress]), 500 when it failed.
+//     delivery has not finished ([dedupe.InProgress]), 500 when it failed.
 //
 // A delivery is thus answered 2xx only after a run of its handler returned
 // nil, in this process or in another sharing the dedupe store (or when
@@ -78,7 +80,7 @@ type Endpoint struct {
 
 	// Dedupe runs each delivery's Handle at most once per key while it
 	// succeeds. Its zero value runs every delivery.
-	Dedupe Deduper
+	Dedupe dedupe.Runner
 
 	// Reply writes the response for status, which is 200 or an error status.
 	// Nil writes {"success": true} for 200 and {"success": false, "error":
@@ -142,15 +144,15 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	if d.Handle == nil {
 		return http.StatusOK, nil
 	}
-	dedupe := e.Dedupe
+	runner := e.Dedupe
 	if d.Key == "" {
-		dedupe.Store = nil
+		runner.Store = nil
 	}
-	outcome, err := dedupe.Do(r.Context(), d.Key, d.Handle)
+	outcome, err := runner.Do(r.Context(), d.Key, d.Handle)
 	switch outcome {
-	case Handled, Duplicate:
+	case dedupe.Handled, dedupe.Duplicate:
 		return http.StatusOK, err
-	case InProgress:
+	case dedupe.InProgress:
 		return http.StatusServiceUnavailable, err
 	default:
 		return http.StatusInternalServerError, err

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -74,7 +75,7 @@ func newTestEndpoint() *testEndpoint {
 			}}, nil
 		},
 		MaxBodyBytes: 16,
-		Dedupe:       webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe:       dedupe.Runner{Store: dedupe.NewMemoryStore()},
 		OnError: func(_ *http.Request, err error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -136,7 +137,7 @@ func TestEndpointRejects(t *testing.T) {
 		{"forged body", "forged", nil, http.StatusUnauthorized, webhook.ErrUnauthorized},
 		{"too large", strings.Repeat("x", 17), nil, http.StatusRequestEntityTooLarge, webhook.ErrBodyTooLarge},
 		{"malformed", "bad", nil, http.StatusBadRequest, webhook.ErrMalformedPayload},
-		{"handler error", "fail", nil, http.StatusInternalServerError, webhook.ErrHandlerFailed},
+		{"handler error", "fail", nil, http.StatusInternalServerError, dedupe.ErrHandlerFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,7 +154,7 @@ func TestEndpointRejects(t *testing.T) {
 			if tt.status == http.StatusMethodNotAllowed {
 				assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
 			}
-			if tt.sentinel != webhook.ErrHandlerFailed {
+			if tt.sentinel != dedupe.ErrHandlerFailed {
 				assert.Zero(t, e.runs.Load(), "no handler runs for a rejected request")
 			}
 		})
@@ -163,7 +164,7 @@ func TestEndpointRejects(t *testing.T) {
 func TestEndpointNoHandlerAcknowledges(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := webhook.NewMemoryDedupe()
+	store := dedupe.NewMemoryStore()
 	e.Dedupe.Store = store
 
 	w := e.post("ignore")
@@ -191,7 +192,7 @@ func TestEndpointEmptyKeyDisablesDedupe(t *testing.T) {
 		Decode: func(*http.Request, []byte) (webhook.Delivery, error) {
 			return webhook.Delivery{Handle: func(context.Context) error { runs.Add(1); return nil }}, nil
 		},
-		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
 	}
 	for range 2 {
 		w := httptest.NewRecorder()
@@ -219,18 +220,18 @@ func TestEndpointStoreFailures(t *testing.T) {
 	storeDown := errors.New("store down")
 
 	e := newTestEndpoint()
-	e.Dedupe.Store = &stubStore{claimErr: storeDown}
+	e.Dedupe.Store = &webhooktest.StubStore{ClaimErr: storeDown}
 	w := e.post("hello")
 	assert.Equal(t, http.StatusInternalServerError, w.Code, "no claim, no run: the sender retries later")
 	assert.Zero(t, e.runs.Load())
 	assert.ErrorIs(t, e.lastErr(), storeDown)
 
 	e = newTestEndpoint()
-	e.Dedupe.Store = &stubStore{state: webhook.Claimed, completeErr: storeDown}
+	e.Dedupe.Store = &webhooktest.StubStore{State: dedupe.Claimed, CompleteErr: storeDown}
 	w = e.post("hello")
 	assert.Equal(t, http.StatusOK, w.Code, "the handler succeeded: acknowledge even if the key was not recorded")
 	assert.Equal(t, int32(1), e.runs.Load())
-	require.ErrorIs(t, e.lastErr(), webhook.ErrDedupeStore)
+	require.ErrorIs(t, e.lastErr(), dedupe.ErrStore)
 }
 
 // TestEndpointCopiesWhileRunningAreNotAcknowledged sends 100 copies of a
@@ -259,7 +260,7 @@ func TestEndpointCopiesWhileRunningAreNotAcknowledged(t *testing.T) {
 						return nil
 					}}, nil
 				},
-				Dedupe:  webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+				Dedupe:  dedupe.Runner{Store: dedupe.NewMemoryStore()},
 				OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
 			}
 			post := func() *httptest.ResponseRecorder {
@@ -287,7 +288,7 @@ func TestEndpointCopiesWhileRunningAreNotAcknowledged(t *testing.T) {
 			assert.Equal(t, int32(1), runs.Load())
 			inProgress := 0
 			for _, err := range errs.Got() {
-				if errors.Is(err, webhook.ErrInProgress) {
+				if errors.Is(err, dedupe.ErrInProgress) {
 					inProgress++
 				}
 			}

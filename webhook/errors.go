@@ -23,11 +23,6 @@ var (
 	// receiver answers 400.
 	ErrMalformedPayload = errors.New("webhook: malformed payload")
 
-	// ErrHandlerFailed wraps the error a user's handler returned. The
-	// receiver answers 500 so that the sender delivers the notification
-	// again.
-	ErrHandlerFailed = errors.New("webhook: handler failed")
-
 	// ErrBodyTimeout reports a request body that did not arrive within the
 	// receiver's body timeout ([DefaultBodyTimeout] unless configured). The
 	// receiver answers 408 and closes the connection.
@@ -44,15 +39,4 @@ var (
 	// acknowledged without running any handler because none is registered
 	// for unknown kinds. The receiver answers 2xx.
 	ErrIgnored = errors.New("webhook: delivery of an unknown kind acknowledged without a handler")
-
-	// ErrInProgress reports a copy of a delivery that arrived while another
-	// run of its handler, here or on another replica, had not finished. The
-	// receiver answers 503 without running the handler, so that the sender
-	// delivers it again: it is acknowledged only once a run succeeded.
-	ErrInProgress = errors.New("webhook: delivery is being handled by another run")
-
-	// ErrDedupeStore wraps an error of a [DedupeStore]. When claiming fails
-	// the receiver answers 500 without running the handler; when completing
-	// a key fails after the handler succeeded it still answers 200.
-	ErrDedupeStore = errors.New("webhook: dedupe store failed")
 )

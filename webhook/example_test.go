@@ -9,34 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/webhook"
 )
-
-// A Deduper runs the handler of the first copy of a delivery only; a failed
-// run frees the key so that the sender's next attempt is handled.
-func ExampleDeduper() {
-	d := webhook.Deduper{
-		Store:     webhook.NewMemoryDedupe(),
-		Lease:     time.Minute,
-		Retention: 24 * time.Hour,
-	}
-	ctx := context.Background()
-	body := []byte(`{"type":"NEW_ORDER","data":{"order_code":"A1"}}`)
-	key := "example:" + webhook.BodyKey(body)
-
-	outcome, err := d.Do(ctx, key, func(context.Context) error { return errors.New("database down") })
-	fmt.Println(outcome, errors.Is(err, webhook.ErrHandlerFailed))
-
-	outcome, _ = d.Do(ctx, key, func(context.Context) error { return nil })
-	fmt.Println(outcome)
-
-	outcome, _ = d.Do(ctx, key, func(context.Context) error { return nil })
-	fmt.Println(outcome)
-	// Output:
-	// failed true
-	// handled
-	// duplicate
-}
 
 // An Endpoint assembles the pipeline of a receiver: here one that checks a
 // static header and handles every body once.
@@ -57,7 +32,7 @@ func ExampleEndpoint() {
 				},
 			}, nil
 		},
-		Dedupe: webhook.Deduper{Store: webhook.NewMemoryDedupe()},
+		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
 		OnError: func(_ *http.Request, err error) {
 			fmt.Println("error:", err)
 		},
@@ -78,29 +53,12 @@ func ExampleEndpoint() {
 	// 401 {"success":false,"error":"Unauthorized"}
 }
 
-// MemoryDedupe takes a clock, so that tests can expire keys without
-// sleeping.
-func ExampleNewMemoryDedupe() {
-	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	store := webhook.NewMemoryDedupe(webhook.WithClock(func() time.Time { return now }))
-	ctx := context.Background()
-
-	first, _ := store.Claim(ctx, "k", "run-1", time.Minute)
-	second, _ := store.Claim(ctx, "k", "run-2", time.Minute)
-	now = now.Add(time.Minute)
-	afterTTL, _ := store.Claim(ctx, "k", "run-2", time.Minute)
-	_ = store.Complete(ctx, "k", time.Hour)
-	afterComplete, _ := store.Claim(ctx, "k", "run-3", time.Minute)
-	fmt.Println(first, "|", second, "|", afterTTL, "|", afterComplete)
-	// Output: claimed | claimed by other | claimed | completed
-}
-
 // Two replicas of a service behind a load balancer share one store (here
 // in memory; Redis or a database in production): a copy of a delivery
 // that reaches the other replica is acknowledged without running its
 // handler again.
 func ExampleWithDedupe() {
-	shared := webhook.NewMemoryDedupe()
+	shared := dedupe.NewMemoryStore()
 	replica := func(name string) *webhook.Endpoint {
 		e := &webhook.Endpoint{
 			Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/tikisdk/tiki/dedupe"
 )
 
 // Ignore is a handler that does nothing and returns nil. Register it for a
@@ -81,13 +83,13 @@ func WithBodyTimeout(d time.Duration) Option {
 
 // WithDedupe sets the store that remembers handled deliveries, so that a
 // copy of one is acknowledged without running its handler again (see
-// [DedupeStore] for what a receiver keys deliveries by and when).
+// [dedupe.Store] for what a receiver keys deliveries by and when).
 //
-// Every receiver defaults to a [MemoryDedupe] of its own, which is right for
+// Every receiver defaults to a [dedupe.MemoryStore] of its own, which is right for
 // a service running as a single instance; several instances behind a load
 // balancer need a store they share (Redis, a database). Nil disables
 // deduplication: every copy of a delivery runs the handler.
-func WithDedupe(store DedupeStore) Option {
+func WithDedupe(store dedupe.Store) Option {
 	return func(e *Endpoint) error {
 		e.Dedupe.Store = store
 		return nil
@@ -95,8 +97,8 @@ func WithDedupe(store DedupeStore) Option {
 }
 
 // WithDedupeTTL sets how long a delivery is claimed while its handler runs
-// (default [DefaultLease]) and how long a handled delivery is remembered
-// (default [DefaultRetention]). Both must be positive. It has no effect when
+// (default [dedupe.DefaultLease]) and how long a handled delivery is remembered
+// (default [dedupe.DefaultRetention]). Both must be positive. It has no effect when
 // deduplication is disabled.
 func WithDedupeTTL(lease, retention time.Duration) Option {
 	return func(e *Endpoint) error {
@@ -111,7 +113,7 @@ func WithDedupeTTL(lease, retention time.Duration) Option {
 // WithOnError sets a function called with every error the receiver meets:
 // rejected requests, undecodable or slow bodies, deliveries without a
 // handler ([ErrNoHandler]), copies of a delivery still being handled
-// ([ErrInProgress]), handler errors and dedupe store failures, each
+// ([dedupe.ErrInProgress]), handler errors and dedupe store failures, each
 // wrapping one of this package's sentinel errors (test them with
 // [errors.Is]); a receiver also reports deliveries it acknowledged without
 // handling them ([ErrIgnored]). fn runs in the request's goroutine, before the

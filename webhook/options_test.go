@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
+	"github.com/tikisdk/tiki/internal/webhooktest"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -55,7 +57,7 @@ func TestWithMaxBodyBytes(t *testing.T) {
 func TestWithDedupe(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := webhook.NewMemoryDedupe()
+	store := dedupe.NewMemoryStore()
 	require.NoError(t, e.Apply(webhook.WithDedupe(store)))
 	assert.Same(t, store, e.Dedupe.Store)
 	e.post("hello")
@@ -73,10 +75,10 @@ func TestWithDedupe(t *testing.T) {
 func TestWithDedupeTTL(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := &stubStore{state: webhook.Claimed}
+	store := &webhooktest.StubStore{State: dedupe.Claimed}
 	require.NoError(t, e.Apply(webhook.WithDedupe(store), webhook.WithDedupeTTL(time.Minute, 2*time.Hour)))
 	assert.Equal(t, http.StatusOK, e.post("hello").Code)
-	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Hour}, store.ttls, "lease for the claim, retention once handled")
+	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Hour}, store.TTLs, "lease for the claim, retention once handled")
 
 	for _, ttl := range [][2]time.Duration{{0, time.Hour}, {time.Minute, 0}, {-time.Minute, time.Hour}, {time.Minute, -time.Hour}} {
 		var e webhook.Endpoint
@@ -97,7 +99,7 @@ func TestWithOnError(t *testing.T) {
 	e.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
 	assert.Equal(t, http.StatusInternalServerError, w.Code)
 	require.Len(t, got, 1)
-	assert.ErrorIs(t, got[0], webhook.ErrHandlerFailed)
+	assert.ErrorIs(t, got[0], dedupe.ErrHandlerFailed)
 
 	require.NoError(t, e.Apply(webhook.WithOnError(nil)))
 	assert.Nil(t, e.OnError, "nil reports nothing")

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -191,7 +192,7 @@ func testHandlerError(t *testing.T, rc Receiver) {
 	assert.NotContains(t, w.Body.String(), "password", "handler errors stay on the server")
 	reported := errs.Got()
 	require.Len(t, reported, 1)
-	assert.ErrorIs(t, reported[0], webhook.ErrHandlerFailed)
+	assert.ErrorIs(t, reported[0], dedupe.ErrHandlerFailed)
 	assert.ErrorIs(t, reported[0], dbDown)
 
 	w = rc.Serve(h, http.MethodPost, rc.Body)
@@ -285,7 +286,7 @@ func testConcurrentDuplicates(t *testing.T, rc Receiver) {
 		w := <-first
 		inProgress := 0
 		for _, err := range errs.Got() {
-			if errors.Is(err, webhook.ErrInProgress) {
+			if errors.Is(err, dedupe.ErrInProgress) {
 				inProgress++
 			}
 		}

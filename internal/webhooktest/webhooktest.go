@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -142,35 +143,35 @@ func (e *Errors) Last() error {
 	return got[len(got)-1]
 }
 
-// RecordingStore is a [webhook.MemoryDedupe] that records the calls made to
+// RecordingStore is a [dedupe.MemoryStore] that records the calls made to
 // it as "claim KEY TTL", "complete KEY TTL" and "release KEY" (tokens, being
 // random, are left out).
 type RecordingStore struct {
-	*webhook.MemoryDedupe
+	*dedupe.MemoryStore
 	calls Recorder[string]
 }
 
 // NewRecordingStore returns an empty RecordingStore.
 func NewRecordingStore() *RecordingStore {
-	return &RecordingStore{MemoryDedupe: webhook.NewMemoryDedupe()}
+	return &RecordingStore{MemoryStore: dedupe.NewMemoryStore()}
 }
 
-// Claim implements [webhook.DedupeStore].
-func (s *RecordingStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (webhook.ClaimState, error) {
+// Claim implements [dedupe.Store].
+func (s *RecordingStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (dedupe.ClaimState, error) {
 	_ = s.calls.Add("claim " + key + " " + ttl.String())
-	return s.MemoryDedupe.Claim(ctx, key, token, ttl)
+	return s.MemoryStore.Claim(ctx, key, token, ttl)
 }
 
-// Complete implements [webhook.DedupeStore].
+// Complete implements [dedupe.Store].
 func (s *RecordingStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
 	_ = s.calls.Add("complete " + key + " " + ttl.String())
-	return s.MemoryDedupe.Complete(ctx, key, ttl)
+	return s.MemoryStore.Complete(ctx, key, ttl)
 }
 
-// Release implements [webhook.DedupeStore].
+// Release implements [dedupe.Store].
 func (s *RecordingStore) Release(ctx context.Context, key, token string) error {
 	_ = s.calls.Add("release " + key)
-	return s.MemoryDedupe.Release(ctx, key, token)
+	return s.MemoryStore.Release(ctx, key, token)
 }
 
 // Calls returns the calls made so far.
@@ -202,4 +203,55 @@ func CheckParsed(t testing.TB, ev any, err error) bool {
 		t.Fatalf("decoded %T does not encode: %v", ev, err)
 	}
 	return true
+}
+
+// StubStore is a [dedupe.Store] whose calls fail on demand and are recorded.
+type StubStore struct {
+	// State is what Claim answers.
+	State dedupe.ClaimState
+	// ClaimErr, CompleteErr and ReleaseErr are what the calls return.
+	ClaimErr, CompleteErr, ReleaseErr error
+
+	mu sync.Mutex
+	// Calls are the calls made, as "claim KEY", "complete KEY" and
+	// "release KEY"; read them once the calls are over.
+	Calls []string
+	// Tokens are the tokens of the Claim and Release calls.
+	Tokens []string
+	// TTLs are the ttls of the calls (0 for Release).
+	TTLs []time.Duration
+	// Ctxs are the contexts of the calls.
+	Ctxs []context.Context
+}
+
+func (s *StubStore) record(call string, ctx context.Context, ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Calls = append(s.Calls, call)
+	s.TTLs = append(s.TTLs, ttl)
+	s.Ctxs = append(s.Ctxs, ctx)
+}
+
+// Claim implements [dedupe.Store].
+func (s *StubStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (dedupe.ClaimState, error) {
+	s.record("claim "+key, ctx, ttl)
+	s.mu.Lock()
+	s.Tokens = append(s.Tokens, token)
+	s.mu.Unlock()
+	return s.State, s.ClaimErr
+}
+
+// Complete implements [dedupe.Store].
+func (s *StubStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
+	s.record("complete "+key, ctx, ttl)
+	return s.CompleteErr
+}
+
+// Release implements [dedupe.Store].
+func (s *StubStore) Release(ctx context.Context, key, token string) error {
+	s.record("release "+key, ctx, 0)
+	s.mu.Lock()
+	s.Tokens = append(s.Tokens, token)
+	s.mu.Unlock()
+	return s.ReleaseErr
 }

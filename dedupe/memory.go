@@ -1,4 +1,4 @@
-package webhook
+package dedupe
 
 import (
 	"container/heap"
@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// DefaultMaxKeys is how many keys a [MemoryDedupe] holds unless configured
+// DefaultMaxKeys is how many keys a [MemoryStore] holds unless configured
 // otherwise. At roughly 200 bytes a key it bounds the store to a few tens of
 // megabytes.
 const DefaultMaxKeys = 100_000
 
-// MemoryDedupe is an in-memory [DedupeStore] for a service that runs as a
+// MemoryStore is an in-memory [Store] for a service that runs as a
 // single instance. Several instances need a shared store (Redis, a database)
 // instead: each would otherwise handle its own copy of a delivery.
 //
@@ -24,9 +24,9 @@ const DefaultMaxKeys = 100_000
 // deduplication (a copy of the evicted delivery would run again); it never
 // refuses a delivery.
 //
-// The zero value is not usable; create one with [NewMemoryDedupe]. A
-// MemoryDedupe is safe for concurrent use.
-type MemoryDedupe struct {
+// The zero value is not usable; create one with [NewMemoryStore]. A
+// MemoryStore is safe for concurrent use.
+type MemoryStore struct {
 	now     func() time.Time
 	maxKeys int
 
@@ -35,13 +35,13 @@ type MemoryDedupe struct {
 	expires expiryHeap // the same keys, ordered by expiry
 }
 
-// MemoryOption configures a [MemoryDedupe].
-type MemoryOption func(*MemoryDedupe)
+// MemoryOption configures a [MemoryStore].
+type MemoryOption func(*MemoryStore)
 
 // WithClock makes the store read the time from now instead of [time.Now],
 // so that tests can move time forward. A nil now is ignored.
 func WithClock(now func() time.Time) MemoryOption {
-	return func(m *MemoryDedupe) {
+	return func(m *MemoryStore) {
 		if now != nil {
 			m.now = now
 		}
@@ -51,16 +51,16 @@ func WithClock(now func() time.Time) MemoryOption {
 // WithMaxKeys sets how many keys the store holds at most (DefaultMaxKeys
 // unless set). Zero or less is ignored.
 func WithMaxKeys(n int) MemoryOption {
-	return func(m *MemoryDedupe) {
+	return func(m *MemoryStore) {
 		if n > 0 {
 			m.maxKeys = n
 		}
 	}
 }
 
-// NewMemoryDedupe returns an empty in-memory store.
-func NewMemoryDedupe(opts ...MemoryOption) *MemoryDedupe {
-	m := &MemoryDedupe{
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	m := &MemoryStore{
 		now:     time.Now,
 		maxKeys: DefaultMaxKeys,
 		keys:    make(map[string]*memoryKey),
@@ -71,13 +71,13 @@ func NewMemoryDedupe(opts ...MemoryOption) *MemoryDedupe {
 	return m
 }
 
-// Claim implements [DedupeStore].
-func (m *MemoryDedupe) Claim(_ context.Context, key, token string, ttl time.Duration) (ClaimState, error) {
+// Claim implements [Store].
+func (m *MemoryStore) Claim(_ context.Context, key, token string, ttl time.Duration) (ClaimState, error) {
 	if err := checkTTL(ttl); err != nil {
 		return 0, err
 	}
 	if token == "" {
-		return 0, errors.New("webhook: dedupe claim token must not be empty")
+		return 0, errors.New("dedupe: claim token must not be empty")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -97,8 +97,8 @@ func (m *MemoryDedupe) Claim(_ context.Context, key, token string, ttl time.Dura
 	return Claimed, nil
 }
 
-// Complete implements [DedupeStore].
-func (m *MemoryDedupe) Complete(_ context.Context, key string, ttl time.Duration) error {
+// Complete implements [Store].
+func (m *MemoryStore) Complete(_ context.Context, key string, ttl time.Duration) error {
 	if err := checkTTL(ttl); err != nil {
 		return err
 	}
@@ -116,8 +116,8 @@ func (m *MemoryDedupe) Complete(_ context.Context, key string, ttl time.Duration
 	return nil
 }
 
-// Release implements [DedupeStore].
-func (m *MemoryDedupe) Release(_ context.Context, key, token string) error {
+// Release implements [Store].
+func (m *MemoryStore) Release(_ context.Context, key, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if k, held := m.keys[key]; held && token != "" && k.token == token {
@@ -128,7 +128,7 @@ func (m *MemoryDedupe) Release(_ context.Context, key, token string) error {
 }
 
 // Len returns how many keys are held now.
-func (m *MemoryDedupe) Len() int {
+func (m *MemoryStore) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.dropExpired(m.now())
@@ -137,7 +137,7 @@ func (m *MemoryDedupe) Len() int {
 
 // add holds a key that is not held, evicting the key closest to expiry if
 // the store is full. m.mu must be held.
-func (m *MemoryDedupe) add(key, token string, expires time.Time) {
+func (m *MemoryStore) add(key, token string, expires time.Time) {
 	for len(m.keys) >= m.maxKeys {
 		oldest := heap.Pop(&m.expires).(*memoryKey)
 		delete(m.keys, oldest.key)
@@ -149,7 +149,7 @@ func (m *MemoryDedupe) add(key, token string, expires time.Time) {
 
 // dropExpired forgets the keys whose expiry is not after now. m.mu must be
 // held.
-func (m *MemoryDedupe) dropExpired(now time.Time) {
+func (m *MemoryStore) dropExpired(now time.Time) {
 	for len(m.expires) > 0 && !m.expires[0].expires.After(now) {
 		k := heap.Pop(&m.expires).(*memoryKey)
 		delete(m.keys, k.key)
@@ -158,7 +158,7 @@ func (m *MemoryDedupe) dropExpired(now time.Time) {
 
 func checkTTL(ttl time.Duration) error {
 	if ttl <= 0 {
-		return fmt.Errorf("webhook: dedupe ttl must be positive, got %v", ttl)
+		return fmt.Errorf("dedupe: ttl must be positive, got %v", ttl)
 	}
 	return nil
 }

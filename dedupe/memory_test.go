@@ -1,4 +1,4 @@
-package webhook_test
+package dedupe_test
 
 import (
 	"context"
@@ -11,94 +11,94 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/webhooktest"
-	"github.com/tikisdk/tiki/webhook"
 )
 
-var _ webhook.DedupeStore = (*webhook.MemoryDedupe)(nil)
+var _ dedupe.Store = (*dedupe.MemoryStore)(nil)
 
-func TestMemoryDedupeClaim(t *testing.T) {
+func TestMemoryStoreClaim(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
-	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now))
+	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now))
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "a free key is claimed")
+	assert.Equal(t, dedupe.Claimed, state, "a free key is claimed")
 
 	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.ClaimedByOther, state, "a held key is not claimed by another run")
+	assert.Equal(t, dedupe.ClaimedByOther, state, "a held key is not claimed by another run")
 
 	state, err = m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "the same claim repeated is still the caller's")
+	assert.Equal(t, dedupe.Claimed, state, "the same claim repeated is still the caller's")
 
 	state, err = m.Claim(ctx, "b", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "keys are independent")
+	assert.Equal(t, dedupe.Claimed, state, "keys are independent")
 	assert.Equal(t, 2, m.Len())
 
 	clock.Advance(time.Minute - time.Nanosecond)
 	state, err = m.Claim(ctx, "a", "run-3", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.ClaimedByOther, state, "the claim holds until its ttl elapses")
+	assert.Equal(t, dedupe.ClaimedByOther, state, "the claim holds until its ttl elapses")
 
 	clock.Advance(time.Nanosecond)
 	assert.Equal(t, 0, m.Len(), "expired keys are dropped")
 	state, err = m.Claim(ctx, "a", "run-3", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "an expired claim frees the key")
+	assert.Equal(t, dedupe.Claimed, state, "an expired claim frees the key")
 
 	_, err = m.Claim(ctx, "c", "", time.Minute)
 	assert.Error(t, err, "an empty token is refused")
 }
 
-func TestMemoryDedupeComplete(t *testing.T) {
+func TestMemoryStoreComplete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
-	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now))
+	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now))
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, webhook.Claimed, state)
+	require.Equal(t, dedupe.Claimed, state)
 	require.NoError(t, m.Complete(ctx, "a", time.Hour))
 
 	state, err = m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Completed, state, "a completed key is completed, even for its own token")
+	assert.Equal(t, dedupe.Completed, state, "a completed key is completed, even for its own token")
 
 	clock.Advance(59 * time.Minute)
 	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Completed, state, "Complete extends the hold past the claim's ttl")
+	assert.Equal(t, dedupe.Completed, state, "Complete extends the hold past the claim's ttl")
 	require.NoError(t, m.Release(ctx, "a", "run-1"))
 	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Completed, state, "Release does not free a completed key")
+	assert.Equal(t, dedupe.Completed, state, "Release does not free a completed key")
 
 	clock.Advance(time.Minute)
 	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "the key is free once retention elapsed")
+	assert.Equal(t, dedupe.Claimed, state, "the key is free once retention elapsed")
 
 	// Completing a free key (its claim expired meanwhile) holds it.
 	require.NoError(t, m.Complete(ctx, "never-claimed", time.Hour))
 	state, err = m.Claim(ctx, "never-claimed", "run-1", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Completed, state)
+	assert.Equal(t, dedupe.Completed, state)
 }
 
-func TestMemoryDedupeRelease(t *testing.T) {
+func TestMemoryStoreRelease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := webhook.NewMemoryDedupe()
+	m := dedupe.NewMemoryStore()
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, webhook.Claimed, state)
+	require.Equal(t, dedupe.Claimed, state)
 	require.NoError(t, m.Release(ctx, "a", "run-2"), "another run's token")
 	assert.Equal(t, 1, m.Len(), "a claim is released only with its token")
 	require.NoError(t, m.Release(ctx, "a", "run-1"))
@@ -106,15 +106,15 @@ func TestMemoryDedupeRelease(t *testing.T) {
 
 	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "a released key can be claimed again")
+	assert.Equal(t, dedupe.Claimed, state, "a released key can be claimed again")
 
 	require.NoError(t, m.Release(ctx, "free", "run-1"), "releasing a free key is not an error")
 }
 
-func TestMemoryDedupeRejectsBadTTL(t *testing.T) {
+func TestMemoryStoreRejectsBadTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := webhook.NewMemoryDedupe()
+	m := dedupe.NewMemoryStore()
 
 	for _, ttl := range []time.Duration{0, -time.Second} {
 		_, err := m.Claim(ctx, "a", "run-1", ttl)
@@ -124,38 +124,38 @@ func TestMemoryDedupeRejectsBadTTL(t *testing.T) {
 	assert.Equal(t, 0, m.Len())
 }
 
-func TestMemoryDedupeMaxKeysEvictsClosestToExpiry(t *testing.T) {
+func TestMemoryStoreMaxKeysEvictsClosestToExpiry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
-	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now), webhook.WithMaxKeys(3))
+	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(3))
 
 	for i, ttl := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour} {
 		state, err := m.Claim(ctx, fmt.Sprint("k", i), "run-1", ttl)
 		require.NoError(t, err)
-		require.Equal(t, webhook.Claimed, state)
+		require.Equal(t, dedupe.Claimed, state)
 	}
 	state, err := m.Claim(ctx, "k3", "run-1", time.Hour)
 	require.NoError(t, err)
-	require.Equal(t, webhook.Claimed, state, "a full store still accepts a new key")
+	require.Equal(t, dedupe.Claimed, state, "a full store still accepts a new key")
 	assert.Equal(t, 3, m.Len())
 
 	// k1 was closest to expiry, so it was evicted; the others are still held.
 	for _, key := range []string{"k0", "k2", "k3"} {
 		state, err := m.Claim(ctx, key, "run-2", time.Hour)
 		require.NoError(t, err)
-		assert.Equal(t, webhook.ClaimedByOther, state, key)
+		assert.Equal(t, dedupe.ClaimedByOther, state, key)
 	}
 	state, err = m.Claim(ctx, "k1", "run-2", time.Hour)
 	require.NoError(t, err)
-	assert.Equal(t, webhook.Claimed, state, "k1")
+	assert.Equal(t, dedupe.Claimed, state, "k1")
 }
 
-func TestMemoryDedupeStaysBounded(t *testing.T) {
+func TestMemoryStoreStaysBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
-	m := webhook.NewMemoryDedupe(webhook.WithClock(clock.Now), webhook.WithMaxKeys(1000))
+	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(1000))
 
 	for i := range 10_000 {
 		_, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
@@ -169,23 +169,23 @@ func TestMemoryDedupeStaysBounded(t *testing.T) {
 	assert.Equal(t, 0, m.Len(), "every key expired")
 }
 
-func TestMemoryDedupeOptionsIgnoreInvalidValues(t *testing.T) {
+func TestMemoryStoreOptionsIgnoreInvalidValues(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := webhook.NewMemoryDedupe(webhook.WithClock(nil), webhook.WithMaxKeys(0), webhook.WithMaxKeys(-5))
+	m := dedupe.NewMemoryStore(dedupe.WithClock(nil), dedupe.WithMaxKeys(0), dedupe.WithMaxKeys(-5))
 
 	for i := range 10 {
 		state, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
 		require.NoError(t, err)
-		require.Equal(t, webhook.Claimed, state)
+		require.Equal(t, dedupe.Claimed, state)
 	}
 	assert.Equal(t, 10, m.Len())
 }
 
-func TestMemoryDedupeConcurrentClaimsOneWinner(t *testing.T) {
+func TestMemoryStoreConcurrentClaimsOneWinner(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := webhook.NewMemoryDedupe()
+	m := dedupe.NewMemoryStore()
 
 	const goroutines = 64
 	var winners atomic.Int32
@@ -196,7 +196,7 @@ func TestMemoryDedupeConcurrentClaimsOneWinner(t *testing.T) {
 			<-start
 			state, err := m.Claim(ctx, "same", fmt.Sprint("run-", i), time.Minute)
 			assert.NoError(t, err)
-			if state == webhook.Claimed {
+			if state == dedupe.Claimed {
 				winners.Add(1)
 			}
 			_ = m.Len()

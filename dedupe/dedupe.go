@@ -1,4 +1,4 @@
-package webhook
+package dedupe
 
 import (
 	"context"
@@ -9,9 +9,30 @@ import (
 	"time"
 )
 
-// DedupeStore remembers which deliveries are being, or have been, handled,
+// Errors of a [Runner]. The errors it returns wrap one of these with
+// details; compare with [errors.Is].
+var (
+	// ErrHandlerFailed wraps the error the function run by [Runner.Do]
+	// returned. A webhook receiver answers 500 so that the sender delivers
+	// the notification again; an event-queue consumer does not acknowledge
+	// the event.
+	ErrHandlerFailed = errors.New("dedupe: handler failed")
+
+	// ErrInProgress reports a key claimed by another run that has not
+	// finished, here or on another replica. The function did not run; a
+	// webhook receiver answers 503 so that the sender delivers again, and
+	// an event-queue consumer pulls the event again later.
+	ErrInProgress = errors.New("dedupe: being handled by another run")
+
+	// ErrStore wraps an error of a [Store]. When claiming fails the
+	// function does not run; when completing a key fails after the
+	// function succeeded the outcome is still [Handled].
+	ErrStore = errors.New("dedupe: store failed")
+)
+
+// Store remembers which deliveries are being, or have been, handled,
 // so that a notification delivered more than once is handled once. It is
-// used through a [Deduper]; implement it to share deduplication between
+// used through a [Runner]; implement it to share deduplication between
 // several instances of a service.
 //
 // # Contract
@@ -76,7 +97,7 @@ import (
 // A lease that expires while its handler is still running lets a copy of
 // the delivery be handled concurrently; choose a lease comfortably longer
 // than the longest handler run.
-type DedupeStore interface {
+type Store interface {
 	// Claim holds key for ttl under token if it is free (or already held
 	// under token) and reports the key's state.
 	Claim(ctx context.Context, key, token string, ttl time.Duration) (ClaimState, error)
@@ -90,10 +111,10 @@ type DedupeStore interface {
 	Release(ctx context.Context, key, token string) error
 }
 
-// ClaimState is what [DedupeStore.Claim] found.
+// ClaimState is what [Store.Claim] found.
 type ClaimState int
 
-// States reported by [DedupeStore.Claim].
+// States reported by [Store.Claim].
 const (
 	// Claimed means the caller holds the key now: it was free, or already
 	// held under the caller's token.
@@ -122,7 +143,7 @@ func (s ClaimState) String() string {
 	}
 }
 
-// Default durations used by a [Deduper] whose fields are zero.
+// Default durations used by a [Runner] whose fields are zero.
 const (
 	// DefaultLease is how long a claim holds a key while its handler runs.
 	DefaultLease = 5 * time.Minute
@@ -132,10 +153,10 @@ const (
 	DefaultRetention = 24 * time.Hour
 )
 
-// Outcome tells what [Deduper.Do] did with a delivery.
+// Outcome tells what [Runner.Do] did with a delivery.
 type Outcome int
 
-// Outcomes of [Deduper.Do].
+// Outcomes of [Runner.Do].
 const (
 	// Handled means the handler ran and returned nil. The receiver answers
 	// 2xx.
@@ -176,14 +197,14 @@ func (o Outcome) String() string {
 	}
 }
 
-// Deduper runs each delivery's handler at most once per key while it
-// succeeds, following the [DedupeStore] contract, and reports a delivery as
+// Runner runs each delivery's handler at most once per key while it
+// succeeds, following the [Store] contract, and reports a delivery as
 // [Handled] or [Duplicate] only once a run of its handler succeeded. The
-// zero value runs every handler without deduplication. A Deduper is a small
+// zero value runs every handler without deduplication. A Runner is a small
 // value; copy it freely.
-type Deduper struct {
+type Runner struct {
 	// Store holds the keys. Nil disables deduplication: every delivery runs.
-	Store DedupeStore
+	Store Store
 
 	// Lease is how long a claim holds a key while the handler runs; zero
 	// means DefaultLease. It bounds how long a crashed process delays the
@@ -201,17 +222,17 @@ type Deduper struct {
 //
 // The error is nil for [Duplicate] and, usually, for [Handled]:
 //
-//   - Handled with an error wrapping [ErrDedupeStore]: fn succeeded but the
+//   - Handled with an error wrapping [ErrStore]: fn succeeded but the
 //     key could not be completed; the delivery should still be acknowledged.
 //   - InProgress: the error wraps [ErrInProgress].
-//   - Failed: the error wraps [ErrDedupeStore] if the claim failed (fn did
+//   - Failed: the error wraps [ErrStore] if the claim failed (fn did
 //     not run; the claim, which may have been made without its answer
 //     arriving, is released), or [ErrHandlerFailed] and fn's error if fn
-//     failed, joined with an [ErrDedupeStore] error if releasing the key
+//     failed, joined with an [ErrStore] error if releasing the key
 //     failed too.
-func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) error) (Outcome, error) {
+func (d Runner) Do(ctx context.Context, key string, fn func(context.Context) error) (Outcome, error) {
 	if ctx == nil {
-		return Failed, errors.New("webhook: Deduper.Do: nil context")
+		return Failed, errors.New("dedupe: Runner.Do: nil context")
 	}
 	if d.Store == nil {
 		if err := fn(ctx); err != nil {
@@ -228,14 +249,14 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 	}
 	token, err := newToken()
 	if err != nil {
-		return Failed, fmt.Errorf("%w: claim %q: %w", ErrDedupeStore, key, err)
+		return Failed, fmt.Errorf("%w: claim %q: %w", ErrStore, key, err)
 	}
 
 	// The store must be updated even if the request was canceled meanwhile.
 	storeCtx := context.WithoutCancel(ctx)
 	release := func() error {
 		if err := d.Store.Release(storeCtx, key, token); err != nil {
-			return fmt.Errorf("%w: release %q: %w", ErrDedupeStore, key, err)
+			return fmt.Errorf("%w: release %q: %w", ErrStore, key, err)
 		}
 		return nil
 	}
@@ -244,7 +265,7 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 	if err != nil {
 		// The claim may have been made and its answer lost: free it, so
 		// that the sender's next attempt is not turned away for a lease.
-		return Failed, errors.Join(fmt.Errorf("%w: claim %q: %w", ErrDedupeStore, key, err), release())
+		return Failed, errors.Join(fmt.Errorf("%w: claim %q: %w", ErrStore, key, err), release())
 	}
 	switch state {
 	case Claimed:
@@ -253,7 +274,7 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 	case ClaimedByOther:
 		return InProgress, fmt.Errorf("%w: %q", ErrInProgress, key)
 	default:
-		return Failed, errors.Join(fmt.Errorf("%w: claim %q: unexpected state %v", ErrDedupeStore, key, state), release())
+		return Failed, errors.Join(fmt.Errorf("%w: claim %q: unexpected state %v", ErrStore, key, state), release())
 	}
 
 	finished := false
@@ -271,7 +292,7 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 		return Failed, errors.Join(fmt.Errorf("%w: %w", ErrHandlerFailed, err), release())
 	}
 	if err := d.Store.Complete(storeCtx, key, retention); err != nil {
-		return Handled, fmt.Errorf("%w: complete %q: %w", ErrDedupeStore, key, err)
+		return Handled, fmt.Errorf("%w: complete %q: %w", ErrStore, key, err)
 	}
 	return Handled, nil
 }
@@ -281,7 +302,7 @@ func (d Deduper) Do(ctx context.Context, key string, fn func(context.Context) er
 func newToken() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("webhook: claim token: %w", err)
+		return "", fmt.Errorf("dedupe: claim token: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
 }
