@@ -125,7 +125,7 @@ func TestUnauthorizedRenewsOnceAndRepeats(t *testing.T) {
 	s.valid = func(tok string) bool { return tok != "tok-1" }
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	// A POST too: a 401 means Tiki refused it before doing anything.
-	resp, err := c.do(context.Background(), &request{method: http.MethodPost, group: GroupCatalog, path: "things", body: map[string]int{"a": 1}}, nil)
+	resp, err := c.do(context.Background(), &request{method: http.MethodPost, version: apiV2, path: "things", body: map[string]int{"a": 1}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
 	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
@@ -142,7 +142,7 @@ func TestFaultMatrixUnauthorizedOAuth(t *testing.T) {
 			s := newOAuthServer(t)
 			s.valid = func(tok string) bool { return tok != "tok-1" }
 			c := s.client(t, clientCredentials(AuthStyleBasic))
-			resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
+			resp, err := c.do(context.Background(), &request{method: method, version: apiV2, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
 			assert.EqualValues(t, 2, s.apiCalls.Load())
@@ -242,8 +242,13 @@ func TestTokenWaitHonoursContext(t *testing.T) {
 
 func TestAuthOptionsConflict(t *testing.T) {
 	t.Parallel()
-	_, err := NewClient(WithSellerKey("k-123456"), WithAccessToken("t-123456"))
-	require.EqualError(t, err, "tiki: WithAccessToken conflicts with WithSellerKey: choose one way to authenticate")
+	_, err := NewClient(WithSellerKey("k-123456"), WithAccessToken("t-123456"), WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})))
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []FieldProblem{
+		{Field: "WithAccessToken", Problem: "conflicts with WithSellerKey: choose one way to authenticate"},
+		{Field: "WithTokenSource", Problem: "conflicts with WithSellerKey: choose one way to authenticate"},
+	}, ve.Problems)
 }
 
 func TestAuthOptionReusedForSeveralClients(t *testing.T) {

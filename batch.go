@@ -56,7 +56,8 @@ var (
 	ErrBatchNoResult = errors.New("tiki: batch update: Tiki's answer has no result for this item")
 )
 
-// BatchOption changes how UpdateBatch and UpdateBatchV2 send one batch.
+// BatchOption changes how UpdateBatch (of client.Products and
+// client.V2.Products) sends one batch.
 // The options are checked with the items: a bad value is reported in the
 // *ValidationError, before anything is sent.
 type BatchOption func(*batchConfig)
@@ -132,8 +133,9 @@ func (it BatchUpdateItem) validate(v *validator, prefix string) {
 		prefix+"price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities")
 }
 
-// BatchUpdateItemV2 is one item of UpdateBatchV2: one Quantity instead of
-// stock per warehouse.
+// BatchUpdateItemV2 is one item of the v2 UpdateBatch
+// (client.V2.Products.UpdateBatch): one Quantity instead of stock per
+// warehouse.
 type BatchUpdateItemV2 struct {
 	// ProductID is Tiki's id of the product to update.
 	ProductID int64 `json:"product_id,omitempty"`
@@ -264,19 +266,17 @@ type batchRow struct {
 //
 // PUT /v2.1/products/updateSkus
 func (s *ProductsService) UpdateBatch(ctx context.Context, items []BatchUpdateItem, opts ...BatchOption) (BatchResults, *Response, error) {
-	return updateBatch(ctx, s.client, V21, items, opts)
+	return updateBatch(ctx, s.client, apiV21, items, opts)
 }
 
-// UpdateBatchV2 is UpdateBatch through API v2: one quantity per product
-// instead of stock per warehouse. It sends, orders and reports items as
-// UpdateBatch does and takes the same options.
-//
-// Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use
-// UpdateBatch (v2.1).
+// UpdateBatch is client.Products.UpdateBatch through API v2: one quantity
+// per product instead of stock per warehouse. It sends, orders and reports
+// items as client.Products.UpdateBatch does and takes the same options.
+// Tiki deprecated API v2 updates from 2022-01-05 in favour of v2.1.
 //
 // PUT /v2/products/updateSkus
-func (s *ProductsService) UpdateBatchV2(ctx context.Context, items []BatchUpdateItemV2, opts ...BatchOption) (BatchResults, *Response, error) {
-	return updateBatch(ctx, s.client, V2, items, opts)
+func (s *ProductsV2Service) UpdateBatch(ctx context.Context, items []BatchUpdateItemV2, opts ...BatchOption) (BatchResults, *Response, error) {
+	return updateBatch(ctx, s.client, apiV2, items, opts)
 }
 
 type batchItem interface {
@@ -420,7 +420,7 @@ func (r *batchRun) report(n int) {
 	}
 }
 
-func updateBatch[T batchItem](ctx context.Context, c *Client, version APIVersion, items []T, opts []BatchOption) (BatchResults, *Response, error) {
+func updateBatch[T batchItem](ctx context.Context, c *Client, version apiVersion, items []T, opts []BatchOption) (BatchResults, *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -538,7 +538,7 @@ func waitTurn(ctx context.Context, run *batchRun, chunks []batchChunk, n int, se
 
 // sendChunk makes the call of chunk n, carrying items at idx, and records
 // its results.
-func sendChunk[T batchItem](ctx context.Context, c *Client, version APIVersion, items []T, results BatchResults, run *batchRun, n int, idx []int) {
+func sendChunk[T batchItem](ctx context.Context, c *Client, version apiVersion, items []T, results BatchResults, run *batchRun, n int, idx []int) {
 	data := make([]T, len(idx))
 	keys := make([]batchKey, len(idx))
 	var lockKeys []string

@@ -509,7 +509,7 @@ func TestBatchOptionsValidation(t *testing.T) {
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.want, ve.Problems)
-			_, _, err = c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Price: 1}}, tc.opts...)
+			_, _, err = c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Price: 1}}, tc.opts...)
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, 0, mt.GetTotalCallCount())
 		})
@@ -635,7 +635,7 @@ func TestProductsUpdateBatchV2DocExample(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), &got)
 
-	results, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+	results, _, err := c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{
 		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, Quantity: Ptr(10)},
 		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, Quantity: Ptr(20)},
 	})
@@ -1033,9 +1033,9 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		t.Parallel()
 		c, mt := setup(t)
 		respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), nil)
-		_, _, err := c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Quantity: Ptr(0)}})
+		_, _, err := c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Quantity: Ptr(0)}})
 		require.NoError(t, err)
-		_, _, err = c.Products.UpdateBatchV2(context.Background(), []BatchUpdateItemV2{
+		_, _, err = c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{
 			{ProductID: 1, Status: ProductStatusEnabled},
 			{Price: -1, Status: 9, Quantity: Ptr(-2)},
 			{OriginalSKU: "A"},

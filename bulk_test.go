@@ -396,7 +396,7 @@ func TestWalkPeakHeap(t *testing.T) {
 	}
 	walk := func(last, ahead int) (rows int, peak uint64) {
 		srv := bulkPages(t, 100, last, 0)
-		c, err := NewClient(WithBaseURL(srv.URL), WithRateLimit(0, 0))
+		c, err := NewClient(WithSellerKey(testKey), WithBaseURL(srv.URL), WithRateLimit(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}

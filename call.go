@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// Call sends a request to any endpoint of Tiki's integration API, for
-// endpoints this SDK does not cover yet, through the same stack as every
-// method of the client: authentication, the rate limiter, the retry rules
-// (a POST is never resent once it may have reached Tiki), typed errors and
-// the masking of secrets.
+// Call sends a request to any endpoint of Tiki's integration API, in any
+// version: an endpoint this SDK does not cover yet, or a version of an
+// endpoint that neither the client's services nor client.V1 and client.V2
+// reach. It goes through the same stack as every method of the client:
+// authentication, the rate limiter, the retry rules (a POST is never
+// resent once it may have reached Tiki), typed errors and the masking of
+// secrets.
 //
 // path is below the integration base URL and starts with the API version:
 // "v2/orders/123/confirm-available". Its segments are sent as given: escape
@@ -45,11 +47,11 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 
 // splitVersion checks a caller's path ("v2/orders/1") and splits it into
 // its version and the rest.
-func splitVersion(v *validator, path string) (APIVersion, string) {
+func splitVersion(v *validator, path string) (apiVersion, string) {
 	path = strings.TrimPrefix(path, "/")
 	version, rest, _ := strings.Cut(path, "/")
-	switch APIVersion(version) {
-	case V1, V2, V21:
+	switch apiVersion(version) {
+	case apiV1, apiV2, apiV21:
 	default:
 		v.add("path", "must start with an API version (v1/, v2/ or v2.1/), not %q", version)
 		return "", ""
@@ -64,7 +66,7 @@ func splitVersion(v *validator, path string) (APIVersion, string) {
 			return "", ""
 		}
 	}
-	return APIVersion(version), rest
+	return apiVersion(version), rest
 }
 
 // rawBody receives a body as it is.

@@ -63,71 +63,61 @@ func TestCatalogCategoriesNoOptions(t *testing.T) {
 
 func TestCatalogCategoriesV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	c, mt := setup(t)
 	body := fixture(t, "categories_list_v1.json")
 	var got wire
 	respond(mt, http.MethodGet, "/v1/categories", 200, body, &got)
 
-	cats, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Name: "book", IsPrimary: Ptr(true), Lang: "vi"})
+	cats, _, err := c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{Name: "book", Parent: 8, IsPrimary: Ptr(true), Lang: "vi"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{
-		"name": {"book"}, "primary": {"1"}, "lang": {"vi"},
+		"name": {"book"}, "parent": {"8"}, "primary": {"1"}, "lang": {"vi"},
 	})
 	rows := rawRows(t, body)
 	require.Len(t, cats, 7)
 	for i, r := range rows {
 		assert.Equal(t, Category{ID: num(r["id"]), Name: str(r["name"]), ParentID: num(r["parent"]), IsPrimary: boolean(r["primary"])}, cats[i])
 	}
+
+	respond(mt, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
+	_, _, err = c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{IsPrimary: Ptr(false)})
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{"primary": {"0"}})
+	_, _, err = c.V1.Catalog.ListCategories(context.Background(), nil)
+	require.NoError(t, err)
+	requireWire(t, got, http.MethodGet, "/v1/categories", nil)
 }
 
 func TestCatalogCategoriesInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
-	_, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Parent: -1, Lang: "fr"})
+	c, mt := setup(t)
+	_, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Parent: -1})
+	requireRefused(t, err, mt, []FieldProblem{{Field: "parent", Problem: "must not be negative"}}...)
+	_, _, err = c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{Parent: -1, Lang: "fr"})
 	requireRefused(t, err, mt, []FieldProblem{
 		{Field: "parent", Problem: "must not be negative"},
 		{Field: "lang", Problem: `must be "en" or "vi"`},
 	}...)
+	_, _, err = c.V1.Catalog.GetCategory(context.Background(), 0)
+	requireRefused(t, err, mt, []FieldProblem{{Field: "category_id", Problem: "must be a positive id"}}...)
 }
 
-// Lang exists only in v1 and IsCrossBorder only in v2: each is refused in
-// the other version instead of being dropped.
-func TestCatalogCategoriesOptionsOfOneVersion(t *testing.T) {
+// v1 documents only categories and categories/{id}: client.V1.Catalog
+// reaches those two at /v1, and every call of client.Catalog goes to /v2.
+func TestCatalogVersionByService(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-
-	v2, mt2 := setup(t)
-	_, _, err := v2.Catalog.ListCategories(ctx, &CategoriesOptions{Lang: "vi"})
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "lang", Problem: "is only supported by API v1 (GroupCatalog uses v2)"}}...)
-	var got wire
-	respond(mt2, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
-	_, _, err = v2.Catalog.ListCategories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
-	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/categories", map[string][]string{"isCrossBorder": {"false"}})
-
-	v1, mt1 := setup(t, WithAPIVersion(GroupCatalog, V1))
-	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{IsCrossBorder: Ptr(false)})
-	requireRefused(t, err, mt1, []FieldProblem{{Field: "isCrossBorder", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
-	_, _, err = v1.Catalog.GetCategory(ctx, 20, &CategoryOptions{IncludeParents: true})
-	requireRefused(t, err, mt1, []FieldProblem{{Field: "includeParents", Problem: "is only supported by API v2 (GroupCatalog uses v1)"}}...)
-	respond(mt1, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
-	_, _, err = v1.Catalog.ListCategories(ctx, &CategoriesOptions{Lang: "en"})
-	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{"lang": {"en"}})
-}
-
-// v1 documents only categories and categories/{id}: with GroupCatalog on
-// v1, those two follow it and every other catalog call stays on v2.
-func TestCatalogV1OnlyForCategories(t *testing.T) {
-	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	c, mt := setup(t)
 	ctx := context.Background()
 	var paths []string
 	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 		paths = append(paths, strings.TrimPrefix(r.URL.Path, "/prefix/integration"))
 		return responseJSON(200, `{"id":20,"data":[],"paging":{},"category":[]}`), nil
 	})
-	_, _, err := c.Catalog.ListCategories(ctx, nil)
+	_, _, err := c.V1.Catalog.ListCategories(ctx, nil)
+	require.NoError(t, err)
+	_, _, err = c.V1.Catalog.GetCategory(ctx, 20)
+	require.NoError(t, err)
+	_, _, err = c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
 	_, _, err = c.Catalog.GetCategory(ctx, 20, nil)
 	require.NoError(t, err)
@@ -141,8 +131,9 @@ func TestCatalogV1OnlyForCategories(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.Catalog.GetRequiredDocuments(ctx, RequiredDocumentsOptions{CategoryID: 1})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"/v1/categories", "/v1/categories/20", "/v2/categories/20/attributes", "/v2/attributes/540/values",
-		"/v2/categories/20/optionLabels", "/v2/brands", "/v2/requests/requiredDocs"}, paths)
+	assert.Equal(t, []string{"/v1/categories", "/v1/categories/20", "/v2/categories", "/v2/categories/20",
+		"/v2/categories/20/attributes", "/v2/attributes/540/values", "/v2/categories/20/optionLabels", "/v2/brands",
+		"/v2/requests/requiredDocs"}, paths)
 }
 
 func TestCatalogCategory(t *testing.T) {
@@ -174,11 +165,11 @@ func TestCatalogCategory(t *testing.T) {
 
 func TestCatalogCategoryV1WithAttributes(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v1/categories/218", 200, fixture(t, "category_detail_v1.json"), &got)
 
-	cat, _, err := c.Catalog.GetCategory(context.Background(), 218, nil)
+	cat, _, err := c.V1.Catalog.GetCategory(context.Background(), 218)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/categories/218", nil)
 	assert.Equal(t, &Category{
@@ -197,10 +188,10 @@ func TestCatalogCategoryV1WithAttributes(t *testing.T) {
 
 func TestCatalogCategoryNotFound(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithAPIVersion(GroupCatalog, V1))
+	c, mt := setup(t)
 	respond(mt, http.MethodGet, "/v1/categories/1", 404, fixture(t, "category_detail_v1_error_not_found.json"), nil)
 
-	cat, _, err := c.Catalog.GetCategory(context.Background(), 1, nil)
+	cat, _, err := c.V1.Catalog.GetCategory(context.Background(), 1)
 	assert.Nil(t, cat)
 	require.ErrorIs(t, err, ErrNotFound)
 	var apiErr *APIError

@@ -42,7 +42,8 @@ type Category struct {
 	// Parents is the chain of ancestors, filled by GetCategory with
 	// IncludeParents.
 	Parents []Category `json:"parents,omitempty"`
-	// Attributes of the category, filled by the v1 category detail.
+	// Attributes of the category, filled by the v1 category detail
+	// (client.V1.Catalog.GetCategory).
 	Attributes []Attribute `json:"attributes,omitempty"`
 }
 
@@ -203,70 +204,66 @@ type RequiredDocuments struct {
 	BrandIsRequired bool `json:"brand_is_required"`
 }
 
-// CategoriesOptions filters Categories. Every field is optional.
+// CategoriesOptions filters ListCategories. Every field is optional.
 type CategoriesOptions struct {
 	// Name keeps categories whose name contains this text (case-insensitive).
 	Name string `url:"name,omitempty"`
 	// Parent keeps the children of this category.
 	Parent int64 `url:"parent,omitempty"`
-	// IsPrimary keeps primary (true) or non-primary (false) categories
-	// (v2 isPrimary=true/false, v1 primary=1/0).
+	// IsPrimary keeps primary (true) or non-primary (false) categories.
 	IsPrimary *bool `url:"isPrimary"`
 	// IsCrossBorder selects cross-border categories (Tiki's default: false).
-	// API v2 only: refused when GroupCatalog uses v1.
 	IsCrossBorder *bool `url:"isCrossBorder"`
-	// Lang selects the language of names, "en" or "vi". API v1 only:
-	// refused when GroupCatalog uses v2 (the default).
-	Lang string `url:"lang,omitempty"`
 }
 
-// categoriesQueryV1 is the query of GET /v1/categories, which names the
-// primary filter differently and sends it as 1 or 0.
-type categoriesQueryV1 struct {
-	Name      string `url:"name,omitempty"`
-	Parent    int64  `url:"parent,omitempty"`
-	IsPrimary *bool  `url:"primary,int"`
-	Lang      string `url:"lang,omitempty"`
+func (o *CategoriesOptions) validate(v *validator) {
+	v.check(o.Parent >= 0, "parent", "must not be negative")
 }
 
-// ListCategories lists categories, filtered by opts (which may be nil). It
-// follows the version of GroupCatalog (see WithAPIVersion); an option the
-// selected version does not have is refused before anything is sent.
+// ListCategories lists categories, filtered by opts (which may be nil).
 //
-// GET /v2/categories (v1: GET /v1/categories)
+// GET /v2/categories
 func (s *CatalogService) ListCategories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
 	o := zeroIfNil(opts)
-	version := s.client.versions[GroupCatalog]
 	var v validator
-	o.validate(&v, version)
+	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q := encodeQuery(&o)
-	if version == V1 {
-		q = encodeQuery(categoriesQueryV1{Name: o.Name, Parent: o.Parent, IsPrimary: o.IsPrimary, Lang: o.Lang})
-	}
-	return callList[Category](ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories", query: q})
+	return callList[Category](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories", query: encodeQuery(&o)})
 }
 
-// validate refuses options that version (GroupCatalog's) does not have.
-func (o *CategoriesOptions) validate(v *validator, version APIVersion) {
-	v1 := version == V1
+// CategoriesOptionsV1 filters the v1 ListCategories, whose query names the
+// primary filter primary and sends it as 1 or 0. Every field is optional.
+type CategoriesOptionsV1 struct {
+	// Name keeps categories whose name contains this text (case-insensitive).
+	Name string `url:"name,omitempty"`
+	// Parent keeps the children of this category.
+	Parent int64 `url:"parent,omitempty"`
+	// IsPrimary keeps primary (true) or non-primary (false) categories
+	// (primary=1/0).
+	IsPrimary *bool `url:"primary,int"`
+	// Lang selects the language of names, "en" (Tiki's default) or "vi".
+	Lang string `url:"lang,omitempty"`
+}
+
+func (o *CategoriesOptionsV1) validate(v *validator) {
 	v.check(o.Parent >= 0, "parent", "must not be negative")
-	switch {
-	case o.Lang != "" && !v1:
-		v.add("lang", "is only supported by API v1 (GroupCatalog uses %s)", version)
-	case o.Lang != "":
-		v.check(o.Lang == "en" || o.Lang == "vi", "lang", `must be "en" or "vi"`)
-	}
-	v.check(o.IsCrossBorder == nil || !v1, "isCrossBorder", "is only supported by API v2 (GroupCatalog uses v1)")
+	v.check(o.Lang == "" || o.Lang == "en" || o.Lang == "vi", "lang", `must be "en" or "vi"`)
 }
 
-// Categories lists categories.
+// ListCategories lists categories through API v1, filtered by opts (which
+// may be nil).
 //
-// Deprecated: use ListCategories.
-func (s *CatalogService) Categories(ctx context.Context, opts *CategoriesOptions) ([]Category, *Response, error) {
-	return s.ListCategories(ctx, opts)
+// GET /v1/categories
+func (s *CatalogV1Service) ListCategories(ctx context.Context, opts *CategoriesOptionsV1) ([]Category, *Response, error) {
+	o := zeroIfNil(opts)
+	var v validator
+	o.validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return callList[Category](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories", query: encodeQuery(&o)})
 }
 
 // CategoryOptions tunes GetCategory.
@@ -277,48 +274,40 @@ type CategoryOptions struct {
 }
 
 // GetCategory returns one category, with its ancestors when
-// opts.IncludeParents is set (opts may be nil; only API v2 documents
-// includeParents, so it is refused when GroupCatalog uses v1). It follows
-// the version of GroupCatalog (see WithAPIVersion).
+// opts.IncludeParents is set (opts may be nil).
 //
-// GET /v2/categories/{categoryId} (v1: GET /v1/categories/{categoryId})
+// GET /v2/categories/{categoryId}
 func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
-	v.check(categoryID > 0, "category_id", "must be a positive id")
-	v.check(!o.IncludeParents || s.client.versions[GroupCatalog] != V1, "includeParents", "is only supported by API v2 (GroupCatalog uses v1)")
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	q := encodeQuery(&o)
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, group: GroupCatalog, path: "categories/" + itoa(categoryID), query: q},
-		func(c *Category) bool { return c.ID != 0 }, `a category (an object with "id")`)
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID), query: encodeQuery(&o)}, categoryID)
 }
 
-// Category returns one category.
+// GetCategory returns one category through API v1, with its attributes
+// (Category.Attributes).
 //
-// Deprecated: use GetCategory.
-func (s *CatalogService) Category(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
-	return s.GetCategory(ctx, categoryID, opts)
+// GET /v1/categories/{categoryId}
+func (s *CatalogV1Service) GetCategory(ctx context.Context, categoryID int64) (*Category, *Response, error) {
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories/" + itoa(categoryID)}, categoryID)
+}
+
+// getCategory sends r, which asks for the category categoryID, after
+// checking the id.
+func getCategory(ctx context.Context, c *Client, r *request, categoryID int64) (*Category, *Response, error) {
+	if err := checkID("category_id", categoryID); err != nil {
+		return nil, nil, err
+	}
+	return callShaped(ctx, c, r, func(cat *Category) bool { return cat.ID != 0 }, `a category (an object with "id")`)
 }
 
 // ListAttributes lists the attributes of a category: those a product
-// request must carry (IsRequired) and those it may carry. Only API v2
-// documents it: it uses v2 whatever version GroupCatalog is set to.
+// request must carry (IsRequired) and those it may carry.
 //
 // GET /v2/categories/{categoryId}/attributes
 func (s *CatalogService) ListAttributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/attributes"})
-}
-
-// Attributes lists the attributes of a category.
-//
-// Deprecated: use ListAttributes.
-func (s *CatalogService) Attributes(ctx context.Context, categoryID int64) ([]Attribute, *Response, error) {
-	return s.ListAttributes(ctx, categoryID)
+	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/attributes"})
 }
 
 // AttributeValuesOptions filters ListAttributeValues.
@@ -329,8 +318,7 @@ type AttributeValuesOptions struct {
 }
 
 // ListAttributeValues returns one page of the allowed values of a select
-// or multiselect attribute (Tiki's default page size is 20). Only API v2
-// documents it: it uses v2 whatever version GroupCatalog is set to.
+// or multiselect attribute (Tiki's default page size is 20).
 //
 // GET /v2/attributes/{attributeId}/values
 func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
@@ -341,14 +329,7 @@ func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID in
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "attributes/" + itoa(attributeID) + "/values", query: encodeQuery(&o)})
-}
-
-// AttributeValues returns one page of an attribute's allowed values.
-//
-// Deprecated: use ListAttributeValues.
-func (s *CatalogService) AttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
-	return s.ListAttributeValues(ctx, attributeID, opts)
+	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "attributes/" + itoa(attributeID) + "/values", query: encodeQuery(&o)})
 }
 
 // AllAttributeValues iterates over every allowed value of an attribute,
@@ -364,22 +345,14 @@ func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int
 }
 
 // ListOptionLabels lists the labels that variants of products in a
-// category may be distinguished by. Only API v2 documents it: it uses v2
-// whatever version GroupCatalog is set to.
+// category may be distinguished by.
 //
 // GET /v2/categories/{categoryId}/optionLabels
 func (s *CatalogService) ListOptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
-}
-
-// OptionLabels lists a category's option labels.
-//
-// Deprecated: use ListOptionLabels.
-func (s *CatalogService) OptionLabels(ctx context.Context, categoryID int64) ([]OptionLabel, *Response, error) {
-	return s.ListOptionLabels(ctx, categoryID)
+	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
 }
 
 // BrandsOptions filters ListBrands.
@@ -390,8 +363,6 @@ type BrandsOptions struct {
 }
 
 // ListBrands returns one page of the brands whose name matches opts.Name.
-// Only API v2 documents it: it uses v2 whatever version GroupCatalog is set
-// to.
 //
 // GET /v2/brands?name={brand_name}
 func (s *CatalogService) ListBrands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
@@ -402,14 +373,7 @@ func (s *CatalogService) ListBrands(ctx context.Context, opts *BrandsOptions) (*
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Page[Brand]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "brands", query: encodeQuery(&o)})
-}
-
-// Brands returns one page of the brands whose name matches opts.Name.
-//
-// Deprecated: use ListBrands.
-func (s *CatalogService) Brands(ctx context.Context, opts *BrandsOptions) (*Page[Brand], *Response, error) {
-	return s.ListBrands(ctx, opts)
+	return call[Page[Brand]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "brands", query: encodeQuery(&o)})
 }
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
@@ -441,8 +405,7 @@ func (o *RequiredDocumentsOptions) validate(v *validator) {
 }
 
 // GetRequiredDocuments returns the certificate documents a product of the
-// given category (and brand, manufacturer or publisher) must carry. Only
-// API v2 documents it: it uses v2 whatever version GroupCatalog is set to.
+// given category (and brand, manufacturer or publisher) must carry.
 //
 // GET /v2/requests/requiredDocs
 func (s *CatalogService) GetRequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
@@ -451,12 +414,5 @@ func (s *CatalogService) GetRequiredDocuments(ctx context.Context, opts Required
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[RequiredDocuments](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/requiredDocs", query: encodeQuery(&opts)})
-}
-
-// RequiredDocuments returns the documents a product must carry.
-//
-// Deprecated: use GetRequiredDocuments.
-func (s *CatalogService) RequiredDocuments(ctx context.Context, opts RequiredDocumentsOptions) (*RequiredDocuments, *Response, error) {
-	return s.GetRequiredDocuments(ctx, opts)
+	return call[RequiredDocuments](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/requiredDocs", query: encodeQuery(&opts)})
 }

@@ -15,7 +15,20 @@
 // Methods take a context first and return the decoded result, a *Response
 // describing the HTTP exchange, and an error. Errors from Tiki are
 // *APIError (or *RateLimitError); arguments that break a documented rule
-// are refused with *ValidationError before anything is sent.
+// are refused with *ValidationError before anything is sent. NewClient
+// reports every wrong option in one *ValidationError too.
+//
+// Older API versions: the client's services (client.Products,
+// client.Orders, ...) call each endpoint in the newest version Tiki
+// documents. An older version that Tiki still documents is reached through
+// client.V1 (the 2019 API: catalog categories, product creation, tracking
+// and updates, the v1 order API and its seller warehouses) and client.V2
+// (the product endpoints that v2.1 replaced), with the same service and
+// method names as today's: client.V2.Products.List is GET /v2/products
+// where client.Products.List is GET /v2.1/products, and client.V1.Orders.List
+// is the v1 order list. No method name carries a version, and there is no
+// per-client version switch. Any other endpoint is reached through
+// Client.Call.
 //
 // Options: every list and filter options type (ListOptions and the types
 // that embed it, CategoriesOptions, TrackingOptions, OrderGetOptions,
@@ -39,6 +52,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -67,7 +81,8 @@ type Client struct {
 	// Catalog reads Tiki's categories, attributes, brands and required
 	// documents.
 	Catalog *CatalogService
-	// Warehouses lists Tiki's warehouses and the seller's own.
+	// Warehouses lists Tiki's warehouses and the seller inventories that
+	// order confirmations name.
 	Warehouses *WarehousesService
 	// ProductRequests creates and manages requests to list products.
 	ProductRequests *ProductRequestsService
@@ -78,9 +93,6 @@ type Client struct {
 	// Orders pulls, confirms and hands over the seller's orders through
 	// Tiki's current order API (v2).
 	Orders *OrdersService
-	// OrdersV1 is the older order API (v1) documented in Tiki's 2019
-	// guideline, kept for sellers whose integration still uses it.
-	OrdersV1 *OrdersV1Service
 	// EventQueue creates event queues and subscriptions and pulls events
 	// (Tiki's pull-based notifications).
 	EventQueue *EventQueueService
@@ -89,13 +101,20 @@ type Client struct {
 	// Webhooks registers TikiNOW webhooks.
 	Webhooks *WebhooksService
 
+	// V1 reaches the endpoints of Tiki's 2019 API (v1) that Tiki still
+	// documents, the v1 order API among them, under the names of today's
+	// services and methods: client.V1.Orders.List.
+	V1 V1Services
+	// V2 reaches the product endpoints of API v2 that v2.1 replaced, under
+	// the names of today's services and methods: client.V2.Products.List.
+	V2 V2Services
+
 	rc         *resty.Client
 	httpClient *http.Client
 	baseURL    *url.URL
 	env        Environment
 	tikiNowURL *url.URL
 	tikiNowSet bool // WithTikiNowURL was given
-	versions   map[APIGroup]APIVersion
 	userAgent  string
 	auth       authenticator
 	limiter    Limiter
@@ -115,17 +134,28 @@ type Client struct {
 // conversion of it, so all share the client's stack at no cost.
 type service struct{ client *Client }
 
-// NewClient returns a client configured by opts. With no options it talks to
-// production without credentials (enough for the public catalog endpoints).
+// NewClient returns a client configured by opts. It needs credentials:
+// one of WithClientCredentials (in-house app), WithOAuthApp (public app),
+// WithTokenSource, WithAccessToken or WithSellerKey. Without other options
+// it talks to production (WithEnvironment, WithBaseURL).
+//
+// Every option is applied, whatever the others hold: the error, when any
+// option's arguments are wrong, is one *ValidationError listing every
+// problem, each named after its option ("WithRetry.maxAttempts").
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			return nil, errors.New("tiki: nil Option")
+			cfg.problems.add("opts["+strconv.Itoa(i)+"]", "is a nil Option")
+			continue
 		}
-		if err := opt(cfg); err != nil {
-			return nil, err
-		}
+		opt(cfg)
+	}
+	if !cfg.authGiven {
+		cfg.problems.add("credentials", "are missing: give one of %s", credentialOptions)
+	}
+	if err := cfg.problems.err(); err != nil {
+		return nil, err
 	}
 
 	// The caller's *http.Client is copied: resty (and this package) may set
@@ -147,7 +177,6 @@ func NewClient(opts ...Option) (*Client, error) {
 		env:        cfg.env,
 		tikiNowURL: cfg.tikiNowURL,
 		tikiNowSet: cfg.tikiNowSet,
-		versions:   cfg.versions,
 		auth:       cfg.auth,
 		logger:     cfg.logger,
 		redactor:   &redact.Redactor{},
@@ -166,9 +195,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.limiter = cfg.limiter
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
-	}
-	if c.auth == nil && cfg.authSetup == nil {
-		c.auth = noAuth{}
 	}
 	switch a := c.auth.(type) {
 	case sellerKeyAuth:
@@ -195,10 +221,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Tracking = (*TrackingService)(&c.common)
 	c.Products = (*ProductsService)(&c.common)
 	c.Orders = (*OrdersService)(&c.common)
-	c.OrdersV1 = (*OrdersV1Service)(&c.common)
 	c.EventQueue = (*EventQueueService)(&c.common)
 	c.Sellers = (*SellersService)(&c.common)
 	c.Webhooks = (*WebhooksService)(&c.common)
+	c.V1 = V1Services{
+		Catalog:         (*CatalogV1Service)(&c.common),
+		ProductRequests: (*ProductRequestsV1Service)(&c.common),
+		Tracking:        (*TrackingV1Service)(&c.common),
+		Products:        (*ProductsV1Service)(&c.common),
+		Orders:          (*OrdersV1Service)(&c.common),
+		Warehouses:      (*WarehousesV1Service)(&c.common),
+	}
+	c.V2 = V2Services{
+		ProductRequests: (*ProductRequestsV2Service)(&c.common),
+		Products:        (*ProductsV2Service)(&c.common),
+	}
 	return c, nil
 }
 
@@ -262,15 +299,25 @@ type Response struct {
 	Attempts int
 }
 
+// apiVersion is the version segment of an integration API path. Every
+// request names the version of its endpoint; which endpoints are reached in
+// which version is the rule of the package documentation.
+type apiVersion string
+
+// The versions of Tiki's integration API.
+const (
+	apiV1  apiVersion = "v1"
+	apiV2  apiVersion = "v2"
+	apiV21 apiVersion = "v2.1"
+)
+
 // request is one API call, built by an endpoint method and sent by do.
 type request struct {
 	method string
-	// group selects the API version; path follows the version segment.
-	group APIGroup
-	path  string
-	// version overrides the group's version for endpoints that exist in one
-	// version only.
-	version APIVersion
+	// version is the version segment of the endpoint's path; path follows
+	// it.
+	version apiVersion
+	path    string
 	// base overrides the integration API base URL (TikiNOW).
 	base  *url.URL
 	query url.Values
@@ -292,12 +339,8 @@ func (c *Client) url(r *request) *url.URL {
 		u = *r.base
 		escaped = u.EscapedPath() + "/" + r.path
 	} else {
-		v := r.version
-		if v == "" {
-			v = c.versions[r.group]
-		}
 		u = *c.baseURL
-		escaped = u.EscapedPath() + "/" + string(v) + "/" + r.path
+		escaped = u.EscapedPath() + "/" + string(r.version) + "/" + r.path
 	}
 	// r.path holds escaped segments (see pathEscape).
 	u.Path, _ = url.PathUnescape(escaped)

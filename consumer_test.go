@@ -35,7 +35,7 @@ type consumerRig struct {
 func newConsumerRig(t *testing.T, q *pullQueue, opts ...ConsumerOption) *consumerRig {
 	t.Helper()
 	r := &consumerRig{t: t, q: q, cp: NewMemoryCheckpoint()}
-	client, err := NewClient(WithBaseURL("https://tiki.test/integration"), WithRateLimit(0, 0))
+	client, err := NewClient(WithSellerKey(testKey), WithBaseURL("https://tiki.test/integration"), WithRateLimit(0, 0))
 	require.NoError(t, err)
 	base := []ConsumerOption{
 		WithCheckpoint(r.cp),
@@ -444,7 +444,7 @@ func TestConsumerEveryTypedHandler(t *testing.T) {
 
 func TestConsumerRefusesBadSetupAndSecondRun(t *testing.T) {
 	t.Parallel()
-	client, err := NewClient(WithBaseURL("https://tiki.test/integration"))
+	client, err := NewClient(WithSellerKey(testKey), WithBaseURL("https://tiki.test/integration"))
 	require.NoError(t, err)
 	_, err = NewConsumer(nil, "q")
 	assert.Error(t, err)

@@ -231,8 +231,8 @@ func (e *RequestError) Error() string {
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // ValidationError is returned before anything is sent when a request's
-// arguments break a rule from Tiki's documentation. It lists every problem,
-// not only the first.
+// arguments break a rule from Tiki's documentation, and by NewClient when
+// its options are wrong. It lists every problem, not only the first.
 type ValidationError struct {
 	// Problems, each naming the field by its JSON path
 	// (for example "variants[1].option2").
@@ -254,7 +254,9 @@ func (e *ValidationError) Is(target error) bool {
 
 // FieldProblem is one invalid field of a request.
 type FieldProblem struct {
-	// Field is the JSON path of the field, for example "variants[1].price".
+	// Field is the JSON path of the field, for example "variants[1].price";
+	// for NewClient, the option and, for an option with several
+	// arguments, the argument ("WithRetry.maxAttempts").
 	Field string
 	// Problem says what is wrong, for example "must be greater than 0".
 	Problem string

@@ -120,7 +120,7 @@ func (b *EventBatch) UnmarshalJSON(body []byte) error { return b.decodeBody(body
 //
 // GET /integration/v1/queues
 func (s *EventQueueService) ListQueues(ctx context.Context) ([]EventQueue, *Response, error) {
-	return callList[EventQueue](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "queues"})
+	return callList[EventQueue](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues"})
 }
 
 // CreateQueue creates an event queue named name (required, without
@@ -141,7 +141,7 @@ func (s *EventQueueService) CreateQueue(ctx context.Context, name string) (*Even
 		return nil, nil, err
 	}
 	q, resp, err := call[EventQueue](ctx, s.client, &request{
-		method: http.MethodPost, version: V1, path: "queues", body: map[string]string{"name": name},
+		method: http.MethodPost, version: apiV1, path: "queues", body: map[string]string{"name": name},
 	})
 	if err == nil && q.Code == "" {
 		return nil, resp, s.client.emptyAnswer(resp, http.MethodPost, "queues", "queue has no code")
@@ -168,7 +168,7 @@ func (s *EventQueueService) Subscribe(ctx context.Context, queueCode string, eve
 		return nil, nil, err
 	}
 	sub, resp, err := call[Subscription](ctx, s.client, &request{
-		method: http.MethodPost, version: V1, path: "queues/" + q + "/subscriptions",
+		method: http.MethodPost, version: apiV1, path: "queues/" + q + "/subscriptions",
 		body: map[string]string{"event_type": string(eventType)},
 	})
 	if err == nil && sub.Code == "" {
@@ -190,7 +190,7 @@ func (s *EventQueueService) ListSubscriptions(ctx context.Context, queueCode str
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "queues/" + q + "/subscriptions"})
+	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues/" + q + "/subscriptions"})
 }
 
 // ActivateSubscription resumes routing events of a subscription to its
@@ -224,7 +224,7 @@ func (s *EventQueueService) setActive(ctx context.Context, queueCode, subscripti
 	}
 	path := "queues/" + q + "/subscriptions/" + sub
 	out, resp, err := call[Subscription](ctx, s.client, &request{
-		method: http.MethodPut, version: V1, path: path, body: map[string]bool{"active": active},
+		method: http.MethodPut, version: apiV1, path: path, body: map[string]bool{"active": active},
 	})
 	if err == nil && out.Code == "" {
 		return nil, resp, s.client.emptyAnswer(resp, http.MethodPut, path, "subscription has no code")
@@ -263,14 +263,14 @@ func (s *EventQueueService) Pull(ctx context.Context, queueCode, ackID string) (
 	if ackID != "" {
 		body.AckID = &ackID
 	}
-	r := &request{method: http.MethodPost, version: V1, path: "queues/" + q + "/events/pull", body: body, repeatable: true}
+	r := &request{method: http.MethodPost, version: apiV1, path: "queues/" + q + "/events/pull", body: body, repeatable: true}
 	return call[EventBatch](ctx, s.client, r)
 }
 
 // emptyAnswer is the *DecodeError of a 2xx answer that decoded but lacks
 // what the endpoint must return.
 func (c *Client) emptyAnswer(resp *Response, method, path, problem string) error {
-	e := &DecodeError{Method: method, URL: c.redactor.URL(c.url(&request{version: V1, path: path})), Err: errors.New(problem)}
+	e := &DecodeError{Method: method, URL: c.redactor.URL(c.url(&request{version: apiV1, path: path})), Err: errors.New(problem)}
 	if resp != nil {
 		e.StatusCode = resp.StatusCode
 		e.ContentType = resp.Header.Get("Content-Type")

@@ -43,6 +43,25 @@ func ExampleNewClient() {
 	// Output: https://api-sandbox.tiki.vn/integration
 }
 
+// NewClient applies every option and reports every problem together, each
+// named after its option.
+func ExampleNewClient_problems() {
+	_, err := tiki.NewClient(
+		tiki.WithSellerKey("your-seller-key"),
+		tiki.WithRetry(0, time.Second, time.Second),
+		tiki.WithEnvironment("staging"),
+	)
+	var ve *tiki.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Println(p.Field, p.Problem)
+		}
+	}
+	// Output:
+	// WithRetry.maxAttempts must be at least 1 (1 disables retries), not 0
+	// WithEnvironment must be "production" or "sandbox", not "staging"
+}
+
 func ExampleCatalogService_ListCategories() {
 	srv, stop := fakeTiki()
 	defer stop()
@@ -145,7 +164,7 @@ func ExampleOrdersV1Service_ConfirmItems() {
 	}
 	ctx := context.Background()
 
-	if _, _, err := client.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{
+	if _, _, err := client.V1.Orders.CreateMock(ctx, tiki.MockOrderRequest{
 		FulfillmentType: tiki.FulfillmentSellerDelivery,
 		PaymentMethod:   tiki.PaymentCOD,
 		Items: []tiki.MockOrderItem{{ProductName: "Sổ tay A5", OriginalSKU: "NOTE-A5", Price: 45000, Qty: 2,
@@ -154,12 +173,12 @@ func ExampleOrdersV1Service_ConfirmItems() {
 		log.Fatal(err)
 	}
 
-	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
+	warehouses, _, err := client.V1.Warehouses.ListSeller(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	wh := warehouses[0]
-	for order, err := range client.OrdersV1.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
+	for order, err := range client.V1.Orders.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -167,15 +186,15 @@ func ExampleOrdersV1Service_ConfirmItems() {
 		req.ItemIDs = order.ItemIDs()
 		req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
 		req.DeliveryCommitmentTime = tiki.NewTime(time.Now().Add(48 * time.Hour))
-		if _, _, err := client.OrdersV1.ConfirmItems(ctx, req); err != nil {
+		if _, _, err := client.V1.Orders.ConfirmItems(ctx, req); err != nil {
 			log.Fatal(err)
 		}
-		if _, _, err := client.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
+		if _, _, err := client.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
 			OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful,
 		}); err != nil {
 			log.Fatal(err)
 		}
-		done, _, err := client.OrdersV1.Get(ctx, order.OrderCode)
+		done, _, err := client.V1.Orders.Get(ctx, order.OrderCode)
 		if err != nil {
 			log.Fatal(err)
 		}

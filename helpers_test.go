@@ -116,7 +116,7 @@ func callThing(c *Client, method string) (map[string]any, *Response, error) {
 	if method == http.MethodPost || method == http.MethodPut {
 		body = map[string]any{"sku": "A-1", "price": 1000}
 	}
-	resp, err := c.do(context.Background(), &request{method: method, group: GroupCatalog, path: "things", body: body}, &out)
+	resp, err := c.do(context.Background(), &request{method: method, version: apiV2, path: "things", body: body}, &out)
 	return out, resp, err
 }
 
@@ -367,6 +367,41 @@ func requireRefused(t *testing.T, err error, mt *httpmock.MockTransport, want ..
 	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
 }
 
+// captured is one request as the server saw it.
+type captured struct {
+	Method, Path, Query, Body string
+}
+
+// captureAll answers every request with 200 {} and records it.
+func captureAll(mt *httpmock.MockTransport) func() []captured {
+	var mu sync.Mutex
+	var got []captured
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		c := captured{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			c.Body = string(b)
+		}
+		mu.Lock()
+		got = append(got, c)
+		mu.Unlock()
+		return httpmock.NewStringResponse(http.StatusOK, `{}`), nil
+	})
+	return func() []captured {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]captured(nil), got...)
+	}
+}
+
+// first takes the first row (or error) of an iterator.
+func first[T any](seq func(yield func(T, error) bool)) error {
+	for _, err := range seq {
+		return err
+	}
+	return nil
+}
+
 // Scripted answers of a loopback server.
 
 // status answers code with a JSON body.
@@ -543,7 +578,7 @@ func orderOf(t *testing.T, model FulfillmentType, status ConfirmationStatus) *Or
 
 // validNewProduct is a configurable product (two options, two variants)
 // that passes validation for the given API version.
-func validNewProduct(version APIVersion) NewProduct {
+func validNewProduct(version apiVersion) NewProduct {
 	p := NewProduct{
 		CategoryID:       1846,
 		Name:             "Samsung Galaxy Note 10+",
@@ -567,11 +602,11 @@ func validNewProduct(version APIVersion) NewProduct {
 	}
 	for i := range p.Variants {
 		switch version {
-		case V21:
+		case apiV21:
 			p.Variants[i].WarehouseStocks = []WarehouseStock{{WarehouseID: 1054, QtyAvailable: 3}, {WarehouseID: 1233, QtyAvailable: 5}}
-		case V2:
+		case apiV2:
 			p.Variants[i].Quantity = Ptr(21)
-		case V1:
+		case apiV1:
 			p.Variants[i].Quantity = Ptr(21)
 			p.Variants[i].Supplier = 239091
 		}

@@ -38,10 +38,10 @@ func TestNoGoroutineLeft(t *testing.T) {
 	_, _, err = callThing(fc, http.MethodGet)
 	require.NoError(t, err)
 	flaky2 := newServer(t, status(503, ``))
-	slow, err := NewClient(WithBaseURL(flaky2.URL), WithRateLimit(0, 0), WithRetry(5, time.Hour, time.Hour))
+	slow, err := NewClient(WithSellerKey(testKey), WithBaseURL(flaky2.URL), WithRateLimit(0, 0), WithRetry(5, time.Hour, time.Hour))
 	require.NoError(t, err)
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
-	_, err = slow.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err = slow.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 

@@ -56,7 +56,7 @@ func TestLimiterHonoursContext(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err = c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	var reqErr *RequestError
 	require.ErrorAs(t, err, &reqErr)
@@ -73,7 +73,7 @@ func TestWithLimiterRateLimiterDeadline(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err = c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -184,7 +184,7 @@ func TestLimiterCancelledWaitersClient(t *testing.T) {
 	ctx, stop := context.WithTimeout(context.Background(), time.Second)
 	defer stop()
 	start := time.Now()
-	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err := c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.NoError(t, err)
 	t.Logf("the call after 2,000 cancelled waiters took %v", time.Since(start))
 }

@@ -1,8 +1,6 @@
 package tiki
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -13,9 +11,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Option configures a Client. Options check their arguments; NewClient
-// returns the first error found.
-type Option func(*config) error
+// Option configures a Client. An option records what is wrong with its
+// arguments instead of failing at once: NewClient applies every option and
+// returns all the problems together in one *ValidationError, each naming
+// the option (and, for options with several arguments, the argument:
+// "WithRetry.maxAttempts").
+type Option func(*config)
 
 // config is what the options set; NewClient turns it into a Client.
 type config struct {
@@ -26,10 +27,10 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
-	versions   map[APIGroup]APIVersion
 
 	auth      authenticator
 	authName  string
+	authGiven bool            // a credential option was given, valid or not
 	authSetup func(c *Client) // completes OAuth set-up once the HTTP client exists
 
 	ratePerSecond float64
@@ -41,6 +42,10 @@ type config struct {
 	backoffMax    time.Duration
 	maxRetryAfter time.Duration
 	tokenEarly    time.Duration
+
+	// problems collects what the options found wrong; NewClient reports
+	// them all.
+	problems validator
 }
 
 // Environment names one of Tiki's hosted APIs.
@@ -76,13 +81,13 @@ func (e Environment) URL() string {
 
 // WithEnvironment selects Production (the default) or Sandbox.
 func WithEnvironment(env Environment) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if env.URL() == "" {
-			return fmt.Errorf("tiki: unknown environment %q (want %q or %q)", env, Production, Sandbox)
+			c.problems.add("WithEnvironment", "must be %q or %q, not %q", Production, Sandbox, env)
+			return
 		}
 		u, _ := url.Parse(env.URL())
 		c.baseURL, c.env = u, env
-		return nil
 	}
 }
 
@@ -91,55 +96,51 @@ func WithEnvironment(env Environment) Option {
 // prefix that comes before the API version ("https://api.tiki.vn/integration"
 // for production).
 func WithBaseURL(rawURL string) Option {
-	return func(c *config) error {
-		u, err := parseBaseURL(rawURL)
-		if err != nil {
-			return err
+	return func(c *config) {
+		if u := parseBaseURL(&c.problems, "WithBaseURL", rawURL); u != nil {
+			c.baseURL, c.env = u, ""
 		}
-		c.baseURL, c.env = u, ""
-		return nil
 	}
 }
 
 // WithTikiNowURL sets the base URL of the TikiNOW business API used for
 // webhook registration (default DefaultTikiNowURL).
 func WithTikiNowURL(rawURL string) Option {
-	return func(c *config) error {
-		u, err := parseBaseURL(rawURL)
-		if err != nil {
-			return err
+	return func(c *config) {
+		if u := parseBaseURL(&c.problems, "WithTikiNowURL", rawURL); u != nil {
+			c.tikiNowURL, c.tikiNowSet = u, true
 		}
-		c.tikiNowURL, c.tikiNowSet = u, true
-		return nil
 	}
 }
 
-func parseBaseURL(rawURL string) (*url.URL, error) {
+// parseBaseURL parses an absolute http(s) URL without credentials, query
+// or fragment, and trims its trailing slashes. A URL that is not one adds
+// a problem to v under field and gives nil.
+func parseBaseURL(v *validator, field, rawURL string) *url.URL {
 	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("tiki: invalid base URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("tiki: base URL %q must be an absolute http(s) URL", rawURL)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("tiki: base URL must not carry credentials, a query or a fragment")
+	switch {
+	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		v.add(field, "must be an absolute http(s) URL, not %q", rawURL)
+		return nil
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		v.add(field, "must not carry credentials, a query or a fragment")
+		return nil
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	return u, nil
+	return u
 }
 
 // WithHTTPClient sets the *http.Client used for every request, token
 // requests included. The client is copied, never modified; its Timeout bounds
 // each attempt. The default client has a 30 s timeout and no cookie jar.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if hc == nil {
-			return errors.New("tiki: WithHTTPClient: nil *http.Client")
+			c.problems.add("WithHTTPClient", "must not be a nil *http.Client")
+			return
 		}
 		c.httpClient = hc
-		return nil
 	}
 }
 
@@ -147,43 +148,60 @@ func WithHTTPClient(hc *http.Client) Option {
 // status, attempt, wait, duration) to logger. Credentials never appear in
 // log lines.
 func WithLogger(logger *slog.Logger) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if logger == nil {
-			return errors.New("tiki: WithLogger: nil *slog.Logger")
+			c.problems.add("WithLogger", "must not be a nil *slog.Logger")
+			return
 		}
 		c.logger = logger
-		return nil
 	}
 }
 
 // WithUserAgent adds product to the User-Agent header, before the SDK's own
 // "tiki-go/VERSION", so Tiki can tell integrations apart.
 func WithUserAgent(product string) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if strings.ContainsAny(product, "\r\n") {
-			return errors.New("tiki: WithUserAgent: value contains a line break")
+			c.problems.add("WithUserAgent", "must not contain a line break")
+			return
 		}
 		c.userAgent = strings.TrimSpace(product)
-		return nil
 	}
 }
 
-func (c *config) setAuth(name string, a authenticator, setup func(*Client)) error {
+// credentialOptions names the options that give a client its credentials.
+const credentialOptions = "WithClientCredentials (in-house app), WithOAuthApp (public app), WithTokenSource, WithAccessToken or WithSellerKey"
+
+// report adds the problems of v to the options' problems, each field
+// prefixed with prefix (the option's name); it reports whether there were
+// any.
+func (c *config) report(prefix string, v *validator) bool {
+	for _, p := range v.problems {
+		c.problems.add(prefix+p.Field, "%s", p.Problem)
+	}
+	return len(v.problems) > 0
+}
+
+// setAuth records the client's way to authenticate; a second one is a
+// problem of the option that gives it.
+func (c *config) setAuth(name string, a authenticator, setup func(*Client)) {
 	if c.authName != "" {
-		return fmt.Errorf("tiki: %s conflicts with %s: choose one way to authenticate", name, c.authName)
+		c.problems.add(name, "conflicts with %s: choose one way to authenticate", c.authName)
+		return
 	}
 	c.auth, c.authName, c.authSetup = a, name, setup
-	return nil
 }
 
 // WithSellerKey authenticates with a legacy seller key, sent in the tiki-api
 // header. Tiki has announced the retirement of seller keys; prefer OAuth2.
 func WithSellerKey(key string) Option {
-	return func(c *config) error {
+	return func(c *config) {
+		c.authGiven = true
 		if strings.TrimSpace(key) == "" {
-			return errors.New("tiki: WithSellerKey: empty key")
+			c.problems.add("WithSellerKey", "must not be empty")
+			return
 		}
-		return c.setAuth("WithSellerKey", sellerKeyAuth{key: key}, nil)
+		c.setAuth("WithSellerKey", sellerKeyAuth{key: key}, nil)
 	}
 }
 
@@ -191,11 +209,13 @@ func WithSellerKey(key string) Option {
 // "Authorization: Bearer <token>". The client cannot renew it: when it
 // expires, calls fail with ErrUnauthorized.
 func WithAccessToken(token string) Option {
-	return func(c *config) error {
+	return func(c *config) {
+		c.authGiven = true
 		if strings.TrimSpace(token) == "" {
-			return errors.New("tiki: WithAccessToken: empty token")
+			c.problems.add("WithAccessToken", "must not be empty")
+			return
 		}
-		return c.setAuth("WithAccessToken", bearerAuth{token: token}, nil)
+		c.setAuth("WithAccessToken", bearerAuth{token: token}, nil)
 	}
 }
 
@@ -203,22 +223,21 @@ func WithAccessToken(token string) Option {
 // credentials grant against {host}/sc/oauth2/token. The token is cached,
 // renewed shortly before it expires, and renewed once when Tiki answers 401.
 func WithClientCredentials(cc ClientCredentials) Option {
-	return func(c *config) error {
+	return func(c *config) {
+		c.authGiven = true
 		var v validator
 		v.check(cc.ClientID != "", "client_id", "is required")
 		v.check(cc.ClientSecret != "", "client_secret", "is required")
 		v.check(cc.AuthStyle.valid(), "auth_style", "must be AuthStyleBasic or AuthStylePost")
 		if cc.TokenURL != "" {
-			if _, err := parseBaseURL(cc.TokenURL); err != nil {
-				v.add("token_url", "must be an absolute http(s) URL")
-			}
+			parseBaseURL(&v, "token_url", cc.TokenURL)
 		}
-		if err := v.err(); err != nil {
-			return err
+		if c.report("WithClientCredentials.", &v) {
+			return
 		}
 		// The set-up runs once per client; it works on copies, so that one
 		// Option value can build several clients (even concurrently).
-		return c.setAuth("WithClientCredentials", nil, func(cl *Client) {
+		c.setAuth("WithClientCredentials", nil, func(cl *Client) {
 			creds := cc
 			creds.Scopes = append([]string(nil), cc.Scopes...)
 			if creds.TokenURL == "" {
@@ -237,14 +256,15 @@ func WithClientCredentials(cc ClientCredentials) Option {
 // with its refresh token when it expires or when Tiki answers 401, and hands
 // each refreshed token to app.OnRefresh so it can be stored.
 func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
-	return func(c *config) error {
+	return func(c *config) {
+		c.authGiven = true
 		var v validator
 		app.validate(&v)
 		v.check(tok != nil && (tok.AccessToken != "" || tok.RefreshToken != ""), "token", "must hold an access or refresh token")
-		if err := v.err(); err != nil {
-			return err
+		if c.report("WithOAuthApp.", &v) {
+			return
 		}
-		return c.setAuth("WithOAuthApp", nil, func(cl *Client) {
+		c.setAuth("WithOAuthApp", nil, func(cl *Client) {
 			a := app
 			a.Scopes = append([]string(nil), app.Scopes...)
 			if a.Host == "" {
@@ -270,11 +290,13 @@ func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
 // oauth2.ReuseTokenSource) may hand back the refused token, and the call then
 // fails with ErrUnauthorized.
 func WithTokenSource(ts oauth2.TokenSource) Option {
-	return func(c *config) error {
+	return func(c *config) {
+		c.authGiven = true
 		if ts == nil {
-			return errors.New("tiki: WithTokenSource: nil oauth2.TokenSource")
+			c.problems.add("WithTokenSource", "must not be a nil oauth2.TokenSource")
+			return
 		}
-		return c.setAuth("WithTokenSource", nil, func(cl *Client) {
+		c.setAuth("WithTokenSource", nil, func(cl *Client) {
 			cache := &tokenCache{}
 			cl.auth = cache
 			cl.initTokenCache(cache, sourceFetch(ts), nil)
@@ -285,12 +307,12 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 // WithTokenRenewal sets how long before expiry an OAuth2 token is renewed
 // (default one minute; at most half of the token's lifetime).
 func WithTokenRenewal(early time.Duration) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if early < 0 {
-			return errors.New("tiki: WithTokenRenewal: negative duration")
+			c.problems.add("WithTokenRenewal", "must not be negative, not %s", early)
+			return
 		}
 		c.tokenEarly = early
-		return nil
 	}
 }
 
@@ -299,12 +321,14 @@ func WithTokenRenewal(early time.Duration) Option {
 // with a burst of 20. A rate of zero switches limiting off. Of WithRateLimit
 // and WithLimiter, the last given wins.
 func WithRateLimit(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if perSecond < 0 || burst < 0 {
-			return errors.New("tiki: WithRateLimit: rate and burst must not be negative")
+	return func(c *config) {
+		var v validator
+		v.check(perSecond >= 0, "perSecond", "must not be negative, not %v", perSecond)
+		v.check(burst >= 0, "burst", "must not be negative, not %d", burst)
+		if c.report("WithRateLimit.", &v) {
+			return
 		}
 		c.ratePerSecond, c.burst, c.limiter = perSecond, burst, nil
-		return nil
 	}
 }
 
@@ -312,9 +336,10 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // several processes share. Of WithRateLimit and WithLimiter, the last given
 // wins.
 func WithLimiter(l Limiter) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if l == nil {
-			return errors.New("tiki: WithLimiter: nil Limiter")
+			c.problems.add("WithLimiter", "must not be a nil Limiter")
+			return
 		}
 		if rl, ok := l.(*rate.Limiter); ok {
 			// Report a wait that would pass the deadline as
@@ -322,7 +347,6 @@ func WithLimiter(l Limiter) Option {
 			l = tokenBucket{rl}
 		}
 		c.limiter = l
-		return nil
 	}
 }
 
@@ -331,15 +355,15 @@ func WithLimiter(l Limiter) Option {
 // exponentially from minWait to maxWait (defaults 500 ms and 30 s), each
 // with random jitter.
 func WithRetry(maxAttempts int, minWait, maxWait time.Duration) Option {
-	return func(c *config) error {
-		if maxAttempts < 1 {
-			return errors.New("tiki: WithRetry: maxAttempts must be at least 1")
-		}
-		if minWait < 0 || maxWait < minWait {
-			return errors.New("tiki: WithRetry: need 0 <= minWait <= maxWait")
+	return func(c *config) {
+		var v validator
+		v.check(maxAttempts >= 1, "maxAttempts", "must be at least 1 (1 disables retries), not %d", maxAttempts)
+		v.check(minWait >= 0, "minWait", "must not be negative, not %s", minWait)
+		v.check(maxWait >= minWait, "maxWait", "must not be less than minWait (%s), not %s", minWait, maxWait)
+		if c.report("WithRetry.", &v) {
+			return
 		}
 		c.maxAttempts, c.backoffMin, c.backoffMax = maxAttempts, minWait, maxWait
-		return nil
 	}
 }
 
@@ -347,74 +371,13 @@ func WithRetry(maxAttempts int, minWait, maxWait time.Duration) Option {
 // Retry-After header (default 60 s). A longer requested wait fails the call
 // at once with a *RateLimitError carrying the requested wait.
 func WithMaxRetryAfter(d time.Duration) Option {
-	return func(c *config) error {
+	return func(c *config) {
 		if d < 0 {
-			return errors.New("tiki: WithMaxRetryAfter: negative duration")
+			c.problems.add("WithMaxRetryAfter", "must not be negative, not %s", d)
+			return
 		}
 		c.maxRetryAfter = d
-		return nil
 	}
-}
-
-// WithAPIVersion overrides the API version used for one group of endpoints.
-// Each group defaults to the newest version Tiki documents for it.
-func WithAPIVersion(group APIGroup, version APIVersion) Option {
-	return func(c *config) error {
-		if group == GroupOrders && version == V1 {
-			// v1 and v2 are different order APIs with different shapes,
-			// not one API under two version segments.
-			return errors.New("tiki: WithAPIVersion: the v1 order API has its own shapes and endpoints: call it through client.OrdersV1")
-		}
-		allowed, ok := apiVersions[group]
-		if !ok {
-			return fmt.Errorf("tiki: WithAPIVersion: unknown API group %q", group)
-		}
-		for _, v := range allowed {
-			if v == version {
-				c.versions[group] = version
-				return nil
-			}
-		}
-		return fmt.Errorf("tiki: WithAPIVersion: %s has no version %q (have %v)", group, version, allowed)
-	}
-}
-
-// APIGroup names a group of endpoints that share an API version.
-type APIGroup string
-
-// APIVersion is a version segment of Tiki's integration API paths.
-type APIVersion string
-
-// API versions Tiki documents.
-const (
-	// V1 is the v1 API: {base URL}/v1/...
-	V1 APIVersion = "v1"
-	// V2 is the v2 API: {base URL}/v2/...
-	V2 APIVersion = "v2"
-	// V21 is the v2.1 API: {base URL}/v2.1/...
-	V21 APIVersion = "v2.1"
-)
-
-// Endpoint groups, each with its own API version.
-const (
-	// GroupCatalog: categories and category detail (v2 default; v1 also
-	// documented). The other catalog endpoints exist in v2 only and always
-	// use it.
-	GroupCatalog APIGroup = "catalog"
-	// GroupWarehouses: Tiki's and the seller's warehouses (v2).
-	GroupWarehouses APIGroup = "warehouses"
-	// GroupOrders: Tiki's current order API (v2, the only version of
-	// client.Orders). The older v1 order API is a different API with its
-	// own types: it is client.OrdersV1, always at /v1.
-	GroupOrders APIGroup = "orders"
-)
-
-// apiVersions lists, per group, the versions Tiki documents; the first is
-// the default.
-var apiVersions = map[APIGroup][]APIVersion{
-	GroupCatalog:    {V2, V1},
-	GroupWarehouses: {V2},
-	GroupOrders:     {V2},
 }
 
 func defaultConfig() *config {
@@ -425,13 +388,9 @@ func defaultConfig() *config {
 		backoffMax:    30 * time.Second,
 		maxRetryAfter: time.Minute,
 		tokenEarly:    time.Minute,
-		versions:      make(map[APIGroup]APIVersion, len(apiVersions)),
 	}
 	c.baseURL, _ = url.Parse(Production.URL())
 	c.env = Production
 	c.tikiNowURL, _ = url.Parse(DefaultTikiNowURL)
-	for g, vs := range apiVersions {
-		c.versions[g] = vs[0]
-	}
 	return c
 }

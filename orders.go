@@ -11,7 +11,7 @@ import (
 // OrdersService pulls the seller's orders from Tiki's current order API
 // (v2) and walks them through confirmation, labels and delivery, with the
 // endpoint each operation model requires. The older v1 order API is
-// client.OrdersV1.
+// client.V1.Orders.
 //
 // The usual loop over orders that wait for the seller:
 //
@@ -218,7 +218,7 @@ type validated interface {
 func getPage[T, O any, P interface {
 	*O
 	validated
-}](ctx context.Context, c *Client, version APIVersion, path string, opts P) (*Page[T], *Response, error) {
+}](ctx context.Context, c *Client, version apiVersion, path string, opts P) (*Page[T], *Response, error) {
 	o := zeroIfNil(opts)
 	var v validator
 	P(&o).validate(&v)
@@ -233,7 +233,7 @@ func getPage[T, O any, P interface {
 //
 // GET /v2/orders
 func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page[Order], *Response, error) {
-	return getPage[Order](ctx, s.client, V2, "orders", opts)
+	return getPage[Order](ctx, s.client, apiV2, "orders", opts)
 }
 
 // All iterates over every order matching opts, page after page from
@@ -266,5 +266,5 @@ func (s *OrdersService) Get(ctx context.Context, code string, opts *OrderGetOpti
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/" + seg, query: encodeQuery(&o)})
+	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/" + seg, query: encodeQuery(&o)})
 }

@@ -161,7 +161,7 @@ func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/confirm-available", body: req})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: req})
 }
 
 // DropshipConfirmation is the answer a seller gives to a dropship order.
@@ -209,7 +209,7 @@ func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req D
 		return nil, nil, err
 	}
 	body := dropshipBody{ConfirmationStatus: DropshipConfirmed, SellerInventoryID: req.SellerInventoryID, ExpectedPickupTime: req.ExpectedPickupTime}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
 }
 
 // RejectAll tells Tiki that the seller cannot fulfil any item of the order:
@@ -229,10 +229,10 @@ func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInven
 	}
 	if order.FulfillmentType == FulfillmentDropship {
 		body := dropshipBody{ConfirmationStatus: DropshipCanceled, SellerInventoryID: sellerInventoryID}
-		return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+		return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
 	}
 	body := ConfirmAvailableRequest{AvailableItemIDs: []int64{}, SellerInventoryID: sellerInventoryID}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: body})
 }
 
 // PickupSlots are the pickup times a dropship order can be confirmed with
@@ -276,7 +276,7 @@ func (p *PickupSlots) UnmarshalJSON(b []byte) error {
 //
 // GET /v2/orders/dropship/expected-pickup-slots
 func (s *OrdersService) ExpectedPickupSlots(ctx context.Context) (*PickupSlots, *Response, error) {
-	return call[PickupSlots](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "orders/dropship/expected-pickup-slots"})
+	return call[PickupSlots](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/dropship/expected-pickup-slots"})
 }
 
 // OrderLabel is a printable label of a v2 order: links to Tiki's label
@@ -377,7 +377,7 @@ func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOpti
 		return nil, nil, err
 	}
 	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: V2, path: path, query: encodeQuery(&o)})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: path, query: encodeQuery(&o)})
 }
 
 // SellerDeliveryStatus is the outcome of a seller delivery.
@@ -458,7 +458,7 @@ func (s *OrdersService) UpdateSellerDelivery(ctx context.Context, order *Order, 
 	if !hasDate {
 		u.AppointmentDate = nil
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/seller-delivery/update-delivery", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/seller-delivery/update-delivery", body: u})
 }
 
 // ShipmentUpdate reports a step of a cross-border shipment.
@@ -495,5 +495,5 @@ func (s *OrdersService) UpdateCrossBorderShipment(ctx context.Context, order *Or
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "orders/" + code + "/cross-border/update-shipment", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/cross-border/update-shipment", body: u})
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// OrdersV1Service is the older order API (v1), as Tiki's 2019 guideline
-// documents it: it pulls the seller's orders and walks them through
+// OrdersV1Service is the older order API (v1), client.V1.Orders, as Tiki's
+// 2019 guideline documents it: it pulls the seller's orders and walks them through
 // confirm items, confirm delivery, update delivery status and print labels,
 // always at /v1 paths. Today's order API is OrdersService (client.Orders):
 // v1 and v2 are different APIs with different shapes, and their types are
@@ -337,14 +337,14 @@ func (o *OrderListOptionsV1) validate(v *validator) {
 //
 // GET /v1/orders
 func (s *OrdersV1Service) List(ctx context.Context, opts *OrderListOptionsV1) (*Page[OrderV1], *Response, error) {
-	return getPage[OrderV1](ctx, s.client, V1, "orders", opts)
+	return getPage[OrderV1](ctx, s.client, apiV1, "orders", opts)
 }
 
 // All iterates over every order matching opts, page after page from
 // opts.Page (default 1) to the last one. Like List, it only reaches orders
 // of the last 30 days.
 //
-//	for order, err := range client.OrdersV1.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
+//	for order, err := range client.V1.Orders.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 //		if err != nil { ... }
 //	}
 func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) iter.Seq2[OrderV1, error] {
@@ -360,7 +360,7 @@ func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code})
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -381,10 +381,10 @@ type ConfirmItemsRequest struct {
 	// one).
 	ItemIDs []int64
 	// WarehouseCode is the code of the seller warehouse the items are in
-	// (SellerWarehouse.WarehouseCode from Warehouses.ListSeller; required).
+	// (SellerWarehouse.WarehouseCode from client.V1.Warehouses.ListSeller; required).
 	WarehouseCode string
 	// SellerInventoryID is the id of that seller warehouse
-	// (SellerWarehouse.SellerInventoryID from Warehouses.ListSeller; required).
+	// (SellerWarehouse.SellerInventoryID from client.V1.Warehouses.ListSeller; required).
 	SellerInventoryID int64
 	// DeliveryCommitmentTime is when the seller commits to deliver;
 	// required for seller-delivery orders.
@@ -493,7 +493,7 @@ func (s *OrdersV1Service) ConfirmItems(ctx context.Context, req ConfirmItemsRequ
 	if !req.DeliveryCommitmentTime.IsZero() {
 		body.DeliveryCommitmentTime = &req.DeliveryCommitmentTime
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
 }
 
 // RejectAllItemsRequest names the order whose items are all rejected and
@@ -530,7 +530,7 @@ func (s *OrdersV1Service) RejectAllItems(ctx context.Context, req RejectAllItems
 		SellerInventoryID: req.SellerInventoryID,
 		ItemIDs:           []int64{},
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "orders/confirmItems", body: body}, (*ConfirmItemsResult).applied)
 }
 
 // ConfirmDeliveryStatus is the outcome a seller reports with ConfirmDelivery.
@@ -638,7 +638,7 @@ func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDelive
 	if !req.AppointmentDate.IsZero() {
 		body.AppointmentDate = &req.AppointmentDate
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "orders/confirmDelivery", body: body},
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "orders/confirmDelivery", body: body},
 		(*ConfirmDeliveryResult).applied)
 }
 
@@ -716,7 +716,7 @@ func (s *OrdersV1Service) UpdateDeliveryStatus(ctx context.Context, req UpdateDe
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "orders/updateDeliveryStatus", body: req},
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "orders/updateDeliveryStatus", body: req},
 		(*UpdateDeliveryStatusResult).applied)
 }
 
@@ -810,7 +810,7 @@ func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "orders/" + code + "/print", query: encodeQuery(&o)})
+	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code + "/print", query: encodeQuery(&o)})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to
@@ -883,5 +883,5 @@ func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodPost, version: V1, path: "orders", body: req})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "orders", body: req})
 }

@@ -71,7 +71,7 @@ func TestOrdersList(t *testing.T) {
 	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
 
 	// The document's example: /orders?page=1&limit=2&status=queueing
-	page, resp, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
+	page, resp, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Status: OrderStatusQueueing, ListOptions: ListOptions{Page: 1, Limit: 2},
 	})
 	require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestOrdersListEveryFilter(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &got)
 
-	page, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
+	page, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Status:                 OrderStatusSellerConfirmed,
 		FulfillmentType:        FulfillmentSellerDelivery,
 		ItemInventoryType:      InventoryBackorder,
@@ -129,7 +129,7 @@ func TestOrdersListDatesSentAsGiven(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[]}`), &got)
-	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{CreatedFrom: vnTime(t, "2018-01-01 00:00:00")})
+	_, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{CreatedFrom: vnTime(t, "2018-01-01 00:00:00")})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
 }
@@ -139,7 +139,7 @@ func TestOrdersListNilOptionsAndV1(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
-	page, _, err := c.OrdersV1.List(context.Background(), nil)
+	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/orders", nil)
 	require.Len(t, page.Data, 1)
@@ -148,7 +148,7 @@ func TestOrdersListNilOptionsAndV1(t *testing.T) {
 func TestOrdersListInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.OrdersV1.List(context.Background(), &OrderListOptionsV1{
+	_, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Include:     []string{"items", "a,b", " "},
 		ListOptions: ListOptions{Page: -1, Limit: 500},
 	})
@@ -175,7 +175,7 @@ func TestOrdersAll(t *testing.T) {
 		return httpmock.NewStringResponse(200, body), nil
 	})
 	var codes []string
-	for o, err := range c.OrdersV1.All(context.Background(), &OrderListOptionsV1{Status: OrderStatusQueueing}) {
+	for o, err := range c.V1.Orders.All(context.Background(), &OrderListOptionsV1{Status: OrderStatusQueueing}) {
 		require.NoError(t, err)
 		codes = append(codes, o.OrderCode)
 	}
@@ -187,7 +187,7 @@ func TestOrdersAllStopsOnInvalidOptions(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	n := 0
-	for _, err := range c.OrdersV1.All(context.Background(), &OrderListOptionsV1{ListOptions: ListOptions{Limit: 101}}) {
+	for _, err := range c.V1.Orders.All(context.Background(), &OrderListOptionsV1{ListOptions: ListOptions{Limit: 101}}) {
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
 		n++
@@ -202,7 +202,7 @@ func TestOrdersGet(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"), &got)
 
-	order, _, err := c.OrdersV1.Get(context.Background(), "929231617")
+	order, _, err := c.V1.Orders.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/orders/929231617", nil)
 	want := ordListFixtureOrder(t)
@@ -220,7 +220,7 @@ func TestOrdersGetNotFound(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
 	respond(mt, http.MethodGet, "/v1/orders/1", 404, []byte(`{"errors":["Not found"]}`), nil)
-	order, _, err := c.OrdersV1.Get(context.Background(), "1")
+	order, _, err := c.V1.Orders.Get(context.Background(), "1")
 	assert.Nil(t, order)
 	require.ErrorIs(t, err, ErrNotFound)
 }
@@ -233,7 +233,7 @@ func TestOrdersGetEscapesCode(t *testing.T) {
 		io.WriteString(w, `{"order_code":"a/b c"}`)
 	})
 	c, _ := setupServer(t, s)
-	order, _, err := c.OrdersV1.Get(context.Background(), "a/b c")
+	order, _, err := c.V1.Orders.Get(context.Background(), "a/b c")
 	require.NoError(t, err)
 	assert.Equal(t, "a/b c", order.OrderCode)
 	assert.Equal(t, "/prefix/integration/v1/orders/a%2Fb%20c", <-uris)
@@ -250,9 +250,9 @@ func TestOrdersGetInvalid(t *testing.T) {
 		" 929231617": "must not start or end with white space",
 		"929231617 ": "must not start or end with white space",
 	} {
-		_, _, err := c.OrdersV1.Get(context.Background(), code)
+		_, _, err := c.V1.Orders.Get(context.Background(), code)
 		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
-		_, _, err = c.OrdersV1.PrintLabel(context.Background(), code, nil)
+		_, _, err = c.V1.Orders.PrintLabel(context.Background(), code, nil)
 		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
 	}
 }
@@ -265,13 +265,13 @@ func TestOrdersBodyOrderCodeNotPadded(t *testing.T) {
 	padded := FieldProblem{Field: "order_code", Problem: "must not start or end with white space"}
 	req := ordConfirmSellerDelivery(t)
 	req.OrderCode = " 419060832"
-	_, _, err := c.OrdersV1.ConfirmItems(ctx, req)
+	_, _, err := c.V1.Orders.ConfirmItems(ctx, req)
 	requireRefused(t, err, mt, padded)
-	_, _, err = c.OrdersV1.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
+	_, _, err = c.V1.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
 	requireRefused(t, err, mt, padded)
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
 	requireRefused(t, err, mt, padded)
-	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
+	_, _, err = c.V1.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 	requireRefused(t, err, mt, padded)
 }
 
@@ -289,16 +289,16 @@ func TestOrdersNotAppliedAnswers(t *testing.T) {
 		call       func(c *Client) (any, error)
 	}{
 		{"ConfirmItems", "/v1/orders/confirmItems", func(c *Client) (any, error) {
-			return ordFirst(c.OrdersV1.ConfirmItems(ctx, ordConfirmSellerDelivery(t)))
+			return ordFirst(c.V1.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t)))
 		}},
 		{"RejectAllItems", "/v1/orders/confirmItems", func(c *Client) (any, error) {
-			return ordFirst(c.OrdersV1.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882}))
+			return ordFirst(c.V1.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882}))
 		}},
 		{"ConfirmDelivery", "/v1/orders/confirmDelivery", func(c *Client) (any, error) {
-			return ordFirst(c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
+			return ordFirst(c.V1.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful}))
 		}},
 		{"UpdateDeliveryStatus", "/v1/orders/updateDeliveryStatus", func(c *Client) (any, error) {
-			return ordFirst(c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")}))
+			return ordFirst(c.V1.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")}))
 		}},
 	}
 	bodies := map[string][]string{
@@ -347,15 +347,15 @@ func TestOrdersAppliedAnswers(t *testing.T) {
 	ctx := context.Background()
 	c, mt := setup(t)
 	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`), nil)
-	res, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
+	res, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
 	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`), nil)
-	d, _, err := c.OrdersV1.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
+	d, _, err := c.V1.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, d)
 	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
-	u, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
+	u, _, err := c.V1.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 	require.NoError(t, err)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "Success"}, u)
 }
@@ -370,7 +370,7 @@ func TestOrdersListResultsField(t *testing.T) {
 	body, err := json.Marshal(map[string]json.RawMessage{"results": list["data"], "paging": list["paging"]})
 	require.NoError(t, err)
 	respond(mt, http.MethodGet, "/v1/orders", 200, body, nil)
-	page, _, err := c.OrdersV1.List(context.Background(), nil)
+	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, ordListFixtureOrder(t), page.Data[0])
@@ -470,7 +470,7 @@ func TestOrdersConfirmItemsSellerDelivery(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
-	res, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	res, _, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
@@ -504,7 +504,7 @@ func TestOrdersConfirmItemsTikiDelivery(t *testing.T) {
 	req := ordConfirmSellerDelivery(t)
 	req.FulfillmentType = FulfillmentTikiDelivery
 	req.DeliveryCommitmentTime = Time{}
-	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
+	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, string(fixture(t, "confirm_items_request_tiki_delivery.json")), got.Body)
@@ -520,7 +520,7 @@ func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
 	req.FulfillmentType = FulfillmentCrossBorder
 	req.DeliveryCommitmentTime = Time{}
 	req.TrackingNumber = "419060832"
-	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
+	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,
@@ -539,7 +539,7 @@ func TestOrdersConfirmItemsFromOrder(t *testing.T) {
 	assert.Equal(t, ConfirmItemsRequest{OrderCode: "929231617", FulfillmentType: FulfillmentDropship}, req)
 	req.ItemIDs = order.ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = "hn", 919
-	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
+	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
 	requireJSONEqual(t, `{"order_code":"929231617","warehouse_code":"hn","seller_inventory_id":919,"item_ids":[25203463]}`, got.Body)
 
@@ -593,7 +593,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 			c, mt := setup(t)
 			req := ordConfirmSellerDelivery(t)
 			tc.edit(&req)
-			res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), req)
+			res, resp, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 			assert.Nil(t, res)
 			assert.Nil(t, resp)
 			requireRefused(t, err, mt, tc.want...)
@@ -610,7 +610,7 @@ func TestOrdersConfirmItemsOtherTypesNeedNeither(t *testing.T) {
 		respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), nil)
 		req := ordConfirmSellerDelivery(t)
 		req.FulfillmentType, req.DeliveryCommitmentTime = ft, Time{}
-		_, _, err := c.OrdersV1.ConfirmItems(context.Background(), req)
+		_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 		require.NoError(t, err, ft)
 		assert.Equal(t, 1, mt.GetTotalCallCount())
 	}
@@ -622,7 +622,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
 
-	res, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
+	res, _, err := c.V1.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,"item_ids":[]}`, got.Body)
@@ -633,7 +633,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 func TestOrdersRejectAllItemsInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
+	_, _, err := c.V1.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
 	requireRefused(t, err, mt,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"warehouse_code", "is required"},
@@ -647,7 +647,7 @@ func TestOrdersConfirmDelivery(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
 
-	res, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	res, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: CancelReasonCustomerNoLongerInDemand,
 	})
 	require.NoError(t, err)
@@ -664,7 +664,7 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 
 	// Successful delivery with three documents (the maximum); and a
 	// cancellation with a free-text reason.
-	_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	_, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode:       "20939384",
 		Status:          ConfirmDeliverySuccessful,
 		AppointmentDate: vnTime(t, "2019-06-22 18:12:17"),
@@ -674,7 +674,7 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	requireJSONEqual(t, `{"order_code":"20939384","status":"successful_delivery","appointment_date":"2019-06-22 18:12:17",
 		"document_urls":["https://a.example/1.png","https://a.example/2.png","http://a.example/3.png"]}`, got.Body)
 
-	_, _, err = c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
+	_, _, err = c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: "Could not be reached",
 	})
 	require.NoError(t, err)
@@ -718,7 +718,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), tc.req)
+			_, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), tc.req)
 			requireRefused(t, err, mt, tc.want...)
 		})
 	}
@@ -731,7 +731,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
 
 	// The document's example, status text and empty payload as written.
-	res, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+	res, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode:  "327965376-5vHl1b",
 		Status:     "ready for delivery",
 		UpdateTime: vnTime(t, "2019-11-23 23:59:59"),
@@ -741,7 +741,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	requireJSONEqual(t, string(fixture(t, "update_delivery_status_request.json")), got.Body)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "success"}, res)
 
-	_, _, err = c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+	_, _, err = c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
 	})
 	require.NoError(t, err)
@@ -751,7 +751,7 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
+	_, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
 	requireRefused(t, err, mt,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"status", "is required"},
@@ -802,7 +802,7 @@ func TestOrdersPrintLabel(t *testing.T) {
 			c, mt := setup(t)
 			var got wire
 			respond(mt, http.MethodGet, "/v1/orders/833662058/print", 200, tc.body, &got)
-			label, _, err := c.OrdersV1.PrintLabel(context.Background(), "833662058", tc.opts)
+			label, _, err := c.V1.Orders.PrintLabel(context.Background(), "833662058", tc.opts)
 			require.NoError(t, err)
 			requireWire(t, got, http.MethodGet, "/v1/orders/833662058/print", tc.query)
 			assert.Equal(t, tc.want, label)
@@ -830,7 +830,7 @@ func TestOrdersPrintLabelRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, mt := setup(t)
-			_, _, err := c.OrdersV1.PrintLabel(context.Background(), tc.code, tc.opts)
+			_, _, err := c.V1.Orders.PrintLabel(context.Background(), tc.code, tc.opts)
 			requireRefused(t, err, mt, tc.want...)
 		})
 	}
@@ -864,7 +864,7 @@ func TestOrdersCreateMock(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
 
-	order, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
+	order, _, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/orders", nil)
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
@@ -901,7 +901,7 @@ func TestOrdersCreateMockOnSandbox(t *testing.T) {
 	c, mt := setup(t, WithEnvironment(Sandbox))
 	var got wire
 	respondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
-	order, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
+	order, _, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
 	assert.Equal(t, "1667", order.OrderCode)
 	assert.Equal(t, "/integration/v1/orders", got.Path)
@@ -912,7 +912,7 @@ func TestOrdersCreateMockOnSandbox(t *testing.T) {
 func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithEnvironment(Production))
-	order, resp, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
+	order, resp, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	assert.Nil(t, order)
 	assert.Nil(t, resp)
 	require.ErrorIs(t, err, ErrSandboxOnly)
@@ -923,7 +923,7 @@ func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
 func TestOrdersCreateMockInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.OrdersV1.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
+	_, _, err := c.V1.Orders.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
 	requireRefused(t, err, mt,
 		FieldProblem{"fulfillment_type", "is required"},
 		FieldProblem{"payment_method", "is required"},
@@ -933,7 +933,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	)
 	req := ordMockRequest()
 	req.Items[1] = MockOrderItem{ProductName: " ", Price: 0, Qty: -1}
-	_, _, err = c.OrdersV1.CreateMock(context.Background(), req)
+	_, _, err = c.V1.Orders.CreateMock(context.Background(), req)
 	requireRefused(t, err, mt,
 		FieldProblem{"items[1].product_name", "is required"},
 		FieldProblem{"items[1].original_sku", "is required"},
@@ -950,23 +950,23 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 	t.Parallel()
 	calls := map[string]func(c *Client) error{
 		"ConfirmItems": func(c *Client) error {
-			_, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+			_, _, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 			return err
 		},
 		"RejectAllItems": func(c *Client) error {
-			_, _, err := c.OrdersV1.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882})
+			_, _, err := c.V1.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "1", WarehouseCode: "sg", SellerInventoryID: 882})
 			return err
 		},
 		"ConfirmDelivery": func(c *Client) error {
-			_, _, err := c.OrdersV1.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful})
+			_, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful})
 			return err
 		},
 		"UpdateDeliveryStatus": func(c *Client) error {
-			_, _, err := c.OrdersV1.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
+			_, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 			return err
 		},
 		"CreateMock": func(c *Client) error {
-			_, _, err := c.OrdersV1.CreateMock(context.Background(), ordMockRequest())
+			_, _, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 			return err
 		},
 	}
@@ -1035,7 +1035,7 @@ func TestOrdersPostRetriedOn429(t *testing.T) {
 	// retried.
 	s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
 	c, _ := setupServer(t, s)
-	res, resp, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
+	res, resp, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
 	assert.Equal(t, 2, resp.Attempts)
@@ -1050,7 +1050,7 @@ func TestOrdersGetRetriedAfter5xx(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
 	c, _ := setupServer(t, s)
-	order, resp, err := c.OrdersV1.Get(context.Background(), "929231617")
+	order, resp, err := c.V1.Orders.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	assert.Equal(t, "929231617", order.OrderCode)
 	assert.Equal(t, 2, resp.Attempts)
@@ -1066,7 +1066,7 @@ func TestOrderWithoutCodeIsAnError(t *testing.T) {
 	// A reorganised payload (another API version) must not decode into
 	// empty orders.
 	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`), nil)
-	page, _, err := c.OrdersV1.List(context.Background(), nil)
+	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	assert.Nil(t, page)
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)

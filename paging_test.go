@@ -598,7 +598,7 @@ func TestAllRangedTwice(t *testing.T) {
 		"orders v1": {"/v1/orders", 3, func(c *Client) (any, any, [2][]string) {
 			mk := func() *OrderListOptionsV1 { return &OrderListOptionsV1{Status: OrderStatusQueueing} }
 			opts := mk()
-			return opts, mk(), rangeTwice(t, c.OrdersV1.All(ctx, opts), func(o OrderV1) string { return o.OrderCode })
+			return opts, mk(), rangeTwice(t, c.V1.Orders.All(ctx, opts), func(o OrderV1) string { return o.OrderCode })
 		}},
 		"product requests": {"/v2/requests", 3, func(c *Client) (any, any, [2][]string) {
 			mk := func() *ProductRequestsOptions {
@@ -788,7 +788,7 @@ func seq(from, to int) []int {
 func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 6)
-	c, err := NewClient(WithBaseURL(s.URL), WithRateLimit(0, 0))
+	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
 	require.NoError(t, err)
 
 	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, walkIDs(t, c, nil))
@@ -823,7 +823,7 @@ func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 4)
-	c, err := NewClient(WithBaseURL(s.URL), WithRateLimit(0, 0))
+	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
 	require.NoError(t, err)
 
 	day := func(d int) Time { return Time{time.Date(2026, 12, d, 0, 0, 0, 0, Vietnam())} }
@@ -865,7 +865,7 @@ func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 func TestExpectedPagesOption(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 3)
-	c, err := NewClient(WithBaseURL(s.URL), WithRateLimit(0, 0))
+	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
 	require.NoError(t, err)
 	s.reset(2)
 	assert.Equal(t, []int64{1, 2, 3}, walkIDs(t, c, &ProductsOptions{ListOptions: ListOptions{ExpectedPages: 3}}))
@@ -892,7 +892,7 @@ func TestWalkOfAListThatShrank(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	for _, pastEnd := range []int{0, http.StatusNotFound, http.StatusInternalServerError} {
 		s := newLengthServer(t, 5)
-		c, err := NewClient(WithBaseURL(s.URL), WithRateLimit(0, 0), WithRetry(2, time.Millisecond, time.Millisecond))
+		c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0), WithRetry(2, time.Millisecond, time.Millisecond))
 		require.NoError(t, err)
 		walkIDs(t, c, nil)
 

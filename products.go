@@ -442,25 +442,24 @@ func (o *ProductsOptions) validate(v *validator) {
 //
 // GET /v2.1/products
 func (s *ProductsService) List(ctx context.Context, opts *ProductsOptions) (*Page[Product], *Response, error) {
-	return s.list(ctx, V21, opts)
+	return listProducts(ctx, s.client, apiV21, opts)
 }
 
-// ListV2 returns one page of the seller's products through API v2, whose
-// inventory has no per-warehouse stock.
-//
-// Deprecated: Tiki deprecated API v2 products from 2022-01-05; use List
-// (v2.1).
+// List returns one page of the seller's products through API v2, whose
+// inventory has no per-warehouse stock. Tiki deprecated API v2 products
+// from 2022-01-05 in favour of v2.1 (client.Products.List).
 //
 // GET /v2/products
-func (s *ProductsService) ListV2(ctx context.Context, opts *ProductsOptions) (*Page[Product], *Response, error) {
-	return s.list(ctx, V2, opts)
+func (s *ProductsV2Service) List(ctx context.Context, opts *ProductsOptions) (*Page[Product], *Response, error) {
+	return listProducts(ctx, s.client, apiV2, opts)
 }
 
-func (s *ProductsService) list(ctx context.Context, version APIVersion, opts *ProductsOptions) (*Page[Product], *Response, error) {
+// listProducts returns one page of GET /{version}/products.
+func listProducts(ctx context.Context, c *Client, version apiVersion, opts *ProductsOptions) (*Page[Product], *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, s.client, version, "products", opts)
+	return getPage[Product](ctx, c, version, "products", opts)
 }
 
 // All iterates over the seller's products, latest first, page after page
@@ -501,14 +500,7 @@ func (s *ProductsService) ListHidden(ctx context.Context, opts *HiddenProductsOp
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, s.client, V2, "products/getHiddenSkus", opts)
-}
-
-// Hidden returns one page of the seller's hidden products.
-//
-// Deprecated: use ListHidden.
-func (s *ProductsService) Hidden(ctx context.Context, opts *HiddenProductsOptions) (*Page[Product], *Response, error) {
-	return s.ListHidden(ctx, opts)
+	return getPage[Product](ctx, s.client, apiV2, "products/getHiddenSkus", opts)
 }
 
 // AllHidden iterates over the seller's hidden products, page after page.
@@ -521,21 +513,21 @@ func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOpt
 //
 // GET /v2.1/products/{productId}?includes=seller,categories,inventory,attributes,images
 func (s *ProductsService) Get(ctx context.Context, productID int64) (*Product, *Response, error) {
-	return s.get(ctx, V21, productID)
+	return getProduct(ctx, s.client, apiV21, productID)
 }
 
-// GetV2 returns one product through API v2, whose inventory has no
-// per-warehouse stock.
-//
-// Deprecated: Tiki deprecated API v2 products from 2022-01-05; use Get
-// (v2.1).
+// Get returns one product through API v2, whose inventory has no
+// per-warehouse stock. Tiki deprecated API v2 products from 2022-01-05 in
+// favour of v2.1 (client.Products.Get).
 //
 // GET /v2/products/{productId}?includes=seller,categories,inventory,attributes,images
-func (s *ProductsService) GetV2(ctx context.Context, productID int64) (*Product, *Response, error) {
-	return s.get(ctx, V2, productID)
+func (s *ProductsV2Service) Get(ctx context.Context, productID int64) (*Product, *Response, error) {
+	return getProduct(ctx, s.client, apiV2, productID)
 }
 
-func (s *ProductsService) get(ctx context.Context, version APIVersion, productID int64) (*Product, *Response, error) {
+// getProduct returns one product through GET /{version}/products/{id},
+// with everything Tiki can include.
+func getProduct(ctx context.Context, c *Client, version apiVersion, productID int64) (*Product, *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -545,7 +537,7 @@ func (s *ProductsService) get(ctx context.Context, version APIVersion, productID
 	q := encodeQuery(struct {
 		Includes string `url:"includes"`
 	}{allProductIncludes})
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
+	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
 		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
 
@@ -566,14 +558,15 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 	q := encodeQuery(struct {
 		OriginalSKU string `url:"original_sku"`
 	}{sku})
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "products/findBy", query: q})
+	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "products/findBy", query: q})
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.
 //
 // A 2xx answer is not proof of success (older Tiki endpoints answer 200 with
 // a message, for example that the seller paused the connection): the
-// product update methods (Update, UpdateV2, UpdateV1, UpdateOriginalSKU)
+// product update methods (Update and UpdateOriginalSKU, and Update of
+// client.V2.Products and client.V1.Products)
 // return an answer without the documented {"state": "approved"} as an
 // *APIError whose StatusCode is the HTTP status, Messages the body's
 // message and Body the raw body; the product was then not updated.
@@ -715,12 +708,12 @@ func (s *ProductsService) Update(ctx context.Context, u ProductUpdate) (*Product
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPut, version: V21, path: "products/updateSku", body: u,
+	return callApplied(ctx, s.client, &request{method: http.MethodPut, version: apiV21, path: "products/updateSku", body: u,
 		lockKeys: productLockKeys(u.ProductID, u.OriginalSKU)}, (*ProductUpdateResult).applied)
 }
 
-// ProductUpdateV2 is the body of UpdateV2: one Quantity instead of stock
-// per warehouse.
+// ProductUpdateV2 is the body of the v2 Update (client.V2.Products.Update):
+// one Quantity instead of stock per warehouse.
 type ProductUpdateV2 struct {
 	// ProductID is Tiki's id of the product to update; it or OriginalSKU
 	// is required, and Tiki uses ProductID when both are given.
@@ -736,18 +729,16 @@ type ProductUpdateV2 struct {
 	Active *ActiveFlag `json:"active,omitempty"`
 }
 
-// UpdateV2 changes the price, quantity and active flag of one product
+// Update changes the price, quantity and active flag of one product
 // through API v2. It is a POST: it is not resent once it may have reached
-// Tiki.
+// Tiki. Tiki deprecated API v2 updates from 2022-01-05 in favour of v2.1
+// (client.Products.Update: a PUT, with stock per warehouse).
 //
 // An answer without Tiki's success marker is an *APIError (see
 // ProductUpdateResult): the product was then not updated.
 //
-// Deprecated: Tiki deprecated API v2 updates from 2022-01-05; use Update
-// (v2.1, PUT, stock per warehouse).
-//
 // POST /v2/products/updateSku
-func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*ProductUpdateResult, *Response, error) {
+func (s *ProductsV2Service) Update(ctx context.Context, u ProductUpdateV2) (*ProductUpdateResult, *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -757,12 +748,12 @@ func (s *ProductsService) UpdateV2(ctx context.Context, u ProductUpdateV2) (*Pro
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateSku", body: u,
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "products/updateSku", body: u,
 		lockKeys: productLockKeys(u.ProductID, u.OriginalSKU)}, (*ProductUpdateResult).applied)
 }
 
-// ProductUpdateV1 is the body of UpdateV1; the product is named by its
-// original SKU in the path.
+// ProductUpdateV1 is the body of the v1 Update (client.V1.Products.Update);
+// the product is named by its original SKU in the path.
 type ProductUpdateV1 struct {
 	// Price is the new price in VND; 0 leaves it unchanged.
 	Price int64 `json:"price,omitempty"`
@@ -773,17 +764,15 @@ type ProductUpdateV1 struct {
 	Active *ActiveFlag `json:"active,omitempty"`
 }
 
-// UpdateV1 changes the price, quantity and active flag of the product
-// whose original SKU is sku, through API v1.
+// Update changes the price, quantity and active flag of the product whose
+// original SKU is sku, through API v1 (Tiki's 2019 API, replaced by v2.1:
+// client.Products.Update).
 //
 // An answer without Tiki's success marker is an *APIError (see
 // ProductUpdateResult): the product was then not updated.
 //
-// Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
-// Update.
-//
 // POST /v1/products/{sku}/updateSku
-func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpdateV1) (*ProductUpdateResult, *Response, error) {
+func (s *ProductsV1Service) Update(ctx context.Context, sku string, u ProductUpdateV1) (*ProductUpdateResult, *Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -793,7 +782,7 @@ func (s *ProductsService) UpdateV1(ctx context.Context, sku string, u ProductUpd
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products/" + seg + "/updateSku", body: u,
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products/" + seg + "/updateSku", body: u,
 		lockKeys: productLockKeys(0, sku)}, (*ProductUpdateResult).applied)
 }
 
@@ -818,6 +807,6 @@ func (s *ProductsService) UpdateOriginalSKU(ctx context.Context, productID int64
 		ProductID   int64  `json:"product_id"`
 		OriginalSKU string `json:"original_sku"`
 	}{productID, originalSKU}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: V2, path: "products/updateOriginalSku", body: body,
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "products/updateOriginalSku", body: body,
 		lockKeys: productLockKeys(productID, originalSKU)}, (*ProductUpdateResult).applied)
 }

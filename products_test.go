@@ -80,7 +80,7 @@ func TestProductsListV2(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodGet, "/v2/products", 200, fixture(t, "products_list_v2.json"), &got)
-	page, _, err := c.Products.ListV2(context.Background(), &ProductsOptions{Name: "test"})
+	page, _, err := c.V2.Products.List(context.Background(), &ProductsOptions{Name: "test"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/products", map[string][]string{"name": {"test"}})
 	assert.Equal(t, &Page[Product]{Data: []Product{prodListed(t)}, Paging: prodPaging}, page)
@@ -244,7 +244,7 @@ func TestProductsGetV2(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v2/products/12345", 200, fixture(t, "product_get_v2.json"), &got)
 
-	p, _, err := c.Products.GetV2(context.Background(), 12345)
+	p, _, err := c.V2.Products.Get(context.Background(), 12345)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v2/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
 	want := prodDetail(t, prodFixtureAttributes(t, "product_get_v2.json"))
@@ -262,7 +262,7 @@ func TestProductsGetValidated(t *testing.T) {
 	_, _, err := c.Products.Get(context.Background(), 0)
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{"product_id", "must be a positive id"}}, ve.Problems)
-	_, _, err = c.Products.GetV2(context.Background(), -1)
+	_, _, err = c.V2.Products.Get(context.Background(), -1)
 	require.ErrorAs(t, err, &ve)
 	_, _, err = c.Products.FindByOriginalSKU(context.Background(), " ")
 	require.ErrorAs(t, err, &ve)
@@ -365,7 +365,7 @@ func TestProductsListValidation(t *testing.T) {
 		{"updated_to_date", "must not be before updated_from_date"},
 		{"limit", "must be at most 100"},
 	}...)
-	_, _, err = c.Products.ListV2(ctx, &ProductsOptions{CategoryID: -1})
+	_, _, err = c.V2.Products.List(ctx, &ProductsOptions{CategoryID: -1})
 	require.ErrorAs(t, err, &ve)
 	_, _, err = c.Products.ListHidden(ctx, &HiddenProductsOptions{CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Page: -1}})
 	requireRefused(t, err, mt, []FieldProblem{
@@ -437,7 +437,7 @@ func TestProductsUpdateV2(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v2/products/updateSku", 200, fixture(t, "product_update_sku_v2_response.json"), &got)
-	res, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{
+	res, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{
 		OriginalSKU: "xxx-yyy-123", ProductID: 2166152, Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive),
 	})
 	require.NoError(t, err)
@@ -447,7 +447,7 @@ func TestProductsUpdateV2(t *testing.T) {
 
 	c2, mt2 := setup(t)
 	respond(mt2, http.MethodPost, "/v2/products/updateSku", 422, fixture(t, "product_update_sku_v2_response_error.json"), nil)
-	_, _, err = c2.Products.UpdateV2(context.Background(), ProductUpdateV2{ProductID: 1, Quantity: Ptr(0)})
+	_, _, err = c2.V2.Products.Update(context.Background(), ProductUpdateV2{ProductID: 1, Quantity: Ptr(0)})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
@@ -458,7 +458,7 @@ func TestProductsUpdateV1(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v1/products/DANG19951995/updateSku", 200, []byte(`{"state":"approved"}`), &got)
-	res, _, err := c.Products.UpdateV1(context.Background(), "DANG19951995", ProductUpdateV1{Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive)})
+	res, _, err := c.V1.Products.Update(context.Background(), "DANG19951995", ProductUpdateV1{Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive)})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodPost, "/v1/products/DANG19951995/updateSku", nil)
 	requireJSONEqual(t, string(fixture(t, "product_update_sku_v1_request.json")), got.Body)
@@ -466,13 +466,13 @@ func TestProductsUpdateV1(t *testing.T) {
 
 	c2, mt2 := setup(t)
 	respond(mt2, http.MethodPost, "/v1/products/DANG19951995/updateSku", 422, fixture(t, "product_update_sku_v1_response_error.json"), nil)
-	_, _, err = c2.Products.UpdateV1(context.Background(), "DANG19951995", ProductUpdateV1{Price: 1})
+	_, _, err = c2.V1.Products.Update(context.Background(), "DANG19951995", ProductUpdateV1{Price: 1})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
 }
 
-// UpdateV1's SKU is a path segment: dot segments and white space are
+// The v1 Update's SKU is a path segment: dot segments and white space are
 // refused, anything else is escaped.
 func TestProductsUpdateV1SKUSegment(t *testing.T) {
 	t.Parallel()
@@ -486,7 +486,7 @@ func TestProductsUpdateV1SKUSegment(t *testing.T) {
 		"..":     `must not be ".."`,
 		" DANG1": "must not start or end with white space",
 	} {
-		_, _, err := c.Products.UpdateV1(ctx, sku, u)
+		_, _, err := c.V1.Products.Update(ctx, sku, u)
 		require.ErrorAs(t, err, &ve, sku)
 		assert.Equal(t, []FieldProblem{{"sku", problem}}, ve.Problems, sku)
 	}
@@ -499,7 +499,7 @@ func TestProductsUpdateV1SKUSegment(t *testing.T) {
 	})
 	c2, _ := setupServer(t, s)
 	for _, sku := range []string{"a/..", "...", "A B"} {
-		_, _, err := c2.Products.UpdateV1(ctx, sku, u)
+		_, _, err := c2.V1.Products.Update(ctx, sku, u)
 		require.NoError(t, err, sku)
 	}
 	assert.Equal(t, []string{
@@ -521,11 +521,11 @@ func TestProductsUpdateNotApplied(t *testing.T) {
 		{"Update", http.MethodPut, "/v2.1/products/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
 			return c.Products.Update(ctx, ProductUpdate{ProductID: 2166152, Price: 100000})
 		}},
-		{"UpdateV2", http.MethodPost, "/v2/products/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
-			return c.Products.UpdateV2(ctx, ProductUpdateV2{ProductID: 2166152, Price: 100000})
+		{"V2.Products.Update", http.MethodPost, "/v2/products/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.V2.Products.Update(ctx, ProductUpdateV2{ProductID: 2166152, Price: 100000})
 		}},
-		{"UpdateV1", http.MethodPost, "/v1/products/DANG19951995/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
-			return c.Products.UpdateV1(ctx, "DANG19951995", ProductUpdateV1{Price: 100000})
+		{"V1.Products.Update", http.MethodPost, "/v1/products/DANG19951995/updateSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
+			return c.V1.Products.Update(ctx, "DANG19951995", ProductUpdateV1{Price: 100000})
 		}},
 		{"UpdateOriginalSKU", http.MethodPost, "/v2/products/updateOriginalSku", func(c *Client) (*ProductUpdateResult, *Response, error) {
 			return c.Products.UpdateOriginalSKU(ctx, 123456, "BRAND_NEW_CODE")
@@ -635,11 +635,11 @@ func TestProductsUpdateValidation(t *testing.T) {
 			return err
 		}, []FieldProblem{{"price", nothing21}}},
 		{"v2 valid", func(c *Client) error {
-			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{OriginalSKU: "A", Quantity: Ptr(0)})
+			_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{OriginalSKU: "A", Quantity: Ptr(0)})
 			return err
 		}, nil},
 		{"v2 every problem", func(c *Client) error {
-			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(-1))})
+			_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(-1))})
 			return err
 		}, []FieldProblem{
 			{"product_id", "product_id or original_sku is required"},
@@ -648,15 +648,15 @@ func TestProductsUpdateValidation(t *testing.T) {
 			{"active", "must be 0 (inactive) or 1 (active)"},
 		}},
 		{"v2 nothing to update", func(c *Client) error {
-			_, _, err := c.Products.UpdateV2(context.Background(), ProductUpdateV2{ProductID: 1})
+			_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{ProductID: 1})
 			return err
 		}, []FieldProblem{{"price", nothingV2}}},
 		{"v1 valid", func(c *Client) error {
-			_, _, err := c.Products.UpdateV1(context.Background(), "A/1", ProductUpdateV1{Active: Ptr(ProductActive)})
+			_, _, err := c.V1.Products.Update(context.Background(), "A/1", ProductUpdateV1{Active: Ptr(ProductActive)})
 			return err
 		}, nil},
 		{"v1 every problem", func(c *Client) error {
-			_, _, err := c.Products.UpdateV1(context.Background(), "", ProductUpdateV1{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(3))})
+			_, _, err := c.V1.Products.Update(context.Background(), "", ProductUpdateV1{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(3))})
 			return err
 		}, []FieldProblem{
 			{"sku", "is required"},
@@ -665,7 +665,7 @@ func TestProductsUpdateValidation(t *testing.T) {
 			{"active", "must be 0 (inactive) or 1 (active)"},
 		}},
 		{"v1 nothing to update", func(c *Client) error {
-			_, _, err := c.Products.UpdateV1(context.Background(), "A", ProductUpdateV1{})
+			_, _, err := c.V1.Products.Update(context.Background(), "A", ProductUpdateV1{})
 			return err
 		}, []FieldProblem{{"price", nothingV2}}},
 	}
@@ -718,8 +718,8 @@ func FuzzProductDecoders(f *testing.F) {
 		var np NewProduct
 		if json.Unmarshal(b, &np) == nil {
 			var v validator
-			np.validate(&v, V21)
-			np.validate(&v, V1)
+			np.validate(&v, apiV21)
+			np.validate(&v, apiV1)
 			_, _ = json.Marshal(np)
 		}
 		_ = ParseRejection(string(b))
@@ -748,7 +748,7 @@ func TestProductsWalkthrough(t *testing.T) {
 	})
 	ctx := context.Background()
 
-	created, _, err := c.ProductRequests.Create(ctx, validNewProduct(V21))
+	created, _, err := c.ProductRequests.Create(ctx, validNewProduct(apiV21))
 	require.NoError(t, err)
 	rec, _, err := c.Tracking.Wait(ctx, created.TrackID, nil)
 	require.NoError(t, err)

@@ -3,14 +3,10 @@ package tiki
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -109,7 +105,7 @@ func TestEncodeQueryOfNothing(t *testing.T) {
 // queryOptionsTypes are the options types whose fields become query
 // parameters.
 var queryOptionsTypes = []any{
-	ListOptions{}, CategoriesOptions{}, categoriesQueryV1{}, CategoryOptions{}, AttributeValuesOptions{},
+	ListOptions{}, CategoriesOptions{}, CategoriesOptionsV1{}, CategoryOptions{}, AttributeValuesOptions{},
 	BrandsOptions{}, RequiredDocumentsOptions{}, ProductsOptions{}, HiddenProductsOptions{},
 	ProductRequestsOptions{}, productRequestsQuery{}, TrackingOptions{}, SellerWarehousesOptions{},
 	SellerWarehouseListOptions{}, OrderListOptions{}, OrderGetOptions{}, LabelOptions{},
@@ -148,39 +144,12 @@ func TestOptionsTypesTagEveryField(t *testing.T) {
 	}
 }
 
-// captured is one request as the server saw it.
-type captured struct {
-	Method, Path, Query, Body string
-}
-
-// captureAll answers every request with 200 {} and records it.
-func captureAll(mt *httpmock.MockTransport) func() []captured {
-	var mu sync.Mutex
-	var got []captured
-	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-		c := captured{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
-		if r.Body != nil {
-			b, _ := io.ReadAll(r.Body)
-			c.Body = string(b)
-		}
-		mu.Lock()
-		got = append(got, c)
-		mu.Unlock()
-		return httpmock.NewStringResponse(http.StatusOK, `{}`), nil
-	})
-	return func() []captured {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]captured(nil), got...)
-	}
-}
-
 // sameRequest runs a and b on clients of their own and asserts that they
 // sent the same requests (or none) and failed validation alike.
-func sameRequest(t *testing.T, opts []Option, a, b func(ctx context.Context, c *Client) error) {
+func sameRequest(t *testing.T, a, b func(ctx context.Context, c *Client) error) {
 	t.Helper()
 	run := func(call func(ctx context.Context, c *Client) error) ([]captured, error) {
-		c, mt := setup(t, opts...)
+		c, mt := setup(t)
 		sent := captureAll(mt)
 		err := call(context.Background(), c)
 		var ve *ValidationError
@@ -196,14 +165,6 @@ func sameRequest(t *testing.T, opts []Option, a, b func(ctx context.Context, c *
 	assert.Equal(t, errA, errB)
 }
 
-// first takes the first row (or error) of an iterator.
-func first[T any](seq func(yield func(T, error) bool)) error {
-	for _, err := range seq {
-		return err
-	}
-	return nil
-}
-
 // Nil options are the zero options: every method that takes options sends
 // the same request (or refuses it alike) for nil and for a pointer to the
 // zero value of its options type.
@@ -214,10 +175,9 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 		Items: []OrderItem{{ID: 1, Confirmation: ItemConfirmation{Status: ConfirmationWaiting}}}}
 	cases := []struct {
 		name      string
-		opts      []Option
 		nil, zero func(ctx context.Context, c *Client) error
 	}{
-		{"Catalog.ListCategories", nil,
+		{"Catalog.ListCategories",
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Catalog.ListCategories(ctx, nil)
 				return err
@@ -226,16 +186,16 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				_, _, err := c.Catalog.ListCategories(ctx, &CategoriesOptions{})
 				return err
 			}},
-		{"Catalog.ListCategories v1", []Option{WithAPIVersion(GroupCatalog, V1)},
+		{"V1.Catalog.ListCategories",
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.Catalog.ListCategories(ctx, nil)
+				_, _, err := c.V1.Catalog.ListCategories(ctx, nil)
 				return err
 			},
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.Catalog.ListCategories(ctx, &CategoriesOptions{})
+				_, _, err := c.V1.Catalog.ListCategories(ctx, &CategoriesOptionsV1{})
 				return err
 			}},
-		{"Catalog.GetCategory", nil,
+		{"Catalog.GetCategory",
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Catalog.GetCategory(ctx, 8322, nil)
 				return err
@@ -244,7 +204,7 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				_, _, err := c.Catalog.GetCategory(ctx, 8322, &CategoryOptions{})
 				return err
 			}},
-		{"Catalog.ListAttributeValues", nil,
+		{"Catalog.ListAttributeValues",
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Catalog.ListAttributeValues(ctx, 540, nil)
 				return err
@@ -253,60 +213,63 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				_, _, err := c.Catalog.ListAttributeValues(ctx, 540, &AttributeValuesOptions{})
 				return err
 			}},
-		{"Catalog.AllAttributeValues", nil,
+		{"Catalog.AllAttributeValues",
 			func(ctx context.Context, c *Client) error { return first(c.Catalog.AllAttributeValues(ctx, 540, nil)) },
 			func(ctx context.Context, c *Client) error {
 				return first(c.Catalog.AllAttributeValues(ctx, 540, &AttributeValuesOptions{}))
 			}},
-		{"Catalog.ListBrands (refused: name is required)", nil,
+		{"Catalog.ListBrands (refused: name is required)",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Catalog.ListBrands(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Catalog.ListBrands(ctx, &BrandsOptions{})
 				return err
 			}},
-		{"Products.List", nil,
+		{"Products.List",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Products.List(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Products.List(ctx, &ProductsOptions{})
 				return err
 			}},
-		{"Products.ListV2", nil,
-			func(ctx context.Context, c *Client) error { _, _, err := c.Products.ListV2(ctx, nil); return err },
+		{"V2.Products.List",
+			func(ctx context.Context, c *Client) error { _, _, err := c.V2.Products.List(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.Products.ListV2(ctx, &ProductsOptions{})
+				_, _, err := c.V2.Products.List(ctx, &ProductsOptions{})
 				return err
 			}},
-		{"Products.ListHidden", nil,
+		{"Products.ListHidden",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Products.ListHidden(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Products.ListHidden(ctx, &HiddenProductsOptions{})
 				return err
 			}},
-		{"ProductRequests.List", nil,
+		{"ProductRequests.List",
 			func(ctx context.Context, c *Client) error { _, _, err := c.ProductRequests.List(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{})
 				return err
 			}},
-		{"Tracking.Latest", nil,
+		{"Tracking.Latest",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Tracking.Latest(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Tracking.Latest(ctx, &TrackingOptions{})
 				return err
 			}},
-		{"Tracking.LatestV1", nil,
-			func(ctx context.Context, c *Client) error { _, _, err := c.Tracking.LatestV1(ctx, nil); return err },
+		{"V1.Tracking.Latest",
+			func(ctx context.Context, c *Client) error { _, _, err := c.V1.Tracking.Latest(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.Tracking.LatestV1(ctx, &TrackingOptions{})
+				_, _, err := c.V1.Tracking.Latest(ctx, &TrackingOptions{})
 				return err
 			}},
-		{"Warehouses.ListSeller", nil,
-			func(ctx context.Context, c *Client) error { _, _, err := c.Warehouses.ListSeller(ctx, nil); return err },
+		{"V1.Warehouses.ListSeller",
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.Warehouses.ListSeller(ctx, &SellerWarehousesOptions{})
+				_, _, err := c.V1.Warehouses.ListSeller(ctx, nil)
+				return err
+			},
+			func(ctx context.Context, c *Client) error {
+				_, _, err := c.V1.Warehouses.ListSeller(ctx, &SellerWarehousesOptions{})
 				return err
 			}},
-		{"Sellers.ListWarehouses", nil,
+		{"Sellers.ListWarehouses",
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Sellers.ListWarehouses(ctx, nil)
 				return err
@@ -315,28 +278,28 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				_, _, err := c.Sellers.ListWarehouses(ctx, &SellerWarehouseListOptions{})
 				return err
 			}},
-		{"Orders.List", nil,
+		{"Orders.List",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.List(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.List(ctx, &OrderListOptions{})
 				return err
 			}},
-		{"Orders.All", nil,
+		{"Orders.All",
 			func(ctx context.Context, c *Client) error { return first(c.Orders.All(ctx, nil)) },
 			func(ctx context.Context, c *Client) error { return first(c.Orders.All(ctx, &OrderListOptions{})) }},
-		{"Orders.Get", nil,
+		{"Orders.Get",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.Get(ctx, "123", nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.Get(ctx, "123", &OrderGetOptions{})
 				return err
 			}},
-		{"Orders.Label", nil,
+		{"Orders.Label",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Orders.Label(ctx, order, nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.Label(ctx, order, &LabelOptions{})
 				return err
 			}},
-		{"Orders.Confirm", nil,
+		{"Orders.Confirm",
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Orders.Confirm(ctx, waiting, nil)
 				return err
@@ -345,32 +308,32 @@ func TestNilOptionsAreTheZeroOptions(t *testing.T) {
 				_, _, err := c.Orders.Confirm(ctx, waiting, &ConfirmOptions{})
 				return err
 			}},
-		{"Tracking.Wait", nil,
+		{"Tracking.Wait",
 			func(ctx context.Context, c *Client) error { _, _, err := c.Tracking.Wait(ctx, "t-1", nil); return err },
 			func(ctx context.Context, c *Client) error {
 				_, _, err := c.Tracking.Wait(ctx, "t-1", &WaitOptions{})
 				return err
 			}},
-		{"OrdersV1.List", nil,
-			func(ctx context.Context, c *Client) error { _, _, err := c.OrdersV1.List(ctx, nil); return err },
+		{"V1.Orders.List",
+			func(ctx context.Context, c *Client) error { _, _, err := c.V1.Orders.List(ctx, nil); return err },
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.OrdersV1.List(ctx, &OrderListOptionsV1{})
+				_, _, err := c.V1.Orders.List(ctx, &OrderListOptionsV1{})
 				return err
 			}},
-		{"OrdersV1.PrintLabel", nil,
+		{"V1.Orders.PrintLabel",
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.OrdersV1.PrintLabel(ctx, "123", nil)
+				_, _, err := c.V1.Orders.PrintLabel(ctx, "123", nil)
 				return err
 			},
 			func(ctx context.Context, c *Client) error {
-				_, _, err := c.OrdersV1.PrintLabel(ctx, "123", &PrintLabelOptions{})
+				_, _, err := c.V1.Orders.PrintLabel(ctx, "123", &PrintLabelOptions{})
 				return err
 			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sameRequest(t, tc.opts, tc.nil, tc.zero)
+			sameRequest(t, tc.nil, tc.zero)
 		})
 	}
 }

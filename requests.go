@@ -171,7 +171,7 @@ type ProductMetaData struct {
 
 // validate checks p against the rules of Tiki's documentation for the given
 // API version, adding every problem to v.
-func (p *NewProduct) validate(v *validator, version APIVersion) {
+func (p *NewProduct) validate(v *validator, version apiVersion) {
 	v.check(p.CategoryID > 0, "category_id", "must be a positive id")
 	v.check(strings.TrimSpace(p.Name) != "", "name", "is required")
 	v.check(strings.TrimSpace(p.Description) != "", "description", "is required")
@@ -239,7 +239,7 @@ func (p *NewProduct) validate(v *validator, version APIVersion) {
 
 // validate checks one variant; declared is how many option attributes the
 // product declares.
-func (vr *Variant) validate(v *validator, prefix string, declared int, version APIVersion) {
+func (vr *Variant) validate(v *validator, prefix string, declared int, version apiVersion) {
 	v.check(strings.TrimSpace(vr.SKU) != "", prefix+".sku", "is required")
 	v.check(vr.Price > 0, prefix+".price", "must be greater than 0")
 	v.check(vr.MarketPrice >= 0, prefix+".market_price", "must not be negative")
@@ -259,14 +259,14 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 		v.check(*vr.Quantity >= 0, prefix+".quantity", "must not be negative")
 	}
 	switch version {
-	case V21:
+	case apiV21:
 		checkWarehouseStock(v, prefix+".warehouse_stocks", "warehouseId", "qtyAvailable", len(vr.WarehouseStocks), func(j int) (int64, int) {
 			return vr.WarehouseStocks[j].WarehouseID, vr.WarehouseStocks[j].QtyAvailable
 		})
 	default:
 		v.check(vr.Quantity != nil, prefix+".quantity", "is required")
-		v.check(len(vr.WarehouseStocks) == 0, prefix+".warehouse_stocks", "is only supported by API v2.1 (use Create)")
-		if version == V1 {
+		v.check(len(vr.WarehouseStocks) == 0, prefix+".warehouse_stocks", "is only supported by API v2.1 (client.ProductRequests.Create)")
+		if version == apiV1 {
 			v.check(vr.Supplier > 0, prefix+".supplier", "is required")
 		}
 	}
@@ -288,44 +288,42 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version A
 // POST /v2.1/requests
 func (s *ProductRequestsService) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
 	var v validator
-	p.validate(&v, V21)
+	p.validate(&v, apiV21)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V21, path: "requests", body: p})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV21, path: "requests", body: p})
 }
 
-// CreateV2 sends a product request through API v2, where each variant has
-// one Quantity instead of per-warehouse stock.
-//
-// Deprecated: Tiki deprecated API v2 product requests from 2022-01-05; use
-// Create (v2.1).
+// Create sends a product request through API v2, where each variant has
+// one Quantity instead of per-warehouse stock. Tiki deprecated API v2
+// product requests from 2022-01-05 in favour of v2.1
+// (client.ProductRequests.Create). Create checks the product and is never
+// resent as client.ProductRequests.Create is.
 //
 // POST /v2/requests
-func (s *ProductRequestsService) CreateV2(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
+func (s *ProductRequestsV2Service) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
 	var v validator
-	p.validate(&v, V2)
+	p.validate(&v, apiV2)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests", body: p})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "requests", body: p})
 }
 
-// CreateV1 creates a product through API v1, where each variant needs a
+// Create creates a product through API v1 (Tiki's 2019 API, replaced by
+// v2.1: client.ProductRequests.Create), where each variant needs a
 // Quantity and a Supplier. Tiki answers with a trace_id, decoded into
-// TrackID.
-//
-// Deprecated: API v1 is Tiki's 2019 API, replaced by v2 and v2.1; use
-// Create.
+// TrackID; follow it with client.V1.Tracking.Get.
 //
 // POST /v1/products
-func (s *ProductRequestsService) CreateV1(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
+func (s *ProductRequestsV1Service) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
 	var v validator
-	p.validate(&v, V1)
+	p.validate(&v, apiV1)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V1, path: "products", body: p})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products", body: p})
 }
 
 // RequestKind is what a product request does.
@@ -490,7 +488,7 @@ func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequests
 	if o.IncludeProducts {
 		wire.Include = "products"
 	}
-	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests", query: encodeQuery(wire)})
+	return call[Page[ProductRequest]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests", query: encodeQuery(wire)})
 }
 
 // All iterates over the seller's product requests, latest first, page
@@ -512,7 +510,7 @@ func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*Pr
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/" + seg},
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/" + seg},
 		func(r *ProductRequest) bool { return r.RequestID != "" }, `a product request (an object with "request_id")`)
 }
 
@@ -531,7 +529,7 @@ func (s *ProductRequestsService) FindByTrackID(ctx context.Context, trackID stri
 	q := encodeQuery(struct {
 		TrackID string `url:"track_id"`
 	}{trackID})
-	return call[Page[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "requests/findBy", query: q})
+	return call[Page[RequestedProduct]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/findBy", query: q})
 }
 
 // Delete deletes a product request; Tiki answers with its new state,
@@ -544,7 +542,7 @@ func (s *ProductRequestsService) Delete(ctx context.Context, requestID string) (
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: V2, path: "requests/" + seg})
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: apiV2, path: "requests/" + seg})
 }
 
 // ProductInfoUpdate changes the attributes, main image or gallery of an
@@ -575,6 +573,6 @@ func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUp
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "requests/updateProductInfo", body: u,
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "requests/updateProductInfo", body: u,
 		lockKeys: productLockKeys(u.ProductID, "")})
 }

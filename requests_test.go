@@ -125,23 +125,23 @@ func TestProductRequestsCreateDocExamples(t *testing.T) {
 			}},
 		{"product_request_create_v2_request_simple.json", "/v2/requests", "product_request_create_v2_response.json",
 			func(c *Client, p NewProduct) (*TrackedRequest, *Response, error) {
-				return c.ProductRequests.CreateV2(context.Background(), p)
+				return c.V2.ProductRequests.Create(context.Background(), p)
 			}},
 		{"product_request_create_v2_request_configurable.json", "/v2/requests", "product_request_create_v2_response.json",
 			func(c *Client, p NewProduct) (*TrackedRequest, *Response, error) {
-				return c.ProductRequests.CreateV2(context.Background(), p)
+				return c.V2.ProductRequests.Create(context.Background(), p)
 			}},
 		{"product_create_v1_request_simple.json", "/v1/products", "product_create_v1_response.json",
 			func(c *Client, p NewProduct) (*TrackedRequest, *Response, error) {
-				return c.ProductRequests.CreateV1(context.Background(), p)
+				return c.V1.ProductRequests.Create(context.Background(), p)
 			}},
 		{"product_create_v1_request_configurable.json", "/v1/products", "product_create_v1_response.json",
 			func(c *Client, p NewProduct) (*TrackedRequest, *Response, error) {
-				return c.ProductRequests.CreateV1(context.Background(), p)
+				return c.V1.ProductRequests.Create(context.Background(), p)
 			}},
 		{"product_entity_v1.json", "/v1/products", "product_create_v1_response.json",
 			func(c *Client, p NewProduct) (*TrackedRequest, *Response, error) {
-				return c.ProductRequests.CreateV1(context.Background(), p)
+				return c.V1.ProductRequests.Create(context.Background(), p)
 			}},
 	}
 	for _, tc := range cases {
@@ -195,7 +195,7 @@ func TestProductRequestsEmptyListsAreSentAsEmpty(t *testing.T) {
 	c, mt := setup(t)
 	var got wire
 	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), &got)
-	p := validNewProduct(V21)
+	p := validNewProduct(apiV21)
 	p.Images, p.OptionAttributes = nil, nil
 	p.Variants = p.Variants[:1]
 	p.Variants[0].Option1, p.Variants[0].Option2 = "", ""
@@ -225,10 +225,10 @@ func TestProductRequestsCreateDocInvalidExamples(t *testing.T) {
 	_, _, err := c.ProductRequests.Create(ctx, prDecode[NewProduct](t, "product_request_create_v21_request_invalid.json"))
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, want, ve.Problems)
-	_, _, err = c.ProductRequests.CreateV2(ctx, prDecode[NewProduct](t, "product_request_create_v2_request_invalid.json"))
+	_, _, err = c.V2.ProductRequests.Create(ctx, prDecode[NewProduct](t, "product_request_create_v2_request_invalid.json"))
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, want, ve.Problems)
-	_, _, err = c.ProductRequests.CreateV1(ctx, prDecode[NewProduct](t, "product_create_v1_request_invalid.json"))
+	_, _, err = c.V1.ProductRequests.Create(ctx, prDecode[NewProduct](t, "product_create_v1_request_invalid.json"))
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, want, ve.Problems)
 	assert.Contains(t, err.Error(), "variants[1].option2 is required")
@@ -248,11 +248,11 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 		var err error
 		switch tc.path {
 		case "/v2.1/requests":
-			_, _, err = c.ProductRequests.Create(context.Background(), validNewProduct(V21))
+			_, _, err = c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 		case "/v2/requests":
-			_, _, err = c.ProductRequests.CreateV2(context.Background(), validNewProduct(V2))
+			_, _, err = c.V2.ProductRequests.Create(context.Background(), validNewProduct(apiV2))
 		default:
-			_, _, err = c.ProductRequests.CreateV1(context.Background(), validNewProduct(V1))
+			_, _, err = c.V1.ProductRequests.Create(context.Background(), validNewProduct(apiV1))
 		}
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr, tc.path)
@@ -297,7 +297,7 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 				opts = append(opts, WithHTTPClient(&http.Client{Timeout: tc.timeout}))
 			}
 			c, w := setupServer(t, s, opts...)
-			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
+			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 			require.Error(t, err)
 			assert.Nil(t, rec)
 			assert.EqualValues(t, 1, s.count.Load(), "a create that may have reached Tiki is sent exactly once")
@@ -317,7 +317,7 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), created)
 		c, _ := setupServer(t, s)
-		rec, resp, err := c.ProductRequests.Create(context.Background(), validNewProduct(V21))
+		rec, resp, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 		require.NoError(t, err)
 		assert.Equal(t, prCreated, rec)
 		assert.Equal(t, 2, resp.Attempts)
@@ -338,114 +338,114 @@ func TestProductRequestsValidation(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		version APIVersion
+		version apiVersion
 		mutate  func(p *NewProduct)
 		want    []FieldProblem
 	}{
-		{"valid configurable v2.1", V21, func(*NewProduct) {}, nil},
-		{"valid configurable v2", V2, func(*NewProduct) {}, nil},
-		{"valid configurable v1", V1, func(*NewProduct) {}, nil},
-		{"valid simple", V21, simple, nil},
-		{"valid one option", V21, func(p *NewProduct) {
+		{"valid configurable v2.1", apiV21, func(*NewProduct) {}, nil},
+		{"valid configurable v2", apiV2, func(*NewProduct) {}, nil},
+		{"valid configurable v1", apiV1, func(*NewProduct) {}, nil},
+		{"valid simple", apiV21, simple, nil},
+		{"valid one option", apiV21, func(p *NewProduct) {
 			p.OptionAttributes = []string{"color"}
 			p.Variants[0].Option2, p.Variants[1].Option2 = "", ""
 		}, nil},
-		{"valid without optional fields", V21, func(p *NewProduct) {
+		{"valid without optional fields", apiV21, func(p *NewProduct) {
 			p.MarketPrice, p.Images, p.CertificateFiles, p.MetaData = 0, nil, nil, nil
 			for i := range p.Variants {
 				p.Variants[i].InventoryType, p.Variants[i].SellerWarehouse, p.Variants[i].WarehouseStocks = "", "", nil
 			}
 		}, nil},
-		{"valid v2.1 with a quantity", V21, func(p *NewProduct) { p.Variants[0].Quantity = Ptr(0) }, nil},
+		{"valid v2.1 with a quantity", apiV21, func(p *NewProduct) { p.Variants[0].Quantity = Ptr(0) }, nil},
 
-		{"category_id", V21, func(p *NewProduct) { p.CategoryID = 0 },
+		{"category_id", apiV21, func(p *NewProduct) { p.CategoryID = 0 },
 			[]FieldProblem{{"category_id", "must be a positive id"}}},
-		{"name", V21, func(p *NewProduct) { p.Name = "  " },
+		{"name", apiV21, func(p *NewProduct) { p.Name = "  " },
 			[]FieldProblem{{"name", "is required"}}},
-		{"description", V21, func(p *NewProduct) { p.Description = "" },
+		{"description", apiV21, func(p *NewProduct) { p.Description = "" },
 			[]FieldProblem{{"description", "is required"}}},
-		{"market_price", V21, func(p *NewProduct) { p.MarketPrice = -1 },
+		{"market_price", apiV21, func(p *NewProduct) { p.MarketPrice = -1 },
 			[]FieldProblem{{"market_price", "must not be negative"}}},
-		{"attributes", V21, func(p *NewProduct) { p.Attributes = nil },
+		{"attributes", apiV21, func(p *NewProduct) { p.Attributes = nil },
 			[]FieldProblem{{"attributes", "is required (the category's required attributes)"}}},
-		{"image", V21, func(p *NewProduct) { p.Image = "" },
+		{"image", apiV21, func(p *NewProduct) { p.Image = "" },
 			[]FieldProblem{{"image", "is required"}}},
-		{"images entry", V21, func(p *NewProduct) { p.Images = []string{"http://a", ""} },
+		{"images entry", apiV21, func(p *NewProduct) { p.Images = []string{"http://a", ""} },
 			[]FieldProblem{{"images[1]", "must not be empty"}}},
-		{"three option attributes", V21, func(p *NewProduct) { p.OptionAttributes = append(p.OptionAttributes, "size") },
+		{"three option attributes", apiV21, func(p *NewProduct) { p.OptionAttributes = append(p.OptionAttributes, "size") },
 			[]FieldProblem{{"option_attributes", "must hold at most 2 option attributes, has 3"}}},
-		{"empty option attribute", V21, func(p *NewProduct) { p.OptionAttributes[1] = "" },
+		{"empty option attribute", apiV21, func(p *NewProduct) { p.OptionAttributes[1] = "" },
 			[]FieldProblem{{"option_attributes[1]", "must not be empty"}}},
-		{"duplicate option attribute", V21, func(p *NewProduct) { p.OptionAttributes[1] = "color" },
+		{"duplicate option attribute", apiV21, func(p *NewProduct) { p.OptionAttributes[1] = "color" },
 			[]FieldProblem{{"option_attributes[1]", `duplicates option_attributes[0] "color"`}}},
-		{"no variants", V21, func(p *NewProduct) { p.Variants = nil },
+		{"no variants", apiV21, func(p *NewProduct) { p.Variants = nil },
 			[]FieldProblem{{"variants", "must hold at least one variant"}}},
-		{"simple product with two variants", V21, func(p *NewProduct) {
+		{"simple product with two variants", apiV21, func(p *NewProduct) {
 			p.OptionAttributes = nil
 			for i := range p.Variants {
 				p.Variants[i].Option1, p.Variants[i].Option2 = "", ""
 			}
 		}, []FieldProblem{{"variants", "a product without option_attributes is simple and must have exactly one variant, has 2"}}},
-		{"sku", V21, func(p *NewProduct) { p.Variants[1].SKU = "" },
+		{"sku", apiV21, func(p *NewProduct) { p.Variants[1].SKU = "" },
 			[]FieldProblem{{"variants[1].sku", "is required"}}},
-		{"duplicate sku", V21, func(p *NewProduct) { p.Variants[1].SKU = "sku1" },
+		{"duplicate sku", apiV21, func(p *NewProduct) { p.Variants[1].SKU = "sku1" },
 			[]FieldProblem{{"variants[1].sku", `duplicates variants[0].sku "sku1"`}}},
-		{"price zero", V21, func(p *NewProduct) { p.Variants[0].Price = 0 },
+		{"price zero", apiV21, func(p *NewProduct) { p.Variants[0].Price = 0 },
 			[]FieldProblem{{"variants[0].price", "must be greater than 0"}}},
-		{"price negative", V21, func(p *NewProduct) { p.Variants[0].Price = -5 },
+		{"price negative", apiV21, func(p *NewProduct) { p.Variants[0].Price = -5 },
 			[]FieldProblem{{"variants[0].price", "must be greater than 0"}}},
-		{"variant market_price", V21, func(p *NewProduct) { p.Variants[0].MarketPrice = -1 },
+		{"variant market_price", apiV21, func(p *NewProduct) { p.Variants[0].MarketPrice = -1 },
 			[]FieldProblem{{"variants[0].market_price", "must not be negative"}}},
-		{"min_code", V21, func(p *NewProduct) { p.Variants[0].MinCode = -1 },
+		{"min_code", apiV21, func(p *NewProduct) { p.Variants[0].MinCode = -1 },
 			[]FieldProblem{{"variants[0].min_code", "must not be negative"}}},
-		{"supplier negative", V21, func(p *NewProduct) { p.Variants[0].Supplier = -1 },
+		{"supplier negative", apiV21, func(p *NewProduct) { p.Variants[0].Supplier = -1 },
 			[]FieldProblem{{"variants[0].supplier", "must not be negative"}}},
-		{"option1 missing", V21, func(p *NewProduct) { p.Variants[0].Option1 = "" },
+		{"option1 missing", apiV21, func(p *NewProduct) { p.Variants[0].Option1 = "" },
 			[]FieldProblem{{"variants[0].option1", "is required: the product declares 2 option attribute(s)"}}},
-		{"option2 missing", V21, func(p *NewProduct) { p.Variants[1].Option2 = " " },
+		{"option2 missing", apiV21, func(p *NewProduct) { p.Variants[1].Option2 = " " },
 			[]FieldProblem{{"variants[1].option2", "is required: the product declares 2 option attribute(s)"}}},
-		{"option2 not declared", V21, func(p *NewProduct) {
+		{"option2 not declared", apiV21, func(p *NewProduct) {
 			p.OptionAttributes = []string{"color"}
 			p.Variants[0].Option2 = ""
 		}, []FieldProblem{{"variants[1].option2", "must be empty: the product declares 1 option attribute(s)"}}},
-		{"option1 on a simple product", V21, func(p *NewProduct) {
+		{"option1 on a simple product", apiV21, func(p *NewProduct) {
 			simple(p)
 			p.Variants[0].Option1 = "Black"
 		}, []FieldProblem{{"variants[0].option1", "must be empty: the product declares 0 option attribute(s)"}}},
-		{"same options twice", V21, func(p *NewProduct) { p.Variants[1].Option1 = "Black" },
+		{"same options twice", apiV21, func(p *NewProduct) { p.Variants[1].Option1 = "Black" },
 			[]FieldProblem{{"variants[1]", "has the same options as variants[0]"}}},
-		{"inventory_type", V21, func(p *NewProduct) { p.Variants[1].InventoryType = "warehouse" },
+		{"inventory_type", apiV21, func(p *NewProduct) { p.Variants[1].InventoryType = "warehouse" },
 			[]FieldProblem{{"variants[1].inventory_type", inventoryTypes}}},
-		{"seller_warehouse", V21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "1054;1233" },
+		{"seller_warehouse", apiV21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "1054;1233" },
 			[]FieldProblem{{"variants[0].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
-		{"seller_warehouse zero id", V21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "0,1233" },
+		{"seller_warehouse zero id", apiV21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "0,1233" },
 			[]FieldProblem{{"variants[0].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
-		{"quantity negative", V21, func(p *NewProduct) { p.Variants[0].Quantity = Ptr(-1) },
+		{"quantity negative", apiV21, func(p *NewProduct) { p.Variants[0].Quantity = Ptr(-1) },
 			[]FieldProblem{{"variants[0].quantity", "must not be negative"}}},
-		{"warehouseId", V21, func(p *NewProduct) { p.Variants[0].WarehouseStocks[1].WarehouseID = 0 },
+		{"warehouseId", apiV21, func(p *NewProduct) { p.Variants[0].WarehouseStocks[1].WarehouseID = 0 },
 			[]FieldProblem{{"variants[0].warehouse_stocks[1].warehouseId", "must be a positive id"}}},
-		{"qtyAvailable", V21, func(p *NewProduct) { p.Variants[1].WarehouseStocks[0].QtyAvailable = -3 },
+		{"qtyAvailable", apiV21, func(p *NewProduct) { p.Variants[1].WarehouseStocks[0].QtyAvailable = -3 },
 			[]FieldProblem{{"variants[1].warehouse_stocks[0].qtyAvailable", "must not be negative"}}},
-		{"duplicate warehouse", V21, func(p *NewProduct) { p.Variants[0].WarehouseStocks[1].WarehouseID = 1054 },
+		{"duplicate warehouse", apiV21, func(p *NewProduct) { p.Variants[0].WarehouseStocks[1].WarehouseID = 1054 },
 			[]FieldProblem{{"variants[0].warehouse_stocks[1].warehouseId", "duplicates variants[0].warehouse_stocks[0]"}}},
-		{"variant images entry", V21, func(p *NewProduct) { p.Variants[0].Images = []string{""} },
+		{"variant images entry", apiV21, func(p *NewProduct) { p.Variants[0].Images = []string{""} },
 			[]FieldProblem{{"variants[0].images[0]", "must not be empty"}}},
-		{"certificate url", V21, func(p *NewProduct) { p.CertificateFiles[0].URL = "" },
+		{"certificate url", apiV21, func(p *NewProduct) { p.CertificateFiles[0].URL = "" },
 			[]FieldProblem{{"certificate_files[0].url", "is required"}}},
-		{"certificate type", V21, func(p *NewProduct) { p.CertificateFiles[0].Type = "license" },
+		{"certificate type", apiV21, func(p *NewProduct) { p.CertificateFiles[0].Type = "license" },
 			[]FieldProblem{{"certificate_files[0].type", `must be "brand" or "category"`}}},
-		{"category certificate without document", V21, func(p *NewProduct) { p.CertificateFiles[1].DocumentID = 0 },
+		{"category certificate without document", apiV21, func(p *NewProduct) { p.CertificateFiles[1].DocumentID = 0 },
 			[]FieldProblem{{"certificate_files[1].document_id", "is required for a category document"}}},
-		{"document_id negative", V21, func(p *NewProduct) { p.CertificateFiles[0].DocumentID = -1 },
+		{"document_id negative", apiV21, func(p *NewProduct) { p.CertificateFiles[0].DocumentID = -1 },
 			[]FieldProblem{{"certificate_files[0].document_id", "must not be negative"}}},
-		{"v2 quantity required", V2, func(p *NewProduct) { p.Variants[1].Quantity = nil },
+		{"v2 quantity required", apiV2, func(p *NewProduct) { p.Variants[1].Quantity = nil },
 			[]FieldProblem{{"variants[1].quantity", "is required"}}},
-		{"v2 has no warehouse_stocks", V2, func(p *NewProduct) {
+		{"v2 has no warehouse_stocks", apiV2, func(p *NewProduct) {
 			p.Variants[0].WarehouseStocks = []WarehouseStock{{WarehouseID: 1054, QtyAvailable: 1}}
-		}, []FieldProblem{{"variants[0].warehouse_stocks", "is only supported by API v2.1 (use Create)"}}},
-		{"v1 supplier required", V1, func(p *NewProduct) { p.Variants[0].Supplier = 0 },
+		}, []FieldProblem{{"variants[0].warehouse_stocks", "is only supported by API v2.1 (client.ProductRequests.Create)"}}},
+		{"v1 supplier required", apiV1, func(p *NewProduct) { p.Variants[0].Supplier = 0 },
 			[]FieldProblem{{"variants[0].supplier", "is required"}}},
-		{"every problem at once", V21, func(p *NewProduct) {
+		{"every problem at once", apiV21, func(p *NewProduct) {
 			p.CategoryID, p.Name = -1, ""
 			p.Variants[1].Option2, p.Variants[1].Price = "", 0
 		}, []FieldProblem{
@@ -467,12 +467,12 @@ func TestProductRequestsValidation(t *testing.T) {
 			tc.mutate(&p)
 			var err error
 			switch tc.version {
-			case V21:
+			case apiV21:
 				_, _, err = c.ProductRequests.Create(context.Background(), p)
-			case V2:
-				_, _, err = c.ProductRequests.CreateV2(context.Background(), p)
-			case V1:
-				_, _, err = c.ProductRequests.CreateV1(context.Background(), p)
+			case apiV2:
+				_, _, err = c.V2.ProductRequests.Create(context.Background(), p)
+			case apiV1:
+				_, _, err = c.V1.ProductRequests.Create(context.Background(), p)
 			}
 			if tc.want == nil {
 				require.NoError(t, err)

@@ -53,7 +53,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	hook := httptest.NewServer(receiver)
 	defer hook.Close()
-	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
+	warehouses, _, err := client.V1.Warehouses.ListSeller(ctx, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, warehouses)
 	var wh tiki.SellerWarehouse
@@ -137,7 +137,7 @@ func TestEndToEnd(t *testing.T) {
 		FulfillmentType: tiki.FulfillmentSellerDelivery,
 		Items:           []tiki.MockOrderItem{{ProductName: red.Name, OriginalSKU: "E2E-RED", Price: 85000, Qty: 1}},
 	})
-	page, _, err := client.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing})
+	page, _, err := client.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	order := page.Data[0]
@@ -147,23 +147,23 @@ func TestEndToEnd(t *testing.T) {
 	req.ItemIDs = order.ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
 	req.DeliveryCommitmentTime = tiki.NewTime(time.Now().Add(24 * time.Hour))
-	_, _, err = client.OrdersV1.ConfirmItems(ctx, req)
+	_, _, err = client.V1.Orders.ConfirmItems(ctx, req)
 	require.NoError(t, err)
-	_, _, err = client.OrdersV1.ConfirmItems(ctx, req)
+	_, _, err = client.V1.Orders.ConfirmItems(ctx, req)
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr, "an order is confirmed once")
 	assert.Equal(t, 422, apiErr.StatusCode)
 
-	label, _, err := client.OrdersV1.PrintLabel(ctx, order.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping})
+	label, _, err := client.V1.Orders.PrintLabel(ctx, order.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping})
 	require.NoError(t, err)
 	assert.NotEmpty(t, label.URL)
-	_, _, err = client.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
+	_, _, err = client.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
 		OrderCode: order.OrderCode, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: tiki.NewTime(time.Now()),
 	})
 	require.NoError(t, err)
-	_, _, err = client.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = client.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: order.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	require.NoError(t, err)
-	done, _, err := client.OrdersV1.Get(ctx, order.OrderCode)
+	done, _, err := client.V1.Orders.Get(ctx, order.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusComplete, done.Status)
 

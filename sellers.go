@@ -81,15 +81,8 @@ func (s *SellerInfo) UnmarshalJSON(b []byte) error {
 //
 // GET /v2/sellers/me
 func (s *SellersService) Get(ctx context.Context) (*SellerInfo, *Response, error) {
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: V2, path: "sellers/me"},
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "sellers/me"},
 		func(me *SellerInfo) bool { return me.ID != 0 }, `the seller (an object with "id")`)
-}
-
-// Me returns the account of the seller the client authenticates as.
-//
-// Deprecated: use Get.
-func (s *SellersService) Me(ctx context.Context) (*SellerInfo, *Response, error) {
-	return s.Get(ctx)
 }
 
 // Seller warehouse filters of Sellers.ListWarehouses.
@@ -118,14 +111,7 @@ type SellerWarehouseListOptions struct {
 //
 // GET /v2/sellers/me/warehouses
 func (s *SellersService) ListWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
-	return getPage[SellerInventory](ctx, s.client, V2, "sellers/me/warehouses", opts)
-}
-
-// Warehouses returns one page of the seller's warehouses.
-//
-// Deprecated: use ListWarehouses.
-func (s *SellersService) Warehouses(ctx context.Context, opts *SellerWarehouseListOptions) (*Page[SellerInventory], *Response, error) {
-	return s.ListWarehouses(ctx, opts)
+	return getPage[SellerInventory](ctx, s.client, apiV2, "sellers/me/warehouses", opts)
 }
 
 func (o *SellerWarehouseListOptions) validate(v *validator) {

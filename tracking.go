@@ -300,27 +300,28 @@ func (o *TrackingOptions) validate(v *validator) {
 //
 // GET /v2/tracking
 func (s *TrackingService) Latest(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
-	return s.latest(ctx, V2, opts)
+	return latestTracked(ctx, s.client, apiV2, opts)
 }
 
-// LatestV1 lists the seller's latest product requests through API v1. Its
-// records carry trace_id and tiki_sku, decoded into TrackID and TikiSKU.
-//
-// Deprecated: API v1 is Tiki's 2019 API, replaced by v2; use Latest.
+// Latest lists the seller's latest product requests through API v1 (Tiki's
+// 2019 API, replaced by v2: client.Tracking.Latest). Its records carry
+// trace_id and tiki_sku, decoded into TrackID and TikiSKU.
 //
 // GET /v1/tracking
-func (s *TrackingService) LatestV1(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
-	return s.latest(ctx, V1, opts)
+func (s *TrackingV1Service) Latest(ctx context.Context, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
+	return latestTracked(ctx, s.client, apiV1, opts)
 }
 
-func (s *TrackingService) latest(ctx context.Context, version APIVersion, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
+// latestTracked lists the latest product requests through
+// GET /{version}/tracking.
+func latestTracked(ctx context.Context, c *Client, version apiVersion, opts *TrackingOptions) ([]TrackedRequest, *Response, error) {
 	o := zeroIfNil(opts)
 	var v validator
 	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[TrackedRequest](ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking", query: encodeQuery(&o)})
+	return callList[TrackedRequest](ctx, c, &request{method: http.MethodGet, version: version, path: "tracking", query: encodeQuery(&o)})
 }
 
 // Get returns the tracking record of one product request: its state, its
@@ -328,27 +329,28 @@ func (s *TrackingService) latest(ctx context.Context, version APIVersion, opts *
 //
 // GET /v2/tracking/{track_id}
 func (s *TrackingService) Get(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {
-	return s.get(ctx, V2, "track_id", trackID)
+	return getTracked(ctx, s.client, apiV2, "track_id", trackID)
 }
 
-// GetV1 returns the tracking record of one product request through API v1
-// (trace_id, tiki_sku).
-//
-// Deprecated: API v1 is Tiki's 2019 API, replaced by v2; use Get.
+// Get returns the tracking record of one product request created through
+// API v1 (Tiki's 2019 API, replaced by v2: client.Tracking.Get), named by
+// its trace_id; the record carries trace_id and tiki_sku, decoded into
+// TrackID and TikiSKU.
 //
 // GET /v1/tracking/{trace_id}
-func (s *TrackingService) GetV1(ctx context.Context, traceID string) (*TrackedRequest, *Response, error) {
-	return s.get(ctx, V1, "trace_id", traceID)
+func (s *TrackingV1Service) Get(ctx context.Context, traceID string) (*TrackedRequest, *Response, error) {
+	return getTracked(ctx, s.client, apiV1, "trace_id", traceID)
 }
 
-// get fetches one tracking record; field names the id in a refusal.
-func (s *TrackingService) get(ctx context.Context, version APIVersion, field, id string) (*TrackedRequest, *Response, error) {
+// getTracked fetches one tracking record through
+// GET /{version}/tracking/{id}; field names the id in a refusal.
+func getTracked(ctx context.Context, c *Client, version apiVersion, field, id string) (*TrackedRequest, *Response, error) {
 	var v validator
 	seg := segment(&v, field, id)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: version, path: "tracking/" + seg},
+	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "tracking/" + seg},
 		func(r *TrackedRequest) bool { return r.State != "" }, `a tracking record (an object with "state")`)
 }
 
@@ -365,7 +367,7 @@ func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedR
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: V2, path: "tracking/" + seg + "/replay"})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "tracking/" + seg + "/replay"})
 }
 
 // Defaults of WaitOptions.

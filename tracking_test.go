@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func TestTrackingLatestV1(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/tracking", 200, fixture(t, "tracking_latest_v1.json"), &got)
 
-	recs, _, err := c.Tracking.LatestV1(context.Background(), &TrackingOptions{Limit: 3})
+	recs, _, err := c.V1.Tracking.Latest(context.Background(), &TrackingOptions{Limit: 3})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/tracking", map[string][]string{"limit": {"3"}})
 	assert.Equal(t, []TrackedRequest{
@@ -101,7 +102,7 @@ func TestTrackingGetV1(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", 200, fixture(t, "tracking_one_v1.json"), &got)
 
-	rec, _, err := c.Tracking.GetV1(context.Background(), "c3587ec50976497f837461e0c2ea3da5")
+	rec, _, err := c.V1.Tracking.Get(context.Background(), "c3587ec50976497f837461e0c2ea3da5")
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", nil)
 	assert.Equal(t, &TrackedRequest{TrackID: "c3587ec50976497f837461e0c2ea3da5", State: RequestRejected, Reason: "Image does not match product name"}, rec)
@@ -166,11 +167,11 @@ func TestTrackingValidation(t *testing.T) {
 		{"created_at_max", "must not be before created_at_min"},
 		{"updated_at_max", "must not be before updated_at_min"},
 	}...)
-	_, _, err = c.Tracking.LatestV1(ctx, &TrackingOptions{Limit: -1})
+	_, _, err = c.V1.Tracking.Latest(ctx, &TrackingOptions{Limit: -1})
 	require.ErrorAs(t, err, &ve)
 	calls := map[string]func(id string) error{
 		"track_id":        func(id string) error { _, _, err := c.Tracking.Get(ctx, id); return err },
-		"trace_id":        func(id string) error { _, _, err := c.Tracking.GetV1(ctx, id); return err },
+		"trace_id":        func(id string) error { _, _, err := c.V1.Tracking.Get(ctx, id); return err },
 		"track_id replay": func(id string) error { _, _, err := c.Tracking.Replay(ctx, id); return err },
 		"track_id wait":   func(id string) error { _, _, err := c.Tracking.Wait(ctx, id, nil); return err },
 	}
@@ -423,4 +424,25 @@ func TestTrackingWaitPollFails(t *testing.T) {
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, RequestProcessing, rec.State)
 	assert.Equal(t, 2, n)
+}
+
+func TestRejectionErrorIsAnError(t *testing.T) {
+	t.Parallel()
+	r := ParseRejection(`{"errors":[{"code":420,"description":"duplicated","msg":"Mã seller product không duy nhất","msg_eng":"Seller product code is not unique"},` +
+		`{"code":421,"msg":"Thiếu ảnh"}],"message":"Mã seller product không duy nhất"}`)
+	require.NotNil(t, r)
+	require.Len(t, r.Errors, 2)
+
+	var err error = r.Errors[0]
+	assert.Equal(t, "tiki: rejected (code 420): Seller product code is not unique", err.Error())
+	// Without an English message, the Vietnamese one is used.
+	assert.Equal(t, "tiki: rejected (code 421): Thiếu ảnh", r.Errors[1].Error())
+
+	wrapped := fmt.Errorf("listing SKU-1: %w", r.Errors[0])
+	var re RejectionError
+	require.True(t, errors.As(wrapped, &re))
+	assert.Equal(t, 420, re.Code)
+	var rp *RejectionError
+	require.True(t, errors.As(fmt.Errorf("listing: %w", &r.Errors[1]), &rp))
+	assert.Equal(t, 421, rp.Code)
 }

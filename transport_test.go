@@ -289,7 +289,7 @@ func TestConnectionRefusedRetriesPost(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	c, err := NewClient(WithBaseURL("http://"+addr+"/integration"), WithRateLimit(0, 0), WithRetry(3, time.Millisecond, time.Millisecond))
+	c, err := NewClient(WithSellerKey(testKey), WithBaseURL("http://"+addr+"/integration"), WithRateLimit(0, 0), WithRetry(3, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	w := &waits{}
 	c.sleep = w.sleep
@@ -305,7 +305,7 @@ func TestConnectionRefusedRetriesPost(t *testing.T) {
 func TestCancelledContextStopsRetries(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, status(503, ``))
-	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), WithRetry(10, time.Hour, time.Hour))
+	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), WithRetry(10, time.Hour, time.Hour))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -315,7 +315,7 @@ func TestCancelledContextStopsRetries(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err = c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err = c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), time.Second, "the backoff wait must end with the context")
 	assert.EqualValues(t, 1, s.count.Load())
@@ -327,7 +327,7 @@ func TestCancelledContextNotRetried(t *testing.T) {
 	c, _ := setupServer(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.do(ctx, &request{method: http.MethodGet, group: GroupCatalog, path: "x"}, nil)
+	_, err := c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.EqualValues(t, 0, s.count.Load())
 }

@@ -9,7 +9,7 @@ import (
 
 // WarehousesService lists warehouses: Tiki's own fulfilment centres, whose
 // codes are used in stock updates and webhook registration, and the
-// seller's warehouses, which order confirmations name.
+// seller inventories that order confirmations name.
 type WarehousesService service
 
 // Warehouse is one of Tiki's warehouses.
@@ -24,14 +24,7 @@ type Warehouse struct {
 //
 // GET /v2/warehouses/tiki
 func (s *WarehousesService) ListTiki(ctx context.Context) ([]Warehouse, *Response, error) {
-	return callList[Warehouse](ctx, s.client, &request{method: http.MethodGet, group: GroupWarehouses, path: "warehouses/tiki"})
-}
-
-// Tiki lists Tiki's active warehouses.
-//
-// Deprecated: use ListTiki.
-func (s *WarehousesService) Tiki(ctx context.Context) ([]Warehouse, *Response, error) {
-	return s.ListTiki(ctx)
+	return callList[Warehouse](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "warehouses/tiki"})
 }
 
 // Locality is a named administrative area of an address (country,
@@ -44,8 +37,9 @@ type Locality struct {
 }
 
 // SellerWarehouse is a warehouse the seller registered with Tiki, as the v1
-// order API knows it. OrdersV1.ConfirmItems names it by WarehouseCode and SellerInventoryID: several
-// warehouses may share a code, the inventory id tells them apart.
+// order API knows it. client.V1.Orders.ConfirmItems names it by
+// WarehouseCode and SellerInventoryID: several warehouses may share a code,
+// the inventory id tells them apart.
 type SellerWarehouse struct {
 	// WarehouseID is the id of the Tiki warehouse the seller's warehouse
 	// is registered with, for example 2.
@@ -93,7 +87,8 @@ func (w *SellerWarehouse) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// SellerWarehousesOptions filters Seller. Every field is optional.
+// SellerWarehousesOptions filters the v1 ListSeller. Every field is
+// optional.
 type SellerWarehousesOptions struct {
 	// WarehouseID keeps the warehouse with this id.
 	WarehouseID int64 `url:"warehouse_id,omitempty"`
@@ -108,25 +103,19 @@ func (o *SellerWarehousesOptions) validate(v *validator) {
 // ListSeller lists the warehouses the seller registered with Tiki as the v1
 // order API knows them, filtered by opts (which may be nil). Step 1 of both
 // v1 order flows: the warehouse code and seller inventory id go into
-// OrdersV1.ConfirmItems. Today's order API names seller warehouses through
-// ListSellerInventories (and Sellers.ListWarehouses lists them).
+// client.V1.Orders.ConfirmItems. Today's order API names seller warehouses
+// through client.Warehouses.ListSellerInventories (and
+// client.Sellers.ListWarehouses lists them).
 //
 // GET /v1/warehouses
-func (s *WarehousesService) ListSeller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
+func (s *WarehousesV1Service) ListSeller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
 	o := zeroIfNil(opts)
 	var v validator
 	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, version: V1, path: "warehouses", query: encodeQuery(&o)})
-}
-
-// Seller lists the seller's warehouses as the v1 order API knows them.
-//
-// Deprecated: use ListSeller.
-func (s *WarehousesService) Seller(ctx context.Context, opts *SellerWarehousesOptions) ([]SellerWarehouse, *Response, error) {
-	return s.ListSeller(ctx, opts)
+	return callList[SellerWarehouse](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "warehouses", query: encodeQuery(&o)})
 }
 
 // SellerInventories are the seller warehouses an order may be confirmed
@@ -210,15 +199,7 @@ func (s *WarehousesService) ListSellerInventories(ctx context.Context, tikiWareh
 	q := encodeQuery(struct {
 		Codes []string `url:"tiki_warehouse_codes"`
 	}{tikiWarehouseCodes})
-	return call[SellerInventories](ctx, s.client, &request{method: http.MethodGet, version: V2, path: "seller-inventories", query: q})
-}
-
-// SellerInventories returns the seller warehouses that v2 order
-// confirmations may name.
-//
-// Deprecated: use ListSellerInventories.
-func (s *WarehousesService) SellerInventories(ctx context.Context, tikiWarehouseCodes ...string) (*SellerInventories, *Response, error) {
-	return s.ListSellerInventories(ctx, tikiWarehouseCodes...)
+	return call[SellerInventories](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "seller-inventories", query: q})
 }
 
 // inventoryFor returns the first seller inventory Tiki maps to the order's

@@ -17,7 +17,7 @@ func TestWarehousesSeller(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/warehouses", 200, body, &got)
 
-	whs, resp, err := c.Warehouses.ListSeller(context.Background(), nil)
+	whs, resp, err := c.V1.Warehouses.ListSeller(context.Background(), nil)
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/warehouses", nil)
 	assert.Equal(t, 1, resp.Attempts)
@@ -65,7 +65,7 @@ func TestWarehousesSellerFiltered(t *testing.T) {
 	var got wire
 	respond(mt, http.MethodGet, "/v1/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
 
-	whs, _, err := c.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
+	whs, _, err := c.V1.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
 	require.NoError(t, err)
 	requireWire(t, got, http.MethodGet, "/v1/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
 	assert.Equal(t, []SellerWarehouse{{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}}, whs)
@@ -74,7 +74,7 @@ func TestWarehousesSellerFiltered(t *testing.T) {
 func TestWarehousesSellerInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
+	_, _, err := c.V1.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
 	requireRefused(t, err, mt, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
 }
 

@@ -116,12 +116,12 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, OriginalSKU: "S-1", Price: 1000})
 			return err
 		}},
-		{"UpdateV2", http.MethodPost, "/v2/products/updateSku", `{"state":"approved"}`, "sku:S-1", func(ctx context.Context, c *Client) error {
-			_, _, err := c.Products.UpdateV2(ctx, ProductUpdateV2{OriginalSKU: "S-1", Quantity: &qty})
+		{"V2.Products.Update", http.MethodPost, "/v2/products/updateSku", `{"state":"approved"}`, "sku:S-1", func(ctx context.Context, c *Client) error {
+			_, _, err := c.V2.Products.Update(ctx, ProductUpdateV2{OriginalSKU: "S-1", Quantity: &qty})
 			return err
 		}},
-		{"UpdateV1", http.MethodPost, "/v1/products/S-1/updateSku", `{"state":"approved"}`, "sku:S-1", func(ctx context.Context, c *Client) error {
-			_, _, err := c.Products.UpdateV1(ctx, "S-1", ProductUpdateV1{Quantity: &qty})
+		{"V1.Products.Update", http.MethodPost, "/v1/products/S-1/updateSku", `{"state":"approved"}`, "sku:S-1", func(ctx context.Context, c *Client) error {
+			_, _, err := c.V1.Products.Update(ctx, "S-1", ProductUpdateV1{Quantity: &qty})
 			return err
 		}},
 		{"UpdateOriginalSKU", http.MethodPost, "/v2/products/updateOriginalSku", `{"state":"approved"}`, "product:7", func(ctx context.Context, c *Client) error {
@@ -132,8 +132,8 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			_, _, err := c.Products.UpdateBatch(ctx, []BatchUpdateItem{{ProductID: 5, Price: 1000}, {ProductID: 7, Price: 1000}})
 			return err
 		}},
-		{"UpdateBatchV2", http.MethodPut, "/v2/products/updateSkus", `[]`, "sku:S-1", func(ctx context.Context, c *Client) error {
-			_, _, err := c.Products.UpdateBatchV2(ctx, []BatchUpdateItemV2{{OriginalSKU: "S-1", Quantity: &qty}})
+		{"V2.Products.UpdateBatch", http.MethodPut, "/v2/products/updateSkus", `[]`, "sku:S-1", func(ctx context.Context, c *Client) error {
+			_, _, err := c.V2.Products.UpdateBatch(ctx, []BatchUpdateItemV2{{OriginalSKU: "S-1", Quantity: &qty}})
 			return err
 		}},
 	}

@@ -96,7 +96,7 @@ func TestOrderItemsReferenceSellerProductsV1(t *testing.T) {
 	products := listedProducts(t, c)
 
 	placed := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{}, {}, {OriginalSKU: "PEN-1", Qty: 2}}})
-	o, _, err := c.OrdersV1.Get(ctx, placed.OrderCode)
+	o, _, err := c.V1.Orders.Get(ctx, placed.OrderCode)
 	require.NoError(t, err)
 	require.Len(t, o.Items, 3)
 	requireV1ItemIs(t, products["PEN-1"], o.Items[0])

@@ -207,7 +207,7 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.Equal(t, ordWarehouse, tiki.SellerWarehouse{WarehouseID: wh.WarehouseID, WarehouseCode: wh.WarehouseCode, SellerInventoryID: wh.SellerInventoryID})
 
 	// A mock order, answered like the documented sandbox response.
-	created, _, err := c.OrdersV1.CreateMock(ctx, ordMockRequest(t))
+	created, _, err := c.V1.Orders.CreateMock(ctx, ordMockRequest(t))
 	require.NoError(t, err)
 	b, err := os.ReadFile("../testdata/mock_order_response.json")
 	require.NoError(t, err)
@@ -229,7 +229,7 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.Equal(t, *created, got)
 
 	// (2) Pull queueing orders.
-	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, ItemConfirmationStatus: tiki.ConfirmationWaiting})
+	page, _, err := c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, ItemConfirmationStatus: tiki.ConfirmationWaiting})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, *created, page.Data[0])
@@ -241,13 +241,13 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	req.ItemIDs = []int64{created.Items[0].ID}
 	req.WarehouseCode, req.SellerInventoryID = wh.WarehouseCode, wh.SellerInventoryID
 	req.DeliveryCommitmentTime = ordAt(t, "2020-04-23 18:00:00")
-	res, _, err := c.OrdersV1.ConfirmItems(ctx, req)
+	res, _, err := c.V1.Orders.ConfirmItems(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
 	assert.JSONEq(t, `[]`, string(res.Data))
 	hooks.expect(t, "seller_confirmed:")
 
-	order, _, err := c.OrdersV1.Get(ctx, created.OrderCode)
+	order, _, err := c.V1.Orders.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusSellerConfirmed, order.Status)
 	assert.Equal(t, int64(2), order.WarehouseID)
@@ -259,13 +259,13 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.True(t, order.Items[1].ConfirmedAt.IsZero())
 
 	// Not twice.
-	_, _, err = c.OrdersV1.ConfirmItems(ctx, req)
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, req)
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is seller_confirmed: only queueing orders can be confirmed")
 
 	// Delivery steps.
 	for _, step := range []tiki.DeliveryStatus{tiki.DeliveryStatusReadyForDelivery, tiki.DeliveryStatusOnDelivery} {
 		clock.Advance(time.Hour)
-		res, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
+		res, _, err := c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{
 			OrderCode: created.OrderCode, Status: step, UpdateTime: tiki.NewTime(clock.Now()), Payload: `{"step":"` + string(step) + `"}`,
 		})
 		require.NoError(t, err)
@@ -279,24 +279,24 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 
 	// (4) Confirm the delivery.
 	clock.Advance(time.Hour)
-	done, _, err := c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	done, _, err := c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, created.OrderCode, done.OrderCode)
 	hooks.expect(t, "complete:successful_delivery")
 
-	order, _, err = c.OrdersV1.Get(ctx, created.OrderCode)
+	order, _, err = c.V1.Orders.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusComplete, order.Status)
 	assert.Equal(t, ordAt(t, "2020-04-21 13:15:02"), order.DeliveryConfirmedAt)
-	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusComplete})
+	page, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusComplete})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	assert.Equal(t, created.OrderCode, page.Data[0].OrderCode)
-	page, _, err = c.OrdersV1.List(ctx, nil)
+	page, _, err = c.V1.Orders.List(ctx, nil)
 	require.NoError(t, err)
 	assert.Empty(t, page.Data, "nothing queueing any more")
 
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is already complete")
 	hooks.expect(t)
 }
@@ -310,7 +310,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	whs := ordSellerWarehouses(t, srv, "")
 	require.Len(t, whs, 6)
 
-	created, _, err := c.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{
+	created, _, err := c.V1.Orders.CreateMock(ctx, tiki.MockOrderRequest{
 		FulfillmentType: tiki.FulfillmentTikiDelivery, PaymentMethod: tiki.PaymentVisa,
 		Items: []tiki.MockOrderItem{{ProductName: "Gối", OriginalSKU: "G-1", Price: 120000, Qty: 3, InventoryType: tiki.InventoryBackorder}},
 	})
@@ -321,7 +321,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	assert.Equal(t, "Thanh toán bằng thẻ quốc tế Visa, Master, JCB", created.Payment.Description)
 	hooks.expect(t, "queueing:")
 
-	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, FulfillmentType: tiki.FulfillmentTikiDelivery})
+	page, _, err := c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing, FulfillmentType: tiki.FulfillmentTikiDelivery})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 
@@ -329,24 +329,24 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	req := page.Data[0].ConfirmItemsRequest()
 	req.ItemIDs = page.Data[0].ItemIDs()
 	req.WarehouseCode, req.SellerInventoryID = whs[3].WarehouseCode, whs[3].SellerInventoryID
-	_, _, err = c.OrdersV1.ConfirmItems(ctx, req)
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, req)
 	require.NoError(t, err)
 	hooks.expect(t, "seller_confirmed:")
-	order, _, err := c.OrdersV1.Get(ctx, created.OrderCode)
+	order, _, err := c.V1.Orders.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, whs[3].WarehouseID, order.WarehouseID)
 	assert.Equal(t, "sgn", order.Items[0].WarehouseCode)
 
 	// Tiki reports the delivery, not the seller.
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: created.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is a tiki_delivery order: only seller_delivery orders are confirmed by the seller")
-	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: created.OrderCode, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: tiki.NewTime(time.Now())})
+	_, _, err = c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: created.OrderCode, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: tiki.NewTime(time.Now())})
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is a tiki_delivery order: only seller_delivery and cross_border orders report delivery steps")
 	hooks.expect(t)
 
 	require.NoError(t, srv.SetOrderStatus(created.OrderCode, tiki.OrderStatusGiaoHangThanhCong))
 	hooks.expect(t, "successful_delivery:")
-	order, _, err = c.OrdersV1.Get(ctx, created.OrderCode)
+	order, _, err = c.V1.Orders.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusSuccessfulDelivery, order.Status)
 	assert.False(t, order.DeliveryConfirmedAt.IsZero())
@@ -391,7 +391,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := c.OrdersV1.ConfirmItems(ctx, tc.req)
+			_, _, err := c.V1.Orders.ConfirmItems(ctx, tc.req)
 			ordRequireAPIError(t, err, tc.status, tc.messages...)
 		})
 	}
@@ -412,12 +412,12 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 
 	// The documented rules pass: each fulfillment type with what it needs.
 	for _, o := range []tiki.OrderV1{sd, cb, td} {
-		_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, later))
+		_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err, o.FulfillmentType)
 		got, _ := srv.Order(o.OrderCode)
 		assert.Equal(t, tiki.OrderStatusSellerConfirmed, got.Status)
 	}
-	_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(td, later))
+	_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(td, later))
 	ordRequireAPIError(t, err, 422, "Order "+td.OrderCode+" is seller_confirmed: only queueing orders can be confirmed")
 }
 
@@ -430,7 +430,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 
 	// item_ids [] rejects every item; a seller-delivery order needs no
 	// commitment time for that.
-	_, _, err := c.OrdersV1.RejectAllItems(context.Background(), tiki.RejectAllItemsRequest{OrderCode: o.OrderCode, WarehouseCode: "ct", SellerInventoryID: 905})
+	_, _, err := c.V1.Orders.RejectAllItems(context.Background(), tiki.RejectAllItemsRequest{OrderCode: o.OrderCode, WarehouseCode: "ct", SellerInventoryID: 905})
 	require.NoError(t, err)
 	got, _ := srv.Order(o.OrderCode)
 	assert.Equal(t, tiki.OrderStatusSellerCanceled, got.Status)
@@ -443,7 +443,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	assert.Equal(t, "Nhà bán hết hàng - hủy đơn hàng.", events[0].Reason)
 	assert.Equal(t, &tiki.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
 
-	_, _, err = c.OrdersV1.PrintLabel(context.Background(), o.OrderCode, nil)
+	_, _, err = c.V1.Orders.PrintLabel(context.Background(), o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is seller_canceled: it has no label")
 }
 
@@ -458,9 +458,9 @@ func TestOrdersConfirmDeadline(t *testing.T) {
 	assert.Equal(t, ordAt(t, "2024-05-11 12:00:00"), late.Items[0].MustConfirmBeforeAt, "placed after 10:00: noon the next day")
 
 	clock.Advance(150*time.Minute + time.Second) // 12:00:01
-	_, _, err := c.OrdersV1.ConfirmItems(context.Background(), ordConfirmAll(morning, tiki.Time{}))
+	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmAll(morning, tiki.Time{}))
 	ordRequireAPIError(t, err, 422, "Order "+morning.OrderCode+" had to be confirmed before 2024-05-10 12:00:00")
-	_, _, err = c.OrdersV1.ConfirmItems(context.Background(), ordConfirmAll(late, tiki.Time{}))
+	_, _, err = c.V1.Orders.ConfirmItems(context.Background(), ordConfirmAll(late, tiki.Time{}))
 	require.NoError(t, err)
 }
 
@@ -472,27 +472,27 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	later := tiki.NewTime(time.Now().Add(24 * time.Hour))
 	confirmed := func() tiki.OrderV1 {
 		o := srv.CreateOrder(tikitest.OrderSpec{})
-		_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, later))
+		_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err)
 		return o
 	}
 	queueing := srv.CreateOrder(tikitest.OrderSpec{})
 
-	_, _, err := c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: "404404", Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err := c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: "404404", Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 404, "Order not found: 404404")
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: queueing.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: queueing.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+queueing.OrderCode+" is queueing: confirm its items first")
 
 	// Canceled with one of Tiki's reasons, and with free text ("others"),
 	// with the most document URLs allowed.
 	o1, o2 := confirmed(), confirmed()
 	hooks.expect(t, "queueing:", "queueing:", "queueing:", "seller_confirmed:", "seller_confirmed:")
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{
 		OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: tiki.CancelReasonCustomerNoLongerInDemand,
 		AppointmentDate: later, DocumentURLs: []string{"https://a.test/1.png", "https://a.test/2.png", "http://a.test/3.png"},
 	})
 	require.NoError(t, err)
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
 	require.NoError(t, err)
 	events := hooks.expect(t, "canceled:", "canceled:")
 	byCode := map[string]*tiki.OrderStatusEvent{}
@@ -505,7 +505,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	assert.Equal(t, "Could not be reached", byCode[o2.OrderCode].Reason)
 	got, _ := srv.Order(o1.OrderCode)
 	assert.Equal(t, tiki.OrderStatusCanceled, got.Status)
-	_, _, err = c.OrdersV1.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
+	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+o1.OrderCode+" is already canceled")
 
 	// Bodies the SDK never sends.
@@ -525,7 +525,7 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 	ctx := context.Background()
 	now := tiki.NewTime(time.Now())
 	step := func(code string) error {
-		_, _, err := c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: code, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: now})
+		_, _, err := c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: code, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: now})
 		return err
 	}
 	queueing := srv.CreateOrder(tikitest.OrderSpec{})
@@ -534,16 +534,16 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 
 	// Cross-border orders report their steps too.
 	cb := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentCrossBorder})
-	_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(cb, tiki.Time{}))
+	_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(cb, tiki.Time{}))
 	require.NoError(t, err)
-	_, _, err = c.OrdersV1.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: cb.OrderCode, Status: tiki.DeliveryStatusCustomsClearance, UpdateTime: now})
+	_, _, err = c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: cb.OrderCode, Status: tiki.DeliveryStatusCustomsClearance, UpdateTime: now})
 	require.NoError(t, err)
 	require.Len(t, srv.DeliveryUpdates(cb.OrderCode), 1)
 	assert.Equal(t, tiki.DeliveryStatusCustomsClearance, srv.DeliveryUpdates(cb.OrderCode)[0].Status)
 
 	// The document's example body, on an order of the fake.
 	sd := srv.CreateOrder(tikitest.OrderSpec{})
-	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(sd, now))
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(sd, now))
 	require.NoError(t, err)
 	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v1/orders/updateDeliveryStatus",
 		`{"order_code":"`+sd.OrderCode+`","payload":"","update_time":"2019-11-23 23:59:59","status":"ready for delivery"}`, srv.SellerKey())
@@ -578,7 +578,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	list := func(opts *tiki.OrderListOptionsV1) []string {
 		t.Helper()
 		var got []string
-		for o, err := range c.OrdersV1.All(ctx, opts) {
+		for o, err := range c.V1.Orders.All(ctx, opts) {
 			require.NoError(t, err)
 			got = append(got, o.OrderCode)
 		}
@@ -586,15 +586,15 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	}
 
 	// Default: queueing orders, 20 per page, newest first.
-	page, _, err := c.OrdersV1.List(ctx, nil)
+	page, _, err := c.V1.Orders.List(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, tiki.Paging{Total: 30, PerPage: 20, CurrentPage: 1, LastPage: 2, From: 1, To: 20}, page.Paging)
 	require.Len(t, page.Data, 20)
 	assert.Equal(t, codes[0], page.Data[0].OrderCode)
-	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Page: 2}})
+	page, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Page: 2}})
 	require.NoError(t, err)
 	assert.Equal(t, tiki.Paging{Total: 30, PerPage: 20, CurrentPage: 2, LastPage: 2, From: 21, To: 30}, page.Paging)
-	page, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 100}})
+	page, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 100}})
 	require.NoError(t, err)
 	assert.Len(t, page.Data, 30)
 	assert.Equal(t, codes, list(&tiki.OrderListOptionsV1{ListOptions: tiki.ListOptions{Limit: 7}}))
@@ -610,7 +610,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	// update date filters follow.
 	clock.Advance(time.Hour)
 	o, _ := srv.Order(codes[0])
-	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(clock.Now().Add(24*time.Hour))))
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(clock.Now().Add(24*time.Hour))))
 	require.NoError(t, err)
 	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed}))
 	assert.Len(t, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}), 29)
@@ -642,7 +642,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	}, raw.Data[0].Histories)
 
 	// Bad filters.
-	_, _, err = c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
+	_, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
 		ItemConfirmationStatus: "maybe", FilterDateBy: "yesterday"})
 	ordRequireAPIError(t, err, 400, `status "shipped" is not an order status`,
 		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
@@ -654,14 +654,14 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	// v1 answers alike.
 	v1, err := srv.Client()
 	require.NoError(t, err)
-	page, _, err = v1.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed})
+	page, _, err = v1.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
-	_, _, err = v1.OrdersV1.Get(ctx, "0")
+	_, _, err = v1.V1.Orders.Get(ctx, "0")
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, srv.URL+"/v1/orders/0", apiErr.URL)
-	got, _, err := v1.OrdersV1.Get(ctx, codes[0])
+	got, _, err := v1.V1.Orders.Get(ctx, codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, page.Data[0], *got)
 }
@@ -676,7 +676,7 @@ func TestOrdersThirtyDayWindow(t *testing.T) {
 	edge := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(-29 * day)})
 	fresh := srv.CreateOrder(tikitest.OrderSpec{})
 	codes := func(opts *tiki.OrderListOptionsV1) []string {
-		page, _, err := c.OrdersV1.List(ctx, opts)
+		page, _, err := c.V1.Orders.List(ctx, opts)
 		require.NoError(t, err)
 		var out []string
 		for _, o := range page.Data {
@@ -688,7 +688,7 @@ func TestOrdersThirtyDayWindow(t *testing.T) {
 	assert.Equal(t, []string{fresh.OrderCode, edge.OrderCode}, codes(nil))
 	assert.Equal(t, []string{fresh.OrderCode, edge.OrderCode}, codes(&tiki.OrderListOptionsV1{CreatedFrom: tiki.NewTime(clock.Now().Add(-90 * day))}),
 		"an earlier created_from_date does not reach past 30 days")
-	got, _, err := c.OrdersV1.Get(ctx, old.OrderCode)
+	got, _, err := c.V1.Orders.Get(ctx, old.OrderCode)
 	require.NoError(t, err, "an old order is still found by its code")
 	assert.Equal(t, old, *got)
 	assert.Equal(t, tiki.NewTime(clock.Now().Add(-31*day)).String(), got.UpdatedAt.String(), "placed, never updated")
@@ -704,12 +704,12 @@ func TestOrdersLabels(t *testing.T) {
 	ctx := context.Background()
 	o := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{ProductName: "Bình giữ nhiệt", OriginalSKU: "BGN-500", Price: 150000, Qty: 2}}})
 
-	_, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, nil)
+	_, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is queueing: labels are printed once its items are confirmed")
-	_, _, err = c.OrdersV1.PrintLabel(ctx, "777", nil)
+	_, _, err = c.V1.Orders.PrintLabel(ctx, "777", nil)
 	ordRequireAPIError(t, err, 404, "Order not found: 777")
 
-	_, _, err = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(time.Now().Add(time.Hour))))
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(time.Now().Add(time.Hour))))
 	require.NoError(t, err)
 	fetch := func(u string) (string, string) {
 		t.Helper()
@@ -719,7 +719,7 @@ func TestOrdersLabels(t *testing.T) {
 		return h.Get("Content-Type"), body
 	}
 
-	shipping, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, nil)
+	shipping, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, nil)
 	require.NoError(t, err)
 	assert.Equal(t, shipping.URL, shipping.ShippingLabelURL)
 	assert.True(t, strings.HasSuffix(shipping.URL, ".html"))
@@ -730,11 +730,11 @@ func TestOrdersLabels(t *testing.T) {
 	assert.Contains(t, body, "Bình giữ nhiệt")
 	assert.Contains(t, body, "BGN-500")
 
-	again, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping, Format: tiki.LabelHTML})
+	again, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelShipping, Format: tiki.LabelHTML})
 	require.NoError(t, err)
 	assert.Equal(t, shipping.URL, again.URL, "a label keeps its URL")
 
-	invoice, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelInvoice, Format: tiki.LabelPDF})
+	invoice, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelInvoice, Format: tiki.LabelPDF})
 	require.NoError(t, err)
 	assert.Equal(t, invoice.URL, invoice.InvoiceLabelURL)
 	assert.True(t, strings.HasSuffix(invoice.URL, ".pdf"))
@@ -745,7 +745,7 @@ func TestOrdersLabels(t *testing.T) {
 	assert.Contains(t, body, "(Invoice - order "+o.OrderCode+") Tj")
 	assert.Contains(t, body, "(BGN-500  x2  150000 VND) Tj")
 
-	po, _, err := c.OrdersV1.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelPO})
+	po, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, &tiki.PrintLabelOptions{Label: tiki.LabelPO})
 	require.NoError(t, err)
 	assert.Equal(t, po.URL, po.POLabelURL)
 	_, body = fetch(po.URL)
@@ -768,7 +768,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 	orders := make([]tiki.OrderV1, n)
 	for i := range orders {
 		var err error
-		o, _, err := c.OrdersV1.CreateMock(ctx, tiki.MockOrderRequest{FulfillmentType: tiki.FulfillmentSellerDelivery, PaymentMethod: tiki.PaymentCOD,
+		o, _, err := c.V1.Orders.CreateMock(ctx, tiki.MockOrderRequest{FulfillmentType: tiki.FulfillmentSellerDelivery, PaymentMethod: tiki.PaymentCOD,
 			Items: []tiki.MockOrderItem{{ProductName: "P", OriginalSKU: fmt.Sprintf("SKU-%d", i%3), Price: 1000, Qty: 1, InventoryType: tiki.InventorySellerBackorder}}})
 		require.NoError(t, err)
 		orders[i] = *o
@@ -780,11 +780,11 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, _, errs[i] = c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(orders[i], commitment))
+			_, _, errs[i] = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(orders[i], commitment))
 		}()
 		go func() {
 			defer wg.Done()
-			_, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", ListOptions: tiki.ListOptions{Limit: 100}})
+			_, _, err := c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed", ListOptions: tiki.ListOptions{Limit: 100}})
 			assert.NoError(t, err)
 		}()
 	}
@@ -797,7 +797,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		want = append(want, "queueing:", "seller_confirmed:")
 	}
 	hooks.expect(t, want...)
-	page, _, err := c.OrdersV1.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed, ListOptions: tiki.ListOptions{Limit: 100}})
+	page, _, err := c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed, ListOptions: tiki.ListOptions{Limit: 100}})
 	require.NoError(t, err)
 	assert.Len(t, page.Data, n)
 
@@ -808,7 +808,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := c.OrdersV1.ConfirmItems(ctx, ordConfirmAll(o, tiki.Time{}))
+			_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.Time{}))
 			var apiErr *tiki.APIError
 			switch {
 			case err == nil:
@@ -870,7 +870,7 @@ func TestOrdersCreateMockRules(t *testing.T) {
 	page, _, err := func() (*tiki.Page[tiki.OrderV1], *tiki.Response, error) {
 		c, err := srv.Client()
 		require.NoError(t, err)
-		return c.OrdersV1.List(context.Background(), &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed,seller_canceled,complete,canceled"})
+		return c.V1.Orders.List(context.Background(), &tiki.OrderListOptionsV1{Status: "in|queueing,seller_confirmed,seller_canceled,complete,canceled"})
 	}()
 	require.NoError(t, err)
 	assert.Empty(t, page.Data, "refused requests create nothing")

@@ -263,7 +263,7 @@ func TestProductsLifecycleByClock(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, *got, fromGoAPI)
 
-	v2, _, err := c.Products.GetV2(ctx, red.ProductID)
+	v2, _, err := c.V2.Products.Get(ctx, red.ProductID)
 	require.NoError(t, err)
 	assert.Equal(t, &tiki.ProductInventory{InventoryType: tiki.InventoryDropShip, FulfillmentType: "tiki_delivery",
 		Quantity: 12, QuantityAvailable: 12, QuantitySellable: 12}, v2.Inventory)
@@ -289,7 +289,7 @@ func TestProductsExplicitSteps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.AdvanceRequests())
 	assert.Equal(t, tiki.RequestProcessing, prodTrack(t, c, first.TrackID).State)
-	second, _, err := c.ProductRequests.CreateV2(ctx, func() tiki.NewProduct {
+	second, _, err := c.V2.ProductRequests.Create(ctx, func() tiki.NewProduct {
 		p := prodNewProduct("EX-2")
 		p.Variants[0].WarehouseStocks, p.Variants[0].Quantity = nil, tiki.Ptr(4)
 		return p
@@ -733,18 +733,18 @@ func TestProductsUpdateSku(t *testing.T) {
 	require.NoError(t, err)
 
 	// The legacy v2 and v1 updates: one quantity, in the first warehouse.
-	_, _, err = c.Products.UpdateV2(ctx, tiki.ProductUpdateV2{ProductID: p.ProductID, Quantity: tiki.Ptr(9), Price: 170000, Active: tiki.Ptr(tiki.ProductActive)})
+	_, _, err = c.V2.Products.Update(ctx, tiki.ProductUpdateV2{ProductID: p.ProductID, Quantity: tiki.Ptr(9), Price: 170000, Active: tiki.Ptr(tiki.ProductActive)})
 	require.NoError(t, err)
-	v2, _, err := c.Products.GetV2(ctx, p.ProductID)
+	v2, _, err := c.V2.Products.Get(ctx, p.ProductID)
 	require.NoError(t, err)
 	assert.Equal(t, 9, v2.Inventory.Quantity)
 	assert.Equal(t, int64(170000), v2.Price)
 	assert.Equal(t, tiki.ProductActive, *v2.Active)
 	assert.Equal(t, map[int64]int{919: 9, 905: 0}, stock("UPD-1"))
-	_, _, err = c.Products.UpdateV1(ctx, "UPD-1", tiki.ProductUpdateV1{Quantity: tiki.Ptr(2), Price: 165000})
+	_, _, err = c.V1.Products.Update(ctx, "UPD-1", tiki.ProductUpdateV1{Quantity: tiki.Ptr(2), Price: 165000})
 	require.NoError(t, err)
 	assert.Equal(t, map[int64]int{919: 2, 905: 0}, stock("UPD-1"))
-	_, _, err = c.Products.UpdateV1(ctx, "NOPE", tiki.ProductUpdateV1{Price: 1})
+	_, _, err = c.V1.Products.Update(ctx, "NOPE", tiki.ProductUpdateV1{Price: 1})
 	prodRequireAPIError(t, err, 404, "Product not found: original_sku NOPE")
 	prodRawErrors(t, srv, "POST", "/v2/products/updateSku", `{"price": 1}`, 400, "product_id or original_sku is required")
 	prodRawErrors(t, srv, "PUT", "/v2.1/products/updateSku", `{"product_id": `+fmt.Sprint(p.ProductID)+`, "active": 3}`, 422,
@@ -815,7 +815,7 @@ func TestProductsUpdateBatch(t *testing.T) {
 		{"is_success": false, "product_id": 0, "original_sku": "", "code": "resource_illegal", "message": ["product_id or original_sku is required"]}]}`, body)
 
 	// v2: one quantity; status hides and disables.
-	results, _, err = c.Products.UpdateBatchV2(ctx, []tiki.BatchUpdateItemV2{
+	results, _, err = c.V2.Products.UpdateBatch(ctx, []tiki.BatchUpdateItemV2{
 		{OriginalSKU: "B-00", Status: tiki.ProductStatusHidden, Quantity: tiki.Ptr(4)},
 		{ProductID: seeded[1].ProductID, Status: tiki.ProductStatusDisabled},
 	})
@@ -885,7 +885,7 @@ func TestProductsListFilters(t *testing.T) {
 	}
 	assert.Equal(t, []string{"L-3", "L-2", "L-1"}, all)
 
-	v2, _, err := c.Products.ListV2(ctx, &tiki.ProductsOptions{Name: "A5", Include: []tiki.ProductInclude{tiki.IncludeInventory}})
+	v2, _, err := c.V2.Products.List(ctx, &tiki.ProductsOptions{Name: "A5", Include: []tiki.ProductInclude{tiki.IncludeInventory}})
 	require.NoError(t, err)
 	require.Len(t, v2.Data, 1)
 	assert.Equal(t, 12, v2.Data[0].Inventory.Quantity)
@@ -916,7 +916,7 @@ func TestProductsTrackingLatest(t *testing.T) {
 	srv.SetApprovalDelay(0)
 	p1 := prodNewProduct("T-1")
 	p1.Variants[0].WarehouseStocks, p1.Variants[0].Quantity, p1.Variants[0].Supplier = nil, tiki.Ptr(3), 239091
-	first, _, err := c.ProductRequests.CreateV1(ctx, p1)
+	first, _, err := c.V1.ProductRequests.Create(ctx, p1)
 	require.NoError(t, err)
 	clock.Advance(time.Hour)
 	second, _, err := c.ProductRequests.Create(ctx, prodNewProduct("T-2"))
@@ -951,18 +951,18 @@ func TestProductsTrackingLatest(t *testing.T) {
 	assert.NotEmpty(t, recs[0].RequestID)
 
 	// API v1: trace_id and tiki_sku.
-	v1, _, err := c.Tracking.LatestV1(ctx, &tiki.TrackingOptions{Limit: 3})
+	v1, _, err := c.V1.Tracking.Latest(ctx, &tiki.TrackingOptions{Limit: 3})
 	require.NoError(t, err)
 	require.Len(t, v1, 3)
 	product, ok := srv.Product("T-1")
 	require.True(t, ok)
 	assert.Equal(t, tiki.TrackedRequest{TrackID: first.TrackID, State: tiki.RequestApproved, TikiSKU: product.SKU}, v1[2])
 	assert.Equal(t, tiki.TrackedRequest{TrackID: third.TrackID, State: tiki.RequestQueuing}, v1[0])
-	one, _, err := c.Tracking.GetV1(ctx, first.TrackID)
+	one, _, err := c.V1.Tracking.Get(ctx, first.TrackID)
 	require.NoError(t, err)
 	assert.Equal(t, product.SKU, one.TikiSKU)
 	assert.Equal(t, 3, product.Inventory.WarehouseStocks[0].Quantity)
-	_, _, err = c.Tracking.GetV1(ctx, "nope")
+	_, _, err = c.V1.Tracking.Get(ctx, "nope")
 	prodRequireAPIError(t, err, 404, "TraceId not found: nope")
 	for _, q := range []string{"limit=0", "limit=101", "created_at_min=soon"} {
 		code, body := prodRaw(t, srv, "GET", "/v2/tracking?"+q, "")

@@ -92,16 +92,21 @@ func TestCatalogThroughSDK(t *testing.T) {
 func TestCatalogV1ThroughSDK(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
-	v1, err := srv.Client(tiki.WithAPIVersion(tiki.GroupCatalog, tiki.V1))
-	require.NoError(t, err)
-	v2, err := srv.Client()
+	c, err := srv.Client()
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	for _, opts := range []*tiki.CategoriesOptions{nil, {IsPrimary: tiki.Ptr(true)}, {Name: "BOOK", Parent: 320}} {
-		old, _, err := v1.Catalog.ListCategories(ctx, opts)
+	for _, opts := range []struct {
+		v1 *tiki.CategoriesOptionsV1
+		v2 *tiki.CategoriesOptions
+	}{
+		{nil, nil},
+		{&tiki.CategoriesOptionsV1{IsPrimary: tiki.Ptr(true)}, &tiki.CategoriesOptions{IsPrimary: tiki.Ptr(true)}},
+		{&tiki.CategoriesOptionsV1{Name: "BOOK", Parent: 320}, &tiki.CategoriesOptions{Name: "BOOK", Parent: 320}},
+	} {
+		old, _, err := c.V1.Catalog.ListCategories(ctx, opts.v1)
 		require.NoError(t, err)
-		cur, _, err := v2.Catalog.ListCategories(ctx, opts)
+		cur, _, err := c.Catalog.ListCategories(ctx, opts.v2)
 		require.NoError(t, err)
 		require.Len(t, old, len(cur))
 		for i := range cur {
@@ -111,14 +116,14 @@ func TestCatalogV1ThroughSDK(t *testing.T) {
 			assert.Equal(t, cur[i].IsPrimary, old[i].IsPrimary)
 		}
 	}
-	_, _, err = v1.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Lang: "vi"})
+	_, _, err = c.V1.Catalog.ListCategories(ctx, &tiki.CategoriesOptionsV1{Lang: "vi"})
 	require.NoError(t, err)
 
-	cat, _, err := v1.Catalog.GetCategory(ctx, 20, nil)
+	cat, _, err := c.V1.Catalog.GetCategory(ctx, 20)
 	require.NoError(t, err)
 	assert.Equal(t, int64(20), cat.ID)
 	assert.NotEmpty(t, cat.Attributes, "the v1 detail lists the category's attributes")
-	_, _, err = v1.Catalog.GetCategory(ctx, 999999, nil)
+	_, _, err = c.V1.Catalog.GetCategory(ctx, 999999)
 	var apiErr *tiki.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 404, apiErr.StatusCode)
@@ -186,12 +191,9 @@ func TestAuth(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "invalid_client", te.Code)
 
-	anon, err := tiki.NewClient(tiki.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, _, err = anon.Warehouses.ListTiki(ctx)
-	var apiErr *tiki.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, []string{"Token is missing"}, apiErr.Messages)
+	code, _, body := ordRaw(t, http.MethodGet, srv.URL+"/v2/warehouses/tiki", "", "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.JSONEq(t, `{"errors":["Token is missing"]}`, body)
 }
 
 func TestExpiredTokenRenewedBySDK(t *testing.T) {

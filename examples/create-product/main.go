@@ -60,16 +60,19 @@ func run(categoryID int64, wait time.Duration) error {
 		return err
 	}
 
-	// 2. A warehouse of the seller to hold the stock.
-	warehouses, _, err := client.Warehouses.ListSeller(ctx, nil)
+	// 2. An active pickup warehouse of the seller to hold the stock.
+	warehouses, _, err := client.Sellers.ListWarehouses(ctx, &tiki.SellerWarehouseListOptions{
+		Active: tiki.Ptr(true),
+		Type:   tiki.Ptr(tiki.WarehouseTypePickup),
+	})
 	if err != nil {
 		return fmt.Errorf("listing the seller's warehouses: %w", err)
 	}
-	if len(warehouses) == 0 {
-		return errors.New("the seller has no warehouse registered with Tiki")
+	if len(warehouses.Data) == 0 {
+		return errors.New("the seller has no active pickup warehouse registered with Tiki")
 	}
-	wh := warehouses[0]
-	fmt.Printf("Warehouse: %s (seller warehouse %d, Tiki warehouse %q)\n", wh.Name, wh.SellerInventoryID, wh.WarehouseCode)
+	wh := warehouses.Data[0]
+	fmt.Printf("Warehouse: %s (seller warehouse %d)\n", wh.Name, wh.ID)
 
 	// 3. The product request: one variant per color.
 	stamp := time.Now().Format("20060102-150405")
@@ -89,8 +92,8 @@ func run(categoryID int64, wait time.Duration) error {
 			SKU:             "DEMO-" + stamp + "-" + color,
 			Price:           129000,
 			Option1:         color,
-			SellerWarehouse: fmt.Sprint(wh.SellerInventoryID),
-			WarehouseStocks: []tiki.WarehouseStock{{WarehouseID: wh.SellerInventoryID, QtyAvailable: 10 + 5*i}},
+			SellerWarehouse: fmt.Sprint(wh.ID),
+			WarehouseStocks: []tiki.WarehouseStock{{WarehouseID: wh.ID, QtyAvailable: 10 + 5*i}},
 		})
 	}
 	created, _, err := client.ProductRequests.Create(ctx, product)
