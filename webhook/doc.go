@@ -22,7 +22,9 @@
 // copies are acknowledged without running it) or releases it (the handler
 // failed: the receiver answers 5xx and the sender's next attempt runs the
 // handler again). A copy that arrives while the claim is held is answered
-// 503: the run holding it may still fail.
+// 503: the run holding it may still fail. A delivery that finds the store
+// full of running claims ([dedupe.ErrFull]) is answered 503 too: a running
+// claim is never forgotten to make room, so nothing runs twice at once.
 //
 // The guarantee: a delivery is answered 2xx only after a run of its handler
 // for that delivery returned nil, in this process or in another sharing the
