@@ -4,13 +4,15 @@
 // deliveries and writing a JSON reply.
 //
 // Most users meet this package through the options every receiver takes
-// ([github.com/tikisdk/tiki/ikitech.NewReceiver],
-// [github.com/tikisdk/tiki/ginee.NewReceiver],
-// [github.com/tikisdk/tiki.NewWebhookReceiver]): [WithMaxBodyBytes],
+// ([github.com/tikisdk/tiki/tikinow.NewReceiver],
+// [github.com/tikisdk/tiki/ikitech.NewReceiver],
+// [github.com/tikisdk/tiki/ginee.NewReceiver]): [WithMaxBodyBytes],
 // [WithBodyTimeout], [WithOnError], [WithDedupeTTL] and [WithDedupe], which
-// can give a receiver
-// a [dedupe.Store] shared by several instances of their service (for example
-// one backed by Redis) in place of the default [dedupe.MemoryStore].
+// can give a receiver a [dedupe.Store] shared by several instances of their
+// service (for example one backed by Redis) in place of the default
+// [dedupe.MemoryStore]. A constructor applies every option and reports the
+// problems of all the invalid ones, and of its own arguments, in one
+// [*tiki.ValidationError].
 //
 // # Delivery semantics
 //

@@ -432,7 +432,7 @@ func TestEndpointBodyTimeout(t *testing.T) {
 		OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
 	}
 	const timeout = 200 * time.Millisecond
-	require.NoError(t, e.Apply(webhook.WithBodyTimeout(timeout)))
+	require.NoError(t, e.Configure(nil, webhook.WithBodyTimeout(timeout)))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	baseline := goleak.IgnoreCurrent()
