@@ -44,8 +44,10 @@
 // eventqueue) is Tiki's current notification system for orders, prices and
 // stock: it needs no public endpoint and keeps unacknowledged events for
 // days. TikiNOW deliveries carry what the queue does not (TikiNOW's own
-// order states, aftersale cases, the salable quantity per Tiki warehouse)
-// and are pushed as they happen. An [OrderStatusEvent] and the queue's
+// order states and aftersale cases) and are pushed as they happen. Both
+// report stock changes ([StockEvent] here, by Tiki warehouse code and SKU;
+// PRODUCT_INVENTORY_UPDATED in the queue, by warehouse id and product id)
+// and order changes: an [OrderStatusEvent] and the queue's
 // ORDER_STATUS_UPDATED event may report the same change of the same order;
 // see [OrderStatusEvent] for how they differ.
 package tikinow
