@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,9 +21,6 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tikisdk/tiki/internal/webhooktest"
-	"github.com/tikisdk/tiki/webhook"
 )
 
 // The shared helpers of the root package's tests (package tiki). A helper
@@ -759,75 +755,6 @@ func errorTexts(err error) []string {
 	out := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%v", err)}
 	reachableStrings(reflect.ValueOf(&err).Elem(), map[uintptr]bool{}, &out)
 	return out
-}
-
-// Webhook receivers.
-
-// hookRecorder counts handler runs per kind and can be told to fail.
-type hookRecorder struct {
-	mu     sync.Mutex
-	events []WebhookEvent
-	fail   atomic.Bool
-	errs   []error
-}
-
-func (h *hookRecorder) record(e WebhookEvent) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.fail.Load() {
-		return errors.New("database down")
-	}
-	h.events = append(h.events, e)
-	return nil
-}
-
-func (h *hookRecorder) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.events)
-}
-
-// newHookReceiver returns a receiver for hookSecret, built with opts, whose
-// handlers record into h.
-func newHookReceiver(t *testing.T, h *hookRecorder, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	return newHookReceiverFor(t, h, []string{hookSecret}, opts...)
-}
-
-// newHookReceiverFor is newHookReceiver for the given secrets.
-func newHookReceiverFor(t *testing.T, h *hookRecorder, secrets []string, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	onError := webhook.WithOnError(func(_ *http.Request, err error) {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	})
-	r, err := NewWebhookReceiver(secrets, append([]webhook.Option{onError}, opts...)...)
-	require.NoError(t, err)
-	registerHookHandlers(r, func(_ context.Context, e WebhookEvent) error { return h.record(e) })
-	return r
-}
-
-// registerHookHandlers registers fn as the handler of every kind of
-// delivery, OnUnknown's included; nil removes them.
-func registerHookHandlers(r *WebhookReceiver, fn func(context.Context, WebhookEvent) error) {
-	r.OnStock(webhooktest.Typed[*StockEvent](fn))
-	r.OnOrderStatus(webhooktest.Typed[*OrderStatusEvent](fn))
-	r.OnAftersale(webhooktest.Typed[*AftersaleEvent](fn))
-	r.OnUnknown(webhooktest.Typed[*UnknownWebhook](fn))
-}
-
-// deliver posts body with the signature sig (none if empty) to r and
-// returns the answer.
-func deliver(r http.Handler, method string, body []byte, sig string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "/webhooks/tiki", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if sig != "" {
-		req.Header.Set("x-signature", sig)
-	}
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, req)
-	return rec
 }
 
 // Timing and throughput evidence, run by make evidence only.

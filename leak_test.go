@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 // TestNoGoroutineLeft uses a client the ways that start goroutines (retries,
 // hang-ups, cancellations during a wait and during a token request, an
-// iterator left early, webhook deliveries) and checks that once idle
+// iterator left early) and checks that once idle
 // connections are closed no goroutine of the SDK is left. It is not
 // parallel, so that other tests' goroutines do not interfere.
 func TestNoGoroutineLeft(t *testing.T) {
@@ -51,15 +50,6 @@ func TestNoGoroutineLeft(t *testing.T) {
 		require.NoError(t, err)
 		break
 	}
-
-	// Webhook deliveries, handled and failed.
-	h := &hookRecorder{}
-	r := newHookReceiver(t, h, nil)
-	body := fixture(t, "tikinow_webhook_stock.json")
-	assert.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
-	h.fail.Store(true)
-	body2 := fixture(t, "tikinow_webhook_aftersale.json")
-	assert.Equal(t, 500, deliver(r, http.MethodPost, body2, SignWebhook(body2, hookSecret)).Code)
 
 	for _, cl := range []*Client{c, fc, slow} {
 		cl.CloseIdleConnections()

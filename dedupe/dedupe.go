@@ -81,6 +81,10 @@ var (
 //     something unexpected. A receiver whose Claim fails answers 5xx
 //     without running the handler; errors from Complete and Release are
 //     reported but do not change the answer.
+//   - Never forget a running claim to make room for another key: a copy of
+//     its delivery would then run beside it. A store that has no room
+//     otherwise refuses the new key with an error wrapping [ErrFull]; a
+//     receiver answers it 503, so that the sender delivers again later.
 //
 // Complete and Release are called with a context that is not canceled when
 // the request is (see [context.WithoutCancel]).
@@ -227,7 +231,8 @@ type Runner struct {
 //   - InProgress: the error wraps [ErrInProgress].
 //   - Failed: the error wraps [ErrStore] if the claim failed (fn did
 //     not run; the claim, which may have been made without its answer
-//     arriving, is released), or [ErrHandlerFailed] and fn's error if fn
+//     arriving, is released), and also [ErrFull] when the store had no
+//     room for the key, or [ErrHandlerFailed] and fn's error if fn
 //     failed, joined with an [ErrStore] error if releasing the key
 //     failed too.
 func (d Runner) Do(ctx context.Context, key string, fn func(context.Context) error) (Outcome, error) {

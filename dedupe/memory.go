@@ -9,6 +9,12 @@ import (
 	"time"
 )
 
+// ErrFull reports that a [MemoryStore] holds as many keys as it may, all
+// of them claims whose handlers are still running: it cannot remember a new
+// key without evicting one of them. Claim fails (a webhook receiver answers
+// 503, so that the sender delivers again later); nothing runs twice.
+var ErrFull = errors.New("dedupe: memory store full of running claims")
+
 // DefaultMaxKeys is how many keys a [MemoryStore] holds unless configured
 // otherwise. At roughly 200 bytes a key it bounds the store to a few tens of
 // megabytes.
@@ -19,10 +25,16 @@ const DefaultMaxKeys = 100_000
 // instead: each would otherwise handle its own copy of a delivery.
 //
 // Memory stays bounded without a background goroutine: every call first
-// drops the keys whose ttl elapsed, and when MaxKeys keys are held, claiming
-// a new one evicts the key closest to expiry. Eviction only weakens
-// deduplication (a copy of the evicted delivery would run again); it never
-// refuses a delivery.
+// drops the keys whose ttl elapsed, and the store holds at most MaxKeys
+// keys. A claim that is still running is never evicted: evicting it would
+// let a copy of its delivery run the handler a second time, beside the
+// first run. When the store is full, making room for a new key evicts the
+// completed key closest to expiry, which only weakens deduplication (a copy
+// of that delivery would run again); when every key held is a running
+// claim, Claim refuses the new key with an error wrapping [ErrFull] (a
+// webhook receiver answers 503, so that the sender delivers it again once
+// a run has finished), and Complete of a key it does not hold returns such
+// an error too.
 //
 // The zero value is not usable; create one with [NewMemoryStore]. A
 // MemoryStore is safe for concurrent use.
@@ -30,9 +42,12 @@ type MemoryStore struct {
 	now     func() time.Time
 	maxKeys int
 
-	mu      sync.Mutex
-	keys    map[string]*memoryKey
-	expires expiryHeap // the same keys, ordered by expiry
+	mu   sync.Mutex
+	keys map[string]*memoryKey
+	// The same keys, ordered by expiry: the running claims and the
+	// completed keys apart, so that only completed ones are evicted.
+	running, completed expiryHeap
+	seq                uint64 // orders keys of the same expiry by when they got it
 }
 
 // MemoryOption configures a [MemoryStore].
@@ -93,7 +108,9 @@ func (m *MemoryStore) Claim(_ context.Context, key, token string, ttl time.Durat
 			return ClaimedByOther, nil
 		}
 	}
-	m.add(key, token, now.Add(ttl))
+	if err := m.add(key, token, now.Add(ttl)); err != nil {
+		return 0, err
+	}
 	return Claimed, nil
 }
 
@@ -107,13 +124,12 @@ func (m *MemoryStore) Complete(_ context.Context, key string, ttl time.Duration)
 	now := m.now()
 	m.dropExpired(now)
 	if k, held := m.keys[key]; held {
+		m.heap(k).remove(k)
 		k.token = ""
-		k.expires = now.Add(ttl)
-		heap.Fix(&m.expires, k.index)
+		m.push(k, now.Add(ttl))
 		return nil
 	}
-	m.add(key, "", now.Add(ttl))
-	return nil
+	return m.add(key, "", now.Add(ttl))
 }
 
 // Release implements [Store].
@@ -121,7 +137,7 @@ func (m *MemoryStore) Release(_ context.Context, key, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if k, held := m.keys[key]; held && token != "" && k.token == token {
-		heap.Remove(&m.expires, k.index)
+		m.running.remove(k)
 		delete(m.keys, key)
 	}
 	return nil
@@ -135,24 +151,47 @@ func (m *MemoryStore) Len() int {
 	return len(m.keys)
 }
 
-// add holds a key that is not held, evicting the key closest to expiry if
-// the store is full. m.mu must be held.
-func (m *MemoryStore) add(key, token string, expires time.Time) {
+// add holds a key that is not held, evicting the completed key closest to
+// expiry if the store is full; when it is full of running claims, it holds
+// nothing and returns an error wrapping ErrFull. m.mu must be held.
+func (m *MemoryStore) add(key, token string, expires time.Time) error {
 	for len(m.keys) >= m.maxKeys {
-		oldest := heap.Pop(&m.expires).(*memoryKey)
-		delete(m.keys, oldest.key)
+		if len(m.completed) == 0 {
+			return fmt.Errorf("%w: %d keys held, none completed: cannot hold %q", ErrFull, len(m.keys), key)
+		}
+		evicted := heap.Pop(&m.completed).(*memoryKey)
+		delete(m.keys, evicted.key)
 	}
-	k := &memoryKey{key: key, token: token, expires: expires}
-	heap.Push(&m.expires, k)
+	k := &memoryKey{key: key, token: token}
+	m.push(k, expires)
 	m.keys[key] = k
+	return nil
+}
+
+// push puts k, with its new expiry, in the heap of its state. m.mu must be
+// held.
+func (m *MemoryStore) push(k *memoryKey, expires time.Time) {
+	m.seq++
+	k.expires, k.seq = expires, m.seq
+	heap.Push(m.heap(k), k)
+}
+
+// heap returns the heap k belongs in: running claims or completed keys.
+func (m *MemoryStore) heap(k *memoryKey) *expiryHeap {
+	if k.token == "" {
+		return &m.completed
+	}
+	return &m.running
 }
 
 // dropExpired forgets the keys whose expiry is not after now. m.mu must be
 // held.
 func (m *MemoryStore) dropExpired(now time.Time) {
-	for len(m.expires) > 0 && !m.expires[0].expires.After(now) {
-		k := heap.Pop(&m.expires).(*memoryKey)
-		delete(m.keys, k.key)
+	for _, h := range []*expiryHeap{&m.running, &m.completed} {
+		for len(*h) > 0 && !(*h)[0].expires.After(now) {
+			k := heap.Pop(h).(*memoryKey)
+			delete(m.keys, k.key)
+		}
 	}
 }
 
@@ -167,14 +206,22 @@ type memoryKey struct {
 	key     string
 	token   string // the claim's token; "" once completed
 	expires time.Time
-	index   int // position in expiryHeap
+	seq     uint64 // when expires was set, to order keys of equal expiry
+	index   int    // position in its expiryHeap
 }
 
-// expiryHeap is a min-heap of keys by expiry, for [container/heap].
+// expiryHeap is a min-heap of keys by expiry (then by seq), for
+// [container/heap].
 type expiryHeap []*memoryKey
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expiryHeap) Len() int { return len(h) }
+
+func (h expiryHeap) Less(i, j int) bool {
+	if !h[i].expires.Equal(h[j].expires) {
+		return h[i].expires.Before(h[j].expires)
+	}
+	return h[i].seq < h[j].seq
+}
 
 func (h expiryHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
@@ -196,3 +243,6 @@ func (h *expiryHeap) Pop() any {
 	*h = old[:n]
 	return k
 }
+
+// remove takes k, which h holds, out of h.
+func (h *expiryHeap) remove(k *memoryKey) { heap.Remove(h, k.index) }

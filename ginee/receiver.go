@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
@@ -36,8 +37,10 @@ import (
 //     OnUnknown handler is registered (reported, wrapping
 //     [webhook.ErrIgnored]);
 //   - 503 {"status": false, ...} when a copy of the same notification is
-//     being handled and that run has not finished: it may still fail, so
-//     the copy is not acknowledged and Ginee delivers it again;
+//     being handled and that run has not finished (it may still fail, so
+//     the copy is not acknowledged and Ginee delivers it again), and when
+//     the dedupe store has no room besides the claims of runs still going
+//     ([dedupe.ErrFull]);
 //   - 500 {"status": false, ...} when the handler returned an error, so that
 //     Ginee delivers it again. A failed notification is not remembered as
 //     handled: the next copy runs the handler.
@@ -66,8 +69,15 @@ const otherEntities Entity = ""
 // request must carry every one of them.
 func WithSecretHeader(name, value string) webhook.Option {
 	return func(e *webhook.Endpoint) error {
-		if name == "" || value == "" {
-			return errors.New("ginee: secret header name and value must not be empty")
+		var problems []tiki.FieldProblem
+		if name == "" {
+			problems = append(problems, tiki.FieldProblem{Field: "WithSecretHeader(name)", Problem: "is empty"})
+		}
+		if value == "" {
+			problems = append(problems, tiki.FieldProblem{Field: "WithSecretHeader(value)", Problem: "is empty"})
+		}
+		if problems != nil {
+			return &tiki.ValidationError{Problems: problems}
 		}
 		name := http.CanonicalHeaderKey(name)
 		requireAlso(e, func(r *http.Request) error {
@@ -91,8 +101,11 @@ func WithSecretHeader(name, value string) webhook.Option {
 // Secrets add up: with [WithSecretHeader] too, a request must carry both.
 func WithPathSecret(secret string) webhook.Option {
 	return func(e *webhook.Endpoint) error {
-		if secret == "" || strings.Contains(secret, "/") {
-			return errors.New(`ginee: path secret must be non-empty and must not contain "/"`)
+		switch {
+		case secret == "":
+			return webhook.Invalid("WithPathSecret(secret)", "is empty")
+		case strings.Contains(secret, "/"):
+			return webhook.Invalid("WithPathSecret(secret)", `must not contain "/"`)
 		}
 		requireAlso(e, func(r *http.Request) error {
 			p := r.URL.Path
@@ -126,6 +139,8 @@ func requireAlso(e *webhook.Endpoint, check func(*http.Request) error) {
 // ([webhook.WithMaxBodyBytes], [webhook.WithBodyTimeout],
 // [webhook.WithDedupe], [webhook.WithDedupeTTL], [webhook.WithOnError]).
 //
+// Every problem with opts is reported in one *tiki.ValidationError.
+//
 // Without [WithSecretHeader] or [WithPathSecret] it accepts every request:
 // Ginee does not sign its notifications, so anyone who learns the URL can
 // send forged ones. Configure at least one secret, or verify the data with
@@ -138,7 +153,7 @@ func NewReceiver(opts ...webhook.Option) (*Receiver, error) {
 		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
 		Reply:  reply,
 	}
-	if err := rc.endpoint.Apply(opts...); err != nil {
+	if err := rc.endpoint.Configure(nil, opts...); err != nil {
 		return nil, err
 	}
 	return rc, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/internal/webhooktest"
@@ -260,17 +261,36 @@ func TestReceiverDedupesWithoutIDByBody(t *testing.T) {
 	assert.Equal(t, []string{"claim " + key + " 5m0s", "complete " + key + " 24h0m0s", "claim " + key + " 5m0s"}, store.Calls())
 }
 
+// TestNewReceiverValidates goes over every option of this package: each
+// invalid value is a *tiki.ValidationError naming the option, and with
+// several invalid options (and those of package webhook) every problem is
+// listed in one.
 func TestNewReceiverValidates(t *testing.T) {
 	t.Parallel()
-	for _, opt := range []webhook.Option{
-		ginee.WithSecretHeader("", "v"),
-		ginee.WithSecretHeader("X-Secret", ""),
-		ginee.WithPathSecret(""),
-		ginee.WithPathSecret("a/b"),
-		webhook.WithMaxBodyBytes(0),
-	} {
-		rc, err := ginee.NewReceiver(opt)
-		require.Error(t, err)
-		assert.Nil(t, rc)
+	tests := []struct {
+		opt  webhook.Option
+		want []tiki.FieldProblem
+	}{
+		{ginee.WithSecretHeader("", "v"), []tiki.FieldProblem{{Field: "WithSecretHeader(name)", Problem: "is empty"}}},
+		{ginee.WithSecretHeader("X-Secret", ""), []tiki.FieldProblem{{Field: "WithSecretHeader(value)", Problem: "is empty"}}},
+		{ginee.WithSecretHeader("", ""), []tiki.FieldProblem{
+			{Field: "WithSecretHeader(name)", Problem: "is empty"},
+			{Field: "WithSecretHeader(value)", Problem: "is empty"},
+		}},
+		{ginee.WithPathSecret(""), []tiki.FieldProblem{{Field: "WithPathSecret(secret)", Problem: "is empty"}}},
+		{ginee.WithPathSecret("a/b"), []tiki.FieldProblem{{Field: "WithPathSecret(secret)", Problem: `must not contain "/"`}}},
+		{webhook.WithMaxBodyBytes(0), []tiki.FieldProblem{{Field: "WithMaxBodyBytes(n)", Problem: "must be positive (got 0)"}}},
 	}
+	var all []webhook.Option
+	var allProblems []tiki.FieldProblem
+	for _, tt := range tests {
+		rc, err := ginee.NewReceiver(tt.opt)
+		webhooktest.RequireRefused(t, err, tt.want)
+		assert.Nil(t, rc)
+		all = append(all, tt.opt)
+		allProblems = append(allProblems, tt.want...)
+	}
+	rc, err := ginee.NewReceiver(append(all, ginee.WithPathSecret("fine"), webhook.WithBodyTimeout(-1))...)
+	webhooktest.RequireRefused(t, err, append(allProblems, tiki.FieldProblem{Field: "WithBodyTimeout(d)", Problem: "must be positive (got -1ns)"}))
+	assert.Nil(t, rc)
 }

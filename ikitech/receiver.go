@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/dispatch"
 	"github.com/tikisdk/tiki/webhook"
@@ -37,8 +38,10 @@ const TokenHeader = "Token"
 //     IKITECH does not document when no OnUnknown handler is registered
 //     (reported, wrapping [webhook.ErrIgnored]);
 //   - 503 {"success": false, ...} when a copy of the same body is being
-//     handled and that run has not finished: it may still fail, so the copy
-//     is not acknowledged and IKITECH delivers it again;
+//     handled and that run has not finished (it may still fail, so the copy
+//     is not acknowledged and IKITECH delivers it again), and when the
+//     dedupe store has no room besides the claims of runs still going
+//     ([dedupe.ErrFull]);
 //   - 500 {"success": false, ...} when the handler returned an error, so
 //     that IKITECH delivers it again. A failed delivery is not remembered as
 //     handled: the next copy runs the handler.
@@ -68,10 +71,12 @@ const unknownType EventType = ""
 //
 // opts are the options of package webhook: [webhook.WithMaxBodyBytes],
 // [webhook.WithBodyTimeout], [webhook.WithDedupe], [webhook.WithDedupeTTL]
-// and [webhook.WithOnError].
+// and [webhook.WithOnError]. Every problem with token and opts is reported
+// in one *tiki.ValidationError.
 func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
+	var problems []tiki.FieldProblem
 	if token == "" {
-		return nil, errors.New("ikitech: token must not be empty")
+		problems = append(problems, tiki.FieldProblem{Field: "token", Problem: "is empty"})
 	}
 	rc := &Receiver{token: token}
 	rc.endpoint = webhook.Endpoint{
@@ -79,7 +84,7 @@ func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
 		Decode:    rc.decode,
 		Dedupe:    dedupe.Runner{Store: dedupe.NewMemoryStore()},
 	}
-	if err := rc.endpoint.Apply(opts...); err != nil {
+	if err := rc.endpoint.Configure(problems, opts...); err != nil {
 		return nil, err
 	}
 	return rc, nil

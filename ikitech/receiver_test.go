@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/ikitech"
 	"github.com/tikisdk/tiki/internal/webhooktest"
@@ -185,13 +187,26 @@ func TestReceiverDeduplicatesByBody(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 }
 
+// TestNewReceiverValidates checks the token argument: an empty one is a
+// *tiki.ValidationError, listed with the problems of the invalid options.
 func TestNewReceiverValidates(t *testing.T) {
 	t.Parallel()
-
-	rc, err := ikitech.NewReceiver("")
-	require.Error(t, err)
-	assert.Nil(t, rc)
-	rc, err = ikitech.NewReceiver(testToken, webhook.WithMaxBodyBytes(0))
-	require.Error(t, err)
-	assert.Nil(t, rc, "an invalid option makes no receiver")
+	tests := []struct {
+		token string
+		opts  []webhook.Option
+		want  []tiki.FieldProblem
+	}{
+		{"", nil, []tiki.FieldProblem{{Field: "token", Problem: "is empty"}}},
+		{testToken, []webhook.Option{webhook.WithMaxBodyBytes(0)}, []tiki.FieldProblem{{Field: "WithMaxBodyBytes(n)", Problem: "must be positive (got 0)"}}},
+		{"", []webhook.Option{webhook.WithDedupeTTL(0, time.Hour), webhook.WithBodyTimeout(0)}, []tiki.FieldProblem{
+			{Field: "token", Problem: "is empty"},
+			{Field: "WithDedupeTTL(lease)", Problem: "must be positive (got 0s)"},
+			{Field: "WithBodyTimeout(d)", Problem: "must be positive (got 0s)"},
+		}},
+	}
+	for _, tt := range tests {
+		rc, err := ikitech.NewReceiver(tt.token, tt.opts...)
+		webhooktest.RequireRefused(t, err, tt.want)
+		assert.Nil(t, rc, "no receiver")
+	}
 }

@@ -7,7 +7,10 @@
 //     process). Pass it to [github.com/tikisdk/tiki.WithLimiter].
 //   - [DedupeStore] is a [github.com/tikisdk/tiki/dedupe.Store], so
 //     that a webhook delivery that reaches two replicas is handled once. Pass
-//     it to a receiver's dedupe option.
+//     it to every receiver ([github.com/tikisdk/tiki/tikinow.NewReceiver],
+//     [github.com/tikisdk/tiki/ikitech.NewReceiver],
+//     [github.com/tikisdk/tiki/ginee.NewReceiver]) with
+//     [github.com/tikisdk/tiki/webhook.WithDedupe].
 //
 // It is a module of its own, so that the SDK does not bring a Redis client
 // to programs that do not use one. It works with any

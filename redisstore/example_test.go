@@ -5,13 +5,14 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
-	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/redisstore"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -46,23 +47,20 @@ func ExampleNewLimiter() {
 	log.Println(len(warehouses))
 }
 
-// A webhook delivered to two replicas is handled once: both share the
-// store. Receivers take it as their dedupe store; here it is given to the
-// pipeline they are built on.
+// A webhook delivered to two replicas is handled once: every replica's
+// receiver takes the same store as its dedupe store.
 func ExampleNewDedupeStore() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix("shop:dedupe:"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	endpoint := &webhook.Endpoint{
-		Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {
-			return webhook.Delivery{
-				Key:    "myhook:" + webhook.BodyKey(body),
-				Handle: func(ctx context.Context) error { return nil /* handle body */ },
-			}, nil
-		},
-		Dedupe: dedupe.Runner{Store: store},
+	receiver, err := tikinow.NewReceiver([]string{os.Getenv("TIKINOW_WEBHOOK_SECRET")}, webhook.WithDedupe(store))
+	if err != nil {
+		log.Fatal(err)
 	}
-	http.Handle("/hooks/mine", endpoint)
+	receiver.OnStock(func(ctx context.Context, e *tikinow.StockEvent) error {
+		return nil // set the stock of e.SKU in e.Warehouse
+	})
+	http.Handle("POST /webhooks/tiki", receiver)
 }

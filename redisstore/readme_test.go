@@ -24,6 +24,7 @@ import (
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/redisstore"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -43,6 +44,7 @@ var (
 	_ = redis.Nil
 	_ = webhook.Delivery{}
 	_ = redisstore.FailClosed
+	_ = tikinow.NewReceiver
 )
 `
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -144,7 +145,7 @@ func TestAuthorizationRefused(t *testing.T) {
 func TestWebhookRegistrationNeedsBearer(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
 	req := &tiki.RegisterWebhooksRequest{InventoryLocations: []string{"sgn"},
 		Webhooks: tiki.WebhookTargets{Stock: &tiki.WebhookTarget{URL: "http://127.0.0.1:1/h", SecretKey: secret}}}

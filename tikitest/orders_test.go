@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -60,19 +61,19 @@ func ordSetup(t *testing.T, opts ...tikitest.Option) (*tikitest.Server, *tiki.Cl
 type ordHooks struct {
 	srv    *tikitest.Server
 	mu     sync.Mutex
-	events []*tiki.OrderStatusEvent
+	events []*tikinow.OrderStatusEvent
 	seen   int
 }
 
 func ordRegisterHooks(t *testing.T, srv *tikitest.Server, c *tiki.Client) *ordHooks {
 	t.Helper()
 	h := &ordHooks{srv: srv}
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
 	// Every delivery counts, even one whose body repeats an earlier one.
-	receiver, err := tiki.NewWebhookReceiver([]string{secret}, webhook.WithDedupe(nil))
+	receiver, err := tikinow.NewReceiver([]string{secret}, webhook.WithDedupe(nil))
 	require.NoError(t, err)
-	receiver.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(_ context.Context, e *tikinow.OrderStatusEvent) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.events = append(h.events, e)
@@ -91,7 +92,7 @@ func ordRegisterHooks(t *testing.T, srv *tikitest.Server, c *tiki.Client) *ordHo
 // expect waits for the deliveries under way and checks that exactly the
 // given "main_state:main_substate" events arrived since the last call,
 // signed and acknowledged. It returns them.
-func (h *ordHooks) expect(t *testing.T, want ...string) []*tiki.OrderStatusEvent {
+func (h *ordHooks) expect(t *testing.T, want ...string) []*tikinow.OrderStatusEvent {
 	t.Helper()
 	ds := h.srv.WebhookDeliveries()
 	for _, d := range ds[h.seen:] {
@@ -441,7 +442,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, "seller-out-of-stock-cancel-order", events[0].ReasonCode)
 	assert.Equal(t, "Nhà bán hết hàng - hủy đơn hàng.", events[0].Reason)
-	assert.Equal(t, &tiki.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
+	assert.Equal(t, &tikinow.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
 
 	_, _, err = c.V1.Orders.PrintLabel(context.Background(), o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is seller_canceled: it has no label")
@@ -495,7 +496,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
 	require.NoError(t, err)
 	events := hooks.expect(t, "canceled:", "canceled:")
-	byCode := map[string]*tiki.OrderStatusEvent{}
+	byCode := map[string]*tikinow.OrderStatusEvent{}
 	for _, e := range events {
 		byCode[e.OrderCode] = e
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -1016,13 +1017,13 @@ func TestProductsStockWebhooks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, c := prodSetup(t)
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
-	receiver, err := tiki.NewWebhookReceiver([]string{secret}, webhook.WithDedupe(nil))
+	receiver, err := tikinow.NewReceiver([]string{secret}, webhook.WithDedupe(nil))
 	require.NoError(t, err)
 	var mu sync.Mutex
-	var events []tiki.StockEvent
-	receiver.OnStock(func(_ context.Context, e *tiki.StockEvent) error {
+	var events []tikinow.StockEvent
+	receiver.OnStock(func(_ context.Context, e *tikinow.StockEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, *e)

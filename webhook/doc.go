@@ -4,13 +4,15 @@
 // deliveries and writing a JSON reply.
 //
 // Most users meet this package through the options every receiver takes
-// ([github.com/tikisdk/tiki/ikitech.NewReceiver],
-// [github.com/tikisdk/tiki/ginee.NewReceiver],
-// [github.com/tikisdk/tiki.NewWebhookReceiver]): [WithMaxBodyBytes],
+// ([github.com/tikisdk/tiki/tikinow.NewReceiver],
+// [github.com/tikisdk/tiki/ikitech.NewReceiver],
+// [github.com/tikisdk/tiki/ginee.NewReceiver]): [WithMaxBodyBytes],
 // [WithBodyTimeout], [WithOnError], [WithDedupeTTL] and [WithDedupe], which
-// can give a receiver
-// a [dedupe.Store] shared by several instances of their service (for example
-// one backed by Redis) in place of the default [dedupe.MemoryStore].
+// can give a receiver a [dedupe.Store] shared by several instances of their
+// service (for example one backed by Redis) in place of the default
+// [dedupe.MemoryStore]. A constructor applies every option and reports the
+// problems of all the invalid ones, and of its own arguments, in one
+// [*tiki.ValidationError].
 //
 // # Delivery semantics
 //
@@ -22,7 +24,9 @@
 // copies are acknowledged without running it) or releases it (the handler
 // failed: the receiver answers 5xx and the sender's next attempt runs the
 // handler again). A copy that arrives while the claim is held is answered
-// 503: the run holding it may still fail.
+// 503: the run holding it may still fail. A delivery that finds the store
+// full of running claims ([dedupe.ErrFull]) is answered 503 too: a running
+// claim is never forgotten to make room, so nothing runs twice at once.
 //
 // The guarantee: a delivery is answered 2xx only after a run of its handler
 // for that delivery returned nil, in this process or in another sharing the

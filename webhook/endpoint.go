@@ -39,7 +39,8 @@ type Delivery struct {
 //  5. calls Decode (400 on error; 501 on an error wrapping [ErrNoHandler]);
 //  6. runs the delivery's Handle through Dedupe with the request's context:
 //     200 when handled or a duplicate, 503 when another run of the same
-//     delivery has not finished ([dedupe.InProgress]), 500 when it failed.
+//     delivery has not finished ([dedupe.InProgress]) or when the store is
+//     full of running claims ([dedupe.ErrFull]), 500 when it failed.
 //
 // A delivery is thus answered 2xx only after a run of its handler returned
 // nil, in this process or in another sharing the dedupe store (or when
@@ -155,6 +156,10 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	case dedupe.InProgress:
 		return http.StatusServiceUnavailable, err
 	default:
+		if errors.Is(err, dedupe.ErrFull) {
+			// Nothing ran: the sender delivers again once a run finished.
+			return http.StatusServiceUnavailable, err
+		}
 		return http.StatusInternalServerError, err
 	}
 }

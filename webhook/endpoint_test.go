@@ -234,6 +234,44 @@ func TestEndpointStoreFailures(t *testing.T) {
 	require.ErrorIs(t, e.lastErr(), dedupe.ErrStore)
 }
 
+// A MemoryStore full of running claims turns a new delivery away with 503,
+// without running its handler, and reports it; once a run finished, the
+// sender's next attempt is handled.
+func TestEndpointFullStoreAnswers503(t *testing.T) {
+	t.Parallel()
+	running, finish := make(chan struct{}), make(chan struct{})
+	e := newTestEndpoint()
+	e.Dedupe.Store = dedupe.NewMemoryStore(dedupe.WithMaxKeys(1))
+	decode := e.Decode
+	e.Decode = func(r *http.Request, body []byte) (webhook.Delivery, error) {
+		d, err := decode(r, body)
+		if string(body) == "slow" {
+			handle := d.Handle
+			d.Handle = func(ctx context.Context) error {
+				close(running)
+				<-finish
+				return handle(ctx)
+			}
+		}
+		return d, err
+	}
+	first := make(chan int, 1)
+	go func() { first <- e.post("slow").Code }()
+	<-running
+
+	w := e.post("hello")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "retry later, not a failure")
+	assert.JSONEq(t, `{"success": false, "error": "Service Unavailable"}`, w.Body.String())
+	assert.ErrorIs(t, e.lastErr(), dedupe.ErrFull)
+	assert.ErrorIs(t, e.lastErr(), dedupe.ErrStore)
+	assert.Zero(t, e.runs.Load(), "nothing ran")
+
+	close(finish)
+	assert.Equal(t, http.StatusOK, <-first)
+	assert.Equal(t, http.StatusOK, e.post("hello").Code, "the next attempt is handled")
+	assert.Equal(t, int32(2), e.runs.Load())
+}
+
 // TestEndpointCopiesWhileRunningAreNotAcknowledged sends 100 copies of a
 // delivery at once while its first run is still going: no copy is answered
 // 2xx before a run succeeded. With a failing handler no copy at all is
@@ -394,7 +432,7 @@ func TestEndpointBodyTimeout(t *testing.T) {
 		OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
 	}
 	const timeout = 200 * time.Millisecond
-	require.NoError(t, e.Apply(webhook.WithBodyTimeout(timeout)))
+	require.NoError(t, e.Configure(nil, webhook.WithBodyTimeout(timeout)))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	baseline := goleak.IgnoreCurrent()

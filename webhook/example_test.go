@@ -71,7 +71,7 @@ func ExampleWithDedupe() {
 				}, nil
 			},
 		}
-		if err := e.Apply(webhook.WithDedupe(shared), webhook.WithDedupeTTL(time.Minute, 24*time.Hour)); err != nil {
+		if err := e.Configure(nil, webhook.WithDedupe(shared), webhook.WithDedupeTTL(time.Minute, 24*time.Hour)); err != nil {
 			panic(err)
 		}
 		return e

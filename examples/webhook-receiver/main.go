@@ -22,7 +22,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -55,11 +55,11 @@ func newServer(handler http.Handler) *http.Server {
 func run(serveAddr, secret string) error {
 	if secret == "" {
 		var err error
-		if secret, err = tiki.GenerateWebhookSecret(); err != nil {
+		if secret, err = tikinow.NewSecret(); err != nil {
 			return err
 		}
 	}
-	receiver, err := tiki.NewWebhookReceiver([]string{secret},
+	receiver, err := tikinow.NewReceiver([]string{secret},
 		// A body must arrive within 10 s of the request (the default, shown
 		// here): the signature covers the whole body, so this, not the
 		// signature, is what stops clients that send a byte now and then.
@@ -68,19 +68,19 @@ func run(serveAddr, secret string) error {
 	if err != nil {
 		return err
 	}
-	receiver.OnStock(func(ctx context.Context, e *tiki.StockEvent) error {
+	receiver.OnStock(func(ctx context.Context, e *tikinow.StockEvent) error {
 		fmt.Printf("  handled: stock of %s in %s is now %d\n", e.SKU, e.Warehouse, e.QtySalable)
 		return nil
 	})
-	receiver.OnOrderStatus(func(ctx context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(ctx context.Context, e *tikinow.OrderStatusEvent) error {
 		fmt.Printf("  handled: order %s is %s/%s (%s)\n", e.OrderCode, e.MainState, e.MainSubstate, e.ReasonCode)
 		return nil
 	})
-	receiver.OnAftersale(func(ctx context.Context, e *tiki.AftersaleEvent) error {
+	receiver.OnAftersale(func(ctx context.Context, e *tikinow.AftersaleEvent) error {
 		fmt.Printf("  handled: aftersale %s of order %s is %s\n", e.Type, e.OrderCode, e.Status)
 		return nil
 	})
-	receiver.OnUnknown(func(ctx context.Context, e *tiki.UnknownWebhook) error {
+	receiver.OnUnknown(func(ctx context.Context, e *tikinow.UnknownEvent) error {
 		fmt.Printf("  handled: unknown delivery %s\n", e.Body)
 		return nil
 	})
@@ -112,10 +112,10 @@ func run(serveAddr, secret string) error {
 		signature  string
 		wantStatus int
 	}{
-		{"a signed stock change", stock, tiki.SignWebhook(stock, secret), 200},
-		{"a signed order cancellation", order, tiki.SignWebhook(order, secret), 200},
-		{"the same order delivery again (a duplicate: acknowledged, not handled twice)", order, tiki.SignWebhook(order, secret), 200},
-		{"a delivery signed with the wrong secret", stock, tiki.SignWebhook(stock, "not-the-secret-not-the-secret-xx"), 401},
+		{"a signed stock change", stock, tikinow.Sign(stock, secret), 200},
+		{"a signed order cancellation", order, tikinow.Sign(order, secret), 200},
+		{"the same order delivery again (a duplicate: acknowledged, not handled twice)", order, tikinow.Sign(order, secret), 200},
+		{"a delivery signed with the wrong secret", stock, tikinow.Sign(stock, "not-the-secret-not-the-secret-xx"), 401},
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	for i, s := range steps {
@@ -125,7 +125,7 @@ func run(serveAddr, secret string) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(tiki.SignatureHeader, s.signature)
+		req.Header.Set(tikinow.SignatureHeader, s.signature)
 		resp, err := client.Do(req)
 		if err != nil {
 			return err

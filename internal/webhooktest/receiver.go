@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -156,19 +157,32 @@ func testOptions(t *testing.T, rc Receiver) {
 	})
 }
 
+// testInvalidOptions checks that each invalid option of package webhook
+// makes the constructor return no receiver and a *tiki.ValidationError, and
+// that several invalid options are all listed in one.
 func testInvalidOptions(t *testing.T, rc Receiver) {
-	for _, opt := range []webhook.Option{
+	invalid := []webhook.Option{
 		webhook.WithMaxBodyBytes(0),
 		webhook.WithMaxBodyBytes(-1),
 		webhook.WithDedupeTTL(0, time.Hour),
 		webhook.WithDedupeTTL(time.Minute, -time.Hour),
 		webhook.WithBodyTimeout(0),
 		webhook.WithBodyTimeout(-time.Second),
-	} {
-		_, err := rc.New(opt)
-		assert.Error(t, err)
 	}
-	h, err := rc.New(webhook.WithOnError(nil))
+	for i, opt := range invalid {
+		h, err := rc.New(opt)
+		var ve *tiki.ValidationError
+		require.ErrorAs(t, err, &ve, "option %d", i)
+		assert.Len(t, ve.Problems, 1, "option %d", i)
+		assert.Nil(t, h, "option %d", i)
+	}
+	h, err := rc.New(invalid...)
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Len(t, ve.Problems, len(invalid), "every invalid option is listed: %v", err)
+	assert.Nil(t, h)
+
+	h, err = rc.New(webhook.WithOnError(nil))
 	require.NoError(t, err, "a nil error function is allowed")
 	assert.Equal(t, http.StatusMethodNotAllowed, rc.Serve(h, http.MethodGet, rc.Body).Code)
 }

@@ -1,5 +1,5 @@
 // Package webhooktest holds what the tests of the SDK's webhook receivers
-// (package ikitech, package ginee and TikiNOW's in package tiki) share:
+// (packages tikinow, ikitech and ginee) share:
 // reading fixtures, seeding fuzz corpora, recording events, errors and
 // dedupe store calls, and [Run], the tests every receiver must pass.
 package webhooktest
@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -254,4 +255,13 @@ func (s *StubStore) Release(ctx context.Context, key, token string) error {
 	s.Tokens = append(s.Tokens, token)
 	s.mu.Unlock()
 	return s.ReleaseErr
+}
+
+// RequireRefused checks that err is a [*tiki.ValidationError] (found with
+// errors.As) listing exactly the problems want, in order.
+func RequireRefused(t testing.TB, err error, want []tiki.FieldProblem, msgAndArgs ...any) {
+	t.Helper()
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, err, &ve, msgAndArgs...)
+	require.Equal(t, want, ve.Problems, msgAndArgs...)
 }
