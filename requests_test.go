@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -270,32 +269,32 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 // take it, so that one is retried.
 func TestProductRequestsCreateNeverResent(t *testing.T) {
 	t.Parallel()
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
 	created := status(200, string(fixture(t, "product_request_create_v21_response.json")))
 	cases := map[string]struct {
 		first   http.HandlerFunc
-		timeout time.Duration
+		timeout bool // the client gives up once the server has the request
 	}{
 		"500":     {first: status(500, `{"errors":["Internal server error"]}`)},
 		"502":     {first: status(502, `<html>Bad Gateway</html>`)},
 		"503":     {first: status(503, `{"errors":["unavailable"]}`)},
 		"504":     {first: status(504, ``)},
 		"hang up": {first: hangUp},
-		"timeout": {first: slow, timeout: 50 * time.Millisecond},
+		"timeout": {timeout: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, tc.first, created)
+			first := tc.first
 			var opts []Option
-			if tc.timeout > 0 {
-				opts = append(opts, WithHTTPClient(&http.Client{Timeout: tc.timeout}))
+			if tc.timeout {
+				received := make(chan struct{})
+				first = func(w http.ResponseWriter, r *http.Request) {
+					close(received)
+					<-r.Context().Done()
+				}
+				opts = append(opts, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			}
+			s := newServer(t, first, created)
 			c, w := setupServer(t, s, opts...)
 			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 			require.Error(t, err)
