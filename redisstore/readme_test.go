@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -43,6 +44,7 @@ var (
 	_ = redis.Nil
 	_ = webhook.Delivery{}
 	_ = redisstore.FailClosed
+	_ = eventqueue.NewMemoryCheckpoint
 )
 `
 
