@@ -11,7 +11,7 @@ import (
 
 // EventQueueService manages Tiki's event queues, the pull-based alternative
 // to webhooks: queues, subscriptions of event types to a queue, and pulling
-// events. A Consumer runs the pull loop on top of it.
+// events. Package eventqueue runs the pull loop on top of it.
 //
 // Who owns what: a queue belongs to the app whose token created it (an
 // in-house app's token, or a public app's own client-credentials token);

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/ikitech"
 	"github.com/tikisdk/tiki/tikinow"
@@ -55,7 +56,7 @@ var (
 
 	queueCode = "a1b2c3"
 	items     []tiki.BatchUpdateItem
-	cp        tiki.Checkpoint
+	cp        eventqueue.Checkpoint
 	metrics   interface{ Inc(name string) }
 	stock     interface {
 		Set(ctx context.Context, sku string, warehouseID, qty int64) error

@@ -6,11 +6,17 @@
 //     (Tiki's limit of 200 requests per second is per seller, not per
 //     process). Pass it to [github.com/tikisdk/tiki.WithLimiter].
 //   - [DedupeStore] is a [github.com/tikisdk/tiki/dedupe.Store], so
-//     that a webhook delivery that reaches two replicas is handled once. Pass
-//     it to every receiver ([github.com/tikisdk/tiki/tikinow.NewReceiver],
+//     that a webhook delivery that reaches two replicas is handled once, and
+//     an event-queue event once across the replicas consuming its queue.
+//     Pass it to every receiver ([github.com/tikisdk/tiki/tikinow.NewReceiver],
 //     [github.com/tikisdk/tiki/ikitech.NewReceiver],
 //     [github.com/tikisdk/tiki/ginee.NewReceiver]) with
-//     [github.com/tikisdk/tiki/webhook.WithDedupe].
+//     [github.com/tikisdk/tiki/webhook.WithDedupe], and to
+//     [github.com/tikisdk/tiki/eventqueue.WithDedupe].
+//   - [Lease] and [Checkpoint] are the [github.com/tikisdk/tiki/eventqueue.Lease]
+//     and [github.com/tikisdk/tiki/eventqueue.FencedCheckpoint] of replicas
+//     consuming one event queue: one replica pulls at a time, and a replica
+//     that lost the lease cannot save an ack id.
 //
 // It is a module of its own, so that the SDK does not bring a Redis client
 // to programs that do not use one. It works with any

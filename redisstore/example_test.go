@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
@@ -63,4 +64,42 @@ func ExampleNewDedupeStore() {
 		return nil // set the stock of e.SKU in e.Warehouse
 	})
 	http.Handle("POST /webhooks/tiki", receiver)
+}
+
+// Every replica of a service runs the consumer of a queue like this: one
+// replica pulls at a time (the lease), a replica that lost the lease cannot
+// save an ack id (the fenced checkpoint), and the replica that takes over
+// skips what the previous one handled, and waits for what it is still
+// handling (the shared dedupe store).
+func ExampleNewLease() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	lease, err := redisstore.NewLease(rdb)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp, err := redisstore.NewCheckpoint(rdb)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := redisstore.NewDedupeStore(rdb)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := tiki.NewClient(tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: "id", ClientSecret: "secret"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	consumer, err := eventqueue.NewConsumer(client, "5a84289f-ed78-4285-9670-9a34508fb4a7",
+		eventqueue.WithLease(lease), eventqueue.WithCheckpoint(cp), eventqueue.WithDedupe(store))
+	if err != nil {
+		log.Fatal(err)
+	}
+	consumer.OnOrderCreated(func(ctx context.Context, e *tiki.OrderCreatedEvent) error {
+		fence, _ := eventqueue.Fence(ctx) // store it with the order: refuse writes of a smaller one
+		log.Println("order", e.OrderCode, "under fence", fence)
+		return nil
+	})
+	if err := consumer.Run(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 }

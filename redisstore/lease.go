@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 )
 
 // Defaults of a [Lease].
@@ -65,7 +65,7 @@ type Lease struct {
 	interval time.Duration
 }
 
-var _ tiki.Lease = (*Lease)(nil)
+var _ eventqueue.Lease = (*Lease)(nil)
 
 // NewLease returns a lease over rdb. It does not contact Redis.
 func NewLease(rdb redis.UniversalClient, opts ...QueueOption) (*Lease, error) {
@@ -110,7 +110,7 @@ return 1
 // Acquire implements [tiki.Lease]: it tries to take the lease of queue
 // every acquire interval until it holds it, ctx ends (ctx's error), or
 // Redis fails (the error; the Consumer retries after a backoff).
-func (l *Lease) Acquire(ctx context.Context, queue string) (tiki.LeaseHold, error) {
+func (l *Lease) Acquire(ctx context.Context, queue string) (eventqueue.LeaseHold, error) {
 	if ctx == nil {
 		return nil, errors.New("redisstore: nil context")
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
@@ -45,6 +46,7 @@ var (
 	_ = webhook.Delivery{}
 	_ = redisstore.FailClosed
 	_ = tikinow.NewReceiver
+	_ = eventqueue.NewMemoryCheckpoint
 )
 `
 

@@ -1,9 +1,11 @@
-package tiki_test
+package eventqueue_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -39,6 +42,9 @@ var eventPayloads = []struct {
 	}},
 }
 
+// quiet is a logger that drops every record.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
+
 // fakeQueue creates a queue on the fake, subscribes it to every documented
 // type for the fake's seller, and returns the app's client and the code.
 func fakeQueue(t *testing.T, s *tikitest.Server) (*tiki.Client, string) {
@@ -49,58 +55,18 @@ func fakeQueue(t *testing.T, s *tikitest.Server) (*tiki.Client, string) {
 	q, _, err := client.EventQueue.CreateQueue(ctx, "orders and stock")
 	require.NoError(t, err)
 	for _, typ := range tiki.EventTypes() {
-		sub, _, err := client.EventQueue.Subscribe(ctx, q.Code, typ)
+		_, _, err := client.EventQueue.Subscribe(ctx, q.Code, typ)
 		require.NoError(t, err)
-		assert.True(t, sub.Active)
-		assert.Equal(t, typ, sub.EventType)
 	}
 	return client, q.Code
 }
 
-func TestEventQueueOnFakeAPI(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := tikitest.NewServer(t)
-	client, code := fakeQueue(t, s)
-
-	qs, _, err := client.EventQueue.ListQueues(ctx)
+// emit publishes an event of the seller sid on the fake and returns its id.
+func emit(t *testing.T, s *tikitest.Server, sid int64, typ tiki.EventType, version string, payload any) string {
+	t.Helper()
+	id, err := s.EmitEvent(sid, string(typ), version, payload)
 	require.NoError(t, err)
-	require.Len(t, qs, 1)
-	assert.Equal(t, tiki.EventQueue{Code: code, Name: "orders and stock", Status: "ACTIVE"}, qs[0])
-
-	subs, _, err := client.EventQueue.ListSubscriptions(ctx, code)
-	require.NoError(t, err)
-	require.Len(t, subs, 5)
-	sub, _, err := client.EventQueue.DeactivateSubscription(ctx, code, subs[0].Code)
-	require.NoError(t, err)
-	assert.False(t, sub.Active)
-	sub, _, err = client.EventQueue.ActivateSubscription(ctx, code, subs[0].Code)
-	require.NoError(t, err)
-	assert.True(t, sub.Active)
-
-	// A pull whose answer is lost is repeated with the same ack id, and
-	// the batch comes again: nothing lost, nothing acknowledged unhandled.
-	for i := range 3 {
-		_, err := s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", eventPayloads[0].payload(i))
-		require.NoError(t, err)
-	}
-	b, _, err := client.EventQueue.Pull(ctx, code, "")
-	require.NoError(t, err)
-	require.Len(t, b.Events, 3)
-	s.DropPullAnswers(1)
-	b2, resp, err := client.EventQueue.Pull(ctx, code, b.AckID)
-	require.NoError(t, err)
-	assert.Equal(t, 2, resp.Attempts)
-	assert.Empty(t, b2.Events)
-	info, _ := s.EventQueue(code)
-	assert.EqualValues(t, 3, info.Acknowledged)
-	assert.Equal(t, 3, info.Pulls)
-
-	// Faults on the pull path are retried like any idempotent call.
-	s.Inject(tikitest.Fault{Method: http.MethodPost, Path: "/integration/v1/queues/" + code + "/events/pull", Status: 503, Times: 2})
-	_, resp, err = client.EventQueue.Pull(ctx, code, b2.AckID)
-	require.NoError(t, err)
-	assert.Equal(t, 3, resp.Attempts)
+	return id
 }
 
 func TestConsumerOnFakeTellsSellersApart(t *testing.T) {
@@ -119,12 +85,10 @@ func TestConsumerOnFakeTellsSellersApart(t *testing.T) {
 	_, _, err = seller.EventQueue.Pull(ctx, code, "")
 	assert.ErrorIs(t, err, tiki.ErrForbidden, "the queue belongs to the app")
 
-	_, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": "1"})
-	require.NoError(t, err)
-	_, err = s.EmitEvent(4242, string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": "2"})
-	require.NoError(t, err)
+	emit(t, s, s.DefaultSellerID(), tiki.EventOrderCreated, "v1", map[string]any{"order_code": "1"})
+	emit(t, s, 4242, tiki.EventOrderCreated, "v1", map[string]any{"order_code": "2"})
 
-	c, err := tiki.NewConsumer(app, code, tiki.WithIdleWait(time.Millisecond, 2*time.Millisecond))
+	c, err := eventqueue.NewConsumer(app, code, eventqueue.WithIdleWait(time.Millisecond, 2*time.Millisecond), eventqueue.WithLogger(quiet))
 	require.NoError(t, err)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -156,9 +120,7 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 	index := make(map[string]int, total) // event id -> position in the queue
 	for i := range total {
 		p := eventPayloads[i%len(eventPayloads)]
-		id, err := s.EmitEvent(s.DefaultSellerID(), string(p.typ), p.version, p.payload(i))
-		require.NoError(t, err)
-		index[id] = i
+		index[emit(t, s, s.DefaultSellerID(), p.typ, p.version, p.payload(i))] = i
 	}
 	info, _ := s.EventQueue(code)
 	require.Equal(t, total, info.Pending)
@@ -166,7 +128,7 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 	// The checkpoint outlives the runs, as a durable one does; a memory
 	// one keeps the test fast (FileCheckpoint's fsyncs have tests of their
 	// own, and the event-consumer example restarts from one).
-	cp := tiki.NewMemoryCheckpoint()
+	cp := eventqueue.NewMemoryCheckpoint()
 	rng := rand.New(rand.NewPCG(7, 11))
 	var (
 		mu         sync.Mutex
@@ -207,11 +169,12 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 			}
 			return nil
 		}
-		c, err := tiki.NewConsumer(client, code,
-			tiki.WithCheckpoint(cp),
-			tiki.WithConsumerBackoff(time.Millisecond, 2*time.Millisecond),
-			tiki.WithIdleWait(time.Millisecond, 2*time.Millisecond),
-			tiki.WithOnDuplicate(func(_ context.Context, e *tiki.Event) {
+		c, err := eventqueue.NewConsumer(client, code,
+			eventqueue.WithCheckpoint(cp),
+			eventqueue.WithLogger(quiet),
+			eventqueue.WithBackoff(time.Millisecond, 2*time.Millisecond),
+			eventqueue.WithIdleWait(time.Millisecond, 2*time.Millisecond),
+			eventqueue.WithOnDuplicate(func(_ context.Context, e *tiki.Event) {
 				mu.Lock()
 				defer mu.Unlock()
 				duplicates++
@@ -219,7 +182,7 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 					problems = append(problems, "duplicate of an event never handled: "+e.ID)
 				}
 			}),
-			tiki.WithOnBatch(func(context.Context, tiki.BatchReport) {
+			eventqueue.WithOnBatch(func(context.Context, eventqueue.BatchReport) {
 				if info, _ := s.EventQueue(code); info.Pending == 0 {
 					cancel()
 				}
@@ -256,54 +219,4 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 	assert.Greater(t, failures, 300)
 	assert.Greater(t, duplicates, 300)
 	assert.LessOrEqual(t, again, 3*20, "only the batches in flight at a kill are handled twice")
-}
-
-// A consumer of an event queue, against the fake Tiki: typed handlers, a
-// checkpoint, and a stop when the queue is empty.
-func ExampleNewConsumer() {
-	srv, err := tikitest.Start()
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close()
-	client, err := srv.Client()
-	if err != nil {
-		panic(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-
-	q, _, err := client.EventQueue.CreateQueue(ctx, "orders")
-	if err != nil {
-		panic(err)
-	}
-	if _, _, err := client.EventQueue.Subscribe(ctx, q.Code, tiki.EventOrderStatusUpdated); err != nil {
-		panic(err)
-	}
-	// The fake emits what Tiki would when an order changes status.
-	_, _ = srv.EmitEvent(srv.DefaultSellerID(), "ORDER_STATUS_UPDATED", "v1", map[string]string{"order_code": "510916693", "status": "picking"})
-	_, _ = srv.EmitEvent(srv.DefaultSellerID(), "ORDER_STATUS_UPDATED", "v1", map[string]string{"order_code": "510916693", "status": "shipping"})
-
-	consumer, err := tiki.NewConsumer(client, q.Code,
-		tiki.WithCheckpoint(tiki.NewMemoryCheckpoint()), // NewFileCheckpoint in production
-		tiki.WithIdleWait(10*time.Millisecond, 20*time.Millisecond),
-		tiki.WithOnBatch(func(_ context.Context, b tiki.BatchReport) {
-			if b.Events == 0 {
-				stop() // the queue is empty: the example is done
-			}
-		}),
-	)
-	if err != nil {
-		panic(err)
-	}
-	consumer.OnOrderStatus(func(ctx context.Context, e *tiki.OrderStatusUpdatedEvent) error {
-		fmt.Println("order", e.OrderCode, "is now", e.Status)
-		return nil // an error would have the event delivered again
-	})
-	if err := consumer.Run(ctx); err != nil {
-		panic(err)
-	}
-	// Output:
-	// order 510916693 is now picking
-	// order 510916693 is now shipping
 }

@@ -1,6 +1,7 @@
-package tiki
+package eventqueue
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/tikisdk/tiki"
 )
 
 // Checkpoint stores, per event queue, the ack id of the last batch whose
@@ -22,8 +25,11 @@ import (
 // a whole batch twice. Losing it loses no event: the first pull without an
 // ack id receives the oldest unacknowledged batch again.
 //
-// Implementations must be safe for concurrent use. NewFileCheckpoint keeps
-// the ack ids in files, NewMemoryCheckpoint in memory (for tests), and the
+// Implementations must be safe for concurrent use. Load returns an error
+// matching ErrCorruptCheckpoint when what it holds cannot be trusted and
+// waiting will not mend it (Run then returns at once); any other error is
+// taken for a passing failure and retried. NewFileCheckpoint keeps the ack
+// ids in files, NewMemoryCheckpoint in memory (for tests), and the
 // redisstore module in Redis, shared by the replicas of a service.
 type Checkpoint interface {
 	// Load returns the ack id stored for queue, or "" when there is none.
@@ -51,7 +57,17 @@ type FencedCheckpoint interface {
 // ErrLeaseLost is returned (wrapped) by FencedCheckpoint.SaveFenced when the
 // caller's lease is no longer the current one, and reported by a Consumer
 // that stopped pulling because it lost its lease.
-var ErrLeaseLost = errors.New("tiki: event queue lease lost")
+var ErrLeaseLost = errors.New("eventqueue: lease lost")
+
+// ErrCorruptCheckpoint is matched by the error of a Checkpoint's Load when
+// what the checkpoint holds cannot be trusted (a FileCheckpoint file that is
+// empty, torn or not JSON, or that names another queue; an ack id that no
+// pull could send). Waiting does not mend it, so Run returns the error at
+// once instead of retrying; the error names what to remove. Removing it is
+// safe: the consumer then pulls without an ack id, which acknowledges
+// nothing, Tiki delivers the oldest unacknowledged batch again, and the
+// dedupe recognises the events that were handled already.
+var ErrCorruptCheckpoint = errors.New("eventqueue: checkpoint cannot be trusted")
 
 // MemoryCheckpoint is a Checkpoint kept in memory: it does not survive a
 // restart. Use it in tests, or where redelivering the last batch after a
@@ -67,7 +83,7 @@ func NewMemoryCheckpoint() *MemoryCheckpoint { return &MemoryCheckpoint{} }
 
 // Load returns the ack id stored for queue, or "".
 func (m *MemoryCheckpoint) Load(ctx context.Context, queue string) (string, error) {
-	if err := checkCtx(ctx); err != nil {
+	if err := usable(ctx); err != nil {
 		return "", err
 	}
 	m.mu.Lock()
@@ -77,7 +93,7 @@ func (m *MemoryCheckpoint) Load(ctx context.Context, queue string) (string, erro
 
 // Save stores ackID for queue.
 func (m *MemoryCheckpoint) Save(ctx context.Context, queue, ackID string) error {
-	if err := checkCtx(ctx); err != nil {
+	if err := usable(ctx); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -95,6 +111,11 @@ func (m *MemoryCheckpoint) Save(ctx context.Context, queue, ackID string) error 
 // previous one and flushes the directory, so a crash at any moment leaves
 // either the old ack id or the new one, never a torn file.
 //
+// A file that is nevertheless empty, torn or foreign (a disk that lost
+// writes, a hand edit, a copy from another queue) makes Load fail with an
+// error matching ErrCorruptCheckpoint that names the file: Run returns it at
+// once. Deleting the file is then safe (see ErrCorruptCheckpoint).
+//
 // One process should use a directory for a given queue at a time (several
 // replicas sharing a queue need a shared checkpoint and a Lease: see the
 // redisstore module). Create it with NewFileCheckpoint; it is safe for
@@ -108,10 +129,10 @@ type FileCheckpoint struct {
 // creating the directory (mode 0700) when it does not exist.
 func NewFileCheckpoint(dir string) (*FileCheckpoint, error) {
 	if dir == "" {
-		return nil, &ValidationError{Problems: []FieldProblem{{Field: "dir", Problem: "is required"}}}
+		return nil, invalid("dir", "is required")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("tiki: checkpoint directory: %w", err)
+		return nil, fmt.Errorf("eventqueue: checkpoint directory: %w", err)
 	}
 	return &FileCheckpoint{dir: dir}, nil
 }
@@ -126,9 +147,9 @@ type checkpointFile struct {
 // safeName matches queue codes that can be file names as they are.
 var safeName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
-// path returns the file of queue: the queue code itself when it is made of
-// letters, digits, '-' and '_' (Tiki's codes are UUIDs), hex-encoded
-// otherwise.
+// path returns the file that holds the ack id of queue: the queue code
+// itself when it is made of letters, digits, '-' and '_' (Tiki's codes are
+// UUIDs), hex-encoded otherwise.
 func (f *FileCheckpoint) path(queue string) string {
 	name := queue
 	if !safeName.MatchString(queue) {
@@ -137,57 +158,62 @@ func (f *FileCheckpoint) path(queue string) string {
 	return filepath.Join(f.dir, "tiki-queue-"+name+".json")
 }
 
-func checkQueue(queue string) error {
-	if queue == "" {
-		return &ValidationError{Problems: []FieldProblem{{Field: "queue", Problem: "is required"}}}
-	}
-	return nil
-}
-
-// Load returns the ack id stored for queue, or "" when no file exists.
+// Load returns the ack id stored for queue, or "" when no file exists. A
+// file that exists but cannot be trusted is an error matching
+// ErrCorruptCheckpoint.
 func (f *FileCheckpoint) Load(ctx context.Context, queue string) (string, error) {
-	if err := checkCtx(ctx); err != nil {
+	if err := usable(ctx); err != nil {
 		return "", err
 	}
-	if err := checkQueue(queue); err != nil {
-		return "", err
+	if queue == "" {
+		return "", invalid("queue", "is required")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b, err := os.ReadFile(f.path(queue))
+	path := f.path(queue)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("tiki: loading checkpoint: %w", err)
+		return "", fmt.Errorf("eventqueue: loading checkpoint: %w", err)
 	}
 	var c checkpointFile
-	if err := json.Unmarshal(b, &c); err != nil {
-		return "", fmt.Errorf("tiki: checkpoint file %s is corrupt: %w", f.path(queue), err)
-	}
-	if c.Queue != queue {
-		return "", fmt.Errorf("tiki: checkpoint file %s belongs to queue %q, not %q", f.path(queue), c.Queue, queue)
+	switch err := json.Unmarshal(b, &c); {
+	case len(bytes.TrimSpace(b)) == 0:
+		return "", corruptFile(path, "is empty")
+	case err != nil:
+		return "", corruptFile(path, "is not a checkpoint ("+err.Error()+")")
+	case c.Queue != queue:
+		return "", corruptFile(path, fmt.Sprintf("belongs to queue %q, not %q", c.Queue, queue))
 	}
 	return c.AckID, nil
+}
+
+// corruptFile is the error of a checkpoint file that cannot be trusted: it
+// names the file and the way out.
+func corruptFile(path, problem string) error {
+	return fmt.Errorf("%w: the file %s %s; delete it to start again from Tiki's oldest unacknowledged batch (the dedupe recognises the events handled already)",
+		ErrCorruptCheckpoint, path, problem)
 }
 
 // Save stores ackID for queue: temporary file, fsync, rename, fsync of the
 // directory.
 func (f *FileCheckpoint) Save(ctx context.Context, queue, ackID string) error {
-	if err := checkCtx(ctx); err != nil {
+	if err := usable(ctx); err != nil {
 		return err
 	}
-	if err := checkQueue(queue); err != nil {
-		return err
+	if queue == "" {
+		return invalid("queue", "is required")
 	}
 	b, err := json.Marshal(checkpointFile{Queue: queue, AckID: ackID, SavedAt: time.Now().UTC()})
 	if err != nil {
-		return fmt.Errorf("tiki: saving checkpoint: %w", err)
+		return fmt.Errorf("eventqueue: saving checkpoint: %w", err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := writeFileAtomic(f.path(queue), b); err != nil {
-		return fmt.Errorf("tiki: saving checkpoint: %w", err)
+		return fmt.Errorf("eventqueue: saving checkpoint: %w", err)
 	}
 	return nil
 }
@@ -227,11 +253,20 @@ func writeFileAtomic(path string, b []byte) (err error) {
 	return nil
 }
 
-// checkCtx refuses a nil context (an error matching ErrNilContext) and
+// usable refuses a nil context (an error matching tiki.ErrNilContext) and
 // reports a context that already ended.
-func checkCtx(ctx context.Context) error {
-	if err := checkContext(ctx); err != nil {
-		return err
+func usable(ctx context.Context) error {
+	if ctx == nil {
+		return nilContext()
 	}
 	return ctx.Err()
+}
+
+// nilContext is the error of a call given a nil context: a
+// *tiki.ValidationError matching tiki.ErrNilContext.
+func nilContext() error { return invalid("ctx", "must not be nil") }
+
+// invalid is a *tiki.ValidationError with one problem.
+func invalid(field, format string, args ...any) *tiki.ValidationError {
+	return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: field, Problem: fmt.Sprintf(format, args...)}}}
 }
