@@ -60,6 +60,7 @@ type Server struct {
 	handler  http.Handler
 	listener net.Listener
 	http     *http.Server
+	served   chan struct{} // closed when the server goroutine has returned
 
 	// mu guards everything below and the state of every endpoint family.
 	logMu sync.Mutex // serialises request log lines
@@ -180,7 +181,11 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	s.URL = s.Host + "/integration"
 	s.TikiNowURL = s.Host + "/business/v1"
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	go s.http.Serve(l) //nolint:errcheck // returns http.ErrServerClosed on Close
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		_ = s.http.Serve(l) // http.ErrServerClosed once Close is called
+	}()
 	return s, nil
 }
 
@@ -195,11 +200,17 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close stops the server, waits for webhook deliveries under way and closes
-// its connections.
+// Close stops the server: when it returns, the address is free again,
+// the connections are closed and the webhook deliveries under way are
+// over. Closing a server twice is harmless.
 func (s *Server) Close() {
 	if s.http != nil {
 		s.http.Close()
+		// A server closed right after Start may not have begun serving:
+		// http.Server.Close then leaves the listener to the serving
+		// goroutine, which would free the address some time later.
+		s.listener.Close()
+		<-s.served
 	}
 	s.hooks.wait()
 }
