@@ -140,6 +140,9 @@ func (s *Server) requestSecrets(r *http.Request) []string {
 		}
 		if _, secret, ok := r.BasicAuth(); ok {
 			out = append(out, secret)
+			if decoded, err := url.QueryUnescape(secret); err == nil {
+				out = append(out, decoded)
+			}
 		}
 	}
 	out = append(out, r.Header.Get("tiki-api"))

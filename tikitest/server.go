@@ -110,7 +110,11 @@ func WithClientCredentials(id, secret string) Option {
 // header; the default, as in Tiki's documentation) or tiki.AuthStylePost
 // (client_secret_post, client_id and client_secret in the form body). A
 // token request using the other method is refused with 401 invalid_client,
-// as Tiki refuses it.
+// as Tiki refuses it. In the Basic header the id and secret are
+// form-URL-encoded before the Basic encoding (RFC 6749 section 2.3.1), as
+// the SDK and golang.org/x/oauth2 send them: the fake decodes them, and
+// refuses a client that sends a secret with "+" or "%" unencoded, as an
+// RFC 6749 server (Ory Hydra, which Tiki's appears to be) does.
 func WithClientAuthStyle(style tiki.AuthStyle) Option {
 	return func(c *config) { c.authStyle = style }
 }
