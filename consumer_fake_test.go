@@ -81,7 +81,7 @@ func TestEventQueueOnFakeAPI(t *testing.T) {
 	// A pull whose answer is lost is repeated with the same ack id, and
 	// the batch comes again: nothing lost, nothing acknowledged unhandled.
 	for i := range 3 {
-		_, err := s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", eventPayloads[0].payload(i))
+		_, err := s.EmitEvent(s.DefaultSellerID(), tiki.EventOrderCreated, "v1", eventPayloads[0].payload(i))
 		require.NoError(t, err)
 	}
 	b, _, err := client.EventQueue.Pull(ctx, code, "")
@@ -119,9 +119,9 @@ func TestConsumerOnFakeTellsSellersApart(t *testing.T) {
 	_, _, err = seller.EventQueue.Pull(ctx, code, "")
 	assert.ErrorIs(t, err, tiki.ErrForbidden, "the queue belongs to the app")
 
-	_, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": "1"})
+	_, err = s.EmitEvent(s.DefaultSellerID(), tiki.EventOrderCreated, "v1", map[string]any{"order_code": "1"})
 	require.NoError(t, err)
-	_, err = s.EmitEvent(4242, string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": "2"})
+	_, err = s.EmitEvent(4242, tiki.EventOrderCreated, "v1", map[string]any{"order_code": "2"})
 	require.NoError(t, err)
 
 	c, err := tiki.NewConsumer(app, code, tiki.WithIdleWait(time.Millisecond, 2*time.Millisecond))
@@ -156,7 +156,7 @@ func TestConsumerOnFakeTenThousandEvents(t *testing.T) {
 	index := make(map[string]int, total) // event id -> position in the queue
 	for i := range total {
 		p := eventPayloads[i%len(eventPayloads)]
-		id, err := s.EmitEvent(s.DefaultSellerID(), string(p.typ), p.version, p.payload(i))
+		id, err := s.EmitEvent(s.DefaultSellerID(), p.typ, p.version, p.payload(i))
 		require.NoError(t, err)
 		index[id] = i
 	}

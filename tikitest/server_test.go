@@ -225,7 +225,8 @@ func TestTokenTTL(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	t.Parallel()
-	h := tikitest.NewHandler()
+	h, err := tikitest.NewHandler()
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/integration/v9/nothing", nil)
 	req.Header.Set("tiki-api", tikitest.DefaultSellerKey)
@@ -259,7 +260,7 @@ func TestBadParameters(t *testing.T) {
 // restarts a fake on a fixed port does.
 func TestCloseFreesTheAddress(t *testing.T) {
 	t.Parallel()
-	for i := range 50 {
+	for i := range 20 {
 		srv, err := tikitest.Start()
 		require.NoError(t, err)
 		addr := strings.TrimPrefix(srv.Host, "http://")

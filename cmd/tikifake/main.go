@@ -18,9 +18,10 @@
 //	                          (default: answer 400 naming them)
 //	-client-auth basic|post   how the app sends its client id and secret to the
 //	                          token endpoint: Authorization: Basic header
-//	                          (client_secret_basic, the default) or form body
-//	                          (client_secret_post); the other is refused with
-//	                          401 invalid_client
+//	                          (client_secret_basic, the default; id and secret
+//	                          form-URL-encoded first, RFC 6749 section 2.3.1)
+//	                          or form body (client_secret_post); the other is
+//	                          refused with 401 invalid_client
 //	-products N               start with N demo products (SKU DEMO-1 ...
 //	                          DEMO-N); mock orders are made of them
 //	-seller-key, -token, -client-id, -client-secret, -token-ttl, -rate,
