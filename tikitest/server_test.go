@@ -260,7 +260,7 @@ func TestBadParameters(t *testing.T) {
 // restarts a fake on a fixed port does.
 func TestCloseFreesTheAddress(t *testing.T) {
 	t.Parallel()
-	for i := range 20 {
+	for i := range 10 {
 		srv, err := tikitest.Start()
 		require.NoError(t, err)
 		addr := strings.TrimPrefix(srv.Host, "http://")
