@@ -205,8 +205,8 @@ func ExampleOrdersV1Service_ConfirmItems() {
 func ExampleOrdersService_Confirm() {
 	srv, stop := fakeTiki()
 	defer stop()
-	for _, model := range []string{"tiki_delivery", "dropship"} {
-		if _, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
+	for _, model := range []tiki.FulfillmentType{tiki.FulfillmentTikiDelivery, tiki.FulfillmentDropship} {
+		if _, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -134,10 +134,11 @@ func TestEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 85000, got.Price)
 
 	// A customer orders; the seller confirms and delivers.
-	placed := srv.CreateOrder(tikitest.OrderSpec{
+	placed, err := srv.CreateOrderV1(tikitest.OrderSpecV1{
 		FulfillmentType: tiki.FulfillmentSellerDelivery,
 		Items:           []tiki.MockOrderItem{{ProductName: red.Name, OriginalSKU: "E2E-RED", Price: 85000, Qty: 1}},
 	})
+	require.NoError(t, err)
 	page, _, err := client.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)

@@ -64,7 +64,7 @@ func fakeQueue(t *testing.T, s *tikitest.Server) (*tiki.Client, string) {
 // emit publishes an event of the seller sid on the fake and returns its id.
 func emit(t *testing.T, s *tikitest.Server, sid int64, typ tiki.EventType, version string, payload any) string {
 	t.Helper()
-	id, err := s.EmitEvent(sid, string(typ), version, payload)
+	id, err := s.EmitEvent(sid, typ, version, payload)
 	require.NoError(t, err)
 	return id
 }

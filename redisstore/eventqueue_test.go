@@ -368,9 +368,9 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 	for i := range total {
 		var id string
 		if i%2 == 0 {
-			id, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": fmt.Sprint(i)})
+			id, err = s.EmitEvent(s.DefaultSellerID(), tiki.EventOrderCreated, "v1", map[string]any{"order_code": fmt.Sprint(i)})
 		} else {
-			id, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventProductInventoryUpdated), "v2", map[string]any{"product_id": i, "quantity_sellable_to": 1})
+			id, err = s.EmitEvent(s.DefaultSellerID(), tiki.EventProductInventoryUpdated, "v2", map[string]any{"product_id": i, "quantity_sellable_to": 1})
 		}
 		require.NoError(t, err)
 		rec.index[id] = i

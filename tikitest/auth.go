@@ -65,7 +65,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id != s.cfg.clientID || secret != s.cfg.clientSecret {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed: unknown client id or wrong client secret")
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client",
+			"Client authentication failed: unknown client id or wrong client secret"+s.notEncoded(r))
 		return
 	}
 	form := r.PostForm
@@ -121,6 +122,23 @@ const (
 // clientAuth returns the client id and secret of a token request sent with
 // the method the app is set up for, or answers 401 invalid_client, as an
 // OAuth2 server does, when the request uses the other method or none.
+//
+// Under client_secret_basic the id and secret in the header are
+// form-URL-encoded (RFC 6749 section 2.3.1: "The client identifier is
+// encoded using the application/x-www-form-urlencoded encoding algorithm
+// ..., and the encoded value is used as the username; the client password
+// is encoded using the same algorithm and used as the password"), so they
+// are decoded before they are compared. The RFC offers no fallback to the
+// undecoded form, and Ory Hydra, which Tiki's authorization server appears
+// to be (its refusals carry Hydra's error_hint), has none: it decodes,
+// refuses a value that is not valid form-URL-encoding with 400
+// invalid_request, and compares the decoded values. The fake does the
+// same, so that a client which skips the encoding fails in its tests as it
+// would on Tiki: it still matches while its id and secret hold neither "+"
+// (which decodes to a space) nor "%" (which starts an escape); otherwise
+// it gets 401 invalid_client, with a description naming the missing
+// encoding. Under client_secret_post the id and secret are form fields,
+// decoded with the rest of the form.
 func (s *Server) clientAuth(w http.ResponseWriter, r *http.Request) (id, secret string, ok bool) {
 	basicID, basicSecret, basic := r.BasicAuth()
 	_, inForm := r.PostForm["client_secret"]
@@ -144,8 +162,31 @@ func (s *Server) clientAuth(w http.ResponseWriter, r *http.Request) (id, secret 
 			"Client authentication failed: the client is set up for "+want+", but the request used "+used)
 		return "", "", false
 	}
-	if basic {
-		return basicID, basicSecret, true
+	if !basic {
+		return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), true
 	}
-	return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), true
+	id, errID := url.QueryUnescape(basicID)
+	secret, errSecret := url.QueryUnescape(basicSecret)
+	if errID != nil || errSecret != nil {
+		what := "id"
+		if errID == nil {
+			what = "secret"
+		}
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
+			"The client "+what+" in the HTTP authorization header could not be decoded from 'application/x-www-form-urlencoded'"+s.notEncoded(r))
+		return "", "", false
+	}
+	return id, secret, true
+}
+
+// notEncoded explains a refused client_secret_basic request whose header
+// holds the app's client id and secret as they are, without the
+// form-URL-encoding: the cause of the refusal, not a wrong secret. It
+// returns "" for any other request.
+func (s *Server) notEncoded(r *http.Request) string {
+	if id, secret, ok := r.BasicAuth(); !ok || id != s.cfg.clientID || secret != s.cfg.clientSecret {
+		return ""
+	}
+	return "; with client_secret_basic the client id and secret are form-URL-encoded before the Basic encoding " +
+		"(RFC 6749 section 2.3.1), and these were not"
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tikisdk/tiki"
 )
 
 // The event queue side of the fake: Tiki's pull-based notifications.
@@ -40,15 +41,6 @@ import (
 // DefaultEventBatchSize is the most events one pull answers, unless
 // Server.SetEventBatchSize changes it. Tiki documents no batch size.
 const DefaultEventBatchSize = 100
-
-// Event types Tiki documents.
-const (
-	evOrderCreated       = "ORDER_CREATED_SUCCESSFULLY"
-	evOrderStatusUpdated = "ORDER_STATUS_UPDATED"
-	evPriceUpdated       = "PRODUCT_PRICE_UPDATED"
-	evMarketPriceUpdated = "PRODUCT_MARKET_PRICE_UPDATED"
-	evInventoryUpdated   = "PRODUCT_INVENTORY_UPDATED"
-)
 
 // eventTypeName is the form of an event type name: Tiki adds types, so the
 // fake accepts any upper-case name.
@@ -160,16 +152,18 @@ func (s *Server) DefaultSellerID() int64 {
 // one per seller. The token is accepted until ExpireTokens; with it, a
 // test subscribes the seller to the app's queues (the subscription's and
 // its events' sid is sellerID). It cannot create, list or pull queues,
-// which belong to the app.
+// which belong to the app. A sellerID that is not positive, or is the
+// fake's own seller's (DefaultSellerID), is refused with a
+// *tiki.ValidationError.
 func (s *Server) AddSeller(sellerID int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.evs()
-	if sellerID <= 0 {
-		return "", fmt.Errorf("tikitest: seller id must be positive, got %d", sellerID)
-	}
-	if sellerID == st.defaultSID {
-		return "", fmt.Errorf("tikitest: seller %d is the fake's own seller: use its credentials", sellerID)
+	var bad problems
+	bad.check(sellerID > 0, "sellerID", fmt.Sprintf("must be positive, not %d", sellerID))
+	bad.check(sellerID != st.defaultSID, "sellerID", fmt.Sprintf("must not be %d, the fake's own seller: use its credentials", sellerID))
+	if err := bad.err(); err != nil {
+		return "", err
 	}
 	tok := "seller-" + randomToken(len(s.tokens))
 	s.tokens[tok] = s.cfg.now().Add(100 * 365 * 24 * time.Hour)
@@ -230,11 +224,14 @@ func (s *Server) EventQueue(code string) (EventQueueInfo, bool) {
 
 // EmitEvent publishes an event of the seller sid, as Tiki does when
 // something happens: it goes to every queue subscribed to its type for that
-// seller (see SetEventRoutingDelay), or nowhere. The payload is encoded as
-// JSON as it is (Tiki sends an object; a test may send anything, to check a
-// consumer's handling of unknown types, versions and shapes). It returns
-// the event's id.
-func (s *Server) EmitEvent(sid int64, eventType, version string, payload any) (string, error) {
+// seller (see SetEventRoutingDelay), or nowhere. The type may be one Tiki
+// does not document yet (an upper-case name, as subscriptions take). The
+// payload is encoded as JSON as it is (Tiki sends an object; a test may
+// send anything, to check a consumer's handling of unknown types, versions
+// and shapes). It returns the event's id. A sid that is not positive, a
+// type that is not such a name or a payload that does not encode is
+// refused with a *tiki.ValidationError.
+func (s *Server) EmitEvent(sid int64, eventType tiki.EventType, version string, payload any) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.publishEvent(sid, eventType, version, payload)
@@ -242,24 +239,25 @@ func (s *Server) EmitEvent(sid int64, eventType, version string, payload any) (s
 
 // publishEvent publishes an event (see EmitEvent); the order and product
 // code of the fake calls it when they change. s.mu must be held.
-func (s *Server) publishEvent(sid int64, eventType, version string, payload any) (string, error) {
+func (s *Server) publishEvent(sid int64, eventType tiki.EventType, version string, payload any) (string, error) {
 	st := s.evs()
-	if sid <= 0 {
-		return "", fmt.Errorf("tikitest: event sid must be positive, got %d", sid)
-	}
-	if strings.TrimSpace(eventType) == "" {
-		return "", errors.New("tikitest: event type is required")
-	}
+	var bad problems
+	bad.check(sid > 0, "sid", fmt.Sprintf("must be positive, not %d", sid))
+	bad.check(eventTypeName.MatchString(string(eventType)), "eventType",
+		fmt.Sprintf("must be an upper-case name such as %s, not %q", tiki.EventOrderCreated, eventType))
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return "", fmt.Errorf("tikitest: event payload: %w", err)
+		bad.add("payload", "does not encode as JSON: "+err.Error())
+	}
+	if err := bad.err(); err != nil {
+		return "", err
 	}
 	now := s.cfg.now()
 	ev := &queuedEvent{ID: newUUID(), SID: strconv.FormatInt(sid, 10), CreatedAt: now.UnixMilli(),
-		Type: eventType, Version: version, Payload: raw}
+		Type: string(eventType), Version: version, Payload: raw}
 	for _, q := range st.order {
 		for _, sub := range q.subs {
-			if sub.active && sub.sid == sid && sub.eventType == eventType && !now.Before(sub.since) {
+			if sub.active && sub.sid == sid && sub.eventType == string(eventType) && !now.Before(sub.since) {
 				q.log = append(q.log, ev)
 				break
 			}
@@ -271,7 +269,7 @@ func (s *Server) publishEvent(sid int64, eventType, version string, payload any)
 // publishOwnEvent publishes an event of the fake's own seller. The fake's
 // own changes always have a valid sid, type and payload, so there is no
 // error to report. s.mu must be held.
-func (s *Server) publishOwnEvent(eventType, version string, payload any) {
+func (s *Server) publishOwnEvent(eventType tiki.EventType, version string, payload any) {
 	_, _ = s.publishEvent(s.evs().defaultSID, eventType, version, payload)
 }
 
@@ -308,7 +306,7 @@ type (
 // publishOrderCreated publishes ORDER_CREATED_SUCCESSFULLY (v1) for an
 // order of the fake's own seller that was just placed. s.mu must be held.
 func (s *Server) publishOrderCreated(code, status string) {
-	s.publishOwnEvent(evOrderCreated, "v1", struct {
+	s.publishOwnEvent(tiki.EventOrderCreated, "v1", struct {
 		OrderCode string `json:"order_code"`
 		Status    string `json:"status"`
 	}{code, status})
@@ -319,7 +317,7 @@ func (s *Server) publishOrderCreated(code, status string) {
 // carries the order code under the camel-case key orderCode. s.mu must be
 // held.
 func (s *Server) publishOrderStatus(code, status string) {
-	s.publishOwnEvent(evOrderStatusUpdated, "v1", struct {
+	s.publishOwnEvent(tiki.EventOrderStatusUpdated, "v1", struct {
 		OrderCode      string `json:"order_code"`
 		OrderCodeCamel string `json:"orderCode"`
 		Status         string `json:"status"`
@@ -334,11 +332,11 @@ func (s *Server) publishOrderStatus(code, status string) {
 // s.mu must be held.
 func (s *Server) publishProductChanges(p *fakeProduct, price, marketPrice int64, stock map[int64]int) {
 	if p.price != price {
-		s.publishOwnEvent(evPriceUpdated, "v1", pricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+		s.publishOwnEvent(tiki.EventProductPriceUpdated, "v1", pricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 			PriceFrom: strconv.FormatInt(price, 10), PriceTo: strconv.FormatInt(p.price, 10)})
 	}
 	if p.marketPrice != marketPrice {
-		s.publishOwnEvent(evMarketPriceUpdated, "v1", marketPricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+		s.publishOwnEvent(tiki.EventProductMarketPriceUpdated, "v1", marketPricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 			MarketPriceFrom: strconv.FormatInt(marketPrice, 10), MarketPriceTo: strconv.FormatInt(p.marketPrice, 10)})
 	}
 	var ids []int64
@@ -356,7 +354,7 @@ func (s *Server) publishProductChanges(p *fakeProduct, price, marketPrice int64,
 		if from == to {
 			continue
 		}
-		s.publishOwnEvent(evInventoryUpdated, "v2", inventoryPayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+		s.publishOwnEvent(tiki.EventProductInventoryUpdated, "v2", inventoryPayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 			WarehouseID: id, QuantityFrom: from, QuantityTo: to, QuantityAvailableFrom: from, QuantityAvailableTo: to,
 			QuantitySellableFrom: from, QuantitySellableTo: to})
 	}

@@ -42,7 +42,7 @@ func TestFaults(t *testing.T) {
 	path := "/integration/v2/warehouses/tiki"
 
 	// Two 503s are absorbed by the retries.
-	srv.Inject(tikitest.Fault{Path: path, Times: 2, Status: 503})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Times: 2, Status: 503}))
 	_, resp, err := c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
@@ -50,21 +50,21 @@ func TestFaults(t *testing.T) {
 	// A hang-up, then success (Go's transport may itself repeat a GET on
 	// a reused connection: count what the fake received).
 	before := srv.Requests()
-	srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: path, Close: true})
+	require.NoError(t, srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: path, Close: true}))
 	_, _, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Requests()-before)
 
 	// A body that is not JSON.
-	srv.Inject(tikitest.Fault{Path: path, Body: []byte("<html>maintenance</html>")})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Body: []byte("<html>maintenance</html>")}))
 	_, _, err = c.Warehouses.ListTiki(ctx)
 	var de *tiki.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "<html>maintenance</html>", de.Snippet)
 
 	// A 429 with Retry-After, and a delay.
-	srv.Inject(tikitest.Fault{Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}})
-	srv.Inject(tikitest.Fault{Path: path, Delay: 20 * time.Millisecond})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}}))
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Delay: 20 * time.Millisecond}))
 	start := time.Now()
 	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestFaults(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 
 	// Faults on another path do not fire.
-	srv.Inject(tikitest.Fault{Path: "/integration/v2/other", Status: 500})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration/v2/other", Status: 500}))
 	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, resp.Attempts)

@@ -57,7 +57,7 @@ func TestOrderItemsReferenceSellerProductsV2(t *testing.T) {
 	require.Len(t, products, 2)
 
 	// Items without a code take the products in turn.
-	snap, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{}, {}, {Quantity: 3}}})
+	snap, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{}, {}, {Quantity: 3}}})
 	require.NoError(t, err)
 	o, _, err := c.Orders.Get(ctx, snap.Code, nil)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestOrderItemsReferenceSellerProductsV1(t *testing.T) {
 	prodSeed(t, srv, "PEN-1", "PEN-2")
 	products := listedProducts(t, c)
 
-	placed := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{}, {}, {OriginalSKU: "PEN-1", Qty: 2}}})
+	placed := createOrderV1(t, srv, tikitest.OrderSpecV1{Items: []tiki.MockOrderItem{{}, {}, {OriginalSKU: "PEN-1", Qty: 2}}})
 	o, _, err := c.V1.Orders.Get(ctx, placed.OrderCode)
 	require.NoError(t, err)
 	require.Len(t, o.Items, 3)
@@ -119,7 +119,7 @@ func TestOrderItemsReferenceSellerProductsV1(t *testing.T) {
 func TestOrderItemsWithoutProducts(t *testing.T) {
 	t.Parallel()
 	srv, c := prodSetup(t)
-	snap, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{}, {}}})
+	snap, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{}, {}}})
 	require.NoError(t, err)
 	o, _, err := c.Orders.Get(context.Background(), snap.Code, nil)
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestOrderItemsWithoutProducts(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("SKU-%d", i+1), string(it.Product.SellerProductCode))
 		assert.Equal(t, int64(100000), int64(it.Invoice.Price))
 	}
-	v1 := srv.CreateOrder(tikitest.OrderSpec{})
+	v1 := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	require.Len(t, v1.Items, 1)
 	assert.Equal(t, "SKU-1", v1.Items[0].OriginalSKU)
 }

@@ -254,9 +254,9 @@ func (s *Server) AdvanceRequests() int {
 
 // ApproveRequest takes the product request with this track id through the
 // rest of Tiki's checks at once and approves it, creating (or changing) its
-// products. It returns an error when there is no such request, when it is
-// no longer in progress, or when the checks reject it (it is then
-// rejected, as Tiki would).
+// products. It returns an error when there is no such request (wrapping
+// tiki.ErrNotFound), when it is no longer in progress, or when the checks
+// reject it (it is then rejected, as Tiki would).
 func (s *Server) ApproveRequest(trackID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -278,7 +278,10 @@ func (s *Server) ApproveRequest(trackID string) error {
 // RejectRequest rejects the product request with this track id, as a
 // reviewer at Tiki does, with reason (plain text such as "Image does not
 // match product name", or a JSON document like the one Tiki gives for a
-// duplicate SKU). A request rejected once it has a request_id keeps it.
+// duplicate SKU); an empty reason is "Rejected by Tiki". A request
+// rejected once it has a request_id keeps it. It returns an error when
+// there is no such request (wrapping tiki.ErrNotFound) or when it is no
+// longer in progress.
 func (s *Server) RejectRequest(trackID, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -363,7 +366,7 @@ func (s *Server) requestInProgress(trackID string) (*productRequest, error) {
 	req, ok := s.state.products.byTrack[trackID]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("tikitest: no product request with track id %q", trackID)
+		return nil, notFound("no product request with track id %q", trackID)
 	case req.state.IsTerminal():
 		return nil, fmt.Errorf("tikitest: product request %s is %s", trackID, req.state)
 	}

@@ -1166,7 +1166,9 @@ func TestProductsGoAPI(t *testing.T) {
 	assert.False(t, ok)
 
 	assert.ErrorContains(t, srv.ApproveRequest("x"), `no product request with track id "x"`)
+	assert.ErrorIs(t, srv.ApproveRequest("x"), tiki.ErrNotFound)
 	assert.ErrorContains(t, srv.RejectRequest("x", "no"), `no product request with track id "x"`)
+	assert.ErrorIs(t, srv.RejectRequest("x", "no"), tiki.ErrNotFound)
 	assert.Equal(t, 0, srv.AdvanceRequests())
 	srv.SetApprovalDelay(-time.Second) // same as 0
 }

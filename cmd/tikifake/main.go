@@ -18,9 +18,10 @@
 //	                          (default: answer 400 naming them)
 //	-client-auth basic|post   how the app sends its client id and secret to the
 //	                          token endpoint: Authorization: Basic header
-//	                          (client_secret_basic, the default) or form body
-//	                          (client_secret_post); the other is refused with
-//	                          401 invalid_client
+//	                          (client_secret_basic, the default; id and secret
+//	                          form-URL-encoded first, RFC 6749 section 2.3.1)
+//	                          or form body (client_secret_post); the other is
+//	                          refused with 401 invalid_client
 //	-products N               start with N demo products (SKU DEMO-1 ...
 //	                          DEMO-N); mock orders are made of them
 //	-seller-key, -token, -client-id, -client-secret, -token-ttl, -rate,
@@ -158,6 +159,11 @@ func main() {
 	if *lenient {
 		opts = append(opts, tikitest.WithLenientQuery())
 	}
+	// The handler goes in before the address is announced: a SIGINT or
+	// SIGTERM sent as soon as the address appears (by a test, a script or
+	// a quick Ctrl-C) stops the fake cleanly instead of killing it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	srv, err := tikitest.Listen(*addr, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tikifake:", err)
@@ -173,9 +179,8 @@ func main() {
 	fmt.Printf("fake Tiki listening\n  integration API: %s\n  TikiNOW API:     %s\n  OAuth2:          %s/sc/oauth2/{auth,token}\n", srv.URL, srv.TikiNowURL, srv.Host)
 	fmt.Printf("  seller key (tiki-api header): %s\n  access token (Bearer):        %s\n  client id / secret:           %s / %s (client_secret_%s)\n", *key, *token, *id, *secret, *clientAuth)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
+	stop() // a second signal during Close takes the default action
 	srv.Close()
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -436,5 +437,43 @@ func TestFlagsRefused(t *testing.T) {
 		require.ErrorAs(t, err, &exitErr, "%v: %s", args, out)
 		assert.Equal(t, 2, exitErr.ExitCode(), "%v", args)
 		assert.Contains(t, string(out), "tikifake: "+strings.TrimPrefix(args[0], "-"))
+	}
+}
+
+// A SIGINT sent the moment the address is printed stops the fake cleanly:
+// the signal handler is in place before the address is announced. Each
+// run sends the signal as soon as the line naming the address arrives,
+// the earliest a script or test can act on it.
+func TestInterruptRightAfterTheAddress(t *testing.T) {
+	bin := buildFake(t)
+	const runs = 25
+	for i := range runs {
+		cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+
+		sc := bufio.NewScanner(stdout)
+		announced := false
+		for !announced && sc.Scan() {
+			announced = strings.Contains(sc.Text(), "integration API:")
+		}
+		if announced {
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.True(t, announced, "run %d: tikifake exited without printing its address: %s", i, stderr.String())
+			require.NoError(t, err, "run %d: tikifake should exit cleanly on a SIGINT right after its address: %s", i, stderr.String())
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("run %d: tikifake did not stop within 10 s of SIGINT", i)
+		}
 	}
 }

@@ -121,12 +121,12 @@ func makeChanges(ctx context.Context, srv *tikitest.Server, client *tiki.Client)
 		}
 	}
 	for i := range 3 {
-		order, err := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+		order, err := srv.CreateOrder(tikitest.OrderSpec{})
 		if err != nil {
 			return err
 		}
 		if i == 0 {
-			if err := srv.SetOrderV2Status(order.Code, "canceled"); err != nil {
+			if err := srv.SetOrderStatus(order.Code, "canceled"); err != nil {
 				return err
 			}
 		}

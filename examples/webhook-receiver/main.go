@@ -5,7 +5,8 @@
 //	go run ./examples/webhook-receiver            # demonstrate, then exit
 //	go run ./examples/webhook-receiver -serve :8080 -secret <32 chars>
 //
-// With -serve it keeps serving on that address: register its URL with
+// With -serve it keeps serving on that address, until SIGINT or SIGTERM
+// (the deliveries under way finish first): register its URL with
 // client.Webhooks.Register (https, reachable by Tiki) and watch deliveries.
 package main
 
@@ -20,6 +21,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/tikisdk/tiki/tikinow"
@@ -50,6 +53,33 @@ func newServer(handler http.Handler) *http.Server {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
+}
+
+// serve serves handler on addr until SIGINT or SIGTERM, then lets the
+// deliveries under way finish (for up to 10 s). The signal handler is in
+// place and the address is bound before the address is announced: a
+// delivery sent as soon as it appears is answered, and a signal sent at any
+// moment stops the receiver cleanly.
+func serve(handler http.Handler, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := newServer(handler)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Printf("serving TikiNOW webhooks on http://%s/webhooks/tiki", l.Addr())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal takes the default action
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
 }
 
 func run(serveAddr, secret string) error {
@@ -88,10 +118,7 @@ func run(serveAddr, secret string) error {
 	mux.Handle("/webhooks/tiki", receiver)
 
 	if serveAddr != "" {
-		log.Printf("serving TikiNOW webhooks on %s/webhooks/tiki", serveAddr)
-		srv := newServer(mux)
-		srv.Addr = serveAddr
-		return srv.ListenAndServe()
+		return serve(mux, serveAddr)
 	}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
