@@ -96,6 +96,7 @@ type Client struct {
 	tikiNowURL *url.URL
 	tikiNowSet bool // WithTikiNowURL was given
 	versions   map[APIGroup]APIVersion
+	enums      enumValues // allowed with WithEnumValues
 	userAgent  string
 	auth       authenticator
 	limiter    Limiter
@@ -148,6 +149,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		tikiNowURL: cfg.tikiNowURL,
 		tikiNowSet: cfg.tikiNowSet,
 		versions:   cfg.versions,
+		enums:      cfg.enums,
 		auth:       cfg.auth,
 		logger:     cfg.logger,
 		redactor:   &redact.Redactor{},
@@ -521,6 +523,11 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 	}
 	if out == nil {
 		return resp, nil
+	}
+	if a, ok := out.(confirmedAnswer); ok && r.method != http.MethodGet {
+		if missing := a.missingIn(res.body); missing != "" {
+			return resp, c.unconfirmed(r, u, res, attempts, missing)
+		}
 	}
 	decode := json.Unmarshal
 	if d, ok := out.(bodyDecoder); ok {

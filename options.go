@@ -27,6 +27,7 @@ type config struct {
 	logger     *slog.Logger
 	userAgent  string
 	versions   map[APIGroup]APIVersion
+	enums      enumValues // WithEnumValues
 
 	auth      authenticator
 	authName  string
