@@ -168,12 +168,12 @@ func checkEnum[E ~string](v *validator, field string, value E, known ...E) bool 
 	all := joinQuoted(append(slices.Clip(list), v.enums[typ]...)...)
 	switch {
 	case value == "":
-		v.add(field, "is required: one of the %s values %s", typeName(typ), all)
+		v.add(field, "is required: one of the %s values %s", typ.Name(), all)
 	case len(known) > 0 && slices.Contains(enumTable[typ], string(value)):
 		v.add(field, "is %q, which this call does not take: it takes %s", string(value), all)
 	default:
 		v.add(field, "is %q, not one of the known %s values %s (a value Tiki added later is sent once allowed with tiki.WithEnumValues)",
-			string(value), typeName(typ), all)
+			string(value), typ.Name(), all)
 	}
 	return false
 }
@@ -182,9 +182,6 @@ func checkEnum[E ~string](v *validator, field string, value E, known ...E) bool 
 func checkOptionalEnum[E ~string](v *validator, field string, value E, known ...E) bool {
 	return value == "" || checkEnum(v, field, value, known...)
 }
-
-// typeName is the name of an enumeration type in messages: OrderStatus.
-func typeName(t reflect.Type) string { return t.Name() }
 
 // namedInt is a value of a numeric enumeration with the name of its
 // constant.
