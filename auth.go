@@ -1,12 +1,19 @@
 package tiki
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -244,13 +251,16 @@ func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code s
 	}
 	red := credentialRedactor(a.ClientID, a.ClientSecret)
 	red.AddStatic(code)
-	tok, err := a.config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, httpClient), code)
+	tok, err := a.config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, tokenHTTPClient(httpClient)), code)
 	return tok, tokenError(err, red)
 }
 
 // TokenError is a failure of Tiki's OAuth2 token endpoint: wrong client
 // credentials, an expired or revoked refresh token, a used code (these match
-// ErrUnauthorized with errors.Is), or the endpoint's own failure (5xx, 429).
+// ErrUnauthorized with errors.Is), the endpoint's own failure (5xx, 429), or
+// a token answer the SDK cannot use (an expires_in that is not a whole,
+// non-negative number of seconds; Description says which, and the answer's
+// body, which holds the token, is not kept).
 //
 // Its text fields never hold a credential: the client secret, the
 // authorization code, and the access and refresh tokens are masked in
@@ -275,6 +285,8 @@ func (e *TokenError) Error() string {
 		s += ": " + e.Code + ": " + e.Description
 	case e.Code != "":
 		s += ": " + e.Code
+	case e.Description != "":
+		s += ": " + e.Description
 	case e.Body != "":
 		s += ": " + e.Body
 	}
@@ -544,6 +556,7 @@ func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.
 		AuthStyle:    cc.AuthStyle.oauth2(),
 	}
 	red := credentialRedactor(cc.ClientID, cc.ClientSecret)
+	hc = tokenHTTPClient(hc)
 	return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		tok, err := cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
 		return tok, tokenError(err, red)
@@ -556,6 +569,7 @@ func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.
 func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 	cfg := app.config()
 	red := credentialRedactor(app.ClientID, app.ClientSecret)
+	hc = tokenHTTPClient(hc)
 	return func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 		if prev == nil && initial.Valid() {
 			return initial, nil
@@ -577,4 +591,136 @@ func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(con
 // sourceFetch adapts a caller's oauth2.TokenSource.
 func sourceFetch(ts oauth2.TokenSource) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 	return func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return ts.Token() }
+}
+
+// tokenHTTPClient returns a copy of hc for token requests, whose successful
+// answers reach the oauth2 package with expires_in as an integer: Tiki's
+// token endpoint may write it in any JSON number form (3600, 3600.0, 1e3,
+// or such a number in a string), and the oauth2 package reads integers
+// only, failing every call otherwise.
+func tokenHTTPClient(hc *http.Client) *http.Client {
+	c := *hc
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = expiresInTransport{base: base}
+	return &c
+}
+
+// expiresInTransport rewrites the expires_in of a successful JSON token
+// answer as an integer (see tokenHTTPClient), and refuses an answer whose
+// expires_in is not a whole, non-negative number of seconds with a
+// *TokenError.
+type expiresInTransport struct{ base http.RoundTripper }
+
+// maxTokenAnswer bounds how much of a token answer is read, as the oauth2
+// package does.
+const maxTokenAnswer = 1 << 20
+
+func (t expiresInTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" || ct == "text/plain" {
+		return resp, nil // not JSON: the oauth2 package reads it as a form
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswer))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	fixed, problem := integerExpiresIn(body)
+	if problem != "" {
+		return nil, &TokenError{StatusCode: resp.StatusCode, Description: problem}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(fixed))
+	resp.ContentLength = int64(len(fixed))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// jsonNumber is the grammar of a JSON number.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// integerExpiresIn returns body with its expires_in written as an integer
+// when it is any other JSON number form (or a string holding one) of a
+// whole number of seconds; body itself when there is nothing to rewrite
+// or body is not a JSON object (the oauth2 package reports that). problem
+// says why an expires_in cannot be used: it has a fraction or is negative.
+func integerExpiresIn(body []byte) (out []byte, problem string) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return body, ""
+	}
+	raw := bytes.TrimSpace(fields["expires_in"])
+	if len(raw) == 0 || string(raw) == "null" {
+		return body, ""
+	}
+	num := string(raw)
+	if raw[0] == '"' {
+		if json.Unmarshal(raw, &num) != nil {
+			return body, ""
+		}
+	}
+	if !jsonNumber.MatchString(num) {
+		return body, "" // not a number: the oauth2 package reports it
+	}
+	secs, problem := wholeSeconds(num)
+	if problem != "" {
+		return nil, fmt.Sprintf("expires_in is %s, %s: a token lifetime is a whole number of seconds, not negative", num, problem)
+	}
+	if string(raw) == strconv.FormatInt(secs, 10) {
+		return body, ""
+	}
+	fields["expires_in"] = json.RawMessage(strconv.FormatInt(secs, 10))
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return body, ""
+	}
+	return out, ""
+}
+
+// wholeSeconds returns the value of a JSON number that is a whole,
+// non-negative number (capped at math.MaxInt32, as the oauth2 package caps
+// it), or what is wrong with it: "which has a fraction" or "which is
+// negative". It works on the digits, so that no exponent, however large,
+// costs more than the text's length.
+func wholeSeconds(num string) (int64, string) {
+	neg := strings.HasPrefix(num, "-")
+	mant, exp := strings.TrimPrefix(num, "-"), 0
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		e, err := strconv.Atoi(mant[i+1:])
+		switch {
+		case err == nil:
+			exp = e
+		case strings.HasPrefix(mant[i+1:], "-"):
+			exp = math.MinInt32 // out of int range: vanishingly small
+		default:
+			exp = math.MaxInt32
+		}
+		mant = mant[:i]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	shift := exp - len(frac) // value = digits × 10^shift
+	if digits == "" {
+		return 0, ""
+	}
+	if neg {
+		return 0, "which is negative"
+	}
+	if shift < 0 {
+		cut := -shift
+		if cut > len(digits) || strings.TrimRight(digits[len(digits)-cut:], "0") != "" {
+			return 0, "which has a fraction"
+		}
+		digits, shift = digits[:len(digits)-cut], 0
+	}
+	if len(digits)+shift > 10 {
+		return math.MaxInt32, ""
+	}
+	n, _ := strconv.ParseInt(digits+strings.Repeat("0", shift), 10, 64)
+	return min(n, math.MaxInt32), ""
 }

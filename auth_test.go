@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -617,4 +618,88 @@ func TestSecretsNeverLogged(t *testing.T) {
 	for _, secret := range []string{"tok-1", "tok-2", "refresh-1", "refresh-2", "refresh-secret-0", testClientSecret} {
 		assert.NotContains(t, out, secret)
 	}
+}
+
+// Tiki's token endpoint may write expires_in in any JSON number form; the
+// oauth2 package reads integers only. Any whole number of seconds works,
+// for the client credentials grant, a refresh and an exchange; a fraction
+// or a negative lifetime is a *TokenError that says so, and no API call is
+// made with a token whose lifetime is unknown.
+func TestTokenLifetimeInAnyNumberForm(t *testing.T) {
+	t.Parallel()
+	accepted := map[string]time.Duration{
+		`1e3`: 1000 * time.Second, `3600.0`: time.Hour, `"3600.0"`: time.Hour, `3.6e3`: time.Hour, `36000e-1`: time.Hour,
+		`1E3`: 1000 * time.Second, `0.36E+4`: time.Hour, `"7200"`: 2 * time.Hour, `3600`: time.Hour,
+		`1e400`: math.MaxInt32 * time.Second, `99999999999999999999`: math.MaxInt32 * time.Second,
+	}
+	grants := map[string]func(s *oauthServer) (*Client, error){
+		"client credentials": func(s *oauthServer) (*Client, error) {
+			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
+		},
+		"refresh": func(s *oauthServer) (*Client, error) {
+			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0),
+				WithOAuthApp(app, &oauth2.Token{AccessToken: "old", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}))
+		},
+	}
+	for name, grant := range grants {
+		for expiresIn, want := range accepted {
+			t.Run(name+"/"+expiresIn, func(t *testing.T) {
+				t.Parallel()
+				s := newOAuthServer(t)
+				s.tokenBody = `{"access_token":"tok-x","expires_in":` + expiresIn + `,"refresh_token":"refresh-x","token_type":"bearer"}`
+				c, err := grant(s)
+				require.NoError(t, err)
+				_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+				require.NoError(t, err)
+				assert.Equal(t, []string{"tok-x"}, s.apiTokens)
+				tok, err := c.auth.(*tokenCache).token(context.Background())
+				require.NoError(t, err)
+				assert.WithinDuration(t, time.Now().Add(want), tok.Expiry, time.Minute)
+			})
+		}
+	}
+	refused := map[string]string{
+		`3600.5`: "expires_in is 3600.5, which has a fraction: a token lifetime is a whole number of seconds, not negative",
+		`1e-3`:   "expires_in is 1e-3, which has a fraction: a token lifetime is a whole number of seconds, not negative",
+		`-60`:    "expires_in is -60, which is negative: a token lifetime is a whole number of seconds, not negative",
+		`"-1e3"`: "expires_in is -1e3, which is negative: a token lifetime is a whole number of seconds, not negative",
+	}
+	for name, grant := range grants {
+		for expiresIn, want := range refused {
+			t.Run(name+"/refused "+expiresIn, func(t *testing.T) {
+				t.Parallel()
+				s := newOAuthServer(t)
+				s.tokenBody = `{"access_token":"tok-secret-x","expires_in":` + expiresIn + `,"token_type":"bearer"}`
+				c, err := grant(s)
+				require.NoError(t, err)
+				_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+				var te *TokenError
+				require.ErrorAs(t, err, &te)
+				assert.Equal(t, 200, te.StatusCode)
+				assert.Equal(t, want, te.Description)
+				assert.Equal(t, "tiki: OAuth2 token request failed: 200: "+want, err.Error())
+				assert.False(t, errors.Is(err, ErrUnauthorized), "not a refusal of the credentials")
+				for _, text := range errorTexts(err) {
+					assert.NotContains(t, text, "tok-secret-x")
+				}
+				assert.Zero(t, s.apiCalls.Load())
+				assert.EqualValues(t, 1, s.tokens.Load(), "not retried: the answer will not change")
+			})
+		}
+	}
+	t.Run("exchange", func(t *testing.T) {
+		t.Parallel()
+		s := newOAuthServer(t)
+		s.tokenBody = `{"access_token":"tok-x","expires_in":3.6e3,"refresh_token":"refresh-x","token_type":"bearer"}`
+		app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/cb", Host: s.URL}
+		tok, err := app.Exchange(context.Background(), nil, "the-code")
+		require.NoError(t, err)
+		assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
+		s.tokenBody = `{"access_token":"tok-x","expires_in":0.5}`
+		_, err = app.Exchange(context.Background(), nil, "the-code")
+		var te *TokenError
+		require.ErrorAs(t, err, &te)
+		assert.Contains(t, te.Description, "expires_in is 0.5, which has a fraction")
+	})
 }

@@ -27,9 +27,7 @@ const (
 )
 
 // Valid reports whether s is 1, 2 or 3.
-func (s ProductStatus) Valid() bool {
-	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
-}
+func (s ProductStatus) Valid() bool { return knownInt(productStatuses, int(s)) }
 
 // MaxBatchUpdate is how many products Tiki updates in one batch call.
 // UpdateBatch accepts any number and sends them in calls of this size.
@@ -126,11 +124,13 @@ func (it BatchUpdateItem) key() (int64, string) { return it.ProductID, it.Origin
 func (it BatchUpdateItem) validate(v *validator, prefix string) {
 	productKey(v, prefix, it.ProductID, it.OriginalSKU)
 	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	if it.Status != 0 {
+		checkIntEnum(v, prefix+"status", "ProductStatus", int(it.Status), productStatuses)
+	}
 	checkSellerWarehouse(v, prefix+"seller_warehouse", it.SellerWarehouse)
 	checkWarehouseQuantities(v, prefix+"warehouse_quantities", it.WarehouseQuantities)
 	v.check(it.Price != 0 || it.Status != 0 || it.SellerWarehouse != "" || len(it.WarehouseQuantities) > 0,
-		prefix+"price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities")
+		prefix+"price", "is not set, and neither are status, seller_warehouse and warehouse_quantities: nothing to update")
 }
 
 // BatchUpdateItemV2 is one item of the v2 UpdateBatch
@@ -154,9 +154,11 @@ func (it BatchUpdateItemV2) key() (int64, string) { return it.ProductID, it.Orig
 func (it BatchUpdateItemV2) validate(v *validator, prefix string) {
 	productKey(v, prefix, it.ProductID, it.OriginalSKU)
 	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	if it.Status != 0 {
+		checkIntEnum(v, prefix+"status", "ProductStatus", int(it.Status), productStatuses)
+	}
 	checkQuantity(v, prefix+"quantity", it.Quantity)
-	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "nothing to update: set price, status or quantity")
+	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "is not set, and neither are status and quantity: nothing to update")
 }
 
 // BatchResult is the outcome of one item of a batch update.

@@ -999,16 +999,16 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		{"by original_sku", BatchUpdateItem{OriginalSKU: "A", Status: ProductStatusHidden}, nil},
 		{"status disabled", BatchUpdateItem{ProductID: 1, Status: ProductStatusDisabled}, nil},
 		{"stock", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034", WarehouseQuantities: wq}, nil},
-		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "product_id or original_sku is required"}}},
+		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "is required when original_sku is empty"}}},
 		{"negative product_id", BatchUpdateItem{ProductID: -5, Price: 1}, []FieldProblem{{"data[1].product_id", "must be a positive id"}}},
 		{"price", BatchUpdateItem{ProductID: 1, Price: -1}, []FieldProblem{{"data[1].price", "must be greater than 0"}}},
-		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"}}},
+		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "is 4, not one of the known ProductStatus values 1 (ProductStatusEnabled), 2 (ProductStatusDisabled), 3 (ProductStatusHidden)"}}},
 		{"seller_warehouse", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034,", Price: 1},
 			[]FieldProblem{{"data[1].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
 		{"qty_available", BatchUpdateItem{ProductID: 1, WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1, QtyAvailable: -1}}},
 			[]FieldProblem{{"data[1].warehouse_quantities[0].qty_available", "must not be negative"}}},
 		{"nothing to update", BatchUpdateItem{ProductID: 1},
-			[]FieldProblem{{"data[1].price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities"}}},
+			[]FieldProblem{{"data[1].price", "is not set, and neither are status, seller_warehouse and warehouse_quantities: nothing to update"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1043,11 +1043,11 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, []FieldProblem{
-			{"data[1].product_id", "product_id or original_sku is required"},
+			{"data[1].product_id", "is required when original_sku is empty"},
 			{"data[1].price", "must be greater than 0"},
-			{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"},
+			{"data[1].status", "is 9, not one of the known ProductStatus values 1 (ProductStatusEnabled), 2 (ProductStatusDisabled), 3 (ProductStatusHidden)"},
 			{"data[1].quantity", "must not be negative"},
-			{"data[2].price", "nothing to update: set price, status or quantity"},
+			{"data[2].price", "is not set, and neither are status and quantity: nothing to update"},
 		}, ve.Problems)
 		assert.Equal(t, 1, mt.GetTotalCallCount())
 	})

@@ -115,6 +115,7 @@ type Client struct {
 	env        Environment
 	tikiNowURL *url.URL
 	tikiNowSet bool // WithTikiNowURL was given
+	enums      enumValues // allowed with WithEnumValues
 	userAgent  string
 	auth       authenticator
 	limiter    Limiter
@@ -177,6 +178,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		env:        cfg.env,
 		tikiNowURL: cfg.tikiNowURL,
 		tikiNowSet: cfg.tikiNowSet,
+		enums:      cfg.enums,
 		auth:       cfg.auth,
 		logger:     cfg.logger,
 		redactor:   &redact.Redactor{},
@@ -564,6 +566,11 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 	}
 	if out == nil {
 		return resp, nil
+	}
+	if a, ok := out.(confirmedAnswer); ok && r.method != http.MethodGet {
+		if missing := a.missingIn(res.body); missing != "" {
+			return resp, c.unconfirmed(r, u, res, attempts, missing)
+		}
 	}
 	decode := json.Unmarshal
 	if d, ok := out.(bodyDecoder); ok {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -398,6 +399,26 @@ func first[T any](seq func(yield func(T, error) bool)) error {
 	return nil
 }
 
+// refusal is a call that must be refused with exactly want.
+type refusal struct {
+	call func(c *Client) error
+	want []FieldProblem
+}
+
+// requireRefusals makes each call, named by its key, with a client of its
+// own from setup, and asserts with requireRefused that it is refused with
+// its problems and sends nothing.
+func requireRefusals(t *testing.T, cases map[string]refusal) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			requireRefused(t, tc.call(c), mt, tc.want...)
+		})
+	}
+}
+
 // Scripted answers of a loopback server.
 
 // status answers code with a JSON body.
@@ -777,4 +798,26 @@ func requireEvidence(t *testing.T) {
 func RequireEvidence(t *testing.T) {
 	t.Helper()
 	requireEvidence(t)
+}
+
+// Refusals of enumeration values.
+
+// unknownValue is the problem of a value of E that is neither documented
+// nor allowed with WithEnumValues; known narrows the values to those a
+// call takes (enums_test.go checks the text itself).
+func unknownValue[E ~string](field string, value E, known ...E) FieldProblem {
+	list := enumTable[reflect.TypeFor[E]()]
+	if len(known) > 0 {
+		list = names(known)
+		if slices.Contains(enumTable[reflect.TypeFor[E]()], string(value)) {
+			return FieldProblem{field, fmt.Sprintf("is %q, which this call does not take: it takes %s", string(value), joinQuoted(list...))}
+		}
+	}
+	return FieldProblem{field, fmt.Sprintf("is %q, not one of the known %s values %s (a value Tiki added later is sent once allowed with tiki.WithEnumValues)",
+		string(value), reflect.TypeFor[E]().Name(), joinQuoted(list...))}
+}
+
+// missingValue is the problem of a required enumeration field left empty.
+func missingValue[E ~string](field string) FieldProblem {
+	return FieldProblem{field, fmt.Sprintf("is required: one of the %s values %s", reflect.TypeFor[E]().Name(), joinQuoted(enumTable[reflect.TypeFor[E]()]...))}
 }

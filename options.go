@@ -27,6 +27,7 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 	userAgent  string
+	enums      enumValues // WithEnumValues
 
 	auth      authenticator
 	authName  string

@@ -296,8 +296,9 @@ type PaymentV1 struct {
 // the rows, or use client.Orders (v2), which documents every filter.
 type OrderListOptionsV1 struct {
 	// Status keeps orders in this state. Tiki's default is
-	// OrderStatusQueueing. Any value is sent as given, so the operators of
-	// Tiki's current listing work too ("nin|processing,waiting_payment").
+	// OrderStatusQueueing. The set expressions of Tiki's current listing
+	// work too ("nin|processing,waiting_payment"); each status must be a
+	// known one (see WithEnumValues).
 	Status OrderStatus `url:"status,omitempty"`
 	// FulfillmentType keeps orders of this fulfillment type.
 	FulfillmentType FulfillmentType `url:"fulfillment_type,omitempty"`
@@ -326,6 +327,11 @@ type OrderListOptionsV1 struct {
 
 func (o *OrderListOptionsV1) validate(v *validator) {
 	o.ListOptions.validate(v)
+	checkExpression(v, "status", o.Status)
+	checkOptionalEnum(v, "fulfillment_type", o.FulfillmentType)
+	checkOptionalEnum(v, "item_inventory_type", o.ItemInventoryType)
+	checkOptionalEnum(v, "item_confirmation_status", o.ItemConfirmationStatus)
+	checkOptionalEnum(v, "filter_date_by", o.FilterDateBy)
 	for i, inc := range o.Include {
 		v.check(strings.TrimSpace(inc) != "" && !strings.Contains(inc, ","), fmt.Sprintf("include[%d]", i), "must be a name without commas")
 	}
@@ -456,9 +462,13 @@ func checkWarehouse(v *validator, code string, inventoryID int64) {
 //
 // POST /v1/orders/confirmItems
 func (s *OrdersV1Service) ConfirmItems(ctx context.Context, req ConfirmItemsRequest) (*ConfirmItemsResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(req.FulfillmentType != "", "fulfillment_type", "is required (not sent): set it from OrderV1.FulfillmentType")
+	if req.FulfillmentType == "" {
+		v.add("fulfillment_type", "is empty, and it decides which of Tiki's rules apply (it is not sent): build the request with OrderV1.ConfirmItemsRequest from an order read with Get or List")
+	} else {
+		checkEnum(&v, "fulfillment_type", req.FulfillmentType)
+	}
 	if len(req.ItemIDs) == 0 {
 		v.add("item_ids", "must list at least one item: to reject every item use RejectAllItems")
 	}
@@ -545,7 +555,8 @@ const (
 )
 
 // CancelReason explains a canceled delivery. Use one of the listed codes or
-// any free text: Tiki files free text under "others".
+// any free text: Tiki files free text under "others", so a reason is sent
+// as given, never refused.
 type CancelReason string
 
 // Cancel reasons listed by Tiki.
@@ -620,10 +631,9 @@ func (r *ConfirmDeliveryResult) applied() bool { return r.OrderCode != "" }
 //
 // POST /v1/orders/confirmDelivery
 func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDeliveryRequest) (*ConfirmDeliveryResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(req.Status == ConfirmDeliveryCanceled || req.Status == ConfirmDeliverySuccessful, "status",
-		"must be %q or %q", ConfirmDeliveryCanceled, ConfirmDeliverySuccessful)
+	checkEnum(&v, "status", req.Status)
 	v.check(req.Reason == "" || req.Status == ConfirmDeliveryCanceled, "reason", "is only sent with status %q", ConfirmDeliveryCanceled)
 	v.check(len(req.DocumentURLs) <= maxDocumentURLs, "document_urls", "must hold at most %d URLs", maxDocumentURLs)
 	for i, raw := range req.DocumentURLs {
@@ -642,8 +652,10 @@ func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDelive
 		(*ConfirmDeliveryResult).applied)
 }
 
-// DeliveryStatus is a step of a delivery reported with UpdateDeliveryStatus.
-// Any text is sent as given (Tiki's own example sends "ready for delivery").
+// DeliveryStatus is a step of a delivery reported with UpdateDeliveryStatus
+// or UpdateCrossBorderShipment. The values below are the ones Tiki lists;
+// another text (the 2019 document's own example sends "ready for
+// delivery") is sent once the client allows it with WithEnumValues.
 type DeliveryStatus string
 
 // Delivery statuses listed in Tiki's order documentation, in delivery order.
@@ -709,9 +721,9 @@ func (r *UpdateDeliveryStatusResult) applied() bool {
 //
 // POST /v1/orders/updateDeliveryStatus
 func (s *OrdersV1Service) UpdateDeliveryStatus(ctx context.Context, req UpdateDeliveryStatusRequest) (*UpdateDeliveryStatusResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(strings.TrimSpace(string(req.Status)) != "", "status", "is required")
+	checkEnum(&v, "status", req.Status)
 	v.check(!req.UpdateTime.IsZero(), "update_time", "is required")
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -731,7 +743,7 @@ const (
 	LabelInvoice LabelType = "invoice"
 	// LabelPO: the purchase order (PO) label that Tiki's order guide
 	// mentions for confirmed orders. The 2019 document does not list it and
-	// the value "po" is unverified; any LabelType is sent as given.
+	// the value "po" is unverified; WithEnumValues allows another value.
 	LabelPO LabelType = "po"
 )
 
@@ -803,10 +815,12 @@ func (l *OrderLabelV1) UnmarshalJSON(b []byte) error {
 // GET /v1/orders/{order_code}/print
 func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabelV1, *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
+	v := s.client.newValidator()
 	code := segment(&v, "order_code", orderCode)
-	v.check(o.Format == "" || o.Format == LabelHTML || o.Format == LabelPDF, "format", "must be %q or %q", LabelHTML, LabelPDF)
-	v.check(o.Format != LabelPDF || o.Label == LabelInvoice, "format", "pdf is only available for the %q label", LabelInvoice)
+	checkOptionalEnum(&v, "label", o.Label)
+	if checkOptionalEnum(&v, "format", o.Format) && o.Format == LabelPDF && o.Label != LabelInvoice {
+		v.add("format", "is %q, which only the %q label has", LabelPDF, LabelInvoice)
+	}
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -866,9 +880,9 @@ func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) 
 	if s.client.onProduction() {
 		return nil, nil, ErrSandboxOnly
 	}
-	var v validator
-	v.check(req.FulfillmentType != "", "fulfillment_type", "is required")
-	v.check(req.PaymentMethod != "", "payment_method", "is required")
+	v := s.client.newValidator()
+	checkEnum(&v, "fulfillment_type", req.FulfillmentType)
+	checkEnum(&v, "payment_method", req.PaymentMethod)
 	v.check(len(req.Items) > 0, "items", "must hold at least one item")
 	for i, it := range req.Items {
 		p := fmt.Sprintf("items[%d].", i)
@@ -876,7 +890,7 @@ func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) 
 		v.check(strings.TrimSpace(it.OriginalSKU) != "", p+"original_sku", "is required")
 		v.check(it.Price > 0, p+"price", "must be greater than 0")
 		v.check(it.Qty > 0, p+"qty", "must be greater than 0")
-		v.check(it.InventoryType != "", p+"inventory_type", "is required")
+		checkEnum(&v, p+"inventory_type", it.InventoryType)
 	}
 	v.check(req.DiscountCoupon >= 0, "discount_coupon", "must not be negative")
 	v.check(req.DiscountTikiPoint >= 0, "discount_tiki_point", "must not be negative")

@@ -54,7 +54,7 @@ const (
 )
 
 // Valid reports whether a is 0 or 1.
-func (a ActiveFlag) Valid() bool { return a == ProductInactive || a == ProductActive }
+func (a ActiveFlag) Valid() bool { return knownInt(activeFlags, int(a)) }
 
 // UnmarshalJSON accepts 1, 0, "1", "0", true and false; null and "" decode
 // as 0.
@@ -389,13 +389,11 @@ const (
 	IncludeImages ProductInclude = "images"
 )
 
-// allProductIncludes is what Get asks for.
-const allProductIncludes = "seller,categories,inventory,attributes,images"
+// allProductIncludes is what Get asks for: every documented include.
+var allProductIncludes = strings.Join(names(productIncludes), ",")
 
 // Valid reports whether i is a documented include.
-func (i ProductInclude) Valid() bool {
-	return slices.Contains([]ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages}, i)
-}
+func (i ProductInclude) Valid() bool { return slices.Contains(productIncludes, i) }
 
 // ProductsOptions filters List. Every field is optional; times are sent as
 // "2006-01-02 15:04:05" in Vietnam time.
@@ -424,12 +422,10 @@ type ProductsOptions struct {
 }
 
 func (o *ProductsOptions) validate(v *validator) {
-	if o.Active != nil {
-		v.check(o.Active.Valid(), "active", "must be 0 (inactive) or 1 (active)")
-	}
+	checkActive(v, "active", o.Active)
 	v.check(o.CategoryID >= 0, "category_id", "must not be negative")
 	for i, inc := range o.Include {
-		v.check(inc.Valid(), "include["+strconv.Itoa(i)+"]", "must be one of %s", allProductIncludes)
+		checkEnum(v, "include["+strconv.Itoa(i)+"]", inc)
 	}
 	checkRange(v, "created_from_date", o.CreatedFrom, "created_to_date", o.CreatedTo)
 	checkRange(v, "updated_from_date", o.UpdatedFrom, "updated_to_date", o.UpdatedTo)
@@ -621,7 +617,7 @@ func productKey(v *validator, prefix string, productID int64, originalSKU string
 	case productID < 0:
 		v.add(prefix+"product_id", "must be a positive id")
 	case productID == 0 && strings.TrimSpace(originalSKU) == "":
-		v.add(prefix+"product_id", "product_id or original_sku is required")
+		v.add(prefix+"product_id", "is required when original_sku is empty")
 	}
 }
 
@@ -631,7 +627,7 @@ func checkPrice(v *validator, field string, price int64) {
 
 func checkActive(v *validator, field string, a *ActiveFlag) {
 	if a != nil {
-		v.check(a.Valid(), field, "must be 0 (inactive) or 1 (active)")
+		checkIntEnum(v, field, "ActiveFlag", int(*a), activeFlags)
 	}
 }
 
@@ -647,7 +643,7 @@ func checkQuantityUpdate(v *validator, price int64, quantity *int, active *Activ
 	checkPrice(v, "price", price)
 	checkQuantity(v, "quantity", quantity)
 	checkActive(v, "active", active)
-	v.check(price != 0 || quantity != nil || active != nil, "price", "nothing to update: set price, quantity or active")
+	v.check(price != 0 || quantity != nil || active != nil, "price", "is not set, and neither are quantity and active: nothing to update")
 }
 
 func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
@@ -683,7 +679,7 @@ func (u *ProductUpdate) validate(v *validator) {
 	checkSellerWarehouse(v, "seller_warehouse", u.SellerWarehouse)
 	checkWarehouseQuantities(v, "warehouse_quantities", u.WarehouseQuantities)
 	v.check(u.Price != 0 || u.Active != nil || u.SellerWarehouse != "" || len(u.WarehouseQuantities) > 0,
-		"price", "nothing to update: set price, active, seller_warehouse or warehouse_quantities")
+		"price", "is not set, and neither are active, seller_warehouse and warehouse_quantities: nothing to update")
 }
 
 // Update changes the price, active flag, warehouses and stock per warehouse

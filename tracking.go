@@ -359,6 +359,7 @@ func getTracked(ctx context.Context, c *Client, version apiVersion, field, id st
 //
 // Replay is a POST: if it times out or fails with a 5xx after being sent, it
 // is not sent again (Tiki may have replayed it); track the request instead.
+// A 2xx answer without a track id is an *UnconfirmedError.
 //
 // POST /v2/tracking/{track_id}/replay
 func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedRequest, *Response, error) {

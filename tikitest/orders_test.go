@@ -642,8 +642,13 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 		{"status": "seller_confirmed", "created_at": "2024-05-10 16:00:00"},
 	}, raw.Data[0].Histories)
 
-	// Bad filters.
-	_, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
+	// Bad filters, through a client that allows them (the SDK refuses
+	// unknown values before sending them).
+	loose, err := srv.Client(tiki.WithEnumValues[tiki.OrderStatus]("shipped"), tiki.WithEnumValues[tiki.FulfillmentType]("by_drone"),
+		tiki.WithEnumValues[tiki.InventoryType]("none"), tiki.WithEnumValues[tiki.ConfirmationStatus]("maybe"),
+		tiki.WithEnumValues[tiki.OrderDateFilter]("yesterday"))
+	require.NoError(t, err)
+	_, _, err = loose.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
 		ItemConfirmationStatus: "maybe", FilterDateBy: "yesterday"})
 	ordRequireAPIError(t, err, 400, `status "shipped" is not an order status`,
 		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
