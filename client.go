@@ -114,7 +114,7 @@ type Client struct {
 	baseURL    *url.URL
 	env        Environment
 	tikiNowURL *url.URL
-	tikiNowSet bool // WithTikiNowURL was given
+	tikiNowSet bool       // WithTikiNowURL was given
 	enums      enumValues // allowed with WithEnumValues
 	userAgent  string
 	auth       authenticator
