@@ -198,7 +198,7 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 				it.ProductName = p.name
 			}
 			if it.Price == 0 {
-				it.Price = p.price
+				it.Price = tiki.Money(p.price)
 			}
 		}
 		if it.ProductName == "" {
@@ -327,8 +327,8 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		fulfillment:       req.FulfillmentType,
 		payment:           req.PaymentMethod,
 		couponCode:        req.CouponCode,
-		discountCoupon:    req.DiscountCoupon,
-		discountTikiPoint: req.DiscountTikiPoint,
+		discountCoupon:    int64(req.DiscountCoupon),
+		discountTikiPoint: int64(req.DiscountTikiPoint),
 		note:              req.Note,
 		createdAt:         created,
 		updatedAt:         created,
@@ -361,7 +361,7 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		st.itemSeq++
 		o.items = append(o.items, &fakeItem{
 			id: 90000000 + st.itemSeq, productID: ids[0], sku: strconv.FormatInt(ids[1], 10),
-			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: it.Price,
+			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: int64(it.Price),
 			inventory: it.InventoryType, confirmation: tiki.ConfirmationWaiting, deadline: deadline,
 		})
 	}
@@ -401,7 +401,7 @@ func (o *fakeOrder) totals() (before, discount, after int64) {
 		before += it.price * int64(it.qty)
 	}
 	discount = min(o.discountCoupon+o.discountTikiPoint, before)
-	return before, discount, before - discount + o.shipping.ShippingFee
+	return before, discount, before - discount + int64(o.shipping.ShippingFee)
 }
 
 // orderTS formats a timestamp as Tiki does, or null.
@@ -575,11 +575,11 @@ func (s *Server) createMockOrder(w http.ResponseWriter, r *http.Request) {
 		if !it.InventoryType.Valid() {
 			bad = append(bad, p+"inventory_type must be one of cross_border, instock, backorder, seller_backorder, drop_ship")
 		}
-		before += it.Price * int64(max(it.Qty, 0))
+		before += int64(it.Price) * int64(max(it.Qty, 0))
 	}
 	if req.DiscountCoupon < 0 || req.DiscountTikiPoint < 0 {
 		bad = append(bad, "discount_coupon and discount_tiki_point must not be negative")
-	} else if len(bad) == 0 && req.DiscountCoupon+req.DiscountTikiPoint > before {
+	} else if len(bad) == 0 && int64(req.DiscountCoupon+req.DiscountTikiPoint) > before {
 		bad = append(bad, "discounts must not exceed the total price of the items")
 	}
 	if len(bad) > 0 {
