@@ -107,7 +107,7 @@ type BatchUpdateItem struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Status is the new status: enabled, disabled or hidden.
 	Status ProductStatus `json:"status,omitempty"`
 	// SellerWarehouse lists the ids of the warehouses that hold the
@@ -142,7 +142,7 @@ type BatchUpdateItemV2 struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Status is the new status: enabled, disabled or hidden.
 	Status ProductStatus `json:"status,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.

@@ -242,7 +242,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 	n := len(l.calls)
 	l.calls = append(l.calls, ledgerCall{items: body.Data, start: l.seq})
 	for _, it := range body.Data {
-		l.prices[fmt.Sprint(it.ProductID, "/", it.OriginalSKU)] = it.Price
+		l.prices[fmt.Sprint(it.ProductID, "/", it.OriginalSKU)] = int64(it.Price)
 	}
 	wait := time.Duration(l.rng.IntN(3)) * time.Millisecond
 	l.mu.Unlock()
@@ -273,9 +273,9 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 	for i := range 300 {
 		p := i % 30
 		if p < 20 {
-			items = append(items, BatchUpdateItem{ProductID: int64(p + 1), Price: int64(1000 + i)})
+			items = append(items, BatchUpdateItem{ProductID: int64(p + 1), Price: Money(1000 + i)})
 		} else {
-			items = append(items, BatchUpdateItem{OriginalSKU: fmt.Sprintf("K-%d", p-20), Price: int64(1000 + i)})
+			items = append(items, BatchUpdateItem{OriginalSKU: fmt.Sprintf("K-%d", p-20), Price: Money(1000 + i)})
 		}
 	}
 	results, _, err := c.Products.UpdateBatch(context.Background(), items, WithBatchConcurrency(8))
@@ -286,7 +286,7 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 	}
 	// The last item of each product wins.
 	for i := 270; i < 300; i++ {
-		assert.Equal(t, items[i].Price, l.prices[fmt.Sprint(items[i].ProductID, "/", items[i].OriginalSKU)], i)
+		assert.Equal(t, int64(items[i].Price), l.prices[fmt.Sprint(items[i].ProductID, "/", items[i].OriginalSKU)], i)
 	}
 	// Each product's calls: one item per call, in input order, each call
 	// starting after the previous one ended.
@@ -310,7 +310,7 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 				assert.Greater(t, it.Price, s.price, "%s: items out of order", k)
 				assert.Greater(t, call.start, s.end, "%s: call started before the previous one ended", k)
 			}
-			s.price, s.end = it.Price, call.end
+			s.price, s.end = int64(it.Price), call.end
 			s.calls++
 		}
 	}
@@ -584,7 +584,7 @@ func TestBatchThroughput(t *testing.T) {
 
 	updates := make([]BatchUpdateItem, 10000)
 	for i := range updates {
-		updates[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+		updates[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: Money(10000 + i)}
 	}
 	start := time.Now()
 	results, _, err := c.Products.UpdateBatch(context.Background(), updates)

@@ -563,7 +563,7 @@ func TestBatchThroughputAtRoundTrip(t *testing.T) {
 	const n, runs = 2000, 3
 	items := make([]BatchUpdateItem, n)
 	for i := range items {
-		items[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+		items[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: Money(10000 + i)}
 	}
 	calls := (n + MaxBatchUpdate - 1) / MaxBatchUpdate
 	var table strings.Builder

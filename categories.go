@@ -119,7 +119,7 @@ type Attribute struct {
 	// DisplayNameEN is the English label.
 	DisplayNameEN string `json:"display_name_en"`
 	// IsRequired: a product request must give a value for this attribute.
-	IsRequired FlexBool `json:"is_required"`
+	IsRequired bool `json:"is_required"`
 	// DefaultValue is the attribute's default value as text (for example
 	// "false" for a boolean attribute); empty when Tiki sends null.
 	DefaultValue string `json:"default_value"`
@@ -130,21 +130,24 @@ type Attribute struct {
 	DataType string `json:"data_type"`
 }
 
-// UnmarshalJSON tolerates null for the text fields.
+// UnmarshalJSON tolerates null for the text fields, and 1/0 or strings for
+// IsRequired.
 func (a *Attribute) UnmarshalJSON(b []byte) error {
 	type plain Attribute
 	var w struct {
 		plain
-		ID            FlexInt `json:"id"`
-		Description   *string `json:"description"`
-		DescriptionEN *string `json:"description_en"`
-		DefaultValue  *string `json:"default_value"`
+		ID            FlexInt  `json:"id"`
+		IsRequired    FlexBool `json:"is_required"`
+		Description   *string  `json:"description"`
+		DescriptionEN *string  `json:"description_en"`
+		DefaultValue  *string  `json:"default_value"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*a = Attribute(w.plain)
 	a.ID = int64(w.ID)
+	a.IsRequired = bool(w.IsRequired)
 	a.Description = deref(w.Description)
 	a.DescriptionEN = deref(w.DescriptionEN)
 	a.DefaultValue = deref(w.DefaultValue)

@@ -583,7 +583,8 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 			Method:      r.method,
 			URL:         c.redactor.URL(u),
 			Snippet:     c.redactor.String(snippet(res.body)),
-			Err:         err,
+			Body:        c.redactor.Bytes(res.body),
+			Err:         withAmountPath(err, res.body, "", decodeAnew(out)),
 		}
 	}
 	return resp, nil

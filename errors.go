@@ -158,7 +158,9 @@ func (e *RateLimitError) Unwrap() error { return e.APIError }
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // DecodeError is returned when a successful (2xx) response has a body that is
-// not the JSON the endpoint documents: empty, truncated, HTML from a proxy.
+// not the JSON the endpoint documents: empty, truncated, HTML from a proxy,
+// or an answer holding an amount that is not a whole number of dong (Err
+// is then an *AmountError naming the field; see AmountError).
 type DecodeError struct {
 	// StatusCode is the response's HTTP status (2xx).
 	StatusCode int
@@ -171,6 +173,9 @@ type DecodeError struct {
 	URL string
 	// Snippet is the start of the body, for diagnosis.
 	Snippet string
+	// Body is the whole body, as received (with known secrets masked), so
+	// that an answer the SDK refused can be inspected or kept.
+	Body []byte
 	// Err is the JSON decoder's error.
 	Err error
 }
@@ -181,7 +186,10 @@ func (e *DecodeError) Error() string {
 	var se *ShapeError
 	var ae *AmountError
 	var te *json.UnmarshalTypeError
-	if errors.As(e.Err, &se) || errors.As(e.Err, &ae) || errors.As(e.Err, &te) {
+	switch {
+	case errors.As(e.Err, &ae):
+		what = "holds an invalid amount"
+	case errors.As(e.Err, &se) || errors.As(e.Err, &te):
 		what = "is JSON of another shape than documented"
 	}
 	return fmt.Sprintf("tiki: %s %s: %d response %s (%s, content-type %q): %v",

@@ -635,7 +635,7 @@ func validNewProduct(version apiVersion) NewProduct {
 func batchItems(n int) []BatchUpdateItem {
 	items := make([]BatchUpdateItem, n)
 	for i := range items {
-		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: int64(10000 + i)}
+		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: Money(10000 + i)}
 	}
 	return items
 }

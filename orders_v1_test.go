@@ -884,7 +884,7 @@ func TestOrdersCreateMock(t *testing.T) {
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
 
 	created := vnTime(t, "2020-04-21 09:15:02")
-	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItemV1 {
+	item := func(id, productID int64, name, sku, original string, qty int, price Money) OrderItemV1 {
 		return OrderItemV1{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
 			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: vnTime(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
 	}

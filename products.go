@@ -101,9 +101,9 @@ type Product struct {
 	// Type is the product type, for example "simple".
 	Type string `json:"type"`
 	// Price is the selling price, in VND.
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// MarketPrice is the price before discount, in VND.
-	MarketPrice int64 `json:"market_price"`
+	MarketPrice Money `json:"market_price"`
 	// Version counts the product's changes.
 	Version int `json:"version"`
 	// Active is whether the product is switched on; nil when the endpoint
@@ -142,7 +142,8 @@ type Product struct {
 
 // UnmarshalJSON tolerates id or product_id, numbers sent as strings (or as
 // 14000.0), SKUs sent as numbers, null, and attributes sent as an empty
-// list.
+// list. A price that is not a whole number of dong is an *AmountError: the
+// product is not decoded (see AmountError).
 func (p *Product) UnmarshalJSON(b []byte) error {
 	var w productWire
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -172,8 +173,6 @@ type productWire struct {
 	MasterSKU   FlexString `json:"master_sku"`
 	SuperID     FlexInt    `json:"super_id"`
 	SuperSKU    FlexString `json:"super_sku"`
-	Price       FlexInt    `json:"price"`
-	MarketPrice FlexInt    `json:"market_price"`
 	Version     FlexInt    `json:"version"`
 	IsHidden    FlexBool   `json:"is_hidden"`
 	CreatedBy   FlexString `json:"created_by"`
@@ -194,7 +193,7 @@ func (w *productWire) product() Product {
 	p.SKU, p.OriginalSKU, p.Name = string(w.SKU), string(w.OriginalSKU), string(w.Name)
 	p.MasterID, p.MasterSKU = int64(w.MasterID), string(w.MasterSKU)
 	p.SuperID, p.SuperSKU = int64(w.SuperID), string(w.SuperSKU)
-	p.Price, p.MarketPrice, p.Version = int64(w.Price), int64(w.MarketPrice), int(w.Version)
+	p.Version = int(w.Version)
 	p.IsHidden, p.CreatedBy = bool(w.IsHidden), string(w.CreatedBy)
 	if attrs, ok := w.Attributes.(map[string]any); ok {
 		p.Attributes = attrs
@@ -295,10 +294,21 @@ type ProductSeller struct {
 	ListdataID int64 `json:"listdata_id"`
 	// VATLimitSupported is one of Tiki's VAT settings of the seller
 	// (vat_limit_supported), as sent.
-	VATLimitSupported FlexInt `json:"vat_limit_supported"`
+	VATLimitSupported int64 `json:"vat_limit_supported"`
 	// IsAllVATSupported is one of Tiki's VAT settings of the seller
 	// (is_all_vat_supported; Tiki sends 1/0).
-	IsAllVATSupported FlexBool `json:"is_all_vat_supported"`
+	IsAllVATSupported bool `json:"is_all_vat_supported"`
+}
+
+// UnmarshalJSON decodes the seller, taking its VAT settings from numbers,
+// strings or booleans.
+func (s *ProductSeller) UnmarshalJSON(b []byte) error {
+	type plain ProductSeller
+	return json.Unmarshal(b, &struct {
+		*plain
+		VATLimitSupported *FlexInt  `json:"vat_limit_supported"`
+		IsAllVATSupported *FlexBool `json:"is_all_vat_supported"`
+	}{(*plain)(s), (*FlexInt)(&s.VATLimitSupported), (*FlexBool)(&s.IsAllVATSupported)})
 }
 
 // ProductInventory is a product's stock. API v2 gives the quantities of
@@ -597,7 +607,7 @@ type ProductUpdate struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Active switches the product on (ProductActive) or off
 	// (ProductInactive).
 	Active *ActiveFlag `json:"active,omitempty"`
@@ -621,7 +631,7 @@ func productKey(v *validator, prefix string, productID int64, originalSKU string
 	}
 }
 
-func checkPrice(v *validator, field string, price int64) {
+func checkPrice(v *validator, field string, price Money) {
 	v.check(price >= 0, field, "must be greater than 0")
 }
 
@@ -639,7 +649,7 @@ func checkQuantity(v *validator, field string, q *int) {
 
 // checkQuantityUpdate checks the price, quantity and active flag of an
 // update through API v2 or v1, at least one of which must be set.
-func checkQuantityUpdate(v *validator, price int64, quantity *int, active *ActiveFlag) {
+func checkQuantityUpdate(v *validator, price Money, quantity *int, active *ActiveFlag) {
 	checkPrice(v, "price", price)
 	checkQuantity(v, "quantity", quantity)
 	checkActive(v, "active", active)
@@ -717,7 +727,7 @@ type ProductUpdateV2 struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND; 0 leaves it unchanged.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
 	Quantity *int `json:"quantity,omitempty"`
 	// Active switches the product on (ProductActive) or off
@@ -752,7 +762,7 @@ func (s *ProductsV2Service) Update(ctx context.Context, u ProductUpdateV2) (*Pro
 // the product is named by its original SKU in the path.
 type ProductUpdateV1 struct {
 	// Price is the new price in VND; 0 leaves it unchanged.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
 	Quantity *int `json:"quantity,omitempty"`
 	// Active switches the product on (ProductActive) or off

@@ -135,7 +135,7 @@ func TestProductsHidden(t *testing.T) {
 			MasterID: num(r["master_id"]), MasterSKU: str(r["master_sku"]),
 			SuperID: num(r["super_id"]), SuperSKU: str(r["super_sku"]), OriginalSKU: str(r["original_sku"]),
 			Type: str(r["type"]), EntityType: str(r["entity_type"]),
-			Price: num(r["price"]), MarketPrice: num(r["market_price"]), Version: int(num(r["version"])),
+			Price: Money(num(r["price"])), MarketPrice: Money(num(r["market_price"])), Version: int(num(r["version"])),
 			CreatedAt: vnTime(t, str(r["created_at"])), CreatedBy: str(r["created_by"]), UpdatedAt: vnTime(t, str(r["updated_at"])),
 			Active: Ptr(ProductInactive), IsHidden: boolean(r["is_hidden"]),
 		}, page.Data[i], i)
@@ -143,7 +143,7 @@ func TestProductsHidden(t *testing.T) {
 	}
 	assert.Equal(t, int64(125172435), page.Data[0].ProductID)
 	assert.Equal(t, "11", page.Data[0].OriginalSKU)
-	assert.Equal(t, int64(89000), page.Data[4].Price)
+	assert.Equal(t, Money(89000), page.Data[4].Price)
 	assert.True(t, page.Data[4].IsHidden)
 }
 

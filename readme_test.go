@@ -59,7 +59,7 @@ var (
 	cp        eventqueue.Checkpoint
 	metrics   interface{ Inc(name string) }
 	stock     interface {
-		Set(ctx context.Context, sku string, warehouseID, qty int64) error
+		Set(ctx context.Context, sku string, warehouseID int64, qty int) error
 	}
 	importOrder func(ctx context.Context, sellerID, orderCode string) error
 	sellers     []struct{ TokenSource oauth2.TokenSource }

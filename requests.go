@@ -36,7 +36,7 @@ type NewProduct struct {
 	// Description is the product's description, HTML allowed (required).
 	Description string `json:"description"`
 	// MarketPrice is the price before discount, in VND.
-	MarketPrice int64 `json:"market_price,omitempty"`
+	MarketPrice Money `json:"market_price,omitempty"`
 	// Attributes holds the category's attributes by code (required: every
 	// attribute the category marks required must be there; see
 	// CatalogService.ListAttributes). Values are strings, numbers or booleans.
@@ -85,9 +85,9 @@ type Variant struct {
 	// MinCode is the variant's min code (API v2.1).
 	MinCode int64 `json:"min_code,omitempty"`
 	// Price is the selling price in VND (required, greater than 0).
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// MarketPrice is the price before discount in VND.
-	MarketPrice int64 `json:"market_price,omitempty"`
+	MarketPrice Money `json:"market_price,omitempty"`
 	// Option1 is the variant's value for the product's first option
 	// attribute; required exactly when the product declares that option.
 	Option1 string `json:"option1,omitempty"`

@@ -70,6 +70,7 @@ func callShaped[T any](ctx context.Context, c *Client, r *request, ok func(*T) b
 			Method:      r.method,
 			URL:         c.redactor.URL(c.url(r)),
 			Snippet:     c.redactor.String(snippet(out.raw)),
+			Body:        c.redactor.Bytes(out.raw),
 			Err:         &ShapeError{Expected: expected, Got: c.redactor.String(truncate(out.raw))},
 		}
 	}

@@ -226,7 +226,7 @@ func TestConsumerEveryTypedHandler(t *testing.T) {
 		return nil
 	})
 	r.c.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusUpdatedEvent) error {
-		got = append(got, "status "+e.Status)
+		got = append(got, "status "+string(e.Status))
 		return nil
 	})
 	r.c.OnPrice(func(_ context.Context, e *tiki.PriceUpdatedEvent) error {

@@ -30,10 +30,10 @@ func listedProducts(t *testing.T, c *tiki.Client) map[string]tiki.Product {
 func requireV2ItemIs(t *testing.T, p tiki.Product, it tiki.OrderItem) {
 	t.Helper()
 	assert.Equal(t, p.ProductID, it.Product.ID, "product id")
-	assert.Equal(t, p.SKU, string(it.Product.SKU), "sku")
-	assert.Equal(t, p.OriginalSKU, string(it.Product.SellerProductCode), "seller_product_code")
+	assert.Equal(t, p.SKU, it.Product.SKU, "sku")
+	assert.Equal(t, p.OriginalSKU, it.Product.SellerProductCode, "seller_product_code")
 	assert.Equal(t, p.Name, it.Product.Name, "name")
-	assert.Equal(t, p.Price, int64(it.Invoice.Price), "price")
+	assert.Equal(t, p.Price, it.Invoice.Price, "price")
 }
 
 // requireV1ItemIs checks that a v1 order item references product p.
@@ -75,7 +75,7 @@ func TestOrderItemsReferenceSellerProductsV2(t *testing.T) {
 	require.Len(t, o.Items, 2)
 	requireV2ItemIs(t, products["BOOK-B"], o.Items[0])
 	assert.Equal(t, products["BOOK-A"].ProductID, o.Items[1].Product.ID)
-	assert.Equal(t, products["BOOK-A"].SKU, string(o.Items[1].Product.SKU))
+	assert.Equal(t, products["BOOK-A"].SKU, o.Items[1].Product.SKU)
 	assert.Equal(t, int64(99000), int64(o.Items[1].Invoice.Price))
 
 	// A code the seller has no product for keeps it, with ids of no product.

@@ -201,7 +201,7 @@ func (s *Server) CreateOrderV1(spec OrderSpecV1) (tiki.OrderV1, error) {
 				it.ProductName = p.name
 			}
 			if it.Price == 0 {
-				it.Price = p.price
+				it.Price = tiki.Money(p.price)
 			}
 		}
 		if it.ProductName == "" {
@@ -344,8 +344,8 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		fulfillment:       req.FulfillmentType,
 		payment:           req.PaymentMethod,
 		couponCode:        req.CouponCode,
-		discountCoupon:    req.DiscountCoupon,
-		discountTikiPoint: req.DiscountTikiPoint,
+		discountCoupon:    int64(req.DiscountCoupon),
+		discountTikiPoint: int64(req.DiscountTikiPoint),
 		note:              req.Note,
 		createdAt:         created,
 		updatedAt:         created,
@@ -378,7 +378,7 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		st.itemSeq++
 		o.items = append(o.items, &fakeItem{
 			id: 90000000 + st.itemSeq, productID: ids[0], sku: strconv.FormatInt(ids[1], 10),
-			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: it.Price,
+			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: int64(it.Price),
 			inventory: it.InventoryType, confirmation: tiki.ConfirmationWaiting, deadline: deadline,
 		})
 	}
@@ -418,7 +418,7 @@ func (o *fakeOrder) totals() (before, discount, after int64) {
 		before += it.price * int64(it.qty)
 	}
 	discount = min(o.discountCoupon+o.discountTikiPoint, before)
-	return before, discount, before - discount + o.shipping.ShippingFee
+	return before, discount, before - discount + int64(o.shipping.ShippingFee)
 }
 
 // orderTS formats a timestamp as Tiki does, or null.
@@ -590,11 +590,11 @@ func checkMockOrderV1(req tiki.MockOrderRequest) problems {
 		bad.check(it.Price > 0, p+"price", "must be greater than 0")
 		bad.check(it.Qty > 0, p+"qty", "must be greater than 0")
 		bad.check(it.InventoryType.Valid(), p+"inventory_type", "must be one of cross_border, instock, backorder, seller_backorder, drop_ship")
-		before += it.Price * int64(max(it.Qty, 0))
+		before += int64(it.Price) * int64(max(it.Qty, 0))
 	}
 	if req.DiscountCoupon < 0 || req.DiscountTikiPoint < 0 {
 		bad.add("discount_coupon and discount_tiki_point", "must not be negative")
-	} else if len(bad) == 0 && req.DiscountCoupon+req.DiscountTikiPoint > before {
+	} else if len(bad) == 0 && int64(req.DiscountCoupon+req.DiscountTikiPoint) > before {
 		bad.add("discounts", "must not exceed the total price of the items")
 	}
 	return bad

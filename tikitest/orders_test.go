@@ -221,8 +221,8 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	want.PurchasedAt = want.CreatedAt   // the fake's orders are purchased when placed
 	want.CollectableTotalPrice = 335000 // cash on delivery: the shipper collects the total
 	assert.Equal(t, want, *created)
-	assert.Equal(t, int64(345000), created.TotalPriceBeforeDiscount)
-	assert.Equal(t, int64(335000), created.TotalPriceAfterDiscount, "345000 - 25000 discounts + 15000 shipping")
+	assert.Equal(t, tiki.Money(345000), created.TotalPriceBeforeDiscount)
+	assert.Equal(t, tiki.Money(335000), created.TotalPriceAfterDiscount, "345000 - 25000 discounts + 15000 shipping")
 	assert.NotEqual(t, created.Items[0].ID, created.Items[1].ID)
 	hooks.expect(t, "queueing:")
 	got, ok := srv.OrderV1(created.OrderCode)
@@ -317,7 +317,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusQueueing, created.Status)
-	assert.Equal(t, int64(360000), created.TotalPriceAfterDiscount)
+	assert.Equal(t, tiki.Money(360000), created.TotalPriceAfterDiscount)
 	assert.Zero(t, created.CollectableTotalPrice, "paid by card: nothing to collect")
 	assert.Equal(t, "Thanh toán bằng thẻ quốc tế Visa, Master, JCB", created.Payment.Description)
 	hooks.expect(t, "queueing:")
@@ -896,8 +896,8 @@ func TestOrdersGoAPI(t *testing.T) {
 	assert.Equal(t, tiki.PaymentCOD, o.Payment.Method)
 	require.Len(t, o.Items, 1)
 	assert.Equal(t, tiki.InventorySellerBackorder, o.Items[0].InventoryType)
-	assert.Equal(t, int64(100000), o.TotalPriceAfterDiscount)
-	assert.Equal(t, int64(100000), o.CollectableTotalPrice)
+	assert.Equal(t, tiki.Money(100000), o.TotalPriceAfterDiscount)
+	assert.Equal(t, tiki.Money(100000), o.CollectableTotalPrice)
 	assert.Equal(t, tiki.ConfirmationWaiting, o.Items[0].ConfirmationStatus)
 	assert.NotEmpty(t, o.Shipping.EstimateDescription)
 

@@ -555,7 +555,7 @@ func (s *Server) createProducts(req *productRequest, at time.Time) {
 			id: st.idSeq, masterID: st.idSeq - 1, superID: superID,
 			sku: prodTikiSKU(st.idSeq), masterSKU: prodTikiSKU(st.idSeq - 1), superSKU: superSKU,
 			originalSKU: v.SKU, name: p.Name, description: p.Description, categoryID: p.CategoryID,
-			price: v.Price, marketPrice: p.MarketPrice, version: 1,
+			price: int64(v.Price), marketPrice: int64(p.MarketPrice), version: 1,
 			active:    p.MetaData != nil && p.MetaData.IsAutoTurnOn,
 			createdAt: ts, updatedAt: ts, requestID: req.requestID,
 			inventoryType: v.InventoryType, stock: map[int64]int{},
@@ -570,7 +570,7 @@ func (s *Server) createProducts(req *productRequest, at time.Time) {
 			prod.description = v.Description
 		}
 		if v.MarketPrice > 0 {
-			prod.marketPrice = v.MarketPrice
+			prod.marketPrice = int64(v.MarketPrice)
 		}
 		prod.marketPrice = max(prod.marketPrice, prod.price)
 		if prod.inventoryType == "" {

@@ -197,7 +197,7 @@ func demoProduct(n int) tiki.NewProduct {
 		Image:       "https://img.example/demo-" + strconv.Itoa(n) + ".jpg",
 		MetaData:    &tiki.ProductMetaData{IsAutoTurnOn: true},
 		Variants: []tiki.Variant{{
-			SKU: "DEMO-" + strconv.Itoa(n), Price: int64(100000 + 10000*n), InventoryType: tiki.InventoryDropShip,
+			SKU: "DEMO-" + strconv.Itoa(n), Price: tiki.Money(100000 + 10000*n), InventoryType: tiki.InventoryDropShip,
 			SellerWarehouse: "919,903",
 			WarehouseStocks: []tiki.WarehouseStock{{WarehouseID: 919, QtyAvailable: 10}, {WarehouseID: 903, QtyAvailable: 5}},
 		}},

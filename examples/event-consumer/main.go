@@ -134,7 +134,7 @@ func makeChanges(ctx context.Context, srv *tikitest.Server, client *tiki.Client)
 	for i := range 3 {
 		_, _, err := client.Products.Update(ctx, tiki.ProductUpdate{
 			OriginalSKU:         fmt.Sprintf("BOOK-%d", i+1),
-			Price:               90000 + int64(i)*1000,
+			Price:               tiki.Money(90000 + i*1000),
 			WarehouseQuantities: []tiki.WarehouseQuantity{{WarehouseID: 919, QtyAvailable: 5 + i}},
 		})
 		if err != nil {
@@ -181,7 +181,7 @@ func consume(ctx context.Context, client *tiki.Client, queue string, cp eventque
 		return seen(&e.Event, "order "+e.OrderCode+" placed")
 	})
 	c.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusUpdatedEvent) error {
-		return seen(&e.Event, "order "+e.OrderCode+" is now "+e.Status)
+		return seen(&e.Event, "order "+e.OrderCode+" is now "+string(e.Status))
 	})
 	c.OnPrice(func(_ context.Context, e *tiki.PriceUpdatedEvent) error {
 		return seen(&e.Event, fmt.Sprintf("product %d price %d -> %d VND", e.ProductID, e.PriceFrom, e.PriceTo))

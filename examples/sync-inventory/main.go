@@ -154,7 +154,7 @@ func seedFake(srv *tikitest.Server, n int) ([]feedItem, error) {
 	for i := range n {
 		feed = append(feed, feedItem{item: tiki.BatchUpdateItem{
 			OriginalSKU: sku(i),
-			Price:       100000 + int64(i%50)*500,
+			Price:       tiki.Money(100000 + (i%50)*500),
 			WarehouseQuantities: []tiki.WarehouseQuantity{
 				{WarehouseID: 919, QtyAvailable: i % 40},
 				{WarehouseID: 903, QtyAvailable: (i * 7) % 25},
