@@ -122,7 +122,7 @@ func TestNewClientReportsEveryProblem(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
-		{Field: "WithSellerKey", Problem: "conflicts with WithAccessToken: choose one way to authenticate"},
+		{Field: "WithSellerKey", Problem: "is a second way to authenticate, beside WithAccessToken: choose one"},
 		{Field: "WithRetry.maxAttempts", Problem: "must be at least 1 (1 disables retries), not 0"},
 		{Field: "WithRateLimit.perSecond", Problem: "must not be negative, not -1"},
 		{Field: "WithEnvironment", Problem: `must be "production" or "sandbox", not "staging"`},

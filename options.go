@@ -187,7 +187,7 @@ func (c *config) report(prefix string, v *validator) bool {
 // problem of the option that gives it.
 func (c *config) setAuth(name string, a authenticator, setup func(*Client)) {
 	if c.authName != "" {
-		c.problems.add(name, "conflicts with %s: choose one way to authenticate", c.authName)
+		c.problems.add(name, "is a second way to authenticate, beside %s: choose one", c.authName)
 		return
 	}
 	c.auth, c.authName, c.authSetup = a, name, setup
