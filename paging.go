@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tikisdk/tiki/internal/flight"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -390,12 +391,12 @@ const maxPages = 100000
 // goroutine; once the first gives last_page, up to plan.ahead following
 // pages are kept requested while the caller's loop works through the rows:
 // at most plan.ahead requests are in flight and at most plan.ahead pages
-// wait besides the one being yielded. Pages requested past the last one
-// are never yielded, nor their errors. The walk follows each page's own
-// paging block, in page order, exactly as a one-page-at-a-time walk would:
-// it ends at the last_page of the page just yielded (a short page is not
-// the end), and the page number only moves forward, whatever current_page
-// says.
+// wait besides the one being yielded (an ordered flight.Group of
+// plan.ahead). Pages requested past the last one are never yielded, nor
+// their errors. The walk follows each page's own paging block, in page
+// order, exactly as a one-page-at-a-time walk would: it ends at the
+// last_page of the page just yielded (a short page is not the end), and
+// the page number only moves forward, whatever current_page says.
 //
 // When the caller stops ranging, or ctx ends, the requests in flight are
 // cancelled and waited for: no goroutine outlives the loop. When a page
@@ -411,26 +412,24 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 		page := max(plan.first, 1)
 		if ctx == nil {
 			// The list call refuses it with its typed error.
-			_, err := fetchPage(ctx, page, fetch)
+			_, err := safe.Get(func() (*Page[T], error) { return fetch(ctx, page) })
 			if err == nil {
 				err = nilContextError()
 			}
 			yield(zero, err)
 			return
 		}
-		w := &pageWalk[T]{fetch: fetch}
-		w.ctx, w.cancel = context.WithCancel(ctx)
-		defer w.stop()
+		w := &pageWalk[T]{g: flight.Ordered[*Page[T]](ctx, ahead), fetch: fetch}
+		defer w.g.Stop()
 
 		for i := range expect {
-			w.start(page + i)
+			w.g.TryGo(page+i, w.get(page+i))
 		}
-		f := w.take(page)
-		if f.err != nil {
-			yield(zero, f.err)
+		p, err := w.take(page)
+		if err != nil {
+			yield(zero, err)
 			return
 		}
-		p := f.p
 		if plan.learn != nil {
 			plan.learn(p.Paging.LastPage)
 		}
@@ -440,8 +439,7 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 			// of, then let the loop work through this page while they
 			// are fetched.
 			last := p.Paging.LastPage
-			for len(w.queue) < ahead && next <= last {
-				w.start(next)
+			for next <= last && w.g.TryGo(next, w.get(next)) != nil {
 				next++
 			}
 			for _, row := range p.Data {
@@ -453,82 +451,48 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 			if current >= last || n >= maxPages {
 				return
 			}
-			f := w.take(current + 1)
-			if f.err != nil {
-				yield(zero, f.err)
+			page = current + 1
+			if p, err = w.take(page); err != nil {
+				yield(zero, err)
 				return
 			}
-			page, p = f.page, f.p
 			next = max(next, page+1)
 		}
 	}
 }
 
-// pageWalk holds the fetches in flight of one ranging over all.
+// pageWalk is one ranging over all: the pages requested, in page order,
+// consecutive page numbers.
 type pageWalk[T any] struct {
-	ctx    context.Context // the caller's, cancelled by stop
-	cancel context.CancelFunc
-	fetch  func(context.Context, int) (*Page[T], error)
-	wg     sync.WaitGroup
-	// queue holds the fetches started and not yet taken, in page order,
-	// consecutive page numbers.
-	queue []*pageFetch[T]
+	g     *flight.Group[*Page[T]]
+	fetch func(context.Context, int) (*Page[T], error)
 }
 
-// pageFetch is one page being fetched; p and err are set when done is
-// closed.
-type pageFetch[T any] struct {
-	page int
-	done chan struct{}
-	p    *Page[T]
-	err  error
+// get is the operation that fetches page, whose key is page.
+func (w *pageWalk[T]) get(page int) func(context.Context) (*Page[T], error) {
+	return func(ctx context.Context) (*Page[T], error) {
+		p, err := w.fetch(ctx, page)
+		if err == nil && p == nil {
+			err = fmt.Errorf("tiki: page %d: no page decoded", page)
+		}
+		return p, err
+	}
 }
 
-// start fetches page on its own goroutine and queues it.
-func (w *pageWalk[T]) start(page int) {
-	f := &pageFetch[T]{page: page, done: make(chan struct{})}
-	w.queue = append(w.queue, f)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer close(f.done)
-		f.p, f.err = fetchPage(w.ctx, page, w.fetch)
-	}()
-}
-
-// take waits for page and returns its fetch, starting it when it is not in
-// flight. Fetches of earlier pages (skipped when a server's current_page
+// take waits for page and returns it, requesting it when it is not in
+// flight. Requests of earlier pages (skipped when a server's current_page
 // jumps ahead) are waited for and dropped.
-func (w *pageWalk[T]) take(page int) *pageFetch[T] {
-	for len(w.queue) > 0 && w.queue[0].page < page {
-		<-w.queue[0].done
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
+func (w *pageWalk[T]) take(page int) (*Page[T], error) {
+	for {
+		op := w.g.Next()
+		if op == nil {
+			// Nothing requested at or after page (they are consecutive):
+			// every slot is free.
+			w.g.TryGo(page, w.get(page))
+			continue
+		}
+		if op.Key() >= page {
+			return op.Result()
+		}
 	}
-	if len(w.queue) == 0 || w.queue[0].page != page {
-		// Nothing queued at or after page (the queue is consecutive).
-		w.queue = w.queue[:0]
-		w.start(page)
-	}
-	f := w.queue[0]
-	w.queue[0] = nil
-	w.queue = w.queue[1:]
-	<-f.done
-	return f
-}
-
-// stop cancels the fetches in flight and waits for their goroutines.
-func (w *pageWalk[T]) stop() {
-	w.cancel()
-	w.wg.Wait()
-}
-
-// fetchPage calls fetch, turning a panic into a *PanicError and a missing
-// page into an error.
-func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context, int) (*Page[T], error)) (*Page[T], error) {
-	p, err := safe.Get(func() (*Page[T], error) { return fetch(ctx, page) })
-	if err == nil && p == nil {
-		err = fmt.Errorf("tiki: page %d: no page decoded", page)
-	}
-	return p, err
 }
