@@ -244,8 +244,8 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page
 //	for order, err := range client.Orders.All(ctx, opts) {
 //		if err != nil { ... } // one error, then the loop ends
 //	}
-func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
-	return walk(ctx, s.client, "v2/orders", opts, s.List)
+func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions, walkOpts ...WalkOption) iter.Seq2[Order, error] {
+	return walk(ctx, s.client, "v2/orders", opts, s.List, walkOpts)
 }
 
 // OrderGetOptions selects the optional parts Get adds to the order.
