@@ -57,19 +57,6 @@ func (a *ActionResult) reportsError() bool {
 	return hasErrors || (probe.Success != nil && !*probe.Success)
 }
 
-// callAction sends an order action. A 2xx answer whose body reports an
-// error is an *APIError: the action was not applied.
-func callAction(ctx context.Context, c *Client, r *request) (*ActionResult, *Response, error) {
-	out, resp, err := call[ActionResult](ctx, c, r)
-	if err != nil {
-		return nil, resp, err
-	}
-	if out.reportsError() {
-		return nil, resp, notAppliedError(c, r, resp, out.Raw)
-	}
-	return out, resp, nil
-}
-
 // checkOrder checks the order an action is for and returns its escaped
 // code. models lists the operation models the action exists for.
 func checkOrder(v *validator, order *Order, action string, models ...FulfillmentType) string {

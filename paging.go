@@ -260,16 +260,6 @@ func hasRowsKey(b []byte, keys ...string) bool {
 // in a list's options struct.
 func (o *ListOptions) pageOptions() *ListOptions { return o }
 
-// callList sends r and decodes a list answered either as a bare JSON array
-// or as {"data": [...]}: the shared body of endpoints that answer a list.
-func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response, error) {
-	l, resp, err := call[list[T]](ctx, c, r)
-	if err != nil {
-		return nil, resp, err
-	}
-	return *l, resp, nil
-}
-
 // walk is the iterator of a paginated list endpoint: it calls list with a
 // copy of opts (the zero options when opts is nil) whose page is set to
 // each page in turn, from opts.Page (default 1) to the last one, keeping
