@@ -221,12 +221,8 @@ func BenchmarkBulkWalk(b *testing.B) {
 func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 	tb.Helper()
 	rows := 0
-	var walkOpts []WalkOption
-	if ahead > 0 {
-		walkOpts = append(walkOpts, WithPagesAhead(ahead))
-	}
 	opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage}}
-	for _, err := range c.Products.All(context.Background(), opts, walkOpts...) {
+	for _, err := range c.Products.All(context.Background(), opts, pagesAhead(ahead)...) {
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -235,6 +231,15 @@ func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 	if rows != want {
 		tb.Fatalf("%d rows, want %d", rows, want)
 	}
+}
+
+// pagesAhead is the walk option of ahead pages ahead; none (the default)
+// for 0.
+func pagesAhead(ahead int) []WalkOption {
+	if ahead == 0 {
+		return nil
+	}
+	return []WalkOption{WithPagesAhead(ahead)}
 }
 
 // TestWalkThroughputAtRoundTrip (TIKI_EVIDENCE=1 only): Products.All over
@@ -406,7 +411,7 @@ func TestWalkPeakHeap(t *testing.T) {
 		}
 		defer c.CloseIdleConnections()
 		base := heap()
-		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: 100}}, WithPagesAhead(ahead)) {
+		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: 100}}, pagesAhead(ahead)...) {
 			if err != nil {
 				t.Fatal(err)
 			}
