@@ -44,8 +44,8 @@ type Result[T any] struct {
 //
 // Every call made through the client waits for its limiter, so Map keeps the
 // seller under Tiki's rate limit whatever the concurrency; the concurrency
-// bounds the requests in flight and the goroutines Map starts (never more
-// than the inputs).
+// bounds the requests in flight and the goroutines Map runs at once (one
+// per call), and no goroutine of Map outlives it.
 //
 // A failed call fails only its own Result: the others still run. When ctx
 // ends, the calls running see it, and the inputs not started yet get an
