@@ -487,6 +487,42 @@ func TestBatchProgressPanic(t *testing.T) {
 	}
 }
 
+// A panic while sending one call of the batch (here in the caller's
+// transport) fails that call's items with a *PanicError; the other calls
+// are sent and the process lives on.
+func TestBatchCallPanicFailsItsItems(t *testing.T) {
+	t.Parallel()
+	srv := &batchServer{}
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Contains(body, []byte(`"product_id":1020,`)) {
+			panic("transport broke")
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return srv.handle(r)
+	})
+	c, _ := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60))
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "transport broke", pe.Value)
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 0 of 60 items not sent")
+	require.Len(t, results, 60)
+	for i, r := range results {
+		if i >= 20 && i < 40 {
+			require.ErrorAs(t, r.Err, &pe, i)
+			assert.False(t, r.Success, i)
+		} else {
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+		}
+	}
+	assert.Len(t, srv.calls, 2, "the other calls were sent")
+}
+
 // Bad options are refused before anything is sent, with the items'
 // problems.
 func TestBatchOptionsValidation(t *testing.T) {

@@ -341,10 +341,10 @@ func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID in
 //	for value, err := range client.Catalog.AllAttributeValues(ctx, 540, nil) {
 //		if err != nil { ... }
 //	}
-func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
+func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions, walkOpts ...WalkOption) iter.Seq2[AttributeValue, error] {
 	return walk(ctx, s.client, "attributes/"+itoa(attributeID)+"/values", opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
 		return s.ListAttributeValues(ctx, attributeID, o)
-	})
+	}, walkOpts)
 }
 
 // ListOptionLabels lists the labels that variants of products in a
@@ -380,8 +380,8 @@ func (s *CatalogService) ListBrands(ctx context.Context, opts *BrandsOptions) (*
 }
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
-func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
-	return walk(ctx, s.client, "brands", opts, s.ListBrands)
+func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions, walkOpts ...WalkOption) iter.Seq2[Brand, error] {
+	return walk(ctx, s.client, "brands", opts, s.ListBrands, walkOpts)
 }
 
 // RequiredDocumentsOptions says which category (required) and which brand,

@@ -398,7 +398,7 @@ func (res attemptResult) effectiveStatus() int {
 // write (r.lockKeys) holds its products' write locks from before its first
 // attempt until do returns.
 //
-// Each attempt is: wait for the limiter (waitTurn), apply the credential
+// Each attempt is: wait for the limiter (waitForLimiter), apply the credential
 // (authorize), send and read the answer (sendAttempt), ask the retry policy
 // what the outcome means (classify), then either finish, renew the
 // credential and repeat, or wait (backoff) and repeat. What is repeated is
@@ -418,7 +418,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	defer unlock()
 
 	for attempt := 1; ; attempt++ {
-		if err := c.waitTurn(ctx, cr, attempt); err != nil {
+		if err := c.waitForLimiter(ctx, cr, attempt); err != nil {
 			return nil, err
 		}
 		header, used, err := c.authorize(ctx)
@@ -484,8 +484,8 @@ func (cr *callRun) requestError(attempts int, sent bool, err error) *RequestErro
 	return &RequestError{Method: cr.r.method, URL: cr.safeURL, Attempts: attempts, Sent: sent || cr.sent, Err: err}
 }
 
-// waitTurn waits for the limiter before attempt number attempt.
-func (c *Client) waitTurn(ctx context.Context, cr *callRun, attempt int) error {
+// waitForLimiter waits for the limiter before attempt number attempt.
+func (c *Client) waitForLimiter(ctx context.Context, cr *callRun, attempt int) error {
 	if err := c.limiter.Wait(ctx); err != nil {
 		return cr.requestError(attempt-1, false, contextErr(ctx, err))
 	}
@@ -788,14 +788,3 @@ type restyLogger struct{}
 func (restyLogger) Errorf(string, ...any) {}
 func (restyLogger) Warnf(string, ...any)  {}
 func (restyLogger) Debugf(string, ...any) {}
-
-// call sends r and decodes the answer into a new T: the shared body of
-// endpoint methods.
-func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, error) {
-	out := new(T)
-	resp, err := c.do(ctx, r, out)
-	if err != nil {
-		return nil, resp, err
-	}
-	return out, resp, nil
-}

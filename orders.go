@@ -207,28 +207,6 @@ func (o *OrderListOptions) validate(v *validator) {
 	checkIncludes(v, o.Include)
 }
 
-// validated is an options type that checks itself; its url tags give its
-// query (see encodeQuery).
-type validated interface {
-	validate(v *validator)
-}
-
-// getPage sends GET path in the given API version with the query of opts
-// (the zero options when opts is nil) and decodes one page of T. Nothing is
-// sent when the options are refused.
-func getPage[T, O any, P interface {
-	*O
-	validated
-}](ctx context.Context, c *Client, version apiVersion, path string, opts P) (*Page[T], *Response, error) {
-	o := zeroIfNil(opts)
-	v := c.newValidator()
-	P(&o).validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: encodeQuery(&o)})
-}
-
 // List returns one page of the seller's orders, filtered by opts (which may
 // be nil).
 //
@@ -245,8 +223,8 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page
 //	for order, err := range client.Orders.All(ctx, opts) {
 //		if err != nil { ... } // one error, then the loop ends
 //	}
-func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
-	return walk(ctx, s.client, "v2/orders", opts, s.List)
+func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions, walkOpts ...WalkOption) iter.Seq2[Order, error] {
+	return walk(ctx, s.client, "v2/orders", opts, s.List, walkOpts)
 }
 
 // OrderGetOptions selects the optional parts Get adds to the order.

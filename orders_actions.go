@@ -57,19 +57,6 @@ func (a *ActionResult) reportsError() bool {
 	return hasErrors || (probe.Success != nil && !*probe.Success)
 }
 
-// callAction sends an order action. A 2xx answer whose body reports an
-// error is an *APIError: the action was not applied.
-func callAction(ctx context.Context, c *Client, r *request) (*ActionResult, *Response, error) {
-	out, resp, err := call[ActionResult](ctx, c, r)
-	if err != nil {
-		return nil, resp, err
-	}
-	if out.reportsError() {
-		return nil, resp, notAppliedError(c, r, resp, out.Raw)
-	}
-	return out, resp, nil
-}
-
 // readOrder is the next step a refusal names when an order passed to an
 // action lacks what Tiki's answer always has: the order was built by hand.
 const readOrder = "pass the order as Orders.Get or Orders.List return it, not one built by hand"

@@ -320,8 +320,8 @@ func (s *OrdersV1Service) List(ctx context.Context, opts *OrderListOptionsV1) (*
 //	for order, err := range client.V1.Orders.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 //		if err != nil { ... }
 //	}
-func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) iter.Seq2[OrderV1, error] {
-	return walk(ctx, s.client, "v1/orders", opts, s.List)
+func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1, walkOpts ...WalkOption) iter.Seq2[OrderV1, error] {
+	return walk(ctx, s.client, "v1/orders", opts, s.List, walkOpts)
 }
 
 // Get returns one order with its items.

@@ -160,8 +160,8 @@ type productFields Product
 // productWire is a product as Tiki sends it: Product's fields, those that
 // Tiki sends in more than one shape replaced by tolerant types. It has no
 // UnmarshalJSON of its own, so encoding/json decodes it in one pass, alone
-// or as a row of a page or list (the page and list decoders decode product
-// rows as productWire); product converts it.
+// or as a row of a page (the client decodes every page of products as
+// rows of productWire: productRows); product converts it.
 type productWire struct {
 	productFields
 	ID          *FlexInt   `json:"id"`
@@ -465,7 +465,18 @@ func listProducts(ctx context.Context, c *Client, version apiVersion, opts *Prod
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, c, version, "products", opts)
+	return productRows(getPage[productWire](ctx, c, version, "products", opts))
+}
+
+// productRows is the route of every page of products the client decodes:
+// the rows are decoded as Tiki sends them (productWire, in one pass over
+// the body, without Product.UnmarshalJSON parsing each row a second time)
+// and converted.
+func productRows(p *Page[productWire], resp *Response, err error) (*Page[Product], *Response, error) {
+	if err != nil {
+		return nil, resp, err
+	}
+	return &Page[Product]{Data: convertRows(p.Data, (*productWire).product), Paging: p.Paging}, resp, nil
 }
 
 // All iterates over the seller's products, latest first, page after page
@@ -474,8 +485,8 @@ func listProducts(ctx context.Context, c *Client, version apiVersion, opts *Prod
 //	for p, err := range client.Products.All(ctx, &tiki.ProductsOptions{Include: []tiki.ProductInclude{tiki.IncludeInventory}}) {
 //		if err != nil { ... }
 //	}
-func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, s.client, "products", opts, s.List)
+func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions, walkOpts ...WalkOption) iter.Seq2[Product, error] {
+	return walk(ctx, s.client, "products", opts, s.List, walkOpts)
 }
 
 // HiddenProductsOptions filters ListHidden. Every field is optional.
@@ -506,12 +517,12 @@ func (s *ProductsService) ListHidden(ctx context.Context, opts *HiddenProductsOp
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, s.client, apiV2, "products/getHiddenSkus", opts)
+	return productRows(getPage[productWire](ctx, s.client, apiV2, "products/getHiddenSkus", opts))
 }
 
 // AllHidden iterates over the seller's hidden products, page after page.
-func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.ListHidden)
+func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions, walkOpts ...WalkOption) iter.Seq2[Product, error] {
+	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.ListHidden, walkOpts)
 }
 
 // Get returns one product with everything Tiki can include: seller,
@@ -564,7 +575,7 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 	q := encodeQuery(struct {
 		OriginalSKU string `url:"original_sku"`
 	}{sku})
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "products/findBy", query: q})
+	return productRows(call[Page[productWire]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "products/findBy", query: q}))
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.

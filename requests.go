@@ -502,8 +502,8 @@ func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequests
 //	for req, err := range client.ProductRequests.All(ctx, &tiki.ProductRequestsOptions{State: tiki.RequestRejected}) {
 //		if err != nil { ... }
 //	}
-func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions) iter.Seq2[ProductRequest, error] {
-	return walk(ctx, s.client, "requests", opts, s.List)
+func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions, walkOpts ...WalkOption) iter.Seq2[ProductRequest, error] {
+	return walk(ctx, s.client, "requests", opts, s.List, walkOpts)
 }
 
 // Get returns one product request with the products it created.
