@@ -46,9 +46,9 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 $(PKGS)
 
 ## fuzz: each of the 21 fuzz targets for FUZZTIME: by default 500
-## executions each, about 2 minutes in all (mostly building the fuzzing
-## binaries); 10000x (what CI runs) about 3 minutes; a duration such as
-## 30s each takes over 10 minutes.
+## executions each, 2 to 4 minutes in all (mostly building the fuzzing
+## binaries); 10000x (what CI runs) 3 to 4 minutes; a duration such as 30s
+## each takes over 10 minutes.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for target in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
