@@ -123,6 +123,7 @@ type Client struct {
 	redactor   *redact.Redactor
 	retry      retryPolicy
 	writes     writeLocks
+	writeOrder WriteOrder // nil: the client orders only its own writes
 	walks      walkLengths
 
 	tokenEarly time.Duration
@@ -194,6 +195,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		c.userAgent = cfg.userAgent + " " + c.userAgent
 	}
+	c.writeOrder = cfg.writeOrder
 	c.limiter = cfg.limiter
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
@@ -411,11 +413,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := c.writes.lock(ctx, r.lockKeys)
+	held, err := c.lockWrites(ctx, r.lockKeys)
 	if err != nil {
 		return nil, cr.requestError(0, false, contextErr(ctx, err))
 	}
-	defer unlock()
+	defer c.unlockWrites(ctx, held)
 
 	for attempt := 1; ; attempt++ {
 		if err := c.waitForLimiter(ctx, cr, attempt); err != nil {
@@ -424,6 +426,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 		header, used, err := c.authorize(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if err := held.check(); err != nil {
+			return nil, cr.requestError(attempt-1, false, err)
 		}
 		res, elapsed := c.sendAttempt(ctx, cr, header)
 		cr.sent = cr.sent || res.sent

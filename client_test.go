@@ -54,6 +54,7 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithRetry", WithRetry(3, -time.Second, time.Second), "WithRetry.minWait", "must not be negative, not -1s"},
 		{"WithRetry", WithRetry(3, time.Second, time.Millisecond), "WithRetry.maxWait", "must not be less than minWait (1s), not 1ms"},
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
+		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
 		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
 	}
 	covered := map[string]bool{}

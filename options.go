@@ -38,6 +38,8 @@ type config struct {
 	burst         int
 	limiter       Limiter
 
+	writeOrder WriteOrder
+
 	maxAttempts   int
 	backoffMin    time.Duration
 	backoffMax    time.Duration

@@ -34,10 +34,10 @@ import (
 // client, writeLocks provides that: product writes name their product
 // (request.lockKeys) and hold it for the whole call, retries included, so a
 // later write to that product through the same client is sent only after
-// this call has returned. Across clients or processes nothing orders the
-// writes: a retried PUT from one process may land after another process's
-// newer write to the same product. Send every write of one product through
-// one client, or serialise the writers yourself.
+// this call has returned. Across clients or processes only a WriteOrder
+// that they share (WithWriteOrder) orders the writes; without one, a
+// retried PUT from one process may land after another process's newer
+// write to the same product.
 
 // retryPolicy decides, after each attempt of a call, whether the call is
 // over or is repeated, and after which wait.

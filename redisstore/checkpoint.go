@@ -47,14 +47,14 @@ func newQueueConfig(opts []QueueOption) queueConfig {
 // so that every key of a queue lives in one Cluster slot and the Lua
 // scripts may use them together.
 type queueKeys struct {
-	lease string // the current holder's fence token, expiring with the lease
-	fence string // the last fence token handed out
-	ack   string // hash: ack_id, fence of the save
+	lease  string // "<fence token>:<id>" of the current holder, expiring with the lease
+	holder string // hash: the last holder's record (see Lease)
+	ack    string // hash: ack_id, fence of the save
 }
 
 func keysOf(prefix, queue string) queueKeys {
 	base := prefix + "{" + queue + "}:"
-	return queueKeys{lease: base + "lease", fence: base + "fence", ack: base + "ack"}
+	return queueKeys{lease: base + "lease", holder: base + "holder", ack: base + "ack"}
 }
 
 func checkQueue(queue string) error {
@@ -121,10 +121,12 @@ redis.call('HSET', KEYS[1], 'ack_id', ARGV[1], 'fence', ARGV[2])
 return 1
 `)
 
-// saveFencedAckScript stores an ack id only for the current lease holder.
+// saveFencedAckScript stores an ack id only for the current lease holder:
+// the lease key holds "<token>:<id>".
 // KEYS: lease, ack. ARGV: ack id, fence.
 var saveFencedAckScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if not v or string.match(v, '^(%d+):') ~= ARGV[2] then return 0 end
 local stored = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
 if stored > tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[2], 'ack_id', ARGV[1], 'fence', ARGV[2])

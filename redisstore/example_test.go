@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"log"
 	"log/slog"
 	"net/http"
@@ -101,5 +102,27 @@ func ExampleNewLease() {
 	})
 	if err := consumer.Run(context.Background()); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// Every replica gives its client the same write order (one Redis, one
+// prefix per seller): a stock update retried by one replica never lands
+// after a newer update of the same product by another.
+func ExampleNewWriteOrder() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	order, err := redisstore.NewWriteOrder(rdb, redisstore.WithWritePrefix("tiki:writes:seller-42:"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := tiki.NewClient(tiki.WithSellerKey("k-123456"), tiki.WithWriteOrder(order))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _, err = client.Products.Update(context.Background(), tiki.ProductUpdate{
+		OriginalSKU:         "PEN-1",
+		WarehouseQuantities: []tiki.WarehouseQuantity{{WarehouseID: 903, QtyAvailable: 10}},
+	})
+	if errors.Is(err, tiki.ErrWriteLockLost) {
+		log.Println("Redis lost track of the product during the call: read it back before writing again")
 	}
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func TestNewLimiterChecksConfig(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: defaultRedisAddr}) // never contacted
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	defer rdb.Close()
 	valid := redisstore.LimiterConfig{Key: "seller-1", PerSecond: 200, OnRedisError: redisstore.FailClosed}
 
@@ -223,7 +223,7 @@ func TestLimiterManyWaitersFewRedisCalls(t *testing.T) {
 // A nil context is refused with an error matching tiki.ErrNilContext,
 // without contacting Redis or panicking.
 func TestNilContextIsRefused(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: defaultRedisAddr}) // never contacted
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	defer rdb.Close()
 	var nilCtx context.Context
 	for _, mode := range []redisstore.FailureMode{redisstore.FailClosed, redisstore.FallbackLocal} {
