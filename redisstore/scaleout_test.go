@@ -175,6 +175,7 @@ func TestScaleOutAcrossRedisRestartsAndPauses(t *testing.T) {
 		c, err := eventqueue.NewConsumer(client, q.Code,
 			eventqueue.WithLease(lease),
 			eventqueue.WithCheckpoint(recordingCheckpoint{Checkpoint: cp, rec: rec, mu: &saveMu, saved: &saved}),
+			eventqueue.WithLogger(quiet),
 			eventqueue.WithBackoff(time.Millisecond, 5*time.Millisecond),
 			eventqueue.WithIdleWait(time.Millisecond, 5*time.Millisecond),
 			eventqueue.WithOnBatch(func(context.Context, eventqueue.BatchReport) {
