@@ -149,8 +149,9 @@ type OrdersOptions struct {
 	// Tiki's rate limit whatever the number.
 	Requests int
 
-	// OnPass is called by Run after each pass with its report and error.
-	// A panic in it is logged and Run goes on.
+	// OnPass is called by Run after each pass with its report and error
+	// (the report is nil when the pass could not start: the checkpoint
+	// could not be read). A panic in it is logged and Run goes on.
 	OnPass func(ctx context.Context, report *OrdersReport, err error)
 
 	// Logger receives Run's warnings (a failed pass) and notices (orders
@@ -312,6 +313,7 @@ func NewOrdersBackfill(client *tiki.Client, store DeliveredStore, handler OrderH
 	return b, nil
 }
 
+// ordersDefault returns def when v is the zero value, v otherwise.
 func ordersDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -430,7 +432,7 @@ type OrdersReport struct {
 	// in Vietnam time like every time of the report.
 	From, To time.Time
 	// Checkpoint is the store's checkpoint after the pass (Once and Run):
-	// every order updated before it was handed out successfully. Zero for
+	// every order updated up to it was handed out successfully. Zero for
 	// Range, which leaves the checkpoint alone, and before a first pass
 	// completed any window.
 	Checkpoint time.Time
@@ -452,22 +454,23 @@ type OrdersReport struct {
 }
 
 // Once runs one pass: from the store's checkpoint less Overlap (or from
-// Start, until the store holds a checkpoint) to Lag before now. It hands out every order
-// updated in that range that is not recorded as delivered in its current
-// status, and moves the checkpoint forward as windows complete: a window
-// is complete once every order in it is delivered, and the checkpoint
-// never passes a window that is not, so an order whose handler failed is
-// handed out again by the next pass, and a pass that stopped (a crash, an
-// error) resumes where its work ends. Call it from a scheduled job; Run
-// calls it in a loop.
+// Start, until the store holds a checkpoint) to Lag before now. It hands
+// out every order updated in that range that is not recorded as delivered
+// in its current status, and moves the checkpoint forward as windows
+// complete: a window is complete once every order in it is delivered, and
+// the checkpoint never passes a window that is not, so an order whose
+// handler failed is handed out again by the next pass, and a pass that
+// stopped (a crash, an error) resumes where its work ends. Call it from a
+// scheduled job; Run calls it in a loop.
 //
 // The error is nil when every order of the range was delivered. Otherwise
 // it is the error that stopped the pass (the client's error for the order
 // list, an error wrapping ErrDeliveredStore, ctx's error), joined with the
 // count of failed deliveries and the first of them, an
-// *OrderDeliveryError (errors.As finds it); the report lists them all. A
-// nil ctx is refused with a *tiki.ValidationError before anything is
-// sent.
+// *OrderDeliveryError (errors.As finds it); the report lists them all.
+// The report is nil only when the pass could not start: a nil ctx (a
+// *tiki.ValidationError, before anything is sent) or a checkpoint the
+// store could not read.
 func (b *OrdersBackfill) Once(ctx context.Context) (*OrdersReport, error) {
 	var v orderProblems
 	b.check(&v, ctx)
