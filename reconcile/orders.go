@@ -54,7 +54,8 @@
 //     record lost with its store) and must be idempotent by order code and
 //     status, as it must be for the event queue and webhooks anyway.
 //     Within one process, the same order and status is never handed to
-//     two handler calls at once, and never again once recorded.
+//     two handler calls at once, and not again while the store remembers
+//     it delivered.
 package reconcile
 
 import (
