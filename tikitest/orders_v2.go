@@ -487,8 +487,12 @@ func touchOrderV2(at time.Time, o *v2Order) {
 }
 
 // emitOrderV2 sends the TikiNOW order webhook and the order event of a new
-// or changed order. s.mu must be held.
+// or changed order, unless they are lost (LoseOrderNotifications). s.mu
+// must be held.
 func (s *Server) emitOrderV2(at time.Time, o *v2Order, created bool) {
+	if s.loseOrderChange(at, o, created) {
+		return
+	}
 	s.emit("order", map[string]any{"order_code": o.code, "ref_code": o.ref, "main_state": o.status})
 	s.orderEvent(o.code, o.status, created)
 }

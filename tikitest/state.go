@@ -6,6 +6,8 @@ type state struct {
 	orders   orderState
 	ordersV2 orderV2State
 	products productState
+	// lostOrders chooses the order notifications the fake loses.
+	lostOrders lostOrderState
 }
 
 func (s *Server) initState() {
