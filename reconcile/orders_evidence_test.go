@@ -35,7 +35,7 @@ func TestOrdersBackfillThroughput(t *testing.T) {
 			orders := tc.days * 100
 			srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
 			for i := range orders {
-				_, err := srv.CreateOrderV2(tikitest.OrderV2Spec{CreatedAt: start.Add(time.Duration(i) * now.Sub(start) / time.Duration(orders))})
+				_, err := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: start.Add(time.Duration(i) * now.Sub(start) / time.Duration(orders))})
 				require.NoError(t, err)
 			}
 			srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: "/integration/v2/orders", Delay: rtt, Times: 1 << 30})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
@@ -59,7 +60,7 @@ func ExampleOrdersBackfill() {
 			log.Fatal(err)
 		}
 	}
-	consumer, err := tiki.NewConsumer(client, q.Code, tiki.WithIdleWait(time.Millisecond, 5*time.Millisecond))
+	consumer, err := eventqueue.NewConsumer(client, q.Code, eventqueue.WithIdleWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,12 +72,12 @@ func ExampleOrdersBackfill() {
 	})
 
 	// Three orders; the fake loses the event of the second one.
-	first, _ := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	first, _ := srv.CreateOrder(tikitest.OrderSpec{})
 	srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
-	srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	srv.CreateOrder(tikitest.OrderSpec{})
 	srv.LoseOrderNotifications(nil)
-	srv.CreateOrderV2(tikitest.OrderV2Spec{})
-	srv.SetOrderV2Status(first.Code, "canceled")
+	srv.CreateOrder(tikitest.OrderSpec{})
+	srv.SetOrderStatus(first.Code, tiki.OrderStatus("canceled"))
 
 	// The consumer handles the three events that arrived.
 	run, stop := context.WithCancel(ctx)

@@ -280,7 +280,7 @@ func (e *ordersEnv) restart(store reconcile.DeliveredStore) {
 // its code.
 func (e *ordersEnv) placeOrder() string {
 	e.t.Helper()
-	o, err := e.srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	o, err := e.srv.CreateOrder(tikitest.OrderSpec{})
 	require.NoError(e.t, err)
 	return o.Code
 }
@@ -288,7 +288,7 @@ func (e *ordersEnv) placeOrder() string {
 // setStatus moves an order on the fake at the clock's time.
 func (e *ordersEnv) setStatus(code string, status tiki.OrderStatus) {
 	e.t.Helper()
-	require.NoError(e.t, e.srv.SetOrderV2Status(code, string(status)))
+	require.NoError(e.t, e.srv.SetOrderStatus(code, status))
 }
 
 // live pulls the order events waiting in the queue and hands each to the

@@ -187,8 +187,8 @@ func (p *ordersPass) dense(w orderSpan, first *tiki.Page[tiki.Order]) ([]tiki.Or
 		rows := slices.Clone(first.Data)
 		p.sent(first.Paging.LastPage - 1)
 		opts := orderListOptions(w, 2, ordersPageLimit)
-		opts.PagesAhead = 1 // one request in flight: the window's own
-		for o, err := range p.b.client.Orders.All(p.ctx, opts) {
+		// One request in flight: the window's own.
+		for o, err := range p.b.client.Orders.All(p.ctx, opts, tiki.WithPagesAhead(1)) {
 			if err != nil {
 				return nil, fmt.Errorf("reconcile: listing the orders updated from %s to %s: %w", tiki.NewTime(w.from), tiki.NewTime(w.to), err)
 			}

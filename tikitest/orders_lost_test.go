@@ -21,7 +21,7 @@ func TestLostOrderNotificationsAreNeitherQueuedNorPosted(t *testing.T) {
 	for _, typ := range []string{"ORDER_CREATED_SUCCESSFULLY", "ORDER_STATUS_UPDATED"} {
 		evSubscribe(t, srv, "", q, typ)
 	}
-	kept, err := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	kept, err := srv.CreateOrder(tikitest.OrderSpec{})
 	require.NoError(t, err)
 
 	// Lose the creation of the next order and its cancellation, and keep
@@ -32,13 +32,13 @@ func TestLostOrderNotificationsAreNeitherQueuedNorPosted(t *testing.T) {
 		return c.Created || c.Status == tiki.OrderStatusCanceled
 	})
 	clock.Advance(90 * time.Second)
-	lost, err := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	lost, err := srv.CreateOrder(tikitest.OrderSpec{})
 	require.NoError(t, err)
 	clock.Advance(time.Minute)
-	require.NoError(t, srv.SetOrderV2Status(lost.Code, "packaging"))
-	require.NoError(t, srv.SetOrderV2Status(kept.Code, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(lost.Code, tiki.OrderStatus("packaging")))
+	require.NoError(t, srv.SetOrderStatus(kept.Code, tiki.OrderStatus("canceled")))
 	srv.LoseOrderNotifications(nil)
-	require.NoError(t, srv.SetOrderV2Status(lost.Code, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(lost.Code, tiki.OrderStatus("canceled")))
 
 	created := clock.Now().Add(-time.Minute)
 	wantLost := []tikitest.OrderChange{
