@@ -368,13 +368,7 @@ func TestFirstProgramIsTheExample(t *testing.T) {
 // program) confirms an order. The module proxy is not used: the
 // dependencies come from the module cache.
 func TestDependOnTheSDK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a new module with the go tool")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go tool is not on PATH")
-	}
+	goTool := needGoTool(t, "builds a new module")
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not on PATH")

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -313,13 +312,7 @@ var (
 // runs the blocks that are tests. A block that does not compile, or that
 // returns an error against the fake, fails here with its file and line.
 func TestDocsGoBlocks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the documents' code with the go tool")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go tool is not on PATH")
-	}
+	goTool := needGoTool(t, "builds and runs the documents' code")
 	blocks := goBlocks(t)
 	if len(blocks) < 20 {
 		t.Fatalf("found %d Go blocks in the documents; the pattern is wrong", len(blocks))
@@ -431,15 +424,16 @@ func TestRunsAgainstTheFake(t *testing.T) {
 	}
 }
 
-// blocksWithMarker lists where the blocks carrying a marker that matches
-// re are, for messages.
-func blocksWithMarker(blocks []docBlock, re *regexp.Regexp) []string {
-	var out []string
-	for _, b := range blocks {
-		if re.MatchString(b.marker) {
-			out = append(out, b.where())
-		}
+// needGoTool returns the path of the go tool for a test that builds what it
+// does with it, and skips the test in -short mode or without the tool.
+func needGoTool(t *testing.T, does string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(does + " with the go tool")
 	}
-	slices.Sort(out)
-	return out
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go tool is not on PATH")
+	}
+	return goTool
 }

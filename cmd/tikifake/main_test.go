@@ -259,7 +259,7 @@ type curlCall struct {
 }
 
 var (
-	shBlock   = regexp.MustCompile("(?s)```sh\n(.*?)```")
+	shBlock   = regexp.MustCompile("(?s)```(?:sh|bash|shell|console)\n(.*?)```")
 	answers   = regexp.MustCompile(`answers (\d{3})(?: (\{.*\})$| with (.+)$)?`)
 	curlWord  = regexp.MustCompile(`(^|\$\(|[|;&]\s*)curl\s`)
 	goRunFake = regexp.MustCompile(`^go run \./cmd/tikifake\b(.*)$`)
@@ -277,8 +277,10 @@ func docWalkthroughs(t *testing.T) []walkthrough {
 		b, err := os.ReadFile(file)
 		require.NoError(t, err)
 		rel, _ := filepath.Rel(root, file)
-		for _, section := range strings.Split("\n"+string(b), "\n## ")[1:] {
+		// The text before the first level-2 heading counts as a section too.
+		for _, section := range strings.Split(string(b), "\n## ") {
 			heading, _, _ := strings.Cut(section, "\n")
+			heading = strings.TrimPrefix(heading, "# ")
 			w := walkthrough{where: filepath.ToSlash(rel) + ": " + heading}
 			started := false
 			for _, block := range shBlock.FindAllStringSubmatch(section, -1) {
