@@ -218,8 +218,7 @@ func TestServiceTable(t *testing.T) {
 	}
 
 	// None is deprecated, and no service type is out of the client's reach.
-	pkg := parsePackage(t, ".")
-	for _, typ := range doc.New(pkg, "github.com/tikisdk/tiki", 0).Types {
+	for _, typ := range packageDoc(t, ".", "github.com/tikisdk/tiki").Types {
 		if strings.HasSuffix(typ.Name, "Service") {
 			if !serviceTypes[typ.Name] {
 				t.Errorf("service type %s is not reachable from a Client", typ.Name)
@@ -240,21 +239,31 @@ func deprecated(docText string) bool {
 	return regexp.MustCompile(`(?m)^Deprecated: `).MatchString(docText)
 }
 
-// parsePackage parses the non-test Go files of a directory, with comments.
-func parsePackage(t *testing.T, dir string) *ast.Package {
+// packageDoc returns the documentation of the package in a directory, read
+// from its non-test Go files.
+func packageDoc(t *testing.T, dir, importPath string) *doc.Package {
 	t.Helper()
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range pkgs {
-		if !strings.HasSuffix(name, "_test") {
-			return p
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
 		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
-	t.Fatalf("%s: no package", dir)
-	return nil
+	p, err := doc.NewFromFiles(fset, files, importPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // packageDirs lists the directories of the module's packages whose
@@ -305,8 +314,7 @@ func TestEveryPackageHasAnOverview(t *testing.T) {
 		}
 	}
 
-	root := parsePackage(t, ".")
-	overview := doc.New(root, "github.com/tikisdk/tiki", 0).Doc
+	overview := packageDoc(t, ".", "github.com/tikisdk/tiki").Doc
 	for _, part := range []string{"EventQueue", "eventqueue", "tikinow", "ikitech", "ginee", "webhook", "dedupe",
 		"tikitest", "cmd/tikifake", "redisstore", "Map", "V1", "V2", "Call"} {
 		if !strings.Contains(overview, part) {
