@@ -18,7 +18,7 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 
-## evidence: the timing and throughput evidence behind BENCHMARKS.md
+## evidence: the timing and throughput evidence behind docs/performance.md
 ## (limiter accuracy, batch throughput, streaming heap; redisstore's shared
 ## budget, against Redis as in redis-test), skipped by `make test`. Its
 ## bands hold on a loaded 2-core machine. About 1 minute; needs

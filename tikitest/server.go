@@ -1,35 +1,3 @@
-// Package tikitest runs a fake Tiki seller API in-process, for tests and
-// examples that must work without network access or credentials.
-//
-// In a test:
-//
-//	srv := tikitest.NewServer(t)
-//	client, err := srv.Client()
-//	cats, _, err := client.Catalog.ListCategories(ctx, nil)
-//
-// The fake checks credentials like Tiki does (seller key in the tiki-api
-// header, Bearer tokens, and an OAuth2 token endpoint that accepts only the
-// client authentication method the app is set up for, see
-// WithClientAuthStyle), answers unknown routes, query parameters a route
-// does not document (see WithLenientQuery) and bad parameters with Tiki's
-// error shape {"errors": [...]}, and serves the catalog and Tiki's
-// warehouses from the examples in Tiki's API documentation. Mock orders are
-// made of the seller's products the fake holds. WithRequestLog logs one
-// line per request, without secrets.
-//
-// The Go API of a Server mirrors the client. Today's APIs have the plain
-// names and the client's types: CreateOrder places an order of Tiki's
-// current order API (v2) and returns it as a tiki.Order, SetOrderStatus
-// takes a tiki.OrderStatus, EmitEvent a tiki.EventType. An older API Tiki
-// still documents has the same names with a V1 suffix: CreateOrderV1,
-// OrderV1 and SetOrderStatusV1 are the 2019 order API's, with its
-// tiki.OrderV1. Every method that can fail says so with an error, of one of
-// three kinds: an argument that breaks a rule (an unknown status, a fault
-// without a path, a mock order item with a negative price) is a
-// *tiki.ValidationError listing every problem, returned before anything
-// changes; an order or product request the fake does not hold is an error
-// wrapping tiki.ErrNotFound; anything else (a product request no longer in
-// progress, a product Tiki's checks refuse) is a plain error.
 package tikitest
 
 import (

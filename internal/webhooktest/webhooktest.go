@@ -1,7 +1,3 @@
-// Package webhooktest holds what the tests of the SDK's webhook receivers
-// (packages tikinow, ikitech and ginee) share:
-// reading fixtures, seeding fuzz corpora, recording events, errors and
-// dedupe store calls, and [Run], the tests every receiver must pass.
 package webhooktest
 
 import (
