@@ -38,8 +38,8 @@ func WithAcquireInterval(d time.Duration) QueueOption {
 	return func(c *queueConfig) { c.interval = d }
 }
 
-// Lease is a [tiki.Lease] in Redis: several replicas of a backend run a
-// [tiki.Consumer] for the same queue with it, and one pulls at a time.
+// Lease is an [eventqueue.Lease] in Redis: several replicas of a backend run a
+// [eventqueue.Consumer] for the same queue with it, and one pulls at a time.
 //
 // The lease of a queue is the key prefix+"{"+queue+"}:lease", holding the
 // holder's fence token and expiring after the TTL. Acquire takes it when
@@ -107,7 +107,7 @@ redis.call('DEL', KEYS[1])
 return 1
 `)
 
-// Acquire implements [tiki.Lease]: it tries to take the lease of queue
+// Acquire implements [eventqueue.Lease]: it tries to take the lease of queue
 // every acquire interval until it holds it, ctx ends (ctx's error), or
 // Redis fails (the error; the Consumer retries after a backoff).
 func (l *Lease) Acquire(ctx context.Context, queue string) (eventqueue.LeaseHold, error) {
@@ -159,10 +159,10 @@ type leaseHold struct {
 	done     chan struct{}
 }
 
-// Token implements [tiki.LeaseHold].
+// Token implements [eventqueue.LeaseHold].
 func (h *leaseHold) Token() int64 { return h.token }
 
-// Lost implements [tiki.LeaseHold].
+// Lost implements [eventqueue.LeaseHold].
 func (h *leaseHold) Lost() <-chan struct{} { return h.lost }
 
 func (h *leaseHold) markLost() { h.lostOnce.Do(func() { close(h.lost) }) }
@@ -201,7 +201,7 @@ func (h *leaseHold) renew() {
 	}
 }
 
-// Release implements [tiki.LeaseHold]: it stops the renewals and frees the
+// Release implements [eventqueue.LeaseHold]: it stops the renewals and frees the
 // lease if this hold still has it, so that another replica takes it at
 // once.
 func (h *leaseHold) Release(ctx context.Context) error {
