@@ -121,8 +121,10 @@ type OAuthApp struct {
 	// AuthStyle selects client_secret_basic (default) or client_secret_post.
 	AuthStyle AuthStyle
 	// Host is the scheme and host of Tiki's API, for example
-	// "https://api-sandbox.tiki.vn". Empty means production, or the client's
-	// host when the app is given to WithOAuthApp.
+	// "https://api-sandbox.tiki.vn": an absolute http(s) URL without
+	// credentials, query or fragment, as ClientCredentials.TokenURL. Empty
+	// means production, or the client's host when the app is given to
+	// WithOAuthApp.
 	Host string
 	// OnRefresh, if set, is called with every token the client obtains by
 	// refreshing, so the new refresh token can be stored. It must not block.
@@ -147,14 +149,19 @@ func (a *OAuthApp) config() *oauth2.Config {
 	}
 }
 
+// trimmed returns a copy of a whose client id and secret have no
+// surrounding white space, as every credential is used.
+func (a OAuthApp) trimmed() OAuthApp {
+	a.ClientID, a.ClientSecret = strings.TrimSpace(a.ClientID), strings.TrimSpace(a.ClientSecret)
+	return a
+}
+
 func (a *OAuthApp) validate(v *validator) {
-	v.check(a.ClientID != "", "client_id", "is required")
-	v.check(a.ClientSecret != "", "client_secret", "is required")
+	v.check(strings.TrimSpace(a.ClientID) != "", "client_id", "is required")
+	v.check(strings.TrimSpace(a.ClientSecret) != "", "client_secret", "is required")
 	v.check(a.AuthStyle.valid(), "auth_style", "must be AuthStyleBasic or AuthStylePost")
 	if a.Host != "" {
-		if u, err := url.Parse(a.Host); err != nil || u.Scheme == "" || u.Host == "" {
-			v.add("host", "must be an absolute URL such as https://api.tiki.vn")
-		}
+		parseBaseURL(v, "host", a.Host)
 	}
 }
 
@@ -163,6 +170,8 @@ func (a *OAuthApp) validate(v *validator) {
 // state protects the redirect against forgery: it must be unpredictable,
 // kept by the caller and at least 8 characters long, as Tiki requires.
 func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
+	app := a.trimmed()
+	a = &app
 	var v validator
 	a.validate(&v)
 	v.check(a.RedirectURL != "", "redirect_uri", "is required")
@@ -239,6 +248,8 @@ func ParseCallback(query url.Values, wantState string) (code string, err error) 
 // may be nil for a default client with a timeout. Failures from the token
 // endpoint are returned as *TokenError.
 func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code string) (*oauth2.Token, error) {
+	app := a.trimmed()
+	a = &app
 	var v validator
 	a.validate(&v)
 	v.check(a.RedirectURL != "", "redirect_uri", "is required")
@@ -530,9 +541,18 @@ func (c *tokenCache) apply(ctx context.Context, h http.Header) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if problem, ok := checkHeaderValue(tok.AccessToken); !ok {
+		// No attempt could send it: the call fails here, not after
+		// retries of a request that never leaves the process.
+		return "", fmt.Errorf("%w: the access token obtained %s", errUnsendableToken, problem)
+	}
 	h.Set("Authorization", "Bearer "+tok.AccessToken)
 	return tok.AccessToken, nil
 }
+
+// errUnsendableToken is the error of a call whose access token no HTTP
+// header can carry.
+var errUnsendableToken = errors.New("tiki: unusable access token")
 
 // renew marks the refused token stale; when several calls were refused with
 // the same token, only one renewal happens.

@@ -247,8 +247,8 @@ func TestAuthOptionsConflict(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
-		{Field: "WithAccessToken", Problem: "is a second way to authenticate, beside WithSellerKey: choose one"},
-		{Field: "WithTokenSource", Problem: "is a second way to authenticate, beside WithSellerKey: choose one"},
+		{Field: "WithAccessToken", Problem: "must not be given with WithSellerKey: choose one way to authenticate"},
+		{Field: "WithTokenSource", Problem: "must not be given with WithSellerKey: choose one way to authenticate"},
 	}, ve.Problems)
 }
 
