@@ -73,7 +73,7 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithRetry", WithRetry(3, time.Second, time.Millisecond), "WithRetry.maxWait", "must not be less than minWait (1s), not 1ms"},
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
-		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
+		{"WithEnumValues", WithEnumValues(OrderStatus("a,b")), "WithEnumValues[tiki.OrderStatus][0]", "must be a value without commas, bars or surrounding spaces"},
 		{"WithEnumValues", WithEnumValues[EventType](), "WithEnumValues[tiki.EventType]", "needs at least one value"},
 	}
 	covered := map[string]bool{}
