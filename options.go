@@ -403,7 +403,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // wins.
 func WithLimiter(l Limiter) Option {
 	return func(c *config) {
-		if l == nil {
+		if isNil(l) {
 			c.problems.add("WithLimiter", "must not be a nil Limiter")
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -59,14 +60,29 @@ var ErrWriteLockLost = errors.New("tiki: the product's shared write lock was los
 // with a redisstore.WriteOrder on the same Redis) land in the order they
 // were made, and a retry never overwrites a newer write from another
 // replica. A write whose hold in o cannot be taken (o fails) is not sent.
+// o must not be nil, nor a nil pointer of a type implementing WriteOrder.
 func WithWriteOrder(o WriteOrder) Option {
 	return func(c *config) {
-		if o == nil {
+		if isNil(o) {
 			c.problems.add("WithWriteOrder", "must not be a nil WriteOrder")
 			return
 		}
 		c.writeOrder = o
 	}
+}
+
+// isNil reports whether v is nil or holds a nil pointer, map, slice,
+// channel or function: an interface value an option cannot use, whose
+// methods would panic.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // heldWrites is what a product write holds for its whole call: its keys in
