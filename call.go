@@ -197,15 +197,7 @@ func callShaped[T any](ctx context.Context, c *Client, r *request, ok func(*T) b
 		return nil, resp, err
 	}
 	if !ok(&out.val) {
-		return nil, resp, &DecodeError{
-			StatusCode:  resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"),
-			Method:      r.method,
-			URL:         c.redactor.URL(c.url(r)),
-			Snippet:     c.redactor.String(snippet(out.raw)),
-			Body:        c.redactor.Bytes(out.raw),
-			Err:         &ShapeError{Expected: expected, Got: c.redactor.String(truncate(out.raw))},
-		}
+		return nil, resp, c.decodeError(r, c.url(r), resp.StatusCode, resp.Header, out.raw, newShapeError(expected, out.raw))
 	}
 	return &out.val, resp, nil
 }

@@ -542,15 +542,7 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 		decode = func(b []byte, _ any) error { return d.decodeBody(b) }
 	}
 	if err := decode(res.body, out); err != nil {
-		return resp, &DecodeError{
-			StatusCode:  res.status,
-			ContentType: res.header.Get("Content-Type"),
-			Method:      r.method,
-			URL:         c.redactor.URL(u),
-			Snippet:     c.redactor.String(snippet(res.body)),
-			Body:        c.redactor.Bytes(res.body),
-			Err:         withAmountPath(err, res.body, "", decodeAnew(out)),
-		}
+		return resp, c.decodeError(r, u, res.status, res.header, res.body, withAmountPath(err, res.body, "", decodeAnew(out)))
 	}
 	return resp, nil
 }

@@ -3,6 +3,8 @@ package tiki
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/tikisdk/tiki/internal/redact"
 )
 
 // OrderStatus is the state of an order. Tiki documents an English value and,
@@ -248,7 +250,7 @@ func (o *Order) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if o.Code == "" {
-		return &ShapeError{Expected: "a v2 order (an object with \"code\")", Got: truncate(b)}
+		return newShapeError("a v2 order (an object with \"code\")", b)
 	}
 	o.Raw = append(json.RawMessage(nil), b...)
 	return nil
@@ -514,9 +516,22 @@ type ItemConfirmation struct {
 type ShapeError struct {
 	// Expected describes the documented shape.
 	Expected string
-	// Got is the start of what was received.
+	// Got is the start of what was received (40 bytes at most). In the
+	// error of a call, the client's secrets are masked in what was
+	// received before it is cut.
 	Got string
+
+	raw quote
 }
+
+// newShapeError is the *ShapeError of the JSON text b, expected being the
+// documented shape.
+func newShapeError(expected string, b []byte) *ShapeError {
+	return &ShapeError{Expected: expected, Got: truncate(b), raw: quote{b}}
+}
+
+// maskQuote takes Got anew from the quoted text with red's secrets masked.
+func (e *ShapeError) maskQuote(red *redact.Redactor) { e.raw.mask(red, &e.Got) }
 
 // Error says what was expected and what came.
 func (e *ShapeError) Error() string {

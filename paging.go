@@ -78,7 +78,7 @@ func decodePage[R any](b []byte) ([]R, Paging, error) {
 	}
 	if w.Data == nil && w.Results == nil && !hasRowsKey(b, "data", "results") {
 		// {} or null: not a list. An empty list is {"data": []}.
-		return nil, Paging{}, &ShapeError{Expected: `a page ({"data": [...], "paging": {...}})`, Got: truncate(b)}
+		return nil, Paging{}, newShapeError(`a page ({"data": [...], "paging": {...}})`, b)
 	}
 	if w.Data == nil {
 		return w.Results, w.Paging, nil
@@ -239,7 +239,7 @@ func decodeList[R any](b []byte) ([]R, error) {
 	}
 	if wrapped.Data == nil && !hasRowsKey(b, "data") {
 		// null or {}: not a list. An empty list is [] or {"data": []}.
-		return nil, &ShapeError{Expected: `a list ([...] or {"data": [...]})`, Got: truncate(b)}
+		return nil, newShapeError(`a list ([...] or {"data": [...]})`, b)
 	}
 	return wrapped.Data, nil
 }
