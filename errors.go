@@ -310,18 +310,24 @@ func (e *valueError) maskQuote(red *redact.Redactor) { e.raw.mask(red, &e.got) }
 // {}, or a message instead of the answer, such as the one older endpoints
 // send when the seller paused the connection.
 //
-// Sent says, like RequestError.Sent, whether Tiki may have processed the
-// write: false when the answer reports why it did not (success false, an
-// errors list, a message), true when it says nothing either way ({}, a
-// body that is not JSON). With Sent true, look the write up (Tracking.Latest,
-// ProductRequests.List, EventQueue.ListQueues) before sending it again.
+// Sent means what RequestError.Sent means: true when Tiki may have
+// processed the write, false only when the answer proves it did not. It is
+// false for an explicit refusal only: "success": false, a non-empty
+// "errors" list, or the message older endpoints send when the seller
+// paused the connection ("Kết nối đang tạm ngưng bởi seller", as the body
+// or in its msg, message or error). It is true for every other answer: {},
+// a body that is not JSON, and a message that refuses nothing ("Replay
+// request accepted"). With Sent true, look the write up (Tracking.Latest,
+// ProductRequests.List, EventQueue.ListQueues) before sending it again: a
+// resent ProductRequests.Create may create the product twice.
 type UnconfirmedError struct {
 	// APIError holds the answer: its 2xx status, Tiki's messages, the
 	// body (secrets masked), the request and the attempts.
 	*APIError
 	// Missing names what the answer lacks, for example "track_id".
 	Missing string
-	// Sent reports whether Tiki may have processed the write.
+	// Sent reports whether Tiki may have processed the write: false only
+	// for an explicit refusal (see UnconfirmedError).
 	Sent bool
 }
 

@@ -59,8 +59,10 @@ func TestEventQueueAnswerWithoutCodeIsUnconfirmed(t *testing.T) {
 	}{
 		"empty object": {`{}`, true, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code (body "{}"); ` +
 			`Tiki may have processed the request: look it up before sending it again`},
-		"a message": {`{"message":"ok"}`, false, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code: ok; ` +
-			`Tiki did not process the request`},
+		"a message": {`{"message":"ok"}`, true, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code: ok; ` +
+			`Tiki may have processed the request: look it up before sending it again`},
+		"a refusal": {`{"errors":["queue limit reached"]}`, false, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code: ` +
+			`queue limit reached; Tiki did not process the request`},
 		"empty body": {``, true, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code (empty body); ` +
 			`Tiki may have processed the request: look it up before sending it again`},
 	}

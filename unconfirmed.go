@@ -1,9 +1,9 @@
 package tiki
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
+	"strings"
 )
 
 // confirmedAnswer is implemented by the answers of writes whose 2xx body
@@ -44,19 +44,26 @@ func missingCode(body []byte) string {
 }
 
 // unconfirmed is the *UnconfirmedError of a 2xx answer to a write that
-// lacks missing. Sent is false when the answer reports a failure: success
-// false, an errors list, or a message in place of the answer.
+// lacks missing. Sent is false only when the answer is a refusal (see
+// refused): any other answer may come from a write Tiki processed.
 func (c *Client) unconfirmed(r *request, u *url.URL, res attemptResult, attempts int, missing string) *UnconfirmedError {
 	resp := &Response{StatusCode: res.status, Header: res.header, Attempts: attempts}
 	e := notAppliedError(c, r, resp, res.body)
 	e.URL = c.redactor.URL(u)
-	return &UnconfirmedError{APIError: e, Missing: missing, Sent: !reportsRefusal(res.body)}
+	return &UnconfirmedError{APIError: e, Missing: missing, Sent: !refused(res.body)}
 }
 
-// reportsRefusal reports whether a 2xx body says why the request was not
-// processed: "success": false, a non-empty "errors", or a message ("msg",
-// "message", "error") instead of the endpoint's answer.
-func reportsRefusal(body []byte) bool {
+// pausedConnection is the message older Tiki endpoints answer with HTTP
+// 200 when the seller paused the app's connection ("the connection is
+// paused by the seller"): nothing was processed.
+const pausedConnection = "kết nối đang tạm ngưng bởi seller"
+
+// refused reports whether a 2xx body is an explicit refusal, which proves
+// that Tiki did not process the request: "success": false, a non-empty
+// "errors" list, or the paused-connection message (as the body, or in its
+// "msg", "message" or "error"). Any other message ("Replay request
+// accepted") proves nothing either way.
+func refused(body []byte) bool {
 	var w struct {
 		Success *bool           `json:"success"`
 		Errors  json.RawMessage `json:"errors"`
@@ -65,16 +72,28 @@ func reportsRefusal(body []byte) bool {
 		Error   json.RawMessage `json:"error"`
 	}
 	if json.Unmarshal(body, &w) != nil {
-		return false
+		return saysPaused(body)
 	}
-	said := func(raw json.RawMessage) bool {
-		raw = bytes.TrimSpace(raw)
-		for _, empty := range []string{"", "null", `""`, "[]", "{}", "false", "0"} {
-			if string(raw) == empty {
-				return false
-			}
-		}
+	if w.Success != nil && !*w.Success {
 		return true
 	}
-	return (w.Success != nil && !*w.Success) || said(w.Errors) || said(w.Msg) || said(w.Message) || said(w.Error)
+	for _, m := range flattenMessages(w.Errors) {
+		if m = strings.TrimSpace(m); m != "" && m != "{}" && m != "[]" && m != "null" {
+			return true
+		}
+	}
+	return saysPaused(w.Msg) || saysPaused(w.Message) || saysPaused(w.Error)
+}
+
+// saysPaused reports whether a text (a JSON value or a plain body) holds
+// the paused-connection message, in any letter case.
+func saysPaused(text []byte) bool {
+	if len(text) == 0 {
+		return false
+	}
+	var s string
+	if json.Unmarshal(text, &s) != nil {
+		s = string(text)
+	}
+	return strings.Contains(strings.ToLower(s), pausedConnection)
 }
