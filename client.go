@@ -542,6 +542,9 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 		decode = func(b []byte, _ any) error { return d.decodeBody(b) }
 	}
 	if err := decode(res.body, out); err != nil {
+		if errors.Is(err, errListRefused) {
+			return resp, notAppliedError(c, r, resp, res.body)
+		}
 		return resp, c.decodeError(r, u, res.status, res.header, res.body, withAmountPath(err, res.body, "", decodeAnew(out)))
 	}
 	return resp, nil

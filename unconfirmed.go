@@ -64,25 +64,60 @@ const pausedConnection = "kết nối đang tạm ngưng bởi seller"
 // "msg", "message" or "error"). Any other message ("Replay request
 // accepted") proves nothing either way.
 func refused(body []byte) bool {
-	var w struct {
-		Success *bool           `json:"success"`
-		Errors  json.RawMessage `json:"errors"`
-		Msg     json.RawMessage `json:"msg"`
-		Message json.RawMessage `json:"message"`
-		Error   json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &w) != nil {
+	var k answerKeys
+	if json.Unmarshal(body, &k) != nil {
 		return saysPaused(body)
 	}
-	if w.Success != nil && !*w.Success {
+	return k.refused()
+}
+
+// answerKeys are the keys of a 2xx body that may say the request was
+// refused. A decoder embeds it in the struct it decodes a body into, so
+// that they are read in the same pass.
+type answerKeys struct {
+	Success *bool           `json:"success"`
+	Errors  json.RawMessage `json:"errors"`
+	Msg     json.RawMessage `json:"msg"`
+	Message json.RawMessage `json:"message"`
+	Error   json.RawMessage `json:"error"`
+}
+
+// refused reports whether the keys are an explicit refusal (see refused).
+func (k *answerKeys) refused() bool {
+	if k.Success != nil && !*k.Success {
 		return true
 	}
-	for _, m := range flattenMessages(w.Errors) {
-		if m = strings.TrimSpace(m); m != "" && m != "{}" && m != "[]" && m != "null" {
+	for _, m := range flattenMessages(k.Errors) {
+		if said(m) {
 			return true
 		}
 	}
-	return saysPaused(w.Msg) || saysPaused(w.Message) || saysPaused(w.Error)
+	return saysPaused(k.Msg) || saysPaused(k.Message) || saysPaused(k.Error)
+}
+
+// says reports whether the keys carry a message: a msg, message or error
+// that is not empty.
+func (k *answerKeys) says() bool {
+	for _, raw := range []json.RawMessage{k.Msg, k.Message, k.Error} {
+		if len(raw) == 0 {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = string(raw)
+		}
+		if said(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// said reports whether a message holds something: not blank, nor an empty
+// JSON value.
+func said(m string) bool {
+	m = strings.TrimSpace(m)
+	return m != "" && m != "{}" && m != "[]" && m != "null" && m != "false" && m != "0"
 }
 
 // saysPaused reports whether a text (a JSON value or a plain body) holds
