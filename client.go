@@ -84,7 +84,10 @@ type Client struct {
 	retry      retryPolicy
 	writes     writeLocks
 	writeOrder WriteOrder // nil: the client orders only its own writes
-	walks      walkLengths
+	// writeSettle is how long a product write in doubt keeps its locks
+	// (WithWriteSettle).
+	writeSettle time.Duration
+	walks       walkLengths
 
 	tokenEarly time.Duration
 
@@ -155,7 +158,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		c.userAgent = cfg.userAgent + " " + c.userAgent
 	}
-	c.writeOrder = cfg.writeOrder
+	c.writeOrder, c.writeSettle = cfg.writeOrder, cfg.writeSettle
 	c.limiter = cfg.limiter
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
@@ -289,6 +292,9 @@ type request struct {
 	// repeatable marks a request that is safe to repeat although its
 	// method is not idempotent (see request.idempotent in retry.go).
 	repeatable bool
+	// once marks a request that is never repeated once it may have
+	// reached Tiki, whatever its method (Client.Call's writes).
+	once bool
 	// lockKeys name the products the request writes (see productLockKeys):
 	// the call holds their write locks for its whole life, retries
 	// included, so writes to one product through one client land in the
@@ -377,7 +383,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	if err != nil {
 		return nil, cr.requestError(0, false, contextErr(ctx, err))
 	}
-	defer c.unlockWrites(ctx, held)
+	defer func() { c.unlockWrites(ctx, held, cr.doubtAt) }()
 
 	for attempt := 1; ; attempt++ {
 		if err := c.waitForLimiter(ctx, cr, attempt); err != nil {
@@ -420,11 +426,12 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 type callRun struct {
 	r       *request
 	u       *url.URL
-	safeURL string // u with secrets masked, for errors
-	fullURL string // u as sent
-	payload []byte // the JSON body, nil for none
-	tikiNow bool   // the endpoint may report failures in a 2xx body
-	sent    bool   // an attempt may have reached Tiki
+	safeURL string    // u with secrets masked, for errors
+	fullURL string    // u as sent
+	payload []byte    // the JSON body, nil for none
+	tikiNow bool      // the endpoint may report failures in a 2xx body
+	sent    bool      // an attempt may have reached Tiki
+	doubtAt time.Time // when the last attempt in doubt was given up (see inDoubt)
 	st      callState
 }
 
@@ -474,6 +481,9 @@ func (c *Client) sendAttempt(ctx context.Context, cr *callRun, header http.Heade
 	start := time.Now()
 	res := c.send(ctx, cr.r.method, cr.fullURL, header, cr.payload)
 	elapsed := time.Since(start)
+	if res.inDoubt() {
+		cr.doubtAt = time.Now()
+	}
 	if cr.tikiNow {
 		res.probeFailure()
 	}

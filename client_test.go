@@ -76,6 +76,7 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
 		{"WithWriteOrder", WithWriteOrder((*memOrder)(nil)), "WithWriteOrder", "must not be a nil WriteOrder"},
+		{"WithWriteSettle", WithWriteSettle(-time.Second), "WithWriteSettle", "must not be negative, not -1s"},
 		{"WithEnumValues", WithEnumValues(OrderStatus("a,b")), "WithEnumValues[tiki.OrderStatus][0]", "must be a value without commas, bars or surrounding spaces"},
 		{"WithEnumValues", WithEnumValues[EventType](), "WithEnumValues[tiki.EventType]", "needs at least one value"},
 	}

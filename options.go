@@ -40,7 +40,8 @@ type config struct {
 	burst         int
 	limiter       Limiter
 
-	writeOrder WriteOrder
+	writeOrder  WriteOrder
+	writeSettle time.Duration
 
 	maxAttempts   int
 	backoffMin    time.Duration
@@ -454,6 +455,7 @@ func defaultConfig() *config {
 		backoffMax:    30 * time.Second,
 		maxRetryAfter: time.Minute,
 		tokenEarly:    time.Minute,
+		writeSettle:   DefaultWriteSettle,
 	}
 	c.baseURL, _ = url.Parse(Production.URL())
 	c.env = Production

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,10 +18,12 @@ import (
 // WriteOrder orders the writes to one product across every client that
 // shares it, as each client orders its own: a product write holds its
 // products' keys in the WriteOrder from before its first attempt until it
-// returns, retries and their waits included, so that a retried PUT of one
-// replica cannot land after a newer write of another replica to the same
-// product. Without it (the default) a client orders only its own writes.
-// The redisstore module implements it over Redis, for the replicas of a
+// returns, retries and their waits included, and for the client's settle
+// period beyond when it ended in doubt (see WithWriteSettle), so that
+// neither a retried PUT of one replica nor an attempt Tiki applies late
+// lands after a newer write of another replica to the same product.
+// Without it (the default) a client orders only its own writes. The
+// redisstore module implements it over Redis, for the replicas of a
 // service; pass it to WithWriteOrder.
 type WriteOrder interface {
 	// Lock returns once the caller holds every key of keys, or fails
@@ -40,10 +43,14 @@ type WriteLock interface {
 	// order's store did not answer in time), another holder took a key
 	// over, or Unlock was called. When it closes during the call, the
 	// client sends no further attempt and returns a *RequestError matching
-	// ErrWriteLockLost; an attempt already sent may still land.
+	// ErrWriteLockLost; an attempt already sent may still land. A
+	// WriteOrder whose holds can end that way makes the next holder of a
+	// key wait, after the lost hold's end, for the settle period of the
+	// clients (redisstore.WriteOrder does, see its WithWriteSettle).
 	Lost() <-chan struct{}
 	// Unlock releases the keys. The client calls it once when the call is
-	// over (after Lost too), with a context of its own bounded to a few
+	// over (after Lost too), or, when the call ended in doubt, once its
+	// settle period is over, with a context of its own bounded to a few
 	// seconds.
 	Unlock(ctx context.Context) error
 }
@@ -55,11 +62,14 @@ type WriteLock interface {
 var ErrWriteLockLost = errors.New("tiki: the product's shared write lock was lost")
 
 // WithWriteOrder makes every product write of the client hold its products
-// in o as well as in the client's own locks, for the whole call: writes to
-// one product from every client sharing o (typically one per replica, each
-// with a redisstore.WriteOrder on the same Redis) land in the order they
-// were made, and a retry never overwrites a newer write from another
-// replica. A write whose hold in o cannot be taken (o fails) is not sent.
+// in o as well as in the client's own locks, for the whole call and, when
+// the call ends in doubt, for the settle period (WithWriteSettle): writes
+// to one product from every client sharing o (typically one per replica,
+// each with a redisstore.WriteOrder on the same Redis) are sent in the
+// order they were made, and neither a retry nor an attempt Tiki applies
+// within the settle period lands after a newer write from another replica.
+// Give every client sharing o the same settle period. A write whose hold in
+// o cannot be taken (o fails) is not sent.
 // o must not be nil, nor a nil pointer of a type implementing WriteOrder.
 func WithWriteOrder(o WriteOrder) Option {
 	return func(c *config) {
@@ -85,11 +95,40 @@ func isNil(v any) bool {
 	return false
 }
 
+// DefaultWriteSettle is how long a product write that ended in doubt keeps
+// its product's write locks unless WithWriteSettle says otherwise.
+const DefaultWriteSettle = 10 * time.Second
+
+// WithWriteSettle sets how long a product write that ended in doubt keeps
+// its products' write locks, in the client and in its WriteOrder
+// (DefaultWriteSettle unless set; 0 turns settling off).
+//
+// A write ends in doubt when one of its attempts may have reached Tiki and
+// no answer came back: the call's context ended, the HTTP client timed
+// out, the connection was lost after the request was sent, or a gateway
+// answered 502 or 504. Tiki may still apply such an attempt later, so the
+// call keeps its products' locks until d after the last such attempt was
+// given up, and only then releases them: a later write to those products
+// waits for it, or fails at once with an error matching
+// context.DeadlineExceeded when its own context would end first (nothing
+// is sent then). An attempt that Tiki applies more than d after the
+// client gave up on it can still land after a later write: d is the
+// longest delay the client protects against.
+func WithWriteSettle(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.problems.add("WithWriteSettle", "must not be negative, not %v", d)
+			return
+		}
+		c.writeSettle = d
+	}
+}
+
 // heldWrites is what a product write holds for its whole call: its keys in
 // the client's own writeLocks and, with WithWriteOrder, in the shared
 // order.
 type heldWrites struct {
-	local  func()
+	local  *keyHold
 	shared WriteLock
 	lost   <-chan struct{}
 }
@@ -97,11 +136,11 @@ type heldWrites struct {
 // lockWrites takes keys in the client's writeLocks, then in its
 // WriteOrder. It fails holding nothing.
 func (c *Client) lockWrites(ctx context.Context, keys []string) (heldWrites, error) {
-	unlock, err := c.writes.lock(ctx, keys)
+	local, err := c.writes.acquire(ctx, keys)
 	if err != nil {
 		return heldWrites{}, err
 	}
-	h := heldWrites{local: unlock}
+	h := heldWrites{local: local}
 	if c.writeOrder == nil || len(keys) == 0 {
 		return h, nil
 	}
@@ -120,7 +159,7 @@ func (c *Client) lockWrites(ctx context.Context, keys []string) (heldWrites, err
 		if h.shared != nil {
 			c.unlockShared(ctx, h.shared)
 		}
-		unlock()
+		local.release()
 		return heldWrites{}, fmt.Errorf("tiki: write order: %w", c.scrubError(err))
 	}
 	return h, nil
@@ -136,12 +175,28 @@ func (h heldWrites) check() error {
 	}
 }
 
-// unlockWrites releases the shared hold, then the client's own locks.
-func (c *Client) unlockWrites(ctx context.Context, h heldWrites) {
+// unlockWrites ends a call's hold. When the call ended in doubt (doubtAt,
+// the moment its last attempt in doubt was given up, is set; see
+// inDoubt), the hold is kept until the client's settle period has passed
+// since then, and released in the background; otherwise at once.
+func (c *Client) unlockWrites(ctx context.Context, h heldWrites, doubtAt time.Time) {
+	if !doubtAt.IsZero() && c.writeSettle > 0 && len(h.local.keys) > 0 {
+		until := doubtAt.Add(c.writeSettle)
+		if d := time.Until(until); d > 0 {
+			h.local.settle(until)
+			time.AfterFunc(d, func() { c.releaseWrites(ctx, h) })
+			return
+		}
+	}
+	c.releaseWrites(ctx, h)
+}
+
+// releaseWrites releases the shared hold, then the client's own locks.
+func (c *Client) releaseWrites(ctx context.Context, h heldWrites) {
 	if h.shared != nil {
 		c.unlockShared(ctx, h.shared)
 	}
-	h.local()
+	h.local.release()
 }
 
 // unlockShared releases a shared hold, logging a failure: the order's own
@@ -155,19 +210,35 @@ func (c *Client) unlockShared(ctx context.Context, l WriteLock) {
 	}
 }
 
+// inDoubt reports whether an attempt may have reached Tiki without its
+// answer coming back: it got a connection and then failed (the caller's
+// context ended, a timeout, a reset, a cut-off answer), or a gateway in
+// front of Tiki answered in its place (502, 504). Tiki may apply such an
+// attempt later.
+func (res *attemptResult) inDoubt() bool {
+	if !res.sent {
+		return false
+	}
+	return res.err != nil || res.status == http.StatusBadGateway || res.status == http.StatusGatewayTimeout
+}
+
 // writeLocks orders the writes a client makes to one product. A call that
 // writes products holds a lock per product key (see productLockKeys) from
 // before its first attempt until it returns, retries and their waits
-// included. A later write to the same product through the same client
-// waits for it, so it cannot be overtaken by the earlier call's retry:
+// included, and past that for the settle period when it ended in doubt
+// (see WithWriteSettle). A later write to the same product through the
+// same client waits for it, so it cannot be overtaken by the earlier
+// call's retry, nor by an earlier attempt that Tiki applies late:
 //
-//	writer A: PUT qty=12 ─ timeout ─ retry qty=12 ─ ok │
-//	writer B:          (waits for A's key) ............ │ PUT qty=10 ─ ok
+//	writer A: PUT qty=12 ─ timeout ─ retry qty=12 ─ ok ─ settle │
+//	writer B:          (waits for A's key) ...................... │ PUT qty=10 ─ ok
 //	final stock: 10
 //
-// Waiters are served in the order they started waiting. A key's state lives
-// only while a call holds or awaits it, so memory is bounded by the calls in
-// flight. The zero value is ready to use.
+// Waiters are served in the order they started waiting; a waiter whose
+// context would end before the holder's settle period does gives up at
+// once. A key's state lives only while a call holds or awaits it, so memory
+// is bounded by the calls in flight and settling. The zero value is ready
+// to use.
 //
 // Across processes these locks order nothing: two processes (or two
 // clients) writing the same product are not ordered against each other,
@@ -180,78 +251,154 @@ type writeLocks struct {
 	keys map[string]*keyLock
 }
 
-// keyLock is one product key's lock: a one-slot channel that holds a value
-// while the key is held. Blocked senders queue in order.
+// keyLock is one product key's lock: whether a call holds it, the calls
+// waiting for it in the order they came (each is handed the key by
+// closing its channel), and, while the holder settles, until when.
 type keyLock struct {
-	slot chan struct{}
-	refs int // holders and waiters; the entry is dropped at zero
+	held        bool
+	waiters     []chan struct{}
+	settleUntil time.Time     // zero unless the holder is settling
+	settling    chan struct{} // closed, and replaced, when a holder starts settling
+}
+
+// keyHold is the keys one call holds.
+type keyHold struct {
+	w    *writeLocks
+	keys []string
+	once sync.Once
 }
 
 // lock acquires every key (in sorted order, so that two calls locking
 // overlapping sets cannot deadlock) and returns the function that releases
-// them. It fails with ctx's error, holding nothing, if ctx ends first.
+// them. It fails with ctx's error, holding nothing, if ctx ends first, or
+// at once, with an error matching context.DeadlineExceeded, when ctx would
+// end before a key's holder has settled.
 func (w *writeLocks) lock(ctx context.Context, keys []string) (unlock func(), err error) {
-	if len(keys) == 0 {
-		return func() {}, nil
+	h, err := w.acquire(ctx, keys)
+	if err != nil {
+		return nil, err
 	}
-	keys = slices.Clone(keys)
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	held := make([]string, 0, len(keys))
-	release := func() {
-		for _, k := range held {
-			w.release(k)
-		}
-	}
-	for _, k := range keys {
-		l := w.ref(k)
-		select {
-		case l.slot <- struct{}{}:
-			held = append(held, k)
-		case <-ctx.Done():
-			w.unref(k, l)
-			release()
-			return nil, ctx.Err()
-		}
-	}
-	var once sync.Once
-	return func() { once.Do(release) }, nil
+	return h.release, nil
 }
 
-// ref returns key's lock, counting the caller in.
-func (w *writeLocks) ref(key string) *keyLock {
+// acquire is lock, returning the hold.
+func (w *writeLocks) acquire(ctx context.Context, keys []string) (*keyHold, error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	h := &keyHold{w: w, keys: make([]string, 0, len(keys))}
+	for _, k := range keys {
+		if err := w.take(ctx, k); err != nil {
+			h.release()
+			return nil, err
+		}
+		h.keys = append(h.keys, k)
+	}
+	return h, nil
+}
+
+// take waits for key, in turn.
+func (w *writeLocks) take(ctx context.Context, key string) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.keys == nil {
 		w.keys = make(map[string]*keyLock)
 	}
 	l := w.keys[key]
 	if l == nil {
-		l = &keyLock{slot: make(chan struct{}, 1)}
+		l = &keyLock{settling: make(chan struct{})}
 		w.keys[key] = l
 	}
-	l.refs++
-	return l
-}
-
-// unref counts a caller out of l, dropping it when nobody holds or awaits
-// it.
-func (w *writeLocks) unref(key string, l *keyLock) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	l.refs--
-	if l.refs == 0 {
-		delete(w.keys, key)
+	if !l.held {
+		l.held = true
+		w.mu.Unlock()
+		return nil
+	}
+	ready := make(chan struct{})
+	l.waiters = append(l.waiters, ready)
+	w.mu.Unlock()
+	for {
+		w.mu.Lock()
+		until, settling := l.settleUntil, l.settling
+		w.mu.Unlock()
+		if err := settleWouldPass(ctx, until); err != nil {
+			w.leave(key, l, ready)
+			return err
+		}
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			w.leave(key, l, ready)
+			return ctx.Err()
+		case <-settling:
+			// The holder started settling: check the deadline again, in
+			// the same place in the queue.
+		}
 	}
 }
 
-// release frees a key held by the caller.
-func (w *writeLocks) release(key string) {
+// settleWouldPass returns an error matching context.DeadlineExceeded when
+// ctx ends before until (a holder's settle period), nil otherwise.
+func settleWouldPass(ctx context.Context, until time.Time) error {
+	if until.IsZero() {
+		return nil
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		return fmt.Errorf("%w (an earlier write to the product settles for %v more, past the deadline)",
+			context.DeadlineExceeded, time.Until(until).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// leave takes a waiter out of key's queue; when the key was handed to it
+// meanwhile, it hands the key on.
+func (w *writeLocks) leave(key string, l *keyLock, ready chan struct{}) {
 	w.mu.Lock()
-	l := w.keys[key]
-	w.mu.Unlock()
-	<-l.slot
-	w.unref(key, l)
+	defer w.mu.Unlock()
+	select {
+	case <-ready:
+		w.handOn(key, l)
+		return
+	default:
+	}
+	if i := slices.Index(l.waiters, ready); i >= 0 {
+		l.waiters = slices.Delete(l.waiters, i, i+1)
+	}
+}
+
+// handOn gives a held key to its first waiter, or frees it; w.mu is held.
+func (w *writeLocks) handOn(key string, l *keyLock) {
+	l.settleUntil = time.Time{}
+	if len(l.waiters) > 0 {
+		next := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		close(next)
+		return
+	}
+	l.held = false
+	delete(w.keys, key)
+}
+
+// release frees every key of the hold, once.
+func (h *keyHold) release() {
+	h.once.Do(func() {
+		h.w.mu.Lock()
+		defer h.w.mu.Unlock()
+		for _, k := range h.keys {
+			h.w.handOn(k, h.w.keys[k])
+		}
+	})
+}
+
+// settle marks the hold's keys as settling until until: a waiter whose
+// context ends before then gives up at once.
+func (h *keyHold) settle(until time.Time) {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	for _, k := range h.keys {
+		l := h.w.keys[k]
+		l.settleUntil = until
+		close(l.settling)
+		l.settling = make(chan struct{})
+	}
 }
 
 // size is the number of keys held or awaited (for tests).
@@ -266,7 +413,7 @@ func (w *writeLocks) users(key string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if l := w.keys[key]; l != nil {
-		return l.refs
+		return 1 + len(l.waiters)
 	}
 	return 0
 }

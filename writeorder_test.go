@@ -60,7 +60,8 @@ func newStockServer(t *testing.T) *stockServer {
 // abandoned once s applied it.
 func (s *stockServer) client(t *testing.T, writerA bool, opts ...Option) *Client {
 	t.Helper()
-	base := []Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0)}
+	base := []Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0),
+		WithWriteSettle(20 * time.Millisecond)}
 	if writerA {
 		base = append(base, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, s.aApplied)}))
 	}
