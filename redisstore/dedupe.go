@@ -56,16 +56,21 @@ func WithKeyPrefix(prefix string) DedupeOption {
 }
 
 // NewDedupeStore returns a store keeping its keys in rdb. It does not
-// contact Redis.
+// contact Redis. Every problem with rdb and opts is reported in one
+// *tiki.ValidationError.
 func NewDedupeStore(rdb redis.UniversalClient, opts ...DedupeOption) (*DedupeStore, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: NewDedupeStore: nil Redis client")
-	}
+	var p problems
+	p.checkClient(isNilClient(rdb))
 	s := &DedupeStore{rdb: rdb, prefix: DefaultDedupePrefix}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(s)
+	for i, opt := range opts {
+		if opt == nil {
+			p.nilOption(i, "DedupeOption")
+			continue
 		}
+		opt(s)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
