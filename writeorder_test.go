@@ -224,11 +224,13 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 	}
 }
 
+// Waiters are served in the order they came, also when the holder settles
+// first (the waiters wake to check their deadlines, and keep their places).
 func TestWriteLocksServeInOrder(t *testing.T) {
 	t.Parallel()
 	var w writeLocks
 	ctx := context.Background()
-	unlock, err := w.lock(ctx, []string{"k"})
+	h, err := w.acquire(ctx, []string{"k"})
 	require.NoError(t, err)
 	var mu sync.Mutex
 	var order []int
@@ -248,8 +250,10 @@ func TestWriteLocksServeInOrder(t *testing.T) {
 		}()
 	}
 	require.True(t, waitUntil(ctx, func() bool { return w.users("k") == 6 }))
-	unlock()
-	unlock() // a second call is harmless
+	h.settle(time.Now().Add(time.Hour))
+	h.settle(time.Now().Add(time.Hour))
+	h.release()
+	h.release() // a second call is harmless
 	wg.Wait()
 	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
 	assert.Zero(t, w.size())

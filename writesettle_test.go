@@ -234,37 +234,3 @@ func TestWriteNotInDoubtReleasesAtOnce(t *testing.T) {
 	require.False(t, re.Sent)
 	assert.Zero(t, refused.writes.size(), "a write that never reached Tiki settles nothing")
 }
-
-// Waiters keep their places when the holder begins to settle: they are
-// woken to check their deadlines, and served in the order they came.
-func TestWriteLocksKeepOrderAcrossASettle(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	ctx := context.Background()
-	h, err := w.acquire(ctx, []string{"k"})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var order []int
-	var wg sync.WaitGroup
-	for i := range 5 {
-		require.True(t, waitUntil(ctx, func() bool { return w.users("k") == i+1 }))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, err := w.lock(ctx, []string{"k"})
-			assert.NoError(t, err)
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			u()
-		}()
-	}
-	require.True(t, waitUntil(ctx, func() bool { return w.users("k") == 6 }))
-	h.settle(time.Now().Add(time.Hour))
-	h.settle(time.Now().Add(time.Hour))
-	time.Sleep(10 * time.Millisecond) // let the woken waiters check again
-	h.release()
-	wg.Wait()
-	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
-	assert.Zero(t, w.size())
-}

@@ -36,18 +36,12 @@ func WithQueuePrefix(prefix string) QueueOption {
 	return func(c *queueConfig) { c.prefix = prefix }
 }
 
-// newQueueConfig applies opts for the constructor named what ("a Lease",
-// "a Checkpoint"), collecting every problem with rdb and opts.
+// newQueueConfig applies opts for NewLease (lease) or NewCheckpoint,
+// collecting every problem with rdb and opts.
 func newQueueConfig(rdb redis.UniversalClient, opts []QueueOption, lease bool) queueConfig {
 	c := queueConfig{prefix: DefaultQueuePrefix, ttl: DefaultLeaseTTL, interval: DefaultAcquireInterval}
 	c.problems.checkClient(isNilClient(rdb))
-	for i, opt := range opts {
-		if opt == nil {
-			c.problems.nilOption(i, "QueueOption")
-			continue
-		}
-		opt(&c)
-	}
+	applyOptions(&c.problems, "QueueOption", &c, opts)
 	if !lease {
 		for _, name := range c.leaseOnly {
 			c.problems.add(name, "applies to a Lease, not to a Checkpoint")

@@ -62,13 +62,7 @@ func NewDedupeStore(rdb redis.UniversalClient, opts ...DedupeOption) (*DedupeSto
 	var p problems
 	p.checkClient(isNilClient(rdb))
 	s := &DedupeStore{rdb: rdb, prefix: DefaultDedupePrefix}
-	for i, opt := range opts {
-		if opt == nil {
-			p.nilOption(i, "DedupeOption")
-			continue
-		}
-		opt(s)
-	}
+	applyOptions(&p, "DedupeOption", s, opts)
 	if err := p.err(); err != nil {
 		return nil, err
 	}

@@ -27,9 +27,16 @@ func (p *problems) checkClient(isNil bool) {
 	}
 }
 
-// nilOption adds the problem of the i-th option being nil.
-func (p *problems) nilOption(i int, typeName string) {
-	p.add("opts["+strconv.Itoa(i)+"]", "is a nil %s", typeName)
+// applyOptions applies every option of opts to cfg; a nil one, named
+// typeName, is the problem of opts[i].
+func applyOptions[C any, O ~func(*C)](p *problems, typeName string, cfg *C, opts []O) {
+	for i, opt := range opts {
+		if opt == nil {
+			p.add("opts["+strconv.Itoa(i)+"]", "is a nil %s", typeName)
+			continue
+		}
+		opt(cfg)
+	}
 }
 
 // isNilClient reports whether rdb is nil or holds a nil pointer.

@@ -146,13 +146,7 @@ func NewWriteOrder(rdb redis.UniversalClient, opts ...WriteOrderOption) (*WriteO
 	cfg := writeOrderConfig{prefix: DefaultWritePrefix, ttl: DefaultWriteLockTTL, interval: DefaultWritePollInterval,
 		settle: tiki.DefaultWriteSettle}
 	cfg.problems.checkClient(isNilClient(rdb))
-	for i, opt := range opts {
-		if opt == nil {
-			cfg.problems.nilOption(i, "WriteOrderOption")
-			continue
-		}
-		opt(&cfg)
-	}
+	applyOptions(&cfg.problems, "WriteOrderOption", &cfg, opts)
 	if err := cfg.problems.err(); err != nil {
 		return nil, err
 	}
