@@ -84,12 +84,13 @@ type Client struct {
 	retry      retryPolicy
 	writes     writeLocks
 	writeOrder WriteOrder // nil: the client orders only its own writes
+	walks      walkLengths
+
+	tokenEarly time.Duration
+
 	// writeSettle is how long a product write in doubt keeps its locks
 	// (WithWriteSettle).
 	writeSettle time.Duration
-	walks       walkLengths
-
-	tokenEarly time.Duration
 
 	// sleep waits between attempts; tests replace it to observe waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -426,13 +427,16 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 type callRun struct {
 	r       *request
 	u       *url.URL
-	safeURL string    // u with secrets masked, for errors
-	fullURL string    // u as sent
-	payload []byte    // the JSON body, nil for none
-	tikiNow bool      // the endpoint may report failures in a 2xx body
-	sent    bool      // an attempt may have reached Tiki
-	doubtAt time.Time // when the last attempt in doubt was given up (see inDoubt)
+	safeURL string // u with secrets masked, for errors
+	fullURL string // u as sent
+	payload []byte // the JSON body, nil for none
+	tikiNow bool   // the endpoint may report failures in a 2xx body
+	sent    bool   // an attempt may have reached Tiki
 	st      callState
+
+	// doubtAt is when the last attempt in doubt was given up (see
+	// attemptResult.inDoubt); zero when none was.
+	doubtAt time.Time
 }
 
 // newCallRun encodes r's body and URL once for all attempts.
