@@ -202,20 +202,20 @@ func TestEnvironments(t *testing.T) {
 
 func TestUserAgent(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
-	c, _ := setupServer(t, s, WithUserAgent("my-oms/2.3"))
+	c, s := setup(t, WithUserAgent("my-oms/2.3"))
+	s.handle("/v2/things", ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
-	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.header[0].Get("User-Agent"))
+	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.last().Header.Get("User-Agent"))
 }
 
 func TestLogLinePerAttempt(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), ok200)
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := setupServer(t, s, WithLogger(logger))
+	c, s := setup(t, WithLogger(logger))
+	s.handle("/v2/things", status(503, ``), ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -226,25 +226,25 @@ func TestLogLinePerAttempt(t *testing.T) {
 
 func TestNoCookieJar(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c, s := setup(t)
+	s.handle("/v2/things", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-server"})
 		ok200(w, r)
 	})
-	c, _ := setupServer(t, s)
 	for range 2 {
 		_, _, err := callThing(c, http.MethodGet)
 		require.NoError(t, err)
 	}
-	assert.Empty(t, s.header[1].Get("Cookie"), "cookies must not be stored and replayed")
+	require.Equal(t, 2, s.count())
+	assert.Empty(t, s.last().Header.Get("Cookie"), "cookies must not be stored and replayed")
 }
 
 func TestCallerHTTPClientNotMutated(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
 	hc := &http.Client{}
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithHTTPClient(hc))
-	require.NoError(t, err)
-	_, _, err = callThing(c, http.MethodGet)
+	c, s := setup(t, WithHTTPClient(hc))
+	s.handle("/v2/things", ok200)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, &http.Client{}, hc)
 }
