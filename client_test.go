@@ -56,6 +56,9 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
 		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
+		{"WithHooks", WithHooks(Hooks{}), "WithHooks", "must set at least one hook"},
+		{"WithSellerID", WithSellerID(" "), "WithSellerID", "must not be empty"},
+		{"WithSellerID", WithSellerID("seller\n7"), "WithSellerID", `must be printable, not "seller\n7"`},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
