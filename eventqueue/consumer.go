@@ -236,6 +236,23 @@ type BatchReport struct {
 	// Ignored is how many events were acknowledged without a handler
 	// because their type is ignored (WithIgnore, WithIgnoreUnknown).
 	Ignored int
+	// Oldest is when the batch's oldest event happened (its CreatedAt);
+	// zero for an empty batch, and when no event carries its time. How
+	// long ago Oldest is when the report is made is how far the Consumer
+	// runs behind Tiki: the time the oldest event waited to be handled and
+	// acknowledged. An empty batch means the Consumer has caught up.
+	Oldest tiki.Time
+}
+
+// oldest is the creation time of the oldest of events that carry one.
+func oldest(events []tiki.Event) tiki.Time {
+	var t tiki.Time
+	for i := range events {
+		if at := events[i].CreatedAt; !at.IsZero() && (t.IsZero() || at.Before(t.Time)) {
+			t = at
+		}
+	}
+	return t
 }
 
 // Run pulls and handles events until ctx ends, then returns nil: the event
@@ -477,7 +494,7 @@ func (c *Consumer) save(sctx context.Context, ackID string, fence int64) error {
 // handle hands the batch's events out in order. It stops at the first
 // event that fails (a *HandlerError) or when ctx ends (ctx's error).
 func (c *Consumer) handle(ctx context.Context, batch *tiki.EventBatch, fence int64) (BatchReport, error) {
-	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events)}
+	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events), Oldest: oldest(batch.Events)}
 	for i := range batch.Events {
 		if err := ctx.Err(); err != nil {
 			return rep, err
