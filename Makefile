@@ -8,15 +8,23 @@ FUZZTIME    ?= 500x
 EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
 EXAMPLES    := $(filter-out internal,$(EXAMPLES))
 
-.PHONY: all test evidence lint cover bench fuzz examples ci redis-test need-redis-server
+.PHONY: all test otel-test evidence lint cover bench fuzz examples ci redis-test need-redis-server
 
 all: lint test
 
-## test: vet, then every test with the race detector; about 1 to 2 minutes.
-## Deterministic: no test depends on the machine's speed or load.
+## test: vet, then every test with the race detector, of the SDK and of
+## the tikiotel module (otel-test); about 1 to 2 minutes. Deterministic: no
+## test depends on the machine's speed or load.
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) otel-test
+
+## otel-test: vet and every test of the tikiotel module (its own go.mod:
+## OpenTelemetry's SDK with in-memory exporters, against the fake) with the
+## race detector; under half a minute.
+otel-test:
+	cd tikiotel && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## evidence: the timing and throughput evidence behind BENCHMARKS.md
 ## (limiter accuracy, batch throughput, streaming heap; redisstore's shared
@@ -27,12 +35,14 @@ evidence: need-redis-server
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
-## lint: formatting, vet and staticcheck; under a minute.
+## lint: formatting, vet and staticcheck, of the SDK and of the tikiotel
+## module; about a minute.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+	cd tikiotel && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 ## cover: tests with a coverage profile, summarised per function; a little
 ## longer than test.
@@ -44,6 +54,7 @@ cover:
 ## minutes.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 $(PKGS)
+	cd tikiotel && $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./...
 
 ## fuzz: each of the 21 fuzz targets for FUZZTIME: by default 500
 ## executions each, 2 to 4 minutes in all (mostly building the fuzzing
