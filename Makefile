@@ -8,21 +8,28 @@ FUZZTIME    ?= 500x
 EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
 EXAMPLES    := $(filter-out internal,$(EXAMPLES))
 
-.PHONY: all test vet race evidence lint cover bench fuzz examples ci redis-test need-redis-server
+.PHONY: all test vet race otel-test evidence lint cover bench fuzz examples ci redis-test need-redis-server
 
 all: lint test
 
-## test: vet, then every test with the race detector; about 1 to 2 minutes.
-## Deterministic: no test depends on the machine's speed or load.
-test: vet race
+## test: vet, then every test with the race detector, of the SDK and of
+## the tikiotel module (otel-test); about 1 to 2 minutes. Deterministic: no
+## test depends on the machine's speed or load.
+test: vet race otel-test
 
-## vet: go vet of every package.
+## vet: go vet of every package of the SDK's module.
 vet:
 	$(GO) vet $(PKGS)
 
 ## race: every test with the race detector (test without vet).
 race:
 	$(GO) test -race -count=1 $(PKGS)
+
+## otel-test: vet and every test of the tikiotel module (its own go.mod:
+## OpenTelemetry's SDK with in-memory exporters, against the fake) with the
+## race detector; under half a minute.
+otel-test:
+	cd tikiotel && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## evidence: the timing and throughput evidence behind docs/performance.md
 ## (limiter accuracy, batch throughput, walk throughput, streaming heap;
@@ -34,11 +41,13 @@ evidence: need-redis-server
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
-## lint: formatting, vet and staticcheck; about a minute.
+## lint: formatting, vet and staticcheck, of the SDK and of the tikiotel
+## module; about a minute.
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) $(PKGS)
+	cd tikiotel && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 ## cover: tests with a coverage profile, summarised per function; a little
 ## longer than test.
@@ -50,6 +59,7 @@ cover:
 ## minutes.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 $(PKGS)
+	cd tikiotel && $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./...
 
 ## fuzz: each fuzz target of the module for FUZZTIME: by default 500
 ## executions each, 2 to 4 minutes in all (mostly building the fuzzing
@@ -95,5 +105,5 @@ need-redis-server:
 ## timing evidence is not part of it: its bars are measured on a quiet
 ## machine (make evidence), and a loaded CI machine would only measure its
 ## load.
-ci: lint race examples redis-test
+ci: lint race otel-test examples redis-test
 	$(MAKE) fuzz FUZZTIME=2000x

@@ -421,6 +421,9 @@ type tokenCache struct {
 	fetch func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
 	// onToken sees every new token (redaction, OnRefresh).
 	onToken func(*oauth2.Token)
+	// observe, when not nil, is told about every renewal (the client's
+	// hooks).
+	observe func(context.Context, TokenRenewalInfo)
 	// redactor masks the client's known secrets in token errors.
 	redactor *redact.Redactor
 	// early is the most a token is renewed ahead of its expiry.
@@ -457,14 +460,14 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	if call == nil {
 		call = &tokenCall{done: make(chan struct{})}
 		c.inflight = call
-		prev := c.tok
+		prev, reason := c.tok, renewalReason(c.tok, c.stale)
 		// The request runs detached from this caller's context so that one
 		// caller giving up does not fail the others waiting for it; it is
 		// bounded by tokenFetchTimeout.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
 		go func() {
 			defer cancel()
-			c.finish(fctx, call, prev)
+			c.finish(fctx, call, prev, reason)
 		}()
 	}
 	c.mu.Unlock()
@@ -481,8 +484,10 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 // token source or in OnRefresh (the caller's code) does not crash the
 // process: it becomes a *PanicError, with secrets masked, for the callers
 // waiting. A token that OnRefresh panicked on is kept (it was issued, and
-// the refresh token it replaces may be spent).
-func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token) {
+// the refresh token it replaces may be spent). The renewal is reported to
+// observe (the client's hooks) before the waiting callers get its outcome.
+func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token, reason TokenRenewalReason) {
+	start := time.Now()
 	tok, err := c.fetchGuarded(ctx, prev)
 	if err != nil && transientTokenError(err) {
 		// One more try after a short pause: the endpoint's own hiccup
@@ -511,6 +516,9 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 		}
 	}
 	call.tok, call.err = tok, tokenError(err, c.redactor)
+	if c.observe != nil {
+		c.observe(ctx, TokenRenewalInfo{Reason: reason, Duration: time.Since(start), Err: call.err})
+	}
 	close(call.done)
 }
 

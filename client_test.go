@@ -75,6 +75,9 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
 		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
 		{"WithEnumValues", WithEnumValues[EventType](), "WithEnumValues[tiki.EventType]", "needs at least one value"},
+		{"WithHooks", WithHooks(Hooks{}), "WithHooks", "must set at least one hook"},
+		{"WithSellerID", WithSellerID(" "), "WithSellerID", "must not be empty"},
+		{"WithSellerID", WithSellerID("seller\n7"), "WithSellerID", `must be printable, not "seller\n7"`},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

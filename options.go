@@ -42,6 +42,9 @@ type config struct {
 
 	writeOrder WriteOrder
 
+	hooks    []Hooks
+	sellerID string
+
 	maxAttempts   int
 	backoffMin    time.Duration
 	backoffMax    time.Duration
