@@ -44,7 +44,8 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id"}), "WithClientCredentials.client_secret", "is required"},
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "s", TokenURL: "api.tiki.vn/sc/oauth2/token"}),
 			"WithClientCredentials.token_url", "must be an absolute http(s) URL"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil), "WithOAuthApp.token", "must hold an access or refresh token"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil, "seller-1"), "WithOAuthApp.store", "must not be nil"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, NewMemoryTokenStore(), " "), "WithOAuthApp.sellerID", "must not be empty"},
 		{"WithTokenSource", WithTokenSource(nil), "WithTokenSource", "nil oauth2.TokenSource"},
 		{"WithTokenRenewal", WithTokenRenewal(-time.Second), "WithTokenRenewal", "must not be negative, not -1s"},
 		{"WithRateLimit", WithRateLimit(-1, 0), "WithRateLimit.perSecond", "must not be negative, not -1"},
@@ -161,7 +162,7 @@ func TestNewClientNeedsCredentials(t *testing.T) {
 		WithAccessToken("token-1"),
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-1"})),
 		WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: testClientSecret}),
-		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, &oauth2.Token{RefreshToken: "refresh-1"}),
+		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, NewMemoryTokenStore(), testSeller),
 	} {
 		c, err := NewClient(auth)
 		require.NoError(t, err)
