@@ -488,6 +488,11 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 		}
 	}
 	call.tok, call.err = tok, tokenError(err, c.redactor)
+	if c.ownRetries {
+		// The fetch's errors say what failed themselves (a store, a
+		// revoked grant, a *TokenError already converted).
+		call.err = scrubWith(c.redactor, err)
+	}
 	close(call.done)
 }
 

@@ -107,7 +107,7 @@ func (r *storeRenewal) renew(ctx context.Context, lock TokenLock, cur *Token, pr
 		if err := r.save(ctx, lock, marked, false); err != nil {
 			return fetched{}, err
 		}
-		tok, sent, err := r.send(ctx, lock, cur.RefreshToken)
+		tok, sent, err := r.send(ctx, cur.RefreshToken)
 		switch {
 		case err == nil:
 			// A store that does not take the new token leaves the renewal
@@ -140,35 +140,25 @@ func (r *storeRenewal) renew(ctx context.Context, lock TokenLock, cur *Token, pr
 	}
 }
 
-// send sends one refresh_token grant, cancelled if the lock is lost
-// meanwhile; a failure that provably did not reach Tiki (or that Tiki
-// answered as its own failure) is repeated once after a short pause.
-func (r *storeRenewal) send(ctx context.Context, lock TokenLock, refreshToken string) (*Token, bool, error) {
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if lost := lock.Lost(); lost != nil {
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			select {
-			case <-lost:
-				cancel()
-			case <-stop:
-			}
-		}()
-	}
-	tok, sent, err := r.refresh(rctx, refreshToken)
-	if err != nil && !refusedGrant(err) && !maybeSpent(err, sent) && transientTokenError(err) && rctx.Err() == nil {
-		if backoff.Sleep(rctx, tokenRetryWait) == nil {
-			tok, sent, err = r.refresh(rctx, refreshToken)
+// send sends one refresh_token grant; a failure that provably did not
+// reach Tiki (or that Tiki answered as its own failure) is repeated once
+// after a short pause. A request on the wire is never cancelled: its
+// answer is what the next renewal needs, and the store refuses to save it
+// if the lock was taken over meanwhile.
+func (r *storeRenewal) send(ctx context.Context, refreshToken string) (*Token, bool, error) {
+	tok, sent, err := r.refresh(ctx, refreshToken)
+	if err != nil && !refusedGrant(err) && !maybeSpent(err, sent) && transientTokenError(err) && ctx.Err() == nil {
+		if backoff.Sleep(ctx, tokenRetryWait) == nil {
+			tok, sent, err = r.refresh(ctx, refreshToken)
 		}
 	}
 	return tok, sent, err
 }
 
 // save stores tok under lock. With retry, a store that fails is asked
-// again (after growing pauses, up to a second) until it answers, the lock
-// is lost or ctx ends: a Redis restarting must not lose a renewed token.
+// again (after growing pauses, up to a second) until it answers, refuses
+// (the lock was lost) or ctx ends: a Redis restarting must not lose a
+// renewed token.
 func (r *storeRenewal) save(ctx context.Context, lock TokenLock, tok *Token, retry bool) error {
 	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		err := safe.Do(func() error { return lock.Save(ctx, tok) })
@@ -179,14 +169,7 @@ func (r *storeRenewal) save(ctx context.Context, lock TokenLock, tok *Token, ret
 		if !retry || errors.Is(err, ErrTokenLockLost) || errors.As(err, &ve) {
 			return fmt.Errorf("tiki: saving seller %q's token: %w", r.sellerID, err)
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-lock.Lost():
-			t.Stop()
-			return fmt.Errorf("tiki: saving seller %q's token: %w", r.sellerID, ErrTokenLockLost)
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, pause) != nil {
 			return fmt.Errorf("tiki: saving seller %q's token: %w", r.sellerID, err)
 		}
 	}

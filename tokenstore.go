@@ -68,8 +68,8 @@ func (t *Token) clone() *Token {
 // TokenLock it returns saves. Of any number of concurrent Lock calls for
 // one seller, one at a time holds the lock. A lock whose holder dies (its
 // process crashes) must be freed within a short time, and a holder that
-// lost its lock (it expired, Redis forgot it) must not be able to save:
-// TokenLock.Save fails then, and Lost is closed. Seller ids are non-empty
+// lost its lock (it expired, another holder took it) must not be able to
+// save: TokenLock.Save fails then. Seller ids are non-empty
 // strings without control characters; hash them if the backend needs
 // short keys. Implementations must be safe for concurrent use.
 type TokenStore interface {
@@ -83,11 +83,11 @@ type TokenStore interface {
 // TokenLock is a held renewal lock of one seller's token.
 type TokenLock interface {
 	// Save stores tok as the seller's token. It fails, storing nothing,
-	// once the lock is lost or unlocked.
+	// with an error matching ErrTokenLockLost once the lock is lost (it
+	// expired, another holder took it) or unlocked, and with the store's
+	// error when the store cannot answer (the client then tries again
+	// while the lock holds).
 	Save(ctx context.Context, tok *Token) error
-	// Lost is closed when the lock can no longer be relied on (it expired,
-	// or the store forgot it); nil for a lock that is never lost.
-	Lost() <-chan struct{}
 	// Unlock releases the lock. The client calls it once, with a context
 	// of its own bounded to a few seconds.
 	Unlock(ctx context.Context) error
@@ -276,8 +276,6 @@ func (l *memoryLock) Save(ctx context.Context, tok *Token) error {
 	l.store.mu.Unlock()
 	return nil
 }
-
-func (l *memoryLock) Lost() <-chan struct{} { return nil }
 
 func (l *memoryLock) Unlock(context.Context) error {
 	l.mu.Lock()

@@ -142,8 +142,6 @@ func (l *fileLock) Save(ctx context.Context, tok *Token) error {
 	return nil
 }
 
-func (l *fileLock) Lost() <-chan struct{} { return nil }
-
 func (l *fileLock) Unlock(context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -23,7 +23,7 @@ const (
 	DefaultTokenLockTTL = 10 * time.Second
 	// DefaultTokenPollInterval is how often a replica waiting for a seller's
 	// renewal lock asks again.
-	DefaultTokenPollInterval = 20 * time.Millisecond
+	DefaultTokenPollInterval = 50 * time.Millisecond
 	// tokenRecordTTL is how long a seller's lock record outlives its last
 	// renewal.
 	tokenRecordTTL = 24 * time.Hour
@@ -205,17 +205,14 @@ type tokenLock struct {
 	h     *fenceHold
 }
 
-// Save implements [tiki.TokenLock]: it writes tok only while Redis holds
-// this lock, and fails with an error matching [tiki.ErrTokenLockLost]
-// otherwise.
+// Save implements [tiki.TokenLock]: it writes tok only while the lock's
+// key in Redis holds this hold's value (whatever the hold's renewals
+// meanwhile: a renewal that timed out under load does not stop a save
+// Redis can still fence), and fails with an error matching
+// [tiki.ErrTokenLockLost] otherwise.
 func (l *tokenLock) Save(ctx context.Context, tok *tiki.Token) error {
 	if ctx == nil || tok == nil {
 		return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: "Save", Problem: "needs a context and a token"}}}
-	}
-	select {
-	case <-l.h.lost:
-		return tiki.ErrTokenLockLost
-	default:
 	}
 	b, err := json.Marshal(tok)
 	if err != nil {
@@ -226,14 +223,10 @@ func (l *tokenLock) Save(ctx context.Context, tok *tiki.Token) error {
 		return fmt.Errorf("redisstore: saving token: %w", err)
 	}
 	if n != 1 {
-		l.h.markLost()
 		return tiki.ErrTokenLockLost
 	}
 	return nil
 }
-
-// Lost implements [tiki.TokenLock].
-func (l *tokenLock) Lost() <-chan struct{} { return l.h.lost }
 
 // Unlock implements [tiki.TokenLock]: it frees the lock if this hold still
 // has it, so that the next replica takes it at once.

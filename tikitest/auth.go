@@ -129,6 +129,34 @@ func (s *Server) HoldTokenRequests() (release func()) {
 	}
 }
 
+// HeldTokenRequests returns how many token requests HoldTokenRequests
+// holds right now: a request leaves the count when it is released, or when
+// its client hangs up (the fake then does not act on it).
+func (s *Server) HeldTokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenHeld
+}
+
+// waitHold waits until hold is released (true) or r's client hangs up
+// (false).
+func (s *Server) waitHold(hold chan struct{}, r *http.Request) bool {
+	s.mu.Lock()
+	s.tokenHeld++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.tokenHeld--
+		s.mu.Unlock()
+	}()
+	select {
+	case <-hold:
+		return r.Context().Err() == nil
+	case <-r.Context().Done():
+		return false
+	}
+}
+
 // GrantToken makes seller sellerID authorize the fake's app with scopes,
 // as the consent page and the exchange of its code do, and returns the
 // token the app then holds: an access token (living WithTokenTTL), a
@@ -313,19 +341,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	fault := s.takeFault(r)
 	hold := s.tokenHold
 	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			noteReason(r, "held, then abandoned by the client")
-			return
-		}
+	// The form is read first: the server then notices a client that hangs
+	// up while its request is held.
+	formErr := r.ParseForm()
+	if hold != nil && !s.waitHold(hold, r) {
+		noteReason(r, "held, then abandoned by the client")
+		return
 	}
 	if fault != nil && fault.apply(w, r) {
 		noteReason(r, "injected fault")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if formErr != nil {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form")
 		return
 	}

@@ -88,6 +88,7 @@ type Server struct {
 	tokenRequests int
 	dropTokens    int           // refresh answers still to lose
 	tokenHold     chan struct{} // token requests wait until it is closed
+	tokenHeld     int           // token requests waiting on tokenHold
 	requests      int
 	faults        []*Fault
 	window        []time.Time // arrival times in the last second (rate limit)
