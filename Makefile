@@ -19,12 +19,14 @@ test:
 	$(GO) test -race -count=1 $(PKGS)
 
 ## evidence: the timing and throughput evidence behind BENCHMARKS.md
-## (limiter accuracy, batch throughput, streaming heap; redisstore's shared
-## budget, against Redis as in redis-test), skipped by `make test`. Its
+## (limiter accuracy, batch throughput, streaming heap, the pool of 10,000
+## sellers; redisstore's shared budget, against Redis as in redis-test),
+## skipped by `make test`. Its
 ## bands hold on a loaded 2-core machine. About 1 minute; needs
 ## redis-server on PATH, as redis-test.
 evidence: need-redis-server
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
+	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestPoolOf10000Sellers' ./sellers
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
 ## lint: formatting, vet and staticcheck; under a minute.

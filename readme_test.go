@@ -35,6 +35,7 @@ import (
 	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/sellers"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
@@ -61,8 +62,9 @@ var (
 	stock     interface {
 		Set(ctx context.Context, sku string, warehouseID int64, qty int) error
 	}
-	importOrder func(ctx context.Context, sellerID, orderCode string) error
-	sellers     []struct{ TokenSource oauth2.TokenSource }
+	importOrder func(ctx context.Context, seller *tiki.Client, orderCode string) error
+	sellerIDs   []string
+	pool        *sellers.Pool
 )
 
 var (
