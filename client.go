@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki/internal/backoff"
 	"github.com/tikisdk/tiki/internal/redact"
@@ -214,26 +213,6 @@ func defaultHTTPClient() *http.Client {
 	t.MaxIdleConns = 100
 	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
-}
-
-func (c *Client) initTokenCache(tc *tokenCache, fetch func(context.Context, *oauth2.Token) (*oauth2.Token, error), observe func(*oauth2.Token)) {
-	tc.fetch = fetch
-	tc.redactor = c.redactor
-	tc.early = c.tokenEarly
-	tc.now = time.Now
-	if c.hooks != nil {
-		tc.observe = c.tokenRenewed
-	}
-	tc.onToken = func(t *oauth2.Token) {
-		c.redactor.AddDynamic(t.AccessToken)
-		c.redactor.AddDynamic(t.RefreshToken)
-		if s, ok := t.Extra("id_token").(string); ok {
-			c.redactor.AddDynamic(s)
-		}
-		if observe != nil {
-			observe(t)
-		}
-	}
 }
 
 // host returns the scheme and host of the integration API base URL.

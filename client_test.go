@@ -55,13 +55,14 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "\t"}), "WithClientCredentials.client_secret", "is required"},
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "s", TokenURL: "api.tiki.vn/sc/oauth2/token"}),
 			"WithClientCredentials.token_url", "must be an absolute http(s) URL"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil), "WithOAuthApp.token", "must hold an access or refresh token"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: " ", ClientSecret: "s"}, &oauth2.Token{RefreshToken: "r"}), "WithOAuthApp.client_id", "is required"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "ftp://api.tiki.vn"}, &oauth2.Token{RefreshToken: "r"}),
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil, "seller-1"), "WithOAuthApp.store", "must not be nil"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, NewMemoryTokenStore(), " "), "WithOAuthApp.sellerID", "must not be empty"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: " ", ClientSecret: "s"}, NewMemoryTokenStore(), "seller-1"), "WithOAuthApp.client_id", "is required"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "ftp://api.tiki.vn"}, NewMemoryTokenStore(), "seller-1"),
 			"WithOAuthApp.host", `must be an absolute http(s) URL, not "ftp://api.tiki.vn"`},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://user:pw@api.tiki.vn"}, &oauth2.Token{RefreshToken: "r"}),
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://user:pw@api.tiki.vn"}, NewMemoryTokenStore(), "seller-1"),
 			"WithOAuthApp.host", "must not carry credentials"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://api.tiki.vn?x=1"}, &oauth2.Token{RefreshToken: "r"}),
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://api.tiki.vn?x=1"}, NewMemoryTokenStore(), "seller-1"),
 			"WithOAuthApp.host", "must not carry credentials, a query"},
 		{"WithTokenSource", WithTokenSource(nil), "WithTokenSource", "nil oauth2.TokenSource"},
 		{"WithTokenRenewal", WithTokenRenewal(-time.Second), "WithTokenRenewal", "must not be negative, not -1s"},
@@ -183,7 +184,7 @@ func TestNewClientNeedsCredentials(t *testing.T) {
 		WithAccessToken("token-1"),
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-1"})),
 		WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: testClientSecret}),
-		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, &oauth2.Token{RefreshToken: "refresh-1"}),
+		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, NewMemoryTokenStore(), testSeller),
 	} {
 		c, err := NewClient(auth)
 		require.NoError(t, err)
@@ -303,7 +304,7 @@ func TestURLProblemsNeverQuoteSecrets(t *testing.T) {
 			TokenURL: "api.tiki.vn/sc/oauth2/token?client_id=" + testClientID + "&client_secret=" + secret}), `"api.tiki.vn/sc/oauth2/token" (its credentials`},
 		{WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret,
 			TokenURL: "https://api.tiki.vn/sc/oauth2/token?client_secret=" + secret}), ""},
-		{WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: secret, Host: "mailto:" + secret + "@tiki.vn"}, &oauth2.Token{RefreshToken: "r"}), "a URL that cannot be read as one"},
+		{WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: secret, Host: "mailto:" + secret + "@tiki.vn"}, NewMemoryTokenStore(), testSeller), "a URL that cannot be read as one"},
 	}
 	for i, tc := range cases {
 		c, err := NewClient(WithSellerKey(testKey), tc.opt)

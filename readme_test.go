@@ -156,6 +156,7 @@ import (
 	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/sellers"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
@@ -191,7 +192,8 @@ var (
 	secret  = os.Getenv("TIKI_CLIENT_SECRET")
 	tokens  chan *oauth2.Token
 	r       *http.Request
-	sellers []struct{ TokenSource oauth2.TokenSource }
+	sellerIDs []string
+	pool      *sellers.Pool
 )
 
 var (
