@@ -86,7 +86,11 @@ func TestOnboardingRefusesWrongAndReplayedStates(t *testing.T) {
 
 	_, err = o.Complete(ctx, "session-2", cb)
 	require.ErrorIs(t, err, sellers.ErrStateMismatch, "another browser session")
-	for _, state := range []string{"", "short", strings.ToUpper(cb.Get("state")), cb.Get("state")[:53] + "A"} {
+	altered := cb.Get("state")[:53] + "A"
+	if altered == cb.Get("state") {
+		altered = cb.Get("state")[:53] + "B"
+	}
+	for _, state := range []string{"", "short", strings.ToUpper(cb.Get("state")), altered} {
 		forged := url.Values{"code": {cb.Get("code")}, "state": {state}}
 		_, err = o.Complete(ctx, "session-1", forged)
 		require.ErrorIs(t, err, sellers.ErrStateMismatch, "state %q", state)
