@@ -492,6 +492,20 @@ func clientCredentials(style AuthStyle) Option {
 	})
 }
 
+// testSeller is the seller id of the public-app clients of the tests.
+const testSeller = "seller-1"
+
+// storedApp returns WithOAuthApp for app and testSeller, over a fresh
+// MemoryTokenStore holding tok (when not nil), and the store.
+func storedApp(t testing.TB, app OAuthApp, tok *Token) (Option, *MemoryTokenStore) {
+	t.Helper()
+	store := NewMemoryTokenStore()
+	if tok != nil {
+		require.NoError(t, SaveToken(context.Background(), store, testSeller, tok))
+	}
+	return WithOAuthApp(app, store, testSeller), store
+}
+
 // pagedServer is setup with the values of attribute 7 served in pages: 3
 // rows on page 1, 1 row on page 2 (a short page that is not the last), 2
 // rows on page 3 of 3, and a 404 for any other page.

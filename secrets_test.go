@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 // jsonEscaped writes s as a JSON encoder may inside a JSON string: each
@@ -168,8 +167,8 @@ func TestEscapedSecretsNeverSurface(t *testing.T) {
 		})
 		t.Run(fmt.Sprintf("refresh token/%d", n), func(t *testing.T) {
 			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
-			expired := &oauth2.Token{AccessToken: "expired", RefreshToken: secret, Expiry: time.Now().Add(-time.Hour)}
-			c := s.client(t, WithOAuthApp(app, expired), WithLogger(logger))
+			opt, _ := storedApp(t, app, &Token{AccessToken: "expired", RefreshToken: secret, Expiry: time.Now().Add(-time.Hour)})
+			c := s.client(t, opt, WithLogger(logger))
 			_, _, err := c.Catalog.ListCategories(ctx, nil)
 			var te *TokenError
 			require.ErrorAs(t, err, &te)

@@ -251,18 +251,11 @@ func (v *FlexBool) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("tiki: cannot decode %s as a boolean", truncate(b))
 }
 
-// flexScalar returns the text of a JSON scalar: a string's content, or a
-// number or literal as written; null yields "". Arrays and objects are
-// refused.
-func flexScalar(b []byte) (string, bool) {
-	s, ok := flexScalarBytes(b)
-	return string(s), ok
-}
-
-// flexScalarBytes is flexScalar without a copy: the text is a part of b
-// unless the string had escapes to undo. White space around the value, and
-// around a string's content, is dropped. It reads b in one pass and never
-// calls back into encoding/json.
+// flexScalarBytes returns the text of a JSON scalar: a string's content,
+// or a number or literal as written; null yields nil. Arrays and objects
+// are refused. The text is a part of b unless the string had escapes to
+// undo. White space around the value, and around a string's content, is
+// dropped. It reads b in one pass and never calls back into encoding/json.
 func flexScalarBytes(b []byte) ([]byte, bool) {
 	b = bytes.TrimSpace(b)
 	switch {

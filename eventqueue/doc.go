@@ -44,9 +44,10 @@
 //     takes events of a type or payload version this package does not
 //     decode; OnMalformed takes events of a documented type that do not
 //     decode.
-//   - Otherwise an event whose type is ignored ([WithIgnore]), or that this
-//     package does not decode while [WithIgnoreUnknown] is set, is
-//     acknowledged without a handler (counted in [BatchReport].Ignored).
+//   - Otherwise an event whose type is ignored ([WithIgnore], which takes
+//     any type Tiki sends, one this package does not know included), or
+//     that this package does not decode while [WithIgnoreUnknown] is set,
+//     is acknowledged without a handler (counted in [BatchReport].Ignored).
 //   - Otherwise the catch-all OnEvent, when set, takes it raw.
 //   - Otherwise the event is not acknowledged: its batch stops with a
 //     *HandlerError wrapping [ErrNoHandler], reported and retried with
@@ -76,14 +77,17 @@
 //   - a handler that fails releases its claim, so that the redelivery runs
 //     it again; one that succeeds completes it.
 //
-// A claim lasts twice the handler time limit ([WithHandlerTimeout]), so
-// the claim of a process that died in the middle of a handler holds the
-// queue back for at most that long; a completed event is remembered for
-// [DedupeRetention], Tiki's seven-day redelivery window. In the common case of a failing handler this makes
+// A claim lasts twice the handler time limit ([WithHandlerTimeout]) and is
+// renewed every third of that while its handler runs, however long it
+// runs; the claim of a process that died in the middle of a handler is not
+// renewed, and holds the queue back for at most twice the limit. A
+// completed event is remembered for [DedupeRetention], Tiki's seven-day
+// redelivery window. In the common case of a failing handler this makes
 // delivery exactly once; after a crash between a handler's success and the
-// completion of its claim, or with a store that forgot, a handled event may
-// come again, so handlers should still tolerate a repeat (an order imported
-// by its code, a stock level set rather than added).
+// completion of its claim, or with a store that forgot (the default
+// in-memory store after a restart), a handled event may come again, so
+// handlers should still tolerate a repeat (an order imported by its code, a
+// stock level set rather than added).
 //
 // # Checkpoints
 //
@@ -94,9 +98,11 @@
 // return at once with an error matching [ErrCorruptCheckpoint] that names
 // the file: the Consumer never guesses. Deleting the file (or the Redis
 // key) is then safe: the Consumer pulls without an ack id, which
-// acknowledges nothing, Tiki delivers its oldest unacknowledged batch
-// again, and the dedupe recognises what was handled already (with a fresh
-// in-memory dedupe, the events of that batch are handed out again).
+// acknowledges nothing, and Tiki delivers its oldest unacknowledged batch
+// again. A dedupe store that outlived the checkpoint (the redisstore
+// module's, shared by replicas) recognises the events of that batch that
+// were handled already; with the default in-memory store of a restarted
+// process, they are handed out again.
 //
 // # Failures are visible
 //
@@ -124,7 +130,11 @@
 // Several replicas may run a Consumer for the same queue with a [Lease]
 // ([WithLease]) and a [FencedCheckpoint] shared by them (the redisstore
 // module provides both, and a shared dedupe store): one replica pulls at a
-// time, and a replica that lost its lease never saves an ack id.
+// time, and a replica that lost its lease never saves an ack id. The
+// Consumer checks its hold before each pull and each event it hands out; a
+// hold lost before it saved a batch counts as one more failure in a row,
+// so the Consumer waits the failure backoff ([WithBackoff]) before it tries
+// to take the lease again.
 //
 // A Consumer keeps its lease while a handler of its batch runs: it releases
 // the lease only once no handler runs, and its hold is renewed meanwhile.
@@ -135,12 +145,13 @@
 // and goes on after its lease was lost may run at the same time as the new
 // holder's: what it may rely on then is only the fencing token. [Fence]
 // returns it from the handler's context (and [BatchReport].Fence carries
-// it); every later holder's token is larger, so a handler that stores the
-// token beside its own writes, and refuses a write whose token is smaller
-// than the stored one, cannot overwrite the work of the replica that took
-// over. With a dedupe store shared by the replicas, the event's claim
-// (twice the handler time limit) also keeps the new holder from running the
-// same event while such a handler runs, up to that bound.
+// it); every later holder's token is larger, as long as the Lease keeps
+// that promise of [LeaseHold].Token (the redisstore module's does), so a
+// handler that stores the token beside its own writes, and refuses a write
+// whose token is smaller than the stored one, cannot overwrite the work of
+// the replica that took over. With a dedupe store shared by the replicas,
+// the event's claim, renewed while the handler runs, also keeps the new
+// holder from running the same event while such a handler runs.
 //
 // # Several sellers
 //

@@ -1,5 +1,3 @@
-// Package redact removes credentials from text that leaves the SDK: log
-// lines, error strings and URLs.
 package redact
 
 import (
