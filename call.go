@@ -67,7 +67,7 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 	if b, ok := out.(*[]byte); ok {
 		out = (*rawBody)(b)
 	}
-	return c.do(ctx, &request{method: method, version: version, path: rest, query: query, body: body,
+	return c.do(ctx, &request{method: method, version: version, path: rest, route: "{path}", query: query, body: body,
 		once: method != http.MethodGet && !cfg.repeatable, repeatable: cfg.repeatable, lockKeys: cfg.lockKeys}, out)
 }
 

@@ -23,44 +23,48 @@ func TestClientCallRepeatsWritesOnlyWhenAllowed(t *testing.T) {
 		} {
 			t.Run(method+"/"+name, func(t *testing.T) {
 				t.Parallel()
-				s := newServer(t, failure, status(http.StatusOK, `{}`))
-				c, _ := setupServer(t, s)
+				c, s := setup(t)
+				s.handle(method+" /v2/things/1", failure, status(http.StatusOK, `{}`))
 				_, err := c.Call(context.Background(), method, "v2/things/1", nil, map[string]int{"qty": 12}, nil)
 				require.Error(t, err)
-				assert.EqualValues(t, 1, s.count.Load(), "not repeated once it may have reached Tiki")
+				assert.Equal(t, 1, s.count(), "not repeated once it may have reached Tiki")
 				var re *RequestError
 				if name == "hang-up" {
 					require.ErrorAs(t, err, &re)
 					assert.True(t, re.Sent)
 				}
 
-				s = newServer(t, failure, status(http.StatusOK, `{}`))
-				c, _ = setupServer(t, s)
+				c, s = setup(t)
+				s.handle(method+" /v2/things/1", failure, status(http.StatusOK, `{}`))
 				_, err = c.Call(context.Background(), method, "v2/things/1", nil, map[string]int{"qty": 12}, nil, WithRepeatable())
 				require.NoError(t, err)
-				assert.EqualValues(t, 2, s.count.Load(), "repeated when the caller allows it")
-				assert.Equal(t, s.bodies[0], s.bodies[1])
+				got := s.requests()
+				require.Len(t, got, 2, "repeated when the caller allows it")
+				requireWire(t, got[1], method, "/v2/things/1", nil)
+				requireJSONEqual(t, `{"qty":12}`, got[0].Body)
+				assert.Equal(t, got[0].Body, got[1].Body)
 			})
 		}
 	}
 	t.Run("GET", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, hangUp, status(http.StatusServiceUnavailable, `{}`), status(http.StatusOK, `{}`))
-		c, _ := setupServer(t, s)
+		c, s := setup(t)
+		s.handle("GET /v2/things/1", hangUp, status(http.StatusServiceUnavailable, `{}`), status(http.StatusOK, `{}`))
 		_, err := c.Call(context.Background(), http.MethodGet, "v2/things/1", nil, nil, nil)
 		require.NoError(t, err)
-		assert.EqualValues(t, 3, s.count.Load())
+		assert.Equal(t, 3, s.count())
 	})
 	t.Run("never reached Tiki", func(t *testing.T) {
 		t.Parallel()
-		c, err := NewClient(WithBaseURL("http://127.0.0.1:1/integration"), WithSellerKey(testKey), WithRateLimit(0, 0),
-			WithRetry(3, time.Millisecond, time.Millisecond))
-		require.NoError(t, err)
-		_, err = c.Call(context.Background(), http.MethodPut, "v2/things/1", nil, map[string]int{"qty": 12}, nil)
+		// Nothing listens on port 1: every attempt's connection is refused.
+		_, s := setup(t)
+		c := s.client(t, WithSellerKey(testKey), WithBaseURL("http://127.0.0.1:1"+apiPath), WithRetry(3, time.Millisecond, time.Millisecond))
+		_, err := c.Call(context.Background(), http.MethodPut, "v2/things/1", nil, map[string]int{"qty": 12}, nil)
 		var re *RequestError
 		require.ErrorAs(t, err, &re)
 		assert.False(t, re.Sent)
 		assert.Equal(t, 3, re.Attempts, "a request that cannot have reached Tiki is repeated")
+		assert.Len(t, s.waits(), 2)
 	})
 }
 
@@ -71,30 +75,33 @@ func TestClientCallWithProductLock(t *testing.T) {
 	t.Parallel()
 	o := &memOrder{}
 	release := make(chan struct{})
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/prefix/integration/v2/things/7" {
-			<-release
-		}
+	c, s := setup(t, WithWriteOrder(o))
+	s.handle("PUT /v2/things/7", func(w http.ResponseWriter, r *http.Request) {
+		<-release
 		status(http.StatusOK, `{"state":"approved"}`)(w, r)
 	})
-	c, _ := setupServer(t, s, WithWriteOrder(o))
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", http.StatusOK, []byte(`{"state":"approved"}`))
 	ctx := context.Background()
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Call(ctx, http.MethodPut, "v2/things/7", nil, map[string]int{"qty": 12}, nil, WithProductLock(7, "S-7"))
 		done <- err
 	}()
-	require.True(t, waitUntil(ctx, func() bool { return s.count.Load() == 1 }))
+	require.True(t, waitUntil(ctx, func() bool { return s.count() == 1 }))
 	updated := make(chan error, 1)
 	go func() {
 		_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, Price: 1000})
 		updated <- err
 	}()
 	require.True(t, waitUntil(ctx, func() bool { return c.writes.users("product:7") == 2 }), "Update waits for the Call")
-	assert.EqualValues(t, 1, s.count.Load(), "Update was not sent while the Call is in flight")
+	assert.Equal(t, 1, s.count(), "Update was not sent while the Call is in flight")
 	close(release)
 	require.NoError(t, <-done)
 	require.NoError(t, <-updated)
+	got := s.requests()
+	require.Len(t, got, 2)
+	requireWire(t, got[0], http.MethodPut, "/v2/things/7", nil)
+	requireWire(t, got[1], http.MethodPut, "/v2.1/products/updateSku", nil)
 	o.mu.Lock()
 	assert.Equal(t, []string{"product:7", "sku:S-7"}, o.calls[0], "the Call holds the product in the WriteOrder")
 	o.mu.Unlock()
@@ -105,9 +112,9 @@ func TestClientCallWithProductLock(t *testing.T) {
 // before sending anything.
 func TestClientCallRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, err := c.Call(context.Background(), http.MethodPut, "v2/things/1", nil, nil, nil, WithProductLock(0, ""), nil, WithProductLock(-1, "S"))
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		FieldProblem{Field: "WithProductLock", Problem: "must name a product: a positive product id, an original SKU or both"},
 		FieldProblem{Field: "opts[1]", Problem: "is a nil CallOption"},
 		FieldProblem{Field: "WithProductLock", Problem: "must name a product: a positive product id, an original SKU or both"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,42 +12,43 @@ import (
 )
 
 // listEndpoints are list and page endpoints of several services, each
-// called once with the path its request goes to.
+// called once with the path its request goes to (below the API base) and
+// the start of its query, if the call sets one.
 var listEndpoints = map[string]struct {
-	method, path string
-	call         func(c *Client) error
+	method, path, query string
+	call                func(c *Client) error
 }{
-	"Orders.List": {http.MethodGet, "/v2/orders", func(c *Client) error {
+	"Orders.List": {http.MethodGet, "/v2/orders", "", func(c *Client) error {
 		_, _, err := c.Orders.List(context.Background(), nil)
 		return err
 	}},
-	"Orders.All": {http.MethodGet, "/v2/orders", func(c *Client) error {
+	"Orders.All": {http.MethodGet, "/v2/orders", "", func(c *Client) error {
 		for _, err := range c.Orders.All(context.Background(), nil) {
 			return err
 		}
 		return nil
 	}},
-	"V1.Orders.List": {http.MethodGet, "/v1/orders", func(c *Client) error {
+	"V1.Orders.List": {http.MethodGet, "/v1/orders", "", func(c *Client) error {
 		_, _, err := c.V1.Orders.List(context.Background(), nil)
 		return err
 	}},
-	"Products.List": {http.MethodGet, "/v2.1/products", func(c *Client) error {
+	"Products.List": {http.MethodGet, "/v2.1/products", "", func(c *Client) error {
 		_, _, err := c.Products.List(context.Background(), nil)
 		return err
 	}},
-	"Sellers.ListWarehouses": {http.MethodGet, "/v2/sellers/me/warehouses", func(c *Client) error {
+	"Sellers.ListWarehouses": {http.MethodGet, "/v2/sellers/me/warehouses", "", func(c *Client) error {
 		_, _, err := c.Sellers.ListWarehouses(context.Background(), nil)
 		return err
 	}},
-	"Catalog.ListBrands": {http.MethodGet, "/v2/brands?name=apple", func(c *Client) error {
+	"Catalog.ListBrands": {http.MethodGet, "/v2/brands", "name=apple", func(c *Client) error {
 		_, _, err := c.Catalog.ListBrands(context.Background(), &BrandsOptions{Name: "apple"})
 		return err
 	}},
-	"Catalog.ListCategories": {http.MethodGet, "/v2/categories", func(c *Client) error {
+	"Catalog.ListCategories": {http.MethodGet, "/v2/categories", "", func(c *Client) error {
 		_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 		return err
 	}},
-	"EventQueue.ListQueues": {http.MethodGet, "/v1/queues", func(c *Client) error {
+	"EventQueue.ListQueues": {http.MethodGet, "/v1/queues", "", func(c *Client) error {
 		_, _, err := c.EventQueue.ListQueues(context.Background())
 		return err
 	}},
@@ -73,18 +75,26 @@ func TestListRefusalIsAnError(t *testing.T) {
 		for aname, a := range refusals {
 			t.Run(ename+"/"+aname, func(t *testing.T) {
 				t.Parallel()
-				c, mt := setup(t)
-				respond(mt, e.method, e.path, 200, []byte(a.body), nil)
+				c, s := setup(t)
+				s.respond(e.method, e.path, 200, []byte(a.body))
 				err := e.call(c)
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr, "a refusal is not an empty list")
 				assert.Equal(t, 200, apiErr.StatusCode)
 				assert.Equal(t, []string{a.message}, apiErr.Messages)
 				assert.Equal(t, a.body, string(apiErr.Body))
-				assert.Contains(t, err.Error(), "tiki: GET "+testBase+e.path)
+				url := "tiki: GET " + s.URL + apiPath + e.path
+				if e.query != "" {
+					url += "?" + e.query
+				}
+				assert.Contains(t, err.Error(), url)
 				var de *DecodeError
 				assert.False(t, errors.As(err, &de), "not a decoding error")
-				assert.Equal(t, 1, mt.GetTotalCallCount(), "a refusal is not retried")
+				assert.Equal(t, 1, s.count(), "a refusal is not retried")
+				got := s.last()
+				assert.Equal(t, e.method, got.Method)
+				assert.Equal(t, apiPath+e.path, got.Path)
+				assert.True(t, strings.HasPrefix(got.RawQuery, e.query), got.RawQuery)
 			})
 		}
 	}
@@ -105,13 +115,13 @@ func TestListsThatAreNotRefusals(t *testing.T) {
 				`{"data":[],"message":"OK","success":true,"paging":{"current_page":1,"last_page":1}}`,
 				`{"data":[],"errors":[],"paging":{"current_page":1,"last_page":1}}`,
 			} {
-				c, mt := setup(t)
-				respond(mt, e.method, e.path, 200, []byte(body), nil)
+				c, s := setup(t)
+				s.respond(e.method, e.path, 200, []byte(body))
 				require.NoError(t, e.call(c), body)
 			}
 			for _, body := range []string{`{"note":"\"data\": [] is what a list holds"}`, `{"DATA2":[]}`, `null`} {
-				c, mt := setup(t)
-				respond(mt, e.method, e.path, 200, []byte(body), nil)
+				c, s := setup(t)
+				s.respond(e.method, e.path, 200, []byte(body))
 				err := e.call(c)
 				var se *ShapeError
 				require.ErrorAs(t, err, &se, body)

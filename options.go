@@ -43,6 +43,9 @@ type config struct {
 	writeOrder  WriteOrder
 	writeSettle time.Duration
 
+	hooks    []Hooks
+	sellerID string
+
 	maxAttempts   int
 	backoffMin    time.Duration
 	backoffMax    time.Duration
@@ -204,7 +207,7 @@ func WithLogger(logger *slog.Logger) Option {
 // problem, since no header can carry it.
 func WithUserAgent(product string) Option {
 	return func(c *config) {
-		product = strings.TrimSpace(product)
+		product := strings.TrimSpace(product) // one Option may build several clients at once: each trims its own copy
 		if problem, ok := checkHeaderValue(product); !ok {
 			c.problems.add("WithUserAgent", "%s", problem)
 			return
@@ -290,6 +293,7 @@ func headerCredential(v *validator, field, credential string) (string, bool) {
 func WithClientCredentials(cc ClientCredentials) Option {
 	return func(c *config) {
 		c.authGiven = true
+		cc := cc // one Option may build several clients at once: each trims its own copy
 		cc.ClientID, cc.ClientSecret = strings.TrimSpace(cc.ClientID), strings.TrimSpace(cc.ClientSecret)
 		var v validator
 		v.check(cc.ClientID != "", "client_id", "is required")
@@ -309,25 +313,53 @@ func WithClientCredentials(cc ClientCredentials) Option {
 			if creds.TokenURL == "" {
 				creds.TokenURL = cl.host() + tokenPath
 			}
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, clientCredentialsFetch(creds, cl.httpClient), nil)
+			cl.initTokenCache(&tokenCache{}, clientCredentialsFetch(creds, cl.httpClient))
 			cl.redactor.AddStatic(creds.ClientSecret)
 		})
 	}
 }
 
-// WithOAuthApp authenticates a public app with a token obtained through
-// app.Exchange (authorization code grant). The client refreshes the token
-// with its refresh token when it expires or when Tiki answers 401, and hands
-// each refreshed token to app.OnRefresh so it can be stored.
-func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
+// WithOAuthApp authenticates a public app's client of one seller with the
+// token store holds under sellerID (package sellers' Onboarding stores it
+// when the seller authorizes the app; SaveToken stores one the app got
+// otherwise). The client reads the token from the store on its first call,
+// and renews it through the store shortly before it expires or when Tiki
+// answers 401, so that every client of the seller, in this process or in
+// any replica sharing the store, uses one token and renews it once:
+//
+//   - The client that renews holds the seller's renewal lock in the store
+//     (TokenStore.Lock) and saves the new token, with Tiki's new refresh
+//     token, before releasing it. The others wait for the lock, then find
+//     the renewed token and use it: Tiki's refresh tokens are single use,
+//     and a spent one sent again can make Tiki revoke the grant.
+//   - Before sending a renewal the client records it in the store
+//     (Token.RenewalsInDoubt), so that a renewal whose answer never reaches
+//     the store (the connection broke after the request was sent, the
+//     process died) is known. Its refresh token may be spent: the client
+//     sends it again only once nothing can be lost by it, that is once the
+//     access token has expired or Tiki refused it, and until then uses the
+//     access token. If Tiki had not acted on the lost request, or accepts a
+//     refresh token again shortly after its use (Ory Hydra's rotation grace
+//     period), the grant goes on; otherwise the lost answer held the only
+//     usable refresh token, Tiki refuses the old one, and the seller must
+//     authorize the app again. A renewal that provably never reached Tiki
+//     (no connection was made, or Tiki answered an error) did not spend the
+//     refresh token and is not in doubt.
+//   - When Tiki refuses the refresh token (invalid_grant), the store
+//     records the grant as revoked and every call of the seller, in every
+//     replica, fails with *GrantRevokedError naming the seller, without
+//     contacting Tiki, until a new token is stored.
+//
+// A nil store, an empty or malformed seller id and a wrong app are refused
+// with the NewClient's *ValidationError.
+func WithOAuthApp(app OAuthApp, store TokenStore, sellerID string) Option {
 	return func(c *config) {
 		c.authGiven = true
 		app := app.trimmed()
 		var v validator
 		app.validate(&v)
-		v.check(tok != nil && (tok.AccessToken != "" || tok.RefreshToken != ""), "token", "must hold an access or refresh token")
+		v.check(store != nil, "store", "must not be nil")
+		checkSellerID(&v, "sellerID", sellerID)
 		if c.report("WithOAuthApp.", &v) {
 			return
 		}
@@ -337,16 +369,9 @@ func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
 			if a.Host == "" {
 				a.Host = cl.host()
 			}
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, refreshFetch(a, tok, cl.httpClient), func(t *oauth2.Token) {
-				if t != tok && a.OnRefresh != nil {
-					a.OnRefresh(t)
-				}
-			})
+			r := &storeRenewal{store: store, sellerID: sellerID, refresh: appRefresh(a, cl.httpClient), now: time.Now}
+			cl.initTokenCache(&tokenCache{ownRetries: true}, r.fetch)
 			cl.redactor.AddStatic(a.ClientSecret)
-			cl.redactor.AddDynamic(tok.AccessToken)
-			cl.redactor.AddDynamic(tok.RefreshToken)
 		})
 	}
 }
@@ -364,9 +389,7 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 			return
 		}
 		c.setAuth("WithTokenSource", nil, func(cl *Client) {
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, sourceFetch(ts), nil)
+			cl.initTokenCache(&tokenCache{}, sourceFetch(ts))
 		})
 	}
 }

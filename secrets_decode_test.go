@@ -2,12 +2,9 @@ package tiki
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,37 +12,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// decodeSecretServer is a Tiki stand-in for the decoding-error tests: its
-// token endpoint issues the access and refresh tokens it is given, its
-// TikiNOW endpoint accepts webhook registrations, and every integration
-// API request is answered 200 with the body set last.
+// decodeSecretServer is the fake Tiki of the decoding-error tests: its
+// token endpoint issues the access and refresh tokens it is given, TikiNOW
+// accepts webhook registrations, and every request to the API is answered
+// 200 with the body set last.
 type decodeSecretServer struct {
-	*httptest.Server
-	access, refresh string
-	mu              sync.Mutex
-	body            string
+	srv  *server
+	mu   sync.Mutex
+	body string
 }
 
 func newDecodeSecretServer(t *testing.T, access, refresh string) *decodeSecretServer {
 	t.Helper()
-	s := &decodeSecretServer{access: access, refresh: refresh}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case r.URL.Path == "/token":
-			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": s.access, "refresh_token": s.refresh,
-				"token_type": "bearer", "expires_in": 3600})
-		case strings.HasPrefix(r.URL.Path, "/tikinow/"):
-			_, _ = io.WriteString(w, `{"success":true,"meta_data":{"request_id":"r1"}}`)
-		default:
-			s.mu.Lock()
-			body := s.body
-			s.mu.Unlock()
-			_, _ = io.WriteString(w, body)
-		}
-	}))
-	t.Cleanup(s.Close)
+	_, srv := setup(t)
+	s := &decodeSecretServer{srv: srv}
+	o := srv.oauth()
+	o.body = fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"token_type":"bearer","expires_in":3600}`, access, refresh)
+	srv.handleRoot("POST "+tikiNowPath+"/register-webhooks", status(200, `{"success":true,"meta_data":{"request_id":"r1"}}`))
+	srv.handle("/", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		body := s.body
+		s.mu.Unlock()
+		status(200, body)(w, r)
+	})
 	return s
 }
 
@@ -97,11 +86,7 @@ func TestDecodeErrorsNeverHoldASecret(t *testing.T) {
 	clientSecret, issuedAccess, issuedRefresh := plainSecret(28, rng), plainSecret(40, rng), plainSecret(36, rng)
 	srv := newDecodeSecretServer(t, issuedAccess, issuedRefresh)
 
-	newClient := func(auth Option) *Client {
-		c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithTikiNowURL(srv.URL+"/tikinow"), WithRateLimit(0, 0), auth)
-		require.NoError(t, err)
-		return c
-	}
+	newClient := func(auth Option) *Client { return srv.srv.client(t, auth) }
 	withKey := newClient(WithSellerKey(sellerKey))
 	withToken := newClient(WithAccessToken(accessToken))
 	_, _, err := withToken.Webhooks.Register(ctx, &RegisterWebhooksRequest{
@@ -109,7 +94,7 @@ func TestDecodeErrorsNeverHoldASecret(t *testing.T) {
 		Webhooks:           WebhookTargets{Order: &WebhookTarget{URL: "https://shop.example/hook", SecretKey: webhookSecret}},
 	})
 	require.NoError(t, err)
-	withApp := newClient(WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: clientSecret, TokenURL: srv.URL + "/token"}))
+	withApp := newClient(WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: clientSecret}))
 	_, _, err = withApp.Sellers.Get(ctx) // fetches the app's token
 	require.Error(t, err)                // the answer ({}) is not a seller
 

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,8 +39,8 @@ func TestUnconfirmedWriteIsNotSentOnlyWhenRefused(t *testing.T) {
 	for name, a := range answers {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPost, testBase+"/v2/tracking/t1/replay", httpmock.NewStringResponder(200, a.body))
+			c, s := setup(t)
+			s.respond(http.MethodPost, "/v2/tracking/t1/replay", 200, []byte(a.body))
 			rec, _, err := c.Tracking.Replay(context.Background(), "t1")
 			assert.Nil(t, rec)
 			var ue *UnconfirmedError
@@ -52,7 +51,8 @@ func TestUnconfirmedWriteIsNotSentOnlyWhenRefused(t *testing.T) {
 			} else {
 				assert.Contains(t, err.Error(), "; Tiki did not process the request")
 			}
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "sent once")
+			assert.Equal(t, 1, s.count(), "sent once")
+			requireWire(t, s.last(), http.MethodPost, "/v2/tracking/t1/replay", nil)
 		})
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,30 +12,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// lateServer is a Tiki stand-in that applies a stock update of qty late
-// quantities lateBy after receiving it, whether or not the client still
-// waits (it answers only once the client went away), and every other update
-// at once, answering it.
+// lateServer is the fake Tiki of a product's stock whose update of qty
+// late is applied lateBy after it was received, whether or not the client
+// still waits (it answers only once the client went away), and every other
+// update at once, answering it.
 type lateServer struct {
-	*httptest.Server
+	srv      *server
 	late     int
 	lateBy   time.Duration
 	mu       sync.Mutex
 	applied  []int
-	received atomic.Int32
 	lateDone chan struct{} // closed once the late update is applied
 }
 
 func newLateServer(t *testing.T, late int, lateBy time.Duration) *lateServer {
 	t.Helper()
-	s := &lateServer{late: late, lateBy: lateBy, lateDone: make(chan struct{})}
+	_, srv := setup(t)
+	s := &lateServer{srv: srv, late: late, lateBy: lateBy, lateDone: make(chan struct{})}
 	apply := func(qty int) {
 		s.mu.Lock()
 		s.applied = append(s.applied, qty)
 		s.mu.Unlock()
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.received.Add(1)
+	srv.handle("PUT /v2.1/products/updateSku", func(w http.ResponseWriter, r *http.Request) {
 		var u ProductUpdate
 		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || len(u.WarehouseQuantities) != 1 {
 			w.WriteHeader(http.StatusBadRequest)
@@ -50,18 +47,15 @@ func newLateServer(t *testing.T, late int, lateBy time.Duration) *lateServer {
 			return
 		}
 		apply(qty)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"state":"approved"}`))
-	}))
-	t.Cleanup(s.Close)
+		status(200, `{"state":"approved"}`)(w, r)
+	})
 	return s
 }
 
+// client returns a client of s.
 func (s *lateServer) client(t *testing.T, opts ...Option) *Client {
 	t.Helper()
-	c, err := NewClient(append([]Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0)}, opts...)...)
-	require.NoError(t, err)
-	return c
+	return s.srv.client(t, WithSellerKey(testKey), opts...)
 }
 
 // final waits for the late update and returns the quantities in the order
@@ -185,7 +179,8 @@ func TestWriteToSettlingProductFailsFast(t *testing.T) {
 		started := time.Now()
 		_, _, err := c.Products.Update(ctx, stockUpdate(10))
 		requireFast(t, err, started)
-		assert.EqualValues(t, 1, s.received.Load(), "nothing was sent")
+		assert.Equal(t, 1, s.srv.count(), "nothing was sent")
+		requireWire(t, s.srv.last(), http.MethodPut, "/v2.1/products/updateSku", nil)
 	})
 	t.Run("waits as the earlier write begins to settle", func(t *testing.T) {
 		t.Parallel()
@@ -197,7 +192,7 @@ func TestWriteToSettlingProductFailsFast(t *testing.T) {
 			_, _, err := c.Products.Update(aCtx, stockUpdate(12))
 			aDone <- err
 		}()
-		require.True(t, waitUntil(context.Background(), func() bool { return s.received.Load() == 1 }))
+		require.True(t, waitUntil(context.Background(), func() bool { return s.srv.count() == 1 }))
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		started := time.Now()
@@ -210,7 +205,7 @@ func TestWriteToSettlingProductFailsFast(t *testing.T) {
 		aCancel() // A gives up: in doubt, it settles
 		require.ErrorIs(t, <-aDone, context.Canceled)
 		requireFast(t, <-bDone, started)
-		assert.EqualValues(t, 1, s.received.Load(), "nothing was sent")
+		assert.Equal(t, 1, s.srv.count(), "nothing was sent")
 	})
 }
 
@@ -218,16 +213,16 @@ func TestWriteToSettlingProductFailsFast(t *testing.T) {
 // came back (even an error), or the request never reached Tiki.
 func TestWriteNotInDoubtReleasesAtOnce(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(http.StatusBadRequest, `{"errors":["bad"]}`))
-	c, _ := setupServer(t, s, WithWriteSettle(time.Hour))
+	c, s := setup(t, WithWriteSettle(time.Hour))
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", http.StatusBadRequest, []byte(`{"errors":["bad"]}`))
 	_, _, err := c.Products.Update(context.Background(), stockUpdate(10))
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
+	requireWire(t, s.last(), http.MethodPut, "/v2.1/products/updateSku", nil)
 	assert.Zero(t, c.writes.size(), "an answered write settles nothing")
 
-	refused, err := NewClient(WithBaseURL("http://127.0.0.1:1/integration"), WithSellerKey(testKey), WithRateLimit(0, 0),
-		WithRetry(1, 0, 0), WithWriteSettle(time.Hour))
-	require.NoError(t, err)
+	// Nothing listens on port 1: the connection is refused.
+	refused := s.client(t, WithSellerKey(testKey), WithBaseURL("http://127.0.0.1:1"+apiPath), WithRetry(1, 0, 0), WithWriteSettle(time.Hour))
 	_, _, err = refused.Products.Update(context.Background(), stockUpdate(10))
 	var re *RequestError
 	require.ErrorAs(t, err, &re)

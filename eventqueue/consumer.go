@@ -237,6 +237,23 @@ type BatchReport struct {
 	// Ignored is how many events were acknowledged without a handler
 	// because their type is ignored (WithIgnore, WithIgnoreUnknown).
 	Ignored int
+	// Oldest is when the batch's oldest event happened (its CreatedAt);
+	// zero for an empty batch, and when no event carries its time. How
+	// long ago Oldest is when the report is made is how far the Consumer
+	// runs behind Tiki: the time the oldest event waited to be handled and
+	// acknowledged. An empty batch means the Consumer has caught up.
+	Oldest tiki.Time
+}
+
+// oldest is the creation time of the oldest of events that carry one.
+func oldest(events []tiki.Event) tiki.Time {
+	var t tiki.Time
+	for i := range events {
+		if at := events[i].CreatedAt; !at.IsZero() && (t.IsZero() || at.Before(t.Time)) {
+			t = at
+		}
+	}
+	return t
 }
 
 // Run pulls and handles events until ctx ends, then returns nil: the event
@@ -514,7 +531,7 @@ func (c *Consumer) save(sctx context.Context, ackID string, fence int64) error {
 // event that fails (a *HandlerError), when ctx ends (ctx's error) or when
 // lost is closed (ErrLeaseLost).
 func (c *Consumer) handle(ctx context.Context, batch *tiki.EventBatch, fence int64, lost <-chan struct{}) (BatchReport, error) {
-	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events)}
+	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events), Oldest: oldest(batch.Events)}
 	for i := range batch.Events {
 		if isLost(lost) {
 			return rep, ErrLeaseLost

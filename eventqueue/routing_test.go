@@ -135,7 +135,7 @@ func TestEventsAcknowledgedWithoutAHandlerOnlyWhenTheCallerSaidSo(t *testing.T) 
 			assert.Equal(t, []string{"ev-0", "ev-5"}, orders, "a typed handler wins over WithIgnore of its type")
 			assert.Empty(t, r.errors())
 			require.NotEmpty(t, r.reports)
-			assert.Equal(t, BatchReport{Queue: testQueue, AckID: "ack-1", Events: 6, Handled: 6 - tc.ignored, Ignored: tc.ignored}, r.reports[0])
+			assert.Equal(t, BatchReport{Queue: testQueue, AckID: "ack-1", Events: 6, Handled: 6 - tc.ignored, Ignored: tc.ignored, Oldest: orderEventTime}, r.reports[0])
 		})
 	}
 }

@@ -58,6 +58,15 @@ func TestConstructorsReportEveryProblem(t *testing.T) {
 			{Field: "WithWriteSettle", Problem: "must not be negative, not -1s"},
 			{Field: "opts[3]", Problem: "is a nil WriteOrderOption"},
 		}},
+		"NewTokenStore": {func() (any, error) {
+			return redisstore.NewTokenStore(typedNil, redisstore.WithTokenLockTTL(time.Millisecond), nil,
+				redisstore.WithTokenPollInterval(0), redisstore.WithTokenPrefix("t:"))
+		}, []tiki.FieldProblem{
+			{Field: "rdb", Problem: "must not be a nil Redis client"},
+			{Field: "WithTokenLockTTL", Problem: "must be at least 30ms, not 1ms"},
+			{Field: "opts[1]", Problem: "is a nil TokenStoreOption"},
+			{Field: "WithTokenPollInterval", Problem: "must be positive, not 0s"},
+		}},
 		"NewLimiter": {func() (any, error) { return redisstore.NewLimiter(nil, redisstore.LimiterConfig{Burst: -1}) }, []tiki.FieldProblem{
 			{Field: "rdb", Problem: "must not be a nil Redis client"},
 			{Field: "LimiterConfig.Key", Problem: "is required: the seller whose budget it is"},
@@ -82,5 +91,8 @@ func TestConstructorsReportEveryProblem(t *testing.T) {
 	_, err = redisstore.NewCheckpoint(rdb, redisstore.WithQueuePrefix("q:"))
 	require.NoError(t, err)
 	_, err = redisstore.NewWriteOrder(rdb, redisstore.WithWriteSettle(0))
+	require.NoError(t, err)
+	_, err = redisstore.NewTokenStore(rdb, redisstore.WithTokenPrefix("t:"), redisstore.WithTokenLockTTL(time.Second),
+		redisstore.WithTokenPollInterval(time.Millisecond))
 	require.NoError(t, err)
 }

@@ -21,6 +21,11 @@
 //     product from every replica are sent one call at a time, in the order
 //     they were made, retries and the settle period of a write in doubt
 //     included. Pass it to [github.com/tikisdk/tiki.WithWriteOrder].
+//   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
+//     app's replicas share every seller's token and renew it once between
+//     them. Pass it to github.com/tikisdk/tiki/sellers' NewPool (or to
+//     [github.com/tikisdk/tiki.WithOAuthApp]); it needs a Redis with
+//     persistence (see [TokenStore]).
 //
 // It is a module of its own, so that the SDK does not bring a Redis client
 // to programs that do not use one. It works with any
@@ -38,9 +43,12 @@
 // record in prefix+"{"+queue+"}:holder" and the checkpoint in
 // prefix+"{"+queue+"}:ack"; a product's write lock is
 // prefix+"{"+key+"}:lock", with its record in prefix+"{"+key+"}:holder"
-// (expiring a day after the product's last write). The default prefixes are
-// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix] and
-// [DefaultWritePrefix].
+// (expiring a day after the product's last write); a seller's token is
+// prefix+"{"+sellerID+"}:token", with its renewal lock in
+// prefix+"{"+sellerID+"}:lock" and the lock's record in
+// prefix+"{"+sellerID+"}:holder". The default prefixes are
+// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix],
+// [DefaultWritePrefix] and [DefaultTokenPrefix].
 //
 // # When Redis cannot answer
 //
@@ -51,21 +59,24 @@
 // A [DedupeStore] returns the error; the receiver then answers 5xx without
 // running the handler, and the sender delivers again later. A [Lease]
 // holder gives the lease up two thirds of a TTL after its last successful
-// renewal, and a [WriteOrder] refuses to let a write be sent: the write
-// fails at once (it does not wait for Redis).
+// renewal, a [WriteOrder] refuses to let a write be sent: the write fails
+// at once (it does not wait for Redis), and a [TokenStore]'s renewals wait
+// for Redis.
 //
 // # Constructors
 //
-// [NewLimiter], [NewDedupeStore], [NewCheckpoint], [NewLease] and
-// [NewWriteOrder] check their arguments without contacting Redis and
-// report every problem in one [github.com/tikisdk/tiki.ValidationError],
-// each named after its argument or option: a nil client, a nil option, a
-// value out of range, and an option that does not apply to what is built
-// ([WithLeaseTTL] given to NewCheckpoint).
+// [NewLimiter], [NewDedupeStore], [NewCheckpoint], [NewLease],
+// [NewWriteOrder] and [NewTokenStore] check their arguments without
+// contacting Redis and report every problem in one
+// [github.com/tikisdk/tiki.ValidationError], each named after its argument
+// or option: a nil client, a nil option, a value out of range, and an
+// option that does not apply to what is built ([WithLeaseTTL] given to
+// NewCheckpoint).
 //
 // # Redis restarts and failovers
 //
-// [Lease] and [WriteOrder] stay exclusive when Redis forgets them: at most
+// [Lease] and [WriteOrder] (and a [TokenStore]'s renewal locks, taken the
+// same way) stay exclusive when Redis forgets them: at most
 // one holder acts at any moment across a restart without persistence, a
 // restart with persistence, a failover to a replica that missed the last
 // writes, and a partition or pause of one replica. Their tokens come from
@@ -121,7 +132,8 @@
 //
 // # Clocks
 //
-// The lease and the write order rest on two clocks. Each replica measures
+// The lease, the write order and a token store's renewal locks rest on
+// two clocks. Each replica measures
 // its TTL with its own monotonic clock: it gives a lock up two thirds of a
 // TTL after Redis last confirmed it, whatever the wall clock does. Redis
 // expires the keys, and computes the tokens and the waits, with the wall
