@@ -6,10 +6,13 @@ type state struct {
 	orders   orderState
 	ordersV2 orderV2State
 	products productState
+	stock    stockState
+	lists    listCache
 }
 
 func (s *Server) initState() {
 	s.initOrders()
 	s.initOrdersV2()
 	s.initProducts()
+	s.initStock()
 }
