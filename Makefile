@@ -17,11 +17,13 @@ test:
 	$(GO) test -race -count=1 $(PKGS)
 
 ## evidence: the timing and throughput evidence behind BENCHMARKS.md
-## (limiter accuracy, batch throughput, streaming heap; redisstore's shared
-## budget against the Redis at REDIS_ADDR), skipped by `make test`. Its
-## bands hold on a loaded 2-core machine.
+## (limiter accuracy, batch throughput, streaming heap; the reconcile
+## engine's audit of 100,000 SKUs, state heap and Set latency; redisstore's
+## shared budget against the Redis at REDIS_ADDR), skipped by `make test`.
+## Its bands hold on a loaded 2-core machine.
 evidence:
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
+	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestAuditAtRateCeiling|TestStateHeapPerSKU|TestSetLatencyAndCoalescing' ./reconcile/
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
 ## lint: formatting, vet and staticcheck.

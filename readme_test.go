@@ -34,6 +34,7 @@ import (
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -89,6 +90,7 @@ var (
 	_ = webhook.Delivery{}
 	_ = ikitech.NewReceiver
 	_ = ginee.NewReceiver
+	_ = reconcile.New
 	_ testing.TB
 )
 `
