@@ -17,11 +17,14 @@ import (
 const pageSize = 100
 
 // walkProducts iterates over the seller's products with their stock per
-// warehouse, at the client's rate limit.
+// warehouse, at the client's rate limit: as many pages requested ahead as
+// the SDK allows, so that the rate limit, not the round trip or the time
+// the engine takes over a page, bounds the walk (64 pages in flight carry
+// 200 requests a second up to a round trip of 320 ms).
 func (e *Engine) walkProducts(ctx context.Context) iter.Seq2[tiki.Product, error] {
 	return e.client.Products.All(ctx, &tiki.ProductsOptions{
 		Include:     []tiki.ProductInclude{tiki.IncludeInventory},
-		ListOptions: tiki.ListOptions{Limit: pageSize},
+		ListOptions: tiki.ListOptions{Limit: pageSize, PagesAhead: tiki.MaxPagesAhead},
 	})
 }
 

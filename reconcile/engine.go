@@ -340,32 +340,24 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) error {
 	}
 	outs := make([]outcomeOf, len(todo))
 	r := &run{}
-	e.chunks(ctx, len(todo), func(lo, hi int) {
-		keys := make([]string, 0, hi-lo)
-		for _, ip := range todo[lo:hi] {
-			keys = append(keys, ip.key)
+	key := func(i int) string { return todo[i].key }
+	e.chunks(ctx, len(todo), key, outs, r, func(held context.Context, lo, hi int, entries map[string]*Entry) error {
+		var send []int
+		for i := lo; i < hi; i++ {
+			if entries[todo[i].key].Version > todo[i].Version {
+				outs[i].status = StatusSuperseded
+				continue
+			}
+			send = append(send, i)
 		}
-		err := e.locked(ctx, keys, func(held context.Context, entries map[string]*Entry) error {
-			var send []int
-			for i := lo; i < hi; i++ {
-				if entries[todo[i].key].Version > todo[i].Version {
-					outs[i].status = StatusSuperseded
-					continue
-				}
-				send = append(send, i)
-			}
-			if err := e.commit(held, todo, outs, send, entries, r); err != nil {
-				return err
-			}
-			saves := make([]Entry, 0, len(send))
-			for _, i := range send {
-				saves = append(saves, *entries[todo[i].key])
-			}
-			return e.save(held, saves)
-		})
-		if err != nil {
-			r.failAll(outs[lo:hi], err)
+		if err := e.commit(held, todo, outs, send, entries, r); err != nil {
+			return err
 		}
+		saves := make([]Entry, 0, len(send))
+		for _, i := range send {
+			saves = append(saves, *entries[todo[i].key])
+		}
+		return e.save(held, saves)
 	})
 	byItem := make(map[*ItemPlan]*outcomeOf, len(todo))
 	for i, ip := range todo {
@@ -412,10 +404,26 @@ func (r *run) err(total int) error {
 	return fmt.Errorf("reconcile: %d of %d items were not written: %w", r.failed, total, r.firstErr)
 }
 
-// chunks calls fn for each run of up to tiki.MaxBatchUpdate of n items,
-// Options.Concurrency at once, and returns when all have returned. No
-// chunk starts once ctx has ended; fn sees that in its own calls.
-func (e *Engine) chunks(ctx context.Context, n int, fn func(lo, hi int)) {
+// chunks calls fn for each run [lo, hi) of up to tiki.MaxBatchUpdate of n
+// items, Options.Concurrency at once, holding the Guard of the run's items
+// (key(i) names item i) with their entries, and returns when all have
+// returned. When the Guard, the State or fn fails, the run's items without
+// an outcome in outs are failed with the error. Once ctx has ended, every
+// later run fails at once with its error.
+func (e *Engine) chunks(ctx context.Context, n int, key func(i int) string, outs []outcomeOf, r *run,
+	fn func(held context.Context, lo, hi int, entries map[string]*Entry) error) {
+	do := func(lo, hi int) {
+		keys := make([]string, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			keys = append(keys, key(i))
+		}
+		err := e.locked(ctx, keys, func(held context.Context, entries map[string]*Entry) error {
+			return fn(held, lo, hi, entries)
+		})
+		if err != nil {
+			r.failAll(outs[lo:hi], err)
+		}
+	}
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += tiki.MaxBatchUpdate {
@@ -423,15 +431,14 @@ func (e *Engine) chunks(ctx context.Context, n int, fn func(lo, hi int)) {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			// Every later chunk fails with the context's error at once.
-			fn(lo, hi)
+			do(lo, hi)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fn(lo, hi)
+			do(lo, hi)
 		}()
 	}
 	wg.Wait()

@@ -287,3 +287,58 @@ func TestBooksSourceErrorStopsThePlan(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Zero(t, f.wire.total())
 }
+
+// A context that has ended sends nothing: every item is reported not sent.
+func TestApplyWithAnEndedContextSendsNothing(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	plan, err := e.Plan(context.Background(), books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 6}}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := e.Apply(ctx, plan)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, rep.Failed)
+	assert.False(t, rep.Lines[0].MaybeApplied)
+	assert.Zero(t, f.wire.count("/updateSkus"))
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
+}
+
+// Audits of an old snapshot running beside Sets of newer values never
+// write the old value after a newer one.
+func TestConcurrentAuditsNeverWriteAStaleValue(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	ctx := context.Background()
+	stale := books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 1}, Version: 1})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			_, err := e.Sync(ctx, stale)
+			assert.NoError(t, err)
+		}
+	}()
+	for v := 2; v <= 40; v++ {
+		require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: v}, Version: int64(v)}))
+		_, err := e.Flush(ctx)
+		require.NoError(t, err)
+	}
+	<-done
+	_, err := e.Sync(ctx, stale)
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]int{whHN: 40}, f.stock(t, "A"))
+	// Over the wire, the values of A only ever grew after the first Set.
+	last := 0
+	for _, call := range f.wire.updates(t) {
+		for _, it := range call {
+			q := it.WarehouseQuantities[0].QtyAvailable
+			if last >= 2 {
+				assert.GreaterOrEqual(t, q, last, "a stale value was written after a newer one")
+			}
+			last = q
+		}
+	}
+}

@@ -169,44 +169,36 @@ func (e *Engine) flush(ctx context.Context, items []*desired, superseded int) (*
 	plans := make([]*ItemPlan, len(items))
 	outs := make([]outcomeOf, len(items))
 	r := &run{}
-	e.chunks(ctx, len(items), func(lo, hi int) {
-		keys := make([]string, 0, hi-lo)
-		for _, d := range items[lo:hi] {
-			keys = append(keys, d.key)
+	key := func(i int) string { return items[i].key }
+	e.chunks(ctx, len(items), key, outs, r, func(held context.Context, lo, hi int, entries map[string]*Entry) error {
+		seen := e.readCold(held, items, lo, hi, entries, plans, outs, r)
+		now := e.now()
+		var send []int
+		saves := make([]Entry, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			d, en := items[i], entries[items[i].key]
+			if outs[i].status != "" || plans[i] != nil {
+				continue // superseded, failed, or not on Tiki
+			}
+			a := &actual{productID: en.ProductID, sku: d.sku, values: en.Seen}
+			if ip := e.compare(d, a, en, now); ip != nil {
+				plans[i] = ip
+				if ip.write != nil {
+					send = append(send, i)
+				}
+			}
+			seen[i-lo] = true
 		}
-		err := e.locked(ctx, keys, func(held context.Context, entries map[string]*Entry) error {
-			seen := e.readCold(held, items, lo, hi, entries, plans, outs, r)
-			now := e.now()
-			var send []int
-			saves := make([]Entry, 0, hi-lo)
-			for i := lo; i < hi; i++ {
-				d, en := items[i], entries[items[i].key]
-				if outs[i].status != "" || plans[i] != nil {
-					continue // superseded, failed, or not on Tiki
-				}
-				a := &actual{productID: en.ProductID, sku: d.sku, values: en.Seen}
-				if ip := e.compare(d, a, en, now); ip != nil {
-					plans[i] = ip
-					if ip.write != nil {
-						send = append(send, i)
-					}
-				}
-				seen[i-lo] = true
+		err := e.commit(held, plans, outs, send, entries, r)
+		for i := lo; i < hi; i++ {
+			if seen[i-lo] {
+				saves = append(saves, *entries[items[i].key])
 			}
-			err := e.commit(held, plans, outs, send, entries, r)
-			for i := lo; i < hi; i++ {
-				if seen[i-lo] {
-					saves = append(saves, *entries[items[i].key])
-				}
-			}
-			if serr := e.save(held, saves); err == nil {
-				err = serr
-			}
-			return err
-		})
-		if err != nil {
-			r.failAll(outs[lo:hi], err)
 		}
+		if serr := e.save(held, saves); err == nil {
+			err = serr
+		}
+		return err
 	})
 	for i, d := range items {
 		o := &outs[i]

@@ -62,6 +62,11 @@ type Buffer struct {
 	Percent float64
 }
 
+// DefaultConcurrency is how many batch calls of one run are in flight at
+// once unless Options.Concurrency says otherwise: enough for Tiki's 200
+// requests a second up to a round trip of 320 ms.
+const DefaultConcurrency = 64
+
 // DefaultWindow is how long the engine gathers Sets of one item before it
 // writes the latest, unless Options.Window says otherwise.
 const DefaultWindow = time.Second
@@ -117,9 +122,8 @@ type Options struct {
 	// writes the latest (DefaultWindow when 0; at most MaxWindow).
 	Window time.Duration
 	// Concurrency is how many batch calls of one run may be in flight at
-	// once (tiki.DefaultBatchConcurrency when 0; at most
-	// tiki.MaxBatchConcurrency). Every call still waits for the client's
-	// rate limiter.
+	// once (DefaultConcurrency when 0; at most tiki.MaxBatchConcurrency).
+	// Every call still waits for the client's rate limiter.
 	Concurrency int
 	// State keeps what the engine pushed and saw per item between runs and
 	// restarts (a MemoryState when nil).
@@ -182,7 +186,7 @@ func New(client *tiki.Client, opts Options) (*Engine, error) {
 	p.check(opts.UnboundedStock >= 0, "Options.UnboundedStock", "must not be negative, not %d", opts.UnboundedStock)
 	p.check(opts.Window >= 0 && opts.Window <= MaxWindow, "Options.Window", "must be from 0 (the default, %v) to %v, not %v", DefaultWindow, MaxWindow, opts.Window)
 	p.check(opts.Concurrency >= 0 && opts.Concurrency <= tiki.MaxBatchConcurrency, "Options.Concurrency",
-		"must be from 0 (the default, %d) to %d, not %d", tiki.DefaultBatchConcurrency, tiki.MaxBatchConcurrency, opts.Concurrency)
+		"must be from 0 (the default, %d) to %d, not %d", DefaultConcurrency, tiki.MaxBatchConcurrency, opts.Concurrency)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -194,7 +198,7 @@ func New(client *tiki.Client, opts Options) (*Engine, error) {
 		opts.Window = DefaultWindow
 	}
 	if opts.Concurrency == 0 {
-		opts.Concurrency = tiki.DefaultBatchConcurrency
+		opts.Concurrency = DefaultConcurrency
 	}
 	e := &Engine{
 		client: client, opts: opts, warehouses: seen, state: opts.State, guard: opts.Guard, now: opts.Now,

@@ -48,7 +48,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"Options.Reserved":       "must be ReservedInQuantity (0) or ReservedTakenOff (1), not 7",
 		"Options.UnboundedStock": "must not be negative, not -1",
 		"Options.Window":         "must be from 0 (the default, 1s) to 1h0m0s, not 2h0m0s",
-		"Options.Concurrency":    "must be from 0 (the default, 32) to 256, not 257",
+		"Options.Concurrency":    "must be from 0 (the default, 64) to 256, not 257",
 	}, problemsOf(t, err))
 }
 
