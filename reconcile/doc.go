@@ -25,8 +25,8 @@
 // # Actual state: Tiki
 //
 // A plan walks the seller's products with their stock per warehouse
-// (client.Products.All, 100 a page, pages requested ahead at the client's
-// rate limit). What the engine sees there, and what it writes, is kept per
+// (client.Products.All, 100 a page, 64 pages requested ahead, at the
+// client's rate limit). What the engine sees there, and what it writes, is kept per
 // item in its [State], so that a Set is compared with it without reading
 // Tiki. Tiki's product events keep it fresh between audits: hand each
 // PRODUCT_PRICE_UPDATED and PRODUCT_INVENTORY_UPDATED event of the event
