@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/tikisdk/tiki/internal/flight"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -27,9 +27,7 @@ const (
 )
 
 // Valid reports whether s is 1, 2 or 3.
-func (s ProductStatus) Valid() bool {
-	return s == ProductStatusEnabled || s == ProductStatusDisabled || s == ProductStatusHidden
-}
+func (s ProductStatus) Valid() bool { return knownInt(productStatuses, int(s)) }
 
 // MaxBatchUpdate is how many products Tiki updates in one batch call.
 // UpdateBatch accepts any number and sends them in calls of this size.
@@ -109,7 +107,7 @@ type BatchUpdateItem struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Status is the new status: enabled, disabled or hidden.
 	Status ProductStatus `json:"status,omitempty"`
 	// SellerWarehouse lists the ids of the warehouses that hold the
@@ -126,11 +124,13 @@ func (it BatchUpdateItem) key() (int64, string) { return it.ProductID, it.Origin
 func (it BatchUpdateItem) validate(v *validator, prefix string) {
 	productKey(v, prefix, it.ProductID, it.OriginalSKU)
 	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	if it.Status != 0 {
+		checkIntEnum(v, prefix+"status", "ProductStatus", int(it.Status), productStatuses)
+	}
 	checkSellerWarehouse(v, prefix+"seller_warehouse", it.SellerWarehouse)
 	checkWarehouseQuantities(v, prefix+"warehouse_quantities", it.WarehouseQuantities)
 	v.check(it.Price != 0 || it.Status != 0 || it.SellerWarehouse != "" || len(it.WarehouseQuantities) > 0,
-		prefix+"price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities")
+		prefix+"price", "is not set, and neither are status, seller_warehouse and warehouse_quantities: nothing to update")
 }
 
 // BatchUpdateItemV2 is one item of the v2 UpdateBatch
@@ -142,7 +142,7 @@ type BatchUpdateItemV2 struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Status is the new status: enabled, disabled or hidden.
 	Status ProductStatus `json:"status,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
@@ -154,9 +154,11 @@ func (it BatchUpdateItemV2) key() (int64, string) { return it.ProductID, it.Orig
 func (it BatchUpdateItemV2) validate(v *validator, prefix string) {
 	productKey(v, prefix, it.ProductID, it.OriginalSKU)
 	checkPrice(v, prefix+"price", it.Price)
-	v.check(it.Status == 0 || it.Status.Valid(), prefix+"status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)")
+	if it.Status != 0 {
+		checkIntEnum(v, prefix+"status", "ProductStatus", int(it.Status), productStatuses)
+	}
 	checkQuantity(v, prefix+"quantity", it.Quantity)
-	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "nothing to update: set price, status or quantity")
+	v.check(it.Price != 0 || it.Status != 0 || it.Quantity != nil, prefix+"price", "is not set, and neither are status and quantity: nothing to update")
 }
 
 // BatchResult is the outcome of one item of a batch update.
@@ -248,7 +250,9 @@ type batchRow struct {
 //   - sent without an answer row: Err is ErrBatchNoResult.
 //
 // A failed call fails only its own items: the other calls are still sent,
-// unless WithBatchStopOnError is given. When the context ends, no call
+// unless WithBatchStopOnError is given. A panic while a call is sent (in a
+// custom transport or limiter, for example) fails that call's items with
+// a *PanicError, like any failed call. When the context ends, no call
 // starts any more, the calls in flight see the context end (their items
 // carry their errors), and the items never sent carry ErrBatchNotSent.
 // The returned error is nil when every call got an answer (refused items
@@ -291,9 +295,6 @@ type batchChunk struct {
 	// deps are the chunks that carry an earlier item of one of this
 	// chunk's products: this chunk is sent only after they finished.
 	deps []int
-	// done is closed when the chunk's call has finished (or was never
-	// made).
-	done chan struct{}
 }
 
 // planBatch splits the items, named by their write-lock keys, into calls
@@ -334,7 +335,7 @@ func planBatch(keys [][]string) []batchChunk {
 			for _, i := range part {
 				chunkOf[i] = len(chunks)
 			}
-			chunks = append(chunks, batchChunk{items: part, done: make(chan struct{})})
+			chunks = append(chunks, batchChunk{items: part})
 		}
 	}
 	clear(latest)
@@ -350,74 +351,30 @@ func planBatch(keys [][]string) []batchChunk {
 	return chunks
 }
 
-// batchRun is the shared state of one batch while its calls are in
-// flight.
-type batchRun struct {
-	cfg   batchConfig
-	total int
+// batchRun is the state of one batch while its calls are in flight. Its
+// fields are written only by finish, which the flight group calls one call
+// at a time, and read once the group has finished.
+type batchRun[T batchItem] struct {
+	c       *Client
+	version apiVersion
+	cfg     batchConfig
+	items   []T
+	results BatchResults
+	chunks  []batchChunk
+	g       *flight.Group[batchAnswer]
 
-	stop     chan struct{} // closed to start no more calls
-	stopOnce sync.Once
-
-	mu          sync.Mutex // guards the fields below
 	last        *Response
 	failedCalls int
 	firstErr    error // error of the failed call that comes first in order
 	firstErrAt  int   // its chunk index
 	panicErr    *PanicError
-
-	progressMu sync.Mutex // serialises progress reports; guards done
-	done       int
+	done        int // items whose call has finished
 }
 
-func (r *batchRun) halt() { r.stopOnce.Do(func() { close(r.stop) }) }
-
-// stopped reports whether the batch must start no more calls.
-func (r *batchRun) stopped(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	select {
-	case <-r.stop:
-		return true
-	default:
-		return false
-	}
-}
-
-// callFailed records that chunk n's call failed with err.
-func (r *batchRun) callFailed(n int, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failedCalls++
-	if r.firstErr == nil || n < r.firstErrAt {
-		r.firstErr, r.firstErrAt = err, n
-	}
-	if r.cfg.stopOnError {
-		r.halt()
-	}
-}
-
-// report counts n more finished items and calls the progress function,
-// turning its panic into a *PanicError that stops the batch.
-func (r *batchRun) report(n int) {
-	if r.cfg.progress == nil {
-		return
-	}
-	r.progressMu.Lock()
-	defer r.progressMu.Unlock()
-	r.done += n
-	if r.panicErr != nil {
-		return // fn panicked before: not called again
-	}
-	err := safe.Do(func() error { r.cfg.progress(r.done, r.total); return nil })
-	var pe *PanicError
-	if errors.As(err, &pe) {
-		r.mu.Lock()
-		r.panicErr = pe
-		r.mu.Unlock()
-		r.halt()
-	}
+// batchAnswer is what one call of a batch got back.
+type batchAnswer struct {
+	rows []batchRow
+	resp *Response
 }
 
 func updateBatch[T batchItem](ctx context.Context, c *Client, version apiVersion, items []T, opts []BatchOption) (BatchResults, *Response, error) {
@@ -440,137 +397,132 @@ func updateBatch[T batchItem](ctx context.Context, c *Client, version apiVersion
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	results := make(BatchResults, len(items))
+	run := &batchRun[T]{c: c, version: version, cfg: cfg, items: items, results: make(BatchResults, len(items))}
 	keys := make([][]string, len(items))
 	for i, it := range items {
 		id, sku := it.key()
-		results[i] = BatchResult{Index: i, ProductID: id, OriginalSKU: sku}
+		run.results[i] = BatchResult{Index: i, ProductID: id, OriginalSKU: sku}
 		keys[i] = productLockKeys(id, sku)
 	}
-	chunks := planBatch(keys)
-	run := &batchRun{cfg: cfg, total: len(items), stop: make(chan struct{})}
-	sem := make(chan struct{}, cfg.concurrency)
-	var wg sync.WaitGroup
+	run.chunks = planBatch(keys)
+	run.g = flight.New(ctx, cfg.concurrency, run.finish)
+	// Calls start in plan order, each once the calls it depends on have
+	// finished and a slot is free; a dependency always starts before its
+	// dependents.
+	ops := make([]*flight.Op[batchAnswer], len(run.chunks))
 	started := 0
-	// Calls start in plan order, each once its dependencies have finished
-	// and a slot is free; a dependency always starts before its dependents.
-	for n := range chunks {
-		if !waitTurn(ctx, run, chunks, n, sem) {
+	for n, ch := range run.chunks {
+		after := make([]*flight.Op[batchAnswer], len(ch.deps))
+		for i, d := range ch.deps {
+			after[i] = ops[d]
+		}
+		if ops[n] = run.g.Go(n, run.send(ch.items), after...); ops[n] == nil {
 			break
 		}
 		started++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(chunks[n].done)
-			defer func() { <-sem }()
-			sendChunk(ctx, c, version, items, results, run, n, chunks[n].items)
-		}()
 	}
-	wg.Wait()
+	run.g.Wait()
+	return run.report(ctx, started)
+}
 
+// send is the call that carries the items at idx. It holds the write locks
+// of every product it carries.
+func (r *batchRun[T]) send(idx []int) func(context.Context) (batchAnswer, error) {
+	return func(ctx context.Context) (batchAnswer, error) {
+		data := make([]T, len(idx))
+		var lockKeys []string
+		for j, i := range idx {
+			data[j] = r.items[i]
+			lockKeys = append(lockKeys, productLockKeys(r.items[i].key())...)
+		}
+		body := struct {
+			Data []T `json:"data"`
+		}{data}
+		rows, resp, err := callList[batchRow](ctx, r.c, &request{method: http.MethodPut, version: r.version, path: "products/updateSkus", body: body, lockKeys: lockKeys})
+		return batchAnswer{rows, resp}, err
+	}
+}
+
+// finish records the outcome of chunk n's call (err is a *PanicError when
+// the call panicked, in a custom transport or limiter for example) and
+// reports progress.
+func (r *batchRun[T]) finish(n int, a batchAnswer, err error) {
+	idx := r.chunks[n].items
+	if err != nil {
+		for _, i := range idx {
+			r.results[i].Err = err
+		}
+		r.failedCalls++
+		if r.firstErr == nil || n < r.firstErrAt {
+			r.firstErr, r.firstErrAt = err, n
+		}
+		if r.cfg.stopOnError {
+			r.g.Halt()
+		}
+	} else {
+		sub := make([]BatchResult, len(idx))
+		keys := make([]batchKey, len(idx))
+		for j, i := range idx {
+			sub[j] = r.results[i]
+			keys[j].id, keys[j].sku = r.items[i].key()
+		}
+		matchBatch(sub, keys, a.rows)
+		for j, i := range idx {
+			r.results[i] = sub[j]
+		}
+		r.last = a.resp
+	}
+	r.done += len(idx)
+	if r.cfg.progress == nil || r.panicErr != nil {
+		return // none, or it panicked before: not called again
+	}
+	perr := safe.Do(func() error { r.cfg.progress(r.done, len(r.items)); return nil })
+	if pe := (*PanicError)(nil); errors.As(perr, &pe) {
+		r.panicErr = pe
+		r.g.Halt()
+	}
+}
+
+// report marks the items of the calls never started as not sent and
+// returns the batch's outcome.
+func (r *batchRun[T]) report(ctx context.Context, started int) (BatchResults, *Response, error) {
 	notSent := 0
 	var notSentErr error = ErrBatchNotSent
 	ctxErr := ctx.Err()
 	if ctxErr != nil {
 		notSentErr = fmt.Errorf("%w: %w", ErrBatchNotSent, ctxErr)
 	}
-	for _, ch := range chunks[started:] {
+	for _, ch := range r.chunks[started:] {
 		for _, i := range ch.items {
-			results[i].Err = notSentErr
+			r.results[i].Err = notSentErr
 		}
 		notSent += len(ch.items)
 	}
-	if run.failedCalls == 0 && notSent == 0 && run.panicErr == nil {
-		return results, run.last, nil
+	if r.failedCalls == 0 && notSent == 0 && r.panicErr == nil {
+		return r.results, r.last, nil
 	}
-	msg := fmt.Sprintf("tiki: batch update: %d of %d calls failed, %d of %d items not sent", run.failedCalls, len(chunks), notSent, len(items))
+	msg := fmt.Sprintf("tiki: batch update: %d of %d calls failed, %d of %d items not sent", r.failedCalls, len(r.chunks), notSent, len(r.items))
 	var errs []error
-	if run.firstErr != nil {
-		errs = append(errs, run.firstErr)
+	if r.firstErr != nil {
+		errs = append(errs, r.firstErr)
 	}
-	if run.panicErr != nil {
+	if r.panicErr != nil {
 		msg += " (the progress function panicked)"
-		errs = append(errs, run.panicErr)
+		errs = append(errs, r.panicErr)
 	}
 	if notSent > 0 && ctxErr != nil {
 		msg += " (the context ended)"
-		if run.firstErr == nil || !errors.Is(run.firstErr, ctxErr) {
+		if r.firstErr == nil || !errors.Is(r.firstErr, ctxErr) {
 			errs = append(errs, ctxErr)
 		}
-	} else if notSent > 0 && cfg.stopOnError && run.firstErr != nil {
+	} else if notSent > 0 && r.cfg.stopOnError && r.firstErr != nil {
 		msg += " (stopped at a failed call)"
 	}
 	args := []any{msg}
 	for _, e := range errs {
 		args = append(args, e)
 	}
-	return results, run.last, fmt.Errorf("%s"+strings.Repeat(": %w", len(errs)), args...)
-}
-
-// waitTurn waits until chunk n may start: its dependencies have finished
-// and a slot in sem is taken. It returns false, holding no slot, when the
-// batch must start no more calls.
-func waitTurn(ctx context.Context, run *batchRun, chunks []batchChunk, n int, sem chan struct{}) bool {
-	for _, d := range chunks[n].deps {
-		select {
-		case <-chunks[d].done:
-		case <-ctx.Done():
-			return false
-		case <-run.stop:
-			return false
-		}
-	}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	case <-run.stop:
-		return false
-	}
-	// Whichever case won, a batch told to stop starts nothing more.
-	if run.stopped(ctx) {
-		<-sem
-		return false
-	}
-	return true
-}
-
-// sendChunk makes the call of chunk n, carrying items at idx, and records
-// its results.
-func sendChunk[T batchItem](ctx context.Context, c *Client, version apiVersion, items []T, results BatchResults, run *batchRun, n int, idx []int) {
-	data := make([]T, len(idx))
-	keys := make([]batchKey, len(idx))
-	var lockKeys []string
-	for j, i := range idx {
-		data[j] = items[i]
-		keys[j].id, keys[j].sku = items[i].key()
-		// The call holds the write locks of every product it carries.
-		lockKeys = append(lockKeys, productLockKeys(keys[j].id, keys[j].sku)...)
-	}
-	body := struct {
-		Data []T `json:"data"`
-	}{data}
-	rows, resp, err := callList[batchRow](ctx, c, &request{method: http.MethodPut, version: version, path: "products/updateSkus", body: body, lockKeys: lockKeys})
-	if err != nil {
-		for _, i := range idx {
-			results[i].Err = err
-		}
-		run.callFailed(n, err)
-	} else {
-		sub := make([]BatchResult, len(idx))
-		for j, i := range idx {
-			sub[j] = results[i]
-		}
-		matchBatch(sub, keys, rows)
-		for j, i := range idx {
-			results[i] = sub[j]
-		}
-		run.mu.Lock()
-		run.last = resp
-		run.mu.Unlock()
-	}
-	run.report(len(idx))
+	return r.results, r.last, fmt.Errorf("%s"+strings.Repeat(": %w", len(errs)), args...)
 }
 
 type batchKey struct {

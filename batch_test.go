@@ -242,7 +242,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 	n := len(l.calls)
 	l.calls = append(l.calls, ledgerCall{items: body.Data, start: l.seq})
 	for _, it := range body.Data {
-		l.prices[fmt.Sprint(it.ProductID, "/", it.OriginalSKU)] = it.Price
+		l.prices[fmt.Sprint(it.ProductID, "/", it.OriginalSKU)] = int64(it.Price)
 	}
 	wait := time.Duration(l.rng.IntN(3)) * time.Millisecond
 	l.mu.Unlock()
@@ -273,9 +273,9 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 	for i := range 300 {
 		p := i % 30
 		if p < 20 {
-			items = append(items, BatchUpdateItem{ProductID: int64(p + 1), Price: int64(1000 + i)})
+			items = append(items, BatchUpdateItem{ProductID: int64(p + 1), Price: Money(1000 + i)})
 		} else {
-			items = append(items, BatchUpdateItem{OriginalSKU: fmt.Sprintf("K-%d", p-20), Price: int64(1000 + i)})
+			items = append(items, BatchUpdateItem{OriginalSKU: fmt.Sprintf("K-%d", p-20), Price: Money(1000 + i)})
 		}
 	}
 	results, _, err := c.Products.UpdateBatch(context.Background(), items, WithBatchConcurrency(8))
@@ -286,7 +286,7 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 	}
 	// The last item of each product wins.
 	for i := 270; i < 300; i++ {
-		assert.Equal(t, items[i].Price, l.prices[fmt.Sprint(items[i].ProductID, "/", items[i].OriginalSKU)], i)
+		assert.Equal(t, int64(items[i].Price), l.prices[fmt.Sprint(items[i].ProductID, "/", items[i].OriginalSKU)], i)
 	}
 	// Each product's calls: one item per call, in input order, each call
 	// starting after the previous one ended.
@@ -310,7 +310,7 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 				assert.Greater(t, it.Price, s.price, "%s: items out of order", k)
 				assert.Greater(t, call.start, s.end, "%s: call started before the previous one ended", k)
 			}
-			s.price, s.end = it.Price, call.end
+			s.price, s.end = int64(it.Price), call.end
 			s.calls++
 		}
 	}
@@ -487,6 +487,42 @@ func TestBatchProgressPanic(t *testing.T) {
 	}
 }
 
+// A panic while sending one call of the batch (here in the caller's
+// transport) fails that call's items with a *PanicError; the other calls
+// are sent and the process lives on.
+func TestBatchCallPanicFailsItsItems(t *testing.T) {
+	t.Parallel()
+	srv := &batchServer{}
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Contains(body, []byte(`"product_id":1020,`)) {
+			panic("transport broke")
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return srv.handle(r)
+	})
+	c, _ := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60))
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "transport broke", pe.Value)
+	assert.Contains(t, err.Error(), "1 of 3 calls failed, 0 of 60 items not sent")
+	require.Len(t, results, 60)
+	for i, r := range results {
+		if i >= 20 && i < 40 {
+			require.ErrorAs(t, r.Err, &pe, i)
+			assert.False(t, r.Success, i)
+		} else {
+			assert.True(t, r.Success, i)
+			assert.NoError(t, r.Err, i)
+		}
+	}
+	assert.Len(t, srv.calls, 2, "the other calls were sent")
+}
+
 // Bad options are refused before anything is sent, with the items'
 // problems.
 func TestBatchOptionsValidation(t *testing.T) {
@@ -584,7 +620,7 @@ func TestBatchThroughput(t *testing.T) {
 
 	updates := make([]BatchUpdateItem, 10000)
 	for i := range updates {
-		updates[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+		updates[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: Money(10000 + i)}
 	}
 	start := time.Now()
 	results, _, err := c.Products.UpdateBatch(context.Background(), updates)
@@ -999,16 +1035,16 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		{"by original_sku", BatchUpdateItem{OriginalSKU: "A", Status: ProductStatusHidden}, nil},
 		{"status disabled", BatchUpdateItem{ProductID: 1, Status: ProductStatusDisabled}, nil},
 		{"stock", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034", WarehouseQuantities: wq}, nil},
-		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "product_id or original_sku is required"}}},
+		{"no product", BatchUpdateItem{Price: 1}, []FieldProblem{{"data[1].product_id", "is required when original_sku is empty"}}},
 		{"negative product_id", BatchUpdateItem{ProductID: -5, Price: 1}, []FieldProblem{{"data[1].product_id", "must be a positive id"}}},
 		{"price", BatchUpdateItem{ProductID: 1, Price: -1}, []FieldProblem{{"data[1].price", "must be greater than 0"}}},
-		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"}}},
+		{"status", BatchUpdateItem{ProductID: 1, Status: 4}, []FieldProblem{{"data[1].status", "is 4, not one of the known ProductStatus values 1 (ProductStatusEnabled), 2 (ProductStatusDisabled), 3 (ProductStatusHidden)"}}},
 		{"seller_warehouse", BatchUpdateItem{ProductID: 1, SellerWarehouse: "1034,", Price: 1},
 			[]FieldProblem{{"data[1].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
 		{"qty_available", BatchUpdateItem{ProductID: 1, WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1, QtyAvailable: -1}}},
 			[]FieldProblem{{"data[1].warehouse_quantities[0].qty_available", "must not be negative"}}},
 		{"nothing to update", BatchUpdateItem{ProductID: 1},
-			[]FieldProblem{{"data[1].price", "nothing to update: set price, status, seller_warehouse or warehouse_quantities"}}},
+			[]FieldProblem{{"data[1].price", "is not set, and neither are status, seller_warehouse and warehouse_quantities: nothing to update"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1043,11 +1079,11 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, []FieldProblem{
-			{"data[1].product_id", "product_id or original_sku is required"},
+			{"data[1].product_id", "is required when original_sku is empty"},
 			{"data[1].price", "must be greater than 0"},
-			{"data[1].status", "must be 1 (enabled), 2 (disabled) or 3 (hidden)"},
+			{"data[1].status", "is 9, not one of the known ProductStatus values 1 (ProductStatusEnabled), 2 (ProductStatusDisabled), 3 (ProductStatusHidden)"},
 			{"data[1].quantity", "must not be negative"},
-			{"data[2].price", "nothing to update: set price, status or quantity"},
+			{"data[2].price", "is not set, and neither are status and quantity: nothing to update"},
 		}, ve.Problems)
 		assert.Equal(t, 1, mt.GetTotalCallCount())
 	})

@@ -221,8 +221,8 @@ func BenchmarkBulkWalk(b *testing.B) {
 func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 	tb.Helper()
 	rows := 0
-	opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage, PagesAhead: ahead}}
-	for _, err := range c.Products.All(context.Background(), opts) {
+	opts := &ProductsOptions{ListOptions: ListOptions{Limit: perPage}}
+	for _, err := range c.Products.All(context.Background(), opts, pagesAhead(ahead)...) {
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -233,6 +233,15 @@ func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 	}
 }
 
+// pagesAhead is the walk option of ahead pages ahead; none (the default)
+// for 0.
+func pagesAhead(ahead int) []WalkOption {
+	if ahead == 0 {
+		return nil
+	}
+	return []WalkOption{WithPagesAhead(ahead)}
+}
+
 // TestWalkThroughputAtRoundTrip (TIKI_EVIDENCE=1 only): Products.All over
 // 40 pages of 50 with default options, at an artificial round trip of 50 ms
 // and 150 ms, beside the hand-written concurrent client (16 workers) in the
@@ -241,7 +250,7 @@ func walkProducts(tb testing.TB, c *Client, perPage, ahead, want int) {
 // for page 1 to learn the list's length (a round trip no client can skip
 // without requesting pages blindly), and a walk repeated on one client, as
 // a sync job runs, which requests the pages its last walk found at once;
-// and a first walk told the length with ListOptions.ExpectedPages. The
+// and a first walk told the length with WithExpectedPages. The
 // repeated and the told walks must meet the bar; the first must stay within
 // two round trips of it (the old one-page-at-a-time walk took 2.1 s and
 // 6.1 s). Each figure is the median of 5 runs; when the bar is missed, 5
@@ -252,7 +261,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 	const pages, perPage, runs = 40, 50, 5
 	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
 	var table strings.Builder
-	table.WriteString("| RTT | work | SDK, first walk of a client | SDK, first walk, ExpectedPages 32 | SDK, repeated walk | hand-written, 16 workers | floor | bar (90 %) | repeated walk |\n")
+	table.WriteString("| RTT | work | SDK, first walk of a client | SDK, first walk, WithExpectedPages(32) | SDK, repeated walk | hand-written, 16 workers | floor | bar (90 %) | repeated walk |\n")
 	table.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rtt := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
 		srv := bulkPages(t, perPage, pages, rtt)
@@ -279,7 +288,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 				first = append(first, time.Since(start))
 				c.CloseIdleConnections()
 
-				// A new client told the list's length (ExpectedPages).
+				// A new client told the list's length (WithExpectedPages).
 				time.Sleep(time.Second / 5)
 				told, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
 				if err != nil {
@@ -287,7 +296,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 				}
 				start = time.Now()
 				rows := 0
-				for _, err := range told.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: perPage, ExpectedPages: DefaultPagesAhead}}) {
+				for _, err := range told.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: perPage}}, WithExpectedPages(DefaultPagesAhead)) {
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -377,9 +386,9 @@ func BenchmarkPerCall(b *testing.B) {
 // TestWalkPeakHeap walks a list of 200 pages of 100 products and a list of
 // one page, reading the live heap (as two full GCs mark it) midway through every
 // page, relative to the heap before the walk. The walk holds the page it
-// yields and at most PagesAhead pages besides, each either decoded or in
+// yields and at most pages-ahead pages besides, each either decoded or in
 // flight (its body being read and decoded), so the 200-page peak stays
-// within 1.5 × (PagesAhead + 1) + 3 one-page figures, whatever the list's
+// within 1.5 × (pages ahead + 1) + 3 one-page figures, whatever the list's
 // length (holding the whole list would be 200). It runs with
 // TIKI_EVIDENCE=1 only (make evidence): it takes seconds.
 func TestWalkPeakHeap(t *testing.T) {
@@ -402,7 +411,7 @@ func TestWalkPeakHeap(t *testing.T) {
 		}
 		defer c.CloseIdleConnections()
 		base := heap()
-		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: 100, PagesAhead: ahead}}) {
+		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{Limit: 100}}, pagesAhead(ahead)...) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -563,7 +572,7 @@ func TestBatchThroughputAtRoundTrip(t *testing.T) {
 	const n, runs = 2000, 3
 	items := make([]BatchUpdateItem, n)
 	for i := range items {
-		items[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: 10000 + int64(i)}
+		items[i] = BatchUpdateItem{OriginalSKU: fmt.Sprintf("SKU-%05d", i), Price: Money(10000 + i)}
 	}
 	calls := (n + MaxBatchUpdate - 1) / MaxBatchUpdate
 	var table strings.Builder

@@ -1,7 +1,13 @@
 package tiki
 
+// The request helpers: every endpoint method sends its request through one
+// of these, and they through Client.do. Client.Call is the same path for
+// endpoints the SDK does not cover.
+
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,7 +48,7 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 	if b, ok := out.(*[]byte); ok {
 		out = (*rawBody)(b)
 	}
-	return c.do(ctx, &request{method: method, version: version, path: rest, query: query, body: body}, out)
+	return c.do(ctx, &request{method: method, version: version, path: rest, route: "{path}", query: query, body: body}, out)
 }
 
 // splitVersion checks a caller's path ("v2/orders/1") and splits it into
@@ -75,4 +81,131 @@ type rawBody []byte
 func (r *rawBody) decodeBody(b []byte) error {
 	*r = append((*r)[:0], b...)
 	return nil
+}
+
+// call sends r and decodes the answer into a new T: the shared body of
+// endpoint methods.
+func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, error) {
+	out := new(T)
+	resp, err := c.do(ctx, r, out)
+	if err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
+}
+
+// callList sends r and decodes a list answered either as a bare JSON array
+// or as {"data": [...]}: the shared body of endpoints that answer a list.
+func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response, error) {
+	l, resp, err := call[list[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	return *l, resp, nil
+}
+
+// validated is an options type that checks itself; its url tags give its
+// query (see encodeQuery).
+type validated interface {
+	validate(v *validator)
+}
+
+// getPage sends GET path in the given API version with the query of opts
+// (the zero options when opts is nil) and decodes one page of T. Nothing is
+// sent when the options are refused.
+func getPage[T, O any, P interface {
+	*O
+	validated
+}](ctx context.Context, c *Client, version apiVersion, path string, opts P) (*Page[T], *Response, error) {
+	o := zeroIfNil(opts)
+	v := c.newValidator()
+	P(&o).validate(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: encodeQuery(&o)})
+}
+
+// decoded keeps the raw body of a 2xx answer next to its decoded value, so
+// that an answer without the endpoint's success marker can be reported
+// with the body Tiki sent.
+type decoded[T any] struct {
+	val T
+	raw []byte
+}
+
+func (d *decoded[T]) UnmarshalJSON(b []byte) error {
+	d.raw = bytes.Clone(b)
+	return json.Unmarshal(b, &d.val)
+}
+
+// callApplied is call for endpoints whose 2xx answer is not proof that Tiki
+// applied the change: some of Tiki's older endpoints answer 200 with only a
+// message (for example that the seller paused the connection). applied
+// reports whether the decoded answer carries the endpoint's documented
+// success marker; when it does not, the call fails with notAppliedError.
+func callApplied[T any](ctx context.Context, c *Client, r *request, applied func(*T) bool) (*T, *Response, error) {
+	out, resp, err := call[decoded[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if !applied(&out.val) {
+		return nil, resp, notAppliedError(c, r, resp, out.raw)
+	}
+	return &out.val, resp, nil
+}
+
+// callAction sends an order action. A 2xx answer whose body reports an
+// error is an *APIError: the action was not applied.
+func callAction(ctx context.Context, c *Client, r *request) (*ActionResult, *Response, error) {
+	out, resp, err := call[ActionResult](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if out.reportsError() {
+		return nil, resp, notAppliedError(c, r, resp, out.Raw)
+	}
+	return out, resp, nil
+}
+
+// notAppliedError is the *APIError of a 2xx answer that lacks the
+// endpoint's success marker: StatusCode is the HTTP status, Messages the
+// body's message (errors, message or msg), Body the raw body, Method and
+// URL those of the request, all redacted as the client redacts its errors.
+func notAppliedError(c *Client, r *request, resp *Response, body []byte) *APIError {
+	res := attemptResult{status: resp.StatusCode, header: resp.Header, body: body}
+	e := c.apiError(r, c.url(r), res, resp.Attempts)
+	if len(e.Messages) == 0 {
+		var m struct {
+			Msg FlexString `json:"msg"`
+		}
+		if json.Unmarshal(body, &m) == nil && m.Msg != "" {
+			e.Messages = []string{c.redactor.String(string(m.Msg))}
+		}
+	}
+	return e
+}
+
+// callShaped is call for endpoints that answer one object identified by a
+// key field. ok reports whether the decoded value has it; a 2xx answer that
+// decodes without it (another shape, such as {"data": {...}}) is a
+// *DecodeError whose Err is a *ShapeError naming expected, never a silent
+// zero value.
+func callShaped[T any](ctx context.Context, c *Client, r *request, ok func(*T) bool, expected string) (*T, *Response, error) {
+	out, resp, err := call[decoded[T]](ctx, c, r)
+	if err != nil {
+		return nil, resp, err
+	}
+	if !ok(&out.val) {
+		return nil, resp, &DecodeError{
+			StatusCode:  resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"),
+			Method:      r.method,
+			URL:         c.redactor.URL(c.url(r)),
+			Snippet:     c.redactor.String(snippet(out.raw)),
+			Body:        c.redactor.Bytes(out.raw),
+			Err:         &ShapeError{Expected: expected, Got: c.redactor.String(truncate(out.raw))},
+		}
+	}
+	return &out.val, resp, nil
 }

@@ -3,7 +3,13 @@ package tiki
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,4 +83,46 @@ func TestClientCallRefusesBadArguments(t *testing.T) {
 	_, err := c.Call(nilCtx, http.MethodGet, "v2/orders", nil, nil, nil)
 	assert.ErrorIs(t, err, ErrNilContext)
 	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+// The request helpers live in call.go: no other file of the package
+// declares a function that sends a request through Client.do, or one named
+// like a request helper (call..., getPage).
+func TestRequestHelpersLiveInCallGo(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	helperName := regexp.MustCompile(`^(call([A-Z]\w*)?|getPage)$`)
+	found := map[string]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			sends := false
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "do" {
+						sends = true
+					}
+				}
+				return true
+			})
+			if (sends || helperName.MatchString(fn.Name.Name)) && fn.Name.Name != "do" {
+				found[fn.Name.Name] = name
+			}
+		}
+	}
+	for _, want := range []string{"Call", "call", "callList", "callApplied", "callShaped", "callAction", "getPage"} {
+		assert.Equal(t, "call.go", found[want], want)
+	}
+	for fn, file := range found {
+		assert.Equal(t, "call.go", file, "%s declares the request helper %s", file, fn)
+	}
 }

@@ -119,7 +119,7 @@ type Attribute struct {
 	// DisplayNameEN is the English label.
 	DisplayNameEN string `json:"display_name_en"`
 	// IsRequired: a product request must give a value for this attribute.
-	IsRequired FlexBool `json:"is_required"`
+	IsRequired bool `json:"is_required"`
 	// DefaultValue is the attribute's default value as text (for example
 	// "false" for a boolean attribute); empty when Tiki sends null.
 	DefaultValue string `json:"default_value"`
@@ -130,21 +130,24 @@ type Attribute struct {
 	DataType string `json:"data_type"`
 }
 
-// UnmarshalJSON tolerates null for the text fields.
+// UnmarshalJSON tolerates null for the text fields, and 1/0 or strings for
+// IsRequired.
 func (a *Attribute) UnmarshalJSON(b []byte) error {
 	type plain Attribute
 	var w struct {
 		plain
-		ID            FlexInt `json:"id"`
-		Description   *string `json:"description"`
-		DescriptionEN *string `json:"description_en"`
-		DefaultValue  *string `json:"default_value"`
+		ID            FlexInt  `json:"id"`
+		IsRequired    FlexBool `json:"is_required"`
+		Description   *string  `json:"description"`
+		DescriptionEN *string  `json:"description_en"`
+		DefaultValue  *string  `json:"default_value"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*a = Attribute(w.plain)
 	a.ID = int64(w.ID)
+	a.IsRequired = bool(w.IsRequired)
 	a.Description = deref(w.Description)
 	a.DescriptionEN = deref(w.DescriptionEN)
 	a.DefaultValue = deref(w.DefaultValue)
@@ -279,7 +282,7 @@ type CategoryOptions struct {
 // GET /v2/categories/{categoryId}
 func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
 	o := zeroIfNil(opts)
-	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID), query: encodeQuery(&o)}, categoryID)
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID), route: "categories/{categoryId}", query: encodeQuery(&o)}, categoryID)
 }
 
 // GetCategory returns one category through API v1, with its attributes
@@ -287,7 +290,7 @@ func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts
 //
 // GET /v1/categories/{categoryId}
 func (s *CatalogV1Service) GetCategory(ctx context.Context, categoryID int64) (*Category, *Response, error) {
-	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories/" + itoa(categoryID)}, categoryID)
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories/" + itoa(categoryID), route: "categories/{categoryId}"}, categoryID)
 }
 
 // getCategory sends r, which asks for the category categoryID, after
@@ -307,7 +310,7 @@ func (s *CatalogService) ListAttributes(ctx context.Context, categoryID int64) (
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/attributes"})
+	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/attributes", route: "categories/{categoryId}/attributes"})
 }
 
 // AttributeValuesOptions filters ListAttributeValues.
@@ -329,7 +332,7 @@ func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID in
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "attributes/" + itoa(attributeID) + "/values", query: encodeQuery(&o)})
+	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "attributes/" + itoa(attributeID) + "/values", route: "attributes/{attributeId}/values", query: encodeQuery(&o)})
 }
 
 // AllAttributeValues iterates over every allowed value of an attribute,
@@ -338,10 +341,10 @@ func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID in
 //	for value, err := range client.Catalog.AllAttributeValues(ctx, 540, nil) {
 //		if err != nil { ... }
 //	}
-func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions) iter.Seq2[AttributeValue, error] {
+func (s *CatalogService) AllAttributeValues(ctx context.Context, attributeID int64, opts *AttributeValuesOptions, walkOpts ...WalkOption) iter.Seq2[AttributeValue, error] {
 	return walk(ctx, s.client, "attributes/"+itoa(attributeID)+"/values", opts, func(ctx context.Context, o *AttributeValuesOptions) (*Page[AttributeValue], *Response, error) {
 		return s.ListAttributeValues(ctx, attributeID, o)
-	})
+	}, walkOpts)
 }
 
 // ListOptionLabels lists the labels that variants of products in a
@@ -352,7 +355,7 @@ func (s *CatalogService) ListOptionLabels(ctx context.Context, categoryID int64)
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
+	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/optionLabels", route: "categories/{categoryId}/optionLabels"})
 }
 
 // BrandsOptions filters ListBrands.
@@ -377,8 +380,8 @@ func (s *CatalogService) ListBrands(ctx context.Context, opts *BrandsOptions) (*
 }
 
 // AllBrands iterates over every brand matching opts.Name, page after page.
-func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions) iter.Seq2[Brand, error] {
-	return walk(ctx, s.client, "brands", opts, s.ListBrands)
+func (s *CatalogService) AllBrands(ctx context.Context, opts *BrandsOptions, walkOpts ...WalkOption) iter.Seq2[Brand, error] {
+	return walk(ctx, s.client, "brands", opts, s.ListBrands, walkOpts)
 }
 
 // RequiredDocumentsOptions says which category (required) and which brand,

@@ -1,43 +1,3 @@
-// Package tiki is a client for the Tiki seller APIs: catalog, product
-// requests and tracking, products, orders, warehouses and webhooks.
-//
-// Create one Client per seller and share it; it is safe for concurrent use.
-// Every call goes through one stack: authentication (seller key, access
-// token, or OAuth2 with automatic renewal), a limiter that keeps the seller
-// under Tiki's 200 requests per second, and retries of what is safe to
-// retry.
-//
-//	client, err := tiki.NewClient(
-//		tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: id, ClientSecret: secret}),
-//	)
-//	cats, _, err := client.Catalog.ListCategories(ctx, &tiki.CategoriesOptions{Name: "book"})
-//
-// Methods take a context first and return the decoded result, a *Response
-// describing the HTTP exchange, and an error. Errors from Tiki are
-// *APIError (or *RateLimitError); arguments that break a documented rule
-// are refused with *ValidationError before anything is sent. NewClient
-// reports every wrong option in one *ValidationError too.
-//
-// Older API versions: the client's services (client.Products,
-// client.Orders, ...) call each endpoint in the newest version Tiki
-// documents. An older version that Tiki still documents is reached through
-// client.V1 (the 2019 API: catalog categories, product creation, tracking
-// and updates, the v1 order API and its seller warehouses) and client.V2
-// (the product endpoints that v2.1 replaced), with the same service and
-// method names as today's: client.V2.Products.List is GET /v2/products
-// where client.Products.List is GET /v2.1/products, and client.V1.Orders.List
-// is the v1 order list. No method name carries a version, and there is no
-// per-client version switch. Any other endpoint is reached through
-// Client.Call.
-//
-// Options: every list and filter options type (ListOptions and the types
-// that embed it, CategoriesOptions, TrackingOptions, OrderGetOptions,
-// LabelOptions...) follows one rule. nil options are the zero options: a
-// method given nil sends the same request as one given a pointer to the
-// zero value of its options type. A field left at its zero value is not
-// sent, so Tiki applies its own default; a pointer field is sent whenever it
-// is not nil, even when it points to a zero value. The options a caller
-// passes are never changed.
 package tiki
 
 import (
@@ -58,9 +18,9 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki/internal/backoff"
+	"github.com/tikisdk/tiki/internal/keylock"
 	"github.com/tikisdk/tiki/internal/redact"
 )
 
@@ -114,15 +74,19 @@ type Client struct {
 	baseURL    *url.URL
 	env        Environment
 	tikiNowURL *url.URL
-	tikiNowSet bool // WithTikiNowURL was given
+	tikiNowSet bool       // WithTikiNowURL was given
+	enums      enumValues // allowed with WithEnumValues
 	userAgent  string
 	auth       authenticator
 	limiter    Limiter
 	logger     *slog.Logger
 	redactor   *redact.Redactor
 	retry      retryPolicy
-	writes     writeLocks
+	writes     keylock.Locks // product writes, see lockWrites
+	writeOrder WriteOrder    // nil: the client orders only its own writes
 	walks      walkLengths
+	hooks      []Hooks // WithHooks; nil when none
+	sellerID   string  // WithSellerID
 
 	tokenEarly time.Duration
 
@@ -177,6 +141,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		env:        cfg.env,
 		tikiNowURL: cfg.tikiNowURL,
 		tikiNowSet: cfg.tikiNowSet,
+		enums:      cfg.enums,
 		auth:       cfg.auth,
 		logger:     cfg.logger,
 		redactor:   &redact.Redactor{},
@@ -186,12 +151,15 @@ func NewClient(opts ...Option) (*Client, error) {
 			backoff:       backoff.Policy{Min: cfg.backoffMin, Max: cfg.backoffMax},
 		},
 		tokenEarly: cfg.tokenEarly,
+		hooks:      cfg.hooks,
+		sellerID:   cfg.sellerID,
 		sleep:      backoff.Sleep,
 	}
 	c.userAgent = "tiki-go/" + Version
 	if cfg.userAgent != "" {
 		c.userAgent = cfg.userAgent + " " + c.userAgent
 	}
+	c.writeOrder = cfg.writeOrder
 	c.limiter = cfg.limiter
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
@@ -248,23 +216,6 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 
-func (c *Client) initTokenCache(tc *tokenCache, fetch func(context.Context, *oauth2.Token) (*oauth2.Token, error), observe func(*oauth2.Token)) {
-	tc.fetch = fetch
-	tc.redactor = c.redactor
-	tc.early = c.tokenEarly
-	tc.now = time.Now
-	tc.onToken = func(t *oauth2.Token) {
-		c.redactor.AddDynamic(t.AccessToken)
-		c.redactor.AddDynamic(t.RefreshToken)
-		if s, ok := t.Extra("id_token").(string); ok {
-			c.redactor.AddDynamic(s)
-		}
-		if observe != nil {
-			observe(t)
-		}
-	}
-}
-
 // host returns the scheme and host of the integration API base URL.
 func (c *Client) host() string {
 	return c.baseURL.Scheme + "://" + c.baseURL.Host
@@ -318,6 +269,10 @@ type request struct {
 	// it.
 	version apiVersion
 	path    string
+	// route is path's template, each value in it replaced by its name in
+	// braces ("orders/{code}"), for the hooks (CallInfo.Template); empty
+	// when path holds no value.
+	route string
 	// base overrides the integration API base URL (TikiNOW).
 	base  *url.URL
 	query url.Values
@@ -394,9 +349,10 @@ func (res attemptResult) effectiveStatus() int {
 // response into out (when out is non-nil). It is the one place where
 // requests are sent and responses become results or typed errors. A product
 // write (r.lockKeys) holds its products' write locks from before its first
-// attempt until do returns.
+// attempt until do returns. A client with hooks (WithHooks) reports the
+// call to them (see observed).
 //
-// Each attempt is: wait for the limiter (waitTurn), apply the credential
+// Each attempt is: wait for the limiter (waitForLimiter), apply the credential
 // (authorize), send and read the answer (sendAttempt), ask the retry policy
 // what the outcome means (classify), then either finish, renew the
 // credential and repeat, or wait (backoff) and repeat. What is repeated is
@@ -405,46 +361,61 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	if ctx == nil {
 		return nil, nilContextError()
 	}
+	if c.hooks != nil {
+		return c.observed(ctx, r, out)
+	}
+	return c.run(ctx, r, out, nil)
+}
+
+// run is do's loop of attempts; obs, when not nil, reports each attempt and
+// limiter wait to the client's hooks.
+func (c *Client) run(ctx context.Context, r *request, out any, obs *callObserver) (*Response, error) {
 	cr, err := c.newCallRun(r)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := c.writes.lock(ctx, r.lockKeys)
+	cr.obs = obs
+	held, err := c.lockWrites(ctx, r.lockKeys)
 	if err != nil {
 		return nil, cr.requestError(0, false, contextErr(ctx, err))
 	}
-	defer unlock()
+	defer c.unlockWrites(ctx, held)
 
 	for attempt := 1; ; attempt++ {
-		if err := c.waitTurn(ctx, cr, attempt); err != nil {
+		if err := c.waitForLimiter(ctx, cr, attempt); err != nil {
 			return nil, err
 		}
 		header, used, err := c.authorize(ctx)
 		if err != nil {
 			return nil, err
 		}
+		if err := held.check(); err != nil {
+			return nil, cr.requestError(attempt-1, false, err)
+		}
 		res, elapsed := c.sendAttempt(ctx, cr, header)
 		cr.sent = cr.sent || res.sent
 		v := c.classify(ctx, cr, res)
+		if v.act == renewAndRepeat && !c.auth.renew(used) {
+			v.act = finishCall
+		}
+		status := res.effectiveStatus()
+		c.logAttempt(ctx, r.method, cr.u, status, attempt, v.wait, elapsed, res.err)
+		if obs != nil {
+			obs.attempt(ctx, attempt, status, elapsed, res.err, v)
+		}
 		switch v.act {
 		case callerGaveUp:
-			c.logAttempt(ctx, r.method, cr.u, 0, attempt, 0, elapsed, res.err)
 			return nil, cr.requestError(attempt, res.sent, cr.st.ctxErr)
 		case renewAndRepeat:
-			if c.auth.renew(used) {
-				cr.st.renewed = true
-				c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, nil)
-				continue
-			}
+			cr.st.renewed = true
+			continue
 		case waitAndRepeat:
 			cr.st.retries++
-			c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, v.wait, elapsed, res.err)
 			if err := c.backoff(ctx, cr, attempt, res, v.wait); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
 		return c.finish(cr, res, attempt, out)
 	}
 }
@@ -459,6 +430,7 @@ type callRun struct {
 	tikiNow bool   // the endpoint may report failures in a 2xx body
 	sent    bool   // an attempt may have reached Tiki
 	st      callState
+	obs     *callObserver // nil: the client has no hooks
 }
 
 // newCallRun encodes r's body and URL once for all attempts.
@@ -482,9 +454,17 @@ func (cr *callRun) requestError(attempts int, sent bool, err error) *RequestErro
 	return &RequestError{Method: cr.r.method, URL: cr.safeURL, Attempts: attempts, Sent: sent || cr.sent, Err: err}
 }
 
-// waitTurn waits for the limiter before attempt number attempt.
-func (c *Client) waitTurn(ctx context.Context, cr *callRun, attempt int) error {
-	if err := c.limiter.Wait(ctx); err != nil {
+// waitForLimiter waits for the limiter before attempt number attempt.
+func (c *Client) waitForLimiter(ctx context.Context, cr *callRun, attempt int) error {
+	var start time.Time
+	if cr.obs != nil {
+		start = time.Now()
+	}
+	err := c.limiter.Wait(ctx)
+	if cr.obs != nil {
+		cr.obs.limiterWaited(ctx, attempt, time.Since(start), err)
+	}
+	if err != nil {
 		return cr.requestError(attempt-1, false, contextErr(ctx, err))
 	}
 	return nil
@@ -565,6 +545,11 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 	if out == nil {
 		return resp, nil
 	}
+	if a, ok := out.(confirmedAnswer); ok && r.method != http.MethodGet {
+		if missing := a.missingIn(res.body); missing != "" {
+			return resp, c.unconfirmed(r, u, res, attempts, missing)
+		}
+	}
 	decode := json.Unmarshal
 	if d, ok := out.(bodyDecoder); ok {
 		decode = func(b []byte, _ any) error { return d.decodeBody(b) }
@@ -576,7 +561,8 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 			Method:      r.method,
 			URL:         c.redactor.URL(u),
 			Snippet:     c.redactor.String(snippet(res.body)),
-			Err:         err,
+			Body:        c.redactor.Bytes(res.body),
+			Err:         withAmountPath(err, res.body, "", decodeAnew(out)),
 		}
 	}
 	return resp, nil
@@ -780,14 +766,3 @@ type restyLogger struct{}
 func (restyLogger) Errorf(string, ...any) {}
 func (restyLogger) Warnf(string, ...any)  {}
 func (restyLogger) Debugf(string, ...any) {}
-
-// call sends r and decodes the answer into a new T: the shared body of
-// endpoint methods.
-func call[T any](ctx context.Context, c *Client, r *request) (*T, *Response, error) {
-	out := new(T)
-	resp, err := c.do(ctx, r, out)
-	if err != nil {
-		return nil, resp, err
-	}
-	return out, resp, nil
-}

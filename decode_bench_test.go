@@ -101,8 +101,11 @@ func BenchmarkDecodeProductsPage(b *testing.B) {
 		b.ReportAllocs()
 		defer reportCPU(b, cpuTime())
 		for range b.N {
-			var p Page[Product]
-			if err := p.decodeBody(body); err != nil || len(p.Data) != 100 {
+			// As the client decodes a page of products (productRows).
+			var w Page[productWire]
+			err := w.decodeBody(body)
+			p, _, err := productRows(&w, nil, err)
+			if err != nil || len(p.Data) != 100 {
 				b.Fatal(err)
 			}
 		}

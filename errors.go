@@ -158,7 +158,9 @@ func (e *RateLimitError) Unwrap() error { return e.APIError }
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // DecodeError is returned when a successful (2xx) response has a body that is
-// not the JSON the endpoint documents: empty, truncated, HTML from a proxy.
+// not the JSON the endpoint documents: empty, truncated, HTML from a proxy,
+// or an answer holding an amount that is not a whole number of dong (Err
+// is then an *AmountError naming the field; see AmountError).
 type DecodeError struct {
 	// StatusCode is the response's HTTP status (2xx).
 	StatusCode int
@@ -171,6 +173,9 @@ type DecodeError struct {
 	URL string
 	// Snippet is the start of the body, for diagnosis.
 	Snippet string
+	// Body is the whole body, as received (with known secrets masked), so
+	// that an answer the SDK refused can be inspected or kept.
+	Body []byte
 	// Err is the JSON decoder's error.
 	Err error
 }
@@ -181,7 +186,10 @@ func (e *DecodeError) Error() string {
 	var se *ShapeError
 	var ae *AmountError
 	var te *json.UnmarshalTypeError
-	if errors.As(e.Err, &se) || errors.As(e.Err, &ae) || errors.As(e.Err, &te) {
+	switch {
+	case errors.As(e.Err, &ae):
+		what = "holds an invalid amount"
+	case errors.As(e.Err, &se) || errors.As(e.Err, &te):
 		what = "is JSON of another shape than documented"
 	}
 	return fmt.Sprintf("tiki: %s %s: %d response %s (%s, content-type %q): %v",
@@ -190,6 +198,56 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the JSON decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// UnconfirmedError is returned when Tiki answers a write with a 2xx status
+// but without what the endpoint's answer holds when Tiki accepted the write:
+// the track id of a product request (ProductRequests.Create and its older
+// versions, ProductRequests.UpdateInfo, Tracking.Replay), the code of a
+// queue or subscription (EventQueue.CreateQueue, Subscribe, Activate- and
+// DeactivateSubscription). Such answers are seen: {"success": false, ...},
+// {}, or a message instead of the answer, such as the one older endpoints
+// send when the seller paused the connection.
+//
+// Sent says, like RequestError.Sent, whether Tiki may have processed the
+// write: false when the answer reports why it did not (success false, an
+// errors list, a message), true when it says nothing either way ({}, a
+// body that is not JSON). With Sent true, look the write up (Tracking.Latest,
+// ProductRequests.List, EventQueue.ListQueues) before sending it again.
+type UnconfirmedError struct {
+	// APIError holds the answer: its 2xx status, Tiki's messages, the
+	// body (secrets masked), the request and the attempts.
+	*APIError
+	// Missing names what the answer lacks, for example "track_id".
+	Missing string
+	// Sent reports whether Tiki may have processed the write.
+	Sent bool
+}
+
+// Error names the request, what the answer lacks, Tiki's message or the
+// body, and whether the write may have been processed.
+func (e *UnconfirmedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tiki: %s %s: %d %s answer without a %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode), e.Missing)
+	switch {
+	case len(e.Messages) > 0:
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Messages, "; "))
+	default:
+		fmt.Fprintf(&b, " (%s)", describeSnippet(snippet(e.Body)))
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	if e.Sent {
+		b.WriteString("; Tiki may have processed the request: look it up before sending it again")
+	} else {
+		b.WriteString("; Tiki did not process the request")
+	}
+	return b.String()
+}
+
+// Unwrap returns the *APIError of the answer, so errors.As finds it too.
+func (e *UnconfirmedError) Unwrap() error { return e.APIError }
 
 // RequestError is returned when no HTTP response was received: the
 // connection failed, timed out or was reset. Attempts says how many requests
@@ -258,21 +316,41 @@ type FieldProblem struct {
 	// for NewClient, the option and, for an option with several
 	// arguments, the argument ("WithRetry.maxAttempts").
 	Field string
-	// Problem says what is wrong, for example "must be greater than 0".
+	// Problem says what is wrong with the field, written to follow its
+	// name: "must be greater than 0", "is required", "is "queuing", not
+	// one of the known OrderStatus values ...". A problem may end with
+	// what to do about it, after a colon.
 	Problem string
 }
 
-// Error lists every problem.
+// String returns the problem as a sentence: the field, then the problem
+// ("price must be greater than 0").
+func (p FieldProblem) String() string {
+	if p.Field == "" {
+		return p.Problem
+	}
+	return p.Field + " " + p.Problem
+}
+
+// Error lists every problem, each a sentence naming its field:
+// "tiki: invalid request: price must be greater than 0; variants[1].sku is
+// required".
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		parts[i] = p.Field + " " + p.Problem
+		parts[i] = p.String()
 	}
 	return "tiki: invalid request: " + strings.Join(parts, "; ")
 }
 
 // validator collects field problems; err returns nil when there are none.
-type validator struct{ problems []FieldProblem }
+// enums are the enumeration values the client allowed with WithEnumValues
+// (see Client.newValidator); the zero validator knows only the documented
+// ones.
+type validator struct {
+	problems []FieldProblem
+	enums    enumValues
+}
 
 func (v *validator) add(field, format string, args ...any) {
 	v.problems = append(v.problems, FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})

@@ -11,7 +11,7 @@ import (
 
 // EventQueueService manages Tiki's event queues, the pull-based alternative
 // to webhooks: queues, subscriptions of event types to a queue, and pulling
-// events. A Consumer runs the pull loop on top of it.
+// events. Package eventqueue runs the pull loop on top of it.
 //
 // Who owns what: a queue belongs to the app whose token created it (an
 // in-house app's token, or a public app's own client-credentials token);
@@ -131,7 +131,8 @@ func (s *EventQueueService) ListQueues(ctx context.Context) ([]EventQueue, *Resp
 //
 // Like every POST that creates something, it is not retried once it may
 // have reached Tiki: after a timeout, ListQueues tells whether the queue
-// exists.
+// exists. A 2xx answer without the queue's code is an *UnconfirmedError
+// that names the missing code.
 //
 // POST /integration/v1/queues {"name"}
 func (s *EventQueueService) CreateQueue(ctx context.Context, name string) (*EventQueue, *Response, error) {
@@ -140,13 +141,9 @@ func (s *EventQueueService) CreateQueue(ctx context.Context, name string) (*Even
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	q, resp, err := call[EventQueue](ctx, s.client, &request{
+	return call[EventQueue](ctx, s.client, &request{
 		method: http.MethodPost, version: apiV1, path: "queues", body: map[string]string{"name": name},
 	})
-	if err == nil && q.Code == "" {
-		return nil, resp, s.client.emptyAnswer(resp, http.MethodPost, "queues", "queue has no code")
-	}
-	return q, resp, err
 }
 
 // Subscribe subscribes the queue to an event type: from then on (Tiki
@@ -156,25 +153,22 @@ func (s *EventQueueService) CreateQueue(ctx context.Context, name string) (*Even
 // Client per seller made with WithOAuthApp or WithTokenSource) to the queue
 // its own token created.
 //
-// eventType is normally one of EventTypes; other non-empty values are sent
-// as they are, for types Tiki adds later.
+// eventType is one of EventTypes, or a type Tiki added later that the
+// client allows with WithEnumValues; any other value is refused before
+// anything is sent (a typo would subscribe to nothing).
 //
 // POST /integration/v1/queues/{queueCode}/subscriptions {"event_type"}
 func (s *EventQueueService) Subscribe(ctx context.Context, queueCode string, eventType EventType) (*Subscription, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	q := segment(&v, "queue_code", queueCode)
-	checkText(&v, "event_type", string(eventType))
+	checkEnum(&v, "event_type", eventType)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	sub, resp, err := call[Subscription](ctx, s.client, &request{
-		method: http.MethodPost, version: apiV1, path: "queues/" + q + "/subscriptions",
+	return call[Subscription](ctx, s.client, &request{
+		method: http.MethodPost, version: apiV1, path: "queues/" + q + "/subscriptions", route: "queues/{queueCode}/subscriptions",
 		body: map[string]string{"event_type": string(eventType)},
 	})
-	if err == nil && sub.Code == "" {
-		return nil, resp, s.client.emptyAnswer(resp, http.MethodPost, "queues/"+q+"/subscriptions", "subscription has no code")
-	}
-	return sub, resp, err
 }
 
 // ListSubscriptions returns the subscriptions of a queue: with the app's
@@ -190,7 +184,7 @@ func (s *EventQueueService) ListSubscriptions(ctx context.Context, queueCode str
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues/" + q + "/subscriptions"})
+	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues/" + q + "/subscriptions", route: "queues/{queueCode}/subscriptions"})
 }
 
 // ActivateSubscription resumes routing events of a subscription to its
@@ -222,14 +216,10 @@ func (s *EventQueueService) setActive(ctx context.Context, queueCode, subscripti
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	path := "queues/" + q + "/subscriptions/" + sub
-	out, resp, err := call[Subscription](ctx, s.client, &request{
-		method: http.MethodPut, version: apiV1, path: path, body: map[string]bool{"active": active},
+	return call[Subscription](ctx, s.client, &request{
+		method: http.MethodPut, version: apiV1, path: "queues/" + q + "/subscriptions/" + sub,
+		route: "queues/{queueCode}/subscriptions/{subscriptionCode}", body: map[string]bool{"active": active},
 	})
-	if err == nil && out.Code == "" {
-		return nil, resp, s.client.emptyAnswer(resp, http.MethodPut, path, "subscription has no code")
-	}
-	return out, resp, err
 }
 
 // Pull returns the oldest events of the queue not yet acknowledged, and
@@ -263,19 +253,8 @@ func (s *EventQueueService) Pull(ctx context.Context, queueCode, ackID string) (
 	if ackID != "" {
 		body.AckID = &ackID
 	}
-	r := &request{method: http.MethodPost, version: apiV1, path: "queues/" + q + "/events/pull", body: body, repeatable: true}
+	r := &request{method: http.MethodPost, version: apiV1, path: "queues/" + q + "/events/pull", route: "queues/{queueCode}/events/pull", body: body, repeatable: true}
 	return call[EventBatch](ctx, s.client, r)
-}
-
-// emptyAnswer is the *DecodeError of a 2xx answer that decoded but lacks
-// what the endpoint must return.
-func (c *Client) emptyAnswer(resp *Response, method, path, problem string) error {
-	e := &DecodeError{Method: method, URL: c.redactor.URL(c.url(&request{version: apiV1, path: path})), Err: errors.New(problem)}
-	if resp != nil {
-		e.StatusCode = resp.StatusCode
-		e.ContentType = resp.Header.Get("Content-Type")
-	}
-	return e
 }
 
 // String describes the batch for logs.

@@ -47,14 +47,45 @@ func TestEventQueueCreateQueue(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "nothing is sent for an invalid name")
 }
 
-func TestEventQueueCreateQueueAnswerWithoutCodeIsDecodeError(t *testing.T) {
+// A 2xx answer to a write without the code it creates is an
+// *UnconfirmedError that names what is missing (not "not valid JSON"), and
+// says whether the queue or subscription may exist.
+func TestEventQueueAnswerWithoutCodeIsUnconfirmed(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodPost, "/v1/queues", 200, []byte(`{"message":"ok"}`), nil)
-	_, _, err := c.EventQueue.CreateQueue(context.Background(), "q")
-	var de *DecodeError
-	require.ErrorAs(t, err, &de)
-	assert.Equal(t, 200, de.StatusCode)
+	cases := map[string]struct {
+		body string
+		sent bool
+		text string
+	}{
+		"empty object": {`{}`, true, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code (body "{}"); ` +
+			`Tiki may have processed the request: look it up before sending it again`},
+		"a message": {`{"message":"ok"}`, false, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code: ok; ` +
+			`Tiki did not process the request`},
+		"empty body": {``, true, `tiki: POST ` + testBase + `/v1/queues: 200 OK answer without a code (empty body); ` +
+			`Tiki may have processed the request: look it up before sending it again`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			respond(mt, http.MethodPost, "/v1/queues", 200, []byte(tc.body), nil)
+			respond(mt, http.MethodPost, "/v1/queues/q/subscriptions", 200, []byte(tc.body), nil)
+			respond(mt, http.MethodPut, "/v1/queues/q/subscriptions/s", 200, []byte(tc.body), nil)
+			_, _, err := c.EventQueue.CreateQueue(context.Background(), "q")
+			var ue *UnconfirmedError
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, "code", ue.Missing)
+			assert.Equal(t, tc.sent, ue.Sent)
+			assert.Equal(t, 200, ue.StatusCode)
+			assert.Equal(t, tc.text, err.Error())
+			_, _, err = c.EventQueue.Subscribe(context.Background(), "q", EventOrderCreated)
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, "code", ue.Missing)
+			_, _, err = c.EventQueue.ActivateSubscription(context.Background(), "q", "s")
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, 3, mt.GetTotalCallCount(), "each sent once")
+		})
+	}
 }
 
 func TestEventQueueSubscribe(t *testing.T) {
@@ -104,7 +135,9 @@ func TestEventQueueRefusesBadArguments(t *testing.T) {
 	c, mt := setup(t)
 	ctx := context.Background()
 	_, _, err := c.EventQueue.Subscribe(ctx, "", "")
-	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: "is required"}, {Field: "event_type", Problem: "is required"}}...)
+	requireRefused(t, err, mt, FieldProblem{Field: "queue_code", Problem: "is required"}, missingValue[EventType]("event_type"))
+	_, _, err = c.EventQueue.Subscribe(ctx, "q", "BOGUS")
+	requireRefused(t, err, mt, unknownValue[EventType]("event_type", "BOGUS"))
 	_, _, err = c.EventQueue.ListSubscriptions(ctx, "..")
 	requireRefused(t, err, mt, []FieldProblem{{Field: "queue_code", Problem: `must not be ".."`}}...)
 	_, _, err = c.EventQueue.ActivateSubscription(ctx, "q", " s")

@@ -68,7 +68,7 @@ type Event struct {
 	SID string
 	// CreatedAt is when the event happened (sent as Unix milliseconds), in
 	// Vietnam time; zero when not sent.
-	CreatedAt time.Time
+	CreatedAt Time
 	// Type is the kind of event, for example EventOrderCreated.
 	Type EventType
 	// Version is the payload's version, "v1" or "v2".
@@ -131,7 +131,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 				e.err = fmt.Errorf("field created_at: %d is not a time in Unix milliseconds", created)
 			}
 		case created > 0:
-			e.CreatedAt = time.UnixMilli(int64(created)).In(vietnam)
+			e.CreatedAt = NewTime(time.UnixMilli(int64(created)).In(vietnam))
 		}
 	}
 	if len(w.Payload) > 0 {
@@ -173,7 +173,10 @@ func (e *Event) Known() bool { return knownVersion(e.Type, e.Version) }
 //     this package does not know, so that nothing is dropped;
 //   - an *EventDecodeError, carrying the raw event, when a documented event
 //     does not decode (an envelope or payload field of the wrong type, no
-//     id, no payload).
+//     id, no payload, or a price that is not a whole number of dong: the
+//     error then wraps an *AmountError whose Field is the price's path,
+//     "payload.price_to"). Nothing of such an event is used; the other
+//     events of its batch are not affected.
 func (e *Event) Decode() (any, error) {
 	if e == nil {
 		return nil, errors.New("tiki: Decode of a nil *Event")
@@ -192,23 +195,30 @@ func (e *Event) Decode() (any, error) {
 	if len(p) == 0 || p[0] != '{' {
 		return fail(errors.New("the payload is not a JSON object"))
 	}
-	var out any
-	switch e.Type {
-	case EventOrderCreated:
-		out = &OrderCreatedEvent{Event: *e}
-	case EventOrderStatusUpdated:
-		out = &OrderStatusUpdatedEvent{Event: *e}
-	case EventProductPriceUpdated:
-		out = &PriceUpdatedEvent{Event: *e}
-	case EventProductMarketPriceUpdated:
-		out = &MarketPriceUpdatedEvent{Event: *e}
-	case EventProductInventoryUpdated:
-		out = &InventoryUpdatedEvent{Event: *e}
-	}
-	if err := out.(payloadDecoder).decodePayload(p); err != nil {
+	out := e.typed()
+	if err := out.decodePayload(p); err != nil {
+		// An amount names its field from the event's top, so that the
+		// error leads to it in Raw.
+		err = withAmountPath(err, p, "payload.", func(b []byte) error { return e.typed().decodePayload(b) })
 		return fail(fmt.Errorf("payload: %w", err))
 	}
 	return out, nil
+}
+
+// typed returns the typed event of e's type, with e as its envelope and no
+// payload decoded; e's type must be a known one.
+func (e *Event) typed() payloadDecoder {
+	switch e.Type {
+	case EventOrderCreated:
+		return &OrderCreatedEvent{Event: *e}
+	case EventOrderStatusUpdated:
+		return &OrderStatusUpdatedEvent{Event: *e}
+	case EventProductPriceUpdated:
+		return &PriceUpdatedEvent{Event: *e}
+	case EventProductMarketPriceUpdated:
+		return &MarketPriceUpdatedEvent{Event: *e}
+	}
+	return &InventoryUpdatedEvent{Event: *e}
 }
 
 // payloadDecoder is implemented by every typed event.
@@ -246,7 +256,7 @@ type OrderCreatedEvent struct {
 	OrderCode string
 	// Status is the order's status, when Tiki sends it (its documentation
 	// lists the field; observed events carry the order code only).
-	Status string
+	Status OrderStatus
 }
 
 func (o *OrderCreatedEvent) decodePayload(b []byte) error {
@@ -260,7 +270,7 @@ func (o *OrderCreatedEvent) decodePayload(b []byte) error {
 	if w.OrderCode == "" {
 		return errors.New("no order_code")
 	}
-	o.OrderCode, o.Status = string(w.OrderCode), string(w.Status)
+	o.OrderCode, o.Status = string(w.OrderCode), OrderStatus(w.Status)
 	return nil
 }
 
@@ -271,9 +281,10 @@ type OrderStatusUpdatedEvent struct {
 	// OrderCode is Tiki's code of the order (sent as order_code, and by
 	// some senders also as orderCode).
 	OrderCode string
-	// Status is the order's new status, for example "picking" or
-	// "canceled".
-	Status string
+	// Status is the order's new status, for example OrderStatusPicking or
+	// OrderStatusCanceled; a status this SDK does not list is kept as
+	// sent.
+	Status OrderStatus
 }
 
 func (o *OrderStatusUpdatedEvent) decodePayload(b []byte) error {
@@ -291,12 +302,12 @@ func (o *OrderStatusUpdatedEvent) decodePayload(b []byte) error {
 	if w.OrderCode == "" {
 		return errors.New("no order_code")
 	}
-	o.OrderCode, o.Status = string(w.OrderCode), string(w.Status)
+	o.OrderCode, o.Status = string(w.OrderCode), OrderStatus(w.Status)
 	return nil
 }
 
 // PriceUpdatedEvent is PRODUCT_PRICE_UPDATED: a product's selling price
-// changed. Prices are whole VND, sent as strings or numbers.
+// changed. Prices are Money, sent as strings or numbers.
 type PriceUpdatedEvent struct {
 	// Event is the envelope: id, seller, time, type, version, raw JSON.
 	Event
@@ -306,55 +317,48 @@ type PriceUpdatedEvent struct {
 	OriginalSKU string
 	// PriceFrom is the selling price before the change, in VND
 	// (price_from).
-	PriceFrom int64
+	PriceFrom Money
 	// PriceTo is the selling price after the change, in VND (price_to).
-	PriceTo int64
+	PriceTo Money
 }
 
-// productChange is the payload of the product events, every field of the
-// three of them: each event keeps its own.
-type productChange struct {
-	ProductID       FlexInt    `json:"product_id"`
-	OriginalSKU     FlexString `json:"original_sku"`
-	PriceFrom       FlexInt    `json:"price_from"`
-	PriceTo         FlexInt    `json:"price_to"`
-	MarketPriceFrom FlexInt    `json:"market_price_from"`
-	MarketPriceTo   FlexInt    `json:"market_price_to"`
-	WarehouseID     FlexInt    `json:"warehouse_id"`
-	QtyFrom         FlexInt    `json:"quantity_from"`
-	QtyTo           FlexInt    `json:"quantity_to"`
-	AvailableFrom   FlexInt    `json:"quantity_available_from"`
-	AvailableTo     FlexInt    `json:"quantity_available_to"`
-	ReservedFrom    FlexInt    `json:"quantity_reserved_from"`
-	ReservedTo      FlexInt    `json:"quantity_reserved_to"`
-	SellableFrom    FlexInt    `json:"quantity_sellable_from"`
-	SellableTo      FlexInt    `json:"quantity_sellable_to"`
+// eventProduct is what the payload of every product event carries: the
+// product's id and the seller's SKU.
+type eventProduct struct {
+	ProductID   FlexInt    `json:"product_id"`
+	OriginalSKU FlexString `json:"original_sku"`
 }
 
-// decodeProductChange decodes a product event's payload and sets the
-// product id and original SKU that every product event carries. A payload
-// without a product id is refused; on error it returns the zero
-// productChange and sets nothing.
-func decodeProductChange(b []byte, productID *int64, originalSKU *string) (productChange, error) {
-	var w productChange
-	if err := json.Unmarshal(b, &w); err != nil {
-		return productChange{}, err
+// decodeProductPayload decodes a product event's payload into w, a struct
+// that embeds key with the event's own fields (an event reads only the
+// fields it carries), and sets the product id and original SKU. A payload
+// without a product id is refused; on error it sets nothing.
+func decodeProductPayload(b []byte, w any, key *eventProduct, productID *int64, originalSKU *string) error {
+	if err := json.Unmarshal(b, w); err != nil {
+		return err
 	}
-	if w.ProductID <= 0 {
-		return productChange{}, errors.New("no product_id")
+	if key.ProductID <= 0 {
+		return errors.New("no product_id")
 	}
-	*productID, *originalSKU = int64(w.ProductID), string(w.OriginalSKU)
-	return w, nil
+	*productID, *originalSKU = int64(key.ProductID), string(key.OriginalSKU)
+	return nil
 }
 
 func (p *PriceUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
-	p.PriceFrom, p.PriceTo = int64(w.PriceFrom), int64(w.PriceTo)
-	return err
+	var w struct {
+		eventProduct
+		PriceFrom Money `json:"price_from"`
+		PriceTo   Money `json:"price_to"`
+	}
+	if err := decodeProductPayload(b, &w, &w.eventProduct, &p.ProductID, &p.OriginalSKU); err != nil {
+		return err
+	}
+	p.PriceFrom, p.PriceTo = w.PriceFrom, w.PriceTo
+	return nil
 }
 
 // MarketPriceUpdatedEvent is PRODUCT_MARKET_PRICE_UPDATED: a product's
-// market (list) price changed. Prices are whole VND, sent as strings or
+// market (list) price changed. Prices are Money, sent as strings or
 // numbers.
 type MarketPriceUpdatedEvent struct {
 	// Event is the envelope: id, seller, time, type, version, raw JSON.
@@ -365,16 +369,23 @@ type MarketPriceUpdatedEvent struct {
 	OriginalSKU string
 	// MarketPriceFrom is the market price before the change, in VND
 	// (market_price_from).
-	MarketPriceFrom int64
+	MarketPriceFrom Money
 	// MarketPriceTo is the market price after the change, in VND
 	// (market_price_to).
-	MarketPriceTo int64
+	MarketPriceTo Money
 }
 
 func (p *MarketPriceUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
-	p.MarketPriceFrom, p.MarketPriceTo = int64(w.MarketPriceFrom), int64(w.MarketPriceTo)
-	return err
+	var w struct {
+		eventProduct
+		MarketPriceFrom Money `json:"market_price_from"`
+		MarketPriceTo   Money `json:"market_price_to"`
+	}
+	if err := decodeProductPayload(b, &w, &w.eventProduct, &p.ProductID, &p.OriginalSKU); err != nil {
+		return err
+	}
+	p.MarketPriceFrom, p.MarketPriceTo = w.MarketPriceFrom, w.MarketPriceTo
+	return nil
 }
 
 // InventoryUpdatedEvent is PRODUCT_INVENTORY_UPDATED, payload version
@@ -390,38 +401,49 @@ type InventoryUpdatedEvent struct {
 	// WarehouseID is Tiki's id of the warehouse whose stock changed.
 	WarehouseID int64
 	// QuantityFrom is the quantity before the change (quantity_from).
-	QuantityFrom int64
+	QuantityFrom int
 	// QuantityTo is the quantity after the change (quantity_to).
-	QuantityTo int64
+	QuantityTo int
 	// QuantityAvailableFrom is the available quantity before the change
 	// (quantity_available_from).
-	QuantityAvailableFrom int64
+	QuantityAvailableFrom int
 	// QuantityAvailableTo is the available quantity after the change
 	// (quantity_available_to).
-	QuantityAvailableTo int64
+	QuantityAvailableTo int
 	// QuantityReservedFrom is the quantity reserved by orders before the
 	// change (quantity_reserved_from).
-	QuantityReservedFrom int64
+	QuantityReservedFrom int
 	// QuantityReservedTo is the quantity reserved by orders after the
 	// change (quantity_reserved_to).
-	QuantityReservedTo int64
+	QuantityReservedTo int
 	// QuantitySellableFrom is the quantity that can be sold before the
 	// change (quantity_sellable_from).
-	QuantitySellableFrom int64
+	QuantitySellableFrom int
 	// QuantitySellableTo is the quantity that can be sold after the change
 	// (quantity_sellable_to).
-	QuantitySellableTo int64
+	QuantitySellableTo int
 }
 
 func (p *InventoryUpdatedEvent) decodePayload(b []byte) error {
-	w, err := decodeProductChange(b, &p.ProductID, &p.OriginalSKU)
-	if err != nil {
+	var w struct {
+		eventProduct
+		WarehouseID   FlexInt `json:"warehouse_id"`
+		QtyFrom       FlexInt `json:"quantity_from"`
+		QtyTo         FlexInt `json:"quantity_to"`
+		AvailableFrom FlexInt `json:"quantity_available_from"`
+		AvailableTo   FlexInt `json:"quantity_available_to"`
+		ReservedFrom  FlexInt `json:"quantity_reserved_from"`
+		ReservedTo    FlexInt `json:"quantity_reserved_to"`
+		SellableFrom  FlexInt `json:"quantity_sellable_from"`
+		SellableTo    FlexInt `json:"quantity_sellable_to"`
+	}
+	if err := decodeProductPayload(b, &w, &w.eventProduct, &p.ProductID, &p.OriginalSKU); err != nil {
 		return err
 	}
 	p.WarehouseID = int64(w.WarehouseID)
-	p.QuantityFrom, p.QuantityTo = int64(w.QtyFrom), int64(w.QtyTo)
-	p.QuantityAvailableFrom, p.QuantityAvailableTo = int64(w.AvailableFrom), int64(w.AvailableTo)
-	p.QuantityReservedFrom, p.QuantityReservedTo = int64(w.ReservedFrom), int64(w.ReservedTo)
-	p.QuantitySellableFrom, p.QuantitySellableTo = int64(w.SellableFrom), int64(w.SellableTo)
+	p.QuantityFrom, p.QuantityTo = int(w.QtyFrom), int(w.QtyTo)
+	p.QuantityAvailableFrom, p.QuantityAvailableTo = int(w.AvailableFrom), int(w.AvailableTo)
+	p.QuantityReservedFrom, p.QuantityReservedTo = int(w.ReservedFrom), int(w.ReservedTo)
+	p.QuantitySellableFrom, p.QuantitySellableTo = int(w.SellableFrom), int(w.SellableTo)
 	return nil
 }

@@ -38,7 +38,7 @@ func TestEventOrderCreatedFixture(t *testing.T) {
 	oc, ok := d.(*OrderCreatedEvent)
 	require.True(t, ok, "%T", d)
 	assert.Equal(t, "510916693", oc.OrderCode)
-	assert.Equal(t, "", oc.Status, "observed events carry no status")
+	assert.Equal(t, OrderStatus(""), oc.Status, "observed events carry no status")
 	assert.Equal(t, ev.ID, oc.ID)
 	assert.Equal(t, ev.SID, oc.SID)
 	assert.Equal(t, ev.CreatedAt, oc.CreatedAt)
@@ -64,7 +64,7 @@ func TestEventOrderStatusFixtures(t *testing.T) {
 	assert.Equal(t, "v1", os.Version)
 	assert.Equal(t, int64(1740438118300), os.CreatedAt.UnixMilli())
 	assert.Equal(t, "510916693", os.OrderCode)
-	assert.Equal(t, "picking", os.Status)
+	assert.Equal(t, OrderStatusPicking, os.Status)
 
 	// A payload alone, wrapped in an envelope; and the camel-case key
 	// alone is enough.
@@ -73,7 +73,7 @@ func TestEventOrderStatusFixtures(t *testing.T) {
 		d, err := ev.Decode()
 		require.NoError(t, err, payload)
 		assert.Equal(t, "747364141", d.(*OrderStatusUpdatedEvent).OrderCode)
-		assert.Equal(t, "canceled", d.(*OrderStatusUpdatedEvent).Status)
+		assert.Equal(t, OrderStatusCanceled, d.(*OrderStatusUpdatedEvent).Status)
 	}
 }
 
@@ -114,8 +114,8 @@ func TestEventPricesDecodeFromStringsAndNumbers(t *testing.T) {
 	assert.Equal(t, int64(1740401636695), p.CreatedAt.UnixMilli(), "created_at as a string decodes too")
 	assert.Equal(t, int64(239545064), p.ProductID)
 	assert.Equal(t, "xyz_abc", p.OriginalSKU)
-	assert.Equal(t, int64(239000), p.PriceFrom)
-	assert.Equal(t, int64(199000), p.PriceTo)
+	assert.Equal(t, Money(239000), p.PriceFrom)
+	assert.Equal(t, Money(199000), p.PriceTo)
 
 	market := `{"id":"m1","sid":"S","created_at":1740401636695,"type":"PRODUCT_MARKET_PRICE_UPDATED","version":"v1",
 		"payload":{"product_id":"239545064","original_sku":"xyz_abc","market_price_from":"300000.0","market_price_to":"250000"}}`
@@ -125,16 +125,16 @@ func TestEventPricesDecodeFromStringsAndNumbers(t *testing.T) {
 	m := d.(*MarketPriceUpdatedEvent)
 	assert.Equal(t, int64(239545064), m.ProductID)
 	assert.Equal(t, "xyz_abc", m.OriginalSKU)
-	assert.Equal(t, int64(300000), m.MarketPriceFrom)
-	assert.Equal(t, int64(250000), m.MarketPriceTo)
+	assert.Equal(t, Money(300000), m.MarketPriceFrom)
+	assert.Equal(t, Money(250000), m.MarketPriceTo)
 
 	inv := `{"id":"i1","type":"PRODUCT_INVENTORY_UPDATED","version":"v2",
 		"payload":{"product_id":"7","quantity_sellable_to":"12","quantity_to":"3"}}`
 	require.NoError(t, json.Unmarshal([]byte(inv), &ev))
 	d, err = ev.Decode()
 	require.NoError(t, err)
-	assert.Equal(t, int64(12), d.(*InventoryUpdatedEvent).QuantitySellableTo)
-	assert.Equal(t, int64(3), d.(*InventoryUpdatedEvent).QuantityTo)
+	assert.Equal(t, 12, d.(*InventoryUpdatedEvent).QuantitySellableTo)
+	assert.Equal(t, 3, d.(*InventoryUpdatedEvent).QuantityTo)
 	assert.True(t, d.(*InventoryUpdatedEvent).CreatedAt.IsZero())
 }
 
@@ -186,14 +186,14 @@ func TestEventMalformedKnownEventIsTypedError(t *testing.T) {
 
 func TestEventBuiltInCodeEncodes(t *testing.T) {
 	t.Parallel()
-	ev := Event{ID: "x", SID: "S", CreatedAt: time.UnixMilli(1740401636695), Type: EventOrderCreated, Version: "v1", Payload: json.RawMessage(`{"order_code":"1"}`)}
+	ev := Event{ID: "x", SID: "S", CreatedAt: NewTime(time.UnixMilli(1740401636695)), Type: EventOrderCreated, Version: "v1", Payload: json.RawMessage(`{"order_code":"1"}`)}
 	b, err := json.Marshal(ev)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"id":"x","sid":"S","created_at":1740401636695,"type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","payload":{"order_code":"1"}}`, string(b))
 	var back Event
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, ev.ID, back.ID)
-	assert.True(t, ev.CreatedAt.Equal(back.CreatedAt))
+	assert.True(t, ev.CreatedAt.Equal(back.CreatedAt.Time))
 }
 
 func TestEventBatchRefusesUnexpectedShapes(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 )
 
 // Pull by hand: handle every event of a batch, then send its ack id with
-// the next pull. A batch that is not acknowledged comes again; a Consumer
-// (tiki.NewConsumer) runs this loop with a checkpoint and retries.
+// the next pull. A batch that is not acknowledged comes again; a consumer
+// (eventqueue.NewConsumer) runs this loop with a checkpoint and retries.
 func ExampleEventQueueService_Pull() {
 	srv, stop := fakeTiki()
 	defer stop()

@@ -12,11 +12,11 @@ import (
 
 // fakeTikiWithOrders starts the fake Tiki with these v2 orders placed, and
 // returns their codes in the same order.
-func fakeTikiWithOrders(specs ...tikitest.OrderV2Spec) (*tikitest.Server, *tiki.Client, []string, func()) {
+func fakeTikiWithOrders(specs ...tikitest.OrderSpec) (*tikitest.Server, *tiki.Client, []string, func()) {
 	srv, stop := fakeTiki()
 	var codes []string
 	for _, spec := range specs {
-		o, err := srv.CreateOrderV2(spec)
+		o, err := srv.CreateOrder(spec)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -35,13 +35,13 @@ func fakeTikiWithOrders(specs ...tikitest.OrderV2Spec) (*tikitest.Server, *tiki.
 func ExampleOrdersService_All() {
 	day := func(d int) time.Time { return time.Date(2026, 1, d, 9, 30, 0, 0, tiki.Vietnam()) }
 	srv, client, codes, stop := fakeTikiWithOrders(
-		tikitest.OrderV2Spec{FulfillmentType: "dropship", CreatedAt: day(-10)}, // 21 December 2025
-		tikitest.OrderV2Spec{FulfillmentType: "tiki_delivery", CreatedAt: day(3)},
-		tikitest.OrderV2Spec{FulfillmentType: "seller_delivery", CreatedAt: day(4)},
-		tikitest.OrderV2Spec{FulfillmentType: "dropship", CreatedAt: day(5)},
+		tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentDropship, CreatedAt: day(-10)}, // 21 December 2025
+		tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery, CreatedAt: day(3)},
+		tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentSellerDelivery, CreatedAt: day(4)},
+		tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentDropship, CreatedAt: day(5)},
 	)
 	defer stop()
-	if err := srv.SetOrderV2Status(codes[2], "canceled"); err != nil {
+	if err := srv.SetOrderStatus(codes[2], tiki.OrderStatusCanceled); err != nil {
 		log.Fatal(err)
 	}
 
@@ -63,9 +63,9 @@ func ExampleOrdersService_All() {
 
 // Get reads one order by its code, here with its status history.
 func ExampleOrdersService_Get() {
-	_, client, codes, stop := fakeTikiWithOrders(tikitest.OrderV2Spec{
-		FulfillmentType: "tiki_delivery",
-		Items: []tikitest.OrderV2ItemSpec{
+	_, client, codes, stop := fakeTikiWithOrders(tikitest.OrderSpec{
+		FulfillmentType: tiki.FulfillmentTikiDelivery,
+		Items: []tikitest.OrderItemSpec{
 			{SellerProductCode: "MUG-RED", Name: "Mug", Price: 100000, Quantity: 2},
 		},
 	})
@@ -95,7 +95,7 @@ func ExampleOrdersService_Get() {
 // Label fetches the printable label of a confirmed order from the endpoint
 // of its operation model (here the shipping stamp of a dropship order).
 func ExampleOrdersService_Label() {
-	_, client, codes, stop := fakeTikiWithOrders(tikitest.OrderV2Spec{FulfillmentType: "dropship", TikiWarehouse: "sgn"})
+	_, client, codes, stop := fakeTikiWithOrders(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentDropship, TikiWarehouse: "sgn"})
 	defer stop()
 	ctx := context.Background()
 

@@ -19,7 +19,7 @@ func fakeTikiWithMugs(skus ...string) (*tikitest.Server, *tiki.Client, func()) {
 		if _, err := srv.SeedProduct(tiki.NewProduct{
 			CategoryID: 6445, Name: "Mug " + sku, Description: "A mug", MarketPrice: 200000,
 			Attributes: map[string]any{"brand": "Mugs"}, Image: "https://cdn.example.com/mug.jpg",
-			Variants: []tiki.Variant{{SKU: sku, Price: 100000 + int64(i)*10000, InventoryType: tiki.InventorySellerBackorder,
+			Variants: []tiki.Variant{{SKU: sku, Price: tiki.Money(100000 + i*10000), InventoryType: tiki.InventorySellerBackorder,
 				SellerWarehouse: "903", WarehouseStocks: []tiki.WarehouseStock{{WarehouseID: 903, QtyAvailable: 10}}}},
 		}); err != nil {
 			log.Fatal(err)

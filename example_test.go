@@ -1,14 +1,11 @@
 package tiki_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"time"
 
 	"github.com/tikisdk/tiki"
@@ -203,38 +200,13 @@ func ExampleOrdersV1Service_ConfirmItems() {
 	// Output: 1 item(s): complete
 }
 
-// A TikiNOW receiver verifies each delivery's signature before anything
-// else and runs the handler of its kind.
-func ExampleNewWebhookReceiver() {
-	secret := "sjYKaAFXDaS4qxeykux4WL1qMI0gzAc0" // from tiki.GenerateWebhookSecret, given at registration
-	receiver, err := tiki.NewWebhookReceiver([]string{secret})
-	if err != nil {
-		log.Fatal(err)
-	}
-	receiver.OnStock(func(ctx context.Context, e *tiki.StockEvent) error {
-		fmt.Printf("%s in %s: %d\n", e.SKU, e.Warehouse, e.QtySalable)
-		return nil
-	})
-
-	// What TikiNOW sends, signed with the secret.
-	body := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"4833677185901","warehouse":"sgn","qty_salable":25}}`)
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/tiki", bytes.NewReader(body))
-	req.Header.Set(tiki.SignatureHeader, tiki.SignWebhook(body, secret))
-	rec := httptest.NewRecorder()
-	receiver.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
-	// Output:
-	// 4833677185901 in sgn: 25
-	// 200 {"success":true}
-}
-
 // The loop that confirms the orders waiting for the seller: Orders.Confirm
 // calls the endpoint of each order's operation model.
 func ExampleOrdersService_Confirm() {
 	srv, stop := fakeTiki()
 	defer stop()
-	for _, model := range []string{"tiki_delivery", "dropship"} {
-		if _, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
+	for _, model := range []tiki.FulfillmentType{tiki.FulfillmentTikiDelivery, tiki.FulfillmentDropship} {
+		if _, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
 			log.Fatal(err)
 		}
 	}

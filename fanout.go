@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
-	"github.com/tikisdk/tiki/internal/safe"
+	"github.com/tikisdk/tiki/internal/flight"
 )
 
 // DefaultConcurrency is how many calls Map runs at once when asked for 0:
@@ -46,8 +44,8 @@ type Result[T any] struct {
 //
 // Every call made through the client waits for its limiter, so Map keeps the
 // seller under Tiki's rate limit whatever the concurrency; the concurrency
-// bounds the requests in flight and the goroutines Map starts (never more
-// than the inputs).
+// bounds the requests in flight and the goroutines Map runs at once (one
+// per call), and no goroutine of Map outlives it.
 //
 // A failed call fails only its own Result: the others still run. When ctx
 // ends, the calls running see it, and the inputs not started yet get an
@@ -73,28 +71,17 @@ func Map[In, Out any](ctx context.Context, inputs []In, concurrency int, fn func
 		concurrency = DefaultConcurrency
 	}
 	results := make([]Result[Out], len(inputs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(concurrency, len(inputs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Each worker takes the next input not yet taken; each Result
-			// is written by the one worker that took its input.
-			for i := int(next.Add(1) - 1); i < len(inputs); i = int(next.Add(1) - 1) {
-				if err := ctx.Err(); err != nil {
-					results[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, err)
-					continue
-				}
-				results[i].Value, results[i].Err = callOne(ctx, inputs[i], fn)
-			}
-		}()
+	g := flight.New(ctx, concurrency, func(i int, v Out, err error) { results[i] = Result[Out]{Value: v, Err: err} })
+	started := 0
+	for i, in := range inputs {
+		if g.Go(i, func(ctx context.Context) (Out, error) { return fn(ctx, in) }) == nil {
+			break
+		}
+		started++
 	}
-	wg.Wait()
+	g.Wait()
+	for i := started; i < len(inputs); i++ {
+		results[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, ctx.Err())
+	}
 	return results, nil
-}
-
-// callOne calls fn, turning a panic into a *PanicError.
-func callOne[In, Out any](ctx context.Context, in In, fn func(context.Context, In) (Out, error)) (Out, error) {
-	return safe.Get(func() (Out, error) { return fn(ctx, in) })
 }

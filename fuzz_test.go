@@ -24,7 +24,8 @@ import (
 // it checks the round trip described above and returns the decoded value.
 //
 // "The same value" allows what JSON cannot carry or writes in more than
-// one way: tiki.Time keeps whole seconds (Tiki's layout has none smaller),
+// one way: tiki.Time keeps whole seconds (Tiki's layout has none smaller;
+// an event's envelope keeps milliseconds),
 // raw JSON is compared as a JSON value, an empty json.Number (not sent)
 // equals 0, a nil slice or map equals an empty one (omitempty drops both),
 // and a Raw field (the bytes as received) is not compared.
@@ -77,7 +78,7 @@ func wireDiff(a, b reflect.Value, path string) string {
 	switch a.Type() {
 	case reflect.TypeFor[Time]():
 		ta, tb := a.Interface().(Time), b.Interface().(Time)
-		if !ta.Truncate(time.Second).Equal(tb.Time) {
+		if !ta.Equal(tb.Time) && !ta.Truncate(time.Second).Equal(tb.Time) {
 			return fmt.Sprintf("%s: %v became %v", path, ta.Time, tb.Time)
 		}
 		return ""
@@ -415,11 +416,10 @@ func FuzzProductBodies(f *testing.F) {
 }
 
 // FuzzEvents: an event of the queue re-encodes as Tiki sent it, and one
-// built from its fields decodes back to them; typed events and TikiNOW's
-// webhook deliveries read back unchanged from their encoding.
+// built from its fields decodes back to them; typed events read back
+// unchanged from their encoding.
 func FuzzEvents(f *testing.F) {
 	fuzzSeeds(f, "events", "")
-	fuzzSeeds(f, ".", "tikinow_webhook_")
 	f.Add([]byte(`{"id":7,"sid":"abc","type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","created_at":"1700000000000","payload":{"order_code":1}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if batch, ok := roundTrip[EventBatch](t, b); ok {
@@ -429,16 +429,6 @@ func FuzzEvents(f *testing.F) {
 		}
 		if e, ok := roundTrip[Event](t, b); ok {
 			checkEvent(t, e)
-		}
-		if ev, err := ParseWebhook(b); err == nil {
-			switch ev := ev.(type) {
-			case *StockEvent:
-				checkRoundTrip(t, *ev)
-			case *OrderStatusEvent:
-				checkRoundTrip(t, *ev)
-			case *AftersaleEvent:
-				checkRoundTrip(t, *ev)
-			}
 		}
 	})
 }
@@ -464,10 +454,10 @@ func checkEvent(t *testing.T, e Event) {
 		t.Fatalf("event built as %+v encodes as %s, which does not decode: %v", built, enc, err)
 	}
 	back.Raw = nil
-	if built.CreatedAt.IsZero() != back.CreatedAt.IsZero() || !built.CreatedAt.Truncate(time.Millisecond).Equal(back.CreatedAt) {
+	if built.CreatedAt.IsZero() != back.CreatedAt.IsZero() || !built.CreatedAt.Truncate(time.Millisecond).Equal(back.CreatedAt.Time) {
 		t.Fatalf("created_at %v encoded as %s decodes as %v", built.CreatedAt, enc, back.CreatedAt)
 	}
-	built.CreatedAt, back.CreatedAt = time.Time{}, time.Time{}
+	built.CreatedAt, back.CreatedAt = Time{}, Time{}
 	if d := wireDiff(reflect.ValueOf(built), reflect.ValueOf(back), "Event"); d != "" || back.err != nil {
 		t.Fatalf("event built as %+v encodes as %s: %s %v", built, enc, d, back.err)
 	}

@@ -147,3 +147,24 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// checkExpression checks a filter written as one of Tiki's set expressions
+// ("a", "in|a,b" or "nin|a,b"): each value must be a known value of T
+// (see checkEnum). An empty expression sends nothing.
+func checkExpression[T ~string](v *validator, field string, expr T) {
+	if expr == "" {
+		return
+	}
+	list := string(expr)
+	if op, rest, ok := strings.Cut(list, "|"); ok && (op == "in" || op == "nin") {
+		list = rest
+	}
+	values := strings.Split(list, ",")
+	for i, val := range values {
+		name := field
+		if len(values) > 1 {
+			name += "[" + strconv.Itoa(i) + "]"
+		}
+		checkEnum(v, name, T(val))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,9 +22,6 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tikisdk/tiki/internal/webhooktest"
-	"github.com/tikisdk/tiki/webhook"
 )
 
 // The shared helpers of the root package's tests (package tiki). A helper
@@ -402,6 +399,26 @@ func first[T any](seq func(yield func(T, error) bool)) error {
 	return nil
 }
 
+// refusal is a call that must be refused with exactly want.
+type refusal struct {
+	call func(c *Client) error
+	want []FieldProblem
+}
+
+// requireRefusals makes each call, named by its key, with a client of its
+// own from setup, and asserts with requireRefused that it is refused with
+// its problems and sends nothing.
+func requireRefusals(t *testing.T, cases map[string]refusal) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			requireRefused(t, tc.call(c), mt, tc.want...)
+		})
+	}
+}
+
 // Scripted answers of a loopback server.
 
 // status answers code with a JSON body.
@@ -618,7 +635,7 @@ func validNewProduct(version apiVersion) NewProduct {
 func batchItems(n int) []BatchUpdateItem {
 	items := make([]BatchUpdateItem, n)
 	for i := range items {
-		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: int64(10000 + i)}
+		items[i] = BatchUpdateItem{ProductID: int64(1000 + i), Price: Money(10000 + i)}
 	}
 	return items
 }
@@ -761,75 +778,6 @@ func errorTexts(err error) []string {
 	return out
 }
 
-// Webhook receivers.
-
-// hookRecorder counts handler runs per kind and can be told to fail.
-type hookRecorder struct {
-	mu     sync.Mutex
-	events []WebhookEvent
-	fail   atomic.Bool
-	errs   []error
-}
-
-func (h *hookRecorder) record(e WebhookEvent) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.fail.Load() {
-		return errors.New("database down")
-	}
-	h.events = append(h.events, e)
-	return nil
-}
-
-func (h *hookRecorder) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.events)
-}
-
-// newHookReceiver returns a receiver for hookSecret, built with opts, whose
-// handlers record into h.
-func newHookReceiver(t *testing.T, h *hookRecorder, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	return newHookReceiverFor(t, h, []string{hookSecret}, opts...)
-}
-
-// newHookReceiverFor is newHookReceiver for the given secrets.
-func newHookReceiverFor(t *testing.T, h *hookRecorder, secrets []string, opts ...webhook.Option) *WebhookReceiver {
-	t.Helper()
-	onError := webhook.WithOnError(func(_ *http.Request, err error) {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	})
-	r, err := NewWebhookReceiver(secrets, append([]webhook.Option{onError}, opts...)...)
-	require.NoError(t, err)
-	registerHookHandlers(r, func(_ context.Context, e WebhookEvent) error { return h.record(e) })
-	return r
-}
-
-// registerHookHandlers registers fn as the handler of every kind of
-// delivery, OnUnknown's included; nil removes them.
-func registerHookHandlers(r *WebhookReceiver, fn func(context.Context, WebhookEvent) error) {
-	r.OnStock(webhooktest.Typed[*StockEvent](fn))
-	r.OnOrderStatus(webhooktest.Typed[*OrderStatusEvent](fn))
-	r.OnAftersale(webhooktest.Typed[*AftersaleEvent](fn))
-	r.OnUnknown(webhooktest.Typed[*UnknownWebhook](fn))
-}
-
-// deliver posts body with the signature sig (none if empty) to r and
-// returns the answer.
-func deliver(r http.Handler, method string, body []byte, sig string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "/webhooks/tiki", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if sig != "" {
-		req.Header.Set("x-signature", sig)
-	}
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, req)
-	return rec
-}
-
 // Timing and throughput evidence, run by make evidence only.
 
 // evidenceEnv names the environment variable that turns on the timing and
@@ -850,4 +798,42 @@ func requireEvidence(t *testing.T) {
 func RequireEvidence(t *testing.T) {
 	t.Helper()
 	requireEvidence(t)
+}
+
+// Refusals of enumeration values.
+
+// unknownValue is the problem of a value of E that is neither documented
+// nor allowed with WithEnumValues; known narrows the values to those a
+// call takes (enums_test.go checks the text itself).
+func unknownValue[E ~string](field string, value E, known ...E) FieldProblem {
+	list := enumTable[reflect.TypeFor[E]()]
+	if len(known) > 0 {
+		list = names(known)
+		if slices.Contains(enumTable[reflect.TypeFor[E]()], string(value)) {
+			return FieldProblem{field, fmt.Sprintf("is %q, which this call does not take: it takes %s", string(value), joinQuoted(list...))}
+		}
+	}
+	return FieldProblem{field, fmt.Sprintf("is %q, not one of the known %s values %s (a value Tiki added later is sent once allowed with tiki.WithEnumValues)",
+		string(value), reflect.TypeFor[E]().Name(), joinQuoted(list...))}
+}
+
+// missingValue is the problem of a required enumeration field left empty.
+func missingValue[E ~string](field string) FieldProblem {
+	return FieldProblem{field, fmt.Sprintf("is required: one of the %s values %s", reflect.TypeFor[E]().Name(), joinQuoted(enumTable[reflect.TypeFor[E]()]...))}
+}
+
+// testSeller is the seller id of the public-app clients of the tests.
+const testSeller = "seller-1"
+
+// storedApp returns WithOAuthApp for app and testSeller, over a fresh
+// MemoryTokenStore holding tok (when not nil), and the store.
+func storedApp(t testing.TB, app OAuthApp, tok *Token) (Option, *MemoryTokenStore) {
+	t.Helper()
+	store := NewMemoryTokenStore()
+	if tok != nil {
+		if err := SaveToken(context.Background(), store, testSeller, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return WithOAuthApp(app, store, testSeller), store
 }

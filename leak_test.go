@@ -2,7 +2,14 @@ package tiki
 
 import (
 	"context"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +20,7 @@ import (
 
 // TestNoGoroutineLeft uses a client the ways that start goroutines (retries,
 // hang-ups, cancellations during a wait and during a token request, an
-// iterator left early, webhook deliveries) and checks that once idle
+// iterator left early) and checks that once idle
 // connections are closed no goroutine of the SDK is left. It is not
 // parallel, so that other tests' goroutines do not interfere.
 func TestNoGoroutineLeft(t *testing.T) {
@@ -52,15 +59,6 @@ func TestNoGoroutineLeft(t *testing.T) {
 		break
 	}
 
-	// Webhook deliveries, handled and failed.
-	h := &hookRecorder{}
-	r := newHookReceiver(t, h, nil)
-	body := fixture(t, "tikinow_webhook_stock.json")
-	assert.Equal(t, 200, deliver(r, http.MethodPost, body, SignWebhook(body, hookSecret)).Code)
-	h.fail.Store(true)
-	body2 := fixture(t, "tikinow_webhook_aftersale.json")
-	assert.Equal(t, 500, deliver(r, http.MethodPost, body2, SignWebhook(body2, hookSecret)).Code)
-
 	for _, cl := range []*Client{c, fc, slow} {
 		cl.CloseIdleConnections()
 	}
@@ -68,4 +66,55 @@ func TestNoGoroutineLeft(t *testing.T) {
 	flaky.Close()
 	flaky2.Close()
 	goleak.VerifyNone(t, before)
+}
+
+// Every module that the module's tests import (goleak among them) is a
+// direct requirement in go.mod, not one marked // indirect: go mod tidy
+// keeps it so, and a reader of go.mod sees what the tests need.
+func TestTestModulesAreDirectRequirements(t *testing.T) {
+	t.Parallel()
+	mod, err := os.ReadFile("go.mod")
+	require.NoError(t, err)
+	indirect := map[string]bool{}
+	var required []string
+	for _, line := range strings.Split(string(mod), "\n") {
+		fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(fields) < 2 || !strings.Contains(fields[0], ".") || fields[0] == "module" {
+			continue
+		}
+		required = append(required, fields[0])
+		indirect[fields[0]] = strings.Contains(line, "// indirect")
+	}
+	imported := map[string]bool{}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil || d.Name() == "testdata" {
+				return filepath.SkipDir // a module of its own
+			}
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			for _, m := range required {
+				if p == m || strings.HasPrefix(p, m+"/") {
+					imported[m] = true
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.True(t, imported["go.uber.org/goleak"], "the tests import goleak")
+	for m := range imported {
+		assert.False(t, indirect[m], "%s is imported by tests: a direct requirement", m)
+	}
 }

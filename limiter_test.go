@@ -166,6 +166,30 @@ func TestLimiterCancelledWaitersKeepNoBudget(t *testing.T) {
 	require.NoError(t, <-done, "served after one interval")
 }
 
+// Why the built-in limiter is not golang.org/x/time/rate: a rate.Limiter
+// keeps the budget that waiters who gave up had reserved. 2,000 waiters
+// reserve on an empty limiter at 200/s and are cancelled (oldest first, as
+// contexts with one timeout end); the next caller still waits about the 10
+// s they had reserved, where the built-in bucket makes it wait one interval
+// (TestLimiterCancelledWaitersKeepNoBudget). Should x/time/rate change
+// this, the built-in bucket can give way to it.
+func TestRateLimiterKeepsTheBudgetOfCancelledWaiters(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	l := rate.NewLimiter(DefaultRateLimit, 20)
+	require.True(t, l.AllowN(now, 20), "the burst")
+	reservations := make([]*rate.Reservation, 2000)
+	for i := range reservations {
+		reservations[i] = l.ReserveN(now, 1)
+	}
+	for _, r := range reservations {
+		r.CancelAt(now)
+	}
+	next := l.ReserveN(now, 1).DelayFrom(now)
+	t.Logf("after 2,000 cancelled waiters a rate.Limiter makes the next caller wait %v", next)
+	assert.Greater(t, next, 9*time.Second)
+}
+
 // The same through a client on the real clock: with a 1 s deadline the call
 // after 2,000 cancelled waiters goes through at once.
 func TestLimiterCancelledWaitersClient(t *testing.T) {

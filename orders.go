@@ -5,6 +5,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -27,7 +28,10 @@ type OrdersService service
 
 // Filter is a list filter over a set of values, sent as Tiki's set
 // expressions: In(a) sends "a", In(a, b) sends "in|a,b" and NotIn(a, b)
-// sends "nin|a,b". The zero Filter sends nothing.
+// sends "nin|a,b". The zero Filter sends nothing. Each value must be one
+// Tiki documents (a typo such as In[OrderStatus]("queuing") is refused
+// before anything is sent, instead of matching nothing), or one the client
+// allows with WithEnumValues.
 type Filter[T ~string] struct {
 	exclude bool
 	values  []T
@@ -66,24 +70,29 @@ func (f Filter[T]) String() string {
 	return "in|" + strings.Join(vals, ",")
 }
 
-// check refuses an empty set and values that would break the expression.
+// check refuses an empty set and values that are not known values of T
+// (documented, or allowed with WithEnumValues).
 func (f Filter[T]) check(v *validator, field string) {
 	if f.IsZero() {
 		return
 	}
 	if len(f.values) == 0 {
-		v.add(field, "NotIn needs at least one value")
+		v.add(field, "needs at least one value in NotIn")
 		return
 	}
-	vals := make([]string, len(f.values))
-	for i, val := range f.values {
-		vals[i] = string(val)
-	}
-	if len(vals) == 1 && vals[0] == "" {
+	if len(f.values) == 1 && f.values[0] == "" {
 		v.add(field, "must not be empty")
 		return
 	}
-	checkValueList(v, field, vals)
+	// A value the SDK knows, or one allowed with WithEnumValues, cannot
+	// break the expression (no commas, bars or spaces).
+	for i, val := range f.values {
+		name := field
+		if len(f.values) > 1 {
+			name += "[" + strconv.Itoa(i) + "]"
+		}
+		checkEnum(v, name, val)
+	}
 }
 
 // OrderInclude names an optional part of an order that List and Get add
@@ -101,16 +110,16 @@ const (
 	IncludeItemConfirmationHistories OrderInclude = "item.confirmation_histories"
 )
 
+// checkIncludes refuses includes that Tiki does not document (unless
+// allowed with WithEnumValues) and an empty include.
 func checkIncludes(v *validator, include []OrderInclude) {
-	names := make([]string, len(include))
-	for i, inc := range include {
-		names[i] = string(inc)
-	}
-	if len(names) == 1 && names[0] == "" {
+	if len(include) == 1 && include[0] == "" {
 		v.add("include", "must not be empty")
 		return
 	}
-	checkValueList(v, "include", names)
+	for i, inc := range include {
+		checkEnum(v, "include["+strconv.Itoa(i)+"]", inc)
+	}
 }
 
 // OrderSort orders a list of orders: a column and a direction.
@@ -190,42 +199,12 @@ func (o *OrderListOptions) validate(v *validator) {
 	o.Status.check(v, "status")
 	o.ItemInventoryType.check(v, "item_inventory_type")
 	o.FulfillmentType.check(v, "fulfillment_type")
-	checkValueList(v, "item_confirmation_status", []string{string(o.ItemConfirmationStatus)})
-	switch o.FilterDateBy {
-	case "", DateFilterToday, DateFilterLast7Days, DateFilterLast30Days:
-	default:
-		v.add("filter_date_by", "must be %q, %q or %q", DateFilterToday, DateFilterLast7Days, DateFilterLast30Days)
-	}
-	switch o.OrderBy {
-	case "", OrderByCreatedAtAsc, OrderByCreatedAtDesc, OrderByUpdatedAtAsc, OrderByUpdatedAtDesc:
-	default:
-		v.add("order_by", "must be created_at or updated_at with asc or desc, for example %q", OrderByCreatedAtDesc)
-	}
+	checkOptionalEnum(v, "item_confirmation_status", o.ItemConfirmationStatus)
+	checkOptionalEnum(v, "filter_date_by", o.FilterDateBy)
+	checkOptionalEnum(v, "order_by", o.OrderBy)
 	checkRangeOrder(v, "created_from_date", o.CreatedFrom, o.CreatedTo)
 	checkRangeOrder(v, "updated_from_date", o.UpdatedFrom, o.UpdatedTo)
 	checkIncludes(v, o.Include)
-}
-
-// validated is an options type that checks itself; its url tags give its
-// query (see encodeQuery).
-type validated interface {
-	validate(v *validator)
-}
-
-// getPage sends GET path in the given API version with the query of opts
-// (the zero options when opts is nil) and decodes one page of T. Nothing is
-// sent when the options are refused.
-func getPage[T, O any, P interface {
-	*O
-	validated
-}](ctx context.Context, c *Client, version apiVersion, path string, opts P) (*Page[T], *Response, error) {
-	o := zeroIfNil(opts)
-	var v validator
-	P(&o).validate(&v)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return call[Page[T]](ctx, c, &request{method: http.MethodGet, version: version, path: path, query: encodeQuery(&o)})
 }
 
 // List returns one page of the seller's orders, filtered by opts (which may
@@ -244,8 +223,8 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) (*Page
 //	for order, err := range client.Orders.All(ctx, opts) {
 //		if err != nil { ... } // one error, then the loop ends
 //	}
-func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
-	return walk(ctx, s.client, "v2/orders", opts, s.List)
+func (s *OrdersService) All(ctx context.Context, opts *OrderListOptions, walkOpts ...WalkOption) iter.Seq2[Order, error] {
+	return walk(ctx, s.client, "v2/orders", opts, s.List, walkOpts)
 }
 
 // OrderGetOptions selects the optional parts Get adds to the order.
@@ -260,11 +239,11 @@ type OrderGetOptions struct {
 // GET /v2/orders/{code}
 func (s *OrdersService) Get(ctx context.Context, code string, opts *OrderGetOptions) (*Order, *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
+	v := s.client.newValidator()
 	seg := segment(&v, "code", code)
 	checkIncludes(&v, o.Include)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/" + seg, query: encodeQuery(&o)})
+	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/" + seg, route: "orders/{code}", query: encodeQuery(&o)})
 }

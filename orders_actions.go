@@ -57,28 +57,27 @@ func (a *ActionResult) reportsError() bool {
 	return hasErrors || (probe.Success != nil && !*probe.Success)
 }
 
-// callAction sends an order action. A 2xx answer whose body reports an
-// error is an *APIError: the action was not applied.
-func callAction(ctx context.Context, c *Client, r *request) (*ActionResult, *Response, error) {
-	out, resp, err := call[ActionResult](ctx, c, r)
-	if err != nil {
-		return nil, resp, err
-	}
-	if out.reportsError() {
-		return nil, resp, notAppliedError(c, r, resp, out.Raw)
-	}
-	return out, resp, nil
-}
+// readOrder is the next step a refusal names when an order passed to an
+// action lacks what Tiki's answer always has: the order was built by hand.
+const readOrder = "pass the order as Orders.Get or Orders.List return it, not one built by hand"
 
 // checkOrder checks the order an action is for and returns its escaped
 // code. models lists the operation models the action exists for.
 func checkOrder(v *validator, order *Order, action string, models ...FulfillmentType) string {
 	if order == nil {
-		v.add("order", "is required")
+		v.add("order", "is required: %s", readOrder)
 		return ""
 	}
-	code := segment(v, "order.code", order.Code)
-	if len(models) > 0 && !slices.Contains(models, order.FulfillmentType) {
+	var code string
+	if order.Code == "" {
+		v.add("order.code", "is empty: %s", readOrder)
+	} else {
+		code = segment(v, "order.code", order.Code)
+	}
+	switch {
+	case order.FulfillmentType == "":
+		v.add("order.fulfillment_type", "is empty, and it chooses the endpoint of %s: %s", action, readOrder)
+	case len(models) > 0 && !slices.Contains(models, order.FulfillmentType):
 		v.add("order.fulfillment_type", "is %q: %s is only for %s orders%s", order.FulfillmentType, action,
 			joinModels(models), hintFor(order.FulfillmentType))
 	}
@@ -86,11 +85,7 @@ func checkOrder(v *validator, order *Order, action string, models ...Fulfillment
 }
 
 func joinModels(models []FulfillmentType) string {
-	names := make([]string, len(models))
-	for i, m := range models {
-		names[i] = string(m)
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(names(models), ", ")
 }
 
 // hintFor names the call that fits an order of model m.
@@ -104,64 +99,124 @@ func hintFor(m FulfillmentType) string {
 	return ""
 }
 
-// checkItemIDs refuses an item id list with ids that are not positive,
-// repeat, or are not items of the order.
-func checkItemIDs(v *validator, field string, order *Order, ids []int64) {
-	belongs := map[int64]bool{}
-	if order != nil {
-		for _, it := range order.Items {
-			belongs[it.ID] = true
+// checkWaiting refuses an order none of whose items waits for the
+// seller's confirmation: there is nothing to confirm or cancel. An order
+// without items was built by hand.
+func checkWaiting(v *validator, order *Order) {
+	switch {
+	case order == nil:
+	case len(order.Items) == 0:
+		v.add("order.items", "is empty, and the items say what waits for confirmation: %s", readOrder)
+	case !order.NeedsConfirmation() && slices.Contains(confirmableModels, order.FulfillmentType):
+		v.add("order", "needs no confirmation: no item of order %s waits for it (read it again with Orders.Get if it changed)", order.Code)
+	}
+}
+
+// checkConfirmItems checks the items a confirmation of order names:
+// available are confirmed and canceled canceled. Each must be an item of
+// the order that waits for confirmation, named once, and every waiting item
+// must be named in one of the two lists: Tiki cancels the waiting items a
+// confirmation leaves out, and no item is canceled that the caller did not
+// name.
+func checkConfirmItems(v *validator, order *Order, available, canceled []int64) {
+	items := make(map[int64]*OrderItem, len(order.Items))
+	for i := range order.Items {
+		items[order.Items[i].ID] = &order.Items[i]
+	}
+	named := map[int64]string{} // item id: the list that names it
+	for _, list := range []struct {
+		field string
+		ids   []int64
+	}{{"available_item_ids", available}, {"cancel_item_ids", canceled}} {
+		for i, id := range list.ids {
+			f := fmt.Sprintf("%s[%d]", list.field, i)
+			it := items[id]
+			switch {
+			case id <= 0:
+				v.add(f, "must be a positive id")
+			case named[id] != "":
+				v.add(f, "repeats item %d (already in %s)", id, named[id])
+			case it == nil:
+				v.add(f, "names item %d, which order %s does not have", id, order.Code)
+			case it.Confirmation.Status != ConfirmationWaiting:
+				v.add(f, "names item %d, which does not wait for confirmation (it is %q): only waiting items are confirmed or canceled",
+					id, it.Confirmation.Status)
+			}
+			if id > 0 && named[id] == "" {
+				named[id] = list.field
+			}
 		}
 	}
-	seen := make(map[int64]bool, len(ids))
-	for i, id := range ids {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		switch {
-		case id <= 0:
-			v.add(f, "must be a positive id")
-		case seen[id]:
-			v.add(f, "repeats item %d", id)
-		case order != nil && !belongs[id]:
-			v.add(f, "item %d is not an item of order %s", id, order.Code)
+	for _, id := range order.WaitingItemIDs() {
+		if named[id] == "" {
+			v.add("available_item_ids", "leaves out item %d, which waits for confirmation: Tiki would cancel it, so name it in CancelItemIDs to cancel it", id)
 		}
-		seen[id] = true
 	}
 }
 
 // ConfirmAvailableRequest confirms which items of an on-demand fulfilment
 // (tiki_delivery), seller-delivery or cross-border order are in stock.
+//
+// Every item of the order that waits for confirmation is named in one of
+// the two lists: Tiki cancels a waiting item that the confirmation leaves
+// out, and the SDK sends no confirmation that would cancel an item the
+// caller did not name. Items that do not wait (confirmed already, like the
+// instock items Tiki fulfils from its own stock, or canceled) are in
+// neither list: the confirmation does not concern them.
 type ConfirmAvailableRequest struct {
-	// AvailableItemIDs are the OrderItem.ID values of the items in stock
-	// (at least one). Items of the order left out are canceled; to cancel
-	// every item use RejectAll.
-	AvailableItemIDs []int64 `json:"available_item_ids"`
+	// AvailableItemIDs are the OrderItem.ID values of the waiting items
+	// in stock (at least one; to cancel every item use RejectAll).
+	AvailableItemIDs []int64
+	// CancelItemIDs are the waiting items the seller cannot supply: Tiki
+	// cancels them. Not sent: Tiki cancels what AvailableItemIDs leaves
+	// out, and this list says that the caller means it.
+	CancelItemIDs []int64
 	// SellerInventoryID is the seller warehouse the items are picked up
 	// from: one that Warehouses.ListSellerInventories maps to the order's
 	// Tiki warehouse (required).
-	SellerInventoryID int64 `json:"seller_inventory_id"`
+	SellerInventoryID int64
+}
+
+// confirmAvailableBody is the wire form of ConfirmAvailable and of
+// RejectAll for the models confirmed per item.
+type confirmAvailableBody struct {
+	AvailableItemIDs  []int64 `json:"available_item_ids"`
+	SellerInventoryID int64   `json:"seller_inventory_id"`
 }
 
 // ConfirmAvailable confirms that the seller has the listed items of the
-// order in stock; the other items are canceled. It is for on-demand
-// fulfilment (tiki_delivery), seller-delivery and cross-border orders;
-// dropship orders use ConfirmDropship. Confirm picks the right one.
+// order in stock and cancels the items req names as canceled. It is for
+// on-demand fulfilment (tiki_delivery), seller-delivery and cross-border
+// orders; dropship orders use ConfirmDropship. Confirm picks the right one.
+//
+// Tiki cancels the waiting items a confirmation leaves out, so every item
+// of the order that waits for confirmation must be in
+// req.AvailableItemIDs or req.CancelItemIDs: a cancellation is always one
+// the caller named. Only waiting items may be named; items already
+// confirmed (an order's instock items come confirmed by Tiki) or canceled
+// are left as they are. The check uses the order as the caller read it:
+// pass one read recently with Orders.Get.
 //
 // Like every write that may have reached Tiki, it is never resent after a
 // timeout or a 5xx: check the order with Get before trying again.
 //
 // POST /v2/orders/{code}/confirm-available
 func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req ConfirmAvailableRequest) (*ActionResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	code := checkOrder(&v, order, "ConfirmAvailable", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder)
-	if len(req.AvailableItemIDs) == 0 {
+	checkWaiting(&v, order)
+	switch {
+	case len(req.AvailableItemIDs) == 0:
 		v.add("available_item_ids", "must list at least one item: to cancel every item use RejectAll")
+	case order.NeedsConfirmation():
+		checkConfirmItems(&v, order, req.AvailableItemIDs, req.CancelItemIDs)
 	}
-	checkItemIDs(&v, "available_item_ids", order, req.AvailableItemIDs)
 	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: req})
+	body := confirmAvailableBody{AvailableItemIDs: req.AvailableItemIDs, SellerInventoryID: req.SellerInventoryID}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", route: "orders/{code}/confirm-available", body: body})
 }
 
 // DropshipConfirmation is the answer a seller gives to a dropship order.
@@ -201,38 +256,42 @@ type dropshipBody struct {
 //
 // POST /v2/orders/{code}/dropship/confirm-available
 func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req DropshipConfirmRequest) (*ActionResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	code := checkOrder(&v, order, "ConfirmDropship", FulfillmentDropship)
+	checkWaiting(&v, order)
 	v.check(req.SellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	checkText(&v, "expected_pickup_time", req.ExpectedPickupTime)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	body := dropshipBody{ConfirmationStatus: DropshipConfirmed, SellerInventoryID: req.SellerInventoryID, ExpectedPickupTime: req.ExpectedPickupTime}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", route: "orders/{code}/dropship/confirm-available", body: body})
 }
 
-// RejectAll tells Tiki that the seller cannot fulfil any item of the order:
-// every item is canceled. For a dropship order it sends the
-// seller_canceled confirmation; for the other models a confirmation with no
-// available item. sellerInventoryID is the seller warehouse Tiki asks for
-// even here. It is never resent after a timeout or a 5xx.
+// RejectAll tells Tiki that the seller cannot fulfil any item of the order
+// that waits for confirmation: every such item is canceled. For a dropship
+// order it sends the seller_canceled confirmation; for the other models a
+// confirmation with no available item. Items that do not wait (an order's
+// instock items, which Tiki confirms itself) are not the seller's to cancel
+// and keep their state. sellerInventoryID is the seller warehouse Tiki asks
+// for even here. It is never resent after a timeout or a 5xx.
 //
 // POST /v2/orders/{code}/confirm-available or
 // POST /v2/orders/{code}/dropship/confirm-available
 func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInventoryID int64) (*ActionResult, *Response, error) {
-	var v validator
-	code := checkOrder(&v, order, "RejectAll", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentCrossBorder, FulfillmentDropship)
+	v := s.client.newValidator()
+	code := checkOrder(&v, order, "RejectAll", confirmableModels...)
+	checkWaiting(&v, order)
 	v.check(sellerInventoryID > 0, "seller_inventory_id", "must be a positive id (see Warehouses.ListSellerInventories)")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	if order.FulfillmentType == FulfillmentDropship {
 		body := dropshipBody{ConfirmationStatus: DropshipCanceled, SellerInventoryID: sellerInventoryID}
-		return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+		return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", route: "orders/{code}/dropship/confirm-available", body: body})
 	}
-	body := ConfirmAvailableRequest{AvailableItemIDs: []int64{}, SellerInventoryID: sellerInventoryID}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: body})
+	body := confirmAvailableBody{AvailableItemIDs: []int64{}, SellerInventoryID: sellerInventoryID}
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", route: "orders/{code}/confirm-available", body: body})
 }
 
 // PickupSlots are the pickup times a dropship order can be confirmed with
@@ -358,6 +417,15 @@ var labelPaths = map[FulfillmentType]string{
 	FulfillmentCrossBorder:    "cross-border/labels",
 }
 
+// labelRoutes are the path templates of the label endpoints
+// (request.route).
+var labelRoutes = map[FulfillmentType]string{
+	FulfillmentTikiDelivery:   "orders/{code}/tiki-delivery/labels",
+	FulfillmentSellerDelivery: "orders/{code}/seller-delivery/labels",
+	FulfillmentDropship:       "orders/{code}/dropship/labels",
+	FulfillmentCrossBorder:    "orders/{code}/cross-border/labels",
+}
+
 // Label returns the label of a confirmed order from the endpoint of its
 // operation model: the shipping label of an on-demand fulfilment order, the
 // invoice label of a seller-delivery order, the shipping stamp of a dropship
@@ -369,15 +437,15 @@ var labelPaths = map[FulfillmentType]string{
 // GET /v2/orders/{code}/dropship/labels,
 // GET /v2/orders/{code}/cross-border/labels
 func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOptions) (*OrderLabel, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	code := checkOrder(&v, order, "Label", FulfillmentTikiDelivery, FulfillmentSellerDelivery, FulfillmentDropship, FulfillmentCrossBorder)
 	o := zeroIfNil(opts)
-	v.check(o.Format == "" || o.Format == LabelHTML, "format", "must be %q, the only format of the v2 label endpoints", LabelHTML)
+	checkOptionalEnum(&v, "format", o.Format, LabelHTML) // the only format of the v2 label endpoints
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
 	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: path, query: encodeQuery(&o)})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: path, route: labelRoutes[order.FulfillmentType], query: encodeQuery(&o)})
 }
 
 // SellerDeliveryStatus is the outcome of a seller delivery.
@@ -430,21 +498,16 @@ type SellerDeliveryUpdate struct {
 //
 // POST /v2/orders/{code}/seller-delivery/update-delivery
 func (s *OrdersService) UpdateSellerDelivery(ctx context.Context, order *Order, u SellerDeliveryUpdate) (*ActionResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	code := checkOrder(&v, order, "UpdateSellerDelivery", FulfillmentSellerDelivery)
-	switch u.Status {
-	case SellerDeliverySuccessful:
-		v.check(u.FailureCause == "", "failure_cause", "is only sent with status %q", SellerDeliveryFailed)
-	case SellerDeliveryFailed:
-		switch u.FailureCause {
-		case FailureOutOfNeeds, FailureRedeliveryAppointment, FailureOutOfStock:
-		case "":
-			v.add("failure_cause", "is required with status %q", SellerDeliveryFailed)
-		default:
-			v.add("failure_cause", "must be %q, %q or %q", FailureOutOfNeeds, FailureRedeliveryAppointment, FailureOutOfStock)
-		}
+	switch {
+	case !checkEnum(&v, "status", u.Status):
+	case u.Status == SellerDeliveryFailed && u.FailureCause == "":
+		v.add("failure_cause", "is required with status %q", SellerDeliveryFailed)
+	case u.Status == SellerDeliveryFailed:
+		checkEnum(&v, "failure_cause", u.FailureCause)
 	default:
-		v.add("status", "must be %q or %q", SellerDeliverySuccessful, SellerDeliveryFailed)
+		v.check(u.FailureCause == "", "failure_cause", "is only sent with status %q", SellerDeliveryFailed)
 	}
 	hasDate := u.AppointmentDate != nil && !u.AppointmentDate.IsZero()
 	if u.FailureCause == FailureRedeliveryAppointment {
@@ -458,7 +521,7 @@ func (s *OrdersService) UpdateSellerDelivery(ctx context.Context, order *Order, 
 	if !hasDate {
 		u.AppointmentDate = nil
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/seller-delivery/update-delivery", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/seller-delivery/update-delivery", route: "orders/{code}/seller-delivery/update-delivery", body: u})
 }
 
 // ShipmentUpdate reports a step of a cross-border shipment.
@@ -484,16 +547,12 @@ var crossBorderSteps = []DeliveryStatus{
 //
 // POST /v2/orders/{code}/cross-border/update-shipment
 func (s *OrdersService) UpdateCrossBorderShipment(ctx context.Context, order *Order, u ShipmentUpdate) (*ActionResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	code := checkOrder(&v, order, "UpdateCrossBorderShipment", FulfillmentCrossBorder)
-	known := false
-	for _, st := range crossBorderSteps {
-		known = known || u.Status == st
-	}
-	v.check(known, "status", "must be one of the nine cross-border shipment statuses (DeliveryStatusTransferringToForeignWarehouses ... DeliveryStatusSuccessfulDelivery)")
+	checkEnum(&v, "status", u.Status)
 	v.check(!u.UpdateTime.IsZero(), "update_time", "is required")
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/cross-border/update-shipment", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/cross-border/update-shipment", route: "orders/{code}/cross-border/update-shipment", body: u})
 }

@@ -3,6 +3,7 @@ package tiki
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -80,16 +81,16 @@ func TestOrdersConfirmRefusesOrdersThatNeedNone(t *testing.T) {
 		opts  *ConfirmOptions
 		want  []FieldProblem
 	}{
-		"nil order": {nil, nil, []FieldProblem{{Field: "order", Problem: "is required"}}},
+		"nil order": {nil, nil, []FieldProblem{{Field: "order", Problem: "is required: " + readOrder}}},
 		"already confirmed": {orderOf(t, FulfillmentTikiDelivery, ConfirmationSellerConfirmed), nil,
-			[]FieldProblem{{Field: "order", Problem: "needs no confirmation: no item of order 613795703 waits for it"}}},
+			[]FieldProblem{{Field: "order", Problem: "needs no confirmation: no item of order 613795703 waits for it (read it again with Orders.Get if it changed)"}}},
 		"instant delivery": {orderOf(t, FulfillmentInstantDelivery, ""), nil,
 			[]FieldProblem{{Field: "order.fulfillment_type", Problem: `is "instant_delivery": Confirm is only for tiki_delivery, seller_delivery, cross_border, dropship orders`}}},
 		"items of a dropship order": {orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{AvailableItemIDs: []int64{191564100}},
-			[]FieldProblem{{Field: "available_item_ids", Problem: "a dropship order is confirmed whole: leave it nil"}}},
+			[]FieldProblem{{Field: "available_item_ids", Problem: "must be nil: a dropship order is confirmed whole"}}},
 		"an item of another order": {twoItems, &ConfirmOptions{AvailableItemIDs: []int64{191564100, 6, 191564100}},
-			[]FieldProblem{{Field: "available_item_ids[1]", Problem: "item 6 is not an item of order 613795703"},
-				{Field: "available_item_ids[2]", Problem: "repeats item 191564100"}}},
+			[]FieldProblem{{Field: "available_item_ids[1]", Problem: "names item 6, which order 613795703 does not have"},
+				{Field: "available_item_ids[2]", Problem: "repeats item 191564100 (already in available_item_ids)"}}},
 		"no items": {twoItems, &ConfirmOptions{AvailableItemIDs: []int64{}},
 			[]FieldProblem{{Field: "available_item_ids", Problem: "must list at least one item: to cancel every item use RejectAll"}}},
 	}
@@ -124,10 +125,7 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 	ctx := context.Background()
 	ds := orderOf(t, FulfillmentDropship, "")
 	sd := orderOf(t, FulfillmentSellerDelivery, "")
-	cases := map[string]struct {
-		call func(c *Client) error
-		want []FieldProblem
-	}{
+	cases := map[string]refusal{
 		"ConfirmAvailable on dropship": {func(c *Client) error {
 			_, _, err := c.Orders.ConfirmAvailable(ctx, ds, ConfirmAvailableRequest{AvailableItemIDs: []int64{191564100}, SellerInventoryID: 1})
 			return err
@@ -156,7 +154,11 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 		"Label as PDF": {func(c *Client) error {
 			_, _, err := c.Orders.Label(ctx, ds, &LabelOptions{Format: LabelPDF})
 			return err
-		}, []FieldProblem{{Field: "format", Problem: `must be "html", the only format of the v2 label endpoints`}}},
+		}, []FieldProblem{{Field: "format", Problem: `is "pdf", which this call does not take: it takes "html"`}}},
+		"Label as PNG": {func(c *Client) error {
+			_, _, err := c.Orders.Label(ctx, ds, &LabelOptions{Format: "png"})
+			return err
+		}, []FieldProblem{unknownValue("format", LabelFormat("png"), LabelHTML)}},
 		"RejectAll without inventory": {func(c *Client) error {
 			_, _, err := c.Orders.RejectAll(ctx, ds, 0)
 			return err
@@ -164,15 +166,9 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 		"an order without code": {func(c *Client) error {
 			_, _, err := c.Orders.Label(ctx, &Order{FulfillmentType: FulfillmentDropship}, nil)
 			return err
-		}, []FieldProblem{{Field: "order.code", Problem: "is required"}}},
+		}, []FieldProblem{{Field: "order.code", Problem: "is empty: " + readOrder}}},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			c, mt := setup(t)
-			requireRefused(t, tc.call(c), mt, tc.want...)
-		})
-	}
+	requireRefusals(t, cases)
 }
 
 func TestOrdersRejectAll(t *testing.T) {
@@ -261,12 +257,12 @@ func TestOrdersUpdateSellerDelivery(t *testing.T) {
 		u    SellerDeliveryUpdate
 		want []FieldProblem
 	}{
-		"no status": {SellerDeliveryUpdate{}, []FieldProblem{{Field: "status", Problem: `must be "successful_delivery" or "failed_delivery"`},
-			{Field: "appointment_date", Problem: `is only sent with failure_cause "redelivery_appointment"`}}[:1]},
+		"no status":      {SellerDeliveryUpdate{}, []FieldProblem{missingValue[SellerDeliveryStatus]("status")}},
+		"unknown status": {SellerDeliveryUpdate{Status: "delivered"}, []FieldProblem{unknownValue[SellerDeliveryStatus]("status", "delivered")}},
 		"failure without cause": {SellerDeliveryUpdate{Status: SellerDeliveryFailed},
 			[]FieldProblem{{Field: "failure_cause", Problem: `is required with status "failed_delivery"`}}},
 		"unknown cause": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: "rain"},
-			[]FieldProblem{{Field: "failure_cause", Problem: `must be "out_of_needs", "redelivery_appointment" or "out_of_stock"`}}},
+			[]FieldProblem{unknownValue[DeliveryFailureCause]("failure_cause", "rain")}},
 		"cause on success": {SellerDeliveryUpdate{Status: SellerDeliverySuccessful, FailureCause: FailureOutOfNeeds},
 			[]FieldProblem{{Field: "failure_cause", Problem: `is only sent with status "failed_delivery"`}}},
 		"redelivery without date": {SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: FailureRedeliveryAppointment},
@@ -302,9 +298,7 @@ func TestOrdersUpdateCrossBorderShipment(t *testing.T) {
 
 	c2, mt2 := setup(t)
 	_, _, err = c2.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: "ready for delivery"})
-	requireRefused(t, err, mt2, []FieldProblem{
-		{Field: "status", Problem: "must be one of the nine cross-border shipment statuses (DeliveryStatusTransferringToForeignWarehouses ... DeliveryStatusSuccessfulDelivery)"},
-		{Field: "update_time", Problem: "is required"}}...)
+	requireRefused(t, err, mt2, unknownValue[DeliveryStatus]("status", "ready for delivery"), FieldProblem{Field: "update_time", Problem: "is required"})
 }
 
 func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
@@ -370,4 +364,114 @@ func TestOrdersV1AndV2AreNotMixed(t *testing.T) {
 	_, _, err = c.V1.Orders.Get(context.Background(), "613795703")
 	var de *DecodeError
 	require.ErrorAs(t, err, &de, "a v1 call never decodes the v2 shape")
+}
+
+// odfWithInstock is the guides' on-demand fulfilment order with two items
+// that wait for confirmation (191564100, 191564101) and an instock item
+// that Tiki confirmed itself (191564102).
+func odfWithInstock(t *testing.T) *Order {
+	o := orderOf(t, FulfillmentTikiDelivery, "")
+	waiting, instock := o.Items[0], o.Items[0]
+	waiting.ID = 191564101
+	instock.ID, instock.Product.InventoryType, instock.Confirmation.Status = 191564102, InventoryInstock, ConfirmationConfirmed
+	o.Items = append(o.Items, waiting, instock)
+	return o
+}
+
+// No item is canceled that the caller did not name: every waiting item is
+// confirmed, or named in CancelItemIDs; items that do not wait are never
+// named, so the confirmation leaves them as they are.
+func TestOrdersConfirmNeverCancelsAnUnnamedItem(t *testing.T) {
+	t.Parallel()
+	const a, b, inStock = 191564100, 191564101, 191564102
+	sent := map[string]struct {
+		opts     *ConfirmOptions
+		body     string
+		canceled []int64
+	}{
+		"every waiting item":   {&ConfirmOptions{SellerInventoryID: 7}, `{"available_item_ids":[191564100,191564101],"seller_inventory_id":7}`, nil},
+		"one named canceled":   {&ConfirmOptions{SellerInventoryID: 7, CancelItemIDs: []int64{b}}, `{"available_item_ids":[191564100],"seller_inventory_id":7}`, []int64{b}},
+		"both lists":           {&ConfirmOptions{SellerInventoryID: 7, AvailableItemIDs: []int64{a}, CancelItemIDs: []int64{b}}, `{"available_item_ids":[191564100],"seller_inventory_id":7}`, []int64{b}},
+		"every item available": {&ConfirmOptions{SellerInventoryID: 7, AvailableItemIDs: []int64{b, a}}, `{"available_item_ids":[191564101,191564100],"seller_inventory_id":7}`, nil},
+	}
+	for name, tc := range sent {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			var got wire
+			respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &got)
+			done, _, err := c.Orders.Confirm(context.Background(), odfWithInstock(t), tc.opts)
+			require.NoError(t, err)
+			requireJSONEqual(t, tc.body, got.Body)
+			assert.Equal(t, tc.canceled, done.CanceledItemIDs)
+		})
+	}
+	leftOut := func(id int64) FieldProblem {
+		return FieldProblem{"available_item_ids", fmt.Sprintf("leaves out item %d, which waits for confirmation: Tiki would cancel it, so name it in CancelItemIDs to cancel it", id)}
+	}
+	notWaiting := func(field string) FieldProblem {
+		return FieldProblem{field, `names item 191564102, which does not wait for confirmation (it is "confirmed"): only waiting items are confirmed or canceled`}
+	}
+	refused := map[string]struct {
+		opts *ConfirmOptions
+		want []FieldProblem
+	}{
+		"a waiting item left out":      {&ConfirmOptions{SellerInventoryID: 7, AvailableItemIDs: []int64{a}}, []FieldProblem{leftOut(b)}},
+		"an instock item as available": {&ConfirmOptions{SellerInventoryID: 7, AvailableItemIDs: []int64{a, b, inStock}}, []FieldProblem{notWaiting("available_item_ids[2]")}},
+		"an instock item canceled":     {&ConfirmOptions{SellerInventoryID: 7, CancelItemIDs: []int64{inStock}}, []FieldProblem{notWaiting("cancel_item_ids[0]")}},
+		"an item in both lists": {&ConfirmOptions{SellerInventoryID: 7, AvailableItemIDs: []int64{a, b}, CancelItemIDs: []int64{b}},
+			[]FieldProblem{{"cancel_item_ids[0]", "repeats item 191564101 (already in available_item_ids)"}}},
+		"every item canceled": {&ConfirmOptions{SellerInventoryID: 7, CancelItemIDs: []int64{a, b}},
+			[]FieldProblem{{"available_item_ids", "must list at least one item: to cancel every item use RejectAll"}}},
+	}
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			_, _, err := c.Orders.Confirm(context.Background(), odfWithInstock(t), tc.opts)
+			requireRefused(t, err, mt, tc.want...)
+		})
+	}
+	t.Run("ConfirmAvailable", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		_, _, err := c.Orders.ConfirmAvailable(context.Background(), odfWithInstock(t), ConfirmAvailableRequest{AvailableItemIDs: []int64{a}, SellerInventoryID: 7})
+		requireRefused(t, err, mt, leftOut(b))
+		var got wire
+		respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &got)
+		_, _, err = c.Orders.ConfirmAvailable(context.Background(), odfWithInstock(t),
+			ConfirmAvailableRequest{AvailableItemIDs: []int64{a}, CancelItemIDs: []int64{b}, SellerInventoryID: 7})
+		require.NoError(t, err)
+		requireJSONEqual(t, `{"available_item_ids":[191564100],"seller_inventory_id":7}`, got.Body)
+	})
+	t.Run("dropship", func(t *testing.T) {
+		t.Parallel()
+		c, mt := setup(t)
+		_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{SellerInventoryID: 7, CancelItemIDs: []int64{a}})
+		requireRefused(t, err, mt, FieldProblem{"cancel_item_ids", "must be nil: a dropship order is confirmed or canceled whole (use RejectAll)"})
+	})
+}
+
+// An order built by hand lacks what Tiki's answer always has; the refusal
+// says what is missing and that the order is to be read with Orders.Get.
+func TestOrdersActionsSayToReadTheOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, mt := setup(t)
+	_, _, err := c.Orders.Label(ctx, &Order{Code: "613795703"}, nil)
+	require.EqualError(t, err, "tiki: invalid request: order.fulfillment_type is empty, and it chooses the endpoint of Label: "+
+		"pass the order as Orders.Get or Orders.List return it, not one built by hand")
+	_, _, err = c.Orders.Confirm(ctx, &Order{Code: "613795703", FulfillmentType: FulfillmentTikiDelivery}, nil)
+	require.EqualError(t, err, "tiki: invalid request: order.items is empty, and the items say what waits for confirmation: "+
+		"pass the order as Orders.Get or Orders.List return it, not one built by hand; "+
+		"order.tiki_warehouse.code is empty, and Confirm looks the seller warehouse up by it: "+
+		"pass the order as Orders.Get or Orders.List return it, not one built by hand, or set ConfirmOptions.SellerInventoryID")
+	_, _, err = c.Orders.RejectAll(ctx, &Order{FulfillmentType: FulfillmentDropship}, 7)
+	require.EqualError(t, err, "tiki: invalid request: order.code is empty: pass the order as Orders.Get or Orders.List return it, not one built by hand; "+
+		"order.items is empty, and the items say what waits for confirmation: pass the order as Orders.Get or Orders.List return it, not one built by hand")
+	_, _, err = c.Orders.UpdateSellerDelivery(ctx, &Order{Code: "1"}, SellerDeliveryUpdate{Status: SellerDeliverySuccessful})
+	require.ErrorContains(t, err, "order.fulfillment_type is empty, and it chooses the endpoint of UpdateSellerDelivery: pass the order as Orders.Get")
+	_, _, err = c.V1.Orders.ConfirmItems(ctx, ConfirmItemsRequest{OrderCode: "1", ItemIDs: []int64{1}, WarehouseCode: "sg", SellerInventoryID: 1})
+	require.ErrorContains(t, err, "fulfillment_type is empty, and it decides which of Tiki's rules apply (it is not sent): build the request with OrderV1.ConfirmItemsRequest")
+	assert.Zero(t, mt.GetTotalCallCount())
 }

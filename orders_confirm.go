@@ -3,6 +3,7 @@ package tiki
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // ConfirmOptions adjusts Confirm. Every field is optional.
@@ -12,9 +13,16 @@ type ConfirmOptions struct {
 	// (Warehouses.ListSellerInventories, one more request).
 	SellerInventoryID int64
 	// AvailableItemIDs are the items in stock, for models confirmed per
-	// item (not dropship). Nil: every item that waits for confirmation.
-	// Items left out are canceled.
+	// item (not dropship). Nil: every item that waits for confirmation,
+	// except those in CancelItemIDs. When set, every waiting item must be
+	// here or in CancelItemIDs (Tiki cancels the waiting items a
+	// confirmation leaves out, so the SDK leaves out only the items the
+	// caller names).
 	AvailableItemIDs []int64
+	// CancelItemIDs are the waiting items the seller cannot supply: Tiki
+	// cancels them (not dropship, whose orders are confirmed or canceled
+	// whole). To cancel every item use RejectAll.
+	CancelItemIDs []int64
 	// ExpectedPickupTime is the pickup time of a dropship order, one of
 	// ExpectedPickupSlots. Empty: the first slot offered (one more
 	// request).
@@ -30,6 +38,9 @@ type Confirmation struct {
 	SellerInventoryID int64
 	// AvailableItemIDs are the items confirmed as in stock (not dropship).
 	AvailableItemIDs []int64
+	// CanceledItemIDs are the items canceled, as ConfirmOptions named
+	// them.
+	CanceledItemIDs []int64
 	// ExpectedPickupTime is the pickup time sent (dropship only).
 	ExpectedPickupTime string
 	// Result is Tiki's answer.
@@ -75,6 +86,18 @@ var confirmableModels = []FulfillmentType{FulfillmentTikiDelivery, FulfillmentSe
 // uses the first seller warehouse Tiki maps to the order's Tiki warehouse.
 // opts may be nil.
 //
+// No item is ever canceled that the caller did not name. Tiki's order API
+// confirms the items that wait for the seller's confirmation and cancels
+// the waiting items a confirmation leaves out. So Confirm sends every
+// waiting item as available except those in opts.CancelItemIDs, and when
+// opts.AvailableItemIDs is given, every waiting item must be named in it or
+// in opts.CancelItemIDs. Items that do not wait are not part of a
+// confirmation and keep their state: items already confirmed (the instock
+// items of an order, which Tiki fulfils from its own stock, come
+// confirmed) and items already canceled. Naming one of them is refused
+// before anything is sent. The checks use the order as the caller read it:
+// confirm an order read recently with Orders.Get or Orders.List.
+//
 // It refuses, with a *ValidationError and before anything is sent, an
 // order that needs no confirmation (see Order.NeedsConfirmation). To
 // cancel every item, use RejectAll: rejecting is never implicit.
@@ -85,17 +108,27 @@ var confirmableModels = []FulfillmentType{FulfillmentTikiDelivery, FulfillmentSe
 //	}
 func (s *OrdersService) Confirm(ctx context.Context, order *Order, opts *ConfirmOptions) (*Confirmation, *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
+	v := s.client.newValidator()
 	checkOrder(&v, order, "Confirm", confirmableModels...)
-	if order != nil && slices.Contains(confirmableModels, order.FulfillmentType) && !order.NeedsConfirmation() {
-		v.add("order", "needs no confirmation: no item of order %s waits for it", order.Code)
-	}
+	checkWaiting(&v, order)
 	v.check(o.SellerInventoryID >= 0, "seller_inventory_id", "must not be negative")
+	if o.SellerInventoryID == 0 && order != nil && strings.TrimSpace(order.TikiWarehouse.Code) == "" {
+		v.add("order.tiki_warehouse.code", "is empty, and Confirm looks the seller warehouse up by it: %s, or set ConfirmOptions.SellerInventoryID", readOrder)
+	}
+	var available []int64
 	if order != nil && order.FulfillmentType == FulfillmentDropship {
-		v.check(o.AvailableItemIDs == nil, "available_item_ids", "a dropship order is confirmed whole: leave it nil")
-	} else if o.AvailableItemIDs != nil {
-		v.check(len(o.AvailableItemIDs) > 0, "available_item_ids", "must list at least one item: to cancel every item use RejectAll")
-		checkItemIDs(&v, "available_item_ids", order, o.AvailableItemIDs)
+		v.check(o.AvailableItemIDs == nil, "available_item_ids", "must be nil: a dropship order is confirmed whole")
+		v.check(o.CancelItemIDs == nil, "cancel_item_ids", "must be nil: a dropship order is confirmed or canceled whole (use RejectAll)")
+	} else if order.NeedsConfirmation() {
+		available = o.AvailableItemIDs
+		if available == nil {
+			available = slices.DeleteFunc(order.WaitingItemIDs(), func(id int64) bool { return slices.Contains(o.CancelItemIDs, id) })
+		}
+		if len(available) == 0 {
+			v.add("available_item_ids", "must list at least one item: to cancel every item use RejectAll")
+		} else {
+			checkConfirmItems(&v, order, available, o.CancelItemIDs)
+		}
 	}
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -124,17 +157,16 @@ func (s *OrdersService) Confirm(ctx context.Context, order *Order, opts *Confirm
 			}
 			if len(slots.Slots) == 0 || slots.Slots[0].ExpectedPickupTime == "" {
 				return nil, resp, &ValidationError{Problems: []FieldProblem{{Field: "expected_pickup_time",
-					Problem: "Tiki offers no pickup slot at the moment: try again later or give one"}}}
+					Problem: "is required, and Tiki offers no pickup slot at the moment: try again later or give one"}}}
 			}
 			c.ExpectedPickupTime = slots.Slots[0].ExpectedPickupTime
 		}
 		res, resp, err = s.ConfirmDropship(ctx, order, DropshipConfirmRequest{SellerInventoryID: c.SellerInventoryID, ExpectedPickupTime: c.ExpectedPickupTime})
 	} else {
-		c.AvailableItemIDs = o.AvailableItemIDs
-		if c.AvailableItemIDs == nil {
-			c.AvailableItemIDs = order.WaitingItemIDs()
-		}
-		res, resp, err = s.ConfirmAvailable(ctx, order, ConfirmAvailableRequest{AvailableItemIDs: c.AvailableItemIDs, SellerInventoryID: c.SellerInventoryID})
+		c.AvailableItemIDs, c.CanceledItemIDs = available, o.CancelItemIDs
+		res, resp, err = s.ConfirmAvailable(ctx, order, ConfirmAvailableRequest{
+			AvailableItemIDs: available, CancelItemIDs: o.CancelItemIDs, SellerInventoryID: c.SellerInventoryID,
+		})
 	}
 	if err != nil {
 		return nil, resp, err

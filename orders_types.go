@@ -159,7 +159,12 @@ const (
 // Order is an order of Tiki's current order API (v2), as List and Get
 // return it ("TIKI Theory V2: Order").
 //
-// Amounts are Money (whole VND, decoded exactly from Tiki's decimals).
+// Amounts are Money (whole VND, decoded exactly from Tiki's decimals): an
+// order holding an amount that is not a whole number of dong is not
+// decoded at all, and the call fails with a *DecodeError wrapping an
+// *AmountError that names the field (see AmountError). Codes and SKUs are
+// strings, also when Tiki sends them as numbers; flags are booleans, also
+// when Tiki sends 1/0 or strings.
 // Fields Tiki leaves out or sends as null decode as zero values; values of
 // enum types that this SDK does not list (a new status) are kept as sent.
 // Raw keeps the order exactly as Tiki sent it, with the fields this SDK does
@@ -178,11 +183,11 @@ type Order struct {
 	// Status is where the order is on its way to the customer.
 	Status OrderStatus `json:"status"`
 	// IsRMA marks a replacement for a returned or serviced product.
-	IsRMA FlexBool `json:"is_rma"`
+	IsRMA bool `json:"is_rma"`
 	// IsVATExporting is true when the customer asked for a VAT invoice.
-	IsVATExporting FlexBool `json:"is_vat_exporting"`
+	IsVATExporting bool `json:"is_vat_exporting"`
 	// HasBackorderItems is true when an item has inventory type backorder.
-	HasBackorderItems FlexBool `json:"has_backorder_items"`
+	HasBackorderItems bool `json:"has_backorder_items"`
 	// CreatedAt is when the order was placed.
 	CreatedAt Time `json:"created_at"`
 	// UpdatedAt is when the order last changed.
@@ -224,11 +229,22 @@ type Order struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes an order and keeps its raw form. An object without
-// a code is refused: it is not an order of this API.
+// UnmarshalJSON decodes an order and keeps its raw form, taking codes
+// from strings or numbers and flags from true/false, 1/0 or their string
+// forms. An object without a code is refused: it is not an order of this
+// API.
 func (o *Order) UnmarshalJSON(b []byte) error {
 	type plain Order
-	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
+	err := json.Unmarshal(b, &struct {
+		*plain
+		Code              *FlexString `json:"code"`
+		RelationCode      *FlexString `json:"relation_code"`
+		IsRMA             *FlexBool   `json:"is_rma"`
+		IsVATExporting    *FlexBool   `json:"is_vat_exporting"`
+		HasBackorderItems *FlexBool   `json:"has_backorder_items"`
+	}{(*plain)(o), (*FlexString)(&o.Code), (*FlexString)(&o.RelationCode),
+		(*FlexBool)(&o.IsRMA), (*FlexBool)(&o.IsVATExporting), (*FlexBool)(&o.HasBackorderItems)})
+	if err != nil {
 		return err
 	}
 	if o.Code == "" {
@@ -258,10 +274,10 @@ type OrderInvoice struct {
 	DiscountTikiXu Money `json:"discount_tikixu"`
 	// DiscountPromotion is the part from promotions at the time of purchase.
 	DiscountPromotion Money `json:"discount_promotion"`
-	// DiscountPercent is the part computed by percent of the order value.
-	// Tiki has been seen sending a percentage here, so it is kept as a
-	// number and not checked as whole dong.
-	DiscountPercent json.Number `json:"discount_percent"`
+	// DiscountPercent is the part of the discount computed as a
+	// percentage of the order value: an amount, not the percentage (Tiki
+	// documents it as a decimal value, like the other discounts).
+	DiscountPercent Money `json:"discount_percent"`
 	// DiscountCoupon is the part from coupons.
 	DiscountCoupon Money `json:"discount_coupon"`
 	// DiscountOther is the part from other reasons.
@@ -269,9 +285,9 @@ type OrderInvoice struct {
 	// GiftCardAmount is the part paid with gift cards.
 	GiftCardAmount Money `json:"gift_card_amount"`
 	// GiftCardCode is the gift card the customer entered.
-	GiftCardCode FlexString `json:"gift_card_code"`
+	GiftCardCode string `json:"gift_card_code"`
 	// CouponCode is the coupon the customer entered.
-	CouponCode FlexString `json:"coupon_code"`
+	CouponCode string `json:"coupon_code"`
 	// ShippingAmountAfterDiscount is the shipping fee the customer pays.
 	ShippingAmountAfterDiscount Money `json:"shipping_amount_after_discount"`
 	// ShippingDiscountAmount is the discount on the shipping fee.
@@ -290,6 +306,17 @@ type OrderInvoice struct {
 	// TaxInfo is the customer's tax information for a VAT invoice; nil
 	// when none was asked for.
 	TaxInfo *TaxInfo `json:"tax_info"`
+}
+
+// UnmarshalJSON decodes the invoice, taking its codes from a string or a
+// number.
+func (inv *OrderInvoice) UnmarshalJSON(b []byte) error {
+	type plain OrderInvoice
+	return json.Unmarshal(b, &struct {
+		*plain
+		GiftCardCode *FlexString `json:"gift_card_code"`
+		CouponCode   *FlexString `json:"coupon_code"`
+	}{(*plain)(inv), (*FlexString)(&inv.GiftCardCode), (*FlexString)(&inv.CouponCode)})
 }
 
 // TaxInfo is the customer's tax information for a VAT invoice.
@@ -344,7 +371,7 @@ type OrderItemProduct struct {
 	// MasterID is the master product's id.
 	MasterID int64 `json:"master_id"`
 	// SKU is Tiki's SKU.
-	SKU FlexString `json:"sku"`
+	SKU string `json:"sku"`
 	// Name is the product's name at the time of purchase.
 	Name string `json:"name"`
 	// CatalogGroupName is the product's catalogue group.
@@ -360,9 +387,20 @@ type OrderItemProduct struct {
 	Thumbnail string `json:"thumbnail"`
 	// SellerProductCode is the seller's own code for the product (the
 	// original SKU); empty when not set.
-	SellerProductCode FlexString `json:"seller_product_code"`
+	SellerProductCode string `json:"seller_product_code"`
 	// SellerSupplyMethod is how the seller supplies the product, when sent.
 	SellerSupplyMethod string `json:"seller_supply_method"`
+}
+
+// UnmarshalJSON decodes the product, taking its SKU and code from a string
+// or a number (Tiki's order entity table shows sku 341231234 unquoted).
+func (p *OrderItemProduct) UnmarshalJSON(b []byte) error {
+	type plain OrderItemProduct
+	return json.Unmarshal(b, &struct {
+		*plain
+		SKU               *FlexString `json:"sku"`
+		SellerProductCode *FlexString `json:"seller_product_code"`
+	}{(*plain)(p), (*FlexString)(&p.SKU), (*FlexString)(&p.SellerProductCode)})
 }
 
 // OrderItemInvoice is an item's value, the customer's discounts on it and
@@ -383,18 +421,18 @@ type OrderItemInvoice struct {
 	DiscountTikiXu Money `json:"discount_tikixu"`
 	// DiscountPromotion is the part from promotions.
 	DiscountPromotion Money `json:"discount_promotion"`
-	// DiscountPercent is the part computed by percent of the item value.
-	// Tiki has been seen sending a percentage here, so it is kept as a
-	// number and not checked as whole dong.
-	DiscountPercent json.Number `json:"discount_percent"`
+	// DiscountPercent is the part of the discount computed as a
+	// percentage of the item value: an amount, not the percentage (Tiki
+	// documents it as a decimal value, like the other discounts).
+	DiscountPercent Money `json:"discount_percent"`
 	// DiscountCoupon is the part from coupons.
 	DiscountCoupon Money `json:"discount_coupon"`
 	// DiscountOther is the part from other reasons.
 	DiscountOther Money `json:"discount_other"`
 	// IsSellerDiscountCoupon is true when the coupon is the seller's.
-	IsSellerDiscountCoupon FlexBool `json:"is_seller_discount_coupon"`
+	IsSellerDiscountCoupon bool `json:"is_seller_discount_coupon"`
 	// IsTaxable is true when a VAT invoice can be issued for the product.
-	IsTaxable FlexBool `json:"is_taxable"`
+	IsTaxable bool `json:"is_taxable"`
 	// SellerFee is the seller's fee for the item in the statement: the sum
 	// of the fees' FinalAmount (negative).
 	SellerFee Money `json:"seller_fee"`
@@ -402,6 +440,17 @@ type OrderItemInvoice struct {
 	SellerIncome Money `json:"seller_income"`
 	// Fees are the fee entries; filled only with IncludeItemFees.
 	Fees []OrderItemFee `json:"fees"`
+}
+
+// UnmarshalJSON decodes the item's invoice, taking its flags from
+// true/false, 1/0 or their string forms.
+func (inv *OrderItemInvoice) UnmarshalJSON(b []byte) error {
+	type plain OrderItemInvoice
+	return json.Unmarshal(b, &struct {
+		*plain
+		IsSellerDiscountCoupon *FlexBool `json:"is_seller_discount_coupon"`
+		IsTaxable              *FlexBool `json:"is_taxable"`
+	}{(*plain)(inv), (*FlexBool)(&inv.IsSellerDiscountCoupon), (*FlexBool)(&inv.IsTaxable)})
 }
 
 // OrderItemFee is one fee on an order item in the seller's statement.
@@ -416,9 +465,13 @@ type OrderItemFee struct {
 	Status int `json:"status"`
 	// Quantity multiplies BaseAmount.
 	Quantity int `json:"quantity"`
-	// BaseAmount is a fixed amount or a percentage of the subtotal,
-	// depending on the fee type, so it is kept as a number.
-	BaseAmount json.Number `json:"base_amount"`
+	// BaseAmount is what the fee is computed from, depending on the fee
+	// type: a percentage of the item's value (5 is five percent; it may
+	// have a fraction), or a fixed amount in VND for fixed fees. Tiki does
+	// not say which fee types are which, and a rate is not a whole number
+	// of dong, so it is a Percent; TotalAmount and FinalAmount are the
+	// fee as an amount.
+	BaseAmount Percent `json:"base_amount"`
 	// TotalAmount is the fee before discount (negative).
 	TotalAmount Money `json:"total_amount"`
 	// DiscountAmount is the seller's discount on the fee.
@@ -475,7 +528,7 @@ func (e *ShapeError) Error() string {
 type ShippingInfo struct {
 	// PartnerID is the shipping partner's id (Tiki sends a string, a
 	// number or null).
-	PartnerID FlexString `json:"partner_id"`
+	PartnerID string `json:"partner_id"`
 	// PartnerName is the shipping partner, for example "GHN".
 	PartnerName string `json:"partner_name"`
 	// TrackingCode is the shipment's tracking number.
@@ -489,6 +542,16 @@ type ShippingInfo struct {
 	Address ShippingAddress `json:"address"`
 }
 
+// UnmarshalJSON decodes the shipping information, taking the partner's id
+// from a string or a number.
+func (s *ShippingInfo) UnmarshalJSON(b []byte) error {
+	type plain ShippingInfo
+	return json.Unmarshal(b, &struct {
+		*plain
+		PartnerID *FlexString `json:"partner_id"`
+	}{(*plain)(s), (*FlexString)(&s.PartnerID)})
+}
+
 // ShippingPlan is the delivery plan of an order.
 type ShippingPlan struct {
 	// ID of the plan.
@@ -496,11 +559,21 @@ type ShippingPlan struct {
 	// Name of the plan, for example "Giao hàng tiêu chuẩn".
 	Name string `json:"name"`
 	// IsFreeShipping is true when the customer pays no shipping.
-	IsFreeShipping FlexBool `json:"is_free_shipping"`
+	IsFreeShipping bool `json:"is_free_shipping"`
 	// PromisedDeliveryDate is the delivery deadline.
 	PromisedDeliveryDate Time `json:"promised_delivery_date"`
 	// Description of the deadline, for example "Giao vào Thứ hai, 24/08".
 	Description string `json:"description"`
+}
+
+// UnmarshalJSON decodes the plan, taking its flag from true/false, 1/0 or
+// their string forms.
+func (p *ShippingPlan) UnmarshalJSON(b []byte) error {
+	type plain ShippingPlan
+	return json.Unmarshal(b, &struct {
+		*plain
+		IsFreeShipping *FlexBool `json:"is_free_shipping"`
+	}{(*plain)(p), (*FlexBool)(&p.IsFreeShipping)})
 }
 
 // ShippingAddress is a delivery address. Tiki shows Email and Phone only
@@ -538,7 +611,7 @@ type PaymentInfo struct {
 	// Method, for example PaymentCOD; Tiki's set is open.
 	Method PaymentMethod `json:"method"`
 	// IsPrepaid is true when the customer paid before delivery.
-	IsPrepaid FlexBool `json:"is_prepaid"`
+	IsPrepaid bool `json:"is_prepaid"`
 	// Status of the payment, for example "success".
 	Status string `json:"status"`
 	// Description of the method, for example "Thanh toán tiền mặt khi
@@ -546,21 +619,42 @@ type PaymentInfo struct {
 	Description string `json:"description"`
 }
 
+// UnmarshalJSON decodes the payment information, taking its flag from
+// true/false, 1/0 or their string forms.
+func (p *PaymentInfo) UnmarshalJSON(b []byte) error {
+	type plain PaymentInfo
+	return json.Unmarshal(b, &struct {
+		*plain
+		IsPrepaid *FlexBool `json:"is_prepaid"`
+	}{(*plain)(p), (*FlexBool)(&p.IsPrepaid)})
+}
+
 // DeliveryConfirmation is the confirmation of an order's delivery.
 type DeliveryConfirmation struct {
 	// DeliveryConfirmed is true once Tiki, the shipping partner or the
 	// seller confirmed the delivery.
-	DeliveryConfirmed FlexBool `json:"delivery_confirmed"`
+	DeliveryConfirmed bool `json:"delivery_confirmed"`
 	// DeliveryConfirmedAt is when; zero before.
 	DeliveryConfirmedAt Time `json:"delivery_confirmed_at"`
 	// DeliveryConfirmedByCustomer is true once the customer confirmed it.
-	DeliveryConfirmedByCustomer FlexBool `json:"delivery_confirmed_by_customer"`
+	DeliveryConfirmedByCustomer bool `json:"delivery_confirmed_by_customer"`
 	// DeliveryConfirmedByCustomerAt is when; zero before.
 	DeliveryConfirmedByCustomerAt Time `json:"delivery_confirmed_by_customer_at"`
 	// DeliveryNote is the delivery's note.
 	DeliveryNote string `json:"delivery_note"`
 	// DeliveryConfirmation lists confirmation entries, as Tiki sends them.
 	DeliveryConfirmation json.RawMessage `json:"delivery_confirmation"`
+}
+
+// UnmarshalJSON decodes the delivery confirmation, taking its flags from
+// true/false, 1/0 or their string forms.
+func (d *DeliveryConfirmation) UnmarshalJSON(b []byte) error {
+	type plain DeliveryConfirmation
+	return json.Unmarshal(b, &struct {
+		*plain
+		DeliveryConfirmed           *FlexBool `json:"delivery_confirmed"`
+		DeliveryConfirmedByCustomer *FlexBool `json:"delivery_confirmed_by_customer"`
+	}{(*plain)(d), (*FlexBool)(&d.DeliveryConfirmed), (*FlexBool)(&d.DeliveryConfirmedByCustomer)})
 }
 
 // CustomerInfo is who placed an order (personal data).
@@ -584,7 +678,7 @@ type InstallmentInfo struct {
 // CancelInfo explains why an order was canceled.
 type CancelInfo struct {
 	// ReasonCode is Tiki's code of the reason, for example "201".
-	ReasonCode FlexString `json:"reason_code"`
+	ReasonCode string `json:"reason_code"`
 	// ReasonText is the reason, which may hold the customer's words.
 	ReasonText string `json:"reason_text"`
 	// Comment details the reason.
@@ -592,6 +686,16 @@ type CancelInfo struct {
 	// CanceledAt is when the order was canceled; zero when Tiki does not
 	// say.
 	CanceledAt Time `json:"canceled_at"`
+}
+
+// UnmarshalJSON decodes the cancellation, taking its reason code from a
+// string or a number.
+func (c *CancelInfo) UnmarshalJSON(b []byte) error {
+	type plain CancelInfo
+	return json.Unmarshal(b, &struct {
+		*plain
+		ReasonCode *FlexString `json:"reason_code"`
+	}{(*plain)(c), (*FlexString)(&c.ReasonCode)})
 }
 
 // RMAInfo is the return (Return Merchandise Authorization) process a
@@ -653,7 +757,17 @@ type OrderSellerWarehouse struct {
 	// CountryCode, for example "vn".
 	CountryCode string `json:"country_code"`
 	// Active is true while the warehouse is in use.
-	Active FlexBool `json:"active"`
+	Active bool `json:"active"`
+}
+
+// UnmarshalJSON decodes the warehouse, taking its flag from true/false,
+// 1/0 or their string forms.
+func (w *OrderSellerWarehouse) UnmarshalJSON(b []byte) error {
+	type plain OrderSellerWarehouse
+	return json.Unmarshal(b, &struct {
+		*plain
+		Active *FlexBool `json:"active"`
+	}{(*plain)(w), (*FlexBool)(&w.Active)})
 }
 
 // InventoryRequisition is the transfer of an item's units into a Tiki
@@ -669,7 +783,7 @@ type InventoryRequisition struct {
 	// Status of the requisition, for example "done".
 	Status string `json:"status"`
 	// IsPrinted is true once the PO label was printed.
-	IsPrinted FlexBool `json:"is_printed"`
+	IsPrinted bool `json:"is_printed"`
 	// PickupMethod is how the units reach Tiki's warehouse.
 	PickupMethod string `json:"pickup_method"`
 	// WarehouseCode is the Tiki warehouse, for example "hn4".
@@ -678,6 +792,16 @@ type InventoryRequisition struct {
 	Error string `json:"error"`
 	// CreatedAt is when the requisition started.
 	CreatedAt Time `json:"created_at"`
+}
+
+// UnmarshalJSON decodes the requisition, taking its flag from true/false,
+// 1/0 or their string forms.
+func (r *InventoryRequisition) UnmarshalJSON(b []byte) error {
+	type plain InventoryRequisition
+	return json.Unmarshal(b, &struct {
+		*plain
+		IsPrinted *FlexBool `json:"is_printed"`
+	}{(*plain)(r), (*FlexBool)(&r.IsPrinted)})
 }
 
 // InventoryWithdrawal is the withdrawal of an item's units from a Tiki
@@ -709,7 +833,7 @@ type SellerInventory struct {
 	// SellerID is the owner, when sent.
 	SellerID int64 `json:"seller_id"`
 	// IsPrimary marks the seller's main warehouse.
-	IsPrimary FlexBool `json:"is_primary"`
+	IsPrimary bool `json:"is_primary"`
 	// Name of the warehouse.
 	Name string `json:"name"`
 	// Status is 1 when the warehouse is active, 0 when not.
@@ -719,6 +843,16 @@ type SellerInventory struct {
 	// Type is "requisition" (supplies Tiki's warehouses) or "withdrawal"
 	// (receives returned products).
 	Type string `json:"type"`
+}
+
+// UnmarshalJSON decodes the seller inventory, taking its flag from
+// true/false, 1/0 or their string forms.
+func (s *SellerInventory) UnmarshalJSON(b []byte) error {
+	type plain SellerInventory
+	return json.Unmarshal(b, &struct {
+		*plain
+		IsPrimary *FlexBool `json:"is_primary"`
+	}{(*plain)(s), (*FlexBool)(&s.IsPrimary)})
 }
 
 // InventoryAddress locates a seller inventory.

@@ -22,10 +22,13 @@ type OrdersV1Service service
 // OrderV1 is a sales order, as the order list, order detail and mock order
 // endpoints return it.
 //
-// Money fields are int64 VND. Tiki sometimes writes whole amounts as floats
-// (14000.0) or strings: they decode exactly. An amount with a fraction cannot
-// be VND and fails decoding rather than being rounded. null decodes as zero
-// everywhere (is_rma, tax fields, coupon_code, handling_fee...).
+// Amounts are Money. Tiki sometimes writes whole amounts as floats
+// (14000.0) or strings: they decode exactly. An amount with a fraction
+// cannot be VND: the order is not decoded at all, and the call fails with a
+// *DecodeError wrapping an *AmountError that names the field (see
+// AmountError). Codes and SKUs are strings and ids int64, also when Tiki
+// sends them in the other form. null decodes as zero everywhere (is_rma,
+// tax fields, coupon_code, handling_fee...).
 type OrderV1 struct {
 	// OrderCode identifies the order in every other call.
 	OrderCode string `json:"order_code"`
@@ -36,9 +39,9 @@ type OrderV1 struct {
 	// OrderStatusComplete; unknown values are kept as sent.
 	Status OrderStatus `json:"status"`
 	// TotalPriceBeforeDiscount is the order amount before discounts, in VND.
-	TotalPriceBeforeDiscount int64 `json:"total_price_before_discount"`
+	TotalPriceBeforeDiscount Money `json:"total_price_before_discount"`
 	// TotalPriceAfterDiscount is the order amount after discounts, in VND.
-	TotalPriceAfterDiscount int64 `json:"total_price_after_discount"`
+	TotalPriceAfterDiscount Money `json:"total_price_after_discount"`
 	// CreatedAt is sent by the mock order endpoint; zero otherwise.
 	CreatedAt Time `json:"created_at"`
 	// UpdatedAt is when the order last changed (Vietnam time).
@@ -58,9 +61,9 @@ type OrderV1 struct {
 	// zero when Tiki sends null.
 	WarehouseID int64 `json:"warehouse_id"`
 	// HandlingFee is collected for bulky orders.
-	HandlingFee int64 `json:"handling_fee"`
+	HandlingFee Money `json:"handling_fee"`
 	// CollectableTotalPrice is what the shipper collects from the customer.
-	CollectableTotalPrice int64 `json:"collectable_total_price"`
+	CollectableTotalPrice Money `json:"collectable_total_price"`
 	// Discount is the discount applied to the whole order.
 	Discount DiscountV1 `json:"discount"`
 	// Tax is the customer's tax invoice information.
@@ -74,37 +77,26 @@ type OrderV1 struct {
 }
 
 // UnmarshalJSON decodes an order, tolerating floats and strings for amounts
-// and ids, and null or 0/1 for is_rma. An object without order_code is an
-// error, not an empty order.
+// and ids, numbers for the order code, and null or 0/1 for is_rma. An
+// object without order_code is an error, not an empty order.
 func (o *OrderV1) UnmarshalJSON(b []byte) error {
 	type plain OrderV1
-	var w struct {
-		plain
-		OrderCode                FlexString `json:"order_code"`
-		TotalPriceBeforeDiscount FlexInt    `json:"total_price_before_discount"`
-		TotalPriceAfterDiscount  FlexInt    `json:"total_price_after_discount"`
-		IsRMA                    FlexBool   `json:"is_rma"`
-		WarehouseID              FlexInt    `json:"warehouse_id"`
-		HandlingFee              FlexInt    `json:"handling_fee"`
-		CollectableTotalPrice    FlexInt    `json:"collectable_total_price"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	*o = OrderV1{}
+	err := json.Unmarshal(b, &struct {
+		*plain
+		OrderCode   *FlexString `json:"order_code"`
+		IsRMA       *FlexBool   `json:"is_rma"`
+		WarehouseID *FlexInt    `json:"warehouse_id"`
+	}{(*plain)(o), (*FlexString)(&o.OrderCode), (*FlexBool)(&o.IsRMA), (*FlexInt)(&o.WarehouseID)})
+	if err != nil {
 		return err
 	}
-	if w.OrderCode == "" {
+	if o.OrderCode == "" {
 		// Every documented order carries its code; an order without one is
 		// a shape this SDK does not know, and decoding it would silently
 		// lose the order's data.
 		return errors.New("tiki: order without order_code: not the documented order shape (another API version? the current order API is client.Orders)")
 	}
-	*o = OrderV1(w.plain)
-	o.OrderCode = string(w.OrderCode)
-	o.TotalPriceBeforeDiscount = int64(w.TotalPriceBeforeDiscount)
-	o.TotalPriceAfterDiscount = int64(w.TotalPriceAfterDiscount)
-	o.IsRMA = bool(w.IsRMA)
-	o.WarehouseID = int64(w.WarehouseID)
-	o.HandlingFee = int64(w.HandlingFee)
-	o.CollectableTotalPrice = int64(w.CollectableTotalPrice)
 	return nil
 }
 
@@ -133,26 +125,12 @@ func (o *OrderV1) ConfirmItemsRequest() ConfirmItemsRequest {
 // DiscountV1 is the discount applied to an order (or to an item).
 type DiscountV1 struct {
 	// DiscountAmount is the total discount.
-	DiscountAmount int64 `json:"discount_amount"`
+	DiscountAmount Money `json:"discount_amount"`
 	// DiscountCoupon is the part of it from the coupon.
-	DiscountCoupon int64 `json:"discount_coupon"`
+	DiscountCoupon Money `json:"discount_coupon"`
 	// DiscountTikiPoint is the part paid with Tiki points (xu), sent by the
 	// mock order endpoint and newer API versions.
-	DiscountTikiPoint int64 `json:"discount_tiki_point"`
-}
-
-// UnmarshalJSON tolerates floats, strings and null for the amounts.
-func (d *DiscountV1) UnmarshalJSON(b []byte) error {
-	var w struct {
-		DiscountAmount    FlexInt `json:"discount_amount"`
-		DiscountCoupon    FlexInt `json:"discount_coupon"`
-		DiscountTikiPoint FlexInt `json:"discount_tiki_point"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*d = DiscountV1{DiscountAmount: int64(w.DiscountAmount), DiscountCoupon: int64(w.DiscountCoupon), DiscountTikiPoint: int64(w.DiscountTikiPoint)}
-	return nil
+	DiscountTikiPoint Money `json:"discount_tiki_point"`
 }
 
 // TaxV1 is the customer's tax invoice information; every field may be empty
@@ -193,17 +171,15 @@ type ShippingV1 struct {
 	// both decode.
 	EstimateDescription string `json:"estimate_description"`
 	// ShippingFee is the shipping fee, in VND.
-	ShippingFee int64 `json:"shipping_fee"`
+	ShippingFee Money `json:"shipping_fee"`
 }
 
-// UnmarshalJSON accepts estimate_description and estimation_description, and
-// floats, strings and null for the fee.
+// UnmarshalJSON accepts estimate_description and estimation_description.
 func (s *ShippingV1) UnmarshalJSON(b []byte) error {
 	type plain ShippingV1
 	var w struct {
 		plain
-		EstimationDescription string  `json:"estimation_description"`
-		ShippingFee           FlexInt `json:"shipping_fee"`
+		EstimationDescription string `json:"estimation_description"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -212,7 +188,6 @@ func (s *ShippingV1) UnmarshalJSON(b []byte) error {
 	if s.EstimateDescription == "" {
 		s.EstimateDescription = w.EstimationDescription
 	}
-	s.ShippingFee = int64(w.ShippingFee)
 	return nil
 }
 
@@ -231,7 +206,7 @@ type OrderItemV1 struct {
 	// Qty is how many units of the product the order holds.
 	Qty int `json:"qty"`
 	// Price is the unit sales price in the order, in VND.
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// ConfirmationStatus is the item's confirmation state, for example
 	// ConfirmationWaiting or ConfirmationSellerConfirmed.
 	ConfirmationStatus ConfirmationStatus `json:"confirmation_status"`
@@ -248,30 +223,22 @@ type OrderItemV1 struct {
 	Discount *DiscountV1 `json:"discount,omitempty"`
 }
 
-// UnmarshalJSON tolerates numbers for the SKU and floats or strings for ids,
-// quantity and price.
+// UnmarshalJSON tolerates numbers for the SKUs and floats or strings for
+// ids and quantity.
 func (it *OrderItemV1) UnmarshalJSON(b []byte) error {
 	type plain OrderItemV1
-	var w struct {
-		plain
-		ID          FlexInt    `json:"id"`
-		ProductID   FlexInt    `json:"product_id"`
-		SKU         FlexString `json:"sku"`
-		OriginalSKU FlexString `json:"original_sku"`
-		Qty         FlexInt    `json:"qty"`
-		Price       FlexInt    `json:"price"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*it = OrderItemV1(w.plain)
-	it.ID = int64(w.ID)
-	it.ProductID = int64(w.ProductID)
-	it.SKU = string(w.SKU)
-	it.OriginalSKU = string(w.OriginalSKU)
-	it.Qty = int(w.Qty)
-	it.Price = int64(w.Price)
-	return nil
+	*it = OrderItemV1{}
+	var qty FlexInt
+	err := json.Unmarshal(b, &struct {
+		*plain
+		ID          *FlexInt    `json:"id"`
+		ProductID   *FlexInt    `json:"product_id"`
+		SKU         *FlexString `json:"sku"`
+		OriginalSKU *FlexString `json:"original_sku"`
+		Qty         *FlexInt    `json:"qty"`
+	}{(*plain)(it), (*FlexInt)(&it.ID), (*FlexInt)(&it.ProductID), (*FlexString)(&it.SKU), (*FlexString)(&it.OriginalSKU), &qty})
+	it.Qty = int(qty)
+	return err
 }
 
 // PaymentV1 is how the order was paid.
@@ -296,8 +263,9 @@ type PaymentV1 struct {
 // the rows, or use client.Orders (v2), which documents every filter.
 type OrderListOptionsV1 struct {
 	// Status keeps orders in this state. Tiki's default is
-	// OrderStatusQueueing. Any value is sent as given, so the operators of
-	// Tiki's current listing work too ("nin|processing,waiting_payment").
+	// OrderStatusQueueing. The set expressions of Tiki's current listing
+	// work too ("nin|processing,waiting_payment"); each status must be a
+	// known one (see WithEnumValues).
 	Status OrderStatus `url:"status,omitempty"`
 	// FulfillmentType keeps orders of this fulfillment type.
 	FulfillmentType FulfillmentType `url:"fulfillment_type,omitempty"`
@@ -326,6 +294,11 @@ type OrderListOptionsV1 struct {
 
 func (o *OrderListOptionsV1) validate(v *validator) {
 	o.ListOptions.validate(v)
+	checkExpression(v, "status", o.Status)
+	checkOptionalEnum(v, "fulfillment_type", o.FulfillmentType)
+	checkOptionalEnum(v, "item_inventory_type", o.ItemInventoryType)
+	checkOptionalEnum(v, "item_confirmation_status", o.ItemConfirmationStatus)
+	checkOptionalEnum(v, "filter_date_by", o.FilterDateBy)
 	for i, inc := range o.Include {
 		v.check(strings.TrimSpace(inc) != "" && !strings.Contains(inc, ","), fmt.Sprintf("include[%d]", i), "must be a name without commas")
 	}
@@ -347,8 +320,8 @@ func (s *OrdersV1Service) List(ctx context.Context, opts *OrderListOptionsV1) (*
 //	for order, err := range client.V1.Orders.All(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing}) {
 //		if err != nil { ... }
 //	}
-func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1) iter.Seq2[OrderV1, error] {
-	return walk(ctx, s.client, "v1/orders", opts, s.List)
+func (s *OrdersV1Service) All(ctx context.Context, opts *OrderListOptionsV1, walkOpts ...WalkOption) iter.Seq2[OrderV1, error] {
+	return walk(ctx, s.client, "v1/orders", opts, s.List, walkOpts)
 }
 
 // Get returns one order with its items.
@@ -360,7 +333,7 @@ func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code, route: "orders/{order_code}"})
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -456,9 +429,13 @@ func checkWarehouse(v *validator, code string, inventoryID int64) {
 //
 // POST /v1/orders/confirmItems
 func (s *OrdersV1Service) ConfirmItems(ctx context.Context, req ConfirmItemsRequest) (*ConfirmItemsResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(req.FulfillmentType != "", "fulfillment_type", "is required (not sent): set it from OrderV1.FulfillmentType")
+	if req.FulfillmentType == "" {
+		v.add("fulfillment_type", "is empty, and it decides which of Tiki's rules apply (it is not sent): build the request with OrderV1.ConfirmItemsRequest from an order read with Get or List")
+	} else {
+		checkEnum(&v, "fulfillment_type", req.FulfillmentType)
+	}
 	if len(req.ItemIDs) == 0 {
 		v.add("item_ids", "must list at least one item: to reject every item use RejectAllItems")
 	}
@@ -545,7 +522,8 @@ const (
 )
 
 // CancelReason explains a canceled delivery. Use one of the listed codes or
-// any free text: Tiki files free text under "others".
+// any free text: Tiki files free text under "others", so a reason is sent
+// as given, never refused.
 type CancelReason string
 
 // Cancel reasons listed by Tiki.
@@ -620,10 +598,9 @@ func (r *ConfirmDeliveryResult) applied() bool { return r.OrderCode != "" }
 //
 // POST /v1/orders/confirmDelivery
 func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDeliveryRequest) (*ConfirmDeliveryResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(req.Status == ConfirmDeliveryCanceled || req.Status == ConfirmDeliverySuccessful, "status",
-		"must be %q or %q", ConfirmDeliveryCanceled, ConfirmDeliverySuccessful)
+	checkEnum(&v, "status", req.Status)
 	v.check(req.Reason == "" || req.Status == ConfirmDeliveryCanceled, "reason", "is only sent with status %q", ConfirmDeliveryCanceled)
 	v.check(len(req.DocumentURLs) <= maxDocumentURLs, "document_urls", "must hold at most %d URLs", maxDocumentURLs)
 	for i, raw := range req.DocumentURLs {
@@ -642,8 +619,10 @@ func (s *OrdersV1Service) ConfirmDelivery(ctx context.Context, req ConfirmDelive
 		(*ConfirmDeliveryResult).applied)
 }
 
-// DeliveryStatus is a step of a delivery reported with UpdateDeliveryStatus.
-// Any text is sent as given (Tiki's own example sends "ready for delivery").
+// DeliveryStatus is a step of a delivery reported with UpdateDeliveryStatus
+// or UpdateCrossBorderShipment. The values below are the ones Tiki lists;
+// another text (the 2019 document's own example sends "ready for
+// delivery") is sent once the client allows it with WithEnumValues.
 type DeliveryStatus string
 
 // Delivery statuses listed in Tiki's order documentation, in delivery order.
@@ -709,9 +688,9 @@ func (r *UpdateDeliveryStatusResult) applied() bool {
 //
 // POST /v1/orders/updateDeliveryStatus
 func (s *OrdersV1Service) UpdateDeliveryStatus(ctx context.Context, req UpdateDeliveryStatusRequest) (*UpdateDeliveryStatusResult, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	checkText(&v, "order_code", req.OrderCode)
-	v.check(strings.TrimSpace(string(req.Status)) != "", "status", "is required")
+	checkEnum(&v, "status", req.Status)
 	v.check(!req.UpdateTime.IsZero(), "update_time", "is required")
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -731,7 +710,7 @@ const (
 	LabelInvoice LabelType = "invoice"
 	// LabelPO: the purchase order (PO) label that Tiki's order guide
 	// mentions for confirmed orders. The 2019 document does not list it and
-	// the value "po" is unverified; any LabelType is sent as given.
+	// the value "po" is unverified; WithEnumValues allows another value.
 	LabelPO LabelType = "po"
 )
 
@@ -803,14 +782,16 @@ func (l *OrderLabelV1) UnmarshalJSON(b []byte) error {
 // GET /v1/orders/{order_code}/print
 func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts *PrintLabelOptions) (*OrderLabelV1, *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
+	v := s.client.newValidator()
 	code := segment(&v, "order_code", orderCode)
-	v.check(o.Format == "" || o.Format == LabelHTML || o.Format == LabelPDF, "format", "must be %q or %q", LabelHTML, LabelPDF)
-	v.check(o.Format != LabelPDF || o.Label == LabelInvoice, "format", "pdf is only available for the %q label", LabelInvoice)
+	checkOptionalEnum(&v, "label", o.Label)
+	if checkOptionalEnum(&v, "format", o.Format) && o.Format == LabelPDF && o.Label != LabelInvoice {
+		v.add("format", "is %q, which only the %q label has", LabelPDF, LabelInvoice)
+	}
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code + "/print", query: encodeQuery(&o)})
+	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code + "/print", route: "orders/{order_code}/print", query: encodeQuery(&o)})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to
@@ -829,10 +810,10 @@ type MockOrderRequest struct {
 	// CouponCode is an optional coupon code.
 	CouponCode string `json:"coupon_code,omitempty"`
 	// DiscountCoupon is an optional coupon discount, in VND (not negative).
-	DiscountCoupon int64 `json:"discount_coupon,omitempty"`
+	DiscountCoupon Money `json:"discount_coupon,omitempty"`
 	// DiscountTikiPoint is an optional discount paid with Tiki points
 	// (xu), in VND (not negative).
-	DiscountTikiPoint int64 `json:"discount_tiki_point,omitempty"`
+	DiscountTikiPoint Money `json:"discount_tiki_point,omitempty"`
 	// Shipping is the optional delivery address.
 	Shipping *ShippingV1 `json:"shipping,omitempty"`
 	// Tax is the optional tax invoice information.
@@ -848,7 +829,7 @@ type MockOrderItem struct {
 	// OriginalSKU is the seller's own code for the product.
 	OriginalSKU string `json:"original_sku"`
 	// Price is the unit sales price, in VND (greater than 0).
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// Qty is the quantity ordered (greater than 0).
 	Qty int `json:"qty"`
 	// InventoryType is how the product is stocked, for example
@@ -866,9 +847,9 @@ func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) 
 	if s.client.onProduction() {
 		return nil, nil, ErrSandboxOnly
 	}
-	var v validator
-	v.check(req.FulfillmentType != "", "fulfillment_type", "is required")
-	v.check(req.PaymentMethod != "", "payment_method", "is required")
+	v := s.client.newValidator()
+	checkEnum(&v, "fulfillment_type", req.FulfillmentType)
+	checkEnum(&v, "payment_method", req.PaymentMethod)
 	v.check(len(req.Items) > 0, "items", "must hold at least one item")
 	for i, it := range req.Items {
 		p := fmt.Sprintf("items[%d].", i)
@@ -876,7 +857,7 @@ func (s *OrdersV1Service) CreateMock(ctx context.Context, req MockOrderRequest) 
 		v.check(strings.TrimSpace(it.OriginalSKU) != "", p+"original_sku", "is required")
 		v.check(it.Price > 0, p+"price", "must be greater than 0")
 		v.check(it.Qty > 0, p+"qty", "must be greater than 0")
-		v.check(it.InventoryType != "", p+"inventory_type", "is required")
+		checkEnum(&v, p+"inventory_type", it.InventoryType)
 	}
 	v.check(req.DiscountCoupon >= 0, "discount_coupon", "must not be negative")
 	v.check(req.DiscountTikiPoint >= 0, "discount_tiki_point", "must not be negative")

@@ -564,7 +564,12 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 		},
 		"fulfillment type not stated": {
 			func(r *ConfirmItemsRequest) { r.FulfillmentType = "" },
-			[]FieldProblem{{"fulfillment_type", "is required (not sent): set it from OrderV1.FulfillmentType"}},
+			[]FieldProblem{{"fulfillment_type", "is empty, and it decides which of Tiki's rules apply (it is not sent): " +
+				"build the request with OrderV1.ConfirmItemsRequest from an order read with Get or List"}},
+		},
+		"unknown fulfillment type": {
+			func(r *ConfirmItemsRequest) { r.FulfillmentType = "seller-delivery" },
+			[]FieldProblem{unknownValue[FulfillmentType]("fulfillment_type", "seller-delivery")},
 		},
 		"empty item list is not a rejection": {
 			func(r *ConfirmItemsRequest) { r.ItemIDs = []int64{} },
@@ -690,7 +695,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	}{
 		"unknown status": {
 			ConfirmDeliveryRequest{OrderCode: "1", Status: "complete"},
-			[]FieldProblem{{"status", `must be "canceled" or "successful_delivery"`}},
+			[]FieldProblem{unknownValue[ConfirmDeliveryStatus]("status", "complete")},
 		},
 		"reason without cancellation": {
 			ConfirmDeliveryRequest{OrderCode: "1", Status: ConfirmDeliverySuccessful, Reason: CancelReasonSellerOutOfStock},
@@ -711,7 +716,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 		},
 		"nothing": {
 			ConfirmDeliveryRequest{},
-			[]FieldProblem{{"order_code", "is required"}, {"status", `must be "canceled" or "successful_delivery"`}},
+			[]FieldProblem{{"order_code", "is required"}, missingValue[ConfirmDeliveryStatus]("status")},
 		},
 	}
 	for name, tc := range cases {
@@ -726,7 +731,9 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 
 func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	// The document's example sends a status text that is none of the
+	// statuses Tiki lists: the client allows it explicitly.
+	c, mt := setup(t, WithEnumValues[DeliveryStatus]("ready for delivery"))
 	var got wire
 	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
 
@@ -751,12 +758,18 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t)
-	_, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{Status: " "})
+	_, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{})
 	requireRefused(t, err, mt,
 		FieldProblem{"order_code", "is required"},
-		FieldProblem{"status", "is required"},
+		missingValue[DeliveryStatus]("status"),
 		FieldProblem{"update_time", "is required"},
 	)
+	// Without WithEnumValues, the document's example text is not a status
+	// the SDK knows.
+	_, _, err = c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
+		OrderCode: "1", Status: "ready for delivery", UpdateTime: vnTime(t, "2019-11-23 23:59:59"),
+	})
+	requireRefused(t, err, mt, unknownValue[DeliveryStatus]("status", "ready for delivery"))
 }
 
 func TestOrdersPrintLabel(t *testing.T) {
@@ -799,7 +812,7 @@ func TestOrdersPrintLabel(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, mt := setup(t, WithEnumValues[LabelType]("stamp")) // a label Tiki added later
 			var got wire
 			respond(mt, http.MethodGet, "/v1/orders/833662058/print", 200, tc.body, &got)
 			label, _, err := c.V1.Orders.PrintLabel(context.Background(), "833662058", tc.opts)
@@ -812,7 +825,7 @@ func TestOrdersPrintLabel(t *testing.T) {
 
 func TestOrdersPrintLabelRules(t *testing.T) {
 	t.Parallel()
-	pdfOnlyInvoice := FieldProblem{"format", `pdf is only available for the "invoice" label`}
+	pdfOnlyInvoice := FieldProblem{"format", `is "pdf", which only the "invoice" label has`}
 	cases := map[string]struct {
 		code string
 		opts *PrintLabelOptions
@@ -821,10 +834,11 @@ func TestOrdersPrintLabelRules(t *testing.T) {
 		"pdf shipping label":      {"1", &PrintLabelOptions{Label: LabelShipping, Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
 		"pdf default label":       {"1", &PrintLabelOptions{Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
 		"pdf po label":            {"1", &PrintLabelOptions{Label: LabelPO, Format: LabelPDF}, []FieldProblem{pdfOnlyInvoice}},
-		"unknown format":          {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "png"}, []FieldProblem{{"format", `must be "html" or "pdf"`}}},
+		"unknown format":          {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "png"}, []FieldProblem{unknownValue[LabelFormat]("format", "png")}},
+		"unknown label":           {"1", &PrintLabelOptions{Label: "stamp"}, []FieldProblem{unknownValue[LabelType]("label", "stamp")}},
 		"no order code":           {"", nil, []FieldProblem{{"order_code", "is required"}}},
 		"pdf without order code":  {" ", &PrintLabelOptions{Format: LabelPDF}, []FieldProblem{{"order_code", "is required"}, pdfOnlyInvoice}},
-		"uppercase pdf is no pdf": {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "PDF"}, []FieldProblem{{"format", `must be "html" or "pdf"`}}},
+		"uppercase pdf is no pdf": {"1", &PrintLabelOptions{Label: LabelInvoice, Format: "PDF"}, []FieldProblem{unknownValue[LabelFormat]("format", "PDF")}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -870,7 +884,7 @@ func TestOrdersCreateMock(t *testing.T) {
 	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
 
 	created := vnTime(t, "2020-04-21 09:15:02")
-	item := func(id, productID int64, name, sku, original string, qty int, price int64) OrderItemV1 {
+	item := func(id, productID int64, name, sku, original string, qty int, price Money) OrderItemV1 {
 		return OrderItemV1{ID: id, ProductID: productID, ProductName: name, SKU: sku, OriginalSKU: original, Qty: qty, Price: price,
 			ConfirmationStatus: ConfirmationWaiting, MustConfirmBeforeAt: vnTime(t, "2020-04-21 12:00:00"), InventoryType: InventorySellerBackorder}
 	}
@@ -925,8 +939,8 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	c, mt := setup(t)
 	_, _, err := c.V1.Orders.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
 	requireRefused(t, err, mt,
-		FieldProblem{"fulfillment_type", "is required"},
-		FieldProblem{"payment_method", "is required"},
+		missingValue[FulfillmentType]("fulfillment_type"),
+		missingValue[PaymentMethod]("payment_method"),
 		FieldProblem{"items", "must hold at least one item"},
 		FieldProblem{"discount_coupon", "must not be negative"},
 		FieldProblem{"discount_tiki_point", "must not be negative"},
@@ -939,7 +953,15 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 		FieldProblem{"items[1].original_sku", "is required"},
 		FieldProblem{"items[1].price", "must be greater than 0"},
 		FieldProblem{"items[1].qty", "must be greater than 0"},
-		FieldProblem{"items[1].inventory_type", "is required"},
+		missingValue[InventoryType]("items[1].inventory_type"),
+	)
+	req = ordMockRequest()
+	req.FulfillmentType, req.PaymentMethod, req.Items[0].InventoryType = "drone", "cash", "drop-ship"
+	_, _, err = c.V1.Orders.CreateMock(context.Background(), req)
+	requireRefused(t, err, mt,
+		unknownValue[FulfillmentType]("fulfillment_type", "drone"),
+		unknownValue[PaymentMethod]("payment_method", "cash"),
+		unknownValue[InventoryType]("items[0].inventory_type", "drop-ship"),
 	)
 }
 

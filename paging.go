@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tikisdk/tiki/internal/flight"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -53,18 +55,8 @@ type Page[T any] struct {
 func (p *Page[T]) UnmarshalJSON(b []byte) error { return p.decodeBody(b) }
 
 // decodeBody is UnmarshalJSON for the client, which calls it directly so
-// that a page is parsed once (see bodyDecoder). Product rows are decoded
-// as they are sent (productWire) and converted, so that no row is parsed
-// a second time by Product.UnmarshalJSON.
+// that a page is parsed once (see bodyDecoder).
 func (p *Page[T]) decodeBody(b []byte) error {
-	if pp, ok := any(p).(*Page[Product]); ok {
-		rows, paging, err := decodePage[productWire](b)
-		if err != nil {
-			return err
-		}
-		*pp = Page[Product]{Data: convertRows(rows, (*productWire).product), Paging: paging}
-		return nil
-	}
 	rows, paging, err := decodePage[T](b)
 	if err != nil {
 		return err
@@ -112,13 +104,71 @@ func convertRows[R, T any](rows []R, convert func(*R) T) []T {
 const maxLimit = 100
 
 // DefaultPagesAhead is how many pages an All iterator keeps requested ahead
-// of the page it is yielding when ListOptions.PagesAhead is 0: enough
+// of the page it is yielding unless WithPagesAhead says otherwise: enough
 // requests in flight to use Tiki's 200 requests per second at a round trip
 // of 150 ms (200 × 0.15 s = 30).
 const DefaultPagesAhead = 32
 
-// MaxPagesAhead is the largest ListOptions.PagesAhead accepted.
+// MaxPagesAhead is the largest value WithPagesAhead accepts.
 const MaxPagesAhead = 64
+
+// WalkOption changes how an All iterator walks a list; it is not sent to
+// Tiki. The options are checked when the iterator is ranged over, before
+// anything is sent: a bad value is the *ValidationError the iterator
+// yields, and the walk stops.
+type WalkOption func(*walkConfig)
+
+// walkConfig is what the WalkOptions of one walk set.
+type walkConfig struct {
+	pagesAhead    int
+	expectedPages int // 0: as many as the last walk of the list found
+	expectedSet   bool
+}
+
+// WithPagesAhead sets how many pages an All iterator may have requested
+// ahead of the page it is yielding, once the first page has told it the
+// last one: at most n requests in flight and n pages held besides the one
+// being yielded. n is from 1 (one request overlapping the loop's work) to
+// MaxPagesAhead; the default is DefaultPagesAhead. Each request still
+// waits for the client's limiter.
+func WithPagesAhead(n int) WalkOption {
+	return func(c *walkConfig) { c.pagesAhead = n }
+}
+
+// WithExpectedPages sets how many pages an All iterator requests at once
+// when it starts, before Tiki's first answer tells it where the list ends:
+// from 1 (the first page alone) to the walk's pages ahead (WithPagesAhead,
+// or DefaultPagesAhead), so that a walk never has more requests in flight
+// than that. Without it, a walk requests as many pages as the client's
+// last walk of the same list found (the same endpoint, filters and page
+// size; date filters whatever their values), and the first page alone for
+// a list this client has not walked: a walk repeated on a long-lived
+// client (a sync job) saves the round trip of waiting for the first page.
+// Set it when you know a list's length on a new client. A page requested
+// past the end (the list shrank; Tiki answers it empty) is dropped,
+// whatever its answer.
+func WithExpectedPages(n int) WalkOption {
+	return func(c *walkConfig) { c.expectedPages, c.expectedSet = n, true }
+}
+
+// newWalkConfig applies opts and checks the result.
+func newWalkConfig(opts []WalkOption) (walkConfig, error) {
+	cfg := walkConfig{pagesAhead: DefaultPagesAhead}
+	var v validator
+	for i, o := range opts {
+		if o == nil {
+			v.add("walk_opts["+strconv.Itoa(i)+"]", "must not be nil")
+			continue
+		}
+		o(&cfg)
+	}
+	v.check(cfg.pagesAhead >= 1 && cfg.pagesAhead <= MaxPagesAhead, "pages_ahead", "must be between 1 and %d", MaxPagesAhead)
+	if cfg.expectedSet {
+		ahead := min(max(cfg.pagesAhead, 1), MaxPagesAhead)
+		v.check(cfg.expectedPages >= 1 && cfg.expectedPages <= ahead, "expected_pages", "must be between 1 and the pages ahead (%d)", ahead)
+	}
+	return cfg, v.err()
+}
 
 // ListOptions selects a page. Zero values are left to Tiki's defaults
 // (page 1, 20 rows); Tiki refuses limits above 100 on some endpoints.
@@ -144,45 +194,12 @@ type ListOptions struct {
 	// Limit is the number of rows per page, at most 100 (0 means Tiki's
 	// default, 20).
 	Limit int `url:"limit,omitempty"`
-	// PagesAhead is how many pages an All iterator may have requested
-	// ahead of the page it is yielding, once the first page has told it
-	// the last one: at most PagesAhead requests in flight and PagesAhead
-	// pages held besides the one being yielded. 0 means DefaultPagesAhead;
-	// 1 overlaps one request with the loop's work; at most MaxPagesAhead.
-	// Each request still waits for the client's limiter. It is not sent to
-	// Tiki, and List ignores it.
-	PagesAhead int `url:"-"`
-	// ExpectedPages is how many pages an All iterator requests at once
-	// when it starts, before Tiki's first answer tells it where the list
-	// ends. 0 means as many as the client's last walk of the same list
-	// found (the same endpoint, filters and page size; date filters
-	// whatever their values), and the first page alone for a list this
-	// client has not walked: a walk repeated on a long-lived client (a
-	// sync job) saves the round trip of waiting for the first page. Set it
-	// when you know a list's length on a new client. At most PagesAhead
-	// (or DefaultPagesAhead), so a walk never has more than PagesAhead
-	// requests in flight. A page requested past the end (the list shrank;
-	// Tiki answers it empty) is dropped, whatever its answer. It is not
-	// sent to Tiki, and List ignores it.
-	ExpectedPages int `url:"-"`
 }
 
 func (o ListOptions) validate(v *validator) {
 	v.check(o.Page >= 0, "page", "must not be negative")
 	v.check(o.Limit >= 0, "limit", "must not be negative")
 	v.check(o.Limit <= maxLimit, "limit", "must be at most %d", maxLimit)
-	v.check(o.PagesAhead >= 0, "pages_ahead", "must not be negative")
-	v.check(o.PagesAhead <= MaxPagesAhead, "pages_ahead", "must be at most %d", MaxPagesAhead)
-	v.check(o.ExpectedPages >= 0, "expected_pages", "must not be negative")
-	v.check(o.ExpectedPages <= o.pagesAhead(), "expected_pages", "must be at most PagesAhead (%d)", o.pagesAhead())
-}
-
-// pagesAhead is PagesAhead with its default applied.
-func (o ListOptions) pagesAhead() int {
-	if o.PagesAhead <= 0 {
-		return DefaultPagesAhead
-	}
-	return min(o.PagesAhead, MaxPagesAhead)
 }
 
 // list decodes a list answered either as a bare JSON array or as
@@ -194,17 +211,7 @@ func (l *list[T]) UnmarshalJSON(b []byte) error { return l.decodeBody(b) }
 
 // decodeBody decodes either shape with one pass over the body; the client
 // calls it directly (see bodyDecoder), so a list is parsed once, not twice.
-// Product rows are decoded as sent (productWire) and converted, as in
-// Page.decodeBody.
 func (l *list[T]) decodeBody(b []byte) error {
-	if pl, ok := any(l).(*list[Product]); ok {
-		rows, err := decodeList[productWire](b)
-		if err != nil {
-			return err
-		}
-		*pl = convertRows(rows, (*productWire).product)
-		return nil
-	}
 	rows, err := decodeList[T](b)
 	if err != nil {
 		return err
@@ -253,33 +260,31 @@ func hasRowsKey(b []byte, keys ...string) bool {
 // in a list's options struct.
 func (o *ListOptions) pageOptions() *ListOptions { return o }
 
-// callList sends r and decodes a list answered either as a bare JSON array
-// or as {"data": [...]}: the shared body of endpoints that answer a list.
-func callList[T any](ctx context.Context, c *Client, r *request) ([]T, *Response, error) {
-	l, resp, err := call[list[T]](ctx, c, r)
-	if err != nil {
-		return nil, resp, err
-	}
-	return *l, resp, nil
-}
-
 // walk is the iterator of a paginated list endpoint: it calls list with a
 // copy of opts (the zero options when opts is nil) whose page is set to
-// each page in turn, from opts.Page (default 1) to the last one, keeping up
-// to opts.PagesAhead pages requested ahead (see all). The caller's options
-// are never changed, and each page gets its own copy, so the iterator may
-// be ranged over more than once. name identifies the list (its path, with
+// each page in turn, from opts.Page (default 1) to the last one, keeping
+// pages requested ahead as walkOpts say (see all). Bad walkOpts are the
+// one error it yields, before anything is sent. The caller's options are
+// never changed, and each page gets its own copy, so the iterator may be
+// ranged over more than once. name identifies the list (its path, with
 // any id in it) for the lengths c remembers between walks.
 func walk[T, O any, P interface {
 	*O
 	pageOptions() *ListOptions
-}](ctx context.Context, c *Client, name string, opts P, list func(context.Context, P) (*Page[T], *Response, error)) iter.Seq2[T, error] {
+}](ctx context.Context, c *Client, name string, opts P, list func(context.Context, P) (*Page[T], *Response, error), walkOpts []WalkOption) iter.Seq2[T, error] {
+	cfg, err := newWalkConfig(walkOpts)
+	if err != nil {
+		return func(yield func(T, error) bool) {
+			var zero T
+			yield(zero, err)
+		}
+	}
 	var base O
 	if opts != nil {
 		base = *opts
 	}
 	lo := P(&base).pageOptions()
-	plan := walkPlan{first: max(lo.Page, 1), ahead: lo.pagesAhead(), expect: lo.ExpectedPages}
+	plan := walkPlan{first: max(lo.Page, 1), ahead: cfg.pagesAhead, expect: cfg.expectedPages}
 	if c != nil {
 		key := listKey(name, &base)
 		if last, ok := c.walks.lastPage(key); ok && plan.expect == 0 {
@@ -343,7 +348,7 @@ func (l *walkLengths) remember(key string, last int) {
 // (a struct, or a pointer to one) with its value, and the page size, so
 // that a walk with other filters or another page size is remembered apart.
 // Date filters count by name only, so that a list polled with a moving date
-// range keeps one entry; the page and the walk's own options are left out.
+// range keeps one entry; the page is left out.
 func listKey(name string, opts any) string {
 	var b strings.Builder
 	b.WriteString(name)
@@ -365,7 +370,7 @@ func listKey(name string, opts any) string {
 			case !f.IsExported():
 			case f.Anonymous:
 				fields(fv)
-			case f.Name == "Page" || f.Name == "PagesAhead" || f.Name == "ExpectedPages" || fv.IsZero():
+			case f.Name == "Page" || fv.IsZero():
 			case f.Type == reflect.TypeFor[Time]() || f.Type == reflect.TypeFor[time.Time]():
 				b.WriteString(" " + f.Name)
 			default:
@@ -390,12 +395,12 @@ const maxPages = 100000
 // goroutine; once the first gives last_page, up to plan.ahead following
 // pages are kept requested while the caller's loop works through the rows:
 // at most plan.ahead requests are in flight and at most plan.ahead pages
-// wait besides the one being yielded. Pages requested past the last one
-// are never yielded, nor their errors. The walk follows each page's own
-// paging block, in page order, exactly as a one-page-at-a-time walk would:
-// it ends at the last_page of the page just yielded (a short page is not
-// the end), and the page number only moves forward, whatever current_page
-// says.
+// wait besides the one being yielded (an ordered flight.Group of
+// plan.ahead). Pages requested past the last one are never yielded, nor
+// their errors. The walk follows each page's own paging block, in page
+// order, exactly as a one-page-at-a-time walk would: it ends at the
+// last_page of the page just yielded (a short page is not the end), and
+// the page number only moves forward, whatever current_page says.
 //
 // When the caller stops ranging, or ctx ends, the requests in flight are
 // cancelled and waited for: no goroutine outlives the loop. When a page
@@ -411,26 +416,24 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 		page := max(plan.first, 1)
 		if ctx == nil {
 			// The list call refuses it with its typed error.
-			_, err := fetchPage(ctx, page, fetch)
+			_, err := safe.Get(func() (*Page[T], error) { return fetch(ctx, page) })
 			if err == nil {
 				err = nilContextError()
 			}
 			yield(zero, err)
 			return
 		}
-		w := &pageWalk[T]{fetch: fetch}
-		w.ctx, w.cancel = context.WithCancel(ctx)
-		defer w.stop()
+		w := &pageWalk[T]{g: flight.Ordered[*Page[T]](ctx, ahead), fetch: fetch}
+		defer w.g.Stop()
 
 		for i := range expect {
-			w.start(page + i)
+			w.g.TryGo(page+i, w.get(page+i))
 		}
-		f := w.take(page)
-		if f.err != nil {
-			yield(zero, f.err)
+		p, err := w.take(page)
+		if err != nil {
+			yield(zero, err)
 			return
 		}
-		p := f.p
 		if plan.learn != nil {
 			plan.learn(p.Paging.LastPage)
 		}
@@ -440,8 +443,7 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 			// of, then let the loop work through this page while they
 			// are fetched.
 			last := p.Paging.LastPage
-			for len(w.queue) < ahead && next <= last {
-				w.start(next)
+			for next <= last && w.g.TryGo(next, w.get(next)) != nil {
 				next++
 			}
 			for _, row := range p.Data {
@@ -453,82 +455,48 @@ func all[T any](ctx context.Context, plan walkPlan, fetch func(ctx context.Conte
 			if current >= last || n >= maxPages {
 				return
 			}
-			f := w.take(current + 1)
-			if f.err != nil {
-				yield(zero, f.err)
+			page = current + 1
+			if p, err = w.take(page); err != nil {
+				yield(zero, err)
 				return
 			}
-			page, p = f.page, f.p
 			next = max(next, page+1)
 		}
 	}
 }
 
-// pageWalk holds the fetches in flight of one ranging over all.
+// pageWalk is one ranging over all: the pages requested, in page order,
+// consecutive page numbers.
 type pageWalk[T any] struct {
-	ctx    context.Context // the caller's, cancelled by stop
-	cancel context.CancelFunc
-	fetch  func(context.Context, int) (*Page[T], error)
-	wg     sync.WaitGroup
-	// queue holds the fetches started and not yet taken, in page order,
-	// consecutive page numbers.
-	queue []*pageFetch[T]
+	g     *flight.Group[*Page[T]]
+	fetch func(context.Context, int) (*Page[T], error)
 }
 
-// pageFetch is one page being fetched; p and err are set when done is
-// closed.
-type pageFetch[T any] struct {
-	page int
-	done chan struct{}
-	p    *Page[T]
-	err  error
+// get is the operation that fetches page, whose key is page.
+func (w *pageWalk[T]) get(page int) func(context.Context) (*Page[T], error) {
+	return func(ctx context.Context) (*Page[T], error) {
+		p, err := w.fetch(ctx, page)
+		if err == nil && p == nil {
+			err = fmt.Errorf("tiki: page %d: no page decoded", page)
+		}
+		return p, err
+	}
 }
 
-// start fetches page on its own goroutine and queues it.
-func (w *pageWalk[T]) start(page int) {
-	f := &pageFetch[T]{page: page, done: make(chan struct{})}
-	w.queue = append(w.queue, f)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer close(f.done)
-		f.p, f.err = fetchPage(w.ctx, page, w.fetch)
-	}()
-}
-
-// take waits for page and returns its fetch, starting it when it is not in
-// flight. Fetches of earlier pages (skipped when a server's current_page
+// take waits for page and returns it, requesting it when it is not in
+// flight. Requests of earlier pages (skipped when a server's current_page
 // jumps ahead) are waited for and dropped.
-func (w *pageWalk[T]) take(page int) *pageFetch[T] {
-	for len(w.queue) > 0 && w.queue[0].page < page {
-		<-w.queue[0].done
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
+func (w *pageWalk[T]) take(page int) (*Page[T], error) {
+	for {
+		op := w.g.Next()
+		if op == nil {
+			// Nothing requested at or after page (they are consecutive):
+			// every slot is free.
+			w.g.TryGo(page, w.get(page))
+			continue
+		}
+		if op.Key() >= page {
+			return op.Result()
+		}
 	}
-	if len(w.queue) == 0 || w.queue[0].page != page {
-		// Nothing queued at or after page (the queue is consecutive).
-		w.queue = w.queue[:0]
-		w.start(page)
-	}
-	f := w.queue[0]
-	w.queue[0] = nil
-	w.queue = w.queue[1:]
-	<-f.done
-	return f
-}
-
-// stop cancels the fetches in flight and waits for their goroutines.
-func (w *pageWalk[T]) stop() {
-	w.cancel()
-	w.wg.Wait()
-}
-
-// fetchPage calls fetch, turning a panic into a *PanicError and a missing
-// page into an error.
-func fetchPage[T any](ctx context.Context, page int, fetch func(context.Context, int) (*Page[T], error)) (*Page[T], error) {
-	p, err := safe.Get(func() (*Page[T], error) { return fetch(ctx, page) })
-	if err == nil && p == nil {
-		err = fmt.Errorf("tiki: page %d: no page decoded", page)
-	}
-	return p, err
 }

@@ -2,6 +2,7 @@ package tiki
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -119,8 +120,8 @@ func collect(seq func(func(AttributeValue, error) bool)) (rows []int64, errs []e
 	return rows, errs
 }
 
-func attrValues(c *Client, ctx context.Context, opts *AttributeValuesOptions) func(func(AttributeValue, error) bool) {
-	return c.Catalog.AllAttributeValues(ctx, 7, opts)
+func attrValues(c *Client, ctx context.Context, opts *AttributeValuesOptions, walkOpts ...WalkOption) func(func(AttributeValue, error) bool) {
+	return c.Catalog.AllAttributeValues(ctx, 7, opts, walkOpts...)
 }
 
 func TestIteratorWalksToLastPage(t *testing.T) {
@@ -201,19 +202,19 @@ func TestIteratorYieldsRowsInPageOrder(t *testing.T) {
 }
 
 // The window bounds both the requests in flight and the pages held: while
-// the loop is on page k, no page past k+PagesAhead has been asked for.
+// the loop is on page k, no page past k+pages ahead has been asked for.
 func TestIteratorKeepsAtMostPagesAheadRequested(t *testing.T) {
 	t.Parallel()
 	for _, ahead := range []int{0, 1, 3} {
 		t.Run(strconv.Itoa(ahead), func(t *testing.T) {
 			t.Parallel()
-			window := ahead
-			if window == 0 {
-				window = DefaultPagesAhead
+			window, walkOpts := DefaultPagesAhead, []WalkOption(nil)
+			if ahead != 0 {
+				window, walkOpts = ahead, []WalkOption{WithPagesAhead(ahead)}
 			}
 			c, s := newListServer(t, pagesOf(3*window, 2))
 			var rows []int64
-			for v, err := range attrValues(c, context.Background(), &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: ahead}}) {
+			for v, err := range attrValues(c, context.Background(), nil, walkOpts...) {
 				require.NoError(t, err)
 				rows = append(rows, v.ID)
 				page := int(v.ID / 100)
@@ -461,7 +462,7 @@ func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
 			}
 			return responseJSON(200, rowsOf(page, 6, 1)), nil
 		})
-		rows, errs := collect(attrValues(c, context.Background(), &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: 2}}))
+		rows, errs := collect(attrValues(c, context.Background(), nil, WithPagesAhead(2)))
 		require.Empty(t, errs)
 		assert.Equal(t, []int64{101, 201, 501, 601}, rows)
 	})
@@ -492,16 +493,29 @@ func TestIteratorValidationError(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n)
-	for ahead, problem := range map[int]string{-1: "must not be negative", MaxPagesAhead + 1: fmt.Sprintf("must be at most %d", MaxPagesAhead)} {
+	for _, ahead := range []int{-1, 0, MaxPagesAhead + 1} {
 		n = 0
-		for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{PagesAhead: ahead}}) {
+		for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil, WithPagesAhead(ahead)) {
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, []FieldProblem{{"pages_ahead", problem}}, ve.Problems)
+			assert.Equal(t, []FieldProblem{{"pages_ahead", fmt.Sprintf("must be between 1 and %d", MaxPagesAhead)}}, ve.Problems)
 			n++
 		}
 		assert.Equal(t, 1, n)
 	}
+	// Every problem of the walk's options at once.
+	n = 0
+	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 7, nil, nil, WithPagesAhead(MaxPagesAhead+1), WithExpectedPages(MaxPagesAhead+1)) {
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, []FieldProblem{
+			{"walk_opts[0]", "must not be nil"},
+			{"pages_ahead", fmt.Sprintf("must be between 1 and %d", MaxPagesAhead)},
+			{"expected_pages", fmt.Sprintf("must be between 1 and the pages ahead (%d)", MaxPagesAhead)},
+		}, ve.Problems)
+		n++
+	}
+	assert.Equal(t, 1, n)
 	assert.Equal(t, 0, mt.GetTotalCallCount())
 }
 
@@ -650,7 +664,7 @@ func rangeTwice[T any](t *testing.T, seq iter.Seq2[T, error], key func(T) string
 	return walks
 }
 
-// Lengths remembered between walks (ListOptions.ExpectedPages).
+// Lengths remembered between walks (WithExpectedPages).
 
 // lengthServer serves a products list of last pages of one row each and
 // records, for every walk, the pages requested before page 1 was answered.
@@ -763,10 +777,10 @@ func (s *lengthServer) record() (pages, beforeOne []int) {
 	return pages, beforeOne
 }
 
-func walkIDs(t *testing.T, c *Client, opts *ProductsOptions) []int64 {
+func walkIDs(t *testing.T, c *Client, opts *ProductsOptions, walkOpts ...WalkOption) []int64 {
 	t.Helper()
 	var ids []int64
-	for p, err := range c.Products.All(context.Background(), opts) {
+	for p, err := range c.Products.All(context.Background(), opts, walkOpts...) {
 		require.NoError(t, err)
 		ids = append(ids, p.ProductID)
 	}
@@ -802,16 +816,16 @@ func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 	assert.Equal(t, seq(1, 6), pages, "each page once, none past the end")
 	assert.Equal(t, seq(2, 6), before, "repeated walk: every known page at once")
 
-	// The window bounds it: PagesAhead 2 requests pages 1 and 2 at once,
+	// The window bounds it: 2 pages ahead requests pages 1 and 2 at once,
 	// never more than 2 in flight.
 	s.reset(1)
-	assert.Len(t, walkIDs(t, c, &ProductsOptions{ListOptions: ListOptions{PagesAhead: 2}}), 6)
+	assert.Len(t, walkIDs(t, c, nil, WithPagesAhead(2)), 6)
 	_, before = s.record()
 	assert.Equal(t, []int{2}, before)
 
-	// ExpectedPages 1 turns it off.
+	// WithExpectedPages(1) turns it off.
 	s.reset(0)
-	assert.Len(t, walkIDs(t, c, &ProductsOptions{ListOptions: ListOptions{ExpectedPages: 1}}), 6)
+	assert.Len(t, walkIDs(t, c, nil, WithExpectedPages(1)), 6)
 	_, before = s.record()
 	assert.Empty(t, before)
 }
@@ -854,33 +868,38 @@ func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	active := ActiveFlag(1)
 	assert.Equal(t, "products Active=1 CategoryID=9 UpdatedFrom Limit=5",
 		listKey("products", &ProductsOptions{Active: &active, CategoryID: 9, UpdatedFrom: day(4),
-			ListOptions: ListOptions{Page: 3, Limit: 5, PagesAhead: 2, ExpectedPages: 2}}))
+			ListOptions: ListOptions{Page: 3, Limit: 5}}))
 	assert.Equal(t, "products", listKey("products", (*ProductsOptions)(nil)))
 	assert.Equal(t, "v2/orders Status=queueing", listKey("v2/orders", &OrderListOptions{Status: In(OrderStatusQueueing)}))
 }
 
-// An explicit ExpectedPages requests that many pages at once on a new
-// client, and is refused, with nothing sent, when negative or above the
-// window (PagesAhead, or DefaultPagesAhead).
+// WithExpectedPages requests that many pages at once on a new client, and
+// is refused, with nothing sent, below 1 or above the window
+// (WithPagesAhead, or DefaultPagesAhead).
 func TestExpectedPagesOption(t *testing.T) {
 	t.Parallel()
 	s := newLengthServer(t, 3)
 	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
 	require.NoError(t, err)
 	s.reset(2)
-	assert.Equal(t, []int64{1, 2, 3}, walkIDs(t, c, &ProductsOptions{ListOptions: ListOptions{ExpectedPages: 3}}))
+	assert.Equal(t, []int64{1, 2, 3}, walkIDs(t, c, nil, WithExpectedPages(3)))
 	_, before := s.record()
 	assert.Equal(t, []int{2, 3}, before)
 
-	for _, n := range []int{-1, DefaultPagesAhead + 1} {
+	for _, walkOpts := range [][]WalkOption{
+		{WithExpectedPages(-1)},
+		{WithExpectedPages(0)},
+		{WithExpectedPages(DefaultPagesAhead + 1)},
+		{WithPagesAhead(2), WithExpectedPages(3)},
+	} {
 		s.reset(0)
-		for _, err := range c.Products.All(context.Background(), &ProductsOptions{ListOptions: ListOptions{ExpectedPages: n}}) {
+		for _, err := range c.Products.All(context.Background(), nil, walkOpts...) {
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, "expected_pages", ve.Problems[0].Field)
 		}
 		pages, _ := s.record()
-		assert.Empty(t, pages, "nothing sent for ExpectedPages %d", n)
+		assert.Empty(t, pages, "nothing sent")
 	}
 }
 
@@ -928,4 +947,36 @@ func TestWalkLengthsBounded(t *testing.T) {
 	l.remember("zero", 0)
 	n, _ = l.lastPage("zero")
 	assert.Equal(t, 1, n)
+}
+
+// Pages of products take their own route (rows decoded as sent, then
+// converted: productRows), not a special case of Page: every product list
+// answers what the generic page decodes from the same body, row by row
+// through Product.UnmarshalJSON.
+func TestProductPagesDecodeAsTheGenericPage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fixture, path string
+		list          func(*Client) (*Page[Product], *Response, error)
+	}{
+		{"products_list_v21.json", "/v2.1/products", func(c *Client) (*Page[Product], *Response, error) {
+			return c.Products.List(context.Background(), nil)
+		}},
+		{"products_hidden.json", "/v2/products/getHiddenSkus", func(c *Client) (*Page[Product], *Response, error) {
+			return c.Products.ListHidden(context.Background(), nil)
+		}},
+		{"product_find_by_original_sku.json", "/v2/products/findBy", func(c *Client) (*Page[Product], *Response, error) {
+			return c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123")
+		}},
+	} {
+		c, mt := setup(t)
+		body := fixture(t, tc.fixture)
+		respond(mt, http.MethodGet, tc.path, 200, body, nil)
+		got, _, err := tc.list(c)
+		require.NoError(t, err, tc.fixture)
+		var generic Page[Product]
+		require.NoError(t, json.Unmarshal(body, &generic), tc.fixture)
+		require.NotEmpty(t, generic.Data, tc.fixture)
+		assert.Equal(t, &generic, got, tc.fixture)
+	}
 }

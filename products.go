@@ -54,7 +54,7 @@ const (
 )
 
 // Valid reports whether a is 0 or 1.
-func (a ActiveFlag) Valid() bool { return a == ProductInactive || a == ProductActive }
+func (a ActiveFlag) Valid() bool { return knownInt(activeFlags, int(a)) }
 
 // UnmarshalJSON accepts 1, 0, "1", "0", true and false; null and "" decode
 // as 0.
@@ -101,9 +101,9 @@ type Product struct {
 	// Type is the product type, for example "simple".
 	Type string `json:"type"`
 	// Price is the selling price, in VND.
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// MarketPrice is the price before discount, in VND.
-	MarketPrice int64 `json:"market_price"`
+	MarketPrice Money `json:"market_price"`
 	// Version counts the product's changes.
 	Version int `json:"version"`
 	// Active is whether the product is switched on; nil when the endpoint
@@ -142,7 +142,8 @@ type Product struct {
 
 // UnmarshalJSON tolerates id or product_id, numbers sent as strings (or as
 // 14000.0), SKUs sent as numbers, null, and attributes sent as an empty
-// list.
+// list. A price that is not a whole number of dong is an *AmountError: the
+// product is not decoded (see AmountError).
 func (p *Product) UnmarshalJSON(b []byte) error {
 	var w productWire
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -159,8 +160,8 @@ type productFields Product
 // productWire is a product as Tiki sends it: Product's fields, those that
 // Tiki sends in more than one shape replaced by tolerant types. It has no
 // UnmarshalJSON of its own, so encoding/json decodes it in one pass, alone
-// or as a row of a page or list (the page and list decoders decode product
-// rows as productWire); product converts it.
+// or as a row of a page (the client decodes every page of products as
+// rows of productWire: productRows); product converts it.
 type productWire struct {
 	productFields
 	ID          *FlexInt   `json:"id"`
@@ -172,8 +173,6 @@ type productWire struct {
 	MasterSKU   FlexString `json:"master_sku"`
 	SuperID     FlexInt    `json:"super_id"`
 	SuperSKU    FlexString `json:"super_sku"`
-	Price       FlexInt    `json:"price"`
-	MarketPrice FlexInt    `json:"market_price"`
 	Version     FlexInt    `json:"version"`
 	IsHidden    FlexBool   `json:"is_hidden"`
 	CreatedBy   FlexString `json:"created_by"`
@@ -194,7 +193,7 @@ func (w *productWire) product() Product {
 	p.SKU, p.OriginalSKU, p.Name = string(w.SKU), string(w.OriginalSKU), string(w.Name)
 	p.MasterID, p.MasterSKU = int64(w.MasterID), string(w.MasterSKU)
 	p.SuperID, p.SuperSKU = int64(w.SuperID), string(w.SuperSKU)
-	p.Price, p.MarketPrice, p.Version = int64(w.Price), int64(w.MarketPrice), int(w.Version)
+	p.Version = int(w.Version)
 	p.IsHidden, p.CreatedBy = bool(w.IsHidden), string(w.CreatedBy)
 	if attrs, ok := w.Attributes.(map[string]any); ok {
 		p.Attributes = attrs
@@ -295,10 +294,21 @@ type ProductSeller struct {
 	ListdataID int64 `json:"listdata_id"`
 	// VATLimitSupported is one of Tiki's VAT settings of the seller
 	// (vat_limit_supported), as sent.
-	VATLimitSupported FlexInt `json:"vat_limit_supported"`
+	VATLimitSupported int64 `json:"vat_limit_supported"`
 	// IsAllVATSupported is one of Tiki's VAT settings of the seller
 	// (is_all_vat_supported; Tiki sends 1/0).
-	IsAllVATSupported FlexBool `json:"is_all_vat_supported"`
+	IsAllVATSupported bool `json:"is_all_vat_supported"`
+}
+
+// UnmarshalJSON decodes the seller, taking its VAT settings from numbers,
+// strings or booleans.
+func (s *ProductSeller) UnmarshalJSON(b []byte) error {
+	type plain ProductSeller
+	return json.Unmarshal(b, &struct {
+		*plain
+		VATLimitSupported *FlexInt  `json:"vat_limit_supported"`
+		IsAllVATSupported *FlexBool `json:"is_all_vat_supported"`
+	}{(*plain)(s), (*FlexInt)(&s.VATLimitSupported), (*FlexBool)(&s.IsAllVATSupported)})
 }
 
 // ProductInventory is a product's stock. API v2 gives the quantities of
@@ -389,13 +399,11 @@ const (
 	IncludeImages ProductInclude = "images"
 )
 
-// allProductIncludes is what Get asks for.
-const allProductIncludes = "seller,categories,inventory,attributes,images"
+// allProductIncludes is what Get asks for: every documented include.
+var allProductIncludes = strings.Join(names(productIncludes), ",")
 
 // Valid reports whether i is a documented include.
-func (i ProductInclude) Valid() bool {
-	return slices.Contains([]ProductInclude{IncludeSeller, IncludeCategories, IncludeInventory, IncludeAttributes, IncludeImages}, i)
-}
+func (i ProductInclude) Valid() bool { return slices.Contains(productIncludes, i) }
 
 // ProductsOptions filters List. Every field is optional; times are sent as
 // "2006-01-02 15:04:05" in Vietnam time.
@@ -424,12 +432,10 @@ type ProductsOptions struct {
 }
 
 func (o *ProductsOptions) validate(v *validator) {
-	if o.Active != nil {
-		v.check(o.Active.Valid(), "active", "must be 0 (inactive) or 1 (active)")
-	}
+	checkActive(v, "active", o.Active)
 	v.check(o.CategoryID >= 0, "category_id", "must not be negative")
 	for i, inc := range o.Include {
-		v.check(inc.Valid(), "include["+strconv.Itoa(i)+"]", "must be one of %s", allProductIncludes)
+		checkEnum(v, "include["+strconv.Itoa(i)+"]", inc)
 	}
 	checkRange(v, "created_from_date", o.CreatedFrom, "created_to_date", o.CreatedTo)
 	checkRange(v, "updated_from_date", o.UpdatedFrom, "updated_to_date", o.UpdatedTo)
@@ -459,7 +465,18 @@ func listProducts(ctx context.Context, c *Client, version apiVersion, opts *Prod
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, c, version, "products", opts)
+	return productRows(getPage[productWire](ctx, c, version, "products", opts))
+}
+
+// productRows is the route of every page of products the client decodes:
+// the rows are decoded as Tiki sends them (productWire, in one pass over
+// the body, without Product.UnmarshalJSON parsing each row a second time)
+// and converted.
+func productRows(p *Page[productWire], resp *Response, err error) (*Page[Product], *Response, error) {
+	if err != nil {
+		return nil, resp, err
+	}
+	return &Page[Product]{Data: convertRows(p.Data, (*productWire).product), Paging: p.Paging}, resp, nil
 }
 
 // All iterates over the seller's products, latest first, page after page
@@ -468,8 +485,8 @@ func listProducts(ctx context.Context, c *Client, version apiVersion, opts *Prod
 //	for p, err := range client.Products.All(ctx, &tiki.ProductsOptions{Include: []tiki.ProductInclude{tiki.IncludeInventory}}) {
 //		if err != nil { ... }
 //	}
-func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, s.client, "products", opts, s.List)
+func (s *ProductsService) All(ctx context.Context, opts *ProductsOptions, walkOpts ...WalkOption) iter.Seq2[Product, error] {
+	return walk(ctx, s.client, "products", opts, s.List, walkOpts)
 }
 
 // HiddenProductsOptions filters ListHidden. Every field is optional.
@@ -500,12 +517,12 @@ func (s *ProductsService) ListHidden(ctx context.Context, opts *HiddenProductsOp
 	if err := checkContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	return getPage[Product](ctx, s.client, apiV2, "products/getHiddenSkus", opts)
+	return productRows(getPage[productWire](ctx, s.client, apiV2, "products/getHiddenSkus", opts))
 }
 
 // AllHidden iterates over the seller's hidden products, page after page.
-func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions) iter.Seq2[Product, error] {
-	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.ListHidden)
+func (s *ProductsService) AllHidden(ctx context.Context, opts *HiddenProductsOptions, walkOpts ...WalkOption) iter.Seq2[Product, error] {
+	return walk(ctx, s.client, "products/getHiddenSkus", opts, s.ListHidden, walkOpts)
 }
 
 // Get returns one product with everything Tiki can include: seller,
@@ -537,7 +554,7 @@ func getProduct(ctx context.Context, c *Client, version apiVersion, productID in
 	q := encodeQuery(struct {
 		Includes string `url:"includes"`
 	}{allProductIncludes})
-	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
+	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), route: "products/{productId}", query: q},
 		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
 
@@ -558,7 +575,7 @@ func (s *ProductsService) FindByOriginalSKU(ctx context.Context, sku string) (*P
 	q := encodeQuery(struct {
 		OriginalSKU string `url:"original_sku"`
 	}{sku})
-	return call[Page[Product]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "products/findBy", query: q})
+	return productRows(call[Page[productWire]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "products/findBy", query: q}))
 }
 
 // ProductUpdateResult is Tiki's answer to an update that Tiki applied.
@@ -601,7 +618,7 @@ type ProductUpdate struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Active switches the product on (ProductActive) or off
 	// (ProductInactive).
 	Active *ActiveFlag `json:"active,omitempty"`
@@ -621,17 +638,17 @@ func productKey(v *validator, prefix string, productID int64, originalSKU string
 	case productID < 0:
 		v.add(prefix+"product_id", "must be a positive id")
 	case productID == 0 && strings.TrimSpace(originalSKU) == "":
-		v.add(prefix+"product_id", "product_id or original_sku is required")
+		v.add(prefix+"product_id", "is required when original_sku is empty")
 	}
 }
 
-func checkPrice(v *validator, field string, price int64) {
+func checkPrice(v *validator, field string, price Money) {
 	v.check(price >= 0, field, "must be greater than 0")
 }
 
 func checkActive(v *validator, field string, a *ActiveFlag) {
 	if a != nil {
-		v.check(a.Valid(), field, "must be 0 (inactive) or 1 (active)")
+		checkIntEnum(v, field, "ActiveFlag", int(*a), activeFlags)
 	}
 }
 
@@ -643,11 +660,11 @@ func checkQuantity(v *validator, field string, q *int) {
 
 // checkQuantityUpdate checks the price, quantity and active flag of an
 // update through API v2 or v1, at least one of which must be set.
-func checkQuantityUpdate(v *validator, price int64, quantity *int, active *ActiveFlag) {
+func checkQuantityUpdate(v *validator, price Money, quantity *int, active *ActiveFlag) {
 	checkPrice(v, "price", price)
 	checkQuantity(v, "quantity", quantity)
 	checkActive(v, "active", active)
-	v.check(price != 0 || quantity != nil || active != nil, "price", "nothing to update: set price, quantity or active")
+	v.check(price != 0 || quantity != nil || active != nil, "price", "is not set, and neither are quantity and active: nothing to update")
 }
 
 func checkWarehouseQuantities(v *validator, field string, wqs []WarehouseQuantity) {
@@ -683,7 +700,7 @@ func (u *ProductUpdate) validate(v *validator) {
 	checkSellerWarehouse(v, "seller_warehouse", u.SellerWarehouse)
 	checkWarehouseQuantities(v, "warehouse_quantities", u.WarehouseQuantities)
 	v.check(u.Price != 0 || u.Active != nil || u.SellerWarehouse != "" || len(u.WarehouseQuantities) > 0,
-		"price", "nothing to update: set price, active, seller_warehouse or warehouse_quantities")
+		"price", "is not set, and neither are active, seller_warehouse and warehouse_quantities: nothing to update")
 }
 
 // Update changes the price, active flag, warehouses and stock per warehouse
@@ -721,7 +738,7 @@ type ProductUpdateV2 struct {
 	// OriginalSKU is the seller's SKU of the product to update.
 	OriginalSKU string `json:"original_sku,omitempty"`
 	// Price is the new price in VND; 0 leaves it unchanged.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
 	Quantity *int `json:"quantity,omitempty"`
 	// Active switches the product on (ProductActive) or off
@@ -756,7 +773,7 @@ func (s *ProductsV2Service) Update(ctx context.Context, u ProductUpdateV2) (*Pro
 // the product is named by its original SKU in the path.
 type ProductUpdateV1 struct {
 	// Price is the new price in VND; 0 leaves it unchanged.
-	Price int64 `json:"price,omitempty"`
+	Price Money `json:"price,omitempty"`
 	// Quantity is the new stock; nil leaves it unchanged, 0 sets it to 0.
 	Quantity *int `json:"quantity,omitempty"`
 	// Active switches the product on (ProductActive) or off
@@ -782,7 +799,7 @@ func (s *ProductsV1Service) Update(ctx context.Context, sku string, u ProductUpd
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products/" + seg + "/updateSku", body: u,
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products/" + seg + "/updateSku", route: "products/{sku}/updateSku", body: u,
 		lockKeys: productLockKeys(0, sku)}, (*ProductUpdateResult).applied)
 }
 

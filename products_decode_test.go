@@ -274,8 +274,8 @@ func decodeProductTwoPass(b []byte) (Product, error) {
 		MasterSKU   FlexString      `json:"master_sku"`
 		SuperID     FlexInt         `json:"super_id"`
 		SuperSKU    FlexString      `json:"super_sku"`
-		Price       FlexInt         `json:"price"`
-		MarketPrice FlexInt         `json:"market_price"`
+		Price       Money           `json:"price"`
+		MarketPrice Money           `json:"market_price"`
 		Version     FlexInt         `json:"version"`
 		IsHidden    FlexBool        `json:"is_hidden"`
 		CreatedBy   FlexString      `json:"created_by"`
@@ -291,7 +291,7 @@ func decodeProductTwoPass(b []byte) (Product, error) {
 	p.SKU, p.OriginalSKU, p.Name = string(w.SKU), string(w.OriginalSKU), string(w.Name)
 	p.MasterID, p.MasterSKU = int64(w.MasterID), string(w.MasterSKU)
 	p.SuperID, p.SuperSKU = int64(w.SuperID), string(w.SuperSKU)
-	p.Price, p.MarketPrice, p.Version = int64(w.Price), int64(w.MarketPrice), int(w.Version)
+	p.Price, p.MarketPrice, p.Version = w.Price, w.MarketPrice, int(w.Version)
 	p.IsHidden, p.CreatedBy = bool(w.IsHidden), string(w.CreatedBy)
 	if raw := bytes.TrimSpace(w.Attributes); len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &p.Attributes); err != nil {

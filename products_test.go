@@ -135,7 +135,7 @@ func TestProductsHidden(t *testing.T) {
 			MasterID: num(r["master_id"]), MasterSKU: str(r["master_sku"]),
 			SuperID: num(r["super_id"]), SuperSKU: str(r["super_sku"]), OriginalSKU: str(r["original_sku"]),
 			Type: str(r["type"]), EntityType: str(r["entity_type"]),
-			Price: num(r["price"]), MarketPrice: num(r["market_price"]), Version: int(num(r["version"])),
+			Price: Money(num(r["price"])), MarketPrice: Money(num(r["market_price"])), Version: int(num(r["version"])),
 			CreatedAt: vnTime(t, str(r["created_at"])), CreatedBy: str(r["created_by"]), UpdatedAt: vnTime(t, str(r["updated_at"])),
 			Active: Ptr(ProductInactive), IsHidden: boolean(r["is_hidden"]),
 		}, page.Data[i], i)
@@ -143,7 +143,7 @@ func TestProductsHidden(t *testing.T) {
 	}
 	assert.Equal(t, int64(125172435), page.Data[0].ProductID)
 	assert.Equal(t, "11", page.Data[0].OriginalSKU)
-	assert.Equal(t, int64(89000), page.Data[4].Price)
+	assert.Equal(t, Money(89000), page.Data[4].Price)
 	assert.True(t, page.Data[4].IsHidden)
 }
 
@@ -358,9 +358,9 @@ func TestProductsListValidation(t *testing.T) {
 		CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Limit: 101},
 	})
 	requireRefused(t, err, mt, []FieldProblem{
-		{"active", "must be 0 (inactive) or 1 (active)"},
+		{"active", "is 2, not one of the known ActiveFlag values 0 (ProductInactive), 1 (ProductActive)"},
 		{"category_id", "must not be negative"},
-		{"include[1]", "must be one of seller,categories,inventory,attributes,images"},
+		unknownValue[ProductInclude]("include[1]", "reviews"),
 		{"created_to_date", "must not be before created_from_date"},
 		{"updated_to_date", "must not be before updated_from_date"},
 		{"limit", "must be at most 100"},
@@ -576,8 +576,8 @@ func TestProductsUpdateOriginalSKU(t *testing.T) {
 // Each rule of the single-product updates: passing and refused.
 func TestProductsUpdateValidation(t *testing.T) {
 	t.Parallel()
-	const nothing21 = "nothing to update: set price, active, seller_warehouse or warehouse_quantities"
-	const nothingV2 = "nothing to update: set price, quantity or active"
+	const nothing21 = "is not set, and neither are active, seller_warehouse and warehouse_quantities: nothing to update"
+	const nothingV2 = "is not set, and neither are quantity and active: nothing to update"
 	wq := func(id int64, q int) []WarehouseQuantity {
 		return []WarehouseQuantity{{WarehouseID: id, QtyAvailable: q}}
 	}
@@ -601,7 +601,7 @@ func TestProductsUpdateValidation(t *testing.T) {
 		{"no product", func(c *Client) error {
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{Price: 1000})
 			return err
-		}, []FieldProblem{{"product_id", "product_id or original_sku is required"}}},
+		}, []FieldProblem{{"product_id", "is required when original_sku is empty"}}},
 		{"negative product_id", func(c *Client) error {
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: -1, OriginalSKU: "A", Price: 1})
 			return err
@@ -613,7 +613,7 @@ func TestProductsUpdateValidation(t *testing.T) {
 		{"active 2", func(c *Client) error {
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, Active: Ptr(ActiveFlag(2))})
 			return err
-		}, []FieldProblem{{"active", "must be 0 (inactive) or 1 (active)"}}},
+		}, []FieldProblem{{"active", "is 2, not one of the known ActiveFlag values 0 (ProductInactive), 1 (ProductActive)"}}},
 		{"seller_warehouse", func(c *Client) error {
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 1, SellerWarehouse: "hn,sgn"})
 			return err
@@ -642,10 +642,10 @@ func TestProductsUpdateValidation(t *testing.T) {
 			_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{Price: -1, Quantity: Ptr(-1), Active: Ptr(ActiveFlag(-1))})
 			return err
 		}, []FieldProblem{
-			{"product_id", "product_id or original_sku is required"},
+			{"product_id", "is required when original_sku is empty"},
 			{"price", "must be greater than 0"},
 			{"quantity", "must not be negative"},
-			{"active", "must be 0 (inactive) or 1 (active)"},
+			{"active", "is -1, not one of the known ActiveFlag values 0 (ProductInactive), 1 (ProductActive)"},
 		}},
 		{"v2 nothing to update", func(c *Client) error {
 			_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{ProductID: 1})
@@ -662,7 +662,7 @@ func TestProductsUpdateValidation(t *testing.T) {
 			{"sku", "is required"},
 			{"price", "must be greater than 0"},
 			{"quantity", "must not be negative"},
-			{"active", "must be 0 (inactive) or 1 (active)"},
+			{"active", "is 3, not one of the known ActiveFlag values 0 (ProductInactive), 1 (ProductActive)"},
 		}},
 		{"v1 nothing to update", func(c *Client) error {
 			_, _, err := c.V1.Products.Update(context.Background(), "A", ProductUpdateV1{})

@@ -56,7 +56,7 @@ func TestEncodeQueryEncodesEveryTagKind(t *testing.T) {
 		Untagged:   "no",
 		unexported: "no",
 		ListOptions: ListOptions{
-			Page: 2, Limit: 50, PagesAhead: 3,
+			Page: 2, Limit: 50,
 		},
 	})
 	assert.Equal(t, map[string][]string{

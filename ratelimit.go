@@ -47,9 +47,17 @@ func newLimiter(perSecond float64, burst int) Limiter {
 // one is there. A waiter that gives up (its context ends) leaves the queue
 // having taken nothing, so however many waiters give up, the next caller
 // waits at most one interval (1/perSecond) once the bucket is empty.
-// (rate.Limiter instead hands each waiter a token from the future, and a
-// cancelled waiter gives back only part of it: thousands of cancelled
-// waiters leave the budget spent for seconds.)
+//
+// It is not built on golang.org/x/time/rate, whose Reserve and Wait queue
+// waiters in order too and pace as accurately (TestLimiterAccuracy holds
+// with either), because a rate.Limiter hands each waiter a token from the
+// future and a cancelled reservation gives it back only when no later
+// reservation was made: measured at 200/s with a burst of 20, after 2,000
+// waiters on an empty limiter give up, the next caller waits 9.4 to 10 s
+// behind a rate.Limiter (485 ms after 200) and 5 ms behind bucket
+// (TestRateLimiterKeepsTheBudgetOfCancelledWaiters,
+// TestLimiterCancelledWaitersKeepNoBudget). Callers that time out under load
+// would stall every later call for seconds.
 //
 // A wait that the queue ahead of it makes certain to outlast the context's
 // deadline is refused at once with an error matching

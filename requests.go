@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,7 +36,7 @@ type NewProduct struct {
 	// Description is the product's description, HTML allowed (required).
 	Description string `json:"description"`
 	// MarketPrice is the price before discount, in VND.
-	MarketPrice int64 `json:"market_price,omitempty"`
+	MarketPrice Money `json:"market_price,omitempty"`
 	// Attributes holds the category's attributes by code (required: every
 	// attribute the category marks required must be there; see
 	// CatalogService.ListAttributes). Values are strings, numbers or booleans.
@@ -84,9 +85,9 @@ type Variant struct {
 	// MinCode is the variant's min code (API v2.1).
 	MinCode int64 `json:"min_code,omitempty"`
 	// Price is the selling price in VND (required, greater than 0).
-	Price int64 `json:"price"`
+	Price Money `json:"price"`
 	// MarketPrice is the price before discount in VND.
-	MarketPrice int64 `json:"market_price,omitempty"`
+	MarketPrice Money `json:"market_price,omitempty"`
 	// Option1 is the variant's value for the product's first option
 	// attribute; required exactly when the product declares that option.
 	Option1 string `json:"option1,omitempty"`
@@ -150,7 +151,7 @@ const (
 )
 
 // Valid reports whether t is a documented certificate type.
-func (t CertificateType) Valid() bool { return t == CertificateBrand || t == CertificateCategory }
+func (t CertificateType) Valid() bool { return slices.Contains(certificateTypes, t) }
 
 // CertificateFile is a document attached to a product request.
 type CertificateFile struct {
@@ -201,7 +202,7 @@ func (p *NewProduct) validate(v *validator, version apiVersion) {
 	case len(p.Variants) == 0:
 		v.add("variants", "must hold at least one variant")
 	case len(opts) == 0 && len(p.Variants) > 1:
-		v.add("variants", "a product without option_attributes is simple and must have exactly one variant, has %d", len(p.Variants))
+		v.add("variants", "must hold exactly one variant, as a product without option_attributes is simple; it holds %d", len(p.Variants))
 	}
 	skus := make(map[string]int, len(p.Variants))
 	combos := make(map[[2]string]int, len(p.Variants))
@@ -229,7 +230,7 @@ func (p *NewProduct) validate(v *validator, version apiVersion) {
 	for i, f := range p.CertificateFiles {
 		prefix := "certificate_files[" + strconv.Itoa(i) + "]"
 		v.check(strings.TrimSpace(f.URL) != "", prefix+".url", "is required")
-		v.check(f.Type.Valid(), prefix+".type", "must be %q or %q", CertificateBrand, CertificateCategory)
+		checkEnum(v, prefix+".type", f.Type)
 		v.check(f.DocumentID >= 0, prefix+".document_id", "must not be negative")
 		if f.Type == CertificateCategory {
 			v.check(f.DocumentID > 0, prefix+".document_id", "is required for a category document")
@@ -253,7 +254,9 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version a
 			v.check(val == "", field, "must be empty: the product declares %d option attribute(s)", declared)
 		}
 	}
-	v.check(vr.InventoryType == "" || vr.InventoryType.Valid(), prefix+".inventory_type", "must be one of %s", joinQuoted(inventoryTypes()...))
+	// The product API's inventory types: the order API's dropship and
+	// preorder are not values of a product.
+	checkOptionalEnum(v, prefix+".inventory_type", vr.InventoryType, inventoryTypes()...)
 	checkSellerWarehouse(v, prefix+".seller_warehouse", vr.SellerWarehouse)
 	if vr.Quantity != nil {
 		v.check(*vr.Quantity >= 0, prefix+".quantity", "must not be negative")
@@ -283,11 +286,13 @@ func (vr *Variant) validate(v *validator, prefix string, declared int, version a
 // once it may have reached Tiki: after a timeout or a 5xx the error is a
 // *RequestError with Sent set or an *APIError, and the request may or may
 // not exist. Look it up (TrackingService.Latest, ProductRequestsService.List)
-// before creating it again, or Tiki refuses the duplicate SKU.
+// before creating it again, or Tiki refuses the duplicate SKU. A 2xx answer
+// without a track id is an *UnconfirmedError, whose Sent says whether Tiki
+// may have queued the request.
 //
 // POST /v2.1/requests
 func (s *ProductRequestsService) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	p.validate(&v, apiV21)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -303,7 +308,7 @@ func (s *ProductRequestsService) Create(ctx context.Context, p NewProduct) (*Tra
 //
 // POST /v2/requests
 func (s *ProductRequestsV2Service) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	p.validate(&v, apiV2)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -318,7 +323,7 @@ func (s *ProductRequestsV2Service) Create(ctx context.Context, p NewProduct) (*T
 //
 // POST /v1/products
 func (s *ProductRequestsV1Service) Create(ctx context.Context, p NewProduct) (*TrackedRequest, *Response, error) {
-	var v validator
+	v := s.client.newValidator()
 	p.validate(&v, apiV1)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -463,7 +468,7 @@ type ProductRequestsOptions struct {
 }
 
 func (o *ProductRequestsOptions) validate(v *validator) {
-	v.check(o.State == "" || o.State.Valid(), "state", "must be one of %s", joinQuoted(requestStates()...))
+	checkOptionalEnum(v, "state", o.State)
 	o.ListOptions.validate(v)
 }
 
@@ -479,7 +484,7 @@ type productRequestsQuery struct {
 // GET /v2/requests
 func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequestsOptions) (*Page[ProductRequest], *Response, error) {
 	o := zeroIfNil(opts)
-	var v validator
+	v := s.client.newValidator()
 	o.validate(&v)
 	if err := v.err(); err != nil {
 		return nil, nil, err
@@ -497,8 +502,8 @@ func (s *ProductRequestsService) List(ctx context.Context, opts *ProductRequests
 //	for req, err := range client.ProductRequests.All(ctx, &tiki.ProductRequestsOptions{State: tiki.RequestRejected}) {
 //		if err != nil { ... }
 //	}
-func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions) iter.Seq2[ProductRequest, error] {
-	return walk(ctx, s.client, "requests", opts, s.List)
+func (s *ProductRequestsService) All(ctx context.Context, opts *ProductRequestsOptions, walkOpts ...WalkOption) iter.Seq2[ProductRequest, error] {
+	return walk(ctx, s.client, "requests", opts, s.List, walkOpts)
 }
 
 // Get returns one product request with the products it created.
@@ -510,7 +515,7 @@ func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*Pr
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/" + seg},
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/" + seg, route: "requests/{request_id}"},
 		func(r *ProductRequest) bool { return r.RequestID != "" }, `a product request (an object with "request_id")`)
 }
 
@@ -542,7 +547,7 @@ func (s *ProductRequestsService) Delete(ctx context.Context, requestID string) (
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: apiV2, path: "requests/" + seg})
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: apiV2, path: "requests/" + seg, route: "requests/{request_id}"})
 }
 
 // ProductInfoUpdate changes the attributes, main image or gallery of an
@@ -561,13 +566,14 @@ type ProductInfoUpdate struct {
 
 // UpdateInfo asks Tiki to change a product's attributes, main image or
 // gallery. Like a new product, the change goes through a request that Tiki
-// reviews: follow the returned TrackID.
+// reviews: follow the returned TrackID. A 2xx answer without a track id is
+// an *UnconfirmedError.
 //
 // POST /v2/requests/updateProductInfo
 func (s *ProductRequestsService) UpdateInfo(ctx context.Context, u ProductInfoUpdate) (*TrackedRequest, *Response, error) {
 	var v validator
 	v.check(u.ProductID > 0, "product_id", "must be a positive id")
-	v.check(len(u.Attributes) > 0 || u.Image != "" || len(u.Images) > 0, "attributes", "nothing to update: set attributes, image or images")
+	v.check(len(u.Attributes) > 0 || u.Image != "" || len(u.Images) > 0, "attributes", "are not set, and neither are image and images: nothing to update")
 	v.check(u.Image == "" || strings.TrimSpace(u.Image) != "", "image", "must not be blank")
 	checkURLs(&v, "images", u.Images)
 	if err := v.err(); err != nil {

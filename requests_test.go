@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -270,32 +270,32 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 // take it, so that one is retried.
 func TestProductRequestsCreateNeverResent(t *testing.T) {
 	t.Parallel()
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
 	created := status(200, string(fixture(t, "product_request_create_v21_response.json")))
 	cases := map[string]struct {
 		first   http.HandlerFunc
-		timeout time.Duration
+		timeout bool // the client gives up once the server has the request
 	}{
 		"500":     {first: status(500, `{"errors":["Internal server error"]}`)},
 		"502":     {first: status(502, `<html>Bad Gateway</html>`)},
 		"503":     {first: status(503, `{"errors":["unavailable"]}`)},
 		"504":     {first: status(504, ``)},
 		"hang up": {first: hangUp},
-		"timeout": {first: slow, timeout: 50 * time.Millisecond},
+		"timeout": {timeout: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, tc.first, created)
+			first := tc.first
 			var opts []Option
-			if tc.timeout > 0 {
-				opts = append(opts, WithHTTPClient(&http.Client{Timeout: tc.timeout}))
+			if tc.timeout {
+				received := make(chan struct{})
+				first = func(w http.ResponseWriter, r *http.Request) {
+					close(received)
+					<-r.Context().Done()
+				}
+				opts = append(opts, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			}
+			s := newServer(t, first, created)
 			c, w := setupServer(t, s, opts...)
 			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 			require.Error(t, err)
@@ -326,11 +326,90 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 	})
 }
 
+// A 2xx answer to a product-request write without a track id is not a
+// success: every version of Create, UpdateInfo and Replay return an
+// *UnconfirmedError that says whether Tiki may have processed the request,
+// and nothing is sent twice.
+func TestProductRequestWritesWithoutTrackIDAreUnconfirmed(t *testing.T) {
+	t.Parallel()
+	const paused = `{"msg":"Kết nối đang tạm ngưng bởi seller","integration_status":0}`
+	answers := map[string]struct {
+		body        string
+		contentType string
+		sent        bool
+		says        string
+	}{
+		"success false":     {`{"success":false,"message":"seller is inactive"}`, "application/json", false, ": seller is inactive; Tiki did not process the request"},
+		"errors":            {`{"errors":["variants should have price > 0"]}`, "application/json", false, ": variants should have price > 0; Tiki did not process the request"},
+		"empty object":      {`{}`, "application/json", true, ` (body "{}"); Tiki may have processed the request: look it up before sending it again`},
+		"state only":        {`{"state":"queuing"}`, "application/json", true, `(body "{\"state\":\"queuing\"}"); Tiki may have processed`},
+		"connection paused": {paused, "application/json", false, ": Kết nối đang tạm ngưng bởi seller; Tiki did not process the request"},
+		"plain text":        {"Connection paused by the seller", "text/plain", true, `(body "Connection paused by the seller"); Tiki may have processed`},
+		"empty track id":    {`{"track_id":"","state":"queuing"}`, "application/json", true, "Tiki may have processed"},
+	}
+	writes := map[string]struct {
+		path string
+		call func(c *Client) (*TrackedRequest, error)
+	}{
+		"Create": {"/v2.1/requests", func(c *Client) (*TrackedRequest, error) {
+			r, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
+			return r, err
+		}},
+		"Create v2": {"/v2/requests", func(c *Client) (*TrackedRequest, error) {
+			r, _, err := c.V2.ProductRequests.Create(context.Background(), validNewProduct(apiV2))
+			return r, err
+		}},
+		"Create v1": {"/v1/products", func(c *Client) (*TrackedRequest, error) {
+			r, _, err := c.V1.ProductRequests.Create(context.Background(), validNewProduct(apiV1))
+			return r, err
+		}},
+		"UpdateInfo": {"/v2/requests/updateProductInfo", func(c *Client) (*TrackedRequest, error) {
+			r, _, err := c.ProductRequests.UpdateInfo(context.Background(), ProductInfoUpdate{ProductID: 1, Image: "https://x.test/a.jpg"})
+			return r, err
+		}},
+		"Replay": {"/v2/tracking/t1/replay", func(c *Client) (*TrackedRequest, error) {
+			r, _, err := c.Tracking.Replay(context.Background(), "t1")
+			return r, err
+		}},
+	}
+	for wname, w := range writes {
+		for aname, a := range answers {
+			t.Run(wname+"/"+aname, func(t *testing.T) {
+				t.Parallel()
+				c, mt := setup(t)
+				mt.RegisterResponder(http.MethodPost, testBase+w.path, func(*http.Request) (*http.Response, error) {
+					r := httpmock.NewStringResponse(200, a.body)
+					r.Header.Set("Content-Type", a.contentType)
+					return r, nil
+				})
+				rec, err := w.call(c)
+				assert.Nil(t, rec)
+				var ue *UnconfirmedError
+				require.ErrorAs(t, err, &ue)
+				assert.Equal(t, "track_id", ue.Missing)
+				assert.Equal(t, a.sent, ue.Sent)
+				assert.Equal(t, 200, ue.StatusCode)
+				assert.Equal(t, a.body, string(ue.Body))
+				assert.Contains(t, err.Error(), "tiki: POST "+testBase+w.path+": 200 OK answer without a track_id")
+				assert.Contains(t, err.Error(), a.says)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "an *APIError too")
+				assert.Equal(t, 1, mt.GetTotalCallCount(), "sent once")
+			})
+		}
+	}
+	// The v1 answer's trace_id is its track id.
+	c, mt := setup(t)
+	respond(mt, http.MethodPost, "/v1/products", 200, fixture(t, "product_create_v1_response.json"), nil)
+	rec, _, err := c.V1.ProductRequests.Create(context.Background(), validNewProduct(apiV1))
+	require.NoError(t, err)
+	assert.Equal(t, "c3587ec50976497f837461e0c2ea3da5", rec.TrackID)
+}
+
 // Each rule of NewProduct: one product that passes, one that is refused
 // with exactly the expected problems, and nothing sent when refused.
 func TestProductRequestsValidation(t *testing.T) {
 	t.Parallel()
-	const inventoryTypes = `must be one of "cross_border", "instock", "backorder", "seller_backorder", "drop_ship"`
 	simple := func(p *NewProduct) {
 		p.OptionAttributes = nil
 		p.Variants = p.Variants[:1]
@@ -385,7 +464,7 @@ func TestProductRequestsValidation(t *testing.T) {
 			for i := range p.Variants {
 				p.Variants[i].Option1, p.Variants[i].Option2 = "", ""
 			}
-		}, []FieldProblem{{"variants", "a product without option_attributes is simple and must have exactly one variant, has 2"}}},
+		}, []FieldProblem{{"variants", "must hold exactly one variant, as a product without option_attributes is simple; it holds 2"}}},
 		{"sku", apiV21, func(p *NewProduct) { p.Variants[1].SKU = "" },
 			[]FieldProblem{{"variants[1].sku", "is required"}}},
 		{"duplicate sku", apiV21, func(p *NewProduct) { p.Variants[1].SKU = "sku1" },
@@ -415,7 +494,9 @@ func TestProductRequestsValidation(t *testing.T) {
 		{"same options twice", apiV21, func(p *NewProduct) { p.Variants[1].Option1 = "Black" },
 			[]FieldProblem{{"variants[1]", "has the same options as variants[0]"}}},
 		{"inventory_type", apiV21, func(p *NewProduct) { p.Variants[1].InventoryType = "warehouse" },
-			[]FieldProblem{{"variants[1].inventory_type", inventoryTypes}}},
+			[]FieldProblem{unknownValue("variants[1].inventory_type", InventoryType("warehouse"), inventoryTypes()...)}},
+		{"inventory_type of the order API", apiV21, func(p *NewProduct) { p.Variants[1].InventoryType = InventoryDropship },
+			[]FieldProblem{unknownValue("variants[1].inventory_type", InventoryDropship, inventoryTypes()...)}},
 		{"seller_warehouse", apiV21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "1054;1233" },
 			[]FieldProblem{{"variants[0].seller_warehouse", `must be comma-separated warehouse ids, like "1034,1015"`}}},
 		{"seller_warehouse zero id", apiV21, func(p *NewProduct) { p.Variants[0].SellerWarehouse = "0,1233" },
@@ -433,7 +514,7 @@ func TestProductRequestsValidation(t *testing.T) {
 		{"certificate url", apiV21, func(p *NewProduct) { p.CertificateFiles[0].URL = "" },
 			[]FieldProblem{{"certificate_files[0].url", "is required"}}},
 		{"certificate type", apiV21, func(p *NewProduct) { p.CertificateFiles[0].Type = "license" },
-			[]FieldProblem{{"certificate_files[0].type", `must be "brand" or "category"`}}},
+			[]FieldProblem{unknownValue[CertificateType]("certificate_files[0].type", "license")}},
 		{"category certificate without document", apiV21, func(p *NewProduct) { p.CertificateFiles[1].DocumentID = 0 },
 			[]FieldProblem{{"certificate_files[1].document_id", "is required for a category document"}}},
 		{"document_id negative", apiV21, func(p *NewProduct) { p.CertificateFiles[0].DocumentID = -1 },
@@ -541,7 +622,8 @@ func TestProductRequestsListValidation(t *testing.T) {
 
 	_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{State: "pending", ListOptions: ListOptions{Page: -1, Limit: 101}})
 	requireRefused(t, err, mt, []FieldProblem{
-		{"state", `must be one of "queuing", "processing", "drafted", "bot_awaiting_approve", "md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted"`},
+		{"state", `is "pending", not one of the known RequestState values "queuing", "processing", "drafted", "bot_awaiting_approve", ` +
+			`"md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted" (a value Tiki added later is sent once allowed with tiki.WithEnumValues)`},
 		{"page", "must not be negative"},
 		{"limit", "must be at most 100"},
 	}...)
@@ -686,7 +768,7 @@ func TestProductRequestsUpdateInfoValidation(t *testing.T) {
 		{"image only", ProductInfoUpdate{ProductID: 1, Image: "http://a"}, nil},
 		{"images only", ProductInfoUpdate{ProductID: 1, Images: []string{"http://a"}}, nil},
 		{"product_id", ProductInfoUpdate{Image: "http://a"}, []FieldProblem{{"product_id", "must be a positive id"}}},
-		{"nothing to update", ProductInfoUpdate{ProductID: 1}, []FieldProblem{{"attributes", "nothing to update: set attributes, image or images"}}},
+		{"nothing to update", ProductInfoUpdate{ProductID: 1}, []FieldProblem{{"attributes", "are not set, and neither are image and images: nothing to update"}}},
 		{"blank image", ProductInfoUpdate{ProductID: 1, Image: " "}, []FieldProblem{{"image", "must not be blank"}}},
 		{"blank images entry", ProductInfoUpdate{ProductID: 1, Images: []string{"http://a", " "}}, []FieldProblem{{"images[1]", "must not be empty"}}},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -32,20 +33,20 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 
 	// Webhooks: the seller's receiver, registered with TikiNOW.
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
-	receiver, err := tiki.NewWebhookReceiver([]string{secret})
+	receiver, err := tikinow.NewReceiver([]string{secret})
 	require.NoError(t, err)
 	var mu sync.Mutex
-	var stock []*tiki.StockEvent
+	var stock []*tikinow.StockEvent
 	var states []string
-	receiver.OnStock(func(_ context.Context, e *tiki.StockEvent) error {
+	receiver.OnStock(func(_ context.Context, e *tikinow.StockEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
 		stock = append(stock, e)
 		return nil
 	})
-	receiver.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(_ context.Context, e *tikinow.OrderStatusEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
 		states = append(states, e.MainState)
@@ -133,10 +134,11 @@ func TestEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 85000, got.Price)
 
 	// A customer orders; the seller confirms and delivers.
-	placed := srv.CreateOrder(tikitest.OrderSpec{
+	placed, err := srv.CreateOrderV1(tikitest.OrderSpecV1{
 		FulfillmentType: tiki.FulfillmentSellerDelivery,
 		Items:           []tiki.MockOrderItem{{ProductName: red.Name, OriginalSKU: "E2E-RED", Price: 85000, Qty: 1}},
 	})
+	require.NoError(t, err)
 	page, _, err := client.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: tiki.OrderStatusQueueing})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)

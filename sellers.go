@@ -121,6 +121,6 @@ func (o *SellerWarehouseListOptions) validate(v *validator) {
 }
 
 // AllWarehouses iterates over every seller warehouse matching opts.
-func (s *SellersService) AllWarehouses(ctx context.Context, opts *SellerWarehouseListOptions) iter.Seq2[SellerInventory, error] {
-	return walk(ctx, s.client, "sellers/me/warehouses", opts, s.ListWarehouses)
+func (s *SellersService) AllWarehouses(ctx context.Context, opts *SellerWarehouseListOptions, walkOpts ...WalkOption) iter.Seq2[SellerInventory, error] {
+	return walk(ctx, s.client, "sellers/me/warehouses", opts, s.ListWarehouses, walkOpts)
 }

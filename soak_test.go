@@ -103,7 +103,7 @@ func TestSoak(t *testing.T) {
 				case 3:
 					_, _, err = client.Products.Get(ctx, ids[int(n)%len(ids)])
 				case 4:
-					_, _, err = client.Products.Update(ctx, tiki.ProductUpdate{ProductID: ids[(int(n)+w)%len(ids)], Price: 100000 + n%1000})
+					_, _, err = client.Products.Update(ctx, tiki.ProductUpdate{ProductID: ids[(int(n)+w)%len(ids)], Price: tiki.Money(100000 + n%1000)})
 				}
 				if err != nil {
 					failed.Add(1)

@@ -163,6 +163,12 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 // FlexInt is an integer that Tiki sends sometimes as a JSON number and
 // sometimes as a string ("active": "0"). null and "" decode as 0. It encodes
 // as a JSON number.
+//
+// The SDK's own types hold plain int64 and int fields, decoded this way;
+// FlexInt is for the parts of Tiki's answers the SDK keeps as raw JSON and
+// you decode yourself (Order.Raw and Order.Store, Product.Attributes,
+// Event.Payload of an event type this SDK does not know), where Tiki is
+// just as inconsistent. Amounts are Money, not FlexInt.
 type FlexInt int64
 
 // UnmarshalJSON accepts a number (integral), a numeric string, "" or null.
@@ -191,6 +197,11 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 // SKUs, order codes: the order entity table shows sku 341231234 unquoted,
 // and TikiNOW may send its codes as numbers). A number keeps its exact text;
 // null decodes as "". Booleans, objects and arrays are refused.
+//
+// The SDK's own types hold plain string fields, decoded this way;
+// FlexString is for the parts of Tiki's answers the SDK keeps as raw JSON
+// and you decode yourself (Order.Raw and Order.Store, Product.Attributes,
+// Event.Payload of an event type this SDK does not know).
 type FlexString string
 
 // UnmarshalJSON accepts a string, a number (kept as written) or null. It
@@ -217,6 +228,11 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 
 // FlexBool is a boolean that Tiki sends as true/false, 1/0 or their string
 // forms. null and "" decode as false. It encodes as a JSON boolean.
+//
+// The SDK's own types hold plain bool fields, decoded this way; FlexBool
+// is for the parts of Tiki's answers the SDK keeps as raw JSON and you
+// decode yourself (Order.Raw and Order.Store, Product.Attributes,
+// Event.Payload of an event type this SDK does not know).
 type FlexBool bool
 
 // UnmarshalJSON accepts true, false, 1, 0, "true", "false", "1", "0", ""
@@ -235,18 +251,11 @@ func (v *FlexBool) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("tiki: cannot decode %s as a boolean", truncate(b))
 }
 
-// flexScalar returns the text of a JSON scalar: a string's content, or a
-// number or literal as written; null yields "". Arrays and objects are
-// refused.
-func flexScalar(b []byte) (string, bool) {
-	s, ok := flexScalarBytes(b)
-	return string(s), ok
-}
-
-// flexScalarBytes is flexScalar without a copy: the text is a part of b
-// unless the string had escapes to undo. White space around the value, and
-// around a string's content, is dropped. It reads b in one pass and never
-// calls back into encoding/json.
+// flexScalarBytes returns the text of a JSON scalar: a string's content,
+// or a number or literal as written; null yields nil. Arrays and objects
+// are refused. The text is a part of b unless the string had escapes to
+// undo. White space around the value, and around a string's content, is
+// dropped. It reads b in one pass and never calls back into encoding/json.
 func flexScalarBytes(b []byte) ([]byte, bool) {
 	b = bytes.TrimSpace(b)
 	switch {

@@ -1,6 +1,7 @@
 package tiki
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -193,4 +194,10 @@ func TestRegisterWebhooksValidation(t *testing.T) {
 		assert.Empty(t, checkWebhookURL(ok), ok)
 	}
 	assert.Equal(t, 0, mt.GetTotalCallCount())
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	var b bytes.Buffer
+	_, err := b.ReadFrom(r.Body)
+	return b.Bytes(), err
 }

@@ -2,16 +2,90 @@ package tiki
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
-	"sync"
+	"time"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
-// writeLocks orders the writes a client makes to one product. A call that
-// writes products holds a lock per product key (see productLockKeys) from
-// before its first attempt until it returns, retries and their waits
-// included. A later write to the same product through the same client
-// waits for it, so it cannot be overtaken by the earlier call's retry:
+// WriteOrder orders the writes to one product across every client that
+// shares it, as each client orders its own: a product write holds its
+// products' keys in the WriteOrder from before its first attempt until it
+// returns, retries and their waits included, so that a retried PUT of one
+// replica cannot land after a newer write of another replica to the same
+// product. Without it (the default) a client orders only its own writes.
+// The redisstore module implements it over Redis, for the replicas of a
+// service; pass it to WithWriteOrder.
+type WriteOrder interface {
+	// Lock returns once the caller holds every key of keys, or fails
+	// holding none: with ctx's error when ctx ends first, or with an error
+	// of its own (the client then sends nothing and returns a
+	// *RequestError wrapping it). Keys name the products a write carries
+	// as the call names them, "product:<id>" and "sku:<original SKU>"; they
+	// come sorted and without repeats. Keys of different sellers may be
+	// equal (SKUs are per seller): give each seller's clients a WriteOrder
+	// of their own, or a namespace of their own in a shared one.
+	Lock(ctx context.Context, keys []string) (WriteLock, error)
+}
+
+// WriteLock is one call's hold on its products' keys in a WriteOrder.
+type WriteLock interface {
+	// Lost is closed when the hold ends: it could not be kept (the
+	// order's store did not answer in time), another holder took a key
+	// over, or Unlock was called. When it closes during the call, the
+	// client sends no further attempt and returns a *RequestError matching
+	// ErrWriteLockLost; an attempt already sent may still land.
+	Lost() <-chan struct{}
+	// Unlock releases the keys. The client calls it once when the call is
+	// over (after Lost too), with a context of its own bounded to a few
+	// seconds.
+	Unlock(ctx context.Context) error
+}
+
+// ErrWriteLockLost matches the *RequestError of a product write whose hold
+// in the client's WriteOrder (WithWriteOrder) was lost before an attempt:
+// the client sent nothing more. The error's Sent says whether an earlier
+// attempt may have reached Tiki.
+var ErrWriteLockLost = errors.New("tiki: the product's shared write lock was lost")
+
+// WithWriteOrder makes every product write of the client hold its products
+// in o as well as in the client's own locks, for the whole call: writes to
+// one product from every client sharing o (typically one per replica, each
+// with a redisstore.WriteOrder on the same Redis) land in the order they
+// were made, and a retry never overwrites a newer write from another
+// replica. A write whose hold in o cannot be taken (o fails) is not sent.
+func WithWriteOrder(o WriteOrder) Option {
+	return func(c *config) {
+		if o == nil {
+			c.problems.add("WithWriteOrder", "must not be a nil WriteOrder")
+			return
+		}
+		c.writeOrder = o
+	}
+}
+
+// heldWrites is what a product write holds for its whole call: its keys in
+// the client's own write locks and, with WithWriteOrder, in the shared
+// order.
+type heldWrites struct {
+	local  func()
+	shared WriteLock
+	lost   <-chan struct{}
+}
+
+// lockWrites takes keys in the client's own write locks (Client.writes),
+// then in its WriteOrder. It fails holding nothing.
+//
+// The client's write locks order the writes it makes to one product. A
+// call that writes products holds a lock per product key (see
+// productLockKeys) from before its first attempt until it returns, retries
+// and their waits included. A later write to the same product through the
+// same client waits for it, so it cannot be overtaken by the earlier
+// call's retry:
 //
 //	writer A: PUT qty=12 ─ timeout ─ retry qty=12 ─ ok │
 //	writer B:          (waits for A's key) ............ │ PUT qty=10 ─ ok
@@ -19,107 +93,71 @@ import (
 //
 // Waiters are served in the order they started waiting. A key's state lives
 // only while a call holds or awaits it, so memory is bounded by the calls in
-// flight. The zero value is ready to use.
+// flight.
 //
-// What holds across processes: nothing. Each client orders its own writes;
-// two processes (or two clients) writing the same product are not ordered
-// against each other, and a retried write from one may land after the
-// other's newer write. Route every write of a product through one client,
-// or serialise the writers outside the SDK.
-type writeLocks struct {
-	mu   sync.Mutex
-	keys map[string]*keyLock
-}
-
-// keyLock is one product key's lock: a one-slot channel that holds a value
-// while the key is held. Blocked senders queue in order.
-type keyLock struct {
-	slot chan struct{}
-	refs int // holders and waiters; the entry is dropped at zero
-}
-
-// lock acquires every key (in sorted order, so that two calls locking
-// overlapping sets cannot deadlock) and returns the function that releases
-// them. It fails with ctx's error, holding nothing, if ctx ends first.
-func (w *writeLocks) lock(ctx context.Context, keys []string) (unlock func(), err error) {
-	if len(keys) == 0 {
-		return func() {}, nil
+// Across processes these locks order nothing: two processes (or two
+// clients) writing the same product are not ordered against each other,
+// and a retried write from one may land after the other's newer write.
+// A WriteOrder shared by the clients (WithWriteOrder) extends the order to
+// every client that shares it; the client then holds a product's key in
+// its own locks first, in the WriteOrder next.
+func (c *Client) lockWrites(ctx context.Context, keys []string) (heldWrites, error) {
+	unlock, err := c.writes.Lock(ctx, keys)
+	if err != nil {
+		return heldWrites{}, err
 	}
-	keys = slices.Clone(keys)
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	held := make([]string, 0, len(keys))
-	release := func() {
-		for _, k := range held {
-			w.release(k)
+	h := heldWrites{local: unlock}
+	if c.writeOrder == nil || len(keys) == 0 {
+		return h, nil
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(keys)))
+	err = safe.Do(func() error {
+		var e error
+		if h.shared, e = c.writeOrder.Lock(ctx, sorted); e == nil {
+			if h.shared == nil {
+				return errors.New("the WriteOrder returned no lock")
+			}
+			h.lost = h.shared.Lost()
 		}
-	}
-	for _, k := range keys {
-		l := w.ref(k)
-		select {
-		case l.slot <- struct{}{}:
-			held = append(held, k)
-		case <-ctx.Done():
-			w.unref(k, l)
-			release()
-			return nil, ctx.Err()
+		return e
+	})
+	if err != nil {
+		if h.shared != nil {
+			c.unlockShared(ctx, h.shared)
 		}
+		unlock()
+		return heldWrites{}, fmt.Errorf("tiki: write order: %w", c.scrubError(err))
 	}
-	var once sync.Once
-	return func() { once.Do(release) }, nil
+	return h, nil
 }
 
-// ref returns key's lock, counting the caller in.
-func (w *writeLocks) ref(key string) *keyLock {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.keys == nil {
-		w.keys = make(map[string]*keyLock)
-	}
-	l := w.keys[key]
-	if l == nil {
-		l = &keyLock{slot: make(chan struct{}, 1)}
-		w.keys[key] = l
-	}
-	l.refs++
-	return l
-}
-
-// unref counts a caller out of l, dropping it when nobody holds or awaits
-// it.
-func (w *writeLocks) unref(key string, l *keyLock) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	l.refs--
-	if l.refs == 0 {
-		delete(w.keys, key)
+// check returns ErrWriteLockLost once the shared hold is lost.
+func (h heldWrites) check() error {
+	select {
+	case <-h.lost: // nil without a shared hold: never ready
+		return ErrWriteLockLost
+	default:
+		return nil
 	}
 }
 
-// release frees a key held by the caller.
-func (w *writeLocks) release(key string) {
-	w.mu.Lock()
-	l := w.keys[key]
-	w.mu.Unlock()
-	<-l.slot
-	w.unref(key, l)
-}
-
-// size is the number of keys held or awaited (for tests).
-func (w *writeLocks) size() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.keys)
-}
-
-// users is the number of calls holding or awaiting key (for tests).
-func (w *writeLocks) users(key string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if l := w.keys[key]; l != nil {
-		return l.refs
+// unlockWrites releases the shared hold, then the client's own locks.
+func (c *Client) unlockWrites(ctx context.Context, h heldWrites) {
+	if h.shared != nil {
+		c.unlockShared(ctx, h.shared)
 	}
-	return 0
+	h.local()
+}
+
+// unlockShared releases a shared hold, logging a failure: the order's own
+// expiry frees the keys then.
+func (c *Client) unlockShared(ctx context.Context, l WriteLock) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := safe.Do(func() error { return l.Unlock(uctx) }); err != nil && c.logger != nil {
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "tiki: releasing a product's shared write lock failed",
+			slog.String("error", c.scrubError(err).Error()))
+	}
 }
 
 // productLockKeys returns the write-lock keys of a product named by id

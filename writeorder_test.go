@@ -3,65 +3,86 @@ package tiki
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/internal/keylock"
 )
 
-// Writer A sets qty 12; Tiki applies it but answers too late (A's attempt
-// is abandoned as a client timeout would); writer B then sets qty 10.
-// A's retry must not land after B's write: the final stock is 10.
-func TestRetriedStockWriteNeverOverwritesNewer(t *testing.T) {
-	t.Parallel()
-	var (
-		mu       sync.Mutex
-		applied  []int
-		aApplied = make(chan struct{})
-		bApplied = make(chan struct{})
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// stockServer is a Tiki stand-in for two writers of one product's stock:
+// it applies every update it receives, in order; the first one's answer
+// never comes (the client abandons that attempt).
+type stockServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	applied  []int
+	aApplied chan struct{} // the first update was applied
+	bApplied chan struct{} // qty 10 was applied
+}
+
+func newStockServer(t *testing.T) *stockServer {
+	s := &stockServer{aApplied: make(chan struct{}), bApplied: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var u ProductUpdate
 		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || len(u.WarehouseQuantities) != 1 {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		qty := u.WarehouseQuantities[0].QtyAvailable
-		mu.Lock()
-		applied = append(applied, qty)
-		first := len(applied) == 1
-		mu.Unlock()
+		s.mu.Lock()
+		s.applied = append(s.applied, qty)
+		first := len(s.applied) == 1
+		s.mu.Unlock()
 		if first {
 			// Applied, but the answer never comes in time.
-			close(aApplied)
+			close(s.aApplied)
 			<-r.Context().Done()
 			return
 		}
 		if qty == 10 {
-			close(bApplied)
+			close(s.bApplied)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"state":"approved"}`))
 	}))
-	defer srv.Close()
-	c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithSellerKey(testKey), WithRateLimit(0, 0),
-		WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, aApplied)}))
-	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
 
+// client returns a client of s; for writer A, its first attempt is
+// abandoned once s applied it.
+func (s *stockServer) client(t *testing.T, writerA bool, opts ...Option) *Client {
+	t.Helper()
+	base := []Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0)}
+	if writerA {
+		base = append(base, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, s.aApplied)}))
+	}
+	c, err := NewClient(append(base, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// setStock runs the two writers: A (client a) sets qty 12, which s applies
+// without answering; B (client b) then sets 10; A retries once B has
+// written, or once queued reports B waiting for the product behind A. It
+// returns the quantities in the order s applied them, and A's response.
+func (s *stockServer) setStock(t *testing.T, a, b *Client, queued func() bool) ([]int, *Response) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// B is waiting for the product: either blocked behind A (the fix) or
-	// already applied (the failure this test reproduces). A's backoff ends
-	// only then, so its retry comes after B's write was made.
 	bWaiting := make(chan struct{})
-	c.sleep = func(ctx context.Context, _ time.Duration) error {
+	a.sleep = func(ctx context.Context, _ time.Duration) error {
 		select {
-		case <-bApplied:
+		case <-s.bApplied:
 		case <-bWaiting:
 		case <-ctx.Done():
 			return ctx.Err()
@@ -77,26 +98,38 @@ func TestRetriedStockWriteNeverOverwritesNewer(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		_, respA, errA = c.Products.Update(ctx, update(12))
+		_, respA, errA = a.Products.Update(ctx, update(12))
 	}()
 	go func() {
 		defer wg.Done()
-		<-aApplied
+		<-s.aApplied
 		go func() {
-			if waitUntil(ctx, func() bool { return c.writes.users("sku:SKU-1") >= 2 }) {
+			if waitUntil(ctx, queued) {
 				close(bWaiting)
 			}
 		}()
-		_, _, errB = c.Products.Update(ctx, update(10))
+		_, _, errB = b.Products.Update(ctx, update(10))
 	}()
 	wg.Wait()
 	require.NoError(t, errA)
 	require.NoError(t, errB)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied, respA
+}
+
+// Writer A sets qty 12; Tiki applies it but answers too late (A's attempt
+// is abandoned as a client timeout would); writer B, through the same
+// client, then sets qty 10. A's retry must not land after B's write: the
+// final stock is 10.
+func TestRetriedStockWriteNeverOverwritesNewer(t *testing.T) {
+	t.Parallel()
+	s := newStockServer(t)
+	c := s.client(t, true)
+	applied, respA := s.setStock(t, c, c, func() bool { return c.writes.Users("sku:SKU-1") >= 2 })
 	assert.Equal(t, 2, respA.Attempts, "A was retried")
-	mu.Lock()
-	defer mu.Unlock()
 	assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
-	assert.Zero(t, c.writes.size(), "no lock state is kept after the calls")
+	assert.Zero(t, c.writes.Len(), "no lock state is kept after the calls")
 }
 
 // Every product write holds its product's key for the whole call: a second
@@ -154,7 +187,7 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 				waitUntil(ctx, func() bool {
 					mu.Lock()
 					defer mu.Unlock()
-					return c.writes.users(tc.key) >= 2 || overtaken
+					return c.writes.Users(tc.key) >= 2 || overtaken
 				})
 				mu.Lock()
 				firstDone = true
@@ -187,90 +220,162 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			assert.False(t, overtaken, "the second write reached Tiki while the first was in flight")
-			assert.Zero(t, c.writes.size())
+			assert.Zero(t, c.writes.Len())
 		})
 	}
 }
 
-func TestWriteLocksServeInOrder(t *testing.T) {
+// A shared write order (WithWriteOrder): what the client holds in it, and
+// when it stops sending.
+
+// memOrder is a WriteOrder that several clients of one test share: a
+// keylock.Locks, recording the keys of every Lock call; the test may make
+// Lock fail or panic, and mark holds lost.
+type memOrder struct {
+	locks     keylock.Locks
+	mu        sync.Mutex
+	calls     [][]string
+	held      []*memLock
+	err       error
+	panicWith any
+}
+
+func (o *memOrder) Lock(ctx context.Context, keys []string) (WriteLock, error) {
+	o.mu.Lock()
+	o.calls = append(o.calls, keys)
+	err, p := o.err, o.panicWith
+	o.mu.Unlock()
+	if p != nil {
+		panic(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := o.locks.Lock(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	l := &memLock{lost: make(chan struct{}), unlock: unlock}
+	o.mu.Lock()
+	o.held = append(o.held, l)
+	o.mu.Unlock()
+	return l, nil
+}
+
+// loseAll marks every hold taken so far lost.
+func (o *memOrder) loseAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, l := range o.held {
+		l.once.Do(func() { close(l.lost) })
+	}
+}
+
+type memLock struct {
+	lost     chan struct{}
+	once     sync.Once
+	unlock   func()
+	unlocked atomic.Int32
+}
+
+func (l *memLock) Lost() <-chan struct{} { return l.lost }
+
+func (l *memLock) Unlock(context.Context) error {
+	l.unlocked.Add(1)
+	l.unlock()
+	return nil
+}
+
+// Two clients (two replicas) writing one product: each orders only its own
+// writes, so A's retry lands after B's newer write; sharing a WriteOrder,
+// B waits for A's whole call and its write lands last.
+func TestSharedWriteOrderOrdersWritesOfSeveralClients(t *testing.T) {
 	t.Parallel()
-	var w writeLocks
+	t.Run("without", func(t *testing.T) {
+		t.Parallel()
+		s := newStockServer(t)
+		applied, _ := s.setStock(t, s.client(t, true), s.client(t, false), func() bool { return false })
+		assert.Equal(t, []int{12, 10, 12}, applied, "A's retry lands last")
+	})
+	t.Run("shared", func(t *testing.T) {
+		t.Parallel()
+		s := newStockServer(t)
+		o := &memOrder{}
+		a, b := s.client(t, true, WithWriteOrder(o)), s.client(t, false, WithWriteOrder(o))
+		applied, _ := s.setStock(t, a, b, func() bool { return o.locks.Users("sku:SKU-1") >= 2 })
+		assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
+		assert.Zero(t, o.locks.Len(), "every hold was released")
+	})
+}
+
+// A product write takes its keys in the shared order, sorted and without
+// repeats, once per call; other calls take none.
+func TestSharedWriteOrderKeys(t *testing.T) {
+	t.Parallel()
+	o := &memOrder{}
+	c, mt := setup(t, WithWriteOrder(o))
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSku", httpmock.NewStringResponder(200, `{"state":"approved"}`))
+	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", httpmock.NewStringResponder(200, `[]`))
+	mt.RegisterResponder(http.MethodGet, testBase+"/v2/warehouses/tiki", httpmock.NewStringResponder(200, `[]`))
 	ctx := context.Background()
-	unlock, err := w.lock(ctx, []string{"k"})
+	_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, OriginalSKU: "S-1", Price: 1000})
 	require.NoError(t, err)
-	var mu sync.Mutex
-	var order []int
-	var wg sync.WaitGroup
-	for i := range 5 {
-		// Each waiter queues only after the previous one is queued.
-		require.True(t, waitUntil(ctx, func() bool { return w.users("k") == i+1 }))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, err := w.lock(ctx, []string{"k"})
-			assert.NoError(t, err)
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			u()
-		}()
+	_, _, err = c.Products.UpdateBatch(ctx, []BatchUpdateItem{{ProductID: 9, Price: 1000}, {ProductID: 5, OriginalSKU: "S-5", Price: 1000}})
+	require.NoError(t, err)
+	_, _, err = c.Warehouses.ListTiki(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{{"product:7", "sku:S-1"}, {"product:5", "product:9", "sku:S-5"}}, o.calls)
+	for _, l := range o.held {
+		assert.EqualValues(t, 1, l.unlocked.Load(), "each hold is unlocked once")
 	}
-	require.True(t, waitUntil(ctx, func() bool { return w.users("k") == 6 }))
-	unlock()
-	unlock() // a second call is harmless
-	wg.Wait()
-	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
-	assert.Zero(t, w.size())
+	assert.Zero(t, o.locks.Len())
+	assert.Zero(t, c.writes.Len())
+
+	_, err = NewClient(WithWriteOrder(nil))
+	assert.Error(t, err)
 }
 
-func TestWriteLocksCancelledWaiterHoldsNothing(t *testing.T) {
+// A hold lost during the call (the order's store stopped answering, or
+// another client took the product over) stops the call before its next
+// attempt: nothing more is sent, the error matches ErrWriteLockLost, and
+// says the first attempt may have reached Tiki.
+func TestSharedWriteOrderLostHoldSendsNothingMore(t *testing.T) {
 	t.Parallel()
-	var w writeLocks
-	unlock, err := w.lock(context.Background(), []string{"b"})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.lock(ctx, []string{"a", "b", "c"})
-		errc <- err
-	}()
-	require.True(t, waitUntil(context.Background(), func() bool { return w.users("b") == 2 }))
-	assert.Equal(t, 1, w.users("a"), "keys are taken in sorted order: a is held while b is awaited")
-	cancel()
-	require.ErrorIs(t, <-errc, context.Canceled)
-	assert.Zero(t, w.users("a"), "a was given back")
-	unlock()
-	assert.Zero(t, w.size())
-	// No keys: nothing to hold.
-	u, err := w.lock(context.Background(), nil)
-	require.NoError(t, err)
-	u()
+	o := &memOrder{}
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		o.loseAll()
+		status(http.StatusServiceUnavailable, `{"error":"busy"}`)(w, r)
+	})
+	c, _ := setupServer(t, s, WithWriteOrder(o))
+	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
+	require.ErrorIs(t, err, ErrWriteLockLost)
+	var re *RequestError
+	require.ErrorAs(t, err, &re)
+	assert.True(t, re.Sent, "the first attempt may have reached Tiki")
+	assert.EqualValues(t, 1, s.count.Load(), "no retry was sent")
+	require.Len(t, o.held, 1)
+	assert.EqualValues(t, 1, o.held[0].unlocked.Load())
+	assert.Zero(t, c.writes.Len())
 }
 
-// Overlapping key sets locked in opposite orders never deadlock.
-func TestWriteLocksNoDeadlock(t *testing.T) {
+// A shared order that fails (or panics) keeps the write from being sent.
+func TestSharedWriteOrderFailureSendsNothing(t *testing.T) {
 	t.Parallel()
-	var w writeLocks
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			keys := []string{"a", "b", "c"}
-			if i%2 == 1 {
-				keys = []string{"c", "b", "a", "a"}
-			}
-			for range 200 {
-				u, err := w.lock(ctx, keys)
-				if !assert.NoError(t, err) {
-					return
-				}
-				u()
-			}
-		}()
+	for name, o := range map[string]*memOrder{
+		"error": {err: errors.New("redis: connection refused")},
+		"panic": {panicWith: "boom"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, status(http.StatusOK, `{"state":"approved"}`))
+			c, _ := setupServer(t, s, WithWriteOrder(o))
+			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
+			var re *RequestError
+			require.ErrorAs(t, err, &re)
+			assert.False(t, re.Sent)
+			assert.Contains(t, err.Error(), "write order")
+			assert.Zero(t, s.count.Load(), "nothing was sent")
+			assert.Zero(t, c.writes.Len(), "the client's own lock was given back")
+		})
 	}
-	wg.Wait()
-	assert.Zero(t, w.size())
 }

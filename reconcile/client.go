@@ -24,8 +24,8 @@ const pageSize = 100
 func (e *Engine) walkProducts(ctx context.Context) iter.Seq2[tiki.Product, error] {
 	return e.client.Products.All(ctx, &tiki.ProductsOptions{
 		Include:     []tiki.ProductInclude{tiki.IncludeInventory},
-		ListOptions: tiki.ListOptions{Limit: pageSize, PagesAhead: tiki.MaxPagesAhead},
-	})
+		ListOptions: tiki.ListOptions{Limit: pageSize},
+	}, tiki.WithPagesAhead(tiki.MaxPagesAhead))
 }
 
 // pages is how many pages a walk of n products read.
@@ -34,7 +34,7 @@ func pages(n int) int { return max(1, (n+pageSize-1)/pageSize) }
 // actualOf converts a product as Tiki lists it.
 func actualOf(p *tiki.Product) actual {
 	a := actual{productID: p.ProductID, sku: p.OriginalSKU}
-	a.values.Price = tiki.Money(p.Price)
+	a.values.Price = p.Price
 	if p.Active != nil {
 		on := *p.Active == tiki.ProductActive
 		a.values.Active = &on

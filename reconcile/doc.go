@@ -1,6 +1,9 @@
-// Package reconcile keeps a seller's stock, prices and status on Tiki equal
-// to the seller's own books (an ERP, a warehouse system, a spreadsheet),
-// and reports what it found and did.
+// Package reconcile keeps Tiki and the seller's own systems in step: the
+// seller's stock, prices and status on Tiki equal to the seller's own books
+// (an ERP, a warehouse system, a spreadsheet), with a report of what it
+// found and did, and every order Tiki has handed to the seller's order
+// handler, even when its event or webhook was lost (see Order completeness
+// below).
 //
 // An [Engine] compares the books (the desired state) with Tiki (the actual
 // state) and writes the difference with the client's batch updates, at
@@ -106,18 +109,31 @@
 // file, so that a restarted engine resumes without writing everything again
 // and still tells drift from the books' changes. The interface is two
 // calls, Load and Save of entries by key, with a compact encoding
-// ([Entry.MarshalBinary]), so that a shared store implements it in a few
-// lines (the redisstore module keeps entries in Redis, one key per item).
+// ([Entry.MarshalBinary]), so that a shared store (Redis, a database)
+// implements it in a few lines, one key per item.
 //
 // Several replicas that write the same items share such a State and a
-// [Guard] (a lease per item key with fencing, as redisstore's leases give
-// it): the engine holds an item's guard from loading its entry to saving
+// [Guard] (a lease per item key with fencing, such as a redisstore.Lease
+// acquired under each key): the engine holds an item's guard from loading its entry to saving
 // the outcome of its write, so versions are compared under the lock and
 // there is one writer per item across replicas. A guard whose hold lapses
 // ends the context it returned, which stops the engine's write in flight;
 // route the writes through the client's cross-process write order too, so
 // that a retry of a lapsed holder cannot land after the next holder's
 // write.
+//
+// # Options and bad input
+//
+// [New] and [NewOrdersBackfill] take their settings in a struct
+// ([Options], [OrdersOptions]) whose zero value is the default of every
+// field; each field says its default and its bounds (DefaultWindow,
+// DefaultOrdersLag, MaxOrdersConcurrency, ...). Every problem of a call's
+// arguments, options or books is reported in one *tiki.ValidationError
+// before anything is sent, each named as the caller wrote it
+// ("Options.Window", "OrdersOptions.Lag", "books[3].Quantities[919]",
+// "Item.SKU") and saying what is accepted and the value given; a nil
+// context matches tiki.ErrNilContext. An Engine or OrdersBackfill not made
+// by its constructor is refused the same way.
 //
 // # When to use it
 //
@@ -129,4 +145,59 @@
 // changes arrive faster than they should be written, a push must never
 // carry a stale value, or the job must say what it found before it fixes
 // it.
+//
+// # Order completeness
+//
+// Tiki tells a seller about new orders and status changes through the
+// event queue (ORDER_CREATED_SUCCESSFULLY, ORDER_STATUS_UPDATED) and the
+// TikiNOW order webhook, and either can lose a message. An [OrdersBackfill]
+// makes sure that every order Tiki has reaches the seller's order handler
+// anyway: it walks the order list (client.Orders, Order API v2) by update
+// time, compares each order in its current status with what was already
+// delivered, and hands the missed ones to the same [OrderHandler] the live
+// path calls. The report of each pass lists the orders that arrived only
+// through the backfill: the events and webhooks that were lost.
+//
+//	store, err := reconcile.NewFileDeliveredStore("/var/lib/shop/tiki-orders.log", 0)
+//	backfill, err := reconcile.NewOrdersBackfill(client, store, handleOrder, reconcile.OrdersOptions{})
+//
+//	// The live path hands its orders over through the backfill, which
+//	// records them, so that the backfill does not hand them out again.
+//	consumer.OnOrderStatus(func(ctx context.Context, ev *tiki.OrderStatusUpdatedEvent) error {
+//		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
+//	})
+//	go backfill.Run(ctx) // a pass every OrdersOptions.Interval
+//
+// What it promises, and what it asks of the caller:
+//
+//   - Delivered: an order code in a status ([OrderKey]) is delivered once
+//     the handler was called with it and returned nil, and the
+//     [DeliveredStore] recorded it. A handler that fails or panics leaves
+//     the order undelivered: it is reported ([OrderDeliveryError]) and
+//     handed out again by the next pass (see [OrdersBackfill.Once]).
+//   - The backfill sees each order in its current status only: a status an
+//     order left before a pass read it is not handed out (a handler takes a
+//     delivery as "the order is now in this status", not as a transition).
+//   - Live deliveries go through [OrdersBackfill.Deliver], or are recorded
+//     with [DeliveredStore.MarkDelivered] after the caller's own handler
+//     succeeded. A TikiNOW webhook is delivered by its order code alone
+//     (its main_state is not the order API's status): Deliver reads the
+//     order's status.
+//   - The checkpoint lives in the [DeliveredStore], beside the deliveries:
+//     the update time up to which every order was handed out successfully.
+//     It moves only once every window before it is complete, so a restart
+//     resumes without skipping anything.
+//   - Periodic runs: [OrdersBackfill.Run] for a long-running service,
+//     [OrdersBackfill.Once] for a job the caller schedules (cron), and
+//     [OrdersBackfill.Range] for an explicit period.
+//   - One backfill runs per seller at a time, over one store per seller.
+//     Two processes running it at once hand the same missed order out
+//     twice (each counting it as lost), and nothing worse.
+//   - Delivery is at least once: a handler can see an order in a status
+//     twice (the live path and the backfill in two processes at once, a
+//     record lost with its store) and must be idempotent by order code and
+//     status, as it must be for the event queue and webhooks anyway.
+//     Within one process, the same order and status is never handed to
+//     two handler calls at once, and not again while the store remembers
+//     it delivered.
 package reconcile

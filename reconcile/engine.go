@@ -42,14 +42,16 @@ func (e *Engine) Plan(ctx context.Context, books iter.Seq2[Item, error]) (*Plan,
 // wraps the first failure (the context's error when it ended, a State or
 // Guard error).
 func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
-	if ctx == nil {
-		return nil, nilContext()
-	}
+	var v problems
+	e.check(&v, ctx)
 	switch {
 	case plan == nil:
-		return nil, invalid("plan", "must not be nil")
+		v.add("plan", "must not be nil")
 	case plan.engine != e:
-		return nil, invalid("plan", "was not made by this engine")
+		v.add("plan", "was not made by this engine")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
 	}
 	rep := &Report{Run: "apply", Started: e.now(), InStep: plan.InStep}
 	err := e.apply(ctx, plan, rep)
@@ -112,9 +114,9 @@ func (e *Engine) readBooks(books iter.Seq2[Item, error]) (*bookIndex, error) {
 			prefix := "books[" + strconv.Itoa(i) + "]."
 			if d := e.desire(it, prefix, &p); d != nil {
 				if o := bk.bySKU[d.key]; o != nil {
-					p.add(prefix+"sku", "names %s again (books[%d])", d.key, o.index)
+					p.add(prefix+"SKU", "names %s again (books[%d])", d.key, o.index)
 				} else if o := bk.byID[d.productID]; d.productID != 0 && o != nil {
-					p.add(prefix+"product_id", "names product %d again (books[%d])", d.productID, o.index)
+					p.add(prefix+"ProductID", "names product %d again (books[%d])", d.productID, o.index)
 				} else {
 					d.index = i
 					if d.version == 0 {
@@ -158,8 +160,8 @@ func (bk *bookIndex) match(a *actual) *desired {
 // plan makes a plan: the books read and checked first, then Tiki's
 // products walked, a page at a time compared under the items' Guard.
 func (e *Engine) plan(ctx context.Context, books iter.Seq2[Item, error]) (*Plan, error) {
-	if ctx == nil {
-		return nil, nilContext()
+	if err := e.ready(ctx); err != nil {
+		return nil, err
 	}
 	started := e.now()
 	bk, err := e.readBooks(books)
@@ -488,7 +490,7 @@ func (e *Engine) commit(held context.Context, items []*ItemPlan, outs []outcomeO
 func (en *Entry) wrote(w *write, version int64, at time.Time) {
 	en.ProductID = w.productID
 	if w.price != 0 {
-		en.Pushed.Price, en.Seen.Price = tiki.Money(w.price), tiki.Money(w.price)
+		en.Pushed.Price, en.Seen.Price = w.price, w.price
 	}
 	if w.active != unmanaged {
 		a, b := w.active == on, w.active == on

@@ -195,7 +195,7 @@ func TestPlanReportsWhatCannotBeReconciled(t *testing.T) {
 	assert.Equal(t, int64(50000), sent[2].Price)
 	assert.Equal(t, map[int64]int{whHN: 2, whCT: 3}, f.stock(t, "OTHER-WH"))
 	assert.Equal(t, map[int64]int{whHN: 10_000_000}, f.stock(t, "UNBOUNDED"))
-	assert.Equal(t, int64(200000), f.price(t, "TYPO"))
+	assert.Equal(t, tiki.Money(200000), f.price(t, "TYPO"))
 }
 
 // Stock edited behind the engine's back is found by the next audit and

@@ -59,7 +59,7 @@ func newFake(t *testing.T, opts ...tiki.Option) *fake {
 // product is a product to list on the fake.
 type product struct {
 	sku       string
-	price     int64
+	price     tiki.Money
 	stock     map[int64]int
 	inventory tiki.InventoryType
 }
@@ -103,7 +103,7 @@ func (f *fake) stock(t *testing.T, sku string) map[int64]int {
 }
 
 // price returns a product's price on the fake.
-func (f *fake) price(t *testing.T, sku string) int64 {
+func (f *fake) price(t *testing.T, sku string) tiki.Money {
 	t.Helper()
 	p, ok := f.srv.Product(sku)
 	require.True(t, ok, "no product %s", sku)
@@ -114,8 +114,8 @@ func (f *fake) price(t *testing.T, sku string) int64 {
 // to Tiki's hn warehouse, and returns its code.
 func (f *fake) order(t *testing.T, sku string, qty int) string {
 	t.Helper()
-	o, err := f.srv.CreateOrderV2(tikitest.OrderV2Spec{TikiWarehouse: "hn",
-		Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: sku, Quantity: qty}}})
+	o, err := f.srv.CreateOrder(tikitest.OrderSpec{TikiWarehouse: "hn",
+		Items: []tikitest.OrderItemSpec{{SellerProductCode: sku, Quantity: qty}}})
 	require.NoError(t, err)
 	return o.Code
 }

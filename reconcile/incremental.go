@@ -22,7 +22,10 @@ type pendingSet struct {
 // Set neither reads nor writes Tiki.
 func (e *Engine) Set(it Item) error {
 	var p problems
-	d := e.desire(it, "item.", &p)
+	if e.made(&p); p.count() > 0 {
+		return p.err()
+	}
+	d := e.desire(it, "Item.", &p)
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -59,6 +62,9 @@ func (e *Engine) enqueue(d *desired, retry bool) {
 
 // Pending returns how many items have a Set not yet written.
 func (e *Engine) Pending() int {
+	if e == nil {
+		return 0
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.pending)
@@ -67,26 +73,28 @@ func (e *Engine) Pending() int {
 // Flush writes every pending Set now and returns the report. An item whose
 // write failed without Tiki refusing it stays pending.
 func (e *Engine) Flush(ctx context.Context) (*Report, error) {
-	if ctx == nil {
-		return nil, nilContext()
+	if err := e.ready(ctx); err != nil {
+		return nil, err
 	}
 	items, superseded := e.take(time.Time{}, true)
 	return e.flush(ctx, items, superseded)
 }
 
 // Run writes each item's Sets a Window after the first of them, until ctx
-// ends; it then returns ctx's error and leaves what is pending for a later
-// Run or Flush. A write that fails without Tiki refusing it is tried again
-// a Window later, unless a newer Set came. Each flush's report goes to
-// Options.OnReport. One Run at a time: another returns ErrRunning.
+// ends; it then returns nil, as OrdersBackfill.Run does, and leaves what is
+// pending for a later Run or Flush. A write that fails without Tiki
+// refusing it is tried again a Window later, unless a newer Set came. Each
+// flush's report goes to Options.OnReport. One Run at a time: another
+// returns ErrRunning. A nil ctx or an Engine not made by New is a
+// *tiki.ValidationError.
 //
 // A Set reaches Tiki a Window after it came plus the time of one batch call
 // (when the client's rate limiter has room), for an item the engine has
 // seen on Tiki (in a plan, a write or through Observe); the first Set of an
 // item it has not seen reads the product first (one or two calls more).
 func (e *Engine) Run(ctx context.Context) error {
-	if ctx == nil {
-		return nilContext()
+	if err := e.ready(ctx); err != nil {
+		return err
 	}
 	e.mu.Lock()
 	if e.running {
@@ -111,7 +119,7 @@ func (e *Engine) Run(ctx context.Context) error {
 					_, _ = e.flush(ctx, items, superseded)
 				}
 				if ctx.Err() != nil {
-					return ctx.Err()
+					return nil
 				}
 				continue
 			}
@@ -120,7 +128,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		case <-e.wake:
 		case <-tick:
 		}

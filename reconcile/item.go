@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +78,7 @@ type desired struct {
 	index      int // position in the books, or -1
 	key, sku   string
 	productID  int64
-	price      int64 // 0: not managed
+	price      tiki.Money // 0: not managed
 	allowPrice bool
 	active     int8
 	stock      []want // nil: not managed; by warehouse id
@@ -119,27 +118,27 @@ func cmpInt64(a, b int64) int {
 // when it has a problem).
 func (e *Engine) desire(it Item, prefix string, p *problems) *desired {
 	n := p.count()
-	e.checkSKU(p, prefix+"sku", it.SKU)
+	e.checkSKU(p, prefix+"SKU", it.SKU)
 	switch {
 	case it.ProductID < 0:
-		p.add(prefix+"product_id", "must be a positive id, not %d", it.ProductID)
+		p.add(prefix+"ProductID", "must be a positive id, not %d", it.ProductID)
 	case it.ProductID == 0 && it.SKU == "":
-		p.add(prefix+"sku", "sku or product_id is required")
+		p.add(prefix+"SKU", "SKU or ProductID is required")
 	}
 	if it.Price < 0 {
-		p.add(prefix+"price", "must not be negative, not %d", it.Price)
+		p.add(prefix+"Price", "must not be negative, not %d", it.Price)
 	}
 	if it.Version < 0 {
-		p.add(prefix+"version", "must not be negative, not %d", it.Version)
+		p.add(prefix+"Version", "must not be negative, not %d", it.Version)
 	}
-	stock := e.checkQuantities(p, prefix+"quantities", it.Quantities)
+	stock := e.checkQuantities(p, prefix+"Quantities", it.Quantities)
 	if it.Reserved != nil {
 		if e.opts.Reserved != ReservedTakenOff {
-			p.add(prefix+"reserved", "is only read with Options.Reserved set to ReservedTakenOff")
+			p.add(prefix+"Reserved", "is only read with Options.Reserved set to ReservedTakenOff")
 		} else if it.Quantities == nil {
-			p.add(prefix+"reserved", "needs quantities")
+			p.add(prefix+"Reserved", "needs Quantities")
 		}
-		for _, h := range e.checkQuantities(p, prefix+"reserved", it.Reserved) {
+		for _, h := range e.checkQuantities(p, prefix+"Reserved", it.Reserved) {
 			if stock != nil {
 				stock = withHeld(stock, h)
 			}
@@ -150,7 +149,7 @@ func (e *Engine) desire(it Item, prefix string, p *problems) *desired {
 	}
 	d := &desired{
 		index: -1, key: it.Key(), sku: it.SKU, productID: it.ProductID,
-		price: int64(it.Price), allowPrice: it.AllowPriceChange, active: unmanaged,
+		price: it.Price, allowPrice: it.AllowPriceChange, active: unmanaged,
 		stock: stock, version: it.Version,
 	}
 	if it.Active != nil {
@@ -223,56 +222,4 @@ func (e *Engine) checkSKU(p *problems, field, sku string) {
 	case e.opts.SKUFormat != nil && !e.opts.SKUFormat.MatchString(sku):
 		p.add(field, "%q does not match the seller's SKU format %s (Options.SKUFormat)", sku, e.opts.SKUFormat)
 	}
-}
-
-// maxProblems bounds the problems one *tiki.ValidationError lists; the
-// rest are counted in a last problem.
-const maxProblems = 100
-
-// problems collects field problems into one *tiki.ValidationError.
-type problems struct {
-	list []tiki.FieldProblem
-	more int
-}
-
-func (p *problems) add(field, format string, args ...any) {
-	if len(p.list) >= maxProblems {
-		p.more++
-		return
-	}
-	p.list = append(p.list, tiki.FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
-}
-
-func (p *problems) check(ok bool, field, format string, args ...any) {
-	if !ok {
-		p.add(field, format, args...)
-	}
-}
-
-// count is how many problems were added.
-func (p *problems) count() int { return len(p.list) + p.more }
-
-// err returns the problems as one *tiki.ValidationError, or nil.
-func (p *problems) err() error {
-	if p.count() == 0 {
-		return nil
-	}
-	list := p.list
-	if p.more > 0 {
-		list = append(slices.Clip(list), tiki.FieldProblem{Field: "...", Problem: fmt.Sprintf("and %d more problems", p.more)})
-	}
-	return &tiki.ValidationError{Problems: list}
-}
-
-// invalid returns a *tiki.ValidationError with one problem.
-func invalid(field, format string, args ...any) error {
-	var p problems
-	p.add(field, format, args...)
-	return p.err()
-}
-
-// nilContext is the error of a call given a nil context, as the client
-// reports it (it matches tiki.ErrNilContext).
-func nilContext() error {
-	return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: "ctx", Problem: "must not be nil"}}}
 }

@@ -41,13 +41,11 @@ type Observation struct {
 // one: the engine records only products it has already seen. A product
 // with neither SKU nor id is a *tiki.ValidationError.
 func (e *Engine) Observe(ctx context.Context, o Observation) error {
-	if ctx == nil {
-		return nilContext()
-	}
 	var p problems
-	p.check(o.SKU != "" || o.ProductID > 0, "product_id", "sku or a positive product_id is required")
-	p.check(o.ProductID >= 0, "product_id", "must not be negative, not %d", o.ProductID)
-	p.check(o.Warehouse >= 0, "warehouse", "must not be negative, not %d", o.Warehouse)
+	e.check(&p, ctx)
+	p.check(o.SKU != "" || o.ProductID > 0, "Observation.ProductID", "SKU or a positive ProductID is required")
+	p.check(o.ProductID >= 0, "Observation.ProductID", "must not be negative, not %d", o.ProductID)
+	p.check(o.Warehouse >= 0, "Observation.Warehouse", "must not be negative, not %d", o.Warehouse)
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -105,10 +103,10 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 func ObservationOf(event any) (Observation, bool) {
 	switch ev := event.(type) {
 	case *tiki.PriceUpdatedEvent:
-		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt, Price: tiki.Money(ev.PriceTo)}, ev.ProductID > 0
+		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Price: ev.PriceTo}, ev.ProductID > 0
 	case *tiki.InventoryUpdatedEvent:
-		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt, Warehouse: ev.WarehouseID,
-			Available: int(ev.QuantityAvailableTo), Reserved: int(ev.QuantityReservedTo)}, ev.ProductID > 0 && ev.WarehouseID > 0
+		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Warehouse: ev.WarehouseID,
+			Available: ev.QuantityAvailableTo, Reserved: ev.QuantityReservedTo}, ev.ProductID > 0 && ev.WarehouseID > 0
 	}
 	return Observation{}, false
 }

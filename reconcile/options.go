@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"slices"
@@ -59,7 +60,7 @@ type Buffer struct {
 	Units int
 	// Percent of the books' quantity is held back in each warehouse
 	// (rounded up), from 0 to 100 (5 is five percent).
-	Percent float64
+	Percent tiki.Percent
 }
 
 // DefaultConcurrency is how many batch calls of one run are in flight at
@@ -85,8 +86,11 @@ const DefaultUnboundedStock = 1_000_000
 // percent.
 const MaxPriceChange = 1000
 
-// Options configure an Engine. Every field is optional except Warehouses
-// when the books manage stock; New checks them all.
+// Options configures an Engine, as OrdersOptions configures an
+// OrdersBackfill: every field is optional (Warehouses is needed when the
+// books manage stock), its zero value is its default (named on the field),
+// and New reports every problem of its arguments and options in one
+// *tiki.ValidationError.
 type Options struct {
 	// Warehouses are the ids of the seller's warehouses
 	// (seller_inventory_id, as in Tiki's warehouse_quantities) that the
@@ -106,7 +110,7 @@ type Options struct {
 	// (PriceGuard) and the price left alone. 0 (the default) sets no guard.
 	// Worked example with 50: Tiki at 200,000 accepts 100,000 to 300,000
 	// from the books; 20,000 (a zero dropped) is refused.
-	MaxPriceChange float64
+	MaxPriceChange tiki.Percent
 	// Reserved says how the books count units held by open Tiki orders
 	// (ReservedInQuantity by default).
 	Reserved ReservedPolicy
@@ -183,7 +187,7 @@ func New(client *tiki.Client, opts Options) (*Engine, error) {
 		"must be from 0 (no guard) to %d percent, not %v", MaxPriceChange, opts.MaxPriceChange)
 	p.check(opts.Reserved == ReservedInQuantity || opts.Reserved == ReservedTakenOff, "Options.Reserved",
 		"must be ReservedInQuantity (0) or ReservedTakenOff (1), not %d", opts.Reserved)
-	p.check(opts.UnboundedStock >= 0, "Options.UnboundedStock", "must not be negative, not %d", opts.UnboundedStock)
+	p.check(opts.UnboundedStock >= 0, "Options.UnboundedStock", "must be 0 (the default, %d) or positive, not %d", DefaultUnboundedStock, opts.UnboundedStock)
 	p.check(opts.Window >= 0 && opts.Window <= MaxWindow, "Options.Window", "must be from 0 (the default, %v) to %v, not %v", DefaultWindow, MaxWindow, opts.Window)
 	p.check(opts.Concurrency >= 0 && opts.Concurrency <= tiki.MaxBatchConcurrency, "Options.Concurrency",
 		"must be from 0 (the default, %d) to %d, not %d", DefaultConcurrency, tiki.MaxBatchConcurrency, opts.Concurrency)
@@ -214,6 +218,25 @@ func New(client *tiki.Client, opts Options) (*Engine, error) {
 		e.now = time.Now
 	}
 	return e, nil
+}
+
+// check refuses a nil ctx and an Engine not made by New, as
+// OrdersBackfill.check does.
+func (e *Engine) check(v *problems, ctx context.Context) {
+	v.check(ctx != nil, "ctx", "must not be nil")
+	e.made(v)
+}
+
+// made refuses an Engine not made by New.
+func (e *Engine) made(v *problems) {
+	v.check(e != nil && e.state != nil, "engine", "must be made with New")
+}
+
+// ready is check's error.
+func (e *Engine) ready(ctx context.Context) error {
+	var v problems
+	e.check(&v, ctx)
+	return v.err()
 }
 
 // stamp returns the version of a value received now without one: the

@@ -57,9 +57,9 @@ type ItemPlan struct {
 // write is what one item's update sets on Tiki.
 type write struct {
 	productID int64
-	price     int64   // 0: not set
-	active    int8    // unmanaged: not set
-	stock     []Stock // every warehouse of the product; nil: not set
+	price     tiki.Money // 0: not set
+	active    int8       // unmanaged: not set
+	stock     []Stock    // every warehouse of the product; nil: not set
 }
 
 // Field names a field of a product that the engine reconciles.
@@ -158,18 +158,18 @@ func (e *Engine) compare(d *desired, a *actual, en *Entry, at time.Time) *ItemPl
 	w := write{productID: a.productID, active: unmanaged}
 	inStep := true
 	if d.price != 0 {
-		before := int64(a.values.Price)
+		before := a.values.Price
 		switch {
 		case before == d.price:
-			touched = touched || en.Pushed.Price != tiki.Money(d.price)
-			en.Pushed.Price = tiki.Money(d.price)
+			touched = touched || en.Pushed.Price != d.price
+			en.Pushed.Price = d.price
 		case e.priceGuarded(before, d.price) && !d.allowPrice:
-			ip.Problems = append(ip.Problems, Problem{Reason: PriceGuard, Field: FieldPrice, Before: before, After: d.price,
+			ip.Problems = append(ip.Problems, Problem{Reason: PriceGuard, Field: FieldPrice, Before: int64(before), After: int64(d.price),
 				Detail: fmt.Sprintf("a change of %s, beyond MaxPriceChange %v%%", percentChange(before, d.price), e.opts.MaxPriceChange)})
 			inStep = false
 		default:
-			ip.Changes = append(ip.Changes, Change{Field: FieldPrice, Before: before, After: d.price, Why: "books",
-				Drift: en.Pushed.Price != 0 && tiki.Money(before) != en.Pushed.Price})
+			ip.Changes = append(ip.Changes, Change{Field: FieldPrice, Before: int64(before), After: int64(d.price), Why: "books",
+				Drift: en.Pushed.Price != 0 && before != en.Pushed.Price})
 			w.price = d.price
 		}
 	}
@@ -248,15 +248,15 @@ func flag(b bool) int64 {
 
 // priceGuarded reports whether a change from before to after is larger
 // than MaxPriceChange allows.
-func (e *Engine) priceGuarded(before, after int64) bool {
+func (e *Engine) priceGuarded(before, after tiki.Money) bool {
 	if e.opts.MaxPriceChange == 0 || before <= 0 {
 		return false
 	}
-	return math.Abs(float64(after-before))*100 > e.opts.MaxPriceChange*float64(before)
+	return math.Abs(float64(after-before))*100 > float64(e.opts.MaxPriceChange)*float64(before)
 }
 
 // percentChange describes the change from before to after in percent.
-func percentChange(before, after int64) string {
+func percentChange(before, after tiki.Money) string {
 	return strconv.FormatFloat(float64(after-before)*100/float64(before), 'f', 1, 64) + "%"
 }
 
@@ -339,7 +339,7 @@ func (e *Engine) held(q int) int {
 	h := e.opts.Buffer.Units
 	if e.opts.Buffer.Percent > 0 {
 		// Rounded up, with room for the float's error on exact products.
-		h = max(h, int(math.Ceil(float64(q)*e.opts.Buffer.Percent/100-1e-9)))
+		h = max(h, int(math.Ceil(float64(q)*float64(e.opts.Buffer.Percent)/100-1e-9)))
 	}
 	return h
 }

@@ -67,7 +67,7 @@ func TestReservedInQuantity(t *testing.T) {
 	assert.Zero(t, f.wire.count("/updateSkus"))
 
 	// The order ships: Tiki's available drops to 8, the books say 8.
-	require.NoError(t, f.srv.SetOrderV2Status(code, "shipping"))
+	require.NoError(t, f.srv.SetOrderStatus(code, tiki.OrderStatusShipping))
 	levels, err = f.srv.Stock("A")
 	require.NoError(t, err)
 	assert.Equal(t, 8, levels[0].Available)
@@ -119,7 +119,7 @@ func TestCanceledOrderReleasesItsUnits(t *testing.T) {
 	for _, l := range levels {
 		assert.Zero(t, l.Sellable, "warehouse %d", l.Warehouse)
 	}
-	require.NoError(t, f.srv.SetOrderV2Status(code, "canceled"))
+	require.NoError(t, f.srv.SetOrderStatus(code, tiki.OrderStatusCanceled))
 	assert.Equal(t, map[int64]int{whHN: 4, whSGN: 1}, f.stock(t, "A"))
 	levels, err = f.srv.Stock("A")
 	require.NoError(t, err)

@@ -23,7 +23,8 @@ import (
 // concurrent calls on different keys. Entries encode with
 // Entry.MarshalBinary, for stores that keep bytes (a file, Redis).
 // MemoryState keeps them in the process, FileState in a file; several
-// replicas share one in a shared store (the redisstore module).
+// replicas share one kept in a shared store (Redis, a database), which
+// implements the two calls.
 type State interface {
 	// Load returns the entries saved under keys, in any order; a key
 	// never saved has none. An error fails the run.

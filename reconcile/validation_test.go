@@ -46,7 +46,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"Options.Floor":          "must be from 0 to 2147483647, not -2",
 		"Options.MaxPriceChange": "must be from 0 (no guard) to 1000 percent, not 1001",
 		"Options.Reserved":       "must be ReservedInQuantity (0) or ReservedTakenOff (1), not 7",
-		"Options.UnboundedStock": "must not be negative, not -1",
+		"Options.UnboundedStock": "must be 0 (the default, 1000000) or positive, not -1",
 		"Options.Window":         "must be from 0 (the default, 1s) to 1h0m0s, not 2h0m0s",
 		"Options.Concurrency":    "must be from 0 (the default, 64) to 256, not 257",
 	}, problemsOf(t, err))
@@ -69,17 +69,17 @@ func TestBadBooksAreRefusedBeforeAnythingIsSent(t *testing.T) {
 		reconcile.Item{SKU: "SKU-9\x00"},
 	))
 	assert.Equal(t, map[string]string{
-		"books[1].sku":              `"sku 2" does not match the seller's SKU format ^SKU-\d+$ (Options.SKUFormat)`,
-		"books[2].sku":              `must not start or end with white space: " SKU-3"`,
-		"books[3].quantities[919]":  "must be from 0 to 2147483647, not -1",
-		"books[3].quantities[1054]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)",
-		"books[4].sku":              "sku or product_id is required",
-		"books[5].product_id":       "must be a positive id, not -3",
-		"books[5].price":            "must not be negative, not -5",
-		"books[5].version":          "must not be negative, not -1",
-		"books[6].reserved":         "is only read with Options.Reserved set to ReservedTakenOff",
-		"books[7].sku":              "names SKU-1 again (books[0])",
-		"books[8].sku":              `must not hold control characters: "SKU-9\x00"`,
+		"books[1].SKU":              `"sku 2" does not match the seller's SKU format ^SKU-\d+$ (Options.SKUFormat)`,
+		"books[2].SKU":              `must not start or end with white space: " SKU-3"`,
+		"books[3].Quantities[919]":  "must be from 0 to 2147483647, not -1",
+		"books[3].Quantities[1054]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)",
+		"books[4].SKU":              "SKU or ProductID is required",
+		"books[5].ProductID":        "must be a positive id, not -3",
+		"books[5].Price":            "must not be negative, not -5",
+		"books[5].Version":          "must not be negative, not -1",
+		"books[6].Reserved":         "is only read with Options.Reserved set to ReservedTakenOff",
+		"books[7].SKU":              "names SKU-1 again (books[0])",
+		"books[8].SKU":              `must not hold control characters: "SKU-9\x00"`,
 	}, problemsOf(t, err))
 	assert.Zero(t, f.wire.total())
 	_, err = e.Plan(context.Background(), nil)
@@ -87,7 +87,7 @@ func TestBadBooksAreRefusedBeforeAnythingIsSent(t *testing.T) {
 
 	// Set refuses a bad item the same way, and keeps nothing.
 	err = e.Set(reconcile.Item{SKU: "SKU-1", Quantities: map[int64]int{whCT: 1}})
-	assert.Equal(t, map[string]string{"item.quantities[905]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)"}, problemsOf(t, err))
+	assert.Equal(t, map[string]string{"Item.Quantities[905]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)"}, problemsOf(t, err))
 	assert.Zero(t, e.Pending())
 }
 
@@ -98,9 +98,9 @@ func TestReservedUnitsAreChecked(t *testing.T) {
 	e := f.engine(t, reconcile.Options{Reserved: reconcile.ReservedTakenOff})
 	err := e.Set(reconcile.Item{SKU: "A", Reserved: map[int64]int{whHN: -1, whCT: 1}})
 	assert.Equal(t, map[string]string{
-		"item.reserved":      "needs quantities",
-		"item.reserved[919]": "must be from 0 to 2147483647, not -1",
-		"item.reserved[905]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)",
+		"Item.Reserved":      "needs Quantities",
+		"Item.Reserved[919]": "must be from 0 to 2147483647, not -1",
+		"Item.Reserved[905]": "is not one of the seller's warehouses (Options.Warehouses: 919, 903, 902)",
 	}, problemsOf(t, err))
 }
 
@@ -132,12 +132,35 @@ func TestBadArgumentsAreRefused(t *testing.T) {
 	_, err = e.Apply(ctx, plan)
 	assert.Equal(t, map[string]string{"plan": "was not made by this engine"}, problemsOf(t, err))
 	err = e.Observe(ctx, reconcile.Observation{Warehouse: -1})
-	assert.Equal(t, map[string]string{"product_id": "sku or a positive product_id is required", "warehouse": "must not be negative, not -1"}, problemsOf(t, err))
+	assert.Equal(t, map[string]string{"Observation.ProductID": "SKU or a positive ProductID is required", "Observation.Warehouse": "must not be negative, not -1"}, problemsOf(t, err))
 	_, err = reconcile.SellerWarehouses(ctx, nil)
 	assert.Equal(t, map[string]string{"client": "must not be nil"}, problemsOf(t, err))
 	_, err = reconcile.OpenFileState("")
 	assert.Equal(t, map[string]string{"path": "is required"}, problemsOf(t, err))
 	assert.Zero(t, f.wire.count("/updateSkus"))
+}
+
+// An Engine not made by New is refused, as an OrdersBackfill not made by
+// NewOrdersBackfill is, instead of panicking.
+func TestEngineNotMadeByNewIsRefused(t *testing.T) {
+	ctx := context.Background()
+	notMade := map[string]string{"engine": "must be made with New"}
+	for name, e := range map[string]*reconcile.Engine{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.Plan(ctx, books())
+			assert.Equal(t, notMade, problemsOf(t, err))
+			_, err = e.Sync(ctx, books())
+			assert.Equal(t, notMade, problemsOf(t, err))
+			_, err = e.Apply(ctx, nil)
+			assert.Equal(t, map[string]string{"engine": "must be made with New", "plan": "must not be nil"}, problemsOf(t, err))
+			_, err = e.Flush(ctx)
+			assert.Equal(t, notMade, problemsOf(t, err))
+			assert.Equal(t, notMade, problemsOf(t, e.Run(ctx)))
+			assert.Equal(t, notMade, problemsOf(t, e.Set(reconcile.Item{SKU: "A"})))
+			assert.Equal(t, notMade, problemsOf(t, e.Observe(ctx, reconcile.Observation{SKU: "A"})))
+			assert.Zero(t, e.Pending())
+		})
+	}
 }
 
 // SellerWarehouses reads the seller's active pickup warehouses.

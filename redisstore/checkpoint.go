@@ -9,22 +9,21 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 )
 
-// DefaultQueuePrefix is the namespace of the Redis keys of [Checkpoint],
-// [Lease] and [QueueDedupe] unless [WithQueuePrefix] is given.
+// DefaultQueuePrefix is the namespace of the Redis keys of [Checkpoint] and
+// [Lease] unless [WithQueuePrefix] is given.
 const DefaultQueuePrefix = "tiki:eventqueue:"
 
-// QueueOption configures a [Checkpoint], a [Lease] or a [QueueDedupe].
-// Options that do not concern the value being built are ignored.
+// QueueOption configures a [Checkpoint] or a [Lease]. Options that do not
+// concern the value being built are ignored.
 type QueueOption func(*queueConfig)
 
 type queueConfig struct {
-	prefix    string
-	ttl       time.Duration
-	interval  time.Duration
-	retention time.Duration
+	prefix   string
+	ttl      time.Duration
+	interval time.Duration
 }
 
 // WithQueuePrefix sets the namespace put before every key in Redis
@@ -35,7 +34,7 @@ func WithQueuePrefix(prefix string) QueueOption {
 }
 
 func newQueueConfig(opts []QueueOption) queueConfig {
-	c := queueConfig{prefix: DefaultQueuePrefix, ttl: DefaultLeaseTTL, interval: DefaultAcquireInterval, retention: DefaultQueueDedupeRetention}
+	c := queueConfig{prefix: DefaultQueuePrefix, ttl: DefaultLeaseTTL, interval: DefaultAcquireInterval}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
@@ -48,14 +47,14 @@ func newQueueConfig(opts []QueueOption) queueConfig {
 // so that every key of a queue lives in one Cluster slot and the Lua
 // scripts may use them together.
 type queueKeys struct {
-	lease string // the current holder's fence token, expiring with the lease
-	fence string // the last fence token handed out
-	ack   string // hash: ack_id, fence of the save
+	lease  string // "<fence token>:<id>" of the current holder, expiring with the lease
+	holder string // hash: the last holder's record (see Lease)
+	ack    string // hash: ack_id, fence of the save
 }
 
 func keysOf(prefix, queue string) queueKeys {
 	base := prefix + "{" + queue + "}:"
-	return queueKeys{lease: base + "lease", fence: base + "fence", ack: base + "ack"}
+	return queueKeys{lease: base + "lease", holder: base + "holder", ack: base + "ack"}
 }
 
 func checkQueue(queue string) error {
@@ -65,7 +64,7 @@ func checkQueue(queue string) error {
 	return nil
 }
 
-// Checkpoint is a [tiki.FencedCheckpoint] kept in Redis, shared by every
+// Checkpoint is an [eventqueue.FencedCheckpoint] kept in Redis, shared by every
 // replica consuming a queue: the ack id of the last handled batch, with the
 // fence token of the lease it was saved under, in the hash
 // prefix+"{"+queue+"}:ack".
@@ -83,7 +82,7 @@ type Checkpoint struct {
 	prefix string
 }
 
-var _ tiki.FencedCheckpoint = (*Checkpoint)(nil)
+var _ eventqueue.FencedCheckpoint = (*Checkpoint)(nil)
 
 // NewCheckpoint returns a checkpoint keeping its keys in rdb. It does not
 // contact Redis.
@@ -94,7 +93,7 @@ func NewCheckpoint(rdb redis.UniversalClient, opts ...QueueOption) (*Checkpoint,
 	return &Checkpoint{rdb: rdb, prefix: newQueueConfig(opts).prefix}, nil
 }
 
-// Load implements [tiki.Checkpoint]: HGET prefix{queue}:ack ack_id, "" when
+// Load implements [eventqueue.Checkpoint]: HGET prefix{queue}:ack ack_id, "" when
 // none is stored.
 func (c *Checkpoint) Load(ctx context.Context, queue string) (string, error) {
 	if ctx == nil {
@@ -122,18 +121,20 @@ redis.call('HSET', KEYS[1], 'ack_id', ARGV[1], 'fence', ARGV[2])
 return 1
 `)
 
-// saveFencedAckScript stores an ack id only for the current lease holder.
+// saveFencedAckScript stores an ack id only for the current lease holder:
+// the lease key holds "<token>:<id>".
 // KEYS: lease, ack. ARGV: ack id, fence.
 var saveFencedAckScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if not v or string.match(v, '^(%d+):') ~= ARGV[2] then return 0 end
 local stored = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
 if stored > tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[2], 'ack_id', ARGV[1], 'fence', ARGV[2])
 return 1
 `)
 
-// Save implements [tiki.Checkpoint] for a consumer without a lease. It is
-// refused (with an error matching [tiki.ErrLeaseLost]) once a fenced save
+// Save implements [eventqueue.Checkpoint] for a consumer without a lease. It
+// is refused (with an error matching [eventqueue.ErrLeaseLost]) once a fenced save
 // was made for the queue: a queue consumed under a lease is saved through
 // SaveFenced only.
 func (c *Checkpoint) Save(ctx context.Context, queue, ackID string) error {
@@ -148,15 +149,15 @@ func (c *Checkpoint) Save(ctx context.Context, queue, ackID string) error {
 		return fmt.Errorf("redisstore: saving checkpoint: %w", err)
 	}
 	if ok != 1 {
-		return fmt.Errorf("redisstore: queue %s is saved under a lease: %w", queue, tiki.ErrLeaseLost)
+		return fmt.Errorf("redisstore: queue %s is saved under a lease: %w", queue, eventqueue.ErrLeaseLost)
 	}
 	return nil
 }
 
-// SaveFenced implements [tiki.FencedCheckpoint]: it stores ackID only if
-// fence is the token of the lease held on queue now, and not older than the
-// stored ack id's; otherwise it returns an error matching
-// [tiki.ErrLeaseLost].
+// SaveFenced implements [eventqueue.FencedCheckpoint]: it stores ackID only
+// if fence is the token of the lease held on queue now, and not older than
+// the stored ack id's; otherwise it returns an error matching
+// [eventqueue.ErrLeaseLost].
 func (c *Checkpoint) SaveFenced(ctx context.Context, queue, ackID string, fence int64) error {
 	if ctx == nil {
 		return errors.New("redisstore: nil context")
@@ -173,68 +174,7 @@ func (c *Checkpoint) SaveFenced(ctx context.Context, queue, ackID string, fence 
 		return fmt.Errorf("redisstore: saving checkpoint: %w", err)
 	}
 	if ok != 1 {
-		return fmt.Errorf("redisstore: fence %d no longer holds the lease of queue %s: %w", fence, queue, tiki.ErrLeaseLost)
-	}
-	return nil
-}
-
-// DefaultQueueDedupeRetention is how long a [QueueDedupe] remembers a
-// handled event unless [WithDedupeRetention] is given: Tiki keeps
-// unacknowledged events for seven days, so no redelivery comes later.
-const DefaultQueueDedupeRetention = 7 * 24 * time.Hour
-
-// WithDedupeRetention sets how long a [QueueDedupe] remembers a handled
-// event (DefaultQueueDedupeRetention unless set).
-func WithDedupeRetention(d time.Duration) QueueOption {
-	return func(c *queueConfig) { c.retention = d }
-}
-
-// QueueDedupe is a [tiki.Dedupe] kept in Redis, shared by the replicas
-// consuming a queue: an event handled by a replica that then crashed or
-// lost its lease is recognised by the replica that takes over. Each handled
-// event is one key, prefix+"handled:"+key, expiring after the retention.
-//
-// Create it with [NewQueueDedupe]; it is safe for concurrent use.
-type QueueDedupe struct {
-	rdb       redis.UniversalClient
-	prefix    string
-	retention time.Duration
-}
-
-var _ tiki.Dedupe = (*QueueDedupe)(nil)
-
-// NewQueueDedupe returns a dedupe keeping its keys in rdb. It does not
-// contact Redis.
-func NewQueueDedupe(rdb redis.UniversalClient, opts ...QueueOption) (*QueueDedupe, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: NewQueueDedupe: nil Redis client")
-	}
-	cfg := newQueueConfig(opts)
-	if cfg.retention <= 0 {
-		return nil, fmt.Errorf("redisstore: dedupe retention must be positive, got %v", cfg.retention)
-	}
-	return &QueueDedupe{rdb: rdb, prefix: cfg.prefix + "handled:", retention: cfg.retention}, nil
-}
-
-// Seen implements [tiki.Dedupe]: EXISTS prefix+"handled:"+key.
-func (d *QueueDedupe) Seen(ctx context.Context, key string) (bool, error) {
-	if ctx == nil {
-		return false, errors.New("redisstore: nil context")
-	}
-	n, err := d.rdb.Exists(ctx, d.prefix+key).Result()
-	if err != nil {
-		return false, fmt.Errorf("redisstore: dedupe: %w", err)
-	}
-	return n == 1, nil
-}
-
-// Done implements [tiki.Dedupe]: SET prefix+"handled:"+key 1 PX retention.
-func (d *QueueDedupe) Done(ctx context.Context, key string) error {
-	if ctx == nil {
-		return errors.New("redisstore: nil context")
-	}
-	if err := d.rdb.Set(ctx, d.prefix+key, 1, d.retention).Err(); err != nil {
-		return fmt.Errorf("redisstore: dedupe: %w", err)
+		return fmt.Errorf("redisstore: fence %d no longer holds the lease of queue %s: %w", fence, queue, eventqueue.ErrLeaseLost)
 	}
 	return nil
 }

@@ -6,13 +6,30 @@
 //     (Tiki's limit of 200 requests per second is per seller, not per
 //     process). Pass it to [github.com/tikisdk/tiki.WithLimiter].
 //   - [DedupeStore] is a [github.com/tikisdk/tiki/dedupe.Store], so
-//     that a webhook delivery that reaches two replicas is handled once. Pass
-//     it to a receiver's dedupe option.
+//     that a webhook delivery that reaches two replicas is handled once, and
+//     an event-queue event once across the replicas consuming its queue.
+//     Pass it to every receiver ([github.com/tikisdk/tiki/tikinow.NewReceiver],
+//     [github.com/tikisdk/tiki/ikitech.NewReceiver],
+//     [github.com/tikisdk/tiki/ginee.NewReceiver]) with
+//     [github.com/tikisdk/tiki/webhook.WithDedupe], and to
+//     [github.com/tikisdk/tiki/eventqueue.WithDedupe].
+//   - [Lease] and [Checkpoint] are the [github.com/tikisdk/tiki/eventqueue.Lease]
+//     and [github.com/tikisdk/tiki/eventqueue.FencedCheckpoint] of replicas
+//     consuming one event queue: one replica pulls at a time, and a replica
+//     that lost the lease cannot save an ack id.
+//   - [WriteOrder] is a [github.com/tikisdk/tiki.WriteOrder]: writes to one
+//     product from every replica land in the order they were made, retries
+//     included. Pass it to [github.com/tikisdk/tiki.WithWriteOrder].
+//   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
+//     app's replicas share every seller's token and renew it once between
+//     them. Pass it to github.com/tikisdk/tiki/sellers' NewPool (or to
+//     [github.com/tikisdk/tiki.WithOAuthApp]); it needs a Redis with
+//     persistence (see [TokenStore]).
 //
 // It is a module of its own, so that the SDK does not bring a Redis client
 // to programs that do not use one. It works with any
 // [github.com/redis/go-redis/v9.UniversalClient]: a single server, Sentinel
-// or Cluster (each key is used on its own, so Cluster needs no hash tags).
+// or Cluster (the keys a script uses together share a hash tag).
 //
 // # Redis keys
 //
@@ -21,7 +38,13 @@
 // ("rate:" is added by github.com/go-redis/redis_rate, which runs the
 // algorithm as a Lua script inside Redis). The dedupe store keeps one key per
 // delivery, prefix + delivery key, expiring as the dedupe contract says. The
-// default prefixes are [DefaultLimiterPrefix] and [DefaultDedupePrefix].
+// lease of a queue is prefix+"{"+queue+"}:lease", with the last holder's
+// record in prefix+"{"+queue+"}:holder" and the checkpoint in
+// prefix+"{"+queue+"}:ack"; a product's write lock is
+// prefix+"{"+key+"}:lock", with its record in prefix+"{"+key+"}:holder"
+// (expiring a day after the product's last write). The default prefixes are
+// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix] and
+// [DefaultWritePrefix].
 //
 // # When Redis cannot answer
 //
@@ -30,5 +53,60 @@
 // sent) or [FallbackLocal] (a local limiter paces the process, a warning is
 // logged, Redis is tried again periodically). There is no unlimited mode.
 // A [DedupeStore] returns the error; the receiver then answers 5xx without
-// running the handler, and the sender delivers again later.
+// running the handler, and the sender delivers again later. A [Lease]
+// holder gives the lease up two thirds of a TTL after its last successful
+// renewal, and a [WriteOrder] refuses to let a write be sent.
+//
+// # Redis restarts and failovers
+//
+// [Lease] and [WriteOrder] stay exclusive when Redis forgets them: at most
+// one holder acts at any moment across a restart without persistence, a
+// restart with persistence, a failover to a replica that missed the last
+// writes, and a partition or pause of one replica. Their tokens come from
+// Redis's clock and the largest token Redis still knows of (the lease's
+// also from the stored ack id's), so a forgotten token is never handed out
+// again; a holder renews its lock only while the key holds its own token
+// and random id, and gives the lock up two thirds of a TTL after its last
+// successful renewal; and a new holder acts only once every earlier one has
+// given up. Redis tells it when that is: at once after a release, at the
+// expiry of the last holder's key, both as recorded in the current life of
+// the server (its run_id and replication id, read with INFO inside the
+// script); after a restart or a failover, or without a record, once a full
+// TTL has passed since the server started (since the lock was taken, on a
+// server promoted from replica). So after Redis loses its data the first
+// holder of each lease or product waits up to one TTL.
+//
+// What a Redis without persistence cannot keep is state: after a restart
+// the [Checkpoint] has no ack id (the consumer pulls without one, Tiki
+// delivers the oldest unacknowledged batch again, and handlers run again
+// for events handled before), a [DedupeStore] has forgotten every delivery
+// (a redelivered webhook runs again), and a [Limiter]'s budget starts
+// full. Nothing is lost and nothing runs twice at the same time; handlers
+// must tolerate running again.
+//
+// What to configure:
+//
+//   - Persistence: appendonly yes with appendfsync always keeps every
+//     acknowledged write; everysec may lose about a second of them on a
+//     crash (a batch handled again, the lease and locks still exclusive).
+//   - Replication: min-replicas-to-write 1 and a min-replicas-max-lag below
+//     Sentinel's down-after-milliseconds, so that a master cut off from its
+//     replicas stops accepting renewals before a replica is promoted; two
+//     masters accepting writes at once would let two holders renew. The
+//     package does not send WAIT: with these settings a lost write only
+//     makes the next holder wait.
+//   - Memory: maxmemory-policy noeviction, or memory enough that nothing is
+//     evicted (the lease and lock keys carry TTLs, which volatile-* policies
+//     evict first). Do not delete the keys, or FLUSHALL, while replicas run.
+//   - The TTL, the same on every replica: a holder that cannot reach Redis
+//     gives up after two thirds of it, a crashed holder is replaced within
+//     it (plus the acquire interval), and after Redis lost its data the
+//     next holder waits one more. Choose it longer than the Redis hiccups
+//     that should not move the lease (a failover takes Sentinel's
+//     down-after-milliseconds and an election) and longer than the pauses
+//     a replica's process may take (a process paused beyond two thirds of
+//     it resumes believing it holds the lock until it notices: the lease's
+//     checkpoint saves are fenced, other side effects are not).
+//   - INFO must be allowed in scripts (it is unless renamed): without it
+//     every takeover waits a full TTL.
 package redisstore

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,9 +19,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/dedupe"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/tikitest"
 )
+
+// quiet is a logger that drops every record.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 
 // queueStores returns a lease and a checkpoint sharing prefix, over rdb.
 func queueStores(t *testing.T, rdb redis.UniversalClient, prefix string, ttl time.Duration) (*redisstore.Lease, *redisstore.Checkpoint) {
@@ -69,14 +75,14 @@ func TestEventQueueLeaseOneHolderAtATimeAndFencedSaves(t *testing.T) {
 	assert.Greater(t, hb.Token(), ha.Token())
 	// A, no longer the holder, cannot save; B can.
 	err = cpa.SaveFenced(ctx, "q1", "ack-stale", ha.Token())
-	require.ErrorIs(t, err, tiki.ErrLeaseLost)
+	require.ErrorIs(t, err, eventqueue.ErrLeaseLost)
 	require.NoError(t, cpb.SaveFenced(ctx, "q1", "ack-2", hb.Token()))
 	ack, err := cpa.Load(ctx, "q1")
 	require.NoError(t, err)
 	assert.Equal(t, "ack-2", ack)
 
 	// An unfenced save cannot overwrite a fenced one either.
-	require.ErrorIs(t, cpa.Save(ctx, "q1", "ack-unfenced"), tiki.ErrLeaseLost)
+	require.ErrorIs(t, cpa.Save(ctx, "q1", "ack-unfenced"), eventqueue.ErrLeaseLost)
 	// Without any lease, Save works (a single consumer).
 	require.NoError(t, cpa.Save(ctx, "q3", "ack-x"))
 	ack, err = cpa.Load(ctx, "q3")
@@ -131,7 +137,7 @@ func TestEventQueueLeaseRenewedWhileHeldAndTakenOverWhenTheHolderDies(t *testing
 	case <-time.After(5 * ttl):
 		t.Fatal("the dead holder's lease is not reported lost")
 	}
-	require.ErrorIs(t, cpb.SaveFenced(ctx, "q1", "ack", ha.Token()), tiki.ErrLeaseLost)
+	require.ErrorIs(t, cpb.SaveFenced(ctx, "q1", "ack", ha.Token()), eventqueue.ErrLeaseLost)
 	require.NoError(t, cpb.SaveFenced(ctx, "q1", "ack", hb.Token()))
 	require.NoError(t, hb.Release(ctx))
 	assert.Error(t, ha.Release(ctx), "releasing through a closed client fails")
@@ -148,10 +154,6 @@ func TestEventQueueStoresRefuseBadArguments(t *testing.T) {
 	_, err = redisstore.NewLease(rdb, redisstore.WithAcquireInterval(0))
 	assert.Error(t, err)
 	_, err = redisstore.NewCheckpoint(nil)
-	assert.Error(t, err)
-	_, err = redisstore.NewQueueDedupe(nil)
-	assert.Error(t, err)
-	_, err = redisstore.NewQueueDedupe(rdb, redisstore.WithDedupeRetention(0))
 	assert.Error(t, err)
 
 	l, err := redisstore.NewLease(rdb)
@@ -176,27 +178,83 @@ func TestEventQueueStoresRefuseBadArguments(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestEventQueueDedupeShared(t *testing.T) {
+// Two consumers of one queue sharing a DedupeStore: while one runs an
+// event's handler, the other, receiving the same event, neither runs it nor
+// acknowledges it (dedupe.ErrInProgress), and recognises it as a duplicate
+// once the first run completed it. This is what keeps a replica that took
+// the lease over from running an event that the replica which lost it is
+// still handling.
+func TestEventQueueConsumersShareTheDedupeStore(t *testing.T) {
 	t.Parallel()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
 	rdb := newRedisClient(t, addr)
 	deleteKeys(t, rdb, prefix)
-	d, err := redisstore.NewQueueDedupe(rdb, redisstore.WithQueuePrefix(prefix), redisstore.WithDedupeRetention(time.Minute))
+	store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix))
+	require.NoError(t, err)
+
+	s := tikitest.NewServer(t)
+	client, err := s.Client(tiki.WithRateLimit(0, 0))
 	require.NoError(t, err)
 	ctx := context.Background()
-	seen, err := d.Seen(ctx, "q/e1")
+	q, _, err := client.EventQueue.CreateQueue(ctx, "shared")
 	require.NoError(t, err)
-	assert.False(t, seen)
-	require.NoError(t, d.Done(ctx, "q/e1"))
-	other, err := redisstore.NewQueueDedupe(newRedisClient(t, addr), redisstore.WithQueuePrefix(prefix))
+	_, _, err = client.EventQueue.Subscribe(ctx, q.Code, tiki.EventOrderCreated)
 	require.NoError(t, err)
-	seen, err = other.Seen(ctx, "q/e1")
+	id, err := s.EmitEvent(s.DefaultSellerID(), "ORDER_CREATED_SUCCESSFULLY", "v1", map[string]any{"order_code": "1"})
 	require.NoError(t, err)
-	assert.True(t, seen, "another replica sees it")
-	ttl, err := rdb.PTTL(ctx, prefix+"handled:q/e1").Result()
+
+	newConsumer := func(onError func(error), onBatch func(eventqueue.BatchReport)) *eventqueue.Consumer {
+		c, err := eventqueue.NewConsumer(client, q.Code, eventqueue.WithDedupe(store), eventqueue.WithLogger(quiet),
+			eventqueue.WithBackoff(time.Millisecond, 2*time.Millisecond), eventqueue.WithIdleWait(time.Millisecond, 2*time.Millisecond),
+			eventqueue.WithOnError(func(_ context.Context, err error) { onError(err) }),
+			eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) { onBatch(b) }))
+		require.NoError(t, err)
+		return c
+	}
+	// A starts handling the event and holds it until told.
+	started, finish := make(chan struct{}), make(chan struct{})
+	actx, stopA := context.WithCancel(ctx)
+	defer stopA()
+	a := newConsumer(func(error) {}, func(b eventqueue.BatchReport) {
+		if b.Events == 1 {
+			stopA()
+		}
+	})
+	a.OnOrderCreated(func(context.Context, *tiki.OrderCreatedEvent) error {
+		close(started)
+		<-finish
+		return nil
+	})
+	aDone := make(chan error, 1)
+	go func() { aDone <- a.Run(actx) }()
+	<-started
+
+	// B pulls the same event meanwhile: in progress, twice; then A
+	// completes it, and B skips it as a duplicate.
+	bctx, stopB := context.WithCancel(ctx)
+	defer stopB()
+	var inProgress int
+	var ran bool
+	var report eventqueue.BatchReport
+	b := newConsumer(func(err error) {
+		require.ErrorIs(t, err, dedupe.ErrInProgress)
+		if inProgress++; inProgress == 2 {
+			close(finish)
+			require.NoError(t, <-aDone)
+		}
+	}, func(r eventqueue.BatchReport) {
+		report = r
+		stopB()
+	})
+	b.OnOrderCreated(func(context.Context, *tiki.OrderCreatedEvent) error { ran = true; return nil })
+	require.NoError(t, b.Run(bctx))
+	assert.False(t, ran, "B never ran the event")
+	assert.Equal(t, 2, inProgress)
+	assert.Equal(t, 1, report.Duplicates)
+	val, err := rdb.Get(ctx, prefix+"eventqueue:"+q.Code+":"+id).Result()
 	require.NoError(t, err)
-	assert.InDelta(t, float64(time.Minute), float64(ttl), float64(5*time.Second))
+	assert.Equal(t, "done", val)
 }
 
 // pullRecorder is an http.RoundTripper that records, for every pull
@@ -280,7 +338,8 @@ func (c recordingCheckpoint) SaveFenced(ctx context.Context, queue, ack string, 
 }
 
 // TestEventQueueScaleOutThreeConsumers runs three replicas of a consumer
-// against one queue of the fake, with a Redis lease, checkpoint and dedupe,
+// against one queue of the fake, with a Redis lease, checkpoint and dedupe
+// store,
 // and kills the one pulling in the middle of a batch (its Redis connection
 // and its loop end at once, without releasing anything): every event is
 // handled, the replicas take over, and the stored ack id never moves
@@ -309,9 +368,9 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 	for i := range total {
 		var id string
 		if i%2 == 0 {
-			id, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventOrderCreated), "v1", map[string]any{"order_code": fmt.Sprint(i)})
+			id, err = s.EmitEvent(s.DefaultSellerID(), tiki.EventOrderCreated, "v1", map[string]any{"order_code": fmt.Sprint(i)})
 		} else {
-			id, err = s.EmitEvent(s.DefaultSellerID(), string(tiki.EventProductInventoryUpdated), "v2", map[string]any{"product_id": i, "quantity_sellable_to": 1})
+			id, err = s.EmitEvent(s.DefaultSellerID(), tiki.EventProductInventoryUpdated, "v2", map[string]any{"product_id": i, "quantity_sellable_to": 1})
 		}
 		require.NoError(t, err)
 		rec.index[id] = i
@@ -334,7 +393,7 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 		t.Cleanup(func() { _ = rdb.Close() })
 		lease, cp := queueStores(t, rdb, prefix, ttl)
-		dedupe, err := redisstore.NewQueueDedupe(rdb, redisstore.WithQueuePrefix(prefix), redisstore.WithDedupeRetention(time.Minute))
+		store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix+"dedupe:"))
 		require.NoError(t, err)
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		t.Cleanup(tr.CloseIdleConnections)
@@ -344,13 +403,18 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 			tiki.WithRetry(4, time.Millisecond, 2*time.Millisecond))
 		require.NoError(t, err)
 		runCtx, kill := context.WithCancel(allDone)
-		c, err := tiki.NewConsumer(client, q.Code,
-			tiki.WithLease(lease),
-			tiki.WithCheckpoint(recordingCheckpoint{Checkpoint: cp, rec: rec, mu: &saveMu, saved: &saved}),
-			tiki.WithDedupe(dedupe),
-			tiki.WithConsumerBackoff(time.Millisecond, 5*time.Millisecond),
-			tiki.WithIdleWait(time.Millisecond, 5*time.Millisecond),
-			tiki.WithOnBatch(func(context.Context, tiki.BatchReport) {
+		c, err := eventqueue.NewConsumer(client, q.Code,
+			eventqueue.WithLease(lease),
+			eventqueue.WithCheckpoint(recordingCheckpoint{Checkpoint: cp, rec: rec, mu: &saveMu, saved: &saved}),
+			eventqueue.WithDedupe(store),
+			eventqueue.WithLogger(quiet),
+			// The killed replica's claim outlives it (its Redis connection
+			// is gone before it completes the event): a short handler time
+			// limit bounds the wait of the replica that takes over.
+			eventqueue.WithHandlerTimeout(200*time.Millisecond),
+			eventqueue.WithBackoff(time.Millisecond, 5*time.Millisecond),
+			eventqueue.WithIdleWait(time.Millisecond, 5*time.Millisecond),
+			eventqueue.WithOnBatch(func(context.Context, eventqueue.BatchReport) {
 				if info, _ := s.EventQueue(q.Code); info.Pending == 0 {
 					finish()
 				}

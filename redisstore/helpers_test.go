@@ -2,14 +2,17 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,20 +20,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// defaultRedisAddr is where the tests look for the shared Redis unless
-// REDIS_ADDR says otherwise; .ci/run starts one there.
-const defaultRedisAddr = "127.0.0.1:6379"
-
 // unavailable skips the test because something it needs is missing, or
-// fails it under CI=true, where .ci/run provides everything.
+// fails it under CI=true, where .ci/run provides everything. Every skip is
+// counted, and TestMain reports the count on stderr once the tests ran.
 func unavailable(t *testing.T, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s; CI=true, where .ci/run provides it: failing instead of skipping", msg)
 	}
-	t.Skip(msg)
+	skippedForRedis.Add(1)
+	t.Skip("SKIPPED, NO REDIS: " + msg)
 }
+
+// skippedForRedis counts the tests skipped because no Redis was available.
+var skippedForRedis atomic.Int32
 
 // evidenceEnv is the environment variable that enables timing and
 // throughput evidence: tests whose bands hold on a quiet machine but that a
@@ -48,29 +52,63 @@ func requireEvidence(t *testing.T) {
 	}
 }
 
-// sharedRedisAddr returns the address of the Redis the tests share
-// (REDIS_ADDR, default 127.0.0.1:6379) after checking that it answers.
+// sharedRedis is the Redis the tests share: the one REDIS_ADDR names, or
+// else one TestMain starts on a free loopback port (never whatever answers
+// on the default port). sharedRedisErr says why there is none.
+var (
+	sharedRedis    string
+	sharedRedisErr error
+)
+
+// sharedRedisAddr returns the address of the Redis the tests share after
+// checking that it answers.
 func sharedRedisAddr(t *testing.T) string {
 	t.Helper()
-	addr := os.Getenv("REDIS_ADDR")
-	if addr == "" {
-		addr = defaultRedisAddr
+	if sharedRedisErr != nil {
+		unavailable(t, "redisstore: %v", sharedRedisErr)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: sharedRedis, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		unavailable(t, "redisstore: no Redis answers at %s (%v): start redis-server on loopback, or set REDIS_ADDR", addr, err)
+		unavailable(t, "redisstore: no Redis answers at %s (%v): set REDIS_ADDR to a Redis the tests may write to, or put redis-server on PATH", sharedRedis, err)
 	}
-	return addr
+	return sharedRedis
 }
 
-// TestMain silences go-redis's own log, which reports every failed dial
-// on stderr while the outage test has Redis stopped.
+// TestMain provides the shared Redis (REDIS_ADDR, or a redis-server of its
+// own on a free port, stopped at the end), silences go-redis's own log
+// (which reports every failed dial while an outage test has Redis
+// stopped), and says loudly when tests were skipped for want of Redis.
 func TestMain(m *testing.M) {
 	redis.SetLogger(discardLogger{})
-	os.Exit(m.Run())
+	var own *redisProcess
+	if sharedRedis = os.Getenv("REDIS_ADDR"); sharedRedis == "" {
+		dir, err := os.MkdirTemp("", "redisstore-test-")
+		if err == nil {
+			defer os.RemoveAll(dir)
+			own, err = launchRedis(dir, nil)
+		}
+		if err != nil {
+			sharedRedisErr = fmt.Errorf("REDIS_ADDR is not set and no redis-server could be started (%w)", err)
+		} else {
+			sharedRedis = own.addr()
+		}
+	}
+	code := m.Run()
+	if own != nil {
+		own.stop()
+	}
+	if n := skippedForRedis.Load(); n > 0 {
+		fmt.Fprintf(os.Stderr, "\n"+
+			"**********************************************************************\n"+
+			"redisstore: %d TESTS SKIPPED: no Redis to test against.\n"+
+			"Install redis-server (Debian: apt-get install redis-server) or set\n"+
+			"REDIS_ADDR to a Redis the tests may write to. Under CI=true they fail.\n"+
+			"**********************************************************************\n", n)
+	}
+	os.Exit(code)
 }
 
 type discardLogger struct{}
@@ -113,64 +151,131 @@ func deleteKeys(t *testing.T, rdb redis.UniversalClient, prefix string) {
 	})
 }
 
-// redisProcess is a redis-server of the test's own, which the test may stop
-// and start again on the same port.
+// redisProcess is a redis-server of the tests' own, which a test may stop
+// and start again on the same port, with or without its data.
 type redisProcess struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	t      *testing.T // nil for the server TestMain starts
+	bin    string
+	dir    string
+	port   int
+	args   []string // configuration beyond the address and the directory
+	proc   *os.Process
+	exited chan struct{} // closed once proc has exited
 }
 
 // startRedis starts a private redis-server on a free loopback port, with no
-// persistence, stopped when the test ends.
+// persistence (a restart starts it empty), stopped when the test ends.
 func startRedis(t *testing.T) *redisProcess {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	return startRedisWith(t, "--save", "", "--appendonly", "no")
+}
+
+// startRedisWith is startRedis with the given configuration (for example
+// "--appendonly", "yes": a restart then keeps the data).
+func startRedisWith(t *testing.T, args ...string) *redisProcess {
+	t.Helper()
+	p, err := launchRedis(t.TempDir(), args)
+	if errors.Is(err, exec.ErrNotFound) {
 		unavailable(t, "redisstore: redis-server is not on PATH (%v): install it (Debian: apt-get install redis-server)", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
+		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	p := &redisProcess{t: t, bin: bin, dir: t.TempDir(), port: port}
-	p.start()
+	p.t = t
 	t.Cleanup(p.stop)
 	return p
+}
+
+// launchRedis starts redis-server in dir on a free loopback port, trying
+// another port if the one found is taken meanwhile. args nil means no
+// persistence.
+func launchRedis(dir string, args []string) (*redisProcess, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, err
+	}
+	if args == nil {
+		args = []string{"--save", "", "--appendonly", "no"}
+	}
+	for try := 1; ; try++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		p := &redisProcess{bin: bin, dir: dir, port: port, args: args}
+		if err = p.launch(); err == nil || try == 5 {
+			return p, err
+		}
+	}
 }
 
 // addr is the server's address.
 func (p *redisProcess) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
 
-// start starts the server and waits until it answers PING.
-func (p *redisProcess) start() {
-	p.t.Helper()
-	p.cmd = exec.Command(p.bin,
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(p.port),
-		"--save", "", "--appendonly", "no", "--dir", p.dir, "--loglevel", "warning")
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatalf("starting redis-server: %v", err)
+// launch starts the server and waits until it answers PING.
+func (p *redisProcess) launch() error {
+	args := append([]string{"--bind", "127.0.0.1", "--port", strconv.Itoa(p.port), "--dir", p.dir,
+		"--loglevel", "warning"}, p.args...)
+	cmd := exec.Command(p.bin, args...)
+	cmd.SysProcAttr = childProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting redis-server: %w", err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	p.proc, p.exited = cmd.Process, exited
 	rdb := redis.NewClient(&redis.Options{Addr: p.addr(), DialTimeout: 100 * time.Millisecond, DialerRetries: 1, MaxRetries: -1})
 	defer rdb.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		err := rdb.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return
+			return nil
+		}
+		select {
+		case <-exited:
+			p.proc = nil
+			return fmt.Errorf("redis-server on %s exited at start (port taken?)", p.addr())
+		default:
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			p.t.Fatalf("redis-server on %s does not answer: %v", p.addr(), err)
+			return fmt.Errorf("redis-server on %s does not answer: %w", p.addr(), err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// start starts the server again after stop, with the data it persisted
+// (none without persistence).
+func (p *redisProcess) start() {
+	p.t.Helper()
+	if err := p.launch(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// startEmpty starts the server again after stop without any of its data,
+// as a server whose disk was lost.
+func (p *redisProcess) startEmpty() {
+	p.t.Helper()
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(p.dir, e.Name())); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	p.start()
 }
 
 // pause stops the server's process (SIGSTOP): connections stay open and
@@ -178,26 +283,27 @@ func (p *redisProcess) start() {
 // kills it paused or not.
 func (p *redisProcess) pause() {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := p.proc.Signal(syscall.SIGSTOP); err != nil {
 		p.t.Fatalf("pausing redis-server: %v", err)
 	}
 }
 
 // resume lets a paused server go on (SIGCONT).
 func (p *redisProcess) resume() {
-	if p.cmd != nil {
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	if p.proc != nil {
+		_ = p.proc.Signal(syscall.SIGCONT)
 	}
 }
 
-// stop kills the server (SIGKILL: as abrupt as a crash) and waits for it.
+// stop kills the server (SIGKILL: as abrupt as a crash, nothing saved on
+// the way out) and waits for it.
 func (p *redisProcess) stop() {
-	if p.cmd == nil {
+	if p.proc == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
-	p.cmd = nil
+	_ = p.proc.Kill()
+	<-p.exited
+	p.proc = nil
 }
 
 // recordingHandler is a slog.Handler that keeps every record.

@@ -151,7 +151,7 @@ type LimiterConfig struct {
 // lateness. Wait therefore sets its timer one round trip early and lets
 // the round trip itself wait out the rest. What is left (timer and
 // scheduling delays) makes the achieved rate slightly lower than the
-// configured one, never higher: see BENCHMARKS.md in the repository for
+// configured one, never higher: see docs/performance.md in the repository for
 // measured figures.
 //
 // When Redis cannot answer, Wait does what [LimiterConfig.OnRedisError]

@@ -17,7 +17,7 @@ import (
 )
 
 func TestNewLimiterChecksConfig(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: defaultRedisAddr}) // never contacted
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	defer rdb.Close()
 	valid := redisstore.LimiterConfig{Key: "seller-1", PerSecond: 200, OnRedisError: redisstore.FailClosed}
 
@@ -75,34 +75,29 @@ func TestLimiterBurstThenPace(t *testing.T) {
 	l := newSharedLimiter(t, redisstore.LimiterConfig{PerSecond: 20, Burst: 5, OnRedisError: redisstore.FailClosed})
 	ctx := context.Background()
 
+	// A burst of 5, then one request per 50 ms: the 9th request cannot pass
+	// before 4 x 50 ms after the first, however fast or slow the machine
+	// is. (How close to the bound it passes depends on the load; that is
+	// evidence, measured by TestSharedBudgetAcrossReplicas.)
 	start := time.Now()
-	for range 5 {
+	for range 9 {
 		require.NoError(t, l.Wait(ctx))
 	}
-	assert.Less(t, time.Since(start), 100*time.Millisecond, "the burst of 5 passes at once (paced, it would take 200 ms)")
-
-	// Then one request per 50 ms.
-	start = time.Now()
-	for range 4 {
-		require.NoError(t, l.Wait(ctx))
-	}
-	elapsed := time.Since(start)
-	assert.GreaterOrEqual(t, elapsed, 190*time.Millisecond)
-	assert.Less(t, elapsed, 350*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), 190*time.Millisecond)
 }
 
 func TestLimiterDeadlineThatWouldPassFailsAtOnce(t *testing.T) {
-	l := newSharedLimiter(t, redisstore.LimiterConfig{PerSecond: 1, Burst: 1, OnRedisError: redisstore.FailClosed})
+	l := newSharedLimiter(t, redisstore.LimiterConfig{PerSecond: 0.1, Burst: 1, OnRedisError: redisstore.FailClosed})
 	require.NoError(t, l.Wait(context.Background()))
 
-	// The next request is allowed in about 1 s: a 200 ms deadline cannot be
+	// The next request is allowed in about 10 s: a 2 s deadline cannot be
 	// met, and Wait says so at once instead of sleeping until it passes.
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
 	err := l.Wait(ctx)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 50*time.Millisecond)
+	assert.Less(t, time.Since(start), time.Second, "at once, not after the 2 s deadline")
 	assert.NoError(t, ctx.Err(), "the deadline has not passed yet")
 
 	// The same holds for goroutines queued behind the one asking Redis.
@@ -120,7 +115,7 @@ func TestLimiterDeadlineThatWouldPassFailsAtOnce(t *testing.T) {
 	for _, err := range errs {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	}
-	assert.Less(t, time.Since(start), 100*time.Millisecond)
+	assert.Less(t, time.Since(start), time.Second, "at once, not after the 2 s deadline")
 }
 
 func TestLimiterCancelEndsWait(t *testing.T) {
@@ -152,9 +147,9 @@ func TestLimiterCancelEndsWait(t *testing.T) {
 
 func TestLimitersWithTheSameKeyShareTheBudget(t *testing.T) {
 	key := uniqueName(t)
-	a := newSharedLimiter(t, redisstore.LimiterConfig{Key: key, PerSecond: 10, Burst: 2, OnRedisError: redisstore.FailClosed})
-	b := newSharedLimiter(t, redisstore.LimiterConfig{Key: key, PerSecond: 10, Burst: 2, OnRedisError: redisstore.FailClosed})
-	other := newSharedLimiter(t, redisstore.LimiterConfig{PerSecond: 10, Burst: 2, OnRedisError: redisstore.FailClosed})
+	a := newSharedLimiter(t, redisstore.LimiterConfig{Key: key, PerSecond: 2, Burst: 2, OnRedisError: redisstore.FailClosed})
+	b := newSharedLimiter(t, redisstore.LimiterConfig{Key: key, PerSecond: 2, Burst: 2, OnRedisError: redisstore.FailClosed})
+	other := newSharedLimiter(t, redisstore.LimiterConfig{PerSecond: 2, Burst: 2, OnRedisError: redisstore.FailClosed})
 	ctx := context.Background()
 
 	start := time.Now()
@@ -162,10 +157,10 @@ func TestLimitersWithTheSameKeyShareTheBudget(t *testing.T) {
 	require.NoError(t, b.Wait(ctx)) // the burst of 2, spent by two limiters
 	require.NoError(t, other.Wait(ctx))
 	require.NoError(t, other.Wait(ctx)) // another key: a budget of its own
-	assert.Less(t, time.Since(start), 90*time.Millisecond, "one more on a's budget would take 100 ms")
+	assert.Less(t, time.Since(start), 400*time.Millisecond, "one more on a's budget would take 500 ms")
 
-	require.NoError(t, b.Wait(ctx)) // waits for a's and b's budget: ~100 ms
-	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond)
+	require.NoError(t, b.Wait(ctx)) // waits for a's and b's budget: ~500 ms
+	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond)
 }
 
 // countingHook counts the commands a client sends.
@@ -223,7 +218,7 @@ func TestLimiterManyWaitersFewRedisCalls(t *testing.T) {
 // A nil context is refused with an error matching tiki.ErrNilContext,
 // without contacting Redis or panicking.
 func TestNilContextIsRefused(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: defaultRedisAddr}) // never contacted
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	defer rdb.Close()
 	var nilCtx context.Context
 	for _, mode := range []redisstore.FailureMode{redisstore.FailClosed, redisstore.FallbackLocal} {

@@ -13,13 +13,15 @@ import (
 // not passed on, and the client's connection is closed instead, as when a
 // network fails after Redis executed the command. The client cannot tell
 // whether the command ran, and (go-redis does so by default) may send it
-// again.
+// again. It can also be cut off (cut): from then on nothing passes either
+// way while connections stay open, as in a network partition.
 type replyDropper struct {
 	t        *testing.T
 	target   string
 	listener net.Listener
 	match    atomic.Pointer[[]byte] // the key; nil when disarmed
 	dropped  atomic.Int32           // replies dropped
+	cutOff   chan struct{}          // closed by cut
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    []net.Conn
@@ -33,7 +35,7 @@ func newReplyDropper(t *testing.T, target string) *replyDropper {
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
-	p := &replyDropper{t: t, target: target, listener: l}
+	p := &replyDropper{t: t, target: target, listener: l, cutOff: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -48,6 +50,19 @@ func (p *replyDropper) addr() string { return p.listener.Addr().String() }
 func (p *replyDropper) dropReplyTo(key string) {
 	b := []byte(key)
 	p.match.Store(&b)
+}
+
+// cut stops all traffic through the proxy, for good.
+func (p *replyDropper) cut() { close(p.cutOff) }
+
+// isCut reports whether the proxy was cut off.
+func (p *replyDropper) isCut() bool {
+	select {
+	case <-p.cutOff:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *replyDropper) accept() {
@@ -73,7 +88,7 @@ func (p *replyDropper) accept() {
 			buf := make([]byte, 64<<10)
 			for {
 				n, err := client.Read(buf)
-				if n > 0 {
+				if n > 0 && !p.isCut() {
 					if m := p.match.Load(); m != nil && bytes.Contains(buf[:n], *m) {
 						marked.Store(true)
 					}
@@ -92,7 +107,7 @@ func (p *replyDropper) accept() {
 			buf := make([]byte, 64<<10)
 			for {
 				n, err := server.Read(buf)
-				if n > 0 {
+				if n > 0 && !p.isCut() {
 					if marked.Load() && !bytes.HasPrefix(buf[:n], []byte("-NOSCRIPT")) {
 						if m := p.match.Load(); m != nil && p.match.CompareAndSwap(m, nil) {
 							p.dropped.Add(1)

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// readmeHarness declares what the root README's redisstore snippets use
-// without declaring it; each snippet becomes the body of a function.
+// readmeHarness declares what the redisstore blocks of the root README and
+// docs/ use without declaring it; each block becomes the body of a function.
 const readmeHarness = `package readme
 
 import (
@@ -23,7 +23,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/redisstore"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -43,41 +45,52 @@ var (
 	_ = redis.Nil
 	_ = webhook.Delivery{}
 	_ = redisstore.FailClosed
+	_ = tikinow.NewReceiver
+	_ = eventqueue.NewMemoryCheckpoint
 )
 `
 
-// TestRootREADMEBlocksCompile compiles the Go blocks of the SDK's README
-// that use this module (the root module's README test leaves them out: it
-// does not depend on Redis).
-func TestRootREADMEBlocksCompile(t *testing.T) {
+// TestRootDocsBlocksCompile compiles the Go blocks of the SDK's README and
+// of its reference (docs/*.md) that use this module (the root module's
+// test leaves them out: it does not depend on Redis).
+func TestRootDocsBlocksCompile(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the README's code with the go tool")
+		t.Skip("builds the documents' code with the go tool")
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go tool is not on PATH")
 	}
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	files, err := filepath.Glob(filepath.Join("..", "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	files = append([]string{filepath.Join("..", "README.md")}, files...)
 	var body strings.Builder
 	body.WriteString(readmeHarness)
 	n := 0
-	for i, b := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
-		code := b[1]
-		if !strings.Contains(code, "redisstore.") {
-			continue
+	for _, file := range files {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-		end := "return nil\n"
-		if lines := strings.Split(strings.TrimSpace(code), "\n"); strings.HasPrefix(strings.TrimSpace(lines[len(lines)-1]), "return ") {
-			end = ""
+		name := filepath.ToSlash(strings.TrimPrefix(file, ".."+string(filepath.Separator)))
+		for _, m := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatchIndex(string(doc), -1) {
+			code := string(doc[m[2]:m[3]])
+			if !strings.Contains(code, "redisstore.") {
+				continue
+			}
+			n++
+			line := 2 + strings.Count(string(doc[:m[0]]), "\n")
+			end := "return nil\n"
+			if lines := strings.Split(strings.TrimSpace(code), "\n"); strings.HasPrefix(strings.TrimSpace(lines[len(lines)-1]), "return ") {
+				end = ""
+			}
+			fmt.Fprintf(&body, "\nfunc block%d() error {\n//line %s:%d\n%s\n%s}\n", n, name, line, code, end)
 		}
-		fmt.Fprintf(&body, "\nfunc block%d() error {\n%s\n%s}\n", i, code, end)
 	}
-	if n == 0 {
-		t.Fatal("no redisstore block found in the README")
+	if n < 3 {
+		t.Fatalf("found %d redisstore blocks in the README and docs/; the pattern is wrong", n)
 	}
 	dir, err := os.MkdirTemp(".", "_readme")
 	if err != nil {
@@ -88,6 +101,6 @@ func TestRootREADMEBlocksCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(goTool, "vet", "./"+dir).CombinedOutput(); err != nil {
-		t.Fatalf("README.md blocks that use redisstore do not compile:\n%s", out)
+		t.Fatalf("Go blocks of the documents that use redisstore do not compile:\n%s", out)
 	}
 }

@@ -1,6 +1,7 @@
 package tikitest_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -120,9 +121,8 @@ func TestClientAuthStyleOAuthApp(t *testing.T) {
 		resp.Body.Close()
 		loc, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)
-		code, err := tiki.ParseCallback(loc.Query(), "state-12345678")
-		require.NoError(t, err)
-		tok, err := app.Exchange(ctx, nil, code)
+		assert.Equal(t, "state-12345678", loc.Query().Get("state"))
+		tok, err := app.Exchange(ctx, nil, loc.Query().Get("code"))
 		if style == tiki.AuthStylePost {
 			require.NoError(t, err)
 			assert.NotEmpty(t, tok.RefreshToken)
@@ -131,5 +131,98 @@ func TestClientAuthStyleOAuthApp(t *testing.T) {
 		var te *tiki.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, "invalid_client", te.Code)
+	}
+}
+
+// A client id and secret holding characters that form-URL-encoding
+// changes: Base64's "/", "+" and "=", and ":" and "%".
+const (
+	reservedClientID     = "app:1/2+3=%"
+	reservedClientSecret = "cS3cr3t/Base64+Value==:%41"
+)
+
+// Such credentials authenticate in both styles: under client_secret_basic
+// the client encodes them before the Basic encoding (RFC 6749 section
+// 2.3.1) and the fake decodes them, under client_secret_post they are form
+// fields. Neither form of the secret reaches the request log.
+func TestReservedCharactersInCredentialsWithSDK(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, style := range map[string]tiki.AuthStyle{"basic": tiki.AuthStyleBasic, "post": tiki.AuthStylePost} {
+		var log bytes.Buffer
+		srv := tikitest.NewServer(t, tikitest.WithClientCredentials(reservedClientID, reservedClientSecret),
+			tikitest.WithClientAuthStyle(style), tikitest.WithRequestLog(&log))
+		cc := srv.ClientCredentials()
+		require.Equal(t, reservedClientSecret, cc.ClientSecret)
+		c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithClientCredentials(cc))
+		require.NoError(t, err)
+		_, _, err = c.Warehouses.ListTiki(ctx)
+		require.NoError(t, err, name)
+		assert.Contains(t, log.String(), "POST /sc/oauth2/token 200")
+		assert.NotContains(t, log.String(), "Base64")
+	}
+}
+
+// The same on the wire: what the token endpoint answers for each way a
+// client may send such credentials. A client that skips the encoding is
+// refused as an RFC 6749 server refuses it (there is no fallback to the
+// undecoded form), with a description naming the missing encoding.
+func TestReservedCharactersInCredentialsOnTheWire(t *testing.T) {
+	t.Parallel()
+	basicSrv := tikitest.NewServer(t, tikitest.WithClientCredentials(reservedClientID, reservedClientSecret))
+	postSrv := tikitest.NewServer(t, tikitest.WithClientCredentials(reservedClientID, reservedClientSecret),
+		tikitest.WithClientAuthStyle(tiki.AuthStylePost))
+	// Letters, digits, "/" and "=" decode to themselves: an unencoded
+	// secret made of them still matches, as on any server that decodes.
+	plainSrv := tikitest.NewServer(t, tikitest.WithClientCredentials("app-1", "cS3cr3t/Base64Value=="))
+	// "+" decodes to a space: unencoded, such a secret no longer matches,
+	// and the answer says why.
+	plusSrv := tikitest.NewServer(t, tikitest.WithClientCredentials("app/1+2", "cS3cr3t/Base64+Value=="))
+
+	basic := func(user, password string) func(*http.Request) {
+		return func(req *http.Request) { req.SetBasicAuth(user, password) }
+	}
+	for _, c := range []struct {
+		name   string
+		srv    *tikitest.Server
+		form   string
+		header func(*http.Request)
+		status int
+		answer string
+	}{
+		{"basic, encoded", basicSrv, "", basic(url.QueryEscape(reservedClientID), url.QueryEscape(reservedClientSecret)),
+			200, `"access_token"`},
+		{"basic, encoded, only / and =", plainSrv, "", basic("app-1", "cS3cr3t%2FBase64Value%3D%3D"), 200, `"access_token"`},
+		{"basic, not encoded, only / and =", plainSrv, "", basic("app-1", "cS3cr3t/Base64Value=="), 200, `"access_token"`},
+		{"basic, not encoded, with +", plusSrv, "", basic("app/1+2", "cS3cr3t/Base64+Value=="),
+			401, `form-URL-encoded before the Basic encoding (RFC 6749 section 2.3.1), and these were not`},
+		{"basic, not encoded, with : and %", basicSrv, "", basic(reservedClientID, reservedClientSecret),
+			400, `"error":"invalid_request"`},
+		{"basic, not valid form-URL-encoding", basicSrv, "", basic(url.QueryEscape(reservedClientID), "cS3cr3t%zz"),
+			400, `"error":"invalid_request"`},
+		{"basic, wrong secret", basicSrv, "", basic(url.QueryEscape(reservedClientID), url.QueryEscape("cS3cr3t/Base64+Value==")),
+			401, `"error_description":"Client authentication failed: unknown client id or wrong client secret"`},
+		{"post, form-encoded", postSrv, url.Values{"client_id": {reservedClientID}, "client_secret": {reservedClientSecret}}.Encode(), nil,
+			200, `"access_token"`},
+		{"post, \"+\" not encoded is a space", postSrv, "client_id=" + url.QueryEscape(reservedClientID) + "&client_secret=cS3cr3t/Base64+Value==:%2541", nil,
+			401, `"error":"invalid_client"`},
+	} {
+		form := "grant_type=client_credentials"
+		if c.form != "" {
+			form += "&" + c.form
+		}
+		req, err := http.NewRequest("POST", c.srv.Host+"/sc/oauth2/token", strings.NewReader(form))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if c.header != nil {
+			c.header(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, c.status, resp.StatusCode, "%s: %s", c.name, body)
+		assert.Contains(t, string(body), c.answer, c.name)
 	}
 }

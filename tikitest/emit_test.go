@@ -11,23 +11,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 )
 
 func TestEmitDeliversSignedWebhooks(t *testing.T) {
 	t.Parallel()
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
 	var mu sync.Mutex
-	var got []tiki.WebhookEvent
-	receiver, err := tiki.NewWebhookReceiver([]string{secret})
+	var got []tikinow.Event
+	receiver, err := tikinow.NewReceiver([]string{secret})
 	require.NoError(t, err)
-	receiver.OnStock(func(_ context.Context, e *tiki.StockEvent) error {
+	receiver.OnStock(func(_ context.Context, e *tikinow.StockEvent) error {
 		mu.Lock()
 		got = append(got, e)
 		mu.Unlock()
 		return nil
 	})
-	receiver.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(_ context.Context, e *tikinow.OrderStatusEvent) error {
 		mu.Lock()
 		got = append(got, e)
 		mu.Unlock()
@@ -61,19 +62,19 @@ func TestEmitDeliversSignedWebhooks(t *testing.T) {
 	for _, d := range deliveries {
 		assert.Equal(t, http.StatusOK, d.Status)
 		assert.Equal(t, 1, d.Attempts)
-		assert.Equal(t, tiki.SignWebhook(d.Body, secret), d.Signature)
+		assert.Equal(t, tikinow.Sign(d.Body, secret), d.Signature)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, got, 2)
 	for _, e := range got {
 		switch e := e.(type) {
-		case *tiki.StockEvent:
+		case *tikinow.StockEvent:
 			assert.Equal(t, "SKU-1", e.SKU)
 			assert.EqualValues(t, 7, e.QtySalable)
 			assert.Equal(t, "shop-1", e.PartnerID)
 			assert.False(t, e.Date.IsZero())
-		case *tiki.OrderStatusEvent:
+		case *tikinow.OrderStatusEvent:
 			assert.Equal(t, "100", e.OrderCode)
 			assert.Equal(t, "processing", e.MainState)
 		}
@@ -97,7 +98,7 @@ func TestEmitRetriesFailedDelivery(t *testing.T) {
 	}))
 	defer hook.Close()
 	srv := NewServer(t)
-	secret, _ := tiki.GenerateWebhookSecret()
+	secret, _ := tikinow.NewSecret()
 	srv.mu.Lock()
 	srv.hooks.reg = &tiki.RegisterWebhooksRequest{InventoryLocations: []string{"sgn"},
 		Webhooks: tiki.WebhookTargets{Order: &tiki.WebhookTarget{URL: hook.URL, SecretKey: secret}}}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tikisdk/tiki"
 )
 
 // The event queue side of the fake: Tiki's pull-based notifications.
@@ -26,7 +27,8 @@ import (
 //
 // Queues belong to the app: the seller key, the fake's access token and the
 // tokens it issues act as the app and as its own seller (an in-house app).
-// A token from AddSeller is another seller's token authorized to the app:
+// A token of another seller who authorized the app (AddSeller, GrantToken,
+// the consent flow of ApproveConsent) is that seller's token:
 // it may subscribe that seller to the app's queues, and nothing else.
 //
 // An event goes to every queue that has an active subscription of its type
@@ -41,15 +43,6 @@ import (
 // Server.SetEventBatchSize changes it. Tiki documents no batch size.
 const DefaultEventBatchSize = 100
 
-// Event types Tiki documents.
-const (
-	evOrderCreated       = "ORDER_CREATED_SUCCESSFULLY"
-	evOrderStatusUpdated = "ORDER_STATUS_UPDATED"
-	evPriceUpdated       = "PRODUCT_PRICE_UPDATED"
-	evMarketPriceUpdated = "PRODUCT_MARKET_PRICE_UPDATED"
-	evInventoryUpdated   = "PRODUCT_INVENTORY_UPDATED"
-)
-
 // eventTypeName is the form of an event type name: Tiki adds types, so the
 // fake accepts any upper-case name.
 var eventTypeName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
@@ -62,9 +55,8 @@ type eventState struct {
 	delay      time.Duration
 	defaultSID int64
 	queues     map[string]*eventQueue
-	order      []*eventQueue    // in creation order
-	sellers    map[string]int64 // token from AddSeller -> seller id
-	dropPulls  int              // pull answers still to lose
+	order      []*eventQueue // in creation order
+	dropPulls  int           // pull answers still to lose
 }
 
 type eventQueue struct {
@@ -135,7 +127,6 @@ func (s *Server) evs() *eventState {
 	st.ready = true
 	st.batch = DefaultEventBatchSize
 	st.queues = map[string]*eventQueue{}
-	st.sellers = map[string]int64{}
 	var seller struct {
 		ID int64 `json:"id"`
 	}
@@ -160,20 +151,25 @@ func (s *Server) DefaultSellerID() int64 {
 // one per seller. The token is accepted until ExpireTokens; with it, a
 // test subscribes the seller to the app's queues (the subscription's and
 // its events' sid is sellerID). It cannot create, list or pull queues,
-// which belong to the app.
+// which belong to the app. A sellerID that is not positive, or is the
+// fake's own seller's (DefaultSellerID), is refused with a
+// *tiki.ValidationError.
 func (s *Server) AddSeller(sellerID int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.evs()
-	if sellerID <= 0 {
-		return "", fmt.Errorf("tikitest: seller id must be positive, got %d", sellerID)
-	}
-	if sellerID == st.defaultSID {
-		return "", fmt.Errorf("tikitest: seller %d is the fake's own seller: use its credentials", sellerID)
+	var bad problems
+	bad.check(sellerID > 0, "sellerID", fmt.Sprintf("must be positive, not %d", sellerID))
+	bad.check(sellerID != st.defaultSID, "sellerID", fmt.Sprintf("must not be %d, the fake's own seller: use its credentials", sellerID))
+	if err := bad.err(); err != nil {
+		return "", err
 	}
 	tok := "seller-" + randomToken(len(s.tokens))
+	g := &grant{clientID: s.cfg.clientID, seller: sellerID}
+	s.grants = append(s.grants, g)
 	s.tokens[tok] = s.cfg.now().Add(100 * 365 * 24 * time.Hour)
-	st.sellers[tok] = sellerID
+	s.tokenGrant[tok] = g
+	g.access = append(g.access, tok)
 	return tok, nil
 }
 
@@ -230,11 +226,14 @@ func (s *Server) EventQueue(code string) (EventQueueInfo, bool) {
 
 // EmitEvent publishes an event of the seller sid, as Tiki does when
 // something happens: it goes to every queue subscribed to its type for that
-// seller (see SetEventRoutingDelay), or nowhere. The payload is encoded as
-// JSON as it is (Tiki sends an object; a test may send anything, to check a
-// consumer's handling of unknown types, versions and shapes). It returns
-// the event's id.
-func (s *Server) EmitEvent(sid int64, eventType, version string, payload any) (string, error) {
+// seller (see SetEventRoutingDelay), or nowhere. The type may be one Tiki
+// does not document yet (an upper-case name, as subscriptions take). The
+// payload is encoded as JSON as it is (Tiki sends an object; a test may
+// send anything, to check a consumer's handling of unknown types, versions
+// and shapes). It returns the event's id. A sid that is not positive, a
+// type that is not such a name or a payload that does not encode is
+// refused with a *tiki.ValidationError.
+func (s *Server) EmitEvent(sid int64, eventType tiki.EventType, version string, payload any) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.publishEvent(sid, eventType, version, payload)
@@ -242,24 +241,25 @@ func (s *Server) EmitEvent(sid int64, eventType, version string, payload any) (s
 
 // publishEvent publishes an event (see EmitEvent); the order and product
 // code of the fake calls it when they change. s.mu must be held.
-func (s *Server) publishEvent(sid int64, eventType, version string, payload any) (string, error) {
+func (s *Server) publishEvent(sid int64, eventType tiki.EventType, version string, payload any) (string, error) {
 	st := s.evs()
-	if sid <= 0 {
-		return "", fmt.Errorf("tikitest: event sid must be positive, got %d", sid)
-	}
-	if strings.TrimSpace(eventType) == "" {
-		return "", errors.New("tikitest: event type is required")
-	}
+	var bad problems
+	bad.check(sid > 0, "sid", fmt.Sprintf("must be positive, not %d", sid))
+	bad.check(eventTypeName.MatchString(string(eventType)), "eventType",
+		fmt.Sprintf("must be an upper-case name such as %s, not %q", tiki.EventOrderCreated, eventType))
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return "", fmt.Errorf("tikitest: event payload: %w", err)
+		bad.add("payload", "does not encode as JSON: "+err.Error())
+	}
+	if err := bad.err(); err != nil {
+		return "", err
 	}
 	now := s.cfg.now()
 	ev := &queuedEvent{ID: newUUID(), SID: strconv.FormatInt(sid, 10), CreatedAt: now.UnixMilli(),
-		Type: eventType, Version: version, Payload: raw}
+		Type: string(eventType), Version: version, Payload: raw}
 	for _, q := range st.order {
 		for _, sub := range q.subs {
-			if sub.active && sub.sid == sid && sub.eventType == eventType && !now.Before(sub.since) {
+			if sub.active && sub.sid == sid && sub.eventType == string(eventType) && !now.Before(sub.since) {
 				q.log = append(q.log, ev)
 				break
 			}
@@ -271,7 +271,7 @@ func (s *Server) publishEvent(sid int64, eventType, version string, payload any)
 // publishOwnEvent publishes an event of the fake's own seller. The fake's
 // own changes always have a valid sid, type and payload, so there is no
 // error to report. s.mu must be held.
-func (s *Server) publishOwnEvent(eventType, version string, payload any) {
+func (s *Server) publishOwnEvent(eventType tiki.EventType, version string, payload any) {
 	_, _ = s.publishEvent(s.evs().defaultSID, eventType, version, payload)
 }
 
@@ -308,7 +308,7 @@ type (
 // publishOrderCreated publishes ORDER_CREATED_SUCCESSFULLY (v1) for an
 // order of the fake's own seller that was just placed. s.mu must be held.
 func (s *Server) publishOrderCreated(code, status string) {
-	s.publishOwnEvent(evOrderCreated, "v1", struct {
+	s.publishOwnEvent(tiki.EventOrderCreated, "v1", struct {
 		OrderCode string `json:"order_code"`
 		Status    string `json:"status"`
 	}{code, status})
@@ -319,7 +319,7 @@ func (s *Server) publishOrderCreated(code, status string) {
 // carries the order code under the camel-case key orderCode. s.mu must be
 // held.
 func (s *Server) publishOrderStatus(code, status string) {
-	s.publishOwnEvent(evOrderStatusUpdated, "v1", struct {
+	s.publishOwnEvent(tiki.EventOrderStatusUpdated, "v1", struct {
 		OrderCode      string `json:"order_code"`
 		OrderCodeCamel string `json:"orderCode"`
 		Status         string `json:"status"`
@@ -333,11 +333,11 @@ func (s *Server) publishOrderStatus(code, status string) {
 // hold (see stock.go). s.mu must be held.
 func (s *Server) publishProductChanges(p *fakeProduct, price, marketPrice int64, stock map[int64]int) {
 	if p.price != price {
-		s.publishOwnEvent(evPriceUpdated, "v1", pricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+		s.publishOwnEvent(tiki.EventProductPriceUpdated, "v1", pricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 			PriceFrom: strconv.FormatInt(price, 10), PriceTo: strconv.FormatInt(p.price, 10)})
 	}
 	if p.marketPrice != marketPrice {
-		s.publishOwnEvent(evMarketPriceUpdated, "v1", marketPricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+		s.publishOwnEvent(tiki.EventProductMarketPriceUpdated, "v1", marketPricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 			MarketPriceFrom: strconv.FormatInt(marketPrice, 10), MarketPriceTo: strconv.FormatInt(p.marketPrice, 10)})
 	}
 	var ids []int64
@@ -363,12 +363,13 @@ type eventCaller struct {
 	sid int64 // the seller
 }
 
-// caller tells the app from a seller token added by AddSeller. The request
-// is already authenticated. s.mu must be held.
+// caller tells the app from the token of a seller who authorized the app
+// (AddSeller, GrantToken, the consent flow). The request is already
+// authenticated. s.mu must be held.
 func (s *Server) caller(r *http.Request) eventCaller {
 	st := s.evs()
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && r.Header.Get("tiki-api") == "" {
-		if sid, ok := st.sellers[tok]; ok {
+		if sid := s.sellerOfToken(tok); sid != 0 {
 			return eventCaller{sid: sid}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -120,7 +121,7 @@ func evIDs(b evBatch) []string {
 	return ids
 }
 
-func evEmit(t *testing.T, srv *tikitest.Server, sid int64, eventType string, payload any) string {
+func evEmit(t *testing.T, srv *tikitest.Server, sid int64, eventType tiki.EventType, payload any) string {
 	t.Helper()
 	id, err := srv.EmitEvent(sid, eventType, "v1", payload)
 	require.NoError(t, err)
@@ -388,11 +389,16 @@ func TestEventRouting(t *testing.T) {
 	assert.Equal(t, "v7", b2.Events[1].Version)
 
 	_, err = srv.EmitEvent(0, "ORDER_STATUS_UPDATED", "v1", nil)
-	assert.EqualError(t, err, "tikitest: event sid must be positive, got 0")
+	requireInvalid(t, err, "sid must be positive, not 0")
 	_, err = srv.EmitEvent(sid, " ", "v1", nil)
-	assert.EqualError(t, err, "tikitest: event type is required")
-	_, err = srv.EmitEvent(sid, "ORDER_STATUS_UPDATED", "v1", func() {})
-	assert.ErrorContains(t, err, "tikitest: event payload: json: unsupported type")
+	requireInvalid(t, err, `eventType must be an upper-case name such as ORDER_CREATED_SUCCESSFULLY, not " "`)
+	_, err = srv.EmitEvent(sid, "order_status_updated", "v1", nil)
+	requireInvalid(t, err, `eventType must be an upper-case name such as ORDER_CREATED_SUCCESSFULLY, not "order_status_updated"`)
+	_, err = srv.EmitEvent(sid, tiki.EventOrderStatusUpdated, "v1", func() {})
+	requireInvalid(t, err, "payload does not encode as JSON: json: unsupported type: func()")
+	_, err = srv.EmitEvent(-1, "", "v1", func() {})
+	requireInvalid(t, err, "sid must be positive, not -1", `eventType must be an upper-case name such as ORDER_CREATED_SUCCESSFULLY, not ""`,
+		"payload does not encode as JSON: json: unsupported type: func()")
 	assert.Equal(t, 2, evInfo(t, srv, q1).Pending)
 }
 
@@ -405,9 +411,9 @@ func TestEventSubscriptionsPerSeller(t *testing.T) {
 	sellerB, err := srv.AddSeller(1002)
 	require.NoError(t, err)
 	_, err = srv.AddSeller(0)
-	assert.EqualError(t, err, "tikitest: seller id must be positive, got 0")
+	requireInvalid(t, err, "sellerID must be positive, not 0")
 	_, err = srv.AddSeller(srv.DefaultSellerID())
-	assert.EqualError(t, err, "tikitest: seller 328785 is the fake's own seller: use its credentials")
+	requireInvalid(t, err, "sellerID must not be 328785, the fake's own seller: use its credentials")
 
 	subA := evSubscribe(t, srv, sellerA, q, "ORDER_CREATED_SUCCESSFULLY")
 	assert.Equal(t, "1001", subA.SID)
@@ -508,10 +514,10 @@ func TestEventPullFaults(t *testing.T) {
 	require.Equal(t, ids[:1], evIDs(first))
 
 	// A fault answers before the fake acts: nothing is acknowledged.
-	srv.Inject(tikitest.Fault{Method: "POST", Path: "/integration" + path, Status: http.StatusServiceUnavailable})
+	require.NoError(t, srv.Inject(tikitest.Fault{Method: "POST", Path: "/integration" + path, Status: http.StatusServiceUnavailable}))
 	evErrors(t, srv, "", "POST", path, `{"ack_id": "`+first.AckID+`"}`, 503, "Service Unavailable")
 	assert.Equal(t, int64(0), evInfo(t, srv, q).Acknowledged)
-	srv.Inject(tikitest.Fault{Path: "/integration" + path, Close: true})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration" + path, Close: true}))
 	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(`{"ack_id": "`+first.AckID+`"}`))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+srv.AccessToken())
@@ -535,7 +541,7 @@ func TestEventPullFaults(t *testing.T) {
 	assert.Equal(t, ids[2:], evIDs(third))
 
 	// Through the SDK's transport: a rate-limited pull is answered 429.
-	srv.Inject(tikitest.Fault{Path: "/integration" + path, Status: http.StatusTooManyRequests, Times: 2})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration" + path, Status: http.StatusTooManyRequests, Times: 2}))
 	evErrors(t, srv, "", "POST", path, `{"ack_id": "`+third.AckID+`"}`, 429, "Too Many Requests")
 	evErrors(t, srv, "", "POST", path, `{"ack_id": "`+third.AckID+`"}`, 429, "Too Many Requests")
 	assert.Empty(t, evPull(t, srv, q, third.AckID).Events)
@@ -632,9 +638,9 @@ func TestEventOrderChanges(t *testing.T) {
 	for _, typ := range []string{"ORDER_CREATED_SUCCESSFULLY", "ORDER_STATUS_UPDATED"} {
 		evSubscribe(t, srv, "", q, typ)
 	}
-	o, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "tiki_delivery"})
+	o, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "tiki_delivery"})
 	require.NoError(t, err)
-	require.NoError(t, srv.SetOrderV2Status(o.Code, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(o.Code, "canceled"))
 
 	batch := evPull(t, srv, q, "")
 	var got []string

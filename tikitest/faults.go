@@ -1,20 +1,24 @@
 package tikitest
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
 // Fault is a failure the fake answers with instead of the real response,
 // armed by Server.Inject. Zero fields are not applied. Close wins over Body,
 // and Body over Status; a Delay alone slows the real response down.
+// Inject copies the fault: changing it afterwards changes nothing armed.
 type Fault struct {
 	// Method selects the requests by method; empty matches any.
 	Method string
 	// Path selects the requests by path below the host, for example
 	// "/integration/v2.1/products".
 	Path string
-	// Times is how many matching requests fail (default 1).
+	// Times is how many matching requests fail (0 means 1).
 	Times int
 	// Delay waits before answering (or before the other fault).
 	Delay time.Duration
@@ -30,14 +34,32 @@ type Fault struct {
 	Header http.Header
 }
 
-// Inject arms a fault for the next matching requests.
-func (s *Server) Inject(f Fault) {
-	if f.Times <= 0 {
+// Inject arms a fault for the next matching requests. A fault that could
+// never match a request or would do nothing (no Path, a Path with a query
+// or not starting with "/", a Method in lower case, a negative Times or
+// Delay, a Status outside 200-599, none of Delay, Close, Body and Status) is
+// refused with a *tiki.ValidationError, and nothing is armed.
+func (s *Server) Inject(f Fault) error {
+	var bad problems
+	bad.check(strings.HasPrefix(f.Path, "/") && !strings.ContainsAny(f.Path, "?#"), "Path",
+		fmt.Sprintf("must be a path below the host such as /integration/v2.1/products, not %q", f.Path))
+	bad.check(f.Method == strings.ToUpper(f.Method), "Method", fmt.Sprintf("must be upper case like the request's (%q)", strings.ToUpper(f.Method)))
+	bad.check(f.Times >= 0, "Times", "must not be negative")
+	bad.check(f.Delay >= 0, "Delay", "must not be negative")
+	bad.check(f.Status == 0 || f.Status >= 200 && f.Status <= 599, "Status", fmt.Sprintf("must be 0 or an HTTP status from 200 to 599, not %d", f.Status))
+	bad.check(f.Delay > 0 || f.Close || f.Body != nil || f.Status != 0, "Fault", "must set Delay, Close, Body or Status")
+	if err := bad.err(); err != nil {
+		return err
+	}
+	if f.Times == 0 {
 		f.Times = 1
 	}
+	f.Header = f.Header.Clone()
+	f.Body = bytes.Clone(f.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &f)
+	return nil
 }
 
 // takeFault returns and consumes the first armed fault matching r. s.mu must

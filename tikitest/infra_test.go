@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -41,7 +41,7 @@ func TestFaults(t *testing.T) {
 	path := "/integration/v2/warehouses/tiki"
 
 	// Two 503s are absorbed by the retries.
-	srv.Inject(tikitest.Fault{Path: path, Times: 2, Status: 503})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Times: 2, Status: 503}))
 	_, resp, err := c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
@@ -49,21 +49,21 @@ func TestFaults(t *testing.T) {
 	// A hang-up, then success (Go's transport may itself repeat a GET on
 	// a reused connection: count what the fake received).
 	before := srv.Requests()
-	srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: path, Close: true})
+	require.NoError(t, srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: path, Close: true}))
 	_, _, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Requests()-before)
 
 	// A body that is not JSON.
-	srv.Inject(tikitest.Fault{Path: path, Body: []byte("<html>maintenance</html>")})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Body: []byte("<html>maintenance</html>")}))
 	_, _, err = c.Warehouses.ListTiki(ctx)
 	var de *tiki.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "<html>maintenance</html>", de.Snippet)
 
 	// A 429 with Retry-After, and a delay.
-	srv.Inject(tikitest.Fault{Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}})
-	srv.Inject(tikitest.Fault{Path: path, Delay: 20 * time.Millisecond})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Status: 429, Header: http.Header{"Retry-After": {"0"}}}))
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: path, Delay: 20 * time.Millisecond}))
 	start := time.Now()
 	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestFaults(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 
 	// Faults on another path do not fire.
-	srv.Inject(tikitest.Fault{Path: "/integration/v2/other", Status: 500})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration/v2/other", Status: 500}))
 	_, resp, err = c.Warehouses.ListTiki(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, resp.Attempts)
@@ -80,12 +80,10 @@ func TestFaults(t *testing.T) {
 func TestAuthorizationCodeFlow(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
-	var refreshed []*oauth2.Token
 	app := tiki.OAuthApp{
 		ClientID: tikitest.DefaultClientID, ClientSecret: tikitest.DefaultClientSecret,
 		RedirectURL: "https://seller.example/callback", Host: srv.Host,
-		Scopes:    []string{tiki.ScopeProduct, tiki.ScopeOrder, tiki.ScopeOffline},
-		OnRefresh: func(t *oauth2.Token) { refreshed = append(refreshed, t) },
+		Scopes: []string{tiki.ScopeProduct, tiki.ScopeOrder, tiki.ScopeOffline},
 	}
 	authURL, err := app.AuthCodeURL("state-12345")
 	require.NoError(t, err)
@@ -99,8 +97,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(back.String(), "https://seller.example/callback?"))
 
-	code, err := tiki.ParseCallback(back.Query(), "state-12345")
-	require.NoError(t, err)
+	assert.Equal(t, "state-12345", back.Query().Get("state"))
+	code := back.Query().Get("code")
 	tok, err := app.Exchange(context.Background(), nil, code)
 	require.NoError(t, err)
 	require.NotEmpty(t, tok.RefreshToken, "offline scope: a refresh token")
@@ -110,7 +108,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	require.ErrorAs(t, err, &te, "a code is used once")
 	assert.Equal(t, "invalid_grant", te.Code)
 
-	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithOAuthApp(app, tok))
+	store := tiki.NewMemoryTokenStore()
+	require.NoError(t, tiki.SaveToken(context.Background(), store, "seller-1", tok))
+	c, err := tiki.NewClient(tiki.WithBaseURL(srv.URL), tiki.WithOAuthApp(app, store, "seller-1"))
 	require.NoError(t, err)
 	_, _, err = c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
@@ -118,8 +118,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	_, resp2, err := c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp2.Attempts)
-	require.Len(t, refreshed, 1)
-	assert.NotEqual(t, tok.RefreshToken, refreshed[0].RefreshToken, "refresh tokens rotate")
+	renewed, err := store.Load(context.Background(), "seller-1")
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.RefreshToken, renewed.RefreshToken, "refresh tokens rotate")
 }
 
 func TestAuthorizationRefused(t *testing.T) {
@@ -134,17 +135,15 @@ func TestAuthorizationRefused(t *testing.T) {
 	resp.Body.Close()
 	back, err := url.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)
-	_, err = tiki.ParseCallback(back.Query(), "state-12345")
-	var ae *tiki.AuthorizationError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "access_denied", ae.Code)
-	assert.Equal(t, "403", ae.StatusCode)
+	assert.Equal(t, "access_denied", back.Query().Get("error"))
+	assert.Equal(t, "403", back.Query().Get("error_code"))
+	assert.Equal(t, "state-12345", back.Query().Get("state"))
 }
 
 func TestWebhookRegistrationNeedsBearer(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
 	req := &tiki.RegisterWebhooksRequest{InventoryLocations: []string{"sgn"},
 		Webhooks: tiki.WebhookTargets{Stock: &tiki.WebhookTarget{URL: "http://127.0.0.1:1/h", SecretKey: secret}}}

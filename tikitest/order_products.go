@@ -41,7 +41,7 @@ func (s *Server) productIDs(code string) ([2]int64, bool) {
 }
 
 // itemsFromProductsV2 fills the items of a v2 mock order from the seller's
-// products (see OrderV2Spec.Items). s.mu must be held.
+// products (see OrderSpec.Items). s.mu must be held.
 func (s *Server) itemsFromProductsV2(items []v2MockItem) {
 	for i := range items {
 		it := &items[i]

@@ -30,10 +30,10 @@ func listedProducts(t *testing.T, c *tiki.Client) map[string]tiki.Product {
 func requireV2ItemIs(t *testing.T, p tiki.Product, it tiki.OrderItem) {
 	t.Helper()
 	assert.Equal(t, p.ProductID, it.Product.ID, "product id")
-	assert.Equal(t, p.SKU, string(it.Product.SKU), "sku")
-	assert.Equal(t, p.OriginalSKU, string(it.Product.SellerProductCode), "seller_product_code")
+	assert.Equal(t, p.SKU, it.Product.SKU, "sku")
+	assert.Equal(t, p.OriginalSKU, it.Product.SellerProductCode, "seller_product_code")
 	assert.Equal(t, p.Name, it.Product.Name, "name")
-	assert.Equal(t, p.Price, int64(it.Invoice.Price), "price")
+	assert.Equal(t, p.Price, it.Invoice.Price, "price")
 }
 
 // requireV1ItemIs checks that a v1 order item references product p.
@@ -57,7 +57,7 @@ func TestOrderItemsReferenceSellerProductsV2(t *testing.T) {
 	require.Len(t, products, 2)
 
 	// Items without a code take the products in turn.
-	snap, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{}, {}, {Quantity: 3}}})
+	snap, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{}, {}, {Quantity: 3}}})
 	require.NoError(t, err)
 	o, _, err := c.Orders.Get(ctx, snap.Code, nil)
 	require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestOrderItemsReferenceSellerProductsV2(t *testing.T) {
 	require.Len(t, o.Items, 2)
 	requireV2ItemIs(t, products["BOOK-B"], o.Items[0])
 	assert.Equal(t, products["BOOK-A"].ProductID, o.Items[1].Product.ID)
-	assert.Equal(t, products["BOOK-A"].SKU, string(o.Items[1].Product.SKU))
+	assert.Equal(t, products["BOOK-A"].SKU, o.Items[1].Product.SKU)
 	assert.Equal(t, int64(99000), int64(o.Items[1].Invoice.Price))
 
 	// A code the seller has no product for keeps it, with ids of no product.
@@ -95,7 +95,7 @@ func TestOrderItemsReferenceSellerProductsV1(t *testing.T) {
 	prodSeed(t, srv, "PEN-1", "PEN-2")
 	products := listedProducts(t, c)
 
-	placed := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{}, {}, {OriginalSKU: "PEN-1", Qty: 2}}})
+	placed := createOrderV1(t, srv, tikitest.OrderSpecV1{Items: []tiki.MockOrderItem{{}, {}, {OriginalSKU: "PEN-1", Qty: 2}}})
 	o, _, err := c.V1.Orders.Get(ctx, placed.OrderCode)
 	require.NoError(t, err)
 	require.Len(t, o.Items, 3)
@@ -119,7 +119,7 @@ func TestOrderItemsReferenceSellerProductsV1(t *testing.T) {
 func TestOrderItemsWithoutProducts(t *testing.T) {
 	t.Parallel()
 	srv, c := prodSetup(t)
-	snap, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{}, {}}})
+	snap, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{}, {}}})
 	require.NoError(t, err)
 	o, _, err := c.Orders.Get(context.Background(), snap.Code, nil)
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestOrderItemsWithoutProducts(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("SKU-%d", i+1), string(it.Product.SellerProductCode))
 		assert.Equal(t, int64(100000), int64(it.Invoice.Price))
 	}
-	v1 := srv.CreateOrder(tikitest.OrderSpec{})
+	v1 := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	require.Len(t, v1.Items, 1)
 	assert.Equal(t, "SKU-1", v1.Items[0].OriginalSKU)
 }

@@ -153,31 +153,34 @@ func (s *Server) orderRoutes(api apiFunc) {
 
 // --- Go API for tests -------------------------------------------------
 
-// OrderSpec describes an order a customer places, for Server.CreateOrder.
-// Zero fields take defaults; the spec is not validated (the mock order
-// endpoint validates what it receives).
-type OrderSpec struct {
+// OrderSpecV1 describes an order of Tiki's 2019 order API (v1) a customer
+// places, for Server.CreateOrderV1. Zero fields take defaults.
+type OrderSpecV1 struct {
 	// FulfillmentType defaults to tiki.FulfillmentSellerDelivery.
 	FulfillmentType tiki.FulfillmentType
 	// PaymentMethod defaults to tiki.PaymentCOD.
 	PaymentMethod tiki.PaymentMethod
 	// Items default to one item. Items are built from the seller's
 	// products the fake holds (see Server.SeedProduct): an item without an
-	// original SKU takes the product at its position (cycling), and an item whose original SKU
-	// is a product's takes that product's id, Tiki SKU and, when empty, its
-	// name and price. Other empty names or SKUs, zero prices or quantities
-	// and empty inventory types get defaults (the inventory type follows
-	// the fulfillment type).
+	// original SKU takes the product at its position (cycling), and an
+	// item whose original SKU is a product's takes that product's id, Tiki
+	// SKU and, when empty, its name and price. Other empty names or SKUs,
+	// zero prices or quantities and empty inventory types get defaults
+	// (the inventory type follows the fulfillment type).
 	Items []tiki.MockOrderItem
 	// CreatedAt defaults to the fake's clock; set it in the past to place
 	// an order the 30-day order list no longer reaches.
 	CreatedAt time.Time
 }
 
-// CreateOrder places an order in status queueing, as if a customer had
-// bought from the seller, emits its order webhook and returns the order as
-// the order detail endpoint would.
-func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
+// CreateOrderV1 places an order of Tiki's 2019 order API (v1) in status
+// queueing, as if a customer had bought from the seller, emits its order
+// webhook and returns the order as GET /integration/v1/orders/{code}
+// answers it, decoded as the client decodes it. A spec the v1 mock order
+// endpoint would refuse (an unknown fulfillment or inventory type, a
+// negative price or quantity, discounts above the total) is refused with a
+// *tiki.ValidationError listing every problem.
+func (s *Server) CreateOrderV1(spec OrderSpecV1) (tiki.OrderV1, error) {
 	req := tiki.MockOrderRequest{FulfillmentType: spec.FulfillmentType, PaymentMethod: spec.PaymentMethod, Items: slices.Clone(spec.Items)}
 	if req.FulfillmentType == "" {
 		req.FulfillmentType = tiki.FulfillmentSellerDelivery
@@ -198,7 +201,7 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 				it.ProductName = p.name
 			}
 			if it.Price == 0 {
-				it.Price = p.price
+				it.Price = tiki.Money(p.price)
 			}
 		}
 		if it.ProductName == "" {
@@ -217,39 +220,47 @@ func (s *Server) CreateOrder(spec OrderSpec) tiki.OrderV1 {
 			it.InventoryType = defaultInventory(req.FulfillmentType)
 		}
 	}
+	if err := checkMockOrderV1(req).err(); err != nil {
+		return tiki.OrderV1{}, err
+	}
 	created := spec.CreatedAt
 	if created.IsZero() {
 		created = s.cfg.now()
 	}
-	return s.orderModel(s.placeOrder(req, created))
+	return s.orderModelV1(s.placeOrder(req, created)), nil
 }
 
-// Order returns an order as the order detail endpoint would, and whether
-// it exists.
-func (s *Server) Order(code string) (tiki.OrderV1, bool) {
+// OrderV1 returns an order of Tiki's 2019 order API (v1) as
+// GET /integration/v1/orders/{code} answers it, decoded as the client
+// decodes it, and whether the fake holds it.
+func (s *Server) OrderV1(code string) (tiki.OrderV1, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.state.orders.orders[code]
 	if o == nil {
 		return tiki.OrderV1{}, false
 	}
-	return s.orderModel(o), true
+	return s.orderModelV1(o), true
 }
 
-// SetOrderStatus moves an order to status as Tiki does on its own (for
-// example successful_delivery once Tiki delivered a Tiki-delivery order, or
-// canceled when the customer cancels) and emits the order webhook. It fails
-// for an unknown order or status.
-func (s *Server) SetOrderStatus(code string, status tiki.OrderStatus) error {
+// SetOrderStatusV1 moves an order of Tiki's 2019 order API (v1) to status
+// as Tiki does on its own (for example tiki.OrderStatusSuccessfulDelivery
+// once Tiki delivered a Tiki-delivery order, or tiki.OrderStatusCanceled
+// when the customer cancels) and emits the order webhook. A status the v1
+// API does not know is refused with a *tiki.ValidationError; an order the
+// fake does not hold is an error wrapping tiki.ErrNotFound.
+func (s *Server) SetOrderStatusV1(code string, status tiki.OrderStatus) error {
 	status = status.Canonical()
-	if !knownOrderStatus(status) {
-		return fmt.Errorf("tikitest: unknown order status %q", status)
+	if !slices.Contains(orderStatusesV1, status) {
+		var bad problems
+		bad.add("status", fmt.Sprintf("must be one of %s, not %q", joinValues(orderStatusesV1), status))
+		return bad.err()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.state.orders.orders[code]
 	if o == nil {
-		return fmt.Errorf("tikitest: order %q not found", code)
+		return notFound("order %q", code)
 	}
 	now := s.cfg.now()
 	if (status == tiki.OrderStatusComplete || status == tiki.OrderStatusSuccessfulDelivery) && o.deliveredAt.IsZero() {
@@ -259,9 +270,9 @@ func (s *Server) SetOrderStatus(code string, status tiki.OrderStatus) error {
 	return nil
 }
 
-// DeliveryUpdates returns the delivery steps reported for an order with
-// updateDeliveryStatus, oldest first.
-func (s *Server) DeliveryUpdates(code string) []tiki.UpdateDeliveryStatusRequest {
+// DeliveryUpdatesV1 returns the delivery steps reported for an order of
+// Tiki's 2019 order API (v1) with updateDeliveryStatus, oldest first.
+func (s *Server) DeliveryUpdatesV1(code string) []tiki.UpdateDeliveryStatusRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.state.orders.updates[code])
@@ -283,14 +294,20 @@ func defaultInventory(ft tiki.FulfillmentType) tiki.InventoryType {
 	return tiki.InventoryInstock
 }
 
-func knownOrderStatus(st tiki.OrderStatus) bool {
-	switch st {
-	case tiki.OrderStatusQueueing, tiki.OrderStatusSellerConfirmed, tiki.OrderStatusSellerCanceled,
-		tiki.OrderStatusComplete, tiki.OrderStatusCanceled, tiki.OrderStatusSuccessfulDelivery,
-		tiki.OrderStatusProcessing, tiki.OrderStatusWaitingPayment:
-		return true
+// orderStatusesV1 are the statuses SetOrderStatusV1 accepts.
+var orderStatusesV1 = []tiki.OrderStatus{
+	tiki.OrderStatusQueueing, tiki.OrderStatusSellerConfirmed, tiki.OrderStatusSellerCanceled,
+	tiki.OrderStatusComplete, tiki.OrderStatusCanceled, tiki.OrderStatusSuccessfulDelivery,
+	tiki.OrderStatusProcessing, tiki.OrderStatusWaitingPayment,
+}
+
+// joinValues lists enumeration values for an error message.
+func joinValues[E ~string](values []E) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
 	}
-	return false
+	return strings.Join(out, ", ")
 }
 
 func knownFulfillment(ft tiki.FulfillmentType) bool {
@@ -327,8 +344,8 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		fulfillment:       req.FulfillmentType,
 		payment:           req.PaymentMethod,
 		couponCode:        req.CouponCode,
-		discountCoupon:    req.DiscountCoupon,
-		discountTikiPoint: req.DiscountTikiPoint,
+		discountCoupon:    int64(req.DiscountCoupon),
+		discountTikiPoint: int64(req.DiscountTikiPoint),
 		note:              req.Note,
 		createdAt:         created,
 		updatedAt:         created,
@@ -361,7 +378,7 @@ func (s *Server) placeOrder(req tiki.MockOrderRequest, created time.Time) *fakeO
 		st.itemSeq++
 		o.items = append(o.items, &fakeItem{
 			id: 90000000 + st.itemSeq, productID: ids[0], sku: strconv.FormatInt(ids[1], 10),
-			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: it.Price,
+			name: it.ProductName, origin: it.OriginalSKU, qty: it.Qty, price: int64(it.Price),
 			inventory: it.InventoryType, confirmation: tiki.ConfirmationWaiting, deadline: deadline,
 		})
 	}
@@ -401,7 +418,7 @@ func (o *fakeOrder) totals() (before, discount, after int64) {
 		before += it.price * int64(it.qty)
 	}
 	discount = min(o.discountCoupon+o.discountTikiPoint, before)
-	return before, discount, before - discount + o.shipping.ShippingFee
+	return before, discount, before - discount + int64(o.shipping.ShippingFee)
 }
 
 // orderTS formats a timestamp as Tiki does, or null.
@@ -478,8 +495,8 @@ func (s *Server) renderOrder(o *fakeOrder, histories bool) map[string]any {
 	return out
 }
 
-// orderModel returns o as the SDK decodes it. s.mu must be held.
-func (s *Server) orderModel(o *fakeOrder) tiki.OrderV1 {
+// orderModelV1 returns o as the SDK decodes it. s.mu must be held.
+func (s *Server) orderModelV1(o *fakeOrder) tiki.OrderV1 {
 	var out tiki.OrderV1
 	b, err := json.Marshal(s.renderOrder(o, false))
 	if err == nil {
@@ -493,9 +510,27 @@ func (s *Server) orderModel(o *fakeOrder) tiki.OrderV1 {
 
 // --- seller and warehouses ----------------------------------------------
 
-// GET /integration/v2/sellers/me
+// GET /integration/v2/sellers/me: the fake's own seller, or the seller
+// whose token it is (a seller who authorized the app), under the name
+// "Seller <id>".
 func (s *Server) sellerMe(w http.ResponseWriter, r *http.Request) {
-	writeRaw(w, s.state.orders.seller)
+	var seller int64
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && r.Header.Get("tiki-api") == "" {
+		s.mu.Lock()
+		seller = s.sellerOfToken(tok)
+		s.mu.Unlock()
+	}
+	if seller == 0 {
+		writeRaw(w, s.state.orders.seller)
+		return
+	}
+	var me map[string]any
+	if err := json.Unmarshal(s.state.orders.seller, &me); err != nil {
+		writeErrors(w, http.StatusInternalServerError, "bad embedded sellers_me.json")
+		return
+	}
+	me["id"], me["name"] = seller, "Seller "+strconv.FormatInt(seller, 10)
+	writeJSON(w, http.StatusOK, me)
 }
 
 // GET /integration/v1/warehouses?warehouse_id=&warehouse_code=
@@ -544,52 +579,43 @@ func (s *Server) createMockOrder(w http.ResponseWriter, r *http.Request) {
 	if !decodeOrderBody(w, r, &req) {
 		return
 	}
-	var bad []string
-	switch {
-	case req.FulfillmentType == "":
-		bad = append(bad, "fulfillment_type is required")
-	case !knownFulfillment(req.FulfillmentType):
-		bad = append(bad, "fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border")
-	}
-	if req.PaymentMethod == "" {
-		bad = append(bad, "payment_method is required")
-	}
-	if len(req.Items) == 0 {
-		bad = append(bad, "items must hold at least one item")
-	}
-	var before int64
-	for i, it := range req.Items {
-		p := fmt.Sprintf("items[%d].", i)
-		if strings.TrimSpace(it.ProductName) == "" {
-			bad = append(bad, p+"product_name is required")
-		}
-		if strings.TrimSpace(it.OriginalSKU) == "" {
-			bad = append(bad, p+"original_sku is required")
-		}
-		if it.Price <= 0 {
-			bad = append(bad, p+"price must be greater than 0")
-		}
-		if it.Qty <= 0 {
-			bad = append(bad, p+"qty must be greater than 0")
-		}
-		if !it.InventoryType.Valid() {
-			bad = append(bad, p+"inventory_type must be one of cross_border, instock, backorder, seller_backorder, drop_ship")
-		}
-		before += it.Price * int64(max(it.Qty, 0))
-	}
-	if req.DiscountCoupon < 0 || req.DiscountTikiPoint < 0 {
-		bad = append(bad, "discount_coupon and discount_tiki_point must not be negative")
-	} else if len(bad) == 0 && req.DiscountCoupon+req.DiscountTikiPoint > before {
-		bad = append(bad, "discounts must not exceed the total price of the items")
-	}
-	if len(bad) > 0 {
-		writeErrors(w, http.StatusBadRequest, bad...)
+	if bad := checkMockOrderV1(req); len(bad) > 0 {
+		writeErrors(w, http.StatusBadRequest, bad.messages()...)
 		return
 	}
 	s.mu.Lock()
 	body := s.renderOrder(s.placeOrder(req, s.cfg.now()), false)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
+}
+
+// checkMockOrderV1 returns what the v1 mock order endpoint refuses in req.
+func checkMockOrderV1(req tiki.MockOrderRequest) problems {
+	var bad problems
+	switch {
+	case req.FulfillmentType == "":
+		bad.add("fulfillment_type", "is required")
+	case !knownFulfillment(req.FulfillmentType):
+		bad.add("fulfillment_type", "must be one of seller_delivery, tiki_delivery, dropship, cross_border")
+	}
+	bad.check(req.PaymentMethod != "", "payment_method", "is required")
+	bad.check(len(req.Items) > 0, "items", "must hold at least one item")
+	var before int64
+	for i, it := range req.Items {
+		p := fmt.Sprintf("items[%d].", i)
+		bad.check(strings.TrimSpace(it.ProductName) != "", p+"product_name", "is required")
+		bad.check(strings.TrimSpace(it.OriginalSKU) != "", p+"original_sku", "is required")
+		bad.check(it.Price > 0, p+"price", "must be greater than 0")
+		bad.check(it.Qty > 0, p+"qty", "must be greater than 0")
+		bad.check(it.InventoryType.Valid(), p+"inventory_type", "must be one of cross_border, instock, backorder, seller_backorder, drop_ship")
+		before += int64(it.Price) * int64(max(it.Qty, 0))
+	}
+	if req.DiscountCoupon < 0 || req.DiscountTikiPoint < 0 {
+		bad.add("discount_coupon and discount_tiki_point", "must not be negative")
+	} else if len(bad) == 0 && int64(req.DiscountCoupon+req.DiscountTikiPoint) > before {
+		bad.add("discounts", "must not exceed the total price of the items")
+	}
+	return bad
 }
 
 // orderFilter is the parsed query of the order list.
@@ -619,7 +645,7 @@ func parseOrderFilter(q url.Values, now time.Time) (orderFilter, []string) {
 	set := map[tiki.OrderStatus]bool{}
 	for _, v := range strings.Split(statuses, ",") {
 		st := tiki.OrderStatus(strings.TrimSpace(v)).Canonical()
-		if !knownOrderStatus(st) {
+		if !slices.Contains(orderStatusesV1, st) {
 			bad = append(bad, fmt.Sprintf("status %q is not an order status", v))
 		}
 		set[st] = true

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -60,19 +61,19 @@ func ordSetup(t *testing.T, opts ...tikitest.Option) (*tikitest.Server, *tiki.Cl
 type ordHooks struct {
 	srv    *tikitest.Server
 	mu     sync.Mutex
-	events []*tiki.OrderStatusEvent
+	events []*tikinow.OrderStatusEvent
 	seen   int
 }
 
 func ordRegisterHooks(t *testing.T, srv *tikitest.Server, c *tiki.Client) *ordHooks {
 	t.Helper()
 	h := &ordHooks{srv: srv}
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
 	// Every delivery counts, even one whose body repeats an earlier one.
-	receiver, err := tiki.NewWebhookReceiver([]string{secret}, webhook.WithDedupe(nil))
+	receiver, err := tikinow.NewReceiver([]string{secret}, webhook.WithDedupe(nil))
 	require.NoError(t, err)
-	receiver.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(_ context.Context, e *tikinow.OrderStatusEvent) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.events = append(h.events, e)
@@ -91,7 +92,7 @@ func ordRegisterHooks(t *testing.T, srv *tikitest.Server, c *tiki.Client) *ordHo
 // expect waits for the deliveries under way and checks that exactly the
 // given "main_state:main_substate" events arrived since the last call,
 // signed and acknowledged. It returns them.
-func (h *ordHooks) expect(t *testing.T, want ...string) []*tiki.OrderStatusEvent {
+func (h *ordHooks) expect(t *testing.T, want ...string) []*tikinow.OrderStatusEvent {
 	t.Helper()
 	ds := h.srv.WebhookDeliveries()
 	for _, d := range ds[h.seen:] {
@@ -220,11 +221,11 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	want.PurchasedAt = want.CreatedAt   // the fake's orders are purchased when placed
 	want.CollectableTotalPrice = 335000 // cash on delivery: the shipper collects the total
 	assert.Equal(t, want, *created)
-	assert.Equal(t, int64(345000), created.TotalPriceBeforeDiscount)
-	assert.Equal(t, int64(335000), created.TotalPriceAfterDiscount, "345000 - 25000 discounts + 15000 shipping")
+	assert.Equal(t, tiki.Money(345000), created.TotalPriceBeforeDiscount)
+	assert.Equal(t, tiki.Money(335000), created.TotalPriceAfterDiscount, "345000 - 25000 discounts + 15000 shipping")
 	assert.NotEqual(t, created.Items[0].ID, created.Items[1].ID)
 	hooks.expect(t, "queueing:")
-	got, ok := srv.Order(created.OrderCode)
+	got, ok := srv.OrderV1(created.OrderCode)
 	require.True(t, ok)
 	assert.Equal(t, *created, got)
 
@@ -275,7 +276,7 @@ func TestOrdersSellerDeliveryFlow(t *testing.T) {
 	assert.Equal(t, []tiki.UpdateDeliveryStatusRequest{
 		{OrderCode: created.OrderCode, Status: "ready_for_delivery", UpdateTime: ordAt(t, "2020-04-21 11:15:02"), Payload: `{"step":"ready_for_delivery"}`},
 		{OrderCode: created.OrderCode, Status: "on_delivery", UpdateTime: ordAt(t, "2020-04-21 12:15:02"), Payload: `{"step":"on_delivery"}`},
-	}, srv.DeliveryUpdates(created.OrderCode))
+	}, srv.DeliveryUpdatesV1(created.OrderCode))
 
 	// (4) Confirm the delivery.
 	clock.Advance(time.Hour)
@@ -316,7 +317,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, tiki.OrderStatusQueueing, created.Status)
-	assert.Equal(t, int64(360000), created.TotalPriceAfterDiscount)
+	assert.Equal(t, tiki.Money(360000), created.TotalPriceAfterDiscount)
 	assert.Zero(t, created.CollectableTotalPrice, "paid by card: nothing to collect")
 	assert.Equal(t, "Thanh toán bằng thẻ quốc tế Visa, Master, JCB", created.Payment.Description)
 	hooks.expect(t, "queueing:")
@@ -344,7 +345,7 @@ func TestOrdersTikiDeliveryFlow(t *testing.T) {
 	ordRequireAPIError(t, err, 422, "Order "+created.OrderCode+" is a tiki_delivery order: only seller_delivery and cross_border orders report delivery steps")
 	hooks.expect(t)
 
-	require.NoError(t, srv.SetOrderStatus(created.OrderCode, tiki.OrderStatusGiaoHangThanhCong))
+	require.NoError(t, srv.SetOrderStatusV1(created.OrderCode, tiki.OrderStatusGiaoHangThanhCong))
 	hooks.expect(t, "successful_delivery:")
 	order, _, err = c.V1.Orders.Get(ctx, created.OrderCode)
 	require.NoError(t, err)
@@ -356,9 +357,9 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	t.Parallel()
 	srv, c := ordSetup(t)
 	ctx := context.Background()
-	sd := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{}, {}}})
-	cb := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentCrossBorder})
-	td := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery})
+	sd := createOrderV1(t, srv, tikitest.OrderSpecV1{Items: []tiki.MockOrderItem{{}, {}}})
+	cb := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentCrossBorder})
+	td := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentTikiDelivery})
 	later := tiki.NewTime(time.Now().Add(48 * time.Hour))
 
 	with := func(o tiki.OrderV1, edit func(*tiki.ConfirmItemsRequest)) tiki.ConfirmItemsRequest {
@@ -396,7 +397,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 		})
 	}
 	for _, o := range []tiki.OrderV1{sd, cb, td} {
-		got, _ := srv.Order(o.OrderCode)
+		got, _ := srv.OrderV1(o.OrderCode)
 		assert.Equal(t, o, got, "refused confirmations change nothing")
 	}
 
@@ -414,7 +415,7 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	for _, o := range []tiki.OrderV1{sd, cb, td} {
 		_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err, o.FulfillmentType)
-		got, _ := srv.Order(o.OrderCode)
+		got, _ := srv.OrderV1(o.OrderCode)
 		assert.Equal(t, tiki.OrderStatusSellerConfirmed, got.Status)
 	}
 	_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(td, later))
@@ -425,14 +426,14 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	t.Parallel()
 	srv, c := ordSetup(t)
 	hooks := ordRegisterHooks(t, srv, c)
-	o := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{}, {}}})
+	o := createOrderV1(t, srv, tikitest.OrderSpecV1{Items: []tiki.MockOrderItem{{}, {}}})
 	hooks.expect(t, "queueing:")
 
 	// item_ids [] rejects every item; a seller-delivery order needs no
 	// commitment time for that.
 	_, _, err := c.V1.Orders.RejectAllItems(context.Background(), tiki.RejectAllItemsRequest{OrderCode: o.OrderCode, WarehouseCode: "ct", SellerInventoryID: 905})
 	require.NoError(t, err)
-	got, _ := srv.Order(o.OrderCode)
+	got, _ := srv.OrderV1(o.OrderCode)
 	assert.Equal(t, tiki.OrderStatusSellerCanceled, got.Status)
 	for _, it := range got.Items {
 		assert.Equal(t, tiki.ConfirmationStatus("seller_canceled"), it.ConfirmationStatus)
@@ -441,7 +442,7 @@ func TestOrdersRejectAllItems(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, "seller-out-of-stock-cancel-order", events[0].ReasonCode)
 	assert.Equal(t, "Nhà bán hết hàng - hủy đơn hàng.", events[0].Reason)
-	assert.Equal(t, &tiki.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
+	assert.Equal(t, &tikinow.OrderExtraInfo{CancelReasonCode: "seller-out-of-stock-cancel-order", CancelReason: "Nhà bán hết hàng - hủy đơn hàng."}, events[0].ExtraInfo)
 
 	_, _, err = c.V1.Orders.PrintLabel(context.Background(), o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is seller_canceled: it has no label")
@@ -451,10 +452,10 @@ func TestOrdersConfirmDeadline(t *testing.T) {
 	t.Parallel()
 	clock := ordNewClock("2024-05-10 09:00:00")
 	srv, c := ordSetup(t, tikitest.WithClock(clock.Now))
-	morning := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery})
+	morning := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentTikiDelivery})
 	assert.Equal(t, ordAt(t, "2024-05-10 12:00:00"), morning.Items[0].MustConfirmBeforeAt)
 	clock.Advance(90 * time.Minute)
-	late := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery})
+	late := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentTikiDelivery})
 	assert.Equal(t, ordAt(t, "2024-05-11 12:00:00"), late.Items[0].MustConfirmBeforeAt, "placed after 10:00: noon the next day")
 
 	clock.Advance(150*time.Minute + time.Second) // 12:00:01
@@ -471,12 +472,12 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	ctx := context.Background()
 	later := tiki.NewTime(time.Now().Add(24 * time.Hour))
 	confirmed := func() tiki.OrderV1 {
-		o := srv.CreateOrder(tikitest.OrderSpec{})
+		o := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 		_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, later))
 		require.NoError(t, err)
 		return o
 	}
-	queueing := srv.CreateOrder(tikitest.OrderSpec{})
+	queueing := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 
 	_, _, err := c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: "404404", Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 404, "Order not found: 404404")
@@ -495,7 +496,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o2.OrderCode, Status: tiki.ConfirmDeliveryCanceled, Reason: "Could not be reached"})
 	require.NoError(t, err)
 	events := hooks.expect(t, "canceled:", "canceled:")
-	byCode := map[string]*tiki.OrderStatusEvent{}
+	byCode := map[string]*tikinow.OrderStatusEvent{}
 	for _, e := range events {
 		byCode[e.OrderCode] = e
 	}
@@ -503,7 +504,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	assert.Equal(t, "Khách hàng không còn nhu cầu.", byCode[o1.OrderCode].Reason)
 	assert.Equal(t, "others", byCode[o2.OrderCode].ReasonCode)
 	assert.Equal(t, "Could not be reached", byCode[o2.OrderCode].Reason)
-	got, _ := srv.Order(o1.OrderCode)
+	got, _ := srv.OrderV1(o1.OrderCode)
 	assert.Equal(t, tiki.OrderStatusCanceled, got.Status)
 	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, tiki.ConfirmDeliveryRequest{OrderCode: o1.OrderCode, Status: tiki.ConfirmDeliverySuccessful})
 	ordRequireAPIError(t, err, 422, "Order "+o1.OrderCode+" is already canceled")
@@ -515,7 +516,7 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 		"status must be canceled or successful_delivery", "document_urls must hold at most 3 URLs", "document_urls[3] must be an absolute http(s) URL")
 	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/confirmDelivery", `{"status":"canceled","appointment_date":"soon"}`, 400,
 		"order_code is required", "appointment_date must be a date-time Y-m-d H:i:s")
-	got, _ = srv.Order(o3.OrderCode)
+	got, _ = srv.OrderV1(o3.OrderCode)
 	assert.Equal(t, tiki.OrderStatusSellerConfirmed, got.Status)
 }
 
@@ -528,21 +529,21 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 		_, _, err := c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: code, Status: tiki.DeliveryStatusOnDelivery, UpdateTime: now})
 		return err
 	}
-	queueing := srv.CreateOrder(tikitest.OrderSpec{})
+	queueing := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	ordRequireAPIError(t, step("1"), 404, "Order not found: 1")
 	ordRequireAPIError(t, step(queueing.OrderCode), 422, "Order "+queueing.OrderCode+" is queueing: confirm its items first")
 
 	// Cross-border orders report their steps too.
-	cb := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentCrossBorder})
+	cb := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentCrossBorder})
 	_, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(cb, tiki.Time{}))
 	require.NoError(t, err)
 	_, _, err = c.V1.Orders.UpdateDeliveryStatus(ctx, tiki.UpdateDeliveryStatusRequest{OrderCode: cb.OrderCode, Status: tiki.DeliveryStatusCustomsClearance, UpdateTime: now})
 	require.NoError(t, err)
-	require.Len(t, srv.DeliveryUpdates(cb.OrderCode), 1)
-	assert.Equal(t, tiki.DeliveryStatusCustomsClearance, srv.DeliveryUpdates(cb.OrderCode)[0].Status)
+	require.Len(t, srv.DeliveryUpdatesV1(cb.OrderCode), 1)
+	assert.Equal(t, tiki.DeliveryStatusCustomsClearance, srv.DeliveryUpdatesV1(cb.OrderCode)[0].Status)
 
 	// The document's example body, on an order of the fake.
-	sd := srv.CreateOrder(tikitest.OrderSpec{})
+	sd := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	_, _, err = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(sd, now))
 	require.NoError(t, err)
 	code, _, body := ordRaw(t, http.MethodPost, srv.URL+"/v1/orders/updateDeliveryStatus",
@@ -550,14 +551,14 @@ func TestOrdersUpdateDeliveryStatusRules(t *testing.T) {
 	assert.Equal(t, 200, code)
 	assert.JSONEq(t, `{"message":"success"}`, body)
 	assert.Equal(t, []tiki.UpdateDeliveryStatusRequest{{OrderCode: sd.OrderCode, Status: "ready for delivery", UpdateTime: ordAt(t, "2019-11-23 23:59:59")}},
-		srv.DeliveryUpdates(sd.OrderCode))
+		srv.DeliveryUpdatesV1(sd.OrderCode))
 
 	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/updateDeliveryStatus", `{"payload":{"a":1}}`, 400,
 		"order_code is required", "status is required", "update_time is required", "payload must be a string")
 	ordRawErrors(t, srv, http.MethodPost, "/v1/orders/updateDeliveryStatus", `{"order_code":"`+sd.OrderCode+`","status":"x","update_time":"yesterday"}`, 400,
 		"update_time must be a date-time Y-m-d H:i:s")
-	assert.Len(t, srv.DeliveryUpdates(sd.OrderCode), 1)
-	assert.Empty(t, srv.DeliveryUpdates("nope"))
+	assert.Len(t, srv.DeliveryUpdatesV1(sd.OrderCode), 1)
+	assert.Empty(t, srv.DeliveryUpdatesV1("nope"))
 }
 
 func TestOrdersListPagingAndFilters(t *testing.T) {
@@ -568,12 +569,12 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	start := clock.Now()
 	var codes []string // newest first
 	for i := range 30 {
-		spec := tikitest.OrderSpec{CreatedAt: start.Add(-time.Duration(i) * time.Hour)}
+		spec := tikitest.OrderSpecV1{CreatedAt: start.Add(-time.Duration(i) * time.Hour)}
 		if i%6 == 5 {
 			spec.FulfillmentType = tiki.FulfillmentTikiDelivery
 			spec.Items = []tiki.MockOrderItem{{InventoryType: tiki.InventoryInstock}}
 		}
-		codes = append(codes, srv.CreateOrder(spec).OrderCode)
+		codes = append(codes, createOrderV1(t, srv, spec).OrderCode)
 	}
 	list := func(opts *tiki.OrderListOptionsV1) []string {
 		t.Helper()
@@ -609,7 +610,7 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 	// Confirm the newest order an hour later: status, item status and
 	// update date filters follow.
 	clock.Advance(time.Hour)
-	o, _ := srv.Order(codes[0])
+	o, _ := srv.OrderV1(codes[0])
 	_, _, err = c.V1.Orders.ConfirmItems(ctx, ordConfirmAll(o, tiki.NewTime(clock.Now().Add(24*time.Hour))))
 	require.NoError(t, err)
 	assert.Equal(t, []string{codes[0]}, list(&tiki.OrderListOptionsV1{Status: tiki.OrderStatusSellerConfirmed}))
@@ -641,8 +642,13 @@ func TestOrdersListPagingAndFilters(t *testing.T) {
 		{"status": "seller_confirmed", "created_at": "2024-05-10 16:00:00"},
 	}, raw.Data[0].Histories)
 
-	// Bad filters.
-	_, _, err = c.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
+	// Bad filters, through a client that allows them (the SDK refuses
+	// unknown values before sending them).
+	loose, err := srv.Client(tiki.WithEnumValues[tiki.OrderStatus]("shipped"), tiki.WithEnumValues[tiki.FulfillmentType]("by_drone"),
+		tiki.WithEnumValues[tiki.InventoryType]("none"), tiki.WithEnumValues[tiki.ConfirmationStatus]("maybe"),
+		tiki.WithEnumValues[tiki.OrderDateFilter]("yesterday"))
+	require.NoError(t, err)
+	_, _, err = loose.V1.Orders.List(ctx, &tiki.OrderListOptionsV1{Status: "shipped", FulfillmentType: "by_drone", ItemInventoryType: "none",
 		ItemConfirmationStatus: "maybe", FilterDateBy: "yesterday"})
 	ordRequireAPIError(t, err, 400, `status "shipped" is not an order status`,
 		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
@@ -672,9 +678,9 @@ func TestOrdersThirtyDayWindow(t *testing.T) {
 	srv, c := ordSetup(t, tikitest.WithClock(clock.Now))
 	ctx := context.Background()
 	day := 24 * time.Hour
-	old := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(-31 * day)})
-	edge := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(-29 * day)})
-	fresh := srv.CreateOrder(tikitest.OrderSpec{})
+	old := createOrderV1(t, srv, tikitest.OrderSpecV1{CreatedAt: clock.Now().Add(-31 * day)})
+	edge := createOrderV1(t, srv, tikitest.OrderSpecV1{CreatedAt: clock.Now().Add(-29 * day)})
+	fresh := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	codes := func(opts *tiki.OrderListOptionsV1) []string {
 		page, _, err := c.V1.Orders.List(ctx, opts)
 		require.NoError(t, err)
@@ -702,7 +708,7 @@ func TestOrdersLabels(t *testing.T) {
 	t.Parallel()
 	srv, c := ordSetup(t)
 	ctx := context.Background()
-	o := srv.CreateOrder(tikitest.OrderSpec{Items: []tiki.MockOrderItem{{ProductName: "Bình giữ nhiệt", OriginalSKU: "BGN-500", Price: 150000, Qty: 2}}})
+	o := createOrderV1(t, srv, tikitest.OrderSpecV1{Items: []tiki.MockOrderItem{{ProductName: "Bình giữ nhiệt", OriginalSKU: "BGN-500", Price: 150000, Qty: 2}}})
 
 	_, _, err := c.V1.Orders.PrintLabel(ctx, o.OrderCode, nil)
 	ordRequireAPIError(t, err, 422, "Order "+o.OrderCode+" is queueing: labels are printed once its items are confirmed")
@@ -792,7 +798,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 	want := []string{}
 	for i, o := range orders {
 		require.NoError(t, errs[i])
-		got, _ := srv.Order(o.OrderCode)
+		got, _ := srv.OrderV1(o.OrderCode)
 		assert.Equal(t, tiki.OrderStatusSellerConfirmed, got.Status)
 		want = append(want, "queueing:", "seller_confirmed:")
 	}
@@ -802,7 +808,7 @@ func TestOrdersConcurrentConfirmations(t *testing.T) {
 	assert.Len(t, page.Data, n)
 
 	// Racing confirmations of one order: exactly one wins.
-	o := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentTikiDelivery})
+	o := createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: tiki.FulfillmentTikiDelivery})
 	wins := make(chan struct{}, n)
 	for range n {
 		wg.Add(1)
@@ -876,32 +882,49 @@ func TestOrdersCreateMockRules(t *testing.T) {
 	assert.Empty(t, page.Data, "refused requests create nothing")
 }
 
+// CreateOrderV1 places an order of the 2019 order API with defaults and
+// refuses, with a *tiki.ValidationError listing every problem, what the v1
+// mock order endpoint refuses; SetOrderStatusV1 moves an order, refusing a
+// status the v1 API does not know, and an unknown order is
+// tiki.ErrNotFound.
 func TestOrdersGoAPI(t *testing.T) {
 	t.Parallel()
 	srv, _ := ordSetup(t)
-	o := srv.CreateOrder(tikitest.OrderSpec{})
+	o := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	assert.Equal(t, tiki.OrderStatusQueueing, o.Status)
 	assert.Equal(t, tiki.FulfillmentSellerDelivery, o.FulfillmentType)
 	assert.Equal(t, tiki.PaymentCOD, o.Payment.Method)
 	require.Len(t, o.Items, 1)
 	assert.Equal(t, tiki.InventorySellerBackorder, o.Items[0].InventoryType)
-	assert.Equal(t, int64(100000), o.TotalPriceAfterDiscount)
-	assert.Equal(t, int64(100000), o.CollectableTotalPrice)
+	assert.Equal(t, tiki.Money(100000), o.TotalPriceAfterDiscount)
+	assert.Equal(t, tiki.Money(100000), o.CollectableTotalPrice)
 	assert.Equal(t, tiki.ConfirmationWaiting, o.Items[0].ConfirmationStatus)
 	assert.NotEmpty(t, o.Shipping.EstimateDescription)
 
 	for ft, inv := range map[tiki.FulfillmentType]tiki.InventoryType{
 		tiki.FulfillmentTikiDelivery: tiki.InventoryBackorder, tiki.FulfillmentDropship: tiki.InventoryDropShip, tiki.FulfillmentCrossBorder: tiki.InventoryCrossBorder,
 	} {
-		assert.Equal(t, inv, srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: ft}).Items[0].InventoryType)
+		assert.Equal(t, inv, createOrderV1(t, srv, tikitest.OrderSpecV1{FulfillmentType: ft}).Items[0].InventoryType)
 	}
 
-	_, ok := srv.Order("nope")
+	_, err := srv.CreateOrderV1(tikitest.OrderSpecV1{FulfillmentType: "drone",
+		Items: []tiki.MockOrderItem{{InventoryType: "pallet"}, {Price: -1, Qty: -1}}})
+	requireInvalid(t, err,
+		"fulfillment_type must be one of seller_delivery, tiki_delivery, dropship, cross_border",
+		"items[0].inventory_type must be one of cross_border, instock, backorder, seller_backorder, drop_ship",
+		"items[1].price must be greater than 0",
+		"items[1].qty must be greater than 0")
+	_, ok := srv.OrderV1("800000004")
+	require.True(t, ok, "the last order placed above")
+	_, ok = srv.OrderV1("800000005")
+	assert.False(t, ok, "nothing placed")
+	_, ok = srv.OrderV1("nope")
 	assert.False(t, ok)
-	require.Error(t, srv.SetOrderStatus("nope", tiki.OrderStatusCanceled))
-	require.Error(t, srv.SetOrderStatus(o.OrderCode, "lost"))
-	require.NoError(t, srv.SetOrderStatus(o.OrderCode, tiki.OrderStatusCanceled))
-	got, ok := srv.Order(o.OrderCode)
+	require.ErrorIs(t, srv.SetOrderStatusV1("nope", tiki.OrderStatusCanceled), tiki.ErrNotFound)
+	requireInvalid(t, srv.SetOrderStatusV1(o.OrderCode, "lost"), `status must be one of queueing, seller_confirmed, seller_canceled, `+
+		`complete, canceled, successful_delivery, processing, waiting_payment, not "lost"`)
+	require.NoError(t, srv.SetOrderStatusV1(o.OrderCode, tiki.OrderStatusCanceled))
+	got, ok := srv.OrderV1(o.OrderCode)
 	require.True(t, ok)
 	assert.Equal(t, tiki.OrderStatusCanceled, got.Status)
 	assert.Empty(t, srv.WebhookDeliveries(), "no webhook registered: nothing delivered")

@@ -54,7 +54,7 @@ import (
 // confirmation sets the confirmed items to seller_confirmed and the items
 // left out to seller_canceled; an order left without items is canceled. The
 // order stays queueing after a confirmation, as on Tiki (a dropship order
-// moves to picking), until Tiki (or a test, with SetOrderV2Status) moves
+// moves to picking), until Tiki (or a test, with SetOrderStatus) moves
 // it, a seller-delivery outcome or the last cross-border shipment step
 // completes it, or a delivery failure cancels it. A redelivery appointment
 // must not be in the past; cross-border shipment steps go forward only.
@@ -103,7 +103,7 @@ var cancelReasonsV2 = map[string]string{
 }
 
 // v2Statuses are the order statuses Tiki documents for v2 orders;
-// SetOrderV2Status accepts these.
+// SetOrderStatus accepts these.
 var v2Statuses = []string{
 	"queueing", "canceled", "complete", "successful_delivery", "processing", "waiting_payment",
 	"handover_to_partner", "closed", "packaging", "picking", "shipping", "paid", "delivered", "holded",
@@ -181,8 +181,8 @@ type v2Order struct {
 	deliveredAt       time.Time
 	items             []*v2Item
 	histories         []v2StatusHistory
-	deliveries        []DeliveryUpdateV2
-	shipments         []ShipmentUpdateV2
+	deliveries        []tiki.SellerDeliveryUpdate
+	shipments         []tiki.ShipmentUpdate
 }
 
 type v2Item struct {
@@ -251,26 +251,28 @@ func (s *Server) orderEvent(code, status string, created bool) {
 
 // --- Go API for tests -------------------------------------------------
 
-// OrderV2Spec describes a v2 order a customer places, for
-// Server.CreateOrderV2. Zero fields take defaults.
-type OrderV2Spec struct {
-	// FulfillmentType is the operation model: tiki_delivery (the default),
-	// seller_delivery, cross_border or dropship.
-	FulfillmentType string
+// OrderSpec describes an order of Tiki's current order API (v2) a
+// customer places, for Server.CreateOrder. Zero fields take defaults.
+type OrderSpec struct {
+	// FulfillmentType is the operation model: tiki.FulfillmentTikiDelivery
+	// (the default), tiki.FulfillmentSellerDelivery,
+	// tiki.FulfillmentCrossBorder or tiki.FulfillmentDropship.
+	FulfillmentType tiki.FulfillmentType
 	// TikiWarehouse is the code of the Tiki warehouse the order is routed
 	// to: hn (the default), sgn, ct or hp.
 	TikiWarehouse string
-	// PaymentMethod defaults to cod.
-	PaymentMethod string
+	// PaymentMethod defaults to tiki.PaymentCOD.
+	PaymentMethod tiki.PaymentMethod
 	// Items default to one item. Items are built from the seller's
 	// products the fake holds (see Server.SeedProduct): an item without a
-	// seller product code takes the product at its position (cycling), and an item whose code
-	// is a product's original SKU takes that product's id, Tiki SKU and,
-	// when empty, its name and price. Other empty names or seller product
-	// codes, zero prices or quantities get defaults, and an empty
-	// inventory type is backorder (as Tiki sends for the items a seller
-	// confirms, in every operation model).
-	Items []OrderV2ItemSpec
+	// seller product code takes the product at its position (cycling),
+	// and an item whose code is a product's original SKU takes that
+	// product's id, Tiki SKU and, when empty, its name and price. Other
+	// empty names or seller product codes, zero prices or quantities get
+	// defaults, and an empty inventory type is tiki.InventoryBackorder (as
+	// Tiki sends for the items a seller confirms, in every operation
+	// model).
+	Items []OrderItemSpec
 	// RelationCode is the code of the order this one relates to (empty by
 	// default).
 	RelationCode string
@@ -281,101 +283,39 @@ type OrderV2Spec struct {
 	CreatedAt time.Time
 }
 
-// OrderV2ItemSpec is an item of an OrderV2Spec.
-type OrderV2ItemSpec struct {
+// OrderItemSpec is an item of an OrderSpec.
+type OrderItemSpec struct {
 	// SellerProductCode is the seller's own code of the product (its
 	// original SKU).
 	SellerProductCode string
 	// Name is the product name.
 	Name string
-	// Price is the unit price in VND.
-	Price int64
+	// Price is the unit price.
+	Price tiki.Money
 	// Quantity is how many units were bought.
 	Quantity int
-	// InventoryType is backorder (the default), instock (fulfilled by
-	// Tiki: no confirmation needed), seller_backorder, cross_border or
-	// dropship.
-	InventoryType string
+	// InventoryType is tiki.InventoryBackorder (the default),
+	// tiki.InventoryInstock (fulfilled by Tiki: no confirmation needed),
+	// tiki.InventorySellerBackorder, tiki.InventoryCrossBorder or
+	// tiki.InventoryDropship.
+	InventoryType tiki.InventoryType
 }
 
-// OrderV2Snapshot is the state of a v2 order in the fake, for assertions.
-type OrderV2Snapshot struct {
-	// Code is the order code.
-	Code string
-	// FulfillmentType is the operation model.
-	FulfillmentType string
-	// Status is the order status.
-	Status string
-	// TikiWarehouse is the code of the Tiki warehouse of the order.
-	TikiWarehouse string
-	// SellerInventoryID is the seller inventory the order was confirmed
-	// from (0 before confirmation).
-	SellerInventoryID int64
-	// ExpectedPickupTime is the pickup time of a confirmed dropship order.
-	ExpectedPickupTime time.Time
-	// CancelReason says why the order was canceled.
-	CancelReason string
-	// Items are the order's items.
-	Items []OrderV2ItemSnapshot
-	// Deliveries are the seller-delivery outcomes reported, oldest first.
-	Deliveries []DeliveryUpdateV2
-	// Shipments are the cross-border shipment steps reported, oldest first.
-	Shipments []ShipmentUpdateV2
-	// JSON is the order as GET /integration/v2/orders/{code} answers it
-	// with every include.
-	JSON []byte
-}
-
-// OrderV2ItemSnapshot is an item of an OrderV2Snapshot.
-type OrderV2ItemSnapshot struct {
-	// ID is the order item id used in confirmations.
-	ID int64
-	// SKU is Tiki's SKU of the product.
-	SKU string
-	// SellerProductCode is the seller's code of the product.
-	SellerProductCode string
-	// InventoryType is the item's inventory type.
-	InventoryType string
-	// Confirmation is the item confirmation status.
-	Confirmation string
-	// AvailableConfirmSLA is when the item must be confirmed by.
-	AvailableConfirmSLA time.Time
-}
-
-// DeliveryUpdateV2 is a seller-delivery outcome reported with
-// POST orders/{code}/seller-delivery/update-delivery.
-type DeliveryUpdateV2 struct {
-	// Status is successful_delivery or failed_delivery.
-	Status string
-	// FailureCause is out_of_needs, redelivery_appointment or
-	// out_of_stock for a failed delivery.
-	FailureCause string
-	// AppointmentDate is the new delivery date of a redelivery
-	// appointment, as sent.
-	AppointmentDate string
-	// Note is the seller's note.
-	Note string
-}
-
-// ShipmentUpdateV2 is a cross-border shipment step reported with
-// POST orders/{code}/cross-border/update-shipment.
-type ShipmentUpdateV2 struct {
-	// Status is one of the nine shipment statuses.
-	Status string
-	// UpdateTime is when the step happened, as sent.
-	UpdateTime string
-}
-
-// CreateOrderV2 places a v2 order in status queueing, as if a customer had
-// bought from the seller, emits its order webhook and returns its state. It
-// fails for an unknown fulfillment type, Tiki warehouse or inventory type.
-func (s *Server) CreateOrderV2(spec OrderV2Spec) (OrderV2Snapshot, error) {
+// CreateOrder places an order of Tiki's current order API (v2) in status
+// queueing, as if a customer had bought from the seller, emits its order
+// webhook and event, and returns the order as client.Orders.Get returns it
+// with every include. A spec with an unknown fulfillment type, Tiki
+// warehouse or inventory type, or a negative price or quantity, is refused
+// with a *tiki.ValidationError listing every problem.
+func (s *Server) CreateOrder(spec OrderSpec) (tiki.Order, error) {
 	req := v2MockOrder{
-		FulfillmentType: spec.FulfillmentType, TikiWarehouseCode: spec.TikiWarehouse, PaymentMethod: spec.PaymentMethod,
-		RelationCode: spec.RelationCode, IsRMA: spec.IsRMA, IsVATExporting: spec.IsVATExporting,
+		FulfillmentType: string(spec.FulfillmentType), TikiWarehouseCode: spec.TikiWarehouse,
+		PaymentMethod: string(spec.PaymentMethod), RelationCode: spec.RelationCode,
+		IsRMA: spec.IsRMA, IsVATExporting: spec.IsVATExporting,
 	}
 	for _, it := range spec.Items {
-		req.Items = append(req.Items, v2MockItem(it))
+		req.Items = append(req.Items, v2MockItem{SellerProductCode: it.SellerProductCode, Name: it.Name,
+			Price: int64(it.Price), Quantity: it.Quantity, InventoryType: string(it.InventoryType)})
 	}
 	if len(req.Items) == 0 {
 		req.Items = []v2MockItem{{}}
@@ -384,55 +324,86 @@ func (s *Server) CreateOrderV2(spec OrderV2Spec) (OrderV2Snapshot, error) {
 	defer s.mu.Unlock()
 	s.itemsFromProductsV2(req.Items)
 	req.defaults()
-	if bad := req.check(); len(bad) > 0 {
-		return OrderV2Snapshot{}, fmt.Errorf("tikitest: %s", strings.Join(bad, "; "))
+	if err := req.check().err(); err != nil {
+		return tiki.Order{}, err
 	}
 	created := spec.CreatedAt
 	if created.IsZero() {
 		created = s.cfg.now()
 	}
-	return s.snapshotV2(s.placeOrderV2(req, created)), nil
+	return s.orderModel(s.placeOrderV2(req, created)), nil
 }
 
-// OrderV2 returns the state of a v2 order and whether it exists.
-func (s *Server) OrderV2(code string) (OrderV2Snapshot, bool) {
+// Order returns an order of Tiki's current order API (v2) as
+// client.Orders.Get returns it with every include, and whether the fake
+// holds it.
+func (s *Server) Order(code string) (tiki.Order, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.state.ordersV2.orders[code]
 	if o == nil {
-		return OrderV2Snapshot{}, false
+		return tiki.Order{}, false
 	}
-	return s.snapshotV2(o), true
+	return s.orderModel(o), true
 }
 
-// SetOrderV2Status moves a v2 order to status as Tiki does on its own (for
-// example packaging, shipping or successful_delivery for a Tiki-delivery
-// order, or canceled when the customer cancels) and emits the order
-// webhook. It fails for an unknown order or a status Tiki does not
-// document.
-func (s *Server) SetOrderV2Status(code, status string) error {
-	if !slices.Contains(v2Statuses, status) {
-		return fmt.Errorf("tikitest: unknown order status %q", status)
+// SetOrderStatus moves an order of Tiki's current order API (v2) to status
+// as Tiki does on its own (for example tiki.OrderStatusPackaging,
+// tiki.OrderStatusShipping or tiki.OrderStatusSuccessfulDelivery for a
+// Tiki-delivery order, or tiki.OrderStatusCanceled when the customer
+// cancels), and emits the order webhook and event. A status Tiki does not
+// document for v2 orders is refused with a *tiki.ValidationError; an
+// order the fake does not hold is an error wrapping tiki.ErrNotFound.
+func (s *Server) SetOrderStatus(code string, status tiki.OrderStatus) error {
+	status = status.Canonical()
+	if !slices.Contains(v2Statuses, string(status)) {
+		var bad problems
+		bad.add("status", fmt.Sprintf("must be one of %s, not %q", strings.Join(v2Statuses, ", "), status))
+		return bad.err()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.state.ordersV2.orders[code]
 	if o == nil {
-		return fmt.Errorf("tikitest: order %q not found", code)
+		return notFound("order %q", code)
 	}
 	now := s.cfg.now()
 	switch status {
-	case v2SuccessfulDelivery, "complete", "delivered":
+	case tiki.OrderStatusSuccessfulDelivery, tiki.OrderStatusComplete, tiki.OrderStatusDelivered:
 		if o.deliveredAt.IsZero() {
 			o.deliveredAt = now.Truncate(time.Second)
 		}
-	case v2Canceled:
+	case tiki.OrderStatusCanceled:
 		if o.cancelCode == "" {
 			o.cancelCode, o.cancelReason = v2CancelNoLongerNeeded, cancelReasonsV2[v2CancelNoLongerNeeded]
 		}
 		o.canceledAt = now.Truncate(time.Second)
 	}
-	s.changeOrderV2(now, o, status)
+	s.changeOrderV2(now, o, string(status))
+	return nil
+}
+
+// SellerDeliveryUpdates returns the outcomes of a seller delivery reported
+// for an order of Tiki's current order API (v2) with
+// client.Orders.UpdateSellerDelivery, oldest first.
+func (s *Server) SellerDeliveryUpdates(code string) []tiki.SellerDeliveryUpdate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.state.ordersV2.orders[code]; o != nil {
+		return slices.Clone(o.deliveries)
+	}
+	return nil
+}
+
+// ShipmentUpdates returns the steps of a cross-border shipment reported
+// for an order of Tiki's current order API (v2) with
+// client.Orders.UpdateCrossBorderShipment, oldest first.
+func (s *Server) ShipmentUpdates(code string) []tiki.ShipmentUpdate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.state.ordersV2.orders[code]; o != nil {
+		return slices.Clone(o.shipments)
+	}
 	return nil
 }
 
@@ -518,8 +489,12 @@ func touchOrderV2(at time.Time, o *v2Order) {
 }
 
 // emitOrderV2 sends the TikiNOW order webhook and the order event of a new
-// or changed order. s.mu must be held.
+// or changed order, unless they are lost (LoseOrderNotifications). s.mu
+// must be held.
 func (s *Server) emitOrderV2(at time.Time, o *v2Order, created bool) {
+	if s.loseOrderChange(at, o, created) {
+		return
+	}
 	s.emit("order", map[string]any{"order_code": o.code, "ref_code": o.ref, "main_state": o.status})
 	s.orderEvent(o.code, o.status, created)
 }
@@ -551,19 +526,19 @@ func (o *v2Order) confirmed() bool {
 	return kept
 }
 
-// snapshotV2 returns the state of o. s.mu must be held.
-func (s *Server) snapshotV2(o *v2Order) OrderV2Snapshot {
-	out := OrderV2Snapshot{
-		Code: o.code, FulfillmentType: o.fulfillment, Status: o.status, TikiWarehouse: o.tikiWarehouse,
-		SellerInventoryID: o.sellerInventoryID, ExpectedPickupTime: o.pickupTime, CancelReason: o.cancelReason,
-		Deliveries: slices.Clone(o.deliveries), Shipments: slices.Clone(o.shipments),
+// orderModel returns o as client.Orders.Get returns it with every
+// include: the fake's answer, decoded by the client's decoder (the
+// package's tests check that every order the fake renders decodes; were
+// one not to, its code, status, operation model and raw form would still
+// be there). s.mu must be held.
+func (s *Server) orderModel(o *v2Order) tiki.Order {
+	var out tiki.Order
+	b, err := json.Marshal(s.renderOrderV2(o, v2Include{statusHistories: true, fees: true, confirmationHistories: true}))
+	if err == nil {
+		err = json.Unmarshal(b, &out)
 	}
-	for _, it := range o.items {
-		out.Items = append(out.Items, OrderV2ItemSnapshot{
-			ID: it.id, SKU: it.sku, SellerProductCode: it.code, InventoryType: it.inventory,
-			Confirmation: it.confirmation, AvailableConfirmSLA: it.sla,
-		})
+	if err != nil {
+		return tiki.Order{Code: o.code, Status: tiki.OrderStatus(o.status), FulfillmentType: tiki.FulfillmentType(o.fulfillment), Raw: b}
 	}
-	out.JSON, _ = json.Marshal(s.renderOrderV2(o, v2Include{statusHistories: true, fees: true, confirmationHistories: true}))
 	return out
 }

@@ -36,7 +36,7 @@ import (
 //	}
 //
 // Items are built from the seller's products the fake holds, as for
-// Server.CreateOrderV2. It answers 200 with the new order in the v2 order
+// Server.CreateOrder. It answers 200 with the new order in the v2 order
 // shape.
 type v2MockOrder struct {
 	FulfillmentType   string       `json:"fulfillment_type"`
@@ -93,32 +93,32 @@ func (m *v2MockOrder) defaults() {
 }
 
 // check returns what is wrong with a mock order after defaults.
-func (m *v2MockOrder) check() []string {
-	var bad []string
+func (m *v2MockOrder) check() problems {
+	var bad problems
 	switch m.FulfillmentType {
 	case v2TikiDelivery, v2SellerDelivery, v2CrossBorder, v2Dropship:
 	default:
-		bad = append(bad, "fulfillment_type must be one of tiki_delivery, seller_delivery, cross_border, dropship")
+		bad.add("fulfillment_type", "must be one of tiki_delivery, seller_delivery, cross_border, dropship")
 	}
 	if _, ok := v2TikiWarehouses[m.TikiWarehouseCode]; !ok {
-		bad = append(bad, "tiki_warehouse_code must be one of hn, sgn, ct, hp")
+		bad.add("tiki_warehouse_code", "must be one of hn, sgn, ct, hp")
 	}
 	if m.ShippingFee < 0 {
-		bad = append(bad, "shipping_fee must not be negative")
+		bad.add("shipping_fee", "must not be negative")
 	}
 	if len(m.Items) == 0 {
-		bad = append(bad, "items must hold at least one item")
+		bad.add("items", "must hold at least one item")
 	}
 	for i, it := range m.Items {
 		p := fmt.Sprintf("items[%d].", i)
 		if it.Price <= 0 {
-			bad = append(bad, p+"price must be greater than 0")
+			bad.add(p+"price", "must be greater than 0")
 		}
 		if it.Quantity <= 0 {
-			bad = append(bad, p+"quantity must be greater than 0")
+			bad.add(p+"quantity", "must be greater than 0")
 		}
 		if !slices.Contains(v2InventoryTypes, it.InventoryType) {
-			bad = append(bad, p+"inventory_type must be one of "+strings.Join(v2InventoryTypes, ", "))
+			bad.add(p+"inventory_type", "must be one of "+strings.Join(v2InventoryTypes, ", "))
 		}
 	}
 	return bad
@@ -139,7 +139,7 @@ func (s *Server) createMockOrderV2(w http.ResponseWriter, r *http.Request) {
 	req.defaults()
 	if bad := req.check(); len(bad) > 0 {
 		s.mu.Unlock()
-		writeErrors(w, http.StatusBadRequest, bad...)
+		writeErrors(w, http.StatusBadRequest, bad.messages()...)
 		return
 	}
 	body := s.renderOrderV2(s.placeOrderV2(req, s.cfg.now()), v2Include{})
@@ -957,7 +957,11 @@ func (s *Server) updateDeliveryV2(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusUnprocessableEntity, "appointment_date must not be in the past")
 		return
 	}
-	o.deliveries = append(o.deliveries, DeliveryUpdateV2{Status: req.Status, FailureCause: req.FailureCause, AppointmentDate: req.AppointmentDate, Note: req.Note})
+	reported := tiki.SellerDeliveryUpdate{Status: tiki.SellerDeliveryStatus(req.Status), FailureCause: tiki.DeliveryFailureCause(req.FailureCause), Note: req.Note}
+	if !appointment.IsZero() {
+		reported.AppointmentDate = tiki.Ptr(tiki.NewTime(appointment))
+	}
+	o.deliveries = append(o.deliveries, reported)
 	switch {
 	case req.Status == v2SuccessfulDelivery:
 		o.deliveredAt = now.Truncate(time.Second)
@@ -992,7 +996,8 @@ func (s *Server) updateShipmentV2(w http.ResponseWriter, r *http.Request) {
 	if step < 0 {
 		bad = append(bad, "status must be one of "+strings.Join(v2ShipmentSteps, ", "))
 	}
-	if _, err := time.ParseInLocation(tiki.TimeLayout, req.UpdateTime, tiki.Vietnam()); err != nil {
+	updated, err := time.ParseInLocation(tiki.TimeLayout, req.UpdateTime, tiki.Vietnam())
+	if err != nil {
 		bad = append(bad, "update_time must be a date-time yyyy-MM-dd HH:mm:ss")
 	}
 	if len(bad) > 0 {
@@ -1010,13 +1015,13 @@ func (s *Server) updateShipmentV2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := len(o.shipments); n > 0 {
-		if last := slices.Index(v2ShipmentSteps, o.shipments[n-1].Status); step <= last {
+		if last := slices.Index(v2ShipmentSteps, string(o.shipments[n-1].Status)); step <= last {
 			writeErrors(w, http.StatusUnprocessableEntity, fmt.Sprintf("Order %s is already at shipment status %s: %s cannot follow it", o.code, o.shipments[n-1].Status, req.Status))
 			return
 		}
 	}
 	now := s.cfg.now()
-	o.shipments = append(o.shipments, ShipmentUpdateV2{Status: req.Status, UpdateTime: req.UpdateTime})
+	o.shipments = append(o.shipments, tiki.ShipmentUpdate{Status: tiki.DeliveryStatus(req.Status), UpdateTime: tiki.NewTime(updated)})
 	if req.Status == v2SuccessfulDelivery {
 		o.deliveredAt = now.Truncate(time.Second)
 		s.changeOrderV2(now, o, v2SuccessfulDelivery)

@@ -51,13 +51,13 @@ func TestOrdersV2ThroughSDK(t *testing.T) {
 	ctx := context.Background()
 
 	placed := map[tiki.FulfillmentType]string{}
-	for _, ft := range []string{"tiki_delivery", "seller_delivery", "cross_border", "dropship"} {
-		o, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: ft,
-			Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: "SKU-" + ft, Price: 409000, Quantity: 1}, {InventoryType: "instock"}}})
+	for _, ft := range []tiki.FulfillmentType{tiki.FulfillmentTikiDelivery, tiki.FulfillmentSellerDelivery, tiki.FulfillmentCrossBorder, tiki.FulfillmentDropship} {
+		o, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: ft,
+			Items: []tikitest.OrderItemSpec{{SellerProductCode: "SKU-" + string(ft), Price: 409000, Quantity: 1}, {InventoryType: tiki.InventoryInstock}}})
 		require.NoError(t, err)
-		placed[tiki.FulfillmentType(ft)] = o.Code
+		placed[ft] = o.Code
 	}
-	fbt, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{InventoryType: "instock"}}})
+	fbt, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{InventoryType: tiki.InventoryInstock}}})
 	require.NoError(t, err)
 
 	page, _, err := c.Orders.List(ctx, &tiki.OrderListOptions{
@@ -99,28 +99,28 @@ func TestOrdersV2ThroughSDK(t *testing.T) {
 		assert.Contains(t, rec.take(), "GET /integration/v2/orders/"+order.Code+"/"+kind+"/labels")
 	}
 
-	// Confirm refuses an order that needs no confirmation, before sending.
-	fbtOrder, _, err := c.Orders.Get(ctx, fbt.Code, nil)
-	require.NoError(t, err)
-	_, _, err = c.Orders.Confirm(ctx, fbtOrder, nil)
+	// Confirm refuses an order that needs no confirmation before sending
+	// anything (the order CreateOrder returns is the client's tiki.Order).
+	_, _, err = c.Orders.Confirm(ctx, &fbt, nil)
 	var verr *tiki.ValidationError
 	require.ErrorAs(t, err, &verr)
-	assert.Equal(t, []string{"GET /integration/v2/orders/" + fbt.Code}, rec.take())
+	assert.Empty(t, rec.take())
 
 	sd, _, err := c.Orders.Get(ctx, placed[tiki.FulfillmentSellerDelivery], nil)
 	require.NoError(t, err)
 	_, _, err = c.Orders.UpdateSellerDelivery(ctx, sd, tiki.SellerDeliveryUpdate{Status: tiki.SellerDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"GET /integration/v2/orders/" + sd.Code, "POST /integration/v2/orders/" + sd.Code + "/seller-delivery/update-delivery"}, rec.take())
-	snap, _ := srv.OrderV2(sd.Code)
-	assert.Equal(t, "successful_delivery", snap.Status)
+	snap, _ := srv.Order(sd.Code)
+	assert.Equal(t, tiki.OrderStatusSuccessfulDelivery, snap.Status)
+	assert.Equal(t, []tiki.SellerDeliveryUpdate{{Status: tiki.SellerDeliverySuccessful}}, srv.SellerDeliveryUpdates(sd.Code))
 
 	cb, _, err := c.Orders.Get(ctx, placed[tiki.FulfillmentCrossBorder], nil)
 	require.NoError(t, err)
 	_, _, err = c.Orders.UpdateCrossBorderShipment(ctx, cb, tiki.ShipmentUpdate{Status: tiki.DeliveryStatusTransferringToForeignWarehouses, UpdateTime: ordAt(t, "2026-12-02 12:00:00")})
 	require.NoError(t, err)
-	snap, _ = srv.OrderV2(cb.Code)
-	assert.Equal(t, []tikitest.ShipmentUpdateV2{{Status: "transferring_to_foreign_warehouses", UpdateTime: "2026-12-02 12:00:00"}}, snap.Shipments)
+	assert.Equal(t, []tiki.ShipmentUpdate{{Status: tiki.DeliveryStatusTransferringToForeignWarehouses, UpdateTime: ordAt(t, "2026-12-02 12:00:00")}},
+		srv.ShipmentUpdates(cb.Code))
 	for _, p := range rec.take() {
 		assert.True(t, slices.Contains([]string{"GET /integration/v2/orders/" + cb.Code, "POST /integration/v2/orders/" + cb.Code + "/cross-border/update-shipment"}, p), p)
 	}
@@ -130,9 +130,10 @@ func TestOrdersV2ThroughSDK(t *testing.T) {
 	full, _, err := c.Orders.Get(ctx, sd.Code, &tiki.OrderGetOptions{Include: []tiki.OrderInclude{
 		tiki.IncludeStatusHistories, tiki.IncludeItemFees, tiki.IncludeItemConfirmationHistories}})
 	require.NoError(t, err)
-	snap, _ = srv.OrderV2(sd.Code)
+	snap, _ = srv.Order(sd.Code)
+	assert.Equal(t, full.Raw, snap.Raw, "Server.Order is what client.Orders.Get returns with every include")
 	var want v2Order
-	require.NoError(t, json.Unmarshal(snap.JSON, &want))
+	require.NoError(t, json.Unmarshal(snap.Raw, &want))
 	assert.Equal(t, want.Code, full.Code)
 	assert.Equal(t, tiki.OrderStatus(want.Status), full.Status)
 	require.Len(t, full.StatusHistories, len(want.StatusHistories))

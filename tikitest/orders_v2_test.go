@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -292,19 +293,19 @@ func TestOrdersV2ListFilters(t *testing.T) {
 	t.Parallel()
 	clock := ordNewClock("2021-06-10 08:00:00")
 	srv := tikitest.NewServer(t, tikitest.WithClock(clock.Now))
-	old, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "seller_delivery", CreatedAt: clock.Now().AddDate(0, 0, -20),
-		Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: "OLD-1"}}})
+	old, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "seller_delivery", CreatedAt: clock.Now().AddDate(0, 0, -20),
+		Items: []tikitest.OrderItemSpec{{SellerProductCode: "OLD-1"}}})
 	require.NoError(t, err)
-	week, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "dropship", CreatedAt: clock.Now().AddDate(0, 0, -3), IsRMA: true, RelationCode: old.Code})
-	require.NoError(t, err)
-	clock.Advance(time.Hour)
-	odf, err := srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: "ODF-1"}, {InventoryType: "instock"}}})
+	week, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "dropship", CreatedAt: clock.Now().AddDate(0, 0, -3), IsRMA: true, RelationCode: old.Code})
 	require.NoError(t, err)
 	clock.Advance(time.Hour)
-	cb, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "cross_border"})
+	odf, err := srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{SellerProductCode: "ODF-1"}, {InventoryType: "instock"}}})
 	require.NoError(t, err)
 	clock.Advance(time.Hour)
-	require.NoError(t, srv.SetOrderV2Status(week.Code, "canceled"))
+	cb, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "cross_border"})
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	require.NoError(t, srv.SetOrderStatus(week.Code, "canceled"))
 	v2Confirm(t, srv, odf.Code, odf.Items[0].ID)
 
 	all := v2List(t, srv, "")
@@ -326,7 +327,7 @@ func TestOrdersV2ListFilters(t *testing.T) {
 		{"item_inventory_type=" + url.QueryEscape("nin|backorder"), []string{odf.Code}},
 		{"code=" + old.Code + "," + cb.Code, []string{cb.Code, old.Code}},
 		{"sku=ODF-1", []string{odf.Code}},
-		{"sku=" + old.Items[0].SKU, []string{old.Code}},
+		{"sku=" + string(old.Items[0].Product.SKU), []string{old.Code}},
 		{"is_rma=1", []string{week.Code}},
 		{"is_rma=false", []string{cb.Code, odf.Code, old.Code}},
 		{"filter_date_by=today", []string{cb.Code, odf.Code}},
@@ -454,9 +455,10 @@ func TestOrdersV2ConfirmAvailable(t *testing.T) {
 			} else {
 				assert.Equal(t, "0901000000", got.Shipping.Address.Phone)
 			}
-			snap, ok := srv.OrderV2(o.Code)
+			snap, ok := srv.Order(o.Code)
 			require.True(t, ok)
-			assert.Equal(t, int64(919), snap.SellerInventoryID)
+			require.NotNil(t, snap.SellerWarehouse)
+			assert.Equal(t, int64(919), snap.SellerWarehouse.ID)
 
 			// A second confirmation is refused.
 			v2Refused(t, srv, http.MethodPost, path, fmt.Sprintf(`{"available_item_ids":[%d],"seller_inventory_id":919}`, b), 422,
@@ -501,14 +503,14 @@ func TestOrdersV2ConfirmationSLA(t *testing.T) {
 	assert.Equal(t, "2021-06-03 12:00:00", *odf.Items[0].Confirmation.AvailableConfirmSLA)
 	assert.Equal(t, "2021-06-03 12:00:00", *ds.Items[0].Confirmation.AvailableConfirmSLA)
 	assert.Equal(t, "2021-06-03 16:00:00", *ds.Items[0].Confirmation.PickupConfirmSLA)
-	snap, ok := srv.OrderV2(odf.Code)
+	snap, ok := srv.Order(odf.Code)
 	require.True(t, ok)
-	assert.Equal(t, "2021-06-03 12:00:00", snap.Items[0].AvailableConfirmSLA.In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02 15:04:05"))
+	assert.Equal(t, "2021-06-03 12:00:00", snap.Items[0].Confirmation.AvailableConfirmSLA.In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02 15:04:05"))
 
 	// Placed before 10:00: noon the same day.
-	early, err := srv.CreateOrderV2(tikitest.OrderV2Spec{CreatedAt: clock.Now().Add(22 * time.Hour)}) // 2021-06-03 08:39:45
+	early, err := srv.CreateOrder(tikitest.OrderSpec{CreatedAt: clock.Now().Add(22 * time.Hour)}) // 2021-06-03 08:39:45
 	require.NoError(t, err)
-	assert.Equal(t, "2021-06-03 12:00:00", orderICT(early.Items[0].AvailableConfirmSLA))
+	assert.Equal(t, "2021-06-03 12:00:00", orderICT(early.Items[0].Confirmation.AvailableConfirmSLA.Time))
 
 	// One second past the SLA the confirmation is refused, on the fake's clock.
 	clock.Advance(time.Duration(25*3600+20*60+15) * time.Second) // 2021-06-03 12:00:00
@@ -564,8 +566,6 @@ func TestOrdersV2Dropship(t *testing.T) {
 	assert.Equal(t, "seller_confirmed", got.Items[0].Confirmation.Status)
 	assert.Equal(t, "seller_confirmed", got.Items[1].Confirmation.Status)
 	assert.Len(t, got.StatusHistories, 2)
-	snap, _ := srv.OrderV2(o.Code)
-	assert.Equal(t, "2021-06-02 14:00:00", orderICT(snap.ExpectedPickupTime))
 	v2Refused(t, srv, http.MethodPost, path, `{"confirmation_status":"seller_canceled"}`, 422,
 		fmt.Sprintf("Order %s is picking: only queueing orders can be confirmed", o.Code))
 
@@ -639,7 +639,7 @@ func TestOrdersV2Labels(t *testing.T) {
 	}
 	canceled := v2Mock(t, srv, `{"fulfillment_type":"seller_delivery","items":[{}]}`)
 	v2Confirm(t, srv, canceled.Code, canceled.Items[0].ID)
-	require.NoError(t, srv.SetOrderV2Status(canceled.Code, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(canceled.Code, "canceled"))
 	v2Refused(t, srv, http.MethodGet, "/v2/orders/"+canceled.Code+"/seller-delivery/labels", "", 422, fmt.Sprintf("Order %s is canceled: it has no label", canceled.Code))
 	v2Refused(t, srv, http.MethodGet, "/v2/orders/404/tiki-delivery/labels", "", 404, "Order not found: 404")
 }
@@ -683,11 +683,12 @@ func TestOrdersV2SellerDeliveryOutcome(t *testing.T) {
 	got = v2Get(t, srv, o.Code, "")
 	assert.Equal(t, "successful_delivery", got.Status)
 	assert.True(t, got.Delivery.DeliveryConfirmed)
-	snap, _ := srv.OrderV2(o.Code)
-	assert.Equal(t, []tikitest.DeliveryUpdateV2{
-		{Status: "failed_delivery", FailureCause: "redelivery_appointment", AppointmentDate: "2021-06-12 09:00:00", Note: "Khách hẹn thứ bảy"},
-		{Status: "successful_delivery"},
-	}, snap.Deliveries)
+	assert.Equal(t, []tiki.SellerDeliveryUpdate{
+		{Status: tiki.SellerDeliveryFailed, FailureCause: tiki.FailureRedeliveryAppointment, AppointmentDate: tiki.Ptr(ordAt(t, "2021-06-12 09:00:00")),
+			Note: "Khách hẹn thứ bảy"},
+		{Status: tiki.SellerDeliverySuccessful},
+	}, srv.SellerDeliveryUpdates(o.Code))
+	assert.Empty(t, srv.SellerDeliveryUpdates("1"), "no such order")
 	v2Refused(t, srv, http.MethodPost, path(o), `{"status":"successful_delivery"}`, 422, fmt.Sprintf("Order %s is already successful_delivery", o.Code))
 
 	// out_of_needs and out_of_stock cancel the order.
@@ -724,10 +725,10 @@ func TestOrdersV2CrossBorderShipment(t *testing.T) {
 
 	steps := []string{"transferring_to_foreign_warehouses", "has_come_to_foreign_warehouses", "rotating_to_vietnam",
 		"customs_clearance", "customs_clearance_complete", "item_arrived_in_vietnam", "ready_for_delivery", "on_delivery", "successful_delivery"}
-	var want []tikitest.ShipmentUpdateV2
+	var want []tiki.ShipmentUpdate
 	for i, s := range steps {
 		v2OK(t, srv, http.MethodPost, path, step(s), nil)
-		want = append(want, tikitest.ShipmentUpdateV2{Status: s, UpdateTime: "2021-06-11 12:00:00"})
+		want = append(want, tiki.ShipmentUpdate{Status: tiki.DeliveryStatus(s), UpdateTime: ordAt(t, "2021-06-11 12:00:00")})
 		if i == 3 {
 			// No step back, no repeat.
 			v2Refused(t, srv, http.MethodPost, path, step(steps[3]), 422,
@@ -738,8 +739,8 @@ func TestOrdersV2CrossBorderShipment(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "successful_delivery", v2Get(t, srv, o.Code, "").Status)
-	snap, _ := srv.OrderV2(o.Code)
-	assert.Equal(t, want, snap.Shipments)
+	assert.Equal(t, want, srv.ShipmentUpdates(o.Code))
+	assert.Empty(t, srv.ShipmentUpdates("1"), "no such order")
 	v2Refused(t, srv, http.MethodPost, path, step("on_delivery"), 422, fmt.Sprintf("Order %s is already successful_delivery", o.Code))
 
 	sd := v2Mock(t, srv, `{"fulfillment_type":"seller_delivery","items":[{}]}`)
@@ -827,34 +828,62 @@ func TestOrdersV2MockOrders(t *testing.T) {
 	v2Malformed(t, srv, "/v2/orders", `{"items":[{"price":1.5}]}`)
 }
 
+// CreateOrder places an order of Tiki's current order API and returns it
+// as the client reads it; SetOrderStatus moves it. Bad arguments are
+// refused with a *tiki.ValidationError listing every problem, and an
+// unknown order is tiki.ErrNotFound.
 func TestOrdersV2GoAPI(t *testing.T) {
 	t.Parallel()
 	clock := ordNewClock("2021-06-02 09:00:00")
 	srv := tikitest.NewServer(t, tikitest.WithClock(clock.Now))
-	o, err := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+	o, err := srv.CreateOrder(tikitest.OrderSpec{})
 	require.NoError(t, err)
-	assert.Equal(t, "tiki_delivery", o.FulfillmentType)
-	assert.Equal(t, "queueing", o.Status)
-	assert.Equal(t, "hn", o.TikiWarehouse)
+	assert.Equal(t, tiki.FulfillmentTikiDelivery, o.FulfillmentType)
+	assert.Equal(t, tiki.OrderStatusQueueing, o.Status)
+	assert.Equal(t, "hn", o.TikiWarehouse.Code)
+	assert.Equal(t, tiki.PaymentCOD, o.Payment.Method)
 	require.Len(t, o.Items, 1)
-	assert.Equal(t, "backorder", o.Items[0].InventoryType)
-	assert.Equal(t, "waiting", o.Items[0].Confirmation)
-	assert.Equal(t, "SKU-1", o.Items[0].SellerProductCode)
+	assert.Equal(t, tiki.InventoryBackorder, o.Items[0].Product.InventoryType)
+	assert.Equal(t, tiki.ConfirmationWaiting, o.Items[0].Confirmation.Status)
+	assert.Equal(t, "SKU-1", string(o.Items[0].Product.SellerProductCode))
+	require.Len(t, o.StatusHistories, 1, "with every include")
+	assert.NotEmpty(t, o.Items[0].Confirmation.Histories, "with every include")
 	var decoded v2Order
-	require.NoError(t, json.Unmarshal(o.JSON, &decoded))
+	require.NoError(t, json.Unmarshal(o.Raw, &decoded))
 	assert.Equal(t, o.Code, decoded.Code)
-	assert.Len(t, decoded.StatusHistories, 1)
+	assert.Equal(t, decoded, v2Get(t, srv, o.Code, "status_histories,item.fees,item.confirmation_histories"))
 
-	_, err = srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "drone", Items: []tikitest.OrderV2ItemSpec{{InventoryType: "x"}}})
-	assert.EqualError(t, err, "tikitest: fulfillment_type must be one of tiki_delivery, seller_delivery, cross_border, dropship; items[0].inventory_type must be one of instock, backorder, seller_backorder, cross_border, dropship")
+	typed, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: tiki.FulfillmentDropship, TikiWarehouse: "sgn", PaymentMethod: tiki.PaymentMomo,
+		Items: []tikitest.OrderItemSpec{{SellerProductCode: "AO-1", Name: "Áo thun", Price: 150000, Quantity: 2, InventoryType: tiki.InventoryDropship}}})
+	require.NoError(t, err)
+	assert.Equal(t, tiki.FulfillmentDropship, typed.FulfillmentType)
+	assert.Equal(t, "sgn", typed.TikiWarehouse.Code)
+	assert.Equal(t, tiki.PaymentMomo, typed.Payment.Method)
+	assert.Equal(t, tiki.InventoryDropship, typed.Items[0].Product.InventoryType)
+	assert.Equal(t, tiki.Money(150000), typed.Items[0].Invoice.Price)
+	assert.Equal(t, 2, typed.Items[0].Invoice.Quantity)
 
-	require.NoError(t, srv.SetOrderV2Status(o.Code, "packaging"))
-	got, ok := srv.OrderV2(o.Code)
+	_, err = srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "drone", TikiWarehouse: "dn",
+		Items: []tikitest.OrderItemSpec{{InventoryType: "x"}, {Price: -1, Quantity: -2}}})
+	requireInvalid(t, err,
+		"fulfillment_type must be one of tiki_delivery, seller_delivery, cross_border, dropship",
+		"tiki_warehouse_code must be one of hn, sgn, ct, hp",
+		"items[0].inventory_type must be one of instock, backorder, seller_backorder, cross_border, dropship",
+		"items[1].price must be greater than 0",
+		"items[1].quantity must be greater than 0")
+	assert.Len(t, v2List(t, srv, "").Data, 2, "nothing placed")
+
+	require.NoError(t, srv.SetOrderStatus(o.Code, tiki.OrderStatusPackaging))
+	got, ok := srv.Order(o.Code)
 	require.True(t, ok)
-	assert.Equal(t, "packaging", got.Status)
-	assert.EqualError(t, srv.SetOrderV2Status(o.Code, "lost"), `tikitest: unknown order status "lost"`)
-	assert.EqualError(t, srv.SetOrderV2Status("1", "closed"), `tikitest: order "1" not found`)
-	_, ok = srv.OrderV2("1")
+	assert.Equal(t, tiki.OrderStatusPackaging, got.Status)
+	requireInvalid(t, srv.SetOrderStatus(o.Code, "lost"), `status must be one of queueing, canceled, complete, successful_delivery, `+
+		`processing, waiting_payment, handover_to_partner, closed, packaging, picking, shipping, paid, delivered, holded, `+
+		`ready_to_ship, payment_review, returned, finished_packing, not "lost"`)
+	err = srv.SetOrderStatus("1", tiki.OrderStatusClosed)
+	require.ErrorIs(t, err, tiki.ErrNotFound)
+	assert.ErrorContains(t, err, `tikitest: order "1"`)
+	_, ok = srv.Order("1")
 	assert.False(t, ok)
 }
 
@@ -872,12 +901,12 @@ func TestOrdersV2Webhooks(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, ds.Code, events[0].OrderCode)
 
-	sd, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "seller_delivery"})
+	sd, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "seller_delivery"})
 	require.NoError(t, err)
 	v2Confirm(t, srv, sd.Code, sd.Items[0].ID) // the status stays queueing: no event
 	v2OK(t, srv, http.MethodPost, "/v2/orders/"+sd.Code+"/seller-delivery/update-delivery", `{"status":"successful_delivery"}`, nil)
 	hooks.expect(t, "queueing:", "successful_delivery:")
-	require.NoError(t, srv.SetOrderV2Status(sd.Code, "complete"))
+	require.NoError(t, srv.SetOrderStatus(sd.Code, "complete"))
 	hooks.expect(t, "complete:")
 }
 
@@ -986,7 +1015,7 @@ func TestOrdersV2ShapeMatchesDocumentedFields(t *testing.T) {
 	// optional object is filled.
 	o := v2Mock(t, srv, `{"fulfillment_type":"seller_delivery","relation_code":"789783969","is_rma":true,"is_vat_exporting":true,"items":[{},{}]}`)
 	v2Confirm(t, srv, o.Code, o.Items[0].ID)
-	require.NoError(t, srv.SetOrderV2Status(o.Code, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(o.Code, "canceled"))
 	code, raw := v2Do(t, srv, http.MethodGet, "/v2/orders/"+o.Code+"?include=status_histories,item.fees,item.confirmation_histories", "")
 	require.Equal(t, http.StatusOK, code, raw)
 	var got map[string]any

@@ -407,7 +407,7 @@ func (s *Server) renderOrderV2(o *v2Order, inc v2Include) v2OrderWire {
 		out.Shipping.Status = strOrNil("Delivered")
 	}
 	for _, sh := range o.shipments {
-		out.Shipping.Shipments = append(out.Shipping.Shipments, v2ShipmentLog(sh))
+		out.Shipping.Shipments = append(out.Shipping.Shipments, v2ShipmentLog{Status: string(sh.Status), UpdateTime: orderTime(sh.UpdateTime.Time)})
 	}
 	out.Payment = v2PaymentWire{Method: o.payment, IsPrepaid: o.payment != "cod", Status: "pending", Description: paymentDescriptionV2(o.payment)}
 	if out.Payment.IsPrepaid {

@@ -256,9 +256,9 @@ func (s *Server) AdvanceRequests() int {
 
 // ApproveRequest takes the product request with this track id through the
 // rest of Tiki's checks at once and approves it, creating (or changing) its
-// products. It returns an error when there is no such request, when it is
-// no longer in progress, or when the checks reject it (it is then
-// rejected, as Tiki would).
+// products. It returns an error when there is no such request (wrapping
+// tiki.ErrNotFound), when it is no longer in progress, or when the checks
+// reject it (it is then rejected, as Tiki would).
 func (s *Server) ApproveRequest(trackID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -280,7 +280,10 @@ func (s *Server) ApproveRequest(trackID string) error {
 // RejectRequest rejects the product request with this track id, as a
 // reviewer at Tiki does, with reason (plain text such as "Image does not
 // match product name", or a JSON document like the one Tiki gives for a
-// duplicate SKU). A request rejected once it has a request_id keeps it.
+// duplicate SKU); an empty reason is "Rejected by Tiki". A request
+// rejected once it has a request_id keeps it. It returns an error when
+// there is no such request (wrapping tiki.ErrNotFound) or when it is no
+// longer in progress.
 func (s *Server) RejectRequest(trackID, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -365,7 +368,7 @@ func (s *Server) requestInProgress(trackID string) (*productRequest, error) {
 	req, ok := s.state.products.byTrack[trackID]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("tikitest: no product request with track id %q", trackID)
+		return nil, notFound("no product request with track id %q", trackID)
 	case req.state.IsTerminal():
 		return nil, fmt.Errorf("tikitest: product request %s is %s", trackID, req.state)
 	}
@@ -554,7 +557,7 @@ func (s *Server) createProducts(req *productRequest, at time.Time) {
 			id: st.idSeq, masterID: st.idSeq - 1, superID: superID,
 			sku: prodTikiSKU(st.idSeq), masterSKU: prodTikiSKU(st.idSeq - 1), superSKU: superSKU,
 			originalSKU: v.SKU, name: p.Name, description: p.Description, categoryID: p.CategoryID,
-			price: v.Price, marketPrice: p.MarketPrice, version: 1,
+			price: int64(v.Price), marketPrice: int64(p.MarketPrice), version: 1,
 			active:    p.MetaData != nil && p.MetaData.IsAutoTurnOn,
 			createdAt: ts, updatedAt: ts, requestID: req.requestID,
 			inventoryType: v.InventoryType, stock: map[int64]int{},
@@ -569,7 +572,7 @@ func (s *Server) createProducts(req *productRequest, at time.Time) {
 			prod.description = v.Description
 		}
 		if v.MarketPrice > 0 {
-			prod.marketPrice = v.MarketPrice
+			prod.marketPrice = int64(v.MarketPrice)
 		}
 		prod.marketPrice = max(prod.marketPrice, prod.price)
 		if prod.inventoryType == "" {

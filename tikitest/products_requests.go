@@ -1,6 +1,7 @@
 package tikitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,50 @@ func (p *prodProblems) add(format string, args ...any) {
 	}
 }
 
+// prodNonNumberPrice returns the first price of a product request body
+// that is not a JSON number, and what it is instead ("string"), as Tiki
+// reports it: the product's prices are numbers on the wire, which
+// tiki.Money, more tolerant in what it reads, would not check.
+func prodNonNumberPrice(body []byte) (field, kind string) {
+	var w struct {
+		MarketPrice json.RawMessage `json:"market_price"`
+		Variants    []struct {
+			Price       json.RawMessage `json:"price"`
+			MarketPrice json.RawMessage `json:"market_price"`
+		} `json:"variants"`
+	}
+	if json.Unmarshal(body, &w) != nil {
+		return "", "" // the decoding into tiki.NewProduct reports it
+	}
+	check := func(name string, v json.RawMessage) bool {
+		v = bytes.TrimSpace(v)
+		if len(v) == 0 || string(v) == "null" || v[0] == '-' || ('0' <= v[0] && v[0] <= '9') {
+			return false
+		}
+		field = name
+		switch v[0] {
+		case '"':
+			kind = "string"
+		case '{':
+			kind = "object"
+		case '[':
+			kind = "array"
+		default:
+			kind = "bool"
+		}
+		return true
+	}
+	if check("market_price", w.MarketPrice) {
+		return field, kind
+	}
+	for _, v := range w.Variants {
+		if check("variants.price", v.Price) || check("variants.market_price", v.MarketPrice) {
+			return field, kind
+		}
+	}
+	return "", ""
+}
+
 // checkNewProduct decodes and checks the body of a product request sent
 // through the given API version. It returns the product, or the status and
 // messages to answer with: 422 for an invalid payload, 404 when the only
@@ -75,6 +120,9 @@ func (s *Server) checkNewProduct(body []byte, version string) (*tiki.NewProduct,
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, http.StatusBadRequest, []string{"Invalid JSON payload: the body must be a product object"}
+	}
+	if field, kind := prodNonNumberPrice(body); field != "" {
+		return nil, http.StatusUnprocessableEntity, []string{fmt.Sprintf("%s has an invalid value (%s)", field, kind)}
 	}
 	var p tiki.NewProduct
 	if err := json.Unmarshal(body, &p); err != nil {

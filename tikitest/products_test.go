@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
 	"github.com/tikisdk/tiki/webhook"
 )
@@ -234,8 +235,8 @@ func TestProductsLifecycleByClock(t *testing.T) {
 	blue, red := page.Data[0], page.Data[1] // latest first
 	assert.Equal(t, "LC-BLUE", blue.OriginalSKU)
 	assert.Equal(t, "Sổ tay y khoa - Red", red.Name)
-	assert.Equal(t, int64(150000), red.Price)
-	assert.Equal(t, int64(200000), red.MarketPrice)
+	assert.Equal(t, tiki.Money(150000), red.Price)
+	assert.Equal(t, tiki.Money(200000), red.MarketPrice)
 	assert.Equal(t, 1, red.Version)
 	assert.Positive(t, red.SuperID)
 	assert.Equal(t, red.SuperID, blue.SuperID)
@@ -692,7 +693,7 @@ func TestProductsUpdateSku(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &tiki.ProductUpdateResult{State: tiki.RequestApproved}, res)
 	got, _ := srv.Product("UPD-1")
-	assert.Equal(t, int64(180000), got.Price)
+	assert.Equal(t, tiki.Money(180000), got.Price)
 	assert.Equal(t, tiki.ProductInactive, *got.Active)
 	assert.Equal(t, 2, got.Version)
 	assert.Equal(t, map[int64]int{919: 20, 903: 0}, stock("UPD-1"), "a warehouse left out gets 0")
@@ -719,7 +720,7 @@ func TestProductsUpdateSku(t *testing.T) {
 		prodRequireAPIError(t, err, tc.code, tc.msg)
 	}
 	got, _ = srv.Product("UPD-1")
-	assert.Equal(t, int64(180000), got.Price, "refused updates change nothing")
+	assert.Equal(t, tiki.Money(180000), got.Price, "refused updates change nothing")
 	assert.Equal(t, 3, got.Version)
 
 	// Stock kept by Tiki cannot be changed by the seller; the price can.
@@ -738,7 +739,7 @@ func TestProductsUpdateSku(t *testing.T) {
 	v2, _, err := c.V2.Products.Get(ctx, p.ProductID)
 	require.NoError(t, err)
 	assert.Equal(t, 9, v2.Inventory.Quantity)
-	assert.Equal(t, int64(170000), v2.Price)
+	assert.Equal(t, tiki.Money(170000), v2.Price)
 	assert.Equal(t, tiki.ProductActive, *v2.Active)
 	assert.Equal(t, map[int64]int{919: 9, 905: 0}, stock("UPD-1"))
 	_, _, err = c.V1.Products.Update(ctx, "UPD-1", tiki.ProductUpdateV1{Quantity: tiki.Ptr(2), Price: 165000})
@@ -789,13 +790,13 @@ func TestProductsUpdateBatch(t *testing.T) {
 		assert.Equal(t, "success", res.Code)
 		assert.Equal(t, seeded[i].ProductID, res.ProductID)
 		got, _ := srv.Product(skus[i])
-		assert.Equal(t, int64(120000), got.Price)
+		assert.Equal(t, tiki.Money(120000), got.Price)
 		assert.Equal(t, i, got.Inventory.WarehouseStocks[0].Quantity)
 		assert.Equal(t, 1, got.Inventory.WarehouseStocks[1].Quantity)
 	}
 	for _, i := range []int{10, 20, 21} {
 		got, _ := srv.Product(skus[i])
-		assert.Equal(t, int64(150000), got.Price, "item %d is unchanged", i)
+		assert.Equal(t, tiki.Money(150000), got.Price, "item %d is unchanged", i)
 		assert.Equal(t, 1, got.Version)
 	}
 
@@ -1016,13 +1017,13 @@ func TestProductsStockWebhooks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, c := prodSetup(t)
-	secret, err := tiki.GenerateWebhookSecret()
+	secret, err := tikinow.NewSecret()
 	require.NoError(t, err)
-	receiver, err := tiki.NewWebhookReceiver([]string{secret}, webhook.WithDedupe(nil))
+	receiver, err := tikinow.NewReceiver([]string{secret}, webhook.WithDedupe(nil))
 	require.NoError(t, err)
 	var mu sync.Mutex
-	var events []tiki.StockEvent
-	receiver.OnStock(func(_ context.Context, e *tiki.StockEvent) error {
+	var events []tikinow.StockEvent
+	receiver.OnStock(func(_ context.Context, e *tikinow.StockEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, *e)
@@ -1165,7 +1166,9 @@ func TestProductsGoAPI(t *testing.T) {
 	assert.False(t, ok)
 
 	assert.ErrorContains(t, srv.ApproveRequest("x"), `no product request with track id "x"`)
+	assert.ErrorIs(t, srv.ApproveRequest("x"), tiki.ErrNotFound)
 	assert.ErrorContains(t, srv.RejectRequest("x", "no"), `no product request with track id "x"`)
+	assert.ErrorIs(t, srv.RejectRequest("x", "no"), tiki.ErrNotFound)
 	assert.Equal(t, 0, srv.AdvanceRequests())
 	srv.SetApprovalDelay(-time.Second) // same as 0
 }

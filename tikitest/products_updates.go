@@ -12,9 +12,9 @@ import (
 	"github.com/tikisdk/tiki"
 )
 
-// MaxBatchItems is how many products one batch update (updateSkus) may
+// MaxBatchUpdate is how many products one batch update (updateSkus) may
 // change; the fake answers 400 above it, as Tiki does.
-const MaxBatchItems = 20
+const MaxBatchUpdate = 20
 
 // Tiki's messages for refused price changes.
 const (
@@ -263,7 +263,7 @@ func productNotFound(id int64, sku string) string {
 	return "Product not found: original_sku " + sku
 }
 
-// PUT /integration/{v2.1,v2}/products/updateSkus: up to MaxBatchItems
+// PUT /integration/{v2.1,v2}/products/updateSkus: up to MaxBatchUpdate
 // products, each applied or refused on its own, answered with one row per
 // item.
 func (s *Server) updateSkus(version string) func(w http.ResponseWriter, r *http.Request) {
@@ -283,8 +283,8 @@ func (s *Server) updateSkus(version string) func(w http.ResponseWriter, r *http.
 		case len(in.Data) == 0:
 			writeErrors(w, http.StatusBadRequest, "data is required")
 			return
-		case len(in.Data) > MaxBatchItems:
-			writeErrors(w, http.StatusBadRequest, fmt.Sprintf("You can update up to %d products in 1 call, got %d", MaxBatchItems, len(in.Data)))
+		case len(in.Data) > MaxBatchUpdate:
+			writeErrors(w, http.StatusBadRequest, fmt.Sprintf("You can update up to %d products in 1 call, got %d", MaxBatchUpdate, len(in.Data)))
 			return
 		}
 		s.mu.Lock()

@@ -48,9 +48,9 @@ func TestUnknownQueryParameterRefused(t *testing.T) {
 func TestDocumentedQueryParametersAccepted(t *testing.T) {
 	t.Parallel()
 	srv := tikitest.NewServer(t)
-	order, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "dropship"})
+	order, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "dropship"})
 	require.NoError(t, err)
-	v1 := srv.CreateOrder(tikitest.OrderSpec{})
+	v1 := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	routes := map[string][]string{
 		"/v1/orders": {"page", "limit", "status", "fulfillment_type", "item_inventory_type", "item_confirmation_status",
 			"filter_date_by", "created_from_date", "created_to_date", "updated_from_date", "updated_to_date", "include"},
@@ -114,9 +114,9 @@ func TestSDKSendsOnlyDocumentedParameters(t *testing.T) {
 	srv, c := prodSetup(t)
 	ctx := context.Background()
 	prodSeed(t, srv, "Q-1")
-	order, err := srv.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: "dropship"})
+	order, err := srv.CreateOrder(tikitest.OrderSpec{FulfillmentType: "dropship"})
 	require.NoError(t, err)
-	v1 := srv.CreateOrder(tikitest.OrderSpec{})
+	v1 := createOrderV1(t, srv, tikitest.OrderSpecV1{})
 	from, to := prodAt(t, "2020-01-01 00:00:00"), prodAt(t, "2030-01-01 00:00:00")
 	page := tiki.ListOptions{Page: 1, Limit: 10}
 	yes, one := true, 1

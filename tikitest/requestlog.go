@@ -28,7 +28,8 @@ import (
 // bodies are not logged, and the values of secret query parameters
 // (access_token, refresh_token, client_secret, code on the OAuth2
 // endpoints, ...) and of the request's credentials are replaced by ***.
-// Lines are written whole, one at a time.
+// Lines are written whole, one at a time. A nil w logs nothing (the
+// default).
 func WithRequestLog(w io.Writer) Option { return func(c *config) { c.requestLog = w } }
 
 // secretParam reports whether the values of the query or form parameter
@@ -140,6 +141,9 @@ func (s *Server) requestSecrets(r *http.Request) []string {
 		}
 		if _, secret, ok := r.BasicAuth(); ok {
 			out = append(out, secret)
+			if decoded, err := url.QueryUnescape(secret); err == nil {
+				out = append(out, decoded)
+			}
 		}
 	}
 	out = append(out, r.Header.Get("tiki-api"))

@@ -81,10 +81,10 @@ func TestRequestLogLines(t *testing.T) {
 	assert.Equal(t, 401, send(t, "GET", srv.URL+"/v2/orders", bearer("expired-or-unknown"), ""))
 	assert.Equal(t, 401, send(t, "GET", srv.URL+"/v2/orders", http.Header{"Tiki-Api": {"wrong-key"}}, ""))
 	assert.Equal(t, 400, send(t, "POST", srv.URL+"/v2/orders", http.Header{"Authorization": tok["Authorization"], "Content-Type": {"application/json"}}, `{"items":[]}`))
-	srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Status: 503})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Status: 503}))
 	assert.Equal(t, 503, send(t, "GET", srv.URL+"/v2/sellers/me", tok, ""))
 	assert.Equal(t, 401, send(t, "POST", srv.Host+"/sc/oauth2/token", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "grant_type=client_credentials"))
-	srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Close: true})
+	require.NoError(t, srv.Inject(tikitest.Fault{Path: "/integration/v2/sellers/me", Close: true}))
 	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v2/sellers/me", nil)
 	require.NoError(t, err)
 	req.Header = tok

@@ -1,21 +1,3 @@
-// Package tikitest runs a fake Tiki seller API in-process, for tests and
-// examples that must work without network access or credentials.
-//
-// In a test:
-//
-//	srv := tikitest.NewServer(t)
-//	client, err := srv.Client()
-//	cats, _, err := client.Catalog.ListCategories(ctx, nil)
-//
-// The fake checks credentials like Tiki does (seller key in the tiki-api
-// header, Bearer tokens, and an OAuth2 token endpoint that accepts only the
-// client authentication method the app is set up for, see
-// WithClientAuthStyle), answers unknown routes, query parameters a route
-// does not document (see WithLenientQuery) and bad parameters with Tiki's
-// error shape {"errors": [...]}, and serves the catalog and Tiki's
-// warehouses from the examples in Tiki's API documentation. Mock orders are
-// made of the seller's products the fake holds. WithRequestLog logs one
-// line per request, without secrets.
 package tikitest
 
 import (
@@ -60,23 +42,33 @@ type Server struct {
 	handler  http.Handler
 	listener net.Listener
 	http     *http.Server
+	served   chan struct{} // closed when the server goroutine has returned
 
 	// mu guards everything below and the state of every endpoint family.
 	logMu sync.Mutex // serialises request log lines
 
-	mu       sync.Mutex
-	tokens   map[string]time.Time // issued access token -> expiry
-	refresh  map[string]string    // refresh token -> client id
-	codes    map[string]authCode  // authorization code -> grant
-	requests int
-	faults   []*Fault
-	window   []time.Time // arrival times in the last second (rate limit)
-	hooks    webhookHub
-	state    state
-	events   eventState
+	mu            sync.Mutex
+	tokens        map[string]time.Time     // issued access token -> expiry
+	tokenGrant    map[string]*grant        // issued access token -> its grant
+	refresh       map[string]*refreshToken // issued refresh tokens
+	codes         map[string]authCode      // authorization code -> grant
+	grants        []*grant                 // sellers' grants, in order
+	tokenRequests int
+	dropTokens    int           // refresh answers still to lose
+	tokenHold     chan struct{} // token requests wait until it is closed
+	tokenHeld     int           // token requests waiting on tokenHold
+	requests      int
+	faults        []*Fault
+	window        []time.Time // arrival times in the last second (rate limit)
+	hooks         webhookHub
+	state         state
+	events        eventState
 }
 
-// Option configures a Server.
+// Option configures a Server. NewServer, Start, Listen and NewHandler
+// check the options together and refuse a bad value (an empty credential, a
+// nil clock, a token lifetime that is not positive, ...) with one
+// *tiki.ValidationError listing every problem.
 type Option func(*config)
 
 type config struct {
@@ -89,6 +81,7 @@ type config struct {
 	authStyle                                      tiki.AuthStyle
 	lenientQuery                                   bool
 	requestLog                                     io.Writer
+	refreshGrace                                   time.Duration
 }
 
 // WithSellerKey sets the seller key accepted in the tiki-api header.
@@ -109,7 +102,11 @@ func WithClientCredentials(id, secret string) Option {
 // header; the default, as in Tiki's documentation) or tiki.AuthStylePost
 // (client_secret_post, client_id and client_secret in the form body). A
 // token request using the other method is refused with 401 invalid_client,
-// as Tiki refuses it.
+// as Tiki refuses it. In the Basic header the id and secret are
+// form-URL-encoded before the Basic encoding (RFC 6749 section 2.3.1), as
+// the SDK and golang.org/x/oauth2 send them: the fake decodes them, and
+// refuses a client that sends a secret with "+" or "%" unencoded, as an
+// RFC 6749 server (Ory Hydra, which Tiki's appears to be) does.
 func WithClientAuthStyle(style tiki.AuthStyle) Option {
 	return func(c *config) { c.authStyle = style }
 }
@@ -127,8 +124,9 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 func WithRateLimit(perSecond int) Option { return func(c *config) { c.rateLimit = perSecond } }
 
 // WithApprovalDelay sets how long each step of a product request takes on
-// the fake's clock (default DefaultApprovalDelay; 0 means requests move
-// only when a test steps them). Server.SetApprovalDelay changes it later.
+// the fake's clock (default DefaultApprovalDelay; 0 or less means requests
+// move only when a test steps them). Server.SetApprovalDelay changes it
+// later.
 func WithApprovalDelay(d time.Duration) Option { return func(c *config) { c.approvalDelay = &d } }
 
 // WithWebhookClient sets the HTTP client that delivers webhooks (default:
@@ -137,9 +135,31 @@ func WithWebhookClient(hc *http.Client) Option { return func(c *config) { c.webh
 
 // NewHandler returns the fake API as an http.Handler, for mounting in a
 // server of the caller's own. Its base URL is {host}/integration.
-func NewHandler(opts ...Option) http.Handler { return newServer(opts...).handler }
+func NewHandler(opts ...Option) (http.Handler, error) {
+	s, err := newServer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return s.handler, nil
+}
 
-func newServer(opts ...Option) *Server {
+// check returns what is wrong with the options that made c, each named by
+// its option.
+func (c *config) check() error {
+	var bad problems
+	bad.check(c.sellerKey != "", "WithSellerKey", "must not be empty")
+	bad.check(c.accessToken != "", "WithAccessToken", "must not be empty")
+	bad.check(c.clientID != "" && c.clientSecret != "", "WithClientCredentials", "must have a client id and a client secret")
+	bad.check(c.authStyle == tiki.AuthStyleBasic || c.authStyle == tiki.AuthStylePost, "WithClientAuthStyle",
+		"must be tiki.AuthStyleBasic or tiki.AuthStylePost")
+	bad.check(c.tokenTTL > 0, "WithTokenTTL", fmt.Sprintf("must be positive, not %v", c.tokenTTL))
+	bad.check(c.now != nil, "WithClock", "must not be nil")
+	bad.check(c.rateLimit >= 0, "WithRateLimit", fmt.Sprintf("must not be negative (0 means no limit), not %d", c.rateLimit))
+	bad.check(c.webhookClient != nil, "WithWebhookClient", "must not be nil")
+	return bad.err()
+}
+
+func newServer(opts ...Option) (*Server, error) {
 	cfg := config{
 		sellerKey:     DefaultSellerKey,
 		accessToken:   DefaultAccessToken,
@@ -151,18 +171,24 @@ func newServer(opts ...Option) *Server {
 		authStyle:     tiki.AuthStyleBasic,
 	}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		catalog: mustLoadCatalog(),
-		tokens:  map[string]time.Time{},
-		refresh: map[string]string{},
-		codes:   map[string]authCode{},
+		cfg:        cfg,
+		catalog:    mustLoadCatalog(),
+		tokens:     map[string]time.Time{},
+		tokenGrant: map[string]*grant{},
+		refresh:    map[string]*refreshToken{},
+		codes:      map[string]authCode{},
 	}
 	s.initState()
 	s.handler = s.routes()
-	return s
+	return s, nil
 }
 
 // Start starts a fake on a loopback port. Close it when done.
@@ -170,7 +196,10 @@ func Start(opts ...Option) (*Server, error) { return Listen("127.0.0.1:0", opts.
 
 // Listen starts a fake on addr (for example "127.0.0.1:8080").
 func Listen(addr string, opts ...Option) (*Server, error) {
-	s := newServer(opts...)
+	s, err := newServer(opts...)
+	if err != nil {
+		return nil, err
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tikitest: %w", err)
@@ -180,11 +209,17 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	s.URL = s.Host + "/integration"
 	s.TikiNowURL = s.Host + "/business/v1"
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	go s.http.Serve(l) //nolint:errcheck // returns http.ErrServerClosed on Close
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		_ = s.http.Serve(l) // http.ErrServerClosed once Close is called
+	}()
 	return s, nil
 }
 
-// NewServer starts a fake for the test and stops it when the test ends.
+// NewServer starts a fake for the test and stops it when the test ends. It
+// fails the test when the fake cannot start (a refused option, no free
+// port).
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := Start(opts...)
@@ -195,11 +230,17 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close stops the server, waits for webhook deliveries under way and closes
-// its connections.
+// Close stops the server: when it returns, the address is free again,
+// the connections are closed and the webhook deliveries under way are
+// over. Closing a server twice is harmless.
 func (s *Server) Close() {
 	if s.http != nil {
 		s.http.Close()
+		// A server closed right after Start may not have begun serving:
+		// http.Server.Close then leaves the listener to the serving
+		// goroutine, which would free the address some time later.
+		s.listener.Close()
+		<-s.served
 	}
 	s.hooks.wait()
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,7 +227,8 @@ func TestTokenTTL(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	t.Parallel()
-	h := tikitest.NewHandler()
+	h, err := tikitest.NewHandler()
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/integration/v9/nothing", nil)
 	req.Header.Set("tiki-api", tikitest.DefaultSellerKey)
@@ -252,5 +254,22 @@ func TestBadParameters(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, 400, resp.StatusCode, path)
+	}
+}
+
+// Close frees the fake's address before it returns, even right after
+// Start: the address can be listened on again at once, as a test that
+// restarts a fake on a fixed port does.
+func TestCloseFreesTheAddress(t *testing.T) {
+	t.Parallel()
+	for i := range 10 {
+		srv, err := tikitest.Start()
+		require.NoError(t, err)
+		addr := strings.TrimPrefix(srv.Host, "http://")
+		srv.Close()
+		again, err := tikitest.Listen(addr)
+		require.NoError(t, err, "run %d: the address of a closed fake is still in use", i)
+		again.Close()
+		again.Close() // twice is harmless
 	}
 }

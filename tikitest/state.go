@@ -6,8 +6,13 @@ type state struct {
 	orders   orderState
 	ordersV2 orderV2State
 	products productState
-	stock    stockState
-	lists    listCache
+	// lostOrders chooses the order notifications the fake loses.
+	lostOrders lostOrderState
+	// stock holds the stock the tests set behind the client's back and
+	// the units orders reserve.
+	stock stockState
+	// lists caches the rendered product list between changes.
+	lists listCache
 }
 
 func (s *Server) initState() {

@@ -213,7 +213,7 @@ func (s *Server) publishInventory(p *fakeProduct, wh int64, before, after StockL
 	if before == after {
 		return
 	}
-	s.publishOwnEvent(evInventoryUpdated, "v2", inventoryPayload{ProductID: p.id, OriginalSKU: p.originalSKU,
+	s.publishOwnEvent(tiki.EventProductInventoryUpdated, "v2", inventoryPayload{ProductID: p.id, OriginalSKU: p.originalSKU,
 		WarehouseID: wh, QuantityFrom: before.Available, QuantityTo: after.Available,
 		QuantityAvailableFrom: before.Available, QuantityAvailableTo: after.Available,
 		QuantityReservedFrom: before.Reserved, QuantityReservedTo: after.Reserved,
@@ -271,10 +271,15 @@ func boolRank(b bool) int {
 	return 0
 }
 
+// shippedStatuses are the order statuses in which an order's units have
+// left the seller's warehouse.
+var shippedStatuses = []tiki.OrderStatus{tiki.OrderStatusHandoverToPartner, tiki.OrderStatusShipping,
+	tiki.OrderStatusSuccessfulDelivery, tiki.OrderStatusDelivered, tiki.OrderStatusComplete}
+
 // settleOrder releases or ships the units held by an order after its
 // status changed. s.mu must be held.
 func (s *Server) settleOrder(o *v2Order) {
-	ship := slices.Contains([]string{"handover_to_partner", "shipping", v2SuccessfulDelivery, "delivered", "complete"}, o.status)
+	ship := slices.Contains(shippedStatuses, tiki.OrderStatus(o.status))
 	for _, it := range o.items {
 		holds := s.state.stock.holds[it.id]
 		if len(holds) == 0 {

@@ -65,7 +65,7 @@ func TestStockAndPriceBehindTheClientsBack(t *testing.T) {
 	require.NoError(t, srv.SetPrice("S-1", 170000))
 	got, _, err := c.Products.Get(context.Background(), p.ProductID)
 	require.NoError(t, err)
-	assert.Equal(t, int64(170000), got.Price)
+	assert.Equal(t, tiki.Money(170000), got.Price)
 	assert.Equal(t, p.Version+3, got.Version)
 	assert.Equal(t, 2, inventory(t, c, p.ProductID)[919].QuantityAvailable)
 	assert.Equal(t, 4, inventory(t, c, p.ProductID)[902].QuantityAvailable)
@@ -77,16 +77,16 @@ func TestStockAndPriceBehindTheClientsBack(t *testing.T) {
 	events := pull()
 	require.Len(t, events, 3)
 	inv := events[0].(*tiki.InventoryUpdatedEvent)
-	assert.Equal(t, [4]int64{5, 2, 5, 2}, [4]int64{inv.QuantityAvailableFrom, inv.QuantityAvailableTo, inv.QuantitySellableFrom, inv.QuantitySellableTo})
+	assert.Equal(t, [4]int{5, 2, 5, 2}, [4]int{inv.QuantityAvailableFrom, inv.QuantityAvailableTo, inv.QuantitySellableFrom, inv.QuantitySellableTo})
 	assert.Equal(t, int64(902), events[1].(*tiki.InventoryUpdatedEvent).WarehouseID)
 	price := events[2].(*tiki.PriceUpdatedEvent)
-	assert.Equal(t, [2]int64{150000, 170000}, [2]int64{price.PriceFrom, price.PriceTo})
+	assert.Equal(t, [2]tiki.Money{150000, 170000}, [2]tiki.Money{price.PriceFrom, price.PriceTo})
 
 	// A price above the market price raises it.
 	require.NoError(t, srv.SetPrice("S-1", 250000))
 	got, _, err = c.Products.Get(context.Background(), p.ProductID)
 	require.NoError(t, err)
-	assert.Equal(t, int64(250000), got.MarketPrice)
+	assert.Equal(t, tiki.Money(250000), got.MarketPrice)
 
 	var ve *tiki.ValidationError
 	err = srv.SetStock("S-1", 1054, -1)
@@ -107,8 +107,8 @@ func TestOrdersReserveStock(t *testing.T) {
 	p := prodSeed(t, srv, "S-1")[0] // 919 (hn): 5, 903 (sgn): 7
 	pull := stockQueue(t, c)
 	order := func(qty int) string {
-		o, err := srv.CreateOrderV2(tikitest.OrderV2Spec{TikiWarehouse: "sgn",
-			Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: "S-1", Quantity: qty}}})
+		o, err := srv.CreateOrder(tikitest.OrderSpec{TikiWarehouse: "sgn",
+			Items: []tikitest.OrderItemSpec{{SellerProductCode: "S-1", Quantity: qty}}})
 		require.NoError(t, err)
 		return o.Code
 	}
@@ -136,7 +136,7 @@ func TestOrdersReserveStock(t *testing.T) {
 	require.Len(t, events, 2)
 	inv := events[0].(*tiki.InventoryUpdatedEvent)
 	assert.Equal(t, int64(903), inv.WarehouseID)
-	assert.Equal(t, [4]int64{0, 7, 7, 0}, [4]int64{inv.QuantityReservedFrom, inv.QuantityReservedTo, inv.QuantitySellableFrom, inv.QuantitySellableTo})
+	assert.Equal(t, [4]int{0, 7, 7, 0}, [4]int{inv.QuantityReservedFrom, inv.QuantityReservedTo, inv.QuantitySellableFrom, inv.QuantitySellableTo})
 	assert.Equal(t, inv.QuantityAvailableFrom, inv.QuantityAvailableTo)
 
 	// A seller's update sets available; the held units stay held.
@@ -146,13 +146,13 @@ func TestOrdersReserveStock(t *testing.T) {
 	assert.Equal(t, 8, level(919).QuantitySellable)
 
 	second := order(3) // 3 from 919
-	require.NoError(t, srv.SetOrderV2Status(first, "canceled"))
+	require.NoError(t, srv.SetOrderStatus(first, tiki.OrderStatusCanceled))
 	assert.Equal(t, tiki.InventoryStock{WarehouseID: 903, Quantity: 7, QuantityAvailable: 7, QuantitySellable: 7}, level(903))
 	assert.Equal(t, 3, level(919).QuantityReserved)
 
-	require.NoError(t, srv.SetOrderV2Status(second, "shipping"))
+	require.NoError(t, srv.SetOrderStatus(second, tiki.OrderStatusShipping))
 	assert.Equal(t, tiki.InventoryStock{WarehouseID: 919, Quantity: 7, QuantityAvailable: 7, QuantitySellable: 7}, level(919))
-	require.NoError(t, srv.SetOrderV2Status(second, "successful_delivery"))
+	require.NoError(t, srv.SetOrderStatus(second, tiki.OrderStatusSuccessfulDelivery))
 	assert.Equal(t, 7, level(919).QuantityAvailable, "shipped once")
 
 	// Tiki's own stock is not held for orders.
@@ -160,7 +160,7 @@ func TestOrdersReserveStock(t *testing.T) {
 	instock.Variants[0].InventoryType = tiki.InventoryInstock
 	_, err = srv.SeedProduct(instock)
 	require.NoError(t, err)
-	_, err = srv.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: "S-2", Quantity: 1}}})
+	_, err = srv.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{SellerProductCode: "S-2", Quantity: 1}}})
 	require.NoError(t, err)
 	levels, err := srv.Stock("S-2")
 	require.NoError(t, err)

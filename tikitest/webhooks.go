@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 )
 
 // WebhookDelivery is one webhook the fake delivered (or tried to).
@@ -118,7 +119,7 @@ func (s *Server) emit(kind string, data map[string]any) {
 	}
 	data["date"] = s.cfg.now().In(tiki.Vietnam()).Format(time.RFC3339)
 	body, _ := json.Marshal(map[string]any{"data": data})
-	d := WebhookDelivery{Kind: kind, URL: target.URL, Body: body, Signature: tiki.SignWebhook(body, target.SecretKey)}
+	d := WebhookDelivery{Kind: kind, URL: target.URL, Body: body, Signature: tikinow.Sign(body, target.SecretKey)}
 	s.hooks.wg.Add(1)
 	go func() {
 		defer s.hooks.wg.Done()

@@ -2,10 +2,13 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 )
 
@@ -19,29 +22,57 @@ func Ignore[E any](context.Context, E) error { return nil }
 
 // Option configures the [Endpoint] behind a receiver. Every receiver of the
 // SDK takes options of this type in its constructor:
-// [github.com/tikisdk/tiki/ikitech.NewReceiver],
-// [github.com/tikisdk/tiki/ginee.NewReceiver] and
-// [github.com/tikisdk/tiki.NewWebhookReceiver]. The options of this package
+// [github.com/tikisdk/tiki/tikinow.NewReceiver],
+// [github.com/tikisdk/tiki/ikitech.NewReceiver] and
+// [github.com/tikisdk/tiki/ginee.NewReceiver]. The options of this package
 // apply to all of them; a receiver may define more of the same type (such as
 // [github.com/tikisdk/tiki/ginee.WithPathSecret]).
 //
-// An Option returns an error when its setting is invalid; the constructor
-// then returns that error and no receiver.
+// An Option returns an error, made with [Invalid], when its setting is
+// invalid, and then changes nothing. The constructor applies every option
+// and returns no receiver and one [*tiki.ValidationError] listing the
+// problems of all the invalid options and arguments.
 type Option func(*Endpoint) error
 
-// Apply applies opts to e in order, skipping nil ones, and returns the
-// first error. Receivers call it once, on an Endpoint holding their
-// defaults, before serving requests.
-func (e *Endpoint) Apply(opts ...Option) error {
-	for _, opt := range opts {
+// Invalid returns the error of an [Option] whose setting is invalid: a
+// [*tiki.ValidationError] with one problem, field naming the option and its
+// parameter (for example "WithMaxBodyBytes(n)") and the problem formatted
+// as [fmt.Sprintf] does.
+func Invalid(field, format string, args ...any) error {
+	return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: field, Problem: fmt.Sprintf(format, args...)}}}
+}
+
+// Configure is what a receiver's constructor calls, once, on an Endpoint
+// holding its defaults, before serving requests. It applies opts to e in
+// order; every option is applied, so that the problems of all of them are
+// found, and an invalid one changes nothing. It returns nil when problems
+// is empty and every option is valid, and otherwise one
+// [*tiki.ValidationError] listing problems, those the constructor found in
+// its own arguments, then the problems of the invalid options. A nil
+// option is a problem, as NewClient and eventqueue.NewConsumer have it; it
+// and an option's error that is not a *tiki.ValidationError are listed
+// under the field "opts[i]", i being the option's index in opts.
+func (e *Endpoint) Configure(problems []tiki.FieldProblem, opts ...Option) error {
+	problems = slices.Clone(problems)
+	for i, opt := range opts {
 		if opt == nil {
+			problems = append(problems, tiki.FieldProblem{Field: fmt.Sprintf("opts[%d]", i), Problem: "must not be nil"})
 			continue
 		}
-		if err := opt(e); err != nil {
-			return err
+		err := opt(e)
+		if err == nil {
+			continue
 		}
+		if ve := (*tiki.ValidationError)(nil); errors.As(err, &ve) && len(ve.Problems) > 0 {
+			problems = append(problems, ve.Problems...)
+			continue
+		}
+		problems = append(problems, tiki.FieldProblem{Field: fmt.Sprintf("opts[%d]", i), Problem: err.Error()})
 	}
-	return nil
+	if len(problems) == 0 {
+		return nil
+	}
+	return &tiki.ValidationError{Problems: problems}
 }
 
 // WithMaxBodyBytes sets the largest request body accepted, in bytes
@@ -50,7 +81,7 @@ func (e *Endpoint) Apply(opts ...Option) error {
 func WithMaxBodyBytes(n int64) Option {
 	return func(e *Endpoint) error {
 		if n <= 0 {
-			return fmt.Errorf("webhook: max body bytes must be positive, got %d", n)
+			return Invalid("WithMaxBodyBytes(n)", "must be positive (got %d)", n)
 		}
 		e.MaxBodyBytes = n
 		return nil
@@ -74,7 +105,7 @@ func WithMaxBodyBytes(n int64) Option {
 func WithBodyTimeout(d time.Duration) Option {
 	return func(e *Endpoint) error {
 		if d <= 0 {
-			return fmt.Errorf("webhook: body timeout must be positive, got %v", d)
+			return Invalid("WithBodyTimeout(d)", "must be positive (got %v)", d)
 		}
 		e.BodyTimeout = d
 		return nil
@@ -96,14 +127,23 @@ func WithDedupe(store dedupe.Store) Option {
 	}
 }
 
-// WithDedupeTTL sets how long a delivery is claimed while its handler runs
-// (default [dedupe.DefaultLease]) and how long a handled delivery is remembered
+// WithDedupeTTL sets how long a delivery's claim lasts without being renewed
+// (default [dedupe.DefaultLease]: the claim is renewed every third of it
+// while the handler runs, so it bounds how long a crashed process holds the
+// delivery back) and how long a handled delivery is remembered
 // (default [dedupe.DefaultRetention]). Both must be positive. It has no effect when
 // deduplication is disabled.
 func WithDedupeTTL(lease, retention time.Duration) Option {
 	return func(e *Endpoint) error {
-		if lease <= 0 || retention <= 0 {
-			return fmt.Errorf("webhook: dedupe lease and retention must be positive, got %v and %v", lease, retention)
+		var problems []tiki.FieldProblem
+		if lease <= 0 {
+			problems = append(problems, tiki.FieldProblem{Field: "WithDedupeTTL(lease)", Problem: fmt.Sprintf("must be positive (got %v)", lease)})
+		}
+		if retention <= 0 {
+			problems = append(problems, tiki.FieldProblem{Field: "WithDedupeTTL(retention)", Problem: fmt.Sprintf("must be positive (got %v)", retention)})
+		}
+		if problems != nil {
+			return &tiki.ValidationError{Problems: problems}
 		}
 		e.Dedupe.Lease, e.Dedupe.Retention = lease, retention
 		return nil
@@ -115,11 +155,11 @@ func WithDedupeTTL(lease, retention time.Duration) Option {
 // handler ([ErrNoHandler]), copies of a delivery still being handled
 // ([dedupe.ErrInProgress]), handler errors and dedupe store failures, each
 // wrapping one of this package's sentinel errors (test them with
-// [errors.Is]); a receiver also reports deliveries it acknowledged without
-// handling them ([ErrIgnored]). fn runs in the request's goroutine, before the
-// reply is written, and must not write to the response. Use it for logs and
-// metrics: handler errors are otherwise only visible to the sender, as a
-// 5xx. Nil, the default, reports nothing.
+// [errors.Is]). fn runs in the request's goroutine, before the reply is
+// written, and must not write to the response. Use it for metrics and your
+// own logs. Nil, the default, logs each error through slog.Default() (at
+// Error level when the answer is 5xx, at Warn otherwise); to report nothing,
+// give a function that does nothing.
 func WithOnError(fn func(r *http.Request, err error)) Option {
 	return func(e *Endpoint) error {
 		e.OnError = fn

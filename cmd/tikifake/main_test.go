@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,158 +236,204 @@ func TestCurlOrdersV2(t *testing.T) {
 	assert.Contains(t, string(v1), `"data":[]`)
 }
 
-// readmeHeading opens the README section whose commands TestReadmeCurl runs.
-const readmeHeading = "## Testing without Tiki: tikifake from any language"
-
-// readmeSection returns the tikifake section of the repository's README.md
-// (or of the markdown file TIKIFAKE_README names). Outside CI a README
-// without the section skips the test; under CI=true it fails it.
-func readmeSection(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("TIKIFAKE_README")
-	if path == "" {
-		path = filepath.Join("..", "..", "README.md")
-	}
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(b), readmeHeading+"\n")
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s has no section %q", path, readmeHeading)
-		}
-		t.Skipf("skipping: %s has no section %q yet", path, readmeHeading)
-	}
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
-	return section
+// A walk-through is a level-2 section of README.md or of a page of docs/
+// whose shell blocks run curl. It says how to start the fake (a line
+// "go run ./cmd/tikifake FLAGS"), and its blocks, pasted into one shell in
+// order, run against it. A comment line above a curl command may state its
+// answer: "answers NNN" (the status), optionally followed by the exact JSON
+// body or by "with" and a piece of the body, to the end of the line; a
+// command without one answers 200 with JSON.
+type walkthrough struct {
+	where string   // file and heading
+	flags []string // of the go run line
+	lines []string // the shell lines, go run aside
+	calls []curlCall
 }
 
-// readmeCommand is one curl command of the README with what it should
-// answer.
-type readmeCommand struct {
-	line   string
-	status int
-	body   string // the JSON body the comment above it names, if any
+// curlCall is one curl command of a walk-through and what it must answer.
+type curlCall struct {
+	command string // the command as written, continuation lines joined
+	status  int
+	body    string // the exact JSON body, if given
+	with    string // a piece of the body, if given
 }
 
 var (
-	shBlock  = regexp.MustCompile("(?s)```sh\n(.*?)```")
-	expected = regexp.MustCompile(`answers (\d{3})(?: (\{.*\}))?`)
+	shBlock   = regexp.MustCompile("(?s)```(?:sh|bash|shell|console)\n(.*?)```")
+	answers   = regexp.MustCompile(`answers (\d{3})(?: (\{.*\})$| with (.+)$)?`)
+	curlWord  = regexp.MustCompile(`(^|\$\(|[|;&]\s*)curl\s`)
+	goRunFake = regexp.MustCompile(`^go run \./cmd/tikifake\b(.*)$`)
 )
 
-// parseReadme returns the flags of the README's go run line, its shell
-// variable assignments and its curl commands, in order.
-func parseReadme(t *testing.T, section string) (flags, vars []string, cmds []readmeCommand) {
+// docWalkthroughs returns the walk-throughs of README.md and docs/*.md.
+func docWalkthroughs(t *testing.T) []walkthrough {
 	t.Helper()
-	next := readmeCommand{status: http.StatusOK}
-	for _, block := range shBlock.FindAllStringSubmatch(section, -1) {
-		for _, line := range strings.Split(block[1], "\n") {
-			line = strings.TrimSpace(line)
-			switch {
-			case strings.HasPrefix(line, "go run ./cmd/tikifake"):
-				flags = strings.Fields(strings.TrimPrefix(line, "go run ./cmd/tikifake"))
-			case strings.HasPrefix(line, "#"):
-				if m := expected.FindStringSubmatch(line); m != nil {
-					next.status, _ = strconv.Atoi(m[1])
-					next.body = m[2]
+	root := filepath.Join("..", "..")
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	files = append([]string{filepath.Join(root, "README.md")}, files...)
+	var out []walkthrough
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(root, file)
+		// The text before the first level-2 heading counts as a section too.
+		for _, section := range strings.Split(string(b), "\n## ") {
+			heading, _, _ := strings.Cut(section, "\n")
+			heading = strings.TrimPrefix(heading, "# ")
+			w := walkthrough{where: filepath.ToSlash(rel) + ": " + heading}
+			started := false
+			for _, block := range shBlock.FindAllStringSubmatch(section, -1) {
+				for _, line := range strings.Split(block[1], "\n") {
+					if m := goRunFake.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+						w.flags, started = strings.Fields(m[1]), true
+						continue
+					}
+					w.lines = append(w.lines, line)
 				}
-			case strings.HasPrefix(line, "curl "):
-				next.line = line
-				cmds = append(cmds, next)
-				next = readmeCommand{status: http.StatusOK}
-			case regexp.MustCompile(`^[A-Z_]+=`).MatchString(line):
-				vars = append(vars, line)
-			case line != "":
-				t.Fatalf("README sh line neither a command, a comment nor an assignment: %q", line)
 			}
+			w.calls = curlCalls(t, w.where, w.lines)
+			if len(w.calls) == 0 {
+				continue
+			}
+			require.True(t, started, "%s: a walk-through says how to start the fake (go run ./cmd/tikifake ...)", w.where)
+			out = append(out, w)
 		}
 	}
-	require.NotEmpty(t, cmds, "no curl command in the README section")
-	return flags, vars, cmds
+	return out
 }
 
-// The README's curl commands, run as they are written (against the fake
-// started with the README's flags, on a free port instead of 8080), answer
-// what the README says, and the request log has one line per command with
-// no secret in it.
-func TestReadmeCurl(t *testing.T) {
-	section := readmeSection(t)
+// curlCalls returns the curl commands of a walk-through's shell lines, in
+// order, with the answer each expects.
+func curlCalls(t *testing.T, where string, lines []string) []curlCall {
+	t.Helper()
+	var calls []curlCall
+	next := curlCall{status: http.StatusOK}
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(line, "#") {
+			if m := answers.FindStringSubmatch(line); m != nil {
+				next.status, _ = strconv.Atoi(m[1])
+				next.body, next.with = m[2], strings.TrimSpace(m[3])
+			}
+			continue
+		}
+		for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
+			i++
+			line = strings.TrimSpace(strings.TrimSuffix(line, "\\")) + " " + strings.TrimSpace(lines[i])
+		}
+		n := len(curlWord.FindAllString(line, -1))
+		require.LessOrEqual(t, n, 1, "%s: one curl command a line: %s", where, line)
+		if n == 1 {
+			next.command = line
+			calls = append(calls, next)
+			next = curlCall{status: http.StatusOK}
+		} else if next.body != "" || next.with != "" || next.status != http.StatusOK {
+			t.Fatalf("%s: a comment states an answer, but the command below it is not curl: %s", where, line)
+		}
+	}
+	return calls
+}
+
+// curlRecorder is a shell function that stands for curl in a walk-through:
+// it runs curl, records the status and body of each call in the directory
+// $WALK_DIR, and prints the body as curl would.
+const curlRecorder = `set -euo pipefail
+curl() {
+  local n
+  n=$(( $(wc -l < "$WALK_DIR/statuses") + 1 ))
+  command curl "$@" --output "$WALK_DIR/body$n" --write-out '%{http_code}\n' --max-time 20 >> "$WALK_DIR/statuses" || return $?
+  cat "$WALK_DIR/body$n"
+}
+`
+
+// Every walk-through of README.md and docs/ runs as written against a
+// freshly built fake started with its flags (on a free port in place of
+// 8080), in one shell: every curl command answers what the walk-through
+// says, and with -v the request log has one line per command and no secret.
+func TestDocsCurl(t *testing.T) {
 	curlPath := needTool(t, "curl")
 	bash := needTool(t, "bash")
-	flags, vars, cmds := parseReadme(t, section)
-	api, stderr := runFake(t, flags...)
-	host := strings.TrimSuffix(api, "/integration")
-	local := func(s string) string { return strings.ReplaceAll(s, "http://127.0.0.1:8080", host) }
+	walks := docWalkthroughs(t)
+	require.GreaterOrEqual(t, len(walks), 4, "walk-throughs found in README.md and docs/")
+	for _, w := range walks {
+		t.Run(w.where, func(t *testing.T) {
+			api, stderr := runFake(t, w.flags...)
+			host := strings.TrimSuffix(api, "/integration")
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "statuses"), nil, 0o644))
+			script := curlRecorder + strings.ReplaceAll(strings.Join(w.lines, "\n"), "http://127.0.0.1:8080", host) + "\n"
 
-	dir := t.TempDir()
-	for i, c := range cmds {
-		bodyFile := filepath.Join(dir, "body"+strconv.Itoa(i))
-		script := "set -u\n" + local(strings.Join(vars, "\n")) + "\n" +
-			local(c.line) + " --output " + bodyFile + " --write-out '%{http_code}' --max-time 20"
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		cmd := exec.CommandContext(ctx, bash, "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(curlPath)+string(os.PathListSeparator)+os.Getenv("PATH"))
-		out, err := cmd.Output()
-		cancel()
-		require.NoError(t, err, "%s", c.line)
-		body, err := os.ReadFile(bodyFile)
-		require.NoError(t, err)
-		assert.Equal(t, strconv.Itoa(c.status), string(out), "%s\n%s", c.line, body)
-		assert.True(t, json.Valid(body), "%s: not JSON: %s", c.line, body)
-		if c.body != "" {
-			assert.JSONEq(t, c.body, string(body), c.line)
-		}
-	}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bash, "-c", script)
+			cmd.Env = append(os.Environ(), "WALK_DIR="+dir,
+				"PATH="+filepath.Dir(curlPath)+string(os.PathListSeparator)+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "the walk-through stopped:\n%s", out)
 
-	// The order the README places is made of the demo products and ends
-	// confirmed.
-	req, err := http.NewRequest("GET", api+"/v2/orders/300000001", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+tikitest.DefaultAccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var order struct {
-		Items []struct {
-			Product struct {
-				SellerProductCode string `json:"seller_product_code"`
-			} `json:"product"`
-			Confirmation struct {
-				Status string `json:"status"`
-			} `json:"confirmation"`
-		} `json:"items"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&order))
-	require.Len(t, order.Items, 2)
-	assert.Equal(t, "DEMO-1", order.Items[0].Product.SellerProductCode)
-	assert.Equal(t, "DEMO-3", order.Items[1].Product.SellerProductCode)
-	assert.Equal(t, "seller_confirmed", order.Items[0].Confirmation.Status)
-
-	// One log line per command (and one for the check above), no secret.
-	// The lines cross a pipe from the fake's process: wait for them.
-	logLines := func() (string, []string) {
-		log := stderr.String()
-		var lines []string
-		for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
-			if strings.HasPrefix(l, "GET ") || strings.HasPrefix(l, "POST ") {
-				lines = append(lines, l)
+			statuses, err := os.ReadFile(filepath.Join(dir, "statuses"))
+			require.NoError(t, err)
+			got := strings.Fields(string(statuses))
+			require.Len(t, got, len(w.calls), "each curl command runs once:\n%s", out)
+			for i, c := range w.calls {
+				body, err := os.ReadFile(filepath.Join(dir, "body"+strconv.Itoa(i+1)))
+				require.NoError(t, err)
+				assert.Equal(t, strconv.Itoa(c.status), got[i], "%s\n%s", c.command, body)
+				switch {
+				case c.body != "":
+					assert.JSONEq(t, c.body, string(body), c.command)
+				case c.with != "":
+					assert.Contains(t, string(body), c.with, c.command)
+				default:
+					assert.True(t, json.Valid(body), "%s: not JSON: %s", c.command, body)
+				}
 			}
-		}
-		return log, lines
+
+			if !slices.Contains(w.flags, "-v") {
+				return
+			}
+			// One log line per command, no secret. The lines cross a pipe
+			// from the fake's process: wait for them.
+			logLines := func() (string, []string) {
+				log := stderr.String()
+				var lines []string
+				for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
+					if strings.HasPrefix(l, "GET ") || strings.HasPrefix(l, "POST ") || strings.HasPrefix(l, "PUT ") {
+						lines = append(lines, l)
+					}
+				}
+				return log, lines
+			}
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if _, lines := logLines(); len(lines) >= len(w.calls) {
+					break
+				}
+			}
+			log, lines := logLines()
+			assert.Len(t, lines, len(w.calls), log)
+			for _, secret := range []string{tikitest.DefaultAccessToken, tikitest.DefaultClientSecret,
+				"dGlraXRlc3QtY2xpZW50LWlkOnRpa2l0ZXN0LWNsaWVudC1zZWNyZXQ="} {
+				assert.NotContains(t, log, secret)
+			}
+		})
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, lines := logLines(); len(lines) >= len(cmds)+1 {
-			break
-		}
-	}
-	log, lines := logLines()
-	assert.Len(t, lines, len(cmds)+1, log)
-	assert.Contains(t, log, `GET /integration/v2/orders?stauts=queueing 400 `)
-	for _, secret := range []string{tikitest.DefaultAccessToken, tikitest.DefaultClientSecret,
-		"dGlraXRlc3QtY2xpZW50LWlkOnRpa2l0ZXN0LWNsaWVudC1zZWNyZXQ="} {
-		assert.NotContains(t, log, secret)
-	}
+}
+
+// A comment's stated answer is read as the walk-throughs' convention says.
+func TestCurlCallsReadTheStatedAnswers(t *testing.T) {
+	calls := curlCalls(t, "test", strings.Split(`# Plain: nothing stated, so 200 and JSON.
+curl -s "$API/a"
+# Refused: answers 401 {"errors":["Token is missing"]}
+curl -s "$API/b"
+# A piece: answers 422 with is not confirmed yet
+X=$(curl -s -H 'A: b' \
+  "$API/c" | first code)
+echo "$X"`, "\n"))
+	require.Len(t, calls, 3)
+	assert.Equal(t, curlCall{command: `curl -s "$API/a"`, status: 200}, calls[0])
+	assert.Equal(t, curlCall{command: `curl -s "$API/b"`, status: 401, body: `{"errors":["Token is missing"]}`}, calls[1])
+	assert.Equal(t, curlCall{command: `X=$(curl -s -H 'A: b' "$API/c" | first code)`, status: 422, with: "is not confirmed yet"}, calls[2])
 }
 
 // tokenStatus posts a client_credentials token request to the fake at
@@ -436,5 +484,43 @@ func TestFlagsRefused(t *testing.T) {
 		require.ErrorAs(t, err, &exitErr, "%v: %s", args, out)
 		assert.Equal(t, 2, exitErr.ExitCode(), "%v", args)
 		assert.Contains(t, string(out), "tikifake: "+strings.TrimPrefix(args[0], "-"))
+	}
+}
+
+// A SIGINT sent the moment the address is printed stops the fake cleanly:
+// the signal handler is in place before the address is announced. Each
+// run sends the signal as soon as the line naming the address arrives,
+// the earliest a script or test can act on it.
+func TestInterruptRightAfterTheAddress(t *testing.T) {
+	bin := buildFake(t)
+	const runs = 25
+	for i := range runs {
+		cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+
+		sc := bufio.NewScanner(stdout)
+		announced := false
+		for !announced && sc.Scan() {
+			announced = strings.Contains(sc.Text(), "integration API:")
+		}
+		if announced {
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.True(t, announced, "run %d: tikifake exited without printing its address: %s", i, stderr.String())
+			require.NoError(t, err, "run %d: tikifake should exit cleanly on a SIGINT right after its address: %s", i, stderr.String())
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("run %d: tikifake did not stop within 10 s of SIGINT", i)
+		}
 	}
 }

@@ -1,4 +1,5 @@
-// Command event-consumer consumes Tiki's event queue with tiki.Consumer: it
+// Command event-consumer consumes Tiki's event queue with
+// eventqueue.Consumer: it
 // creates a queue, subscribes it to every documented event type, places
 // orders and changes prices and stock, and prints the events it handles.
 // Half-way through, the consumer "crashes" (it stops in the middle of a
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -74,7 +76,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cp, err := tiki.NewFileCheckpoint(dir)
+	cp, err := eventqueue.NewFileCheckpoint(dir)
 	if err != nil {
 		return err
 	}
@@ -119,12 +121,12 @@ func makeChanges(ctx context.Context, srv *tikitest.Server, client *tiki.Client)
 		}
 	}
 	for i := range 3 {
-		order, err := srv.CreateOrderV2(tikitest.OrderV2Spec{})
+		order, err := srv.CreateOrder(tikitest.OrderSpec{})
 		if err != nil {
 			return err
 		}
 		if i == 0 {
-			if err := srv.SetOrderV2Status(order.Code, "canceled"); err != nil {
+			if err := srv.SetOrderStatus(order.Code, "canceled"); err != nil {
 				return err
 			}
 		}
@@ -132,7 +134,7 @@ func makeChanges(ctx context.Context, srv *tikitest.Server, client *tiki.Client)
 	for i := range 3 {
 		_, _, err := client.Products.Update(ctx, tiki.ProductUpdate{
 			OriginalSKU:         fmt.Sprintf("BOOK-%d", i+1),
-			Price:               90000 + int64(i)*1000,
+			Price:               tiki.Money(90000 + i*1000),
 			WarehouseQuantities: []tiki.WarehouseQuantity{{WarehouseID: 919, QtyAvailable: 5 + i}},
 		})
 		if err != nil {
@@ -145,18 +147,18 @@ func makeChanges(ctx context.Context, srv *tikitest.Server, client *tiki.Client)
 // consume runs a Consumer until the queue is empty, or, with crashAfter >
 // 0, until it has handled that many events: then it stops in the middle of
 // its batch, as a crashed process would.
-func consume(ctx context.Context, client *tiki.Client, queue string, cp tiki.Checkpoint, handled map[string]int, crashAfter int) error {
+func consume(ctx context.Context, client *tiki.Client, queue string, cp eventqueue.Checkpoint, handled map[string]int, crashAfter int) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	c, err := tiki.NewConsumer(client, queue,
-		tiki.WithCheckpoint(cp),
-		tiki.WithIdleWait(10*time.Millisecond, 50*time.Millisecond),
-		tiki.WithOnBatch(func(_ context.Context, b tiki.BatchReport) {
+	c, err := eventqueue.NewConsumer(client, queue,
+		eventqueue.WithCheckpoint(cp),
+		eventqueue.WithIdleWait(10*time.Millisecond, 50*time.Millisecond),
+		eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) {
 			if b.Events == 0 {
 				stop() // the queue is empty: this example is done
 			}
 		}),
-		tiki.WithOnError(func(_ context.Context, err error) { fmt.Println("  error (retried):", err) }),
+		eventqueue.WithOnError(func(_ context.Context, err error) { fmt.Println("  error (retried):", err) }),
 	)
 	if err != nil {
 		return err
@@ -179,7 +181,7 @@ func consume(ctx context.Context, client *tiki.Client, queue string, cp tiki.Che
 		return seen(&e.Event, "order "+e.OrderCode+" placed")
 	})
 	c.OnOrderStatus(func(_ context.Context, e *tiki.OrderStatusUpdatedEvent) error {
-		return seen(&e.Event, "order "+e.OrderCode+" is now "+e.Status)
+		return seen(&e.Event, "order "+e.OrderCode+" is now "+string(e.Status))
 	})
 	c.OnPrice(func(_ context.Context, e *tiki.PriceUpdatedEvent) error {
 		return seen(&e.Event, fmt.Sprintf("product %d price %d -> %d VND", e.ProductID, e.PriceFrom, e.PriceTo))

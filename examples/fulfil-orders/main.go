@@ -149,12 +149,12 @@ func fulfil(ctx context.Context, client *tiki.Client, order tiki.Order, deliver 
 // placeOrders places, on the fake, one order of each operation model and one
 // fulfilled by Tiki from its own stock.
 func placeOrders(fake *tikitest.Server) error {
-	for _, model := range []string{"tiki_delivery", "seller_delivery", "cross_border", "dropship"} {
-		if _, err := fake.CreateOrderV2(tikitest.OrderV2Spec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
+	for _, model := range []tiki.FulfillmentType{tiki.FulfillmentTikiDelivery, tiki.FulfillmentSellerDelivery, tiki.FulfillmentCrossBorder, tiki.FulfillmentDropship} {
+		if _, err := fake.CreateOrder(tikitest.OrderSpec{FulfillmentType: model, TikiWarehouse: "sgn"}); err != nil {
 			return err
 		}
 	}
-	_, err := fake.CreateOrderV2(tikitest.OrderV2Spec{Items: []tikitest.OrderV2ItemSpec{{InventoryType: "instock"}}})
+	_, err := fake.CreateOrder(tikitest.OrderSpec{Items: []tikitest.OrderItemSpec{{InventoryType: tiki.InventoryInstock}}})
 	return err
 }
 

@@ -81,7 +81,7 @@ func run() error {
 		if name == "" {
 			name = a.DisplayName
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%v\n", a.Code, name, a.InputType, bool(a.IsRequired))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%v\n", a.Code, name, a.InputType, a.IsRequired)
 	}
 	tw.Flush()
 	return nil

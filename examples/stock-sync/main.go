@@ -34,7 +34,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,8 +154,8 @@ func run(booksPath string, write bool) error {
 		sku string
 		qty int
 	}{{"BOOK-001", 3}, {"BOOK-004", 2}} {
-		if _, err := fake.CreateOrderV2(tikitest.OrderV2Spec{TikiWarehouse: "hn",
-			Items: []tikitest.OrderV2ItemSpec{{SellerProductCode: o.sku, Quantity: o.qty}}}); err != nil {
+		if _, err := fake.CreateOrder(tikitest.OrderSpec{TikiWarehouse: "hn",
+			Items: []tikitest.OrderItemSpec{{SellerProductCode: o.sku, Quantity: o.qty}}}); err != nil {
 			return err
 		}
 	}
@@ -263,7 +265,7 @@ func books(items []reconcile.Item) iter.Seq2[reconcile.Item, error] {
 func stockFake(srv *tikitest.Server) error {
 	for _, p := range []struct {
 		sku   string
-		price int64
+		price tiki.Money
 		stock map[int64]int
 	}{
 		{"BOOK-001", 125000, map[int64]int{919: 9, 903: 4}},
@@ -276,9 +278,9 @@ func stockFake(srv *tikitest.Server) error {
 	} {
 		v := tiki.Variant{SKU: p.sku, Price: p.price}
 		var whs []string
-		for wh, q := range p.stock {
+		for _, wh := range slices.Sorted(maps.Keys(p.stock)) {
 			whs = append(whs, strconv.FormatInt(wh, 10))
-			v.WarehouseStocks = append(v.WarehouseStocks, tiki.WarehouseStock{WarehouseID: wh, QtyAvailable: q})
+			v.WarehouseStocks = append(v.WarehouseStocks, tiki.WarehouseStock{WarehouseID: wh, QtyAvailable: p.stock[wh]})
 		}
 		v.SellerWarehouse = strings.Join(whs, ",")
 		_, err := srv.SeedProduct(tiki.NewProduct{

@@ -5,7 +5,8 @@
 //	go run ./examples/webhook-receiver            # demonstrate, then exit
 //	go run ./examples/webhook-receiver -serve :8080 -secret <32 chars>
 //
-// With -serve it keeps serving on that address: register its URL with
+// With -serve it keeps serving on that address, until SIGINT or SIGTERM
+// (the deliveries under way finish first): register its URL with
 // client.Webhooks.Register (https, reachable by Tiki) and watch deliveries.
 package main
 
@@ -20,9 +21,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
-	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
 )
 
@@ -52,14 +55,41 @@ func newServer(handler http.Handler) *http.Server {
 	}
 }
 
+// serve serves handler on addr until SIGINT or SIGTERM, then lets the
+// deliveries under way finish (for up to 10 s). The signal handler is in
+// place and the address is bound before the address is announced: a
+// delivery sent as soon as it appears is answered, and a signal sent at any
+// moment stops the receiver cleanly.
+func serve(handler http.Handler, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := newServer(handler)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Printf("serving TikiNOW webhooks on http://%s/webhooks/tiki", l.Addr())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal takes the default action
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
 func run(serveAddr, secret string) error {
 	if secret == "" {
 		var err error
-		if secret, err = tiki.GenerateWebhookSecret(); err != nil {
+		if secret, err = tikinow.NewSecret(); err != nil {
 			return err
 		}
 	}
-	receiver, err := tiki.NewWebhookReceiver([]string{secret},
+	receiver, err := tikinow.NewReceiver([]string{secret},
 		// A body must arrive within 10 s of the request (the default, shown
 		// here): the signature covers the whole body, so this, not the
 		// signature, is what stops clients that send a byte now and then.
@@ -68,19 +98,19 @@ func run(serveAddr, secret string) error {
 	if err != nil {
 		return err
 	}
-	receiver.OnStock(func(ctx context.Context, e *tiki.StockEvent) error {
+	receiver.OnStock(func(ctx context.Context, e *tikinow.StockEvent) error {
 		fmt.Printf("  handled: stock of %s in %s is now %d\n", e.SKU, e.Warehouse, e.QtySalable)
 		return nil
 	})
-	receiver.OnOrderStatus(func(ctx context.Context, e *tiki.OrderStatusEvent) error {
+	receiver.OnOrderStatus(func(ctx context.Context, e *tikinow.OrderStatusEvent) error {
 		fmt.Printf("  handled: order %s is %s/%s (%s)\n", e.OrderCode, e.MainState, e.MainSubstate, e.ReasonCode)
 		return nil
 	})
-	receiver.OnAftersale(func(ctx context.Context, e *tiki.AftersaleEvent) error {
+	receiver.OnAftersale(func(ctx context.Context, e *tikinow.AftersaleEvent) error {
 		fmt.Printf("  handled: aftersale %s of order %s is %s\n", e.Type, e.OrderCode, e.Status)
 		return nil
 	})
-	receiver.OnUnknown(func(ctx context.Context, e *tiki.UnknownWebhook) error {
+	receiver.OnUnknown(func(ctx context.Context, e *tikinow.UnknownEvent) error {
 		fmt.Printf("  handled: unknown delivery %s\n", e.Body)
 		return nil
 	})
@@ -88,10 +118,7 @@ func run(serveAddr, secret string) error {
 	mux.Handle("/webhooks/tiki", receiver)
 
 	if serveAddr != "" {
-		log.Printf("serving TikiNOW webhooks on %s/webhooks/tiki", serveAddr)
-		srv := newServer(mux)
-		srv.Addr = serveAddr
-		return srv.ListenAndServe()
+		return serve(mux, serveAddr)
 	}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,10 +139,10 @@ func run(serveAddr, secret string) error {
 		signature  string
 		wantStatus int
 	}{
-		{"a signed stock change", stock, tiki.SignWebhook(stock, secret), 200},
-		{"a signed order cancellation", order, tiki.SignWebhook(order, secret), 200},
-		{"the same order delivery again (a duplicate: acknowledged, not handled twice)", order, tiki.SignWebhook(order, secret), 200},
-		{"a delivery signed with the wrong secret", stock, tiki.SignWebhook(stock, "not-the-secret-not-the-secret-xx"), 401},
+		{"a signed stock change", stock, tikinow.Sign(stock, secret), 200},
+		{"a signed order cancellation", order, tikinow.Sign(order, secret), 200},
+		{"the same order delivery again (a duplicate: acknowledged, not handled twice)", order, tikinow.Sign(order, secret), 200},
+		{"a delivery signed with the wrong secret", stock, tikinow.Sign(stock, "not-the-secret-not-the-secret-xx"), 401},
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	for i, s := range steps {
@@ -125,7 +152,7 @@ func run(serveAddr, secret string) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(tiki.SignatureHeader, s.signature)
+		req.Header.Set(tikinow.SignatureHeader, s.signature)
 		resp, err := client.Do(req)
 		if err != nil {
 			return err

@@ -1,5 +1,3 @@
-// Package backoff computes retry waits: capped exponential backoff with
-// jitter, and the server's Retry-After header in either of its forms.
 package backoff
 
 import (

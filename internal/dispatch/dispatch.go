@@ -1,6 +1,3 @@
-// Package dispatch holds the handler table shared by the SDK's webhook
-// receivers: the handlers their registration methods (OnNewOrder, OnStock,
-// ...) set, looked up by kind of delivery while requests are served.
 package dispatch
 
 import (

@@ -1,6 +1,3 @@
-// Package keylock holds locks by key: a lock per key, taken several at a
-// time in sorted order, waiters served in the order they came, memory held
-// only for keys being held or awaited.
 package keylock
 
 import (
@@ -23,10 +20,14 @@ type lock struct {
 }
 
 // Lock acquires every key (in sorted order, so that two callers locking
-// overlapping sets cannot deadlock) and returns the function that releases
-// them, safe to call more than once. It fails with ctx's error, holding
-// nothing, if ctx ends first.
+// overlapping sets cannot deadlock; a key given twice is taken once) and
+// returns the function that releases them, safe to call more than once. It
+// fails with ctx's error, holding nothing, if ctx ends first. With no keys
+// it holds nothing and returns at once.
 func (l *Locks) Lock(ctx context.Context, keys []string) (unlock func(), err error) {
+	if len(keys) == 0 {
+		return func() {}, nil
+	}
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
@@ -91,4 +92,14 @@ func (l *Locks) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
+}
+
+// Users returns the number of callers holding or awaiting key.
+func (l *Locks) Users(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if kl := l.keys[key]; kl != nil {
+		return kl.refs
+	}
+	return 0
 }

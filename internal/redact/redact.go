@@ -1,5 +1,3 @@
-// Package redact removes credentials from text that leaves the SDK: log
-// lines, error strings and URLs.
 package redact
 
 import (
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Mask replaces a secret wherever it is found.
@@ -41,17 +41,26 @@ func IsSensitive(name string) bool { return sensitiveKeys[strings.ToLower(name)]
 
 // Redactor masks known secret values in strings, in every form a server
 // or a library may echo them: as they are, URL-encoded (query and path
-// style, upper- or lower-case hex), JSON-escaped, Go-quoted, and inside an
-// HTTP Basic Authorization value (AddBasic). Secrets of any length are
-// masked; a very short one masks every occurrence of its characters,
-// ordinary text included. It is safe for concurrent use. The zero value is
-// ready and knows no secrets.
+// style, upper- or lower-case hex), Go-quoted, inside an HTTP Basic
+// Authorization value (AddBasic), and each of these inside a JSON string
+// however its encoder escaped it: any character may be written as a \u
+// escape (upper- or lower-case hex, a surrogate pair beyond the BMP) or a
+// short escape (\/ from PHP, \" \\ \b \f \n \r \t), or left as it
+// is. Secrets of any length are masked; a very short one masks every
+// occurrence of its characters, ordinary text included. It is safe for
+// concurrent use. The zero value is ready and knows no secrets.
 type Redactor struct {
 	mu      sync.RWMutex
 	static  [][]string // per secret, its encodings
 	dynamic [][]string
 	dynKeys []string // the dynamic secrets, oldest first
 	needles []string // every encoding of every secret, longest first
+	// byFirst indexes the needles, as characters, by their first
+	// character, for the pass over JSON-escaped text (see unescaped);
+	// starts marks the bytes that may begin one: the first byte of a
+	// first character, and the backslash of an escape.
+	byFirst map[rune][][]rune
+	starts  [256]bool
 }
 
 // AddStatic registers a secret that lives as long as the client (an API
@@ -124,6 +133,13 @@ func (r *Redactor) rebuild() {
 		}
 	}
 	slices.SortStableFunc(r.needles, func(a, b string) int { return len(b) - len(a) })
+	r.byFirst = make(map[rune][][]rune)
+	r.starts = [256]bool{'\\': true}
+	for _, n := range r.needles {
+		rs := []rune(n)
+		r.byFirst[rs[0]] = append(r.byFirst[rs[0]], rs)
+		r.starts[n[0]] = true
+	}
 }
 
 // Encodings returns the forms in which s may appear in text: as it is,
@@ -174,12 +190,117 @@ func (r *Redactor) String(s string) string {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	// The escapes first: masking a plain needle first could cut into the
+	// hex digits of an escape that a longer needle's escaped form needs.
+	if strings.IndexByte(s, '\\') >= 0 {
+		s = r.unescaped(s)
+	}
 	for _, n := range r.needles {
 		if strings.Contains(s, n) {
 			s = strings.ReplaceAll(s, n, Mask)
 		}
 	}
 	return s
+}
+
+// unescaped masks the secrets that s holds with JSON escapes: it reads s
+// character by character, each escape sequence as the character it stands
+// for, and masks every run of characters that spells a needle. r.mu is
+// held for reading.
+func (r *Redactor) unescaped(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is written to b
+	for i := 0; i < len(s); {
+		if !r.starts[s[i]] {
+			i++
+			continue
+		}
+		c, next := decodeChar(s, i)
+		end := -1
+		for _, n := range r.byFirst[c] {
+			if e, ok := matchAt(s, next, n[1:]); ok {
+				end = e
+				break
+			}
+		}
+		if end < 0 {
+			i = next
+			continue
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(Mask)
+		done, i = end, end
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// matchAt reports whether the characters of s from i on spell want, each
+// written as it is or as a JSON escape, and returns where they end.
+func matchAt(s string, i int, want []rune) (int, bool) {
+	for _, w := range want {
+		if i >= len(s) {
+			return 0, false
+		}
+		var c rune
+		c, i = decodeChar(s, i)
+		if c != w {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// decodeChar reads the character at s[i:] as a JSON string holds it: an
+// escape sequence (\" \\ \/ \b \f \n \r \t, \uXXXX in either case, a
+// surrogate pair of two \u escapes) or a UTF-8 character as it is. A
+// backslash that starts no valid escape is read as itself. It returns the
+// character and the index after it.
+func decodeChar(s string, i int) (rune, int) {
+	if s[i] != '\\' || i+1 >= len(s) {
+		c, n := utf8.DecodeRuneInString(s[i:])
+		return c, i + n
+	}
+	switch s[i+1] {
+	case '"', '\\', '/':
+		return rune(s[i+1]), i + 2
+	case 'b':
+		return '\b', i + 2
+	case 'f':
+		return '\f', i + 2
+	case 'n':
+		return '\n', i + 2
+	case 'r':
+		return '\r', i + 2
+	case 't':
+		return '\t', i + 2
+	case 'u':
+		c, ok := hex4(s, i+2)
+		if !ok {
+			break
+		}
+		if utf16.IsSurrogate(c) && i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+			if lo, ok := hex4(s, i+8); ok {
+				if pair := utf16.DecodeRune(c, lo); pair != utf8.RuneError {
+					return pair, i + 12
+				}
+			}
+		}
+		return c, i + 6
+	}
+	return '\\', i + 1
+}
+
+// hex4 reads four hex digits (either case) at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[i:i+4], 16, 16)
+	return rune(n), err == nil
 }
 
 // Bytes is String for a byte slice; it returns b itself when nothing needed

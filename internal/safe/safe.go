@@ -1,6 +1,3 @@
-// Package safe runs user code (handlers, callbacks, functions passed to the
-// SDK) on the SDK's goroutines, turning a panic into an error: the one
-// place the SDK recovers panics.
 package safe
 
 import (

@@ -1,0 +1,228 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/eventqueue"
+	"github.com/tikisdk/tiki/redisstore"
+)
+
+// lostAt records when a hold reports its loss.
+type lostAt struct {
+	done chan struct{}
+	at   time.Time
+}
+
+// watchLost starts recording when lost is closed.
+func watchLost(lost <-chan struct{}) *lostAt {
+	w := &lostAt{done: make(chan struct{})}
+	go func() {
+		<-lost
+		w.at = time.Now()
+		close(w.done)
+	}()
+	return w
+}
+
+// wait returns when the loss was reported, failing t after limit.
+func (w *lostAt) wait(t *testing.T, limit time.Duration) time.Time {
+	t.Helper()
+	select {
+	case <-w.done:
+		return w.at
+	case <-time.After(limit):
+		t.Fatalf("the hold was not reported lost within %v", limit)
+		return time.Time{}
+	}
+}
+
+// patientClient returns a Redis client that waits 30 s for an answer and
+// never retries: a renewal through it outlasts any lease TTL of the tests.
+func patientClient(t *testing.T, addr string) *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 30 * time.Second, MaxRetries: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// leaseWith returns a lease and a checkpoint over a client of their own
+// to addr.
+func leaseWith(t *testing.T, addr, prefix string, ttl time.Duration) (*redisstore.Lease, *redisstore.Checkpoint) {
+	t.Helper()
+	return queueStores(t, newRedisClient(t, addr), prefix, ttl)
+}
+
+// After Redis restarts empty, it has forgotten the lease and every token:
+// the next holder still gets a larger token than the forgotten one, the
+// forgotten holder learns it lost the lease, and the new holder acts only
+// once the forgotten one has given up. Neither can save under the other's
+// token.
+func TestLeaseAcrossARestartWithoutPersistence(t *testing.T) {
+	t.Parallel()
+	const ttl = time.Second
+	srv := startRedis(t)
+	la, cpa := leaseWith(t, srv.addr(), "p:", ttl)
+	lb, cpb := leaseWith(t, srv.addr(), "p:", ttl)
+	ctx := context.Background()
+
+	ha, err := la.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer ha.Release(ctx)
+	require.NoError(t, cpa.SaveFenced(ctx, "q", "ack-a", ha.Token()))
+	aLost := watchLost(ha.Lost())
+
+	srv.stop()
+	srv.start() // empty
+
+	hb, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer hb.Release(ctx)
+	acquired := time.Now()
+	assert.Greater(t, hb.Token(), ha.Token(), "a token Redis forgot is never handed out again")
+	lost := aLost.wait(t, 3*ttl)
+	assert.True(t, lost.Before(acquired), "the forgotten holder gave up (%v) before the new one acted (%v)", lost, acquired)
+	require.ErrorIs(t, cpa.SaveFenced(ctx, "q", "ack-stale", ha.Token()), eventqueue.ErrLeaseLost)
+	require.NoError(t, cpb.SaveFenced(ctx, "q", "ack-b", hb.Token()))
+	ack, err := cpb.Load(ctx, "q")
+	require.NoError(t, err)
+	assert.Equal(t, "ack-b", ack)
+}
+
+// A failover to a server that misses the last writes: here the server is
+// restarted from a snapshot taken after A released the lease, so it has
+// forgotten that B took it since. The snapshot says the lease was released
+// cleanly, but it is another life of the server: C waits out B, which
+// gives up when its renewal finds the lease gone, and gets a larger token.
+func TestLeaseAcrossAFailoverThatLosesTheLastWrites(t *testing.T) {
+	t.Parallel()
+	const ttl = 1500 * time.Millisecond
+	srv := startRedis(t)
+	la, _ := leaseWith(t, srv.addr(), "p:", ttl)
+	lb, cpb := leaseWith(t, srv.addr(), "p:", ttl)
+	lc, cpc := leaseWith(t, srv.addr(), "p:", ttl)
+	ctx := context.Background()
+
+	ha, err := la.Acquire(ctx, "q")
+	require.NoError(t, err)
+	require.NoError(t, ha.Release(ctx))
+	snapshot := newRedisClient(t, srv.addr())
+	require.NoError(t, snapshot.Save(ctx).Err())
+
+	// Released in the same life of the server: B takes over at once.
+	start := time.Now()
+	hb, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer hb.Release(ctx)
+	assert.Less(t, time.Since(start), ttl/2, "a clean release is taken over without waiting")
+	require.NoError(t, cpb.SaveFenced(ctx, "q", "ack-b", hb.Token()))
+	bLost := watchLost(hb.Lost())
+
+	srv.stop()
+	srv.start() // from the snapshot: A released, B never happened
+
+	hc, err := lc.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer hc.Release(ctx)
+	acquired := time.Now()
+	lost := bLost.wait(t, 3*ttl)
+	assert.True(t, lost.Before(acquired), "the forgotten holder gave up (%v) before the new one acted (%v)", lost, acquired)
+	assert.Greater(t, hc.Token(), hb.Token())
+	require.ErrorIs(t, cpb.SaveFenced(ctx, "q", "ack-stale", hb.Token()), eventqueue.ErrLeaseLost)
+	require.NoError(t, cpc.SaveFenced(ctx, "q", "ack-c", hc.Token()))
+}
+
+// A holder cut off from Redis (a partition: its connections stay open,
+// nothing gets through) gives the lease up two thirds of a TTL after its
+// last renewal, although its renewal is still waiting for an answer (its
+// client's read timeout is far longer than the TTL); the lease expires in
+// Redis only a third of a TTL later, and the next holder takes it then.
+func TestLeasePartitionedHolderGivesUpBeforeAnotherTakesOver(t *testing.T) {
+	t.Parallel()
+	const ttl = 1500 * time.Millisecond
+	addr := sharedRedisAddr(t)
+	prefix := uniqueName(t)
+	deleteKeys(t, newRedisClient(t, addr), prefix)
+	proxy := newReplyDropper(t, addr)
+	la, _ := queueStores(t, patientClient(t, proxy.addr()), prefix, ttl)
+	lb, cpb := leaseWith(t, addr, prefix, ttl)
+	ctx := context.Background()
+
+	ha, err := la.Acquire(ctx, "q")
+	require.NoError(t, err)
+	aLost := watchLost(ha.Lost())
+	proxy.cut()
+	cut := time.Now()
+
+	hb, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer hb.Release(ctx)
+	acquired := time.Now()
+	lost := aLost.wait(t, 3*ttl)
+	t.Logf("cut off at 0, gave up at %v, taken over at %v (TTL %v)", lost.Sub(cut), acquired.Sub(cut), ttl)
+	assert.True(t, lost.Before(acquired), "the cut-off holder gave up before another took over")
+	require.ErrorIs(t, cpb.SaveFenced(ctx, "q", "ack-stale", ha.Token()), eventqueue.ErrLeaseLost)
+	require.NoError(t, cpb.SaveFenced(ctx, "q", "ack-b", hb.Token()))
+}
+
+// While Redis is paused (SIGSTOP) the holder's renewal hangs; the holder
+// still gives the lease up within two thirds of a TTL of its last renewal,
+// before Redis could expire it, and after Redis resumes the next holder,
+// whom Redis tells the lease expired in its current life, acts at once.
+func TestLeaseHolderOfAPausedRedisGivesUpInTime(t *testing.T) {
+	t.Parallel()
+	const ttl = 1500 * time.Millisecond
+	srv := startRedis(t)
+	la, _ := queueStores(t, patientClient(t, srv.addr()), "p:", ttl)
+	lb, _ := leaseWith(t, srv.addr(), "p:", ttl)
+	ctx := context.Background()
+
+	ha, err := la.Acquire(ctx, "q")
+	require.NoError(t, err)
+	aLost := watchLost(ha.Lost())
+	srv.pause()
+	paused := time.Now()
+	lost := aLost.wait(t, 3*ttl)
+	srv.resume()
+	t.Logf("gave up %v after the pause (TTL %v)", lost.Sub(paused), ttl)
+	assert.Less(t, lost.Sub(paused), ttl, "the holder gave up before Redis could expire its lease")
+
+	hb, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	defer hb.Release(ctx)
+	assert.Greater(t, hb.Token(), ha.Token())
+}
+
+// A lease taken and released within one life of the server passes from
+// holder to holder at once; Acquire stopped while it waits for a
+// forgotten holder frees the lease without letting the next one act
+// earlier.
+func TestLeaseAcquireStoppedWhileWaitingKeepsTheWait(t *testing.T) {
+	t.Parallel()
+	const ttl = 2 * time.Second
+	srv := startRedis(t) // a fresh server: the first holder waits a TTL
+	la, _ := leaseWith(t, srv.addr(), "p:", ttl)
+	lb, _ := leaseWith(t, srv.addr(), "p:", ttl)
+	ctx := context.Background()
+
+	start := time.Now()
+	short, cancel := context.WithTimeout(ctx, ttl/4)
+	_, err := la.Acquire(short, "q")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	hb, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	took := time.Since(start)
+	assert.GreaterOrEqual(t, took, ttl-time.Second, "the wait A gave up still applies to B") // uptime is counted in whole seconds
+	start = time.Now()
+	require.NoError(t, hb.Release(ctx))
+	hb2, err := lb.Acquire(ctx, "q")
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), ttl/2, "a released lease is taken over at once")
+	require.NoError(t, hb2.Release(ctx))
+}
