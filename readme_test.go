@@ -215,6 +215,7 @@ var (
 	_ = ginee.NewReceiver
 	_ = tikinow.NewReceiver
 	_ = reconcile.New
+	_ = reconcile.NewOrdersBackfill
 	_ testing.TB
 )
 
