@@ -27,7 +27,7 @@ import (
 	"github.com/tikisdk/tiki/tikitest"
 )
 
-// The evidence behind BENCHMARKS.md's reconciliation figures: run by
+// The evidence behind docs/performance.md's reconciliation figures: run by
 // `make evidence` (TIKI_EVIDENCE=1), never by `make test`.
 
 func requireEvidence(t *testing.T) {
