@@ -5,24 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki/internal/keylock"
 )
 
-// stockServer is a Tiki stand-in for two writers of one product's stock:
-// it applies every update it receives, in order; the first one's answer
-// never comes (the client abandons that attempt).
+// stockServer is the fake Tiki of two writers of one product's stock: it
+// applies every update it receives, in order; the first one's answer never
+// comes (the client abandons that attempt).
 type stockServer struct {
-	*httptest.Server
+	srv      *server
 	mu       sync.Mutex
 	applied  []int
 	aApplied chan struct{} // the first update was applied
@@ -30,8 +28,9 @@ type stockServer struct {
 }
 
 func newStockServer(t *testing.T) *stockServer {
-	s := &stockServer{aApplied: make(chan struct{}), bApplied: make(chan struct{})}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, srv := setup(t)
+	s := &stockServer{srv: srv, aApplied: make(chan struct{}), bApplied: make(chan struct{})}
+	srv.handle("PUT /v2.1/products/updateSku", func(w http.ResponseWriter, r *http.Request) {
 		var u ProductUpdate
 		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || len(u.WarehouseQuantities) != 1 {
 			w.WriteHeader(http.StatusBadRequest)
@@ -51,10 +50,8 @@ func newStockServer(t *testing.T) *stockServer {
 		if qty == 10 {
 			close(s.bApplied)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"state":"approved"}`))
-	}))
-	t.Cleanup(s.Close)
+		status(200, `{"state":"approved"}`)(w, r)
+	})
 	return s
 }
 
@@ -62,13 +59,11 @@ func newStockServer(t *testing.T) *stockServer {
 // abandoned once s applied it.
 func (s *stockServer) client(t *testing.T, writerA bool, opts ...Option) *Client {
 	t.Helper()
-	base := []Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0)}
+	var base []Option
 	if writerA {
 		base = append(base, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, s.aApplied)}))
 	}
-	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	return c
+	return s.srv.client(t, WithSellerKey(testKey), append(base, opts...)...)
 }
 
 // setStock runs the two writers: A (client a) sets qty 12, which s applies
@@ -175,12 +170,12 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			inFlight := make(chan struct{})
 			var mu sync.Mutex
 			var overtaken bool
 			firstDone := false
-			mt.RegisterResponder(tc.method, testBase+tc.path, func(r *http.Request) (*http.Response, error) {
+			s.handle(tc.method+" "+tc.path, func(w http.ResponseWriter, r *http.Request) {
 				close(inFlight)
 				// Answer once the second writer is queued behind this call
 				// (or has reached Tiki anyway: the failure).
@@ -192,22 +187,22 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 				mu.Lock()
 				firstDone = true
 				mu.Unlock()
-				return httpmock.NewStringResponse(200, tc.answer), nil
+				status(200, tc.answer)(w, r)
 			})
-			second := func(r *http.Request) (*http.Response, error) {
+			second := func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
-				defer mu.Unlock()
 				if !firstDone {
 					overtaken = true
 				}
-				return httpmock.NewStringResponse(200, `{"state":"approved"}`), nil
+				mu.Unlock()
+				status(200, `{"state":"approved"}`)(w, r)
 			}
 			done := make(chan error, 1)
 			go func() { done <- tc.write(ctx, c) }()
 			<-inFlight
 			// The second writer's endpoint (for Update, the same one: the
-			// first call has already picked its responder).
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSku", second)
+			// first call has already picked its answer).
+			s.handle("PUT /v2.1/products/updateSku", second)
 			u := ProductUpdate{Price: 2000}
 			if tc.key == "sku:S-1" {
 				u.OriginalSKU = "S-1"
@@ -313,10 +308,10 @@ func TestSharedWriteOrderOrdersWritesOfSeveralClients(t *testing.T) {
 func TestSharedWriteOrderKeys(t *testing.T) {
 	t.Parallel()
 	o := &memOrder{}
-	c, mt := setup(t, WithWriteOrder(o))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSku", httpmock.NewStringResponder(200, `{"state":"approved"}`))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", httpmock.NewStringResponder(200, `[]`))
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/warehouses/tiki", httpmock.NewStringResponder(200, `[]`))
+	c, s := setup(t, WithWriteOrder(o))
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, []byte(`{"state":"approved"}`))
+	s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`[]`))
+	s.respond(http.MethodGet, "/v2/warehouses/tiki", 200, []byte(`[]`))
 	ctx := context.Background()
 	_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, OriginalSKU: "S-1", Price: 1000})
 	require.NoError(t, err)
@@ -330,6 +325,7 @@ func TestSharedWriteOrderKeys(t *testing.T) {
 	}
 	assert.Zero(t, o.locks.Len())
 	assert.Zero(t, c.writes.Len())
+	assert.Equal(t, 3, s.count())
 
 	_, err = NewClient(WithWriteOrder(nil))
 	assert.Error(t, err)
@@ -342,17 +338,17 @@ func TestSharedWriteOrderKeys(t *testing.T) {
 func TestSharedWriteOrderLostHoldSendsNothingMore(t *testing.T) {
 	t.Parallel()
 	o := &memOrder{}
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c, s := setup(t, WithWriteOrder(o))
+	s.handle("PUT /v2.1/products/updateSku", func(w http.ResponseWriter, r *http.Request) {
 		o.loseAll()
 		status(http.StatusServiceUnavailable, `{"error":"busy"}`)(w, r)
 	})
-	c, _ := setupServer(t, s, WithWriteOrder(o))
 	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
 	require.ErrorIs(t, err, ErrWriteLockLost)
 	var re *RequestError
 	require.ErrorAs(t, err, &re)
 	assert.True(t, re.Sent, "the first attempt may have reached Tiki")
-	assert.EqualValues(t, 1, s.count.Load(), "no retry was sent")
+	assert.Equal(t, 1, s.count(), "no retry was sent")
 	require.Len(t, o.held, 1)
 	assert.EqualValues(t, 1, o.held[0].unlocked.Load())
 	assert.Zero(t, c.writes.Len())
@@ -367,14 +363,14 @@ func TestSharedWriteOrderFailureSendsNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, status(http.StatusOK, `{"state":"approved"}`))
-			c, _ := setupServer(t, s, WithWriteOrder(o))
+			c, s := setup(t, WithWriteOrder(o))
+			s.handle("PUT /v2.1/products/updateSku", status(http.StatusOK, `{"state":"approved"}`))
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
 			var re *RequestError
 			require.ErrorAs(t, err, &re)
 			assert.False(t, re.Sent)
 			assert.Contains(t, err.Error(), "write order")
-			assert.Zero(t, s.count.Load(), "nothing was sent")
+			assert.Zero(t, s.count(), "nothing was sent")
 			assert.Zero(t, c.writes.Len(), "the client's own lock was given back")
 		})
 	}
