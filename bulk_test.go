@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tikisdk/tiki/internal/cputime"
 	"golang.org/x/time/rate"
 )
 
@@ -362,7 +363,7 @@ func BenchmarkPerCall(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
 			for range b.N {
 				p, _, err := c.Products.List(ctx, nil)
 				if err != nil || len(p.Data) != n {
@@ -374,7 +375,7 @@ func BenchmarkPerCall(b *testing.B) {
 			hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
 			for range b.N {
 				var p plainPage
 				if err := plainGet(ctx, hc, base+"/v2.1/products", &p); err != nil || len(p.Data) != n {

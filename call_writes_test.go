@@ -93,7 +93,7 @@ func TestClientCallWithProductLock(t *testing.T) {
 		_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, Price: 1000})
 		updated <- err
 	}()
-	require.True(t, waitUntil(ctx, func() bool { return c.writes.users("product:7") == 2 }), "Update waits for the Call")
+	require.True(t, waitUntil(ctx, func() bool { return c.writes.Users("product:7") == 2 }), "Update waits for the Call")
 	assert.Equal(t, 1, s.count(), "Update was not sent while the Call is in flight")
 	close(release)
 	require.NoError(t, <-done)
@@ -105,7 +105,7 @@ func TestClientCallWithProductLock(t *testing.T) {
 	o.mu.Lock()
 	assert.Equal(t, []string{"product:7", "sku:S-7"}, o.calls[0], "the Call holds the product in the WriteOrder")
 	o.mu.Unlock()
-	assert.Zero(t, c.writes.size())
+	assert.Zero(t, c.writes.Len())
 }
 
 // Call refuses a WithProductLock that names no product, and a nil option,

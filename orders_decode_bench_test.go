@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/tikisdk/tiki/internal/cputime"
 )
 
 // The order decoding benchmarks measure turning v2 order answers into
@@ -44,7 +46,7 @@ func BenchmarkDecodeOrdersPage(b *testing.B) {
 	body := ordersPageBody(b, 100)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for range b.N {
 		// As the client decodes Orders.List's answer (a bodyDecoder).
 		var p Page[Order]
@@ -60,7 +62,7 @@ func BenchmarkDecodeOrderDetail(b *testing.B) {
 	body := fixture(b, "orders_v2/order_from_field_tables.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for range b.N {
 		var o Order
 		if err := json.Unmarshal(body, &o); err != nil || o.Code == "" {

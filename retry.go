@@ -31,15 +31,15 @@ import (
 //
 // Repeating a PUT that may already have been applied is harmless only while
 // no newer write to the same product can land in between. Within one
-// client, writeLocks provides that: product writes name their product
-// (request.lockKeys) and hold it for the whole call, retries included, and
-// for the settle period beyond a call that ended in doubt (WithWriteSettle),
-// so a later write to that product through the same client is sent only
-// after this call's attempts were answered or had the settle period to
-// land. Across clients or processes only a WriteOrder that they share
-// (WithWriteOrder) orders the writes; without one, a retried PUT from one
-// process may land after another process's newer write to the same
-// product.
+// client, its write locks provide that (see lockWrites): product writes
+// name their product (request.lockKeys) and hold it for the whole call,
+// retries included, and for the settle period beyond a call that ended in
+// doubt (WithWriteSettle), so a later write to that product through the
+// same client is sent only after this call's attempts were answered or had
+// the settle period to land. Across clients or processes only a WriteOrder
+// that they share (WithWriteOrder) orders the writes; without one, a
+// retried PUT from one process may land after another process's newer
+// write to the same product.
 
 // retryPolicy decides, after each attempt of a call, whether the call is
 // over or is repeated, and after which wait.
@@ -140,7 +140,7 @@ func unknownHost(err error) bool {
 // unless the request is marked once (a write sent through Client.Call
 // without WithRepeatable).
 // Product writes among them also hold their product's write lock for the
-// whole call (see writeLocks), so that a repeat cannot overwrite a newer
+// whole call (see lockWrites), so that a repeat cannot overwrite a newer
 // write made through the same client. A POST is idempotent only when its
 // endpoint marks it repeatable: an event queue pull, whose repeat with the
 // same ack id acknowledges the same batch again and receives again the

@@ -9,9 +9,9 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/tikisdk/tiki/internal/keylock"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -125,18 +125,43 @@ func WithWriteSettle(d time.Duration) Option {
 }
 
 // heldWrites is what a product write holds for its whole call: its keys in
-// the client's own writeLocks and, with WithWriteOrder, in the shared
+// the client's own write locks and, with WithWriteOrder, in the shared
 // order.
 type heldWrites struct {
-	local  *keyHold
+	local  *keylock.Hold
 	shared WriteLock
 	lost   <-chan struct{}
 }
 
-// lockWrites takes keys in the client's writeLocks, then in its
-// WriteOrder. It fails holding nothing.
+// lockWrites takes keys in the client's own write locks (Client.writes),
+// then in its WriteOrder. It fails holding nothing.
+//
+// The client's write locks order the writes it makes to one product. A
+// call that writes products holds a lock per product key (see
+// productLockKeys) from before its first attempt until it returns, retries
+// and their waits included, and past that for the settle period when it
+// ended in doubt (see WithWriteSettle and unlockWrites). A later write to
+// the same product through the same client waits for it, so it cannot be
+// overtaken by the earlier call's retry, nor by an earlier attempt that
+// Tiki applies late:
+//
+//	writer A: PUT qty=12 ─ timeout ─ retry qty=12 ─ ok ─ settle │
+//	writer B:          (waits for A's key) ...................... │ PUT qty=10 ─ ok
+//	final stock: 10
+//
+// Waiters are served in the order they started waiting; a waiter whose
+// context would end before the holder's settle period does gives up at
+// once. A key's state lives only while a call holds or awaits it, so
+// memory is bounded by the calls in flight and settling.
+//
+// Across processes these locks order nothing: two processes (or two
+// clients) writing the same product are not ordered against each other,
+// and a retried write from one may land after the other's newer write.
+// A WriteOrder shared by the clients (WithWriteOrder) extends the order to
+// every client that shares it; the client then holds a product's key in
+// its own locks first, in the WriteOrder next.
 func (c *Client) lockWrites(ctx context.Context, keys []string) (heldWrites, error) {
-	local, err := c.writes.acquire(ctx, keys)
+	local, err := c.writes.Acquire(ctx, keys)
 	if err != nil {
 		return heldWrites{}, err
 	}
@@ -159,7 +184,7 @@ func (c *Client) lockWrites(ctx context.Context, keys []string) (heldWrites, err
 		if h.shared != nil {
 			c.unlockShared(ctx, h.shared)
 		}
-		local.release()
+		local.Release()
 		return heldWrites{}, fmt.Errorf("tiki: write order: %w", c.scrubError(err))
 	}
 	return h, nil
@@ -180,10 +205,10 @@ func (h heldWrites) check() error {
 // inDoubt), the hold is kept until the client's settle period has passed
 // since then, and released in the background; otherwise at once.
 func (c *Client) unlockWrites(ctx context.Context, h heldWrites, doubtAt time.Time) {
-	if !doubtAt.IsZero() && c.writeSettle > 0 && len(h.local.keys) > 0 {
+	if !doubtAt.IsZero() && c.writeSettle > 0 && h.local.Len() > 0 {
 		until := doubtAt.Add(c.writeSettle)
 		if d := time.Until(until); d > 0 {
-			h.local.settle(until)
+			h.local.Settle(until)
 			time.AfterFunc(d, func() { c.releaseWrites(ctx, h) })
 			return
 		}
@@ -196,7 +221,7 @@ func (c *Client) releaseWrites(ctx context.Context, h heldWrites) {
 	if h.shared != nil {
 		c.unlockShared(ctx, h.shared)
 	}
-	h.local.release()
+	h.local.Release()
 }
 
 // unlockShared releases a shared hold, logging a failure: the order's own
@@ -220,202 +245,6 @@ func (res *attemptResult) inDoubt() bool {
 		return false
 	}
 	return res.err != nil || res.status == http.StatusBadGateway || res.status == http.StatusGatewayTimeout
-}
-
-// writeLocks orders the writes a client makes to one product. A call that
-// writes products holds a lock per product key (see productLockKeys) from
-// before its first attempt until it returns, retries and their waits
-// included, and past that for the settle period when it ended in doubt
-// (see WithWriteSettle). A later write to the same product through the
-// same client waits for it, so it cannot be overtaken by the earlier
-// call's retry, nor by an earlier attempt that Tiki applies late:
-//
-//	writer A: PUT qty=12 ─ timeout ─ retry qty=12 ─ ok ─ settle │
-//	writer B:          (waits for A's key) ...................... │ PUT qty=10 ─ ok
-//	final stock: 10
-//
-// Waiters are served in the order they started waiting; a waiter whose
-// context would end before the holder's settle period does gives up at
-// once. A key's state lives only while a call holds or awaits it, so memory
-// is bounded by the calls in flight and settling. The zero value is ready
-// to use.
-//
-// Across processes these locks order nothing: two processes (or two
-// clients) writing the same product are not ordered against each other,
-// and a retried write from one may land after the other's newer write.
-// A WriteOrder shared by the clients (WithWriteOrder) extends the order to
-// every client that shares it; the client then holds a product's key in
-// its own writeLocks first, in the WriteOrder next.
-type writeLocks struct {
-	mu   sync.Mutex
-	keys map[string]*keyLock
-}
-
-// keyLock is one product key's lock: whether a call holds it, the calls
-// waiting for it in the order they came (each is handed the key by
-// closing its channel), and, while the holder settles, until when.
-type keyLock struct {
-	held        bool
-	waiters     []chan struct{}
-	settleUntil time.Time     // zero unless the holder is settling
-	settling    chan struct{} // closed, and replaced, when a holder starts settling
-}
-
-// keyHold is the keys one call holds.
-type keyHold struct {
-	w    *writeLocks
-	keys []string
-	once sync.Once
-}
-
-// lock acquires every key (in sorted order, so that two calls locking
-// overlapping sets cannot deadlock) and returns the function that releases
-// them. It fails with ctx's error, holding nothing, if ctx ends first, or
-// at once, with an error matching context.DeadlineExceeded, when ctx would
-// end before a key's holder has settled.
-func (w *writeLocks) lock(ctx context.Context, keys []string) (unlock func(), err error) {
-	h, err := w.acquire(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	return h.release, nil
-}
-
-// acquire is lock, returning the hold.
-func (w *writeLocks) acquire(ctx context.Context, keys []string) (*keyHold, error) {
-	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
-	h := &keyHold{w: w, keys: make([]string, 0, len(keys))}
-	for _, k := range keys {
-		if err := w.take(ctx, k); err != nil {
-			h.release()
-			return nil, err
-		}
-		h.keys = append(h.keys, k)
-	}
-	return h, nil
-}
-
-// take waits for key, in turn.
-func (w *writeLocks) take(ctx context.Context, key string) error {
-	w.mu.Lock()
-	if w.keys == nil {
-		w.keys = make(map[string]*keyLock)
-	}
-	l := w.keys[key]
-	if l == nil {
-		l = &keyLock{settling: make(chan struct{})}
-		w.keys[key] = l
-	}
-	if !l.held {
-		l.held = true
-		w.mu.Unlock()
-		return nil
-	}
-	ready := make(chan struct{})
-	l.waiters = append(l.waiters, ready)
-	w.mu.Unlock()
-	for {
-		w.mu.Lock()
-		until, settling := l.settleUntil, l.settling
-		w.mu.Unlock()
-		if err := settleWouldPass(ctx, until); err != nil {
-			w.leave(key, l, ready)
-			return err
-		}
-		select {
-		case <-ready:
-			return nil
-		case <-ctx.Done():
-			w.leave(key, l, ready)
-			return ctx.Err()
-		case <-settling:
-			// The holder started settling: check the deadline again, in
-			// the same place in the queue.
-		}
-	}
-}
-
-// settleWouldPass returns an error matching context.DeadlineExceeded when
-// ctx ends before until (a holder's settle period), nil otherwise.
-func settleWouldPass(ctx context.Context, until time.Time) error {
-	if until.IsZero() {
-		return nil
-	}
-	if d, ok := ctx.Deadline(); ok && d.Before(until) {
-		return fmt.Errorf("%w (an earlier write to the product settles for %v more, past the deadline)",
-			context.DeadlineExceeded, time.Until(until).Round(time.Millisecond))
-	}
-	return nil
-}
-
-// leave takes a waiter out of key's queue; when the key was handed to it
-// meanwhile, it hands the key on.
-func (w *writeLocks) leave(key string, l *keyLock, ready chan struct{}) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	select {
-	case <-ready:
-		w.handOn(key, l)
-		return
-	default:
-	}
-	if i := slices.Index(l.waiters, ready); i >= 0 {
-		l.waiters = slices.Delete(l.waiters, i, i+1)
-	}
-}
-
-// handOn gives a held key to its first waiter, or frees it; w.mu is held.
-func (w *writeLocks) handOn(key string, l *keyLock) {
-	l.settleUntil = time.Time{}
-	if len(l.waiters) > 0 {
-		next := l.waiters[0]
-		l.waiters = l.waiters[1:]
-		close(next)
-		return
-	}
-	l.held = false
-	delete(w.keys, key)
-}
-
-// release frees every key of the hold, once.
-func (h *keyHold) release() {
-	h.once.Do(func() {
-		h.w.mu.Lock()
-		defer h.w.mu.Unlock()
-		for _, k := range h.keys {
-			h.w.handOn(k, h.w.keys[k])
-		}
-	})
-}
-
-// settle marks the hold's keys as settling until until: a waiter whose
-// context ends before then gives up at once.
-func (h *keyHold) settle(until time.Time) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	for _, k := range h.keys {
-		l := h.w.keys[k]
-		l.settleUntil = until
-		close(l.settling)
-		l.settling = make(chan struct{})
-	}
-}
-
-// size is the number of keys held or awaited (for tests).
-func (w *writeLocks) size() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.keys)
-}
-
-// users is the number of calls holding or awaiting key (for tests).
-func (w *writeLocks) users(key string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if l := w.keys[key]; l != nil {
-		return 1 + len(l.waiters)
-	}
-	return 0
 }
 
 // productLockKeys returns the write-lock keys of a product named by id

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/internal/keylock"
 )
 
 // stockServer is the fake Tiki of two writers of one product's stock: it
@@ -119,10 +121,10 @@ func TestRetriedStockWriteNeverOverwritesNewer(t *testing.T) {
 	t.Parallel()
 	s := newStockServer(t)
 	c := s.client(t, true)
-	applied, respA := s.setStock(t, c, c, func() bool { return c.writes.users("sku:SKU-1") >= 2 })
+	applied, respA := s.setStock(t, c, c, func() bool { return c.writes.Users("sku:SKU-1") >= 2 })
 	assert.Equal(t, 2, respA.Attempts, "A was retried")
 	assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
-	assert.Zero(t, c.writes.size(), "no lock state is kept after the calls")
+	assert.Zero(t, c.writes.Len(), "no lock state is kept after the calls")
 }
 
 // Every product write holds its product's key for the whole call: a second
@@ -180,7 +182,7 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 				waitUntil(ctx, func() bool {
 					mu.Lock()
 					defer mu.Unlock()
-					return c.writes.users(tc.key) >= 2 || overtaken
+					return c.writes.Users(tc.key) >= 2 || overtaken
 				})
 				mu.Lock()
 				firstDone = true
@@ -213,106 +215,19 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			assert.False(t, overtaken, "the second write reached Tiki while the first was in flight")
-			assert.Zero(t, c.writes.size())
+			assert.Zero(t, c.writes.Len())
 		})
 	}
-}
-
-// Waiters are served in the order they came, also when the holder settles
-// first (the waiters wake to check their deadlines, and keep their places).
-func TestWriteLocksServeInOrder(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	ctx := context.Background()
-	h, err := w.acquire(ctx, []string{"k"})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var order []int
-	var wg sync.WaitGroup
-	for i := range 5 {
-		// Each waiter queues only after the previous one is queued.
-		require.True(t, waitUntil(ctx, func() bool { return w.users("k") == i+1 }))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, err := w.lock(ctx, []string{"k"})
-			assert.NoError(t, err)
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			u()
-		}()
-	}
-	require.True(t, waitUntil(ctx, func() bool { return w.users("k") == 6 }))
-	h.settle(time.Now().Add(time.Hour))
-	h.settle(time.Now().Add(time.Hour))
-	h.release()
-	h.release() // a second call is harmless
-	wg.Wait()
-	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
-	assert.Zero(t, w.size())
-}
-
-func TestWriteLocksCancelledWaiterHoldsNothing(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	unlock, err := w.lock(context.Background(), []string{"b"})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.lock(ctx, []string{"a", "b", "c"})
-		errc <- err
-	}()
-	require.True(t, waitUntil(context.Background(), func() bool { return w.users("b") == 2 }))
-	assert.Equal(t, 1, w.users("a"), "keys are taken in sorted order: a is held while b is awaited")
-	cancel()
-	require.ErrorIs(t, <-errc, context.Canceled)
-	assert.Zero(t, w.users("a"), "a was given back")
-	unlock()
-	assert.Zero(t, w.size())
-	// No keys: nothing to hold.
-	u, err := w.lock(context.Background(), nil)
-	require.NoError(t, err)
-	u()
-}
-
-// Overlapping key sets locked in opposite orders never deadlock.
-func TestWriteLocksNoDeadlock(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			keys := []string{"a", "b", "c"}
-			if i%2 == 1 {
-				keys = []string{"c", "b", "a", "a"}
-			}
-			for range 200 {
-				u, err := w.lock(ctx, keys)
-				if !assert.NoError(t, err) {
-					return
-				}
-				u()
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Zero(t, w.size())
 }
 
 // A shared write order (WithWriteOrder): what the client holds in it, and
 // when it stops sending.
 
 // memOrder is a WriteOrder that several clients of one test share: a
-// writeLocks, recording the keys of every Lock call; the test may make
+// keylock.Locks, recording the keys of every Lock call; the test may make
 // Lock fail or panic, and mark holds lost.
 type memOrder struct {
-	locks     writeLocks
+	locks     keylock.Locks
 	mu        sync.Mutex
 	calls     [][]string
 	held      []*memLock
@@ -331,7 +246,7 @@ func (o *memOrder) Lock(ctx context.Context, keys []string) (WriteLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := o.locks.lock(ctx, keys)
+	unlock, err := o.locks.Lock(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -382,9 +297,9 @@ func TestSharedWriteOrderOrdersWritesOfSeveralClients(t *testing.T) {
 		s := newStockServer(t)
 		o := &memOrder{}
 		a, b := s.client(t, true, WithWriteOrder(o)), s.client(t, false, WithWriteOrder(o))
-		applied, _ := s.setStock(t, a, b, func() bool { return o.locks.users("sku:SKU-1") >= 2 })
+		applied, _ := s.setStock(t, a, b, func() bool { return o.locks.Users("sku:SKU-1") >= 2 })
 		assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
-		assert.Zero(t, o.locks.size(), "every hold was released")
+		assert.Zero(t, o.locks.Len(), "every hold was released")
 	})
 }
 
@@ -408,8 +323,8 @@ func TestSharedWriteOrderKeys(t *testing.T) {
 	for _, l := range o.held {
 		assert.EqualValues(t, 1, l.unlocked.Load(), "each hold is unlocked once")
 	}
-	assert.Zero(t, o.locks.size())
-	assert.Zero(t, c.writes.size())
+	assert.Zero(t, o.locks.Len())
+	assert.Zero(t, c.writes.Len())
 	assert.Equal(t, 3, s.count())
 
 	_, err = NewClient(WithWriteOrder(nil))
@@ -436,7 +351,7 @@ func TestSharedWriteOrderLostHoldSendsNothingMore(t *testing.T) {
 	assert.Equal(t, 1, s.count(), "no retry was sent")
 	require.Len(t, o.held, 1)
 	assert.EqualValues(t, 1, o.held[0].unlocked.Load())
-	assert.Zero(t, c.writes.size())
+	assert.Zero(t, c.writes.Len())
 }
 
 // A shared order that fails (or panics) keeps the write from being sent.
@@ -456,7 +371,7 @@ func TestSharedWriteOrderFailureSendsNothing(t *testing.T) {
 			assert.False(t, re.Sent)
 			assert.Contains(t, err.Error(), "write order")
 			assert.Zero(t, s.count(), "nothing was sent")
-			assert.Zero(t, c.writes.size(), "the client's own lock was given back")
+			assert.Zero(t, c.writes.Len(), "the client's own lock was given back")
 		})
 	}
 }

@@ -117,7 +117,7 @@ func TestWriteInDoubtKeepsItsProductForTheSettlePeriod(t *testing.T) {
 			require.NoError(t, err)
 			assert.GreaterOrEqual(t, time.Since(started), settle, "B waited for A's settle period")
 			assert.Equal(t, []int{12, 10}, s.final(t), "Tiki keeps the later write")
-			require.True(t, waitUntil(context.Background(), func() bool { return a.writes.size() == 0 && b.writes.size() == 0 }))
+			require.True(t, waitUntil(context.Background(), func() bool { return a.writes.Len() == 0 && b.writes.Len() == 0 }))
 		})
 	}
 	t.Run("settling off", func(t *testing.T) {
@@ -146,10 +146,10 @@ func TestWriteInDoubtKeepsItsSharedHold(t *testing.T) {
 	l := o.held[0]
 	o.mu.Unlock()
 	assert.Zero(t, l.unlocked.Load(), "the shared hold is kept while the write settles")
-	assert.Equal(t, 1, c.writes.users("sku:SKU-1"), "so is the client's own")
+	assert.Equal(t, 1, c.writes.Users("sku:SKU-1"), "so is the client's own")
 	require.True(t, waitUntil(context.Background(), func() bool { return l.unlocked.Load() == 1 }))
-	require.True(t, waitUntil(context.Background(), func() bool { return c.writes.size() == 0 }))
-	assert.Zero(t, o.locks.size())
+	require.True(t, waitUntil(context.Background(), func() bool { return c.writes.Len() == 0 }))
+	assert.Zero(t, o.locks.Len())
 }
 
 // A write to a settling product whose context would end before the settle
@@ -201,7 +201,7 @@ func TestWriteToSettlingProductFailsFast(t *testing.T) {
 			_, _, err := c.Products.Update(ctx, stockUpdate(10))
 			bDone <- err
 		}()
-		require.True(t, waitUntil(context.Background(), func() bool { return c.writes.users("sku:SKU-1") == 2 }))
+		require.True(t, waitUntil(context.Background(), func() bool { return c.writes.Users("sku:SKU-1") == 2 }))
 		aCancel() // A gives up: in doubt, it settles
 		require.ErrorIs(t, <-aDone, context.Canceled)
 		requireFast(t, <-bDone, started)
@@ -219,7 +219,7 @@ func TestWriteNotInDoubtReleasesAtOnce(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	requireWire(t, s.last(), http.MethodPut, "/v2.1/products/updateSku", nil)
-	assert.Zero(t, c.writes.size(), "an answered write settles nothing")
+	assert.Zero(t, c.writes.Len(), "an answered write settles nothing")
 
 	// Nothing listens on port 1: the connection is refused.
 	refused := s.client(t, WithSellerKey(testKey), WithBaseURL("http://127.0.0.1:1"+apiPath), WithRetry(1, 0, 0), WithWriteSettle(time.Hour))
@@ -227,5 +227,5 @@ func TestWriteNotInDoubtReleasesAtOnce(t *testing.T) {
 	var re *RequestError
 	require.ErrorAs(t, err, &re)
 	require.False(t, re.Sent)
-	assert.Zero(t, refused.writes.size(), "a write that never reached Tiki settles nothing")
+	assert.Zero(t, refused.writes.Len(), "a write that never reached Tiki settles nothing")
 }
