@@ -136,8 +136,8 @@ func (h *ordersHandler) setFail(fail func(d reconcile.OrderDelivery) error) {
 	h.fail = fail
 }
 
-// delivered returns the keys the handler accepted, by whether the backfill
-// found them, sorted.
+// delivered returns the orders and statuses the handler accepted (keys
+// without their At), by whether the backfill found them, sorted.
 func (h *ordersHandler) delivered() (live, backfilled []reconcile.OrderKey) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -145,25 +145,40 @@ func (h *ordersHandler) delivered() (live, backfilled []reconcile.OrderKey) {
 		switch {
 		case c.err != nil:
 		case c.d.Backfilled:
-			backfilled = append(backfilled, c.d.Key())
+			backfilled = append(backfilled, statusKey(c.d.Key()))
 		default:
-			live = append(live, c.d.Key())
+			live = append(live, statusKey(c.d.Key()))
 		}
 	}
 	return sortedOrderKeys(live), sortedOrderKeys(backfilled)
 }
 
-// count returns how many times the handler was called with k.
+// count returns how many times the handler was called with k's order and
+// status (whatever their At).
 func (h *ordersHandler) count(k reconcile.OrderKey) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0
 	for _, c := range h.calls {
-		if c.d.Key() == k {
+		if statusKey(c.d.Key()) == statusKey(k) {
 			n++
 		}
 	}
 	return n
+}
+
+// statusKey is k without its At: the order and status.
+func statusKey(k reconcile.OrderKey) reconcile.OrderKey {
+	return reconcile.OrderKey{Code: k.Code, Status: k.Status}
+}
+
+// statusKeys are keys without their At, sorted.
+func statusKeys(keys []reconcile.OrderKey) []reconcile.OrderKey {
+	out := make([]reconcile.OrderKey, len(keys))
+	for i, k := range keys {
+		out[i] = statusKey(k)
+	}
+	return sortedOrderKeys(out)
 }
 
 // last returns the handler's last call.
@@ -177,7 +192,7 @@ func (h *ordersHandler) last() ordersHandlerCall {
 func sortedOrderKeys(keys []reconcile.OrderKey) []reconcile.OrderKey {
 	keys = append([]reconcile.OrderKey{}, keys...)
 	slices.SortFunc(keys, func(a, b reconcile.OrderKey) int {
-		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Status, b.Status))
+		return cmp.Or(cmp.Compare(a.Code, b.Code), a.At.Compare(b.At), cmp.Compare(a.Status, b.Status))
 	})
 	return keys
 }
@@ -310,9 +325,9 @@ func (e *ordersEnv) live() bool {
 			require.NoError(e.t, err)
 			switch d := d.(type) {
 			case *tiki.OrderCreatedEvent:
-				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: tiki.OrderStatus(d.Status)})
+				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: d.Status, At: d.CreatedAt.Time})
 			case *tiki.OrderStatusUpdatedEvent:
-				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: tiki.OrderStatus(d.Status)})
+				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: d.Status, At: d.CreatedAt.Time})
 			default:
 				e.t.Fatalf("unexpected event %T", d)
 			}
@@ -333,7 +348,7 @@ func (e *ordersEnv) once() (*reconcile.OrdersReport, error) {
 	return e.b.Once(context.Background())
 }
 
-// orderKey is an order key.
+// orderKey is an order and status: a key without its At.
 func orderKey(code string, status tiki.OrderStatus) reconcile.OrderKey {
 	return reconcile.OrderKey{Code: code, Status: status}
 }

@@ -145,16 +145,16 @@ func ordersRandomRun(t *testing.T, seed uint64) {
 		mu.Unlock()
 		if crashed {
 			crashes++
-			lost = append(lost, report.Lost...)
+			lost = append(lost, statusKeys(report.Lost)...)
 			require.NoError(t, store.Close())
 			store, err = reconcile.NewFileDeliveredStore(path, 0)
 			require.NoError(t, err)
 			e.restart(store)
 			report, err = e.b.Once(context.Background())
 		}
-		lost = append(lost, report.Lost...)
+		lost = append(lost, statusKeys(report.Lost)...)
 		for _, f := range report.Failed {
-			failed = append(failed, f.Key)
+			failed = append(failed, statusKey(f.Key))
 		}
 		failures += len(failed)
 		if len(failed) == 0 {
@@ -177,7 +177,7 @@ func ordersRandomRun(t *testing.T, seed uint64) {
 	e.handler.setFail(nil)
 	report, err := e.once()
 	require.NoError(t, err)
-	assert.Equal(t, sortedOrderKeys(orderMapKeys(pending)), sortedOrderKeys(report.Lost))
+	assert.Equal(t, sortedOrderKeys(orderMapKeys(pending)), statusKeys(report.Lost))
 	totalLost += len(report.Lost)
 
 	live, backfilled := e.handler.delivered()

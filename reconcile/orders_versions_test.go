@@ -1,0 +1,226 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/reconcile"
+	"github.com/tikisdk/tiki/tikitest"
+)
+
+// tikiStatus returns an order's status on the fake.
+func (e *ordersEnv) tikiStatus(code string) tiki.OrderStatus {
+	e.t.Helper()
+	o, ok := e.srv.Order(code)
+	require.True(e.t, ok, "no order %s", code)
+	return o.Status
+}
+
+// A consumer that was down longer than Lag drains its queue after the
+// backfill delivered the order's newest status: the older events it then
+// hands over do not overwrite it.
+func TestOrdersBackfillLateEventsDoNotOverwriteANewerStatus(t *testing.T) {
+	t.Parallel()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{})
+	a := e.placeOrder()
+	e.clock.Advance(time.Minute)
+	e.setStatus(a, tiki.OrderStatusPackaging)
+	e.clock.Advance(time.Minute)
+	e.setStatus(a, tiki.OrderStatusShipping)
+
+	report, err := e.once()
+	require.NoError(t, err)
+	require.Len(t, report.Lost, 1)
+	assert.Equal(t, tiki.OrderStatusShipping, report.Lost[0].Status)
+
+	require.True(t, e.live(), "the consumer drains queueing, packaging and shipping")
+	assert.Equal(t, e.tikiStatus(a), e.handler.last().d.Status, "the handler's last word is Tiki's status")
+}
+
+// An order that returns to a status it was in is handed out again in it.
+func TestOrdersBackfillAnOrderReturningToAStatusIsANewDelivery(t *testing.T) {
+	t.Parallel()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{})
+	a := e.placeOrder()
+	for _, s := range []tiki.OrderStatus{tiki.OrderStatusProcessing, tiki.OrderStatusHolded, tiki.OrderStatusProcessing} {
+		e.clock.Advance(10 * time.Second)
+		e.setStatus(a, s)
+		require.True(t, e.live())
+	}
+	assert.Equal(t, e.tikiStatus(a), e.handler.last().d.Status, "the live path hands out the return to processing")
+
+	// The same, with the return's event lost: the backfill finds it.
+	b := e.placeOrder()
+	for _, s := range []tiki.OrderStatus{tiki.OrderStatusProcessing, tiki.OrderStatusHolded} {
+		e.clock.Advance(10 * time.Second)
+		e.setStatus(b, s)
+		require.True(t, e.live())
+	}
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	e.clock.Advance(10 * time.Second)
+	e.setStatus(b, tiki.OrderStatusProcessing)
+	report, err := e.once()
+	require.NoError(t, err)
+	require.Len(t, report.Lost, 1)
+	assert.Equal(t, b, report.Lost[0].Code)
+	assert.Equal(t, e.tikiStatus(b), e.handler.last().d.Status, "the backfill hands out the return to processing")
+}
+
+// Two statuses of one order in the same second cannot be ordered by their
+// time: the order is read, and its current status is what is handed out.
+func TestOrdersBackfillSettlesTwoStatusesOfOneSecondByReadingTheOrder(t *testing.T) {
+	t.Parallel()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{})
+	a := e.placeOrder()
+	e.clock.Advance(time.Minute)
+	e.setStatus(a, tiki.OrderStatusPackaging)
+	e.setStatus(a, tiki.OrderStatusShipping) // the same second
+	ctx := context.Background()
+	at := e.clock.Now()
+	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusShipping, At: at}))
+	sent := e.srv.Requests()
+	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusPackaging, At: at.Add(300 * time.Millisecond)}))
+	assert.Equal(t, sent+1, e.srv.Requests(), "the order is read")
+	assert.Equal(t, 1, e.handler.count(orderKey(a, tiki.OrderStatusShipping)))
+	assert.Zero(t, e.handler.count(orderKey(a, tiki.OrderStatusPackaging)), "the order is not in packaging any more")
+
+	// The other way round: the current status after the older one.
+	b := e.placeOrder()
+	e.setStatus(b, tiki.OrderStatusCanceled)
+	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: b, Status: tiki.OrderStatusQueueing, At: at}))
+	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: b, Status: tiki.OrderStatusCanceled, At: at}))
+	assert.Equal(t, tiki.OrderStatusCanceled, e.handler.last().d.Status)
+	require.NotNil(t, e.handler.last().d.Order, "handed out as read")
+	latest, err := e.store.Latest(ctx, []string{a, b})
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.OrderKey{
+		{Code: a, Status: tiki.OrderStatusShipping, At: at},
+		{Code: b, Status: tiki.OrderStatusCanceled, At: at},
+	}, latest)
+}
+
+// failing makes the tests' handler fail every delivery of code.
+func (e *ordersEnv) failing(code string) {
+	e.handler.setFail(func(d reconcile.OrderDelivery) error {
+		if d.Code == code {
+			return errors.New("the order system refuses order " + code)
+		}
+		return nil
+	})
+}
+
+// An order whose handler keeps failing is parked after ParkAfter passes:
+// the checkpoint moves on, and each pass hands the order out again on its
+// own, until the handler takes it.
+func TestOrdersBackfillParksAnOrderWhoseHandlerKeepsFailing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{Window: 10 * time.Minute, Start: ordersT0, ParkAfter: 3})
+	reconcile.SetDeliveredClock(e.store, e.clock.Now)
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	bad := e.placeOrder()
+	e.clock.Advance(30 * time.Minute)
+	good := e.placeOrder()
+	e.failing(bad)
+
+	for pass := 1; pass <= 2; pass++ {
+		report, err := e.once()
+		require.Error(t, err, "pass %d", pass)
+		require.Len(t, report.Failed, 1)
+		assert.Equal(t, bad, report.Failed[0].Key.Code)
+		assert.Zero(t, report.Checkpoint, "pass %d: held before the failing order's window", pass)
+		assert.Empty(t, report.Parked)
+	}
+	e.clock.Advance(time.Hour)
+	report, err := e.once()
+	require.Error(t, err)
+	assert.Equal(t, report.To, report.Checkpoint, "the third failure parks the order: the checkpoint moves on")
+	require.Len(t, report.Parked, 1)
+	parked := report.Parked[0]
+	assert.Equal(t, bad, parked.Key.Code)
+	assert.Equal(t, 3, parked.Failures)
+	assert.Contains(t, parked.Err, "the order system refuses order "+bad)
+	assert.Equal(t, ordersT0.Add(30*time.Minute+ordersTestLag+time.Second), parked.First, "when the first pass failed")
+	listed, err := e.b.Parked(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, report.Parked, listed)
+	assert.Equal(t, 1, e.handler.count(orderKey(good, tiki.OrderStatusQueueing)))
+
+	// The next pass starts Overlap before the new checkpoint, not at the
+	// parked order's window, and hands the parked order out on its own.
+	checkpoint := report.Checkpoint
+	e.wire.take()
+	e.clock.Advance(time.Hour)
+	report, err = e.once()
+	require.Error(t, err)
+	calls := e.wire.take()
+	require.NotEmpty(t, calls)
+	assert.Equal(t, ordersVN(checkpoint.Add(-ordersTestOverlap)), slices.MinFunc(calls, func(a, b ordersCall) int {
+		return strings.Compare(a.window()[0], b.window()[0])
+	}).window()[0])
+	assert.Equal(t, 4, e.handler.count(orderKey(bad, tiki.OrderStatusQueueing)))
+	require.Len(t, report.Parked, 1)
+	assert.Equal(t, 4, report.Parked[0].Failures)
+	assert.Equal(t, report.To, report.Checkpoint)
+
+	// Once the handler takes it, it is delivered (a lost notification) and
+	// no longer parked.
+	e.handler.setFail(nil)
+	report, err = e.once()
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(bad, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
+	assert.Empty(t, report.Parked)
+	listed, err = e.b.Parked(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, listed)
+	assert.True(t, e.handler.last().d.Backfilled)
+	require.NotNil(t, e.handler.last().d.Order)
+}
+
+// A parked order that the live path delivers is no longer parked.
+func TestOrdersBackfillUnparksAnOrderTheLivePathDelivers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{ParkAfter: 1})
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	bad := e.placeOrder()
+	e.failing(bad)
+	report, err := e.once()
+	require.Error(t, err)
+	require.Len(t, report.Parked, 1)
+	assert.Equal(t, report.To, report.Checkpoint)
+
+	e.handler.setFail(nil)
+	e.srv.LoseOrderNotifications(nil)
+	e.clock.Advance(time.Second)
+	e.setStatus(bad, tiki.OrderStatusCanceled)
+	require.True(t, e.live())
+	listed, err := e.b.Parked(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, listed)
+	report, err = e.once()
+	require.NoError(t, err)
+	assert.Empty(t, report.Lost)
+	assert.Empty(t, report.Parked)
+	assert.Equal(t, 2, len(e.handler.calls), "the failed hand-out and the live delivery")
+
+	// A parked order whose current status the handler already has is
+	// unparked by the next pass without calling the handler.
+	other := e.placeOrder()
+	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: other, Status: tiki.OrderStatusQueueing, At: e.clock.Now()}))
+	_, err = e.store.RecordFailure(ctx, reconcile.OrderKey{Code: other, Status: tiki.OrderStatusQueueing, At: e.clock.Now()}, "down")
+	require.NoError(t, err)
+	calls := len(e.handler.calls)
+	report, err = e.once()
+	require.NoError(t, err)
+	assert.Empty(t, report.Parked)
+	assert.Len(t, e.handler.calls, calls)
+}
