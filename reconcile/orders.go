@@ -234,8 +234,9 @@ var ErrOrdersRunning = errors.New("reconcile: the orders backfill is running alr
 // OrderDeliveryError is an order that was handed out and is not recorded
 // as delivered: its handler returned an error or panicked (Err is the
 // handler's error or a *tiki.PanicError), or its handler succeeded and
-// the store could not record it (Err wraps ErrDeliveredStore). The
-// backfill hands it out again on its next pass.
+// the store could not record it (Err wraps ErrDeliveredStore), or, for a
+// parked order, the order could not be read again (Err is the client's
+// error). The backfill hands it out again on its next pass.
 type OrderDeliveryError struct {
 	// Key is the order and status handed out.
 	Key OrderKey

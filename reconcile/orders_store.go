@@ -28,7 +28,9 @@ import (
 //     that covers them right after. Each key becomes its order's latest
 //     delivery unless the latest already stored is newer (a later At; of
 //     the same second, the key replaces it), and clears its order's
-//     failures. Marking a key twice is not an error.
+//     failures unless they are of a newer delivery (a later At than the
+//     key's): a late event delivered after the backfill parked the order's
+//     next status leaves it parked. Marking a key twice is not an error.
 //   - A delivery is remembered for the store's retention after it was
 //     marked, then may be forgotten. Retention must be longer than the
 //     backfill reaches back (OrdersOptions.Overlap, plus the longest time
@@ -38,8 +40,9 @@ import (
 //   - RecordFailure counts a failed hand-out of an order, durably, and
 //     returns the order's failures since its last delivery: the count, the
 //     last key and error, when the first and the last failed. Failures
-//     lists every order with such a count. They are kept until the order
-//     is marked delivered (they are not forgotten with the retention).
+//     lists every order with such a count. They are kept until a delivery
+//     of the order at least as new as the last failed key is marked (they
+//     are not forgotten with the retention).
 //   - Checkpoint returns the time SaveCheckpoint last stored, or the zero
 //     time when none was stored; SaveCheckpoint returns once it is stored
 //     durably. The backfill saves only checkpoints that move forward.
@@ -144,12 +147,15 @@ func (s *deliveredSet) latestOf(codes []string) []OrderKey {
 }
 
 // put makes r the latest delivery of code unless a newer one is
-// remembered, and clears the order's failures. s.mu must be held.
+// remembered, and clears the order's failures unless they are of a newer
+// delivery. s.mu must be held.
 func (s *deliveredSet) put(code string, r deliveredRecord, now int64) {
 	if cur, ok := s.latest[code]; !ok || !s.live(cur.marked, now) || cur.at <= r.at {
 		s.latest[code] = r
 	}
-	delete(s.failures, code)
+	if f, ok := s.failures[code]; ok && f.Key.At.Unix() <= r.at {
+		delete(s.failures, code)
+	}
 }
 
 // mark records keys at the present and, now and then, forgets the expired

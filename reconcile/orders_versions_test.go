@@ -3,8 +3,10 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,4 +225,107 @@ func TestOrdersBackfillUnparksAnOrderTheLivePathDelivers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, report.Parked)
 	assert.Len(t, e.handler.calls, calls)
+}
+
+// A consumer that drains its queue late delivers an older status of an
+// order whose newer status the backfill parked: the order stays parked,
+// and the next pass hands its newer status out.
+func TestOrdersBackfillKeepsAnOrderParkedWhenALateEventDeliversAnOlderStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{ParkAfter: 1})
+	a := e.placeOrder()
+	e.clock.Advance(time.Minute)
+	e.setStatus(a, tiki.OrderStatusPackaging)
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	e.clock.Advance(time.Minute)
+	e.setStatus(a, tiki.OrderStatusShipping)
+	e.failing(a)
+	report, err := e.once()
+	require.Error(t, err)
+	require.Len(t, report.Parked, 1)
+	assert.Equal(t, tiki.OrderStatusShipping, report.Parked[0].Key.Status)
+
+	e.handler.setFail(nil)
+	require.True(t, e.live(), "the consumer drains queueing and packaging, late")
+	assert.Equal(t, tiki.OrderStatusPackaging, e.handler.last().d.Status)
+	parked, err := e.b.Parked(ctx)
+	require.NoError(t, err)
+	require.Len(t, parked, 1, "an older delivery does not settle the parked newer one")
+
+	e.clock.Advance(time.Hour) // the order's window is behind the next pass's overlap
+	report, err = e.once()
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(a, tiki.OrderStatusShipping)}, statusKeys(report.Lost))
+	assert.Empty(t, report.Parked)
+	assert.Equal(t, tiki.OrderStatusShipping, e.handler.last().d.Status, "the handler's last word is Tiki's status")
+}
+
+// A parked order that cannot be read again is a failed hand-out of that
+// order: the pass goes on with the others and the checkpoint moves.
+func TestOrdersBackfillAParkedOrderThatCannotBeReadDoesNotStopThePass(t *testing.T) {
+	t.Parallel()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{ParkAfter: 1})
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	bad := e.placeOrder()
+	e.failing(bad)
+	report, err := e.once()
+	require.Error(t, err)
+	require.Len(t, report.Parked, 1)
+
+	e.handler.setFail(nil)
+	e.clock.Advance(time.Hour)
+	good := e.placeOrder()
+	require.NoError(t, e.srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: "/integration/v2/orders/" + bad, Status: http.StatusNotFound}))
+	report, err = e.once()
+	require.ErrorIs(t, err, tiki.ErrNotFound)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(good, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
+	require.Len(t, report.Failed, 1)
+	assert.Equal(t, bad, report.Failed[0].Key.Code)
+	assert.Equal(t, report.To, report.Checkpoint)
+	require.Len(t, report.Parked, 1)
+	assert.Equal(t, 2, report.Parked[0].Failures)
+	assert.Contains(t, report.Parked[0].Err, "reading order "+bad)
+
+	report, err = e.once()
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(bad, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
+	assert.Empty(t, report.Parked)
+}
+
+// Two windows that share a bound both list an order updated on it; while
+// one window hands it out, the other waits for the outcome instead of
+// handing it out again, so a failing handler is called once per pass and
+// the order's failures count passes.
+func TestOrdersBackfillHandsAFailingOrderOnASharedBoundOutOncePerPass(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newOrdersEnv(t, reconcile.OrdersOptions{})
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	bad := e.placeOrder() // at ordersT0: the bound of the pass's first two windows
+	listed := func() int {
+		e.wire.mu.Lock()
+		defer e.wire.mu.Unlock()
+		return len(e.wire.calls)
+	}
+	var calls atomic.Int32
+	e.handler.setFail(func(d reconcile.OrderDelivery) error {
+		calls.Add(1)
+		for deadline := time.Now().Add(time.Second); listed() < 2 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // the other window reaches the order meanwhile
+		return errors.New("the order system refuses order " + d.Code)
+	})
+	report, err := e.once()
+	require.Error(t, err)
+	assert.Equal(t, 2, report.Windows)
+	require.Len(t, report.Failed, 1)
+	assert.Equal(t, int32(1), calls.Load(), "handed out once")
+	failures, err := e.store.Failures(ctx)
+	require.NoError(t, err)
+	require.Len(t, failures, 1)
+	assert.Equal(t, 1, failures[0].Failures)
+	assert.Zero(t, report.Checkpoint, "neither window is complete")
+	assert.Equal(t, bad, report.Failed[0].Key.Code)
 }

@@ -86,7 +86,7 @@ type ordersPass struct {
 	frontier time.Time             // every order updated in [from, frontier] is delivered
 	complete map[int64]time.Time   // completed windows past the frontier: from (Unix) -> to
 	listed   map[OrderKey]struct{} // every key the list returned
-	results  map[OrderKey]bool     // keys handed out by this pass: true once delivered or parked
+	results  map[OrderKey]*handout // keys handed out by this pass, by the key listed
 	lost     []OrderKey            // keys this pass delivered
 	failed   map[OrderKey]*OrderDeliveryError
 	windows  int
@@ -96,13 +96,57 @@ type ordersPass struct {
 	saved time.Time  // the checkpoint in the store
 }
 
+// handout is a hand-out of one key by a pass: done is closed once it
+// ended, settled then says whether the order is delivered (or needed no
+// delivery) or parked.
+type handout struct {
+	done    chan struct{}
+	settled bool
+}
+
+// claim returns the hand-out of k in this pass, and whether k was claimed
+// already (by another window sharing a bound, or the retry of the parked
+// orders). The claimer ends it with record or abandon.
+func (p *ordersPass) claim(k OrderKey) (h *handout, claimed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h, ok := p.results[k]; ok {
+		return h, true
+	}
+	h = &handout{done: make(chan struct{})}
+	p.results[k] = h
+	return h, false
+}
+
+// abandon ends the claimed hand-out of k, which did not take place.
+func (p *ordersPass) abandon(k OrderKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.end(k, false)
+}
+
+// end ends the hand-out of k. p.mu must be held.
+func (p *ordersPass) end(k OrderKey, settled bool) {
+	h, ok := p.results[k]
+	if !ok {
+		h = &handout{done: make(chan struct{})}
+		p.results[k] = h
+	}
+	select {
+	case <-h.done:
+	default:
+		h.settled = settled
+		close(h.done)
+	}
+}
+
 // newPass prepares a pass over [from, to]; cp is the store's checkpoint.
 func (b *OrdersBackfill) newPass(ctx context.Context, from, to, cp time.Time) *ordersPass {
 	return &ordersPass{
 		b: b, ctx: ctx, from: from, to: to,
 		lists: make(chan struct{}, b.opts.Requests), workers: make(chan struct{}, b.opts.Workers),
 		frontier: from, complete: map[int64]time.Time{}, listed: map[OrderKey]struct{}{},
-		results: map[OrderKey]bool{}, failed: map[OrderKey]*OrderDeliveryError{}, saved: cp,
+		results: map[OrderKey]*handout{}, failed: map[OrderKey]*OrderDeliveryError{}, saved: cp,
 	}
 }
 
@@ -254,15 +298,26 @@ func (p *ordersPass) deliver(orders []tiki.Order) bool {
 		if v := judge(latest[i], k); v == known || v == older {
 			continue
 		}
-		p.mu.Lock()
-		settled, handed := p.results[k]
-		p.mu.Unlock()
-		if handed {
-			// Another window of this pass handed it out (a shared bound).
-			ok.Store(ok.Load() && settled)
+		h, claimed := p.claim(k)
+		if claimed {
+			// Another window of this pass hands it out (a shared bound):
+			// the window is complete once that hand-out settled it.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-h.done:
+					if !h.settled {
+						ok.Store(false)
+					}
+				case <-p.ctx.Done():
+					ok.Store(false)
+				}
+			}()
 			continue
 		}
 		if !p.acquire(p.workers) {
+			p.abandon(k)
 			ok.Store(false)
 			break
 		}
@@ -318,7 +373,7 @@ func (p *ordersPass) retryParked() {
 			defer func() { <-p.workers }()
 			o, err := p.b.read(p.ctx, f.Key.Code)
 			if err != nil {
-				p.stop(err)
+				p.unreadable(f.Key, err)
 				return
 			}
 			d := deliveryOf(o, true)
@@ -335,13 +390,28 @@ func (p *ordersPass) retryParked() {
 	wg.Wait()
 }
 
+// unreadable notes that the parked order of key could not be read: a
+// failed hand-out of the order, reported and counted like a failed handler,
+// unless nothing can be read (the pass stops).
+func (p *ordersPass) unreadable(key OrderKey, err error) {
+	if p.ctx.Err() != nil || ordersFatal(err) {
+		p.stop(err)
+		return
+	}
+	de := &OrderDeliveryError{Key: key, Err: err}
+	if _, ferr := p.b.recordFailure(context.WithoutCancel(p.ctx), key, err); ferr != nil {
+		p.stop(ferr)
+	}
+	p.record(key, key, false, de, true)
+}
+
 // record notes the outcome of handing out k (listed under listed) and
 // reports whether it is settled.
 func (p *ordersPass) record(listed, k OrderKey, handled bool, err error, parked bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	settled := err == nil || parked
-	p.results[listed] = settled
+	p.end(listed, settled)
 	var de *OrderDeliveryError
 	switch {
 	case errors.As(err, &de):
