@@ -355,3 +355,26 @@ func orderKey(code string, status tiki.OrderStatus) reconcile.OrderKey {
 
 // ordersVN formats t as the order list's query does.
 func ordersVN(t time.Time) string { return t.In(tiki.Vietnam()).Format(tiki.TimeLayout) }
+
+// requireOnceInOrder checks the deliveries the handler accepted: no key
+// (order, status and At) accepted twice, and of each order no delivery
+// accepted after a newer one.
+func (h *ordersHandler) requireOnceInOrder(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[reconcile.OrderKey]bool{}
+	newest := map[string]reconcile.OrderKey{}
+	for _, c := range h.calls {
+		if c.err != nil {
+			continue
+		}
+		k := c.d.Key()
+		require.False(t, seen[k], "%s accepted twice", k)
+		seen[k] = true
+		if n, ok := newest[k.Code]; ok {
+			require.False(t, k.At.Before(n.At), "%s accepted after the newer %s", k, n)
+		}
+		newest[k.Code] = k
+	}
+}
