@@ -2,11 +2,9 @@ package reconcile_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,199 +12,46 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/deliveredtest"
 	"github.com/tikisdk/tiki/reconcile"
 )
 
-// deliveredStores are the package's stores, each made fresh for a test
-// with a retention and a clock.
-var deliveredStores = []struct {
-	name string
-	open func(t *testing.T, retention time.Duration, clock *ordersClock) reconcile.DeliveredStore
-}{
-	{"memory", func(t *testing.T, retention time.Duration, clock *ordersClock) reconcile.DeliveredStore {
-		s, err := reconcile.NewMemoryDeliveredStore(retention)
-		require.NoError(t, err)
-		reconcile.SetDeliveredClock(s, clock.Now)
-		return s
-	}},
-	{"file", func(t *testing.T, retention time.Duration, clock *ordersClock) reconcile.DeliveredStore {
-		s, err := reconcile.NewFileDeliveredStore(filepath.Join(t.TempDir(), "state", "orders.log"), retention)
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		reconcile.SetDeliveredClock(s, clock.Now)
-		return s
-	}},
-}
-
-// forEachDeliveredStore runs test, in parallel, on each of the package's stores.
-func forEachDeliveredStore(t *testing.T, retention time.Duration, test func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock)) {
-	t.Helper()
-	for _, st := range deliveredStores {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			clock := &ordersClock{now: ordersT0}
-			test(t, st.open(t, retention, clock), clock)
+// The package's stores pass the contract of every DeliveredStore.
+func TestDeliveredStores(t *testing.T) {
+	t.Parallel()
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		deliveredtest.Run(t, func(t *testing.T, retention time.Duration, clock *deliveredtest.Clock) reconcile.DeliveredStore {
+			s, err := reconcile.NewMemoryDeliveredStore(retention)
+			require.NoError(t, err)
+			reconcile.SetDeliveredClock(s, clock.Now)
+			return s
 		})
-	}
+	})
+	t.Run("file", func(t *testing.T) {
+		t.Parallel()
+		deliveredtest.Run(t, func(t *testing.T, retention time.Duration, clock *deliveredtest.Clock) reconcile.DeliveredStore {
+			s, err := reconcile.NewFileDeliveredStore(filepath.Join(t.TempDir(), "state", "orders.log"), retention)
+			require.NoError(t, err)
+			t.Cleanup(func() { s.Close() })
+			reconcile.SetDeliveredClock(s, clock.Now)
+			return s
+		})
+	})
 }
 
 // deliveredKey is a delivery of code in status at t0 plus sec seconds.
-func deliveredKey(code string, status tiki.OrderStatus, sec int) reconcile.OrderKey {
-	return reconcile.OrderKey{Code: code, Status: status, At: ordersT0.Add(time.Duration(sec) * time.Second)}
-}
+var deliveredKey = deliveredtest.Key
 
-func TestDeliveredStoresRememberTheLatestDeliveryAndTheCheckpoint(t *testing.T) {
+// Constructors refuse bad arguments, and stores not made by their
+// constructor fail instead of panicking.
+func TestDeliveredStoresRefuseBadConstruction(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	forEachDeliveredStore(t, 0, func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock) {
-		latest, err := s.Latest(ctx, []string{"300000001", "300000002"})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{{}, {}}, latest)
-
-		packaging := deliveredKey("300000001", tiki.OrderStatusPackaging, 60)
-		require.NoError(t, s.MarkDelivered(ctx, packaging))
-		require.NoError(t, s.MarkDelivered(ctx, packaging), "marking twice is not an error")
-		require.NoError(t, s.MarkDelivered(ctx))
-		require.NoError(t, s.MarkDelivered(ctx, deliveredKey("300000001", tiki.OrderStatusChoIn, 0)), "an older delivery")
-		latest, err = s.Latest(ctx, []string{"300000001", "300000002"})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{packaging, {}}, latest, "the newest delivery stays")
-
-		// A newer one replaces it, and so does one of the same second.
-		shipping := deliveredKey("300000001", tiki.OrderStatusShipping, 120)
-		require.NoError(t, s.MarkDelivered(ctx, shipping))
-		canceled := deliveredKey("300000001", tiki.OrderStatusCanceled, 120)
-		require.NoError(t, s.MarkDelivered(ctx, canceled))
-		vn := deliveredKey("300000002", tiki.OrderStatusChoIn, 0)
-		require.NoError(t, s.MarkDelivered(ctx, vn))
-		latest, err = s.Latest(ctx, []string{"300000002", "300000001"})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{deliveredKey("300000002", tiki.OrderStatusQueueing, 0), canceled}, latest,
-			"a status in its Vietnamese form is kept in its canonical one")
-		assert.Equal(t, tiki.Vietnam(), latest[1].At.Location())
-
-		cp, err := s.Checkpoint(ctx)
-		require.NoError(t, err)
-		assert.Zero(t, cp)
-		require.NoError(t, s.SaveCheckpoint(ctx, ordersT0))
-		cp, err = s.Checkpoint(ctx)
-		require.NoError(t, err)
-		assert.True(t, ordersT0.Equal(cp), "%s", cp)
-	})
-}
-
-func TestDeliveredStoresCountFailuresUntilTheOrderIsDelivered(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	forEachDeliveredStore(t, 0, func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock) {
-		a, b := deliveredKey("300000001", tiki.OrderStatusQueueing, 0), deliveredKey("300000002", tiki.OrderStatusQueueing, 0)
-		f, err := s.RecordFailure(ctx, a, "order system down")
-		require.NoError(t, err)
-		assert.Equal(t, reconcile.OrderFailure{Key: a, Failures: 1, First: ordersT0, Last: ordersT0, Err: "order system down"}, f)
-		clock.Advance(time.Minute)
-		a2 := deliveredKey("300000001", tiki.OrderStatusPackaging, 30)
-		f, err = s.RecordFailure(ctx, a2, "still down")
-		require.NoError(t, err)
-		want := reconcile.OrderFailure{Key: a2, Failures: 2, First: ordersT0, Last: ordersT0.Add(time.Minute), Err: "still down"}
-		assert.Equal(t, want, f, "counted per order, whatever its status")
-		_, err = s.RecordFailure(ctx, b, "bad address")
-		require.NoError(t, err)
-
-		failures, err := s.Failures(ctx)
-		require.NoError(t, err)
-		require.Len(t, failures, 2)
-		assert.Equal(t, want, failures[0])
-		assert.Equal(t, "300000002", failures[1].Key.Code)
-
-		// An older delivery of the order (a late event) leaves them; one
-		// at least as new as the failed key clears them.
-		clock.Advance(365 * 24 * time.Hour) // failures are not forgotten
-		require.NoError(t, s.MarkDelivered(ctx, deliveredKey("300000002", tiki.OrderStatusCanceled, -60)))
-		failures, err = s.Failures(ctx)
-		require.NoError(t, err)
-		assert.Len(t, failures, 2, "an older delivery leaves the failures of a newer one")
-		require.NoError(t, s.MarkDelivered(ctx, deliveredKey("300000002", tiki.OrderStatusCanceled, 0)))
-		failures, err = s.Failures(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderFailure{want}, failures)
-	})
-}
-
-func TestDeliveredStoresForgetDeliveriesAfterTheirRetention(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	forEachDeliveredStore(t, time.Hour, func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock) {
-		a := deliveredKey("300000001", tiki.OrderStatusQueueing, 0)
-		require.NoError(t, s.MarkDelivered(ctx, a))
-		clock.Advance(59 * time.Minute)
-		latest, err := s.Latest(ctx, []string{a.Code})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{a}, latest)
-		clock.Advance(time.Minute)
-		latest, err = s.Latest(ctx, []string{a.Code})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{{}}, latest)
-		// An older delivery marked after the newer one expired is the
-		// latest again.
-		older := deliveredKey("300000001", tiki.OrderStatusCanceled, -60)
-		require.NoError(t, s.MarkDelivered(ctx, older))
-		latest, err = s.Latest(ctx, []string{a.Code})
-		require.NoError(t, err)
-		assert.Equal(t, []reconcile.OrderKey{older}, latest)
-	})
-}
-
-func TestDeliveredStoresAreSafeForConcurrentUse(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	forEachDeliveredStore(t, 0, func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock) {
-		var wg sync.WaitGroup
-		for g := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range 50 {
-					k := deliveredKey(fmt.Sprint(g*1000+i), tiki.OrderStatusQueueing, i)
-					_, err := s.RecordFailure(ctx, k, "retry")
-					assert.NoError(t, err)
-					assert.NoError(t, s.MarkDelivered(ctx, k))
-					latest, err := s.Latest(ctx, []string{k.Code})
-					assert.NoError(t, err)
-					assert.Equal(t, []reconcile.OrderKey{k}, latest)
-					_, err = s.Failures(ctx)
-					assert.NoError(t, err)
-					assert.NoError(t, s.SaveCheckpoint(ctx, ordersT0.Add(time.Duration(i)*time.Second)))
-				}
-			}()
-		}
-		wg.Wait()
-		failures, err := s.Failures(ctx)
-		require.NoError(t, err)
-		assert.Empty(t, failures)
-	})
-}
-
-func TestDeliveredStoresRefuseBadInput(t *testing.T) {
-	t.Parallel()
-	var nilCtx context.Context
-	forEachDeliveredStore(t, 0, func(t *testing.T, s reconcile.DeliveredStore, clock *ordersClock) {
-		_, err := s.Latest(nilCtx, []string{"1", ""})
-		requireOrderProblems(t, err, "ctx", "codes[1]")
-		requireOrderProblems(t, s.MarkDelivered(context.Background(), reconcile.OrderKey{Status: "queueing"}), "keys[0].Code", "keys[0].At")
-		_, err = s.RecordFailure(nilCtx, reconcile.OrderKey{Code: "1", At: ordersT0}, "")
-		requireOrderProblems(t, err, "ctx", "keys[0].Status")
-		_, err = s.Failures(nilCtx)
-		requireOrderProblems(t, err, "ctx")
-		_, err = s.Checkpoint(nilCtx)
-		requireOrderProblems(t, err, "ctx")
-		requireOrderProblems(t, s.SaveCheckpoint(nilCtx, ordersT0), "ctx")
-	})
 	_, err := reconcile.NewMemoryDeliveredStore(-time.Hour)
 	requireOrderProblems(t, err, "retention")
 	_, err = reconcile.NewFileDeliveredStore("", time.Millisecond)
 	requireOrderProblems(t, err, "path", "retention")
 
-	// Stores not made by their constructor fail instead of panicking.
 	ctx := context.Background()
 	for _, s := range []reconcile.DeliveredStore{&reconcile.MemoryDeliveredStore{}, (*reconcile.MemoryDeliveredStore)(nil),
 		&reconcile.FileDeliveredStore{}, (*reconcile.FileDeliveredStore)(nil)} {
