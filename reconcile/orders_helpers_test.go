@@ -344,8 +344,7 @@ func (e *ordersEnv) live() bool {
 // once runs a pass after the clock moved past the lag.
 func (e *ordersEnv) once() (*reconcile.OrdersReport, error) {
 	e.t.Helper()
-	e.clock.Advance(e.opts.Lag + time.Second)
-	return e.b.Once(context.Background())
+	return e.onceWith(context.Background())
 }
 
 // orderKey is an order and status: a key without its At.
@@ -377,4 +376,30 @@ func (h *ordersHandler) requireOnceInOrder(t *testing.T) {
 		}
 		newest[k.Code] = k
 	}
+}
+
+// newestStatuses returns the status of each order's newest delivery the
+// handler accepted.
+func (h *ordersHandler) newestStatuses() map[string]tiki.OrderStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at := map[string]time.Time{}
+	out := map[string]tiki.OrderStatus{}
+	for _, c := range h.calls {
+		if c.err != nil {
+			continue
+		}
+		k := c.d.Key()
+		if prev, ok := at[k.Code]; !ok || !k.At.Before(prev) {
+			at[k.Code], out[k.Code] = k.At, k.Status
+		}
+	}
+	return out
+}
+
+// onceWith runs a pass with ctx after the clock moved past the lag.
+func (e *ordersEnv) onceWith(ctx context.Context) (*reconcile.OrdersReport, error) {
+	e.t.Helper()
+	e.clock.Advance(e.opts.Lag + time.Second)
+	return e.b.Once(ctx)
 }
