@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/deliveredtest"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 )
@@ -25,26 +26,14 @@ import (
 
 // ordersT0 is when the fake's clock starts in the tests: a Friday morning
 // in Vietnam.
-var ordersT0 = time.Date(2024, 5, 10, 9, 0, 0, 0, tiki.Vietnam())
+var ordersT0 = deliveredtest.T0
 
 // ordersClock is a clock that moves only when told to, shared by the fake
-// and the backfill.
-type ordersClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// and the backfill; newOrdersClock starts one at ordersT0.
+type ordersClock = deliveredtest.Clock
 
-func (c *ordersClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *ordersClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newOrdersClock returns a clock at ordersT0.
+func newOrdersClock() *ordersClock { return deliveredtest.NewClock() }
 
 // ordersCall is one order list request as it went over the wire.
 type ordersCall struct {
@@ -244,7 +233,7 @@ const (
 // override the tests' options where set.
 func newOrdersEnv(t *testing.T, opts reconcile.OrdersOptions) *ordersEnv {
 	t.Helper()
-	e := &ordersEnv{t: t, clock: &ordersClock{now: ordersT0}, handler: &ordersHandler{}}
+	e := &ordersEnv{t: t, clock: newOrdersClock(), handler: &ordersHandler{}}
 	e.srv = tikitest.NewServer(t, tikitest.WithClock(e.clock.Now))
 	e.wire = &ordersWire{next: http.DefaultTransport}
 	var err error

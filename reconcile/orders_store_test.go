@@ -77,7 +77,7 @@ func TestFileDeliveredStoreSurvivesARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orders.log")
 	s, err := reconcile.NewFileDeliveredStore(path, 0)
 	require.NoError(t, err)
-	clock := &ordersClock{now: ordersT0}
+	clock := newOrdersClock()
 	reconcile.SetDeliveredClock(s, clock.Now)
 	a, b := deliveredKey("300000001", tiki.OrderStatusQueueing, 0), deliveredKey("300000002", tiki.OrderStatusChoIn, 0)
 	c := deliveredKey("300000003", tiki.OrderStatusQueueing, 0)
@@ -135,7 +135,7 @@ func TestFileDeliveredStoreDropsALastLineCutShort(t *testing.T) {
 	s, err := reconcile.NewFileDeliveredStore(path, 0)
 	require.NoError(t, err)
 	defer s.Close()
-	reconcile.SetDeliveredClock(s, (&ordersClock{now: ordersT0}).Now)
+	reconcile.SetDeliveredClock(s, newOrdersClock().Now)
 	latest, err := s.Latest(ctx, []string{"1", "2"})
 	require.NoError(t, err)
 	assert.Equal(t, []reconcile.OrderKey{deliveredKey("1", "queueing", 0), {}}, latest)
@@ -186,7 +186,7 @@ func TestFileDeliveredStoreRewritesALogOfMostlyDeadLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orders.log")
 	s, err := reconcile.NewFileDeliveredStore(path, time.Hour)
 	require.NoError(t, err)
-	clock := &ordersClock{now: ordersT0}
+	clock := newOrdersClock()
 	reconcile.SetDeliveredClock(s, clock.Now)
 	old := deliveredKey("1", tiki.OrderStatusQueueing, 0)
 	require.NoError(t, s.MarkDelivered(ctx, old))

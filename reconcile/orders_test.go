@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/deliveredtest"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 )
@@ -693,13 +694,7 @@ func TestOrdersBackfillRunsOneLoop(t *testing.T) {
 
 func requireOrderProblems(t *testing.T, err error, fields ...string) {
 	t.Helper()
-	var ve *tiki.ValidationError
-	require.ErrorAs(t, err, &ve)
-	var got []string
-	for _, p := range ve.Problems {
-		got = append(got, p.Field)
-	}
-	assert.Equal(t, fields, got, err.Error())
+	deliveredtest.RequireProblems(t, err, fields...)
 }
 
 // NewOrdersBackfill reports every problem at once, named and worded as New

@@ -119,6 +119,20 @@ func (e *ordersEnv) failing(code string) {
 	})
 }
 
+// parkOne places an order whose notifications are lost and whose handler
+// fails, and runs a pass that parks it (the env's ParkAfter is 1). It
+// returns the order's code and the pass's report.
+func (e *ordersEnv) parkOne() (string, *reconcile.OrdersReport) {
+	e.t.Helper()
+	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+	bad := e.placeOrder()
+	e.failing(bad)
+	report, err := e.once()
+	require.Error(e.t, err)
+	require.Len(e.t, report.Parked, 1)
+	return bad, report
+}
+
 // An order whose handler keeps failing is parked after ParkAfter passes:
 // the checkpoint moves on, and each pass hands the order out again on its
 // own, until the handler takes it.
@@ -192,12 +206,7 @@ func TestOrdersBackfillUnparksAnOrderTheLivePathDelivers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newOrdersEnv(t, reconcile.OrdersOptions{ParkAfter: 1})
-	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
-	bad := e.placeOrder()
-	e.failing(bad)
-	report, err := e.once()
-	require.Error(t, err)
-	require.Len(t, report.Parked, 1)
+	bad, report := e.parkOne()
 	assert.Equal(t, report.To, report.Checkpoint)
 
 	e.handler.setFail(nil)
@@ -266,18 +275,13 @@ func TestOrdersBackfillKeepsAnOrderParkedWhenALateEventDeliversAnOlderStatus(t *
 func TestOrdersBackfillAParkedOrderThatCannotBeReadDoesNotStopThePass(t *testing.T) {
 	t.Parallel()
 	e := newOrdersEnv(t, reconcile.OrdersOptions{ParkAfter: 1})
-	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
-	bad := e.placeOrder()
-	e.failing(bad)
-	report, err := e.once()
-	require.Error(t, err)
-	require.Len(t, report.Parked, 1)
+	bad, _ := e.parkOne()
 
 	e.handler.setFail(nil)
 	e.clock.Advance(time.Hour)
 	good := e.placeOrder()
 	require.NoError(t, e.srv.Inject(tikitest.Fault{Method: http.MethodGet, Path: "/integration/v2/orders/" + bad, Status: http.StatusNotFound}))
-	report, err = e.once()
+	report, err := e.once()
 	require.ErrorIs(t, err, tiki.ErrNotFound)
 	assert.Equal(t, []reconcile.OrderKey{orderKey(good, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 	require.Len(t, report.Failed, 1)

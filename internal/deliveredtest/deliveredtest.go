@@ -1,6 +1,3 @@
-// Package deliveredtest is the contract test of reconcile.DeliveredStore:
-// every implementation (the memory and file stores of package reconcile,
-// the Redis one of the redisstore module) runs the same cases with Run.
 package deliveredtest
 
 import (
