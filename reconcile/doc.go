@@ -163,22 +163,27 @@
 //
 //	// The live path hands its orders over through the backfill, which
 //	// records them, so that the backfill does not hand them out again.
-//	consumer.OnOrderStatus(func(ctx context.Context, ev *tiki.OrderStatusUpdatedEvent) error {
-//		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
-//	})
-//	go backfill.Run(ctx) // a pass every OrdersOptions.Interval
+//	err = backfill.Follow(consumer) // the event-queue consumer's order events
+//	go backfill.Run(ctx)            // a pass every OrdersOptions.Interval
 //
 // What it promises, and what it asks of the caller:
 //
-//   - Delivered: an order code in a status ([OrderKey]) is delivered once
-//     the handler was called with it and returned nil, and the
-//     [DeliveredStore] recorded it. A handler that fails or panics leaves
-//     the order undelivered: it is reported ([OrderDeliveryError]) and
-//     handed out again by the next pass (see [OrdersBackfill.Once]).
+//   - Delivered: an order code in a status as of a time ([OrderKey]) is
+//     delivered once the handler was called with it and returned nil, and
+//     the [DeliveredStore] recorded it as the order's latest delivery. A
+//     handler that fails or panics leaves the order undelivered: it is
+//     reported ([OrderDeliveryError]) and handed out again by the next
+//     pass (see [OrdersBackfill.Once]); after OrdersOptions.ParkAfter
+//     failed passes the order is parked, so that the checkpoint moves on,
+//     and retried by every pass ([OrdersBackfill.Parked]).
+//   - Newest last: a delivery older than the order's latest one (a late
+//     event) is not handed out, so the handler's last word on an order is
+//     its newest status whatever order the paths bring them in.
 //   - The backfill sees each order in its current status only: a status an
 //     order left before a pass read it is not handed out (a handler takes a
 //     delivery as "the order is now in this status", not as a transition).
-//   - Live deliveries go through [OrdersBackfill.Deliver], or are recorded
+//   - Live deliveries go through [OrdersBackfill.Deliver] (which
+//     [OrdersBackfill.Follow] wires to an event-queue consumer), or are recorded
 //     with [DeliveredStore.MarkDelivered] after the caller's own handler
 //     succeeded. A TikiNOW webhook is delivered by its order code alone
 //     (its main_state is not the order API's status): Deliver reads the

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/keylock"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -48,6 +49,10 @@ const (
 	// MaxOrdersConcurrency is the largest OrdersOptions.Workers and
 	// OrdersOptions.Requests accepted.
 	MaxOrdersConcurrency = 256
+
+	// DefaultOrdersParkAfter is how many failed hand-outs of one order in a
+	// row park it (see OrdersOptions.ParkAfter).
+	DefaultOrdersParkAfter = 5
 )
 
 // OrdersOptions configures an OrdersBackfill, as Options configures an
@@ -98,6 +103,16 @@ type OrdersOptions struct {
 	// number.
 	Requests int
 
+	// ParkAfter is how many failed hand-outs of one order in a row (its
+	// handler returned an error or panicked, in as many passes) park it:
+	// the store records it as parked (DeliveredStore.RecordFailure), the
+	// checkpoint moves past it, and every later pass of Once and Run reads
+	// the order again (client.Orders.Get) and hands it out on its own,
+	// until the handler accepts it or the live path delivers it. Parked
+	// orders are listed by OrdersBackfill.Parked and in each
+	// OrdersReport. 0 means DefaultOrdersParkAfter.
+	ParkAfter int
+
 	// OnPass is called by Run after each pass with its report and error
 	// (the report is nil when the pass could not start: the checkpoint
 	// could not be read). A panic in it is logged and Run goes on.
@@ -113,44 +128,90 @@ type OrdersOptions struct {
 	Now func() time.Time
 }
 
-// OrderKey names one delivery of an order: its code and a status. Order
-// codes are unique across Tiki, so a key names the same delivery whichever
-// path (event, webhook, backfill) brought it.
+// OrderKey names one delivery of an order: its code, a status and when
+// the order took that status. Order codes are unique across Tiki, so a key
+// names the same delivery whichever path (event, webhook, backfill)
+// brought it.
 type OrderKey struct {
 	// Code is the order's code.
 	Code string
 	// Status is the order's status, in its canonical form
 	// (tiki.OrderStatus.Canonical).
 	Status tiki.OrderStatus
+	// At is the delivery's version: when the order took Status on Tiki, to
+	// the second, in Vietnam time. Of two deliveries of one order, the one
+	// with the later At is the newer; an order that returns to a status it
+	// was in makes a new delivery, with a later At.
+	At time.Time
 }
 
-// String returns "code status".
-func (k OrderKey) String() string { return k.Code + " " + string(k.Status) }
+// String returns "code status at".
+func (k OrderKey) String() string {
+	s := k.Code + " " + string(k.Status)
+	if !k.At.IsZero() {
+		s += " " + k.At.In(tiki.Vietnam()).Format(tiki.TimeLayout)
+	}
+	return s
+}
 
 // OrderDelivery is an order in a status, handed to the seller's order
-// handler.
+// handler: the order is now in this status, as of At.
 type OrderDelivery struct {
 	// Code is the order's code.
 	Code string
 	// Status is the order's status in the order API's vocabulary (the
-	// event queue's). Deliver reads the order (client.Orders.Get) when it
-	// is empty: leave it empty for an ORDER_CREATED_SUCCESSFULLY event
-	// that carries the code only, and for a TikiNOW webhook, whose
-	// main_state is another vocabulary.
+	// event queue's).
 	Status tiki.OrderStatus
+	// At is when the order took Status on Tiki: the event's CreatedAt for
+	// an event-queue event, the order's UpdatedAt when the order was read.
+	// It orders the deliveries of one order (to the second): one older
+	// than the order's latest delivery is not handed out. Deliver reads the
+	// order (client.Orders.Get) and delivers its current status when At
+	// or Status is zero: leave them zero for a TikiNOW webhook, whose
+	// main_state is another vocabulary than the order API's status.
+	At time.Time
 	// Order is the whole order when it was read: always for a delivery of
-	// the backfill, and for Deliver without a Status. Nil otherwise: the
-	// handler reads it with client.Orders.Get when it needs more than the
-	// code and status.
+	// the backfill, and for Deliver without a Status or At. Nil otherwise:
+	// the handler reads it with client.Orders.Get when it needs more than
+	// the code and status.
 	Order *tiki.Order
 	// Backfilled is true when the backfill found the order: its event
 	// and webhook were lost (or came later than OrdersOptions.Lag).
 	Backfilled bool
 }
 
-// Key returns the delivery's key: its code and canonical status.
+// Key returns the delivery's key: its code, canonical status and At, to
+// the second, in Vietnam time.
 func (d OrderDelivery) Key() OrderKey {
-	return OrderKey{Code: d.Code, Status: d.Status.Canonical()}
+	return OrderKey{Code: d.Code, Status: d.Status.Canonical(), At: deliveryTime(d.At)}
+}
+
+// deliveryTime is t as a delivery's version: whole seconds (Tiki's
+// updated_at is to the second), in Vietnam time; zero stays zero.
+func deliveryTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Second).In(tiki.Vietnam())
+}
+
+// deliveryOf is the delivery of an order as read from Tiki.
+func deliveryOf(o *tiki.Order, backfilled bool) OrderDelivery {
+	return OrderDelivery{Code: o.Code, Status: o.Status, At: o.UpdatedAt.Time, Order: o, Backfilled: backfilled}
+}
+
+// OrderFailure is an order whose hand-outs by the backfill failed since
+// its last delivery: its handler returned an error or panicked. Once
+// Failures reaches OrdersOptions.ParkAfter the order is parked.
+type OrderFailure struct {
+	// Key is the delivery whose hand-out failed last.
+	Key OrderKey
+	// Failures is how many hand-outs failed in a row.
+	Failures int
+	// First and Last are when the first and the last of them failed.
+	First, Last time.Time
+	// Err is the last failure's error, as text.
+	Err string
 }
 
 // OrderHandler handles an order delivery: the seller's order handler, the
@@ -173,8 +234,9 @@ var ErrOrdersRunning = errors.New("reconcile: the orders backfill is running alr
 // OrderDeliveryError is an order that was handed out and is not recorded
 // as delivered: its handler returned an error or panicked (Err is the
 // handler's error or a *tiki.PanicError), or its handler succeeded and
-// the store could not record it (Err wraps ErrDeliveredStore). The
-// backfill hands it out again on its next pass.
+// the store could not record it (Err wraps ErrDeliveredStore), or, for a
+// parked order, the order could not be read again (Err is the client's
+// error). The backfill hands it out again on its next pass.
 type OrderDeliveryError struct {
 	// Key is the order and status handed out.
 	Key OrderKey
@@ -206,15 +268,7 @@ type OrdersBackfill struct {
 	passes  chan struct{} // one token: the right to run a pass
 	running atomic.Bool   // Run is looping
 
-	mu      sync.Mutex
-	flights map[OrderKey]*orderFlight // deliveries being handed out
-}
-
-// orderFlight is a delivery being handed out; others of the same key wait for
-// it instead of calling the handler beside it.
-type orderFlight struct {
-	done chan struct{}
-	err  error // set before done is closed
+	orders keylock.Locks // by order code: one hand-out of an order at a time
 }
 
 // NewOrdersBackfill returns a backfill that reads the orders with client,
@@ -240,6 +294,7 @@ func NewOrdersBackfill(client *tiki.Client, store DeliveredStore, handler OrderH
 		"must be from 0 (the default, %d) to %d, not %d", DefaultOrdersWorkers, MaxOrdersConcurrency, opts.Workers)
 	v.check(opts.Requests >= 0 && opts.Requests <= MaxOrdersConcurrency, "OrdersOptions.Requests",
 		"must be from 0 (the default, %d) to %d, not %d", DefaultOrdersRequests, MaxOrdersConcurrency, opts.Requests)
+	v.check(opts.ParkAfter >= 0, "OrdersOptions.ParkAfter", "must be 0 (the default, %d) or positive, not %d", DefaultOrdersParkAfter, opts.ParkAfter)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -249,6 +304,7 @@ func NewOrdersBackfill(client *tiki.Client, store DeliveredStore, handler OrderH
 	opts.Interval = ordersDefault(opts.Interval, DefaultOrdersInterval)
 	opts.Workers = ordersDefault(opts.Workers, DefaultOrdersWorkers)
 	opts.Requests = ordersDefault(opts.Requests, DefaultOrdersRequests)
+	opts.ParkAfter = ordersDefault(opts.ParkAfter, DefaultOrdersParkAfter)
 	if opts.Start.IsZero() {
 		opts.Start = now().Add(-DefaultOrdersStart)
 	}
@@ -258,7 +314,7 @@ func NewOrdersBackfill(client *tiki.Client, store DeliveredStore, handler OrderH
 	}
 	b := &OrdersBackfill{
 		client: client, store: store, handler: handler, opts: opts, now: now, logger: logger,
-		passes: make(chan struct{}, 1), flights: map[OrderKey]*orderFlight{},
+		passes: make(chan struct{}, 1),
 	}
 	b.passes <- struct{}{}
 	return b, nil
@@ -274,26 +330,37 @@ func ordersDefault[T comparable](v, def T) T {
 }
 
 // Deliver hands an order that the live path received (an event-queue
-// event, a webhook) to the handler, unless it was delivered already, and
+// event, a webhook) to the handler, unless the handler has it already, and
 // records it as delivered when the handler returns nil: the way a live
 // path keeps the backfill from handing the same order out again, and
 // keeps itself from handing out what the backfill already did. Call it
 // from the event-queue consumer's and the webhook receivers' handlers, in
-// place of the order handler.
+// place of the order handler (Follow does it for a consumer).
 //
-// A delivery without a Status is completed by reading the order
-// (client.Orders.Get): the way to deliver a TikiNOW order webhook, whose
-// main_state is not the order API's status. Deliver returns nil when the handler succeeded or
-// the order was delivered already in that status (the handler is not
-// called); an *OrderDeliveryError when the handler failed or panicked,
-// for the live path to retry (the consumer does not acknowledge the
-// event, a receiver answers 5xx); an error wrapping ErrDeliveredStore,
-// without calling the handler, when the store cannot be read; the
-// client's error when the order cannot be read. A delivery the handler
-// succeeded with but the store could not record is logged and Deliver
-// returns nil: the backfill hands it out once more. While the same order
-// and status is being handed out (by the backfill or another Deliver),
-// Deliver waits for that and returns its outcome.
+// The order's latest delivery (DeliveredStore.Latest) decides: a delivery
+// older than it (a late event, after the backfill or a newer event
+// delivered the order's next status) is not handed out, and neither is one
+// in the status the handler has already; a delivery in another status,
+// newer than it, is. Two deliveries of one order in the same second in two
+// statuses cannot be ordered by their time: Deliver then reads the order
+// and hands out its current status unless the handler has it. So the
+// handler's last word on an order is its newest status, whatever order the
+// paths bring them in.
+//
+// A delivery without a Status or an At is completed by reading the order
+// (client.Orders.Get), and its current status is delivered: the way to
+// deliver a TikiNOW order webhook, whose main_state is not the order API's
+// status. Deliver returns nil when the handler succeeded or was not called
+// (the handler has the order in that status, or a newer delivery); an
+// *OrderDeliveryError when the handler failed or panicked, for the live
+// path to retry (the consumer does not acknowledge the event, a receiver
+// answers 5xx); an error wrapping ErrDeliveredStore, without calling the
+// handler, when the store cannot be read; the client's error when the
+// order cannot be read. A delivery the handler succeeded with but the
+// store could not record is logged and Deliver returns nil: the backfill
+// hands it out once more. One order is handed to one handler call at a
+// time: while it is being handed out (by the backfill or another Deliver),
+// Deliver waits, then decides anew.
 //
 // A nil ctx and an empty Code are refused with a *tiki.ValidationError.
 func (b *OrdersBackfill) Deliver(ctx context.Context, d OrderDelivery) error {
@@ -304,14 +371,14 @@ func (b *OrdersBackfill) Deliver(ctx context.Context, d OrderDelivery) error {
 		return err
 	}
 	d.Backfilled = false
-	if d.Status == "" {
-		o, _, err := b.client.Orders.Get(ctx, d.Code, nil)
+	if d.Status == "" || d.At.IsZero() {
+		o, err := b.read(ctx, d.Code)
 		if err != nil {
-			return fmt.Errorf("reconcile: reading order %s for its status: %w", d.Code, err)
+			return err
 		}
-		d.Status, d.Order = o.Status, o
+		d = deliveryOf(o, false)
 	}
-	handled, err := b.handOut(ctx, d)
+	_, handled, err := b.handOut(ctx, d)
 	if handled && err != nil {
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "reconcile: order handled but not recorded as delivered",
 			slog.String("order", d.Code), slog.String("status", string(d.Status)), slog.Any("error", err))
@@ -320,61 +387,153 @@ func (b *OrdersBackfill) Deliver(ctx context.Context, d OrderDelivery) error {
 	return err
 }
 
-// handOut calls the handler with d unless its key is recorded as
-// delivered, and records it after the handler succeeded. handled reports
-// that the handler ran here and returned nil; err is then nil or the
-// store's failure to record it. A key being handed out already is waited
-// for: handled is false and err is that run's outcome.
-func (b *OrdersBackfill) handOut(ctx context.Context, d OrderDelivery) (handled bool, err error) {
-	key := d.Key()
-	b.mu.Lock()
-	if f := b.flights[key]; f != nil {
-		b.mu.Unlock()
-		select {
-		case <-f.done:
-			return false, f.err
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
-	}
-	f := &orderFlight{done: make(chan struct{})}
-	b.flights[key] = f
-	b.mu.Unlock()
-	defer func() {
-		f.err = err
-		b.mu.Lock()
-		delete(b.flights, key)
-		b.mu.Unlock()
-		close(f.done)
-	}()
-
-	done, err := b.delivered(ctx, []OrderKey{key})
+// read reads an order for its current status.
+func (b *OrdersBackfill) read(ctx context.Context, code string) (*tiki.Order, error) {
+	o, _, err := b.client.Orders.Get(ctx, code, nil)
 	if err != nil {
-		return false, err
+		return nil, fmt.Errorf("reconcile: reading order %s for its status: %w", code, err)
 	}
-	if done[0] {
-		return false, nil
-	}
-	if err := safe.Do(func() error { return b.handler(ctx, d) }); err != nil {
-		return false, &OrderDeliveryError{Key: key, Err: err}
-	}
-	// The handler succeeded: record it even if ctx ended meanwhile.
-	if err := safe.Do(func() error { return b.store.MarkDelivered(context.WithoutCancel(ctx), key) }); err != nil {
-		return true, &OrderDeliveryError{Key: key, Err: fmt.Errorf("%w: recording the delivery: %w", ErrDeliveredStore, err)}
-	}
-	return true, nil
+	return o, nil
 }
 
-// delivered asks the store which keys are delivered.
-func (b *OrdersBackfill) delivered(ctx context.Context, keys []OrderKey) ([]bool, error) {
-	done, err := safe.Get(func() ([]bool, error) { return b.store.Delivered(ctx, keys) })
-	if err == nil && len(done) != len(keys) {
-		err = fmt.Errorf("answered %d values for %d keys", len(done), len(keys))
+// verdict is what a delivery is to the handler, given its order's latest
+// delivery.
+type verdict int
+
+const (
+	// newer: in another status than the latest delivery, and newer.
+	newer verdict = iota
+	// known: in the latest delivery's status, and not older.
+	known
+	// older: older than the latest delivery.
+	older
+	// tied: in another status than the latest delivery, of the same
+	// second; only the order's current status can tell which is newer.
+	tied
+)
+
+// judge compares k with its order's latest delivery (zero when none).
+func judge(latest, k OrderKey) verdict {
+	switch {
+	case latest.Code == "":
+		return newer
+	case k.At.Before(latest.At):
+		return older
+	case k.Status == latest.Status:
+		return known
+	case k.At.Equal(latest.At):
+		return tied
+	}
+	return newer
+}
+
+// handOut calls the handler with d unless the order's latest delivery makes
+// it needless (see Deliver), and records it after the handler succeeded,
+// holding the order's lock throughout. It returns the key handed out (d's,
+// or the order's current one when a tie was settled by reading it);
+// handled reports that the handler ran and returned nil (err is then nil
+// or the store's failure to record it). handled false with a nil err: the
+// handler was not called.
+func (b *OrdersBackfill) handOut(ctx context.Context, d OrderDelivery) (key OrderKey, handled bool, err error) {
+	key = d.Key()
+	unlock, err := b.orders.Lock(ctx, []string{d.Code})
+	if err != nil {
+		return key, false, err
+	}
+	defer unlock()
+	latest, err := b.latest(ctx, []string{d.Code})
+	if err != nil {
+		return key, false, err
+	}
+	switch judge(latest[0], key) {
+	case known, older:
+		return key, false, nil
+	case tied:
+		o, err := b.read(ctx, d.Code)
+		if err != nil {
+			return key, false, err
+		}
+		backfilled := d.Backfilled
+		d = deliveryOf(o, backfilled)
+		if d.At.Before(latest[0].At) {
+			d.At = latest[0].At // the latest's second, newest by then
+		}
+		if key = d.Key(); key.Status == latest[0].Status {
+			return key, false, nil
+		}
+	}
+	if err := safe.Do(func() error { return b.handler(ctx, d) }); err != nil {
+		return key, false, &OrderDeliveryError{Key: key, Err: err}
+	}
+	// The handler succeeded: record it even if ctx ended meanwhile.
+	if err := b.mark(context.WithoutCancel(ctx), key); err != nil {
+		return key, true, &OrderDeliveryError{Key: key, Err: err}
+	}
+	return key, true, nil
+}
+
+// mark records keys as delivered (which also clears their orders' failures).
+func (b *OrdersBackfill) mark(ctx context.Context, keys ...OrderKey) error {
+	if err := safe.Do(func() error { return b.store.MarkDelivered(ctx, keys...) }); err != nil {
+		return fmt.Errorf("%w: recording the delivery: %w", ErrDeliveredStore, err)
+	}
+	return nil
+}
+
+// latest asks the store for the latest delivery of each order.
+func (b *OrdersBackfill) latest(ctx context.Context, codes []string) ([]OrderKey, error) {
+	keys, err := safe.Get(func() ([]OrderKey, error) { return b.store.Latest(ctx, codes) })
+	if err == nil && len(keys) != len(codes) {
+		err = fmt.Errorf("answered %d values for %d orders", len(keys), len(codes))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading deliveries: %w", ErrDeliveredStore, err)
 	}
-	return done, nil
+	for i, k := range keys {
+		if k.Code != "" && k.Code != codes[i] {
+			return nil, fmt.Errorf("%w: reading deliveries: answered order %s for order %s", ErrDeliveredStore, k.Code, codes[i])
+		}
+	}
+	return keys, nil
+}
+
+// recordFailure records a failed hand-out of key in the store and returns
+// the order's failures.
+func (b *OrdersBackfill) recordFailure(ctx context.Context, key OrderKey, cause error) (OrderFailure, error) {
+	f, err := safe.Get(func() (OrderFailure, error) { return b.store.RecordFailure(ctx, key, cause.Error()) })
+	if err != nil {
+		return f, fmt.Errorf("%w: recording a failed delivery: %w", ErrDeliveredStore, err)
+	}
+	return f, nil
+}
+
+// Parked returns the orders the backfill parked: those whose handler
+// failed OrdersOptions.ParkAfter times in a row and that no delivery has
+// succeeded for since, sorted by order code. Every pass of Once and Run
+// hands them out again. An error wraps ErrDeliveredStore.
+func (b *OrdersBackfill) Parked(ctx context.Context) ([]OrderFailure, error) {
+	var v problems
+	b.check(&v, ctx)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return b.parked(ctx)
+}
+
+// parked reads the parked orders from the store.
+func (b *OrdersBackfill) parked(ctx context.Context) ([]OrderFailure, error) {
+	all, err := safe.Get(func() ([]OrderFailure, error) { return b.store.Failures(ctx) })
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading failed deliveries: %w", ErrDeliveredStore, err)
+	}
+	var out []OrderFailure
+	for _, f := range all {
+		if f.Failures >= b.opts.ParkAfter {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b OrderFailure) int { return strings.Compare(a.Key.Code, b.Key.Code) })
+	return out, nil
 }
 
 // OrdersReport is what a pass did.
@@ -402,17 +561,25 @@ type OrdersReport struct {
 	// Failed are the orders handed out that were not recorded as
 	// delivered; the next pass hands them out again. Sorted by key.
 	Failed []*OrderDeliveryError
+	// Parked are the orders parked after the pass (Once and Run): their
+	// handler failed OrdersOptions.ParkAfter times in a row, the
+	// checkpoint moved past them, and each pass hands them out again
+	// (those it handed out are in Lost or Failed too). Sorted by code.
+	Parked []OrderFailure
 }
 
 // Once runs one pass: from the store's checkpoint less Overlap (or from
 // Start, until the store holds a checkpoint) to Lag before now. It hands
-// out every order updated in that range that is not recorded as delivered
-// in its current status, and moves the checkpoint forward as windows
-// complete: a window is complete once every order in it is delivered, and
-// the checkpoint never passes a window that is not, so an order whose
-// handler failed is handed out again by the next pass, and a pass that
-// stopped (a crash, an error) resumes where its work ends. Call it from a
-// scheduled job; Run calls it in a loop.
+// out every order updated in that range whose current status the handler
+// does not have (see Deliver), and moves the checkpoint forward as windows
+// complete: a window is complete once every order in it is delivered or
+// parked, and the checkpoint never passes a window that is not, so an
+// order whose handler failed is handed out again by the next pass, and a
+// pass that stopped (a crash, an error) resumes where its work ends. An
+// order whose handler failed OrdersOptions.ParkAfter times in a row is
+// parked, so that it no longer holds the checkpoint back: each pass first
+// reads every parked order (client.Orders.Get) and hands it out again.
+// Call Once from a scheduled job; Run calls it in a loop.
 //
 // The error is nil when every order of the range was delivered. Otherwise
 // it is the error that stopped the pass (the client's error for the order
@@ -446,10 +613,8 @@ func (b *OrdersBackfill) Once(ctx context.Context) (*OrdersReport, error) {
 		from = cp.Add(-b.opts.Overlap)
 	}
 	from = from.In(tiki.Vietnam()).Truncate(time.Second)
-	if !from.Before(to) {
-		return &OrdersReport{From: from, To: to, Checkpoint: cp}, nil
-	}
 	p := b.newPass(ctx, from, to, cp)
+	p.retryParked()
 	return p.run()
 }
 

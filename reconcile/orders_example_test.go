@@ -49,8 +49,8 @@ func ExampleOrdersBackfill() {
 		log.Fatal(err)
 	}
 
-	// The live path: an event-queue consumer whose handlers deliver
-	// through the backfill.
+	// The live path: an event-queue consumer whose order events the
+	// backfill follows: they are delivered through it.
 	q, _, err := client.EventQueue.CreateQueue(ctx, "orders")
 	if err != nil {
 		log.Fatal(err)
@@ -64,12 +64,9 @@ func ExampleOrdersBackfill() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	consumer.OnOrderCreated(func(ctx context.Context, ev *tiki.OrderCreatedEvent) error {
-		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
-	})
-	consumer.OnOrderStatus(func(ctx context.Context, ev *tiki.OrderStatusUpdatedEvent) error {
-		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
-	})
+	if err := backfill.Follow(consumer); err != nil {
+		log.Fatal(err)
+	}
 
 	// Three orders; the fake loses the event of the second one.
 	first, _ := srv.CreateOrder(tikitest.OrderSpec{})

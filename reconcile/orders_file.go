@@ -17,12 +17,13 @@ import (
 
 // FileDeliveredStore is a DeliveredStore kept in one file: it survives
 // restarts of the process and of the machine. The file is a log of JSON
-// lines, one per delivered key and per checkpoint, appended and flushed to
-// disk (fsync) before MarkDelivered and SaveCheckpoint return, so a crash
-// at any moment loses nothing that was reported stored; a line cut short by
-// a crash is dropped when the file is opened. When most lines are expired
-// or repeated, the file is rewritten with the live ones (a temporary file,
-// flushed, renamed over the log).
+// lines, one per delivery, per failed hand-out and per checkpoint,
+// appended and flushed to disk (fsync) before MarkDelivered,
+// RecordFailure and SaveCheckpoint return, so a crash at any moment loses
+// nothing that was reported stored; a line cut short by a crash is dropped
+// when the file is opened. When most lines are expired or superseded, the
+// file is rewritten with the live ones (a temporary file, flushed, renamed
+// over the log).
 //
 // One process uses a file at a time: replicas that share deliveries need a
 // shared store (see DeliveredStore). Make it with NewFileDeliveredStore
@@ -39,18 +40,24 @@ type FileDeliveredStore struct {
 }
 
 // deliveredFormat is the first line of a store's file.
-const deliveredFormat = `{"tiki_orders_delivered":1}`
+const deliveredFormat = `{"tiki_orders_delivered":2}`
 
 // deliveredMinCompact is the fewest lines a store's file has before it is
 // rewritten: small files are left alone.
 const deliveredMinCompact = 4096
 
-// deliveredLine is one line of a store's file: a delivered key with the
-// Unix time it was marked at, or a checkpoint.
+// deliveredLine is one line of a store's file: a delivery (its key, At in
+// Unix seconds, and the Unix time it was marked at), an order's failures
+// (the whole record), or a checkpoint.
 type deliveredLine struct {
 	Code       string     `json:"code,omitempty"`
 	Status     string     `json:"status,omitempty"`
 	At         int64      `json:"at,omitempty"`
+	Marked     int64      `json:"marked,omitempty"`
+	Failures   int        `json:"failures,omitempty"`
+	First      int64      `json:"first,omitempty"`
+	Last       int64      `json:"last,omitempty"`
+	Err        string     `json:"err,omitempty"`
 	Checkpoint *time.Time `json:"checkpoint,omitempty"`
 }
 
@@ -105,8 +112,14 @@ func (s *FileDeliveredStore) open() error {
 			return err
 		}
 	}
-	s.compactAt = max(deliveredMinCompact, 4*(len(s.set.marked)+1))
+	s.compactAt = s.liveLines()
 	return nil
+}
+
+// liveLines is how many lines a rewritten file holds (and four times that,
+// at least deliveredMinCompact, is when it is rewritten next).
+func (s *FileDeliveredStore) liveLines() int {
+	return max(deliveredMinCompact, 4*(len(s.set.latest)+len(s.set.failures)+1))
 }
 
 // read loads the file's lines into the set and truncates a last line cut
@@ -151,16 +164,17 @@ func (s *FileDeliveredStore) load(line []byte) error {
 	if err := d.Decode(&l); err != nil {
 		return err
 	}
+	delivery := l.Code != "" && l.Status != "" && l.At > 0
 	switch {
 	case l.Checkpoint != nil && l.Code == "":
 		s.set.checkpoint = *l.Checkpoint
-	case l.Checkpoint == nil && l.Code != "" && l.Status != "" && l.At > 0:
-		id := orderKeyID(OrderKey{Code: l.Code, Status: tiki.OrderStatus(l.Status)})
-		if l.At > s.set.marked[id] {
-			s.set.marked[id] = l.At
-		}
+	case l.Checkpoint == nil && delivery && l.Marked > 0 && l.Failures == 0:
+		s.set.put(l.Code, deliveredRecord{status: tiki.OrderStatus(l.Status), at: l.At, marked: l.Marked}, l.Marked)
+	case l.Checkpoint == nil && delivery && l.Marked == 0 && l.Failures > 0 && l.First > 0 && l.Last > 0:
+		s.set.failures[l.Code] = OrderFailure{Key: OrderKey{Code: l.Code, Status: tiki.OrderStatus(l.Status), At: unixVN(l.At)},
+			Failures: l.Failures, First: unixVN(l.First), Last: unixVN(l.Last), Err: l.Err}
 	default:
-		return errors.New("neither a delivered order nor a checkpoint")
+		return errors.New("neither a delivered order, a failed one nor a checkpoint")
 	}
 	return nil
 }
@@ -188,17 +202,25 @@ func (s *FileDeliveredStore) append(b []byte) error {
 	return nil
 }
 
-// deliveredLines encodes keys marked at, or a checkpoint, as lines of the file.
-func deliveredLines(keys []OrderKey, at int64, checkpoint *time.Time) []byte {
+// deliveredLines encodes keys marked at, or a checkpoint, as lines of the
+// file.
+func deliveredLines(keys []OrderKey, marked int64, checkpoint *time.Time) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, k := range keys {
-		_ = enc.Encode(deliveredLine{Code: k.Code, Status: string(k.Status.Canonical()), At: at})
+		_ = enc.Encode(deliveredLine{Code: k.Code, Status: string(k.Status.Canonical()), At: k.At.Unix(), Marked: marked})
 	}
 	if checkpoint != nil {
 		_ = enc.Encode(deliveredLine{Checkpoint: checkpoint})
 	}
 	return buf.Bytes()
+}
+
+// failureLine encodes an order's failures as a line of the file.
+func failureLine(f OrderFailure) []byte {
+	b, _ := json.Marshal(deliveredLine{Code: f.Key.Code, Status: string(f.Key.Status), At: f.Key.At.Unix(),
+		Failures: f.Failures, First: f.First.Unix(), Last: f.Last.Unix(), Err: f.Err})
+	return append(b, '\n')
 }
 
 // state returns the store's set; nil for a nil store.
@@ -221,23 +243,23 @@ func (s *FileDeliveredStore) usable() error {
 	return nil
 }
 
-// Delivered reports whether each key was marked delivered within the
+// Latest returns the latest delivery of each order marked within the
 // retention.
-func (s *FileDeliveredStore) Delivered(ctx context.Context, keys []OrderKey) (done []bool, err error) {
-	err = s.state().do(ctx, keys, func() error {
+func (s *FileDeliveredStore) Latest(ctx context.Context, codes []string) (keys []OrderKey, err error) {
+	err = s.state().do(ctx, checkOrderCodes(codes), func() error {
 		if err := s.usable(); err != nil {
 			return err
 		}
-		done = s.set.delivered(keys)
+		keys = s.set.latestOf(codes)
 		return nil
 	})
-	return done, err
+	return keys, err
 }
 
 // MarkDelivered appends keys to the file, flushes it to disk and records
 // them.
 func (s *FileDeliveredStore) MarkDelivered(ctx context.Context, keys ...OrderKey) error {
-	return s.state().do(ctx, keys, func() error {
+	return s.state().do(ctx, checkOrderKeys(keys...), func() error {
 		if len(keys) == 0 {
 			return s.usable()
 		}
@@ -249,6 +271,42 @@ func (s *FileDeliveredStore) MarkDelivered(ctx context.Context, keys ...OrderKey
 		s.maybeCompact()
 		return nil
 	})
+}
+
+// RecordFailure appends the order's failures, counting this one, to the
+// file, flushes it to disk and returns them.
+func (s *FileDeliveredStore) RecordFailure(ctx context.Context, key OrderKey, cause string) (f OrderFailure, err error) {
+	err = s.state().do(ctx, checkOrderKeys(key), func() error {
+		if err := s.usable(); err != nil {
+			return err
+		}
+		prev, had := s.set.failures[key.Code]
+		f = s.set.fail(key, cause)
+		if err := s.append(failureLine(f)); err != nil {
+			if had {
+				s.set.failures[key.Code] = prev
+			} else {
+				delete(s.set.failures, key.Code)
+			}
+			return err
+		}
+		s.records++
+		s.maybeCompact()
+		return nil
+	})
+	return f, err
+}
+
+// Failures returns the orders with failures since their last delivery.
+func (s *FileDeliveredStore) Failures(ctx context.Context) (out []OrderFailure, err error) {
+	err = s.state().do(ctx, nil, func() error {
+		if err := s.usable(); err != nil {
+			return err
+		}
+		out = s.set.failuresList()
+		return nil
+	})
+	return out, err
 }
 
 // Checkpoint returns the checkpoint last saved, or the zero time.
@@ -293,7 +351,7 @@ func (s *FileDeliveredStore) Close() error {
 }
 
 // maybeCompact rewrites the file with its live lines when most of its
-// lines are expired or repeated. A rewrite that fails leaves the log as it
+// lines are expired or superseded. A rewrite that fails leaves the log as it
 // was (it stays correct, only longer) and is tried again once the log has
 // doubled.
 func (s *FileDeliveredStore) maybeCompact() {
@@ -304,7 +362,7 @@ func (s *FileDeliveredStore) maybeCompact() {
 		s.compactAt = 2 * s.records
 		return
 	}
-	s.compactAt = max(deliveredMinCompact, 4*(len(s.set.marked)+1))
+	s.compactAt = s.liveLines()
 }
 
 // compact writes the live keys and the checkpoint to a temporary file,
@@ -325,12 +383,15 @@ func (s *FileDeliveredStore) compact() (err error) {
 	_, _ = w.WriteString(deliveredFormat + "\n")
 	now := s.set.now().Unix()
 	records := 0
-	for id, at := range s.set.marked {
-		if !s.set.live(at, now) {
+	for code, r := range s.set.latest {
+		if !s.set.live(r.marked, now) {
 			continue
 		}
-		k := orderKeyFromID(id)
-		_ = enc.Encode(deliveredLine{Code: k.Code, Status: string(k.Status), At: at})
+		_ = enc.Encode(deliveredLine{Code: code, Status: string(r.status), At: r.at, Marked: r.marked})
+		records++
+	}
+	for _, f := range s.set.failures {
+		_, _ = w.Write(failureLine(f))
 		records++
 	}
 	if cp := s.set.checkpoint; !cp.IsZero() {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/deliveredtest"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 )
@@ -25,26 +26,14 @@ import (
 
 // ordersT0 is when the fake's clock starts in the tests: a Friday morning
 // in Vietnam.
-var ordersT0 = time.Date(2024, 5, 10, 9, 0, 0, 0, tiki.Vietnam())
+var ordersT0 = deliveredtest.T0
 
 // ordersClock is a clock that moves only when told to, shared by the fake
-// and the backfill.
-type ordersClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// and the backfill; newOrdersClock starts one at ordersT0.
+type ordersClock = deliveredtest.Clock
 
-func (c *ordersClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *ordersClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newOrdersClock returns a clock at ordersT0.
+func newOrdersClock() *ordersClock { return deliveredtest.NewClock() }
 
 // ordersCall is one order list request as it went over the wire.
 type ordersCall struct {
@@ -136,8 +125,8 @@ func (h *ordersHandler) setFail(fail func(d reconcile.OrderDelivery) error) {
 	h.fail = fail
 }
 
-// delivered returns the keys the handler accepted, by whether the backfill
-// found them, sorted.
+// delivered returns the orders and statuses the handler accepted (keys
+// without their At), by whether the backfill found them, sorted.
 func (h *ordersHandler) delivered() (live, backfilled []reconcile.OrderKey) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -145,25 +134,40 @@ func (h *ordersHandler) delivered() (live, backfilled []reconcile.OrderKey) {
 		switch {
 		case c.err != nil:
 		case c.d.Backfilled:
-			backfilled = append(backfilled, c.d.Key())
+			backfilled = append(backfilled, statusKey(c.d.Key()))
 		default:
-			live = append(live, c.d.Key())
+			live = append(live, statusKey(c.d.Key()))
 		}
 	}
 	return sortedOrderKeys(live), sortedOrderKeys(backfilled)
 }
 
-// count returns how many times the handler was called with k.
+// count returns how many times the handler was called with k's order and
+// status (whatever their At).
 func (h *ordersHandler) count(k reconcile.OrderKey) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0
 	for _, c := range h.calls {
-		if c.d.Key() == k {
+		if statusKey(c.d.Key()) == statusKey(k) {
 			n++
 		}
 	}
 	return n
+}
+
+// statusKey is k without its At: the order and status.
+func statusKey(k reconcile.OrderKey) reconcile.OrderKey {
+	return reconcile.OrderKey{Code: k.Code, Status: k.Status}
+}
+
+// statusKeys are keys without their At, sorted.
+func statusKeys(keys []reconcile.OrderKey) []reconcile.OrderKey {
+	out := make([]reconcile.OrderKey, len(keys))
+	for i, k := range keys {
+		out[i] = statusKey(k)
+	}
+	return sortedOrderKeys(out)
 }
 
 // last returns the handler's last call.
@@ -177,7 +181,7 @@ func (h *ordersHandler) last() ordersHandlerCall {
 func sortedOrderKeys(keys []reconcile.OrderKey) []reconcile.OrderKey {
 	keys = append([]reconcile.OrderKey{}, keys...)
 	slices.SortFunc(keys, func(a, b reconcile.OrderKey) int {
-		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Status, b.Status))
+		return cmp.Or(cmp.Compare(a.Code, b.Code), a.At.Compare(b.At), cmp.Compare(a.Status, b.Status))
 	})
 	return keys
 }
@@ -229,7 +233,7 @@ const (
 // override the tests' options where set.
 func newOrdersEnv(t *testing.T, opts reconcile.OrdersOptions) *ordersEnv {
 	t.Helper()
-	e := &ordersEnv{t: t, clock: &ordersClock{now: ordersT0}, handler: &ordersHandler{}}
+	e := &ordersEnv{t: t, clock: newOrdersClock(), handler: &ordersHandler{}}
 	e.srv = tikitest.NewServer(t, tikitest.WithClock(e.clock.Now))
 	e.wire = &ordersWire{next: http.DefaultTransport}
 	var err error
@@ -310,9 +314,9 @@ func (e *ordersEnv) live() bool {
 			require.NoError(e.t, err)
 			switch d := d.(type) {
 			case *tiki.OrderCreatedEvent:
-				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: tiki.OrderStatus(d.Status)})
+				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: d.Status, At: d.CreatedAt.Time})
 			case *tiki.OrderStatusUpdatedEvent:
-				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: tiki.OrderStatus(d.Status)})
+				err = e.b.Deliver(ctx, reconcile.OrderDelivery{Code: d.OrderCode, Status: d.Status, At: d.CreatedAt.Time})
 			default:
 				e.t.Fatalf("unexpected event %T", d)
 			}
@@ -329,14 +333,62 @@ func (e *ordersEnv) live() bool {
 // once runs a pass after the clock moved past the lag.
 func (e *ordersEnv) once() (*reconcile.OrdersReport, error) {
 	e.t.Helper()
-	e.clock.Advance(e.opts.Lag + time.Second)
-	return e.b.Once(context.Background())
+	return e.onceWith(context.Background())
 }
 
-// orderKey is an order key.
+// orderKey is an order and status: a key without its At.
 func orderKey(code string, status tiki.OrderStatus) reconcile.OrderKey {
 	return reconcile.OrderKey{Code: code, Status: status}
 }
 
 // ordersVN formats t as the order list's query does.
 func ordersVN(t time.Time) string { return t.In(tiki.Vietnam()).Format(tiki.TimeLayout) }
+
+// requireOnceInOrder checks the deliveries the handler accepted: no key
+// (order, status and At) accepted twice, and of each order no delivery
+// accepted after a newer one.
+func (h *ordersHandler) requireOnceInOrder(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[reconcile.OrderKey]bool{}
+	newest := map[string]reconcile.OrderKey{}
+	for _, c := range h.calls {
+		if c.err != nil {
+			continue
+		}
+		k := c.d.Key()
+		require.False(t, seen[k], "%s accepted twice", k)
+		seen[k] = true
+		if n, ok := newest[k.Code]; ok {
+			require.False(t, k.At.Before(n.At), "%s accepted after the newer %s", k, n)
+		}
+		newest[k.Code] = k
+	}
+}
+
+// newestStatuses returns the status of each order's newest delivery the
+// handler accepted.
+func (h *ordersHandler) newestStatuses() map[string]tiki.OrderStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at := map[string]time.Time{}
+	out := map[string]tiki.OrderStatus{}
+	for _, c := range h.calls {
+		if c.err != nil {
+			continue
+		}
+		k := c.d.Key()
+		if prev, ok := at[k.Code]; !ok || !k.At.Before(prev) {
+			at[k.Code], out[k.Code] = k.At, k.Status
+		}
+	}
+	return out
+}
+
+// onceWith runs a pass with ctx after the clock moved past the lag.
+func (e *ordersEnv) onceWith(ctx context.Context) (*reconcile.OrdersReport, error) {
+	e.t.Helper()
+	e.clock.Advance(e.opts.Lag + time.Second)
+	return e.b.Once(ctx)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/internal/deliveredtest"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 )
@@ -36,12 +37,12 @@ func TestOrdersBackfillHandsOutWhatTheLivePathLost(t *testing.T) {
 
 	report, err := e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(b, tiki.OrderStatusQueueing), orderKey(c, tiki.OrderStatusPackaging)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(b, tiki.OrderStatusQueueing), orderKey(c, tiki.OrderStatusPackaging)}, statusKeys(report.Lost))
 	assert.Empty(t, report.Failed)
 	assert.Equal(t, 3, report.Listed)
 	live, backfilled := e.handler.delivered()
 	assert.Equal(t, []reconcile.OrderKey{orderKey(a, tiki.OrderStatusCanceled), orderKey(a, tiki.OrderStatusQueueing)}, live)
-	assert.Equal(t, report.Lost, backfilled)
+	assert.Equal(t, statusKeys(report.Lost), backfilled)
 
 	// The backfill hands the order over as it read it.
 	d := e.handler.last().d
@@ -70,7 +71,7 @@ func TestOrdersBackfillHandsOutTheCurrentStatusOnly(t *testing.T) {
 
 	report, err := e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(a, tiki.OrderStatusShipping)}, report.Lost,
+	assert.Equal(t, []reconcile.OrderKey{orderKey(a, tiki.OrderStatusShipping)}, statusKeys(report.Lost),
 		"the statuses the order left before the pass are not handed out")
 }
 
@@ -80,7 +81,7 @@ func TestOrdersBackfillKeysStatusesByTheirCanonicalForm(t *testing.T) {
 	e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
 	a := e.placeOrder()
 	// A live path that reports the Vietnamese value of queueing.
-	require.NoError(t, e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusChoIn}))
+	require.NoError(t, e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusChoIn, At: e.clock.Now()}))
 
 	report, err := e.once()
 	require.NoError(t, err)
@@ -118,7 +119,7 @@ func TestOrdersBackfillWindowsShareTheirBounds(t *testing.T) {
 		{ordersVN(start.Add(40 * time.Minute)), ordersVN(end)},
 	}, windows, "each window starts where the previous one ends")
 	assert.Equal(t, []reconcile.OrderKey{orderKey(onBound, tiki.OrderStatusQueueing), orderKey(atEnd, tiki.OrderStatusQueueing)},
-		report.Lost, "listed by two windows, handed out once")
+		statusKeys(report.Lost), "listed by two windows, handed out once")
 	assert.Equal(t, 1, e.handler.count(orderKey(onBound, tiki.OrderStatusQueueing)))
 	assert.Equal(t, end, report.Checkpoint)
 
@@ -150,7 +151,7 @@ func TestOrdersBackfillLeavesTheLagToTheLivePath(t *testing.T) {
 
 	report, err = e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(late, tiki.OrderStatusQueueing)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(late, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 }
 
 func TestOrdersBackfillSplitsAWindowThatDoesNotFitOnAPage(t *testing.T) {
@@ -246,7 +247,7 @@ func TestOrdersBackfillReadsASecondAgainWhenItChangedDuringTheWalk(t *testing.T)
 
 	report, err = e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(codes[4], tiki.OrderStatusCanceled)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(codes[4], tiki.OrderStatusCanceled)}, statusKeys(report.Lost))
 }
 
 // --- Failures -----------------------------------------------------------
@@ -273,19 +274,19 @@ func TestOrdersBackfillHandlerFailsThenSucceeds(t *testing.T) {
 	var de *reconcile.OrderDeliveryError
 	require.ErrorAs(t, err, &de)
 	assert.ErrorIs(t, err, boom)
-	assert.Equal(t, orderKey(failing, tiki.OrderStatusQueueing), de.Key)
+	assert.Equal(t, orderKey(failing, tiki.OrderStatusQueueing), statusKey(de.Key))
 	assert.Equal(t, []*reconcile.OrderDeliveryError{de}, report.Failed)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(first, tiki.OrderStatusQueueing), orderKey(after, tiki.OrderStatusQueueing)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(first, tiki.OrderStatusQueueing), orderKey(after, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 	assert.Equal(t, ordersT0.Add(20*time.Minute), report.Checkpoint, "the checkpoint stops before the failed order's window")
 	assert.True(t, report.Checkpoint.Before(failedAt))
-	done, err := e.store.Delivered(context.Background(), []reconcile.OrderKey{de.Key})
+	latest, err := e.store.Latest(context.Background(), []string{failing})
 	require.NoError(t, err)
-	assert.Equal(t, []bool{false}, done, "never marked delivered")
+	assert.Equal(t, []reconcile.OrderKey{{}}, latest, "never marked delivered")
 
 	e.handler.setFail(nil)
 	report, err = e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(failing, tiki.OrderStatusQueueing)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(failing, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 	assert.Equal(t, report.To, report.Checkpoint)
 	assert.Equal(t, 2, e.handler.count(orderKey(failing, tiki.OrderStatusQueueing)))
 	assert.Equal(t, 1, e.handler.count(orderKey(after, tiki.OrderStatusQueueing)))
@@ -303,13 +304,13 @@ func TestOrdersBackfillHandlerPanicIsAnError(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "nil map", pe.Value)
 	require.Len(t, report.Failed, 1)
-	assert.Equal(t, orderKey(code, tiki.OrderStatusQueueing), report.Failed[0].Key)
+	assert.Equal(t, orderKey(code, tiki.OrderStatusQueueing), statusKey(report.Failed[0].Key))
 	assert.Empty(t, report.Lost)
 
 	e.handler.setFail(nil)
 	report, err = e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 }
 
 func TestOrdersBackfillStopsWhenTheListFailsAndKeepsItsCheckpoint(t *testing.T) {
@@ -335,7 +336,7 @@ func TestOrdersBackfillStopsWhenTheListFailsAndKeepsItsCheckpoint(t *testing.T) 
 
 	report, err = e.once()
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusCanceled)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusCanceled)}, statusKeys(report.Lost))
 }
 
 func TestOrdersBackfillBoundsHandlerCallsAndRequests(t *testing.T) {
@@ -412,7 +413,7 @@ func TestOrdersBackfillResumesFromItsCheckpointAfterARestart(t *testing.T) {
 		return strings.Compare(a.window()[0], b.window()[0])
 	}).window()[0])
 	assert.Len(t, append(first.Lost, second.Lost...), 12, "each order counted once")
-	assert.Contains(t, second.Lost, orderKey(codes[6], tiki.OrderStatusQueueing))
+	assert.Contains(t, statusKeys(second.Lost), orderKey(codes[6], tiki.OrderStatusQueueing))
 	for i, code := range codes {
 		want := 1
 		if i == 6 {
@@ -436,7 +437,7 @@ func TestOrdersBackfillRangeLeavesTheCheckpointAlone(t *testing.T) {
 	from, to := ordersT0.Add(-time.Minute), ordersT0.Add(time.Minute)
 	report, err := e.b.Range(context.Background(), from, to)
 	require.NoError(t, err)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, report.Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, statusKeys(report.Lost))
 	assert.Zero(t, report.Checkpoint)
 	assert.Equal(t, [][2]string{{ordersVN(from), ordersVN(to)}}, [][2]string{e.wire.take()[0].window()})
 	cp, err := e.store.Checkpoint(context.Background())
@@ -451,28 +452,33 @@ func TestOrdersBackfillDeliverRecordsTheLivePath(t *testing.T) {
 	ctx := context.Background()
 	e := newOrdersEnv(t, reconcile.OrdersOptions{})
 	code := e.placeOrder()
-	k := orderKey(code, tiki.OrderStatusQueueing)
+	d := reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing, At: e.clock.Now()}
+	k := d.Key()
 
 	// A failed handler leaves the delivery to the live path's retry.
 	boom := errors.New("database down")
 	e.handler.setFail(func(reconcile.OrderDelivery) error { return boom })
-	err := e.b.Deliver(ctx, reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing})
+	err := e.b.Deliver(ctx, d)
 	var de *reconcile.OrderDeliveryError
 	require.ErrorAs(t, err, &de)
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, k, de.Key)
-	done, err := e.store.Delivered(ctx, []reconcile.OrderKey{k})
+	latest, err := e.store.Latest(ctx, []string{code})
 	require.NoError(t, err)
-	assert.Equal(t, []bool{false}, done)
+	assert.Equal(t, []reconcile.OrderKey{{}}, latest)
+	failures, err := e.store.Failures(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, failures, "the live path's failures are its own to retry")
 
 	e.handler.setFail(nil)
-	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing}))
-	require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing}), "a duplicate")
+	require.NoError(t, e.b.Deliver(ctx, d))
+	require.NoError(t, e.b.Deliver(ctx, d), "a duplicate")
 	assert.Equal(t, 2, e.handler.count(k), "one failure, one success, no duplicate")
 	assert.False(t, e.handler.last().d.Backfilled)
-	done, err = e.store.Delivered(ctx, []reconcile.OrderKey{k})
+	assert.Nil(t, e.handler.last().d.Order, "not read")
+	latest, err = e.store.Latest(ctx, []string{code})
 	require.NoError(t, err)
-	assert.Equal(t, []bool{true}, done)
+	assert.Equal(t, []reconcile.OrderKey{k}, latest)
 
 	report, err := e.once()
 	require.NoError(t, err)
@@ -490,6 +496,14 @@ func TestOrdersBackfillDeliverReadsTheStatusItIsNotGiven(t *testing.T) {
 	assert.Equal(t, tiki.OrderStatusPackaging, d.Status)
 	require.NotNil(t, d.Order)
 	assert.Equal(t, code, d.Order.Code)
+	assert.Equal(t, d.Order.UpdatedAt.Time, d.At, "versioned by the order's update time")
+
+	// A status without its time is read too: the order's current status
+	// is delivered.
+	e.clock.Advance(time.Second)
+	e.setStatus(code, tiki.OrderStatusShipping)
+	require.NoError(t, e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusPackaging}))
+	assert.Equal(t, tiki.OrderStatusShipping, e.handler.last().d.Status)
 
 	err := e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: "999999999"})
 	assert.ErrorIs(t, err, tiki.ErrNotFound)
@@ -499,6 +513,7 @@ func TestOrdersBackfillDeliverWaitsForTheSameOrderBeingHandedOut(t *testing.T) {
 	t.Parallel()
 	e := newOrdersEnv(t, reconcile.OrdersOptions{})
 	code := e.placeOrder()
+	at := e.clock.Now()
 	release := make(chan struct{})
 	var calls atomic.Int32
 	e.handler.setFail(func(reconcile.OrderDelivery) error {
@@ -512,7 +527,7 @@ func TestOrdersBackfillDeliverWaitsForTheSameOrderBeingHandedOut(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing})
+			errs[i] = e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing, At: at})
 		}()
 	}
 	for calls.Load() == 0 {
@@ -534,7 +549,7 @@ func TestOrdersBackfillDeliverHandledButNotRecordedIsLogged(t *testing.T) {
 	store := &failingDeliveredStore{DeliveredStore: e.store, failMark: true}
 	e.restart(store)
 
-	err := e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing})
+	err := e.b.Deliver(context.Background(), reconcile.OrderDelivery{Code: code, Status: tiki.OrderStatusQueueing, At: e.clock.Now()})
 	assert.NoError(t, err, "the handler succeeded: the live path acknowledges")
 	assert.Equal(t, 1, e.handler.count(orderKey(code, tiki.OrderStatusQueueing)))
 	assert.Contains(t, e.logs.String(), "level=WARN msg=\"reconcile: order handled but not recorded as delivered\" order="+code)
@@ -561,11 +576,11 @@ func (s *failingDeliveredStore) MarkDelivered(ctx context.Context, keys ...recon
 	return s.DeliveredStore.MarkDelivered(ctx, keys...)
 }
 
-func (s *failingDeliveredStore) Delivered(ctx context.Context, keys []reconcile.OrderKey) ([]bool, error) {
+func (s *failingDeliveredStore) Latest(ctx context.Context, codes []string) ([]reconcile.OrderKey, error) {
 	if s.failRead {
 		return nil, errors.New("connection refused")
 	}
-	return s.DeliveredStore.Delivered(ctx, keys)
+	return s.DeliveredStore.Latest(ctx, codes)
 }
 
 func TestOrdersBackfillTurnsAStorePanicIntoAnError(t *testing.T) {
@@ -587,7 +602,11 @@ func (panickingDeliveredStore) Checkpoint(context.Context) (time.Time, error) {
 	return time.Time{}, nil
 }
 
-func (panickingDeliveredStore) Delivered(context.Context, []reconcile.OrderKey) ([]bool, error) {
+func (panickingDeliveredStore) Failures(context.Context) ([]reconcile.OrderFailure, error) {
+	return nil, nil
+}
+
+func (panickingDeliveredStore) Latest(context.Context, []string) ([]reconcile.OrderKey, error) {
 	panic("index out of range")
 }
 
@@ -641,7 +660,7 @@ func TestOrdersBackfillRunPassesEveryInterval(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, reports, 3)
-	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, reports[0].Lost)
+	assert.Equal(t, []reconcile.OrderKey{orderKey(code, tiki.OrderStatusQueueing)}, statusKeys(reports[0].Lost))
 	assert.Empty(t, reports[1].Lost)
 }
 
@@ -675,13 +694,7 @@ func TestOrdersBackfillRunsOneLoop(t *testing.T) {
 
 func requireOrderProblems(t *testing.T, err error, fields ...string) {
 	t.Helper()
-	var ve *tiki.ValidationError
-	require.ErrorAs(t, err, &ve)
-	var got []string
-	for _, p := range ve.Problems {
-		got = append(got, p.Field)
-	}
-	assert.Equal(t, fields, got, err.Error())
+	deliveredtest.RequireProblems(t, err, fields...)
 }
 
 // NewOrdersBackfill reports every problem at once, named and worded as New
@@ -692,21 +705,22 @@ func TestNewOrdersBackfillRefusesBadArgumentsAtOnce(t *testing.T) {
 	start := time.Date(2124, 5, 10, 9, 0, 0, 0, time.UTC)
 	_, err := reconcile.NewOrdersBackfill(nil, nil, nil, reconcile.OrdersOptions{
 		Window: 1500 * time.Millisecond, Lag: -1, Overlap: -time.Second, Interval: -time.Minute,
-		Start: start, Workers: -1, Requests: reconcile.MaxOrdersConcurrency + 1,
+		Start: start, Workers: -1, Requests: reconcile.MaxOrdersConcurrency + 1, ParkAfter: -1,
 	})
 	requireOrderProblems(t, err, "client", "store", "handler", "OrdersOptions.Window", "OrdersOptions.Lag", "OrdersOptions.Overlap",
-		"OrdersOptions.Interval", "OrdersOptions.Start", "OrdersOptions.Workers", "OrdersOptions.Requests")
+		"OrdersOptions.Interval", "OrdersOptions.Start", "OrdersOptions.Workers", "OrdersOptions.Requests", "OrdersOptions.ParkAfter")
 	assert.Equal(t, map[string]string{
-		"client":                 "must not be nil",
-		"store":                  "must not be nil",
-		"handler":                "must not be nil",
-		"OrdersOptions.Window":   "must be 0 (the default, 1h0m0s) or a whole number of seconds, not 1.5s",
-		"OrdersOptions.Lag":      "must be 0 (the default, 5m0s) or positive, not -1ns",
-		"OrdersOptions.Overlap":  "must be 0 (the default, 1h0m0s) or positive, not -1s",
-		"OrdersOptions.Interval": "must be 0 (the default, 5m0s) or positive, not -1m0s",
-		"OrdersOptions.Start":    "must not be in the future, not 2124-05-10T09:00:00Z",
-		"OrdersOptions.Workers":  "must be from 0 (the default, 4) to 256, not -1",
-		"OrdersOptions.Requests": "must be from 0 (the default, 32) to 256, not 257",
+		"client":                  "must not be nil",
+		"store":                   "must not be nil",
+		"handler":                 "must not be nil",
+		"OrdersOptions.Window":    "must be 0 (the default, 1h0m0s) or a whole number of seconds, not 1.5s",
+		"OrdersOptions.Lag":       "must be 0 (the default, 5m0s) or positive, not -1ns",
+		"OrdersOptions.Overlap":   "must be 0 (the default, 1h0m0s) or positive, not -1s",
+		"OrdersOptions.Interval":  "must be 0 (the default, 5m0s) or positive, not -1m0s",
+		"OrdersOptions.Start":     "must not be in the future, not 2124-05-10T09:00:00Z",
+		"OrdersOptions.Workers":   "must be from 0 (the default, 4) to 256, not -1",
+		"OrdersOptions.Requests":  "must be from 0 (the default, 32) to 256, not 257",
+		"OrdersOptions.ParkAfter": "must be 0 (the default, 5) or positive, not -1",
 	}, problemsOf(t, err))
 }
 
@@ -720,6 +734,8 @@ func TestOrdersBackfillRefusesBadCallsBeforeSending(t *testing.T) {
 	requireOrderProblems(t, err, "ctx")
 	assert.ErrorIs(t, err, tiki.ErrNilContext)
 	requireOrderProblems(t, e.b.Run(nilCtx), "ctx")
+	_, err = e.b.Parked(nilCtx)
+	requireOrderProblems(t, err, "ctx")
 	requireOrderProblems(t, e.b.Deliver(nilCtx, reconcile.OrderDelivery{}), "ctx", "OrderDelivery.Code")
 	_, err = e.b.Range(nilCtx, time.Time{}, time.Time{})
 	requireOrderProblems(t, err, "ctx", "from", "to")
@@ -732,6 +748,8 @@ func TestOrdersBackfillRefusesBadCallsBeforeSending(t *testing.T) {
 	_, err = zero.Once(context.Background())
 	requireOrderProblems(t, err, "backfill")
 	requireOrderProblems(t, zero.Deliver(context.Background(), reconcile.OrderDelivery{Code: "1"}), "backfill")
+	_, err = zero.Parked(context.Background())
+	requireOrderProblems(t, err, "backfill")
 	var none *reconcile.OrdersBackfill
 	requireOrderProblems(t, none.Run(context.Background()), "backfill")
 	assert.Equal(t, sent, e.srv.Requests(), "nothing sent")

@@ -86,7 +86,7 @@ type ordersPass struct {
 	frontier time.Time             // every order updated in [from, frontier] is delivered
 	complete map[int64]time.Time   // completed windows past the frontier: from (Unix) -> to
 	listed   map[OrderKey]struct{} // every key the list returned
-	results  map[OrderKey]error    // keys handed out by this pass: nil once delivered
+	results  map[OrderKey]*handout // keys handed out by this pass, by the key listed
 	lost     []OrderKey            // keys this pass delivered
 	failed   map[OrderKey]*OrderDeliveryError
 	windows  int
@@ -96,13 +96,57 @@ type ordersPass struct {
 	saved time.Time  // the checkpoint in the store
 }
 
+// handout is a hand-out of one key by a pass: done is closed once it
+// ended, settled then says whether the order is delivered (or needed no
+// delivery) or parked.
+type handout struct {
+	done    chan struct{}
+	settled bool
+}
+
+// claim returns the hand-out of k in this pass, and whether k was claimed
+// already (by another window sharing a bound, or the retry of the parked
+// orders). The claimer ends it with record or abandon.
+func (p *ordersPass) claim(k OrderKey) (h *handout, claimed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h, ok := p.results[k]; ok {
+		return h, true
+	}
+	h = &handout{done: make(chan struct{})}
+	p.results[k] = h
+	return h, false
+}
+
+// abandon ends the claimed hand-out of k, which did not take place.
+func (p *ordersPass) abandon(k OrderKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.end(k, false)
+}
+
+// end ends the hand-out of k. p.mu must be held.
+func (p *ordersPass) end(k OrderKey, settled bool) {
+	h, ok := p.results[k]
+	if !ok {
+		h = &handout{done: make(chan struct{})}
+		p.results[k] = h
+	}
+	select {
+	case <-h.done:
+	default:
+		h.settled = settled
+		close(h.done)
+	}
+}
+
 // newPass prepares a pass over [from, to]; cp is the store's checkpoint.
 func (b *OrdersBackfill) newPass(ctx context.Context, from, to, cp time.Time) *ordersPass {
 	return &ordersPass{
 		b: b, ctx: ctx, from: from, to: to,
 		lists: make(chan struct{}, b.opts.Requests), workers: make(chan struct{}, b.opts.Workers),
 		frontier: from, complete: map[int64]time.Time{}, listed: map[OrderKey]struct{}{},
-		results: map[OrderKey]error{}, failed: map[OrderKey]*OrderDeliveryError{}, saved: cp,
+		results: map[OrderKey]*handout{}, failed: map[OrderKey]*OrderDeliveryError{}, saved: cp,
 	}
 }
 
@@ -218,16 +262,20 @@ func (p *ordersPass) dense(w orderSpan, first *tiki.Page[tiki.Order]) ([]tiki.Or
 	}
 }
 
-// deliver hands out the orders of a window that are not delivered yet and
-// reports whether every order of the window is delivered.
+// deliver hands out the orders of a window that the handler does not have
+// in their current status, and reports whether every order of the window
+// is delivered or parked.
 func (p *ordersPass) deliver(orders []tiki.Order) bool {
 	var keys []OrderKey
+	var codes []string
 	byKey := map[OrderKey]*tiki.Order{}
 	for i := range orders {
-		k := OrderKey{Code: orders[i].Code, Status: orders[i].Status.Canonical()}
+		d := deliveryOf(&orders[i], true)
+		k := d.Key()
 		if _, dup := byKey[k]; !dup {
 			byKey[k] = &orders[i]
 			keys = append(keys, k)
+			codes = append(codes, k.Code)
 		}
 	}
 	p.mu.Lock()
@@ -238,7 +286,7 @@ func (p *ordersPass) deliver(orders []tiki.Order) bool {
 	if len(keys) == 0 {
 		return true
 	}
-	done, err := p.b.delivered(p.ctx, keys)
+	latest, err := p.b.latest(p.ctx, codes)
 	if err != nil {
 		p.stop(err)
 		return false
@@ -247,18 +295,29 @@ func (p *ordersPass) deliver(orders []tiki.Order) bool {
 	ok.Store(true)
 	var wg sync.WaitGroup
 	for i, k := range keys {
-		if done[i] {
+		if v := judge(latest[i], k); v == known || v == older {
 			continue
 		}
-		p.mu.Lock()
-		res, handed := p.results[k]
-		p.mu.Unlock()
-		if handed {
-			// Another window of this pass handed it out (a shared bound).
-			ok.Store(ok.Load() && res == nil)
+		h, claimed := p.claim(k)
+		if claimed {
+			// Another window of this pass hands it out (a shared bound):
+			// the window is complete once that hand-out settled it.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-h.done:
+					if !h.settled {
+						ok.Store(false)
+					}
+				case <-p.ctx.Done():
+					ok.Store(false)
+				}
+			}()
 			continue
 		}
 		if !p.acquire(p.workers) {
+			p.abandon(k)
 			ok.Store(false)
 			break
 		}
@@ -266,22 +325,93 @@ func (p *ordersPass) deliver(orders []tiki.Order) bool {
 		go func() {
 			defer wg.Done()
 			defer func() { <-p.workers }()
-			handled, err := p.b.handOut(p.ctx, OrderDelivery{Code: k.Code, Status: k.Status, Order: byKey[k], Backfilled: true})
-			if err != nil {
+			if _, _, settled, _ := p.handOut(k, deliveryOf(byKey[k], true)); !settled {
 				ok.Store(false)
 			}
-			p.record(k, handled, err)
 		}()
 	}
 	wg.Wait()
 	return ok.Load()
 }
 
-// record notes the outcome of handing out k.
-func (p *ordersPass) record(k OrderKey, handled bool, err error) {
+// handOut hands d (listed under k) to the handler, records the outcome
+// and reports it (see OrdersBackfill.handOut) and whether the order is
+// settled: delivered, not needed, or parked.
+func (p *ordersPass) handOut(k OrderKey, d OrderDelivery) (key OrderKey, handled, settled bool, err error) {
+	key, handled, err = p.b.handOut(p.ctx, d)
+	var de *OrderDeliveryError
+	parked := false
+	if !handled && errors.As(err, &de) && !p.keepCheckpoint {
+		// The handler failed: count it, and park the order when it has
+		// failed often enough.
+		f, ferr := p.b.recordFailure(context.WithoutCancel(p.ctx), key, de.Err)
+		if ferr != nil {
+			p.stop(ferr)
+		} else {
+			parked = f.Failures >= p.b.opts.ParkAfter
+		}
+	}
+	return key, handled, p.record(k, key, handled, err, parked), err
+}
+
+// retryParked hands out again, before the pass walks its windows, every
+// parked order in its current status (read from Tiki).
+func (p *ordersPass) retryParked() {
+	parked, err := p.b.parked(p.ctx)
+	if err != nil {
+		p.stop(err)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, f := range parked {
+		if !p.acquire(p.workers) {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-p.workers }()
+			o, err := p.b.read(p.ctx, f.Key.Code)
+			if err != nil {
+				p.unreadable(f.Key, err)
+				return
+			}
+			d := deliveryOf(o, true)
+			key, handled, _, err := p.handOut(d.Key(), d)
+			if !handled && err == nil {
+				// No longer needed (the handler has its current status, from
+				// another path): mark it, which clears its failures.
+				if err := p.b.mark(context.WithoutCancel(p.ctx), key); err != nil {
+					p.stop(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// unreadable notes that the parked order of key could not be read: a
+// failed hand-out of the order, reported and counted like a failed handler,
+// unless nothing can be read (the pass stops).
+func (p *ordersPass) unreadable(key OrderKey, err error) {
+	if p.ctx.Err() != nil || ordersFatal(err) {
+		p.stop(err)
+		return
+	}
+	de := &OrderDeliveryError{Key: key, Err: err}
+	if _, ferr := p.b.recordFailure(context.WithoutCancel(p.ctx), key, err); ferr != nil {
+		p.stop(ferr)
+	}
+	p.record(key, key, false, de, true)
+}
+
+// record notes the outcome of handing out k (listed under listed) and
+// reports whether it is settled.
+func (p *ordersPass) record(listed, k OrderKey, handled bool, err error, parked bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.results[k] = err
+	settled := err == nil || parked
+	p.end(listed, settled)
 	var de *OrderDeliveryError
 	switch {
 	case errors.As(err, &de):
@@ -294,6 +424,7 @@ func (p *ordersPass) record(k OrderKey, handled bool, err error) {
 	case handled:
 		p.lost = append(p.lost, k)
 	}
+	return settled
 }
 
 // completed notes that every order of w is delivered, moves the frontier
@@ -367,21 +498,28 @@ func (p *ordersPass) sent(n int) {
 // report returns the pass's report and error once every window ended.
 func (p *ordersPass) report() (*OrdersReport, error) {
 	r := &OrdersReport{From: p.from, To: p.to, Windows: p.windows, Requests: p.requests, Listed: len(p.listed)}
+	var errs []error
 	if !p.keepCheckpoint {
 		r.Checkpoint = p.saved
+		parked, err := p.b.parked(context.WithoutCancel(p.ctx))
+		if err != nil {
+			p.stop(err)
+		}
+		r.Parked = parked
 	}
-	compare := func(a, b OrderKey) int { return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Status, b.Status)) }
+	compare := func(a, b OrderKey) int {
+		return cmp.Or(cmp.Compare(a.Code, b.Code), a.At.Compare(b.At), cmp.Compare(a.Status, b.Status))
+	}
 	r.Lost = slices.SortedFunc(slices.Values(p.lost), compare)
 	for _, de := range p.failed {
 		r.Failed = append(r.Failed, de)
 	}
 	slices.SortFunc(r.Failed, func(a, b *OrderDeliveryError) int { return compare(a.Key, b.Key) })
-	var errs []error
 	if p.stopErr != nil {
 		errs = append(errs, p.stopErr)
 	}
 	if n := len(r.Failed); n > 0 {
-		errs = append(errs, fmt.Errorf("reconcile: %d orders handed out were not delivered; the first: %w", n, r.Failed[0]))
+		errs = append(errs, fmt.Errorf("reconcile: %d orders handed out were not delivered (%d orders parked); the first: %w", n, len(r.Parked), r.Failed[0]))
 	}
 	if len(errs) == 0 && p.frontier.Before(p.to) {
 		// Stopped by ctx before every window was read.
