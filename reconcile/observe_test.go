@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/reconcile"
 )
 
@@ -90,4 +91,55 @@ func TestObservationsOrderAndStaleness(t *testing.T) {
 	require.NoError(t, e.Observe(ctx, reconcile.Observation{SKU: "UNKNOWN", Price: 1}))
 	_, ok := reconcile.ObservationOf(&tiki.OrderCreatedEvent{})
 	assert.False(t, ok)
+}
+
+// The event-queue consumer keeps the engine fresh with two lines: a Seller
+// Center edit reaches the engine through the queue, and the next Set of
+// the item reports it as drift and corrects it without reading Tiki.
+func TestConsumerKeepsTheEngineFresh(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	q, _, err := f.client.EventQueue.CreateQueue(ctx, "stock")
+	require.NoError(t, err)
+	for _, typ := range []tiki.EventType{tiki.EventProductInventoryUpdated, tiki.EventProductPriceUpdated} {
+		_, _, err := f.client.EventQueue.Subscribe(ctx, q.Code, typ)
+		require.NoError(t, err)
+	}
+	e := synced(t, f, reconcile.Options{})
+	pullEvents(t, f, q.Code) // the events of the seeding
+
+	// Seller Center: 3 units left in hn (with an order holding 1 of them).
+	require.NoError(t, f.srv.SetStock("A", whHN, 3))
+	f.order(t, "A", 1)
+
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	var handled int
+	consumer, err := eventqueue.NewConsumer(f.client, q.Code,
+		eventqueue.WithIdleWait(5*time.Millisecond, 10*time.Millisecond),
+		eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) {
+			if handled += b.Handled; b.Events == 0 {
+				stop() // caught up
+			}
+		}))
+	require.NoError(t, err)
+	consumer.OnPrice(e.ObservePrice)
+	consumer.OnInventory(e.ObserveInventory)
+	require.NoError(t, consumer.Run(run))
+	require.Equal(t, 2, handled, "the edit and the order's reservation")
+
+	f.wire.reset()
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}}))
+	rep, err := e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A changed quantity 919 3->5 drift"}, lines(rep))
+	assert.Zero(t, rep.Reads, "no read of Tiki: the queue told the engine")
+	assert.Equal(t, 1, f.wire.total(), "one batch update")
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
+
+	// Events that name no product are skipped; a nil context is refused.
+	require.NoError(t, e.ObservePrice(ctx, &tiki.PriceUpdatedEvent{}))
+	require.NoError(t, e.ObserveInventory(ctx, &tiki.InventoryUpdatedEvent{ProductID: 1}))
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, e.ObservePrice(nil, &tiki.PriceUpdatedEvent{ProductID: 1}), &ve) //nolint:staticcheck // a nil context, refused
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,4 +87,61 @@ func TestOnReportOncePerRun(t *testing.T) {
 	_, err = e.Flush(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"plan", "apply", "sync", "flush"}, runs)
+}
+
+// recordingHandler is a slog.Handler that keeps every record.
+type recordingHandler struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+
+// lines returns "LEVEL message run=… error=…" per record.
+func (h *recordingHandler) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.records {
+		s := r.Level.String() + " " + r.Message
+		r.Attrs(func(a slog.Attr) bool { s += " " + a.Key + "=" + a.Value.String(); return true })
+		out = append(out, s)
+	}
+	return out
+}
+
+// A panic in OnReport is logged, on Options.Logger or else slog.Default(),
+// and the run's outcome is the caller's as usual.
+func TestOnReportPanicIsLogged(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	want := books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 6}})
+	onReport := func(*reconcile.Report) { panic("a broken report sink") }
+
+	logged := &recordingHandler{}
+	e := f.engine(t, reconcile.Options{OnReport: onReport, Logger: slog.New(logged)})
+	_, err := e.Plan(context.Background(), want)
+	require.NoError(t, err)
+	require.Len(t, logged.lines(), 1)
+	assert.Contains(t, logged.lines()[0], "ERROR reconcile: Options.OnReport panicked run=plan error=")
+	assert.Contains(t, logged.lines()[0], "a broken report sink")
+
+	byDefault := &recordingHandler{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(byDefault))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	e = f.engine(t, reconcile.Options{OnReport: onReport})
+	_, err = e.Sync(context.Background(), want)
+	require.NoError(t, err)
+	require.Len(t, byDefault.lines(), 1)
+	assert.Contains(t, byDefault.lines()[0], "ERROR reconcile: Options.OnReport panicked run=sync")
+	assert.Equal(t, map[int64]int{whHN: 6}, f.stock(t, "A"), "the run went on")
 }

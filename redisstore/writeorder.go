@@ -176,13 +176,30 @@ func (o *WriteOrder) Lock(ctx context.Context, keys []string) (tiki.WriteLock, e
 	for i, k := range keys {
 		locks[i] = o.keys(k)
 	}
+	h, err := o.fencer.hold(ctx, locks)
+	switch {
+	case err == nil:
+		return &writeLock{h: h}, nil
+	case ctx.Err() != nil:
+		return nil, err
+	default:
+		return nil, fmt.Errorf("redisstore: write locks: %w", err)
+	}
+}
+
+// hold returns once the caller holds every lock of locks and every earlier
+// holder of each has given up (its settle), starting over when Redis forgot
+// a lock meanwhile; it fails holding none, with ctx's error when ctx ends or
+// the Redis error. It is the per-key lease under a WriteOrder and a
+// ReconcileGuard.
+func (f *fencer) hold(ctx context.Context, locks []fenceKeys) (*fenceHold, error) {
 	for {
-		h, err := o.fencer.acquire(ctx, locks)
+		h, err := f.acquire(ctx, locks)
 		if err == nil {
 			if err = h.settle(ctx); err == nil {
-				return &writeLock{h: h}, nil
+				return h, nil
 			}
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.fencer.ttl)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.ttl)
 			_ = h.release(rctx)
 			cancel()
 		}
@@ -192,7 +209,7 @@ func (o *WriteOrder) Lock(ctx context.Context, keys []string) (tiki.WriteLock, e
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		default:
-			return nil, fmt.Errorf("redisstore: write locks: %w", err)
+			return nil, err
 		}
 	}
 }
