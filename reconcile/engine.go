@@ -492,7 +492,11 @@ func (e *Engine) commit(held context.Context, items []*ItemPlan, outs []outcomeO
 			o.status, o.note, o.maybe, o.retry = StatusFailed, why, unknown, true
 			r.fail(res.Err)
 			if unknown {
-				entries[ip.key].SeenAt = time.Time{} // read Tiki again before the next write
+				// Tiki may hold this value now: read Tiki again before
+				// the next write, and never write an older value after it.
+				en := entries[ip.key]
+				en.SeenAt = time.Time{}
+				en.Version = max(en.Version, ip.Version)
 			}
 		}
 	}
