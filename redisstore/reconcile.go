@@ -47,11 +47,15 @@ func WithStatePrefix(prefix string) StateOption {
 //
 // A value that is not an encoded entry, or the entry of another key, fails
 // Load (the engine's run fails): it is never taken for a guess. Redis
-// holds the engine's memory of what it pushed and saw: a Redis that loses
-// its data (a restart without persistence) makes the engines read Tiki
-// again before their next writes and report Tiki's differences as
-// changes rather than drift; nothing stale is written on that account
-// while the ReconcileGuard holds (see ReconcileGuard).
+// holds the engines' memory of what they pushed and saw, and of the items'
+// versions: a Redis that loses its data (a restart without persistence)
+// makes the engines read Tiki again before their next writes and report
+// Tiki's differences as changes rather than drift, and a value one replica
+// still holds (a Set not yet written) that is older than one another
+// replica wrote before the loss can then be written, until the books' next
+// value or the next audit puts it right. Run Redis with persistence
+// (appendonly yes, appendfsync always) to keep the versions across
+// restarts.
 //
 // Create it with [NewReconcileState]; it is safe for concurrent use.
 type ReconcileState struct {
@@ -187,8 +191,8 @@ func (s *ReconcileState) Save(ctx context.Context, entries []reconcile.Entry) er
 // loses the last writes, and a partition or pause of one replica, under
 // the conditions the package documentation states (the same TTL
 // everywhere, clocks that slew, no eviction). Without persistence Redis
-// forgets the ReconcileState as well: the engines then read Tiki before
-// they write (see ReconcileState). What it cannot promise alone: a write
+// forgets the ReconcileState as well, with the items' versions (see
+// ReconcileState). What it cannot promise alone: a write
 // that Tiki applies later than the settle period after its holder gave it
 // up (Tiki's API takes no fencing token); give the replicas' clients a
 // [WriteOrder] too (tiki.WithWriteOrder), whose product locks cover a
