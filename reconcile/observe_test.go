@@ -141,5 +141,7 @@ func TestConsumerKeepsTheEngineFresh(t *testing.T) {
 	require.NoError(t, e.ObservePrice(ctx, &tiki.PriceUpdatedEvent{}))
 	require.NoError(t, e.ObserveInventory(ctx, &tiki.InventoryUpdatedEvent{ProductID: 1}))
 	var ve *tiki.ValidationError
-	require.ErrorAs(t, e.ObservePrice(nil, &tiki.PriceUpdatedEvent{ProductID: 1}), &ve) //nolint:staticcheck // a nil context, refused
+	var nilCtx context.Context
+	require.ErrorAs(t, e.ObservePrice(nilCtx, &tiki.PriceUpdatedEvent{ProductID: 1}), &ve)
+	require.ErrorAs(t, e.ObserveInventory(nilCtx, &tiki.InventoryUpdatedEvent{}), &ve)
 }
