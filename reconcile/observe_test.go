@@ -27,10 +27,10 @@ func pullEvents(t *testing.T, f *fake, code string) []any {
 	return out
 }
 
-// Tiki's product events keep the engine's picture of Tiki fresh: a Set
-// compares with what they reported, without reading Tiki.
-func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
-	f := newFake(t)
+// productQueue makes a queue of the fake subscribed to the product
+// events and returns its code.
+func productQueue(t *testing.T, f *fake) string {
+	t.Helper()
 	ctx := context.Background()
 	q, _, err := f.client.EventQueue.CreateQueue(ctx, "stock")
 	require.NoError(t, err)
@@ -38,13 +38,22 @@ func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
 		_, _, err := f.client.EventQueue.Subscribe(ctx, q.Code, typ)
 		require.NoError(t, err)
 	}
+	return q.Code
+}
+
+// Tiki's product events keep the engine's picture of Tiki fresh: a Set
+// compares with what they reported, without reading Tiki.
+func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	code := productQueue(t, f)
 	e := synced(t, f, reconcile.Options{})
-	pullEvents(t, f, q.Code) // the events of the seeding
+	pullEvents(t, f, code) // the events of the seeding
 
 	// Behind the engine's back: 3 units left in hn, a new price.
 	require.NoError(t, f.srv.SetStock("A", whHN, 3))
 	require.NoError(t, f.srv.SetPrice("A", 90000))
-	events := pullEvents(t, f, q.Code)
+	events := pullEvents(t, f, code)
 	require.Len(t, events, 2)
 	for _, ev := range events {
 		o, ok := reconcile.ObservationOf(ev)
@@ -99,14 +108,9 @@ func TestObservationsOrderAndStaleness(t *testing.T) {
 func TestConsumerKeepsTheEngineFresh(t *testing.T) {
 	f := newFake(t)
 	ctx := context.Background()
-	q, _, err := f.client.EventQueue.CreateQueue(ctx, "stock")
-	require.NoError(t, err)
-	for _, typ := range []tiki.EventType{tiki.EventProductInventoryUpdated, tiki.EventProductPriceUpdated} {
-		_, _, err := f.client.EventQueue.Subscribe(ctx, q.Code, typ)
-		require.NoError(t, err)
-	}
+	code := productQueue(t, f)
 	e := synced(t, f, reconcile.Options{})
-	pullEvents(t, f, q.Code) // the events of the seeding
+	pullEvents(t, f, code) // the events of the seeding
 
 	// Seller Center: 3 units left in hn (with an order holding 1 of them).
 	require.NoError(t, f.srv.SetStock("A", whHN, 3))
@@ -115,7 +119,7 @@ func TestConsumerKeepsTheEngineFresh(t *testing.T) {
 	run, stop := context.WithCancel(ctx)
 	defer stop()
 	var handled int
-	consumer, err := eventqueue.NewConsumer(f.client, q.Code,
+	consumer, err := eventqueue.NewConsumer(f.client, code,
 		eventqueue.WithIdleWait(5*time.Millisecond, 10*time.Millisecond),
 		eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) {
 			if handled += b.Handled; b.Events == 0 {

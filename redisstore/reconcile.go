@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -240,21 +239,9 @@ func (g *ReconcileGuard) Lock(ctx context.Context, keys []string) (context.Conte
 	if ctx == nil {
 		return nil, nil, errNilContext
 	}
-	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
-	if slices.Contains(keys, "") {
-		return nil, nil, errors.New("redisstore: empty reconcile guard key")
-	}
-	locks := make([]fenceKeys, len(keys))
-	for i, k := range keys {
-		locks[i] = g.keys(k)
-	}
-	h, err := g.fencer.hold(ctx, locks)
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
+	h, err := g.fencer.holdKeys(ctx, keys, g.keys, "reconcile guard key", "reconcile guard")
+	if err != nil {
 		return nil, nil, err
-	default:
-		return nil, nil, fmt.Errorf("redisstore: reconcile guard: %w", err)
 	}
 	held, cancel := context.WithCancelCause(ctx)
 	go func() {

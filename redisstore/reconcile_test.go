@@ -244,15 +244,13 @@ func TestReconcileReplicasNeverWriteAStaleValue(t *testing.T) {
 	}
 	bk := &replicaBooks{latest: map[string]int64{}}
 	engines := make([]*reconcile.Engine, 2)
+	guards := reconcileGuards(t, addr, prefix+"guard:", time.Second, len(engines))
 	for i := range engines {
 		client, err := srv.Client(tiki.WithRateLimit(0, 0))
 		require.NoError(t, err)
 		state, err := redisstore.NewReconcileState(newRedisClient(t, addr), "seller-1", redisstore.WithStatePrefix(prefix+"state:"))
 		require.NoError(t, err)
-		guard, err := redisstore.NewReconcileGuard(newRedisClient(t, addr), "seller-1", redisstore.WithWritePrefix(prefix+"guard:"),
-			redisstore.WithWriteLockTTL(time.Second), redisstore.WithWritePollInterval(2*time.Millisecond), redisstore.WithWriteSettle(testSettle))
-		require.NoError(t, err)
-		engines[i], err = reconcile.New(client, reconcile.Options{Warehouses: []int64{919}, State: state, Guard: guard, Concurrency: 2})
+		engines[i], err = reconcile.New(client, reconcile.Options{Warehouses: []int64{919}, State: state, Guard: guards[i], Concurrency: 2})
 		require.NoError(t, err)
 	}
 	ctx := context.Background()
