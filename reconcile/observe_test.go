@@ -27,6 +27,17 @@ func pullEvents(t *testing.T, f *fake, code string) []any {
 	return out
 }
 
+// observing returns a fake, an engine synced with its products A and B,
+// and the code of a queue subscribed to the product events from then on.
+func observing(t *testing.T) (*fake, *reconcile.Engine, string) {
+	t.Helper()
+	f := newFake(t)
+	code := productQueue(t, f)
+	e := synced(t, f, reconcile.Options{})
+	pullEvents(t, f, code) // the events of the seeding
+	return f, e, code
+}
+
 // productQueue makes a queue of the fake subscribed to the product
 // events and returns its code.
 func productQueue(t *testing.T, f *fake) string {
@@ -44,11 +55,8 @@ func productQueue(t *testing.T, f *fake) string {
 // Tiki's product events keep the engine's picture of Tiki fresh: a Set
 // compares with what they reported, without reading Tiki.
 func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
-	f := newFake(t)
+	f, e, code := observing(t)
 	ctx := context.Background()
-	code := productQueue(t, f)
-	e := synced(t, f, reconcile.Options{})
-	pullEvents(t, f, code) // the events of the seeding
 
 	// Behind the engine's back: 3 units left in hn, a new price.
 	require.NoError(t, f.srv.SetStock("A", whHN, 3))
@@ -106,11 +114,8 @@ func TestObservationsOrderAndStaleness(t *testing.T) {
 // Center edit reaches the engine through the queue, and the next Set of
 // the item reports it as drift and corrects it without reading Tiki.
 func TestConsumerKeepsTheEngineFresh(t *testing.T) {
-	f := newFake(t)
+	f, e, code := observing(t)
 	ctx := context.Background()
-	code := productQueue(t, f)
-	e := synced(t, f, reconcile.Options{})
-	pullEvents(t, f, code) // the events of the seeding
 
 	// Seller Center: 3 units left in hn (with an order holding 1 of them).
 	require.NoError(t, f.srv.SetStock("A", whHN, 3))
