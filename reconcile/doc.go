@@ -31,12 +31,21 @@
 // (client.Products.All, 100 a page, 64 pages requested ahead, at the
 // client's rate limit). What the engine sees there, and what it writes, is kept per
 // item in its [State], so that a Set is compared with it without reading
-// Tiki. Tiki's product events keep it fresh between audits: hand each
-// PRODUCT_PRICE_UPDATED and PRODUCT_INVENTORY_UPDATED event of the event
-// queue to [ObservationOf] and [Engine.Observe] (an event-queue handler
-// does it in two lines). An order's event names no product: read the order
-// and Observe its products as Stale, or leave their reservations to the
-// inventory events Tiki sends with them.
+// Tiki. Tiki's product events keep it fresh between audits: an
+// event-queue consumer hands them to the engine in two lines,
+//
+//	consumer.OnPrice(eng.ObservePrice)         // PRODUCT_PRICE_UPDATED
+//	consumer.OnInventory(eng.ObserveInventory) // PRODUCT_INVENTORY_UPDATED
+//
+// ([ObservationOf] and [Engine.Observe] do the same for events from
+// elsewhere, a webhook). A Seller Center edit seen that way is compared
+// with the books at the item's next Set, reported as drift and corrected,
+// without reading Tiki. An observation never writes by itself: a drop of
+// quantity_available is as often an order shipping (which the books follow)
+// as an edit; the books' next value, or the next audit, decides. An order's
+// event names no product: read the order and Observe its products as
+// Stale, or leave their reservations to the inventory events Tiki sends
+// with them.
 //
 // # Plan, apply, report
 //
@@ -113,14 +122,19 @@
 // implements it in a few lines, one key per item.
 //
 // Several replicas that write the same items share such a State and a
-// [Guard] (a lease per item key with fencing, such as a redisstore.Lease
-// acquired under each key): the engine holds an item's guard from loading its entry to saving
-// the outcome of its write, so versions are compared under the lock and
-// there is one writer per item across replicas. A guard whose hold lapses
-// ends the context it returned, which stops the engine's write in flight;
-// route the writes through the client's cross-process write order too, so
-// that a retry of a lapsed holder cannot land after the next holder's
-// write.
+// [Guard] (a fenced lease per item key): the redisstore module's
+// ReconcileState and ReconcileGuard. The engine holds an item's guard from
+// loading its entry to saving the outcome of its write, so versions are
+// compared under the lock and there is one writer per item across
+// replicas. A guard whose hold lapses ends the context it returned, which
+// stops the engine's write in flight; route the writes through the
+// client's cross-process write order too (redisstore.WriteOrder), so that a
+// retry of a lapsed holder cannot land after the next holder's write.
+//
+// A write whose outcome is unknown (its answer was lost: Tiki may have
+// applied it) counts as written for the versions: no older value of the
+// item is written after it, and the engine reads the product again before
+// its next write of it.
 //
 // # Options and bad input
 //

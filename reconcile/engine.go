@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -82,11 +83,23 @@ func (e *Engine) Sync(ctx context.Context, books iter.Seq2[Item, error]) (*Repor
 	return rep, err
 }
 
-// report hands a finished report to Options.OnReport.
+// report hands a finished report to Options.OnReport, logging a panic.
 func (e *Engine) report(r *Report) {
-	if e.opts.OnReport != nil {
-		_ = safe.Do(func() error { e.opts.OnReport(r); return nil })
+	if e.opts.OnReport == nil {
+		return
 	}
+	if err := safe.Do(func() error { e.opts.OnReport(r); return nil }); err != nil {
+		e.log().LogAttrs(context.Background(), slog.LevelError, "reconcile: Options.OnReport panicked",
+			slog.String("run", r.Run), slog.String("error", err.Error()))
+	}
+}
+
+// log returns the engine's logger: Options.Logger, or slog.Default().
+func (e *Engine) log() *slog.Logger {
+	if e.opts.Logger != nil {
+		return e.opts.Logger
+	}
+	return slog.Default()
 }
 
 // bookIndex is the books of one plan, checked.
@@ -479,7 +492,11 @@ func (e *Engine) commit(held context.Context, items []*ItemPlan, outs []outcomeO
 			o.status, o.note, o.maybe, o.retry = StatusFailed, why, unknown, true
 			r.fail(res.Err)
 			if unknown {
-				entries[ip.key].SeenAt = time.Time{} // read Tiki again before the next write
+				// Tiki may hold this value now: read Tiki again before
+				// the next write, and never write an older value after it.
+				en := entries[ip.key]
+				en.SeenAt = time.Time{}
+				en.Version = max(en.Version, ip.Version)
 			}
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/tikitest"
 )
@@ -165,6 +167,65 @@ func ExampleEngine_Set() {
 	fmt.Println("writes:", report.Writes, "- A on Tiki:", stockOf(srv, "A"))
 	// Output:
 	// writes: 1 - A on Tiki: 99
+}
+
+// An event-queue consumer keeps the engine's picture of Tiki fresh: a
+// Seller Center edit comes through the queue, and the item's next Set is
+// compared with it (drift) without reading Tiki.
+func ExampleEngine_ObserveInventory() {
+	srv, client := exampleFake()
+	defer srv.Close()
+	ctx := context.Background()
+	queue, _, err := client.EventQueue.CreateQueue(ctx, "stock")
+	if err != nil {
+		panic(err)
+	}
+	for _, typ := range []tiki.EventType{tiki.EventProductInventoryUpdated, tiki.EventProductPriceUpdated} {
+		if _, _, err := client.EventQueue.Subscribe(ctx, queue.Code, typ); err != nil {
+			panic(err)
+		}
+	}
+	eng, err := reconcile.New(client, reconcile.Options{Warehouses: []int64{919}})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := eng.Sync(ctx, func(yield func(reconcile.Item, error) bool) {
+		yield(reconcile.Item{SKU: "A", Quantities: map[int64]int{919: 5}}, nil)
+	}); err != nil {
+		panic(err)
+	}
+
+	run, caughtUp := context.WithCancel(ctx)
+	consumer, err := eventqueue.NewConsumer(client, queue.Code,
+		eventqueue.WithIdleWait(10*time.Millisecond, 20*time.Millisecond),
+		eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) {
+			if b.Events == 0 {
+				caughtUp() // for the example: stop once the queue is empty
+			}
+		}))
+	if err != nil {
+		panic(err)
+	}
+	consumer.OnPrice(eng.ObservePrice)
+	consumer.OnInventory(eng.ObserveInventory)
+
+	if err := srv.SetStock("A", 919, 2); err != nil { // someone in Seller Center
+		panic(err)
+	}
+	if err := consumer.Run(run); err != nil {
+		panic(err)
+	}
+	if err := eng.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{919: 5}}); err != nil {
+		panic(err)
+	}
+	report, err := eng.Flush(ctx)
+	if err != nil {
+		panic(err)
+	}
+	l := report.Lines[0]
+	fmt.Printf("%s %s %d->%d drift=%v, reads %d, A on Tiki: %d\n", l.SKU, l.Field, l.Before, l.After, l.Drift, report.Reads, stockOf(srv, "A"))
+	// Output:
+	// A quantity 2->5 drift=true, reads 0, A on Tiki: 5
 }
 
 // stockOf returns a product's quantity available in warehouse 919 on the

@@ -110,3 +110,40 @@ func ObservationOf(event any) (Observation, bool) {
 	}
 	return Observation{}, false
 }
+
+// ObservePrice records a PRODUCT_PRICE_UPDATED event of the event queue
+// (see Observe). Its signature is an event-queue handler's, so that a
+// consumer keeps the engine's picture of Tiki fresh in one line:
+//
+//	consumer.OnPrice(eng.ObservePrice)
+//	consumer.OnInventory(eng.ObserveInventory)
+//
+// An event that names no product is skipped (nil). An error (of the State
+// or the Guard) fails the handler, and the consumer hands the event over
+// again.
+func (e *Engine) ObservePrice(ctx context.Context, ev *tiki.PriceUpdatedEvent) error {
+	return e.observeEvent(ctx, ev)
+}
+
+// ObserveInventory records a PRODUCT_INVENTORY_UPDATED event of the event
+// queue (see Observe and ObservePrice): consumer.OnInventory(eng.ObserveInventory).
+// Tiki sends it for every change of a product's stock, an order's
+// reservation included, so that the engine compares the next Set of the
+// product with Tiki's stock without reading it. An event that names no
+// product or warehouse is skipped (nil).
+func (e *Engine) ObserveInventory(ctx context.Context, ev *tiki.InventoryUpdatedEvent) error {
+	return e.observeEvent(ctx, ev)
+}
+
+// observeEvent observes a typed event of the event queue, when it names a
+// product.
+func (e *Engine) observeEvent(ctx context.Context, ev any) error {
+	o, ok := ObservationOf(ev)
+	if !ok {
+		if err := e.ready(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	return e.Observe(ctx, o)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/reconcile"
 )
 
@@ -26,10 +27,21 @@ func pullEvents(t *testing.T, f *fake, code string) []any {
 	return out
 }
 
-// Tiki's product events keep the engine's picture of Tiki fresh: a Set
-// compares with what they reported, without reading Tiki.
-func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
+// observing returns a fake, an engine synced with its products A and B,
+// and the code of a queue subscribed to the product events from then on.
+func observing(t *testing.T) (*fake, *reconcile.Engine, string) {
+	t.Helper()
 	f := newFake(t)
+	code := productQueue(t, f)
+	e := synced(t, f, reconcile.Options{})
+	pullEvents(t, f, code) // the events of the seeding
+	return f, e, code
+}
+
+// productQueue makes a queue of the fake subscribed to the product
+// events and returns its code.
+func productQueue(t *testing.T, f *fake) string {
+	t.Helper()
 	ctx := context.Background()
 	q, _, err := f.client.EventQueue.CreateQueue(ctx, "stock")
 	require.NoError(t, err)
@@ -37,13 +49,19 @@ func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
 		_, _, err := f.client.EventQueue.Subscribe(ctx, q.Code, typ)
 		require.NoError(t, err)
 	}
-	e := synced(t, f, reconcile.Options{})
-	pullEvents(t, f, q.Code) // the events of the seeding
+	return q.Code
+}
+
+// Tiki's product events keep the engine's picture of Tiki fresh: a Set
+// compares with what they reported, without reading Tiki.
+func TestProductEventsKeepTheActualStateFresh(t *testing.T) {
+	f, e, code := observing(t)
+	ctx := context.Background()
 
 	// Behind the engine's back: 3 units left in hn, a new price.
 	require.NoError(t, f.srv.SetStock("A", whHN, 3))
 	require.NoError(t, f.srv.SetPrice("A", 90000))
-	events := pullEvents(t, f, q.Code)
+	events := pullEvents(t, f, code)
 	require.Len(t, events, 2)
 	for _, ev := range events {
 		o, ok := reconcile.ObservationOf(ev)
@@ -90,4 +108,49 @@ func TestObservationsOrderAndStaleness(t *testing.T) {
 	require.NoError(t, e.Observe(ctx, reconcile.Observation{SKU: "UNKNOWN", Price: 1}))
 	_, ok := reconcile.ObservationOf(&tiki.OrderCreatedEvent{})
 	assert.False(t, ok)
+}
+
+// The event-queue consumer keeps the engine fresh with two lines: a Seller
+// Center edit reaches the engine through the queue, and the next Set of
+// the item reports it as drift and corrects it without reading Tiki.
+func TestConsumerKeepsTheEngineFresh(t *testing.T) {
+	f, e, code := observing(t)
+	ctx := context.Background()
+
+	// Seller Center: 3 units left in hn (with an order holding 1 of them).
+	require.NoError(t, f.srv.SetStock("A", whHN, 3))
+	f.order(t, "A", 1)
+
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	var handled int
+	consumer, err := eventqueue.NewConsumer(f.client, code,
+		eventqueue.WithIdleWait(5*time.Millisecond, 10*time.Millisecond),
+		eventqueue.WithOnBatch(func(_ context.Context, b eventqueue.BatchReport) {
+			if handled += b.Handled; b.Events == 0 {
+				stop() // caught up
+			}
+		}))
+	require.NoError(t, err)
+	consumer.OnPrice(e.ObservePrice)
+	consumer.OnInventory(e.ObserveInventory)
+	require.NoError(t, consumer.Run(run))
+	require.Equal(t, 2, handled, "the edit and the order's reservation")
+
+	f.wire.reset()
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}}))
+	rep, err := e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A changed quantity 919 3->5 drift"}, lines(rep))
+	assert.Zero(t, rep.Reads, "no read of Tiki: the queue told the engine")
+	assert.Equal(t, 1, f.wire.total(), "one batch update")
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
+
+	// Events that name no product are skipped; a nil context is refused.
+	require.NoError(t, e.ObservePrice(ctx, &tiki.PriceUpdatedEvent{}))
+	require.NoError(t, e.ObserveInventory(ctx, &tiki.InventoryUpdatedEvent{ProductID: 1}))
+	var ve *tiki.ValidationError
+	var nilCtx context.Context
+	require.ErrorAs(t, e.ObservePrice(nilCtx, &tiki.PriceUpdatedEvent{ProductID: 1}), &ve)
+	require.ErrorAs(t, e.ObserveInventory(nilCtx, &tiki.InventoryUpdatedEvent{}), &ve)
 }

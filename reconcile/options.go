@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -140,8 +141,13 @@ type Options struct {
 	// corrected. An error stops Sync before any write; Sync returns it.
 	OnPlan func(*Plan) error
 	// OnReport, when set, is called once at the end of every run (Plan,
-	// Apply, Sync, Flush, and each flush of Run) with its report.
+	// Apply, Sync, Flush, and each flush of Run) with its report. A panic
+	// in it is recovered and logged (Logger), and the run goes on.
 	OnReport func(*Report)
+	// Logger receives what needs a person and has no caller to return to:
+	// a panic in OnReport (Error). slog.Default() at the time of logging
+	// when nil.
+	Logger *slog.Logger
 	// Now is the engine's clock (time.Now when nil).
 	Now func() time.Time
 }

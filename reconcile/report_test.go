@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +87,32 @@ func TestOnReportOncePerRun(t *testing.T) {
 	_, err = e.Flush(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"plan", "apply", "sync", "flush"}, runs)
+}
+
+// A panic in OnReport is logged, on Options.Logger or else slog.Default(),
+// and the run's outcome is the caller's as usual.
+func TestOnReportPanicIsLogged(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	want := books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 6}})
+	onReport := func(*reconcile.Report) { panic("a broken report sink") }
+
+	var logged bytes.Buffer // the engine logs on the run's goroutine
+	e := f.engine(t, reconcile.Options{OnReport: onReport, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	_, err := e.Plan(context.Background(), want)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(logged.String(), "\n"), logged.String())
+	assert.Contains(t, logged.String(), `level=ERROR msg="reconcile: Options.OnReport panicked" run=plan error=`)
+	assert.Contains(t, logged.String(), "a broken report sink")
+
+	var byDefault bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&byDefault, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	e = f.engine(t, reconcile.Options{OnReport: onReport})
+	_, err = e.Sync(context.Background(), want)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(byDefault.String(), "\n"), byDefault.String())
+	assert.Contains(t, byDefault.String(), `level=ERROR msg="reconcile: Options.OnReport panicked" run=sync`)
+	assert.Equal(t, map[int64]int{whHN: 6}, f.stock(t, "A"), "the run went on")
 }

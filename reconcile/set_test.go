@@ -228,3 +228,30 @@ func (g *countingGuard) Lock(ctx context.Context, keys []string) (context.Contex
 	g.mu.Unlock()
 	return g.Guard.Lock(ctx, keys)
 }
+
+// A write whose answer was lost may have been applied: no older value is
+// written after it, even one planned before it was sent.
+func TestWriteInDoubtSupersedesOlderValues(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	ctx := context.Background()
+	_, err := e.Sync(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}, Version: 1}))
+	require.NoError(t, err)
+	plan, err := e.Plan(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 6}, Version: 6}))
+	require.NoError(t, err)
+
+	require.NoError(t, f.srv.Inject(tikitest.Fault{Method: http.MethodPut, Path: "/integration/v2.1/products/updateSkus",
+		Status: http.StatusBadGateway, LoseAnswer: true, Times: 10}))
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 7}, Version: 7}))
+	rep, err := e.Flush(ctx)
+	require.Error(t, err)
+	require.Len(t, rep.Lines, 1)
+	assert.True(t, rep.Lines[0].MaybeApplied)
+	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, "A"), "Tiki applied it; its answer was lost")
+
+	rep, err = e.Apply(ctx, plan)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Superseded, "version 6 is older than the write in doubt")
+	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, "A"))
+}

@@ -41,6 +41,7 @@ type Entry struct {
 	// ProductID is Tiki's id of the product, once the engine has seen it.
 	ProductID int64
 	// Version is the version of the books' value the engine last wrote,
+	// sent in a write whose outcome is unknown (Tiki may have applied it),
 	// or found on Tiki already; a value with a lower one is stale.
 	Version int64
 	// Pushed is what the engine last wrote to Tiki, or found there equal

@@ -21,6 +21,13 @@
 //     product from every replica are sent one call at a time, in the order
 //     they were made, retries and the settle period of a write in doubt
 //     included. Pass it to [github.com/tikisdk/tiki.WithWriteOrder].
+//   - [ReconcileState] and [ReconcileGuard] are the
+//     [github.com/tikisdk/tiki/reconcile.State] and
+//     [github.com/tikisdk/tiki/reconcile.Guard] of replicas whose stock
+//     engines keep the same seller's items: they share what each engine
+//     pushed and saw per item, and one engine at a time writes an item
+//     (a fenced lease per item, the WriteOrder's). Pass them in
+//     reconcile.Options.
 //   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
 //     app's replicas share every seller's token and renew it once between
 //     them. Pass it to github.com/tikisdk/tiki/sellers' NewPool (or to
@@ -46,9 +53,12 @@
 // (expiring a day after the product's last write); a seller's token is
 // prefix+"{"+sellerID+"}:token", with its renewal lock in
 // prefix+"{"+sellerID+"}:lock" and the lock's record in
-// prefix+"{"+sellerID+"}:holder". The default prefixes are
-// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix],
-// [DefaultWritePrefix] and [DefaultTokenPrefix].
+// prefix+"{"+sellerID+"}:holder"; a stock engine's entry of an item is
+// prefix+"{"+seller+"}:"+key, and its lease prefix+"{"+seller+":"+key+"}:lock"
+// with its record in prefix+"{"+seller+":"+key+"}:holder". The default
+// prefixes are [DefaultLimiterPrefix], [DefaultDedupePrefix],
+// [DefaultQueuePrefix], [DefaultWritePrefix], [DefaultTokenPrefix],
+// [DefaultStatePrefix] and [DefaultGuardPrefix].
 //
 // # When Redis cannot answer
 //
@@ -66,7 +76,8 @@
 // # Constructors
 //
 // [NewLimiter], [NewDedupeStore], [NewCheckpoint], [NewLease],
-// [NewWriteOrder] and [NewTokenStore] check their arguments without
+// [NewWriteOrder], [NewTokenStore], [NewReconcileState] and
+// [NewReconcileGuard] check their arguments without
 // contacting Redis and report every problem in one
 // [github.com/tikisdk/tiki.ValidationError], each named after its argument
 // or option: a nil client, a nil option, a value out of range, and an
@@ -75,8 +86,9 @@
 //
 // # Redis restarts and failovers
 //
-// [Lease] and [WriteOrder] (and a [TokenStore]'s renewal locks, taken the
-// same way) stay exclusive when Redis forgets them: at most
+// [Lease] and [WriteOrder] (and a [TokenStore]'s renewal locks and a
+// [ReconcileGuard]'s leases, taken the same way) stay exclusive when Redis
+// forgets them: at most
 // one holder acts at any moment across a restart without persistence, a
 // restart with persistence, a failover to a replica that missed the last
 // writes, and a partition or pause of one replica. Their tokens come from
@@ -100,8 +112,10 @@
 // the [Checkpoint] has no ack id (the consumer pulls without one, Tiki
 // delivers the oldest unacknowledged batch again, and handlers run again
 // for events handled before), a [DedupeStore] has forgotten every delivery
-// (a redelivered webhook runs again), and a [Limiter]'s budget starts
-// full. Nothing is lost and nothing runs twice at the same time; handlers
+// (a redelivered webhook runs again), a [ReconcileState] has forgotten
+// what the engines pushed and saw (they read Tiki again before their next
+// writes, and report its differences as changes rather than drift), and a
+// [Limiter]'s budget starts full. Nothing is lost and nothing runs twice at the same time; handlers
 // must tolerate running again.
 //
 // What to configure:

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/eventqueue"
+	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/redisstore"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/webhook"
@@ -47,6 +48,7 @@ var (
 	_ = redisstore.FailClosed
 	_ = tikinow.NewReceiver
 	_ = eventqueue.NewMemoryCheckpoint
+	_ = reconcile.NewMemoryState
 )
 `
 

@@ -168,21 +168,49 @@ func (o *WriteOrder) Lock(ctx context.Context, keys []string) (tiki.WriteLock, e
 	if ctx == nil {
 		return nil, errors.New("redisstore: nil context")
 	}
+	h, err := o.fencer.holdKeys(ctx, keys, o.keys, "write order key", "write locks")
+	if err != nil {
+		return nil, err
+	}
+	return &writeLock{h: h}, nil
+}
+
+// holdKeys is hold over the locks of keys (sorted, each once; keyOf gives
+// a key's Redis keys): an empty key is refused (naming what, "write order
+// key"), and an error other than ctx's is wrapped as a failure of locks.
+func (f *fencer) holdKeys(ctx context.Context, keys []string, keyOf func(string) fenceKeys, what, locks string) (*fenceHold, error) {
 	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	if slices.Contains(keys, "") {
-		return nil, errors.New("redisstore: empty write order key")
+		return nil, errors.New("redisstore: empty " + what)
 	}
-	locks := make([]fenceKeys, len(keys))
+	fks := make([]fenceKeys, len(keys))
 	for i, k := range keys {
-		locks[i] = o.keys(k)
+		fks[i] = keyOf(k)
 	}
+	h, err := f.hold(ctx, fks)
+	switch {
+	case err == nil:
+		return h, nil
+	case ctx.Err() != nil:
+		return nil, err
+	default:
+		return nil, fmt.Errorf("redisstore: %s: %w", locks, err)
+	}
+}
+
+// hold returns once the caller holds every lock of locks and every earlier
+// holder of each has given up (its settle), starting over when Redis forgot
+// a lock meanwhile; it fails holding none, with ctx's error when ctx ends or
+// the Redis error. It is the per-key lease under a WriteOrder and a
+// ReconcileGuard.
+func (f *fencer) hold(ctx context.Context, locks []fenceKeys) (*fenceHold, error) {
 	for {
-		h, err := o.fencer.acquire(ctx, locks)
+		h, err := f.acquire(ctx, locks)
 		if err == nil {
 			if err = h.settle(ctx); err == nil {
-				return &writeLock{h: h}, nil
+				return h, nil
 			}
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.fencer.ttl)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.ttl)
 			_ = h.release(rctx)
 			cancel()
 		}
@@ -192,7 +220,7 @@ func (o *WriteOrder) Lock(ctx context.Context, keys []string) (tiki.WriteLock, e
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		default:
-			return nil, fmt.Errorf("redisstore: write locks: %w", err)
+			return nil, err
 		}
 	}
 }

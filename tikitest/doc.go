@@ -32,7 +32,8 @@
 //     ([Server.SetStock], [Server.SetPrice]), read back per warehouse
 //     ([Server.Stock]), and updates Tiki refuses ([Server.RefuseUpdates]);
 //     the units that open orders hold (quantity_reserved) kept as Tiki keeps
-//     them;
+//     them; every change applied to a product, in order and with who made
+//     it ([Server.ProductChanges]);
 //   - orders: [Server.CreateOrder] places an order of today's order API (v2),
 //     of any operation model, made of the seller's products; confirmations,
 //     pickup slots, labels, delivery outcomes and shipment steps follow Tiki's
@@ -54,7 +55,8 @@
 //     play a seller's consent to a public app, [Server.Grants] and
 //     [Server.DropTokenAnswers] observe and disturb the renewals;
 //   - faults and limits: [Server.Inject] fails the next requests of a route
-//     ([Fault]), [Server.DropPullAnswers] loses pull answers, [WithRateLimit]
+//     ([Fault]), or loses their answers after handling them
+//     (Fault.LoseAnswer), [Server.DropPullAnswers] loses pull answers, [WithRateLimit]
 //     answers 429 above a rate; [WithRequestLog] logs one line per request,
 //     without secrets.
 //

@@ -10,7 +10,9 @@ import (
 
 // Fault is a failure the fake answers with instead of the real response,
 // armed by Server.Inject. Zero fields are not applied. Close wins over Body,
-// and Body over Status; a Delay alone slows the real response down.
+// and Body over Status; a Delay alone slows the real response down. With
+// LoseAnswer the request is handled first (a write is applied) and only its
+// answer is replaced.
 // Inject copies the fault: changing it afterwards changes nothing armed.
 type Fault struct {
 	// Method selects the requests by method; empty matches any.
@@ -32,12 +34,18 @@ type Fault struct {
 	Body []byte
 	// Header adds response headers (for example Retry-After).
 	Header http.Header
+	// LoseAnswer lets the request through, so that Tiki handles it (a
+	// write is applied), and then answers with the fault (Close, Body or
+	// Status, one of which is required) instead of Tiki's answer: a write
+	// whose answer was lost on the way back.
+	LoseAnswer bool
 }
 
 // Inject arms a fault for the next matching requests. A fault that could
 // never match a request or would do nothing (no Path, a Path with a query
 // or not starting with "/", a Method in lower case, a negative Times or
-// Delay, a Status outside 200-599, none of Delay, Close, Body and Status) is
+// Delay, a Status outside 200-599, none of Delay, Close, Body and Status,
+// LoseAnswer without Close, Body or Status) is
 // refused with a *tiki.ValidationError, and nothing is armed.
 func (s *Server) Inject(f Fault) error {
 	var bad problems
@@ -48,6 +56,7 @@ func (s *Server) Inject(f Fault) error {
 	bad.check(f.Delay >= 0, "Delay", "must not be negative")
 	bad.check(f.Status == 0 || f.Status >= 200 && f.Status <= 599, "Status", fmt.Sprintf("must be 0 or an HTTP status from 200 to 599, not %d", f.Status))
 	bad.check(f.Delay > 0 || f.Close || f.Body != nil || f.Status != 0, "Fault", "must set Delay, Close, Body or Status")
+	bad.check(!f.LoseAnswer || f.Close || f.Body != nil || f.Status != 0, "LoseAnswer", "needs Close, Body or Status to answer with")
 	if err := bad.err(); err != nil {
 		return err
 	}
@@ -78,6 +87,20 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	}
 	return nil
 }
+
+// serveThenLose lets next handle r with its answer thrown away, then
+// answers with the fault (LoseAnswer).
+func (f *Fault) serveThenLose(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	next.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+	f.apply(w, r)
+}
+
+// discardWriter is a ResponseWriter that throws the answer away.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
 
 // apply answers r with the fault and reports whether it did (a delay alone
 // lets the request through).

@@ -193,10 +193,10 @@ func (s *Server) planChange(p *fakeProduct, c *prodChange) (prodPlan, prodProble
 	return plan, bad
 }
 
-// applyPlan applies a planned change, counts a new version when anything
-// changed, sends stock webhooks and publishes price, market price and
-// inventory events. s.mu must be held.
-func (s *Server) applyPlan(p *fakeProduct, plan prodPlan) {
+// applyPlan applies a planned change made by by, counts a new version and
+// logs the change when anything changed, sends stock webhooks and
+// publishes price, market price and inventory events. s.mu must be held.
+func (s *Server) applyPlan(p *fakeProduct, plan prodPlan, by ChangeSource) {
 	changed := p.price != plan.price || p.marketPrice != plan.marketPrice || p.active != plan.active ||
 		p.hidden != plan.hidden || !slices.Equal(p.warehouses, plan.warehouses) || !maps.Equal(p.stock, plan.stock)
 	if !changed {
@@ -211,6 +211,7 @@ func (s *Server) applyPlan(p *fakeProduct, plan prodPlan) {
 	p.warehouses, p.stock = plan.warehouses, plan.stock
 	p.version++
 	p.updatedAt = s.cfg.now().Truncate(time.Second)
+	s.recordChange(p, by)
 	s.emitStock(p, before)
 	s.publishProductChanges(p, price, marketPrice, stock)
 }
@@ -251,7 +252,7 @@ func (s *Server) updateSku(version string) func(w http.ResponseWriter, r *http.R
 			writeErrors(w, http.StatusUnprocessableEntity, bad...)
 			return
 		}
-		s.applyPlan(p, plan)
+		s.applyPlan(p, plan, ByAPI)
 		writeJSON(w, http.StatusOK, map[string]string{"state": string(tiki.RequestApproved)})
 	}
 }
@@ -318,7 +319,7 @@ func (s *Server) batchItem(raw json.RawMessage, version string) map[string]any {
 	if len(bad) > 0 {
 		return prodBatchRow(p, 0, "", "resource_illegal", bad...)
 	}
-	s.applyPlan(p, plan)
+	s.applyPlan(p, plan, ByAPI)
 	return prodBatchRow(p, 0, "", "success")
 }
 

@@ -327,6 +327,11 @@ func (s *Server) guarded(next http.Handler) http.Handler {
 		fault := s.takeFault(r)
 		limited := s.overLimit()
 		s.mu.Unlock()
+		if fault != nil && fault.LoseAnswer {
+			noteReason(r, "injected fault: answer lost")
+			fault.serveThenLose(next, w, r)
+			return
+		}
 		if fault != nil && fault.apply(w, r) {
 			noteReason(r, "injected fault")
 			return

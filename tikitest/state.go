@@ -11,6 +11,8 @@ type state struct {
 	// stock holds the stock the tests set behind the client's back and
 	// the units orders reserve.
 	stock stockState
+	// changes logs every product change, for ProductChanges.
+	changes productChanges
 	// lists caches the rendered product list between changes.
 	lists listCache
 }

@@ -110,7 +110,7 @@ func (s *Server) SetStock(originalSKU string, warehouseID int64, quantity int) e
 		plan.warehouses = append(plan.warehouses, warehouseID)
 	}
 	plan.stock[warehouseID] = quantity
-	s.applyPlan(p, plan)
+	s.applyPlan(p, plan, BySellerCenter)
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (s *Server) SetPrice(originalSKU string, price tiki.Money) error {
 	plan := currentPlan(p)
 	plan.price = int64(price)
 	plan.marketPrice = max(plan.marketPrice, plan.price)
-	s.applyPlan(p, plan)
+	s.applyPlan(p, plan, BySellerCenter)
 	return nil
 }
 
@@ -234,6 +234,7 @@ func (s *Server) holdStock(p *fakeProduct, wh int64, delta, taken int) {
 	if taken != 0 {
 		p.stock[wh] = max(p.stock[wh]+taken, 0)
 	}
+	s.recordChange(p, ByOrder)
 	s.publishInventory(p, wh, before, s.stockLevel(p, wh))
 	s.emitStock(p, byCode)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -213,4 +214,42 @@ func TestProductListFollowsNewProducts(t *testing.T) {
 	assert.Equal(t, []string{"S-2", "S-1"}, list())
 	prodSeed(t, srv, "S-3")
 	assert.Equal(t, []string{"S-3", "S-2"}, list())
+}
+
+// A lost answer: the update is applied, the client gets the fault instead
+// of Tiki's answer; ProductChanges logs every change with who made it, in
+// the order applied.
+func TestLostAnswerAndProductChanges(t *testing.T) {
+	t.Parallel()
+	srv, c := prodSetup(t)
+	p := prodSeed(t, srv, "S-1")[0] // 919: 5, 903: 7, price 150,000
+	ctx := context.Background()
+	require.NoError(t, srv.Inject(tikitest.Fault{Method: "PUT", Path: "/integration/v2.1/products/updateSkus", Close: true, LoseAnswer: true}))
+	_, _, err := c.Products.UpdateBatch(ctx, []tiki.BatchUpdateItem{{ProductID: p.ProductID,
+		WarehouseQuantities: []tiki.WarehouseQuantity{{WarehouseID: 919, QtyAvailable: 9}}}})
+	require.Error(t, err, "the answer was lost")
+	levels, err := srv.Stock("S-1")
+	require.NoError(t, err)
+	assert.Equal(t, 9, levels[0].Available, "the update was applied")
+
+	require.NoError(t, srv.SetPrice("S-1", 160000))
+	_, err = srv.CreateOrder(tikitest.OrderSpec{TikiWarehouse: "hn", Items: []tikitest.OrderItemSpec{{SellerProductCode: "S-1", Quantity: 2}}})
+	require.NoError(t, err)
+	changes, err := srv.ProductChanges("S-1")
+	require.NoError(t, err)
+	require.Len(t, changes, 3)
+	assert.Equal(t, []tikitest.ChangeSource{tikitest.ByAPI, tikitest.BySellerCenter, tikitest.ByOrder},
+		[]tikitest.ChangeSource{changes[0].By, changes[1].By, changes[2].By})
+	assert.Less(t, changes[0].Seq, changes[1].Seq)
+	assert.Less(t, changes[1].Seq, changes[2].Seq)
+	assert.Equal(t, tiki.Money(150000), changes[0].Price)
+	assert.Equal(t, []tikitest.StockLevel{{Warehouse: 919, Available: 9, Sellable: 9}, {Warehouse: 903}}, changes[0].Stock, "warehouses left out hold none")
+	assert.Equal(t, tiki.Money(160000), changes[1].Price)
+	assert.Equal(t, tikitest.StockLevel{Warehouse: 919, Available: 9, Reserved: 2, Sellable: 7}, changes[2].Stock[0])
+	_, err = srv.ProductChanges("NOPE")
+	assert.ErrorIs(t, err, tiki.ErrNotFound)
+
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, srv.Inject(tikitest.Fault{Path: "/integration/v2.1/products/updateSkus", Delay: time.Millisecond, LoseAnswer: true}), &ve)
+	assert.Equal(t, "LoseAnswer", ve.Problems[0].Field)
 }
