@@ -28,6 +28,10 @@
 //     pushed and saw per item, and one engine at a time writes an item
 //     (a fenced lease per item, the WriteOrder's). Pass them in
 //     reconcile.Options.
+//   - [DeliveredStore] is a [github.com/tikisdk/tiki/reconcile.DeliveredStore]:
+//     the replicas' live paths and the orders backfill share which orders
+//     were delivered, in which status, the orders parked after failing and
+//     the backfill's checkpoint. Pass it to reconcile.NewOrdersBackfill.
 //   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
 //     app's replicas share every seller's token and renew it once between
 //     them. Pass it to github.com/tikisdk/tiki/sellers' NewPool (or to
@@ -55,10 +59,13 @@
 // prefix+"{"+sellerID+"}:lock" and the lock's record in
 // prefix+"{"+sellerID+"}:holder"; a stock engine's entry of an item is
 // prefix+"{"+seller+"}:"+key, and its lease prefix+"{"+seller+":"+key+"}:lock"
-// with its record in prefix+"{"+seller+":"+key+"}:holder". The default
+// with its record in prefix+"{"+seller+":"+key+"}:holder"; a seller's
+// delivered orders are prefix+"{"+seller+"}:order:"+code (expiring with the
+// retention), with the failures hash prefix+"{"+seller+"}:failures" and the
+// backfill's checkpoint prefix+"{"+seller+"}:checkpoint". The default
 // prefixes are [DefaultLimiterPrefix], [DefaultDedupePrefix],
 // [DefaultQueuePrefix], [DefaultWritePrefix], [DefaultTokenPrefix],
-// [DefaultStatePrefix] and [DefaultGuardPrefix].
+// [DefaultStatePrefix], [DefaultGuardPrefix] and [DefaultDeliveredPrefix].
 //
 // # When Redis cannot answer
 //
@@ -76,8 +83,8 @@
 // # Constructors
 //
 // [NewLimiter], [NewDedupeStore], [NewCheckpoint], [NewLease],
-// [NewWriteOrder], [NewTokenStore], [NewReconcileState] and
-// [NewReconcileGuard] check their arguments without
+// [NewWriteOrder], [NewTokenStore], [NewReconcileState],
+// [NewReconcileGuard] and [NewDeliveredStore] check their arguments without
 // contacting Redis and report every problem in one
 // [github.com/tikisdk/tiki.ValidationError], each named after its argument
 // or option: a nil client, a nil option, a value out of range, and an
