@@ -1,0 +1,4 @@
+package cli
+
+// stockGoldenCommands are the stock commands of the golden tests.
+var stockGoldenCommands = [][]string{}

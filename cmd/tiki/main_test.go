@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The test binary is the command when runAsTiki is set: the tests below
+// run it as a process of its own.
+const runAsTiki = "TIKI_TEST_RUN_AS_TIKI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsTiki) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// tiki runs the command as a process on a machine that has never seen it:
+// an empty home, no configuration, no credentials in the environment.
+func tiki(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = []string{runAsTiki + "=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + os.Getenv("PATH")}
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	require.NoError(t, err)
+	return out.String(), errOut.String(), 0
+}
+
+// On a fresh machine, with no credentials, the demo data answers.
+func TestFreshMachine(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		rows int
+	}{
+		{[]string{"--fake", "orders", "list", "-o", "json"}, 7},
+		{[]string{"--fake", "products", "list", "-o", "json"}, 5},
+	} {
+		stdout, stderr, code := tiki(t, c.args...)
+		require.Equal(t, 0, code, "%v: %s", c.args, stderr)
+		var rows []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &rows), stdout)
+		assert.Len(t, rows, c.rows, "%v", c.args)
+	}
+	freshMachineStock(t)
+}
+
+// The process exits with the code of the failure and says why in one
+// line.
+func TestProcessExitCodes(t *testing.T) {
+	_, stderr, code := tiki(t, "orders", "list")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+	assert.Contains(t, stderr, "tiki: no credentials")
+
+	_, stderr, code = tiki(t, "--fake", "orders", "list", "--fulfillment-type", "drop_ship")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--fulfillment-type "drop_ship" is not an operation model`)
+
+	stdout, _, code := tiki(t, "--version")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "tiki version")
+}
