@@ -3,7 +3,6 @@ package tiki
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,10 +100,13 @@ type ClientCredentials struct {
 
 // OAuthApp is a public Tiki app using the authorization code grant: the
 // seller approves the app in Tiki's seller center, Tiki redirects back with
-// a code, and the app exchanges it for an access and refresh token.
+// a code, and the app exchanges it for an access and refresh token, which
+// it keeps in a TokenStore under the seller's id.
 //
-// Use AuthCodeURL to send the seller to Tiki, ParseCallback and Exchange in
-// the redirect handler, and WithOAuthApp to build a client from the token.
+// Package sellers runs the flow (Onboarding: the consent URL with its
+// state, the callback, the exchange, the seller's id, the store) and hands
+// out each seller's client (Pool). WithOAuthApp builds one seller's client
+// from the store.
 type OAuthApp struct {
 	// ClientID is the public app's client id, from Tiki's seller center.
 	// Required.
@@ -121,12 +122,11 @@ type OAuthApp struct {
 	// AuthStyle selects client_secret_basic (default) or client_secret_post.
 	AuthStyle AuthStyle
 	// Host is the scheme and host of Tiki's API, for example
-	// "https://api-sandbox.tiki.vn". Empty means production, or the client's
-	// host when the app is given to WithOAuthApp.
+	// "https://api-sandbox.tiki.vn": an absolute http(s) URL without
+	// credentials, query or fragment, as ClientCredentials.TokenURL. Empty
+	// means production, or the client's host when the app is given to
+	// WithOAuthApp.
 	Host string
-	// OnRefresh, if set, is called with every token the client obtains by
-	// refreshing, so the new refresh token can be stored. It must not block.
-	OnRefresh func(*oauth2.Token)
 }
 
 func (a *OAuthApp) config() *oauth2.Config {
@@ -147,22 +147,31 @@ func (a *OAuthApp) config() *oauth2.Config {
 	}
 }
 
+// trimmed returns a copy of a whose client id and secret have no
+// surrounding white space, as every credential is used.
+func (a OAuthApp) trimmed() OAuthApp {
+	a.ClientID, a.ClientSecret = strings.TrimSpace(a.ClientID), strings.TrimSpace(a.ClientSecret)
+	return a
+}
+
 func (a *OAuthApp) validate(v *validator) {
-	v.check(a.ClientID != "", "client_id", "is required")
-	v.check(a.ClientSecret != "", "client_secret", "is required")
+	v.check(strings.TrimSpace(a.ClientID) != "", "client_id", "is required")
+	v.check(strings.TrimSpace(a.ClientSecret) != "", "client_secret", "is required")
 	v.check(a.AuthStyle.valid(), "auth_style", "must be AuthStyleBasic or AuthStylePost")
 	if a.Host != "" {
-		if u, err := url.Parse(a.Host); err != nil || u.Scheme == "" || u.Host == "" {
-			v.add("host", "must be an absolute URL such as https://api.tiki.vn")
-		}
+		parseBaseURL(v, "host", a.Host)
 	}
 }
 
 // AuthCodeURL returns the URL of Tiki's consent page
 // (GET {host}/sc/oauth2/auth) to which the seller is sent to approve the app.
 // state protects the redirect against forgery: it must be unpredictable,
-// kept by the caller and at least 8 characters long, as Tiki requires.
+// checked when the seller comes back and at least 8 characters long, as
+// Tiki requires. Package sellers' Onboarding makes, binds and checks the
+// state; use it rather than this building block.
 func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
+	app := a.trimmed()
+	a = &app
 	var v validator
 	a.validate(&v)
 	v.check(a.RedirectURL != "", "redirect_uri", "is required")
@@ -200,45 +209,14 @@ func (e *AuthorizationError) Error() string {
 	return s
 }
 
-// ErrStateMismatch is returned by ParseCallback when the redirect's state is
-// not the one the app sent: the request did not come from the seller's own
-// authorization and must be ignored.
-var ErrStateMismatch = errors.New("tiki: OAuth2 state does not match")
-
-// ParseCallback reads the query of the redirect Tiki sends back to the app's
-// RedirectURL. It checks the state against wantState (in constant time) and
-// returns the authorization code, or an *AuthorizationError when the seller
-// or Tiki refused.
-//
-// A refusal is reported even when it carries no state (Tiki's refusals may
-// not): it grants nothing, so it needs no protection against forgery.
-func ParseCallback(query url.Values, wantState string) (code string, err error) {
-	refused := query.Get("error") != ""
-	stateOK := len(wantState) >= minStateLen &&
-		subtle.ConstantTimeCompare([]byte(query.Get("state")), []byte(wantState)) == 1
-	if !stateOK && !(refused && query.Get("state") == "") {
-		return "", ErrStateMismatch
-	}
-	if e := query.Get("error"); e != "" {
-		return "", &AuthorizationError{
-			Code:        e,
-			StatusCode:  query.Get("error_code"),
-			Description: query.Get("error_description"),
-			Hint:        query.Get("error_hint"),
-		}
-	}
-	code = query.Get("code")
-	if code == "" {
-		return "", &AuthorizationError{Code: "missing_code", Description: "the redirect carries no code"}
-	}
-	return code, nil
-}
-
 // Exchange trades an authorization code for a token
 // (POST {host}/sc/oauth2/token, grant_type=authorization_code). httpClient
 // may be nil for a default client with a timeout. Failures from the token
-// endpoint are returned as *TokenError.
-func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code string) (*oauth2.Token, error) {
+// endpoint are returned as *TokenError. Package sellers' Onboarding calls
+// it and stores the token under the seller's id.
+func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code string) (*Token, error) {
+	app := a.trimmed()
+	a = &app
 	var v validator
 	a.validate(&v)
 	v.check(a.RedirectURL != "", "redirect_uri", "is required")
@@ -252,7 +230,10 @@ func (a *OAuthApp) Exchange(ctx context.Context, httpClient *http.Client, code s
 	red := credentialRedactor(a.ClientID, a.ClientSecret)
 	red.AddStatic(code)
 	tok, err := a.config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, tokenHTTPClient(httpClient)), code)
-	return tok, tokenError(err, red)
+	if err != nil {
+		return nil, tokenError(err, red)
+	}
+	return tokenOf(tok, a.Scopes), nil
 }
 
 // TokenError is a failure of Tiki's OAuth2 token endpoint: wrong client
@@ -406,10 +387,16 @@ func (bearerAuth) renew(string) bool { return false }
 // request at a time however many goroutines ask: the others wait for that
 // request (or for their own context to end).
 type tokenCache struct {
-	// fetch obtains a new token; prev is the last token held (nil at first).
-	fetch func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
-	// onToken sees every new token (redaction, OnRefresh).
+	// fetch obtains a new token (see fetchFunc).
+	fetch fetchFunc
+	// ownRetries is set when fetch decides itself what to repeat: the
+	// cache then never repeats a failed fetch.
+	ownRetries bool
+	// onToken sees every new token (redaction).
 	onToken func(*oauth2.Token)
+	// observe, when not nil, is told about every renewal (the client's
+	// hooks).
+	observe func(context.Context, TokenRenewalInfo)
 	// redactor masks the client's known secrets in token errors.
 	redactor *redact.Redactor
 	// early is the most a token is renewed ahead of its expiry.
@@ -421,6 +408,18 @@ type tokenCache struct {
 	renewAt  time.Time // zero: the token does not expire
 	stale    bool      // refused by Tiki: renew before the next use
 	inflight *tokenCall
+}
+
+// fetchFunc obtains a token: prev is the last token held (nil at first),
+// refused reports that Tiki refused prev (401).
+type fetchFunc func(ctx context.Context, prev *oauth2.Token, refused bool) (fetched, error)
+
+// fetched is a token a fetch obtained.
+type fetched struct {
+	tok *oauth2.Token
+	// keep asks the cache to use tok until it expires, without renewing it
+	// early: a renewal of it is in doubt (see storeRenewal).
+	keep bool
 }
 
 type tokenCall struct {
@@ -446,14 +445,14 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	if call == nil {
 		call = &tokenCall{done: make(chan struct{})}
 		c.inflight = call
-		prev := c.tok
+		prev, refused, reason := c.tok, c.stale, renewalReason(c.tok, c.stale)
 		// The request runs detached from this caller's context so that one
 		// caller giving up does not fail the others waiting for it; it is
 		// bounded by tokenFetchTimeout.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
 		go func() {
 			defer cancel()
-			c.finish(fctx, call, prev)
+			c.finish(fctx, call, prev, refused, reason)
 		}()
 	}
 	c.mu.Unlock()
@@ -467,19 +466,21 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 
 // finish runs on its own goroutine: it makes the token request for call
 // and hands the outcome to every caller waiting for it. A panic in the
-// token source or in OnRefresh (the caller's code) does not crash the
-// process: it becomes a *PanicError, with secrets masked, for the callers
-// waiting. A token that OnRefresh panicked on is kept (it was issued, and
-// the refresh token it replaces may be spent).
-func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token) {
-	tok, err := c.fetchGuarded(ctx, prev)
-	if err != nil && transientTokenError(err) {
+// token source (the caller's code) does not crash the process: it becomes
+// a *PanicError, with secrets masked, for the callers waiting. The renewal
+// is reported to observe (the client's hooks) before the waiting callers
+// get its outcome.
+func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.Token, refused bool, reason TokenRenewalReason) {
+	start := time.Now()
+	res, err := c.fetchGuarded(ctx, prev, refused)
+	if err != nil && !c.ownRetries && transientTokenError(err) {
 		// One more try after a short pause: the endpoint's own hiccup
 		// (5xx, 429, a reset connection) should not fail every waiting call.
 		if backoff.Sleep(ctx, tokenRetryWait) == nil {
-			tok, err = c.fetchGuarded(ctx, prev)
+			res, err = c.fetchGuarded(ctx, prev, refused)
 		}
 	}
+	tok := res.tok
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("tiki: OAuth2 token source returned no access token")
 	}
@@ -490,6 +491,9 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 		if !tok.Expiry.IsZero() {
 			lifetime := tok.Expiry.Sub(c.now())
 			c.renewAt = tok.Expiry.Add(-min(c.early, lifetime/2))
+			if res.keep {
+				c.renewAt = tok.Expiry
+			}
 		}
 	}
 	c.inflight = nil
@@ -500,6 +504,14 @@ func (c *tokenCache) finish(ctx context.Context, call *tokenCall, prev *oauth2.T
 		}
 	}
 	call.tok, call.err = tok, tokenError(err, c.redactor)
+	if c.ownRetries {
+		// The fetch's errors say what failed themselves (a store, a
+		// revoked grant, a *TokenError already converted).
+		call.err = scrubWith(c.redactor, err)
+	}
+	if c.observe != nil {
+		c.observe(ctx, TokenRenewalInfo{Reason: reason, Duration: time.Since(start), Err: call.err})
+	}
 	close(call.done)
 }
 
@@ -510,9 +522,9 @@ func (c *tokenCache) guard(fn func()) error {
 
 // fetchGuarded is fetch with a panic turned into a *PanicError without
 // secrets.
-func (c *tokenCache) fetchGuarded(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
-	tok, err := safe.Get(func() (*oauth2.Token, error) { return c.fetch(ctx, prev) })
-	return tok, c.masked(err)
+func (c *tokenCache) fetchGuarded(ctx context.Context, prev *oauth2.Token, refused bool) (fetched, error) {
+	res, err := safe.Get(func() (fetched, error) { return c.fetch(ctx, prev, refused) })
+	return res, c.masked(err)
 }
 
 // masked masks the secrets the client knows in the value of a recovered
@@ -530,9 +542,18 @@ func (c *tokenCache) apply(ctx context.Context, h http.Header) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if problem, ok := checkHeaderValue(tok.AccessToken); !ok {
+		// No attempt could send it: the call fails here, not after
+		// retries of a request that never leaves the process.
+		return "", fmt.Errorf("%w: the access token obtained %s", errUnsendableToken, problem)
+	}
 	h.Set("Authorization", "Bearer "+tok.AccessToken)
 	return tok.AccessToken, nil
 }
+
+// errUnsendableToken is the error of a call whose access token no HTTP
+// header can carry.
+var errUnsendableToken = errors.New("tiki: unusable access token")
 
 // renew marks the refused token stale; when several calls were refused with
 // the same token, only one renewal happens.
@@ -547,7 +568,7 @@ func (c *tokenCache) renew(used string) bool {
 
 // clientCredentialsFetch returns a fetch function for the client credentials
 // grant; each fetch is a new token request (the grant has no refresh token).
-func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) fetchFunc {
 	cfg := &clientcredentials.Config{
 		ClientID:     cc.ClientID,
 		ClientSecret: cc.ClientSecret,
@@ -557,40 +578,38 @@ func clientCredentialsFetch(cc ClientCredentials, hc *http.Client) func(context.
 	}
 	red := credentialRedactor(cc.ClientID, cc.ClientSecret)
 	hc = tokenHTTPClient(hc)
-	return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	return func(ctx context.Context, _ *oauth2.Token, _ bool) (fetched, error) {
 		tok, err := cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
-		return tok, tokenError(err, red)
-	}
-}
-
-// refreshFetch returns a fetch function for a public app: the first fetch
-// uses the token from Exchange if it is still valid; later ones use the
-// newest refresh token.
-func refreshFetch(app OAuthApp, initial *oauth2.Token, hc *http.Client) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
-	cfg := app.config()
-	red := credentialRedactor(app.ClientID, app.ClientSecret)
-	hc = tokenHTTPClient(hc)
-	return func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
-		if prev == nil && initial.Valid() {
-			return initial, nil
-		}
-		if prev == nil {
-			prev = initial
-		}
-		if prev.RefreshToken == "" {
-			return nil, errors.New("tiki: the OAuth2 token has expired and has no refresh token (request the offline scope)")
-		}
-		// An expired copy makes the oauth2 package refresh at once.
-		expired := &oauth2.Token{RefreshToken: prev.RefreshToken, Expiry: time.Unix(1, 0)}
-		red.AddDynamic(prev.RefreshToken)
-		tok, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), expired).Token()
-		return tok, tokenError(err, red)
+		return fetched{tok: tok}, tokenError(err, red)
 	}
 }
 
 // sourceFetch adapts a caller's oauth2.TokenSource.
-func sourceFetch(ts oauth2.TokenSource) func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
-	return func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return ts.Token() }
+func sourceFetch(ts oauth2.TokenSource) fetchFunc {
+	return func(context.Context, *oauth2.Token, bool) (fetched, error) {
+		tok, err := ts.Token()
+		return fetched{tok: tok}, err
+	}
+}
+
+// initTokenCache makes tc the client's authenticator, fetching with fetch.
+// Every token it obtains is masked from the client's errors and logs.
+func (c *Client) initTokenCache(tc *tokenCache, fetch fetchFunc) {
+	tc.fetch = fetch
+	tc.redactor = c.redactor
+	tc.early = c.tokenEarly
+	tc.now = time.Now
+	if c.hooks != nil {
+		tc.observe = c.tokenRenewed
+	}
+	tc.onToken = func(t *oauth2.Token) {
+		c.redactor.AddDynamic(t.AccessToken)
+		c.redactor.AddDynamic(t.RefreshToken)
+		if s, ok := t.Extra("id_token").(string); ok {
+			c.redactor.AddDynamic(s)
+		}
+	}
+	c.auth = tc
 }
 
 // tokenHTTPClient returns a copy of hc for token requests, whose successful

@@ -247,8 +247,8 @@ func TestAuthOptionsConflict(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
-		{Field: "WithAccessToken", Problem: "is a second way to authenticate, beside WithSellerKey: choose one"},
-		{Field: "WithTokenSource", Problem: "is a second way to authenticate, beside WithSellerKey: choose one"},
+		{Field: "WithAccessToken", Problem: "must not be given with WithSellerKey: choose one way to authenticate"},
+		{Field: "WithTokenSource", Problem: "must not be given with WithSellerKey: choose one way to authenticate"},
 	}, ve.Problems)
 }
 
@@ -297,68 +297,42 @@ func TestOAuthAppAuthCodeURL(t *testing.T) {
 	assert.True(t, strings.HasPrefix(raw, "https://api-sandbox.tiki.vn/sc/oauth2/auth?"), raw)
 }
 
-func TestParseCallback(t *testing.T) {
-	t.Parallel()
-	code, err := ParseCallback(url.Values{"code": {"abc"}, "state": {"state-1234"}}, "state-1234")
-	require.NoError(t, err)
-	assert.Equal(t, "abc", code)
-
-	_, err = ParseCallback(url.Values{"code": {"abc"}, "state": {"state-9999"}}, "state-1234")
-	require.ErrorIs(t, err, ErrStateMismatch)
-
-	_, err = ParseCallback(url.Values{"state": {"state-1234"}, "error": {"access_denied"}, "error_code": {"403"},
-		"error_hint": {"The resource owner denied the request."}}, "state-1234")
-	var ae *AuthorizationError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, &AuthorizationError{Code: "access_denied", StatusCode: "403", Hint: "The resource owner denied the request."}, ae)
-	assert.Equal(t, "tiki: authorization refused: access_denied (403): The resource owner denied the request.", err.Error())
-}
-
-func TestParseCallbackRefusalWithoutState(t *testing.T) {
-	t.Parallel()
-	_, err := ParseCallback(url.Values{"error": {"access_denied"}, "error_code": {"403"}, "error_hint": {"Denied."}}, "state-1234")
-	var ae *AuthorizationError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "403", ae.StatusCode)
-	// A code without the right state is still refused.
-	_, err = ParseCallback(url.Values{"code": {"c"}}, "state-1234")
-	require.ErrorIs(t, err, ErrStateMismatch)
-	_, err = ParseCallback(url.Values{"error": {"access_denied"}, "state": {"other-state"}}, "state-1234")
-	require.ErrorIs(t, err, ErrStateMismatch)
-}
-
 func TestOAuthAppExchangeAndRefresh(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
-	var refreshed []*oauth2.Token
-	var mu sync.Mutex
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/callback",
-		Host: s.URL, OnRefresh: func(t *oauth2.Token) { mu.Lock(); refreshed = append(refreshed, t); mu.Unlock() }}
+		Host: s.URL, Scopes: []string{ScopeOrder, ScopeOffline}}
 
 	tok, err := app.Exchange(context.Background(), nil, "the-code")
 	require.NoError(t, err)
 	assert.Equal(t, "tok-1", tok.AccessToken)
 	assert.Equal(t, "refresh-1", tok.RefreshToken)
+	assert.Equal(t, "product order", tok.Scope, "the scopes Tiki granted")
 	assert.Equal(t, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"}, "redirect_uri": {"https://seller.example/callback"}}, s.forms[0])
 
-	// Tiki refuses tok-1: the client refreshes with refresh-1 and repeats.
+	// Tiki refuses tok-1: the client refreshes with refresh-1, stores the
+	// new token with its new refresh token, and repeats.
 	s.valid = func(t string) bool { return t != "tok-1" }
-	c := s.client(t, WithOAuthApp(app, tok))
+	opt, store := storedApp(t, app, tok)
+	c := s.client(t, opt)
 	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
 	require.Len(t, s.forms, 2)
 	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"refresh-1"}}, s.forms[1])
-	require.Len(t, refreshed, 1)
-	assert.Equal(t, "tok-2", refreshed[0].AccessToken)
-	assert.Equal(t, "refresh-2", refreshed[0].RefreshToken)
+	stored, err := store.Load(context.Background(), testSeller)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", stored.AccessToken)
+	assert.Equal(t, "refresh-2", stored.RefreshToken)
+	assert.Zero(t, stored.RenewalsInDoubt, "the renewal's answer was stored")
 }
 
 func TestOAuthAppExpiredWithoutRefreshToken(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
-	c := s.client(t, WithOAuthApp(app, &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Hour)}))
+	opt, _ := storedApp(t, app, &Token{AccessToken: "old", Expiry: time.Now().Add(-time.Hour)})
+	c := s.client(t, opt)
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorContains(t, err, "has no refresh token")
 	assert.EqualValues(t, 0, s.apiCalls.Load())
@@ -551,28 +525,31 @@ func TestTokenSourcePanicIsAnError(t *testing.T) {
 	assert.Zero(t, s.apiCalls.Load(), "nothing sent without a token")
 }
 
-// A panicking OnRefresh is an error for the callers waiting for the token,
-// with the secrets it printed masked; the refreshed token is kept.
-func TestOnRefreshPanicIsAnError(t *testing.T) {
+// A panicking TokenStore is an error for the callers waiting for the
+// token, with the secrets it printed masked; the process lives on.
+func TestTokenStorePanicIsAnError(t *testing.T) {
 	t.Parallel()
 	s := newOAuthServer(t)
-	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL,
-		OnRefresh: func(tok *oauth2.Token) {
-			panic("cannot store " + tok.RefreshToken + " for " + testClientSecret)
-		}}
-	expired := &oauth2.Token{AccessToken: "old-access", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}
-	c := s.client(t, WithOAuthApp(app, expired))
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+	store := panicStore{NewMemoryTokenStore()}
+	require.NoError(t, SaveToken(context.Background(), store.MemoryTokenStore, testSeller,
+		&Token{AccessToken: "old-access", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}))
+	c := s.client(t, WithOAuthApp(app, store, testSeller))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	var pe *PanicError
 	require.ErrorAs(t, err, &pe)
 	for _, text := range errorTexts(err) {
 		assert.NotContains(t, text, testClientSecret)
-		assert.NotContains(t, text, "refresh-1")
 	}
-	assert.Contains(t, fmt.Sprint(pe.Value), "cannot store [REDACTED]")
-	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
-	require.NoError(t, err, "the refreshed token was kept")
-	assert.EqualValues(t, 1, s.tokens.Load())
+	assert.Contains(t, fmt.Sprint(pe.Value), "cannot lock for [REDACTED]")
+	assert.Zero(t, s.tokens.Load(), "nothing renewed without the lock")
+}
+
+// panicStore panics when asked for a lock.
+type panicStore struct{ *MemoryTokenStore }
+
+func (panicStore) Lock(context.Context, string) (TokenLock, error) {
+	panic("cannot lock for " + testClientSecret)
 }
 
 // TestSecretsNeverLogged runs a debug-logged session with every way of
@@ -587,11 +564,12 @@ func TestSecretsNeverLogged(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+	oauthApp, _ := storedApp(t, app, &Token{AccessToken: "tok-1", RefreshToken: "refresh-secret-0", Expiry: time.Now().Add(time.Hour)})
 	modes := map[string]Option{
 		"seller key":         WithSellerKey("tok-1"), // refused: error path
 		"access token":       WithAccessToken("tok-1"),
 		"client credentials": clientCredentials(AuthStylePost),
-		"oauth app":          WithOAuthApp(app, &oauth2.Token{AccessToken: "tok-1", RefreshToken: "refresh-secret-0", Expiry: time.Now().Add(time.Hour)}),
+		"oauth app":          oauthApp,
 		"token source":       WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-1"})),
 	}
 	var errs []string
@@ -638,8 +616,8 @@ func TestTokenLifetimeInAnyNumberForm(t *testing.T) {
 		},
 		"refresh": func(s *oauthServer) (*Client, error) {
 			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
-			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0),
-				WithOAuthApp(app, &oauth2.Token{AccessToken: "old", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)}))
+			opt, _ := storedApp(t, app, &Token{AccessToken: "old", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)})
+			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), opt)
 		},
 	}
 	for name, grant := range grants {

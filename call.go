@@ -48,7 +48,7 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 	if b, ok := out.(*[]byte); ok {
 		out = (*rawBody)(b)
 	}
-	return c.do(ctx, &request{method: method, version: version, path: rest, query: query, body: body}, out)
+	return c.do(ctx, &request{method: method, version: version, path: rest, route: "{path}", query: query, body: body}, out)
 }
 
 // splitVersion checks a caller's path ("v2/orders/1") and splits it into

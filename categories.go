@@ -282,7 +282,7 @@ type CategoryOptions struct {
 // GET /v2/categories/{categoryId}
 func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts *CategoryOptions) (*Category, *Response, error) {
 	o := zeroIfNil(opts)
-	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID), query: encodeQuery(&o)}, categoryID)
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID), route: "categories/{categoryId}", query: encodeQuery(&o)}, categoryID)
 }
 
 // GetCategory returns one category through API v1, with its attributes
@@ -290,7 +290,7 @@ func (s *CatalogService) GetCategory(ctx context.Context, categoryID int64, opts
 //
 // GET /v1/categories/{categoryId}
 func (s *CatalogV1Service) GetCategory(ctx context.Context, categoryID int64) (*Category, *Response, error) {
-	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories/" + itoa(categoryID)}, categoryID)
+	return getCategory(ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "categories/" + itoa(categoryID), route: "categories/{categoryId}"}, categoryID)
 }
 
 // getCategory sends r, which asks for the category categoryID, after
@@ -310,7 +310,7 @@ func (s *CatalogService) ListAttributes(ctx context.Context, categoryID int64) (
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/attributes"})
+	return callList[Attribute](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/attributes", route: "categories/{categoryId}/attributes"})
 }
 
 // AttributeValuesOptions filters ListAttributeValues.
@@ -332,7 +332,7 @@ func (s *CatalogService) ListAttributeValues(ctx context.Context, attributeID in
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "attributes/" + itoa(attributeID) + "/values", query: encodeQuery(&o)})
+	return call[Page[AttributeValue]](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "attributes/" + itoa(attributeID) + "/values", route: "attributes/{attributeId}/values", query: encodeQuery(&o)})
 }
 
 // AllAttributeValues iterates over every allowed value of an attribute,
@@ -355,7 +355,7 @@ func (s *CatalogService) ListOptionLabels(ctx context.Context, categoryID int64)
 	if err := checkID("category_id", categoryID); err != nil {
 		return nil, nil, err
 	}
-	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/optionLabels"})
+	return callList[OptionLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "categories/" + itoa(categoryID) + "/optionLabels", route: "categories/{categoryId}/optionLabels"})
 }
 
 // BrandsOptions filters ListBrands.

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki/internal/backoff"
 	"github.com/tikisdk/tiki/internal/redact"
@@ -85,6 +84,8 @@ type Client struct {
 	writes     writeLocks
 	writeOrder WriteOrder // nil: the client orders only its own writes
 	walks      walkLengths
+	hooks      []Hooks // WithHooks; nil when none
+	sellerID   string  // WithSellerID
 
 	tokenEarly time.Duration
 
@@ -149,6 +150,8 @@ func NewClient(opts ...Option) (*Client, error) {
 			backoff:       backoff.Policy{Min: cfg.backoffMin, Max: cfg.backoffMax},
 		},
 		tokenEarly: cfg.tokenEarly,
+		hooks:      cfg.hooks,
+		sellerID:   cfg.sellerID,
 		sleep:      backoff.Sleep,
 	}
 	c.userAgent = "tiki-go/" + Version
@@ -212,23 +215,6 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 
-func (c *Client) initTokenCache(tc *tokenCache, fetch func(context.Context, *oauth2.Token) (*oauth2.Token, error), observe func(*oauth2.Token)) {
-	tc.fetch = fetch
-	tc.redactor = c.redactor
-	tc.early = c.tokenEarly
-	tc.now = time.Now
-	tc.onToken = func(t *oauth2.Token) {
-		c.redactor.AddDynamic(t.AccessToken)
-		c.redactor.AddDynamic(t.RefreshToken)
-		if s, ok := t.Extra("id_token").(string); ok {
-			c.redactor.AddDynamic(s)
-		}
-		if observe != nil {
-			observe(t)
-		}
-	}
-}
-
 // host returns the scheme and host of the integration API base URL.
 func (c *Client) host() string {
 	return c.baseURL.Scheme + "://" + c.baseURL.Host
@@ -282,6 +268,10 @@ type request struct {
 	// it.
 	version apiVersion
 	path    string
+	// route is path's template, each value in it replaced by its name in
+	// braces ("orders/{code}"), for the hooks (CallInfo.Template); empty
+	// when path holds no value.
+	route string
 	// base overrides the integration API base URL (TikiNOW).
 	base  *url.URL
 	query url.Values
@@ -358,7 +348,8 @@ func (res attemptResult) effectiveStatus() int {
 // response into out (when out is non-nil). It is the one place where
 // requests are sent and responses become results or typed errors. A product
 // write (r.lockKeys) holds its products' write locks from before its first
-// attempt until do returns.
+// attempt until do returns. A client with hooks (WithHooks) reports the
+// call to them (see observed).
 //
 // Each attempt is: wait for the limiter (waitForLimiter), apply the credential
 // (authorize), send and read the answer (sendAttempt), ask the retry policy
@@ -369,10 +360,20 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	if ctx == nil {
 		return nil, nilContextError()
 	}
+	if c.hooks != nil {
+		return c.observed(ctx, r, out)
+	}
+	return c.run(ctx, r, out, nil)
+}
+
+// run is do's loop of attempts; obs, when not nil, reports each attempt and
+// limiter wait to the client's hooks.
+func (c *Client) run(ctx context.Context, r *request, out any, obs *callObserver) (*Response, error) {
 	cr, err := c.newCallRun(r)
 	if err != nil {
 		return nil, err
 	}
+	cr.obs = obs
 	held, err := c.lockWrites(ctx, r.lockKeys)
 	if err != nil {
 		return nil, cr.requestError(0, false, contextErr(ctx, err))
@@ -393,25 +394,27 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 		res, elapsed := c.sendAttempt(ctx, cr, header)
 		cr.sent = cr.sent || res.sent
 		v := c.classify(ctx, cr, res)
+		if v.act == renewAndRepeat && !c.auth.renew(used) {
+			v.act = finishCall
+		}
+		status := res.effectiveStatus()
+		c.logAttempt(ctx, r.method, cr.u, status, attempt, v.wait, elapsed, res.err)
+		if obs != nil {
+			obs.attempt(ctx, attempt, status, elapsed, res.err, v)
+		}
 		switch v.act {
 		case callerGaveUp:
-			c.logAttempt(ctx, r.method, cr.u, 0, attempt, 0, elapsed, res.err)
 			return nil, cr.requestError(attempt, res.sent, cr.st.ctxErr)
 		case renewAndRepeat:
-			if c.auth.renew(used) {
-				cr.st.renewed = true
-				c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, nil)
-				continue
-			}
+			cr.st.renewed = true
+			continue
 		case waitAndRepeat:
 			cr.st.retries++
-			c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, v.wait, elapsed, res.err)
 			if err := c.backoff(ctx, cr, attempt, res, v.wait); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		c.logAttempt(ctx, r.method, cr.u, res.effectiveStatus(), attempt, 0, elapsed, res.err)
 		return c.finish(cr, res, attempt, out)
 	}
 }
@@ -426,6 +429,7 @@ type callRun struct {
 	tikiNow bool   // the endpoint may report failures in a 2xx body
 	sent    bool   // an attempt may have reached Tiki
 	st      callState
+	obs     *callObserver // nil: the client has no hooks
 }
 
 // newCallRun encodes r's body and URL once for all attempts.
@@ -451,7 +455,15 @@ func (cr *callRun) requestError(attempts int, sent bool, err error) *RequestErro
 
 // waitForLimiter waits for the limiter before attempt number attempt.
 func (c *Client) waitForLimiter(ctx context.Context, cr *callRun, attempt int) error {
-	if err := c.limiter.Wait(ctx); err != nil {
+	var start time.Time
+	if cr.obs != nil {
+		start = time.Now()
+	}
+	err := c.limiter.Wait(ctx)
+	if cr.obs != nil {
+		cr.obs.limiterWaited(ctx, attempt, time.Since(start), err)
+	}
+	if err != nil {
 		return cr.requestError(attempt-1, false, contextErr(ctx, err))
 	}
 	return nil

@@ -2,6 +2,7 @@ package tiki
 
 import (
 	"bytes"
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -39,12 +42,28 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithHTTPClient", WithHTTPClient(nil), "WithHTTPClient", "nil *http.Client"},
 		{"WithLogger", WithLogger(nil), "WithLogger", "nil *slog.Logger"},
 		{"WithUserAgent", WithUserAgent("x\r\nEvil: 1"), "WithUserAgent", "line break"},
+		{"WithUserAgent", WithUserAgent("shop\x00bot"), "WithUserAgent", "must not contain the control character U+0000"},
+		{"WithUserAgent", WithUserAgent("shop\x7fbot"), "WithUserAgent", "must not contain the control character U+007F"},
 		{"WithSellerKey", WithSellerKey(" "), "WithSellerKey", "must not be empty"},
+		{"WithSellerKey", WithSellerKey("key\x01with-a-control"), "WithSellerKey", "must not contain the control character U+0001: an HTTP header cannot carry it"},
+		{"WithSellerKey", WithSellerKey("key\nsecond-line"), "WithSellerKey", "must not contain a line break"},
 		{"WithAccessToken", WithAccessToken(""), "WithAccessToken", "must not be empty"},
+		{"WithAccessToken", WithAccessToken("\t \n"), "WithAccessToken", "must not be empty"},
+		{"WithAccessToken", WithAccessToken("tok\x1ben"), "WithAccessToken", "must not contain the control character U+001B"},
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id"}), "WithClientCredentials.client_secret", "is required"},
+		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "   ", ClientSecret: "s"}), "WithClientCredentials.client_id", "is required"},
+		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "\t"}), "WithClientCredentials.client_secret", "is required"},
 		{"WithClientCredentials", WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "s", TokenURL: "api.tiki.vn/sc/oauth2/token"}),
 			"WithClientCredentials.token_url", "must be an absolute http(s) URL"},
-		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil), "WithOAuthApp.token", "must hold an access or refresh token"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, nil, "seller-1"), "WithOAuthApp.store", "must not be nil"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s"}, NewMemoryTokenStore(), " "), "WithOAuthApp.sellerID", "must not be empty"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: " ", ClientSecret: "s"}, NewMemoryTokenStore(), "seller-1"), "WithOAuthApp.client_id", "is required"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "ftp://api.tiki.vn"}, NewMemoryTokenStore(), "seller-1"),
+			"WithOAuthApp.host", `must be an absolute http(s) URL, not "ftp://api.tiki.vn"`},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://user:pw@api.tiki.vn"}, NewMemoryTokenStore(), "seller-1"),
+			"WithOAuthApp.host", "must not carry credentials"},
+		{"WithOAuthApp", WithOAuthApp(OAuthApp{ClientID: "id", ClientSecret: "s", Host: "https://api.tiki.vn?x=1"}, NewMemoryTokenStore(), "seller-1"),
+			"WithOAuthApp.host", "must not carry credentials, a query"},
 		{"WithTokenSource", WithTokenSource(nil), "WithTokenSource", "nil oauth2.TokenSource"},
 		{"WithTokenRenewal", WithTokenRenewal(-time.Second), "WithTokenRenewal", "must not be negative, not -1s"},
 		{"WithRateLimit", WithRateLimit(-1, 0), "WithRateLimit.perSecond", "must not be negative, not -1"},
@@ -56,6 +75,10 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
 		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
+		{"WithEnumValues", WithEnumValues[EventType](), "WithEnumValues[tiki.EventType]", "needs at least one value"},
+		{"WithHooks", WithHooks(Hooks{}), "WithHooks", "must set at least one hook"},
+		{"WithSellerID", WithSellerID(" "), "WithSellerID", "must not be empty"},
+		{"WithSellerID", WithSellerID("seller\n7"), "WithSellerID", `must be printable, not "seller\n7"`},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -124,7 +147,7 @@ func TestNewClientReportsEveryProblem(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{
-		{Field: "WithSellerKey", Problem: "is a second way to authenticate, beside WithAccessToken: choose one"},
+		{Field: "WithSellerKey", Problem: "must not be given with WithAccessToken: choose one way to authenticate"},
 		{Field: "WithRetry.maxAttempts", Problem: "must be at least 1 (1 disables retries), not 0"},
 		{Field: "WithRateLimit.perSecond", Problem: "must not be negative, not -1"},
 		{Field: "WithEnvironment", Problem: `must be "production" or "sandbox", not "staging"`},
@@ -161,7 +184,7 @@ func TestNewClientNeedsCredentials(t *testing.T) {
 		WithAccessToken("token-1"),
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-1"})),
 		WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: testClientSecret}),
-		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, &oauth2.Token{RefreshToken: "refresh-1"}),
+		WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}, NewMemoryTokenStore(), testSeller),
 	} {
 		c, err := NewClient(auth)
 		require.NoError(t, err)
@@ -258,3 +281,77 @@ func TestDefaultHTTPClient(t *testing.T) {
 	assert.Equal(t, "https://api.tiki.vn/integration", c.BaseURL())
 	assert.Equal(t, Production, c.Environment())
 }
+
+// A problem with a URL option never quotes what may hold a secret: the
+// URL's user information, its query values (a token_url carrying
+// ?client_secret=...), or a URL that does not parse at all. What is safe to
+// show still is, so that the caller sees what is wrong.
+func TestURLProblemsNeverQuoteSecrets(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-Pa55w0rd-9f8e"
+	cases := []struct {
+		opt   Option
+		shown string // what the problem quotes, "" for nothing
+	}{
+		{WithBaseURL("ftp://app:" + secret + "@api.tiki.vn/integration"), `"ftp://api.tiki.vn/integration" (its credentials, query and fragment not shown)`},
+		{WithBaseURL("api.tiki.vn/integration?token=" + secret), `"api.tiki.vn/integration" (its credentials, query and fragment not shown)`},
+		{WithBaseURL("app:" + secret + "@api.tiki.vn"), "a URL that cannot be read as one"},
+		{WithBaseURL("https://app:" + secret + "@api.tiki.vn/integration"), ""},
+		{WithBaseURL("https://api.tiki.vn/integration#" + secret), ""},
+		{WithBaseURL("https://[api.tiki.vn/" + secret), "a URL that cannot be read as one"},
+		{WithTikiNowURL("//" + secret + "@tikinowapi.tiki.vn/business/v1"), `"//tikinowapi.tiki.vn/business/v1" (its credentials`},
+		{WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret,
+			TokenURL: "api.tiki.vn/sc/oauth2/token?client_id=" + testClientID + "&client_secret=" + secret}), `"api.tiki.vn/sc/oauth2/token" (its credentials`},
+		{WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret,
+			TokenURL: "https://api.tiki.vn/sc/oauth2/token?client_secret=" + secret}), ""},
+		{WithOAuthApp(OAuthApp{ClientID: testClientID, ClientSecret: secret, Host: "mailto:" + secret + "@tiki.vn"}, NewMemoryTokenStore(), testSeller), "a URL that cannot be read as one"},
+	}
+	for i, tc := range cases {
+		c, err := NewClient(WithSellerKey(testKey), tc.opt)
+		assert.Nil(t, c)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, "case %d", i)
+		require.Len(t, ve.Problems, 1, "case %d: %v", i, err)
+		requireNoSecret(t, errorTexts(err), testClientID, secret)
+		if tc.shown != "" {
+			assert.Contains(t, ve.Problems[0].Problem, tc.shown, "case %d", i)
+		}
+	}
+}
+
+// An access token that no HTTP header can carry (a token source handing
+// out one with a control character) fails the call at once, before
+// anything is sent: a request that cannot leave the process is not
+// retried. The error does not hold the token.
+func TestUnsendableTokenIsNotRetried(t *testing.T) {
+	t.Parallel()
+	const token = "access-token\x00-5ca1ab1e"
+	mt := httpmock.NewMockTransport()
+	var sent atomic.Int32
+	mt.RegisterNoResponder(func(*http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return httpmock.NewStringResponse(200, `{}`), nil
+	})
+	var fetched atomic.Int32
+	source := tokenSourceFunc(func() (*oauth2.Token, error) {
+		fetched.Add(1)
+		return &oauth2.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	c, err := NewClient(WithTokenSource(source), WithRateLimit(0, 0), WithRetry(4, time.Millisecond, time.Millisecond),
+		WithHTTPClient(&http.Client{Transport: mt}))
+	require.NoError(t, err)
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "tiki: unusable access token: the access token obtained must not contain the control character U+0000")
+	assert.NotContains(t, err.Error(), "attempts")
+	assert.Zero(t, sent.Load(), "nothing was sent")
+	assert.Equal(t, int32(1), fetched.Load(), "asked once, not once per attempt")
+	for _, text := range errorTexts(err) {
+		assert.NotContains(t, text, "5ca1ab1e")
+	}
+}
+
+// tokenSourceFunc is an oauth2.TokenSource made of a function.
+type tokenSourceFunc func() (*oauth2.Token, error)
+
+func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }

@@ -166,7 +166,7 @@ func (s *EventQueueService) Subscribe(ctx context.Context, queueCode string, eve
 		return nil, nil, err
 	}
 	return call[Subscription](ctx, s.client, &request{
-		method: http.MethodPost, version: apiV1, path: "queues/" + q + "/subscriptions",
+		method: http.MethodPost, version: apiV1, path: "queues/" + q + "/subscriptions", route: "queues/{queueCode}/subscriptions",
 		body: map[string]string{"event_type": string(eventType)},
 	})
 }
@@ -184,7 +184,7 @@ func (s *EventQueueService) ListSubscriptions(ctx context.Context, queueCode str
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues/" + q + "/subscriptions"})
+	return callList[Subscription](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "queues/" + q + "/subscriptions", route: "queues/{queueCode}/subscriptions"})
 }
 
 // ActivateSubscription resumes routing events of a subscription to its
@@ -217,7 +217,8 @@ func (s *EventQueueService) setActive(ctx context.Context, queueCode, subscripti
 		return nil, nil, err
 	}
 	return call[Subscription](ctx, s.client, &request{
-		method: http.MethodPut, version: apiV1, path: "queues/" + q + "/subscriptions/" + sub, body: map[string]bool{"active": active},
+		method: http.MethodPut, version: apiV1, path: "queues/" + q + "/subscriptions/" + sub,
+		route: "queues/{queueCode}/subscriptions/{subscriptionCode}", body: map[string]bool{"active": active},
 	})
 }
 
@@ -252,7 +253,7 @@ func (s *EventQueueService) Pull(ctx context.Context, queueCode, ackID string) (
 	if ackID != "" {
 		body.AckID = &ackID
 	}
-	r := &request{method: http.MethodPost, version: apiV1, path: "queues/" + q + "/events/pull", body: body, repeatable: true}
+	r := &request{method: http.MethodPost, version: apiV1, path: "queues/" + q + "/events/pull", route: "queues/{queueCode}/events/pull", body: body, repeatable: true}
 	return call[EventBatch](ctx, s.client, r)
 }
 

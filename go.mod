@@ -8,6 +8,7 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.30.0
+	golang.org/x/sys v0.35.0
 	golang.org/x/time v0.12.0
 )
 

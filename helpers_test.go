@@ -821,3 +821,19 @@ func unknownValue[E ~string](field string, value E, known ...E) FieldProblem {
 func missingValue[E ~string](field string) FieldProblem {
 	return FieldProblem{field, fmt.Sprintf("is required: one of the %s values %s", reflect.TypeFor[E]().Name(), joinQuoted(enumTable[reflect.TypeFor[E]()]...))}
 }
+
+// testSeller is the seller id of the public-app clients of the tests.
+const testSeller = "seller-1"
+
+// storedApp returns WithOAuthApp for app and testSeller, over a fresh
+// MemoryTokenStore holding tok (when not nil), and the store.
+func storedApp(t testing.TB, app OAuthApp, tok *Token) (Option, *MemoryTokenStore) {
+	t.Helper()
+	store := NewMemoryTokenStore()
+	if tok != nil {
+		if err := SaveToken(context.Background(), store, testSeller, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return WithOAuthApp(app, store, testSeller), store
+}

@@ -1,9 +1,11 @@
 package tiki
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +41,9 @@ type config struct {
 	limiter       Limiter
 
 	writeOrder WriteOrder
+
+	hooks    []Hooks
+	sellerID string
 
 	maxAttempts   int
 	backoffMin    time.Duration
@@ -118,12 +123,13 @@ func WithTikiNowURL(rawURL string) Option {
 
 // parseBaseURL parses an absolute http(s) URL without credentials, query
 // or fragment, and trims its trailing slashes. A URL that is not one adds
-// a problem to v under field and gives nil.
+// a problem to v under field and gives nil. The problem never quotes the
+// URL's user information nor its query or fragment, where secrets go.
 func parseBaseURL(v *validator, field, rawURL string) *url.URL {
 	u, err := url.Parse(rawURL)
 	switch {
 	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		v.add(field, "must be an absolute http(s) URL, not %q", rawURL)
+		v.add(field, "must be an absolute http(s) URL, not %s", describeURL(rawURL))
 		return nil
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		v.add(field, "must not carry credentials, a query or a fragment")
@@ -132,6 +138,40 @@ func parseBaseURL(v *validator, field, rawURL string) *url.URL {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u
+}
+
+// describeURL quotes rawURL for a problem without what may hold a secret:
+// its user information, query and fragment are left out (and said to be),
+// and a URL that does not parse, or whose scheme is followed by no "//"
+// (where "user:password@host" would read as a scheme and its data), is
+// not quoted at all.
+func describeURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Opaque != "" {
+		return "a URL that cannot be read as one (not shown: it may hold credentials)"
+	}
+	hidden := u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != ""
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	if hidden {
+		return fmt.Sprintf("%q (its credentials, query and fragment not shown)", u.String())
+	}
+	return strconv.Quote(u.String())
+}
+
+// checkHeaderValue reports why s cannot be sent as an HTTP header value, as
+// net/http's rules have it (RFC 9110, section 5.5): a control character
+// other than a tab, DEL included. It says nothing of s itself, which may be
+// a secret.
+func checkHeaderValue(s string) (problem string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < ' ' && b != '\t' || b == 0x7f {
+			if b == '\r' || b == '\n' {
+				return "must not contain a line break: an HTTP header cannot carry it", false
+			}
+			return fmt.Sprintf("must not contain the control character %U: an HTTP header cannot carry it", rune(b)), false
+		}
+	}
+	return "", true
 }
 
 // WithHTTPClient sets the *http.Client used for every request, token
@@ -161,14 +201,17 @@ func WithLogger(logger *slog.Logger) Option {
 }
 
 // WithUserAgent adds product to the User-Agent header, before the SDK's own
-// "tiki-go/VERSION", so Tiki can tell integrations apart.
+// "tiki-go/VERSION", so Tiki can tell integrations apart. Surrounding white
+// space is trimmed; a control character (a line break, NUL, ...) is a
+// problem, since no header can carry it.
 func WithUserAgent(product string) Option {
 	return func(c *config) {
-		if strings.ContainsAny(product, "\r\n") {
-			c.problems.add("WithUserAgent", "must not contain a line break")
+		product = strings.TrimSpace(product)
+		if problem, ok := checkHeaderValue(product); !ok {
+			c.problems.add("WithUserAgent", "%s", problem)
 			return
 		}
-		c.userAgent = strings.TrimSpace(product)
+		c.userAgent = product
 	}
 }
 
@@ -189,7 +232,7 @@ func (c *config) report(prefix string, v *validator) bool {
 // problem of the option that gives it.
 func (c *config) setAuth(name string, a authenticator, setup func(*Client)) {
 	if c.authName != "" {
-		c.problems.add(name, "is a second way to authenticate, beside %s: choose one", c.authName)
+		c.problems.add(name, "must not be given with %s: choose one way to authenticate", c.authName)
 		return
 	}
 	c.auth, c.authName, c.authSetup = a, name, setup
@@ -197,11 +240,14 @@ func (c *config) setAuth(name string, a authenticator, setup func(*Client)) {
 
 // WithSellerKey authenticates with a legacy seller key, sent in the tiki-api
 // header. Tiki has announced the retirement of seller keys; prefer OAuth2.
+// Surrounding white space is trimmed (a key read from a file with its line
+// break), as from every credential; a control character inside the key is
+// a problem, since no header can carry it.
 func WithSellerKey(key string) Option {
 	return func(c *config) {
 		c.authGiven = true
-		if strings.TrimSpace(key) == "" {
-			c.problems.add("WithSellerKey", "must not be empty")
+		key, ok := headerCredential(&c.problems, "WithSellerKey", key)
+		if !ok {
 			return
 		}
 		c.setAuth("WithSellerKey", sellerKeyAuth{key: key}, nil)
@@ -210,24 +256,43 @@ func WithSellerKey(key string) Option {
 
 // WithAccessToken authenticates with a fixed OAuth2 access token, sent as
 // "Authorization: Bearer <token>". The client cannot renew it: when it
-// expires, calls fail with ErrUnauthorized.
+// expires, calls fail with ErrUnauthorized. Surrounding white space is
+// trimmed; a control character inside the token is a problem.
 func WithAccessToken(token string) Option {
 	return func(c *config) {
 		c.authGiven = true
-		if strings.TrimSpace(token) == "" {
-			c.problems.add("WithAccessToken", "must not be empty")
+		token, ok := headerCredential(&c.problems, "WithAccessToken", token)
+		if !ok {
 			return
 		}
 		c.setAuth("WithAccessToken", bearerAuth{token: token}, nil)
 	}
 }
 
+// headerCredential trims a credential sent in a header and checks that it
+// is not empty and that a header can carry it; a problem goes to v under
+// field, without the credential.
+func headerCredential(v *validator, field, credential string) (string, bool) {
+	credential = strings.TrimSpace(credential)
+	if credential == "" {
+		v.add(field, "must not be empty")
+		return "", false
+	}
+	if problem, ok := checkHeaderValue(credential); !ok {
+		v.add(field, "%s", problem)
+		return "", false
+	}
+	return credential, true
+}
+
 // WithClientCredentials authenticates an in-house app with the OAuth2 client
 // credentials grant against {host}/sc/oauth2/token. The token is cached,
 // renewed shortly before it expires, and renewed once when Tiki answers 401.
+// Surrounding white space is trimmed from the client id and secret.
 func WithClientCredentials(cc ClientCredentials) Option {
 	return func(c *config) {
 		c.authGiven = true
+		cc.ClientID, cc.ClientSecret = strings.TrimSpace(cc.ClientID), strings.TrimSpace(cc.ClientSecret)
 		var v validator
 		v.check(cc.ClientID != "", "client_id", "is required")
 		v.check(cc.ClientSecret != "", "client_secret", "is required")
@@ -246,24 +311,53 @@ func WithClientCredentials(cc ClientCredentials) Option {
 			if creds.TokenURL == "" {
 				creds.TokenURL = cl.host() + tokenPath
 			}
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, clientCredentialsFetch(creds, cl.httpClient), nil)
+			cl.initTokenCache(&tokenCache{}, clientCredentialsFetch(creds, cl.httpClient))
 			cl.redactor.AddStatic(creds.ClientSecret)
 		})
 	}
 }
 
-// WithOAuthApp authenticates a public app with a token obtained through
-// app.Exchange (authorization code grant). The client refreshes the token
-// with its refresh token when it expires or when Tiki answers 401, and hands
-// each refreshed token to app.OnRefresh so it can be stored.
-func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
+// WithOAuthApp authenticates a public app's client of one seller with the
+// token store holds under sellerID (package sellers' Onboarding stores it
+// when the seller authorizes the app; SaveToken stores one the app got
+// otherwise). The client reads the token from the store on its first call,
+// and renews it through the store shortly before it expires or when Tiki
+// answers 401, so that every client of the seller, in this process or in
+// any replica sharing the store, uses one token and renews it once:
+//
+//   - The client that renews holds the seller's renewal lock in the store
+//     (TokenStore.Lock) and saves the new token, with Tiki's new refresh
+//     token, before releasing it. The others wait for the lock, then find
+//     the renewed token and use it: Tiki's refresh tokens are single use,
+//     and a spent one sent again can make Tiki revoke the grant.
+//   - Before sending a renewal the client records it in the store
+//     (Token.RenewalsInDoubt), so that a renewal whose answer never reaches
+//     the store (the connection broke after the request was sent, the
+//     process died) is known. Its refresh token may be spent: the client
+//     sends it again only once nothing can be lost by it, that is once the
+//     access token has expired or Tiki refused it, and until then uses the
+//     access token. If Tiki had not acted on the lost request, or accepts a
+//     refresh token again shortly after its use (Ory Hydra's rotation grace
+//     period), the grant goes on; otherwise the lost answer held the only
+//     usable refresh token, Tiki refuses the old one, and the seller must
+//     authorize the app again. A renewal that provably never reached Tiki
+//     (no connection was made, or Tiki answered an error) did not spend the
+//     refresh token and is not in doubt.
+//   - When Tiki refuses the refresh token (invalid_grant), the store
+//     records the grant as revoked and every call of the seller, in every
+//     replica, fails with *GrantRevokedError naming the seller, without
+//     contacting Tiki, until a new token is stored.
+//
+// A nil store, an empty or malformed seller id and a wrong app are refused
+// with the NewClient's *ValidationError.
+func WithOAuthApp(app OAuthApp, store TokenStore, sellerID string) Option {
 	return func(c *config) {
 		c.authGiven = true
+		app := app.trimmed()
 		var v validator
 		app.validate(&v)
-		v.check(tok != nil && (tok.AccessToken != "" || tok.RefreshToken != ""), "token", "must hold an access or refresh token")
+		v.check(store != nil, "store", "must not be nil")
+		checkSellerID(&v, "sellerID", sellerID)
 		if c.report("WithOAuthApp.", &v) {
 			return
 		}
@@ -273,16 +367,9 @@ func WithOAuthApp(app OAuthApp, tok *oauth2.Token) Option {
 			if a.Host == "" {
 				a.Host = cl.host()
 			}
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, refreshFetch(a, tok, cl.httpClient), func(t *oauth2.Token) {
-				if t != tok && a.OnRefresh != nil {
-					a.OnRefresh(t)
-				}
-			})
+			r := &storeRenewal{store: store, sellerID: sellerID, refresh: appRefresh(a, cl.httpClient), now: time.Now}
+			cl.initTokenCache(&tokenCache{ownRetries: true}, r.fetch)
 			cl.redactor.AddStatic(a.ClientSecret)
-			cl.redactor.AddDynamic(tok.AccessToken)
-			cl.redactor.AddDynamic(tok.RefreshToken)
 		})
 	}
 }
@@ -300,9 +387,7 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 			return
 		}
 		c.setAuth("WithTokenSource", nil, func(cl *Client) {
-			cache := &tokenCache{}
-			cl.auth = cache
-			cl.initTokenCache(cache, sourceFetch(ts), nil)
+			cl.initTokenCache(&tokenCache{}, sourceFetch(ts))
 		})
 	}
 }

@@ -245,5 +245,5 @@ func (s *OrdersService) Get(ctx context.Context, code string, opts *OrderGetOpti
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/" + seg, query: encodeQuery(&o)})
+	return call[Order](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "orders/" + seg, route: "orders/{code}", query: encodeQuery(&o)})
 }

@@ -216,7 +216,7 @@ func (s *OrdersService) ConfirmAvailable(ctx context.Context, order *Order, req 
 		return nil, nil, err
 	}
 	body := confirmAvailableBody{AvailableItemIDs: req.AvailableItemIDs, SellerInventoryID: req.SellerInventoryID}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", route: "orders/{code}/confirm-available", body: body})
 }
 
 // DropshipConfirmation is the answer a seller gives to a dropship order.
@@ -265,7 +265,7 @@ func (s *OrdersService) ConfirmDropship(ctx context.Context, order *Order, req D
 		return nil, nil, err
 	}
 	body := dropshipBody{ConfirmationStatus: DropshipConfirmed, SellerInventoryID: req.SellerInventoryID, ExpectedPickupTime: req.ExpectedPickupTime}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", route: "orders/{code}/dropship/confirm-available", body: body})
 }
 
 // RejectAll tells Tiki that the seller cannot fulfil any item of the order
@@ -288,10 +288,10 @@ func (s *OrdersService) RejectAll(ctx context.Context, order *Order, sellerInven
 	}
 	if order.FulfillmentType == FulfillmentDropship {
 		body := dropshipBody{ConfirmationStatus: DropshipCanceled, SellerInventoryID: sellerInventoryID}
-		return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", body: body})
+		return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/dropship/confirm-available", route: "orders/{code}/dropship/confirm-available", body: body})
 	}
 	body := confirmAvailableBody{AvailableItemIDs: []int64{}, SellerInventoryID: sellerInventoryID}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", body: body})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/confirm-available", route: "orders/{code}/confirm-available", body: body})
 }
 
 // PickupSlots are the pickup times a dropship order can be confirmed with
@@ -417,6 +417,15 @@ var labelPaths = map[FulfillmentType]string{
 	FulfillmentCrossBorder:    "cross-border/labels",
 }
 
+// labelRoutes are the path templates of the label endpoints
+// (request.route).
+var labelRoutes = map[FulfillmentType]string{
+	FulfillmentTikiDelivery:   "orders/{code}/tiki-delivery/labels",
+	FulfillmentSellerDelivery: "orders/{code}/seller-delivery/labels",
+	FulfillmentDropship:       "orders/{code}/dropship/labels",
+	FulfillmentCrossBorder:    "orders/{code}/cross-border/labels",
+}
+
 // Label returns the label of a confirmed order from the endpoint of its
 // operation model: the shipping label of an on-demand fulfilment order, the
 // invoice label of a seller-delivery order, the shipping stamp of a dropship
@@ -436,7 +445,7 @@ func (s *OrdersService) Label(ctx context.Context, order *Order, opts *LabelOpti
 		return nil, nil, err
 	}
 	path := "orders/" + code + "/" + labelPaths[order.FulfillmentType]
-	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: path, query: encodeQuery(&o)})
+	return call[OrderLabel](ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: path, route: labelRoutes[order.FulfillmentType], query: encodeQuery(&o)})
 }
 
 // SellerDeliveryStatus is the outcome of a seller delivery.
@@ -512,7 +521,7 @@ func (s *OrdersService) UpdateSellerDelivery(ctx context.Context, order *Order, 
 	if !hasDate {
 		u.AppointmentDate = nil
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/seller-delivery/update-delivery", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/seller-delivery/update-delivery", route: "orders/{code}/seller-delivery/update-delivery", body: u})
 }
 
 // ShipmentUpdate reports a step of a cross-border shipment.
@@ -545,5 +554,5 @@ func (s *OrdersService) UpdateCrossBorderShipment(ctx context.Context, order *Or
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/cross-border/update-shipment", body: u})
+	return callAction(ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "orders/" + code + "/cross-border/update-shipment", route: "orders/{code}/cross-border/update-shipment", body: u})
 }

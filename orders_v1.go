@@ -333,7 +333,7 @@ func (s *OrdersV1Service) Get(ctx context.Context, orderCode string) (*OrderV1, 
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code})
+	return call[OrderV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code, route: "orders/{order_code}"})
 }
 
 // ConfirmItemsRequest confirms which items of an order are in stock and
@@ -791,7 +791,7 @@ func (s *OrdersV1Service) PrintLabel(ctx context.Context, orderCode string, opts
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code + "/print", query: encodeQuery(&o)})
+	return call[OrderLabelV1](ctx, s.client, &request{method: http.MethodGet, version: apiV1, path: "orders/" + code + "/print", route: "orders/{order_code}/print", query: encodeQuery(&o)})
 }
 
 // ErrSandboxOnly is returned by CreateMock when the client talks to

@@ -554,7 +554,7 @@ func getProduct(ctx context.Context, c *Client, version apiVersion, productID in
 	q := encodeQuery(struct {
 		Includes string `url:"includes"`
 	}{allProductIncludes})
-	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), query: q},
+	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "products/" + itoa(productID), route: "products/{productId}", query: q},
 		func(p *Product) bool { return p.ProductID != 0 }, `a product (an object with "product_id")`)
 }
 
@@ -799,7 +799,7 @@ func (s *ProductsV1Service) Update(ctx context.Context, sku string, u ProductUpd
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products/" + seg + "/updateSku", body: u,
+	return callApplied(ctx, s.client, &request{method: http.MethodPost, version: apiV1, path: "products/" + seg + "/updateSku", route: "products/{sku}/updateSku", body: u,
 		lockKeys: productLockKeys(0, sku)}, (*ProductUpdateResult).applied)
 }
 

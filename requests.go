@@ -515,7 +515,7 @@ func (s *ProductRequestsService) Get(ctx context.Context, requestID string) (*Pr
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/" + seg},
+	return callShaped(ctx, s.client, &request{method: http.MethodGet, version: apiV2, path: "requests/" + seg, route: "requests/{request_id}"},
 		func(r *ProductRequest) bool { return r.RequestID != "" }, `a product request (an object with "request_id")`)
 }
 
@@ -547,7 +547,7 @@ func (s *ProductRequestsService) Delete(ctx context.Context, requestID string) (
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: apiV2, path: "requests/" + seg})
+	return call[ProductRequest](ctx, s.client, &request{method: http.MethodDelete, version: apiV2, path: "requests/" + seg, route: "requests/{request_id}"})
 }
 
 // ProductInfoUpdate changes the attributes, main image or gallery of an

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 // jsonEscaped writes s as a JSON encoder may inside a JSON string: each
@@ -170,8 +169,8 @@ func TestEscapedSecretsNeverSurface(t *testing.T) {
 		})
 		t.Run(fmt.Sprintf("refresh token/%d", n), func(t *testing.T) {
 			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: refreshEcho.URL}
-			expired := &oauth2.Token{AccessToken: "expired", RefreshToken: secret, Expiry: time.Now().Add(-time.Hour)}
-			c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithRateLimit(0, 0), WithLogger(logger), WithOAuthApp(app, expired))
+			opt, _ := storedApp(t, app, &Token{AccessToken: "expired", RefreshToken: secret, Expiry: time.Now().Add(-time.Hour)})
+			c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithRateLimit(0, 0), WithLogger(logger), opt)
 			require.NoError(t, err)
 			_, _, err = c.Catalog.ListCategories(ctx, nil)
 			var te *TokenError

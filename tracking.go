@@ -350,7 +350,7 @@ func getTracked(ctx context.Context, c *Client, version apiVersion, field, id st
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "tracking/" + seg},
+	return callShaped(ctx, c, &request{method: http.MethodGet, version: version, path: "tracking/" + seg, route: "tracking/{id}"},
 		func(r *TrackedRequest) bool { return r.State != "" }, `a tracking record (an object with "state")`)
 }
 
@@ -368,7 +368,7 @@ func (s *TrackingService) Replay(ctx context.Context, trackID string) (*TrackedR
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
-	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "tracking/" + seg + "/replay"})
+	return call[TrackedRequest](ctx, s.client, &request{method: http.MethodPost, version: apiV2, path: "tracking/" + seg + "/replay", route: "tracking/{track_id}/replay"})
 }
 
 // Defaults of WaitOptions.

@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/tikisdk/tiki/internal/safe"
 )
 
 // Errors of a [Runner]. The errors it returns wrap one of these with
@@ -44,9 +47,10 @@ var (
 // and:
 //
 //  1. calls Claim(key, token, lease). [Claimed] means the caller holds the
-//     key now and runs the handler: the key was free, or was already
-//     claimed with this very token (the same Claim sent twice, as a client
-//     does after a lost reply). [ClaimedByOther] means another run holds the
+//     key now, for lease from now, and runs the handler: the key was free,
+//     or was already claimed with this very token (the same Claim sent
+//     twice, as a client does after a lost reply, or a renewal: see below).
+//     [ClaimedByOther] means another run holds the
 //     key: the delivery is being handled right now, and may still fail; the
 //     receiver answers a retryable error, not 2xx. [Completed] means the
 //     delivery was handled: the receiver acknowledges it without running
@@ -57,15 +61,22 @@ var (
 //     free at once if it is still claimed with token (and is left alone
 //     otherwise), so that the sender's next attempt runs the handler again.
 //
-// If the process dies between 1 and 2 or 3, the claim expires after its
-// lease and a later attempt is handled. A Claim whose answer is lost (the
-// call failed) is released with its token, as far as the store can still be
-// reached.
+// While the handler runs, the runner renews its claim: every third of the
+// lease it calls Claim(key, token, lease) again, which sets the claim's
+// lease to lease from now when the key is still claimed with token. A claim
+// therefore lasts as long as its handler runs, however long that is, and a
+// copy of the delivery never runs beside it; only when the process dies
+// between 1 and 2 or 3 do the renewals stop, and the claim expires after
+// its lease, so that a later attempt is handled. A Claim whose answer is
+// lost (the call failed) is released with its token, as far as the store
+// can still be reached.
 //
 // # Requirements
 //
 //   - Claim must be atomic: of any number of concurrent Claim calls with
 //     different tokens on a free key, exactly one reports [Claimed].
+//   - Claim of a key claimed with the same token renews the claim: its
+//     lease becomes ttl from now.
 //   - Each call must be idempotent: the same call repeated (a retry after a
 //     lost reply) has the effect, and the answer, of a single call.
 //   - ttl is always positive; an implementation may reject anything else
@@ -93,17 +104,20 @@ var (
 //
 // A Redis implementation stores "claim:"+token or "done" under the key;
 // Claim is a script (GET, then SET key claim:token PX lease if the key is
-// free; an existing value claim:token is the caller's own claim), Complete
-// is SET key done PX retention, and Release deletes the key if it still
-// holds claim:token. Package github.com/tikisdk/tiki/redisstore implements
-// it.
+// free; an existing value claim:token is the caller's own claim, whose
+// lease PEXPIRE renews), Complete is SET key done PX retention, and Release
+// deletes the key if it still holds claim:token. Package
+// github.com/tikisdk/tiki/redisstore implements it.
 //
-// A lease that expires while its handler is still running lets a copy of
-// the delivery be handled concurrently; choose a lease comfortably longer
-// than the longest handler run.
+// The lease bounds how long a process that died in the middle of a handler
+// holds its delivery back; a live handler keeps its claim through the
+// renewals. A renewal that does not reach the store in time (a store that
+// does not answer for a whole lease) lets the claim expire while its
+// handler runs, and a copy of the delivery may then run beside it.
 type Store interface {
-	// Claim holds key for ttl under token if it is free (or already held
-	// under token) and reports the key's state.
+	// Claim holds key for ttl from now under token if it is free or
+	// already held under token (then the claim is renewed), and reports
+	// the key's state.
 	Claim(ctx context.Context, key, token string, ttl time.Duration) (ClaimState, error)
 
 	// Complete marks key completed for ttl from now, whatever its state:
@@ -149,7 +163,8 @@ func (s ClaimState) String() string {
 
 // Default durations used by a [Runner] whose fields are zero.
 const (
-	// DefaultLease is how long a claim holds a key while its handler runs.
+	// DefaultLease is how long a claim holds a key without being renewed;
+	// a Runner renews it while the handler runs.
 	DefaultLease = 5 * time.Minute
 
 	// DefaultRetention is how long a handled delivery's key is remembered.
@@ -210,9 +225,11 @@ type Runner struct {
 	// Store holds the keys. Nil disables deduplication: every delivery runs.
 	Store Store
 
-	// Lease is how long a claim holds a key while the handler runs; zero
-	// means DefaultLease. It bounds how long a crashed process delays the
-	// redelivery of a notification it had claimed.
+	// Lease is how long a claim holds a key without being renewed; zero
+	// means DefaultLease. Do renews the claim every third of it while the
+	// handler runs, so it bounds how long a crashed process delays the
+	// redelivery of a notification it had claimed, not how long a handler
+	// may run.
 	Lease time.Duration
 
 	// Retention is how long the key of a handled delivery is remembered;
@@ -222,7 +239,13 @@ type Runner struct {
 
 // Do claims key with a new random token, runs fn with ctx if the claim
 // succeeded, then completes the key if fn returned nil or releases it if fn
-// failed. A panic in fn releases the key and is then propagated unchanged.
+// failed. While fn runs, Do renews the claim every third of the lease (or
+// every millisecond, for a lease shorter than 3 ms), from another
+// goroutine; the renewals stop before the key is completed or released, and
+// Do waits for a renewal under way (bounded by the lease) to end first. A failed renewal is tried again
+// at the next one; one that finds the key no longer claimed by this run
+// stops them. A panic in fn (or runtime.Goexit) releases the key and is
+// then propagated unchanged.
 //
 // The error is nil for [Duplicate] and, usually, for [Handled]:
 //
@@ -282,16 +305,19 @@ func (d Runner) Do(ctx context.Context, key string, fn func(context.Context) err
 		return Failed, errors.Join(fmt.Errorf("%w: claim %q: unexpected state %v", ErrStore, key, state), release())
 	}
 
+	stopRenewals := d.renew(storeCtx, key, token, lease)
 	finished := false
 	defer func() {
 		if !finished {
 			// fn panicked (or called runtime.Goexit): free the key so that a
 			// redelivery is handled, and let the panic go on.
+			stopRenewals()
 			_ = release()
 		}
 	}()
 	err = fn(ctx)
 	finished = true
+	stopRenewals()
 
 	if err != nil {
 		return Failed, errors.Join(fmt.Errorf("%w: %w", ErrHandlerFailed, err), release())
@@ -300,6 +326,45 @@ func (d Runner) Do(ctx context.Context, key string, fn func(context.Context) err
 		return Handled, fmt.Errorf("%w: complete %q: %w", ErrStore, key, err)
 	}
 	return Handled, nil
+}
+
+// renew keeps the claim of key by token alive while its handler runs: it
+// claims the key again, with the same token, every third of lease. The
+// function it returns stops the renewals and returns once none is under
+// way, so that no renewal reaches the store after the key was completed or
+// released (a renewal after a release would claim the key anew).
+func (d Runner) renew(ctx context.Context, key, token string, lease time.Duration) (stop func()) {
+	every := max(lease/3, time.Millisecond)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ticker := time.NewTicker(every)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+			}
+			// A renewal that takes longer than the lease is too late
+			// anyway; bounding it keeps stop from waiting on a store that
+			// does not answer.
+			rctx, cancel := context.WithTimeout(ctx, lease)
+			// The goroutine is the SDK's: a store that panics here fails
+			// this renewal instead of the process.
+			state, err := safe.Get(func() (ClaimState, error) { return d.Store.Claim(rctx, key, token, lease) })
+			cancel()
+			if err == nil && state != Claimed {
+				return // no longer this run's claim: nothing to keep
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-stopped
+	}
 }
 
 // newToken returns a random token identifying one run of a handler: 128

@@ -3,6 +3,8 @@ package dedupe_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 func TestDeduperHandledThenDuplicate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := dedupe.Runner{Store: dedupe.NewMemoryStore()}
+	d := dedupe.Runner{Store: new(dedupe.MemoryStore)}
 
 	runs := 0
 	fn := func(context.Context) error { runs++; return nil }
@@ -34,7 +36,7 @@ func TestDeduperHandledThenDuplicate(t *testing.T) {
 func TestDeduperFailureReleases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := dedupe.Runner{Store: dedupe.NewMemoryStore()}
+	d := dedupe.Runner{Store: new(dedupe.MemoryStore)}
 	boom := errors.New("boom")
 
 	outcome, err := d.Do(ctx, "k", func(context.Context) error { return boom })
@@ -53,7 +55,7 @@ func TestDeduperFailureReleases(t *testing.T) {
 func TestDeduperPanicReleasesAndPropagates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := dedupe.Runner{Store: dedupe.NewMemoryStore()}
+	d := dedupe.Runner{Store: new(dedupe.MemoryStore)}
 
 	assert.PanicsWithValue(t, "handler bug", func() {
 		_, _ = d.Do(ctx, "k", func(context.Context) error { panic("handler bug") })
@@ -206,9 +208,147 @@ func TestOutcomeString(t *testing.T) {
 func TestDeduperNilContext(t *testing.T) {
 	t.Parallel()
 	var nilCtx context.Context
-	for _, d := range []dedupe.Runner{{}, {Store: dedupe.NewMemoryStore()}} {
+	for _, d := range []dedupe.Runner{{}, {Store: new(dedupe.MemoryStore)}} {
 		outcome, err := d.Do(nilCtx, "k", func(context.Context) error { t.Error("ran"); return nil })
 		assert.Equal(t, dedupe.Failed, outcome)
 		assert.Error(t, err)
 	}
 }
+
+// newWatchedStore returns a store on clock that signals the renewals of
+// claims.
+func newWatchedStore(t *testing.T, clock *webhooktest.Clock) *webhooktest.WatchedStore {
+	return webhooktest.NewWatchedStore(newMemoryStore(t, dedupe.WithClock(clock.Now)))
+}
+
+// A handler that runs far longer than the lease keeps its claim: the
+// Runner renews it while the handler runs, so a copy of the delivery is
+// turned away (InProgress) instead of running beside it. The store's clock
+// moves only after each renewal, by less than the lease, so the test does
+// not depend on how fast the machine is.
+func TestDeduperRenewsTheClaimWhileTheHandlerRuns(t *testing.T) {
+	t.Parallel()
+	const lease = 30 * time.Millisecond
+	clock := webhooktest.NewClock()
+	store := newWatchedStore(t, clock)
+	d := dedupe.Runner{Store: store, Lease: lease}
+	ctx := context.Background()
+
+	var copies []dedupe.Outcome
+	outcome, err := d.Do(ctx, "k", func(context.Context) error {
+		for range 12 {
+			if !store.AwaitRenewal(t, "k") {
+				return nil
+			}
+			clock.Advance(lease / 3)
+		}
+		// 120 ms of the store's time after the claim, four leases: a copy
+		// arriving now finds the claim still held.
+		outcome, err := d.Do(ctx, "k", func(context.Context) error { t.Error("a copy ran beside the first run"); return nil })
+		assert.ErrorIs(t, err, dedupe.ErrInProgress)
+		copies = append(copies, outcome)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, dedupe.Handled, outcome)
+	assert.Equal(t, []dedupe.Outcome{dedupe.InProgress}, copies)
+
+	calls := store.Calls()
+	assert.Equal(t, "complete k", calls[len(calls)-1], "no renewal after the key was completed")
+	state, err := store.Claim(ctx, "k", "later", lease)
+	require.NoError(t, err)
+	assert.Equal(t, dedupe.Completed, state)
+}
+
+// The renewals stop when the handler returns, fails, panics or calls
+// runtime.Goexit: none reaches the store after the key was completed or
+// released (a renewal after a release would claim the key anew).
+func TestDeduperRenewalsStopWithTheHandler(t *testing.T) {
+	t.Parallel()
+	for _, end := range []string{"returns", "fails", "panics", "goexits"} {
+		t.Run(end, func(t *testing.T) {
+			t.Parallel()
+			store := newWatchedStore(t, webhooktest.NewClock())
+			d := dedupe.Runner{Store: store, Lease: 3 * time.Millisecond}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer func() { _ = recover() }()
+				_, _ = d.Do(context.Background(), "k", func(context.Context) error {
+					store.AwaitRenewal(t, "k")
+					switch end {
+					case "fails":
+						return errors.New("boom")
+					case "panics":
+						panic("boom")
+					case "goexits":
+						runtime.Goexit()
+					}
+					return nil
+				})
+			}()
+			<-done
+			after := store.Calls()
+			want := "complete k"
+			if end != "returns" {
+				want = "release k"
+			}
+			assert.Equal(t, want, after[len(after)-1])
+			time.Sleep(20 * time.Millisecond) // several renewal periods
+			assert.Equal(t, after, store.Calls(), "no store call after the run ended")
+			if end != "returns" {
+				state, err := store.Claim(context.Background(), "k", "next", time.Minute)
+				require.NoError(t, err)
+				assert.Equal(t, dedupe.Claimed, state, "the key is free for the redelivery")
+			}
+		})
+	}
+}
+
+// A renewal that fails is tried again at the next one; one that finds the
+// key no longer claimed by the run stops the renewals. A store that panics
+// while renewing fails that renewal, not the process.
+func TestDeduperRenewalFailures(t *testing.T) {
+	t.Parallel()
+	var claims atomic.Int32
+	store := &funcStore{claim: func(n int32) (dedupe.ClaimState, error) {
+		switch {
+		case n == 1:
+			return dedupe.Claimed, nil // the run's claim
+		case n == 2:
+			return 0, errors.New("store down")
+		case n == 3:
+			panic("store bug")
+		case n == 4:
+			return dedupe.Claimed, nil
+		default:
+			return dedupe.ClaimedByOther, nil // taken over: the renewals stop
+		}
+	}, calls: &claims}
+	d := dedupe.Runner{Store: store, Lease: 3 * time.Millisecond}
+	outcome, err := d.Do(context.Background(), "k", func(context.Context) error {
+		for deadline := time.Now().Add(10 * time.Second); claims.Load() < 5; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Error("the claim was not renewed four times")
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // several renewal periods
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, dedupe.Handled, outcome)
+	assert.Equal(t, int32(5), claims.Load(), "no renewal after the claim was found taken over")
+}
+
+// funcStore answers Claim with claim, given the number of the call.
+type funcStore struct {
+	claim func(n int32) (dedupe.ClaimState, error)
+	calls *atomic.Int32
+}
+
+func (s *funcStore) Claim(context.Context, string, string, time.Duration) (dedupe.ClaimState, error) {
+	return s.claim(s.calls.Add(1))
+}
+func (s *funcStore) Complete(context.Context, string, time.Duration) error { return nil }
+func (s *funcStore) Release(context.Context, string, string) error         { return nil }

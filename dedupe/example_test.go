@@ -13,7 +13,7 @@ import (
 // run frees the key so that the sender's next attempt is handled.
 func ExampleRunner() {
 	d := dedupe.Runner{
-		Store:     dedupe.NewMemoryStore(),
+		Store:     new(dedupe.MemoryStore),
 		Lease:     time.Minute,
 		Retention: 24 * time.Hour,
 	}
@@ -38,7 +38,11 @@ func ExampleRunner() {
 // sleeping.
 func ExampleNewMemoryStore() {
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	store := dedupe.NewMemoryStore(dedupe.WithClock(func() time.Time { return now }))
+	store, err := dedupe.NewMemoryStore(dedupe.WithClock(func() time.Time { return now }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	ctx := context.Background()
 
 	first, _ := store.Claim(ctx, "k", "run-1", time.Minute)

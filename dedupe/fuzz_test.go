@@ -25,7 +25,10 @@ func FuzzMemoryStore(f *testing.F) {
 		const maxKeys = 3
 		ctx := context.Background()
 		var clock time.Time
-		m := dedupe.NewMemoryStore(dedupe.WithClock(func() time.Time { return clock }), dedupe.WithMaxKeys(maxKeys))
+		m, err := dedupe.NewMemoryStore(dedupe.WithClock(func() time.Time { return clock }), dedupe.WithMaxKeys(maxKeys))
+		if err != nil {
+			t.Fatal(err)
+		}
 		type held struct {
 			expires time.Time
 			token   string // "" once completed
@@ -79,6 +82,9 @@ func FuzzMemoryStore(f *testing.F) {
 					want = dedupe.Completed
 				case h.token != token:
 					want = dedupe.ClaimedByOther
+				default: // the caller's own claim: renewed
+					seq++
+					model[key] = held{expires: clock.Add(ttl), token: token, seq: seq}
 				}
 				if full {
 					if !errors.Is(err, dedupe.ErrFull) {

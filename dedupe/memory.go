@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tikisdk/tiki"
 )
 
 // ErrFull reports that a [MemoryStore] holds as many keys as it may, all
@@ -36,11 +38,12 @@ const DefaultMaxKeys = 100_000
 // a run has finished), and Complete of a key it does not hold returns such
 // an error too.
 //
-// The zero value is not usable; create one with [NewMemoryStore]. A
-// MemoryStore is safe for concurrent use.
+// The zero value is an empty store with DefaultMaxKeys that reads
+// [time.Now]; [NewMemoryStore] sets either. A MemoryStore is safe for
+// concurrent use.
 type MemoryStore struct {
-	now     func() time.Time
-	maxKeys int
+	now     func() time.Time // nil: time.Now
+	maxKeys int              // 0: DefaultMaxKeys
 
 	mu   sync.Mutex
 	keys map[string]*memoryKey
@@ -50,43 +53,73 @@ type MemoryStore struct {
 	seq                uint64 // orders keys of the same expiry by when they got it
 }
 
-// MemoryOption configures a [MemoryStore].
-type MemoryOption func(*MemoryStore)
+// MemoryOption configures a [MemoryStore]. An option whose value is invalid
+// returns an error; [NewMemoryStore] reports every such problem.
+type MemoryOption func(*MemoryStore) error
 
 // WithClock makes the store read the time from now instead of [time.Now],
-// so that tests can move time forward. A nil now is ignored.
+// so that tests can move time forward. now must not be nil.
 func WithClock(now func() time.Time) MemoryOption {
-	return func(m *MemoryStore) {
-		if now != nil {
-			m.now = now
+	return func(m *MemoryStore) error {
+		if now == nil {
+			return invalid("WithClock(now)", "must not be nil")
 		}
+		m.now = now
+		return nil
 	}
 }
 
 // WithMaxKeys sets how many keys the store holds at most (DefaultMaxKeys
-// unless set). Zero or less is ignored.
+// unless set). n must be positive.
 func WithMaxKeys(n int) MemoryOption {
-	return func(m *MemoryStore) {
-		if n > 0 {
-			m.maxKeys = n
+	return func(m *MemoryStore) error {
+		if n <= 0 {
+			return invalid("WithMaxKeys(n)", "must be positive (got %d)", n)
+		}
+		m.maxKeys = n
+		return nil
+	}
+}
+
+// NewMemoryStore returns an empty in-memory store configured by opts. An
+// invalid option (or a nil one) makes it return no store and one
+// [*tiki.ValidationError] listing every problem.
+func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
+	m := &MemoryStore{}
+	var problems []tiki.FieldProblem
+	for i, opt := range opts {
+		if opt == nil {
+			problems = append(problems, tiki.FieldProblem{Field: fmt.Sprintf("opts[%d]", i), Problem: "must not be nil"})
+			continue
+		}
+		var ve *tiki.ValidationError
+		if err := opt(m); errors.As(err, &ve) {
+			problems = append(problems, ve.Problems...)
+		} else if err != nil {
+			problems = append(problems, tiki.FieldProblem{Field: fmt.Sprintf("opts[%d]", i), Problem: err.Error()})
 		}
 	}
+	if problems != nil {
+		return nil, &tiki.ValidationError{Problems: problems}
+	}
+	return m, nil
 }
 
-// NewMemoryStore returns an empty in-memory store.
-func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
-	m := &MemoryStore{
-		now:     time.Now,
-		maxKeys: DefaultMaxKeys,
-		keys:    make(map[string]*memoryKey),
-	}
-	for _, opt := range opts {
-		opt(m)
-	}
-	return m
+// invalid returns the error of an option whose value is invalid.
+func invalid(field, format string, args ...any) error {
+	return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: field, Problem: fmt.Sprintf(format, args...)}}}
 }
 
-// Claim implements [Store].
+// clock returns the current time of the store. m.mu must be held.
+func (m *MemoryStore) clock() time.Time {
+	if m.now == nil {
+		return time.Now()
+	}
+	return m.now()
+}
+
+// Claim implements [Store]. A claim of a key already held with token is
+// renewed: it then lasts ttl from now.
 func (m *MemoryStore) Claim(_ context.Context, key, token string, ttl time.Duration) (ClaimState, error) {
 	if err := checkTTL(ttl); err != nil {
 		return 0, err
@@ -96,13 +129,15 @@ func (m *MemoryStore) Claim(_ context.Context, key, token string, ttl time.Durat
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.clock()
 	m.dropExpired(now)
 	if k, held := m.keys[key]; held {
 		switch k.token {
 		case "":
 			return Completed, nil
 		case token:
+			m.running.remove(k)
+			m.push(k, now.Add(ttl))
 			return Claimed, nil
 		default:
 			return ClaimedByOther, nil
@@ -121,7 +156,7 @@ func (m *MemoryStore) Complete(_ context.Context, key string, ttl time.Duration)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.clock()
 	m.dropExpired(now)
 	if k, held := m.keys[key]; held {
 		m.heap(k).remove(k)
@@ -147,7 +182,7 @@ func (m *MemoryStore) Release(_ context.Context, key, token string) error {
 func (m *MemoryStore) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.dropExpired(m.now())
+	m.dropExpired(m.clock())
 	return len(m.keys)
 }
 
@@ -155,7 +190,11 @@ func (m *MemoryStore) Len() int {
 // expiry if the store is full; when it is full of running claims, it holds
 // nothing and returns an error wrapping ErrFull. m.mu must be held.
 func (m *MemoryStore) add(key, token string, expires time.Time) error {
-	for len(m.keys) >= m.maxKeys {
+	limit := m.maxKeys
+	if limit <= 0 {
+		limit = DefaultMaxKeys
+	}
+	for len(m.keys) >= limit {
 		if len(m.completed) == 0 {
 			return fmt.Errorf("%w: %d keys held, none completed: cannot hold %q", ErrFull, len(m.keys), key)
 		}
@@ -164,6 +203,9 @@ func (m *MemoryStore) add(key, token string, expires time.Time) error {
 	}
 	k := &memoryKey{key: key, token: token}
 	m.push(k, expires)
+	if m.keys == nil {
+		m.keys = make(map[string]*memoryKey)
+	}
 	m.keys[key] = k
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
 	"github.com/tikisdk/tiki/internal/webhooktest"
 )
@@ -20,8 +21,8 @@ var _ dedupe.Store = (*dedupe.MemoryStore)(nil)
 func TestMemoryStoreClaim(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now))
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
@@ -58,8 +59,8 @@ func TestMemoryStoreClaim(t *testing.T) {
 func TestMemoryStoreComplete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now))
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
@@ -94,7 +95,7 @@ func TestMemoryStoreComplete(t *testing.T) {
 func TestMemoryStoreRelease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := dedupe.NewMemoryStore()
+	m := new(dedupe.MemoryStore)
 
 	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
 	require.NoError(t, err)
@@ -114,7 +115,7 @@ func TestMemoryStoreRelease(t *testing.T) {
 func TestMemoryStoreRejectsBadTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := dedupe.NewMemoryStore()
+	m := new(dedupe.MemoryStore)
 
 	for _, ttl := range []time.Duration{0, -time.Second} {
 		_, err := m.Claim(ctx, "a", "run-1", ttl)
@@ -127,8 +128,8 @@ func TestMemoryStoreRejectsBadTTL(t *testing.T) {
 func TestMemoryStoreMaxKeysEvictsCompletedClosestToExpiry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(4))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(4))
 
 	for i, ttl := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour} {
 		require.NoError(t, m.Complete(ctx, fmt.Sprint("k", i), ttl))
@@ -159,8 +160,8 @@ func TestMemoryStoreMaxKeysEvictsCompletedClosestToExpiry(t *testing.T) {
 func TestMemoryStoreEvictsEqualExpiryInOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(3))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(3))
 	for _, key := range []string{"b", "a", "c"} {
 		require.NoError(t, m.Complete(ctx, key, time.Hour))
 	}
@@ -176,8 +177,8 @@ func TestMemoryStoreEvictsEqualExpiryInOrder(t *testing.T) {
 func TestMemoryStoreStaysBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(1000))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(1000))
 	d := dedupe.Runner{Store: m, Lease: time.Minute, Retention: time.Hour}
 
 	for i := range 10_000 {
@@ -193,23 +194,69 @@ func TestMemoryStoreStaysBounded(t *testing.T) {
 	assert.Equal(t, 0, m.Len(), "every key expired")
 }
 
-func TestMemoryStoreOptionsIgnoreInvalidValues(t *testing.T) {
+// An invalid option makes NewMemoryStore return no store and one
+// *tiki.ValidationError listing every problem; no option gives a store
+// with the defaults, as the zero value is.
+func TestNewMemoryStoreReportsInvalidOptions(t *testing.T) {
+	t.Parallel()
+	m, err := dedupe.NewMemoryStore(dedupe.WithClock(nil), dedupe.WithMaxKeys(0), nil, dedupe.WithMaxKeys(-5), dedupe.WithMaxKeys(2))
+	assert.Nil(t, m)
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []tiki.FieldProblem{
+		{Field: "WithClock(now)", Problem: "must not be nil"},
+		{Field: "WithMaxKeys(n)", Problem: "must be positive (got 0)"},
+		{Field: "opts[2]", Problem: "must not be nil"},
+		{Field: "WithMaxKeys(n)", Problem: "must be positive (got -5)"},
+	}, ve.Problems)
+
+	ctx := context.Background()
+	for _, m := range []*dedupe.MemoryStore{newMemoryStore(t), new(dedupe.MemoryStore)} {
+		for i := range 10 {
+			state, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, dedupe.Claimed, state)
+		}
+		assert.Equal(t, 10, m.Len())
+		require.NoError(t, m.Release(ctx, "0", "run-1"))
+		require.NoError(t, m.Complete(ctx, "0", time.Hour))
+		assert.Equal(t, 10, m.Len())
+	}
+}
+
+// A Claim with the token already holding the key renews the claim: it then
+// lasts its ttl from now, as a Runner's renewals need while a long handler
+// runs.
+func TestMemoryStoreClaimWithItsOwnTokenRenews(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(nil), dedupe.WithMaxKeys(0), dedupe.WithMaxKeys(-5))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now))
 
-	for i := range 10 {
-		state, err := m.Claim(ctx, fmt.Sprint(i), "run-1", time.Minute)
+	state, err := m.Claim(ctx, "a", "run-1", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, dedupe.Claimed, state)
+	for range 5 {
+		clock.Advance(50 * time.Second)
+		state, err = m.Claim(ctx, "a", "run-1", time.Minute)
 		require.NoError(t, err)
-		require.Equal(t, dedupe.Claimed, state)
+		require.Equal(t, dedupe.Claimed, state, "renewed before it expired")
 	}
-	assert.Equal(t, 10, m.Len())
+	clock.Advance(59 * time.Second) // 309 s after the first claim
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, dedupe.ClaimedByOther, state, "the renewed claim still holds the key")
+
+	clock.Advance(time.Second)
+	state, err = m.Claim(ctx, "a", "run-2", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, dedupe.Claimed, state, "a minute after the last renewal, the claim expired")
 }
 
 func TestMemoryStoreConcurrentClaimsOneWinner(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := dedupe.NewMemoryStore()
+	m := new(dedupe.MemoryStore)
 
 	const goroutines = 64
 	var winners atomic.Int32
@@ -239,7 +286,7 @@ func TestMemoryStoreFullNeverEvictsRunningClaim(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const bound = 4
-	d := dedupe.Runner{Store: dedupe.NewMemoryStore(dedupe.WithMaxKeys(bound))}
+	d := dedupe.Runner{Store: newMemoryStore(t, dedupe.WithMaxKeys(bound))}
 	handle := func(context.Context) error { return nil }
 	for i := range bound - 1 {
 		outcome, err := d.Do(ctx, fmt.Sprint("handled-", i), handle)
@@ -285,8 +332,8 @@ func TestMemoryStoreFullNeverEvictsRunningClaim(t *testing.T) {
 func TestMemoryStoreFullOfRunningClaimsRefuses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
-	m := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(2))
+	clock := webhooktest.NewClock()
+	m := newMemoryStore(t, dedupe.WithClock(clock.Now), dedupe.WithMaxKeys(2))
 	for _, key := range []string{"a", "b"} {
 		state, err := m.Claim(ctx, key, "run-"+key, time.Minute)
 		require.NoError(t, err)

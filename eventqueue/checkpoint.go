@@ -65,8 +65,11 @@ var ErrLeaseLost = errors.New("eventqueue: lease lost")
 // pull could send). Waiting does not mend it, so Run returns the error at
 // once instead of retrying; the error names what to remove. Removing it is
 // safe: the consumer then pulls without an ack id, which acknowledges
-// nothing, Tiki delivers the oldest unacknowledged batch again, and the
-// dedupe recognises the events that were handled already.
+// nothing, and Tiki delivers the oldest unacknowledged batch again. A
+// dedupe store that outlived the checkpoint (shared, in Redis) recognises
+// the events of it that were handled already; with the default in-memory
+// store of a restarted process they are handed out again, so handlers
+// should tolerate a repeat.
 var ErrCorruptCheckpoint = errors.New("eventqueue: checkpoint cannot be trusted")
 
 // MemoryCheckpoint is a Checkpoint kept in memory: it does not survive a
@@ -193,7 +196,7 @@ func (f *FileCheckpoint) Load(ctx context.Context, queue string) (string, error)
 // corruptFile is the error of a checkpoint file that cannot be trusted: it
 // names the file and the way out.
 func corruptFile(path, problem string) error {
-	return fmt.Errorf("%w: the file %s %s; delete it to start again from Tiki's oldest unacknowledged batch (the dedupe recognises the events handled already)",
+	return fmt.Errorf("%w: the file %s %s; delete it to start again from Tiki's oldest unacknowledged batch (a shared dedupe store recognises the events of it handled already; the default in-memory one, after a restart, does not)",
 		ErrCorruptCheckpoint, path, problem)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -107,7 +108,7 @@ func NewConsumer(client *tiki.Client, queueCode string, opts ...Option) (*Consum
 		client:         client,
 		queue:          queueCode,
 		checkpoint:     NewMemoryCheckpoint(),
-		dedupe:         dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		dedupe:         dedupe.Runner{Store: new(dedupe.MemoryStore)},
 		handlerTimeout: DefaultHandlerTimeout,
 		failWait:       backoff.Policy{Min: DefaultMinBackoff, Max: DefaultMaxBackoff},
 		idleWait:       backoff.Policy{Min: DefaultIdleMinWait, Max: DefaultIdleMaxWait},
@@ -128,7 +129,7 @@ func NewConsumer(client *tiki.Client, queueCode string, opts ...Option) (*Consum
 	if problems != nil {
 		return nil, &tiki.ValidationError{Problems: problems}
 	}
-	c.dedupe.Lease = 2 * c.handlerTimeout
+	c.dedupe.Lease = addSaturated(c.handlerTimeout, c.handlerTimeout)
 	c.dedupe.Retention = DedupeRetention
 	return c, nil
 }
@@ -236,12 +237,31 @@ type BatchReport struct {
 	// Ignored is how many events were acknowledged without a handler
 	// because their type is ignored (WithIgnore, WithIgnoreUnknown).
 	Ignored int
+	// Oldest is when the batch's oldest event happened (its CreatedAt);
+	// zero for an empty batch, and when no event carries its time. How
+	// long ago Oldest is when the report is made is how far the Consumer
+	// runs behind Tiki: the time the oldest event waited to be handled and
+	// acknowledged. An empty batch means the Consumer has caught up.
+	Oldest tiki.Time
+}
+
+// oldest is the creation time of the oldest of events that carry one.
+func oldest(events []tiki.Event) tiki.Time {
+	var t tiki.Time
+	for i := range events {
+		if at := events[i].CreatedAt; !at.IsZero() && (t.IsZero() || at.Before(t.Time)) {
+			t = at
+		}
+	}
+	return t
 }
 
 // Run pulls and handles events until ctx ends, then returns nil: the event
 // being handled finishes (its handler gets a context that ended; Run waits
-// for it to return), the rest of its batch is not handed out, and the
-// batch's ack id is not saved.
+// for it to return) and the rest of its batch is not handed out. The
+// batch's ack id is saved only when that event was the batch's last and its
+// handler succeeded, since every event of the batch was then handled;
+// otherwise it is not saved, and the batch comes again.
 //
 // Run refuses to start (a *tiki.ValidationError) when no handler is
 // registered. Failures that waiting can mend (Tiki unavailable, a handler
@@ -270,12 +290,16 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	defer c.running.Store(false)
 	if c.lease == nil {
-		err := c.session(ctx, ctx, 0)
+		_, err := c.session(ctx, ctx, 0, nil)
 		if ctx.Err() != nil && !errors.Is(err, ErrCorruptCheckpoint) {
 			return nil
 		}
 		return err
 	}
+	// failures counts the lease's failures in a row: Acquire failing, and
+	// holds lost before they saved a batch. Each is followed by the failure
+	// backoff, so that a lease that cannot be kept is not taken again and
+	// again at once.
 	failures := 0
 	for ctx.Err() == nil {
 		hold, err := c.acquire(ctx)
@@ -288,8 +312,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			_ = c.sleep(ctx, c.failWait.Wait(failures))
 			continue
 		}
-		failures = 0
-		err = c.leased(ctx, hold)
+		progressed, err := c.leased(ctx, hold)
 		if errors.Is(err, ErrCorruptCheckpoint) {
 			return err
 		}
@@ -299,7 +322,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err != nil && !errors.Is(err, ErrLeaseLost) {
 			return err
 		}
-		c.log().LogAttrs(ctx, slog.LevelWarn, "eventqueue: lease lost", slog.String("queue", c.queue))
+		if progressed {
+			failures = 0
+		}
+		failures++
+		c.log().LogAttrs(ctx, slog.LevelWarn, "eventqueue: lease lost", slog.String("queue", c.queue),
+			slog.Int("consecutive_failures", failures))
+		_ = c.sleep(ctx, c.failWait.Wait(failures))
 	}
 	return nil
 }
@@ -323,14 +352,23 @@ func (c *Consumer) acquire(ctx context.Context) (LeaseHold, error) {
 	})
 }
 
-// leased runs a session while hold is held, then releases it. The session
-// returns only once no handler of it runs, so the hold, renewed by its
-// Lease meanwhile, is released only then.
-func (c *Consumer) leased(ctx context.Context, hold LeaseHold) error {
+// leased runs a session while hold is held, then releases it, and reports
+// whether the session saved a batch. The session returns only once no
+// handler of it runs, so the hold, renewed by its Lease meanwhile, is
+// released only then; the release is deferred, so that it happens even
+// when a handler ends Run's goroutine (runtime.Goexit, as t.FailNow does).
+func (c *Consumer) leased(ctx context.Context, hold LeaseHold) (progressed bool, err error) {
+	defer func() {
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer rcancel()
+		if rerr := safe.Do(func() error { return hold.Release(rctx) }); rerr != nil && ctx.Err() == nil {
+			c.report(ctx, fmt.Errorf("eventqueue: releasing the lease of queue %s: %w", c.queue, rerr), 0)
+		}
+	}()
 	var lost <-chan struct{}
 	var fence int64
 	if err := safe.Do(func() error { lost, fence = hold.Lost(), hold.Token(); return nil }); err != nil {
-		return err
+		return false, err
 	}
 	sctx, cancel := context.WithCancel(withFence(ctx, fence))
 	defer cancel()
@@ -342,25 +380,33 @@ func (c *Consumer) leased(ctx context.Context, hold LeaseHold) error {
 		}
 	}()
 	c.log().LogAttrs(ctx, slog.LevelInfo, "eventqueue: lease acquired", slog.String("queue", c.queue), slog.Int64("fence", fence))
-	err := c.session(ctx, sctx, fence)
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer rcancel()
-	if rerr := safe.Do(func() error { return hold.Release(rctx) }); rerr != nil && ctx.Err() == nil {
-		c.report(ctx, fmt.Errorf("eventqueue: releasing the lease of queue %s: %w", c.queue, rerr), 0)
-	}
+	progressed, err = c.session(ctx, sctx, fence, lost)
 	if err == nil && ctx.Err() == nil {
 		err = ErrLeaseLost
 	}
-	return err
+	return progressed, err
+}
+
+// isLost reports whether lost is closed: the lease was lost. The goroutine
+// that ends the session's context when it is may not have run yet, so the
+// session asks before each pull and each event.
+func isLost(lost <-chan struct{}) bool {
+	select {
+	case <-lost:
+		return true
+	default:
+		return false
+	}
 }
 
 // session pulls and handles batches until sctx ends (ctx ending, or the
-// lease lost) or a failure retrying cannot mend. fence is the lease's
-// token, 0 without a lease.
-func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
+// lease lost) or a failure retrying cannot mend, and reports whether it
+// saved a batch. fence is the lease's token and lost is closed when the
+// lease is lost; without a lease, fence is 0 and lost is nil.
+func (c *Consumer) session(ctx, sctx context.Context, fence int64, lost <-chan struct{}) (progressed bool, err error) {
 	ack, err := c.load(ctx, sctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	failures, idle := 0, 0
 	fail := func(err error) {
@@ -369,13 +415,16 @@ func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
 		_ = c.sleep(sctx, c.failWait.Wait(failures))
 	}
 	for sctx.Err() == nil {
+		if isLost(lost) {
+			return progressed, ErrLeaseLost
+		}
 		batch, _, err := c.client.EventQueue.Pull(sctx, c.queue, ack)
 		if err != nil {
 			if sctx.Err() != nil {
-				return nil
+				return progressed, nil
 			}
 			if fatalPullError(err, ack) {
-				return err
+				return progressed, err
 			}
 			if ack != "" && refusedAck(err) {
 				// Tiki refuses the ack id (expired, or unknown after a
@@ -389,13 +438,16 @@ func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
 			fail(err)
 			continue
 		}
-		rep, err := c.handle(sctx, batch, fence)
+		rep, err := c.handle(sctx, batch, fence, lost)
 		if err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				return progressed, ErrLeaseLost
+			}
 			if sctx.Err() != nil {
 				// Stopping: the batch is not acknowledged and comes
 				// again; a handler that failed because of the stop is not
 				// a failure to report.
-				return nil
+				return progressed, nil
 			}
 			fail(err)
 			continue
@@ -404,10 +456,10 @@ func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
 		// ended meanwhile.
 		if err := c.save(sctx, batch.AckID, fence); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
-				return ErrLeaseLost
+				return progressed, ErrLeaseLost
 			}
 			if sctx.Err() != nil {
-				return nil
+				return progressed, nil
 			}
 			// Not saved: the next pull sends the previous ack id again,
 			// so the batch comes again and the dedupe recognises it.
@@ -416,6 +468,7 @@ func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
 		}
 		ack = batch.AckID
 		failures = 0
+		progressed = true
 		rep.AckID = ack
 		c.log().LogAttrs(ctx, slog.LevelDebug, "eventqueue: batch handled", slog.String("queue", c.queue),
 			slog.Int("events", rep.Events), slog.Int("handled", rep.Handled), slog.Int("duplicates", rep.Duplicates),
@@ -430,7 +483,7 @@ func (c *Consumer) session(ctx, sctx context.Context, fence int64) error {
 			idle = 0
 		}
 	}
-	return nil
+	return progressed, nil
 }
 
 // load reads the checkpoint, retrying until it answers or sctx ends. A
@@ -475,10 +528,14 @@ func (c *Consumer) save(sctx context.Context, ackID string, fence int64) error {
 }
 
 // handle hands the batch's events out in order. It stops at the first
-// event that fails (a *HandlerError) or when ctx ends (ctx's error).
-func (c *Consumer) handle(ctx context.Context, batch *tiki.EventBatch, fence int64) (BatchReport, error) {
-	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events)}
+// event that fails (a *HandlerError), when ctx ends (ctx's error) or when
+// lost is closed (ErrLeaseLost).
+func (c *Consumer) handle(ctx context.Context, batch *tiki.EventBatch, fence int64, lost <-chan struct{}) (BatchReport, error) {
+	rep := BatchReport{Queue: c.queue, Fence: fence, Events: len(batch.Events), Oldest: oldest(batch.Events)}
 	for i := range batch.Events {
+		if isLost(lost) {
+			return rep, ErrLeaseLost
+		}
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
@@ -557,38 +614,60 @@ func (c *Consumer) deduped(ctx context.Context, ev *tiki.Event, run func(context
 }
 
 // call runs a handler with a context that ends after the handler time
-// limit. While the handler runs past it, it is reported, then again every
-// time the limit passes; call returns only once the handler did, and a
-// panic is a *tiki.PanicError.
+// limit. While the handler runs past it, it is reported, from a timer's
+// goroutine, then again every time the limit passes; call returns only once
+// the handler did and no report is under way, and a panic is a
+// *tiki.PanicError. The timer is stopped even when the handler ends the
+// goroutine (runtime.Goexit).
 func (c *Consumer) call(ctx context.Context, ev *tiki.Event, run func(context.Context) error) error {
 	hctx, cancel := context.WithTimeout(ctx, c.handlerTimeout)
 	defer cancel()
 	start := time.Now()
 	var (
-		mu    sync.Mutex
-		done  bool
-		timer *time.Timer
+		mu      sync.Mutex
+		done    bool
+		timer   *time.Timer
+		reports sync.WaitGroup
 	)
 	// A handler that returns as its context ends is not reported: the
 	// first report waits a tenth of the limit more, at most a second.
 	grace := min(c.handlerTimeout/10, time.Second)
 	mu.Lock()
-	timer = time.AfterFunc(c.handlerTimeout+grace, func() {
+	timer = time.AfterFunc(addSaturated(c.handlerTimeout, grace), func() {
 		mu.Lock()
-		defer mu.Unlock()
 		if done {
+			mu.Unlock()
 			return
 		}
+		reports.Add(1)
+		mu.Unlock()
+		defer reports.Done()
+		// Reported outside the lock: OnError may take its time.
 		c.report(ctx, &HandlerTimeoutError{Event: ev, Limit: c.handlerTimeout, Running: time.Since(start)}, 0)
-		timer.Reset(c.handlerTimeout)
+		mu.Lock()
+		if !done {
+			timer.Reset(c.handlerTimeout)
+		}
+		mu.Unlock()
 	})
 	mu.Unlock()
-	err := safe.Do(func() error { return run(hctx) })
-	mu.Lock()
-	done = true
-	timer.Stop()
-	mu.Unlock()
-	return err
+	defer func() {
+		mu.Lock()
+		done = true
+		timer.Stop()
+		mu.Unlock()
+		reports.Wait()
+	}()
+	return safe.Do(func() error { return run(hctx) })
+}
+
+// addSaturated returns a+b for non-negative durations, or the longest
+// Duration when the sum does not fit in one.
+func addSaturated(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // route returns the handler of ev, or reports it ignored, or returns why

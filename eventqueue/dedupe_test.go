@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
+	"github.com/tikisdk/tiki/internal/webhooktest"
 )
 
 // recordingStore is a dedupe.Store that records every call and can be told
@@ -65,7 +68,7 @@ func TestEventClaimedByAnotherRunStopsTheBatch(t *testing.T) {
 		t.Run(outcome, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := dedupe.NewMemoryStore()
+			store := new(dedupe.MemoryStore)
 			key := "eventqueue:" + testQueue + ":ev-1"
 			state, err := store.Claim(ctx, key, "the other replica's run", time.Hour)
 			require.NoError(t, err)
@@ -84,9 +87,9 @@ func TestEventClaimedByAnotherRunStopsTheBatch(t *testing.T) {
 				if errs = append(errs, err); len(errs) == 2 {
 					// The other run ends after two of our attempts.
 					if outcome == "completed" {
-						require.NoError(t, store.Complete(ctx, key, time.Hour))
+						assert.NoError(t, store.Complete(ctx, key, time.Hour))
 					} else {
-						require.NoError(t, store.Release(ctx, key, "the other replica's run"))
+						assert.NoError(t, store.Release(ctx, key, "the other replica's run"))
 					}
 				}
 			}
@@ -117,7 +120,7 @@ func TestEventClaimedByAnotherRunStopsTheBatch(t *testing.T) {
 // a handler succeeded, release after it failed.
 func TestConsumerClaimsCompletesAndReleases(t *testing.T) {
 	t.Parallel()
-	store := &recordingStore{Store: dedupe.NewMemoryStore()}
+	store := &recordingStore{Store: new(dedupe.MemoryStore)}
 	q := newWireQueue(10)
 	q.add(orderEvent(0), orderEvent(1))
 	r := newRig(t, q, WithDedupe(store), WithHandlerTimeout(time.Minute))
@@ -143,7 +146,7 @@ func TestConsumerClaimsCompletesAndReleases(t *testing.T) {
 // event is handed out only once a claim succeeds.
 func TestDedupeStoreFailureStopsTheBatch(t *testing.T) {
 	t.Parallel()
-	store := &recordingStore{Store: dedupe.NewMemoryStore(), failClaim: true}
+	store := &recordingStore{Store: new(dedupe.MemoryStore), failClaim: true}
 	q := newWireQueue(10)
 	q.add(orderEvent(0))
 	r := newRig(t, q, WithDedupe(store))
@@ -180,4 +183,103 @@ func TestWithoutDedupeRedeliveriesRunAgain(t *testing.T) {
 	require.NoError(t, r.runUntilDrained())
 	assert.Equal(t, []string{"ev-0", "ev-1", "ev-0", "ev-1"}, calls)
 	assert.Empty(t, r.dups)
+}
+
+// Two replicas sharing a dedupe store, the first running a handler that
+// ignores its context far past its time limit: the claim on the event is
+// renewed while that handler runs, so the second replica, which pulls the
+// same event (the first lost its lease, say), is turned away
+// (dedupe.ErrInProgress) instead of running it at the same time. The
+// store's clock moves only after each renewal, by less than the claim, so
+// the test does not depend on the machine's speed.
+func TestHandlerPastItsClaimNeverRunsBesideACopy(t *testing.T) {
+	t.Parallel()
+	const limit = 10 * time.Millisecond // claims last 2*limit
+	clock := webhooktest.NewClock()
+	memory, err := dedupe.NewMemoryStore(dedupe.WithClock(clock.Now))
+	require.NoError(t, err)
+	store := webhooktest.NewWatchedStore(memory)
+	key := "eventqueue:" + testQueue + ":ev-0"
+
+	var running, overlap atomic.Int32
+	// handler returns once release is closed; nil: at once.
+	handler := func(release <-chan struct{}) func(context.Context, *tiki.OrderCreatedEvent) error {
+		return func(context.Context, *tiki.OrderCreatedEvent) error {
+			if running.Add(1) > 1 {
+				overlap.Add(1)
+			}
+			defer running.Add(-1)
+			if release != nil {
+				<-release
+			}
+			return nil
+		}
+	}
+
+	// The first replica: its handler runs until the test releases it.
+	q1 := newWireQueue(10)
+	q1.add(orderEvent(0))
+	first := newRig(t, q1, WithDedupe(store), WithHandlerTimeout(limit))
+	releaseFirst := make(chan struct{})
+	first.c.OnOrderCreated(handler(releaseFirst))
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.runUntilDrained() }()
+
+	// Twelve renewals; after each the store's clock moves a third of a
+	// claim: 80 ms of the store's time, four claims.
+	for range 12 {
+		if !store.AwaitRenewal(t, key) {
+			close(releaseFirst)
+			t.FailNow()
+		}
+		clock.Advance(2 * limit / 3)
+	}
+
+	// The second replica pulls the same event meanwhile.
+	q2 := newWireQueue(10)
+	q2.add(orderEvent(0))
+	second := newRig(t, q2, WithDedupe(store), WithHandlerTimeout(limit))
+	second.c.OnOrderCreated(handler(nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	var turnedAway []error
+	second.c.onError = func(_ context.Context, err error) {
+		turnedAway = append(turnedAway, err)
+		cancel()
+	}
+	second.mu.Lock()
+	second.onIdle = cancel // the copy ran: the test fails below
+	second.mu.Unlock()
+	require.NoError(t, second.run(ctx))
+	if assert.Len(t, turnedAway, 1) {
+		assert.ErrorIs(t, turnedAway[0], dedupe.ErrInProgress)
+	}
+	assert.Zero(t, q2.ackedCount(), "the copy is not acknowledged")
+
+	close(releaseFirst)
+	require.NoError(t, <-firstDone)
+	assert.Zero(t, overlap.Load(), "the event never ran twice at once")
+	assert.True(t, q1.drained())
+}
+
+// A time limit too long to be doubled (math.MaxInt64) claims events for the
+// longest Duration and reports no handler at once: the arithmetic
+// saturates instead of overflowing into negative durations.
+func TestLongestHandlerTimeoutSaturates(t *testing.T) {
+	t.Parallel()
+	store := &recordingStore{Store: new(dedupe.MemoryStore)}
+	q := newWireQueue(10)
+	q.add(orderEvent(0))
+	r := newRig(t, q, WithDedupe(store), WithHandlerTimeout(math.MaxInt64))
+	r.c.OnOrderCreated(func(ctx context.Context, e *tiki.OrderCreatedEvent) error {
+		deadline, ok := ctx.Deadline()
+		assert.True(t, ok)
+		assert.Greater(t, time.Until(deadline), 100*365*24*time.Hour, "the handler's context ends in centuries")
+		time.Sleep(20 * time.Millisecond) // a report due at once would come meanwhile
+		return nil
+	})
+	require.NoError(t, r.runUntilDrained())
+	assert.Empty(t, r.errors(), "no handler reported past its time limit")
+	assert.Equal(t, []string{
+		"claim eventqueue:q1:ev-0 2562047h47m16.854775807s", "complete eventqueue:q1:ev-0 168h0m0s",
+	}, store.history())
 }

@@ -76,14 +76,17 @@
 //   - a handler that fails releases its claim, so that the redelivery runs
 //     it again; one that succeeds completes it.
 //
-// A claim lasts twice the handler time limit ([WithHandlerTimeout]), so
-// the claim of a process that died in the middle of a handler holds the
-// queue back for at most that long; a completed event is remembered for
-// [DedupeRetention], Tiki's seven-day redelivery window. In the common case of a failing handler this makes
+// A claim lasts twice the handler time limit ([WithHandlerTimeout]) and is
+// renewed every third of that while its handler runs, however long it
+// runs; the claim of a process that died in the middle of a handler is not
+// renewed, and holds the queue back for at most twice the limit. A
+// completed event is remembered for [DedupeRetention], Tiki's seven-day
+// redelivery window. In the common case of a failing handler this makes
 // delivery exactly once; after a crash between a handler's success and the
-// completion of its claim, or with a store that forgot, a handled event may
-// come again, so handlers should still tolerate a repeat (an order imported
-// by its code, a stock level set rather than added).
+// completion of its claim, or with a store that forgot (the default
+// in-memory store after a restart), a handled event may come again, so
+// handlers should still tolerate a repeat (an order imported by its code, a
+// stock level set rather than added).
 //
 // # Checkpoints
 //
@@ -94,9 +97,11 @@
 // return at once with an error matching [ErrCorruptCheckpoint] that names
 // the file: the Consumer never guesses. Deleting the file (or the Redis
 // key) is then safe: the Consumer pulls without an ack id, which
-// acknowledges nothing, Tiki delivers its oldest unacknowledged batch
-// again, and the dedupe recognises what was handled already (with a fresh
-// in-memory dedupe, the events of that batch are handed out again).
+// acknowledges nothing, and Tiki delivers its oldest unacknowledged batch
+// again. A dedupe store that outlived the checkpoint (the redisstore
+// module's, shared by replicas) recognises the events of that batch that
+// were handled already; with the default in-memory store of a restarted
+// process, they are handed out again.
 //
 // # Failures are visible
 //
@@ -135,12 +140,13 @@
 // and goes on after its lease was lost may run at the same time as the new
 // holder's: what it may rely on then is only the fencing token. [Fence]
 // returns it from the handler's context (and [BatchReport].Fence carries
-// it); every later holder's token is larger, so a handler that stores the
-// token beside its own writes, and refuses a write whose token is smaller
-// than the stored one, cannot overwrite the work of the replica that took
-// over. With a dedupe store shared by the replicas, the event's claim
-// (twice the handler time limit) also keeps the new holder from running the
-// same event while such a handler runs, up to that bound.
+// it); every later holder's token is larger, as long as the Lease keeps
+// that promise of [LeaseHold].Token (the redisstore module's does), so a
+// handler that stores the token beside its own writes, and refuses a write
+// whose token is smaller than the stored one, cannot overwrite the work of
+// the replica that took over. With a dedupe store shared by the replicas,
+// the event's claim, renewed while the handler runs, also keeps the new
+// holder from running the same event while such a handler runs.
 //
 // # Several sellers
 //

@@ -17,6 +17,13 @@ var ErrRunning = errors.New("eventqueue: the consumer is running already")
 // WithIgnoreUnknown) and OnEvent is not set. The event is not acknowledged:
 // its batch stops there and is pulled again after a backoff, until a
 // handler is registered (a restart with one) or the type is ignored.
+//
+// The webhook receivers have their own, webhook.ErrNoHandler, for the same
+// rule on their side (a delivery answered 501). They are two because each
+// is matched in its own pipeline's error callback (this package's
+// WithOnError, or webhook.WithOnError) and says what that pipeline does
+// next, and because a consumer of the event queue has no use for the
+// package of HTTP receivers, nor a receiver for this one.
 var ErrNoHandler = errors.New("eventqueue: no handler for the event")
 
 // HandlerError is the failure of one event, which stops its batch: the

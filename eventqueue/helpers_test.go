@@ -223,11 +223,14 @@ func (r *rig) run(ctx context.Context) error {
 	}
 }
 
-// orderEvent is the i-th event of a queue: an order created, of seller S0
-// or S1.
+// orderEvent is the i-th event of a queue: an order created at
+// orderEventTime, of seller S0 or S1.
 func orderEvent(i int) string {
 	return fmt.Sprintf(`{"id":"ev-%d","sid":"S%d","created_at":1740401636695,"type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","payload":{"order_code":"%d"}}`, i, i%2, i)
 }
+
+// orderEventTime is when every orderEvent happened.
+var orderEventTime = tiki.NewTime(time.UnixMilli(1740401636695).In(tiki.Vietnam()))
 
 // Events that this package does not decode, or that do not decode.
 const (

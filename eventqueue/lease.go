@@ -17,10 +17,12 @@ type Lease interface {
 // a handler that ignores its context keeps the hold (and its renewals)
 // until it returns.
 type LeaseHold interface {
-	// Token is the fencing token of this hold: larger than that of every
-	// earlier hold of the same queue. A FencedCheckpoint saves only for
-	// the current token; handlers read it with Fence to fence their own
-	// writes.
+	// Token is the fencing token of this hold. An implementation must
+	// make it larger than that of every earlier hold of the same queue,
+	// across restarts of whatever keeps the lease: the Consumer relies on
+	// it, without checking it, for what Fence promises. A
+	// FencedCheckpoint saves only for the current token; handlers read it
+	// with Fence to fence their own writes.
 	Token() int64
 	// Lost is closed when the hold ends without Release: it could not be
 	// renewed in time, or another replica took the lease over.
@@ -47,7 +49,9 @@ func withFence(ctx context.Context, fence int64) context.Context {
 // than the stored one (a compare-and-set in a database, a version column).
 // A replica that lost its lease while its handler went on (a handler that
 // ignores its context, a long pause) then cannot overwrite what the replica
-// that took over wrote, because every later hold has a larger token.
+// that took over wrote, because every later hold has a larger token, as
+// long as the Lease keeps that promise of LeaseHold.Token (the redisstore
+// module's Lease does).
 func Fence(ctx context.Context) (int64, bool) {
 	if ctx == nil {
 		return 0, false

@@ -3,7 +3,6 @@ package eventqueue
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +26,8 @@ const (
 	DefaultIdleMaxWait = 10 * time.Second
 	// DefaultHandlerTimeout is how long a handler may run before its
 	// context ends and, if it has not returned, it is reported. The
-	// dedupe claims an event for twice as long.
+	// dedupe claims an event for twice as long, and renews the claim
+	// while the handler runs.
 	DefaultHandlerTimeout = time.Minute
 	// DedupeRetention is how long the dedupe remembers a handled event:
 	// Tiki keeps an event it delivered until it is acknowledged, for at
@@ -81,8 +81,10 @@ func WithLease(l Lease) Option {
 }
 
 // WithLogger sets the logger of the Consumer's progress (Debug), lease
-// changes and duplicates (Info), and failures (Warn); slog.Default() at
-// the time of logging unless set. l must not be nil: to silence the
+// changes, duplicates and ignored events of unknown types (Info), failures
+// it retries and lost leases (Warn), and what needs a person (Error): a
+// handler past its time limit, a checkpoint that cannot be trusted, a
+// callback that panicked; slog.Default() at the time of logging unless set. l must not be nil: to silence the
 // Consumer, give it a logger whose handler drops every record.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Consumer) error {
@@ -109,6 +111,12 @@ func WithOnBatch(fn func(context.Context, BatchReport)) Option {
 // stopped its batch as a *HandlerError, a checkpoint or dedupe failure),
 // and with every *HandlerTimeoutError. The same failures are logged. Nil
 // sets none.
+//
+// fn is called on Run's goroutine, except for a *HandlerTimeoutError: that
+// one is reported from a timer's goroutine while the handler it is about
+// still runs, so fn may run concurrently with a handler (never with
+// itself). The Consumer goes past that handler only once such a call
+// returned.
 func WithOnError(fn func(context.Context, error)) Option {
 	return func(c *Consumer) error {
 		c.onError = fn
@@ -158,15 +166,21 @@ func waits(option string, minWait, maxWait time.Duration, field func(*Consumer) 
 // ends; a handler that still has not returned shortly after (a tenth of d,
 // at most a second) is reported as a *HandlerTimeoutError (WithOnError and
 // the log), again each time d passes while it runs, and the Consumer waits
-// for it: nothing after its event is
-// handed out or acknowledged, and the lease is kept, until it returns. Its
-// result then decides, as for any handler.
+// for it: nothing after its event is handed out or acknowledged, and the
+// lease is kept, until it returns. Its result then decides, as for any
+// handler.
 //
-// The dedupe claims each event for twice d, so that a copy pulled meanwhile
-// by another replica is not run while the handler may still be running. The
-// claim of a process that died in the middle of a handler therefore holds
-// the queue back for up to twice d (the replica that takes over reports
-// dedupe.ErrInProgress meanwhile): keep d close to what handlers need.
+// The dedupe claims each event for twice d and renews the claim every
+// third of that while the handler runs (see dedupe.Runner), so that a copy
+// pulled meanwhile by another replica sharing the store is not run while
+// the handler is still running, however long it runs. The claim of a
+// process that died in the middle of a handler is not renewed: it holds the
+// queue back for up to twice d (the replica that takes over reports
+// dedupe.ErrInProgress meanwhile), so keep d close to what handlers need.
+//
+// Durations too long to be doubled (above about 146 years) are taken as
+// they are and the claim lasts math.MaxInt64 nanoseconds: in effect, no
+// time limit.
 func WithHandlerTimeout(d time.Duration) Option {
 	return func(c *Consumer) error {
 		if d <= 0 {
@@ -180,21 +194,28 @@ func WithHandlerTimeout(d time.Duration) Option {
 // WithIgnore acknowledges the events of the given types without handing
 // them to anyone, in every payload version and whether or not they decode,
 // unless a handler is set for them: a handler of the type (OnOrderCreated,
-// ..., OnUnknown for a version this package does not decode, OnMalformed)
-// takes precedence. Each type must be one this package knows
-// (tiki.EventTypes); WithIgnoreUnknown covers the others. Ignored events are
-// counted in BatchReport.Ignored and logged at Debug.
+// ..., OnUnknown for a version or a type this package does not decode,
+// OnMalformed) takes precedence. Ignored events are counted in
+// BatchReport.Ignored and logged at Debug (at Info for a type or version
+// this package does not decode).
+//
+// A type may be any of tiki.EventTypes, or a type Tiki sends that this
+// package does not know (one allowed with tiki.WithEnumValues, say): each
+// must be non-empty and without surrounding white space, and nothing else
+// is checked. Ignoring changes nothing on Tiki's side, and a misspelt type
+// fails safe: its events are not ignored, and stop their batch
+// (ErrNoHandler) until a handler takes them. WithIgnoreUnknown ignores
+// every type this package does not know at once.
 func WithIgnore(types ...tiki.EventType) Option {
 	return func(c *Consumer) error {
 		if len(types) == 0 {
 			return invalid("WithIgnore", "needs at least one event type")
 		}
-		known := tiki.EventTypes()
 		var problems []tiki.FieldProblem
 		for _, t := range types {
-			if !slices.Contains(known, t) {
-				problems = append(problems, invalid("WithIgnore", "%q is not an event type this package knows (%s); WithIgnoreUnknown ignores the others",
-					t, quoted(known)).Problems...)
+			if strings.TrimSpace(string(t)) == "" || strings.TrimSpace(string(t)) != string(t) {
+				problems = append(problems, invalid("WithIgnore", "%q is not an event type: it must be non-empty, without surrounding white space (the types this package knows are %s)",
+					t, quoted(tiki.EventTypes())).Problems...)
 				continue
 			}
 			if c.ignore == nil {

@@ -3,6 +3,7 @@ package eventqueue
 import (
 	"context"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestEveryOptionValidatesItsValue(t *testing.T) {
 		bad    []Option
 	}{
 		{"WithCheckpoint", []Option{WithCheckpoint(NewMemoryCheckpoint())}, []Option{WithCheckpoint(nil)}},
-		{"WithDedupe", []Option{WithDedupe(dedupe.NewMemoryStore()), WithDedupe(nil)}, nil},
+		{"WithDedupe", []Option{WithDedupe(new(dedupe.MemoryStore)), WithDedupe(nil)}, nil},
 		{"WithLease", []Option{WithLease(fenced), WithCheckpoint(fenced)}, []Option{WithLease(nil)}},
 		{"WithLogger", []Option{WithLogger(slog.Default())}, []Option{WithLogger(nil)}},
 		{"WithOnBatch", []Option{WithOnBatch(func(context.Context, BatchReport) {}), WithOnBatch(nil)}, nil},
@@ -37,8 +38,8 @@ func TestEveryOptionValidatesItsValue(t *testing.T) {
 		{"WithIdleWait", []Option{WithIdleWait(time.Millisecond, time.Hour)},
 			[]Option{WithIdleWait(0, time.Second), WithIdleWait(2*time.Second, time.Second)}},
 		{"WithHandlerTimeout", []Option{WithHandlerTimeout(time.Millisecond)}, []Option{WithHandlerTimeout(0), WithHandlerTimeout(-time.Second)}},
-		{"WithIgnore", []Option{WithIgnore(tiki.EventTypes()...)},
-			[]Option{WithIgnore(), WithIgnore("ORDER_CREATED"), WithIgnore(tiki.EventOrderCreated, ""), WithIgnore(" " + tiki.EventOrderCreated)}},
+		{"WithIgnore", []Option{WithIgnore(tiki.EventTypes()...), WithIgnore("PRODUCT_ATTRIBUTE_UPDATED")},
+			[]Option{WithIgnore(), WithIgnore(tiki.EventOrderCreated, ""), WithIgnore(" " + tiki.EventOrderCreated), WithIgnore("\t")}},
 		{"WithIgnoreUnknown", []Option{WithIgnoreUnknown()}, nil},
 	}
 	for _, tc := range cases {
@@ -64,7 +65,7 @@ func TestNewConsumerListsEveryProblem(t *testing.T) {
 	_, err := NewConsumer(nil, " q",
 		WithBackoff(0, 0),
 		nil,
-		WithIgnore("BOGUS"),
+		WithIgnore(""),
 		WithLease(&memLease{}), WithCheckpoint(NewMemoryCheckpoint()),
 		WithHandlerTimeout(0),
 	)
@@ -76,7 +77,7 @@ func TestNewConsumerListsEveryProblem(t *testing.T) {
 	}
 	assert.Equal(t, []string{"client", "queue_code", "WithBackoff", "opts[1]", "WithIgnore", "WithHandlerTimeout", "WithLease"}, fields)
 	assert.Contains(t, err.Error(), "WithLease needs a FencedCheckpoint")
-	assert.Contains(t, err.Error(), `"BOGUS" is not an event type this package knows ("ORDER_CREATED_SUCCESSFULLY", `)
+	assert.Contains(t, err.Error(), `"" is not an event type: it must be non-empty, without surrounding white space (the types this package knows are "ORDER_CREATED_SUCCESSFULLY", `)
 
 	client := newClient(t, httpmock.NewMockTransport())
 	for _, code := range []string{"", " ", "q ", ".", ".."} {
@@ -104,4 +105,12 @@ func TestConsumerDefaults(t *testing.T) {
 	c, err = NewConsumer(newClient(t, httpmock.NewMockTransport()), testQueue, WithHandlerTimeout(time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Minute, c.dedupe.Lease)
+
+	// A limit too long to double claims for the longest Duration, not for
+	// a negative one.
+	for _, d := range []time.Duration{math.MaxInt64, math.MaxInt64/2 + 1} {
+		c, err = NewConsumer(newClient(t, httpmock.NewMockTransport()), testQueue, WithHandlerTimeout(d))
+		require.NoError(t, err)
+		assert.Equal(t, time.Duration(math.MaxInt64), c.dedupe.Lease, "%v", d)
+	}
 }

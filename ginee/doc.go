@@ -14,13 +14,14 @@
 //
 // # Security: Ginee does not sign notifications
 //
-// Ginee neither signs its notifications nor sends a token: by default a
-// [Receiver] cannot tell a notification from Ginee from a forged one, and
-// accepts anything well-formed. Protect the endpoint with a shared secret
-// that only you and Ginee know, chosen with [WithSecretHeader] (Ginee staff
-// must agree to send the header) or [WithPathSecret] (a secret last path
-// segment in the URL you give Ginee, which needs nothing from Ginee), and
-// serve it over HTTPS only. Where it matters, confirm what a notification
+// Ginee neither signs its notifications nor sends a token: a [Receiver]
+// cannot tell a notification from Ginee from a forged one by itself.
+// [NewReceiver] therefore needs a shared secret that only you and Ginee
+// know, chosen with [WithSecretHeader] (Ginee staff must agree to send the
+// header) or [WithPathSecret] (a secret last path segment in the URL you
+// give Ginee, which needs nothing from Ginee); serve the endpoint over
+// HTTPS only. [WithoutAuthentication] accepts every request instead, when
+// the caller says so. Where it matters, confirm what a notification
 // says through Ginee's API before acting on it: a notification is a hint
 // that something changed, not proof.
 //
@@ -38,8 +39,9 @@
 // answer 200. Notifications carry a unique id: copies of one that was
 // handled are acknowledged without running the handler again, and copies of
 // one being handled are answered 503 (that run may still fail); see
-// [webhook.WithDedupe]. A documented entity without a handler is answered
-// 501, so that Ginee delivers it again.
+// [webhook.WithDedupe]. A notification without a handler (of a documented
+// entity, or of another entity without OnUnknown) is answered 501, so that
+// Ginee delivers it again.
 //
 // Users with their own router can call [Parse] on the raw body instead.
 package ginee

@@ -114,13 +114,20 @@ func harness(t testing.TB) webhooktest.Receiver {
 	okReply := string(fixture(t, okReplyFixture))
 	return webhooktest.Receiver{
 		New: func(opts ...webhook.Option) (http.Handler, error) {
-			return ginee.NewReceiver(opts...)
+			return ginee.NewReceiver(append([]webhook.Option{ginee.WithoutAuthentication()}, opts...)...)
 		},
 		Zero:      func() http.Handler { return &ginee.Receiver{} },
 		HandleAll: webhooktest.HandleAll(registerAll),
-		Request:   func(method string, body []byte) *http.Request { return request(method, hookURL, body) },
-		Body:      fixture(t, orderCreate),
-		Key:       "ginee:id:GENIE5FF31A7C5F15030001D3ED5E",
+		OnUnknown: webhooktest.HandleAll(func(rc *ginee.Receiver, fn func(context.Context, ginee.Event) error) {
+			rc.OnUnknown(webhooktest.Typed[*ginee.UnknownEvent](fn))
+		}),
+		Unrecognised: []string{
+			`{"id": "GENIE1", "entity": "product", "action": "UPDATE", "payload": {"productId": "P1", "stock": 3}}`,
+			`{"id": "GENIE2", "entity": "", "payload": {}}`,
+		},
+		Request: func(method string, body []byte) *http.Request { return request(method, hookURL, body) },
+		Body:    fixture(t, orderCreate),
+		Key:     "ginee:id:GENIE5FF31A7C5F15030001D3ED5E",
 		Malformed: []string{
 			// The curl example of Ginee's documentation, as written.
 			`{"id": GENIE5FF31A7C5F15030001D3ED5F, "entity": "delivery-order", "action": "CREATE", "payload": {}}`,

@@ -19,23 +19,22 @@ import (
 // For every request it answers:
 //
 //   - 405, with "Allow: POST", to a method other than POST;
-//   - 401 when a shared secret is configured ([WithSecretHeader],
-//     [WithPathSecret]) and the request does not carry it;
+//   - 401 when the request does not carry the shared secrets configured
+//     ([WithSecretHeader], [WithPathSecret]);
 //   - 413 when the body is larger than the limit (1 MiB by default);
 //   - 408 when the body takes longer than the body timeout to arrive (10 s
 //     by default, [webhook.WithBodyTimeout]);
 //   - 400 when the body is not a notification Ginee documents;
-//   - 501 to a notification about a documented entity ("order",
-//     "delivery-order") for which no handler is registered, so that Ginee
-//     delivers it again rather than an event being dropped because a
-//     registration was forgotten; it is reported, wrapping
-//     [webhook.ErrNoHandler]. Register [webhook.Ignore] for an entity to
-//     acknowledge it on purpose;
+//   - 501 to a notification no registered handler takes: a documented
+//     entity ("order", "delivery-order") without its handler, or an entity
+//     Ginee does not document without OnUnknown. Ginee then delivers it
+//     again rather than an event being dropped because a registration was
+//     forgotten; it is reported, wrapping [webhook.ErrNoHandler]. Register
+//     [webhook.Ignore] for an entity (OnUnknown included) to acknowledge it
+//     on purpose;
 //   - 200 {"status": true}, as Ginee requires, when the handler returned
 //     nil, and when a notification with the same id was handled recently (a
-//     duplicate); also to an entity Ginee does not document when no
-//     OnUnknown handler is registered (reported, wrapping
-//     [webhook.ErrIgnored]);
+//     duplicate);
 //   - 503 {"status": false, ...} when a copy of the same notification is
 //     being handled and that run has not finished (it may still fail, so
 //     the copy is not acknowledged and Ginee delivers it again), and when
@@ -44,6 +43,9 @@ import (
 //   - 500 {"status": false, ...} when the handler returned an error, so that
 //     Ginee delivers it again. A failed notification is not remembered as
 //     handled: the next copy runs the handler.
+//
+// Every error is reported to the function set with [webhook.WithOnError],
+// or logged through slog.Default() without one.
 //
 // Handlers run with the request's context and may run concurrently.
 // Register handlers before serving requests; the registration methods are
@@ -118,6 +120,23 @@ func WithPathSecret(secret string) webhook.Option {
 	}
 }
 
+// WithoutAuthentication makes the Receiver accept every request that is a
+// well-formed notification, from anyone: Ginee does not sign its
+// notifications, so without a shared secret anyone who learns the URL can
+// send forged ones. NewReceiver refuses to build a Receiver without
+// [WithSecretHeader] or [WithPathSecret] unless this option says the caller
+// wants that: behind a gateway that authenticates Ginee itself, say, or
+// when every notification is confirmed through Ginee's API before anything
+// is done with it. Secrets given beside it still apply.
+func WithoutAuthentication() webhook.Option {
+	return func(e *webhook.Endpoint) error {
+		if e.Authorize == nil {
+			e.Authorize = func(*http.Request) error { return nil }
+		}
+		return nil
+	}
+}
+
 // requireAlso makes e authorize a request only if check accepts it too, on
 // top of the checks e makes already.
 func requireAlso(e *webhook.Endpoint, check func(*http.Request) error) {
@@ -139,24 +158,34 @@ func requireAlso(e *webhook.Endpoint, check func(*http.Request) error) {
 // ([webhook.WithMaxBodyBytes], [webhook.WithBodyTimeout],
 // [webhook.WithDedupe], [webhook.WithDedupeTTL], [webhook.WithOnError]).
 //
-// Every problem with opts is reported in one *tiki.ValidationError.
-//
-// Without [WithSecretHeader] or [WithPathSecret] it accepts every request:
 // Ginee does not sign its notifications, so anyone who learns the URL can
-// send forged ones. Configure at least one secret, or verify the data with
-// Ginee's API before acting on it. When both are configured, both must
-// match.
+// send forged ones: opts must configure a shared secret ([WithSecretHeader]
+// or [WithPathSecret]; with both, both must match), or say with
+// [WithoutAuthentication] that every request is to be accepted. Every
+// problem with opts, a missing authentication included, is reported in one
+// *tiki.ValidationError.
 func NewReceiver(opts ...webhook.Option) (*Receiver, error) {
 	rc := &Receiver{}
 	rc.endpoint = webhook.Endpoint{
 		Decode: rc.decode,
-		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe: dedupe.Runner{Store: new(dedupe.MemoryStore)},
 		Reply:  reply,
 	}
-	if err := rc.endpoint.Configure(nil, opts...); err != nil {
-		return nil, err
+	err := rc.endpoint.Configure(nil, opts...)
+	if rc.endpoint.Authorize != nil {
+		if err != nil {
+			return nil, err
+		}
+		return rc, nil
 	}
-	return rc, nil
+	var problems []tiki.FieldProblem
+	if ve := (*tiki.ValidationError)(nil); errors.As(err, &ve) {
+		problems = ve.Problems
+	}
+	problems = append(problems, tiki.FieldProblem{Field: "authentication",
+		Problem: "is not configured: Ginee does not sign its notifications, so anyone who learns the URL could send forged ones; " +
+			"give WithSecretHeader or WithPathSecret (a secret only you and Ginee know), or WithoutAuthentication() to accept every request on purpose"})
+	return nil, &tiki.ValidationError{Problems: problems}
 }
 
 // ServeHTTP implements [http.Handler].
@@ -178,8 +207,9 @@ func (rc *Receiver) OnDeliveryOrder(fn func(context.Context, *DeliveryOrderEvent
 
 // OnUnknown registers the handler of notifications about other entities,
 // replacing any previous one; nil removes it. Without it such notifications
-// are acknowledged, and reported to the function set with
-// [webhook.WithOnError] (wrapping [webhook.ErrIgnored]).
+// are answered 501 (wrapping [webhook.ErrNoHandler]), so that Ginee
+// delivers them again; OnUnknown(webhook.Ignore) acknowledges them
+// unhandled, on purpose.
 func (rc *Receiver) OnUnknown(fn func(context.Context, *UnknownEvent) error) {
 	rc.handlers.Set(otherEntities, dispatch.Adapt[Event](fn))
 }
@@ -208,10 +238,8 @@ func (rc *Receiver) decode(r *http.Request, body []byte) (webhook.Delivery, erro
 			return webhook.Delivery{}, fmt.Errorf("%w: ginee: %q notification: register its handler, or webhook.Ignore to acknowledge it unhandled",
 				webhook.ErrNoHandler, env.Entity)
 		}
-		if rc.endpoint.OnError != nil {
-			rc.endpoint.OnError(r, fmt.Errorf("%w: ginee: notification about undocumented entity %q, and no OnUnknown handler", webhook.ErrIgnored, env.Entity))
-		}
-		return webhook.Delivery{}, nil
+		return webhook.Delivery{}, fmt.Errorf("%w: ginee: notification about entity %q, which Ginee does not document: register OnUnknown to take it, or OnUnknown(webhook.Ignore) to acknowledge such notifications unhandled",
+			webhook.ErrNoHandler, env.Entity)
 	}
 	ev, err := decodeEvent(env)
 	if err != nil {

@@ -64,7 +64,7 @@ func TestReceiverDispatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(path.Base(tt.fixture), func(t *testing.T) {
 			t.Parallel()
-			rc := newReceiver(t)
+			rc := newReceiver(t, ginee.WithoutAuthentication())
 			rec := webhooktest.Record(rc, registerAll)
 
 			w := post(rc, hookURL, fixture(t, tt.fixture))
@@ -174,24 +174,49 @@ func TestReceiverBothSecretsMustMatch(t *testing.T) {
 	}
 }
 
-func TestReceiverWithoutSecretAcceptsAnyRequest(t *testing.T) {
+// Without a shared secret, NewReceiver refuses to build a receiver that
+// anyone could send forged notifications to, unless the caller says so with
+// WithoutAuthentication; secrets given beside it still apply.
+func TestReceiverNeedsAuthenticationOrAnExplicitOptOut(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t)
+	for _, opts := range [][]webhook.Option{nil, {webhook.WithMaxBodyBytes(1 << 10)}} {
+		rc, err := ginee.NewReceiver(opts...)
+		assert.Nil(t, rc)
+		var ve *tiki.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Len(t, ve.Problems, 1)
+		assert.Equal(t, "authentication", ve.Problems[0].Field)
+		assert.Contains(t, ve.Problems[0].Problem, "is not configured: Ginee does not sign its notifications")
+		assert.Contains(t, ve.Problems[0].Problem, "WithoutAuthentication()")
+	}
+
+	rc := newReceiver(t, ginee.WithoutAuthentication())
 	rec := webhooktest.Record(rc, registerAll)
-	assert.Equal(t, http.StatusOK, post(rc, "/anything", fixture(t, orderCreate)).Code)
+	assert.Equal(t, http.StatusOK, post(rc, "/anything", fixture(t, orderCreate)).Code, "accepted on purpose")
 	assert.Len(t, rec.Got(), 1)
+
+	for _, opts := range [][]webhook.Option{
+		{ginee.WithoutAuthentication(), ginee.WithPathSecret("path-secret")},
+		{ginee.WithPathSecret("path-secret"), ginee.WithoutAuthentication()},
+	} {
+		rc := newReceiver(t, opts...)
+		rec := webhooktest.Record(rc, registerAll)
+		assert.Equal(t, http.StatusUnauthorized, post(rc, "/anything", fixture(t, orderCreate)).Code, "the secret still applies")
+		assert.Equal(t, http.StatusOK, post(rc, "/hook/path-secret", fixture(t, orderCreate)).Code)
+		assert.Len(t, rec.Got(), 1)
+	}
 }
 
-// A documented entity without a handler is answered 501, so that Ginee
-// delivers it again, and reported; an undocumented entity without
-// OnUnknown is acknowledged, and reported. Neither decodes the payload nor
-// touches the store.
+// A documented entity without a handler, and an undocumented entity
+// without OnUnknown, are answered 501, so that Ginee delivers them again,
+// and reported. Neither decodes the payload nor touches the store.
+// OnUnknown(webhook.Ignore) acknowledges undocumented entities on purpose.
 func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
 	okReply := string(fixture(t, okReplyFixture))
-	store := dedupe.NewMemoryStore()
+	store := new(dedupe.MemoryStore)
 	var errs webhooktest.Errors
-	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
+	rc := newReceiver(t, ginee.WithoutAuthentication(), webhook.WithDedupe(store), errs.Option())
 	rc.OnOrder(func(context.Context, *ginee.OrderEvent) error { return errors.New("not this one") })
 
 	for _, body := range [][]byte{
@@ -206,10 +231,15 @@ func TestReceiverWithoutHandler(t *testing.T) {
 	assert.ErrorContains(t, errs.Last(), `"delivery-order" notification`)
 
 	w := post(rc, hookURL, fixture(t, unknownEntity))
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.JSONEq(t, okReply, w.Body.String())
-	assert.ErrorIs(t, errs.Last(), webhook.ErrIgnored)
+	assert.Equal(t, http.StatusNotImplemented, w.Code)
+	assert.JSONEq(t, `{"status": false, "message": "Not Implemented"}`, w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
+	assert.ErrorContains(t, errs.Last(), `entity "product", which Ginee does not document: register OnUnknown`)
 	assert.Equal(t, 0, store.Len())
+	rc.OnUnknown(webhook.Ignore)
+	w = post(rc, hookURL, fixture(t, unknownEntity))
+	assert.Equal(t, http.StatusOK, w.Code, "ignored on purpose")
+	assert.JSONEq(t, okReply, w.Body.String())
 
 	rc.OnOrder(nil)
 	assert.Equal(t, http.StatusNotImplemented, post(rc, hookURL, fixture(t, orderCreate)).Code, "a removed handler does not run")
@@ -220,7 +250,7 @@ func TestReceiverWithoutHandler(t *testing.T) {
 func TestReceiverDedupesByID(t *testing.T) {
 	t.Parallel()
 	okReply := string(fixture(t, okReplyFixture))
-	rc := newReceiver(t)
+	rc := newReceiver(t, ginee.WithoutAuthentication())
 	var ids []string
 	var mu sync.Mutex
 	rc.OnDeliveryOrder(func(_ context.Context, ev *ginee.DeliveryOrderEvent) error {
@@ -249,7 +279,7 @@ func TestReceiverDedupesByID(t *testing.T) {
 func TestReceiverDedupesWithoutIDByBody(t *testing.T) {
 	t.Parallel()
 	store := webhooktest.NewRecordingStore()
-	rc := newReceiver(t, webhook.WithDedupe(store))
+	rc := newReceiver(t, ginee.WithoutAuthentication(), webhook.WithDedupe(store))
 	var calls atomic.Int32
 	rc.OnOrder(func(context.Context, *ginee.OrderEvent) error { calls.Add(1); return nil })
 
@@ -284,13 +314,24 @@ func TestNewReceiverValidates(t *testing.T) {
 	var all []webhook.Option
 	var allProblems []tiki.FieldProblem
 	for _, tt := range tests {
-		rc, err := ginee.NewReceiver(tt.opt)
+		rc, err := ginee.NewReceiver(ginee.WithoutAuthentication(), tt.opt)
 		webhooktest.RequireRefused(t, err, tt.want)
 		assert.Nil(t, rc)
 		all = append(all, tt.opt)
 		allProblems = append(allProblems, tt.want...)
 	}
-	rc, err := ginee.NewReceiver(append(all, ginee.WithPathSecret("fine"), webhook.WithBodyTimeout(-1))...)
+	// Without a valid secret nor the opt-out, that is one more problem.
+	rc, err := ginee.NewReceiver(ginee.WithPathSecret(""), nil)
+	var ve *tiki.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Nil(t, rc)
+	var fields []string
+	for _, p := range ve.Problems {
+		fields = append(fields, p.Field)
+	}
+	assert.Equal(t, []string{"WithPathSecret(secret)", "opts[1]", "authentication"}, fields)
+
+	rc, err = ginee.NewReceiver(append(all, ginee.WithPathSecret("fine"), webhook.WithBodyTimeout(-1))...)
 	webhooktest.RequireRefused(t, err, append(allProblems, tiki.FieldProblem{Field: "WithBodyTimeout(d)", Problem: "must be positive (got -1ns)"}))
 	assert.Nil(t, rc)
 }

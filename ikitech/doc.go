@@ -31,8 +31,9 @@
 // IKITECH delivers the event again; one that returns nil makes it answer
 // 200. Copies of a delivery that was handled are acknowledged without
 // running the handler again, and copies of one being handled are answered
-// 503 (that run may still fail); see [webhook.WithDedupe]. A documented type
-// without a handler is answered 501, so that IKITECH delivers it again.
+// 503 (that run may still fail); see [webhook.WithDedupe]. A delivery no
+// handler takes (a documented type without its handler, or another type
+// without OnUnknown) is answered 501, so that IKITECH delivers it again.
 //
 // Users with their own router can call [Parse] on the raw body instead.
 //

@@ -116,9 +116,16 @@ func harness(t testing.TB) webhooktest.Receiver {
 		},
 		Zero:      func() http.Handler { return &ikitech.Receiver{} },
 		HandleAll: webhooktest.HandleAll(registerAll),
-		Request:   func(method string, body []byte) *http.Request { return request(method, body, testToken) },
-		Body:      body,
-		Key:       "ikitech:" + webhook.BodyKey(body),
+		OnUnknown: webhooktest.HandleAll(func(rc *ikitech.Receiver, fn func(context.Context, ikitech.Event) error) {
+			rc.OnUnknown(webhooktest.Typed[*ikitech.UnknownEvent](fn))
+		}),
+		Unrecognised: []string{
+			`{"type": "NEW_VOUCHER", "data": {"code": "V1"}}`,
+			`{"type": "new_order", "data": {}}`,
+		},
+		Request: func(method string, body []byte) *http.Request { return request(method, body, testToken) },
+		Body:    body,
+		Key:     "ikitech:" + webhook.BodyKey(body),
 		Malformed: []string{
 			`type=NEW_ORDER`,
 			`{"type": "NEW_ORDER", "data": {"total_final": "a lot"}}`,

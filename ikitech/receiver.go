@@ -28,15 +28,15 @@ const TokenHeader = "Token"
 //   - 408 when the body takes longer than the body timeout to arrive (10 s
 //     by default, [webhook.WithBodyTimeout]);
 //   - 400 when the body is not a delivery IKITECH documents;
-//   - 501 to one of the nine documented types for which no handler is
-//     registered, so that IKITECH delivers it again rather than an event
-//     being dropped because a registration was forgotten; it is reported,
-//     wrapping [webhook.ErrNoHandler]. Register [webhook.Ignore] for a type
-//     to acknowledge it on purpose;
+//   - 501 to a delivery no registered handler takes: one of the nine
+//     documented types without its handler, or a type IKITECH does not
+//     document without OnUnknown. IKITECH then delivers it again rather
+//     than an event being dropped because a registration was forgotten; it
+//     is reported, wrapping [webhook.ErrNoHandler]. Register
+//     [webhook.Ignore] for a type (OnUnknown included) to acknowledge it on
+//     purpose;
 //   - 200 {"success": true} when the handler returned nil, and when the
-//     same body was handled recently (a duplicate delivery); also to a type
-//     IKITECH does not document when no OnUnknown handler is registered
-//     (reported, wrapping [webhook.ErrIgnored]);
+//     same body was handled recently (a duplicate delivery);
 //   - 503 {"success": false, ...} when a copy of the same body is being
 //     handled and that run has not finished (it may still fail, so the copy
 //     is not acknowledged and IKITECH delivers it again), and when the
@@ -47,6 +47,8 @@ const TokenHeader = "Token"
 //     handled: the next copy runs the handler.
 //
 // IKITECH documents no response body; the JSON above is informative only.
+// Every error is reported to the function set with [webhook.WithOnError],
+// or logged through slog.Default() without one.
 //
 // Handlers run with the request's context and may run concurrently. IKITECH
 // deliveries carry no id, so duplicates are recognized by their body
@@ -82,7 +84,7 @@ func NewReceiver(token string, opts ...webhook.Option) (*Receiver, error) {
 	rc.endpoint = webhook.Endpoint{
 		Authorize: rc.authorize,
 		Decode:    rc.decode,
-		Dedupe:    dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe:    dedupe.Runner{Store: new(dedupe.MemoryStore)},
 	}
 	if err := rc.endpoint.Configure(problems, opts...); err != nil {
 		return nil, err
@@ -151,8 +153,9 @@ func (rc *Receiver) OnDeleteCustomer(fn func(context.Context, *CustomerDeleteEve
 
 // OnUnknown registers the handler of deliveries whose type is not one of
 // the nine documented ones, replacing any previous one; nil removes it.
-// Without it such deliveries are acknowledged, and reported to the function
-// set with [webhook.WithOnError] (wrapping [webhook.ErrIgnored]).
+// Without it such deliveries are answered 501 (wrapping
+// [webhook.ErrNoHandler]), so that IKITECH delivers them again;
+// OnUnknown(webhook.Ignore) acknowledges them unhandled, on purpose.
 func (rc *Receiver) OnUnknown(fn func(context.Context, *UnknownEvent) error) {
 	rc.handlers.Set(unknownType, dispatch.Adapt[Event](fn))
 }
@@ -189,10 +192,8 @@ func (rc *Receiver) decode(r *http.Request, body []byte) (webhook.Delivery, erro
 			return webhook.Delivery{}, fmt.Errorf("%w: ikitech: %s delivery: register its handler, or webhook.Ignore to acknowledge it unhandled",
 				webhook.ErrNoHandler, env.Type)
 		}
-		if rc.endpoint.OnError != nil {
-			rc.endpoint.OnError(r, fmt.Errorf("%w: ikitech: delivery of undocumented type %q, and no OnUnknown handler", webhook.ErrIgnored, env.Type))
-		}
-		return webhook.Delivery{}, nil
+		return webhook.Delivery{}, fmt.Errorf("%w: ikitech: delivery of type %q, which IKITECH does not document: register OnUnknown to take it, or OnUnknown(webhook.Ignore) to acknowledge such deliveries unhandled",
+			webhook.ErrNoHandler, env.Type)
 	}
 	ev, err := decodeEvent(env)
 	if err != nil {

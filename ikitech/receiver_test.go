@@ -120,13 +120,13 @@ func TestReceiverRejectsBadToken(t *testing.T) {
 	}
 }
 
-// A documented type without a handler is answered 501, so that IKITECH
-// delivers it again, and reported; an undocumented type without OnUnknown
-// is acknowledged, and reported. Neither decodes the data nor touches the
-// store.
+// A documented type without a handler, and an undocumented type without
+// OnUnknown, are answered 501, so that IKITECH delivers them again, and
+// reported. Neither decodes the data nor touches the store.
+// OnUnknown(webhook.Ignore) acknowledges undocumented types on purpose.
 func TestReceiverWithoutHandler(t *testing.T) {
 	t.Parallel()
-	store := dedupe.NewMemoryStore()
+	store := new(dedupe.MemoryStore)
 	var errs webhooktest.Errors
 	rc := newReceiver(t, webhook.WithDedupe(store), errs.Option())
 	rc.OnDeleteOrder(func(context.Context, *ikitech.OrderDeleteEvent) error { return errors.New("not this one") })
@@ -143,10 +143,15 @@ func TestReceiverWithoutHandler(t *testing.T) {
 	assert.ErrorContains(t, errs.Last(), "NEW_PRODUCT delivery")
 
 	w := deliver(rc, fixture(t, "unknown_type.json"), testToken)
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.JSONEq(t, okReply, w.Body.String())
-	assert.ErrorIs(t, errs.Last(), webhook.ErrIgnored)
+	assert.Equal(t, http.StatusNotImplemented, w.Code)
+	assert.JSONEq(t, `{"success": false, "error": "Not Implemented"}`, w.Body.String())
+	assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler)
+	assert.ErrorContains(t, errs.Last(), "which IKITECH does not document: register OnUnknown")
 	assert.Equal(t, 0, store.Len(), "nothing is remembered for unhandled deliveries")
+	rc.OnUnknown(webhook.Ignore)
+	w = deliver(rc, fixture(t, "unknown_type.json"), testToken)
+	assert.Equal(t, http.StatusOK, w.Code, "ignored on purpose")
+	assert.JSONEq(t, okReply, w.Body.String())
 
 	rc.OnNewOrder(webhook.Ignore)
 	assert.Equal(t, http.StatusOK, deliver(rc, fixture(t, "new_order.json"), testToken).Code, "ignored on purpose")
@@ -162,7 +167,7 @@ func TestReceiverUnregister(t *testing.T) {
 	rc.OnUnknown(nil)
 
 	assert.Equal(t, http.StatusNotImplemented, deliver(rc, fixture(t, "delete_order.json"), testToken).Code)
-	assert.Equal(t, http.StatusOK, deliver(rc, fixture(t, "unknown_type.json"), testToken).Code)
+	assert.Equal(t, http.StatusNotImplemented, deliver(rc, fixture(t, "unknown_type.json"), testToken).Code)
 	assert.Zero(t, calls.Load())
 }
 

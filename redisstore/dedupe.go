@@ -24,7 +24,8 @@ const DefaultDedupePrefix = "tiki:dedupe:"
 // succeeded. Each method is one atomic Redis operation, and repeating it (as
 // the Redis client does when a reply is lost) changes nothing:
 //
-//	Claim:    a script: GET prefix+key; if free, SET prefix+key claim:token PX ttl
+//	Claim:    a script: GET prefix+key; if free, SET prefix+key claim:token PX ttl;
+//	          if claim:token, PEXPIRE prefix+key ttl (a renewal)
 //	          (free or claim:token: claimed; done: completed; anything
 //	          else: claimed by other)
 //	Complete: SET prefix+key done PX ttl
@@ -76,10 +77,11 @@ const (
 )
 
 // claimScript claims KEYS[1] for ARGV[1] (claim:token) for ARGV[2]
-// milliseconds if it is free. It returns 1 when the key is now held by
-// ARGV[1] (it was free, or held by ARGV[1] already: the same claim sent
-// twice), 3 when it was completed ("done"), and 2 otherwise: another claim
-// holds it. A value of another shape (such as one written by an older
+// milliseconds if it is free, or renews that claim for ARGV[2] milliseconds
+// from now if ARGV[1] holds it already (the same claim sent twice, or a
+// dedupe.Runner keeping the claim of a running handler alive). It returns 1
+// when the key is now held by ARGV[1], 3 when it was completed ("done"),
+// and 2 otherwise: another claim holds it. A value of another shape (such as one written by an older
 // version of this package) counts as another claim until it expires, so
 // that nothing is acknowledged on its account.
 var claimScript = redis.NewScript(`
@@ -89,6 +91,7 @@ if not v then
   return 1
 end
 if v == ARGV[1] then
+  redis.call("PEXPIRE", KEYS[1], ARGV[2])
   return 1
 end
 if v == "done" then
@@ -106,7 +109,8 @@ return 0
 `)
 
 // Claim implements [dedupe.Store], with a script run atomically by
-// Redis: the key is claimed if it is free, or already claimed with token.
+// Redis: the key is claimed if it is free, and its claim renewed (ttl from
+// now) if it is already claimed with token.
 func (s *DedupeStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (dedupe.ClaimState, error) {
 	if ctx == nil {
 		return 0, errNilContext

@@ -85,6 +85,16 @@ func TestDedupeStoreContract(t *testing.T) {
 	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-1", time.Minute), "the same claim again: still the run's")
 	assert.Equal(t, "claim:run-1", value("ikitech:a"))
 
+	// The same claim with another ttl renews it: its lease is that ttl from
+	// now (the renewals of a running handler); another run's claim does not
+	// touch it.
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-1", time.Hour), "a renewal")
+	assert.InDelta(t, time.Hour, pttl("ikitech:a"), float64(time.Second), "PEXPIRE to the new ttl")
+	assert.Equal(t, dedupe.ClaimedByOther, claim("ikitech:a", "run-2", time.Second))
+	assert.InDelta(t, time.Hour, pttl("ikitech:a"), float64(time.Second), "another run does not renew it")
+	assert.Equal(t, dedupe.Claimed, claim("ikitech:a", "run-1", time.Minute))
+	assert.InDelta(t, time.Minute, pttl("ikitech:a"), float64(time.Second), "a renewal may shorten it, too")
+
 	// Release frees it at once, with its token only.
 	require.NoError(t, s.Release(ctx, "ikitech:a", "run-2"))
 	assert.Equal(t, "claim:run-1", value("ikitech:a"), "another run's token does not release")

@@ -20,6 +20,11 @@
 //   - [WriteOrder] is a [github.com/tikisdk/tiki.WriteOrder]: writes to one
 //     product from every replica land in the order they were made, retries
 //     included. Pass it to [github.com/tikisdk/tiki.WithWriteOrder].
+//   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
+//     app's replicas share every seller's token and renew it once between
+//     them. Pass it to github.com/tikisdk/tiki/sellers' NewPool (or to
+//     [github.com/tikisdk/tiki.WithOAuthApp]); it needs a Redis with
+//     persistence (see [TokenStore]).
 //
 // It is a module of its own, so that the SDK does not bring a Redis client
 // to programs that do not use one. It works with any

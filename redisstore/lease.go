@@ -35,7 +35,7 @@ func WithAcquireInterval(d time.Duration) QueueOption {
 	return func(c *queueConfig) { c.interval = d }
 }
 
-// Lease is a [eventqueue.Lease] in Redis: several replicas of a backend run a
+// Lease is an [eventqueue.Lease] in Redis: several replicas of a backend run a
 // [eventqueue.Consumer] for the same queue with it, and one pulls at a time.
 //
 // The lease of a queue is the key prefix+"{"+queue+"}:lease", holding the

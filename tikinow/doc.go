@@ -32,8 +32,11 @@
 // answer 200 {"success":true}. Copies of a delivery that was handled are
 // acknowledged without running the handler again, and copies of one being
 // handled are answered 503 (that run may still fail); see
-// [webhook.WithDedupe] for several replicas. A documented kind without a
-// handler is answered 501, so that TikiNOW delivers it again.
+// [webhook.WithDedupe] for several replicas. A delivery no handler takes (a
+// documented kind without its handler, or a shape this package does not
+// recognise without OnUnknown) is answered 501, so that TikiNOW delivers it
+// again: a delivery is dropped only by a handler registered to drop it,
+// such as [webhook.Ignore].
 //
 // Users with their own router call [Verify] with the X-Signature header and
 // then [Parse] on the raw body. Tests sign their own deliveries with [Sign].

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/webhook"
@@ -32,7 +33,12 @@ type StockEvent struct {
 	// tiki.WarehousesService).
 	Warehouse string `json:"warehouse"`
 	// QtySalable is the SKU's salable quantity in that warehouse after the
-	// change.
+	// change. A delivery whose qty_salable is null, "" or not a whole
+	// number is malformed (a handler setting stock from it would zero it):
+	// it is refused, never read as 0. TikiNOW documents no lower bound, so
+	// a negative quantity is passed on as sent; none of the SKU can be sold
+	// then, and a handler whose store cannot hold a negative stock clamps
+	// it to 0.
 	QtySalable int64 `json:"qty_salable"`
 	// SellerProductCode is the seller's own code of the product (its
 	// original SKU).
@@ -43,7 +49,8 @@ type StockEvent struct {
 }
 
 // UnmarshalJSON decodes the text fields from a string or a number, and
-// QtySalable from a number or a numeric string.
+// QtySalable from a number or a numeric string; a QtySalable that is null
+// or "" is an error.
 func (e *StockEvent) UnmarshalJSON(b []byte) error {
 	type plain StockEvent
 	var w struct {
@@ -273,7 +280,8 @@ func (s *text) UnmarshalJSON(b []byte) error {
 }
 
 // quantity is a whole number that TikiNOW may send as a JSON number or as a
-// string holding one ("25", "25.0"); null and "" decode as 0.
+// string holding one ("25", "25.0"). null and "" are refused: a quantity
+// that is not there is not 0.
 type quantity int64
 
 func (q *quantity) UnmarshalJSON(b []byte) error {
@@ -281,9 +289,8 @@ func (q *quantity) UnmarshalJSON(b []byte) error {
 	if err := t.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	if t == "" {
-		*q = 0
-		return nil
+	if strings.TrimSpace(string(t)) == "" {
+		return fmt.Errorf("tikinow: qty_salable is %s: a stock delivery without a quantity is not read as 0", bytes.TrimSpace(b))
 	}
 	var n json.Number
 	if t[0] != '"' && json.Unmarshal([]byte(t), &n) == nil {

@@ -129,11 +129,19 @@ func harness(t testing.TB) webhooktest.Receiver {
 		},
 		Zero:      func() http.Handler { return &tikinow.Receiver{} },
 		HandleAll: webhooktest.HandleAll(registerAll),
+		OnUnknown: webhooktest.HandleAll(func(r *tikinow.Receiver, fn func(context.Context, tikinow.Event) error) {
+			r.OnUnknown(webhooktest.Typed[*tikinow.UnknownEvent](fn))
+		}),
 		Request: func(method string, body []byte) *http.Request {
 			return request(method, body, tikinow.Sign(body, secret))
 		},
 		Body: body,
 		Key:  "tikinow:" + webhook.BodyKey(body),
+		Unrecognised: []string{
+			`{"data":{"return_code":"R1","state":"approved"}}`,
+			`{"data":[{"sku":"1","qty_salable":3}]}`,
+			`{"payload":{"sku":"1","qty_salable":3}}`,
+		},
 		// A documented kind with a field of the wrong type is not
 		// malformed here: with OnUnknown registered it is handled raw
 		// (TestReceiverUndecodableKind).

@@ -2,9 +2,13 @@ package tikinow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/dedupe"
@@ -23,16 +27,18 @@ import (
 //   - 401 when the X-Signature header does not match the raw body for any
 //     of the secrets, checked before anything is decoded;
 //   - 400 when the body is not a JSON object, or is a documented kind with a
-//     field of the wrong type and no OnUnknown handler is registered (with
-//     one, that delivery runs OnUnknown with the raw body instead, so that
-//     it is not lost, and the decoding error is reported to the function
-//     set with [webhook.WithOnError]);
-//   - 501 to a documented kind (stock, order status, aftersale) for which
-//     neither its handler nor OnUnknown is registered, so that TikiNOW
+//     field of the wrong type (a stock delivery whose qty_salable is null,
+//     say) and no OnUnknown handler is registered (with one, that delivery
+//     runs OnUnknown with the raw body instead, so that it is not lost, and
+//     the decoding error is reported);
+//   - 501 to a delivery no registered handler takes: a documented kind
+//     (stock, order status, aftersale) for which neither its handler nor
+//     OnUnknown is registered, or a shape this package does not recognise
+//     (TikiNOW renamed a field, say) without OnUnknown. TikiNOW then
 //     delivers it again rather than an event being dropped because a
-//     registration was forgotten; it is reported, wrapping
-//     [webhook.ErrNoHandler]. Register [webhook.Ignore] for a kind to
-//     acknowledge it on purpose;
+//     registration was forgotten or the payload changed; it is reported,
+//     wrapping [webhook.ErrNoHandler]. Register [webhook.Ignore] for a kind
+//     (OnUnknown included) to acknowledge it on purpose;
 //   - 200 {"success":true} when the handler returned nil, and when the same
 //     body was handled recently (a duplicate delivery);
 //   - 503 when a copy of the same body is being handled and that run has
@@ -44,10 +50,9 @@ import (
 //     handled: the next copy runs the handler.
 //
 // A delivery is answered 2xx only after a run of its handler for that body
-// returned nil, in this process or in another sharing the dedupe store; the
-// one exception is a delivery of an undocumented shape with no OnUnknown
-// handler, which is acknowledged and reported, wrapping
-// [webhook.ErrIgnored].
+// returned nil, in this process or in another sharing the dedupe store.
+// Every error is reported to the function set with [webhook.WithOnError],
+// or logged through slog.Default() without one.
 //
 // Every error reply is TikiNOW's error body, {"success":false,"error":
 // {"status_code","message","message_code"}}. A delivery runs the handler of
@@ -148,7 +153,7 @@ func NewReceiver(secrets []string, opts ...webhook.Option) (*Receiver, error) {
 	r.endpoint = webhook.Endpoint{
 		Verify: r.verify,
 		Decode: r.decode,
-		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe: dedupe.Runner{Store: new(dedupe.MemoryStore)},
 		Reply:  reply,
 	}
 	if err := r.endpoint.Configure(problems, opts...); err != nil {
@@ -185,10 +190,9 @@ func (r *Receiver) OnAftersale(fn func(ctx context.Context, e *AftersaleEvent) e
 // documented kinds that have no handler, and of documented kinds whose
 // payload does not decode (a field of an unexpected type), replacing any
 // previous one; nil removes it. It receives the raw body. Without it, the
-// first are acknowledged and reported to the function set with
-// [webhook.WithOnError] (wrapping [webhook.ErrIgnored]), the second are
-// answered 501 (wrapping [webhook.ErrNoHandler]) so that TikiNOW delivers
-// them again, and the last are answered 400.
+// first two are answered 501 (wrapping [webhook.ErrNoHandler]) so that
+// TikiNOW delivers them again, and the last are answered 400.
+// OnUnknown(webhook.Ignore) acknowledges them all unhandled, on purpose.
 func (r *Receiver) OnUnknown(fn func(ctx context.Context, e *UnknownEvent) error) {
 	r.handlers.Set(kindUnknown, dispatch.Adapt[Event](fn))
 }
@@ -207,9 +211,7 @@ func (r *Receiver) decode(req *http.Request, body []byte) (webhook.Delivery, err
 		if !documented || h == nil {
 			return webhook.Delivery{}, err
 		}
-		if r.endpoint.OnError != nil {
-			r.endpoint.OnError(req, fmt.Errorf("%w: handed to OnUnknown", err))
-		}
+		r.endpoint.Report(req, fmt.Errorf("%w: handed to OnUnknown", err))
 		return webhook.Delivery{Key: key, Handle: func(ctx context.Context) error { return h(ctx, &UnknownEvent{Body: body}) }}, nil
 	}
 	k := kindOf(ev)
@@ -222,10 +224,8 @@ func (r *Receiver) decode(req *http.Request, body []byte) (webhook.Delivery, err
 			return webhook.Delivery{}, fmt.Errorf("%w: tikinow: %s delivery: register %s (or OnUnknown), or webhook.Ignore to acknowledge it unhandled",
 				webhook.ErrNoHandler, k, k.register())
 		}
-		if r.endpoint.OnError != nil {
-			r.endpoint.OnError(req, fmt.Errorf("%w: tikinow: delivery of an undocumented shape, and no OnUnknown handler", webhook.ErrIgnored))
-		}
-		return webhook.Delivery{}, nil
+		return webhook.Delivery{}, fmt.Errorf("%w: tikinow: delivery of a shape this package does not recognise (%s): register OnUnknown to take it raw, or OnUnknown(webhook.Ignore) to acknowledge such deliveries unhandled",
+			webhook.ErrNoHandler, shape(body))
 	}
 	return webhook.Delivery{Key: key, Handle: func(ctx context.Context) error { return h(ctx, handled) }}, nil
 }
@@ -259,4 +259,39 @@ func reply(w http.ResponseWriter, status int) {
 			"message_code": code,
 		},
 	})
+}
+
+// shape describes the body of a delivery of an unknown shape by its member
+// names, without their values, for its report.
+func shape(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "not a JSON object"
+	}
+	data, ok := top["data"]
+	if !ok {
+		return "no data member; members " + memberNames(top)
+	}
+	var inner map[string]json.RawMessage
+	if json.Unmarshal(data, &inner) != nil {
+		return "data is not an object"
+	}
+	return "data members " + memberNames(inner)
+}
+
+// memberNames lists the names of an object's members, sorted and quoted,
+// at most ten of them.
+func memberNames(members map[string]json.RawMessage) string {
+	names := slices.Sorted(maps.Keys(members))
+	more := ""
+	if len(names) > 10 {
+		names, more = names[:10], fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	for i, n := range names {
+		names[i] = strconv.Quote(n)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ") + more
 }

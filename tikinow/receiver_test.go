@@ -133,7 +133,8 @@ func TestReceiverDuplicatesAndFailures(t *testing.T) {
 func TestReceiverFullStoreNeverRunsTwice(t *testing.T) {
 	t.Parallel()
 	const bound = 8
-	store := dedupe.NewMemoryStore(dedupe.WithMaxKeys(bound))
+	store, err := dedupe.NewMemoryStore(dedupe.WithMaxKeys(bound))
+	require.NoError(t, err)
 	stockBody := func(i int) []byte {
 		return fmt.Appendf(nil, `{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"SKU-%d","warehouse":"sgn","qty_salable":%d}}`, i, i)
 	}
@@ -175,7 +176,8 @@ func TestReceiverFullStoreNeverRunsTwice(t *testing.T) {
 	assert.Equal(t, int32(1), orderRuns.Load(), "a copy after the run succeeded is a duplicate")
 
 	// Full of running claims: a new delivery is answered 503, nothing runs.
-	full := dedupe.NewMemoryStore(dedupe.WithMaxKeys(1))
+	full, err := dedupe.NewMemoryStore(dedupe.WithMaxKeys(1))
+	require.NoError(t, err)
 	var errs webhooktest.Errors
 	r2, err := tikinow.NewReceiver([]string{secret}, webhook.WithDedupe(full), errs.Option())
 	require.NoError(t, err)
@@ -228,17 +230,89 @@ func TestReceiverMissingHandler(t *testing.T) {
 	assert.Len(t, h.errs.Got(), 1)
 }
 
-// A delivery of an undocumented shape without OnUnknown cannot be handled
-// by anything the SDK offers: it is acknowledged and reported.
-func TestReceiverUndocumentedWithoutOnUnknown(t *testing.T) {
+// A delivery of a shape the SDK does not recognise (TikiNOW renamed a
+// field, sent data as a list, or another envelope) with every documented
+// handler registered but not OnUnknown is not acknowledged: it is answered
+// 501, so that TikiNOW delivers it again, and reported, naming its members
+// but not their values. OnUnknown(webhook.Ignore) acknowledges such
+// deliveries on purpose.
+func TestReceiverUnrecognisedShapeWithoutOnUnknown(t *testing.T) {
 	t.Parallel()
+	probes := []string{
+		`{"data":{"return_code":"R1","state":"approved"}}`,
+		`{"data":[{"sku":"1","qty_salable":3}]}`,
+		`{"payload":{"sku":"1","qty_salable":3}}`,
+		`{"data":{"voucher_code":"V1"}}`,
+		`{"data":null}`,
+	}
 	h := &hooks{}
 	r := newReceiver(t, h, nil)
 	r.OnUnknown(nil)
-	require.Equal(t, http.StatusOK, signed(r, []byte(`{"data":{"voucher_code":"V1"}}`)).Code)
-	require.Len(t, h.errs.Got(), 1)
-	assert.ErrorIs(t, h.errs.Last(), webhook.ErrIgnored)
+	for _, probe := range probes {
+		w := signed(r, []byte(probe))
+		assert.Equal(t, http.StatusNotImplemented, w.Code, probe)
+		assert.JSONEq(t, errorReply(501, "NO_HANDLER"), w.Body.String())
+		assert.ErrorIs(t, h.errs.Last(), webhook.ErrNoHandler, probe)
+		assert.ErrorContains(t, h.errs.Last(), "register OnUnknown", probe)
+		assert.NotContains(t, h.errs.Last().Error(), "approved", "values are not reported")
+	}
+	assert.Len(t, h.errs.Got(), len(probes))
 	assert.Empty(t, h.Got())
+	assert.ErrorContains(t, h.errs.Got()[0], `data members "return_code", "state"`)
+	assert.ErrorContains(t, h.errs.Got()[1], "data is not an object")
+	assert.ErrorContains(t, h.errs.Got()[2], `no data member; members "payload"`)
+
+	r.OnUnknown(webhook.Ignore)
+	for _, probe := range probes {
+		assert.Equal(t, http.StatusOK, signed(r, []byte(probe)).Code, "acknowledged on purpose: %s", probe)
+	}
+	assert.Len(t, h.errs.Got(), len(probes), "nothing more to report")
+}
+
+// Without WithOnError, what the receiver meets is logged through
+// slog.Default(): a delivery it cannot hand to anyone is never dropped
+// without a trace. Not parallel: it replaces the default logger.
+func TestReceiverReportsThroughTheDefaultLogger(t *testing.T) {
+	logs := webhooktest.DefaultLog(t)
+
+	r, err := tikinow.NewReceiver([]string{secret})
+	require.NoError(t, err)
+	r.OnStock(func(context.Context, *tikinow.StockEvent) error { return nil })
+	r.OnOrderStatus(webhook.Ignore)
+	r.OnAftersale(webhook.Ignore)
+	assert.Equal(t, http.StatusNotImplemented, signed(r, []byte(`{"data":{"return_code":"R1","state":"approved"}}`)).Code)
+	assert.Equal(t, http.StatusUnauthorized, deliver(r, http.MethodPost, []byte(`{}`), "sha1=00").Code)
+	got := logs.String()
+	assert.Contains(t, got, `level=ERROR msg="webhook: receiver error" method=POST error="webhook: no handler registered for this kind of delivery: tikinow: delivery of a shape this package does not recognise`)
+	assert.Contains(t, got, "status=501")
+	assert.Contains(t, got, `level=WARN msg="webhook: receiver error" method=POST error="webhook: unauthorized`)
+	assert.Contains(t, got, "status=401")
+	assert.NotContains(t, got, "/webhooks/tiki", "no path: a receiver may take a secret in it")
+}
+
+// A stock delivery whose qty_salable is null or "" does not say how many
+// can be sold: it is malformed (400 without OnUnknown, ErrMalformedPayload
+// from Parse), never read as 0, which a handler setting stock would apply.
+// A negative quantity is passed on as sent.
+func TestStockWithoutQuantityIsMalformed(t *testing.T) {
+	t.Parallel()
+	for _, qty := range []string{`null`, `""`, `"  "`} {
+		body := []byte(`{"data":{"date":"2023-05-10T14:32:05+07:00","sku":"1","warehouse":"sgn","qty_salable":` + qty + `}}`)
+		ev, err := tikinow.Parse(body)
+		assert.Nil(t, ev, qty)
+		assert.ErrorIs(t, err, webhook.ErrMalformedPayload, qty)
+		assert.ErrorContains(t, err, "not read as 0", qty)
+
+		h := &hooks{}
+		r := newReceiver(t, h, nil)
+		r.OnUnknown(nil)
+		w := signed(r, body)
+		assert.Equal(t, http.StatusBadRequest, w.Code, qty)
+		assert.Empty(t, h.Got(), "OnStock did not run: %s", qty)
+	}
+	ev, err := tikinow.Parse([]byte(`{"data":{"sku":"1","warehouse":"sgn","qty_salable":-3}}`))
+	require.NoError(t, err)
+	assert.Equal(t, int64(-3), ev.(*tikinow.StockEvent).QtySalable)
 }
 
 func TestReceiverKindWithoutHandlerGoesToUnknown(t *testing.T) {
@@ -318,6 +392,7 @@ func TestNewReceiverValidates(t *testing.T) {
 		{"everything", nil, []webhook.Option{webhook.WithBodyTimeout(0), nil, webhook.WithDedupeTTL(time.Minute, 0)}, []tiki.FieldProblem{
 			{Field: "secrets", Problem: "needs at least one secret key"},
 			{Field: "WithBodyTimeout(d)", Problem: "must be positive (got 0s)"},
+			{Field: "opts[1]", Problem: "must not be nil"},
 			{Field: "WithDedupeTTL(retention)", Problem: "must be positive (got 0s)"},
 		}},
 	}

@@ -27,7 +27,8 @@ import (
 //
 // Queues belong to the app: the seller key, the fake's access token and the
 // tokens it issues act as the app and as its own seller (an in-house app).
-// A token from AddSeller is another seller's token authorized to the app:
+// A token of another seller who authorized the app (AddSeller, GrantToken,
+// the consent flow of ApproveConsent) is that seller's token:
 // it may subscribe that seller to the app's queues, and nothing else.
 //
 // An event goes to every queue that has an active subscription of its type
@@ -54,9 +55,8 @@ type eventState struct {
 	delay      time.Duration
 	defaultSID int64
 	queues     map[string]*eventQueue
-	order      []*eventQueue    // in creation order
-	sellers    map[string]int64 // token from AddSeller -> seller id
-	dropPulls  int              // pull answers still to lose
+	order      []*eventQueue // in creation order
+	dropPulls  int           // pull answers still to lose
 }
 
 type eventQueue struct {
@@ -127,7 +127,6 @@ func (s *Server) evs() *eventState {
 	st.ready = true
 	st.batch = DefaultEventBatchSize
 	st.queues = map[string]*eventQueue{}
-	st.sellers = map[string]int64{}
 	var seller struct {
 		ID int64 `json:"id"`
 	}
@@ -166,8 +165,11 @@ func (s *Server) AddSeller(sellerID int64) (string, error) {
 		return "", err
 	}
 	tok := "seller-" + randomToken(len(s.tokens))
+	g := &grant{clientID: s.cfg.clientID, seller: sellerID}
+	s.grants = append(s.grants, g)
 	s.tokens[tok] = s.cfg.now().Add(100 * 365 * 24 * time.Hour)
-	st.sellers[tok] = sellerID
+	s.tokenGrant[tok] = g
+	g.access = append(g.access, tok)
 	return tok, nil
 }
 
@@ -366,12 +368,13 @@ type eventCaller struct {
 	sid int64 // the seller
 }
 
-// caller tells the app from a seller token added by AddSeller. The request
-// is already authenticated. s.mu must be held.
+// caller tells the app from the token of a seller who authorized the app
+// (AddSeller, GrantToken, the consent flow). The request is already
+// authenticated. s.mu must be held.
 func (s *Server) caller(r *http.Request) eventCaller {
 	st := s.evs()
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && r.Header.Get("tiki-api") == "" {
-		if sid, ok := st.sellers[tok]; ok {
+		if sid := s.sellerOfToken(tok); sid != 0 {
 			return eventCaller{sid: sid}
 		}
 	}

@@ -510,9 +510,27 @@ func (s *Server) orderModelV1(o *fakeOrder) tiki.OrderV1 {
 
 // --- seller and warehouses ----------------------------------------------
 
-// GET /integration/v2/sellers/me
+// GET /integration/v2/sellers/me: the fake's own seller, or the seller
+// whose token it is (a seller who authorized the app), under the name
+// "Seller <id>".
 func (s *Server) sellerMe(w http.ResponseWriter, r *http.Request) {
-	writeRaw(w, s.state.orders.seller)
+	var seller int64
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && r.Header.Get("tiki-api") == "" {
+		s.mu.Lock()
+		seller = s.sellerOfToken(tok)
+		s.mu.Unlock()
+	}
+	if seller == 0 {
+		writeRaw(w, s.state.orders.seller)
+		return
+	}
+	var me map[string]any
+	if err := json.Unmarshal(s.state.orders.seller, &me); err != nil {
+		writeErrors(w, http.StatusInternalServerError, "bad embedded sellers_me.json")
+		return
+	}
+	me["id"], me["name"] = seller, "Seller "+strconv.FormatInt(seller, 10)
+	writeJSON(w, http.StatusOK, me)
 }
 
 // GET /integration/v1/warehouses?warehouse_id=&warehouse_code=

@@ -47,16 +47,22 @@ type Server struct {
 	// mu guards everything below and the state of every endpoint family.
 	logMu sync.Mutex // serialises request log lines
 
-	mu       sync.Mutex
-	tokens   map[string]time.Time // issued access token -> expiry
-	refresh  map[string]string    // refresh token -> client id
-	codes    map[string]authCode  // authorization code -> grant
-	requests int
-	faults   []*Fault
-	window   []time.Time // arrival times in the last second (rate limit)
-	hooks    webhookHub
-	state    state
-	events   eventState
+	mu            sync.Mutex
+	tokens        map[string]time.Time     // issued access token -> expiry
+	tokenGrant    map[string]*grant        // issued access token -> its grant
+	refresh       map[string]*refreshToken // issued refresh tokens
+	codes         map[string]authCode      // authorization code -> grant
+	grants        []*grant                 // sellers' grants, in order
+	tokenRequests int
+	dropTokens    int           // refresh answers still to lose
+	tokenHold     chan struct{} // token requests wait until it is closed
+	tokenHeld     int           // token requests waiting on tokenHold
+	requests      int
+	faults        []*Fault
+	window        []time.Time // arrival times in the last second (rate limit)
+	hooks         webhookHub
+	state         state
+	events        eventState
 }
 
 // Option configures a Server. NewServer, Start, Listen and NewHandler
@@ -75,6 +81,7 @@ type config struct {
 	authStyle                                      tiki.AuthStyle
 	lenientQuery                                   bool
 	requestLog                                     io.Writer
+	refreshGrace                                   time.Duration
 }
 
 // WithSellerKey sets the seller key accepted in the tiki-api header.
@@ -172,11 +179,12 @@ func newServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		catalog: mustLoadCatalog(),
-		tokens:  map[string]time.Time{},
-		refresh: map[string]string{},
-		codes:   map[string]authCode{},
+		cfg:        cfg,
+		catalog:    mustLoadCatalog(),
+		tokens:     map[string]time.Time{},
+		tokenGrant: map[string]*grant{},
+		refresh:    map[string]*refreshToken{},
+		codes:      map[string]authCode{},
 	}
 	s.initState()
 	s.handler = s.routes()

@@ -31,10 +31,14 @@
 // The guarantee: a delivery is answered 2xx only after a run of its handler
 // for that delivery returned nil, in this process or in another sharing the
 // store. A lost store reply, a store that cannot be reached, a crash or a
-// timeout make the receiver answer 5xx (or not answer), never 2xx. The one
-// exception is a delivery of a kind the receiver does not know, with no
-// handler for unknown kinds: it is acknowledged and reported ([ErrIgnored]).
-// A documented kind without a handler is answered 501 ([ErrNoHandler]).
+// timeout make the receiver answer 5xx (or not answer), never 2xx. A
+// delivery without a handler, of a documented kind or of a kind the
+// receiver does not know (without its OnUnknown handler), is answered 501
+// ([ErrNoHandler]): a delivery is dropped only when the caller registered
+// a handler that drops it, such as [Ignore].
+//
+// Every error is reported to the function set with [WithOnError], or
+// logged through slog.Default() without one.
 //
 // Deduplication narrows duplicates down; it cannot remove them entirely (a
 // process can die after the handler's side effects and before the key is
@@ -47,6 +51,6 @@
 // The receivers report every problem they meet wrapped around one of the
 // sentinel errors of this package ([ErrUnauthorized], [ErrMethodNotAllowed],
 // [ErrBodyTooLarge], [ErrBodyTimeout], [ErrMalformedPayload], [ErrNoHandler],
-// [ErrIgnored], [dedupe.ErrInProgress], [dedupe.ErrHandlerFailed], [dedupe.ErrStore]); test
+// [dedupe.ErrInProgress], [dedupe.ErrHandlerFailed], [dedupe.ErrStore]); test
 // them with [errors.Is].
 package webhook

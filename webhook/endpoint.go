@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -20,10 +21,11 @@ type Delivery struct {
 	Key string
 
 	// Handle runs the user's handler for the delivery. Nil acknowledges the
-	// delivery without running anything: a receiver returns it only for a
-	// delivery it deliberately leaves unhandled (an unknown kind), and
-	// returns an error wrapping [ErrNoHandler] from Decode for a documented
-	// kind that has no handler.
+	// delivery without running anything, so a receiver returns it only for
+	// a delivery its caller decided to drop; for a delivery that has no
+	// handler, Decode returns an error wrapping [ErrNoHandler] instead (the
+	// SDK's receivers always do, and drop a delivery only through a
+	// registered handler such as [Ignore]).
 	Handle func(ctx context.Context) error
 }
 
@@ -47,9 +49,10 @@ type Delivery struct {
 // Decode deliberately returns no handler).
 //
 // Reply writes the response body for each of those status codes. Every
-// error is passed to OnError; each wraps one of the package's sentinel
-// errors, except for a missing Decode. A handler never runs for a request
-// that failed steps 1 to 5.
+// error is passed to OnError, or logged through slog.Default() when OnError
+// is nil; each wraps one of the package's sentinel errors, except for a
+// missing Decode. A handler never runs for a request that failed steps 1 to
+// 5.
 //
 // Receivers build an Endpoint once; its fields must not change while it
 // serves requests.
@@ -88,19 +91,50 @@ type Endpoint struct {
 	// "<status text>"} otherwise.
 	Reply func(w http.ResponseWriter, status int)
 
-	// OnError, if set, is called with every error the Endpoint meets, in the
-	// request's goroutine: rejected requests, undecodable bodies, handler
-	// failures and store failures. It must not write to the response.
+	// OnError is called with every error the Endpoint meets, in the
+	// request's goroutine: rejected requests, undecodable bodies,
+	// deliveries without a handler, handler failures and store failures,
+	// and what a receiver passes to Report. It must not write to the
+	// response. Nil logs each error through slog.Default() instead (at
+	// Error level when the answer is 5xx, at Warn otherwise): nothing the
+	// Endpoint meets goes unreported.
 	OnError func(r *http.Request, err error)
 }
 
 // ServeHTTP implements [http.Handler].
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := e.serve(w, r)
-	if err != nil && e.OnError != nil {
-		e.OnError(r, err)
+	if err != nil {
+		e.report(r, status, err)
 	}
 	e.reply(w, status)
+}
+
+// Report passes err, a problem met while handling r that does not change
+// its answer (a receiver's Decode handing a delivery that does not decode
+// to a catch-all handler, say), to OnError, or logs it through
+// slog.Default() at Warn level when OnError is nil.
+func (e *Endpoint) Report(r *http.Request, err error) {
+	e.report(r, 0, err)
+}
+
+// report passes err, met while answering r with status (0: not decided
+// by it), to OnError, or to slog.Default().
+func (e *Endpoint) report(r *http.Request, status int, err error) {
+	if e.OnError != nil {
+		e.OnError(r, err)
+		return
+	}
+	level := slog.LevelWarn
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("error", err.Error())}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	// The path is left out: a receiver may take a secret in it.
+	slog.Default().LogAttrs(r.Context(), level, "webhook: receiver error", attrs...)
 }
 
 // serve runs the pipeline and returns the status to answer and the error to

@@ -75,7 +75,7 @@ func newTestEndpoint() *testEndpoint {
 			}}, nil
 		},
 		MaxBodyBytes: 16,
-		Dedupe:       dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe:       dedupe.Runner{Store: new(dedupe.MemoryStore)},
 		OnError: func(_ *http.Request, err error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -164,7 +164,7 @@ func TestEndpointRejects(t *testing.T) {
 func TestEndpointNoHandlerAcknowledges(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := dedupe.NewMemoryStore()
+	store := new(dedupe.MemoryStore)
 	e.Dedupe.Store = store
 
 	w := e.post("ignore")
@@ -192,7 +192,7 @@ func TestEndpointEmptyKeyDisablesDedupe(t *testing.T) {
 		Decode: func(*http.Request, []byte) (webhook.Delivery, error) {
 			return webhook.Delivery{Handle: func(context.Context) error { runs.Add(1); return nil }}, nil
 		},
-		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe: dedupe.Runner{Store: new(dedupe.MemoryStore)},
 	}
 	for range 2 {
 		w := httptest.NewRecorder()
@@ -241,7 +241,9 @@ func TestEndpointFullStoreAnswers503(t *testing.T) {
 	t.Parallel()
 	running, finish := make(chan struct{}), make(chan struct{})
 	e := newTestEndpoint()
-	e.Dedupe.Store = dedupe.NewMemoryStore(dedupe.WithMaxKeys(1))
+	store, err := dedupe.NewMemoryStore(dedupe.WithMaxKeys(1))
+	require.NoError(t, err)
+	e.Dedupe.Store = store
 	decode := e.Decode
 	e.Decode = func(r *http.Request, body []byte) (webhook.Delivery, error) {
 		d, err := decode(r, body)
@@ -298,7 +300,7 @@ func TestEndpointCopiesWhileRunningAreNotAcknowledged(t *testing.T) {
 						return nil
 					}}, nil
 				},
-				Dedupe:  dedupe.Runner{Store: dedupe.NewMemoryStore()},
+				Dedupe:  dedupe.Runner{Store: new(dedupe.MemoryStore)},
 				OnError: func(_ *http.Request, err error) { _ = errs.Add(err) },
 			}
 			post := func() *httptest.ResponseRecorder {
@@ -493,4 +495,38 @@ func TestEndpointBodyTimeoutWithoutDeadlineSupport(t *testing.T) {
 	e := newTestEndpoint()
 	e.BodyTimeout = time.Nanosecond
 	assert.Equal(t, http.StatusOK, e.post("hello").Code)
+}
+
+// Without OnError, every error the Endpoint meets, and what a receiver
+// passes to Report, is logged through slog.Default(): at Error level when
+// the answer is 5xx, at Warn otherwise, without the request's path (a
+// receiver may take a secret in it). Not parallel: it replaces the default
+// logger.
+func TestEndpointWithoutOnErrorLogsThroughTheDefaultLogger(t *testing.T) {
+	logs := webhooktest.DefaultLog(t)
+
+	e := newTestEndpoint()
+	e.OnError = nil
+	decode := e.Decode
+	e.Decode = func(r *http.Request, body []byte) (webhook.Delivery, error) {
+		if string(body) == "odd" {
+			e.Report(r, errors.New("odd, but handled"))
+		}
+		return decode(r, body)
+	}
+	post := func(body string) int {
+		r := httptest.NewRequest(http.MethodPost, "/hook/path-secret", strings.NewReader(body))
+		r.Header.Set("X-Key", "k")
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w.Code
+	}
+	assert.Equal(t, http.StatusInternalServerError, post("fail"))
+	assert.Equal(t, http.StatusBadRequest, post("bad"))
+	assert.Equal(t, http.StatusOK, post("odd"))
+	got := logs.String()
+	assert.Contains(t, got, `level=ERROR msg="webhook: receiver error" method=POST error="dedupe: handler failed: boom" status=500`)
+	assert.Contains(t, got, `level=WARN msg="webhook: receiver error" method=POST error="webhook: malformed payload: not JSON" status=400`)
+	assert.Contains(t, got, `level=WARN msg="webhook: receiver error" method=POST error="odd, but handled"`+"\n")
+	assert.NotContains(t, got, "path-secret")
 }

@@ -28,15 +28,16 @@ var (
 	// receiver answers 408 and closes the connection.
 	ErrBodyTimeout = errors.New("webhook: request body not received in time")
 
-	// ErrNoHandler reports a delivery of a kind the sender documents for
-	// which no handler is registered. The receiver answers 501, so that the
+	// ErrNoHandler reports a delivery for which no handler is registered:
+	// a kind the sender documents without its handler, or a kind (a shape,
+	// a type, an entity) the receiver does not know without the
+	// receiver's OnUnknown handler. The receiver answers 501, so that the
 	// sender delivers it again once a handler is registered, instead of
-	// acknowledging an event nobody handled. Register a handler that
-	// returns nil (such as [Ignore]) to acknowledge a kind on purpose.
+	// acknowledging an event nobody handled: dropping a delivery is a
+	// decision the caller writes down, by registering a handler that
+	// returns nil (such as [Ignore], for OnUnknown too).
+	//
+	// The event-queue consumer has its own, eventqueue.ErrNoHandler, for
+	// the same rule; see there why they are two.
 	ErrNoHandler = errors.New("webhook: no handler registered for this kind of delivery")
-
-	// ErrIgnored reports a delivery of a kind the receiver does not know,
-	// acknowledged without running any handler because none is registered
-	// for unknown kinds. The receiver answers 2xx.
-	ErrIgnored = errors.New("webhook: delivery of an unknown kind acknowledged without a handler")
 )

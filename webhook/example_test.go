@@ -32,7 +32,7 @@ func ExampleEndpoint() {
 				},
 			}, nil
 		},
-		Dedupe: dedupe.Runner{Store: dedupe.NewMemoryStore()},
+		Dedupe: dedupe.Runner{Store: new(dedupe.MemoryStore)},
 		OnError: func(_ *http.Request, err error) {
 			fmt.Println("error:", err)
 		},
@@ -58,7 +58,7 @@ func ExampleEndpoint() {
 // that reaches the other replica is acknowledged without running its
 // handler again.
 func ExampleWithDedupe() {
-	shared := dedupe.NewMemoryStore()
+	shared := new(dedupe.MemoryStore)
 	replica := func(name string) *webhook.Endpoint {
 		e := &webhook.Endpoint{
 			Decode: func(_ *http.Request, body []byte) (webhook.Delivery, error) {

@@ -44,17 +44,19 @@ func Invalid(field, format string, args ...any) error {
 
 // Configure is what a receiver's constructor calls, once, on an Endpoint
 // holding its defaults, before serving requests. It applies opts to e in
-// order, skipping nil ones; every option is applied, so that the problems
-// of all of them are found, and an invalid one changes nothing. It returns
-// nil when problems is empty and every option is valid, and otherwise one
+// order; every option is applied, so that the problems of all of them are
+// found, and an invalid one changes nothing. It returns nil when problems
+// is empty and every option is valid, and otherwise one
 // [*tiki.ValidationError] listing problems, those the constructor found in
-// its own arguments, then the problems of the invalid options. An option's
-// error that is not a *tiki.ValidationError is listed under the field
-// "opts[i]", i being its index in opts.
+// its own arguments, then the problems of the invalid options. A nil
+// option is a problem, as NewClient and eventqueue.NewConsumer have it; it
+// and an option's error that is not a *tiki.ValidationError are listed
+// under the field "opts[i]", i being the option's index in opts.
 func (e *Endpoint) Configure(problems []tiki.FieldProblem, opts ...Option) error {
 	problems = slices.Clone(problems)
 	for i, opt := range opts {
 		if opt == nil {
+			problems = append(problems, tiki.FieldProblem{Field: fmt.Sprintf("opts[%d]", i), Problem: "must not be nil"})
 			continue
 		}
 		err := opt(e)
@@ -125,8 +127,10 @@ func WithDedupe(store dedupe.Store) Option {
 	}
 }
 
-// WithDedupeTTL sets how long a delivery is claimed while its handler runs
-// (default [dedupe.DefaultLease]) and how long a handled delivery is remembered
+// WithDedupeTTL sets how long a delivery's claim lasts without being renewed
+// (default [dedupe.DefaultLease]: the claim is renewed every third of it
+// while the handler runs, so it bounds how long a crashed process holds the
+// delivery back) and how long a handled delivery is remembered
 // (default [dedupe.DefaultRetention]). Both must be positive. It has no effect when
 // deduplication is disabled.
 func WithDedupeTTL(lease, retention time.Duration) Option {
@@ -151,11 +155,11 @@ func WithDedupeTTL(lease, retention time.Duration) Option {
 // handler ([ErrNoHandler]), copies of a delivery still being handled
 // ([dedupe.ErrInProgress]), handler errors and dedupe store failures, each
 // wrapping one of this package's sentinel errors (test them with
-// [errors.Is]); a receiver also reports deliveries it acknowledged without
-// handling them ([ErrIgnored]). fn runs in the request's goroutine, before the
-// reply is written, and must not write to the response. Use it for logs and
-// metrics: handler errors are otherwise only visible to the sender, as a
-// 5xx. Nil, the default, reports nothing.
+// [errors.Is]). fn runs in the request's goroutine, before the reply is
+// written, and must not write to the response. Use it for metrics and your
+// own logs. Nil, the default, logs each error through slog.Default() (at
+// Error level when the answer is 5xx, at Warn otherwise); to report nothing,
+// give a function that does nothing.
 func WithOnError(fn func(r *http.Request, err error)) Option {
 	return func(e *Endpoint) error {
 		e.OnError = fn

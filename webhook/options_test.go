@@ -28,12 +28,19 @@ func TestConfigure(t *testing.T) {
 		}
 	}
 	var e webhook.Endpoint
-	require.NoError(t, e.Configure(nil, opt("a", nil), nil, opt("b", nil)), "nil options are skipped")
+	require.NoError(t, e.Configure(nil, opt("a", nil), opt("b", nil)))
 	assert.Equal(t, []string{"a", "b"}, order)
 	require.NoError(t, e.Configure(nil))
 
+	// A nil option is a problem, as NewClient and NewConsumer have it; the
+	// others are still applied.
 	order = nil
-	err := e.Configure(
+	err := e.Configure(nil, opt("a", nil), nil, opt("b", nil))
+	webhooktest.RequireRefused(t, err, []tiki.FieldProblem{{Field: "opts[1]", Problem: "must not be nil"}})
+	assert.Equal(t, []string{"a", "b"}, order)
+
+	order = nil
+	err = e.Configure(
 		[]tiki.FieldProblem{{Field: "token", Problem: "is empty"}},
 		opt("a", nil),
 		opt("b", webhook.Invalid("WithB(n)", "must be positive (got %d)", -1)),
@@ -91,7 +98,7 @@ func TestOptionsRefuseInvalidValues(t *testing.T) {
 	webhooktest.RequireRefused(t, err, allProblems, "every problem, not just the first")
 
 	// The valid values of every option.
-	store := dedupe.NewMemoryStore()
+	store := new(dedupe.MemoryStore)
 	require.NoError(t, e.Configure(nil, webhook.WithMaxBodyBytes(1), webhook.WithBodyTimeout(time.Nanosecond),
 		webhook.WithDedupe(store), webhook.WithDedupeTTL(time.Nanosecond, time.Nanosecond),
 		webhook.WithOnError(func(*http.Request, error) {}), webhook.WithOnError(nil), webhook.WithDedupe(nil)))
@@ -112,7 +119,7 @@ func TestWithMaxBodyBytes(t *testing.T) {
 func TestWithDedupe(t *testing.T) {
 	t.Parallel()
 	e := newTestEndpoint()
-	store := dedupe.NewMemoryStore()
+	store := new(dedupe.MemoryStore)
 	require.NoError(t, e.Configure(nil, webhook.WithDedupe(store)))
 	assert.Same(t, store, e.Dedupe.Store)
 	e.post("hello")
@@ -152,7 +159,7 @@ func TestWithOnError(t *testing.T) {
 	assert.ErrorIs(t, got[0], dedupe.ErrHandlerFailed)
 
 	require.NoError(t, e.Configure(nil, webhook.WithOnError(nil)))
-	assert.Nil(t, e.OnError, "nil reports nothing")
+	assert.Nil(t, e.OnError, "nil: slog.Default() reports")
 	w = httptest.NewRecorder()
 	e.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}")))
 	assert.Equal(t, http.StatusInternalServerError, w.Code)

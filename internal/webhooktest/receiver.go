@@ -41,9 +41,17 @@ type Receiver struct {
 	// as the sender would (token, signature) for a receiver built by New.
 	Request func(method string, body []byte) *http.Request
 
+	// OnUnknown registers fn as the receiver's handler of deliveries it
+	// does not recognise, alone; nil removes it.
+	OnUnknown func(rc http.Handler, fn func(context.Context) error)
+
 	// Body is a valid delivery and Key the dedupe key it is claimed under.
 	Body []byte
 	Key  string
+
+	// Unrecognised are valid deliveries of kinds the receiver does not
+	// recognise: only OnUnknown takes them.
+	Unrecognised []string
 
 	// Malformed are bodies, besides a few the sender never sends, that the
 	// receiver must answer with 400.
@@ -106,6 +114,7 @@ func Run(t *testing.T, rc Receiver) {
 	t.Run("RequestContext", func(t *testing.T) { t.Parallel(); testRequestContext(t, rc) })
 	t.Run("ConcurrentDuplicates", func(t *testing.T) { t.Parallel(); testConcurrentDuplicates(t, rc) })
 	t.Run("NoHandler", func(t *testing.T) { t.Parallel(); testNoHandler(t, rc) })
+	t.Run("UnrecognisedWithoutOnUnknown", func(t *testing.T) { t.Parallel(); testUnrecognised(t, rc) })
 	t.Run("SlowBody", func(t *testing.T) { t.Parallel(); testSlowBody(t, rc) })
 	t.Run("RegistrationWhileServing", func(t *testing.T) { t.Parallel(); testRegistrationWhileServing(t, rc) })
 	t.Run("ZeroValueFailsClosed", func(t *testing.T) { t.Parallel(); testZeroValue(t, rc) })
@@ -116,7 +125,7 @@ func Run(t *testing.T, rc Receiver) {
 func testOptions(t *testing.T, rc Receiver) {
 	t.Run("defaults", func(t *testing.T) {
 		var runs atomic.Int32
-		h := rc.build(t, &runs, nil, nil) // a nil option is ignored
+		h := rc.build(t, &runs, nil)
 		for range 2 {
 			w := rc.Serve(h, http.MethodPost, rc.Body)
 			assert.Equal(t, http.StatusOK, w.Code)
@@ -162,6 +171,7 @@ func testOptions(t *testing.T, rc Receiver) {
 // that several invalid options are all listed in one.
 func testInvalidOptions(t *testing.T, rc Receiver) {
 	invalid := []webhook.Option{
+		nil, // a nil option is a problem, as in NewClient and NewConsumer
 		webhook.WithMaxBodyBytes(0),
 		webhook.WithMaxBodyBytes(-1),
 		webhook.WithDedupeTTL(0, time.Hour),
@@ -335,6 +345,34 @@ func testNoHandler(t *testing.T, rc Receiver) {
 	rc.HandleAll(h, func(context.Context) error { runs.Add(1); return nil })
 	assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, rc.Body).Code)
 	assert.Equal(t, int32(1), runs.Load())
+}
+
+// testUnrecognised checks that a delivery the receiver does not recognise,
+// with every other handler registered but not OnUnknown, is not
+// acknowledged: it is answered 501, so that the sender delivers it again,
+// and reported. Only OnUnknown, with a handler that returns nil (as
+// webhook.Ignore does), acknowledges it.
+func testUnrecognised(t *testing.T, rc Receiver) {
+	require.NotEmpty(t, rc.Unrecognised)
+	var errs Errors
+	var runs atomic.Int32
+	h := rc.build(t, &runs, nil, errs.Option())
+	rc.OnUnknown(h, nil)
+	for i, body := range rc.Unrecognised {
+		w := rc.Serve(h, http.MethodPost, []byte(body))
+		assert.Equal(t, http.StatusNotImplemented, w.Code, body)
+		assert.JSONEq(t, rc.Reply(http.StatusNotImplemented), w.Body.String())
+		assert.Len(t, errs.Got(), i+1, body)
+		assert.ErrorIs(t, errs.Last(), webhook.ErrNoHandler, body)
+	}
+	assert.Zero(t, runs.Load())
+
+	rc.OnUnknown(h, func(context.Context) error { runs.Add(1); return nil })
+	for _, body := range rc.Unrecognised {
+		assert.Equal(t, http.StatusOK, rc.Serve(h, http.MethodPost, []byte(body)).Code, body)
+	}
+	assert.Equal(t, int32(len(rc.Unrecognised)), runs.Load(), "each ran OnUnknown")
+	assert.Len(t, errs.Got(), len(rc.Unrecognised), "nothing more to report")
 }
 
 // testSlowBody sends a valid, authenticated delivery, on a raw connection

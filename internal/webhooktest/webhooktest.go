@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -150,7 +153,7 @@ type RecordingStore struct {
 
 // NewRecordingStore returns an empty RecordingStore.
 func NewRecordingStore() *RecordingStore {
-	return &RecordingStore{MemoryStore: dedupe.NewMemoryStore()}
+	return &RecordingStore{MemoryStore: new(dedupe.MemoryStore)}
 }
 
 // Claim implements [dedupe.Store].
@@ -260,4 +263,141 @@ func RequireRefused(t testing.TB, err error, want []tiki.FieldProblem, msgAndArg
 	var ve *tiki.ValidationError
 	require.ErrorAs(t, err, &ve, msgAndArgs...)
 	require.Equal(t, want, ve.Problems, msgAndArgs...)
+}
+
+// Clock is a clock that moves only when told to, for stores and tests
+// that read the time through a function. It is safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock at a fixed time.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// WatchedStore is a [dedupe.Store] that records the calls made to it, as
+// RecordingStore does, and signals on Renewals the key of every Claim made
+// with the token that already holds the key: a dedupe.Runner renewing the
+// claim of a running handler.
+type WatchedStore struct {
+	dedupe.Store
+	// Renewals receives the key of each renewal; one the test does not
+	// wait for is dropped once 100 are waiting.
+	Renewals chan string
+
+	mu     sync.Mutex
+	tokens map[string]string // key -> token of its last successful Claim
+	calls  []string
+}
+
+// NewWatchedStore returns a WatchedStore in front of store.
+func NewWatchedStore(store dedupe.Store) *WatchedStore {
+	return &WatchedStore{Store: store, Renewals: make(chan string, 100), tokens: map[string]string{}}
+}
+
+// Claim implements [dedupe.Store].
+func (s *WatchedStore) Claim(ctx context.Context, key, token string, ttl time.Duration) (dedupe.ClaimState, error) {
+	state, err := s.Store.Claim(ctx, key, token, ttl)
+	s.mu.Lock()
+	renewal := s.tokens[key] == token
+	if state == dedupe.Claimed {
+		s.tokens[key] = token
+	}
+	s.calls = append(s.calls, "claim "+key)
+	s.mu.Unlock()
+	if renewal {
+		select {
+		case s.Renewals <- key:
+		default: // the test is not waiting for renewals any more
+		}
+	}
+	return state, err
+}
+
+// Complete implements [dedupe.Store].
+func (s *WatchedStore) Complete(ctx context.Context, key string, ttl time.Duration) error {
+	s.record("complete " + key)
+	return s.Store.Complete(ctx, key, ttl)
+}
+
+// Release implements [dedupe.Store].
+func (s *WatchedStore) Release(ctx context.Context, key, token string) error {
+	s.record("release " + key)
+	return s.Store.Release(ctx, key, token)
+}
+
+func (s *WatchedStore) record(call string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, call)
+}
+
+// Calls returns the calls made so far, as "claim KEY", "complete KEY" and
+// "release KEY".
+func (s *WatchedStore) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// AwaitRenewal drops the renewals signalled so far, waits for the next one
+// and reports whether it came, for key, within a few seconds; it fails t
+// otherwise. The renewal it waits for may have been under way when it was
+// called: a test that moves a store's clock after each renewal moves it by
+// less than half the claim's ttl, so that the claim cannot expire between
+// two renewals.
+func (s *WatchedStore) AwaitRenewal(t testing.TB, key string) bool {
+	t.Helper()
+	for drained := false; !drained; {
+		select {
+		case <-s.Renewals:
+		default:
+			drained = true
+		}
+	}
+	select {
+	case got := <-s.Renewals:
+		if got != key {
+			t.Errorf("renewed %s, want %s", got, key)
+			return false
+		}
+		return true
+	case <-time.After(10 * time.Second):
+		t.Errorf("the claim of %s was not renewed", key)
+		return false
+	}
+}
+
+// DefaultLog makes slog.Default() write, as text, to the buffer it returns
+// until t ends, when the default logger (and the log package's output,
+// which slog.SetDefault redirects) are restored. Read the buffer once what
+// logs has returned. A test that calls it must not be parallel: the
+// default logger is the process's.
+func DefaultLog(t testing.TB) *bytes.Buffer {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	return logs
 }
