@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -8,11 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/sellers"
 )
 
 // configView is a profile as config show and config list print it: every
@@ -40,8 +41,8 @@ type configView struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// RedirectURL is the public app's redirect URL.
 	RedirectURL string `json:"redirect_url,omitempty"`
-	// TokenExpiry is when the public app's access token expires.
-	TokenExpiry string `json:"token_expiry,omitempty"`
+	// SellerID is the seller a public app's profile acts for.
+	SellerID string `json:"seller_id,omitempty"`
 	// Secrets says, for each secret of the profile, "set" or "not set":
 	// never its value.
 	Secrets map[string]string `json:"secrets"`
@@ -53,7 +54,7 @@ func secretNames(auth string) []string {
 	case authClientCredentials:
 		return []string{"client_secret"}
 	case authOAuthApp:
-		return []string{"client_secret", "access_token", "refresh_token"}
+		return []string{"client_secret", "token"}
 	case authAccessToken:
 		return []string{"access_token"}
 	case authSellerKey:
@@ -62,16 +63,14 @@ func secretNames(auth string) []string {
 	return nil
 }
 
-// view describes a profile without its secrets.
-func view(source, name string, p *Profile) configView {
+// view describes a profile without its secrets. A public app's seller
+// token, in the token store, is "set", "revoked" or "not set".
+func (a *app) view(source, name string, p *Profile) configView {
 	v := configView{Source: source, Profile: name, Environment: string(p.environment()), BaseURL: p.BaseURL,
 		TikiNowURL: p.TikiNowURL, Auth: p.Auth, ClientID: p.ClientID, AuthStyle: p.AuthStyle, Scopes: p.Scopes,
-		RedirectURL: p.RedirectURL, Secrets: map[string]string{}}
+		RedirectURL: p.RedirectURL, SellerID: p.SellerID, Secrets: map[string]string{}}
 	if v.BaseURL == "" {
 		v.BaseURL = p.environment().URL()
-	}
-	if !p.TokenExpiry.IsZero() {
-		v.TokenExpiry = tiki.NewTime(p.TokenExpiry).String()
 	}
 	set := p.secrets()
 	for _, name := range append(secretNames(p.Auth), "webhook_secret") {
@@ -79,6 +78,15 @@ func view(source, name string, p *Profile) configView {
 			v.Secrets[name] = "set"
 		} else {
 			v.Secrets[name] = "not set"
+		}
+	}
+	if p.Auth == authOAuthApp && p.SellerID != "" {
+		if store, err := a.tokenStore(); err == nil {
+			if tok, err := store.Load(context.Background(), p.SellerID); err == nil && tok.Revoked != "" {
+				v.Secrets["token"] = "revoked: sign the seller in again"
+			} else if err == nil {
+				v.Secrets["token"] = "set"
+			}
 		}
 	}
 	return v
@@ -110,7 +118,7 @@ var configColumns = []column[configView]{
 	{"auth_style", "AUTH STYLE", func(v *configView) string { return v.AuthStyle }},
 	{"scopes", "SCOPES", func(v *configView) string { return strings.Join(v.Scopes, " ") }},
 	{"redirect_url", "REDIRECT URL", func(v *configView) string { return v.RedirectURL }},
-	{"token_expiry", "TOKEN EXPIRY", func(v *configView) string { return v.TokenExpiry }},
+	{"seller_id", "SELLER ID", func(v *configView) string { return v.SellerID }},
 	{"secrets", "SECRETS", secretsText},
 }
 
@@ -164,7 +172,7 @@ func (a *app) configShowCommand() *cobra.Command {
 				v = configView{Source: s.source, Environment: "fake", BaseURL: "http://127.0.0.1:PORT/integration (a free port at each run)",
 					Auth: authAccessToken + " (the fake's)", Secrets: map[string]string{}}
 			} else {
-				v = view(s.source, s.name, s.profile)
+				v = a.view(s.source, s.name, s.profile)
 			}
 			return writeOne(a, &v, configColumns, nil)
 		},
@@ -188,7 +196,7 @@ func (a *app) configListCommand() *cobra.Command {
 			}
 			var rows []configView
 			for _, name := range cfg.names() {
-				v := view("profile "+name+" ("+path+")", name, cfg.Profiles[name])
+				v := a.view("profile "+name+" ("+path+")", name, cfg.Profiles[name])
 				v.Default = name == cfg.Default
 				rows = append(rows, v)
 			}
@@ -250,7 +258,7 @@ becomes the default.`,
 				{"environment", &next.Environment, p.Environment}, {"base-url", &next.BaseURL, p.BaseURL},
 				{"tikinow-url", &next.TikiNowURL, p.TikiNowURL}, {"auth", &next.Auth, p.Auth},
 				{"client-id", &next.ClientID, p.ClientID}, {"auth-style", &next.AuthStyle, p.AuthStyle},
-				{"redirect-url", &next.RedirectURL, p.RedirectURL},
+				{"redirect-url", &next.RedirectURL, p.RedirectURL}, {"seller-id", &next.SellerID, p.SellerID},
 			} {
 				if flags.Changed(f.flag) {
 					*f.dst = strings.TrimSpace(f.val)
@@ -275,8 +283,7 @@ becomes the default.`,
 			}
 			authChanged := old == nil || old.Auth != next.Auth
 			if authChanged {
-				next.ClientSecret, next.AccessToken, next.RefreshToken, next.SellerKey = "", "", "", ""
-				next.TokenExpiry = time.Time{}
+				next.ClientSecret, next.AccessToken, next.SellerKey, next.SellerID = "", "", "", ""
 			}
 			if authChanged || replaceSecrets {
 				if err := a.askSecret(next, name); err != nil {
@@ -294,10 +301,10 @@ becomes the default.`,
 				return err
 			}
 			fmt.Fprintf(a.env.Stderr, "Saved profile %s in %s.\n", name, path)
-			if next.Auth == authOAuthApp && next.AccessToken == "" && next.RefreshToken == "" {
+			if next.Auth == authOAuthApp && next.SellerID == "" {
 				fmt.Fprintf(a.env.Stderr, "Sign the seller in with: tiki config login %s\n", name)
 			}
-			v := view("profile "+name+" ("+path+")", name, next)
+			v := a.view("profile "+name+" ("+path+")", name, next)
 			v.Default = cfg.Default == name
 			return writeOne(a, &v, configColumns, nil)
 		},
@@ -311,6 +318,7 @@ becomes the default.`,
 	f.StringVar(&p.AuthStyle, "auth-style", "", "how the app authenticates at the token endpoint: basic (the default) or post")
 	f.StringSliceVar(&scopes, "scopes", nil, "OAuth2 scopes: "+strings.Join(knownScopes, ", "))
 	f.StringVar(&p.RedirectURL, "redirect-url", "", "the public app's registered redirect URL (oauth-app)")
+	f.StringVar(&p.SellerID, "seller-id", "", "the seller a public app's profile acts for (oauth-app; tiki config login sets it)")
 	f.BoolVar(&makeDefault, "default", false, "make it the default profile")
 	f.BoolVar(&replaceSecrets, "replace-secret", false, "ask for the profile's secret again")
 	_ = cmd.RegisterFlagCompletionFunc("environment", fixedCompletion("sandbox", "production"))
@@ -415,11 +423,13 @@ func (a *app) configDeleteCommand() *cobra.Command {
 func (a *app) configLoginCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "login NAME",
-		Short: "Sign a seller in for a public app's profile (oauth-app) and keep its tokens",
+		Short: "Sign a seller in for a public app's profile (oauth-app) and keep the seller's token",
 		Long: `Sign a seller in for a public app (oauth-app profile): the command prints the address of Tiki's consent page;
-the seller opens it, signs in and approves the app; Tiki redirects to the app's redirect URL with a code. Paste
-that whole address (or the code) back: the command trades it for the seller's tokens and keeps them in the
-profile. Each later command renews the access token when it expires and keeps the new refresh token.`,
+the seller opens it, signs in and approves the app; Tiki sends the browser to the app's redirect URL with a
+code and a state. Paste that whole address back: the command checks the state, trades the code for the
+seller's token, reads the seller's id and keeps the token in the token store beside the configuration file
+(readable by its owner only). Each later command renews the token when it expires, once, and keeps Tiki's new
+refresh token. A seller who withdrew the app is signed in again the same way.`,
 		Example: `  tiki config login public`,
 		Args:    exactArgs(1, "a profile NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -431,27 +441,43 @@ profile. Each later command renews the access token when it expires and keeps th
 			if err != nil {
 				return err
 			}
-			p := cfg.Profiles[args[0]]
+			name := args[0]
+			p := cfg.Profiles[name]
 			switch {
 			case p == nil:
-				return usagef(cmd, "profile %q is not in %s %s", args[0], path, profileList(cfg))
+				return usagef(cmd, "profile %q is not in %s %s", name, path, profileList(cfg))
 			case p.Auth != authOAuthApp:
-				return usagef(cmd, "profile %s authenticates with %s: login is for oauth-app profiles", args[0], p.Auth)
+				return usagef(cmd, "profile %s authenticates with %s: login is for oauth-app profiles", name, p.Auth)
 			case p.RedirectURL == "":
-				return usagef(cmd, "profile %s has no redirect URL: tiki config set %s --redirect-url URL (the one registered for the app)", args[0], args[0])
+				return usagef(cmd, "profile %s has no redirect URL: tiki config set %s --redirect-url URL (the one registered for the app)", name, name)
 			}
-			s := &session{name: args[0], path: path, profile: p}
-			app := s.oauthApp()
+			store, err := a.tokenStore()
+			if err != nil {
+				return err
+			}
+			s := &session{name: name, path: path, profile: p}
+			where := tiki.WithEnvironment(p.environment())
+			if p.BaseURL != "" {
+				where = tiki.WithBaseURL(p.BaseURL)
+			}
+			pool, err := sellers.NewPool(s.oauthApp(), store, sellers.WithClientOptions(where, tiki.WithUserAgent(userAgent)))
+			if err != nil {
+				return usagef(cmd, "profile %s: %s", name, strings.TrimPrefix(err.Error(), "tiki: "))
+			}
+			onboarding, err := sellers.NewOnboarding(pool)
+			if err != nil {
+				return err
+			}
 			var raw [16]byte
 			if _, err := rand.Read(raw[:]); err != nil {
 				return err
 			}
-			state := hex.EncodeToString(raw[:])
-			authURL, err := app.AuthCodeURL(state)
+			browser := hex.EncodeToString(raw[:]) // this run stands for the seller's browser session
+			consent, err := onboarding.ConsentURL(browser)
 			if err != nil {
-				return usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "tiki: "))
+				return usagef(cmd, "profile %s: %s", name, strings.TrimPrefix(err.Error(), "tiki: "))
 			}
-			fmt.Fprintf(a.env.Stderr, "Open this address, sign in as the seller and approve the app:\n\n  %s\n\nThen paste the address Tiki sent the browser to (or just the code): ", authURL)
+			fmt.Fprintf(a.env.Stderr, "Open this address, sign in as the seller and approve the app:\n\n  %s\n\nThen paste the whole address Tiki sent the browser to: ", consent)
 			line, err := a.readLine()
 			if !a.env.StdinTerminal {
 				fmt.Fprintln(a.env.Stderr) // the answer came without the Enter of a terminal
@@ -459,34 +485,28 @@ profile. Each later command renews the access token when it expires and keeps th
 			if err != nil {
 				return &cliError{code: ExitUsage, msg: "reading the redirect address: " + err.Error(), cause: err}
 			}
-			code := strings.TrimSpace(line)
-			if strings.Contains(code, "?") {
-				u, err := url.Parse(code)
-				if err != nil {
-					return usagef(cmd, "the pasted address is not one: paste the whole address, or the code")
-				}
-				if code, err = tiki.ParseCallback(u.Query(), state); err != nil {
-					var ae *tiki.AuthorizationError
-					if errors.As(err, &ae) {
-						return err
-					}
-					return usagef(cmd, "%s: paste the address of this sign-in, not an older one", strings.TrimPrefix(err.Error(), "tiki: "))
-				}
+			back, err := url.Parse(strings.TrimSpace(line))
+			if err != nil || back.RawQuery == "" {
+				return usagef(cmd, "%q is not the address Tiki sent the browser to: paste it whole, with its code and state", strings.TrimSpace(line))
 			}
-			if code == "" {
-				return usagef(cmd, "no code: paste the address Tiki redirected to, or its code")
+			connected, err := onboarding.Complete(cmd.Context(), browser, back.Query())
+			if errors.Is(err, sellers.ErrStateMismatch) || errors.Is(err, sellers.ErrStateReplayed) {
+				return usagef(cmd, "%s: paste the address of this sign-in, not an older one", strings.TrimPrefix(err.Error(), "sellers: "))
 			}
-			tok, err := app.Exchange(cmd.Context(), nil, code)
 			if err != nil {
 				return err
 			}
-			p.AccessToken, p.RefreshToken, p.TokenExpiry = tok.AccessToken, tok.RefreshToken, tok.Expiry
+			p.SellerID = connected.SellerID
 			if err := cfg.save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.env.Stderr, "Signed in: profile %s keeps the seller's tokens.\n", args[0])
-			v := view("profile "+args[0]+" ("+path+")", args[0], p)
-			v.Default = cfg.Default == args[0]
+			seller := connected.SellerID
+			if connected.Seller != nil && connected.Seller.Name != "" {
+				seller = connected.Seller.Name + " (" + connected.SellerID + ")"
+			}
+			fmt.Fprintf(a.env.Stderr, "Signed in: profile %s acts for seller %s.\n", name, seller)
+			v := a.view("profile "+name+" ("+path+")", name, p)
+			v.Default = cfg.Default == name
 			return writeOne(a, &v, configColumns, nil)
 		},
 	}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -84,14 +83,12 @@ type Profile struct {
 	Scopes []string `yaml:"scopes,omitempty"`
 	// RedirectURL is the public app's registered redirect URL (oauth-app).
 	RedirectURL string `yaml:"redirect_url,omitempty"`
-	// AccessToken is a Bearer token (access-token), or the public app's
-	// current access token (oauth-app, kept up to date by the command).
+	// SellerID is the seller a public app's profile acts for (oauth-app),
+	// set by tiki config login; the seller's token is kept in the token
+	// store beside the configuration file, under this id.
+	SellerID string `yaml:"seller_id,omitempty"`
+	// AccessToken is a Bearer token obtained elsewhere (access-token).
 	AccessToken string `yaml:"access_token,omitempty"`
-	// RefreshToken is the public app's refresh token (oauth-app); Tiki
-	// rotates it at every refresh and the command stores the new one.
-	RefreshToken string `yaml:"refresh_token,omitempty"`
-	// TokenExpiry is when AccessToken expires (oauth-app).
-	TokenExpiry time.Time `yaml:"token_expiry,omitempty"`
 	// SellerKey is the legacy seller key (seller-key).
 	SellerKey string `yaml:"seller_key,omitempty"`
 	// WebhookSecret is the secret TikiNOW signs webhook deliveries with.
@@ -261,8 +258,8 @@ func (p *Profile) host() string {
 func (p *Profile) secrets() map[string]string {
 	out := map[string]string{}
 	for name, v := range map[string]string{
-		"client_secret": p.ClientSecret, "access_token": p.AccessToken, "refresh_token": p.RefreshToken,
-		"seller_key": p.SellerKey, "webhook_secret": p.WebhookSecret,
+		"client_secret": p.ClientSecret, "access_token": p.AccessToken, "seller_key": p.SellerKey,
+		"webhook_secret": p.WebhookSecret,
 	} {
 		if v != "" {
 			out[name] = v

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -176,7 +177,7 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 	h.stdin = tikitest.DefaultClientSecret + "\n"
 	h.ok("config", "set", "public", "--auth", "oauth-app", "--client-id", tikitest.DefaultClientID,
 		"--base-url", s.URL, "--redirect-url", "https://shop.example/tiki/callback", "--scopes", "product,order,offline")
-	h.fails(ExitUsage, []string{"orders", "list"}, "has no token yet", "tiki config login public")
+	h.fails(ExitUsage, []string{"orders", "list"}, "has no seller yet", "tiki config login public")
 
 	// login, with the seller's browser played by the test.
 	stdin, answer := io.Pipe()
@@ -203,9 +204,17 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 	path := filepath.Join(h.configDir, "tiki", "config.yaml")
 	cfg, _, err := loadConfig(path)
 	require.NoError(t, err)
-	first := *cfg.Profiles["public"]
+	sellerID := cfg.Profiles["public"].SellerID
+	require.NotEmpty(t, sellerID)
+	store, err := tiki.NewFileTokenStore(filepath.Join(h.configDir, "tiki", "tokens"))
+	require.NoError(t, err)
+	first, err := store.Load(context.Background(), sellerID)
+	require.NoError(t, err)
 	require.NotEmpty(t, first.RefreshToken)
 	noSecret(t, result{stdout: stdout.String(), stderr: stderr.String()}, first.AccessToken, first.RefreshToken, tikitest.DefaultClientSecret)
+	v := decodeJSON[configView](t, h.ok("--profile", "public", "config", "show", "-o", "json").stdout)
+	assert.Equal(t, map[string]string{"client_secret": "set", "token": "set", "webhook_secret": "not set"}, v.Secrets)
+	assert.Equal(t, sellerID, v.SellerID)
 
 	r := h.ok("-v", "orders", "list")
 	noSecret(t, r, first.AccessToken, first.RefreshToken, tikitest.DefaultClientSecret)
@@ -215,9 +224,8 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 	s.ExpireTokens()
 	r = h.ok("-v", "orders", "list")
 	noSecret(t, r, first.AccessToken, first.RefreshToken, tikitest.DefaultClientSecret)
-	cfg, _, err = loadConfig(path)
+	renewed, err := store.Load(context.Background(), sellerID)
 	require.NoError(t, err)
-	renewed := cfg.Profiles["public"]
 	assert.NotEqual(t, first.RefreshToken, renewed.RefreshToken, "the new refresh token is kept")
 	assert.NotEqual(t, first.AccessToken, renewed.AccessToken)
 	h.ok("orders", "list") // with the renewed token
@@ -227,7 +235,7 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 	r = h.run("config", "login", "public")
 	assert.Equal(t, ExitUsage, r.code)
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	assert.Contains(t, lines[len(lines)-1], "tiki: OAuth2 state does not match: paste the address of this sign-in")
+	assert.Contains(t, lines[len(lines)-1], "tiki: the OAuth2 state was not issued for this session: paste the address of this sign-in")
 }
 
 // Credentials refused by Tiki's token endpoint fail in one line that holds

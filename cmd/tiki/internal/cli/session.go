@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
@@ -38,9 +37,6 @@ type session struct {
 	// when writes are sent.
 	dry *dryRun
 
-	saving  sync.WaitGroup // token saves in flight (oauth-app)
-	saveMu  sync.Mutex
-	saveSeq int
 }
 
 // resolve works out where the run's calls go, without calling Tiki: --fake,
@@ -191,13 +187,14 @@ func (s *session) auth(a *app) (tiki.Option, error) {
 	case authSellerKey:
 		return tiki.WithSellerKey(p.SellerKey), nil
 	case authOAuthApp:
-		if p.AccessToken == "" && p.RefreshToken == "" {
-			return nil, &cliError{code: ExitUsage, msg: fmt.Sprintf("%s has no token yet: sign the seller in with tiki config login %s", s.source, s.name)}
+		if p.SellerID == "" {
+			return nil, &cliError{code: ExitUsage, msg: fmt.Sprintf("%s has no seller yet: sign the seller in with tiki config login %s", s.source, s.name)}
 		}
-		app := s.oauthApp()
-		app.OnRefresh = func(tok *oauth2.Token) { s.saveToken(a, tok) }
-		return tiki.WithOAuthApp(app, &oauth2.Token{AccessToken: p.AccessToken, RefreshToken: p.RefreshToken,
-			Expiry: p.TokenExpiry, TokenType: "Bearer"}), nil
+		store, err := a.tokenStore()
+		if err != nil {
+			return nil, err
+		}
+		return tiki.WithOAuthApp(s.oauthApp(), store, p.SellerID), nil
 	}
 	return nil, &cliError{code: ExitUsage, msg: fmt.Sprintf("%s: auth is %q: use one of %s", s.source, p.Auth, strings.Join(authKinds, ", "))}
 }
@@ -209,41 +206,24 @@ func (s *session) oauthApp() tiki.OAuthApp {
 		Scopes: p.Scopes, AuthStyle: p.authStyle(), Host: p.host()}
 }
 
-// saveToken stores a token the client obtained by refreshing in the
-// profile, so that the next run uses the new refresh token (Tiki's are
-// single use). It returns at once; close waits for the save.
-func (s *session) saveToken(a *app, tok *oauth2.Token) {
-	if s.name == "" || tok == nil {
-		return
+// tokenStore returns the store of the public apps' seller tokens: a
+// directory beside the configuration file, readable by its owner only,
+// shared by every run on the machine (each seller's token is renewed once,
+// under the seller's lock, and Tiki's new refresh token kept).
+func (a *app) tokenStore() (*tiki.FileTokenStore, error) {
+	path, _, err := a.configPath()
+	if err != nil {
+		return nil, err
 	}
-	s.saveMu.Lock()
-	s.saveSeq++
-	seq := s.saveSeq
-	s.saveMu.Unlock()
-	s.saving.Add(1)
-	go func() {
-		defer s.saving.Done()
-		s.saveMu.Lock()
-		defer s.saveMu.Unlock()
-		if seq != s.saveSeq {
-			return // a newer token is being saved
-		}
-		cfg, _, err := loadConfig(s.path)
-		if err == nil && cfg.Profiles[s.name] != nil {
-			p := cfg.Profiles[s.name]
-			p.AccessToken, p.RefreshToken, p.TokenExpiry = tok.AccessToken, tok.RefreshToken, tok.Expiry
-			err = cfg.save(s.path)
-		}
-		if err != nil {
-			fmt.Fprintf(a.env.Stderr, "tiki: warning: the renewed token of profile %s could not be saved (%s): sign in again with tiki config login %s\n",
-				s.name, oneLine(err.Error()), s.name)
-		}
-	}()
+	store, err := tiki.NewFileTokenStore(filepath.Join(filepath.Dir(path), "tokens"))
+	if err != nil {
+		return nil, &cliError{code: ExitError, msg: "opening the token store: " + strings.TrimPrefix(err.Error(), "tiki: "), cause: err}
+	}
+	return store, nil
 }
 
-// close stops the fake and waits for token saves.
+// close stops the fake.
 func (s *session) close() {
-	s.saving.Wait()
 	if s.client != nil {
 		s.client.CloseIdleConnections()
 	}
