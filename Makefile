@@ -8,14 +8,14 @@ FUZZTIME    ?= 500x
 EXAMPLES    := $(sort $(notdir $(wildcard examples/*)))
 EXAMPLES    := $(filter-out internal,$(EXAMPLES))
 
-.PHONY: all test vet race otel-test evidence lint cover bench fuzz examples ci redis-test need-redis-server
+.PHONY: all test vet race otel-test cli-test evidence lint cover bench fuzz examples ci redis-test need-redis-server
 
 all: lint test
 
-## test: vet, then every test with the race detector, of the SDK and of
-## the tikiotel module (otel-test); about 1 to 2 minutes. Deterministic: no
-## test depends on the machine's speed or load.
-test: vet race otel-test
+## test: vet, then every test with the race detector, of the SDK, of the
+## tikiotel module (otel-test) and of the tiki command (cli-test); about 2
+## minutes. Deterministic: no test depends on the machine's speed or load.
+test: vet race otel-test cli-test
 
 ## vet: go vet of every package of the SDK's module.
 vet:
@@ -31,6 +31,14 @@ race:
 otel-test:
 	cd tikiotel && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
+## cli-test: vet and every test of the tiki command (cmd/tiki, its own
+## go.mod: cobra and the MCP Go SDK) with the race detector: the golden
+## outputs of every command against the fake in table, JSON and CSV, exit
+## codes, the MCP server through the MCP SDK's in-memory transport; under
+## half a minute once its dependencies are built.
+cli-test:
+	cd cmd/tiki && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
 ## evidence: the timing and throughput evidence behind docs/performance.md
 ## (limiter accuracy, batch throughput, walk throughput, streaming heap,
 ## the pool of 10,000 sellers; redisstore's shared budget, against Redis as in redis-test), skipped by
@@ -42,13 +50,14 @@ evidence: need-redis-server
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestPoolOf10000Sellers' ./sellers
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
-## lint: formatting, vet and staticcheck, of the SDK and of the tikiotel
-## module; about a minute.
+## lint: formatting, vet and staticcheck, of the SDK, of the tikiotel
+## module and of the tiki command; about a minute.
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd tikiotel && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd cmd/tiki && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 ## cover: tests with a coverage profile, summarised per function; a little
 ## longer than test.
@@ -106,5 +115,5 @@ need-redis-server:
 ## timing evidence is not part of it: its bars are measured on a quiet
 ## machine (make evidence), and a loaded CI machine would only measure its
 ## load.
-ci: lint race otel-test examples redis-test
+ci: lint race otel-test cli-test examples redis-test
 	$(MAKE) fuzz FUZZTIME=2000x

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -75,4 +76,39 @@ func TestProcessExitCodes(t *testing.T) {
 	stdout, _, code := tiki(t, "--version")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "tiki version")
+}
+
+// The blocks of docs/cli.md and the README marked "runs with --fake" run as
+// written, in bash, on a fresh machine: each tiki command of them uses the
+// built-in fake, and each succeeds.
+func TestDocsRunWithFake(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not on PATH")
+	}
+	bin := t.TempDir()
+	wrapper := "#!/bin/sh\n" + runAsTiki + "=1 exec '" + os.Args[0] + "' \"$@\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "tiki"), []byte(wrapper), 0o755))
+	marked := regexp.MustCompile("(?s)<!-- runs with --fake -->\n```sh\n(.*?)```")
+	ran := 0
+	for _, file := range []string{"../../docs/cli.md", "../../README.md"} {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, m := range marked.FindAllStringSubmatch(string(b), -1) {
+			block := m[1]
+			for _, line := range strings.Split(block, "\n") {
+				if strings.HasPrefix(line, "tiki ") {
+					assert.Contains(t, line, "--fake", "%s: a block that runs uses the fake: %s", file, line)
+				}
+			}
+			home := t.TempDir()
+			cmd := exec.Command(bash, "-c", "set -euo pipefail\n"+block)
+			cmd.Dir = t.TempDir()
+			cmd.Env = []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+			out, err := cmd.CombinedOutput()
+			assert.NoError(t, err, "%s:\n%s\n%s", file, block, out)
+			ran++
+		}
+	}
+	assert.GreaterOrEqual(t, ran, 2, "the marked blocks")
 }

@@ -136,7 +136,7 @@ var orderColumns = []column[tiki.Order]{
 	{"invoice.items_quantity", "UNITS", func(o *tiki.Order) string { return itoa(o.Invoice.ItemsQuantity) }},
 	{"invoice.grand_total", "TOTAL (VND)", func(o *tiki.Order) string { return o.Invoice.GrandTotal.String() }},
 	{"tiki_warehouse.code", "WAREHOUSE", func(o *tiki.Order) string { return o.TikiWarehouse.Code }},
-	{"waiting_item_ids", "TO CONFIRM", func(o *tiki.Order) string { return ids(o.WaitingItemIDs()) }},
+	{"waiting_item_ids", "WAITING ITEMS", func(o *tiki.Order) string { return ids(o.WaitingItemIDs()) }},
 }
 
 // orderDetail are the fields of one order, in a table.
