@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,4 +113,25 @@ func TestDocsRunWithFake(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, ran, 2, "the marked blocks")
+}
+
+// tiki mcp serves on stdio: an MCP client of the MCP SDK starts it as a
+// process and talks to it over its stdin and stdout.
+func TestMCPOverStdio(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], "--fake", "mcp")
+	cmd.Env = []string{runAsTiki + "=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}
+	ctx := context.Background()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	require.NoError(t, err)
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_products", Arguments: map[string]any{}})
+	require.NoError(t, err)
+	require.False(t, res.IsError)
+	b, err := json.Marshal(res.StructuredContent)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "SO-TAY-A5")
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "confirm_order", Arguments: map[string]any{"code": "300000003"}})
+	require.NoError(t, err)
+	assert.True(t, res.IsError, "no write without --allow-writes")
 }

@@ -46,6 +46,9 @@ type Env struct {
 	// configuration file tiki/config.yaml lives unless TIKI_CONFIG or
 	// --config names another; "" when the system has none.
 	ConfigDir string
+	// ClientOptions are added to the options of every client the command
+	// makes (tests give short retry waits).
+	ClientOptions []tiki.Option
 }
 
 // Main runs the command with the process's arguments, streams and

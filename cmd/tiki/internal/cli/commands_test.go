@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,13 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("Tiki fails, with its request id", func(t *testing.T) {
+		require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Status: http.StatusForbidden,
+			Header: http.Header{"X-Request-Id": {"req-2f9c"}}}))
+		r := h.fails(ExitRefused, []string{"orders", "list"}, "403 Forbidden", "(request id req-2f9c)", "lack a scope")
+		assert.Empty(t, r.stdout)
+	})
 
 	t.Run("network", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/tikitest"
 )
 
@@ -68,6 +69,7 @@ func (h *harness) run(args ...string) result {
 		StderrTerminal: h.terminal,
 		Now:            func() time.Time { return demoNow },
 		ConfigDir:      h.configDir,
+		ClientOptions:  []tiki.Option{tiki.WithRetry(3, time.Millisecond, 5*time.Millisecond)},
 	}
 	if h.terminal {
 		env.ReadSecret = func() (string, error) { return h.secret, nil }

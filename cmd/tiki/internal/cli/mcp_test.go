@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -291,5 +292,35 @@ func TestMCPResultsHoldNoSecret(t *testing.T) {
 	texts = append(texts, text)
 	for _, text := range texts {
 		assert.NotContains(t, text, tikitest.DefaultClientSecret)
+	}
+}
+
+// tiki mcp --http serves streamable HTTP on a loopback address only.
+func TestMCPOverHTTP(t *testing.T) {
+	h := newHarness(t)
+	h.fails(ExitUsage, []string{"--fake", "mcp", "--http", "0.0.0.0:8765"}, `"0.0.0.0:8765" is not a loopback address`)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &syncBuffer{}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: func(string) string { return "" },
+		Now: func() time.Time { return demoNow }, ConfigDir: h.configDir}
+	done := make(chan int)
+	go func() { done <- Run(ctx, env, []string{"--fake", "mcp", "--http", "127.0.0.1:0"}) }()
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	var endpoint string
+	require.Eventually(t, func() bool { endpoint = addr.FindString(stderr.String()); return endpoint != "" }, 10*time.Second, 10*time.Millisecond)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint}, nil)
+	require.NoError(t, err)
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_orders", Arguments: map[string]any{"waiting": true}})
+	require.NoError(t, err)
+	assert.False(t, res.IsError)
+	cs.Close()
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, ExitOK, code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop with its context")
 	}
 }

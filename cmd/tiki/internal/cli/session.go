@@ -36,7 +36,6 @@ type session struct {
 	// dry records the writes of a dry run instead of sending them; nil
 	// when writes are sent.
 	dry *dryRun
-
 }
 
 // resolve works out where the run's calls go, without calling Tiki: --fake,
@@ -148,6 +147,7 @@ func (a *app) newClient(s *session, dry *dryRun) (*tiki.Client, error) {
 	}
 	// The SDK's default client, with the run's request counter.
 	opts = append(opts, tiki.WithHTTPClient(&http.Client{Transport: &counter{base: transport, a: a}, Timeout: 30 * time.Second}))
+	opts = append(opts, a.env.ClientOptions...)
 	if s.profile == nil { // the built-in fake
 		s.fakeOnce.Do(func() { s.fake, s.fakeErr = startDemo(a.now) })
 		if s.fakeErr != nil {
