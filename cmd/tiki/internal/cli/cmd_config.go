@@ -186,19 +186,13 @@ func (a *app) configListCommand() *cobra.Command {
 		Example: `  tiki config list`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, _, err := a.configPath()
-			if err != nil {
-				return err
-			}
-			cfg, _, err := loadConfig(path)
+			cfg, path, err := a.readConfig()
 			if err != nil {
 				return err
 			}
 			var rows []configView
 			for _, name := range cfg.names() {
-				v := a.view("profile "+name+" ("+path+")", name, cfg.Profiles[name])
-				v.Default = name == cfg.Default
-				rows = append(rows, v)
+				rows = append(rows, a.profileView(cfg, path, name))
 			}
 			if len(rows) == 0 && a.format() == formatTable {
 				fmt.Fprintf(a.env.Stderr, "No profiles in %s: add one with tiki config set NAME.\n", path)
@@ -236,11 +230,7 @@ becomes the default.`,
 			if err := checkScopes(splitList(scopes)); err != nil {
 				return err
 			}
-			path, _, err := a.configPath()
-			if err != nil {
-				return err
-			}
-			cfg, _, err := loadConfig(path)
+			cfg, path, err := a.readConfig()
 			if err != nil {
 				return err
 			}
@@ -304,9 +294,7 @@ becomes the default.`,
 			if next.Auth == authOAuthApp && next.SellerID == "" {
 				fmt.Fprintf(a.env.Stderr, "Sign the seller in with: tiki config login %s\n", name)
 			}
-			v := a.view("profile "+name+" ("+path+")", name, next)
-			v.Default = cfg.Default == name
-			return writeOne(a, &v, configColumns, nil)
+			return a.writeProfile(cfg, path, name)
 		},
 	}
 	f := cmd.Flags()
@@ -326,6 +314,43 @@ becomes the default.`,
 	_ = cmd.RegisterFlagCompletionFunc("auth-style", fixedCompletion("basic", "post"))
 	_ = cmd.RegisterFlagCompletionFunc("scopes", fixedCompletion(knownScopes...))
 	return cmd
+}
+
+// profileView describes a profile of the configuration file at path.
+func (a *app) profileView(cfg *Config, path, name string) configView {
+	v := a.view("profile "+name+" ("+path+")", name, cfg.Profiles[name])
+	v.Default = cfg.Default == name
+	return v
+}
+
+// writeProfile prints a profile of the configuration file at path.
+func (a *app) writeProfile(cfg *Config, path, name string) error {
+	v := a.profileView(cfg, path, name)
+	return writeOne(a, &v, configColumns, nil)
+}
+
+// readConfig reads the configuration file of the run.
+func (a *app) readConfig() (*Config, string, error) {
+	path, _, err := a.configPath()
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, _, err := loadConfig(path)
+	return cfg, path, err
+}
+
+// configProfile reads the configuration file and one of its profiles,
+// refusing a name it does not have.
+func (a *app) configProfile(cmd *cobra.Command, name string) (*Config, string, *Profile, error) {
+	cfg, path, err := a.readConfig()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	p := cfg.Profiles[name]
+	if p == nil {
+		return nil, "", nil, usagef(cmd, "profile %q is not in %s %s", name, path, profileList(cfg))
+	}
+	return cfg, path, p, nil
 }
 
 // askSecret reads the secret the profile's way to authenticate needs.
@@ -365,16 +390,9 @@ func (a *app) configUseCommand() *cobra.Command {
 			return a.completeProfiles(cmd, args, s)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _, err := a.configPath()
+			cfg, path, _, err := a.configProfile(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			cfg, _, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			if cfg.Profiles[args[0]] == nil {
-				return usagef(cmd, "profile %q is not in %s %s", args[0], path, profileList(cfg))
 			}
 			cfg.Default = args[0]
 			if err := cfg.save(path); err != nil {
@@ -396,16 +414,9 @@ func (a *app) configDeleteCommand() *cobra.Command {
 			return a.completeProfiles(cmd, args, s)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _, err := a.configPath()
+			cfg, path, _, err := a.configProfile(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			cfg, _, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			if cfg.Profiles[args[0]] == nil {
-				return usagef(cmd, "profile %q is not in %s %s", args[0], path, profileList(cfg))
 			}
 			delete(cfg.Profiles, args[0])
 			if cfg.Default == args[0] {
@@ -433,19 +444,12 @@ refresh token. A seller who withdrew the app is signed in again the same way.`,
 		Example: `  tiki config login public`,
 		Args:    exactArgs(1, "a profile NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _, err := a.configPath()
-			if err != nil {
-				return err
-			}
-			cfg, _, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
 			name := args[0]
-			p := cfg.Profiles[name]
+			cfg, path, p, err := a.configProfile(cmd, name)
+			if err != nil {
+				return err
+			}
 			switch {
-			case p == nil:
-				return usagef(cmd, "profile %q is not in %s %s", name, path, profileList(cfg))
 			case p.Auth != authOAuthApp:
 				return usagef(cmd, "profile %s authenticates with %s: login is for oauth-app profiles", name, p.Auth)
 			case p.RedirectURL == "":
@@ -505,9 +509,7 @@ refresh token. A seller who withdrew the app is signed in again the same way.`,
 				seller = connected.Seller.Name + " (" + connected.SellerID + ")"
 			}
 			fmt.Fprintf(a.env.Stderr, "Signed in: profile %s acts for seller %s.\n", name, seller)
-			v := a.view("profile "+name+" ("+path+")", name, p)
-			v.Default = cfg.Default == name
-			return writeOne(a, &v, configColumns, nil)
+			return a.writeProfile(cfg, path, name)
 		},
 	}
 }

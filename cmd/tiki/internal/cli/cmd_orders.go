@@ -94,40 +94,7 @@ JSON output is an array of orders in the SDK's shape (tiki.Order); CSV has one o
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			if !all {
-				page, _, err := client.Orders.List(ctx, opts)
-				if err != nil {
-					return err
-				}
-				if err := writeList(a, orderColumns, "orders", page.Data); err != nil {
-					return err
-				}
-				if page.Paging.HasNext() {
-					fmt.Fprintf(a.env.Stderr, "Page %d of %d (%d orders): --page %d for the next, --all for every page.\n",
-						page.Paging.CurrentPage, page.Paging.LastPage, page.Paging.Total, page.Paging.CurrentPage+1)
-				}
-				return nil
-			}
-			l := newList(a, orderColumns, "orders")
-			p := a.newProgress("orders")
-			defer p.done()
-			var walkErr error
-			for order, err := range client.Orders.All(ctx, opts) {
-				if err != nil {
-					walkErr = err
-					break
-				}
-				if err := l.add(&order); err != nil {
-					return err
-				}
-				p.set(l.n, 0)
-			}
-			p.done()
-			if err := l.close(); err != nil {
-				return err
-			}
-			return walkErr
+			return orderSource(cmd.Context(), client, opts).print(a, orderColumns, all)
 		},
 	}
 	addOrderQueryFlags(cmd, &q, &rma)

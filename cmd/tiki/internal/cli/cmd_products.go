@@ -50,17 +50,11 @@ func (q productQuery) options(flags bool) (*tiki.ProductsOptions, error) {
 	if opts.Include, err = allOf(n("include"), include, "a product part", productIncludes); err != nil {
 		return nil, err
 	}
-	for _, t := range []struct {
-		name  string
-		value string
-		dst   *tiki.Time
-	}{
-		{"created_from", q.CreatedFrom, &opts.CreatedFrom}, {"created_to", q.CreatedTo, &opts.CreatedTo},
-		{"updated_from", q.UpdatedFrom, &opts.UpdatedFrom}, {"updated_to", q.UpdatedTo, &opts.UpdatedTo},
-	} {
-		if *t.dst, err = parseTime(n(t.name), t.value); err != nil {
-			return nil, err
-		}
+	if err := parseTimes(flags,
+		timeArg{"created_from", q.CreatedFrom, &opts.CreatedFrom}, timeArg{"created_to", q.CreatedTo, &opts.CreatedTo},
+		timeArg{"updated_from", q.UpdatedFrom, &opts.UpdatedFrom}, timeArg{"updated_to", q.UpdatedTo, &opts.UpdatedTo},
+	); err != nil {
+		return nil, err
 	}
 	if opts.ListOptions, err = listOptions(q.Page, q.Limit, flags); err != nil {
 		return nil, err
@@ -170,40 +164,7 @@ JSON output is an array of products in the SDK's shape (tiki.Product); CSV has o
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			if !all {
-				page, _, err := client.Products.List(ctx, opts)
-				if err != nil {
-					return err
-				}
-				if err := writeList(a, productColumns, "products", page.Data); err != nil {
-					return err
-				}
-				if page.Paging.HasNext() {
-					fmt.Fprintf(a.env.Stderr, "Page %d of %d (%d products): --page %d for the next, --all for every page.\n",
-						page.Paging.CurrentPage, page.Paging.LastPage, page.Paging.Total, page.Paging.CurrentPage+1)
-				}
-				return nil
-			}
-			l := newList(a, productColumns, "products")
-			p := a.newProgress("products")
-			defer p.done()
-			var walkErr error
-			for product, err := range client.Products.All(ctx, opts) {
-				if err != nil {
-					walkErr = err
-					break
-				}
-				if err := l.add(&product); err != nil {
-					return err
-				}
-				p.set(l.n, 0)
-			}
-			p.done()
-			if err := l.close(); err != nil {
-				return err
-			}
-			return walkErr
+			return productSource(cmd.Context(), client, opts).print(a, productColumns, all)
 		},
 	}
 	f := cmd.Flags()

@@ -3,13 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -245,48 +243,16 @@ func (a *app) queueSubscriptionsCommand() *cobra.Command {
 	}
 }
 
-// eventPrinter prints events as they come: a line each in a table, a CSV
-// row each, or one JSON object (the event as Tiki sent it) a line.
-type eventPrinter struct {
-	a  *app
-	mu sync.Mutex
-	cw *csv.Writer
-	n  int
-}
-
-func (p *eventPrinter) print(e *tiki.Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	w := p.a.env.Stdout
+// printEvent prints an event of a queue: as Tiki sent it in JSON, a row
+// of its envelope and payload in CSV, a line in a table.
+func printEvent(s *stream, e *tiki.Event) error {
 	var payload bytes.Buffer
 	if err := json.Compact(&payload, e.Payload); err != nil {
 		payload.Reset()
 		payload.Write(e.Payload)
 	}
-	switch p.a.format() {
-	case formatJSON:
-		b, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case formatCSV:
-		if p.cw == nil {
-			p.cw = csv.NewWriter(w)
-			if err := p.cw.Write([]string{"id", "created_at", "type", "version", "sid", "payload"}); err != nil {
-				return err
-			}
-		}
-		if err := p.cw.Write([]string{e.ID, when(e.CreatedAt), string(e.Type), e.Version, e.SID, payload.String()}); err != nil {
-			return err
-		}
-		p.cw.Flush()
-		return p.cw.Error()
-	}
-	_, err := fmt.Fprintf(w, "%-19s  %-32s  %s\n", cell(when(e.CreatedAt)), cell(string(e.Type)), cell(payload.String()))
-	return err
+	return s.emit(e, []string{e.ID, when(e.CreatedAt), string(e.Type), e.Version, e.SID, payload.String()},
+		fmt.Sprintf("%-19s  %-32s  %s", cell(when(e.CreatedAt)), cell(string(e.Type)), cell(payload.String())))
 }
 
 func (a *app) queueTailCommand() *cobra.Command {
@@ -341,14 +307,14 @@ elsewhere). --count and --for stop the tail; otherwise Ctrl-C does.`,
 			if a.verbose {
 				level = slog.LevelDebug
 			}
-			printer := &eventPrinter{a: a}
+			printer := &stream{a: a, header: []string{"id", "created_at", "type", "version", "sid", "payload"}}
 			var printErr error
 			opts := []eventqueue.Option{
 				eventqueue.WithCheckpoint(cp),
 				eventqueue.WithLogger(slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level}))),
 				eventqueue.WithIdleWait(200*time.Millisecond, 5*time.Second),
 				eventqueue.WithOnBatch(func(context.Context, eventqueue.BatchReport) {
-					if count > 0 && printer.n >= count {
+					if count > 0 && printer.count() >= count {
 						cancel()
 					}
 				}),
@@ -361,7 +327,7 @@ elsewhere). --count and --for stop the tail; otherwise Ctrl-C does.`,
 				return err
 			}
 			consumer.OnEvent(func(_ context.Context, e *tiki.Event) error {
-				if err := printer.print(e); err != nil {
+				if err := printEvent(printer, e); err != nil {
 					printErr = err // stdout is gone: stop without acknowledging
 					cancel()
 					return err

@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -183,42 +180,11 @@ type delivery struct {
 	Event any `json:"event"`
 }
 
-// deliveryPrinter prints deliveries as they come.
-type deliveryPrinter struct {
-	a  *app
-	mu sync.Mutex
-	cw *csv.Writer
-	n  int
-}
-
-func (p *deliveryPrinter) print(d delivery, date tiki.Time, order, detail string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	w := p.a.env.Stdout
-	switch p.a.format() {
-	case formatJSON:
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case formatCSV:
-		if p.cw == nil {
-			p.cw = csv.NewWriter(w)
-			if err := p.cw.Write([]string{"kind", "date", "order_code", "detail"}); err != nil {
-				return err
-			}
-		}
-		if err := p.cw.Write([]string{d.Kind, when(date), order, detail}); err != nil {
-			return err
-		}
-		p.cw.Flush()
-		return p.cw.Error()
-	}
-	_, err := fmt.Fprintf(w, "%-19s  %-9s  %-12s  %s\n", cell(when(date)), d.Kind, cell(order), cell(detail))
-	return err
+// printDelivery prints a delivery: decoded in JSON, a row in CSV, a line
+// in a table.
+func printDelivery(s *stream, d delivery, date tiki.Time, order, detail string) error {
+	return s.emit(d, []string{d.Kind, when(date), order, detail},
+		fmt.Sprintf("%-19s  %-9s  %-12s  %s", cell(when(date)), d.Kind, cell(order), cell(detail)))
 }
 
 func (a *app) webhooksListenCommand() *cobra.Command {
@@ -248,9 +214,9 @@ answered 401 and reported on stderr. Each delivery is answered 200 once printed.
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
-			printer := &deliveryPrinter{a: a}
+			printer := &stream{a: a, header: []string{"kind", "date", "order_code", "detail"}}
 			done := func() {
-				if count > 0 && printer.n >= count {
+				if count > 0 && printer.count() >= count {
 					cancel()
 				}
 			}
@@ -262,7 +228,7 @@ answered 401 and reported on stderr. Each delivery is answered 200 once printed.
 			}
 			receiver.OnStock(func(_ context.Context, e *tikinow.StockEvent) error {
 				defer done()
-				return printer.print(delivery{"stock", e}, e.Date, "", fmt.Sprintf("sku %s (%s) in %s: %d salable", e.SKU, e.SellerProductCode, e.Warehouse, e.QtySalable))
+				return printDelivery(printer, delivery{"stock", e}, e.Date, "", fmt.Sprintf("sku %s (%s) in %s: %d salable", e.SKU, e.SellerProductCode, e.Warehouse, e.QtySalable))
 			})
 			receiver.OnOrderStatus(func(_ context.Context, e *tikinow.OrderStatusEvent) error {
 				defer done()
@@ -270,15 +236,15 @@ answered 401 and reported on stderr. Each delivery is answered 200 once printed.
 				if e.Reason != "" {
 					detail += ": " + e.Reason
 				}
-				return printer.print(delivery{"order", e}, e.Date, e.OrderCode, detail)
+				return printDelivery(printer, delivery{"order", e}, e.Date, e.OrderCode, detail)
 			})
 			receiver.OnAftersale(func(_ context.Context, e *tikinow.AftersaleEvent) error {
 				defer done()
-				return printer.print(delivery{"aftersale", e}, e.Date, e.OrderCode, string(e.Type)+" "+e.Status)
+				return printDelivery(printer, delivery{"aftersale", e}, e.Date, e.OrderCode, string(e.Type)+" "+e.Status)
 			})
 			receiver.OnUnknown(func(_ context.Context, e *tikinow.UnknownEvent) error {
 				defer done()
-				return printer.print(delivery{"unknown", e.Body}, tiki.Time{}, "", string(e.Body))
+				return printDelivery(printer, delivery{"unknown", e.Body}, tiki.Time{}, "", string(e.Body))
 			})
 			ln, err := net.Listen("tcp", args[0])
 			if err != nil {

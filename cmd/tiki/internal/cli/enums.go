@@ -123,6 +123,25 @@ func parseTime(name, value string) (tiki.Time, error) {
 	return t, nil
 }
 
+// timeArg is a time flag (or tool argument) and where its value goes.
+type timeArg struct {
+	name  string
+	value string
+	dst   *tiki.Time
+}
+
+// parseTimes reads time flags; flags says whether errors name flags or
+// tool arguments.
+func parseTimes(flags bool, args ...timeArg) error {
+	for _, t := range args {
+		var err error
+		if *t.dst, err = parseTime(argName(t.name, flags), t.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // parseIDs reads a list of positive ids, comma-separated or repeated.
 func parseIDs(name string, values []string) ([]int64, error) {
 	var out []int64

@@ -333,17 +333,6 @@ type queuesOut struct {
 
 type none struct{}
 
-// maxRows bounds what a list tool returns.
-func maxRows(n int) int {
-	switch {
-	case n <= 0:
-		return 200
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
 // mcpTools returns every tool of the server.
 func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 	tools := []mcpTool{
@@ -356,30 +345,8 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 				if err != nil {
 					return ordersOut{}, err
 				}
-				if !in.All {
-					page, _, err := client.Orders.List(ctx, opts)
-					if err != nil {
-						return ordersOut{}, err
-					}
-					out := ordersOut{Orders: page.Data, Page: page.Paging.CurrentPage, LastPage: page.Paging.LastPage, Total: page.Paging.Total}
-					if page.Paging.HasNext() {
-						out.Note = fmt.Sprintf("page %d of %d: call again with page %d, or with all", out.Page, out.LastPage, out.Page+1)
-					}
-					return out, nil
-				}
-				out := ordersOut{Orders: []tiki.Order{}, Page: 1}
-				for o, err := range client.Orders.All(ctx, opts) {
-					if err != nil {
-						return ordersOut{}, err
-					}
-					if len(out.Orders) == maxRows(in.Max) {
-						out.Note = fmt.Sprintf("stopped at %d orders: narrow the filters, or raise max (at most 1000)", len(out.Orders))
-						break
-					}
-					out.Orders = append(out.Orders, o)
-				}
-				out.Total, out.LastPage = len(out.Orders), 1
-				return out, nil
+				l, err := orderSource(ctx, client, opts).collect(in.All, in.Max)
+				return ordersOut{Orders: l.rows, Page: l.page, LastPage: l.lastPage, Total: l.total, Note: l.note}, err
 			}),
 		tool("get_order", "Get an order",
 			"Reads one order of Tiki's order API v2 by its code, with its items, totals in VND, customer, shipping and each item's confirmation state and deadline.",
@@ -407,30 +374,8 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 				if err != nil {
 					return productsOut{}, err
 				}
-				if !in.All {
-					page, _, err := client.Products.List(ctx, opts)
-					if err != nil {
-						return productsOut{}, err
-					}
-					out := productsOut{Products: page.Data, Page: page.Paging.CurrentPage, LastPage: page.Paging.LastPage, Total: page.Paging.Total}
-					if page.Paging.HasNext() {
-						out.Note = fmt.Sprintf("page %d of %d: call again with page %d, or with all", out.Page, out.LastPage, out.Page+1)
-					}
-					return out, nil
-				}
-				out := productsOut{Products: []tiki.Product{}, Page: 1}
-				for p, err := range client.Products.All(ctx, opts) {
-					if err != nil {
-						return productsOut{}, err
-					}
-					if len(out.Products) == maxRows(in.Max) {
-						out.Note = fmt.Sprintf("stopped at %d products: narrow the filters, or raise max (at most 1000)", len(out.Products))
-						break
-					}
-					out.Products = append(out.Products, p)
-				}
-				out.Total, out.LastPage = len(out.Products), 1
-				return out, nil
+				l, err := productSource(ctx, client, opts).collect(in.All, in.Max)
+				return productsOut{Products: l.rows, Page: l.page, LastPage: l.lastPage, Total: l.total, Note: l.note}, err
 			}),
 		tool("get_product", "Get a product",
 			"Reads one of the seller's products by its seller SKU or Tiki product id: price, status, categories, attributes, images and stock per seller warehouse.",

@@ -324,3 +324,24 @@ func TestMCPOverHTTP(t *testing.T) {
 		t.Fatal("the server did not stop with its context")
 	}
 }
+
+// A tool that panics answers a tool error; the server goes on.
+func TestMCPToolPanicIsAToolError(t *testing.T) {
+	s := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	boom := tool("boom", "Boom", "Panics, to show that a defect of a tool is an error the assistant reads.", false, readOnly,
+		func(context.Context, none) (none, error) { panic("a defect") })
+	boom.add(s, &boom.tool)
+	ctx := context.Background()
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(ctx, st, nil)
+	require.NoError(t, err)
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
+	require.NoError(t, err)
+	defer cs.Close()
+	for range 2 {
+		res, _, text := call(t, cs, "boom", map[string]any{})
+		assert.True(t, res.IsError)
+		assert.Contains(t, text, "boom failed: internal error: a defect")
+	}
+}

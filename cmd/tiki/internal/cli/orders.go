@@ -92,17 +92,11 @@ func (q orderQuery) options(flags bool) (*tiki.OrderListOptions, error) {
 	if opts.FilterDateBy, err = oneOf(n("date"), q.Date, "a date range", dateFilters); err != nil {
 		return nil, err
 	}
-	for _, t := range []struct {
-		name  string
-		value string
-		dst   *tiki.Time
-	}{
-		{"created_from", q.CreatedFrom, &opts.CreatedFrom}, {"created_to", q.CreatedTo, &opts.CreatedTo},
-		{"updated_from", q.UpdatedFrom, &opts.UpdatedFrom}, {"updated_to", q.UpdatedTo, &opts.UpdatedTo},
-	} {
-		if *t.dst, err = parseTime(n(t.name), t.value); err != nil {
-			return nil, err
-		}
+	if err := parseTimes(flags,
+		timeArg{"created_from", q.CreatedFrom, &opts.CreatedFrom}, timeArg{"created_to", q.CreatedTo, &opts.CreatedTo},
+		timeArg{"updated_from", q.UpdatedFrom, &opts.UpdatedFrom}, timeArg{"updated_to", q.UpdatedTo, &opts.UpdatedTo},
+	); err != nil {
+		return nil, err
 	}
 	if opts.OrderBy, err = oneOf(n("sort"), strings.Replace(q.Sort, ":", "|", 1), "a sort order", orderSorts); err != nil {
 		return nil, err

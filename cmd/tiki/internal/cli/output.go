@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"unicode"
 
@@ -253,3 +254,52 @@ func yesNo(b bool) string {
 
 // when renders a time as Tiki writes it ("" for none).
 func when(t tiki.Time) string { return t.String() }
+
+// stream prints objects as they come (events, deliveries): with -o json
+// one JSON object a line, with -o csv a header then a row each, as a table
+// one line each (a table cannot be aligned before its last row).
+type stream struct {
+	a      *app
+	header []string // the CSV header
+	mu     sync.Mutex
+	cw     *csv.Writer
+	n      int
+}
+
+// emit prints one object: v as JSON, row as CSV, line in a table.
+func (s *stream) emit(v any, row []string, line string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	w := s.a.env.Stdout
+	switch s.a.format() {
+	case formatJSON:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case formatCSV:
+		if s.cw == nil {
+			s.cw = csv.NewWriter(w)
+			if err := s.cw.Write(s.header); err != nil {
+				return err
+			}
+		}
+		if err := s.cw.Write(row); err != nil {
+			return err
+		}
+		s.cw.Flush()
+		return s.cw.Error()
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+// count returns how many objects were printed.
+func (s *stream) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}

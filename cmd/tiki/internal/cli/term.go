@@ -123,11 +123,7 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 
 // completeProfiles completes --profile from the configuration file.
 func (a *app) completeProfiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	path, _, err := a.configPath()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	cfg, _, err := loadConfig(path)
+	cfg, _, err := a.readConfig()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
