@@ -92,7 +92,11 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if ctx.Err() != nil && !isUsage(err) {
 		err = &cliError{code: ExitInterrupted, msg: "interrupted", cause: err}
 	}
-	fmt.Fprintln(env.Stderr, errorLine(err))
+	line := errorLine(err)
+	if a.sess != nil && a.sess.name != "" {
+		line = strings.ReplaceAll(line, "tiki config login PROFILE", "tiki config login "+a.sess.name)
+	}
+	fmt.Fprintln(env.Stderr, line)
 	return exitCode(err)
 }
 

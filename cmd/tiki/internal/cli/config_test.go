@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -229,6 +230,18 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 	assert.NotEqual(t, first.RefreshToken, renewed.RefreshToken, "the new refresh token is kept")
 	assert.NotEqual(t, first.AccessToken, renewed.AccessToken)
 	h.ok("orders", "list") // with the renewed token
+
+	// A spent refresh token (a backup of the token store put back) makes
+	// Tiki revoke the grant: every command says to sign the seller in again.
+	tokenFile := filepath.Join(h.configDir, "tiki", "tokens", sellerID+".token")
+	spent, err := json.Marshal(first)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(tokenFile, spent, 0o600))
+	s.ExpireTokens()
+	r = h.fails(ExitRefused, []string{"orders", "list"}, "must authorize the app again", "tiki config login public")
+	noSecret(t, r, first.RefreshToken)
+	v = decodeJSON[configView](t, h.ok("config", "show", "-o", "json").stdout)
+	assert.Equal(t, "revoked: sign the seller in again", v.Secrets["token"])
 
 	// An address of another sign-in (another state) is refused.
 	h.stdin = strings.Replace(back, "state=", "state=x", 1) + "\n"

@@ -98,7 +98,8 @@ func exitCode(err error) int {
 		return ExitInvalid
 	case errors.As(err, &re):
 		return ExitNetwork
-	case errors.As(err, &ae), errors.As(err, &te), errors.As(err, &de), errors.As(err, &aue):
+	case errors.As(err, &ae), errors.As(err, &te), errors.As(err, &de), errors.As(err, &aue),
+		errors.Is(err, tiki.ErrUnauthorized), errors.Is(err, tiki.ErrNoToken):
 		return ExitRefused
 	case isCobraUsage(err):
 		return ExitUsage
@@ -143,8 +144,11 @@ func hint(err error) string {
 		te *tiki.TokenError
 		de *tiki.DecodeError
 		ue *tiki.UnconfirmedError
+		ge *tiki.GrantRevokedError
 	)
 	switch {
+	case errors.As(err, &ge), errors.Is(err, tiki.ErrNoToken):
+		return "sign the seller in again with tiki config login PROFILE"
 	case errors.As(err, &ve):
 		return "nothing was sent"
 	case errors.As(err, &re) && re.Sent:

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,19 +17,19 @@ import (
 )
 
 // The test binary is the command when runAsTiki is set: the tests below
-// run it as a process of its own.
+// run it as a process of its own, as main does.
 const runAsTiki = "TIKI_TEST_RUN_AS_TIKI"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runAsTiki) == "1" {
-		main()
+		os.Exit(Main())
 	}
 	os.Exit(m.Run())
 }
 
-// tiki runs the command as a process on a machine that has never seen it:
+// runTiki runs the command as a process on a machine that has never seen it:
 // an empty home, no configuration, no credentials in the environment.
-func tiki(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func runTiki(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(os.Args[0], args...)
@@ -54,7 +54,7 @@ func TestFreshMachine(t *testing.T) {
 		{[]string{"--fake", "orders", "list", "-o", "json"}, 7},
 		{[]string{"--fake", "products", "list", "-o", "json"}, 5},
 	} {
-		stdout, stderr, code := tiki(t, c.args...)
+		stdout, stderr, code := runTiki(t, c.args...)
 		require.Equal(t, 0, code, "%v: %s", c.args, stderr)
 		var rows []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(stdout), &rows), stdout)
@@ -66,16 +66,16 @@ func TestFreshMachine(t *testing.T) {
 // The process exits with the code of the failure and says why in one
 // line.
 func TestProcessExitCodes(t *testing.T) {
-	_, stderr, code := tiki(t, "orders", "list")
+	_, stderr, code := runTiki(t, "orders", "list")
 	assert.Equal(t, 2, code)
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
 	assert.Contains(t, stderr, "tiki: no credentials")
 
-	_, stderr, code = tiki(t, "--fake", "orders", "list", "--fulfillment-type", "drop_ship")
+	_, stderr, code = runTiki(t, "--fake", "orders", "list", "--fulfillment-type", "drop_ship")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--fulfillment-type "drop_ship" is not an operation model`)
 
-	stdout, _, code := tiki(t, "--version")
+	stdout, _, code := runTiki(t, "--version")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "tiki version")
 }
@@ -93,7 +93,7 @@ func TestDocsRunWithFake(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "tiki"), []byte(wrapper), 0o755))
 	marked := regexp.MustCompile("(?s)<!-- runs with --fake -->\n```sh\n(.*?)```")
 	ran := 0
-	for _, file := range []string{"../../docs/cli.md", "../../README.md"} {
+	for _, file := range []string{"../../../../docs/cli.md", "../../../../README.md"} {
 		b, err := os.ReadFile(file)
 		require.NoError(t, err)
 		for _, m := range marked.FindAllStringSubmatch(string(b), -1) {
