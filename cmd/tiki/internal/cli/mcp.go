@@ -87,6 +87,10 @@ func (a *app) serveMCPHTTP(cmd *cobra.Command, server *mcp.Server, addr string) 
 		return err
 	case <-cmd.Context().Done():
 	}
+	// The sessions' event streams stay open: end them, then the server.
+	for ss := range server.Sessions() {
+		_ = ss.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)

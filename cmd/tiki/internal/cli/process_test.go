@@ -81,38 +81,86 @@ func TestProcessExitCodes(t *testing.T) {
 }
 
 // The blocks of docs/cli.md and the README marked "runs with --fake" run as
-// written, in bash, on a fresh machine: each tiki command of them uses the
-// built-in fake, and each succeeds.
+// written, on a fresh machine, in a directory of their own: each tiki
+// command of them uses the built-in fake and succeeds, and the files they
+// write with cat heredocs are there for the next.
 func TestDocsRunWithFake(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash is not on PATH")
-	}
-	bin := t.TempDir()
-	wrapper := "#!/bin/sh\n" + runAsTiki + "=1 exec '" + os.Args[0] + "' \"$@\"\n"
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "tiki"), []byte(wrapper), 0o755))
 	marked := regexp.MustCompile("(?s)<!-- runs with --fake -->\n```sh\n(.*?)```")
+	root, err := filepath.Abs(repoRoot)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
 	ran := 0
-	for _, file := range []string{"../../../../docs/cli.md", "../../../../README.md"} {
-		b, err := os.ReadFile(file)
+	for _, file := range []string{"docs/cli.md", "README.md"} {
+		b, err := os.ReadFile(filepath.Join(root, file))
 		require.NoError(t, err)
 		for _, m := range marked.FindAllStringSubmatch(string(b), -1) {
-			block := m[1]
-			for _, line := range strings.Split(block, "\n") {
-				if strings.HasPrefix(line, "tiki ") {
-					assert.Contains(t, line, "--fake", "%s: a block that runs uses the fake: %s", file, line)
+			lines := strings.Split(m[1], "\n")
+			for i := 0; i < len(lines); i++ {
+				line := strings.TrimSpace(lines[i])
+				switch {
+				case line == "":
+				case strings.HasPrefix(line, "cat > ") && strings.HasSuffix(line, "<<'EOF'"):
+					name := strings.Fields(line)[2]
+					var body []string
+					for i++; i < len(lines) && lines[i] != "EOF"; i++ {
+						body = append(body, lines[i])
+					}
+					require.NoError(t, os.WriteFile(name, []byte(strings.Join(body, "\n")+"\n"), 0o644))
+				case strings.HasPrefix(line, "tiki "):
+					args := shellWords(t, strings.TrimPrefix(line, "tiki "))
+					assert.Contains(t, args, "--fake", "%s: a block that runs uses the fake: %s", file, line)
+					h := newHarness(t)
+					r := h.run(args...)
+					assert.Equal(t, ExitOK, r.code, "%s: %s\n%s", file, line, r.stderr)
+					ran++
+				default:
+					t.Errorf("%s: a block that runs has a line the test does not run: %s", file, line)
 				}
 			}
-			home := t.TempDir()
-			cmd := exec.Command(bash, "-c", "set -euo pipefail\n"+block)
-			cmd.Dir = t.TempDir()
-			cmd.Env = []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
-			out, err := cmd.CombinedOutput()
-			assert.NoError(t, err, "%s:\n%s\n%s", file, block, out)
-			ran++
 		}
 	}
-	assert.GreaterOrEqual(t, ran, 2, "the marked blocks")
+	assert.GreaterOrEqual(t, ran, 10, "tiki commands of the marked blocks")
+}
+
+// repoRoot is the repository's root, from this package's directory.
+const repoRoot = "../../../.."
+
+// shellWords splits a command line as a shell does for the documents'
+// commands: words, single and double quotes, a comment after #.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var (
+		words []string
+		word  strings.Builder
+		quote rune
+		in    bool
+	)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == '#' && !in:
+			return words
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, word.String())
+				word.Reset()
+				in = false
+			}
+		default:
+			word.WriteRune(r)
+			in = true
+		}
+	}
+	require.Zero(t, quote, "an unclosed quote: %s", line)
+	if in {
+		words = append(words, word.String())
+	}
+	return words
 }
 
 // tiki mcp serves on stdio: an MCP client of the MCP SDK starts it as a
