@@ -8,7 +8,9 @@
 // (seller key, access token, or OAuth2 with automatic renewal), a limiter
 // that keeps the seller under Tiki's 200 requests per second and waits
 // rather than rejects, and retries of what is safe to retry (a POST that
-// may have reached Tiki is never sent again).
+// may have reached Tiki is never sent again). Writes to one product land in
+// the order they were made, retries included: within a client always, and
+// across the replicas of a service with [WithWriteOrder].
 //
 //	client, err := tiki.NewClient(
 //		tiki.WithClientCredentials(tiki.ClientCredentials{ClientID: id, ClientSecret: secret}),
@@ -43,12 +45,24 @@
 // Errors from Tiki are *[APIError] (or *[RateLimitError]); a connection that
 // failed is a *[RequestError], which says whether the request may have
 // reached Tiki; an answer of another shape than documented is a
-// *[DecodeError]. Arguments that break a documented rule are refused with a
-// *[ValidationError] listing every problem, before anything is sent, and
-// NewClient reports every wrong option in one *ValidationError too. The
-// sentinels [ErrNotFound], [ErrUnauthorized], [ErrForbidden],
-// [ErrRateLimited] and [ErrNilContext] work with errors.Is. No error or log
-// line holds a credential.
+// *[DecodeError] (wrapping an *[AmountError] when an amount is not a whole
+// number of dong: one such amount fails the whole call); a 2xx answer to a
+// write without what confirms it is an *[UnconfirmedError]. Arguments that
+// break a documented rule are refused with a *[ValidationError] listing
+// every problem, before anything is sent, and NewClient reports every wrong
+// option in one *ValidationError too. The sentinels [ErrNotFound],
+// [ErrUnauthorized], [ErrForbidden], [ErrRateLimited] and [ErrNilContext]
+// work with errors.Is. No error or log line holds a credential.
+//
+// # Wire types and enumerations
+//
+// One Go type per meaning: amounts in dong are [Money], percentages
+// [Percent], times [Time]; SKUs and other codes are plain strings and ids
+// int64, decoded from whatever form Tiki sends them in. Every enumeration
+// value the client sends (order statuses, event types, fulfillment types,
+// ...) is checked against the values Tiki documents before anything is
+// sent; a value Tiki added later is sent once the client allows it with
+// [WithEnumValues].
 //
 // # Options
 //
@@ -75,16 +89,30 @@
 // github.com/tikisdk/tiki/ginee receive IKITECH's and Ginee's. They share
 // package github.com/tikisdk/tiki/webhook (body limits, options, replies) and,
 // with the event-queue consumer, package github.com/tikisdk/tiki/dedupe, which
-// keeps a message delivered twice from running its handler twice. The
-// separate module github.com/tikisdk/tiki/redisstore shares the rate limit,
-// the dedupe store and the event-queue consumer's lease and checkpoint
-// between replicas through Redis.
+// keeps a message delivered twice from running its handler twice. Package
+// github.com/tikisdk/tiki/reconcile's OrdersBackfill hands every order to
+// the seller's order handler at least once, even when its event or webhook
+// was lost.
 //
 // Package github.com/tikisdk/tiki/tikitest is a fake Tiki for tests and
 // examples, in the same process (tikitest.NewServer in a test,
 // tikitest.Start in a program); the command
 // github.com/tikisdk/tiki/cmd/tikifake runs it as a standalone server for
 // integrations in any language.
+//
+// # Public apps, replicas and telemetry
+//
+// A public app keeps each seller's token in a [TokenStore]
+// ([NewMemoryTokenStore], [NewFileTokenStore]) and makes each seller's
+// client with [WithOAuthApp], which renews the token once across every
+// client sharing the store; package github.com/tikisdk/tiki/sellers
+// onboards sellers through Tiki's consent page and keeps a pool of their
+// clients. The separate module github.com/tikisdk/tiki/redisstore shares
+// between replicas through Redis the rate limit, the dedupe store, the
+// event-queue consumer's lease and checkpoint, the write order and the
+// token store. [WithHooks] reports every call, limiter wait, attempt and
+// token renewal; the separate module github.com/tikisdk/tiki/tikiotel
+// turns them into OpenTelemetry spans and metrics.
 //
 // The repository's README is the guide (setting up, a first program, the
 // common task of each area) and its docs/ folder the reference.

@@ -292,6 +292,7 @@ func headerCredential(v *validator, field, credential string) (string, bool) {
 func WithClientCredentials(cc ClientCredentials) Option {
 	return func(c *config) {
 		c.authGiven = true
+		cc := cc // one Option may build several clients at once: each trims its own copy
 		cc.ClientID, cc.ClientSecret = strings.TrimSpace(cc.ClientID), strings.TrimSpace(cc.ClientSecret)
 		var v validator
 		v.check(cc.ClientID != "", "client_id", "is required")

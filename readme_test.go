@@ -156,6 +156,7 @@ import (
 	"github.com/tikisdk/tiki/eventqueue"
 	"github.com/tikisdk/tiki/ginee"
 	"github.com/tikisdk/tiki/ikitech"
+	"github.com/tikisdk/tiki/reconcile"
 	"github.com/tikisdk/tiki/sellers"
 	"github.com/tikisdk/tiki/tikinow"
 	"github.com/tikisdk/tiki/tikitest"
@@ -213,6 +214,7 @@ var (
 	_ = ikitech.NewReceiver
 	_ = ginee.NewReceiver
 	_ = tikinow.NewReceiver
+	_ = reconcile.NewOrdersBackfill
 	_ testing.TB
 )
 

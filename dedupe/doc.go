@@ -8,13 +8,18 @@
 // are [Duplicate]s and do not run it) or releases it (the handler failed:
 // the next copy runs it again). A copy that arrives while the claim is held
 // is [InProgress]: the run holding it may still fail, so the copy is
-// neither run nor acknowledged.
+// neither run nor acknowledged. While the handler runs, the Runner renews
+// its claim every third of the lease (a Claim with the run's own token), so
+// the lease bounds how long a crashed process holds a message back, not how
+// long a handler may run.
 //
-// [MemoryStore] is the store of a single process; several replicas share
-// one (the redisstore module's DedupeStore keeps it in Redis). The webhook
-// receivers (packages tikinow, ikitech and ginee, through package webhook)
-// and the event-queue consumer (package eventqueue) all deduplicate through
-// this package.
+// [MemoryStore] is the store of a single process (its zero value is ready
+// to use); it never forgets a running claim to make room, and reports
+// [ErrFull] instead. Several replicas share one store (the redisstore
+// module's DedupeStore keeps it in Redis). The webhook receivers (packages
+// tikinow, ikitech and ginee, through package webhook), the event-queue
+// consumer (package eventqueue) and package sellers' onboarding, which
+// accepts each consent's state once, all use this package.
 //
 // Deduplication narrows duplicates down; it cannot remove them entirely (a
 // process can die after the handler's side effects and before the key is

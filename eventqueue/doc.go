@@ -44,9 +44,10 @@
 //     takes events of a type or payload version this package does not
 //     decode; OnMalformed takes events of a documented type that do not
 //     decode.
-//   - Otherwise an event whose type is ignored ([WithIgnore]), or that this
-//     package does not decode while [WithIgnoreUnknown] is set, is
-//     acknowledged without a handler (counted in [BatchReport].Ignored).
+//   - Otherwise an event whose type is ignored ([WithIgnore], which takes
+//     any type Tiki sends, one this package does not know included), or
+//     that this package does not decode while [WithIgnoreUnknown] is set,
+//     is acknowledged without a handler (counted in [BatchReport].Ignored).
 //   - Otherwise the catch-all OnEvent, when set, takes it raw.
 //   - Otherwise the event is not acknowledged: its batch stops with a
 //     *HandlerError wrapping [ErrNoHandler], reported and retried with
@@ -129,7 +130,11 @@
 // Several replicas may run a Consumer for the same queue with a [Lease]
 // ([WithLease]) and a [FencedCheckpoint] shared by them (the redisstore
 // module provides both, and a shared dedupe store): one replica pulls at a
-// time, and a replica that lost its lease never saves an ack id.
+// time, and a replica that lost its lease never saves an ack id. The
+// Consumer checks its hold before each pull and each event it hands out; a
+// hold lost before it saved a batch counts as one more failure in a row,
+// so the Consumer waits the failure backoff ([WithBackoff]) before it tries
+// to take the lease again.
 //
 // A Consumer keeps its lease while a handler of its batch runs: it releases
 // the lease only once no handler runs, and its hold is renewed meanwhile.

@@ -20,7 +20,7 @@
 //	// The live path hands its orders over through the backfill, which
 //	// records them, so that the backfill does not hand them out again.
 //	consumer.OnOrderStatus(func(ctx context.Context, ev *tiki.OrderStatusUpdatedEvent) error {
-//		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: tiki.OrderStatus(ev.Status)})
+//		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
 //	})
 //	go backfill.Run(ctx) // a pass every OrdersOptions.Interval
 //

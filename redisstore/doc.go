@@ -42,9 +42,12 @@
 // record in prefix+"{"+queue+"}:holder" and the checkpoint in
 // prefix+"{"+queue+"}:ack"; a product's write lock is
 // prefix+"{"+key+"}:lock", with its record in prefix+"{"+key+"}:holder"
-// (expiring a day after the product's last write). The default prefixes are
-// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix] and
-// [DefaultWritePrefix].
+// (expiring a day after the product's last write); a seller's token is
+// prefix+"{"+sellerID+"}:token", with its renewal lock in
+// prefix+"{"+sellerID+"}:lock" and the lock's record in
+// prefix+"{"+sellerID+"}:holder". The default prefixes are
+// [DefaultLimiterPrefix], [DefaultDedupePrefix], [DefaultQueuePrefix],
+// [DefaultWritePrefix] and [DefaultTokenPrefix].
 //
 // # When Redis cannot answer
 //
@@ -55,11 +58,13 @@
 // A [DedupeStore] returns the error; the receiver then answers 5xx without
 // running the handler, and the sender delivers again later. A [Lease]
 // holder gives the lease up two thirds of a TTL after its last successful
-// renewal, and a [WriteOrder] refuses to let a write be sent.
+// renewal, a [WriteOrder] refuses to let a write be sent, and a
+// [TokenStore]'s renewals wait for Redis.
 //
 // # Redis restarts and failovers
 //
-// [Lease] and [WriteOrder] stay exclusive when Redis forgets them: at most
+// [Lease] and [WriteOrder] (and a [TokenStore]'s renewal locks, taken the
+// same way) stay exclusive when Redis forgets them: at most
 // one holder acts at any moment across a restart without persistence, a
 // restart with persistence, a failover to a replica that missed the last
 // writes, and a partition or pause of one replica. Their tokens come from

@@ -12,13 +12,14 @@
 // replicas renewing one seller at once could disconnect the seller.
 //
 //	store, _ := redisstore.NewTokenStore(rdb)
+//	states, _ := redisstore.NewDedupeStore(rdb) // each consent's state accepted once, across replicas
 //	pool, _ := sellers.NewPool(app, store)
-//	onboarding, _ := sellers.NewOnboarding(pool, sellers.WithStateStore(redisstore.NewDedupeStore(rdb)))
+//	onboarding, _ := sellers.NewOnboarding(pool, sellers.WithStateStore(states))
 //
 //	// GET /connect: send the seller to Tiki.
 //	consent, _ := onboarding.ConsentURL(sessionID)
 //	// GET /tiki/callback: Tiki sends the seller back.
-//	seller, err := onboarding.Complete(ctx, sessionID, r.URL.Query())
+//	seller, err := onboarding.Complete(ctx, sessionID, r.URL.Query()) // seller.SellerID, seller.Client
 //
 //	// An event of the app's queue names its seller.
 //	client, err := pool.Client(ev.SID)

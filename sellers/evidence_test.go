@@ -17,7 +17,7 @@ import (
 	"github.com/tikisdk/tiki/tikitest"
 )
 
-// TestPoolOf10000Sellers is the evidence behind BENCHMARKS.md's pool
+// TestPoolOf10000Sellers is the evidence behind docs/performance.md's pool
 // section (make evidence): a pool holding the clients of 10,000 sellers,
 // each of which made one call, with the heap each idle seller costs, the
 // goroutines it holds, and the time from asking the pool for a seller it

@@ -27,7 +27,7 @@ const DefaultIdleTimeout = 30 * time.Minute
 // rate limit of Tiki's 200 requests per second per seller, local to the
 // process unless WithLimiters shares it (through redisstore's Limiter).
 // An idle client costs a few kilobytes of heap and no goroutine:
-// BENCHMARKS.md has the measures. Making a client sends nothing; its first
+// docs/performance.md has the measures. Making a client sends nothing; its first
 // call reads the seller's token from the store.
 //
 // Create it with NewPool; it is safe for concurrent use.

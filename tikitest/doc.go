@@ -33,12 +33,21 @@
 //     pickup slots, labels, delivery outcomes and shipment steps follow Tiki's
 //     rules, with deadlines on the fake's clock ([WithClock]);
 //     [Server.CreateOrderV1] does the same for the 2019 order API;
+//     [Server.LoseOrderNotifications] loses the event-queue events and
+//     TikiNOW webhooks of the order changes a test chooses, while the
+//     orders change as usual;
 //   - the event queue: queues, subscriptions and pull with at-least-once
 //     redelivery; product and order changes publish events, and
 //     [Server.EmitEvent] publishes any event; [Server.AddSeller] adds a seller
 //     of a public app;
 //   - TikiNOW webhooks: after registration, order and stock changes are
 //     delivered, signed ([Server.WebhookDeliveries]);
+//   - OAuth2 as Ory Hydra runs it: single-use refresh tokens, a grant
+//     revoked when a used one is sent again ([WithRefreshGracePeriod]
+//     allows reuse for a while), access tokens that belong to their seller;
+//     [Server.GrantToken], [Server.ApproveConsent] and [Server.DenyConsent]
+//     play a seller's consent to a public app, [Server.Grants] and
+//     [Server.DropTokenAnswers] observe and disturb the renewals;
 //   - faults and limits: [Server.Inject] fails the next requests of a route
 //     ([Fault]), [Server.DropPullAnswers] loses pull answers, [WithRateLimit]
 //     answers 429 above a rate; [WithRequestLog] logs one line per request,
