@@ -108,8 +108,8 @@ need-redis-server:
 	  echo "make: the redisstore tests need redis-server on PATH (Debian: apt-get install redis-server)" >&2; \
 	  exit 1; }
 
-## ci: what .ci/run does; about 7 minutes on a loaded 2-core machine, a
-## third of it fuzzing. CI fuzzes by execution count, not duration: with a
+## ci: what .ci/run does; about 8 minutes on a loaded 2-core machine (the
+## tiki command's module half a minute of it), a third of it fuzzing. CI fuzzes by execution count, not duration: with a
 ## duration, Go 1.26's fuzz coordinator can report a spurious "context
 ## deadline exceeded" when the time runs out (go.dev/issue/75804). The
 ## timing evidence is not part of it: its bars are measured on a quiet
