@@ -122,3 +122,17 @@ func TestJSONIsTheSDKShape(t *testing.T) {
 	require.NotNil(t, products[0].Inventory)
 	assert.Len(t, products[0].Inventory.WarehouseStocks, 2)
 }
+
+// Every command says what it does and shows examples in its --help.
+func TestEveryCommandHasExamples(t *testing.T) {
+	root := (&app{env: &Env{}}).rootCommand()
+	root.InitDefaultCompletionCmd()
+	visit(root, func(c *cobra.Command) {
+		path := c.CommandPath()
+		if strings.HasPrefix(path, "tiki completion") || path == "tiki help" {
+			return // cobra's own, with their own help
+		}
+		assert.NotEmpty(t, c.Short, "%s has no short description", path)
+		assert.Contains(t, c.Example, "tiki ", "%s has no example", path)
+	})
+}
