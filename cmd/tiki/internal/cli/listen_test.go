@@ -111,18 +111,21 @@ func TestQueueTailResumes(t *testing.T) {
 
 	r = h.ok("queue", "tail", "demo", "--count", "1", "-o", "json")
 	second := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.NotEmpty(t, second)
+	require.Len(t, second, 3, "the next batch")
 	for _, e := range second {
 		assert.NotContains(t, first, e, "an event of a batch already printed comes again")
 	}
-	assert.Contains(t, second[0], `"order_code":"300000004"`, "the next batch")
 
 	// Tiki acknowledges a batch when the next pull names it: without the
 	// checkpoint, the second batch comes again; with it, the third comes.
 	r = h.ok("queue", "tail", "demo", "--count", "1", "--no-checkpoint", "-o", "json")
 	assert.Equal(t, second, strings.Split(strings.TrimSpace(r.stdout), "\n"), "without a checkpoint: Tiki's oldest unacknowledged batch")
 	r = h.ok("queue", "tail", "demo", "--count", "1", "-o", "json")
-	assert.Contains(t, r.stdout, `"order_code":"300000007"`)
+	third := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.NotEmpty(t, third)
+	for _, e := range third {
+		assert.NotContains(t, append(first, second...), e)
+	}
 
 	// An event type can be ignored, and a queue is named by its code too.
 	q, _, err := mustClient(t, s).EventQueue.ListQueues(context.Background())
