@@ -41,13 +41,17 @@ cli-test:
 
 ## evidence: the timing and throughput evidence behind docs/performance.md
 ## (limiter accuracy, batch throughput, walk throughput, streaming heap,
-## the pool of 10,000 sellers; redisstore's shared budget, against Redis as in redis-test), skipped by
-## `make test` and by CI. Its bars are meant for a quiet 2-core machine:
-## under heavy load the walk bar at 150 ms is missed. About 1 minute; needs
-## redis-server on PATH, as redis-test.
+## the pool of 10,000 sellers; the reconcile engine's audit of 100,000
+## SKUs, its State's heap per SKU and Set latency; redisstore's shared
+## budget, against Redis as in redis-test), skipped by `make test` and by
+## CI. Its bars are meant for a quiet 2-core machine: under heavy load the
+## walk bar at 150 ms and the audit bar are missed. About 1 minute, and a
+## few more for the reconcile engine's; needs redis-server on PATH, as
+## redis-test.
 evidence: need-redis-server
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestLimiterAccuracy|TestBatchThroughput|TestWalkThroughput|TestWalkPeakHeap' .
 	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -run 'TestPoolOf10000Sellers' ./sellers
+	TIKI_EVIDENCE=1 $(GO) test -count=1 -v -timeout 30m -run 'TestAuditAtRateCeiling|TestStateHeapPerSKU|TestSetLatencyAndCoalescing' ./reconcile/
 	cd redisstore && TIKI_EVIDENCE=1 $(GO) test -race -count=1 -v -run 'TestSharedBudgetAcrossReplicas|TestRedisStoppedMidRun' ./...
 
 ## lint: formatting, vet and staticcheck, of the SDK, of the tikiotel

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -29,53 +28,57 @@ import (
 
 func TestAccessTokenHeader(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, WithAccessToken("static-token-123"))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"static-token-123"}, s.apiTokens)
-	assert.EqualValues(t, 0, s.tokens.Load())
+	assert.Equal(t, []string{"static-token-123"}, o.apiTokens())
+	assert.EqualValues(t, 0, o.issued())
 }
 
 func TestClientCredentialsBasic(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 
-	require.Len(t, s.forms, 1)
-	assert.Equal(t, url.Values{"grant_type": {"client_credentials"}, "scope": {"product order"}}, s.forms[0])
-	user, pass, ok := (&http.Request{Header: http.Header{"Authorization": {s.basic[0]}}}).BasicAuth()
+	require.Len(t, o.forms(), 1)
+	assert.Equal(t, url.Values{"grant_type": {"client_credentials"}, "scope": {"product order"}}, o.forms()[0])
+	user, pass, ok := (&http.Request{Header: http.Header{"Authorization": {o.basic()[0]}}}).BasicAuth()
 	require.True(t, ok)
 	assert.Equal(t, testClientID, user)
 	assert.Equal(t, testClientSecret, pass)
-	assert.Equal(t, []string{"tok-1"}, s.apiTokens)
+	assert.Equal(t, []string{"tok-1"}, o.apiTokens())
 
 	// Cached: a second call makes no token request.
 	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, s.tokens.Load())
+	assert.EqualValues(t, 1, o.issued())
 }
 
 func TestClientCredentialsPost(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, clientCredentials(AuthStylePost))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	require.Len(t, s.forms, 1)
+	require.Len(t, o.forms(), 1)
 	assert.Equal(t, url.Values{
 		"grant_type": {"client_credentials"}, "scope": {"product order"},
 		"client_id": {testClientID}, "client_secret": {testClientSecret},
-	}, s.forms[0])
-	assert.Empty(t, s.basic[0])
+	}, o.forms()[0])
+	assert.Empty(t, o.basic()[0])
 }
 
 func TestOneTokenRequestForManyCallers(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.delay = 50 * time.Millisecond
+	_, s := setup(t)
+	o := s.oauth()
+	o.delay = 50 * time.Millisecond
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -92,13 +95,14 @@ func TestOneTokenRequestForManyCallers(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	assert.EqualValues(t, 1, s.tokens.Load())
-	assert.EqualValues(t, 100, s.apiCalls.Load())
+	assert.EqualValues(t, 1, o.issued())
+	assert.EqualValues(t, 100, o.apiCalls())
 }
 
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	now := time.Now()
 	var mu sync.Mutex
@@ -112,25 +116,26 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	advance(3500 * time.Second) // 100 s before expiry: still fine
 	_, _, err = c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, s.tokens.Load())
+	assert.EqualValues(t, 1, o.issued())
 	advance(50 * time.Second) // 50 s before expiry: renewed (one minute ahead)
 	_, _, err = c.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
-	assert.EqualValues(t, 2, s.tokens.Load())
-	assert.Equal(t, []string{"tok-1", "tok-1", "tok-2"}, s.apiTokens)
+	assert.EqualValues(t, 2, o.issued())
+	assert.Equal(t, []string{"tok-1", "tok-1", "tok-2"}, o.apiTokens())
 }
 
 func TestUnauthorizedRenewsOnceAndRepeats(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.valid = func(tok string) bool { return tok != "tok-1" }
+	_, s := setup(t)
+	o := s.oauth()
+	o.valid = func(tok string) bool { return tok != "tok-1" }
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	// A POST too: a 401 means Tiki refused it before doing anything.
 	resp, err := c.do(context.Background(), &request{method: http.MethodPost, version: apiV2, path: "things", body: map[string]int{"a": 1}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
-	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
-	assert.EqualValues(t, 2, s.tokens.Load())
+	assert.Equal(t, []string{"tok-1", "tok-2"}, o.apiTokens())
+	assert.EqualValues(t, 2, o.issued())
 }
 
 // TestFaultMatrixUnauthorizedOAuth: a 401 on an OAuth2 token renews it and
@@ -140,22 +145,24 @@ func TestFaultMatrixUnauthorizedOAuth(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			s := newOAuthServer(t)
-			s.valid = func(tok string) bool { return tok != "tok-1" }
+			_, s := setup(t)
+			o := s.oauth()
+			o.valid = func(tok string) bool { return tok != "tok-1" }
 			c := s.client(t, clientCredentials(AuthStyleBasic))
 			resp, err := c.do(context.Background(), &request{method: method, version: apiV2, path: "x", body: map[string]string{"a": strconv.Itoa(1)}}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.apiCalls.Load())
-			assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens, fmt.Sprint(method))
+			assert.EqualValues(t, 2, o.apiCalls())
+			assert.Equal(t, []string{"tok-1", "tok-2"}, o.apiTokens(), fmt.Sprint(method))
 		})
 	}
 }
 
 func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.valid = func(string) bool { return false }
+	_, s := setup(t)
+	o := s.oauth()
+	o.valid = func(string) bool { return false }
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorIs(t, err, ErrUnauthorized)
@@ -163,14 +170,15 @@ func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 2, apiErr.Attempts)
 	assert.Equal(t, []string{"token expired"}, apiErr.Messages)
-	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
-	assert.EqualValues(t, 2, s.tokens.Load())
+	assert.Equal(t, []string{"tok-1", "tok-2"}, o.apiTokens())
+	assert.EqualValues(t, 2, o.issued())
 }
 
 func TestConcurrentUnauthorizedRenewsOnce(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.valid = func(tok string) bool { return tok != "tok-1" }
+	_, s := setup(t)
+	o := s.oauth()
+	o.valid = func(tok string) bool { return tok != "tok-1" }
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	// Everyone gets tok-1 first.
 	tc := c.auth.(*tokenCache)
@@ -186,13 +194,14 @@ func TestConcurrentUnauthorizedRenewsOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.EqualValues(t, 2, s.tokens.Load(), "100 refusals of one token make one renewal")
+	assert.EqualValues(t, 2, o.issued(), "100 refusals of one token make one renewal")
 }
 
 func TestTokenEndpointError(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.tokenFail = `{"error":"invalid_client","error_description":"Client authentication failed"}`
+	_, s := setup(t)
+	o := s.oauth()
+	o.fail = `{"error":"invalid_client","error_description":"Client authentication failed"}`
 	c := s.client(t, clientCredentials(AuthStylePost))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	var te *TokenError
@@ -202,34 +211,29 @@ func TestTokenEndpointError(t *testing.T) {
 	assert.Equal(t, "Client authentication failed", te.Description)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Equal(t, "tiki: OAuth2 token request failed: 401: invalid_client: Client authentication failed", err.Error())
-	assert.EqualValues(t, 0, s.apiCalls.Load())
+	assert.EqualValues(t, 0, o.apiCalls())
 }
 
 func TestTokenEndpointOutage(t *testing.T) {
 	t.Parallel()
-	var n atomic.Int32
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		n.Add(1)
-		w.WriteHeader(503)
-		fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
-	}))
-	defer tokens.Close()
-	c, err := NewClient(WithRateLimit(0, 0), WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: tokens.URL}))
-	require.NoError(t, err)
-	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+	_, s := setup(t)
+	tokens := s.handleRoot("POST /token", status(503, `{"error":"temporarily_unavailable"}`))
+	c := s.client(t, WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: s.URL + "/token"}))
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	var te *TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 503, te.StatusCode)
 	assert.False(t, errors.Is(err, ErrUnauthorized), "an outage is not a credential problem")
-	assert.EqualValues(t, 2, n.Load(), "one retry of the token request")
+	assert.Equal(t, 2, tokens.count(), "one retry of the token request")
+	assert.Equal(t, 2, s.count(), "no API call")
 	assert.True(t, (&TokenError{StatusCode: 400, Code: "invalid_grant"}).Is(ErrUnauthorized))
 }
 
 func TestTokenWaitHonoursContext(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.delay = 80 * time.Millisecond
+	_, s := setup(t)
+	o := s.oauth()
+	o.delay = 80 * time.Millisecond
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -238,7 +242,7 @@ func TestTokenWaitHonoursContext(t *testing.T) {
 	// The shared token request still completes for the next caller.
 	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, s.tokens.Load())
+	assert.EqualValues(t, 1, o.issued())
 }
 
 func TestAuthOptionsConflict(t *testing.T) {
@@ -254,10 +258,12 @@ func TestAuthOptionsConflict(t *testing.T) {
 
 func TestAuthOptionReusedForSeveralClients(t *testing.T) {
 	t.Parallel()
-	a, b := newOAuthServer(t), newOAuthServer(t)
+	_, a := setup(t)
+	_, b := setup(t)
+	oa, ob := a.oauth(), b.oauth()
 	opt := clientCredentials(AuthStyleBasic)
 	var wg sync.WaitGroup
-	for _, s := range []*oauthServer{a, b, a, b} {
+	for _, s := range []*server{a, b, a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -267,8 +273,8 @@ func TestAuthOptionReusedForSeveralClients(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.EqualValues(t, 2, a.tokens.Load(), "each client asks its own host")
-	assert.EqualValues(t, 2, b.tokens.Load())
+	assert.Equal(t, 2, oa.issued(), "each client asks its own host")
+	assert.Equal(t, 2, ob.issued())
 }
 
 func TestOAuthAppAuthCodeURL(t *testing.T) {
@@ -299,7 +305,8 @@ func TestOAuthAppAuthCodeURL(t *testing.T) {
 
 func TestOAuthAppExchangeAndRefresh(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/callback",
 		Host: s.URL, Scopes: []string{ScopeOrder, ScopeOffline}}
 
@@ -308,18 +315,18 @@ func TestOAuthAppExchangeAndRefresh(t *testing.T) {
 	assert.Equal(t, "tok-1", tok.AccessToken)
 	assert.Equal(t, "refresh-1", tok.RefreshToken)
 	assert.Equal(t, "product order", tok.Scope, "the scopes Tiki granted")
-	assert.Equal(t, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"}, "redirect_uri": {"https://seller.example/callback"}}, s.forms[0])
+	assert.Equal(t, url.Values{"grant_type": {"authorization_code"}, "code": {"the-code"}, "redirect_uri": {"https://seller.example/callback"}}, o.forms()[0])
 
 	// Tiki refuses tok-1: the client refreshes with refresh-1, stores the
 	// new token with its new refresh token, and repeats.
-	s.valid = func(t string) bool { return t != "tok-1" }
+	o.valid = func(t string) bool { return t != "tok-1" }
 	opt, store := storedApp(t, app, tok)
 	c := s.client(t, opt)
 	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"tok-1", "tok-2"}, s.apiTokens)
-	require.Len(t, s.forms, 2)
-	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"refresh-1"}}, s.forms[1])
+	assert.Equal(t, []string{"tok-1", "tok-2"}, o.apiTokens())
+	require.Len(t, o.forms(), 2)
+	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"refresh-1"}}, o.forms()[1])
 	stored, err := store.Load(context.Background(), testSeller)
 	require.NoError(t, err)
 	assert.Equal(t, "tok-2", stored.AccessToken)
@@ -329,13 +336,14 @@ func TestOAuthAppExchangeAndRefresh(t *testing.T) {
 
 func TestOAuthAppExpiredWithoutRefreshToken(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
 	opt, _ := storedApp(t, app, &Token{AccessToken: "old", Expiry: time.Now().Add(-time.Hour)})
 	c := s.client(t, opt)
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorContains(t, err, "has no refresh token")
-	assert.EqualValues(t, 0, s.apiCalls.Load())
+	assert.EqualValues(t, 0, o.apiCalls())
 }
 
 type countingSource struct{ n atomic.Int32 }
@@ -347,25 +355,28 @@ func (s *countingSource) Token() (*oauth2.Token, error) {
 
 func TestTokenSource(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.valid = func(t string) bool { return t != "tok-1" }
+	_, s := setup(t)
+	o := s.oauth()
+	o.valid = func(t string) bool { return t != "tok-1" }
 	src := &countingSource{}
 	c := s.client(t, WithTokenSource(src))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"tok-1", "tok-2", "tok-2"}, s.apiTokens)
+	assert.Equal(t, []string{"tok-1", "tok-2", "tok-2"}, o.apiTokens())
 	assert.EqualValues(t, 2, src.n.Load())
 }
 
 func TestTokenSourceError(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, WithTokenSource(oauth2.TokenSource(errSource{})))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.ErrorContains(t, err, "source broke")
 	assert.True(t, errors.Is(err, errBroken))
+	assert.Zero(t, o.apiCalls(), "nothing sent without a token")
 }
 
 var errBroken = errors.New("source broke")
@@ -376,16 +387,17 @@ func (errSource) Token() (*oauth2.Token, error) { return nil, errBroken }
 
 func TestTokenResponseFixture(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.tokenBody = string(fixture(t, "oauth_token.json"))
+	_, s := setup(t)
+	o := s.oauth()
+	o.body = string(fixture(t, "oauth_token.json"))
 	var doc struct {
 		AccessToken string `json:"access_token"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(s.tokenBody), &doc))
+	require.NoError(t, json.Unmarshal([]byte(o.body), &doc))
 	c := s.client(t, clientCredentials(AuthStyleBasic))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{doc.AccessToken}, s.apiTokens)
+	assert.Equal(t, []string{doc.AccessToken}, o.apiTokens())
 	tok, err := c.auth.(*tokenCache).token(context.Background())
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
@@ -403,12 +415,11 @@ func testSecret(n int) string {
 	return string(out)
 }
 
-// echoTokenEndpoint answers every token request with a failure that echoes
-// the request: the Authorization header, the form as sent, and the client
+// echoTokens answers a token request with a failure that echoes the
+// request: the Authorization header, the form as sent, and the client
 // secret and code as the server decoded them, in one of three shapes.
-func echoTokenEndpoint(t *testing.T, shape string) *httptest.Server {
-	t.Helper()
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func echoTokens(shape string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(raw))
 		secret := form.Get("client_secret")
@@ -430,9 +441,7 @@ func echoTokenEndpoint(t *testing.T, shape string) *httptest.Server {
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, echo)
 		}
-	}))
-	t.Cleanup(s.Close)
-	return s
+	}
 }
 
 // requireNoSecret fails if any text holds the secret in any encoding next
@@ -461,16 +470,15 @@ func requireNoSecret(t *testing.T, texts []string, id, secret string) {
 func TestTokenErrorsNeverHoldTheSecret(t *testing.T) {
 	t.Parallel()
 	for _, shape := range []string{"json", "code", "text"} {
-		srv := echoTokenEndpoint(t, shape)
+		_, srv := setup(t)
+		srv.handleRoot("POST /token", echoTokens(shape))
 		for _, style := range []AuthStyle{AuthStyleBasic, AuthStylePost} {
 			for n := 1; n <= 40; n++ {
 				secret := testSecret(n)
 				t.Run(fmt.Sprintf("%s/%d/%d", shape, style, n), func(t *testing.T) {
 					t.Parallel()
-					c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithRateLimit(0, 0),
-						WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: srv.URL + "/token"}))
-					require.NoError(t, err)
-					_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+					c := srv.client(t, WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: srv.URL + "/token"}))
+					_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 					var te *TokenError
 					require.ErrorAs(t, err, &te)
 					require.NotEmpty(t, te.Body)
@@ -485,7 +493,8 @@ func TestTokenErrorsNeverHoldTheSecret(t *testing.T) {
 // too.
 func TestExchangeErrorsNeverHoldTheSecret(t *testing.T) {
 	t.Parallel()
-	srv := echoTokenEndpoint(t, "json")
+	_, srv := setup(t)
+	srv.handleRoot("POST "+tokenPath, echoTokens("json"))
 	for _, n := range []int{1, 3, 5, 8, 33} {
 		secret, code := testSecret(n), testSecret(n+1)
 		for _, style := range []AuthStyle{AuthStyleBasic, AuthStylePost} {
@@ -513,7 +522,8 @@ func (p panicSource) Token() (*oauth2.Token, error) { panic(p.v) }
 // *PanicError; the process lives on and the next call asks again.
 func TestTokenSourcePanicIsAnError(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	c := s.client(t, WithTokenSource(panicSource{v: errors.New("vault down")}))
 	for range 2 {
 		_, _, err := c.Catalog.ListCategories(context.Background(), nil)
@@ -522,14 +532,15 @@ func TestTokenSourcePanicIsAnError(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(pe.Value), "vault down")
 		assert.NotEmpty(t, pe.Stack)
 	}
-	assert.Zero(t, s.apiCalls.Load(), "nothing sent without a token")
+	assert.Zero(t, o.apiCalls(), "nothing sent without a token")
 }
 
 // A panicking TokenStore is an error for the callers waiting for the
 // token, with the secrets it printed masked; the process lives on.
 func TestTokenStorePanicIsAnError(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
 	store := panicStore{NewMemoryTokenStore()}
 	require.NoError(t, SaveToken(context.Background(), store.MemoryTokenStore, testSeller,
@@ -542,7 +553,7 @@ func TestTokenStorePanicIsAnError(t *testing.T) {
 		assert.NotContains(t, text, testClientSecret)
 	}
 	assert.Contains(t, fmt.Sprint(pe.Value), "cannot lock for [REDACTED]")
-	assert.Zero(t, s.tokens.Load(), "nothing renewed without the lock")
+	assert.Zero(t, o.issued(), "nothing renewed without the lock")
 }
 
 // panicStore panics when asked for a lock.
@@ -557,8 +568,9 @@ func (panicStore) Lock(context.Context, string) (TokenLock, error) {
 // in any log line or error string.
 func TestSecretsNeverLogged(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
-	s.valid = func(tok string) bool { return tok != "tok-1" }
+	_, s := setup(t)
+	o := s.oauth()
+	o.valid = func(tok string) bool { return tok != "tok-1" }
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -581,8 +593,8 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 	// A failing token endpoint too.
-	bad := newOAuthServer(t)
-	bad.tokenFail = `{"error":"invalid_client","error_description":"bad secret ` + testClientSecret + `"}`
+	_, bad := setup(t)
+	bad.oauth().fail = `{"error":"invalid_client","error_description":"bad secret ` + testClientSecret + `"}`
 	c := bad.client(t, clientCredentials(AuthStyleBasic), WithLogger(logger))
 	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.Error(t, err)
@@ -610,27 +622,27 @@ func TestTokenLifetimeInAnyNumberForm(t *testing.T) {
 		`1E3`: 1000 * time.Second, `0.36E+4`: time.Hour, `"7200"`: 2 * time.Hour, `3600`: time.Hour,
 		`1e400`: math.MaxInt32 * time.Second, `99999999999999999999`: math.MaxInt32 * time.Second,
 	}
-	grants := map[string]func(s *oauthServer) (*Client, error){
-		"client credentials": func(s *oauthServer) (*Client, error) {
-			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
+	grants := map[string]func(t *testing.T, s *server) *Client{
+		"client credentials": func(t *testing.T, s *server) *Client {
+			return s.client(t, clientCredentials(AuthStyleBasic))
 		},
-		"refresh": func(s *oauthServer) (*Client, error) {
+		"refresh": func(t *testing.T, s *server) *Client {
 			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
 			opt, _ := storedApp(t, app, &Token{AccessToken: "old", RefreshToken: "refresh-0", Expiry: time.Now().Add(-time.Hour)})
-			return NewClient(WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), opt)
+			return s.client(t, opt)
 		},
 	}
 	for name, grant := range grants {
 		for expiresIn, want := range accepted {
 			t.Run(name+"/"+expiresIn, func(t *testing.T) {
 				t.Parallel()
-				s := newOAuthServer(t)
-				s.tokenBody = `{"access_token":"tok-x","expires_in":` + expiresIn + `,"refresh_token":"refresh-x","token_type":"bearer"}`
-				c, err := grant(s)
+				_, s := setup(t)
+				o := s.oauth()
+				o.body = `{"access_token":"tok-x","expires_in":` + expiresIn + `,"refresh_token":"refresh-x","token_type":"bearer"}`
+				c := grant(t, s)
+				_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 				require.NoError(t, err)
-				_, _, err = c.Catalog.ListCategories(context.Background(), nil)
-				require.NoError(t, err)
-				assert.Equal(t, []string{"tok-x"}, s.apiTokens)
+				assert.Equal(t, []string{"tok-x"}, o.apiTokens())
 				tok, err := c.auth.(*tokenCache).token(context.Background())
 				require.NoError(t, err)
 				assert.WithinDuration(t, time.Now().Add(want), tok.Expiry, time.Minute)
@@ -647,11 +659,11 @@ func TestTokenLifetimeInAnyNumberForm(t *testing.T) {
 		for expiresIn, want := range refused {
 			t.Run(name+"/refused "+expiresIn, func(t *testing.T) {
 				t.Parallel()
-				s := newOAuthServer(t)
-				s.tokenBody = `{"access_token":"tok-secret-x","expires_in":` + expiresIn + `,"token_type":"bearer"}`
-				c, err := grant(s)
-				require.NoError(t, err)
-				_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+				_, s := setup(t)
+				o := s.oauth()
+				o.body = `{"access_token":"tok-secret-x","expires_in":` + expiresIn + `,"token_type":"bearer"}`
+				c := grant(t, s)
+				_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 				var te *TokenError
 				require.ErrorAs(t, err, &te)
 				assert.Equal(t, 200, te.StatusCode)
@@ -661,20 +673,21 @@ func TestTokenLifetimeInAnyNumberForm(t *testing.T) {
 				for _, text := range errorTexts(err) {
 					assert.NotContains(t, text, "tok-secret-x")
 				}
-				assert.Zero(t, s.apiCalls.Load())
-				assert.EqualValues(t, 1, s.tokens.Load(), "not retried: the answer will not change")
+				assert.Zero(t, o.apiCalls())
+				assert.EqualValues(t, 1, o.issued(), "not retried: the answer will not change")
 			})
 		}
 	}
 	t.Run("exchange", func(t *testing.T) {
 		t.Parallel()
-		s := newOAuthServer(t)
-		s.tokenBody = `{"access_token":"tok-x","expires_in":3.6e3,"refresh_token":"refresh-x","token_type":"bearer"}`
+		_, s := setup(t)
+		o := s.oauth()
+		o.body = `{"access_token":"tok-x","expires_in":3.6e3,"refresh_token":"refresh-x","token_type":"bearer"}`
 		app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: "https://seller.example/cb", Host: s.URL}
 		tok, err := app.Exchange(context.Background(), nil, "the-code")
 		require.NoError(t, err)
 		assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-		s.tokenBody = `{"access_token":"tok-x","expires_in":0.5}`
+		o.body = `{"access_token":"tok-x","expires_in":0.5}`
 		_, err = app.Exchange(context.Background(), nil, "the-code")
 		var te *TokenError
 		require.ErrorAs(t, err, &te)

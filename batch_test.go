@@ -10,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,12 +38,13 @@ type batchGate struct {
 
 func newBatchGate() *batchGate { return &batchGate{arrived: make(chan struct{}, 1024)} }
 
-func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
+func (g *batchGate) handle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return responseJSON(400, `{"errors":["bad body"]}`), nil
+		status(400, `{"errors":["bad body"]}`)(w, r)
+		return
 	}
 	release := make(chan struct{})
 	g.mu.Lock()
@@ -62,7 +62,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 	g.inFlight--
 	g.mu.Unlock()
 	if r.Context().Err() != nil {
-		return nil, r.Context().Err()
+		return // the client is gone
 	}
 	rows := make([]map[string]any, len(body.Data))
 	for i, it := range body.Data {
@@ -70,7 +70,7 @@ func (g *batchGate) handle(r *http.Request) (*http.Response, error) {
 			"code": fmt.Sprintf("c%d-%d", it.ProductID, it.Price), "message": nil}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return responseJSON(200, string(b)), nil
+	status(200, string(b))(w, r)
 }
 
 // waitPending waits until n calls are held.
@@ -110,9 +110,9 @@ func TestBatchResultsExactWhenCallsFinishOutOfOrder(t *testing.T) {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			t.Parallel()
 			lim := &countingLimiter{}
-			c, mt := setup(t, WithLimiter(lim))
+			c, s := setup(t, WithLimiter(lim))
 			g := newBatchGate()
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
+			s.handle("PUT /v2.1/products/updateSkus", g.handle)
 			const n, calls = 195, 10
 			items := batchItems(n)
 			type out struct {
@@ -156,9 +156,9 @@ func TestBatchResultsExactWhenCallsFinishOutOfOrder(t *testing.T) {
 // has that many, and no more.
 func TestBatchDefaultConcurrency(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	g := newBatchGate()
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
+	s.handle("PUT /v2.1/products/updateSkus", g.handle)
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := c.Products.UpdateBatch(context.Background(), batchItems((DefaultBatchConcurrency+8)*MaxBatchUpdate))
@@ -230,12 +230,13 @@ type ledgerCall struct {
 	start, end int
 }
 
-func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
+func (l *batchLedger) handle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return responseJSON(400, `{"errors":["bad body"]}`), nil
+		status(400, `{"errors":["bad body"]}`)(w, r)
+		return
 	}
 	l.mu.Lock()
 	l.seq++
@@ -256,7 +257,7 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 		rows[i] = map[string]any{"is_success": true, "product_id": it.ProductID, "original_sku": it.OriginalSKU, "code": "success"}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return responseJSON(200, string(b)), nil
+	status(200, string(b))(w, r)
 }
 
 // A batch that names a product several times sends its items in the order
@@ -264,9 +265,9 @@ func (l *batchLedger) handle(r *http.Request) (*http.Response, error) {
 // finished: Tiki ends with the last value. No call carries a product twice.
 func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	l := &batchLedger{prices: map[string]int64{}, rng: rand.New(rand.NewPCG(7, 7))}
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", l.handle)
+	s.handle("PUT /v2.1/products/updateSkus", l.handle)
 	// 300 items over 30 products (ids 1..20 and SKUs K-0..K-9), each named
 	// 10 times with rising prices.
 	var items []BatchUpdateItem
@@ -324,12 +325,12 @@ func TestBatchRepeatedProductsLandInOrder(t *testing.T) {
 // and was never received. Nothing is left running.
 func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 	before := goleak.IgnoreCurrent()
-	c, mt := setup(t)
+	c, s := setup(t)
 	release, second := make(chan struct{}), make(chan struct{})
 	var received sync.Map
 	var calls atomic.Int32
 	srv := &batchServer{}
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+	s.handle("PUT /v2.1/products/updateSkus", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		var body struct {
 			Data []BatchUpdateItem `json:"data"`
@@ -340,13 +341,14 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 		}
 		if body.Data[0].ProductID == 1000 {
 			<-second // the first call fails once the second is in flight
-			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
+			status(400, `{"errors":["data is invalid"]}`)(w, r)
+			return
 		}
 		close(second)
 		<-release // the second call is held until the failure is recorded
 		b, _ := json.Marshal(body)
 		r.Body = io.NopCloser(bytes.NewReader(b))
-		return srv.handle(r)
+		srv.handle(w, r)
 	})
 	var once sync.Once
 	progress := func(done, total int) { once.Do(func() { close(release) }) }
@@ -370,6 +372,7 @@ func TestBatchStopOnErrorWithCallsInFlight(t *testing.T) {
 			assert.False(t, got, i)
 		}
 	}
+	s.Close()
 	goleak.VerifyNone(t, before)
 }
 
@@ -380,9 +383,9 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	g := newBatchGate()
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
+	s.handle("PUT /v2.1/products/updateSkus", g.handle)
 	type out struct {
 		res BatchResults
 		err error
@@ -430,6 +433,7 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{20, 60, 120}, []int{answered, failed, notSent})
+	s.Close()
 	goleak.VerifyNone(t, before)
 }
 
@@ -437,8 +441,8 @@ func TestBatchContextEndsWithCallsInFlight(t *testing.T) {
 // rising to total.
 func TestBatchProgress(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+	c, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
 	var inside atomic.Int32
 	var overlap atomic.Bool
 	var reports [][2]int
@@ -467,8 +471,8 @@ func TestBatchProgress(t *testing.T) {
 // *PanicError; the process lives on.
 func TestBatchProgressPanic(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+	c, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
 	calls := 0
 	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60), WithBatchConcurrency(1),
 		WithBatchProgress(func(done, total int) { calls++; panic("boom") }))
@@ -477,7 +481,7 @@ func TestBatchProgressPanic(t *testing.T) {
 	assert.Equal(t, "boom", pe.Value)
 	assert.Contains(t, err.Error(), "0 of 3 calls failed, 40 of 60 items not sent (the progress function panicked)")
 	assert.Equal(t, 1, calls)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 	for i, r := range results {
 		if i < 20 {
 			assert.True(t, r.Success, i)
@@ -492,7 +496,9 @@ func TestBatchProgressPanic(t *testing.T) {
 // are sent and the process lives on.
 func TestBatchCallPanicFailsItsItems(t *testing.T) {
 	t.Parallel()
+	_, s := setup(t)
 	srv := &batchServer{}
+	s.handle("PUT /v2.1/products/updateSkus", srv.handle)
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -502,9 +508,9 @@ func TestBatchCallPanicFailsItsItems(t *testing.T) {
 			panic("transport broke")
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		return srv.handle(r)
+		return s.transport().RoundTrip(r)
 	})
-	c, _ := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+	c := s.client(t, WithSellerKey(testKey), WithHTTPClient(&http.Client{Transport: rt}))
 	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(60))
 	var pe *PanicError
 	require.ErrorAs(t, err, &pe)
@@ -539,15 +545,15 @@ func TestBatchOptionsValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+			c, s := setup(t)
+			s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
 			_, _, err := c.Products.UpdateBatch(context.Background(), batchItems(3), tc.opts...)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.want, ve.Problems)
 			_, _, err = c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Price: 1}}, tc.opts...)
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, 0, mt.GetTotalCallCount())
+			assert.Equal(t, 0, s.count())
 		})
 	}
 }
@@ -559,9 +565,9 @@ func TestBatchContextEndsWhileWaitingForAnEarlierCall(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	g := newBatchGate()
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", g.handle)
+	s.handle("PUT /v2.1/products/updateSkus", g.handle)
 	items := []BatchUpdateItem{{ProductID: 1, Price: 100}, {ProductID: 2, Price: 100}, {ProductID: 1, Price: 200}}
 	type out struct {
 		res BatchResults
@@ -587,6 +593,7 @@ func TestBatchContextEndsWhileWaitingForAnEarlierCall(t *testing.T) {
 	assert.ErrorIs(t, o.res[2].Err, ErrBatchNotSent)
 	assert.ErrorIs(t, o.res[2].Err, context.Canceled)
 	assert.Len(t, g.received, 1)
+	s.Close()
 	goleak.VerifyNone(t, before)
 }
 
@@ -595,7 +602,8 @@ func TestBatchContextEndsWhileWaitingForAnEarlierCall(t *testing.T) {
 func TestBatchThroughput(t *testing.T) {
 	requireEvidence(t)
 	var calls, items atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSkus", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		var body struct {
 			Data []struct {
@@ -613,9 +621,10 @@ func TestBatchThroughput(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"data": out})
-	}))
-	defer srv.Close()
-	c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("k-123456"))
+	})
+	// The client's default options: the rate limit under test, and the
+	// HTTP client that sustains it.
+	c, err := NewClient(WithBaseURL(s.URL+apiPath), WithSellerKey("k-123456"))
 	require.NoError(t, err)
 
 	updates := make([]BatchUpdateItem, 10000)
@@ -641,9 +650,8 @@ func TestBatchThroughput(t *testing.T) {
 
 func TestProductsUpdateBatchDocExample(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, fixture(t, "products_update_skus_v21_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200, fixture(t, "products_update_skus_v21_response.json"))
 
 	wq := []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 17}, {WarehouseID: 1015, QtyAvailable: 18}}
 	results, resp, err := c.Products.UpdateBatch(context.Background(), []BatchUpdateItem{
@@ -652,8 +660,8 @@ func TestProductsUpdateBatchDocExample(t *testing.T) {
 	})
 	require.NoError(t, err, "a refused item is not a failed call")
 	assert.Equal(t, 200, resp.StatusCode)
-	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSkus", nil)
-	requireJSONEqual(t, string(fixture(t, "products_update_skus_v21_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPut, "/v2.1/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v21_request.json")), s.last().Body)
 	// The example's answer names other products than its request: rows are
 	// matched in order, and the results say so.
 	want := BatchResults{
@@ -667,17 +675,16 @@ func TestProductsUpdateBatchDocExample(t *testing.T) {
 
 func TestProductsUpdateBatchV2DocExample(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"))
 
 	results, _, err := c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{
 		{ProductID: 12345, Price: 12000, Status: ProductStatusDisabled, Quantity: Ptr(10)},
 		{OriginalSKU: "xxxxx-yyyy-1111", Price: 9000, Status: ProductStatusEnabled, Quantity: Ptr(20)},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPut, "/v2/products/updateSkus", nil)
-	requireJSONEqual(t, string(fixture(t, "products_update_skus_v2_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPut, "/v2/products/updateSkus", nil)
+	requireJSONEqual(t, string(fixture(t, "products_update_skus_v2_request.json")), s.last().Body)
 	require.Len(t, results, 2)
 	assert.True(t, results[0].Success)
 	assert.Equal(t, "resource_illegal", results[1].Code)
@@ -695,12 +702,13 @@ type batchServer struct {
 	reorder bool
 }
 
-func (s *batchServer) handle(r *http.Request) (*http.Response, error) {
+func (s *batchServer) handle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Data []BatchUpdateItem `json:"data"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return responseJSON(400, `{"errors":["bad body"]}`), nil
+		status(400, `{"errors":["bad body"]}`)(w, r)
+		return
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, body.Data)
@@ -719,7 +727,7 @@ func (s *batchServer) handle(r *http.Request) (*http.Response, error) {
 		}
 	}
 	b, _ := json.Marshal(map[string]any{"data": rows})
-	return responseJSON(200, string(b)), nil
+	status(200, string(b))(w, r)
 }
 
 func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
@@ -728,14 +736,14 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 		t.Run(strconv.Itoa(tc.items), func(t *testing.T) {
 			t.Parallel()
 			lim := &countingLimiter{}
-			c, mt := setup(t, WithLimiter(lim))
+			c, s := setup(t, WithLimiter(lim))
 			srv := &batchServer{refuse: func(id int64) bool { return id%7 == 0 }}
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+			s.handle("PUT /v2.1/products/updateSkus", srv.handle)
 
 			items := batchItems(tc.items)
 			results, resp, err := c.Products.UpdateBatch(context.Background(), items)
 			require.NoError(t, err)
-			assert.Equal(t, tc.calls, mt.GetTotalCallCount())
+			assert.Equal(t, tc.calls, s.count())
 			assert.EqualValues(t, tc.calls, lim.n.Load(), "every call passes the rate limiter")
 			if tc.calls == 0 {
 				assert.Nil(t, resp)
@@ -787,9 +795,9 @@ func TestProductsUpdateBatchSplitsInCallsOf20(t *testing.T) {
 // order.
 func TestProductsUpdateBatchMatchesRowsByKey(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	srv := &batchServer{reorder: true, refuse: func(id int64) bool { return id == 1001 }}
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", srv.handle)
+	s.handle("PUT /v2.1/products/updateSkus", srv.handle)
 	items := []BatchUpdateItem{
 		{ProductID: 1000, Price: 1},
 		{ProductID: 1001, Price: 1},
@@ -808,9 +816,9 @@ func TestProductsUpdateBatchMatchesRowsByKey(t *testing.T) {
 
 func TestProductsUpdateBatchMissingRows(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200,
-		[]byte(`{"data":[{"is_success":true,"product_id":1002,"original_sku":"","code":"success","message":null}]}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200,
+		[]byte(`{"data":[{"is_success":true,"product_id":1002,"original_sku":"","code":"success","message":null}]}`))
 	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(3))
 	require.NoError(t, err)
 	assert.Equal(t, BatchResults{
@@ -825,15 +833,16 @@ func TestProductsUpdateBatchMissingRows(t *testing.T) {
 // and keep their results.
 func TestProductsUpdateBatchCallFails(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	srv := &batchServer{}
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
+	s.handle("PUT /v2.1/products/updateSkus", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(b), `"product_id":1020,`) { // the second call
-			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
+			status(400, `{"errors":["data is invalid"]}`)(w, r)
+			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
-		return srv.handle(r)
+		srv.handle(w, r)
 	})
 	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(45))
 	require.Error(t, err)
@@ -843,7 +852,7 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 	assert.Equal(t, []string{"data is invalid"}, apiErr.Messages)
 	assert.Contains(t, err.Error(), "1 of 3 calls failed, 0 of 45 items not sent")
 	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
-	assert.Equal(t, 3, mt.GetTotalCallCount(), "the other calls are still sent")
+	assert.Equal(t, 3, s.count(), "the other calls are still sent")
 
 	require.Len(t, results, 45)
 	for i, r := range results {
@@ -864,16 +873,9 @@ func TestProductsUpdateBatchCallFails(t *testing.T) {
 // ErrBatchNotSent, the earlier ones their results.
 func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	srv := &batchServer{}
-	calls := 0
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
-		calls++
-		if calls == 2 {
-			return responseJSON(400, `{"errors":["data is invalid"]}`), nil
-		}
-		return srv.handle(r)
-	})
+	s.handle("PUT /v2.1/products/updateSkus", srv.handle, status(400, `{"errors":["data is invalid"]}`), srv.handle)
 	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(45), WithBatchConcurrency(1), WithBatchStopOnError())
 	require.Error(t, err)
 	var apiErr *APIError
@@ -881,7 +883,7 @@ func TestProductsUpdateBatchStopOnError(t *testing.T) {
 	assert.Equal(t, 400, apiErr.StatusCode)
 	assert.Contains(t, err.Error(), "1 of 3 calls failed, 5 of 45 items not sent (stopped at a failed call)")
 	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
-	assert.Equal(t, 2, calls, "nothing is sent after a failed call")
+	assert.Equal(t, 2, s.count(), "nothing is sent after a failed call")
 
 	require.Len(t, results, 45)
 	for i, r := range results {
@@ -911,15 +913,16 @@ func errAsAPI(err error) *APIError {
 func TestProductsUpdateBatchRetriesCall(t *testing.T) {
 	t.Parallel()
 	ok := `{"data":[{"is_success":true,"product_id":1000,"code":"success"}]}`
-	s := newServer(t, status(502, ``), status(200, ok))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSkus", status(502, ``), status(200, ok))
 	results, resp, err := c.Products.UpdateBatch(context.Background(), batchItems(1))
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
-	assert.Len(t, w.all(), 1)
+	assert.Len(t, s.waits(), 1)
 	assert.True(t, results[0].Success)
-	require.Len(t, s.bodies, 2)
-	assert.Equal(t, s.bodies[0], s.bodies[1])
+	got := s.requests()
+	require.Len(t, got, 2)
+	assert.Equal(t, got[0].Body, got[1].Body)
 }
 
 // cancelOnWait cancels the context when the n-th request asks the
@@ -941,12 +944,12 @@ func TestProductsUpdateBatchContextEnds(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, mt := setup(t, WithLimiter(&cancelOnWait{at: 2, cancel: cancel}))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+	c, s := setup(t, WithLimiter(&cancelOnWait{at: 2, cancel: cancel}))
+	s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
 	// One call at a time, so that the context ends in the second call.
 	results, _, err := c.Products.UpdateBatch(ctx, batchItems(50), WithBatchConcurrency(1))
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 	for i := range 20 {
 		assert.True(t, results[i].Success, i)
 	}
@@ -967,21 +970,24 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lim := &countingLimiter{}
-	c, mt := setup(t, WithLimiter(lim))
-	srv := &batchServer{}
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
-		// The answer is read whole, then the context ends: the client
-		// closes the body once it has read it, before the next call.
-		resp, err := srv.handle(r)
-		resp.Body = &closeHook{ReadCloser: resp.Body, onClose: cancel}
+	_, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
+	// The answer is read whole, then the context ends: the client closes
+	// the body once it has read it, before the next call.
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := s.transport().RoundTrip(r)
+		if err == nil {
+			resp.Body = &closeHook{ReadCloser: resp.Body, onClose: cancel}
+		}
 		return resp, err
 	})
+	c := s.client(t, WithSellerKey(testKey), WithLimiter(lim), WithHTTPClient(&http.Client{Transport: rt}))
 	// One call at a time, so that the context ends between two calls.
 	results, resp, err := c.Products.UpdateBatch(ctx, batchItems(50), WithBatchConcurrency(1))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "0 of 3 calls failed, 30 of 50 items not sent (the context ended)")
 	assert.Equal(t, 200, resp.StatusCode, "the last successful response")
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 	assert.EqualValues(t, 1, lim.n.Load(), "the second call never asked the limiter")
 	for i, r := range results {
 		if i < 20 {
@@ -1001,7 +1007,7 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 	results, resp, err = c.Products.UpdateBatch(ctx, batchItems(3))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Nil(t, resp)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 	for i, r := range results {
 		assert.ErrorIs(t, r.Err, ErrBatchNotSent, i)
 	}
@@ -1011,10 +1017,10 @@ func TestProductsUpdateBatchContextEndsBetweenCalls(t *testing.T) {
 // are.
 func TestProductsUpdateBatchMatchedByPosition(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`{"data":[
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`{"data":[
 		{"is_success":true,"product_id":1000,"code":"success"},
-		{"is_success":false,"product_id":9999,"code":"resource_illegal","message":["unknown"]}]}`), nil)
+		{"is_success":false,"product_id":9999,"code":"resource_illegal","message":["unknown"]}]}`))
 	results, _, err := c.Products.UpdateBatch(context.Background(), batchItems(2))
 	require.NoError(t, err)
 	assert.Equal(t, BatchResults{
@@ -1049,8 +1055,8 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", (&batchServer{}).handle)
+			c, s := setup(t)
+			s.handle("PUT /v2.1/products/updateSkus", (&batchServer{}).handle)
 			// The item under test is the second of 25: paths use the
 			// index in the caller's slice, whatever call it would go in.
 			items := batchItems(25)
@@ -1058,17 +1064,17 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 			_, _, err := c.Products.UpdateBatch(context.Background(), items)
 			if tc.want == nil {
 				require.NoError(t, err)
-				assert.Equal(t, 2, mt.GetTotalCallCount())
+				assert.Equal(t, 2, s.count())
 				return
 			}
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 
 	t.Run("v2", func(t *testing.T) {
 		t.Parallel()
-		c, mt := setup(t)
-		respond(mt, http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"), nil)
+		c, s := setup(t)
+		s.respond(http.MethodPut, "/v2/products/updateSkus", 200, fixture(t, "products_update_skus_v2_response.json"))
 		_, _, err := c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{{ProductID: 1, Quantity: Ptr(0)}})
 		require.NoError(t, err)
 		_, _, err = c.V2.Products.UpdateBatch(context.Background(), []BatchUpdateItemV2{
@@ -1085,6 +1091,19 @@ func TestProductsUpdateBatchValidation(t *testing.T) {
 			{"data[1].quantity", "must not be negative"},
 			{"data[2].price", "is not set, and neither are status and quantity: nothing to update"},
 		}, ve.Problems)
-		assert.Equal(t, 1, mt.GetTotalCallCount())
+		assert.Equal(t, 1, s.count())
 	})
+}
+
+// closeHook is a response body that calls onClose when it is closed (after
+// the client has read it).
+type closeHook struct {
+	io.ReadCloser
+	onClose func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.onClose()
+	return err
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tikisdk/tiki/internal/cputime"
 	"golang.org/x/time/rate"
 )
 
@@ -40,8 +40,10 @@ import (
 // Run: go test -run='^$' -bench='BenchmarkBulkWalk|BenchmarkPerCall' -benchmem -count=10 .
 
 // bulkPages serves a products list of last pages of n products each (v2.1
-// rows), each answer written after rtt.
-func bulkPages(tb testing.TB, n, last int, rtt time.Duration) *httptest.Server {
+// rows), each answer written after rtt, from setup's server, which records
+// no request (the record would weigh on the measurements). It returns the
+// base URL of the server's API.
+func bulkPages(tb testing.TB, n, last int, rtt time.Duration) string {
 	tb.Helper()
 	body := productsPageBody(tb, n)
 	var doc struct {
@@ -55,7 +57,9 @@ func bulkPages(tb testing.TB, n, last int, rtt time.Duration) *httptest.Server {
 		pages[p] = []byte(fmt.Sprintf(`{"data":%s,"paging":{"total":%d,"per_page":%d,"current_page":%d,"last_page":%d,"from":%d,"to":%d}}`,
 			doc.Data, n*last, n, p, last, (p-1)*n+1, p*n))
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, s := setup(tb)
+	s.unrecorded()
+	s.handle("GET /v2.1/products", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		body := pages[min(max(p, 1), last)]
 		if p > last {
@@ -68,9 +72,8 @@ func bulkPages(tb testing.TB, n, last int, rtt time.Duration) *httptest.Server {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
-	}))
-	tb.Cleanup(srv.Close)
-	return srv
+	})
+	return s.URL + apiPath
 }
 
 // plainPage is a products page in plain structs.
@@ -155,7 +158,7 @@ func handWrittenWalk(ctx context.Context, hc *http.Client, base string, workers 
 func BenchmarkBulkWalk(b *testing.B) {
 	const pages, perPage = 40, 50
 	for _, rtt := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
-		srv := bulkPages(b, perPage, pages, rtt)
+		base := bulkPages(b, perPage, pages, rtt)
 		floor := max(time.Duration(float64(pages)/DefaultRateLimit*float64(time.Second)), rtt)
 		report := func(b *testing.B, start time.Time) {
 			perWalk := time.Since(start) / time.Duration(b.N)
@@ -168,7 +171,7 @@ func BenchmarkBulkWalk(b *testing.B) {
 			// One long-lived client, as a sync job keeps it: from the
 			// second walk on, it requests the pages its last walk found
 			// at once.
-			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+			c, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -189,7 +192,7 @@ func BenchmarkBulkWalk(b *testing.B) {
 				for range b.N {
 					// A client per walk: each starts with a full limiter
 					// and no connections, as the hand-written one does.
-					c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+					c, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -204,7 +207,7 @@ func BenchmarkBulkWalk(b *testing.B) {
 				start := time.Now()
 				for range b.N {
 					hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
-					rows, err := handWrittenWalk(context.Background(), hc, srv.URL, workers)
+					rows, err := handWrittenWalk(context.Background(), hc, base, workers)
 					if err != nil || rows != pages*perPage {
 						b.Fatal(rows, err)
 					}
@@ -264,10 +267,10 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 	table.WriteString("| RTT | work | SDK, first walk of a client | SDK, first walk, WithExpectedPages(32) | SDK, repeated walk | hand-written, 16 workers | floor | bar (90 %) | repeated walk |\n")
 	table.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rtt := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
-		srv := bulkPages(t, perPage, pages, rtt)
+		base := bulkPages(t, perPage, pages, rtt)
 		floor := max(time.Duration(float64(pages)/DefaultRateLimit*float64(time.Second)), rtt)
 		bar := time.Duration(float64(floor)/0.9) + rtt
-		long, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+		long, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +282,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 			for range runs {
 				// Each walk starts with a full rate budget.
 				time.Sleep(time.Second / 5)
-				c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+				c, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -290,7 +293,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 
 				// A new client told the list's length (WithExpectedPages).
 				time.Sleep(time.Second / 5)
-				told, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"))
+				told, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -315,7 +318,7 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 
 				hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
 				start = time.Now()
-				rows, err = handWrittenWalk(context.Background(), hc, srv.URL, 16)
+				rows, err = handWrittenWalk(context.Background(), hc, base, 16)
 				hand = append(hand, time.Since(start))
 				if err != nil || rows != pages*perPage {
 					t.Fatal(rows, err)
@@ -350,17 +353,17 @@ func TestWalkThroughputAtRoundTrip(t *testing.T) {
 
 func BenchmarkPerCall(b *testing.B) {
 	for _, n := range []int{20, 100} {
-		srv := bulkPages(b, n, 1, 0)
+		base := bulkPages(b, n, 1, 0)
 		ctx := context.Background()
 		b.Run(fmt.Sprintf("products=%d/sdk", n), func(b *testing.B) {
-			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("bench-seller-key"), WithRateLimit(0, 0),
+			c, err := NewClient(WithBaseURL(base), WithSellerKey("bench-seller-key"), WithRateLimit(0, 0),
 				WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
 			for range b.N {
 				p, _, err := c.Products.List(ctx, nil)
 				if err != nil || len(p.Data) != n {
@@ -372,10 +375,10 @@ func BenchmarkPerCall(b *testing.B) {
 			hc := &http.Client{Timeout: 30 * time.Second, Transport: plainTransport()}
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
 			for range b.N {
 				var p plainPage
-				if err := plainGet(ctx, hc, srv.URL+"/v2.1/products", &p); err != nil || len(p.Data) != n {
+				if err := plainGet(ctx, hc, base+"/v2.1/products", &p); err != nil || len(p.Data) != n {
 					b.Fatal(err)
 				}
 			}
@@ -404,8 +407,8 @@ func TestWalkPeakHeap(t *testing.T) {
 		return live[0].Value.Uint64()
 	}
 	walk := func(last, ahead int) (rows int, peak uint64) {
-		srv := bulkPages(t, 100, last, 0)
-		c, err := NewClient(WithSellerKey(testKey), WithBaseURL(srv.URL), WithRateLimit(0, 0))
+		api := bulkPages(t, 100, last, 0)
+		c, err := NewClient(WithSellerKey(testKey), WithBaseURL(api), WithRateLimit(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,17 +452,20 @@ func TestWalkPeakHeap(t *testing.T) {
 
 // UpdateBatch at an artificial round trip.
 
-// batchRTTServer answers batch updates like Tiki, after sleeping rtt per
-// request (an artificial round trip on loopback). It counts the calls and
-// the most requests it saw in flight at once.
+// batchRTTServer answers batch updates like Tiki, from setup's server
+// (which records no request), after sleeping rtt per request (an
+// artificial round trip on loopback). It counts the calls and the most
+// requests it saw in flight at once.
 type batchRTTServer struct {
-	*httptest.Server
+	base                         string // the base URL of the server's API
 	calls, inFlight, maxInFlight atomic.Int64
 }
 
 func newBatchRTTServer(t *testing.T, rtt time.Duration) *batchRTTServer {
-	s := &batchRTTServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, srv := setup(t)
+	srv.unrecorded()
+	s := &batchRTTServer{base: srv.URL + apiPath}
+	srv.handle("PUT /v2.1/products/updateSkus", func(w http.ResponseWriter, r *http.Request) {
 		n := s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
 		for {
@@ -485,8 +491,7 @@ func newBatchRTTServer(t *testing.T, rtt time.Duration) *batchRTTServer {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"data": out})
-	}))
-	t.Cleanup(s.Close)
+	})
 	return s
 }
 
@@ -586,7 +591,7 @@ func TestBatchThroughputAtRoundTrip(t *testing.T) {
 		var sdkMaxInFlight int64
 		for range runs {
 			// A new client per run: each starts with a full rate budget.
-			c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("k-123456"))
+			c, err := NewClient(WithBaseURL(srv.base), WithSellerKey("k-123456"))
 			require.NoError(t, err)
 			srv.maxInFlight.Store(0)
 			start := time.Now()
@@ -602,7 +607,7 @@ func TestBatchThroughputAtRoundTrip(t *testing.T) {
 				tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 100, 64
 				hc := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 				start = time.Now()
-				applied, err := handWrittenBatch(context.Background(), hc, srv.URL+"/v2.1/products/updateSkus", workers, items)
+				applied, err := handWrittenBatch(context.Background(), hc, srv.base+"/v2.1/products/updateSkus", workers, items)
 				if workers == 16 {
 					hand = append(hand, time.Since(start))
 				} else {

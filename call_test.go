@@ -19,15 +19,14 @@ import (
 // Client.Call reaches any endpoint through the client's stack.
 func TestClientCall(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
+	c, s := setup(t)
 	body := fixture(t, "orders_v2/order_simplified_dropship.json")
-	respond(mt, http.MethodGet, "/v2/orders/613795703", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/orders/613795703", 200, body)
 
 	var order Order
 	resp, err := c.Call(context.Background(), http.MethodGet, "v2/orders/613795703", map[string][]string{"include": {"item.fees"}}, nil, &order)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders/613795703", map[string][]string{"include": {"item.fees"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders/613795703", map[string][]string{"include": {"item.fees"}})
 	assert.Equal(t, 200, resp.StatusCode)
 	requireOrder(t, simplifiedOrder(t, FulfillmentDropship), order, body)
 
@@ -43,17 +42,16 @@ func TestClientCall(t *testing.T) {
 
 func TestClientCallPostIsNotResent(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/1/confirm-available", 503, []byte(`{"errors":["busy"]}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/orders/1/confirm-available", 503, []byte(`{"errors":["busy"]}`))
 	_, err := c.Call(context.Background(), http.MethodPost, "v2/orders/1/confirm-available", nil,
 		map[string]any{"available_item_ids": []int64{1}, "seller_inventory_id": 2}, nil)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 503, apiErr.StatusCode)
 	assert.Equal(t, []string{"busy"}, apiErr.Messages)
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "a POST that reached Tiki is never resent")
-	requireJSONEqual(t, `{"available_item_ids": [1], "seller_inventory_id": 2}`, got.Body)
+	assert.Equal(t, 1, s.count(), "a POST that reached Tiki is never resent")
+	requireJSONEqual(t, `{"available_item_ids": [1], "seller_inventory_id": 2}`, s.last().Body)
 }
 
 func TestClientCallRefusesBadArguments(t *testing.T) {
@@ -73,16 +71,16 @@ func TestClientCallRefusesBadArguments(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, err := c.Call(context.Background(), tc.method, tc.path, nil, nil, nil)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
-	c, mt := setup(t)
+	c, s := setup(t)
 	var nilCtx context.Context
 	_, err := c.Call(nilCtx, http.MethodGet, "v2/orders", nil, nil, nil)
 	assert.ErrorIs(t, err, ErrNilContext)
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, s.count())
 }
 
 // The request helpers live in call.go: no other file of the package

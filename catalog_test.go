@@ -13,16 +13,15 @@ import (
 
 func TestCatalogCategories(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "categories_list.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/categories", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/categories", 200, body)
 
 	cats, resp, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{
 		Name: "a", Parent: 320, IsPrimary: Ptr(false), IsCrossBorder: Ptr(true),
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/categories", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/categories", map[string][]string{
 		"name": {"a"}, "parent": {"320"}, "isPrimary": {"false"}, "isCrossBorder": {"true"},
 	})
 	assert.Equal(t, 200, resp.StatusCode)
@@ -52,25 +51,23 @@ func TestCatalogCategories(t *testing.T) {
 
 func TestCatalogCategoriesNoOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/categories", 200, []byte(`{"data":[]}`))
 	cats, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Empty(t, cats)
-	requireWire(t, got, http.MethodGet, "/v2/categories", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/categories", nil)
 }
 
 func TestCatalogCategoriesV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "categories_list_v1.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v1/categories", 200, body, &got)
+	s.respond(http.MethodGet, "/v1/categories", 200, body)
 
 	cats, _, err := c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{Name: "book", Parent: 8, IsPrimary: Ptr(true), Lang: "vi"})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v1/categories", map[string][]string{
 		"name": {"book"}, "parent": {"8"}, "primary": {"1"}, "lang": {"vi"},
 	})
 	rows := rawRows(t, body)
@@ -79,40 +76,36 @@ func TestCatalogCategoriesV1(t *testing.T) {
 		assert.Equal(t, Category{ID: num(r["id"]), Name: str(r["name"]), ParentID: num(r["parent"]), IsPrimary: boolean(r["primary"])}, cats[i])
 	}
 
-	respond(mt, http.MethodGet, "/v1/categories", 200, []byte(`[]`), &got)
+	s.respond(http.MethodGet, "/v1/categories", 200, []byte(`[]`))
 	_, _, err = c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{IsPrimary: Ptr(false)})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/categories", map[string][]string{"primary": {"0"}})
+	requireWire(t, s.last(), http.MethodGet, "/v1/categories", map[string][]string{"primary": {"0"}})
 	_, _, err = c.V1.Catalog.ListCategories(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/categories", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/categories", nil)
 }
 
 func TestCatalogCategoriesInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.Catalog.ListCategories(context.Background(), &CategoriesOptions{Parent: -1})
-	requireRefused(t, err, mt, []FieldProblem{{Field: "parent", Problem: "must not be negative"}}...)
+	requireRefused(t, err, s, []FieldProblem{{Field: "parent", Problem: "must not be negative"}}...)
 	_, _, err = c.V1.Catalog.ListCategories(context.Background(), &CategoriesOptionsV1{Parent: -1, Lang: "fr"})
-	requireRefused(t, err, mt, []FieldProblem{
+	requireRefused(t, err, s, []FieldProblem{
 		{Field: "parent", Problem: "must not be negative"},
 		{Field: "lang", Problem: `must be "en" or "vi"`},
 	}...)
 	_, _, err = c.V1.Catalog.GetCategory(context.Background(), 0)
-	requireRefused(t, err, mt, []FieldProblem{{Field: "category_id", Problem: "must be a positive id"}}...)
+	requireRefused(t, err, s, []FieldProblem{{Field: "category_id", Problem: "must be a positive id"}}...)
 }
 
 // v1 documents only categories and categories/{id}: client.V1.Catalog
 // reaches those two at /v1, and every call of client.Catalog goes to /v2.
 func TestCatalogVersionByService(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
-	var paths []string
-	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-		paths = append(paths, strings.TrimPrefix(r.URL.Path, "/prefix/integration"))
-		return responseJSON(200, `{"id":20,"data":[],"paging":{},"category":[]}`), nil
-	})
+	s.handle("/", status(200, `{"id":20,"data":[],"paging":{},"category":[]}`))
 	_, _, err := c.V1.Catalog.ListCategories(ctx, nil)
 	require.NoError(t, err)
 	_, _, err = c.V1.Catalog.GetCategory(ctx, 20)
@@ -131,6 +124,10 @@ func TestCatalogVersionByService(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.Catalog.GetRequiredDocuments(ctx, RequiredDocumentsOptions{CategoryID: 1})
 	require.NoError(t, err)
+	var paths []string
+	for _, got := range s.requests() {
+		paths = append(paths, strings.TrimPrefix(got.Path, apiPath))
+	}
 	assert.Equal(t, []string{"/v1/categories", "/v1/categories/20", "/v2/categories", "/v2/categories/20",
 		"/v2/categories/20/attributes", "/v2/attributes/540/values", "/v2/categories/20/optionLabels", "/v2/brands",
 		"/v2/requests/requiredDocs"}, paths)
@@ -138,13 +135,12 @@ func TestCatalogVersionByService(t *testing.T) {
 
 func TestCatalogCategory(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/categories/20", 200, fixture(t, "category_detail.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/categories/20", 200, fixture(t, "category_detail.json"))
 
 	cat, _, err := c.Catalog.GetCategory(context.Background(), 20, &CategoryOptions{IncludeParents: true})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/categories/20", map[string][]string{"includeParents": {"true"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/categories/20", map[string][]string{"includeParents": {"true"}})
 	assert.Equal(t, &Category{
 		ID:          20,
 		Name:        "Entrepreneurship - Small Business",
@@ -165,13 +161,12 @@ func TestCatalogCategory(t *testing.T) {
 
 func TestCatalogCategoryV1WithAttributes(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/categories/218", 200, fixture(t, "category_detail_v1.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/categories/218", 200, fixture(t, "category_detail_v1.json"))
 
 	cat, _, err := c.V1.Catalog.GetCategory(context.Background(), 218)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/categories/218", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/categories/218", nil)
 	assert.Equal(t, &Category{
 		ID:          218,
 		Name:        "Children's Books",
@@ -188,8 +183,8 @@ func TestCatalogCategoryV1WithAttributes(t *testing.T) {
 
 func TestCatalogCategoryNotFound(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v1/categories/1", 404, fixture(t, "category_detail_v1_error_not_found.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/categories/1", 404, fixture(t, "category_detail_v1_error_not_found.json"))
 
 	cat, _, err := c.V1.Catalog.GetCategory(context.Background(), 1)
 	assert.Nil(t, cat)
@@ -199,14 +194,14 @@ func TestCatalogCategoryNotFound(t *testing.T) {
 	assert.Equal(t, 404, apiErr.StatusCode)
 	assert.Equal(t, []string{"Category not found id: 1"}, apiErr.Messages)
 	assert.Equal(t, http.MethodGet, apiErr.Method)
-	assert.Equal(t, testBase+"/v1/categories/1", apiErr.URL)
+	assert.Equal(t, s.URL+apiPath+"/v1/categories/1", apiErr.URL)
 	assert.Equal(t, 1, apiErr.Attempts, "4xx is never retried")
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 func TestCatalogIDsValidated(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
 	var ve *ValidationError
 	_, _, err := c.Catalog.GetCategory(ctx, 0, nil)
@@ -225,19 +220,18 @@ func TestCatalogIDsValidated(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	_, _, err = c.Catalog.GetRequiredDocuments(ctx, RequiredDocumentsOptions{})
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 func TestCatalogAttributes(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "category_attributes.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/categories/20/attributes", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/categories/20/attributes", 200, body)
 
 	attrs, _, err := c.Catalog.ListAttributes(context.Background(), 20)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/categories/20/attributes", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/categories/20/attributes", nil)
 	assert.Equal(t, []Attribute{
 		{ID: 2249, Code: "all_time_quantity_sold", DisplayName: "Số lượng sản phẩm đã bán", DisplayNameEN: "All_time_quantity_sold",
 			InputType: InputText, DataType: "varchar"},
@@ -250,14 +244,13 @@ func TestCatalogAttributes(t *testing.T) {
 
 func TestCatalogAttributeValues(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "attribute_values.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/attributes/540/values", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/attributes/540/values", 200, body)
 
 	page, _, err := c.Catalog.ListAttributeValues(context.Background(), 540, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 1, Limit: 20}})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/attributes/540/values", map[string][]string{"q": {"phong"}, "page": {"1"}, "limit": {"20"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/attributes/540/values", map[string][]string{"q": {"phong"}, "page": {"1"}, "limit": {"20"}})
 	assert.Equal(t, Paging{Total: 29, PerPage: 20, CurrentPage: 1, LastPage: 2, From: 1, To: 20}, page.Paging)
 	rows := rawRows(t, body)
 	require.Len(t, page.Data, 20)
@@ -269,25 +262,23 @@ func TestCatalogAttributeValues(t *testing.T) {
 
 func TestCatalogOptionLabels(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/categories/1795/optionLabels", 200, fixture(t, "option_labels.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/categories/1795/optionLabels", 200, fixture(t, "option_labels.json"))
 
 	labels, _, err := c.Catalog.ListOptionLabels(context.Background(), 1795)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/categories/1795/optionLabels", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/categories/1795/optionLabels", nil)
 	assert.Equal(t, []OptionLabel{{"Màu"}, {"20Pro"}, {"Dung lượng"}, {"Kích cỡ"}, {"Màu sắc"}}, labels)
 }
 
 func TestCatalogBrands(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"))
 
 	page, _, err := c.Catalog.ListBrands(context.Background(), &BrandsOptions{Name: "apple"})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/brands", map[string][]string{"name": {"apple"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/brands", map[string][]string{"name": {"apple"}})
 	assert.Equal(t, &Page[Brand]{
 		Data: []Brand{
 			{Name: "Appleware", IsActive: true, IsDocumentRequired: true},
@@ -299,8 +290,8 @@ func TestCatalogBrands(t *testing.T) {
 
 func TestCatalogAllBrands(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/brands", 200, fixture(t, "brands.json"))
 
 	var names []string
 	for b, err := range c.Catalog.AllBrands(context.Background(), &BrandsOptions{Name: "apple"}) {
@@ -308,22 +299,20 @@ func TestCatalogAllBrands(t *testing.T) {
 		names = append(names, b.Name)
 	}
 	assert.Equal(t, []string{"Appleware", "Apple"}, names)
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "last_page 1: one request")
+	assert.Equal(t, 1, s.count(), "last_page 1: one request")
 }
 
 // An iterator never changes the caller's options and can be ranged over
 // again, from the same first page.
 func TestCatalogAllAttributeValuesKeepsOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/540/values", func(r *http.Request) (*http.Response, error) {
-		p := r.URL.Query().Get("page")
-		pages = append(pages, p+"/"+r.URL.Query().Get("q"))
-		if p == "2" {
-			return responseJSON(200, `{"data":[{"id":2}],"paging":{"current_page":2,"last_page":3}}`), nil
+	c, s := setup(t)
+	s.handle("GET /v2/attributes/540/values", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") == "2" {
+			status(200, `{"data":[{"id":2}],"paging":{"current_page":2,"last_page":3}}`)(w, r)
+			return
 		}
-		return responseJSON(200, `{"data":[{"id":3}],"paging":{"current_page":3,"last_page":3}}`), nil
+		status(200, `{"data":[{"id":3}],"paging":{"current_page":3,"last_page":3}}`)(w, r)
 	})
 	opts := &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 2, Limit: 1}}
 	seq := c.Catalog.AllAttributeValues(context.Background(), 540, opts)
@@ -335,21 +324,24 @@ func TestCatalogAllAttributeValuesKeepsOptions(t *testing.T) {
 		}
 		assert.Equal(t, []int64{2, 3}, ids)
 	}
+	var pages []string
+	for _, got := range s.requests() {
+		pages = append(pages, got.Query["page"][0]+"/"+got.Query["q"][0])
+	}
 	assert.Equal(t, []string{"2/phong", "3/phong", "2/phong", "3/phong"}, pages)
 	assert.Equal(t, &AttributeValuesOptions{Query: "phong", ListOptions: ListOptions{Page: 2, Limit: 1}}, opts)
 }
 
 func TestCatalogRequiredDocuments(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/requests/requiredDocs", 200, fixture(t, "required_documents.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/requests/requiredDocs", 200, fixture(t, "required_documents.json"))
 
 	docs, _, err := c.Catalog.GetRequiredDocuments(context.Background(), RequiredDocumentsOptions{
 		CategoryID: 1975, BrandListDataID: 123, ManufactureListDataID: 7, PublisherListDataID: 9,
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/requests/requiredDocs", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/requests/requiredDocs", map[string][]string{
 		"category_id": {"1975"}, "brand_listdata_id": {"123"}, "manufacture_listdata_id": {"7"}, "publisher_listdata_id": {"9"},
 	})
 	at := func(s string) Time {

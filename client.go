@@ -20,6 +20,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/tikisdk/tiki/internal/backoff"
+	"github.com/tikisdk/tiki/internal/keylock"
 	"github.com/tikisdk/tiki/internal/redact"
 )
 
@@ -81,8 +82,8 @@ type Client struct {
 	logger     *slog.Logger
 	redactor   *redact.Redactor
 	retry      retryPolicy
-	writes     writeLocks
-	writeOrder WriteOrder // nil: the client orders only its own writes
+	writes     keylock.Locks // product writes, see lockWrites
+	writeOrder WriteOrder    // nil: the client orders only its own writes
 	walks      walkLengths
 	hooks      []Hooks // WithHooks; nil when none
 	sellerID   string  // WithSellerID

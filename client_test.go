@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -225,20 +224,43 @@ func TestEnvironments(t *testing.T) {
 
 func TestUserAgent(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
-	c, _ := setupServer(t, s, WithUserAgent("my-oms/2.3"))
+	c, s := setup(t, WithUserAgent("my-oms/2.3"))
+	s.handle("/v2/things", ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
-	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.header[0].Get("User-Agent"))
+	assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, s.last().Header.Get("User-Agent"))
+}
+
+// One WithUserAgent value builds several clients at once (go test -race),
+// each sending the product trimmed.
+func TestUserAgentOptionReusedForSeveralClients(t *testing.T) {
+	t.Parallel()
+	_, s := setup(t)
+	s.handle("/v2/things", ok200)
+	opt := WithUserAgent("  my-oms/2.3\n")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := callThing(s.client(t, WithSellerKey(testKey), opt), http.MethodGet)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, 4, s.count())
+	for _, got := range s.requests() {
+		assert.Equal(t, "my-oms/2.3 tiki-go/"+Version, got.Header.Get("User-Agent"))
+	}
 }
 
 func TestLogLinePerAttempt(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), ok200)
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := setupServer(t, s, WithLogger(logger))
+	c, s := setup(t, WithLogger(logger))
+	s.handle("/v2/things", status(503, ``), ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -249,25 +271,25 @@ func TestLogLinePerAttempt(t *testing.T) {
 
 func TestNoCookieJar(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c, s := setup(t)
+	s.handle("/v2/things", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-server"})
 		ok200(w, r)
 	})
-	c, _ := setupServer(t, s)
 	for range 2 {
 		_, _, err := callThing(c, http.MethodGet)
 		require.NoError(t, err)
 	}
-	assert.Empty(t, s.header[1].Get("Cookie"), "cookies must not be stored and replayed")
+	require.Equal(t, 2, s.count())
+	assert.Empty(t, s.last().Header.Get("Cookie"), "cookies must not be stored and replayed")
 }
 
 func TestCallerHTTPClientNotMutated(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
 	hc := &http.Client{}
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithHTTPClient(hc))
-	require.NoError(t, err)
-	_, _, err = callThing(c, http.MethodGet)
+	c, s := setup(t, WithHTTPClient(hc))
+	s.handle("/v2/things", ok200)
+	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, &http.Client{}, hc)
 }
@@ -326,25 +348,20 @@ func TestURLProblemsNeverQuoteSecrets(t *testing.T) {
 func TestUnsendableTokenIsNotRetried(t *testing.T) {
 	t.Parallel()
 	const token = "access-token\x00-5ca1ab1e"
-	mt := httpmock.NewMockTransport()
-	var sent atomic.Int32
-	mt.RegisterNoResponder(func(*http.Request) (*http.Response, error) {
-		sent.Add(1)
-		return httpmock.NewStringResponse(200, `{}`), nil
-	})
+	_, s := setup(t)
+	s.handle("/", status(200, `{}`))
 	var fetched atomic.Int32
 	source := tokenSourceFunc(func() (*oauth2.Token, error) {
 		fetched.Add(1)
 		return &oauth2.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	c, err := NewClient(WithTokenSource(source), WithRateLimit(0, 0), WithRetry(4, time.Millisecond, time.Millisecond),
-		WithHTTPClient(&http.Client{Transport: mt}))
-	require.NoError(t, err)
-	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+	c := s.client(t, WithTokenSource(source))
+	_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "tiki: unusable access token: the access token obtained must not contain the control character U+0000")
 	assert.NotContains(t, err.Error(), "attempts")
-	assert.Zero(t, sent.Load(), "nothing was sent")
+	assert.Zero(t, s.count(), "nothing was sent")
+	assert.Empty(t, s.waits(), "nothing was retried")
 	assert.Equal(t, int32(1), fetched.Load(), "asked once, not once per attempt")
 	for _, text := range errorTexts(err) {
 		assert.NotContains(t, text, "5ca1ab1e")

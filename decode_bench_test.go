@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tikisdk/tiki/internal/cputime"
 )
 
 // The decoding benchmarks measure the CPU and allocations of turning a
@@ -99,7 +101,7 @@ func BenchmarkDecodeProductsPage(b *testing.B) {
 	b.Run("sdk", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		defer reportCPU(b, cpuTime())
+		defer reportCPU(b, cputime.Process())
 		for range b.N {
 			// As the client decodes a page of products (productRows).
 			var w Page[productWire]
@@ -113,7 +115,7 @@ func BenchmarkDecodeProductsPage(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		defer reportCPU(b, cpuTime())
+		defer reportCPU(b, cputime.Process())
 		for range b.N {
 			var p struct {
 				Data   []plainProduct `json:"data"`
@@ -134,7 +136,7 @@ func BenchmarkDecodeProductDetail(b *testing.B) {
 	body := fixture(b, "product_get_v21.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for range b.N {
 		var p Product
 		if err := json.Unmarshal(body, &p); err != nil || len(p.Specifications) != 2 {
@@ -146,7 +148,7 @@ func BenchmarkDecodeProductDetail(b *testing.B) {
 // reportCPU reports the process's CPU time per operation since start, as
 // cpu-ns/op.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkDecodeScalars(b *testing.B) {

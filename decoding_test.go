@@ -213,8 +213,8 @@ func TestSingleObjectAnswersOfAnotherShape(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			respond(mt, tc.method, tc.path, 200, []byte(tc.body), nil)
+			c, s := setup(t)
+			s.respond(tc.method, tc.path, 200, []byte(tc.body))
 			err := tc.call(c)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
@@ -729,8 +729,8 @@ func TestAmountErrorNamesTheField(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			respond(mt, http.MethodGet, tc.path, 200, tc.body, nil)
+			c, s := setup(t)
+			s.respond(http.MethodGet, tc.path, 200, tc.body)
 			got, err := tc.call(c)
 			assert.True(t, reflect.ValueOf(got).IsNil(), "nothing of the answer is returned")
 			var de *DecodeError
@@ -751,12 +751,12 @@ func TestAmountErrorNamesTheField(t *testing.T) {
 // its raw JSON; the other events of the batch decode.
 func TestEventAmountErrorNamesTheField(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	bad := `{"id":"p1","sid":"S","created_at":1740401636695,"type":"PRODUCT_PRICE_UPDATED","version":"v1",` +
 		`"payload":{"product_id":239545064,"original_sku":"xyz","price_from":"239000","price_to":"199000.5"}}`
 	good := `{"id":"p2","sid":"S","created_at":1740401636695,"type":"PRODUCT_MARKET_PRICE_UPDATED","version":"v1",` +
 		`"payload":{"product_id":239545064,"market_price_from":300000,"market_price_to":"250000.00"}}`
-	respond(mt, http.MethodPost, "/v1/queues/q1/events/pull", 200, []byte(`{"events":[`+bad+`,`+good+`],"ack_id":"a1"}`), nil)
+	s.respond(http.MethodPost, "/v1/queues/q1/events/pull", 200, []byte(`{"events":[`+bad+`,`+good+`],"ack_id":"a1"}`))
 	batch, _, err := c.EventQueue.Pull(context.Background(), "q1", "")
 	require.NoError(t, err, "the envelopes decode; payloads decode one event at a time")
 	require.Len(t, batch.Events, 2)

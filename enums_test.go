@@ -132,7 +132,7 @@ func TestEnumValuesRefusedBeforeSending(t *testing.T) {
 // every known value, and says how to send a value Tiki added later.
 func TestEnumRefusalNamesTheKnownValues(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{Status: In[OrderStatus]("queuing")})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
@@ -140,7 +140,7 @@ func TestEnumRefusalNamesTheKnownValues(t *testing.T) {
 		`"seller_canceled", "complete", "canceled", "successful_delivery", "cho_in", "giao_hang_thanh_cong", "processing", "waiting_payment", `+
 		`"handover_to_partner", "closed", "packaging", "picking", "shipping", "paid", "delivered", "holded", "ready_to_ship", `+
 		`"payment_review", "returned", "finished_packing" (a value Tiki added later is sent once allowed with tiki.WithEnumValues)`, err.Error())
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, s.count())
 
 	_, _, err = c.EventQueue.Subscribe(context.Background(), "q", "")
 	assert.EqualError(t, err, `tiki: invalid request: event_type is required: one of the EventType values "ORDER_CREATED_SUCCESSFULLY", `+
@@ -151,7 +151,7 @@ func TestEnumRefusalNamesTheKnownValues(t *testing.T) {
 // with WithEnumValues, and is then listed among the known values.
 func TestWithEnumValuesSendsNewValues(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t,
+	c, s := setup(t,
 		WithEnumValues[EventType]("PRODUCT_DELETED"),
 		WithEnumValues[OrderStatus]("awaiting_pickup", "lost"),
 		WithEnumValues[OrderStatus]("found"),
@@ -159,37 +159,37 @@ func TestWithEnumValuesSendsNewValues(t *testing.T) {
 		WithEnumValues[DeliveryFailureCause]("address_not_found"),
 	)
 	ctx := context.Background()
-	var sub, list, v1, delivery wire
-	respond(mt, http.MethodPost, "/v1/queues/q/subscriptions", 200, []byte(`{"code":"s1","active":true,"event_type":"PRODUCT_DELETED","sid":"1"}`), &sub)
-	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &list)
-	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &v1)
-	respond(mt, http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", 200, []byte(`{}`), &delivery)
+	s.respond(http.MethodPost, "/v1/queues/q/subscriptions", 200, []byte(`{"code":"s1","active":true,"event_type":"PRODUCT_DELETED","sid":"1"}`))
+	s.respond(http.MethodGet, "/v2/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`))
+	s.respond(http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`))
+	s.respond(http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", 200, []byte(`{}`))
 
-	s, _, err := c.EventQueue.Subscribe(ctx, "q", "PRODUCT_DELETED")
+	sub, _, err := c.EventQueue.Subscribe(ctx, "q", "PRODUCT_DELETED")
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"event_type":"PRODUCT_DELETED"}`, sub.Body)
-	assert.Equal(t, EventType("PRODUCT_DELETED"), s.EventType)
+	requireJSONEqual(t, `{"event_type":"PRODUCT_DELETED"}`, s.last().Body)
+	assert.Equal(t, EventType("PRODUCT_DELETED"), sub.EventType)
 
 	_, _, err = c.Orders.List(ctx, &OrderListOptions{Status: In[OrderStatus]("awaiting_pickup", "found", OrderStatusQueueing),
 		FulfillmentType: In[FulfillmentType]("drone_delivery")})
 	require.NoError(t, err)
-	requireWire(t, list, http.MethodGet, "/v2/orders", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders", map[string][]string{
 		"status": {"in|awaiting_pickup,found,queueing"}, "fulfillment_type": {"drone_delivery"}})
 
 	_, _, err = c.V1.Orders.List(ctx, &OrderListOptionsV1{Status: "nin|lost,canceled"})
 	require.NoError(t, err)
-	requireWire(t, v1, http.MethodGet, "/v1/orders", map[string][]string{"status": {"nin|lost,canceled"}})
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders", map[string][]string{"status": {"nin|lost,canceled"}})
 
 	order := orderOf(t, FulfillmentSellerDelivery, ConfirmationSellerConfirmed)
 	_, _, err = c.Orders.UpdateSellerDelivery(ctx, order, SellerDeliveryUpdate{Status: SellerDeliveryFailed, FailureCause: "address_not_found"})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"status":"failed_delivery","failure_cause":"address_not_found"}`, delivery.Body)
-	assert.Equal(t, 4, mt.GetTotalCallCount())
+	requireWire(t, s.last(), http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", nil)
+	requireJSONEqual(t, `{"status":"failed_delivery","failure_cause":"address_not_found"}`, s.last().Body)
+	assert.Equal(t, 4, s.count())
 
 	// Another client knows none of them: each allows its own.
-	other, mt2 := setup(t)
+	other, s2 := setup(t)
 	_, _, err = other.EventQueue.Subscribe(ctx, "q", "PRODUCT_DELETED")
-	requireRefused(t, err, mt2, unknownValue[EventType]("event_type", "PRODUCT_DELETED"))
+	requireRefused(t, err, s2, unknownValue[EventType]("event_type", "PRODUCT_DELETED"))
 	// A refusal by c lists the values it allows.
 	_, _, err = c.EventQueue.Subscribe(ctx, "q", "PRODUCT_CREATED")
 	require.ErrorContains(t, err, `"PRODUCT_INVENTORY_UPDATED", "PRODUCT_DELETED" (a value Tiki added later`)
@@ -352,11 +352,11 @@ func TestValidationProblemsReadAfterTheField(t *testing.T) {
 // field; a problem of the whole request has no field.
 func TestValidationErrorReadsAsSentences(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{})
 	require.EqualError(t, err, "tiki: invalid request: product_id is required when original_sku is empty; "+
 		"price is not set, and neither are quantity and active: nothing to update")
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, s.count())
 	e := &ValidationError{Problems: []FieldProblem{{Problem: "nothing to send"}, {"limit", "must be at most 100"}}}
 	assert.EqualError(t, e, "tiki: invalid request: nothing to send; limit must be at most 100")
 	assert.False(t, errors.Is(e, ErrNilContext))

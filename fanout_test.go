@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,13 +27,14 @@ func (l *mapLimiter) Wait(ctx context.Context) error {
 func TestMapGetsManyProductsInInputOrder(t *testing.T) {
 	t.Parallel()
 	lim := &mapLimiter{}
-	c, mt := setup(t, WithLimiter(lim))
-	mt.RegisterRegexpResponder(http.MethodGet, regexp.MustCompile(regexp.QuoteMeta(testBase)+`/v2\.1/products/\d+`), func(r *http.Request) (*http.Response, error) {
-		id := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	c, s := setup(t, WithLimiter(lim))
+	s.handle("GET /v2.1/products/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
 		if n, _ := strconv.Atoi(id); n%7 == 0 {
-			return responseJSON(404, `{"errors":["product not found"]}`), nil
+			status(404, `{"errors":["product not found"]}`)(w, r)
+			return
 		}
-		return responseJSON(200, `{"product_id":`+id+`,"sku":"T`+id+`","original_sku":"S-`+id+`"}`), nil
+		status(200, `{"product_id":`+id+`,"sku":"T`+id+`","original_sku":"S-`+id+`"}`)(w, r)
 	})
 	ids := make([]int64, 60)
 	for i := range ids {
@@ -58,7 +57,7 @@ func TestMapGetsManyProductsInInputOrder(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("S-%d", ids[i]), r.Value.OriginalSKU)
 	}
 	assert.EqualValues(t, 60, lim.waits.Load(), "every call waited for the client's limiter")
-	assert.Equal(t, 60, mt.GetTotalCallCount())
+	assert.Equal(t, 60, s.count())
 }
 
 // At most concurrency calls run at once, and Map does start that many.

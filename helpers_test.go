@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,21 +20,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // The shared helpers of the root package's tests (package tiki). A helper
 // used by one test file only stays in that file; everything used by two or
-// more lives here. Tests in package tiki_test reach the few they need
-// through helpers_external_test.go.
+// more lives here. The examples and end-to-end tests of package tiki_test
+// run against tikitest, the fake Tiki the SDK ships.
 
 // Constants.
-
-// testBase is mounted under a non-root path so that absolute-path mistakes
-// show up in tests.
-const testBase = "https://tiki.test/prefix/integration"
 
 // testKey is the seller key of setup's clients.
 const testKey = "seller-key-0123456789"
@@ -50,381 +46,315 @@ const (
 	hookSecret2 = "Zm9vYmFyYmF6cXV4cXV1eHF1dXp6enp6"
 )
 
-// tikiNowBase is the TikiNOW business API of the clients that register
-// webhooks (setupAuth with WithTikiNowURL).
-const tikiNowBase = "https://tikinow.test/business/v1"
+// The fake Tiki. Every test that talks to Tiki starts from setup: a real
+// HTTP server on loopback (httptest) that answers the routes the test
+// writes, and a client of it. The API is mounted below the root (apiPath),
+// so that a path the SDK built absolute instead of relative to its base
+// URL misses every route. A route answers its requests with a script of
+// answers (a 503, then a 200, ...); an answer is any http.HandlerFunc, so
+// a test's own answer sees each request as it arrives. The server records
+// every request it receives, so that a test asserts what went over the
+// wire, and its clients record the waits they ask for between attempts
+// instead of sleeping them. The OAuth2 token endpoint (oauth) and TikiNOW
+// (tikiNowPath) are on the same server.
 
-// Clients. A service test starts from setup (a client over a fresh httpmock
-// transport) or setupAuth (the same, with another way to authenticate); a
-// transport test from setupServer (a client of a scripted loopback server,
-// with recorded waits); an OAuth2 test from newOAuthServer.
+// apiPath is where setup's server serves Tiki's integration API.
+const apiPath = "/prefix/integration"
 
-// setup returns a client talking to a fresh httpmock transport (never the
-// global one, so tests run in parallel): Tiki's API at testBase, the seller
-// key testKey, no rate limit and short retry waits. opts come last and
-// override these. Every service test starts here; requireWire and
-// requireRefused check what the call put on the wire.
-func setup(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
-	t.Helper()
-	return setupAuth(t, WithSellerKey(testKey), opts...)
+// tikiNowPath is where it serves the TikiNOW business API.
+const tikiNowPath = "/tikinow/business/v1"
+
+// setup starts a fake Tiki for one test and returns a client of it: the
+// API at apiPath and TikiNOW at tikiNowPath, the seller key testKey, no
+// rate limit, at most 4 attempts with backoff waits of 10 to 80 ms and a
+// Retry-After honoured up to 5 s, each wait recorded in the server
+// (waits) and not slept, its HTTP client reaching loopback only
+// (loopbackOnly). opts come last and override these. The server answers the routes the test writes with
+// handle, handleRoot and respond (anything else is a 404 naming the
+// request), and is closed when the test ends (a test that checks for
+// leaked goroutines closes it first: Close waits for the requests it is
+// answering and closes its clients' idle connections).
+func setup(tb testing.TB, opts ...Option) (*Client, *server) {
+	tb.Helper()
+	s := &server{tb: tb, mux: http.NewServeMux(), routes: map[string]*route{}}
+	s.handleRoot("/", func(w http.ResponseWriter, r *http.Request) {
+		status(http.StatusNotFound, fmt.Sprintf(`{"errors":[%q]}`, "the fake Tiki has no route for "+r.Method+" "+r.URL.Path))(w, r)
+	})
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	tb.Cleanup(s.Close)
+	return s.client(tb, WithSellerKey(testKey), opts...), s
 }
 
-// setupAuth is setup authenticated with auth instead of the seller key.
-func setupAuth(t *testing.T, auth Option, opts ...Option) (*Client, *httpmock.MockTransport) {
-	t.Helper()
-	mt := httpmock.NewMockTransport()
+// server is the fake Tiki of setup.
+type server struct {
+	*httptest.Server
+	tb  testing.TB
+	mux *http.ServeMux
+
+	mu       sync.Mutex
+	routes   map[string]*route // by their ServeMux pattern
+	got      []wire            // every request received, in order
+	slept    []time.Duration   // every wait of its clients, in order
+	unlogged bool              // the requests are not recorded
+}
+
+// client returns another client of s, authenticated with auth, with
+// setup's other settings; opts come last and override them. Its waits are
+// recorded in s too.
+func (s *server) client(tb testing.TB, auth Option, opts ...Option) *Client {
+	tb.Helper()
 	base := []Option{
-		WithBaseURL(testBase),
-		WithHTTPClient(&http.Client{Transport: mt}),
+		WithBaseURL(s.URL + apiPath),
+		WithTikiNowURL(s.URL + tikiNowPath),
+		WithHTTPClient(&http.Client{Transport: loopbackOnly{tb: tb, next: s.transport()}}),
 		auth,
-		WithRateLimit(0, 0),
-		WithRetry(4, time.Millisecond, 5*time.Millisecond),
-	}
-	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	return c, mt
-}
-
-// setupServer returns a client of s (under /prefix/integration) with the
-// seller key testKey, no rate limit, retry waits of 10 to 80 ms that are
-// recorded in the returned waits instead of slept, and a 5 s cap on
-// Retry-After; opts come last and override these.
-func setupServer(t *testing.T, s *server, opts ...Option) (*Client, *waits) {
-	t.Helper()
-	base := []Option{
-		WithBaseURL(s.URL + "/prefix/integration"),
-		WithSellerKey(testKey),
 		WithRateLimit(0, 0),
 		WithRetry(4, 10*time.Millisecond, 80*time.Millisecond),
 		WithMaxRetryAfter(5 * time.Second),
 	}
 	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	w := &waits{}
-	c.sleep = w.sleep
-	return c, w
-}
-
-// callThing sends method to the catalog group's "things" path through
-// c.do (with a small JSON body for POST and PUT) and decodes the answer.
-func callThing(c *Client, method string) (map[string]any, *Response, error) {
-	var out map[string]any
-	var body any
-	if method == http.MethodPost || method == http.MethodPut {
-		body = map[string]any{"sku": "A-1", "price": 1000}
-	}
-	resp, err := c.do(context.Background(), &request{method: method, version: apiV2, path: "things", body: body}, &out)
-	return out, resp, err
-}
-
-// server is a loopback Tiki stand-in that answers with a scripted sequence
-// of handlers (the last one repeats) and counts what it received.
-type server struct {
-	*httptest.Server
-	mu     sync.Mutex
-	script []http.HandlerFunc
-	count  atomic.Int32
-	bodies []string
-	header []http.Header
-}
-
-// newServer starts a loopback server that records each request and answers
-// it with the next handler of script (the last one repeats); it is closed
-// when the test ends.
-func newServer(t *testing.T, script ...http.HandlerFunc) *server {
-	t.Helper()
-	s := &server{script: script}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := int(s.count.Add(1))
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.header = append(s.header, r.Header.Clone())
-		h := s.script[min(n, len(s.script))-1]
-		s.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(b)) // h may read it too
-		h(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// waits records the waits the client asked for, without sleeping.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
-	return ctx.Err()
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
-}
-
-// oauthServer is a Tiki stand-in with a token endpoint that issues
-// tok-1, tok-2, ... and an API endpoint that accepts the tokens in valid.
-type oauthServer struct {
-	*httptest.Server
-	tokens    atomic.Int32
-	apiCalls  atomic.Int32
-	mu        sync.Mutex
-	forms     []url.Values
-	basic     []string
-	apiTokens []string
-	valid     func(token string) bool
-	expiresIn int
-	tokenFail string // a JSON body answered with 401 by the token endpoint
-	tokenBody string // a JSON body answered with 200 instead of tok-N
-	delay     time.Duration
-}
-
-func (s *oauthServer) client(t *testing.T, opts ...Option) *Client {
-	t.Helper()
-	c, err := NewClient(append([]Option{WithBaseURL(s.URL + "/integration"), WithRateLimit(0, 0)}, opts...)...)
-	require.NoError(t, err)
+	require.NoError(tb, err)
+	c.sleep = s.sleep
 	return c
 }
 
-// newOAuthServer starts an oauthServer that accepts every token; it is
-// closed when the test ends.
-func newOAuthServer(t *testing.T) *oauthServer {
-	t.Helper()
-	s := &oauthServer{valid: func(string) bool { return true }, expiresIn: 3600}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /sc/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
-		require.NoError(t, r.ParseForm())
-		n := s.tokens.Add(1)
-		s.mu.Lock()
-		s.forms = append(s.forms, r.PostForm)
-		s.basic = append(s.basic, r.Header.Get("Authorization"))
-		s.mu.Unlock()
-		time.Sleep(s.delay)
-		w.Header().Set("Content-Type", "application/json")
-		if s.tokenFail != "" {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, s.tokenFail)
-			return
-		}
-		if s.tokenBody != "" {
-			fmt.Fprint(w, s.tokenBody)
-			return
-		}
-		fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":%d,"refresh_token":"refresh-%d","scope":"product order","token_type":"bearer"}`, n, s.expiresIn, n)
-	})
-	mux.HandleFunc("/integration/", func(w http.ResponseWriter, r *http.Request) {
-		s.apiCalls.Add(1)
-		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		s.mu.Lock()
-		s.apiTokens = append(s.apiTokens, tok)
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if !s.valid(tok) {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"errors":["token expired"]}`)
-			return
-		}
-		fmt.Fprint(w, `{"data":[]}`)
-	})
-	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
+// transport is the HTTP transport of s's clients, for a test that wraps
+// it in a RoundTripper of its own (which then may reach any host).
+func (s *server) transport() http.RoundTripper { return s.Client().Transport }
+
+// everyHost is an HTTP client that sends every request to s, whatever its
+// URL's host (Tiki's production hosts among them), keeping the path and
+// the Host header.
+func (s *server) everyHost() *http.Client {
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = "http", s.Listener.Addr().String()
+		return s.transport().RoundTrip(r)
+	})}
 }
 
-// clientCredentials authenticates with the test app's client credentials,
-// sent in the given style.
-func clientCredentials(style AuthStyle) Option {
-	return WithClientCredentials(ClientCredentials{
-		ClientID: testClientID, ClientSecret: testClientSecret,
-		Scopes: []string{ScopeProduct, ScopeOrder}, AuthStyle: style,
-	})
+// loopbackOnly is the transport of the fake's clients: a request to a host
+// off loopback (Tiki's real hosts) fails the test and is not sent, so that
+// no test reaches the network; any other goes through next.
+type loopbackOnly struct {
+	tb   testing.TB
+	next http.RoundTripper
 }
 
-// pagedServer answers attribute values pages: 3 rows on page 1, 1 row on
-// page 2 (a short page that is not the last), 2 rows on page 3 of 3. It
-// records each request's query; read the record once the walk is over.
-func pagedServer(t *testing.T) (*Client, *[]string) {
-	t.Helper()
-	c, mt := setup(t)
-	var mu sync.Mutex
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
-		p := r.URL.Query().Get("page")
-		mu.Lock()
-		pages = append(pages, r.URL.RawQuery)
-		mu.Unlock()
-		body := map[string]string{
-			"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
-			"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
-			"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
-		}[p]
-		if body == "" {
-			return responseJSON(404, `{"errors":["no such page"]}`), nil
-		}
-		return responseJSON(200, body), nil
-	})
-	return c, &pages
-}
-
-// What went over the wire: a responder records the request, requireWire
-// asserts its method, path, query and standard headers, requireJSONEqual its
-// body, and requireRefused that a bad option or argument is a
-// *ValidationError and sends nothing.
-
-// wire records what one request put on the wire.
-type wire struct {
-	Method string
-	Path   string
-	Query  map[string][]string
-	Header http.Header
-	Body   string
-}
-
-// respond registers a responder for method and the path below testBase that
-// records the request in *got (if got is not nil) and answers status with
-// body.
-func respond(mt *httpmock.MockTransport, method, path string, status int, body []byte, got *wire) {
-	respondURL(mt, method, testBase+path, status, body, got)
-}
-
-// respondURL is respond for an absolute URL (a client not under testBase).
-func respondURL(mt *httpmock.MockTransport, method, rawURL string, status int, body []byte, got *wire) {
-	mt.RegisterResponder(method, rawURL, func(r *http.Request) (*http.Response, error) {
-		if got != nil {
-			*got = wire{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-			if r.Body != nil {
-				b, _ := io.ReadAll(r.Body)
-				got.Body = string(b)
-			}
-		}
-		resp := httpmock.NewBytesResponse(status, body)
-		resp.Header.Set("Content-Type", "application/json")
-		return resp, nil
-	})
-}
-
-// responseJSON is an httpmock response with a JSON body.
-func responseJSON(status int, body string) *http.Response {
-	r := httpmock.NewStringResponse(status, body)
-	r.Header.Set("Content-Type", "application/json")
-	return r
-}
-
-// trackingSequence answers GET /v2/tracking/{id} with the given bodies in turn
-// (the last one repeats) and counts the polls.
-func trackingSequence(mt *httpmock.MockTransport, trackID string, bodies ...string) *int {
-	var mu sync.Mutex
-	n := new(int)
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/tracking/"+trackID, func(r *http.Request) (*http.Response, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		body := bodies[min(*n, len(bodies)-1)]
-		*n++
-		return responseJSON(200, body), nil
-	})
-	return n
-}
-
-// requireWire asserts the method, path, query and the SDK's standard headers.
-func requireWire(t *testing.T, got wire, method, path string, query map[string][]string) {
-	t.Helper()
-	require.Equal(t, method, got.Method)
-	require.Equal(t, "/prefix/integration"+path, got.Path)
-	if query == nil {
-		query = map[string][]string{}
+// CloseIdleConnections closes next's idle connections
+// (Client.CloseIdleConnections).
+func (l loopbackOnly) CloseIdleConnections() {
+	if c, ok := l.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
-	require.Equal(t, query, got.Query)
-	require.Equal(t, testKey, got.Header.Get("tiki-api"))
-	require.Equal(t, "application/json", got.Header.Get("Accept"))
-	require.True(t, strings.HasPrefix(got.Header.Get("User-Agent"), "tiki-go/"), got.Header.Get("User-Agent"))
 }
 
-// requireJSONEqual compares a request body with the expected JSON text.
-func requireJSONEqual(t *testing.T, want string, got string) {
-	t.Helper()
-	var w, g any
-	require.NoError(t, json.Unmarshal([]byte(want), &w))
-	require.NoError(t, json.Unmarshal([]byte(got), &g), got)
-	require.Equal(t, w, g)
-}
-
-// requireRefused asserts that err is a *ValidationError with exactly the
-// want problems and that nothing was sent.
-func requireRefused(t *testing.T, err error, mt *httpmock.MockTransport, want ...FieldProblem) {
-	t.Helper()
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, want, ve.Problems)
-	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing may be sent for an invalid request")
-}
-
-// captured is one request as the server saw it.
-type captured struct {
-	Method, Path, Query, Body string
-}
-
-// captureAll answers every request with 200 {} and records it.
-func captureAll(mt *httpmock.MockTransport) func() []captured {
-	var mu sync.Mutex
-	var got []captured
-	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-		c := captured{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
+func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if ip := net.ParseIP(r.URL.Hostname()); ip == nil || !ip.IsLoopback() {
+		l.tb.Errorf("a client of the fake Tiki sent %s %s, off loopback: give it the HTTP client everyHost", r.Method, r.URL.Redacted())
 		if r.Body != nil {
-			b, _ := io.ReadAll(r.Body)
-			c.Body = string(b)
+			r.Body.Close()
 		}
-		mu.Lock()
-		got = append(got, c)
-		mu.Unlock()
-		return httpmock.NewStringResponse(http.StatusOK, `{}`), nil
-	})
-	return func() []captured {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]captured(nil), got...)
+		return nil, fmt.Errorf("%s is off loopback: not sent", r.URL.Host)
 	}
+	return l.next.RoundTrip(r)
 }
 
-// first takes the first row (or error) of an iterator.
-func first[T any](seq func(yield func(T, error) bool)) error {
-	for _, err := range seq {
-		return err
+// serve records the request (unless s is unrecorded), then hands it to the
+// routes.
+func (s *server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	unlogged := s.unlogged
+	s.mu.Unlock()
+	if unlogged {
+		s.mux.ServeHTTP(w, r)
+		return
 	}
-	return nil
-}
-
-// refusal is a call that must be refused with exactly want.
-type refusal struct {
-	call func(c *Client) error
-	want []FieldProblem
-}
-
-// requireRefusals makes each call, named by its key, with a client of its
-// own from setup, and asserts with requireRefused that it is refused with
-// its problems and sends nothing.
-func requireRefusals(t *testing.T, cases map[string]refusal) {
-	t.Helper()
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			c, mt := setup(t)
-			requireRefused(t, tc.call(c), mt, tc.want...)
-		})
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body)) // an answer may read it too
+	got := wire{
+		Method: r.Method, Host: r.Host, Path: r.URL.Path, URI: r.RequestURI, RawQuery: r.URL.RawQuery,
+		Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body),
 	}
+	s.mu.Lock()
+	s.got = append(s.got, got)
+	s.mu.Unlock()
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wireKey{}, got)))
 }
 
-// Scripted answers of a loopback server.
+// wireKey is the context key of the request's record, for its route.
+type wireKey struct{}
 
-// status answers code with a JSON body.
+// handle routes pattern to answers and returns the route: the route's
+// first request is answered by the first of answers, the next by the next,
+// and the last answers every request after it. pattern is an
+// http.ServeMux pattern whose path is below the API base:
+// "GET /v2/products/{id}" (an answer reads r.PathValue("id")), "/v2/things"
+// for every method, "/" for every path. Handling a pattern again gives its
+// route new answers, starting from the first; the route keeps its record.
+func (s *server) handle(pattern string, answers ...http.HandlerFunc) *route {
+	s.tb.Helper()
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	return s.handleRoot(strings.TrimSpace(method+" "+apiPath+path), answers...)
+}
+
+// handleRoot is handle for a pattern whose path is from the server's
+// root: TikiNOW's routes (below tikiNowPath), the OAuth2 token endpoint
+// (tokenPath), a token URL of the test's own.
+func (s *server) handleRoot(pattern string, answers ...http.HandlerFunc) *route {
+	s.tb.Helper()
+	require.NotEmpty(s.tb, answers, "a route needs an answer")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rt, ok := s.routes[pattern]; ok {
+		rt.mu.Lock()
+		rt.answers, rt.next = answers, 0
+		rt.mu.Unlock()
+		return rt
+	}
+	rt := &route{tb: s.tb, answers: answers}
+	s.routes[pattern] = rt
+	s.mux.HandleFunc(pattern, rt.serve)
+	return rt
+}
+
+// respond routes method and path (below the API base) to an answer of
+// code with the JSON body, for every request, and returns the route.
+func (s *server) respond(method, path string, code int, body []byte) *route {
+	s.tb.Helper()
+	return s.handle(method+" "+path, status(code, string(body)))
+}
+
+// requests returns the requests s received, in order of arrival.
+func (s *server) requests() []wire {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
+}
+
+// count is the number of requests s received.
+func (s *server) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got)
+}
+
+// last returns the last request s received; it fails the test if there
+// is none.
+func (s *server) last() wire {
+	s.tb.Helper()
+	got := s.requests()
+	require.NotEmpty(s.tb, got, "nothing was sent")
+	return got[len(got)-1]
+}
+
+// forget clears the record of s (not its routes'): requests and count
+// start again from none.
+func (s *server) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = nil
+}
+
+// unrecorded stops recording requests, in s and in its routes, for
+// benchmarks and measurements of the heap, where a record of every request
+// would weigh.
+func (s *server) unrecorded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unlogged = true
+}
+
+// sleep is the wait of s's clients: it records d and returns at once, with
+// the context's error.
+func (s *server) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.slept = append(s.slept, d)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+// waits returns the waits s's clients asked for, in order.
+func (s *server) waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.slept)
+}
+
+// route is one route of the fake: its answers and what it received.
+type route struct {
+	tb      testing.TB
+	mu      sync.Mutex
+	answers []http.HandlerFunc
+	next    int    // the answer of the next request
+	got     []wire // the requests received, in order
+}
+
+func (rt *route) serve(w http.ResponseWriter, r *http.Request) {
+	rt.mu.Lock()
+	answer := rt.answers[min(rt.next, len(rt.answers)-1)]
+	rt.next++
+	if got, ok := r.Context().Value(wireKey{}).(wire); ok {
+		rt.got = append(rt.got, got)
+	}
+	rt.mu.Unlock()
+	answer(w, r)
+}
+
+// requests returns the requests the route received, in order of arrival.
+func (rt *route) requests() []wire {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return slices.Clone(rt.got)
+}
+
+// last returns the last request the route received; it fails the test
+// if there is none.
+func (rt *route) last() wire {
+	rt.tb.Helper()
+	got := rt.requests()
+	require.NotEmpty(rt.tb, got, "the route received nothing")
+	return got[len(got)-1]
+}
+
+// count is the number of requests the route received.
+func (rt *route) count() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.got)
+}
+
+// The fake serves the API below the root only: a client whose paths miss
+// the base (as a path built absolute would) reaches no route, and the 404
+// names the request.
+func TestFakeTikiServesTheAPIBelowTheRoot(t *testing.T) {
+	t.Parallel()
+	c, s := setup(t)
+	s.handle("GET /v2/things", ok200)
+	_, _, err := callThing(c, http.MethodGet)
+	require.NoError(t, err)
+
+	rooted := s.client(t, WithSellerKey(testKey), WithBaseURL(s.URL))
+	_, _, err = callThing(rooted, http.MethodGet)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusNotFound, apiErr.StatusCode)
+	assert.Equal(t, []string{"the fake Tiki has no route for GET /v2/things"}, apiErr.Messages)
+	assert.Equal(t, []string{apiPath + "/v2/things", "/v2/things"}, []string{s.requests()[0].Path, s.last().Path})
+}
+
+// Answers of the fake's routes.
+
+// status answers code with body, as JSON unless the answer's Content-Type
+// is already set (withHeader).
 func status(code int, body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+		if w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
 		w.WriteHeader(code)
 		io.WriteString(w, body)
 	}
@@ -449,46 +379,233 @@ func hangUp(w http.ResponseWriter, r *http.Request) {
 // ok200 is a successful JSON answer.
 var ok200 = status(200, `{"ok":true}`)
 
-// pullQueue is a loopback event queue with the pull rules of Tiki's
-// documentation and the fake: a pull acknowledges the batch of the ack id
-// it sends when that is the latest answer's, ignores an older one of the
-// queue, refuses one the queue never issued (400), and answers the oldest
-// unacknowledged events with a new ack id.
-type pullQueue struct {
-	mu     sync.Mutex
-	events []string // raw events, in order
-	acked  int      // events[:acked] are acknowledged
-	issued map[string]int
-	latest string
-	size   int
-	n      int
+// The OAuth2 side of the fake.
+
+// tokens is Tiki's OAuth2 token endpoint on the fake (oauth): it issues
+// tok-1, tok-2, ... with refresh-1, refresh-2, ... and records each token
+// request. Set its fields before the requests they concern.
+type tokens struct {
+	s     *server
+	route *route
+	n     atomic.Int32 // token requests received
+	// valid reports whether the API accepts a bearer token (every token
+	// unless set).
+	valid func(token string) bool
+	// expiresIn is the issued tokens' lifetime in seconds (3600).
+	expiresIn int
+	// fail, when set, is a JSON body answered with 401 instead of a token.
+	fail string
+	// body, when set, is a JSON body answered with 200 instead of tok-N.
+	body string
+	// delay holds each token answer back.
+	delay time.Duration
 }
 
-func (q *pullQueue) pull(ack string) (int, string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if ack != "" {
-		end, ok := q.issued[ack]
-		if !ok {
-			return 400, `{"errors":["ack_id is not valid for this queue"]}`
-		}
-		if ack == q.latest && end > q.acked {
-			q.acked = end
-		}
-	}
-	end := min(q.acked+q.size, len(q.events))
-	q.n++
-	id := fmt.Sprintf("ack-%d", q.n)
-	q.issued[id], q.latest = end, id
-	return 200, fmt.Sprintf(`{"events":[%s],"ack_id":%q}`, strings.Join(q.events[q.acked:end], ","), id)
+// oauth serves Tiki's OAuth2 token endpoint on s, where clients find it
+// (tokenPath at the host's root), and answers every request to the API
+// with {"data":[]} when its bearer token is valid, and 401 {"errors":
+// ["token expired"]} otherwise.
+func (s *server) oauth() *tokens {
+	s.tb.Helper()
+	o := &tokens{s: s, valid: func(string) bool { return true }, expiresIn: 3600}
+	o.route = s.handleRoot(http.MethodPost+" "+tokenPath, o.token)
+	s.handle("/", o.api)
+	return o
 }
 
-func newPullQueue(n, size int) *pullQueue {
-	q := &pullQueue{issued: map[string]int{}, size: size}
-	for i := range n {
-		q.events = append(q.events, fmt.Sprintf(`{"id":"ev-%d","sid":"S","created_at":1740401636695,"type":"ORDER_CREATED_SUCCESSFULLY","version":"v1","payload":{"order_code":"%d"}}`, i, i))
+func (o *tokens) token(w http.ResponseWriter, r *http.Request) {
+	n := o.n.Add(1)
+	time.Sleep(o.delay)
+	switch {
+	case o.fail != "":
+		status(http.StatusUnauthorized, o.fail)(w, r)
+	case o.body != "":
+		status(http.StatusOK, o.body)(w, r)
+	default:
+		status(http.StatusOK, fmt.Sprintf(`{"access_token":"tok-%d","expires_in":%d,"refresh_token":"refresh-%d","scope":"product order","token_type":"bearer"}`,
+			n, o.expiresIn, n))(w, r)
 	}
-	return q
+}
+
+func (o *tokens) api(w http.ResponseWriter, r *http.Request) {
+	if !o.valid(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) {
+		status(http.StatusUnauthorized, `{"errors":["token expired"]}`)(w, r)
+		return
+	}
+	status(http.StatusOK, `{"data":[]}`)(w, r)
+}
+
+// issued is the number of token requests received.
+func (o *tokens) issued() int { return int(o.n.Load()) }
+
+// forms returns the form of each token request, in order.
+func (o *tokens) forms() []url.Values {
+	var out []url.Values
+	for _, got := range o.route.requests() {
+		form, _ := url.ParseQuery(got.Body)
+		out = append(out, form)
+	}
+	return out
+}
+
+// basic returns the Authorization header of each token request, in order.
+func (o *tokens) basic() []string {
+	var out []string
+	for _, got := range o.route.requests() {
+		out = append(out, got.Header.Get("Authorization"))
+	}
+	return out
+}
+
+// apiTokens returns the bearer token of each request to the API, in order.
+func (o *tokens) apiTokens() []string {
+	var out []string
+	for _, got := range o.s.requests() {
+		if strings.HasPrefix(got.Path, apiPath+"/") {
+			out = append(out, strings.TrimPrefix(got.Header.Get("Authorization"), "Bearer "))
+		}
+	}
+	return out
+}
+
+// apiCalls is the number of requests to the API.
+func (o *tokens) apiCalls() int { return len(o.apiTokens()) }
+
+// callThing sends method to the catalog group's "things" path through
+// c.do (with a small JSON body for POST and PUT) and decodes the answer.
+func callThing(c *Client, method string) (map[string]any, *Response, error) {
+	var out map[string]any
+	var body any
+	if method == http.MethodPost || method == http.MethodPut {
+		body = map[string]any{"sku": "A-1", "price": 1000}
+	}
+	resp, err := c.do(context.Background(), &request{method: method, version: apiV2, path: "things", body: body}, &out)
+	return out, resp, err
+}
+
+// clientCredentials authenticates with the test app's client credentials,
+// sent in the given style.
+func clientCredentials(style AuthStyle) Option {
+	return WithClientCredentials(ClientCredentials{
+		ClientID: testClientID, ClientSecret: testClientSecret,
+		Scopes: []string{ScopeProduct, ScopeOrder}, AuthStyle: style,
+	})
+}
+
+// testSeller is the seller id of the public-app clients of the tests.
+const testSeller = "seller-1"
+
+// storedApp returns WithOAuthApp for app and testSeller, over a fresh
+// MemoryTokenStore holding tok (when not nil), and the store.
+func storedApp(t testing.TB, app OAuthApp, tok *Token) (Option, *MemoryTokenStore) {
+	t.Helper()
+	store := NewMemoryTokenStore()
+	if tok != nil {
+		require.NoError(t, SaveToken(context.Background(), store, testSeller, tok))
+	}
+	return WithOAuthApp(app, store, testSeller), store
+}
+
+// pagedServer is setup with the values of attribute 7 served in pages: 3
+// rows on page 1, 1 row on page 2 (a short page that is not the last), 2
+// rows on page 3 of 3, and a 404 for any other page.
+func pagedServer(t *testing.T) (*Client, *server) {
+	t.Helper()
+	c, s := setup(t)
+	pages := map[string]string{
+		"1": `{"data":[{"id":1},{"id":2},{"id":3}],"paging":{"current_page":1,"last_page":3,"per_page":3,"total":6}}`,
+		"2": `{"data":[{"id":4}],"paging":{"current_page":2,"last_page":3,"per_page":3,"total":6}}`,
+		"3": `{"data":[{"id":5},{"id":6}],"paging":{"current_page":3,"last_page":3,"per_page":3,"total":6}}`,
+	}
+	s.handle("GET /v2/attributes/7/values", func(w http.ResponseWriter, r *http.Request) {
+		if body, ok := pages[r.URL.Query().Get("page")]; ok {
+			status(200, body)(w, r)
+			return
+		}
+		status(404, `{"errors":["no such page"]}`)(w, r)
+	})
+	return c, s
+}
+
+// What went over the wire: the fake records each request as a wire;
+// requireWire asserts its method, path, query and standard headers,
+// requireJSONEqual its body, and requireRefused that a bad option or
+// argument is a *ValidationError and sends nothing.
+
+// wire records what one request put on the wire.
+type wire struct {
+	Method   string
+	Host     string // the Host header
+	Path     string // from the server's root, unescaped
+	URI      string // the request target as sent: escaped path and query
+	RawQuery string
+	Query    map[string][]string
+	Header   http.Header
+	Body     string
+}
+
+// requireWire asserts that got has the method, the path (below the API
+// base), exactly the query (nil for none), and the SDK's standard headers
+// with setup's seller key.
+func requireWire(t *testing.T, got wire, method, path string, query map[string][]string) {
+	t.Helper()
+	require.Equal(t, method, got.Method)
+	require.Equal(t, apiPath+path, got.Path)
+	if query == nil {
+		query = map[string][]string{}
+	}
+	require.Equal(t, query, got.Query)
+	require.Equal(t, testKey, got.Header.Get("tiki-api"))
+	require.Equal(t, "application/json", got.Header.Get("Accept"))
+	require.True(t, strings.HasPrefix(got.Header.Get("User-Agent"), "tiki-go/"), got.Header.Get("User-Agent"))
+}
+
+// requireJSONEqual asserts that the JSON text got (a request body) holds
+// the same value as the JSON text want.
+func requireJSONEqual(t *testing.T, want string, got string) {
+	t.Helper()
+	var w, g any
+	require.NoError(t, json.Unmarshal([]byte(want), &w))
+	require.NoError(t, json.Unmarshal([]byte(got), &g), got)
+	require.Equal(t, w, g)
+}
+
+// requireRefused asserts that err is a *ValidationError with exactly the
+// want problems and that s received nothing.
+func requireRefused(t *testing.T, err error, s *server, want ...FieldProblem) {
+	t.Helper()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, want, ve.Problems)
+	assert.Zero(t, s.count(), "nothing may be sent for an invalid request")
+}
+
+// requireRefusals makes each call, named by its key, with a client of its
+// own from setup, and asserts with requireRefused that it is refused with
+// its problems and sends nothing.
+func requireRefusals(t *testing.T, cases map[string]refusal) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, s := setup(t)
+			requireRefused(t, tc.call(c), s, tc.want...)
+		})
+	}
+}
+
+// first takes the first row (or error) of an iterator.
+func first[T any](seq func(yield func(T, error) bool)) error {
+	for _, err := range seq {
+		return err
+	}
+	return nil
+}
+
+// refusal is a call that must be refused with exactly want.
+type refusal struct {
+	call func(c *Client) error
+	want []FieldProblem
 }
 
 // Expected values: fixtures and what they decode to.
@@ -684,18 +801,10 @@ func newTimeoutFirstTransport(t *testing.T, received <-chan struct{}) *timeoutFi
 	return &timeoutFirst{base: tr, received: received}
 }
 
-// closeHook is a response body that calls onClose when it is closed (after
-// the client has read it).
-type closeHook struct {
-	io.ReadCloser
-	onClose func()
-}
+// roundTripFunc is a function as an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (c *closeHook) Close() error {
-	err := c.ReadCloser.Close()
-	c.onClose()
-	return err
-}
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // countingLimiter counts Wait calls.
 type countingLimiter struct{ n atomic.Int32 }
@@ -793,13 +902,6 @@ func requireEvidence(t *testing.T) {
 	}
 }
 
-// RequireEvidence is requireEvidence for the tests of package tiki_test,
-// which cannot see this package's unexported test helpers.
-func RequireEvidence(t *testing.T) {
-	t.Helper()
-	requireEvidence(t)
-}
-
 // Refusals of enumeration values.
 
 // unknownValue is the problem of a value of E that is neither documented
@@ -820,20 +922,4 @@ func unknownValue[E ~string](field string, value E, known ...E) FieldProblem {
 // missingValue is the problem of a required enumeration field left empty.
 func missingValue[E ~string](field string) FieldProblem {
 	return FieldProblem{field, fmt.Sprintf("is required: one of the %s values %s", reflect.TypeFor[E]().Name(), joinQuoted(enumTable[reflect.TypeFor[E]()]...))}
-}
-
-// testSeller is the seller id of the public-app clients of the tests.
-const testSeller = "seller-1"
-
-// storedApp returns WithOAuthApp for app and testSeller, over a fresh
-// MemoryTokenStore holding tok (when not nil), and the store.
-func storedApp(t testing.TB, app OAuthApp, tok *Token) (Option, *MemoryTokenStore) {
-	t.Helper()
-	store := NewMemoryTokenStore()
-	if tok != nil {
-		if err := SaveToken(context.Background(), store, testSeller, tok); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return WithOAuthApp(app, store, testSeller), store
 }

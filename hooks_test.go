@@ -117,9 +117,10 @@ func (l *ctxLimiter) Wait(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// ctxTransport sends requests through http.DefaultTransport and records
-// the value of ctxKey in their contexts.
+// ctxTransport sends requests through next and records the value of
+// ctxKey in their contexts.
 type ctxTransport struct {
+	next http.RoundTripper
 	mu   sync.Mutex
 	seen []any
 }
@@ -128,7 +129,7 @@ func (tr *ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	tr.mu.Lock()
 	tr.seen = append(tr.seen, r.Context().Value(ctxKey{}))
 	tr.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+	return tr.next.RoundTrip(r)
 }
 
 // A call retried after a 429 and a 503 reports its start, each limiter
@@ -137,19 +138,21 @@ func (tr *ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // the HTTP requests and every later hook.
 func TestHooksFollowACallThroughItsAttempts(t *testing.T) {
 	t.Parallel()
-	s := newServer(t,
+	_, s := setup(t)
+	things := s.handle("GET /v2/things",
 		withHeader("Retry-After", "2", status(429, `{"errors":["too many requests"]}`)),
 		withHeader("Retry-After", "1", status(503, `{}`)),
 		withHeader("X-Request-Id", "req-42", ok200),
 	)
 	rec := &hookRecorder{}
 	lim := &ctxLimiter{}
-	tr := &ctxTransport{}
-	c, w := setupServer(t, s, WithHooks(rec.hooks(t, "call-1")), WithLimiter(lim), WithHTTPClient(&http.Client{Transport: tr}), WithSellerID("seller-7"))
+	tr := &ctxTransport{next: s.transport()}
+	c := s.client(t, WithSellerKey(testKey), WithHooks(rec.hooks(t, "call-1")), WithLimiter(lim), WithHTTPClient(&http.Client{Transport: tr}), WithSellerID("seller-7"))
 	_, resp, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "req-42", resp.RequestID)
-	assert.Equal(t, []time.Duration{2 * time.Second, time.Second}, w.all())
+	assert.Equal(t, 3, things.count())
+	assert.Equal(t, []time.Duration{2 * time.Second, time.Second}, s.waits())
 
 	call := CallInfo{Method: "GET", Template: "/v2/things", Host: "127.0.0.1", SellerID: "seller-7"}
 	assert.Equal(t, []hookEvent{
@@ -176,7 +179,8 @@ func TestHooksReportCallsThatFail(t *testing.T) {
 	t.Run("no answer", func(t *testing.T) {
 		t.Parallel()
 		rec := &hookRecorder{}
-		c, _ := setupServer(t, newServer(t, hangUp), WithHooks(rec.hooks(t, nil)))
+		c, s := setup(t, WithHooks(rec.hooks(t, nil)))
+		s.handle("POST /v2/things", hangUp)
 		_, _, err := callThing(c, http.MethodPost) // a POST that may have reached Tiki is not resent
 		var re *RequestError
 		require.ErrorAs(t, err, &re)
@@ -190,8 +194,8 @@ func TestHooksReportCallsThatFail(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		rec := &hookRecorder{}
-		s := newServer(t, withHeader("X-Request-Id", "req-404", status(404, `{"errors":["order 929231617 not found"]}`)))
-		c, _ := setupServer(t, s, WithHooks(rec.hooks(t, nil)))
+		c, s := setup(t, WithHooks(rec.hooks(t, nil)))
+		s.handle("GET /v2/things", withHeader("X-Request-Id", "req-404", status(404, `{"errors":["order 929231617 not found"]}`)))
 		_, _, err := callThing(c, http.MethodGet)
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
@@ -203,11 +207,11 @@ func TestHooksReportCallsThatFail(t *testing.T) {
 	t.Run("context ends in the limiter", func(t *testing.T) {
 		t.Parallel()
 		rec := &hookRecorder{}
-		s := newServer(t, ok200)
-		c, _ := setupServer(t, s, WithHooks(rec.hooks(t, nil)), WithLimiter(limiterFunc(func(ctx context.Context) error {
+		c, s := setup(t, WithHooks(rec.hooks(t, nil)), WithLimiter(limiterFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			return ctx.Err()
 		})))
+		s.handle("GET /v2/things", ok200)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 		defer cancel()
 		_, err := c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "things"}, nil)
@@ -216,7 +220,7 @@ func TestHooksReportCallsThatFail(t *testing.T) {
 		require.Len(t, events, 3)
 		assert.Equal(t, LimiterWaitInfo{Attempt: 1, Err: context.DeadlineExceeded}, events[1].Info)
 		assert.Equal(t, CallDoneInfo{Err: err}, events[2].Info)
-		assert.Zero(t, s.count.Load())
+		assert.Zero(t, s.count())
 	})
 }
 
@@ -231,7 +235,8 @@ func (f limiterFunc) Wait(ctx context.Context) error { return f(ctx) }
 // with the error the waiting call returns.
 func TestHooksReportTokenRenewals(t *testing.T) {
 	t.Parallel()
-	s := newOAuthServer(t)
+	_, s := setup(t)
+	o := s.oauth()
 	rec := &hookRecorder{}
 	c := s.client(t, clientCredentials(AuthStyleBasic), WithHooks(rec.hooks(t, "call")), WithSellerID("seller-7"))
 	get := func() error {
@@ -251,7 +256,7 @@ func TestHooksReportTokenRenewals(t *testing.T) {
 	assert.Equal(t, "call", rec.ctxValue[2], "the renewal gets the context of the call that needed it")
 
 	rec.reset()
-	s.valid = func(tok string) bool { return tok != "tok-1" }
+	o.valid = func(tok string) bool { return tok != "tok-1" }
 	require.NoError(t, get())
 	assert.Equal(t, []hookEvent{
 		{"CallStart", call, nil},
@@ -272,7 +277,7 @@ func TestHooksReportTokenRenewals(t *testing.T) {
 	assert.Equal(t, TokenRenewalInfo{SellerID: "seller-7", Reason: TokenExpiring}, rec.all()[2].Info)
 
 	rec.reset()
-	s.tokenFail = `{"error":"invalid_client"}`
+	o.fail = `{"error":"invalid_client"}`
 	cache.mu.Lock()
 	cache.now = func() time.Time { return time.Now().Add(3 * time.Hour) }
 	cache.mu.Unlock()
@@ -360,16 +365,15 @@ func TestHooksNameTheEndpointByItsTemplate(t *testing.T) {
 		t.Run(tc.template, func(t *testing.T) {
 			t.Parallel()
 			var got CallInfo
-			c, mt := setup(t, WithRetry(1, 0, 0), recordStart(&got))
-			var sent string
-			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-				sent = r.URL.EscapedPath()
-				return responseJSON(200, `{}`), nil
-			})
+			_, s := setup(t)
+			s.handle("/", status(200, `{}`))
+			c := s.client(t, WithSellerKey(testKey), WithBaseURL("https://tiki.test"+apiPath), WithHTTPClient(s.everyHost()),
+				WithRetry(1, 0, 0), recordStart(&got))
 			_ = tc.call(context.Background(), c) // the answer does not matter
-			require.NotEmpty(t, sent, "the call was sent")
+			require.NotZero(t, s.count(), "the call was sent")
+			sent, _, _ := strings.Cut(s.last().URI, "?")
 			assert.Equal(t, CallInfo{Method: got.Method, Template: tc.template, Host: "tiki.test"}, got)
-			fitsPath(t, tc.template, strings.TrimPrefix(sent, "/prefix/integration"))
+			fitsPath(t, tc.template, strings.TrimPrefix(sent, apiPath))
 			for _, value := range []string{"929231617", "2147483647", "SHIRT", "track-", "trace-", "8322", "queue-", "history"} {
 				assert.NotContains(t, got.Template, value)
 			}
@@ -379,10 +383,13 @@ func TestHooksNameTheEndpointByItsTemplate(t *testing.T) {
 	t.Run("TikiNOW", func(t *testing.T) {
 		t.Parallel()
 		var got CallInfo
-		c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase), recordStart(&got))
-		respondURL(mt, http.MethodPost, tikiNowBase+"/register-webhooks", 200, []byte(`{"success":true}`), nil)
+		_, s := setup(t)
+		s.handleRoot("POST "+tikiNowPath+"/register-webhooks", status(200, `{"success":true}`))
+		c := s.client(t, WithAccessToken("bearer-token-1"), WithTikiNowURL("https://tikinow.test"+tikiNowPath), WithHTTPClient(s.everyHost()),
+			recordStart(&got))
 		_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 		require.NoError(t, err)
+		assert.Equal(t, "tikinow.test", s.last().Host)
 		assert.Equal(t, CallInfo{Method: "POST", Template: "/register-webhooks", Host: "tikinow.test"}, got)
 	})
 }
@@ -439,7 +446,8 @@ func TestHooksAddUp(t *testing.T) {
 			order = append(order, fmt.Sprintf("second attempt %d", a.Status))
 		},
 	}
-	c, _ := setupServer(t, newServer(t, ok200), WithHooks(first), WithHooks(second))
+	c, s := setup(t, WithHooks(first), WithHooks(second))
+	s.handle("GET /v2/things", ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"first start", "second start first", "second attempt 200", "first done first"}, order)
@@ -453,10 +461,11 @@ func TestHookPanicIsLoggedAndTheCallGoesOn(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
 	done := 0
-	c, _ := setupServer(t, newServer(t, ok200), WithLogger(logger), WithHooks(Hooks{
+	c, s := setup(t, WithLogger(logger), WithHooks(Hooks{
 		CallStart: func(ctx context.Context, call CallInfo) context.Context { panic("no span for " + testKey) },
 		Attempt:   func(ctx context.Context, call CallInfo, a AttemptInfo) { panic(errors.New("attempt hook")) },
 	}), WithHooks(Hooks{CallDone: func(ctx context.Context, call CallInfo, d CallDoneInfo) { done++ }}))
+	s.handle("GET /v2/things", ok200)
 	out, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"ok": true}, out)

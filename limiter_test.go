@@ -3,9 +3,7 @@ package tiki
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,9 +17,9 @@ import (
 
 func TestLimiterWaitsRatherThanRejects(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
 	// 50 per second with a burst of 1: 6 calls need at least 100 ms.
-	c, _ := setupServer(t, s, WithRateLimit(50, 1))
+	c, s := setup(t, WithRateLimit(50, 1))
+	s.handle("/v2/things", ok200)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 6 {
@@ -34,24 +32,24 @@ func TestLimiterWaitsRatherThanRejects(t *testing.T) {
 	}
 	wg.Wait()
 	assert.GreaterOrEqual(t, time.Since(start), 95*time.Millisecond)
-	assert.EqualValues(t, 6, s.count.Load(), "every call went through: none rejected")
+	assert.EqualValues(t, 6, s.count(), "every call went through: none rejected")
 }
 
 func TestEveryAttemptPassesLimiter(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), status(500, ``), ok200)
 	l := &countingLimiter{}
-	c, _ := setupServer(t, s, WithLimiter(l))
+	c, s := setup(t, WithLimiter(l))
+	s.handle("/v2/things", status(503, ``), status(500, ``), ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, l.n.Load())
-	assert.EqualValues(t, 3, s.count.Load())
+	assert.EqualValues(t, 3, s.count())
 }
 
 func TestLimiterHonoursContext(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
-	c, _ := setupServer(t, s, WithRateLimit(0.001, 1))
+	c, s := setup(t, WithRateLimit(0.001, 1))
+	s.handle("/v2/things", ok200)
 	_, _, err := callThing(c, http.MethodGet) // takes the only token
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -61,14 +59,14 @@ func TestLimiterHonoursContext(t *testing.T) {
 	var reqErr *RequestError
 	require.ErrorAs(t, err, &reqErr)
 	assert.Equal(t, 0, reqErr.Attempts)
-	assert.EqualValues(t, 1, s.count.Load())
+	assert.EqualValues(t, 1, s.count())
 }
 
 func TestWithLimiterRateLimiterDeadline(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
 	l := rate.NewLimiter(0.001, 1)
-	c, _ := setupServer(t, s, WithLimiter(l))
+	c, s := setup(t, WithLimiter(l))
+	s.handle("/v2/things", ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -194,8 +192,8 @@ func TestRateLimiterKeepsTheBudgetOfCancelledWaiters(t *testing.T) {
 // after 2,000 cancelled waiters goes through at once.
 func TestLimiterCancelledWaitersClient(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
-	c, _ := setupServer(t, s, WithRateLimit(DefaultRateLimit, 20))
+	c, s := setup(t, WithRateLimit(DefaultRateLimit, 20))
+	s.handle("/v2/x", ok200)
 	b := c.limiter.(*bucket)
 	for range 20 {
 		require.NoError(t, b.Wait(context.Background()))
@@ -278,20 +276,16 @@ func TestLimiterAccuracy(t *testing.T) {
 	// scheduling on a loaded 2-core machine).
 	enforce := rate.NewLimiter(perSecond, 20)
 	var served, refused atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+	c, s := setup(t, WithRateLimit(perSecond, 1), WithRetry(1, 0, 0))
+	s.handle("GET /v2/warehouses/tiki", func(w http.ResponseWriter, r *http.Request) {
 		if !enforce.Allow() {
 			refused.Add(1)
-			w.WriteHeader(http.StatusTooManyRequests)
-			io.WriteString(w, `{"errors":["Too Many Requests"]}`)
+			status(http.StatusTooManyRequests, `{"errors":["Too Many Requests"]}`)(w, r)
 			return
 		}
 		served.Add(1)
-		io.WriteString(w, `[]`)
-	}))
-	defer srv.Close()
-	c, err := NewClient(WithBaseURL(srv.URL), WithSellerKey("k-123456"), WithRateLimit(perSecond, 1), WithRetry(1, 0, 0))
-	require.NoError(t, err)
+		status(http.StatusOK, `[]`)(w, r)
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()

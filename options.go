@@ -206,7 +206,7 @@ func WithLogger(logger *slog.Logger) Option {
 // problem, since no header can carry it.
 func WithUserAgent(product string) Option {
 	return func(c *config) {
-		product = strings.TrimSpace(product)
+		product := strings.TrimSpace(product) // one Option may build several clients at once: each trims its own copy
 		if problem, ok := checkHeaderValue(product); !ok {
 			c.problems.add("WithUserAgent", "%s", problem)
 			return

@@ -31,45 +31,42 @@ func TestOrdersConfirmPicksTheEndpointOfEachModel(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(string(tc.model), func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var inv, slot, confirm wire
-			respond(mt, http.MethodGet, "/v2/seller-inventories", 200, inventories, &inv)
-			respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, slots, &slot)
-			respond(mt, http.MethodPost, tc.path, 200, []byte(`{}`), &confirm)
+			c, s := setup(t)
+			inv := s.respond(http.MethodGet, "/v2/seller-inventories", 200, inventories)
+			slot := s.respond(http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, slots)
+			confirm := s.respond(http.MethodPost, tc.path, 200, []byte(`{}`))
 
 			done, _, err := c.Orders.Confirm(context.Background(), orderOf(t, tc.model, ""), nil)
 			require.NoError(t, err)
-			requireWire(t, inv, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn"}})
-			requireWire(t, confirm, http.MethodPost, tc.path, nil)
-			requireJSONEqual(t, tc.body, confirm.Body)
+			requireWire(t, inv.last(), http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn"}})
+			requireWire(t, confirm.last(), http.MethodPost, tc.path, nil)
+			requireJSONEqual(t, tc.body, confirm.last().Body)
 			assert.Equal(t, tc.model, done.FulfillmentType)
 			assert.Equal(t, int64(188954), done.SellerInventoryID)
 			assert.Equal(t, json.RawMessage(`{}`), done.Result.Raw)
-			calls := mt.GetCallCountInfo()
 			if tc.pickedUp {
-				requireWire(t, slot, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
+				requireWire(t, slot.last(), http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
 				assert.Equal(t, "2021-06-03 08:00:00", done.ExpectedPickupTime)
 				assert.Nil(t, done.AvailableItemIDs)
 			} else {
-				assert.Zero(t, calls["GET "+testBase+"/v2/orders/dropship/expected-pickup-slots"])
+				assert.Zero(t, slot.count())
 				assert.Equal(t, []int64{191564100}, done.AvailableItemIDs)
 			}
-			assert.Equal(t, 1, calls["POST "+testBase+tc.path], "a confirmation is sent once")
+			assert.Equal(t, 1, confirm.count(), "a confirmation is sent once")
 		})
 	}
 }
 
 func TestOrdersConfirmWithOptionsSendsNothingElse(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, nil, &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, nil)
 	done, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""),
 		&ConfirmOptions{SellerInventoryID: 7, ExpectedPickupTime: "2021-06-03 13:00:00"})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"confirmation_status": "seller_confirmed", "seller_inventory_id": 7, "expected_pickup_time": "2021-06-03 13:00:00"}`, got.Body)
+	requireJSONEqual(t, `{"confirmation_status": "seller_confirmed", "seller_inventory_id": 7, "expected_pickup_time": "2021-06-03 13:00:00"}`, s.last().Body)
 	assert.Nil(t, done.Result.Raw, "an empty 2xx body is a success without content")
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 func TestOrdersConfirmRefusesOrdersThatNeedNone(t *testing.T) {
@@ -97,27 +94,29 @@ func TestOrdersConfirmRefusesOrdersThatNeedNone(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.Orders.Confirm(context.Background(), tc.order, tc.opts)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
 
 func TestOrdersConfirmWithoutInventoryOrSlot(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, []byte(`{"seller_inventories": [], "mappings": []}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/seller-inventories", 200, []byte(`{"seller_inventories": [], "mappings": []}`))
 	_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""), nil)
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{Field: "seller_inventory_id", Problem: "is required: Tiki maps no seller inventory to Tiki warehouse sgn"}}, ve.Problems)
 
-	respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, []byte(`{"pickup_slots": []}`), nil)
+	s.respond(http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200, []byte(`{"pickup_slots": []}`))
+	confirm := s.respond(http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, []byte(`{}`))
 	_, _, err = c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{SellerInventoryID: 1})
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "expected_pickup_time", ve.Problems[0].Field)
-	assert.Zero(t, mt.GetCallCountInfo()["POST "+testBase+"/v2/orders/613795703/dropship/confirm-available"])
+	assert.Zero(t, confirm.count())
+	assert.Equal(t, 2, s.count(), "the inventories and the slots were read, nothing else")
 }
 
 func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
@@ -173,16 +172,16 @@ func TestOrdersActionsRefuseTheWrongModel(t *testing.T) {
 
 func TestOrdersRejectAll(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var ds, odf wire
-	respond(mt, http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, []byte(`{}`), &ds)
-	respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &odf)
+	c, s := setup(t)
+	ds := s.respond(http.MethodPost, "/v2/orders/613795703/dropship/confirm-available", 200, []byte(`{}`))
+	odf := s.respond(http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`))
 	_, _, err := c.Orders.RejectAll(context.Background(), orderOf(t, FulfillmentDropship, ""), 188954)
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"confirmation_status": "seller_canceled", "seller_inventory_id": 188954}`, ds.Body)
+	requireJSONEqual(t, `{"confirmation_status": "seller_canceled", "seller_inventory_id": 188954}`, ds.last().Body)
 	_, _, err = c.Orders.RejectAll(context.Background(), orderOf(t, FulfillmentTikiDelivery, ""), 188954)
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"available_item_ids": [], "seller_inventory_id": 188954}`, odf.Body)
+	requireJSONEqual(t, `{"available_item_ids": [], "seller_inventory_id": 188954}`, odf.last().Body)
+	assert.Equal(t, 1, ds.count())
 }
 
 func TestOrdersLabelOfEachModel(t *testing.T) {
@@ -196,13 +195,12 @@ func TestOrdersLabelOfEachModel(t *testing.T) {
 	for model, path := range cases {
 		t.Run(string(model), func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var got wire
+			c, s := setup(t)
 			body := `{"shipping_label_url": "https://salt.tikicdn.com/ts/print/a.html", "shipping_stamp_url": "https://salt.tikicdn.com/ts/print/b.html"}`
-			respond(mt, http.MethodGet, path, 200, []byte(body), &got)
+			s.respond(http.MethodGet, path, 200, []byte(body))
 			l, _, err := c.Orders.Label(context.Background(), orderOf(t, model, ConfirmationSellerConfirmed), &LabelOptions{Format: LabelHTML})
 			require.NoError(t, err)
-			requireWire(t, got, http.MethodGet, path, map[string][]string{"format": {"html"}})
+			requireWire(t, s.last(), http.MethodGet, path, map[string][]string{"format": {"html"}})
 			assert.Equal(t, &OrderLabel{
 				ShippingLabelURL: "https://salt.tikicdn.com/ts/print/a.html",
 				ShippingStampURL: "https://salt.tikicdn.com/ts/print/b.html",
@@ -215,8 +213,8 @@ func TestOrdersLabelOfEachModel(t *testing.T) {
 	}
 	t.Run("wrapped invoice label", func(t *testing.T) {
 		t.Parallel()
-		c, mt := setup(t)
-		respond(mt, http.MethodGet, "/v2/orders/613795703/seller-delivery/labels", 200, []byte(`{"data": {"invoice_label_url": "https://x.test/i.html"}}`), nil)
+		c, s := setup(t)
+		s.respond(http.MethodGet, "/v2/orders/613795703/seller-delivery/labels", 200, []byte(`{"data": {"invoice_label_url": "https://x.test/i.html"}}`))
 		l, _, err := c.Orders.Label(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""), nil)
 		require.NoError(t, err)
 		assert.Equal(t, "https://x.test/i.html", l.InvoiceLabelURL)
@@ -243,13 +241,12 @@ func TestOrdersUpdateSellerDelivery(t *testing.T) {
 	for name, tc := range sent {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var got wire
-			respond(mt, http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", 200, []byte(`{"message": "ok"}`), &got)
+			c, s := setup(t)
+			s.respond(http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", 200, []byte(`{"message": "ok"}`))
 			res, _, err := c.Orders.UpdateSellerDelivery(context.Background(), order, tc.u)
 			require.NoError(t, err)
-			requireWire(t, got, http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", nil)
-			requireJSONEqual(t, tc.body, got.Body)
+			requireWire(t, s.last(), http.MethodPost, "/v2/orders/613795703/seller-delivery/update-delivery", nil)
+			requireJSONEqual(t, tc.body, s.last().Body)
 			assert.JSONEq(t, `{"message": "ok"}`, string(res.Raw))
 		})
 	}
@@ -273,9 +270,9 @@ func TestOrdersUpdateSellerDelivery(t *testing.T) {
 	for name, tc := range refused {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.Orders.UpdateSellerDelivery(context.Background(), order, tc.u)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
@@ -283,22 +280,21 @@ func TestOrdersUpdateSellerDelivery(t *testing.T) {
 func TestOrdersUpdateCrossBorderShipment(t *testing.T) {
 	t.Parallel()
 	order := orderOf(t, FulfillmentCrossBorder, ConfirmationSellerConfirmed)
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/orders/613795703/cross-border/update-shipment", 200, []byte(`{}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/orders/613795703/cross-border/update-shipment", 200, []byte(`{}`))
 	_, _, err := c.Orders.UpdateCrossBorderShipment(context.Background(), order,
 		ShipmentUpdate{Status: DeliveryStatusTransferringToForeignWarehouses, UpdateTime: vnTime(t, "2021-06-11 12:00:00")})
 	require.NoError(t, err)
-	requireJSONEqual(t, string(fixture(t, "orders_v2/cross_border_update_shipment_request.json")), got.Body)
+	requireJSONEqual(t, string(fixture(t, "orders_v2/cross_border_update_shipment_request.json")), s.last().Body)
 	for _, st := range crossBorderSteps {
 		_, _, err := c.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: st, UpdateTime: vnTime(t, "2021-06-11 12:00:00")})
 		require.NoError(t, err, st)
 	}
 	assert.Len(t, crossBorderSteps, 9)
 
-	c2, mt2 := setup(t)
+	c2, s2 := setup(t)
 	_, _, err = c2.Orders.UpdateCrossBorderShipment(context.Background(), order, ShipmentUpdate{Status: "ready for delivery"})
-	requireRefused(t, err, mt2, unknownValue[DeliveryStatus]("status", "ready for delivery"), FieldProblem{Field: "update_time", Problem: "is required"})
+	requireRefused(t, err, s2, unknownValue[DeliveryStatus]("status", "ready for delivery"), FieldProblem{Field: "update_time", Problem: "is required"})
 }
 
 func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
@@ -310,8 +306,8 @@ func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(body), nil)
+			c, s := setup(t)
+			s.respond(http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(body))
 			_, resp, err := c.Orders.ConfirmAvailable(context.Background(), orderOf(t, FulfillmentSellerDelivery, ""),
 				ConfirmAvailableRequest{AvailableItemIDs: []int64{191564100}, SellerInventoryID: 1})
 			var apiErr *APIError
@@ -319,40 +315,38 @@ func TestOrdersActionsReportFailuresInA2xxBody(t *testing.T) {
 			assert.Equal(t, 200, apiErr.StatusCode)
 			assert.JSONEq(t, body, string(apiErr.Body))
 			assert.NotNil(t, resp)
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "never resent")
+			assert.Equal(t, 1, s.count(), "never resent")
 		})
 	}
 }
 
 func TestOrdersActionsAreNotResentAfterA5xx(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 502, []byte(`bad gateway`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/orders/613795703/confirm-available", 502, []byte(`bad gateway`))
 	_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentCrossBorder, ""), &ConfirmOptions{SellerInventoryID: 3})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 502, apiErr.StatusCode)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 func TestExpectedPickupSlots(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200,
-		[]byte(`{"seller_id": 46262, "pickup_slots": [{"expected_pickup_slot": "08:00 - 12:00", "expected_pickup_time": "2021-06-03 08:00:00"}]}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", 200,
+		[]byte(`{"seller_id": 46262, "pickup_slots": [{"expected_pickup_slot": "08:00 - 12:00", "expected_pickup_time": "2021-06-03 08:00:00"}]}`))
 	slots, _, err := c.Orders.ExpectedPickupSlots(context.Background())
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders/dropship/expected-pickup-slots", nil)
 	assert.Equal(t, &PickupSlots{SellerID: 46262, Slots: []PickupSlot{{Slot: "08:00 - 12:00", ExpectedPickupTime: "2021-06-03 08:00:00"}}}, slots)
 }
 
 func TestOrdersV1AndV2AreNotMixed(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var v1, v2 wire
-	respond(mt, http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"), &v1)
-	respond(mt, http.MethodGet, "/v2/orders/929231617", 200, fixture(t, "order_detail.json"), &v2)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"))
+	s.respond(http.MethodGet, "/v2/orders/929231617", 200, fixture(t, "order_detail.json"))
 	old, _, err := c.V1.Orders.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	assert.Equal(t, "929231617", old.OrderCode)
@@ -360,7 +354,7 @@ func TestOrdersV1AndV2AreNotMixed(t *testing.T) {
 	var se *ShapeError
 	require.ErrorAs(t, err, &se, "a v2 call never decodes the v1 shape")
 
-	respond(mt, http.MethodGet, "/v1/orders/613795703", 200, fixture(t, "orders_v2/order_simplified_dropship.json"), nil)
+	s.respond(http.MethodGet, "/v1/orders/613795703", 200, fixture(t, "orders_v2/order_simplified_dropship.json"))
 	_, _, err = c.V1.Orders.Get(context.Background(), "613795703")
 	var de *DecodeError
 	require.ErrorAs(t, err, &de, "a v1 call never decodes the v2 shape")
@@ -397,12 +391,11 @@ func TestOrdersConfirmNeverCancelsAnUnnamedItem(t *testing.T) {
 	for name, tc := range sent {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var got wire
-			respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &got)
+			c, s := setup(t)
+			s.respond(http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`))
 			done, _, err := c.Orders.Confirm(context.Background(), odfWithInstock(t), tc.opts)
 			require.NoError(t, err)
-			requireJSONEqual(t, tc.body, got.Body)
+			requireJSONEqual(t, tc.body, s.last().Body)
 			assert.Equal(t, tc.canceled, done.CanceledItemIDs)
 		})
 	}
@@ -427,28 +420,27 @@ func TestOrdersConfirmNeverCancelsAnUnnamedItem(t *testing.T) {
 	for name, tc := range refused {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.Orders.Confirm(context.Background(), odfWithInstock(t), tc.opts)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 	t.Run("ConfirmAvailable", func(t *testing.T) {
 		t.Parallel()
-		c, mt := setup(t)
+		c, s := setup(t)
 		_, _, err := c.Orders.ConfirmAvailable(context.Background(), odfWithInstock(t), ConfirmAvailableRequest{AvailableItemIDs: []int64{a}, SellerInventoryID: 7})
-		requireRefused(t, err, mt, leftOut(b))
-		var got wire
-		respond(mt, http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`), &got)
+		requireRefused(t, err, s, leftOut(b))
+		s.respond(http.MethodPost, "/v2/orders/613795703/confirm-available", 200, []byte(`{}`))
 		_, _, err = c.Orders.ConfirmAvailable(context.Background(), odfWithInstock(t),
 			ConfirmAvailableRequest{AvailableItemIDs: []int64{a}, CancelItemIDs: []int64{b}, SellerInventoryID: 7})
 		require.NoError(t, err)
-		requireJSONEqual(t, `{"available_item_ids":[191564100],"seller_inventory_id":7}`, got.Body)
+		requireJSONEqual(t, `{"available_item_ids":[191564100],"seller_inventory_id":7}`, s.last().Body)
 	})
 	t.Run("dropship", func(t *testing.T) {
 		t.Parallel()
-		c, mt := setup(t)
+		c, s := setup(t)
 		_, _, err := c.Orders.Confirm(context.Background(), orderOf(t, FulfillmentDropship, ""), &ConfirmOptions{SellerInventoryID: 7, CancelItemIDs: []int64{a}})
-		requireRefused(t, err, mt, FieldProblem{"cancel_item_ids", "must be nil: a dropship order is confirmed or canceled whole (use RejectAll)"})
+		requireRefused(t, err, s, FieldProblem{"cancel_item_ids", "must be nil: a dropship order is confirmed or canceled whole (use RejectAll)"})
 	})
 }
 
@@ -457,7 +449,7 @@ func TestOrdersConfirmNeverCancelsAnUnnamedItem(t *testing.T) {
 func TestOrdersActionsSayToReadTheOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.Orders.Label(ctx, &Order{Code: "613795703"}, nil)
 	require.EqualError(t, err, "tiki: invalid request: order.fulfillment_type is empty, and it chooses the endpoint of Label: "+
 		"pass the order as Orders.Get or Orders.List return it, not one built by hand")
@@ -473,5 +465,5 @@ func TestOrdersActionsSayToReadTheOrder(t *testing.T) {
 	require.ErrorContains(t, err, "order.fulfillment_type is empty, and it chooses the endpoint of UpdateSellerDelivery: pass the order as Orders.Get")
 	_, _, err = c.V1.Orders.ConfirmItems(ctx, ConfirmItemsRequest{OrderCode: "1", ItemIDs: []int64{1}, WarehouseCode: "sg", SellerInventoryID: 1})
 	require.ErrorContains(t, err, "fulfillment_type is empty, and it decides which of Tiki's rules apply (it is not sent): build the request with OrderV1.ConfirmItemsRequest")
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, s.count())
 }

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -85,15 +83,14 @@ func wantFieldTablesOrder(t *testing.T) Order {
 
 func TestOrdersGetDecodesEveryDocumentedField(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
+	c, s := setup(t)
 	body := fixture(t, "orders_v2/order_from_field_tables.json")
-	respond(mt, http.MethodGet, "/v2/orders/745467462", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/orders/745467462", 200, body)
 
 	order, resp, err := c.Orders.Get(context.Background(), "745467462",
 		&OrderGetOptions{Include: []OrderInclude{IncludeStatusHistories, IncludeItemFees, IncludeItemConfirmationHistories}})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders/745467462",
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders/745467462",
 		map[string][]string{"include": {"status_histories,item.fees,item.confirmation_histories"}})
 	assert.Equal(t, 200, resp.StatusCode)
 	want := wantFieldTablesOrder(t)
@@ -107,13 +104,12 @@ func TestOrdersGetDecodesEveryDocumentedField(t *testing.T) {
 
 func TestOrdersGetWithoutInclude(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
+	c, s := setup(t)
 	body := fixture(t, "orders_v2/order_simplified_dropship.json")
-	respond(mt, http.MethodGet, "/v2/orders/613795703", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/orders/613795703", 200, body)
 	order, _, err := c.Orders.Get(context.Background(), "613795703", nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders/613795703", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders/613795703", nil)
 	requireOrder(t, simplifiedOrder(t, FulfillmentDropship), *order, body)
 	assert.True(t, order.NeedsConfirmation())
 	assert.Equal(t, []int64{191564100}, order.WaitingItemIDs())
@@ -121,12 +117,11 @@ func TestOrdersGetWithoutInclude(t *testing.T) {
 
 func TestOrdersListSendsEveryFilter(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
+	c, s := setup(t)
 	odf := fixture(t, "orders_v2/order_simplified_tiki_delivery.json")
 	ds := fixture(t, "orders_v2/order_simplified_dropship.json")
 	page := `{"data": [` + string(odf) + `,` + string(ds) + `], "paging": {"total": 2, "current_page": 1, "from": 1, "to": 2, "per_page": 20, "last_page": 1}}`
-	respond(mt, http.MethodGet, "/v2/orders", 200, []byte(page), &got)
+	s.respond(http.MethodGet, "/v2/orders", 200, []byte(page))
 
 	p, _, err := c.Orders.List(context.Background(), &OrderListOptions{
 		Codes:                  []string{"936734420", "704309977"},
@@ -146,7 +141,7 @@ func TestOrdersListSendsEveryFilter(t *testing.T) {
 		ListOptions:            ListOptions{Page: 1, Limit: 50},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/orders", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders", map[string][]string{
 		"code":                     {"936734420,704309977"},
 		"sku":                      {"675902566253"},
 		"status":                   {"nin|processing,waiting_payment"},
@@ -196,26 +191,20 @@ func TestOrdersListRefusesBadFilters(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.Orders.List(context.Background(), &tc.opts)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
 
 func TestOrdersAllWalksPages(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	odf := string(fixture(t, "orders_v2/order_simplified_tiki_delivery.json"))
-	var mu sync.Mutex
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/orders", func(r *http.Request) (*http.Response, error) {
+	s.handle("GET /v2/orders", func(w http.ResponseWriter, r *http.Request) {
 		n := r.URL.Query().Get("page")
-		mu.Lock()
-		pages = append(pages, n)
-		mu.Unlock()
-		body := `{"data": [` + strings.Replace(odf, "613795703", "10"+n, 1) + `], "paging": {"current_page": ` + n + `, "last_page": 3}}`
-		return httpmock.NewStringResponse(200, body), nil
+		status(200, `{"data": [`+strings.Replace(odf, "613795703", "10"+n, 1)+`], "paging": {"current_page": `+n+`, "last_page": 3}}`)(w, r)
 	})
 	var codes []string
 	for o, err := range c.Orders.All(context.Background(), &OrderListOptions{Status: In(OrderStatusQueueing)}) {
@@ -223,8 +212,10 @@ func TestOrdersAllWalksPages(t *testing.T) {
 		codes = append(codes, o.Code)
 	}
 	assert.Equal(t, []string{"101", "102", "103"}, codes, "rows in page order")
-	mu.Lock()
-	defer mu.Unlock()
+	var pages []string
+	for _, got := range s.requests() {
+		pages = append(pages, got.Query["page"][0])
+	}
 	assert.ElementsMatch(t, []string{"1", "2", "3"}, pages, "each page fetched once")
 }
 
@@ -243,8 +234,8 @@ func TestOrdersRefuseOtherShapes(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			respond(mt, http.MethodGet, "/v2/orders/1", 200, []byte(tc.body), nil)
+			c, s := setup(t)
+			s.respond(http.MethodGet, "/v2/orders/1", 200, []byte(tc.body))
 			_, _, err := c.Orders.Get(context.Background(), "1", nil)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
@@ -253,13 +244,13 @@ func TestOrdersRefuseOtherShapes(t *testing.T) {
 	}
 	t.Run("typed errors inside", func(t *testing.T) {
 		t.Parallel()
-		c, mt := setup(t)
-		respond(mt, http.MethodGet, "/v2/orders/1", 200, []byte(`{"code": "1", "items": [{"invoice": {"price": "1.5"}}]}`), nil)
+		c, s := setup(t)
+		s.respond(http.MethodGet, "/v2/orders/1", 200, []byte(`{"code": "1", "items": [{"invoice": {"price": "1.5"}}]}`))
 		_, _, err := c.Orders.Get(context.Background(), "1", nil)
 		var ae *AmountError
 		require.ErrorAs(t, err, &ae)
 		assert.Equal(t, `"1.5"`, ae.Value)
-		respond(mt, http.MethodGet, "/v2/orders/2", 200, fixture(t, "order_detail.json"), nil)
+		s.respond(http.MethodGet, "/v2/orders/2", 200, fixture(t, "order_detail.json"))
 		_, _, err = c.Orders.Get(context.Background(), "2", nil)
 		var se *ShapeError
 		require.ErrorAs(t, err, &se)
@@ -268,9 +259,9 @@ func TestOrdersRefuseOtherShapes(t *testing.T) {
 
 func TestOrdersKeepUnknownEnumValues(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := `{"code": "1", "status": "teleported", "fulfillment_type": "drone", "items": [{"id": 1, "confirmation": {"status": "pondering"}}]}`
-	respond(mt, http.MethodGet, "/v2/orders/1", 200, []byte(body), nil)
+	s.respond(http.MethodGet, "/v2/orders/1", 200, []byte(body))
 	o, _, err := c.Orders.Get(context.Background(), "1", nil)
 	require.NoError(t, err)
 	assert.Equal(t, OrderStatus("teleported"), o.Status)

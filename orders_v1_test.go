@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,16 +65,15 @@ func ordListFixtureOrder(t *testing.T) OrderV1 {
 
 func TestOrdersList(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"))
 
 	// The document's example: /orders?page=1&limit=2&status=queueing
 	page, resp, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Status: OrderStatusQueueing, ListOptions: ListOptions{Page: 1, Limit: 2},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders", map[string][]string{
 		"page": {"1"}, "limit": {"2"}, "status": {"queueing"},
 	})
 	assert.Equal(t, 1, resp.Attempts)
@@ -87,9 +85,8 @@ func TestOrdersList(t *testing.T) {
 
 func TestOrdersListEveryFilter(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`))
 
 	page, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Status:                 OrderStatusSellerConfirmed,
@@ -107,7 +104,7 @@ func TestOrdersListEveryFilter(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, page.Data)
-	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders", map[string][]string{
 		"status":                   {"seller_confirmed"},
 		"fulfillment_type":         {"seller_delivery"},
 		"item_inventory_type":      {"backorder"},
@@ -126,33 +123,31 @@ func TestOrdersListEveryFilter(t *testing.T) {
 func TestOrdersListDatesSentAsGiven(t *testing.T) {
 	t.Parallel()
 	// The 30-day window is Tiki's to enforce: a year-old date is sent.
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[]}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders", 200, []byte(`{"data":[]}`))
 	_, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{CreatedFrom: vnTime(t, "2018-01-01 00:00:00")})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders", map[string][]string{"created_from_date": {"2018-01-01 00:00:00"}})
 }
 
 func TestOrdersListNilOptionsAndV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders", 200, fixture(t, "orders_list.json"))
 	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/orders", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders", nil)
 	require.Len(t, page.Data, 1)
 }
 
 func TestOrdersListInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V1.Orders.List(context.Background(), &OrderListOptionsV1{
 		Include:     []string{"items", "a,b", " "},
 		ListOptions: ListOptions{Page: -1, Limit: 500},
 	})
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		FieldProblem{Field: "page", Problem: "must not be negative"},
 		FieldProblem{Field: "limit", Problem: "must be at most 100"},
 		FieldProblem{Field: "include[1]", Problem: "must be a name without commas"},
@@ -162,17 +157,13 @@ func TestOrdersListInvalid(t *testing.T) {
 
 func TestOrdersAll(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v1/orders", func(r *http.Request) (*http.Response, error) {
-		q := r.URL.Query()
-		assert.Equal(t, "queueing", q.Get("status"), "filters are kept on every page")
-		pages = append(pages, q.Get("page"))
-		body := `{"data":[{"order_code":"A1"},{"order_code":"A2"}],"paging":{"current_page":1,"last_page":2}}`
-		if q.Get("page") == "2" {
-			body = `{"data":[{"order_code":"B1"}],"paging":{"current_page":2,"last_page":2}}`
+	c, s := setup(t)
+	s.handle("GET /v1/orders", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") == "2" {
+			status(200, `{"data":[{"order_code":"B1"}],"paging":{"current_page":2,"last_page":2}}`)(w, r)
+			return
 		}
-		return httpmock.NewStringResponse(200, body), nil
+		status(200, `{"data":[{"order_code":"A1"},{"order_code":"A2"}],"paging":{"current_page":1,"last_page":2}}`)(w, r)
 	})
 	var codes []string
 	for o, err := range c.V1.Orders.All(context.Background(), &OrderListOptionsV1{Status: OrderStatusQueueing}) {
@@ -180,12 +171,17 @@ func TestOrdersAll(t *testing.T) {
 		codes = append(codes, o.OrderCode)
 	}
 	assert.Equal(t, []string{"A1", "A2", "B1"}, codes)
+	var pages []string
+	for _, got := range s.requests() {
+		assert.Equal(t, "queueing", got.Query["status"][0], "filters are kept on every page")
+		pages = append(pages, got.Query["page"][0])
+	}
 	assert.Equal(t, []string{"1", "2"}, pages)
 }
 
 func TestOrdersAllStopsOnInvalidOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	n := 0
 	for _, err := range c.V1.Orders.All(context.Background(), &OrderListOptionsV1{ListOptions: ListOptions{Limit: 101}}) {
 		var ve *ValidationError
@@ -193,18 +189,17 @@ func TestOrdersAllStopsOnInvalidOptions(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 func TestOrdersGet(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders/929231617", 200, fixture(t, "order_detail.json"))
 
 	order, _, err := c.V1.Orders.Get(context.Background(), "929231617")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/orders/929231617", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/orders/929231617", nil)
 	want := ordListFixtureOrder(t)
 	want.CouponCode = "" // null in the detail example
 	want.Discount = DiscountV1{}
@@ -218,8 +213,8 @@ func TestOrdersGet(t *testing.T) {
 
 func TestOrdersGetNotFound(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v1/orders/1", 404, []byte(`{"errors":["Not found"]}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/orders/1", 404, []byte(`{"errors":["Not found"]}`))
 	order, _, err := c.V1.Orders.Get(context.Background(), "1")
 	assert.Nil(t, order)
 	require.ErrorIs(t, err, ErrNotFound)
@@ -227,21 +222,17 @@ func TestOrdersGetNotFound(t *testing.T) {
 
 func TestOrdersGetEscapesCode(t *testing.T) {
 	t.Parallel()
-	uris := make(chan string, 1)
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		uris <- r.RequestURI
-		io.WriteString(w, `{"order_code":"a/b c"}`)
-	})
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("GET /v1/orders/{code}", status(200, `{"order_code":"a/b c"}`))
 	order, _, err := c.V1.Orders.Get(context.Background(), "a/b c")
 	require.NoError(t, err)
 	assert.Equal(t, "a/b c", order.OrderCode)
-	assert.Equal(t, "/prefix/integration/v1/orders/a%2Fb%20c", <-uris)
+	assert.Equal(t, "/prefix/integration/v1/orders/a%2Fb%20c", s.last().URI)
 }
 
 func TestOrdersGetInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	for code, problem := range map[string]string{
 		"":           "is required",
 		"  ":         "is required",
@@ -251,28 +242,28 @@ func TestOrdersGetInvalid(t *testing.T) {
 		"929231617 ": "must not start or end with white space",
 	} {
 		_, _, err := c.V1.Orders.Get(context.Background(), code)
-		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
+		requireRefused(t, err, s, FieldProblem{Field: "order_code", Problem: problem})
 		_, _, err = c.V1.Orders.PrintLabel(context.Background(), code, nil)
-		requireRefused(t, err, mt, FieldProblem{Field: "order_code", Problem: problem})
+		requireRefused(t, err, s, FieldProblem{Field: "order_code", Problem: problem})
 	}
 }
 
 // Order codes sent in a body are refused when padded with white space too.
 func TestOrdersBodyOrderCodeNotPadded(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
 	padded := FieldProblem{Field: "order_code", Problem: "must not start or end with white space"}
 	req := ordConfirmSellerDelivery(t)
 	req.OrderCode = " 419060832"
 	_, _, err := c.V1.Orders.ConfirmItems(ctx, req)
-	requireRefused(t, err, mt, padded)
+	requireRefused(t, err, s, padded)
 	_, _, err = c.V1.Orders.RejectAllItems(ctx, RejectAllItemsRequest{OrderCode: "419060832 ", WarehouseCode: "sg", SellerInventoryID: 882})
-	requireRefused(t, err, mt, padded)
+	requireRefused(t, err, s, padded)
 	_, _, err = c.V1.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "\t20939384", Status: ConfirmDeliverySuccessful})
-	requireRefused(t, err, mt, padded)
+	requireRefused(t, err, s, padded)
 	_, _, err = c.V1.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1\n", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
-	requireRefused(t, err, mt, padded)
+	requireRefused(t, err, s, padded)
 }
 
 // ordPaused is the answer older Tiki endpoints give with HTTP 200 when the
@@ -312,18 +303,18 @@ func TestOrdersNotAppliedAnswers(t *testing.T) {
 	}
 	for _, tc := range calls {
 		for _, body := range append(bodies[""], bodies[tc.name]...) {
-			c, mt := setup(t)
-			respond(mt, http.MethodPost, tc.path, 200, []byte(body), nil)
+			c, s := setup(t)
+			s.respond(http.MethodPost, tc.path, 200, []byte(body))
 			res, err := tc.call(c)
 			assert.Nil(t, res, tc.name, body)
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr, tc.name, body)
 			assert.Equal(t, 200, apiErr.StatusCode, tc.name)
 			assert.Equal(t, http.MethodPost, apiErr.Method, tc.name)
-			assert.Equal(t, testBase+tc.path, apiErr.URL, tc.name)
+			assert.Equal(t, s.URL+apiPath+tc.path, apiErr.URL, tc.name)
 			assert.Equal(t, body, string(apiErr.Body), tc.name)
 			assert.Equal(t, 1, apiErr.Attempts, tc.name)
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "never resent: %s %s", tc.name, body)
+			assert.Equal(t, 1, s.count(), "never resent: %s %s", tc.name, body)
 			if body == ordPaused || strings.Contains(body, "tạm ngưng") {
 				assert.Equal(t, []string{"Kết nối đang tạm ngưng bởi seller"}, apiErr.Messages, tc.name)
 				assert.ErrorContains(t, err, "Kết nối đang tạm ngưng bởi seller")
@@ -345,16 +336,16 @@ func ordFirst[T any](res *T, _ *Response, err error) (any, error) {
 func TestOrdersAppliedAnswers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, mt := setup(t)
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, []byte(`{"code":"200","data":[],"message":"ok"}`))
 	res, _, err := c.V1.Orders.ConfirmItems(ctx, ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
-	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`), nil)
+	s.respond(http.MethodPost, "/v1/orders/confirmDelivery", 200, []byte(`{"order_code":20939384}`))
 	d, _, err := c.V1.Orders.ConfirmDelivery(ctx, ConfirmDeliveryRequest{OrderCode: "20939384", Status: ConfirmDeliverySuccessful})
 	require.NoError(t, err)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, d)
-	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`), nil)
+	s.respond(http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, []byte(`{"message":"Success"}`))
 	u, _, err := c.V1.Orders.UpdateDeliveryStatus(ctx, UpdateDeliveryStatusRequest{OrderCode: "1", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2019-11-23 23:59:59")})
 	require.NoError(t, err)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "Success"}, u)
@@ -364,12 +355,12 @@ func TestOrdersAppliedAnswers(t *testing.T) {
 // both decode.
 func TestOrdersListResultsField(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	var list map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(fixture(t, "orders_list.json"), &list))
 	body, err := json.Marshal(map[string]json.RawMessage{"results": list["data"], "paging": list["paging"]})
 	require.NoError(t, err)
-	respond(mt, http.MethodGet, "/v1/orders", 200, body, nil)
+	s.respond(http.MethodGet, "/v1/orders", 200, body)
 	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
@@ -466,15 +457,14 @@ func ordConfirmSellerDelivery(t *testing.T) ConfirmItemsRequest {
 
 func TestOrdersConfirmItemsSellerDelivery(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 
 	res, _, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
-	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
-	requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/confirmItems", nil)
+	assert.Equal(t, "application/json", s.last().Header.Get("Content-Type"))
+	requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), s.last().Body)
 	assert.Equal(t, &ConfirmItemsResult{Code: 200, Data: json.RawMessage(`[]`)}, res)
 }
 
@@ -496,9 +486,8 @@ func TestConfirmResultsDecodeLeniently(t *testing.T) {
 
 func TestOrdersConfirmItemsTikiDelivery(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 
 	// Tiki delivery needs neither a commitment time nor a tracking number.
 	req := ordConfirmSellerDelivery(t)
@@ -506,15 +495,14 @@ func TestOrdersConfirmItemsTikiDelivery(t *testing.T) {
 	req.DeliveryCommitmentTime = Time{}
 	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
-	requireJSONEqual(t, string(fixture(t, "confirm_items_request_tiki_delivery.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/confirmItems", nil)
+	requireJSONEqual(t, string(fixture(t, "confirm_items_request_tiki_delivery.json")), s.last().Body)
 }
 
 func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 
 	req := ordConfirmSellerDelivery(t)
 	req.FulfillmentType = FulfillmentCrossBorder
@@ -522,16 +510,15 @@ func TestOrdersConfirmItemsCrossBorder(t *testing.T) {
 	req.TrackingNumber = "419060832"
 	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/confirmItems", nil)
 	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,
-		"item_ids":[94792486,94792487],"tracking_number":"419060832"}`, got.Body)
+		"item_ids":[94792486,94792487],"tracking_number":"419060832"}`, s.last().Body)
 }
 
 func TestOrdersConfirmItemsFromOrder(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 
 	var order OrderV1
 	require.NoError(t, json.Unmarshal(fixture(t, "order_detail.json"), &order))
@@ -541,7 +528,7 @@ func TestOrdersConfirmItemsFromOrder(t *testing.T) {
 	req.WarehouseCode, req.SellerInventoryID = "hn", 919
 	_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"order_code":"929231617","warehouse_code":"hn","seller_inventory_id":919,"item_ids":[25203463]}`, got.Body)
+	requireJSONEqual(t, `{"order_code":"929231617","warehouse_code":"hn","seller_inventory_id":919,"item_ids":[25203463]}`, s.last().Body)
 
 	var nilOrder *OrderV1
 	assert.Equal(t, ConfirmItemsRequest{}, nilOrder.ConfirmItemsRequest())
@@ -595,13 +582,13 @@ func TestOrdersConfirmItemsRules(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			req := ordConfirmSellerDelivery(t)
 			tc.edit(&req)
 			res, resp, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 			assert.Nil(t, res)
 			assert.Nil(t, resp)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
@@ -611,35 +598,34 @@ func TestOrdersConfirmItemsOtherTypesNeedNeither(t *testing.T) {
 	// The passing side of the two rules for types they do not cover,
 	// including a type the SDK does not know.
 	for _, ft := range []FulfillmentType{FulfillmentDropship, FulfillmentTikiDelivery, "instant_delivery"} {
-		c, mt := setup(t)
-		respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), nil)
+		c, s := setup(t)
+		s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 		req := ordConfirmSellerDelivery(t)
 		req.FulfillmentType, req.DeliveryCommitmentTime = ft, Time{}
 		_, _, err := c.V1.Orders.ConfirmItems(context.Background(), req)
 		require.NoError(t, err, ft)
-		assert.Equal(t, 1, mt.GetTotalCallCount())
+		assert.Equal(t, 1, s.count())
 	}
 }
 
 func TestOrdersRejectAllItems(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmItems", 200, fixture(t, "confirm_items_response.json"))
 
 	res, _, err := c.V1.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{OrderCode: "419060832", WarehouseCode: "sg", SellerInventoryID: 882})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/confirmItems", nil)
-	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,"item_ids":[]}`, got.Body)
-	assert.Contains(t, got.Body, `"item_ids":[]`, "an empty list, never null")
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/confirmItems", nil)
+	requireJSONEqual(t, `{"order_code":"419060832","warehouse_code":"sg","seller_inventory_id":882,"item_ids":[]}`, s.last().Body)
+	assert.Contains(t, s.last().Body, `"item_ids":[]`, "an empty list, never null")
 	assert.Equal(t, 200, res.Code)
 }
 
 func TestOrdersRejectAllItemsInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V1.Orders.RejectAllItems(context.Background(), RejectAllItemsRequest{SellerInventoryID: -2})
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		FieldProblem{"order_code", "is required"},
 		FieldProblem{"warehouse_code", "is required"},
 		FieldProblem{"seller_inventory_id", "must be a positive id"},
@@ -648,24 +634,22 @@ func TestOrdersRejectAllItemsInvalid(t *testing.T) {
 
 func TestOrdersConfirmDelivery(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"))
 
 	res, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: CancelReasonCustomerNoLongerInDemand,
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/confirmDelivery", nil)
-	requireJSONEqual(t, string(fixture(t, "confirm_delivery_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/confirmDelivery", nil)
+	requireJSONEqual(t, string(fixture(t, "confirm_delivery_request.json")), s.last().Body)
 	assert.Equal(t, &ConfirmDeliveryResult{OrderCode: "20939384"}, res)
 }
 
 func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/orders/confirmDelivery", 200, fixture(t, "confirm_delivery_response.json"))
 
 	// Successful delivery with three documents (the maximum); and a
 	// cancellation with a free-text reason.
@@ -677,14 +661,14 @@ func TestOrdersConfirmDeliveryEveryField(t *testing.T) {
 	})
 	require.NoError(t, err)
 	requireJSONEqual(t, `{"order_code":"20939384","status":"successful_delivery","appointment_date":"2019-06-22 18:12:17",
-		"document_urls":["https://a.example/1.png","https://a.example/2.png","http://a.example/3.png"]}`, got.Body)
+		"document_urls":["https://a.example/1.png","https://a.example/2.png","http://a.example/3.png"]}`, s.last().Body)
 
 	_, _, err = c.V1.Orders.ConfirmDelivery(context.Background(), ConfirmDeliveryRequest{
 		OrderCode: "20939384", Status: ConfirmDeliveryCanceled, Reason: "Could not be reached",
 	})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"order_code":"20939384","status":"canceled","reason":"Could not be reached"}`, got.Body)
-	assert.Equal(t, 2, mt.GetTotalCallCount())
+	requireJSONEqual(t, `{"order_code":"20939384","status":"canceled","reason":"Could not be reached"}`, s.last().Body)
+	assert.Equal(t, 2, s.count())
 }
 
 func TestOrdersConfirmDeliveryRules(t *testing.T) {
@@ -722,9 +706,9 @@ func TestOrdersConfirmDeliveryRules(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.V1.Orders.ConfirmDelivery(context.Background(), tc.req)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
@@ -733,9 +717,8 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 	t.Parallel()
 	// The document's example sends a status text that is none of the
 	// statuses Tiki lists: the client allows it explicitly.
-	c, mt := setup(t, WithEnumValues[DeliveryStatus]("ready for delivery"))
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"), &got)
+	c, s := setup(t, WithEnumValues[DeliveryStatus]("ready for delivery"))
+	s.respond(http.MethodPost, "/v1/orders/updateDeliveryStatus", 200, fixture(t, "update_delivery_status_response.json"))
 
 	// The document's example, status text and empty payload as written.
 	res, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
@@ -744,22 +727,22 @@ func TestOrdersUpdateDeliveryStatus(t *testing.T) {
 		UpdateTime: vnTime(t, "2019-11-23 23:59:59"),
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders/updateDeliveryStatus", nil)
-	requireJSONEqual(t, string(fixture(t, "update_delivery_status_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders/updateDeliveryStatus", nil)
+	requireJSONEqual(t, string(fixture(t, "update_delivery_status_request.json")), s.last().Body)
 	assert.Equal(t, &UpdateDeliveryStatusResult{Message: "success"}, res)
 
 	_, _, err = c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode: "401734337", Status: DeliveryStatusOnDelivery, UpdateTime: vnTime(t, "2020-11-23 23:59:59"), Payload: `{"carrier":"GHN"}`,
 	})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"order_code":"401734337","status":"on_delivery","update_time":"2020-11-23 23:59:59","payload":"{\"carrier\":\"GHN\"}"}`, got.Body)
+	requireJSONEqual(t, `{"order_code":"401734337","status":"on_delivery","update_time":"2020-11-23 23:59:59","payload":"{\"carrier\":\"GHN\"}"}`, s.last().Body)
 }
 
 func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{})
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		FieldProblem{"order_code", "is required"},
 		missingValue[DeliveryStatus]("status"),
 		FieldProblem{"update_time", "is required"},
@@ -769,7 +752,7 @@ func TestOrdersUpdateDeliveryStatusInvalid(t *testing.T) {
 	_, _, err = c.V1.Orders.UpdateDeliveryStatus(context.Background(), UpdateDeliveryStatusRequest{
 		OrderCode: "1", Status: "ready for delivery", UpdateTime: vnTime(t, "2019-11-23 23:59:59"),
 	})
-	requireRefused(t, err, mt, unknownValue[DeliveryStatus]("status", "ready for delivery"))
+	requireRefused(t, err, s, unknownValue[DeliveryStatus]("status", "ready for delivery"))
 }
 
 func TestOrdersPrintLabel(t *testing.T) {
@@ -812,12 +795,11 @@ func TestOrdersPrintLabel(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t, WithEnumValues[LabelType]("stamp")) // a label Tiki added later
-			var got wire
-			respond(mt, http.MethodGet, "/v1/orders/833662058/print", 200, tc.body, &got)
+			c, s := setup(t, WithEnumValues[LabelType]("stamp")) // a label Tiki added later
+			s.respond(http.MethodGet, "/v1/orders/833662058/print", 200, tc.body)
 			label, _, err := c.V1.Orders.PrintLabel(context.Background(), "833662058", tc.opts)
 			require.NoError(t, err)
-			requireWire(t, got, http.MethodGet, "/v1/orders/833662058/print", tc.query)
+			requireWire(t, s.last(), http.MethodGet, "/v1/orders/833662058/print", tc.query)
 			assert.Equal(t, tc.want, label)
 		})
 	}
@@ -843,9 +825,9 @@ func TestOrdersPrintLabelRules(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			_, _, err := c.V1.Orders.PrintLabel(context.Background(), tc.code, tc.opts)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
@@ -874,14 +856,13 @@ func ordMockRequest() MockOrderRequest {
 
 func TestOrdersCreateMock(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t) // a custom base URL (like package tikitest) is allowed
-	var got wire
-	respond(mt, http.MethodPost, "/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	c, s := setup(t) // a custom base URL (like package tikitest) is allowed
+	s.respond(http.MethodPost, "/v1/orders", 200, fixture(t, "mock_order_response.json"))
 
 	order, _, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/orders", nil)
-	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/orders", nil)
+	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), s.last().Body)
 
 	created := vnTime(t, "2020-04-21 09:15:02")
 	item := func(id, productID int64, name, sku, original string, qty int, price Money) OrderItemV1 {
@@ -912,33 +893,35 @@ func TestOrdersCreateMock(t *testing.T) {
 
 func TestOrdersCreateMockOnSandbox(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithEnvironment(Sandbox))
-	var got wire
-	respondURL(mt, http.MethodPost, "https://api-sandbox.tiki.vn/integration/v1/orders", 200, fixture(t, "mock_order_response.json"), &got)
+	_, s := setup(t)
+	c := s.client(t, WithSellerKey(testKey), WithEnvironment(Sandbox), WithHTTPClient(s.everyHost()))
+	s.handleRoot("POST /integration/v1/orders", status(200, string(fixture(t, "mock_order_response.json"))))
 	order, _, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	require.NoError(t, err)
 	assert.Equal(t, "1667", order.OrderCode)
-	assert.Equal(t, "/integration/v1/orders", got.Path)
-	assert.Equal(t, testKey, got.Header.Get("tiki-api"))
-	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), got.Body)
+	assert.Equal(t, "api-sandbox.tiki.vn", s.last().Host)
+	assert.Equal(t, "/integration/v1/orders", s.last().Path)
+	assert.Equal(t, testKey, s.last().Header.Get("tiki-api"))
+	requireJSONEqual(t, string(fixture(t, "mock_order_request.json")), s.last().Body)
 }
 
 func TestOrdersCreateMockRefusedOnProduction(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t, WithEnvironment(Production))
+	_, s := setup(t)
+	c := s.client(t, WithSellerKey(testKey), WithEnvironment(Production), WithHTTPClient(s.everyHost()))
 	order, resp, err := c.V1.Orders.CreateMock(context.Background(), ordMockRequest())
 	assert.Nil(t, order)
 	assert.Nil(t, resp)
 	require.ErrorIs(t, err, ErrSandboxOnly)
 	assert.Contains(t, err.Error(), "sandbox")
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 func TestOrdersCreateMockInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V1.Orders.CreateMock(context.Background(), MockOrderRequest{DiscountCoupon: -1, DiscountTikiPoint: -2})
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		missingValue[FulfillmentType]("fulfillment_type"),
 		missingValue[PaymentMethod]("payment_method"),
 		FieldProblem{"items", "must hold at least one item"},
@@ -948,7 +931,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	req := ordMockRequest()
 	req.Items[1] = MockOrderItem{ProductName: " ", Price: 0, Qty: -1}
 	_, _, err = c.V1.Orders.CreateMock(context.Background(), req)
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		FieldProblem{"items[1].product_name", "is required"},
 		FieldProblem{"items[1].original_sku", "is required"},
 		FieldProblem{"items[1].price", "must be greater than 0"},
@@ -958,7 +941,7 @@ func TestOrdersCreateMockInvalid(t *testing.T) {
 	req = ordMockRequest()
 	req.FulfillmentType, req.PaymentMethod, req.Items[0].InventoryType = "drone", "cash", "drop-ship"
 	_, _, err = c.V1.Orders.CreateMock(context.Background(), req)
-	requireRefused(t, err, mt,
+	requireRefused(t, err, s,
 		unknownValue[FulfillmentType]("fulfillment_type", "drone"),
 		unknownValue[PaymentMethod]("payment_method", "cash"),
 		unknownValue[InventoryType]("items[0].inventory_type", "drop-ship"),
@@ -1012,8 +995,8 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 					}
 					opts = append(opts, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 				}
-				s := newServer(t, handler, ok200)
-				c, w := setupServer(t, s, opts...)
+				c, s := setup(t, opts...)
+				s.handle("/", handler, ok200)
 				err := call(c)
 				require.Error(t, err)
 				var reqErr *RequestError
@@ -1027,21 +1010,13 @@ func TestOrdersPostsNeverResent(t *testing.T) {
 				default:
 					t.Fatalf("unexpected error %T: %v", err, err)
 				}
-				assert.EqualValues(t, 1, s.count.Load(), "sent exactly once")
-				assert.Empty(t, w.all(), "no retry wait")
-				bodies := ordBodies(s)
-				require.Len(t, bodies, 1)
-				assert.NotEmpty(t, bodies[0])
+				got := s.requests()
+				require.Len(t, got, 1, "sent exactly once")
+				assert.NotEmpty(t, got[0].Body)
+				assert.Empty(t, s.waits(), "no retry wait")
 			})
 		}
 	}
-}
-
-// ordBodies returns the bodies s received, read under its lock.
-func ordBodies(s *server) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.bodies...)
 }
 
 // ordHalfBody promises a longer body than it sends, then closes.
@@ -1055,39 +1030,38 @@ func TestOrdersPostRetriedOn429(t *testing.T) {
 	t.Parallel()
 	// A 429 means Tiki did not process the call: even a confirmation is
 	// retried.
-	s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("POST /v1/orders/confirmItems", status(429, `{"errors":["Too Many Requests"]}`), status(200, string(fixture(t, "confirm_items_response.json"))))
 	res, resp, err := c.V1.Orders.ConfirmItems(context.Background(), ordConfirmSellerDelivery(t))
 	require.NoError(t, err)
 	assert.Equal(t, 200, res.Code)
 	assert.Equal(t, 2, resp.Attempts)
-	bodies := ordBodies(s)
-	require.Len(t, bodies, 2)
-	for _, b := range bodies {
-		requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), b)
+	got := s.requests()
+	require.Len(t, got, 2)
+	for _, g := range got {
+		requireJSONEqual(t, string(fixture(t, "confirm_items_request.json")), g.Body)
 	}
 }
 
 func TestOrdersGetRetriedAfter5xx(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("GET /v1/orders/929231617", status(503, ``), status(200, string(fixture(t, "order_detail.json"))))
 	order, resp, err := c.V1.Orders.Get(context.Background(), "929231617")
 	require.NoError(t, err)
 	assert.Equal(t, "929231617", order.OrderCode)
 	assert.Equal(t, 2, resp.Attempts)
-	s.mu.Lock()
-	ua := s.header[1].Get("User-Agent")
-	s.mu.Unlock()
+	require.Equal(t, 2, s.count())
+	ua := s.last().Header.Get("User-Agent")
 	assert.True(t, strings.HasSuffix(ua, "tiki-go/"+Version), ua)
 }
 
 func TestOrderWithoutCodeIsAnError(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	// A reorganised payload (another API version) must not decode into
 	// empty orders.
-	respond(mt, http.MethodGet, "/v1/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`), nil)
+	s.respond(http.MethodGet, "/v1/orders", 200, []byte(`{"data":[{"code":"929231617","invoice":{"grand_total":100000}}],"paging":{"current_page":1,"last_page":1}}`))
 	page, _, err := c.V1.Orders.List(context.Background(), nil)
 	assert.Nil(t, page)
 	var de *DecodeError

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,18 +16,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
-// listServer is a fake attribute values list whose answers a test writes
-// page by page. It records, at the client's transport, which pages were
-// asked for and how many requests were in flight at once: a request is in
-// flight from the moment the client hands it to its transport until the
-// transport returns.
+// listServer is a fake attribute values list (a route of setup's server)
+// whose answers a test writes page by page. It records, at the client's
+// transport, which pages were asked for and how many requests were in
+// flight at once: a request is in flight from the moment the client hands
+// it to its transport until the transport returns.
 type listServer struct {
+	srv         *server
 	mu          sync.Mutex
 	requested   []int // pages, in order of sending
 	highest     int   // highest page asked for
@@ -38,23 +38,28 @@ type listServer struct {
 	next    http.RoundTripper
 }
 
-// answer writes the answer to page; it may block (honouring ctx) and may
-// return a transport error.
-type answer func(ctx context.Context, page int) (*http.Response, error)
+// answer is the status and JSON body that answer a request for page; it
+// may block, honouring ctx (the request's, which ends when the client
+// gives up), and then answers nothing (status 0).
+type answer func(ctx context.Context, page int) (int, string)
 
+// newListServer is setup with attribute 7's values answered by a, and a
+// client whose transport the listServer records; opts come last.
 func newListServer(t *testing.T, a answer, opts ...Option) (*Client, *listServer) {
 	t.Helper()
-	mt := httpmock.NewMockTransport()
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/attributes/7/values", func(r *http.Request) (*http.Response, error) {
+	_, srv := setup(t)
+	srv.handle("GET /v2/attributes/7/values", func(w http.ResponseWriter, r *http.Request) {
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		return a(r.Context(), page)
+		if code, body := a(r.Context(), page); code != 0 {
+			status(code, body)(w, r)
+		}
 	})
-	s := &listServer{arrived: make(chan int, 1000), next: mt}
-	c, _ := setup(t, append([]Option{WithHTTPClient(&http.Client{Transport: s})}, opts...)...)
+	s := &listServer{srv: srv, arrived: make(chan int, 1000), next: srv.transport()}
+	c := srv.client(t, WithSellerKey(testKey), append([]Option{WithHTTPClient(&http.Client{Transport: s})}, opts...)...)
 	return c, s
 }
 
-// RoundTrip records the request and hands it to the mock transport.
+// RoundTrip records the request and hands it to the server's transport.
 func (s *listServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	s.mu.Lock()
@@ -103,8 +108,8 @@ func ids(first, last, n int) []int64 {
 
 // pagesOf answers every page of a list of last pages with n rows each.
 func pagesOf(last, n int) answer {
-	return func(_ context.Context, page int) (*http.Response, error) {
-		return responseJSON(200, rowsOf(page, last, n)), nil
+	return func(_ context.Context, page int) (int, string) {
+		return 200, rowsOf(page, last, n)
 	}
 }
 
@@ -124,9 +129,19 @@ func attrValues(c *Client, ctx context.Context, opts *AttributeValuesOptions, wa
 	return c.Catalog.AllAttributeValues(ctx, 7, opts, walkOpts...)
 }
 
+// queriesOf returns the query of each request s received, sorted.
+func queriesOf(s *server) []string {
+	var out []string
+	for _, got := range s.requests() {
+		out = append(out, got.RawQuery)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func TestIteratorWalksToLastPage(t *testing.T) {
 	t.Parallel()
-	c, pages := pagedServer(t)
+	c, s := pagedServer(t)
 	opts := &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}
 	var got []int64
 	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, opts) {
@@ -134,14 +149,13 @@ func TestIteratorWalksToLastPage(t *testing.T) {
 		got = append(got, v.ID)
 	}
 	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, got, "the short page 2 is not the end")
-	sort.Strings(*pages)
-	assert.Equal(t, []string{"limit=3&page=1&q=x", "limit=3&page=2&q=x", "limit=3&page=3&q=x"}, *pages, "each page once; pages_ahead is not sent")
+	assert.Equal(t, []string{"limit=3&page=1&q=x", "limit=3&page=2&q=x", "limit=3&page=3&q=x"}, queriesOf(s), "each page once; pages_ahead is not sent")
 	assert.Equal(t, &AttributeValuesOptions{Query: "x", ListOptions: ListOptions{Limit: 3}}, opts, "the caller's options are not changed")
 }
 
 func TestIteratorStopsOnBreak(t *testing.T) {
 	t.Parallel()
-	c, pages := pagedServer(t)
+	c, s := pagedServer(t)
 	var got []int64
 	for v, err := range c.Catalog.AllAttributeValues(context.Background(), 7, &AttributeValuesOptions{ListOptions: ListOptions{Page: 2}}) {
 		require.NoError(t, err)
@@ -151,8 +165,7 @@ func TestIteratorStopsOnBreak(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int64{4, 5}, got)
-	sort.Strings(*pages)
-	assert.Equal(t, []string{"page=2", "page=3"}, *pages, "starts at the caller's page, never past the last page")
+	assert.Equal(t, []string{"page=2", "page=3"}, queriesOf(s), "starts at the caller's page, never past the last page")
 }
 
 // Pages are fetched concurrently but yielded strictly in page order: page 2
@@ -163,26 +176,28 @@ func TestIteratorYieldsRowsInPageOrder(t *testing.T) {
 	page2Asked, release := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	answered := 0
-	wait := func(ctx context.Context, ch chan struct{}) error {
+	// wait waits for ch, and answers what to send instead when it does not
+	// come.
+	wait := func(ctx context.Context, ch chan struct{}) (int, string) {
 		select {
 		case <-ch:
-			return nil
+			return 0, ""
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ""
 		case <-time.After(10 * time.Second):
-			return errors.New("pages 2 to 6 were not in flight together")
+			return 500, `{"errors":["pages 2 to 6 were not in flight together"]}`
 		}
 	}
-	c, s := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+	c, s := newListServer(t, func(ctx context.Context, page int) (int, string) {
 		switch {
 		case page == 2:
 			close(page2Asked)
-			if err := wait(ctx, release); err != nil {
-				return nil, err
+			if code, body := wait(ctx, release); code != 0 || ctx.Err() != nil {
+				return code, body
 			}
 		case page > 2:
-			if err := wait(ctx, page2Asked); err != nil {
-				return nil, err
+			if code, body := wait(ctx, page2Asked); code != 0 || ctx.Err() != nil {
+				return code, body
 			}
 			mu.Lock()
 			if answered++; answered == 4 {
@@ -190,7 +205,7 @@ func TestIteratorYieldsRowsInPageOrder(t *testing.T) {
 			}
 			mu.Unlock()
 		}
-		return responseJSON(200, rowsOf(page, 6, 3)), nil
+		return 200, rowsOf(page, 6, 3)
 	})
 	rows, errs := collect(attrValues(c, context.Background(), nil))
 	require.Empty(t, errs)
@@ -236,11 +251,11 @@ func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
 	t.Parallel()
 	t.Run("next page fails", func(t *testing.T) {
 		t.Parallel()
-		c, s := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+		c, s := newListServer(t, func(_ context.Context, page int) (int, string) {
 			if page == 2 {
-				return responseJSON(404, `{"errors":["gone"]}`), nil
+				return 404, `{"errors":["gone"]}`
 			}
-			return responseJSON(200, rowsOf(page, 5, 1)), nil
+			return 200, rowsOf(page, 5, 1)
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil))
 		assert.Equal(t, []int64{101}, rows)
@@ -253,19 +268,19 @@ func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
 	t.Run("a later page fails first", func(t *testing.T) {
 		t.Parallel()
 		page4Done := make(chan struct{})
-		c, s := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+		c, s := newListServer(t, func(ctx context.Context, page int) (int, string) {
 			switch page {
 			case 3:
 				select {
 				case <-page4Done:
 				case <-ctx.Done():
-					return nil, ctx.Err()
+					return 0, ""
 				}
 			case 4:
 				defer close(page4Done)
-				return responseJSON(422, `{"errors":["page 4 refused"]}`), nil
+				return 422, `{"errors":["page 4 refused"]}`
 			}
-			return responseJSON(200, rowsOf(page, 6, 2)), nil
+			return 200, rowsOf(page, 6, 2)
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil))
 		assert.Equal(t, ids(1, 3, 2), rows, "pages 1 to 3 first")
@@ -280,12 +295,12 @@ func TestIteratorYieldsOneErrorAndStops(t *testing.T) {
 
 // blockAfterFirst answers page 1 of a list of 100 and holds every other
 // page until its request is cancelled.
-func blockAfterFirst(ctx context.Context, page int) (*http.Response, error) {
+func blockAfterFirst(ctx context.Context, page int) (int, string) {
 	if page == 1 {
-		return responseJSON(200, rowsOf(1, 100, 3)), nil
+		return 200, rowsOf(1, 100, 3)
 	}
 	<-ctx.Done()
-	return nil, ctx.Err()
+	return 0, ""
 }
 
 // Breaking out of the loop cancels the requests in flight and waits for
@@ -340,14 +355,18 @@ func TestIteratorPanicBecomesError(t *testing.T) {
 	for _, bad := range []int{1, 3} {
 		t.Run(strconv.Itoa(bad), func(t *testing.T) {
 			t.Parallel()
-			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			_, s := setup(t)
+			s.handle("GET /v2/attributes/7/values", func(w http.ResponseWriter, r *http.Request) {
 				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-				if page == bad {
+				status(200, rowsOf(page, 5, 1))(w, r)
+			})
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if page, _ := strconv.Atoi(r.URL.Query().Get("page")); page == bad {
 					panic(fmt.Sprintf("transport broke on page %d", page))
 				}
-				return responseJSON(200, rowsOf(page, 5, 1)), nil
+				return s.transport().RoundTrip(r)
 			})
-			c, _ := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+			c := s.client(t, WithSellerKey(testKey), WithHTTPClient(&http.Client{Transport: rt}))
 			rows, errs := collect(attrValues(c, context.Background(), nil))
 			assert.Equal(t, ids(1, bad-1, 1), rows)
 			require.Len(t, errs, 1)
@@ -357,10 +376,6 @@ func TestIteratorPanicBecomesError(t *testing.T) {
 		})
 	}
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // all itself: a panicking fetch on a later page, and a fetch that returns
 // no page, are errors in the page's place.
@@ -409,12 +424,12 @@ func TestIteratorFollowsEachPagesLastPage(t *testing.T) {
 	t.Parallel()
 	t.Run("grows", func(t *testing.T) {
 		t.Parallel()
-		c, s := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+		c, s := newListServer(t, func(_ context.Context, page int) (int, string) {
 			last := 4
 			if page == 1 {
 				last = 2
 			}
-			return responseJSON(200, rowsOf(page, last, 1)), nil
+			return 200, rowsOf(page, last, 1)
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil))
 		require.Empty(t, errs)
@@ -424,12 +439,12 @@ func TestIteratorFollowsEachPagesLastPage(t *testing.T) {
 	})
 	t.Run("shrinks", func(t *testing.T) {
 		t.Parallel()
-		c, _ := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+		c, _ := newListServer(t, func(_ context.Context, page int) (int, string) {
 			last := 2
 			if page == 1 {
 				last = 5
 			}
-			return responseJSON(200, rowsOf(page, last, 1)), nil
+			return 200, rowsOf(page, last, 1)
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil))
 		require.Empty(t, errs)
@@ -442,8 +457,8 @@ func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
 	t.Run("stuck on page 1", func(t *testing.T) {
 		t.Parallel()
 		// A server that always claims to be on page 1 of 3.
-		c, s := newListServer(t, func(context.Context, int) (*http.Response, error) {
-			return responseJSON(200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":3}}`), nil
+		c, s := newListServer(t, func(context.Context, int) (int, string) {
+			return 200, `{"data":[{"id":1}],"paging":{"current_page":1,"last_page":3}}`
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil))
 		require.Empty(t, errs)
@@ -456,11 +471,11 @@ func TestIteratorMovesForwardWhateverCurrentPageSays(t *testing.T) {
 		t.Parallel()
 		// Asked for page 2, the server says it answered page 4: the walk
 		// goes on from page 5, as a walk of one page at a time would.
-		c, _ := newListServer(t, func(_ context.Context, page int) (*http.Response, error) {
+		c, _ := newListServer(t, func(_ context.Context, page int) (int, string) {
 			if page == 2 {
-				return responseJSON(200, `{"data":[{"id":201}],"paging":{"current_page":4,"last_page":6}}`), nil
+				return 200, `{"data":[{"id":201}],"paging":{"current_page":4,"last_page":6}}`
 			}
-			return responseJSON(200, rowsOf(page, 6, 1)), nil
+			return 200, rowsOf(page, 6, 1)
 		})
 		rows, errs := collect(attrValues(c, context.Background(), nil, WithPagesAhead(2)))
 		require.Empty(t, errs)
@@ -485,7 +500,7 @@ func TestIteratorRangedTwice(t *testing.T) {
 
 func TestIteratorValidationError(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	n := 0
 	for _, err := range c.Catalog.AllAttributeValues(context.Background(), 0, nil) {
 		var ve *ValidationError
@@ -516,22 +531,25 @@ func TestIteratorValidationError(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 // TestIteratorLeavesNoGoroutine leaves walks early (break, a cancelled
 // context, a failed page) while requests are in flight and checks that no
-// goroutine is left once the loop statement has ended. It is not
-// parallel, so that other tests' goroutines do not interfere.
+// goroutine is left once the loop statement has ended (and the fake Tiki
+// of each walk is closed). It is not parallel, so that other tests'
+// goroutines do not interfere.
 func TestIteratorLeavesNoGoroutine(t *testing.T) {
 	before := goleak.IgnoreCurrent()
-	c, _ := newListServer(t, blockAfterFirst)
+	c, s := newListServer(t, blockAfterFirst)
 	for _, err := range attrValues(c, context.Background(), nil) {
 		require.NoError(t, err)
 		break
 	}
+	s.srv.Close()
 	goleak.VerifyNone(t, before)
 
+	c, s = newListServer(t, blockAfterFirst)
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, err := range attrValues(c, ctx, nil) {
 		cancel()
@@ -540,16 +558,18 @@ func TestIteratorLeavesNoGoroutine(t *testing.T) {
 		}
 	}
 	cancel()
+	s.srv.Close()
 	goleak.VerifyNone(t, before)
 
-	fc, _ := newListServer(t, func(ctx context.Context, page int) (*http.Response, error) {
+	c, s = newListServer(t, func(ctx context.Context, page int) (int, string) {
 		if page == 2 {
-			return responseJSON(404, `{"errors":["gone"]}`), nil
+			return 404, `{"errors":["gone"]}`
 		}
 		return blockAfterFirst(ctx, page)
 	})
-	_, errs := collect(attrValues(fc, context.Background(), nil))
+	_, errs := collect(attrValues(c, context.Background(), nil))
 	require.Len(t, errs, 1)
+	s.srv.Close()
 	goleak.VerifyNone(t, before)
 }
 
@@ -625,21 +645,18 @@ func TestAllRangedTwice(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var mu sync.Mutex
-			var queries []string
-			mt.RegisterResponder(http.MethodGet, testBase+tc.path, func(r *http.Request) (*http.Response, error) {
-				mu.Lock()
-				queries = append(queries, r.URL.Query().Encode())
-				mu.Unlock()
+			c, s := setup(t)
+			s.handle("GET "+tc.path, func(w http.ResponseWriter, r *http.Request) {
 				p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-				return responseJSON(200, fmt.Sprintf(`{"data": [%s], "paging": {"current_page": %d, "last_page": 3}}`, rows[tc.path](p), p)), nil
+				status(200, fmt.Sprintf(`{"data": [%s], "paging": {"current_page": %d, "last_page": 3}}`, rows[tc.path](p), p))(w, r)
 			})
 			opts, given, walks := tc.walk(c)
 			require.NotEmpty(t, walks[0])
 			assert.Equal(t, walks[0], walks[1], "the same rows")
-			mu.Lock()
-			defer mu.Unlock()
+			var queries []string
+			for _, got := range s.requests() {
+				queries = append(queries, url.Values(got.Query).Encode())
+			}
 			// Pages ahead may be asked for in any order within a walk.
 			n := tc.pages
 			require.Len(t, queries, 2*n)
@@ -666,11 +683,12 @@ func rangeTwice[T any](t *testing.T, seq iter.Seq2[T, error], key func(T) string
 
 // Lengths remembered between walks (WithExpectedPages).
 
-// lengthServer serves a products list of last pages of one row each and
-// records, for every walk, the pages requested before page 1 was answered.
-// Pages past last are answered empty, or with status pastEnd when set.
+// lengthServer serves a products list (a route of setup's server) of last
+// pages of one row each and records, for every walk, the pages requested
+// before page 1 was answered. Pages past last are answered empty, or with
+// status pastEnd when set.
 type lengthServer struct {
-	*httptest.Server
+	srv     *server
 	mu      sync.Mutex
 	last    int
 	pastEnd int
@@ -684,12 +702,14 @@ type lengthServer struct {
 	answered1 bool
 }
 
-func newLengthServer(t *testing.T, last int) *lengthServer {
+// newLengthServer is setup with a lengthServer of last pages; opts come
+// last.
+func newLengthServer(t *testing.T, last int, opts ...Option) (*Client, *lengthServer) {
 	t.Helper()
-	s := &lengthServer{last: last}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
+	c, srv := setup(t, opts...)
+	s := &lengthServer{srv: srv, last: last}
+	srv.handle("GET /v2.1/products", s.serve)
+	return c, s
 }
 
 func (s *lengthServer) serve(w http.ResponseWriter, r *http.Request) {
@@ -801,9 +821,7 @@ func seq(from, to int) []int {
 // 1 answers, and yields the same rows in order.
 func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 	t.Parallel()
-	s := newLengthServer(t, 6)
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
-	require.NoError(t, err)
+	c, s := newLengthServer(t, 6)
 
 	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, walkIDs(t, c, nil))
 	pages, before := s.record()
@@ -836,9 +854,7 @@ func TestRepeatedWalkRequestsTheKnownPagesAtOnce(t *testing.T) {
 // alone; one over another date range requests the known pages.
 func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 	t.Parallel()
-	s := newLengthServer(t, 4)
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
-	require.NoError(t, err)
+	c, s := newLengthServer(t, 4)
 
 	day := func(d int) Time { return Time{time.Date(2026, 12, d, 0, 0, 0, 0, Vietnam())} }
 	walkIDs(t, c, &ProductsOptions{UpdatedFrom: day(1)})
@@ -878,9 +894,7 @@ func TestWalkLengthsArePerListAndFilters(t *testing.T) {
 // (WithPagesAhead, or DefaultPagesAhead).
 func TestExpectedPagesOption(t *testing.T) {
 	t.Parallel()
-	s := newLengthServer(t, 3)
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0))
-	require.NoError(t, err)
+	c, s := newLengthServer(t, 3)
 	s.reset(2)
 	assert.Equal(t, []int64{1, 2, 3}, walkIDs(t, c, nil, WithExpectedPages(3)))
 	_, before := s.record()
@@ -910,9 +924,7 @@ func TestExpectedPagesOption(t *testing.T) {
 func TestWalkOfAListThatShrank(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	for _, pastEnd := range []int{0, http.StatusNotFound, http.StatusInternalServerError} {
-		s := newLengthServer(t, 5)
-		c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL), WithRateLimit(0, 0), WithRetry(2, time.Millisecond, time.Millisecond))
-		require.NoError(t, err)
+		c, s := newLengthServer(t, 5, WithRetry(2, time.Millisecond, time.Millisecond))
 		walkIDs(t, c, nil)
 
 		s.mu.Lock()
@@ -926,8 +938,7 @@ func TestWalkOfAListThatShrank(t *testing.T) {
 		last, ok := c.walks.lastPage(listKey("products", &ProductsOptions{}))
 		assert.True(t, ok)
 		assert.Equal(t, 2, last, "the new length is remembered")
-		c.CloseIdleConnections()
-		s.Close()
+		s.srv.Close()
 	}
 	goleak.VerifyNone(t, before)
 }
@@ -969,9 +980,9 @@ func TestProductPagesDecodeAsTheGenericPage(t *testing.T) {
 			return c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123")
 		}},
 	} {
-		c, mt := setup(t)
+		c, s := setup(t)
 		body := fixture(t, tc.fixture)
-		respond(mt, http.MethodGet, tc.path, 200, body, nil)
+		s.respond(http.MethodGet, tc.path, 200, body)
 		got, _, err := tc.list(c)
 		require.NoError(t, err, tc.fixture)
 		var generic Page[Product]

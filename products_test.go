@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,9 +35,8 @@ var prodPaging = Paging{Total: 1, CurrentPage: 1, From: 0, To: 20, PerPage: 20, 
 
 func TestProductsList(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"))
 
 	page, _, err := c.Products.List(context.Background(), &ProductsOptions{
 		Name: "test product", Active: Ptr(ProductActive), CategoryID: 1795,
@@ -47,7 +46,7 @@ func TestProductsList(t *testing.T) {
 		ListOptions: ListOptions{Page: 1, Limit: 20},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2.1/products", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2.1/products", map[string][]string{
 		"name": {"test product"}, "active": {"1"}, "category_id": {"1795"}, "include": {"inventory,images"},
 		"created_from_date": {"2019-12-01 00:00:00"}, "created_to_date": {"2019-12-31 23:59:59"},
 		"updated_from_date": {"2020-01-01 00:00:00"}, "updated_to_date": {"2020-01-02 00:00:00"},
@@ -64,38 +63,32 @@ func TestProductsList(t *testing.T) {
 
 func TestProductsListInactiveFilter(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"))
 	_, _, err := c.Products.List(context.Background(), &ProductsOptions{Active: Ptr(ProductInactive)})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2.1/products", map[string][]string{"active": {"0"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2.1/products", map[string][]string{"active": {"0"}})
 	_, _, err = c.Products.List(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2.1/products", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2.1/products", nil)
 }
 
 func TestProductsListV2(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/products", 200, fixture(t, "products_list_v2.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/products", 200, fixture(t, "products_list_v2.json"))
 	page, _, err := c.V2.Products.List(context.Background(), &ProductsOptions{Name: "test"})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/products", map[string][]string{"name": {"test"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/products", map[string][]string{"name": {"test"}})
 	assert.Equal(t, &Page[Product]{Data: []Product{prodListed(t)}, Paging: prodPaging}, page)
 }
 
 func TestProductsAll(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var pages []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2.1/products", func(r *http.Request) (*http.Response, error) {
-		q := r.URL.Query()
-		pages = append(pages, q.Get("page"))
-		assert.Equal(t, "inventory", q.Get("include"))
-		p, _ := strconv.Atoi(q.Get("page"))
-		return responseJSON(200, fmt.Sprintf(`{"data":[{"product_id":%d},{"product_id":%d}],"paging":{"current_page":%d,"last_page":3}}`, p*10+1, p*10+2, p)), nil
+	c, s := setup(t)
+	s.handle("GET /v2.1/products", func(w http.ResponseWriter, r *http.Request) {
+		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		status(200, fmt.Sprintf(`{"data":[{"product_id":%d},{"product_id":%d}],"paging":{"current_page":%d,"last_page":3}}`, p*10+1, p*10+2, p))(w, r)
 	})
 	var ids []int64
 	for p, err := range c.Products.All(context.Background(), &ProductsOptions{Include: []ProductInclude{IncludeInventory}, ListOptions: ListOptions{Page: 2}}) {
@@ -103,15 +96,19 @@ func TestProductsAll(t *testing.T) {
 		ids = append(ids, p.ProductID)
 	}
 	assert.Equal(t, []int64{21, 22, 31, 32}, ids, "starts at opts.Page")
+	var pages []string
+	for _, got := range s.requests() {
+		assert.Equal(t, "inventory", got.Query["include"][0])
+		pages = append(pages, got.Query["page"][0])
+	}
 	assert.Equal(t, []string{"2", "3"}, pages)
 }
 
 func TestProductsHidden(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "products_hidden.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/products/getHiddenSkus", 200, body)
 
 	page, _, err := c.Products.ListHidden(context.Background(), &HiddenProductsOptions{
 		Name:        "Áo Khoác",
@@ -120,7 +117,7 @@ func TestProductsHidden(t *testing.T) {
 		ListOptions: ListOptions{Page: 1, Limit: 5},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/products/getHiddenSkus", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/products/getHiddenSkus", map[string][]string{
 		"name":            {"Áo Khoác"},
 		"created_at_from": {"2021-09-01 00:00:00"}, "created_at_to": {"2021-09-30 00:00:00"},
 		"updated_at_from": {"2021-09-22 00:00:00"}, "updated_at_to": {"2021-09-23 00:00:00"},
@@ -149,9 +146,10 @@ func TestProductsHidden(t *testing.T) {
 
 func TestProductsAllHidden(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	body := fixture(t, "products_hidden.json")
-	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, body, nil)
+	_, s := setup(t)
+	s.respond(http.MethodGet, "/v2/products/getHiddenSkus", 200, fixture(t, "products_hidden.json"))
+	sent := &sentCounter{next: s.transport()}
+	c := s.client(t, WithSellerKey(testKey), WithHTTPClient(&http.Client{Transport: sent}))
 	n := 0
 	for p, err := range c.Products.AllHidden(context.Background(), nil) {
 		require.NoError(t, err)
@@ -162,7 +160,7 @@ func TestProductsAllHidden(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 7, n)
-	assert.LessOrEqual(t, mt.GetTotalCallCount(), 2+DefaultPagesAhead, "last_page 2000: the walk stops when the loop breaks; at most the window was fetched ahead")
+	assert.LessOrEqual(t, int(sent.n.Load()), 2+DefaultPagesAhead, "last_page 2000: the walk stops when the loop breaks; at most the window was fetched ahead")
 }
 
 // prodFixtureAttributes returns the "attributes" object of a fixture,
@@ -211,13 +209,12 @@ func prodDetail(t *testing.T, attrs map[string]any) Product {
 
 func TestProductsGet(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2.1/products/12345", 200, fixture(t, "product_get_v21.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2.1/products/12345", 200, fixture(t, "product_get_v21.json"))
 
 	p, _, err := c.Products.Get(context.Background(), 12345)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2.1/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2.1/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
 	attrs := prodFixtureAttributes(t, "product_get_v21.json")
 	want := prodDetail(t, attrs)
 	want.Inventory = &ProductInventory{
@@ -240,13 +237,12 @@ func TestProductsGet(t *testing.T) {
 
 func TestProductsGetV2(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/products/12345", 200, fixture(t, "product_get_v2.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/products/12345", 200, fixture(t, "product_get_v2.json"))
 
 	p, _, err := c.V2.Products.Get(context.Background(), 12345)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/products/12345", map[string][]string{"includes": {"seller,categories,inventory,attributes,images"}})
 	want := prodDetail(t, prodFixtureAttributes(t, "product_get_v2.json"))
 	want.Inventory = &ProductInventory{
 		InventoryType: InventoryInstock, FulfillmentType: "tiki_delivery",
@@ -257,7 +253,7 @@ func TestProductsGetV2(t *testing.T) {
 
 func TestProductsGetValidated(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	var ve *ValidationError
 	_, _, err := c.Products.Get(context.Background(), 0)
 	require.ErrorAs(t, err, &ve)
@@ -268,18 +264,17 @@ func TestProductsGetValidated(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{"original_sku", "is required"}}, ve.Problems)
 	_, _, err = c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123 ")
-	requireRefused(t, err, mt, []FieldProblem{{"original_sku", "must not start or end with white space"}}...)
+	requireRefused(t, err, s, []FieldProblem{{"original_sku", "must not start or end with white space"}}...)
 }
 
 func TestProductsFindByOriginalSKU(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/products/findBy", 200, fixture(t, "product_find_by_original_sku.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/products/findBy", 200, fixture(t, "product_find_by_original_sku.json"))
 
 	found, _, err := c.Products.FindByOriginalSKU(context.Background(), "YOUR_ORIGINAL_SKU_123")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/products/findBy", map[string][]string{"original_sku": {"YOUR_ORIGINAL_SKU_123"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/products/findBy", map[string][]string{"original_sku": {"YOUR_ORIGINAL_SKU_123"}})
 	assert.Equal(t, []Product{prodListed(t)}, found.Data)
 	assert.Equal(t, Paging{Total: 1, CurrentPage: 1, From: 0, To: 20, PerPage: 20, LastPage: 1}, found.Paging, "the documented paging is kept")
 }
@@ -333,9 +328,9 @@ func TestProductsEnums(t *testing.T) {
 
 func TestProductsListValidation(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"), nil)
-	respond(mt, http.MethodGet, "/v2/products/getHiddenSkus", 200, fixture(t, "products_hidden.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2.1/products", 200, fixture(t, "products_list_v21.json"))
+	s.respond(http.MethodGet, "/v2/products/getHiddenSkus", 200, fixture(t, "products_hidden.json"))
 	ctx := context.Background()
 	t0, t1 := vnTime(t, "2021-01-01 00:00:00"), vnTime(t, "2021-02-01 00:00:00")
 
@@ -349,15 +344,15 @@ func TestProductsListValidation(t *testing.T) {
 	}
 	_, _, err := c.Products.ListHidden(ctx, &HiddenProductsOptions{CreatedFrom: t0, CreatedTo: t1})
 	require.NoError(t, err)
-	assert.Equal(t, 7, mt.GetTotalCallCount())
-	mt.ZeroCallCounters() // from here on, nothing may be sent
+	assert.Equal(t, 7, s.count())
+	s.forget() // from here on, nothing may be sent
 
 	var ve *ValidationError
 	_, _, err = c.Products.List(ctx, &ProductsOptions{
 		Active: Ptr(ActiveFlag(2)), CategoryID: -1, Include: []ProductInclude{IncludeInventory, "reviews"},
 		CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Limit: 101},
 	})
-	requireRefused(t, err, mt, []FieldProblem{
+	requireRefused(t, err, s, []FieldProblem{
 		{"active", "is 2, not one of the known ActiveFlag values 0 (ProductInactive), 1 (ProductActive)"},
 		{"category_id", "must not be negative"},
 		unknownValue[ProductInclude]("include[1]", "reviews"),
@@ -368,19 +363,18 @@ func TestProductsListValidation(t *testing.T) {
 	_, _, err = c.V2.Products.List(ctx, &ProductsOptions{CategoryID: -1})
 	require.ErrorAs(t, err, &ve)
 	_, _, err = c.Products.ListHidden(ctx, &HiddenProductsOptions{CreatedFrom: t1, CreatedTo: t0, UpdatedFrom: t1, UpdatedTo: t0, ListOptions: ListOptions{Page: -1}})
-	requireRefused(t, err, mt, []FieldProblem{
+	requireRefused(t, err, s, []FieldProblem{
 		{"created_at_to", "must not be before created_at_from"},
 		{"updated_at_to", "must not be before updated_at_from"},
 		{"page", "must not be negative"},
 	}...)
-	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing sent for invalid calls")
+	assert.Equal(t, 0, s.count(), "nothing sent for invalid calls")
 }
 
 func TestProductsUpdate(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"))
 
 	res, resp, err := c.Products.Update(context.Background(), ProductUpdate{
 		OriginalSKU: "xxx-yyy-123", ProductID: 2166152, Price: 100000, Active: Ptr(ProductActive),
@@ -388,66 +382,64 @@ func TestProductsUpdate(t *testing.T) {
 		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 17}, {WarehouseID: 1015, QtyAvailable: 18}},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPut, "/v2.1/products/updateSku", nil)
-	requireJSONEqual(t, string(fixture(t, "product_update_sku_v21_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPut, "/v2.1/products/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v21_request.json")), s.last().Body)
 	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
 	assert.Equal(t, 1, resp.Attempts)
 }
 
 func TestProductsUpdateSendsOnlyWhatChanges(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"))
 	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Active: Ptr(ProductInactive)})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"product_id":2166152,"active":0}`, got.Body)
+	requireJSONEqual(t, `{"product_id":2166152,"active":0}`, s.last().Body)
 	_, _, err = c.Products.Update(context.Background(), ProductUpdate{OriginalSKU: "xxx-yyy-123",
 		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1034, QtyAvailable: 0}}})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"original_sku":"xxx-yyy-123","warehouse_quantities":[{"warehouse_id":1034,"qty_available":0}]}`, got.Body)
+	requireJSONEqual(t, `{"original_sku":"xxx-yyy-123","warehouse_quantities":[{"warehouse_id":1034,"qty_available":0}]}`, s.last().Body)
 }
 
 func TestProductsUpdateRefused(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 422, fixture(t, "product_update_sku_v21_response_error.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", 422, fixture(t, "product_update_sku_v21_response_error.json"))
 	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Price: 1})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 // Update is a PUT of absolute values: retried on 5xx.
 func TestProductsUpdateRetried(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), status(200, string(fixture(t, "product_update_sku_v21_response.json"))))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("PUT /v2.1/products/updateSku", status(503, ``), status(200, string(fixture(t, "product_update_sku_v21_response.json"))))
 	res, resp, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 2166152, Price: 100000})
 	require.NoError(t, err)
 	assert.Equal(t, RequestApproved, res.State)
 	assert.Equal(t, 2, resp.Attempts)
-	require.Len(t, s.bodies, 2)
-	assert.Equal(t, s.bodies[0], s.bodies[1])
+	got := s.requests()
+	require.Len(t, got, 2)
+	assert.Equal(t, got[0].Body, got[1].Body)
 }
 
 func TestProductsUpdateV2(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/products/updateSku", 200, fixture(t, "product_update_sku_v2_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/products/updateSku", 200, fixture(t, "product_update_sku_v2_response.json"))
 	res, _, err := c.V2.Products.Update(context.Background(), ProductUpdateV2{
 		OriginalSKU: "xxx-yyy-123", ProductID: 2166152, Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive),
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/products/updateSku", nil)
-	requireJSONEqual(t, string(fixture(t, "product_update_sku_v2_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v2/products/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v2_request.json")), s.last().Body)
 	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
 
-	c2, mt2 := setup(t)
-	respond(mt2, http.MethodPost, "/v2/products/updateSku", 422, fixture(t, "product_update_sku_v2_response_error.json"), nil)
-	_, _, err = c2.V2.Products.Update(context.Background(), ProductUpdateV2{ProductID: 1, Quantity: Ptr(0)})
+	s.respond(http.MethodPost, "/v2/products/updateSku", 422, fixture(t, "product_update_sku_v2_response_error.json"))
+	_, _, err = c.V2.Products.Update(context.Background(), ProductUpdateV2{ProductID: 1, Quantity: Ptr(0)})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
@@ -455,18 +447,16 @@ func TestProductsUpdateV2(t *testing.T) {
 
 func TestProductsUpdateV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v1/products/DANG19951995/updateSku", 200, []byte(`{"state":"approved"}`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/products/DANG19951995/updateSku", 200, []byte(`{"state":"approved"}`))
 	res, _, err := c.V1.Products.Update(context.Background(), "DANG19951995", ProductUpdateV1{Price: 100000, Quantity: Ptr(20), Active: Ptr(ProductActive)})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v1/products/DANG19951995/updateSku", nil)
-	requireJSONEqual(t, string(fixture(t, "product_update_sku_v1_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v1/products/DANG19951995/updateSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_sku_v1_request.json")), s.last().Body)
 	assert.Equal(t, RequestApproved, res.State)
 
-	c2, mt2 := setup(t)
-	respond(mt2, http.MethodPost, "/v1/products/DANG19951995/updateSku", 422, fixture(t, "product_update_sku_v1_response_error.json"), nil)
-	_, _, err = c2.V1.Products.Update(context.Background(), "DANG19951995", ProductUpdateV1{Price: 1})
+	s.respond(http.MethodPost, "/v1/products/DANG19951995/updateSku", 422, fixture(t, "product_update_sku_v1_response_error.json"))
+	_, _, err = c.V1.Products.Update(context.Background(), "DANG19951995", ProductUpdateV1{Price: 1})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, []string{"Price is not valid because less than ten percent listing price"}, apiErr.Messages)
@@ -476,7 +466,7 @@ func TestProductsUpdateV1(t *testing.T) {
 // refused, anything else is escaped.
 func TestProductsUpdateV1SKUSegment(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
 	u := ProductUpdateV1{Price: 100000}
 	var ve *ValidationError
@@ -490,17 +480,16 @@ func TestProductsUpdateV1SKUSegment(t *testing.T) {
 		require.ErrorAs(t, err, &ve, sku)
 		assert.Equal(t, []FieldProblem{{"sku", problem}}, ve.Problems, sku)
 	}
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 
-	var uris []string
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		uris = append(uris, r.RequestURI)
-		status(200, `{"state":"approved"}`)(w, r)
-	})
-	c2, _ := setupServer(t, s)
+	s.handle("POST /v1/products/{sku}/updateSku", status(200, `{"state":"approved"}`))
 	for _, sku := range []string{"a/..", "...", "A B"} {
-		_, _, err := c2.V1.Products.Update(ctx, sku, u)
+		_, _, err := c.V1.Products.Update(ctx, sku, u)
 		require.NoError(t, err, sku)
+	}
+	var uris []string
+	for _, got := range s.requests() {
+		uris = append(uris, got.URI)
 	}
 	assert.Equal(t, []string{
 		"/prefix/integration/v1/products/a%2F../updateSku",
@@ -538,8 +527,8 @@ func TestProductsUpdateNotApplied(t *testing.T) {
 			`{"state":"rejected"}`: nil,
 			`{}`:                   nil,
 		} {
-			c, mt := setup(t)
-			respond(mt, tc.method, tc.path, 200, []byte(body), nil)
+			c, s := setup(t)
+			s.respond(tc.method, tc.path, 200, []byte(body))
 			res, resp, err := tc.call(c)
 			assert.Nil(t, res, tc.name, body)
 			var apiErr *APIError
@@ -548,29 +537,28 @@ func TestProductsUpdateNotApplied(t *testing.T) {
 			assert.Equal(t, messages, apiErr.Messages, tc.name, body)
 			assert.Equal(t, body, string(apiErr.Body))
 			assert.Equal(t, tc.method, apiErr.Method)
-			assert.Equal(t, testBase+tc.path, apiErr.URL)
+			assert.Equal(t, s.URL+apiPath+tc.path, apiErr.URL)
 			assert.Equal(t, 200, resp.StatusCode)
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "a 200 is not retried: %s", tc.name)
+			assert.Equal(t, 1, s.count(), "a 200 is not retried: %s", tc.name)
 		}
 	}
 }
 
 func TestProductsUpdateOriginalSKU(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/products/updateOriginalSku", 200, fixture(t, "product_update_original_sku_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/products/updateOriginalSku", 200, fixture(t, "product_update_original_sku_response.json"))
 	res, _, err := c.Products.UpdateOriginalSKU(context.Background(), 123456, "BRAND_NEW_CODE")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/products/updateOriginalSku", nil)
-	requireJSONEqual(t, string(fixture(t, "product_update_original_sku_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v2/products/updateOriginalSku", nil)
+	requireJSONEqual(t, string(fixture(t, "product_update_original_sku_request.json")), s.last().Body)
 	assert.Equal(t, &ProductUpdateResult{State: RequestApproved}, res)
 
 	var ve *ValidationError
 	_, _, err = c.Products.UpdateOriginalSKU(context.Background(), 0, "")
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []FieldProblem{{"product_id", "must be a positive id"}, {"original_sku", "is required"}}, ve.Problems)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 // Each rule of the single-product updates: passing and refused.
@@ -672,18 +660,18 @@ func TestProductsUpdateValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			ok := []byte(`{"state":"approved"}`)
-			respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, ok, nil)
-			respond(mt, http.MethodPost, "/v2/products/updateSku", 200, ok, nil)
-			respond(mt, http.MethodPost, "/v1/products/A%2F1/updateSku", 200, ok, nil)
+			s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, ok)
+			s.respond(http.MethodPost, "/v2/products/updateSku", 200, ok)
+			s.respond(http.MethodPost, "/v1/products/A%2F1/updateSku", 200, ok)
 			err := tc.call(c)
 			if tc.want == nil {
 				require.NoError(t, err)
-				assert.Equal(t, 1, mt.GetTotalCallCount())
+				assert.Equal(t, 1, s.count())
 				return
 			}
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
@@ -730,22 +718,16 @@ func FuzzProductDecoders(f *testing.F) {
 // the created product, set its stock.
 func TestProductsWalkthrough(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
-	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), nil)
-	trackingSequence(mt, "c3587ec50976497f837461e0c2ea3da5",
-		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"queuing"}`,
-		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"md_awaiting_approve","reason":""}`,
-		`{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"approved","reason":"","request_id":"1121456196340384958"}`)
-	respond(mt, http.MethodGet, "/v2/requests/1121456196340384958", 200, fixture(t, "product_request_get.json"), nil)
-	var update, batch wire
-	respond(mt, http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"), &update)
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", func(r *http.Request) (*http.Response, error) {
-		b, _ := io.ReadAll(r.Body)
-		batch.Body = string(b)
-		return responseJSON(200, `{"data":[{"is_success":true,"product_id":2091401,"original_sku":"B0055QD0EC5","code":"success","message":null}]}`), nil
-	})
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"))
+	s.handle("GET /v2/tracking/c3587ec50976497f837461e0c2ea3da5",
+		status(200, `{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"queuing"}`),
+		status(200, `{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"md_awaiting_approve","reason":""}`),
+		status(200, `{"track_id":"c3587ec50976497f837461e0c2ea3da5","state":"approved","reason":"","request_id":"1121456196340384958"}`))
+	s.respond(http.MethodGet, "/v2/requests/1121456196340384958", 200, fixture(t, "product_request_get.json"))
+	update := s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, fixture(t, "product_update_sku_v21_response.json"))
+	batch := s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200,
+		[]byte(`{"data":[{"is_success":true,"product_id":2091401,"original_sku":"B0055QD0EC5","code":"success","message":null}]}`))
 	ctx := context.Background()
 
 	created, _, err := c.ProductRequests.Create(ctx, validNewProduct(apiV21))
@@ -762,11 +744,25 @@ func TestProductsWalkthrough(t *testing.T) {
 		WarehouseQuantities: []WarehouseQuantity{{WarehouseID: 1054, QtyAvailable: 12}},
 	})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"product_id":2091401,"active":1,"warehouse_quantities":[{"warehouse_id":1054,"qty_available":12}]}`, update.Body)
+	requireJSONEqual(t, `{"product_id":2091401,"active":1,"warehouse_quantities":[{"warehouse_id":1054,"qty_available":12}]}`, update.last().Body)
 	results, _, err := c.Products.UpdateBatch(ctx, []BatchUpdateItem{{OriginalSKU: p.OriginalSKU, Price: 990000}})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"data":[{"original_sku":"B0055QD0EC5","price":990000}]}`, batch.Body)
+	requireJSONEqual(t, `{"data":[{"original_sku":"B0055QD0EC5","price":990000}]}`, batch.last().Body)
 	assert.Empty(t, results.Failures())
-	assert.Len(t, w.all(), 2)
-	assert.Equal(t, 7, mt.GetTotalCallCount())
+	assert.Len(t, s.waits(), 2)
+	assert.Equal(t, 7, s.count())
+}
+
+// sentCounter is an http.RoundTripper that counts the requests a client
+// hands to it, then sends them through next: it counts what the client
+// sent, where the server's record holds what arrived (a request cancelled
+// on its way may never arrive).
+type sentCounter struct {
+	next http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *sentCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
 }

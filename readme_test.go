@@ -214,6 +214,7 @@ var (
 	_ = ikitech.NewReceiver
 	_ = ginee.NewReceiver
 	_ = tikinow.NewReceiver
+	_ = reconcile.New
 	_ = reconcile.NewOrdersBackfill
 	_ testing.TB
 )

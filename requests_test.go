@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,9 +56,8 @@ const prTopFeatures = "White bracelet watch featuring rhinestone-accented bezel 
 
 func TestProductRequestsCreateConfigurable(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"))
 
 	p := NewProduct{
 		CategoryID:  21458,
@@ -100,9 +98,9 @@ func TestProductRequestsCreateConfigurable(t *testing.T) {
 	}
 	rec, resp, err := c.ProductRequests.Create(context.Background(), p)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2.1/requests", nil)
-	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
-	requireJSONEqual(t, string(fixture(t, "product_request_create_v21_request_configurable.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v2.1/requests", nil)
+	assert.Equal(t, "application/json", s.last().Header.Get("Content-Type"))
+	requireJSONEqual(t, string(fixture(t, "product_request_create_v21_request_configurable.json")), s.last().Body)
 	assert.Equal(t, prCreated, rec)
 	assert.Equal(t, 1, resp.Attempts)
 }
@@ -147,17 +145,16 @@ func TestProductRequestsCreateDocExamples(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var got wire
-			respond(mt, http.MethodPost, tc.path, 200, fixture(t, tc.response), &got)
+			c, s := setup(t)
+			s.respond(http.MethodPost, tc.path, 200, fixture(t, tc.response))
 			p := prDecode[NewProduct](t, tc.fixture)
 			rec, _, err := tc.create(c, p)
 			require.NoError(t, err)
-			requireWire(t, got, http.MethodPost, tc.path, nil)
-			requireJSONEqual(t, prWithoutNulls(t, fixture(t, tc.fixture)), got.Body)
+			requireWire(t, s.last(), http.MethodPost, tc.path, nil)
+			requireJSONEqual(t, prWithoutNulls(t, fixture(t, tc.fixture)), s.last().Body)
 			// v1 answers trace_id, v2 and v2.1 track_id: the same field.
 			assert.Equal(t, prCreated, rec)
-			assert.Equal(t, 1, mt.GetTotalCallCount())
+			assert.Equal(t, 1, s.count())
 		})
 	}
 }
@@ -192,16 +189,15 @@ func TestProductRequestsEmptyListsAreSentAsEmpty(t *testing.T) {
 	assert.NotContains(t, m, "market_price")
 
 	// Through Create, by pointer too.
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2.1/requests", 200, fixture(t, "product_request_create_v21_response.json"))
 	p := validNewProduct(apiV21)
 	p.Images, p.OptionAttributes = nil, nil
 	p.Variants = p.Variants[:1]
 	p.Variants[0].Option1, p.Variants[0].Option2 = "", ""
 	_, _, err = c.ProductRequests.Create(context.Background(), p)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal([]byte(got.Body), &m))
+	require.NoError(t, json.Unmarshal([]byte(s.last().Body), &m))
 	assert.Equal(t, []any{}, m["images"])
 	assert.Equal(t, []any{}, m["option_attributes"])
 	b, err = json.Marshal(&p)
@@ -218,7 +214,7 @@ func TestProductRequestsCreateDocInvalidExamples(t *testing.T) {
 		{Field: "variants[1].price", Problem: "must be greater than 0"},
 		{Field: "variants[1].option2", Problem: "is required: the product declares 2 option attribute(s)"},
 	}
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
 	var ve *ValidationError
 
@@ -232,7 +228,7 @@ func TestProductRequestsCreateDocInvalidExamples(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, want, ve.Problems)
 	assert.Contains(t, err.Error(), "variants[1].option2 is required")
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 // Tiki's own refusal (422) is an *APIError with its messages.
@@ -243,8 +239,8 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 		{"/v2/requests", "product_request_create_v2_response_error.json"},
 		{"/v1/products", "product_create_v1_response_error.json"},
 	} {
-		c, mt := setup(t)
-		respond(mt, http.MethodPost, tc.path, 422, fixture(t, tc.body), nil)
+		c, s := setup(t)
+		s.respond(http.MethodPost, tc.path, 422, fixture(t, tc.body))
 		var err error
 		switch tc.path {
 		case "/v2.1/requests":
@@ -261,7 +257,7 @@ func TestProductRequestsCreateRefused(t *testing.T) {
 			"variants don't match with option_attributes => variants option2 missing",
 			"variants should have price > 0",
 		}, apiErr.Messages)
-		assert.Equal(t, 1, mt.GetTotalCallCount())
+		assert.Equal(t, 1, s.count())
 	}
 }
 
@@ -295,13 +291,13 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 				}
 				opts = append(opts, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
 			}
-			s := newServer(t, first, created)
-			c, w := setupServer(t, s, opts...)
+			c, s := setup(t, opts...)
+			s.handle("POST /v2.1/requests", first, created)
 			rec, _, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 			require.Error(t, err)
 			assert.Nil(t, rec)
-			assert.EqualValues(t, 1, s.count.Load(), "a create that may have reached Tiki is sent exactly once")
-			assert.Empty(t, w.all(), "no retry wait")
+			assert.Equal(t, 1, s.count(), "a create that may have reached Tiki is sent exactly once")
+			assert.Empty(t, s.waits(), "no retry wait")
 			var reqErr *RequestError
 			if errors.As(err, &reqErr) {
 				assert.True(t, reqErr.Sent)
@@ -315,14 +311,15 @@ func TestProductRequestsCreateNeverResent(t *testing.T) {
 	}
 	t.Run("429 is retried", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), created)
-		c, _ := setupServer(t, s)
+		c, s := setup(t)
+		s.handle("POST /v2.1/requests", status(429, `{"errors":["Too Many Requests"]}`), created)
 		rec, resp, err := c.ProductRequests.Create(context.Background(), validNewProduct(apiV21))
 		require.NoError(t, err)
 		assert.Equal(t, prCreated, rec)
 		assert.Equal(t, 2, resp.Attempts)
-		require.Len(t, s.bodies, 2)
-		assert.Equal(t, s.bodies[0], s.bodies[1])
+		got := s.requests()
+		require.Len(t, got, 2)
+		assert.Equal(t, got[0].Body, got[1].Body)
 	})
 }
 
@@ -376,12 +373,8 @@ func TestProductRequestWritesWithoutTrackIDAreUnconfirmed(t *testing.T) {
 		for aname, a := range answers {
 			t.Run(wname+"/"+aname, func(t *testing.T) {
 				t.Parallel()
-				c, mt := setup(t)
-				mt.RegisterResponder(http.MethodPost, testBase+w.path, func(*http.Request) (*http.Response, error) {
-					r := httpmock.NewStringResponse(200, a.body)
-					r.Header.Set("Content-Type", a.contentType)
-					return r, nil
-				})
+				c, s := setup(t)
+				s.handle("POST "+w.path, withHeader("Content-Type", a.contentType, status(200, a.body)))
 				rec, err := w.call(c)
 				assert.Nil(t, rec)
 				var ue *UnconfirmedError
@@ -390,17 +383,17 @@ func TestProductRequestWritesWithoutTrackIDAreUnconfirmed(t *testing.T) {
 				assert.Equal(t, a.sent, ue.Sent)
 				assert.Equal(t, 200, ue.StatusCode)
 				assert.Equal(t, a.body, string(ue.Body))
-				assert.Contains(t, err.Error(), "tiki: POST "+testBase+w.path+": 200 OK answer without a track_id")
+				assert.Contains(t, err.Error(), "tiki: POST "+s.URL+apiPath+w.path+": 200 OK answer without a track_id")
 				assert.Contains(t, err.Error(), a.says)
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr, "an *APIError too")
-				assert.Equal(t, 1, mt.GetTotalCallCount(), "sent once")
+				assert.Equal(t, 1, s.count(), "sent once")
 			})
 		}
 	}
 	// The v1 answer's trace_id is its track id.
-	c, mt := setup(t)
-	respond(mt, http.MethodPost, "/v1/products", 200, fixture(t, "product_create_v1_response.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v1/products", 200, fixture(t, "product_create_v1_response.json"))
 	rec, _, err := c.V1.ProductRequests.Create(context.Background(), validNewProduct(apiV1))
 	require.NoError(t, err)
 	assert.Equal(t, "c3587ec50976497f837461e0c2ea3da5", rec.TrackID)
@@ -539,10 +532,10 @@ func TestProductRequestsValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			created := fixture(t, "product_request_create_v21_response.json")
 			for _, path := range []string{"/v2.1/requests", "/v2/requests", "/v1/products"} {
-				respond(mt, http.MethodPost, path, 200, created, nil)
+				s.respond(http.MethodPost, path, 200, created)
 			}
 			p := validNewProduct(tc.version)
 			tc.mutate(&p)
@@ -557,26 +550,25 @@ func TestProductRequestsValidation(t *testing.T) {
 			}
 			if tc.want == nil {
 				require.NoError(t, err)
-				assert.Equal(t, 1, mt.GetTotalCallCount())
+				assert.Equal(t, 1, s.count())
 				return
 			}
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
 
 func TestProductRequestsList(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "product_requests_list.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/requests", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/requests", 200, body)
 
 	page, _, err := c.ProductRequests.List(context.Background(), &ProductRequestsOptions{
 		State: RequestApproved, IncludeProducts: true, ListOptions: ListOptions{Page: 2, Limit: 20},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/requests", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/requests", map[string][]string{
 		"state": {"approved"}, "include": {"products"}, "page": {"2"}, "limit": {"20"},
 	})
 	assert.Equal(t, &Page[ProductRequest]{
@@ -599,29 +591,28 @@ func TestProductRequestsList(t *testing.T) {
 
 func TestProductRequestsListNoOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/requests", 200, fixture(t, "product_requests_list.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/requests", 200, fixture(t, "product_requests_list.json"))
 	_, _, err := c.ProductRequests.List(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/requests", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/requests", nil)
 }
 
 func TestProductRequestsListValidation(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/requests", 200, fixture(t, "product_requests_list.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/requests", 200, fixture(t, "product_requests_list.json"))
 	ctx := context.Background()
 	for _, s := range []RequestState{RequestQueuing, RequestProcessing, RequestDrafted, RequestBotAwaitingApprove,
 		RequestMDAwaitingApprove, RequestAwaitingApprove, RequestApproved, RequestRejected, RequestDeleted} {
 		_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{State: s})
 		require.NoError(t, err, s)
 	}
-	assert.Equal(t, 9, mt.GetTotalCallCount())
-	mt.ZeroCallCounters() // from here on, nothing may be sent
+	assert.Equal(t, 9, s.count())
+	s.forget() // from here on, nothing may be sent
 
 	_, _, err := c.ProductRequests.List(ctx, &ProductRequestsOptions{State: "pending", ListOptions: ListOptions{Page: -1, Limit: 101}})
-	requireRefused(t, err, mt, []FieldProblem{
+	requireRefused(t, err, s, []FieldProblem{
 		{"state", `is "pending", not one of the known RequestState values "queuing", "processing", "drafted", "bot_awaiting_approve", ` +
 			`"md_awaiting_approve", "awaiting_approve", "approved", "rejected", "deleted" (a value Tiki added later is sent once allowed with tiki.WithEnumValues)`},
 		{"page", "must not be negative"},
@@ -631,17 +622,15 @@ func TestProductRequestsListValidation(t *testing.T) {
 
 func TestProductRequestsAll(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var queries []string
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/requests", func(r *http.Request) (*http.Response, error) {
-		queries = append(queries, r.URL.RawQuery)
+	c, s := setup(t)
+	s.handle("GET /v2/requests", func(w http.ResponseWriter, r *http.Request) {
 		page := r.URL.Query().Get("page")
 		body := fmt.Sprintf(`{"data":[{"request_id":"r%s-1","state":"rejected"},{"request_id":"r%s-2","state":"rejected"}],
 			"paging":{"total":3,"current_page":%s,"per_page":2,"last_page":2}}`, page, page, page)
 		if page == "2" {
 			body = `{"data":[{"request_id":"r2-1","state":"rejected"}],"paging":{"total":3,"current_page":2,"per_page":2,"last_page":2}}`
 		}
-		return responseJSON(200, body), nil
+		status(200, body)(w, r)
 	})
 	var ids []string
 	for req, err := range c.ProductRequests.All(context.Background(), &ProductRequestsOptions{State: RequestRejected, ListOptions: ListOptions{Limit: 2}}) {
@@ -650,19 +639,22 @@ func TestProductRequestsAll(t *testing.T) {
 		ids = append(ids, req.RequestID)
 	}
 	assert.Equal(t, []string{"r1-1", "r1-2", "r2-1"}, ids)
+	var queries []string
+	for _, got := range s.requests() {
+		queries = append(queries, got.RawQuery)
+	}
 	assert.Equal(t, []string{"limit=2&page=1&state=rejected", "limit=2&page=2&state=rejected"}, queries)
 }
 
 func TestProductRequestsGet(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "product_request_get.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v2/requests/1121456196340384958", 200, body, &got)
+	s.respond(http.MethodGet, "/v2/requests/1121456196340384958", 200, body)
 
 	req, _, err := c.ProductRequests.Get(context.Background(), "1121456196340384958")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/requests/1121456196340384958", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/requests/1121456196340384958", nil)
 
 	var raw struct {
 		Products []struct {
@@ -702,15 +694,14 @@ func TestProductRequestsGet(t *testing.T) {
 
 func TestProductRequestsFindByTrackID(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/requests/findBy", 200, fixture(t, "product_request_find_by_track_id.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/requests/findBy", 200, fixture(t, "product_request_find_by_track_id.json"))
 
 	foundPage, _, err := c.ProductRequests.FindByTrackID(context.Background(), "8b85b2cbd7424f03af41ae5b4507eb01")
 	require.NoError(t, err)
 	found := foundPage.Data
 	assert.Equal(t, Paging{Total: 7837, CurrentPage: 1, From: 0, To: 20, PerPage: 20, LastPage: 392}, foundPage.Paging, "the documented paging is kept")
-	requireWire(t, got, http.MethodGet, "/v2/requests/findBy", map[string][]string{"track_id": {"8b85b2cbd7424f03af41ae5b4507eb01"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/requests/findBy", map[string][]string{"track_id": {"8b85b2cbd7424f03af41ae5b4507eb01"}})
 	assert.Equal(t, []RequestedProduct{{
 		Product: Product{
 			SKU: "2932389999690", MasterSKU: "2932389999690", Name: "Instock_03", EntityType: "master_simple", Type: "simple",
@@ -723,22 +714,20 @@ func TestProductRequestsFindByTrackID(t *testing.T) {
 
 func TestProductRequestsDelete(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodDelete, "/v2/requests/1115320939429986651", 200, fixture(t, "product_request_delete_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodDelete, "/v2/requests/1115320939429986651", 200, fixture(t, "product_request_delete_response.json"))
 
 	req, _, err := c.ProductRequests.Delete(context.Background(), "1115320939429986651")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodDelete, "/v2/requests/1115320939429986651", nil)
-	assert.Empty(t, got.Body)
+	requireWire(t, s.last(), http.MethodDelete, "/v2/requests/1115320939429986651", nil)
+	assert.Empty(t, s.last().Body)
 	assert.Equal(t, &ProductRequest{RequestID: "1115320939429986651", State: RequestDeleted}, req)
 }
 
 func TestProductRequestsUpdateInfo(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/requests/updateProductInfo", 200, fixture(t, "product_request_update_info_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/requests/updateProductInfo", 200, fixture(t, "product_request_update_info_response.json"))
 
 	rec, _, err := c.ProductRequests.UpdateInfo(context.Background(), ProductInfoUpdate{
 		ProductID:  2138351,
@@ -752,8 +741,8 @@ func TestProductRequestsUpdateInfo(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/requests/updateProductInfo", nil)
-	requireJSONEqual(t, string(fixture(t, "product_request_update_info_request.json")), got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v2/requests/updateProductInfo", nil)
+	requireJSONEqual(t, string(fixture(t, "product_request_update_info_request.json")), s.last().Body)
 	assert.Equal(t, &TrackedRequest{TrackID: "650bc7a64bf7473cbb4bc322c554f754", State: RequestQueuing}, rec)
 }
 
@@ -775,24 +764,23 @@ func TestProductRequestsUpdateInfoValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t)
-			var got wire
-			respond(mt, http.MethodPost, "/v2/requests/updateProductInfo", 200, fixture(t, "product_request_update_info_response.json"), &got)
+			c, s := setup(t)
+			s.respond(http.MethodPost, "/v2/requests/updateProductInfo", 200, fixture(t, "product_request_update_info_response.json"))
 			_, _, err := c.ProductRequests.UpdateInfo(context.Background(), tc.u)
 			if tc.want == nil {
 				require.NoError(t, err)
-				assert.Equal(t, 1, mt.GetTotalCallCount())
-				assert.NotContains(t, got.Body, "null", "fields left empty are not sent")
+				assert.Equal(t, 1, s.count())
+				assert.NotContains(t, s.last().Body, "null", "fields left empty are not sent")
 				return
 			}
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 }
 
 func TestProductRequestsIDsValidated(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx := context.Background()
 	var ve *ValidationError
 	_, _, err := c.ProductRequests.Get(ctx, "")
@@ -820,18 +808,14 @@ func TestProductRequestsIDsValidated(t *testing.T) {
 		assert.Equal(t, []FieldProblem{{"request_id", problem}}, ve.Problems, id)
 	}
 	_, _, err = c.ProductRequests.FindByTrackID(ctx, " 8b85 ")
-	requireRefused(t, err, mt, []FieldProblem{{"track_id", "must not start or end with white space"}}...)
+	requireRefused(t, err, s, []FieldProblem{{"track_id", "must not start or end with white space"}}...)
 }
 
 // String ids are escaped as one path segment.
 func TestProductRequestsPathEscaped(t *testing.T) {
 	t.Parallel()
-	var uris []string
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		uris = append(uris, r.RequestURI)
-		status(200, `{"request_id":"x","state":"deleted"}`)(w, r)
-	})
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/requests/{id}", status(200, `{"request_id":"x","state":"deleted"}`))
 	_, _, err := c.ProductRequests.Get(context.Background(), "a/b?c")
 	require.NoError(t, err)
 	_, _, err = c.ProductRequests.Delete(context.Background(), "../x")
@@ -841,6 +825,10 @@ func TestProductRequestsPathEscaped(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.ProductRequests.Get(context.Background(), "1.2")
 	require.NoError(t, err)
+	var uris []string
+	for _, got := range s.requests() {
+		uris = append(uris, got.URI)
+	}
 	assert.Equal(t, []string{
 		"/prefix/integration/v2/requests/a%2Fb%3Fc",
 		"/prefix/integration/v2/requests/..%2Fx",

@@ -31,10 +31,10 @@ import (
 //
 // Repeating a PUT that may already have been applied is harmless only while
 // no newer write to the same product can land in between. Within one
-// client, writeLocks provides that: product writes name their product
-// (request.lockKeys) and hold it for the whole call, retries included, so a
-// later write to that product through the same client is sent only after
-// this call has returned. Across clients or processes only a WriteOrder
+// client, its write locks provide that (see lockWrites): product writes
+// name their product (request.lockKeys) and hold it for the whole call,
+// retries included, so a later write to that product through the same
+// client is sent only after this call has returned. Across clients or processes only a WriteOrder
 // that they share (WithWriteOrder) orders the writes; without one, a
 // retried PUT from one process may land after another process's newer
 // write to the same product.
@@ -136,7 +136,7 @@ func unknownHost(err error) bool {
 // idempotent reports whether repeating the request cannot change what Tiki
 // ends up with: reads, and writes that set absolute values (PUT, DELETE).
 // Product writes among them also hold their product's write lock for the
-// whole call (see writeLocks), so that a repeat cannot overwrite a newer
+// whole call (see lockWrites), so that a repeat cannot overwrite a newer
 // write made through the same client. A POST is idempotent only when its
 // endpoint marks it repeatable: an event queue pull, whose repeat with the
 // same ack id acknowledges the same batch again and receives again the

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -63,24 +62,18 @@ func headerSecret(n int, rng *rand.Rand) string {
 	return string(out)
 }
 
-// echoServer answers every request with an error whose JSON body echoes
-// the credential that pick finds in the request, JSON-escaped at random
+// echo answers with an error whose JSON body echoes the credential that
+// pick finds in the request, JSON-escaped at random (rng, shared under mu)
 // between markers, with the given status.
-func echoServer(t *testing.T, status int, rng *rand.Rand, pick func(r *http.Request, body []byte) string) *httptest.Server {
-	t.Helper()
-	var mu sync.Mutex
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func echo(code int, mu *sync.Mutex, rng *rand.Rand, pick func(r *http.Request, body []byte) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		esc := jsonEscaped(pick(r, raw), rng)
 		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"error":"invalid_client","error_description":"unknown <<%s>>","errors":["unknown <<%s>>"],"success":false,`+
-			`"message":"unknown <<%s>>"}`, esc, esc, esc)
-	}))
-	t.Cleanup(s.Close)
-	return s
+		status(code, fmt.Sprintf(`{"error":"invalid_client","error_description":"unknown <<%s>>","errors":["unknown <<%s>>"],"success":false,`+
+			`"message":"unknown <<%s>>"}`, esc, esc, esc))(w, r)
+	}
 }
 
 // requireNoEscapedSecret fails when a text holds the secret, as it is or
@@ -137,42 +130,46 @@ func TestEscapedSecretsNeverSurface(t *testing.T) {
 		form, _ := url.ParseQuery(string(body))
 		return form.Get("client_secret")
 	}
-	tokenEcho := echoServer(t, http.StatusUnauthorized, rng, formSecret)
-	refreshEcho := echoServer(t, http.StatusBadRequest, rng, func(r *http.Request, body []byte) string {
+	// One fake Tiki echoes each credential where it is sent: the client
+	// secret at a token URL of its own, the refresh token at Tiki's token
+	// endpoint, the access token and the seller key at the API, the
+	// webhook secret at TikiNOW.
+	_, s := setup(t)
+	var mu sync.Mutex
+	s.handleRoot("POST /token", echo(http.StatusUnauthorized, &mu, rng, formSecret))
+	s.handleRoot("POST "+tokenPath, echo(http.StatusBadRequest, &mu, rng, func(r *http.Request, body []byte) string {
 		form, _ := url.ParseQuery(string(body))
 		return form.Get("refresh_token")
-	})
-	apiEcho := echoServer(t, http.StatusBadRequest, rng, func(r *http.Request, _ []byte) string {
+	}))
+	s.handle("/", echo(http.StatusBadRequest, &mu, rng, func(r *http.Request, _ []byte) string {
 		if k := r.Header.Get("tiki-api"); k != "" {
 			return k
 		}
 		return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	})
-	hookEcho := echoServer(t, http.StatusBadRequest, rng, func(_ *http.Request, body []byte) string {
+	}))
+	s.handleRoot("POST "+tikiNowPath+"/register-webhooks", echo(http.StatusBadRequest, &mu, rng, func(_ *http.Request, body []byte) string {
 		var req RegisterWebhooksRequest
 		_ = json.Unmarshal(body, &req)
 		return req.Webhooks.Order.SecretKey
-	})
+	}))
 
 	for n := 1; n <= 40; n++ {
 		secret := headerSecret(n, rng)
 		t.Run(fmt.Sprintf("client secret/%d", n), func(t *testing.T) {
 			for _, style := range []AuthStyle{AuthStyleBasic, AuthStylePost} {
-				c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithRateLimit(0, 0), WithLogger(logger),
-					WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: tokenEcho.URL}))
-				require.NoError(t, err)
-				_, _, err = c.Catalog.ListCategories(ctx, nil)
+				c := s.client(t, WithClientCredentials(ClientCredentials{ClientID: testClientID, ClientSecret: secret, AuthStyle: style, TokenURL: s.URL + "/token"}),
+					WithLogger(logger))
+				_, _, err := c.Catalog.ListCategories(ctx, nil)
 				var te *TokenError
 				require.ErrorAs(t, err, &te)
 				check(t, err, secret)
 			}
 		})
 		t.Run(fmt.Sprintf("refresh token/%d", n), func(t *testing.T) {
-			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: refreshEcho.URL}
+			app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
 			opt, _ := storedApp(t, app, &Token{AccessToken: "expired", RefreshToken: secret, Expiry: time.Now().Add(-time.Hour)})
-			c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithRateLimit(0, 0), WithLogger(logger), opt)
-			require.NoError(t, err)
-			_, _, err = c.Catalog.ListCategories(ctx, nil)
+			c := s.client(t, opt, WithLogger(logger))
+			_, _, err := c.Catalog.ListCategories(ctx, nil)
 			var te *TokenError
 			require.ErrorAs(t, err, &te)
 			check(t, err, secret)
@@ -182,9 +179,8 @@ func TestEscapedSecretsNeverSurface(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
-				c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithRateLimit(0, 0), WithLogger(logger), auth)
-				require.NoError(t, err)
-				_, _, err = c.Catalog.ListCategories(ctx, nil)
+				c := s.client(t, auth, WithLogger(logger))
+				_, _, err := c.Catalog.ListCategories(ctx, nil)
 				var ae *APIError
 				require.ErrorAs(t, err, &ae)
 				check(t, err, secret)
@@ -194,10 +190,8 @@ func TestEscapedSecretsNeverSurface(t *testing.T) {
 	for range 10 {
 		secret := headerSecret(WebhookSecretLen, rng)
 		t.Run("webhook secret", func(t *testing.T) {
-			c, err := NewClient(WithBaseURL(apiEcho.URL+"/integration"), WithTikiNowURL(hookEcho.URL), WithRateLimit(0, 0),
-				WithLogger(logger), WithAccessToken("tikinow-token"))
-			require.NoError(t, err)
-			_, _, err = c.Webhooks.Register(ctx, &RegisterWebhooksRequest{
+			c := s.client(t, WithAccessToken("tikinow-token"), WithLogger(logger))
+			_, _, err := c.Webhooks.Register(ctx, &RegisterWebhooksRequest{
 				InventoryLocations: []string{"sgn"},
 				Webhooks:           WebhookTargets{Order: &WebhookTarget{URL: "https://shop.example/hook", SecretKey: secret}},
 			})

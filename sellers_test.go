@@ -13,13 +13,12 @@ import (
 func TestSellersMe(t *testing.T) {
 	t.Parallel()
 	// Pinned to v2 whatever the orders group's version.
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me.json"))
 
 	me, _, err := c.Sellers.Get(context.Background())
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/sellers/me", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/sellers/me", nil)
 	assert.Equal(t, &SellerInfo{
 		ID:                 328785,
 		Name:               "Sushi shop",
@@ -33,8 +32,8 @@ func TestSellersMe(t *testing.T) {
 
 func TestSellersMeDraft(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me_draft.json"), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/sellers/me", 200, fixture(t, "sellers_me_draft.json"))
 
 	me, _, err := c.Sellers.Get(context.Background())
 	require.NoError(t, err)
@@ -59,13 +58,12 @@ func TestSellerInfoDecodesStringsAndBooleans(t *testing.T) {
 
 func TestSellersWarehouses(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
+	c, s := setup(t)
 	body := `{"data": [` + string(fixture(t, "orders_v2/seller_warehouse.json")) + `], "paging": {"total": 1, "current_page": 1, "last_page": 1, "per_page": 20, "from": 1, "to": 1}}`
-	respond(mt, http.MethodGet, "/v2/sellers/me/warehouses", 200, []byte(body), &got)
+	s.respond(http.MethodGet, "/v2/sellers/me/warehouses", 200, []byte(body))
 	page, _, err := c.Sellers.ListWarehouses(context.Background(), &SellerWarehouseListOptions{Active: Ptr(true), Type: Ptr(WarehouseTypePickup), ListOptions: ListOptions{Limit: 50}})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/sellers/me/warehouses", map[string][]string{"status": {"1"}, "type": {"1"}, "limit": {"50"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/sellers/me/warehouses", map[string][]string{"status": {"1"}, "type": {"1"}, "limit": {"50"}})
 	assert.Equal(t, []SellerInventory{{ID: 558, SellerID: 871, Name: "Seller Alice Shop Hà Nội", Status: 1, Type: "requisition",
 		Address: InventoryAddress{Street: "01 đường số 2", Ward: "Xã Đông Xuân", District: "Huyện Sóc Sơn", Region: "Hà Nội", Country: "Viet Nam"}}}, page.Data)
 	assert.Equal(t, 1, page.Paging.Total)
@@ -78,7 +76,7 @@ func TestSellersWarehouses(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 
-	c2, mt2 := setup(t)
+	c2, s2 := setup(t)
 	_, _, err = c2.Sellers.ListWarehouses(context.Background(), &SellerWarehouseListOptions{Type: Ptr(2)})
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}}...)
+	requireRefused(t, err, s2, []FieldProblem{{Field: "type", Problem: "must be WarehouseTypeReturn (0) or WarehouseTypePickup (1)"}}...)
 }

@@ -2,11 +2,9 @@ package tiki
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,42 +36,21 @@ func (c *testClock) advance(d time.Duration) {
 // has expired, the refresh token is sent again, and its answer stored.
 func TestLostEarlyRenewalKeepsTheAccessToken(t *testing.T) {
 	t.Parallel()
-	var tokenRequests atomic.Int32
-	var forms []string
-	var mu sync.Mutex
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /sc/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
-		n := tokenRequests.Add(1)
-		mu.Lock()
-		forms = append(forms, r.FormValue("refresh_token"))
-		mu.Unlock()
-		if n == 1 { // carried out, answer lost
-			conn, _, err := w.(http.Hijacker).Hijack()
-			require.NoError(t, err)
-			conn.Close()
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":3600,"refresh_token":"refresh-%d","token_type":"bearer"}`, n, n)
-	})
-	var apiTokens []string
-	mux.HandleFunc("/integration/", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		apiTokens = append(apiTokens, r.Header.Get("Authorization"))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"data":[]}`)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	_, s := setup(t)
+	o := s.oauth()
+	// The first renewal is carried out (tok-1 is issued) and its answer
+	// lost; the next ones are answered.
+	s.handleRoot("POST "+tokenPath, func(w http.ResponseWriter, r *http.Request) {
+		o.n.Add(1)
+		hangUp(w, r)
+	}, o.token)
 
 	ctx := context.Background()
 	clock := &testClock{now: time.Now()}
 	store := NewMemoryTokenStore()
 	require.NoError(t, SaveToken(ctx, store, testSeller, &Token{AccessToken: "tok-0", RefreshToken: "refresh-0", Expiry: clock.Now().Add(30 * time.Second)}))
-	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: srv.URL}
-	c, err := NewClient(WithBaseURL(srv.URL+"/integration"), WithRateLimit(0, 0), WithOAuthApp(app, store, testSeller))
-	require.NoError(t, err)
+	app := OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, Host: s.URL}
+	c := s.client(t, WithOAuthApp(app, store, testSeller))
 	r := &storeRenewal{store: store, sellerID: testSeller, refresh: appRefresh(app, c.httpClient), now: clock.Now}
 	cache := &tokenCache{ownRetries: true}
 	c.initTokenCache(cache, r.fetch)
@@ -88,7 +65,7 @@ func TestLostEarlyRenewalKeepsTheAccessToken(t *testing.T) {
 	clock.advance(20 * time.Second) // due: renewed, the answer is lost
 	call()
 	call()
-	assert.EqualValues(t, 1, tokenRequests.Load(), "not repeated while the access token works")
+	assert.Equal(t, 1, o.issued(), "not repeated while the access token works")
 	stored, err := store.Load(ctx, testSeller)
 	require.NoError(t, err)
 	assert.Equal(t, 1, stored.RenewalsInDoubt)
@@ -96,10 +73,20 @@ func TestLostEarlyRenewalKeepsTheAccessToken(t *testing.T) {
 
 	clock.advance(11 * time.Second) // tok-0 has expired: nothing to lose
 	call()
-	assert.EqualValues(t, 2, tokenRequests.Load())
-	assert.Equal(t, []string{"refresh-0", "refresh-0"}, forms)
-	assert.Equal(t, []string{"Bearer tok-0", "Bearer tok-0", "Bearer tok-0", "Bearer tok-2"}, apiTokens)
+	assert.Equal(t, 2, o.issued())
+	var refreshTokens []string
+	for _, form := range o.forms() {
+		refreshTokens = append(refreshTokens, form.Get("refresh_token"))
+	}
+	assert.Equal(t, []string{"refresh-0", "refresh-0"}, refreshTokens)
+	var authorizations []string
+	for _, got := range s.requests() {
+		if strings.HasPrefix(got.Path, apiPath+"/") {
+			authorizations = append(authorizations, got.Header.Get("Authorization"))
+		}
+	}
+	assert.Equal(t, []string{"Bearer tok-0", "Bearer tok-0", "Bearer tok-0", "Bearer tok-2"}, authorizations)
 	stored, err = store.Load(ctx, testSeller)
 	require.NoError(t, err)
-	assert.Equal(t, &Token{AccessToken: "tok-2", RefreshToken: "refresh-2", Expiry: stored.Expiry}, stored)
+	assert.Equal(t, &Token{AccessToken: "tok-2", RefreshToken: "refresh-2", Expiry: stored.Expiry, Scope: "product order"}, stored)
 }

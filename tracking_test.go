@@ -29,9 +29,8 @@ const trkRejectedReason = `{"errors":[{"code":420,"data":null,"description":"Pro
 
 func TestTrackingLatest(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/tracking", 200, fixture(t, "tracking_latest.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/tracking", 200, fixture(t, "tracking_latest.json"))
 
 	recs, _, err := c.Tracking.Latest(context.Background(), &TrackingOptions{
 		Limit:      50,
@@ -39,7 +38,7 @@ func TestTrackingLatest(t *testing.T) {
 		UpdatedMin: vnTime(t, "2019-06-27 11:00:00"), UpdatedMax: NewTime(time.Date(2019, 6, 28, 5, 0, 0, 0, time.UTC)),
 	})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/tracking", map[string][]string{
+	requireWire(t, s.last(), http.MethodGet, "/v2/tracking", map[string][]string{
 		"limit":          {"50"},
 		"created_at_min": {"2019-06-27 10:47:34"}, "created_at_max": {"2019-06-28 10:47:34"},
 		"updated_at_min": {"2019-06-27 11:00:00"}, "updated_at_max": {"2019-06-28 12:00:00"},
@@ -58,24 +57,22 @@ func TestTrackingLatest(t *testing.T) {
 
 func TestTrackingLatestNoOptions(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/tracking", 200, []byte(`[]`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/tracking", 200, []byte(`[]`))
 	recs, _, err := c.Tracking.Latest(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Empty(t, recs)
-	requireWire(t, got, http.MethodGet, "/v2/tracking", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/tracking", nil)
 }
 
 func TestTrackingLatestV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/tracking", 200, fixture(t, "tracking_latest_v1.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/tracking", 200, fixture(t, "tracking_latest_v1.json"))
 
 	recs, _, err := c.V1.Tracking.Latest(context.Background(), &TrackingOptions{Limit: 3})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/tracking", map[string][]string{"limit": {"3"}})
+	requireWire(t, s.last(), http.MethodGet, "/v1/tracking", map[string][]string{"limit": {"3"}})
 	assert.Equal(t, []TrackedRequest{
 		{TrackID: "c3587ec50976497f837461e0c2ea3da5", State: RequestProcessing},
 		{TrackID: "c3587ec50976497f83edfgsdfgsdfgf5", State: RequestRejected, Reason: "Image does not match product name"},
@@ -86,66 +83,64 @@ func TestTrackingLatestV1(t *testing.T) {
 
 func TestTrackingGet(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de", 200, fixture(t, "tracking_one.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de", 200, fixture(t, "tracking_one.json"))
 
 	rec, _, err := c.Tracking.Get(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de", nil)
 	assert.Equal(t, &TrackedRequest{TrackID: "4cd90cf9294047c9984c1a7f6a1c67de", RequestID: "1121447935453136060", State: RequestApproved}, rec)
 }
 
 func TestTrackingGetV1(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", 200, fixture(t, "tracking_one_v1.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", 200, fixture(t, "tracking_one_v1.json"))
 
 	rec, _, err := c.V1.Tracking.Get(context.Background(), "c3587ec50976497f837461e0c2ea3da5")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/tracking/c3587ec50976497f837461e0c2ea3da5", nil)
 	assert.Equal(t, &TrackedRequest{TrackID: "c3587ec50976497f837461e0c2ea3da5", State: RequestRejected, Reason: "Image does not match product name"}, rec)
 	assert.Nil(t, rec.Rejection)
 }
 
 func TestTrackingGetNotFound(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/tracking/nope", 404, []byte(`{"errors":["track_id is invalid"]}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/tracking/nope", 404, []byte(`{"errors":["track_id is invalid"]}`))
 	_, _, err := c.Tracking.Get(context.Background(), "nope")
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestTrackingReplay(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodPost, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de/replay", 200, fixture(t, "tracking_replay_response.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodPost, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de/replay", 200, fixture(t, "tracking_replay_response.json"))
 
 	rec, _, err := c.Tracking.Replay(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodPost, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de/replay", nil)
-	assert.Empty(t, got.Body)
+	requireWire(t, s.last(), http.MethodPost, "/v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de/replay", nil)
+	assert.Empty(t, s.last().Body)
 	assert.Equal(t, &TrackedRequest{TrackID: "4cd90cf9294047c9984c1a7f6a1c67de", State: RequestQueuing}, rec)
 }
 
 func TestTrackingReplayNotResent(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, `{"errors":["unavailable"]}`), status(200, string(fixture(t, "tracking_replay_response.json"))))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("POST /v2/tracking/4cd90cf9294047c9984c1a7f6a1c67de/replay",
+		status(503, `{"errors":["unavailable"]}`), status(200, string(fixture(t, "tracking_replay_response.json"))))
 	_, _, err := c.Tracking.Replay(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de")
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 503, apiErr.StatusCode)
-	assert.EqualValues(t, 1, s.count.Load())
-	assert.Empty(t, w.all())
+	assert.Equal(t, 1, s.count())
+	assert.Empty(t, s.waits())
 }
 
 func TestTrackingValidation(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/tracking", 200, []byte(`[]`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/tracking", 200, []byte(`[]`))
 	ctx := context.Background()
 	t0 := vnTime(t, "2019-06-27 10:47:34")
 	t1 := vnTime(t, "2019-06-28 10:47:34")
@@ -157,12 +152,12 @@ func TestTrackingValidation(t *testing.T) {
 		_, _, err := c.Tracking.Latest(ctx, o)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 5, mt.GetTotalCallCount())
-	mt.ZeroCallCounters() // from here on, nothing may be sent
+	assert.Equal(t, 5, s.count())
+	s.forget() // from here on, nothing may be sent
 
 	var ve *ValidationError
 	_, _, err := c.Tracking.Latest(ctx, &TrackingOptions{Limit: -1, CreatedMin: t1, CreatedMax: t0, UpdatedMin: t1, UpdatedMax: t0})
-	requireRefused(t, err, mt, []FieldProblem{
+	requireRefused(t, err, s, []FieldProblem{
 		{"limit", "must not be negative"},
 		{"created_at_max", "must not be before created_at_min"},
 		{"updated_at_max", "must not be before updated_at_min"},
@@ -190,10 +185,10 @@ func TestTrackingValidation(t *testing.T) {
 		}
 	}
 	_, _, err = c.Tracking.Wait(ctx, "abc", &WaitOptions{Interval: -1, MaxInterval: -1})
-	requireRefused(t, err, mt, []FieldProblem{{"interval", "must not be negative"}, {"max_interval", "must not be negative"}}...)
+	requireRefused(t, err, s, []FieldProblem{{"interval", "must not be negative"}, {"max_interval", "must not be negative"}}...)
 	_, _, err = c.Tracking.Wait(ctx, "abc", &WaitOptions{Interval: time.Minute, MaxInterval: time.Second})
-	requireRefused(t, err, mt, []FieldProblem{{"max_interval", "must not be less than interval"}}...)
-	assert.Equal(t, 0, mt.GetTotalCallCount(), "nothing sent for invalid calls")
+	requireRefused(t, err, s, []FieldProblem{{"max_interval", "must not be less than interval"}}...)
+	assert.Equal(t, 0, s.count(), "nothing sent for invalid calls")
 }
 
 func TestTrackingRequestStates(t *testing.T) {
@@ -262,16 +257,24 @@ func TestTrackingDecodesEveryReasonShape(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`[]`), &got))
 }
 
+// trkPolls answers the polls of trackID with bodies in turn, the last one
+// answering every poll after it.
+func trkPolls(s *server, trackID string, bodies ...string) *route {
+	var answers []http.HandlerFunc
+	for _, b := range bodies {
+		answers = append(answers, status(200, b))
+	}
+	return s.handle("GET /v2/tracking/"+trackID, answers...)
+}
+
 func trkBody(state RequestState) string {
 	return `{"track_id":"4cd90cf9294047c9984c1a7f6a1c67de","state":"` + string(state) + `","reason":""}`
 }
 
 func TestTrackingWaitApproved(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
-	polls := trackingSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de",
+	c, s := setup(t)
+	polls := trkPolls(s, "4cd90cf9294047c9984c1a7f6a1c67de",
 		trkBody(RequestQueuing), trkBody(RequestProcessing), trkBody(RequestBotAwaitingApprove),
 		trkBody(RequestAwaitingApprove), string(fixture(t, "tracking_one.json")))
 
@@ -283,10 +286,10 @@ func TestTrackingWaitApproved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &TrackedRequest{TrackID: "4cd90cf9294047c9984c1a7f6a1c67de", RequestID: "1121447935453136060", State: RequestApproved}, rec)
 	assert.Equal(t, 200, resp.StatusCode)
-	assert.Equal(t, 5, *polls)
+	assert.Equal(t, 5, polls.count())
 	assert.Equal(t, []RequestState{RequestQueuing, RequestProcessing, RequestBotAwaitingApprove, RequestAwaitingApprove, RequestApproved}, seen)
 	// Backoff: 1 s, 2 s, then capped at 3 s, each in its upper half.
-	got := w.all()
+	got := s.waits()
 	require.Len(t, got, 4)
 	for i, top := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second} {
 		assert.GreaterOrEqual(t, got[i], top/2, i)
@@ -296,86 +299,78 @@ func TestTrackingWaitApproved(t *testing.T) {
 
 func TestTrackingWaitDefaults(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
-	trackingSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestQueuing), trkBody(RequestApproved))
+	c, s := setup(t)
+	trkPolls(s, "t1", trkBody(RequestQueuing), trkBody(RequestQueuing), trkBody(RequestApproved))
 	_, _, err := c.Tracking.Wait(context.Background(), "t1", nil)
 	require.NoError(t, err)
-	got := w.all()
+	got := s.waits()
 	require.Len(t, got, 2)
 	assert.GreaterOrEqual(t, got[0], DefaultWaitInterval/2)
 	assert.LessOrEqual(t, got[0], DefaultWaitInterval)
 	assert.LessOrEqual(t, got[1], 2*DefaultWaitInterval)
 
 	// Only a small MaxInterval: the first wait fits under it.
-	c2, mt2 := setup(t)
-	w2 := &waits{}
-	c2.sleep = w2.sleep
-	trackingSequence(mt2, "t1", trkBody(RequestQueuing), trkBody(RequestDeleted))
+	c2, s2 := setup(t)
+	trkPolls(s2, "t1", trkBody(RequestQueuing), trkBody(RequestDeleted))
 	rec, _, err := c2.Tracking.Wait(context.Background(), "t1", &WaitOptions{MaxInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, RequestDeleted, rec.State, "deleted is terminal too")
-	require.Len(t, w2.all(), 1)
-	assert.LessOrEqual(t, w2.all()[0], 100*time.Millisecond)
+	require.Len(t, s2.waits(), 1)
+	assert.LessOrEqual(t, s2.waits()[0], 100*time.Millisecond)
 }
 
 func TestTrackingWaitAlreadyTerminal(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
-	polls := trackingSequence(mt, "4cd90cf9294047c9984c1a7f6a1c67de", string(fixture(t, "tracking_one.json")))
+	c, s := setup(t)
+	polls := trkPolls(s, "4cd90cf9294047c9984c1a7f6a1c67de", string(fixture(t, "tracking_one.json")))
 	rec, _, err := c.Tracking.Wait(context.Background(), "4cd90cf9294047c9984c1a7f6a1c67de", nil)
 	require.NoError(t, err)
 	assert.Equal(t, RequestApproved, rec.State)
-	assert.Equal(t, 1, *polls)
-	assert.Empty(t, w.all(), "no wait when the first poll is final")
+	assert.Equal(t, 1, polls.count())
+	assert.Empty(t, s.waits(), "no wait when the first poll is final")
 }
 
 func TestTrackingWaitRejected(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
+	c, s := setup(t)
 	// The rejected row of the documentation's tracking example.
 	var rows []json.RawMessage
 	require.NoError(t, json.Unmarshal(fixture(t, "tracking_latest.json"), &rows))
 	rejected := string(rows[3])
-	polls := trackingSequence(mt, "8c526ef8f8504f30ad330682d07a10a7",
+	polls := trkPolls(s, "8c526ef8f8504f30ad330682d07a10a7",
 		`{"track_id":"8c526ef8f8504f30ad330682d07a10a7","state":"processing","reason":""}`, rejected)
 
 	rec, _, err := c.Tracking.Wait(context.Background(), "8c526ef8f8504f30ad330682d07a10a7", nil)
 	require.NoError(t, err, "a rejection is a result, not an error")
-	assert.Equal(t, 2, *polls)
+	assert.Equal(t, 2, polls.count())
 	assert.Equal(t, &TrackedRequest{TrackID: "8c526ef8f8504f30ad330682d07a10a7", State: RequestRejected,
 		Reason: trkRejectedReason, Rejection: trkRejection}, rec)
 	assert.Equal(t, "Seller product code is not unique", rec.ReasonText())
 	assert.Equal(t, 420, rec.Rejection.Errors[0].Code)
-	assert.Len(t, w.all(), 1)
+	assert.Len(t, s.waits(), 1)
 }
 
 func TestTrackingWaitContextTimeout(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
+	ctx := newExpiring()
 	var mu sync.Mutex
 	var asked []time.Duration
-	// The third wait lasts until the context's deadline: Wait must give up
-	// then, without really sleeping for the requested backoff.
-	c.sleep = func(ctx context.Context, d time.Duration) error {
+	// The context's deadline passes during the third wait: Wait must give
+	// up then, without really sleeping for the requested backoff.
+	c.sleep = func(ctx2 context.Context, d time.Duration) error {
 		mu.Lock()
 		asked = append(asked, d)
 		n := len(asked)
 		mu.Unlock()
 		if n < 3 {
-			return ctx.Err()
+			return ctx2.Err()
 		}
-		<-ctx.Done()
-		return ctx.Err()
+		ctx.expire()
+		<-ctx2.Done()
+		return ctx2.Err()
 	}
-	polls := trackingSequence(mt, "t1", trkBody(RequestQueuing), trkBody(RequestAwaitingApprove))
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
+	polls := trkPolls(s, "t1", trkBody(RequestQueuing), trkBody(RequestAwaitingApprove))
 	start := time.Now()
 	rec, _, err := c.Tracking.Wait(ctx, "t1", &WaitOptions{Interval: time.Hour, MaxInterval: 10 * time.Hour})
 	assert.Less(t, time.Since(start), time.Second)
@@ -387,35 +382,50 @@ func TestTrackingWaitContextTimeout(t *testing.T) {
 	assert.Equal(t, RequestAwaitingApprove, we.Last.State)
 	assert.Equal(t, we.Last, rec, "the last record polled is returned with the error")
 	assert.Contains(t, err.Error(), "last state awaiting_approve")
-	assert.Equal(t, 3, *polls)
+	assert.Equal(t, 3, polls.count())
 	assert.Len(t, asked, 3)
+}
+
+// expiring is a context whose deadline passes when the test calls expire,
+// however long the calls before took.
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiring) expire()               { c.once.Do(func() { close(c.done) }) }
+func (c *expiring) Done() <-chan struct{} { return c.done }
+
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 func TestTrackingWaitCancelledBeforeStart(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec, _, err := c.Tracking.Wait(ctx, "t1", nil)
 	assert.Nil(t, rec)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "last state unknown")
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 func TestTrackingWaitPollFails(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	w := &waits{}
-	c.sleep = w.sleep
-	n := 0
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/tracking/t1", func(r *http.Request) (*http.Response, error) {
-		n++
-		if n == 1 {
-			return responseJSON(200, trkBody(RequestProcessing)), nil
-		}
-		return responseJSON(404, `{"errors":["track_id is invalid"]}`), nil
-	})
+	c, s := setup(t)
+	polls := s.handle("GET /v2/tracking/t1", status(200, trkBody(RequestProcessing)), status(404, `{"errors":["track_id is invalid"]}`))
 	rec, _, err := c.Tracking.Wait(context.Background(), "t1", nil)
 	require.ErrorIs(t, err, ErrNotFound)
 	var we *WaitError
@@ -423,7 +433,7 @@ func TestTrackingWaitPollFails(t *testing.T) {
 	var apiErr *APIError
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, RequestProcessing, rec.State)
-	assert.Equal(t, 2, n)
+	assert.Equal(t, 2, polls.count())
 }
 
 func TestRejectionErrorIsAnError(t *testing.T) {

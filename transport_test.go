@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/internal/backoff"
 )
 
 var methods = []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost}
@@ -26,8 +27,8 @@ func TestRetryMatrix5xx(t *testing.T) {
 		for _, method := range methods {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
-				s := newServer(t, status(code, `{"errors":["temporarily unavailable"]}`), ok200)
-				c, w := setupServer(t, s)
+				c, s := setup(t)
+				s.handle("/v2/things", status(code, `{"errors":["temporarily unavailable"]}`), ok200)
 				out, resp, err := callThing(c, method)
 				if method == http.MethodPost {
 					// The server may have applied the POST: never resent.
@@ -36,17 +37,17 @@ func TestRetryMatrix5xx(t *testing.T) {
 					assert.Equal(t, code, apiErr.StatusCode)
 					assert.Equal(t, []string{"temporarily unavailable"}, apiErr.Messages)
 					assert.Equal(t, 1, apiErr.Attempts)
-					assert.EqualValues(t, 1, s.count.Load())
-					assert.Empty(t, w.all())
+					assert.EqualValues(t, 1, s.count())
+					assert.Empty(t, s.waits())
 					return
 				}
 				require.NoError(t, err)
 				assert.Equal(t, true, out["ok"])
 				assert.Equal(t, 2, resp.Attempts)
-				assert.EqualValues(t, 2, s.count.Load())
-				require.Len(t, w.all(), 1)
-				assert.GreaterOrEqual(t, w.all()[0], 5*time.Millisecond)
-				assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond)
+				assert.EqualValues(t, 2, s.count())
+				require.Len(t, s.waits(), 1)
+				assert.GreaterOrEqual(t, s.waits()[0], 5*time.Millisecond)
+				assert.LessOrEqual(t, s.waits()[0], 10*time.Millisecond)
 			})
 		}
 	}
@@ -54,25 +55,24 @@ func TestRetryMatrix5xx(t *testing.T) {
 
 func TestRetryBodyReplayed(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``), status(502, ``), ok200)
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", status(503, ``), status(502, ``), ok200)
 	_, resp, err := callThing(c, http.MethodPut)
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
-	require.Len(t, s.bodies, 3)
-	for _, b := range s.bodies {
-		requireJSONEqual(t, `{"sku":"A-1","price":1000}`, b)
-	}
-	for _, h := range s.header {
-		assert.Equal(t, testKey, h.Get("tiki-api"))
-		assert.Equal(t, "application/json", h.Get("Content-Type"))
+	got := s.requests()
+	require.Len(t, got, 3)
+	for _, g := range got {
+		requireJSONEqual(t, `{"sku":"A-1","price":1000}`, g.Body)
+		assert.Equal(t, testKey, g.Header.Get("tiki-api"))
+		assert.Equal(t, "application/json", g.Header.Get("Content-Type"))
 	}
 }
 
 func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, `<html><body>Service Unavailable</body></html>`))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", status(503, `<html><body>Service Unavailable</body></html>`))
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -81,9 +81,9 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	assert.Empty(t, apiErr.Messages)
 	assert.Contains(t, apiErr.Error(), `<html><body>Service Unavailable</body></html>`)
 	assert.Contains(t, apiErr.Error(), "after 4 attempts")
-	assert.EqualValues(t, 4, s.count.Load())
+	assert.EqualValues(t, 4, s.count())
 	// Exponential: 10 ms, 20 ms, 40 ms, each with up to half of jitter.
-	got := w.all()
+	got := s.waits()
 	require.Len(t, got, 3)
 	for i, d := range got {
 		top := 10 * time.Millisecond << i
@@ -94,11 +94,11 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestBackoffCapped(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(500, ``))
-	c, w := setupServer(t, s, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
+	c, s := setup(t, WithRetry(8, 10*time.Millisecond, 25*time.Millisecond))
+	s.handle("/v2/things", status(500, ``))
 	_, _, err := callThing(c, http.MethodGet)
 	require.Error(t, err)
-	got := w.all()
+	got := s.waits()
 	require.Len(t, got, 7)
 	for _, d := range got {
 		assert.LessOrEqual(t, d, 25*time.Millisecond)
@@ -111,8 +111,8 @@ func TestNoRetryOn4xx(t *testing.T) {
 		for _, method := range methods {
 			t.Run(fmt.Sprintf("%s/%d", method, code), func(t *testing.T) {
 				t.Parallel()
-				s := newServer(t, status(code, `{"errors":["bad","worse"]}`))
-				c, _ := setupServer(t, s)
+				c, s := setup(t)
+				s.handle("/v2/things", status(code, `{"errors":["bad","worse"]}`))
 				out, _, err := callThing(c, method)
 				assert.Nil(t, out)
 				var apiErr *APIError
@@ -120,9 +120,9 @@ func TestNoRetryOn4xx(t *testing.T) {
 				assert.Equal(t, code, apiErr.StatusCode)
 				assert.Equal(t, []string{"bad", "worse"}, apiErr.Messages)
 				assert.Equal(t, method, apiErr.Method)
-				assert.Equal(t, s.URL+"/prefix/integration/v2/things", apiErr.URL)
+				assert.Equal(t, s.URL+apiPath+"/v2/things", apiErr.URL)
 				assert.Equal(t, 1, apiErr.Attempts)
-				assert.EqualValues(t, 1, s.count.Load())
+				assert.EqualValues(t, 1, s.count())
 				assert.Equal(t, code == 404, errors.Is(err, ErrNotFound))
 				assert.Equal(t, code == 403, errors.Is(err, ErrForbidden))
 			})
@@ -137,36 +137,36 @@ func TestRetry429EveryMethod(t *testing.T) {
 			t.Parallel()
 			// A 429 means Tiki did not process the request: even a POST is
 			// retried.
-			s := newServer(t, status(429, `{"errors":["Too Many Requests"]}`), ok200)
-			c, w := setupServer(t, s)
+			c, s := setup(t)
+			s.handle("/v2/things", status(429, `{"errors":["Too Many Requests"]}`), ok200)
 			_, resp, err := callThing(c, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts)
-			assert.EqualValues(t, 2, s.count.Load())
-			require.Len(t, w.all(), 1)
-			assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "no Retry-After: backoff")
+			assert.EqualValues(t, 2, s.count())
+			require.Len(t, s.waits(), 1)
+			assert.LessOrEqual(t, s.waits()[0], 10*time.Millisecond, "no Retry-After: backoff")
 		})
 	}
 }
 
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "3", status(429, `{}`)), ok200)
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", "3", status(429, `{}`)), ok200)
 	_, _, err := callThing(c, http.MethodPost)
 	require.NoError(t, err)
 	// Exactly what Tiki asked for: not clamped to a 2 s maximum.
-	assert.Equal(t, []time.Duration{3 * time.Second}, w.all())
+	assert.Equal(t, []time.Duration{3 * time.Second}, s.waits())
 }
 
 func TestRetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
 	date := time.Now().Add(4 * time.Second).UTC().Format(http.TimeFormat)
-	s := newServer(t, withHeader("Retry-After", date, status(429, `{}`)), ok200)
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", date, status(429, `{}`)), ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
-	got := w.all()
+	got := s.waits()
 	require.Len(t, got, 1)
 	// HTTP dates have one-second resolution.
 	assert.Greater(t, got[0], 2*time.Second)
@@ -175,17 +175,17 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 
 func TestRetryAfterOnServiceUnavailable(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "2", status(503, `{}`)), ok200)
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", "2", status(503, `{}`)), ok200)
 	_, _, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
-	assert.Equal(t, []time.Duration{2 * time.Second}, w.all())
+	assert.Equal(t, []time.Duration{2 * time.Second}, s.waits())
 }
 
 func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", "120", status(429, `{"errors":["Too Many Requests"]}`)))
 	_, _, err := callThing(c, http.MethodGet)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
@@ -196,34 +196,34 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, err.Error(), "retry after 2m0s")
-	assert.EqualValues(t, 1, s.count.Load())
-	assert.Empty(t, w.all(), "no wait: fail at once")
+	assert.EqualValues(t, 1, s.count())
+	assert.Empty(t, s.waits(), "no wait: fail at once")
 }
 
 func TestServiceUnavailableWithLongRetryAfter(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", "3600", status(503, `{"errors":["maintenance"]}`)))
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 503, apiErr.StatusCode)
-	assert.EqualValues(t, 1, s.count.Load(), "an hour's wait is not shortened into retries")
-	assert.Empty(t, w.all())
+	assert.EqualValues(t, 1, s.count(), "an hour's wait is not shortened into retries")
+	assert.Empty(t, s.waits())
 }
 
 func TestRateLimitedAfterRetries(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
-	c, w := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("Retry-After", "1", status(429, `{"errors":["Too Many Requests"]}`)))
 	_, _, err := callThing(c, http.MethodPost)
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 4, rl.Attempts)
 	assert.Equal(t, time.Second, rl.RetryAfter)
 	assert.Equal(t, []string{"Too Many Requests"}, rl.Messages)
-	assert.Equal(t, []time.Duration{time.Second, time.Second, time.Second}, w.all())
-	assert.EqualValues(t, 4, s.count.Load())
+	assert.Equal(t, []time.Duration{time.Second, time.Second, time.Second}, s.waits())
+	assert.EqualValues(t, 4, s.count())
 }
 
 func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
@@ -231,10 +231,10 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 	for _, method := range methods {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, hangUp, ok200)
-			c, w := setupServer(t, s)
+			c, s := setup(t)
+			s.handle("/v2/things", hangUp, ok200)
 			_, resp, err := callThing(c, method)
-			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that reached the server is never resent")
+			requireSentFailureRetriedUnlessPost(t, method, s, resp, err, "a POST that reached the server is never resent")
 		})
 	}
 }
@@ -244,22 +244,22 @@ func TestConnectionResetRetriedOnlyWhenIdempotent(t *testing.T) {
 // POST is a *RequestError with Sent set, sent once (why says why) and never
 // waited for; any other method succeeds on its second attempt after one
 // backoff wait.
-func requireSentFailureRetriedUnlessPost(t *testing.T, method string, s *server, w *waits, resp *Response, err error, why string) {
+func requireSentFailureRetriedUnlessPost(t *testing.T, method string, s *server, resp *Response, err error, why string) {
 	t.Helper()
 	if method == http.MethodPost {
 		var reqErr *RequestError
 		require.ErrorAs(t, err, &reqErr)
 		assert.True(t, reqErr.Sent)
 		assert.Equal(t, 1, reqErr.Attempts)
-		assert.EqualValues(t, 1, s.count.Load(), why)
-		assert.Empty(t, w.all(), "no wait: nothing is retried")
+		assert.EqualValues(t, 1, s.count(), why)
+		assert.Empty(t, s.waits(), "no wait: nothing is retried")
 		return
 	}
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
-	assert.EqualValues(t, 2, s.count.Load())
-	require.Len(t, w.all(), 1)
-	assert.LessOrEqual(t, w.all()[0], 10*time.Millisecond, "one backoff wait")
+	assert.EqualValues(t, 2, s.count())
+	require.Len(t, s.waits(), 1)
+	assert.LessOrEqual(t, s.waits()[0], 10*time.Millisecond, "one backoff wait")
 }
 
 // An attempt that reached Tiki and then timed out (the client stopped
@@ -275,10 +275,10 @@ func TestTimeoutAfterSend(t *testing.T) {
 				close(received)
 				<-r.Context().Done()
 			}
-			s := newServer(t, slow, ok200)
-			c, w := setupServer(t, s, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
+			c, s := setup(t, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, received)}))
+			s.handle("/v2/things", slow, ok200)
 			_, resp, err := callThing(c, method)
-			requireSentFailureRetriedUnlessPost(t, method, s, w, resp, err, "a POST that timed out is sent exactly once")
+			requireSentFailureRetriedUnlessPost(t, method, s, resp, err, "a POST that timed out is sent exactly once")
 		})
 	}
 }
@@ -289,47 +289,43 @@ func TestConnectionRefusedRetriesPost(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL("http://"+addr+"/integration"), WithRateLimit(0, 0), WithRetry(3, time.Millisecond, time.Millisecond))
-	require.NoError(t, err)
-	w := &waits{}
-	c.sleep = w.sleep
+	c, s := setup(t, WithBaseURL("http://"+addr+"/integration"), WithRetry(3, time.Millisecond, time.Millisecond))
 	_, _, err = callThing(c, http.MethodPost)
 	var reqErr *RequestError
 	require.ErrorAs(t, err, &reqErr)
 	assert.False(t, reqErr.Sent)
 	assert.Equal(t, 3, reqErr.Attempts, "a POST that never connected is safe to retry")
-	assert.Len(t, w.all(), 2)
+	assert.Len(t, s.waits(), 2)
 	assert.Contains(t, err.Error(), "after 3 attempts")
 }
 
 func TestCancelledContextStopsRetries(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(503, ``))
-	c, err := NewClient(WithSellerKey(testKey), WithBaseURL(s.URL+"/integration"), WithRateLimit(0, 0), WithRetry(10, time.Hour, time.Hour))
-	require.NoError(t, err)
+	c, s := setup(t, WithRetry(10, time.Hour, time.Hour))
+	s.handle("GET /v2/x", status(503, ``))
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for s.count.Load() == 0 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
+	// The client sleeps for real: its first backoff wait of an hour ends
+	// when the context does, which happens once the wait has begun.
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		go cancel()
+		return backoff.Sleep(ctx, d)
+	}
 	start := time.Now()
-	_, err = c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
+	_, err := c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), time.Second, "the backoff wait must end with the context")
-	assert.EqualValues(t, 1, s.count.Load())
+	assert.EqualValues(t, 1, s.count())
 }
 
 func TestCancelledContextNotRetried(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ok200)
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/x", ok200)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.do(ctx, &request{method: http.MethodGet, version: apiV2, path: "x"}, nil)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.EqualValues(t, 0, s.count.Load())
+	assert.EqualValues(t, 0, s.count())
 }
 
 func TestDecodeErrors(t *testing.T) {
@@ -344,11 +340,11 @@ func TestDecodeErrors(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c, s := setup(t)
+			s.handle("GET /v2/categories", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tc.contentType)
 				io.WriteString(w, tc.body)
 			})
-			c, _ := setupServer(t, s)
 			_, _, err := c.Catalog.ListCategories(context.Background(), nil)
 			var de *DecodeError
 			require.ErrorAs(t, err, &de)
@@ -357,13 +353,13 @@ func TestDecodeErrors(t *testing.T) {
 			assert.Equal(t, tc.body, de.Snippet)
 			assert.Equal(t, http.MethodGet, de.Method)
 			assert.Error(t, de.Err)
-			assert.EqualValues(t, 1, s.count.Load())
+			assert.EqualValues(t, 1, s.count())
 		})
 	}
 }
 
-// callTikiNow is callThing against the TikiNOW business API (s serves both
-// hosts).
+// callTikiNow is callThing against the TikiNOW business API's "things"
+// path.
 func callTikiNow(c *Client, method string) (map[string]any, *Response, error) {
 	var out map[string]any
 	resp, err := c.do(context.Background(), &request{method: method, base: c.tikiNowURL, path: "things", body: map[string]any{"sku": "A-1"}}, &out)
@@ -372,8 +368,8 @@ func callTikiNow(c *Client, method string) (map[string]any, *Response, error) {
 
 func TestSuccessFalseIsAnError(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
-	c, _ := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+	c, s := setup(t)
+	s.handleRoot("POST "+tikiNowPath+"/things", status(200, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
 	_, _, err := callTikiNow(c, http.MethodPost)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -391,18 +387,17 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 	for _, method := range methods {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, status(200, body))
-			c, w := setupServer(t, s, WithTikiNowURL(s.URL+"/tikinow"))
+			c, s := setup(t)
+			s.handle("/v2/things", status(200, body))
 			out, resp, err := callThing(c, method)
 			require.NoError(t, err, "the integration API's 200 is not reinterpreted")
 			assert.Equal(t, false, out["success"])
 			assert.Equal(t, 1, resp.Attempts)
-			assert.EqualValues(t, 1, s.count.Load(), "sent exactly once")
-			assert.Empty(t, w.all())
+			assert.EqualValues(t, 1, s.count(), "sent exactly once")
+			assert.Empty(t, s.waits())
 
-			s2 := newServer(t, status(200, body), status(200, `{"success":true}`))
-			c2, _ := setupServer(t, s2, WithTikiNowURL(s2.URL+"/tikinow"))
-			_, resp, err = callTikiNow(c2, method)
+			s.handleRoot(tikiNowPath+"/things", status(200, body), status(200, `{"success":true}`))
+			_, resp, err = callTikiNow(c, method)
 			require.NoError(t, err)
 			assert.Equal(t, 2, resp.Attempts, "TikiNOW's inner 429 is a refusal: retried")
 		})
@@ -411,8 +406,8 @@ func TestSuccessFalseConventionOnlyOnTikiNow(t *testing.T) {
 
 func TestTikiNowErrorShape(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("X-Request-Id", "hdr-id", status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json")))))
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -427,29 +422,23 @@ func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
 	t.Parallel()
 	// 200 with success:false and status_code 401: renewed and repeated like
 	// a real 401.
-	s := newOAuthServer(t)
-	var calls atomic.Int32
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if calls.Add(1) == 1 {
-			fmt.Fprint(w, `{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r1"}}`)
-			return
-		}
-		fmt.Fprint(w, `{"success":true,"meta_data":{"request_id":"r2"}}`)
-	}))
-	defer api.Close()
-	c, err := NewClient(WithBaseURL(s.URL+"/integration"), WithTikiNowURL(api.URL), WithRateLimit(0, 0), clientCredentials(AuthStyleBasic))
-	require.NoError(t, err)
+	_, s := setup(t)
+	o := s.oauth()
+	script := []http.HandlerFunc{
+		status(200, `{"success":false,"error":{"status_code":401,"message":"Unauthorized","message_code":"INVALID_TOKEN"},"meta_data":{"request_id":"r1"}}`),
+		status(200, `{"success":true,"meta_data":{"request_id":"r2"}}`),
+	}
+	s.handleRoot("POST "+tikiNowPath+"/x", script...)
+	c := s.client(t, clientCredentials(AuthStyleBasic))
 	res, resp, err := call[RegisterWebhooksResult](context.Background(), c, &request{method: http.MethodPost, base: c.tikiNowURL, path: "x", body: map[string]int{}})
 	require.NoError(t, err)
 	assert.True(t, res.Success)
 	assert.Equal(t, 2, resp.Attempts)
-	assert.EqualValues(t, 2, s.tokens.Load())
+	assert.Equal(t, 2, o.issued())
 
 	// Without a renewable token it is an *APIError with the inner status.
-	c2, err := NewClient(WithTikiNowURL(api.URL), WithRateLimit(0, 0), WithAccessToken("static-token"))
-	require.NoError(t, err)
-	calls.Store(0)
+	c2 := s.client(t, WithAccessToken("static-token"))
+	s.handleRoot("POST "+tikiNowPath+"/x", script...)
 	_, _, err = call[RegisterWebhooksResult](context.Background(), c2, &request{method: http.MethodPost, base: c2.tikiNowURL, path: "x", body: map[string]int{}})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -460,8 +449,8 @@ func TestTikiNowFailureInsideSuccessStatus(t *testing.T) {
 
 func TestRequestIDOnSuccess(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, withHeader("X-Request-Id", "abc-123", ok200))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", withHeader("X-Request-Id", "abc-123", ok200))
 	_, resp, err := callThing(c, http.MethodGet)
 	require.NoError(t, err)
 	assert.Equal(t, "abc-123", resp.RequestID)
@@ -472,8 +461,8 @@ func TestRequestIDOnSuccess(t *testing.T) {
 func TestErrorBodyBounded(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", 3<<20)
-	s := newServer(t, status(400, big))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	s.handle("/v2/things", status(400, big))
 	_, _, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -498,10 +487,8 @@ func TestCustomTransportFailureCountsAsSent(t *testing.T) {
 	t.Parallel()
 	for method, want := range map[string]int32{http.MethodPost: 1, http.MethodGet: 3} {
 		tr := &cutAfterSending{}
-		c, err := NewClient(WithBaseURL(testBase), WithSellerKey(testKey), WithRateLimit(0, 0),
-			WithRetry(3, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
-		require.NoError(t, err)
-		_, err = c.Call(context.Background(), method, "v2/orders/1/confirm-available", nil, nil, nil)
+		c, _ := setup(t, WithRetry(3, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
+		_, err := c.Call(context.Background(), method, "v2/orders/1/confirm-available", nil, nil, nil)
 		var reqErr *RequestError
 		require.ErrorAs(t, err, &reqErr, method)
 		assert.True(t, reqErr.Sent, method)
@@ -516,25 +503,23 @@ func TestCustomTransportFailureCountsAsSent(t *testing.T) {
 // A transport failure names the method and URL once.
 func TestRequestErrorNamesTheURLOnce(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient(WithBaseURL(testBase), WithSellerKey(testKey), WithRateLimit(0, 0),
-		WithRetry(1, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: &cutAfterSending{}}))
-	require.NoError(t, err)
-	_, err = c.Call(context.Background(), http.MethodGet, "v2/orders/1", nil, nil, nil)
+	c, s := setup(t, WithRetry(1, time.Millisecond, time.Millisecond), WithHTTPClient(&http.Client{Transport: &cutAfterSending{}}))
+	_, err := c.Call(context.Background(), http.MethodGet, "v2/orders/1", nil, nil, nil)
 	var reqErr *RequestError
 	require.ErrorAs(t, err, &reqErr)
-	assert.Equal(t, "tiki: GET "+testBase+"/v2/orders/1: unexpected EOF", err.Error())
+	assert.Equal(t, "tiki: GET "+s.URL+apiPath+"/v2/orders/1: unexpected EOF", err.Error())
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
 
 // A 404 from a custom base URL without /integration carries a hint.
 func TestNotFoundHintsAtTheBaseURL(t *testing.T) {
 	t.Parallel()
+	_, s := setup(t)
+	s.handleRoot("/", status(404, `<html>not found</html>`))
 	for path, hinted := range map[string]bool{"": true, "/integration": false} {
-		s := newServer(t, status(404, `<html>not found</html>`))
 		base := s.URL + path
-		c, err := NewClient(WithBaseURL(base), WithSellerKey(testKey), WithRateLimit(0, 0))
-		require.NoError(t, err)
-		_, _, err = c.Sellers.Get(context.Background())
+		c := s.client(t, WithSellerKey(testKey), WithBaseURL(base))
+		_, _, err := c.Sellers.Get(context.Background())
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr, base)
 		assert.Equal(t, hinted, apiErr.Hint != "", base)
@@ -546,20 +531,15 @@ func TestNotFoundHintsAtTheBaseURL(t *testing.T) {
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	t.Parallel()
-	var elsewhere atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere.Add(1)
-		ok200(w, r)
-	}))
-	defer other.Close()
-	s := newServer(t, withHeader("Location", other.URL+"/steal", status(http.StatusFound, ``)))
-	c, _ := setupServer(t, s)
+	c, s := setup(t)
+	elsewhere := s.handleRoot("/steal", ok200)
+	s.handle("/v2/things", withHeader("Location", s.URL+"/steal", status(http.StatusFound, ``)))
 	_, resp, err := callThing(c, http.MethodGet)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusFound, apiErr.StatusCode)
 	assert.Equal(t, http.StatusFound, resp.StatusCode, "the response is returned with the error")
-	assert.Zero(t, elsewhere.Load(), "the seller key must never follow a redirect")
+	assert.Zero(t, elsewhere.count(), "the seller key must never follow a redirect")
 }
 
 // TestFaultMatrix drives GET, PUT and POST through the failures Tiki or the
@@ -589,7 +569,7 @@ func TestFaultMatrix(t *testing.T) {
 	type want struct {
 		ok       bool
 		err      any // pointer to the expected error type
-		requests int32
+		requests int
 		minWait  time.Duration
 		maxWait  time.Duration
 	}
@@ -625,8 +605,8 @@ func TestFaultMatrix(t *testing.T) {
 		for method, w := range map[string]want{http.MethodGet: tc.get, http.MethodPut: tc.put, http.MethodPost: tc.post} {
 			t.Run(tc.name+"/"+method, func(t *testing.T) {
 				t.Parallel()
-				s := newServer(t, tc.fault, ok200)
-				c, waits := setupServer(t, s)
+				c, s := setup(t)
+				s.handle("/v2/things", tc.fault, ok200)
 				out, _, err := callThing(c, method)
 				if w.ok {
 					require.NoError(t, err)
@@ -635,9 +615,9 @@ func TestFaultMatrix(t *testing.T) {
 					require.Error(t, err)
 					assert.ErrorAs(t, err, w.err)
 				}
-				assert.Equal(t, w.requests, s.count.Load(), "requests received")
+				assert.Equal(t, w.requests, s.count(), "requests received")
 				var total time.Duration
-				for _, d := range waits.all() {
+				for _, d := range s.waits() {
 					total += d
 				}
 				assert.GreaterOrEqual(t, total, w.minWait, "total wait")
@@ -655,9 +635,9 @@ func TestSentCoversEarlierAttempts(t *testing.T) {
 	t.Parallel()
 	for _, where := range []string{"backoff", "limiter"} {
 		for _, method := range []string{http.MethodGet, http.MethodPut} {
-			s := newServer(t, status(503, `{"errors":["busy"]}`))
 			lim := &secondWaitFails{}
-			c, _ := setupServer(t, s, WithLimiter(lim))
+			c, s := setup(t, WithLimiter(lim))
+			s.handle("/v2/things", status(503, `{"errors":["busy"]}`))
 			c.sleep = func(context.Context, time.Duration) error {
 				if where == "backoff" {
 					return context.Canceled
@@ -670,7 +650,7 @@ func TestSentCoversEarlierAttempts(t *testing.T) {
 			assert.Equal(t, 1, re.Attempts, "%s %s", where, method)
 			assert.True(t, re.Sent, "%s %s: the 503 attempt reached Tiki", where, method)
 			assert.ErrorIs(t, err, context.Canceled, "%s %s", where, method)
-			assert.EqualValues(t, 1, s.count.Load(), "%s %s", where, method)
+			assert.EqualValues(t, 1, s.count(), "%s %s", where, method)
 		}
 	}
 }

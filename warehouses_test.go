@@ -12,14 +12,13 @@ import (
 
 func TestWarehousesSeller(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	body := fixture(t, "seller_warehouses.json")
-	var got wire
-	respond(mt, http.MethodGet, "/v1/warehouses", 200, body, &got)
+	s.respond(http.MethodGet, "/v1/warehouses", 200, body)
 
 	whs, resp, err := c.V1.Warehouses.ListSeller(context.Background(), nil)
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/warehouses", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v1/warehouses", nil)
 	assert.Equal(t, 1, resp.Attempts)
 
 	rows := rawRows(t, body)
@@ -61,32 +60,30 @@ func TestWarehousesSeller(t *testing.T) {
 
 func TestWarehousesSellerFiltered(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v1/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v1/warehouses", 200, []byte(`[{"warehouse_id":"2","warehouse_code":"hn","seller_inventory_id":"919"}]`))
 
 	whs, _, err := c.V1.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: 2, WarehouseCode: "hn"})
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v1/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
+	requireWire(t, s.last(), http.MethodGet, "/v1/warehouses", map[string][]string{"warehouse_id": {"2"}, "warehouse_code": {"hn"}})
 	assert.Equal(t, []SellerWarehouse{{WarehouseID: 2, WarehouseCode: "hn", SellerInventoryID: 919}}, whs)
 }
 
 func TestWarehousesSellerInvalid(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
+	c, s := setup(t)
 	_, _, err := c.V1.Warehouses.ListSeller(context.Background(), &SellerWarehousesOptions{WarehouseID: -1})
-	requireRefused(t, err, mt, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
+	requireRefused(t, err, s, FieldProblem{Field: "warehouse_id", Problem: "must not be negative"})
 }
 
 func TestWarehousesTiki(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/warehouses/tiki", 200, fixture(t, "warehouses_tiki.json"))
 
 	whs, _, err := c.Warehouses.ListTiki(context.Background())
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/warehouses/tiki", nil)
+	requireWire(t, s.last(), http.MethodGet, "/v2/warehouses/tiki", nil)
 	assert.Equal(t, []Warehouse{
 		{"Hà Nội", "hn"}, {"Sài Gòn", "sgn"}, {"Cần Thơ", "ct"}, {"Đà Nẵng", "dn"}, {"Hải Phòng", "hp"},
 		{"Tân Sơn", "ts"}, {"Nha Trang", "nt"}, {"Vĩnh Lộc Mới", "vln"}, {"Buffer SGN", "bfsgn"},
@@ -96,22 +93,21 @@ func TestWarehousesTiki(t *testing.T) {
 
 func TestWarehousesUnauthorized(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	respond(mt, http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`), nil)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/warehouses/tiki", 401, []byte(`{"errors":["Unauthorized"]}`))
 	_, _, err := c.Warehouses.ListTiki(context.Background())
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.False(t, errors.Is(err, ErrNotFound))
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "a seller key cannot be renewed: no repeat")
+	assert.Equal(t, 1, s.count(), "a seller key cannot be renewed: no repeat")
 }
 
 func TestWarehousesSellerInventories(t *testing.T) {
 	t.Parallel()
-	c, mt := setup(t)
-	var got wire
-	respond(mt, http.MethodGet, "/v2/seller-inventories", 200, fixture(t, "orders_v2/seller_inventories.json"), &got)
+	c, s := setup(t)
+	s.respond(http.MethodGet, "/v2/seller-inventories", 200, fixture(t, "orders_v2/seller_inventories.json"))
 	invs, _, err := c.Warehouses.ListSellerInventories(context.Background(), "sgn", "hn4")
 	require.NoError(t, err)
-	requireWire(t, got, http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn,hn4"}})
+	requireWire(t, s.last(), http.MethodGet, "/v2/seller-inventories", map[string][]string{"tiki_warehouse_codes": {"sgn,hn4"}})
 	bigC := SellerInventory{ID: 188954, Name: "Big C NTT", Type: "requisition",
 		Address: InventoryAddress{Street: "Lô A, Khu dân cư ...", Ward: "Phường Tân Phú", District: "Quận 7", Region: "Hồ Chí Minh", Country: "Viet Nam"}}
 	assert.Equal(t, &SellerInventories{
@@ -121,9 +117,9 @@ func TestWarehousesSellerInventories(t *testing.T) {
 	assert.Equal(t, []SellerInventory{bigC}, invs.For("SGN"))
 	assert.Empty(t, invs.For("hn4"))
 
-	c2, mt2 := setup(t)
+	c2, s2 := setup(t)
 	_, _, err = c2.Warehouses.ListSellerInventories(context.Background())
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
+	requireRefused(t, err, s2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 	_, _, err = c2.Warehouses.ListSellerInventories(context.Background(), "")
-	requireRefused(t, err, mt2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
+	requireRefused(t, err, s2, []FieldProblem{{Field: "tiki_warehouse_codes", Problem: "must name at least one Tiki warehouse (Order.TikiWarehouse.Code)"}}...)
 }

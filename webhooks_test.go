@@ -1,14 +1,14 @@
 package tiki
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,48 +24,51 @@ func docRegistration() *RegisterWebhooksRequest {
 	}
 }
 
+// setupTikiNow is setup with a client that registers webhooks: it holds
+// an access token, which TikiNOW takes.
+func setupTikiNow(t *testing.T) (*Client, *server) {
+	t.Helper()
+	_, s := setup(t)
+	return s.client(t, WithAccessToken("bearer-token-1")), s
+}
+
+// registerWebhooks is the pattern of TikiNOW's webhook registration on
+// setup's server.
+const registerWebhooks = "POST " + tikiNowPath + "/register-webhooks"
+
 func TestRegisterWebhooks(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
-	var got *http.Request
-	var body []byte
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
-		got = r
-		body, _ = readAll(r)
-		return responseJSON(200, string(fixture(t, "tikinow_register_webhooks_response_success.json"))), nil
-	})
+	c, s := setupTikiNow(t)
+	s.handleRoot(registerWebhooks, status(200, string(fixture(t, "tikinow_register_webhooks_response_success.json"))))
 
 	res, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	require.NoError(t, err)
 	assert.True(t, res.Success)
 	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", res.MetaData.RequestID)
-	assert.Equal(t, "/business/v1/register-webhooks", got.URL.Path)
+	got := s.last()
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Equal(t, tikiNowPath+"/register-webhooks", got.Path)
 	assert.Equal(t, "Bearer bearer-token-1", got.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
-	requireJSONEqual(t, string(fixture(t, "tikinow_register_webhooks_request.json")), string(body))
+	requireJSONEqual(t, string(fixture(t, "tikinow_register_webhooks_request.json")), got.Body)
 }
 
 func TestRegisterWebhooksAftersale(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
-	var body []byte
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
-		body, _ = readAll(r)
-		return responseJSON(200, `{"success":true,"meta_data":{"request_id":"r1"}}`), nil
-	})
+	c, s := setupTikiNow(t)
+	s.handleRoot(registerWebhooks, status(200, `{"success":true,"meta_data":{"request_id":"r1"}}`))
 	_, _, err := c.Webhooks.Register(context.Background(), &RegisterWebhooksRequest{
 		InventoryLocations: []string{"hn"},
 		Webhooks:           WebhookTargets{Aftersale: &WebhookTarget{URL: "http://127.0.0.1:9000/hooks", SecretKey: hookSecret2}},
 	})
 	require.NoError(t, err)
-	requireJSONEqual(t, `{"sync_inventory_location":["hn"],"sync_webhook":{"aftersale":{"url":"http://127.0.0.1:9000/hooks","secret_key":"`+hookSecret2+`"}}}`, string(body))
+	requireJSONEqual(t, `{"sync_inventory_location":["hn"],"sync_webhook":{"aftersale":{"url":"http://127.0.0.1:9000/hooks","secret_key":"`+hookSecret2+`"}}}`, s.last().Body)
 }
 
 func TestRegisterWebhooksError(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks",
-		httpmock.NewBytesResponder(401, fixture(t, "tikinow_register_webhooks_response_error.json")))
+	c, s := setupTikiNow(t)
+	s.handleRoot(registerWebhooks, status(401, string(fixture(t, "tikinow_register_webhooks_response_error.json"))))
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -73,35 +76,38 @@ func TestRegisterWebhooksError(t *testing.T) {
 	assert.Equal(t, "INVALID_TOKEN", apiErr.Code)
 	assert.Equal(t, []string{"Unauthorized"}, apiErr.Messages)
 	assert.Equal(t, "97b2702c775f57c565b5a3c6f01052a1", apiErr.RequestID)
-	assert.Equal(t, tikiNowBase+"/register-webhooks", apiErr.URL)
+	assert.Equal(t, s.URL+tikiNowPath+"/register-webhooks", apiErr.URL)
 	assert.ErrorIs(t, err, ErrUnauthorized)
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "a fixed token cannot be renewed")
+	assert.Equal(t, 1, s.count(), "a fixed token cannot be renewed")
 }
 
 func TestRegisterWebhooksNotResentAfter5xx(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", httpmock.NewStringResponder(502, "bad gateway"))
+	c, s := setupTikiNow(t)
+	s.handleRoot(registerWebhooks, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(502)
+		io.WriteString(w, "bad gateway")
+	})
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	require.Error(t, err)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.Equal(t, 1, s.count())
 }
 
 // The secret keys are redacted from errors, even when TikiNOW echoes the
 // request in its error body.
 func TestRegisterWebhooksSecretsRedacted(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
+	c, s := setupTikiNow(t)
 	req := docRegistration()
 	req.Webhooks.Stock.SecretKey = hookSecret2
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks", func(r *http.Request) (*http.Response, error) {
-		sent, _ := readAll(r)
-		require.Contains(t, string(sent), hookSecret, "the secret itself is sent")
+	s.handleRoot(registerWebhooks, func(w http.ResponseWriter, r *http.Request) {
+		sent, _ := io.ReadAll(r.Body)
 		b, _ := json.Marshal(map[string]any{"success": false, "error": map[string]any{
 			"status_code": 400, "message": "invalid request: " + string(sent), "message_code": "INVALID_PAYLOAD"}})
-		return responseJSON(400, string(b)), nil
+		status(400, string(b))(w, r)
 	})
 	_, _, err := c.Webhooks.Register(context.Background(), req)
+	require.Contains(t, s.last().Body, hookSecret, "the secret itself is sent")
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
@@ -117,48 +123,56 @@ func TestRegisterWebhooksSecretsRedacted(t *testing.T) {
 // never sent to production TikiNOW.
 func TestRegisterWebhooksNeedsTikiNowURLOffProduction(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
+	// The clients reach s whatever host they ask for: production's
+	// TikiNOW among them.
+	_, s := setup(t)
 	for name, opts := range map[string][]Option{
 		"sandbox":  {WithEnvironment(Sandbox)},
-		"base URL": {WithBaseURL(testBase)},
+		"base URL": {WithBaseURL(s.URL + apiPath)},
 	} {
-		c, err := NewClient(append(opts, WithHTTPClient(&http.Client{Transport: mt}), WithAccessToken("sandbox-token"))...)
+		c, err := NewClient(append(opts, WithHTTPClient(s.everyHost()), WithAccessToken("sandbox-token"))...)
 		require.NoError(t, err)
 		_, _, err = c.Webhooks.Register(context.Background(), docRegistration())
 		require.ErrorIs(t, err, ErrTikiNowURLRequired, name)
 		assert.ErrorContains(t, err, "WithTikiNowURL")
 	}
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 
 	// Passing: the sandbox with its TikiNOW URL, and production with the
 	// default one.
-	mt.RegisterResponder(http.MethodPost, tikiNowBase+"/register-webhooks",
-		httpmock.NewStringResponder(200, `{"success":true,"meta_data":{"request_id":"r1"}}`))
-	mt.RegisterResponder(http.MethodPost, DefaultTikiNowURL+"/register-webhooks",
-		httpmock.NewStringResponder(200, `{"success":true,"meta_data":{"request_id":"r2"}}`))
-	for name, opts := range map[string][]Option{
-		"sandbox with URL": {WithEnvironment(Sandbox), WithTikiNowURL(tikiNowBase)},
-		"production":       {WithEnvironment(Production)},
+	prod, err := url.Parse(DefaultTikiNowURL)
+	require.NoError(t, err)
+	s.handleRoot(registerWebhooks, status(200, `{"success":true,"meta_data":{"request_id":"r1"}}`))
+	s.handleRoot("POST "+prod.Path+"/register-webhooks", status(200, `{"success":true,"meta_data":{"request_id":"r2"}}`))
+	for name, tc := range map[string]struct {
+		opts       []Option
+		host, path string
+	}{
+		"sandbox with URL": {[]Option{WithEnvironment(Sandbox), WithTikiNowURL(s.URL + tikiNowPath)}, s.Listener.Addr().String(), tikiNowPath},
+		"production":       {[]Option{WithEnvironment(Production)}, prod.Host, prod.Path},
 	} {
-		c, err := NewClient(append(opts, WithHTTPClient(&http.Client{Transport: mt}), WithAccessToken("token"))...)
+		c, err := NewClient(append(tc.opts, WithHTTPClient(s.everyHost()), WithAccessToken("token"))...)
 		require.NoError(t, err)
 		_, _, err = c.Webhooks.Register(context.Background(), docRegistration())
 		require.NoError(t, err, name)
+		assert.Equal(t, tc.host, s.last().Host, name)
+		assert.Equal(t, tc.path+"/register-webhooks", s.last().Path, name)
 	}
-	assert.Equal(t, 2, mt.GetTotalCallCount())
+	assert.Equal(t, 2, s.count())
 }
 
 func TestRegisterWebhooksNeedsBearer(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithSellerKey("seller-key-123"), WithTikiNowURL(tikiNowBase))
+	_, s := setup(t)
+	c := s.client(t, WithSellerKey("seller-key-123"))
 	_, _, err := c.Webhooks.Register(context.Background(), docRegistration())
 	require.ErrorIs(t, err, ErrBearerRequired)
-	assert.Equal(t, 0, mt.GetTotalCallCount())
+	assert.Equal(t, 0, s.count())
 }
 
 func TestRegisterWebhooksValidation(t *testing.T) {
 	t.Parallel()
-	c, mt := setupAuth(t, WithAccessToken("bearer-token-1"), WithTikiNowURL(tikiNowBase))
+	c, s := setupTikiNow(t)
 	cases := map[string]struct {
 		req  *RegisterWebhooksRequest
 		want []FieldProblem
@@ -187,17 +201,11 @@ func TestRegisterWebhooksValidation(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := c.Webhooks.Register(context.Background(), tc.req)
-			requireRefused(t, err, mt, tc.want...)
+			requireRefused(t, err, s, tc.want...)
 		})
 	}
 	for _, ok := range []string{"http://localhost:8080/h", "http://127.0.0.1/h", "http://[::1]:9/h", "https://shop.example/h"} {
 		assert.Empty(t, checkWebhookURL(ok), ok)
 	}
-	assert.Equal(t, 0, mt.GetTotalCallCount())
-}
-
-func readAll(r *http.Request) ([]byte, error) {
-	var b bytes.Buffer
-	_, err := b.ReadFrom(r.Body)
-	return b.Bytes(), err
+	assert.Equal(t, 0, s.count())
 }

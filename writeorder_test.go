@@ -5,22 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/internal/keylock"
 )
 
-// stockServer is a Tiki stand-in for two writers of one product's stock:
-// it applies every update it receives, in order; the first one's answer
-// never comes (the client abandons that attempt).
+// stockServer is the fake Tiki of two writers of one product's stock: it
+// applies every update it receives, in order; the first one's answer never
+// comes (the client abandons that attempt).
 type stockServer struct {
-	*httptest.Server
+	srv      *server
 	mu       sync.Mutex
 	applied  []int
 	aApplied chan struct{} // the first update was applied
@@ -28,8 +28,9 @@ type stockServer struct {
 }
 
 func newStockServer(t *testing.T) *stockServer {
-	s := &stockServer{aApplied: make(chan struct{}), bApplied: make(chan struct{})}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, srv := setup(t)
+	s := &stockServer{srv: srv, aApplied: make(chan struct{}), bApplied: make(chan struct{})}
+	srv.handle("PUT /v2.1/products/updateSku", func(w http.ResponseWriter, r *http.Request) {
 		var u ProductUpdate
 		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || len(u.WarehouseQuantities) != 1 {
 			w.WriteHeader(http.StatusBadRequest)
@@ -49,10 +50,8 @@ func newStockServer(t *testing.T) *stockServer {
 		if qty == 10 {
 			close(s.bApplied)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"state":"approved"}`))
-	}))
-	t.Cleanup(s.Close)
+		status(200, `{"state":"approved"}`)(w, r)
+	})
 	return s
 }
 
@@ -60,13 +59,11 @@ func newStockServer(t *testing.T) *stockServer {
 // abandoned once s applied it.
 func (s *stockServer) client(t *testing.T, writerA bool, opts ...Option) *Client {
 	t.Helper()
-	base := []Option{WithBaseURL(s.URL + "/integration"), WithSellerKey(testKey), WithRateLimit(0, 0)}
+	var base []Option
 	if writerA {
 		base = append(base, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, s.aApplied)}))
 	}
-	c, err := NewClient(append(base, opts...)...)
-	require.NoError(t, err)
-	return c
+	return s.srv.client(t, WithSellerKey(testKey), append(base, opts...)...)
 }
 
 // setStock runs the two writers: A (client a) sets qty 12, which s applies
@@ -124,10 +121,10 @@ func TestRetriedStockWriteNeverOverwritesNewer(t *testing.T) {
 	t.Parallel()
 	s := newStockServer(t)
 	c := s.client(t, true)
-	applied, respA := s.setStock(t, c, c, func() bool { return c.writes.users("sku:SKU-1") >= 2 })
+	applied, respA := s.setStock(t, c, c, func() bool { return c.writes.Users("sku:SKU-1") >= 2 })
 	assert.Equal(t, 2, respA.Attempts, "A was retried")
 	assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
-	assert.Zero(t, c.writes.size(), "no lock state is kept after the calls")
+	assert.Zero(t, c.writes.Len(), "no lock state is kept after the calls")
 }
 
 // Every product write holds its product's key for the whole call: a second
@@ -173,39 +170,39 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			c, mt := setup(t)
+			c, s := setup(t)
 			inFlight := make(chan struct{})
 			var mu sync.Mutex
 			var overtaken bool
 			firstDone := false
-			mt.RegisterResponder(tc.method, testBase+tc.path, func(r *http.Request) (*http.Response, error) {
+			s.handle(tc.method+" "+tc.path, func(w http.ResponseWriter, r *http.Request) {
 				close(inFlight)
 				// Answer once the second writer is queued behind this call
 				// (or has reached Tiki anyway: the failure).
 				waitUntil(ctx, func() bool {
 					mu.Lock()
 					defer mu.Unlock()
-					return c.writes.users(tc.key) >= 2 || overtaken
+					return c.writes.Users(tc.key) >= 2 || overtaken
 				})
 				mu.Lock()
 				firstDone = true
 				mu.Unlock()
-				return httpmock.NewStringResponse(200, tc.answer), nil
+				status(200, tc.answer)(w, r)
 			})
-			second := func(r *http.Request) (*http.Response, error) {
+			second := func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
-				defer mu.Unlock()
 				if !firstDone {
 					overtaken = true
 				}
-				return httpmock.NewStringResponse(200, `{"state":"approved"}`), nil
+				mu.Unlock()
+				status(200, `{"state":"approved"}`)(w, r)
 			}
 			done := make(chan error, 1)
 			go func() { done <- tc.write(ctx, c) }()
 			<-inFlight
 			// The second writer's endpoint (for Update, the same one: the
-			// first call has already picked its responder).
-			mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSku", second)
+			// first call has already picked its answer).
+			s.handle("PUT /v2.1/products/updateSku", second)
 			u := ProductUpdate{Price: 2000}
 			if tc.key == "sku:S-1" {
 				u.OriginalSKU = "S-1"
@@ -218,102 +215,19 @@ func TestEveryProductWriteHoldsItsKey(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			assert.False(t, overtaken, "the second write reached Tiki while the first was in flight")
-			assert.Zero(t, c.writes.size())
+			assert.Zero(t, c.writes.Len())
 		})
 	}
-}
-
-func TestWriteLocksServeInOrder(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	ctx := context.Background()
-	unlock, err := w.lock(ctx, []string{"k"})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var order []int
-	var wg sync.WaitGroup
-	for i := range 5 {
-		// Each waiter queues only after the previous one is queued.
-		require.True(t, waitUntil(ctx, func() bool { return w.users("k") == i+1 }))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, err := w.lock(ctx, []string{"k"})
-			assert.NoError(t, err)
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			u()
-		}()
-	}
-	require.True(t, waitUntil(ctx, func() bool { return w.users("k") == 6 }))
-	unlock()
-	unlock() // a second call is harmless
-	wg.Wait()
-	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
-	assert.Zero(t, w.size())
-}
-
-func TestWriteLocksCancelledWaiterHoldsNothing(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	unlock, err := w.lock(context.Background(), []string{"b"})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.lock(ctx, []string{"a", "b", "c"})
-		errc <- err
-	}()
-	require.True(t, waitUntil(context.Background(), func() bool { return w.users("b") == 2 }))
-	assert.Equal(t, 1, w.users("a"), "keys are taken in sorted order: a is held while b is awaited")
-	cancel()
-	require.ErrorIs(t, <-errc, context.Canceled)
-	assert.Zero(t, w.users("a"), "a was given back")
-	unlock()
-	assert.Zero(t, w.size())
-	// No keys: nothing to hold.
-	u, err := w.lock(context.Background(), nil)
-	require.NoError(t, err)
-	u()
-}
-
-// Overlapping key sets locked in opposite orders never deadlock.
-func TestWriteLocksNoDeadlock(t *testing.T) {
-	t.Parallel()
-	var w writeLocks
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			keys := []string{"a", "b", "c"}
-			if i%2 == 1 {
-				keys = []string{"c", "b", "a", "a"}
-			}
-			for range 200 {
-				u, err := w.lock(ctx, keys)
-				if !assert.NoError(t, err) {
-					return
-				}
-				u()
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Zero(t, w.size())
 }
 
 // A shared write order (WithWriteOrder): what the client holds in it, and
 // when it stops sending.
 
 // memOrder is a WriteOrder that several clients of one test share: a
-// writeLocks, recording the keys of every Lock call; the test may make
+// keylock.Locks, recording the keys of every Lock call; the test may make
 // Lock fail or panic, and mark holds lost.
 type memOrder struct {
-	locks     writeLocks
+	locks     keylock.Locks
 	mu        sync.Mutex
 	calls     [][]string
 	held      []*memLock
@@ -332,7 +246,7 @@ func (o *memOrder) Lock(ctx context.Context, keys []string) (WriteLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := o.locks.lock(ctx, keys)
+	unlock, err := o.locks.Lock(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -383,9 +297,9 @@ func TestSharedWriteOrderOrdersWritesOfSeveralClients(t *testing.T) {
 		s := newStockServer(t)
 		o := &memOrder{}
 		a, b := s.client(t, true, WithWriteOrder(o)), s.client(t, false, WithWriteOrder(o))
-		applied, _ := s.setStock(t, a, b, func() bool { return o.locks.users("sku:SKU-1") >= 2 })
+		applied, _ := s.setStock(t, a, b, func() bool { return o.locks.Users("sku:SKU-1") >= 2 })
 		assert.Equal(t, []int{12, 12, 10}, applied, "the newer write lands last")
-		assert.Zero(t, o.locks.size(), "every hold was released")
+		assert.Zero(t, o.locks.Len(), "every hold was released")
 	})
 }
 
@@ -394,10 +308,10 @@ func TestSharedWriteOrderOrdersWritesOfSeveralClients(t *testing.T) {
 func TestSharedWriteOrderKeys(t *testing.T) {
 	t.Parallel()
 	o := &memOrder{}
-	c, mt := setup(t, WithWriteOrder(o))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSku", httpmock.NewStringResponder(200, `{"state":"approved"}`))
-	mt.RegisterResponder(http.MethodPut, testBase+"/v2.1/products/updateSkus", httpmock.NewStringResponder(200, `[]`))
-	mt.RegisterResponder(http.MethodGet, testBase+"/v2/warehouses/tiki", httpmock.NewStringResponder(200, `[]`))
+	c, s := setup(t, WithWriteOrder(o))
+	s.respond(http.MethodPut, "/v2.1/products/updateSku", 200, []byte(`{"state":"approved"}`))
+	s.respond(http.MethodPut, "/v2.1/products/updateSkus", 200, []byte(`[]`))
+	s.respond(http.MethodGet, "/v2/warehouses/tiki", 200, []byte(`[]`))
 	ctx := context.Background()
 	_, _, err := c.Products.Update(ctx, ProductUpdate{ProductID: 7, OriginalSKU: "S-1", Price: 1000})
 	require.NoError(t, err)
@@ -409,8 +323,9 @@ func TestSharedWriteOrderKeys(t *testing.T) {
 	for _, l := range o.held {
 		assert.EqualValues(t, 1, l.unlocked.Load(), "each hold is unlocked once")
 	}
-	assert.Zero(t, o.locks.size())
-	assert.Zero(t, c.writes.size())
+	assert.Zero(t, o.locks.Len())
+	assert.Zero(t, c.writes.Len())
+	assert.Equal(t, 3, s.count())
 
 	_, err = NewClient(WithWriteOrder(nil))
 	assert.Error(t, err)
@@ -423,20 +338,20 @@ func TestSharedWriteOrderKeys(t *testing.T) {
 func TestSharedWriteOrderLostHoldSendsNothingMore(t *testing.T) {
 	t.Parallel()
 	o := &memOrder{}
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c, s := setup(t, WithWriteOrder(o))
+	s.handle("PUT /v2.1/products/updateSku", func(w http.ResponseWriter, r *http.Request) {
 		o.loseAll()
 		status(http.StatusServiceUnavailable, `{"error":"busy"}`)(w, r)
 	})
-	c, _ := setupServer(t, s, WithWriteOrder(o))
 	_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
 	require.ErrorIs(t, err, ErrWriteLockLost)
 	var re *RequestError
 	require.ErrorAs(t, err, &re)
 	assert.True(t, re.Sent, "the first attempt may have reached Tiki")
-	assert.EqualValues(t, 1, s.count.Load(), "no retry was sent")
+	assert.Equal(t, 1, s.count(), "no retry was sent")
 	require.Len(t, o.held, 1)
 	assert.EqualValues(t, 1, o.held[0].unlocked.Load())
-	assert.Zero(t, c.writes.size())
+	assert.Zero(t, c.writes.Len())
 }
 
 // A shared order that fails (or panics) keeps the write from being sent.
@@ -448,15 +363,15 @@ func TestSharedWriteOrderFailureSendsNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, status(http.StatusOK, `{"state":"approved"}`))
-			c, _ := setupServer(t, s, WithWriteOrder(o))
+			c, s := setup(t, WithWriteOrder(o))
+			s.handle("PUT /v2.1/products/updateSku", status(http.StatusOK, `{"state":"approved"}`))
 			_, _, err := c.Products.Update(context.Background(), ProductUpdate{ProductID: 7, Price: 1000})
 			var re *RequestError
 			require.ErrorAs(t, err, &re)
 			assert.False(t, re.Sent)
 			assert.Contains(t, err.Error(), "write order")
-			assert.Zero(t, s.count.Load(), "nothing was sent")
-			assert.Zero(t, c.writes.size(), "the client's own lock was given back")
+			assert.Zero(t, s.count(), "nothing was sent")
+			assert.Zero(t, c.writes.Len(), "the client's own lock was given back")
 		})
 	}
 }

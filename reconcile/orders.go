@@ -50,30 +50,34 @@ const (
 	MaxOrdersConcurrency = 256
 )
 
-// OrdersOptions configures an OrdersBackfill. Every field is optional; zero
-// values take the defaults above.
+// OrdersOptions configures an OrdersBackfill, as Options configures an
+// Engine: every field is optional, its zero value is its default (the
+// Default constants above), and NewOrdersBackfill reports every problem of
+// its arguments and options in one *tiki.ValidationError.
 type OrdersOptions struct {
 	// Window is the longest span of update times one list request covers
 	// (whole seconds, at least one). A window whose orders do not fit on
 	// one page (100 orders) is split until each part does, so that every
 	// part is read with one request, which Tiki answers from one state of
 	// the list. A seller with more order changes per Window than a page
-	// holds saves the split requests with a smaller Window.
+	// holds saves the split requests with a smaller Window. 0 means
+	// DefaultOrdersWindow.
 	Window time.Duration
 
 	// Lag is how far behind the present a pass stops. An order changed
 	// less than Lag ago is left to the next pass, so that an event or a
-	// webhook that is merely late is not counted as lost.
+	// webhook that is merely late is not counted as lost. 0 means
+	// DefaultOrdersLag.
 	Lag time.Duration
 
 	// Overlap is how far before the checkpoint each pass starts, so that
 	// an order Tiki's list showed only after the checkpoint had passed its
 	// update time is still found. Orders already delivered cost a list
-	// row, not a handler call.
+	// row, not a handler call. 0 means DefaultOrdersOverlap.
 	Overlap time.Duration
 
 	// Interval is how long Run waits between the end of a pass and the
-	// start of the next.
+	// start of the next. 0 means DefaultOrdersInterval.
 	Interval time.Duration
 
 	// Start is where a pass starts when the store holds no checkpoint yet;
@@ -83,13 +87,15 @@ type OrdersOptions struct {
 	// when the live path started recording.
 	Start time.Time
 
-	// Workers is how many handler calls a pass runs at once (at most
-	// MaxOrdersConcurrency). Deliver is not bounded by it.
+	// Workers is how many handler calls a pass runs at once
+	// (DefaultOrdersWorkers when 0; at most MaxOrdersConcurrency). Deliver
+	// is not bounded by it.
 	Workers int
 
-	// Requests is how many list requests a pass has in flight at once (at
-	// most MaxOrdersConcurrency). The client's limiter paces them to
-	// Tiki's rate limit whatever the number.
+	// Requests is how many list requests a pass has in flight at once
+	// (DefaultOrdersRequests when 0; at most MaxOrdersConcurrency). The
+	// client's limiter paces them to Tiki's rate limit whatever the
+	// number.
 	Requests int
 
 	// OnPass is called by Run after each pass with its report and error
@@ -102,8 +108,8 @@ type OrdersOptions struct {
 	// were handled but could not be recorded. Nil means slog.Default().
 	Logger *slog.Logger
 
-	// Now is the clock; nil means time.Now. Tests set it to the fake's
-	// clock.
+	// Now is the backfill's clock (time.Now when nil). Tests set it to
+	// the fake's clock.
 	Now func() time.Time
 }
 
@@ -216,22 +222,24 @@ type orderFlight struct {
 // handler. A nil client, store or handler and every invalid option are
 // reported together in one *tiki.ValidationError; nothing is sent.
 func NewOrdersBackfill(client *tiki.Client, store DeliveredStore, handler OrderHandler, opts OrdersOptions) (*OrdersBackfill, error) {
-	var v orderProblems
-	v.check(client != nil, "client", "is required")
-	v.check(store != nil, "store", "is required")
-	v.check(handler != nil, "handler", "is required")
+	var v problems
+	v.check(client != nil, "client", "must not be nil")
+	v.check(store != nil, "store", "must not be nil")
+	v.check(handler != nil, "handler", "must not be nil")
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	v.check(opts.Window == 0 || opts.Window >= time.Second, "Window", "must be at least 1s, not %s", opts.Window)
-	v.check(opts.Window < time.Second || opts.Window%time.Second == 0, "Window", "must be a whole number of seconds, not %s", opts.Window)
-	v.check(opts.Lag >= 0, "Lag", "must not be negative")
-	v.check(opts.Overlap >= 0, "Overlap", "must not be negative")
-	v.check(opts.Interval >= 0, "Interval", "must not be negative")
-	v.check(opts.Start.IsZero() || !opts.Start.After(now()), "Start", "must not be in the future (%s)", opts.Start.Format(time.RFC3339))
-	v.check(opts.Workers >= 0 && opts.Workers <= MaxOrdersConcurrency, "Workers", "must be between 0 and %d", MaxOrdersConcurrency)
-	v.check(opts.Requests >= 0 && opts.Requests <= MaxOrdersConcurrency, "Requests", "must be between 0 and %d", MaxOrdersConcurrency)
+	v.check(opts.Window >= 0 && opts.Window%time.Second == 0, "OrdersOptions.Window",
+		"must be 0 (the default, %v) or a whole number of seconds, not %v", DefaultOrdersWindow, opts.Window)
+	v.check(opts.Lag >= 0, "OrdersOptions.Lag", "must be 0 (the default, %v) or positive, not %v", DefaultOrdersLag, opts.Lag)
+	v.check(opts.Overlap >= 0, "OrdersOptions.Overlap", "must be 0 (the default, %v) or positive, not %v", DefaultOrdersOverlap, opts.Overlap)
+	v.check(opts.Interval >= 0, "OrdersOptions.Interval", "must be 0 (the default, %v) or positive, not %v", DefaultOrdersInterval, opts.Interval)
+	v.check(opts.Start.IsZero() || !opts.Start.After(now()), "OrdersOptions.Start", "must not be in the future, not %s", opts.Start.Format(time.RFC3339))
+	v.check(opts.Workers >= 0 && opts.Workers <= MaxOrdersConcurrency, "OrdersOptions.Workers",
+		"must be from 0 (the default, %d) to %d, not %d", DefaultOrdersWorkers, MaxOrdersConcurrency, opts.Workers)
+	v.check(opts.Requests >= 0 && opts.Requests <= MaxOrdersConcurrency, "OrdersOptions.Requests",
+		"must be from 0 (the default, %d) to %d, not %d", DefaultOrdersRequests, MaxOrdersConcurrency, opts.Requests)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -289,9 +297,9 @@ func ordersDefault[T comparable](v, def T) T {
 //
 // A nil ctx and an empty Code are refused with a *tiki.ValidationError.
 func (b *OrdersBackfill) Deliver(ctx context.Context, d OrderDelivery) error {
-	var v orderProblems
+	var v problems
 	b.check(&v, ctx)
-	v.check(strings.TrimSpace(d.Code) != "", "Code", "is required")
+	v.check(strings.TrimSpace(d.Code) != "", "OrderDelivery.Code", "is required")
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -415,7 +423,7 @@ type OrdersReport struct {
 // *tiki.ValidationError, before anything is sent) or a checkpoint the
 // store could not read.
 func (b *OrdersBackfill) Once(ctx context.Context) (*OrdersReport, error) {
-	var v orderProblems
+	var v problems
 	b.check(&v, ctx)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -452,7 +460,7 @@ func (b *OrdersBackfill) Once(ctx context.Context) (*OrdersReport, error) {
 // zero from or to, from not before to and to in the future are refused
 // with a *tiki.ValidationError before anything is sent.
 func (b *OrdersBackfill) Range(ctx context.Context, from, to time.Time) (*OrdersReport, error) {
-	var v orderProblems
+	var v problems
 	b.check(&v, ctx)
 	v.check(!from.IsZero(), "from", "is required")
 	v.check(!to.IsZero(), "to", "is required")
@@ -485,7 +493,7 @@ func (b *OrdersBackfill) Range(ctx context.Context, from, to time.Time) (*Orders
 // *tiki.ValidationError). A second Run of the same OrdersBackfill returns
 // ErrOrdersRunning.
 func (b *OrdersBackfill) Run(ctx context.Context) error {
-	var v orderProblems
+	var v problems
 	b.check(&v, ctx)
 	if err := v.err(); err != nil {
 		return err
@@ -533,7 +541,7 @@ func ordersFatal(err error) bool {
 
 // check refuses a nil ctx and an OrdersBackfill not made by
 // NewOrdersBackfill.
-func (b *OrdersBackfill) check(v *orderProblems, ctx context.Context) {
+func (b *OrdersBackfill) check(v *problems, ctx context.Context) {
 	v.check(ctx != nil, "ctx", "must not be nil")
 	v.check(b != nil && b.passes != nil, "backfill", "must be made with NewOrdersBackfill")
 }
@@ -549,19 +557,3 @@ func (b *OrdersBackfill) acquire(ctx context.Context) error {
 }
 
 func (b *OrdersBackfill) release() { b.passes <- struct{}{} }
-
-// orderProblems collects argument problems into one *tiki.ValidationError.
-type orderProblems struct{ list []tiki.FieldProblem }
-
-func (p *orderProblems) check(ok bool, field, format string, args ...any) {
-	if !ok {
-		p.list = append(p.list, tiki.FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
-}
-
-func (p *orderProblems) err() error {
-	if len(p.list) == 0 {
-		return nil
-	}
-	return &tiki.ValidationError{Problems: p.list}
-}

@@ -65,10 +65,10 @@ func ExampleOrdersBackfill() {
 		log.Fatal(err)
 	}
 	consumer.OnOrderCreated(func(ctx context.Context, ev *tiki.OrderCreatedEvent) error {
-		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: tiki.OrderStatus(ev.Status)})
+		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
 	})
 	consumer.OnOrderStatus(func(ctx context.Context, ev *tiki.OrderStatusUpdatedEvent) error {
-		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: tiki.OrderStatus(ev.Status)})
+		return backfill.Deliver(ctx, reconcile.OrderDelivery{Code: ev.OrderCode, Status: ev.Status})
 	})
 
 	// Three orders; the fake loses the event of the second one.

@@ -66,7 +66,7 @@ type deliveredLine struct {
 // written to it. Moving such a file aside starts afresh: the backfill
 // then hands out again, once, every order since OrdersOptions.Start.
 func NewFileDeliveredStore(path string, retention time.Duration) (*FileDeliveredStore, error) {
-	var v orderProblems
+	var v problems
 	v.check(path != "", "path", "is required")
 	checkDeliveredRetention(&v, retention)
 	if err := v.err(); err != nil {

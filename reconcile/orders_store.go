@@ -142,7 +142,7 @@ func (s *deliveredSet) mark(keys []OrderKey) {
 
 // checkOrderKeys refuses a nil context and keys the stores cannot hold.
 func checkOrderKeys(ctx context.Context, keys []OrderKey) error {
-	var v orderProblems
+	var v problems
 	v.check(ctx != nil, "ctx", "must not be nil")
 	for i, k := range keys {
 		v.check(k.Code != "", orderKeyField(i, "Code"), "is required")
@@ -154,9 +154,9 @@ func checkOrderKeys(ctx context.Context, keys []OrderKey) error {
 func orderKeyField(i int, name string) string { return "keys[" + strconv.Itoa(i) + "]." + name }
 
 // checkDeliveredRetention refuses a retention the stores cannot keep.
-func checkDeliveredRetention(v *orderProblems, retention time.Duration) {
-	v.check(retention >= 0, "retention", "must not be negative")
-	v.check(retention <= 0 || retention >= time.Second, "retention", "must be at least 1s")
+func checkDeliveredRetention(v *problems, retention time.Duration) {
+	v.check(retention == 0 || retention >= time.Second, "retention",
+		"must be 0 (the default, %v) or at least 1s, not %v", DefaultDeliveredRetention, retention)
 }
 
 // MemoryDeliveredStore is a DeliveredStore kept in memory: it does not
@@ -171,7 +171,7 @@ type MemoryDeliveredStore struct {
 // delivered key for retention (0 means DefaultDeliveredRetention). A
 // negative retention is refused with a *tiki.ValidationError.
 func NewMemoryDeliveredStore(retention time.Duration) (*MemoryDeliveredStore, error) {
-	var v orderProblems
+	var v problems
 	checkDeliveredRetention(&v, retention)
 	if err := v.err(); err != nil {
 		return nil, err

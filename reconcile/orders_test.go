@@ -684,13 +684,30 @@ func requireOrderProblems(t *testing.T, err error, fields ...string) {
 	assert.Equal(t, fields, got, err.Error())
 }
 
+// NewOrdersBackfill reports every problem at once, named and worded as New
+// names and words the Engine's: the option's type and field, what is
+// accepted (the default when it is 0) and the value given.
 func TestNewOrdersBackfillRefusesBadArgumentsAtOnce(t *testing.T) {
 	t.Parallel()
+	start := time.Date(2124, 5, 10, 9, 0, 0, 0, time.UTC)
 	_, err := reconcile.NewOrdersBackfill(nil, nil, nil, reconcile.OrdersOptions{
 		Window: 1500 * time.Millisecond, Lag: -1, Overlap: -time.Second, Interval: -time.Minute,
-		Start: time.Now().Add(time.Hour), Workers: -1, Requests: reconcile.MaxOrdersConcurrency + 1,
+		Start: start, Workers: -1, Requests: reconcile.MaxOrdersConcurrency + 1,
 	})
-	requireOrderProblems(t, err, "client", "store", "handler", "Window", "Lag", "Overlap", "Interval", "Start", "Workers", "Requests")
+	requireOrderProblems(t, err, "client", "store", "handler", "OrdersOptions.Window", "OrdersOptions.Lag", "OrdersOptions.Overlap",
+		"OrdersOptions.Interval", "OrdersOptions.Start", "OrdersOptions.Workers", "OrdersOptions.Requests")
+	assert.Equal(t, map[string]string{
+		"client":                 "must not be nil",
+		"store":                  "must not be nil",
+		"handler":                "must not be nil",
+		"OrdersOptions.Window":   "must be 0 (the default, 1h0m0s) or a whole number of seconds, not 1.5s",
+		"OrdersOptions.Lag":      "must be 0 (the default, 5m0s) or positive, not -1ns",
+		"OrdersOptions.Overlap":  "must be 0 (the default, 1h0m0s) or positive, not -1s",
+		"OrdersOptions.Interval": "must be 0 (the default, 5m0s) or positive, not -1m0s",
+		"OrdersOptions.Start":    "must not be in the future, not 2124-05-10T09:00:00Z",
+		"OrdersOptions.Workers":  "must be from 0 (the default, 4) to 256, not -1",
+		"OrdersOptions.Requests": "must be from 0 (the default, 32) to 256, not 257",
+	}, problemsOf(t, err))
 }
 
 func TestOrdersBackfillRefusesBadCallsBeforeSending(t *testing.T) {
@@ -703,7 +720,7 @@ func TestOrdersBackfillRefusesBadCallsBeforeSending(t *testing.T) {
 	requireOrderProblems(t, err, "ctx")
 	assert.ErrorIs(t, err, tiki.ErrNilContext)
 	requireOrderProblems(t, e.b.Run(nilCtx), "ctx")
-	requireOrderProblems(t, e.b.Deliver(nilCtx, reconcile.OrderDelivery{}), "ctx", "Code")
+	requireOrderProblems(t, e.b.Deliver(nilCtx, reconcile.OrderDelivery{}), "ctx", "OrderDelivery.Code")
 	_, err = e.b.Range(nilCtx, time.Time{}, time.Time{})
 	requireOrderProblems(t, err, "ctx", "from", "to")
 	_, err = e.b.Range(context.Background(), ordersT0, ordersT0.Add(-time.Second))

@@ -259,7 +259,7 @@ func refusalOf(q url.Values) error {
 // useState checks state against session and claims it, so that it is
 // used once.
 func (o *Onboarding) useState(ctx context.Context, state, session string) error {
-	raw, err := base64.RawURLEncoding.DecodeString(state)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(state)
 	if err != nil || len(raw) != stateLen {
 		return ErrStateMismatch
 	}

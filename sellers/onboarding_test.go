@@ -86,11 +86,17 @@ func TestOnboardingRefusesWrongAndReplayedStates(t *testing.T) {
 
 	_, err = o.Complete(ctx, "session-2", cb)
 	require.ErrorIs(t, err, sellers.ErrStateMismatch, "another browser session")
-	altered := cb.Get("state")[:53] + "A"
-	if altered == cb.Get("state") {
-		altered = cb.Get("state")[:53] + "B"
-	}
-	for _, state := range []string{"", "short", strings.ToUpper(cb.Get("state")), altered} {
+	// Altered states: one character in the middle (a byte of the signed
+	// value), and the last one to another character that decodes to the
+	// same bytes (only its padding bits differ): a state is accepted only
+	// exactly as it was issued.
+	state := cb.Get("state")
+	middle := []byte(state)
+	middle[20] = map[bool]byte{true: 'B', false: 'A'}[middle[20] == 'A']
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := []byte(state)
+	last[53] = alphabet[strings.IndexByte(alphabet, last[53])^1] // the low bits of the last character are padding
+	for _, state := range []string{"", "short", strings.ToUpper(state), string(middle), string(last)} {
 		forged := url.Values{"code": {cb.Get("code")}, "state": {state}}
 		_, err = o.Complete(ctx, "session-1", forged)
 		require.ErrorIs(t, err, sellers.ErrStateMismatch, "state %q", state)

@@ -27,7 +27,12 @@
 //   - products: product requests checked like Tiki checks them, moving to
 //     approval on the fake's clock ([WithApprovalDelay], [Server.AdvanceRequests],
 //     [Server.ApproveRequest], [Server.RejectRequest]); products listed at once
-//     with [Server.SeedProduct]; price, status and stock updates;
+//     with [Server.SeedProduct]; price, status and stock updates; stock and
+//     prices changed behind the client's back, as an edit in Seller Center
+//     ([Server.SetStock], [Server.SetPrice]), read back per warehouse
+//     ([Server.Stock]), and updates Tiki refuses ([Server.RefuseUpdates]);
+//     the units that open orders hold (quantity_reserved) kept as Tiki keeps
+//     them;
 //   - orders: [Server.CreateOrder] places an order of today's order API (v2),
 //     of any operation model, made of the seller's products; confirmations,
 //     pickup slots, labels, delivery outcomes and shipment steps follow Tiki's

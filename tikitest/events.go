@@ -329,9 +329,8 @@ func (s *Server) publishOrderStatus(code, status string) {
 // publishProductChanges publishes PRODUCT_PRICE_UPDATED and
 // PRODUCT_MARKET_PRICE_UPDATED (v1) when p's prices differ from the ones
 // given, and PRODUCT_INVENTORY_UPDATED (v2) for each seller warehouse whose
-// stock differs, in warehouse order. The fake reserves no stock: the
-// quantity, available and sellable figures are the stock, reserved is 0.
-// s.mu must be held.
+// quantity available differs, in warehouse order, with the units orders
+// hold (see stock.go). s.mu must be held.
 func (s *Server) publishProductChanges(p *fakeProduct, price, marketPrice int64, stock map[int64]int) {
 	if p.price != price {
 		s.publishOwnEvent(tiki.EventProductPriceUpdated, "v1", pricePayload{ProductID: p.id, OriginalSKU: p.originalSKU,
@@ -352,13 +351,9 @@ func (s *Server) publishProductChanges(p *fakeProduct, price, marketPrice int64,
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		from, to := stock[id], p.stock[id]
-		if from == to {
-			continue
-		}
-		s.publishOwnEvent(tiki.EventProductInventoryUpdated, "v2", inventoryPayload{ProductID: p.id, OriginalSKU: p.originalSKU,
-			WarehouseID: id, QuantityFrom: from, QuantityTo: to, QuantityAvailableFrom: from, QuantityAvailableTo: to,
-			QuantitySellableFrom: from, QuantitySellableTo: to})
+		res := s.reservedUnits(p, id)
+		from := StockLevel{Warehouse: id, Available: stock[id], Reserved: res, Sellable: max(stock[id]-res, 0)}
+		s.publishInventory(p, id, from, s.stockLevel(p, id))
 	}
 }
 

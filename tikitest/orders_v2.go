@@ -455,6 +455,7 @@ func (s *Server) placeOrderV2(req v2MockOrder, created time.Time) *v2Order {
 		o.items = append(o.items, item)
 	}
 	st.orders[o.code] = o
+	s.reserveOrder(o)
 	o.histories = append(o.histories, v2StatusHistory{ID: s.nextHistoryID(), Status: v2Queueing, CreatedAt: orderTime(created)})
 	s.emitOrderV2(created, o, true)
 	return o
@@ -469,6 +470,7 @@ func (s *Server) changeOrderV2(at time.Time, o *v2Order, status string) {
 		o.updatedAt = at
 	}
 	o.histories = append(o.histories, v2StatusHistory{ID: s.nextHistoryID(), Status: status, CreatedAt: orderTime(at)})
+	s.settleOrder(o)
 	s.emitOrderV2(at, o, false)
 }
 

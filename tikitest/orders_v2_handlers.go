@@ -356,24 +356,12 @@ func (s *Server) listOrdersV2(w http.ResponseWriter, r *http.Request) {
 // a bad page or limit; a page past the end is answered empty, with the
 // list's paging.
 func writePage[T any](w http.ResponseWriter, r *http.Request, rows []T) {
-	page, err1 := intParam(r.URL.Query().Get("page"), 1)
-	limit, err2 := intParam(r.URL.Query().Get("limit"), 20)
-	if err1 != nil || err2 != nil || page < 1 || limit < 1 || limit > 100 {
-		writeErrors(w, http.StatusBadRequest, "page must be at least 1 and limit between 1 and 100")
+	p, ok := pageOf(w, r)
+	if !ok {
 		return
 	}
-	total := len(rows)
-	from := min((page-1)*limit, total)
-	to := min(from+limit, total)
-	data := rows[from:to]
-	if data == nil {
-		data = []T{}
-	}
-	paging := map[string]int{"total": total, "per_page": limit, "current_page": page, "last_page": max(1, (total+limit-1)/limit), "from": 0, "to": 0}
-	if len(data) > 0 {
-		paging["from"], paging["to"] = from+1, to
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": data, "paging": paging})
+	from, to := p.window(len(rows))
+	writePageRows(w, p, rows[from:to], len(rows))
 }
 
 // lookupOrderV2 returns the order or answers 404. s.mu must be held.

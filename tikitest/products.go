@@ -70,6 +70,8 @@ type productState struct {
 	byTrack   map[string]*productRequest
 	byRequest map[string]*productRequest // by request_id
 	products  []*fakeProduct             // oldest first
+	latest    []*fakeProduct             // products, latest first (see latest)
+	visible   []*fakeProduct             // latest, hidden ones left out; nil when stale
 	byID      map[int64]*fakeProduct
 	bySKU     map[string]*fakeProduct // by original (seller) SKU
 	idSeq     int64                   // product, master and super ids
@@ -715,7 +717,7 @@ func prodWarehouseIDs(s string) []int64 {
 func (s *Server) stockByCode(p *fakeProduct) map[string]int {
 	out := map[string]int{}
 	for _, id := range p.warehouses {
-		out[s.state.products.warehouses[id]] += p.stock[id]
+		out[s.state.products.warehouses[id]] += s.stockLevel(p, id).Sellable
 	}
 	return out
 }

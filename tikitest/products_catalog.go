@@ -2,6 +2,7 @@ package tikitest
 
 import (
 	"cmp"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"net/url"
@@ -233,18 +234,19 @@ func prodFulfillment(t tiki.InventoryType) string {
 func (s *Server) renderInventory(p *fakeProduct, version string) map[string]any {
 	out := map[string]any{"inventory_type": p.inventoryType, "fulfillment_type": prodFulfillment(p.inventoryType)}
 	if version != "v2.1" {
-		total := 0
+		var total StockLevel
 		for _, id := range p.warehouses {
-			total += p.stock[id]
+			l := s.stockLevel(p, id)
+			total.Available, total.Reserved, total.Sellable = total.Available+l.Available, total.Reserved+l.Reserved, total.Sellable+l.Sellable
 		}
-		out["quantity"], out["quantity_available"], out["quantity_sellable"], out["quantity_reserved"] = total, total, total, 0
+		out["quantity"], out["quantity_available"], out["quantity_sellable"], out["quantity_reserved"] = total.Available, total.Available, total.Sellable, total.Reserved
 		return out
 	}
 	stocks := make([]map[string]any, 0, len(p.warehouses))
 	for _, id := range p.warehouses {
-		q := p.stock[id]
+		l := s.stockLevel(p, id)
 		stocks = append(stocks, map[string]any{
-			"warehouse_id": id, "quantity": q, "quantity_available": q, "quantity_sellable": q, "quantity_reserved": 0,
+			"warehouse_id": id, "quantity": l.Available, "quantity_available": l.Available, "quantity_sellable": l.Sellable, "quantity_reserved": l.Reserved,
 		})
 	}
 	out["warehouse_stocks"] = stocks
@@ -255,23 +257,73 @@ func (s *Server) renderInventory(p *fakeProduct, version string) map[string]any 
 // s.mu must be held.
 func (s *Server) latestFirst(keep func(*fakeProduct) bool) []*fakeProduct {
 	var out []*fakeProduct
-	for _, p := range s.state.products.products {
+	for _, p := range s.latest() {
 		if keep(p) {
 			out = append(out, p)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *fakeProduct) int {
-		if c := b.createdAt.Compare(a.createdAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.id, a.id)
-	})
 	return out
+}
+
+// latestPage returns the products not hidden and kept by keep (every one
+// when keep is nil), latest created first, that page selects, and how many
+// there are in all. It holds no list of the others: a page of the whole
+// list costs its rows alone, a filtered one a pass over the products.
+// s.mu must be held.
+func (s *Server) latestPage(page pageRequest, keep func(*fakeProduct) bool) ([]*fakeProduct, int) {
+	st := &s.state.products
+	all := s.latest()
+	if st.visible == nil {
+		st.visible = make([]*fakeProduct, 0, len(all))
+		for _, p := range all {
+			if !p.hidden {
+				st.visible = append(st.visible, p)
+			}
+		}
+	}
+	if keep == nil {
+		from, to := page.window(len(st.visible))
+		return st.visible[from:to], len(st.visible)
+	}
+	from := (page.page - 1) * page.limit
+	var out []*fakeProduct
+	n := 0
+	for _, p := range st.visible {
+		if !keep(p) {
+			continue
+		}
+		if n >= from && n < from+page.limit {
+			out = append(out, p)
+		}
+		n++
+	}
+	return out, n
+}
+
+// latest returns every product, latest created first. Products are only
+// ever added: the order is sorted again only when some were. s.mu must be
+// held.
+func (s *Server) latest() []*fakeProduct {
+	st := &s.state.products
+	if len(st.latest) != len(st.products) {
+		st.visible = nil
+		st.latest = slices.Clone(st.products)
+		slices.SortStableFunc(st.latest, func(a, b *fakeProduct) int {
+			if c := b.createdAt.Compare(a.createdAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.id, a.id)
+		})
+	}
+	return st.latest
 }
 
 // prodNameMatches is Tiki's full-text name search, approximated: every word of
 // the query is in the name, ignoring case.
 func prodNameMatches(name, query string) bool {
+	if query == "" {
+		return true
+	}
 	name = strings.ToLower(name)
 	for _, w := range strings.Fields(strings.ToLower(query)) {
 		if !strings.Contains(name, w) {
@@ -306,18 +358,27 @@ func (s *Server) listProducts(version string) func(w http.ResponseWriter, r *htt
 			writeErrors(w, http.StatusBadRequest, bad...)
 			return
 		}
+		page, ok := pageOf(w, r)
+		if !ok {
+			return
+		}
 		inc, name := prodIncludes(q.Get("include")), q.Get("name")
+		var keep func(p *fakeProduct) bool // nil: every product not hidden
+		if name != "" || active >= 0 || category != 0 || created != (prodTimeRange{}) || updated != (prodTimeRange{}) {
+			keep = func(p *fakeProduct) bool {
+				return prodNameMatches(p.name, name) && (active < 0 || prodFlag(p.active) == active) &&
+					(category == 0 || p.categoryID == int64(category)) && created.match(p.createdAt) && updated.match(p.updatedAt)
+			}
+		}
 		s.mu.Lock()
 		s.tickRequests()
-		rows := []map[string]any{}
-		for _, p := range s.latestFirst(func(p *fakeProduct) bool {
-			return !p.hidden && prodNameMatches(p.name, name) && (active < 0 || prodFlag(p.active) == active) &&
-				(category == 0 || p.categoryID == int64(category)) && created.match(p.createdAt) && updated.match(p.updatedAt)
-		}) {
-			rows = append(rows, s.renderProduct(p, version, prodShapeList, inc))
+		kept, total := s.latestPage(page, keep)
+		rows := make([]json.RawMessage, len(kept))
+		for i, p := range kept {
+			rows[i] = s.listRow(p, version, inc)
 		}
 		s.mu.Unlock()
-		writePage(w, r, rows)
+		writePageRows(w, page, rows, total)
 	}
 }
 

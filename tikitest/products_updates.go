@@ -83,6 +83,10 @@ func (s *Server) planChange(p *fakeProduct, c *prodChange) (prodPlan, prodProble
 		warehouses: slices.Clone(p.warehouses), stock: maps.Clone(p.stock),
 	}
 	var bad prodProblems
+	if reason, ok := s.refusal(p); ok {
+		bad.add("%s", reason)
+		return plan, bad
+	}
 	if c.Price != nil {
 		if *c.Price <= 0 {
 			bad.add("price must be greater than 0")
@@ -200,6 +204,9 @@ func (s *Server) applyPlan(p *fakeProduct, plan prodPlan) {
 	}
 	before := s.stockByCode(p)
 	price, marketPrice, stock := p.price, p.marketPrice, p.stock // plan.stock is a new map: stock stays as it was
+	if p.hidden != plan.hidden {
+		s.state.products.visible = nil // see latestPage
+	}
 	p.price, p.marketPrice, p.active, p.hidden = plan.price, plan.marketPrice, plan.active, plan.hidden
 	p.warehouses, p.stock = plan.warehouses, plan.stock
 	p.version++

@@ -1,0 +1,10 @@
+// Package keylock holds locks by key: a lock per key, taken several at a
+// time in sorted order (so that two callers locking overlapping sets cannot
+// deadlock), waiters of a key served in the order they came, and memory
+// held only for the keys being held or awaited.
+//
+// The client orders its writes to one product with it (a call holds its
+// products' keys for its whole duration, retries included), and package
+// reconcile's in-process Guard holds an item's key while it compares
+// versions and writes.
+package keylock

@@ -1,0 +1,230 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki"
+	"github.com/tikisdk/tiki/reconcile"
+	"github.com/tikisdk/tiki/tikitest"
+)
+
+// synced returns an engine that has seen the fake's products A (5 in hn,
+// price 100,000) and B, through a first Sync.
+func synced(t *testing.T, f *fake, opts reconcile.Options) *reconcile.Engine {
+	t.Helper()
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}},
+		product{sku: "B", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, opts)
+	_, err := e.Sync(context.Background(), books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}},
+		reconcile.Item{SKU: "B", Quantities: map[int64]int{whHN: 5}}))
+	require.NoError(t, err)
+	f.wire.reset()
+	return e
+}
+
+// 1,000 Sets of one SKU within a window are one write of the last value.
+func TestSetsOfOneItemWithinAWindowAreOneWrite(t *testing.T) {
+	f := newFake(t)
+	e := synced(t, f, reconcile.Options{Window: time.Hour})
+	for i := range 1000 {
+		require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: i}}))
+	}
+	assert.Equal(t, 1, e.Pending())
+	rep, err := e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Changed)
+	assert.Equal(t, 1, rep.Writes)
+	assert.Zero(t, rep.Reads, "the engine saw A in its Sync")
+	calls := f.wire.updates(t)
+	require.Len(t, calls, 1)
+	require.Len(t, calls[0], 1)
+	assert.Equal(t, []tiki.WarehouseQuantity{{WarehouseID: whHN, QtyAvailable: 999}}, calls[0][0].WarehouseQuantities)
+	assert.Equal(t, 1, f.wire.total(), "one request in all")
+	assert.Equal(t, map[int64]int{whHN: 999}, f.stock(t, "A"))
+}
+
+// A Set equal to what Tiki holds is not written.
+func TestSetInStepIsNotWritten(t *testing.T) {
+	f := newFake(t)
+	e := synced(t, f, reconcile.Options{})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}}))
+	rep, err := e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.InStep)
+	assert.Zero(t, f.wire.total())
+}
+
+// A value older than one pending or written is never written after it.
+func TestStaleSetsAreNeverWritten(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	ctx := context.Background()
+	_, err := e.Sync(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}, Version: 1}))
+	require.NoError(t, err)
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 7}, Version: 7}))
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 6}, Version: 6}))
+	rep, err := e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Superseded)
+	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, "A"))
+
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}, Version: 3}))
+	rep, err = e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A superseded"}, lines(rep))
+	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, "A"))
+	assert.Equal(t, 1, len(f.wire.updates(t)))
+}
+
+// A snapshot read before a Set does not overwrite the Set's value.
+func TestPlanOlderThanASetIsSuperseded(t *testing.T) {
+	f := newFake(t)
+	e := synced(t, f, reconcile.Options{})
+	ctx := context.Background()
+	plan, err := e.Plan(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 1}},
+		reconcile.Item{SKU: "B", Quantities: map[int64]int{whHN: 1}}))
+	require.NoError(t, err)
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 9}}))
+	_, err = e.Flush(ctx)
+	require.NoError(t, err)
+
+	rep, err := e.Apply(ctx, plan)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A superseded quantity 919 5->1", "B changed quantity 919 5->1"}, lines(rep))
+	assert.Equal(t, map[int64]int{whHN: 9}, f.stock(t, "A"))
+	assert.Equal(t, map[int64]int{whHN: 1}, f.stock(t, "B"))
+}
+
+// Run writes a Set a window after it came, and the write is the only
+// request.
+func TestRunWritesASetAfterItsWindow(t *testing.T) {
+	f := newFake(t)
+	reports := make(chan *reconcile.Report, 10)
+	const window = 30 * time.Millisecond
+	e := synced(t, f, reconcile.Options{Window: window, OnReport: func(r *reconcile.Report) { reports <- r }})
+	<-reports // the Sync's
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+
+	start := time.Now()
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 8}}))
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 9}}))
+	select {
+	case rep := <-reports:
+		assert.GreaterOrEqual(t, time.Since(start), window)
+		assert.Equal(t, "flush", rep.Run)
+		assert.Equal(t, []string{"A changed quantity 919 5->9"}, lines(rep))
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Set was not written")
+	}
+	assert.Equal(t, map[int64]int{whHN: 9}, f.stock(t, "A"))
+	assert.ErrorIs(t, e.Run(ctx), reconcile.ErrRunning)
+
+	cancel()
+	assert.NoError(t, <-done, "Run returns nil once its context ends")
+	assert.Equal(t, 1, f.wire.total())
+}
+
+// The first Set of an item the engine has not seen reads the product
+// first; a SKU Tiki does not have is reported and not written.
+func TestSetOfAnUnseenItemReadsItFirst(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	require.NoError(t, e.Set(reconcile.Item{SKU: "NOPE", Quantities: map[int64]int{whHN: 3}}))
+	rep, err := e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A changed quantity 919 5->3", "NOPE not_reconcilable not_on_tiki"}, lines(rep))
+	assert.Equal(t, 3, rep.Reads) // findBy A, the product A, findBy NOPE
+	assert.Equal(t, 2, f.wire.count("/products/findBy"))
+	assert.Equal(t, map[int64]int{whHN: 3}, f.stock(t, "A"))
+
+	f.wire.reset()
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 4}}))
+	_, err = e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.wire.total(), "seen now: the write alone")
+}
+
+// A write that fails without Tiki refusing it stays pending; a refused one
+// does not.
+func TestFailedSetStaysPending(t *testing.T) {
+	f := newFake(t, tiki.WithRetry(1, 0, 0))
+	e := synced(t, f, reconcile.Options{})
+	ctx := context.Background()
+	f.srv.Inject(tikitest.Fault{Method: http.MethodPut, Path: "/integration/v2.1/products/updateSkus", Status: http.StatusServiceUnavailable})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 2}}))
+	rep, err := e.Flush(ctx)
+	var apiErr *tiki.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 1, rep.Failed)
+	assert.True(t, rep.Lines[0].MaybeApplied)
+	assert.Equal(t, 1, e.Pending())
+
+	// Its answer was lost: the engine reads the product again first.
+	f.wire.reset()
+	rep, err = e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Changed)
+	assert.Equal(t, 1, f.wire.count("/updateSkus"))
+	assert.Equal(t, 1, rep.Reads, "the product, by its id")
+	assert.Equal(t, map[int64]int{whHN: 2}, f.stock(t, "A"))
+
+	require.NoError(t, f.srv.RefuseUpdates("B", "Product is locked"))
+	require.NoError(t, e.Set(reconcile.Item{SKU: "B", Quantities: map[int64]int{whHN: 2}}))
+	rep, err = e.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Failed)
+	assert.Zero(t, e.Pending())
+}
+
+// Options.Guard is held around every write.
+func TestGuardIsHeldAroundWrites(t *testing.T) {
+	f := newFake(t)
+	g := &countingGuard{Guard: reconcile.NewLocalGuard()}
+	e := synced(t, f, reconcile.Options{Guard: g})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 2}}))
+	_, err := e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{{"A", "B"}, {"A"}}, g.locked)
+
+	// A guard that cannot be had fails the write, and the item stays
+	// pending.
+	g.fail = errors.New("lease taken")
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	rep, err := e.Flush(context.Background())
+	require.ErrorIs(t, err, g.fail)
+	assert.Equal(t, 1, rep.Failed)
+	assert.Equal(t, 1, e.Pending())
+	assert.Equal(t, map[int64]int{whHN: 2}, f.stock(t, "A"))
+}
+
+// countingGuard records the keys of each Lock, sorted.
+type countingGuard struct {
+	reconcile.Guard
+	mu     sync.Mutex
+	locked [][]string
+	fail   error
+}
+
+func (g *countingGuard) Lock(ctx context.Context, keys []string) (context.Context, func(), error) {
+	if g.fail != nil {
+		return nil, nil, g.fail
+	}
+	g.mu.Lock()
+	g.locked = append(g.locked, slices.Sorted(slices.Values(keys)))
+	g.mu.Unlock()
+	return g.Guard.Lock(ctx, keys)
+}
