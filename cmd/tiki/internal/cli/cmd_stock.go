@@ -243,14 +243,7 @@ func (a *app) stockAuditCommand() *cobra.Command {
   tiki stock audit stock.csv -o csv > plan.csv`,
 		Args: exactArgs(1, "a books FILE.csv (- for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
-				return err
-			}
-			items, err := a.readBooksFile(args[0])
-			if err != nil {
-				return err
-			}
-			plan, _, done, err := a.stockPlan(cmd.Context(), f, items)
+			plan, _, done, err := a.stockPlan(cmd, &f, args[0])
 			if err != nil {
 				return err
 			}
@@ -262,9 +255,18 @@ func (a *app) stockAuditCommand() *cobra.Command {
 	return cmd
 }
 
-// stockPlan reads Tiki and plans the books, with progress on a terminal.
-// done releases the engine's state.
-func (a *app) stockPlan(ctx context.Context, f stockFlags, items []bookItem) (*reconcile.Plan, *reconcile.Engine, func(), error) {
+// stockPlan checks the flags, reads the books file (every row checked
+// before Tiki is read), then reads Tiki and plans the books, with progress
+// on a terminal. done releases the engine's state.
+func (a *app) stockPlan(cmd *cobra.Command, f *stockFlags, file string) (*reconcile.Plan, *reconcile.Engine, func(), error) {
+	if err := f.check(cmd); err != nil {
+		return nil, nil, nil, err
+	}
+	items, err := a.readBooksFile(file)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx := cmd.Context()
 	client, err := a.client(false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -302,15 +304,8 @@ by Tiki, failed (and whether Tiki may have applied it). Writes set absolute valu
   tiki products stock push stock.csv --dry-run`,
 		Args: exactArgs(1, "a books FILE.csv (- for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
-				return err
-			}
-			items, err := a.readBooksFile(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			plan, eng, done, err := a.stockPlan(ctx, f, items)
+			plan, eng, done, err := a.stockPlan(cmd, &f, args[0])
 			if err != nil {
 				return err
 			}
