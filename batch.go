@@ -226,8 +226,11 @@ type batchRow struct {
 // up to DefaultBatchConcurrency calls in flight at once (see
 // WithBatchConcurrency), each through the client's rate limiter and
 // retries (a PUT sets absolute values; each call holds the write locks of
-// the products it carries, as Update does, so a retry never overwrites a
-// later write made through the same client).
+// the products it carries, as Update does, until it returns and for the
+// settle period after a call that ended in doubt, so neither a retry nor an
+// attempt Tiki applies within the settle period overwrites a later write
+// made through the same client, or through a client sharing its
+// WriteOrder).
 //
 // Write order: two calls of one batch never carry the same product (the
 // same product_id, or the same original_sku). When items names a product

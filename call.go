@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -17,21 +18,31 @@ import (
 // version: an endpoint this SDK does not cover yet, or a version of an
 // endpoint that neither the client's services nor client.V1 and client.V2
 // reach. It goes through the same stack as every method of the client:
-// authentication, the rate limiter, the retry rules (a POST is never
-// resent once it may have reached Tiki), typed errors and the masking of
-// secrets.
+// authentication, the rate limiter, the retry rules, typed errors and the
+// masking of secrets.
+//
+// A GET is repeated as the client's own reads are. A request with another
+// method (POST, PUT, PATCH, DELETE) is repeated only while it cannot have
+// reached Tiki (no connection was made, or Tiki answered 429 or 401 before
+// a credential renewal): once it may have reached Tiki, the call fails
+// with what came back (a *RequestError whose Sent is true, or the
+// *APIError of a 5xx), since Call cannot know whether repeating it is
+// harmless. WithRepeatable says it is: the request is then repeated as a
+// GET is. A write to a product sent through Call takes the product's write
+// lock, as the client's own product writes do, only with WithProductLock.
 //
 // path is below the integration base URL and starts with the API version:
 // "v2/orders/123/confirm-available". Its segments are sent as given: escape
 // values with url.PathEscape. query may be nil. body, when not nil, is sent
 // as JSON. A 2xx answer is decoded into out when out is not nil; a *[]byte
-// or *json.RawMessage receives the body as Tiki sent it.
+// or *json.RawMessage receives the body as Tiki sent it. Wrong arguments or
+// options are one *ValidationError, and nothing is sent.
 //
 //	var order tiki.Order
 //	_, err := client.Call(ctx, http.MethodGet, "v2/orders/"+url.PathEscape(code), nil, nil, &order)
 //
 // The SDK's own methods send their requests through the same path.
-func (c *Client) Call(ctx context.Context, method, path string, query url.Values, body, out any) (*Response, error) {
+func (c *Client) Call(ctx context.Context, method, path string, query url.Values, body, out any, opts ...CallOption) (*Response, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, err
 	}
@@ -42,13 +53,59 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 		v.add("method", "must be GET, POST, PUT, PATCH or DELETE")
 	}
 	version, rest := splitVersion(&v, path)
+	var cfg callConfig
+	for i, opt := range opts {
+		if opt == nil {
+			v.add("opts["+strconv.Itoa(i)+"]", "is a nil CallOption")
+			continue
+		}
+		opt(&cfg, &v)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	if b, ok := out.(*[]byte); ok {
 		out = (*rawBody)(b)
 	}
-	return c.do(ctx, &request{method: method, version: version, path: rest, route: "{path}", query: query, body: body}, out)
+	return c.do(ctx, &request{method: method, version: version, path: rest, route: "{path}", query: query, body: body,
+		once: method != http.MethodGet && !cfg.repeatable, repeatable: cfg.repeatable, lockKeys: cfg.lockKeys}, out)
+}
+
+// CallOption changes how Client.Call sends its request.
+type CallOption func(*callConfig, *validator)
+
+// callConfig is what the CallOptions of a Call chose.
+type callConfig struct {
+	repeatable bool
+	lockKeys   []string
+}
+
+// WithRepeatable lets Call repeat its request, whatever its method, after
+// it may have reached Tiki, as it repeats a GET: on a transport failure
+// after sending and on 500, 502, 503 and 504, within the client's retry
+// policy (WithRetry). Give it only for a request that Tiki may apply twice
+// without harm (one that sets absolute values) and that no newer write can
+// overtake: for a product, add WithProductLock.
+func WithRepeatable() CallOption {
+	return func(c *callConfig, _ *validator) { c.repeatable = true }
+}
+
+// WithProductLock makes Call hold the write lock of the product named by
+// productID and originalSKU (either may be zero or empty, not both), as the
+// client's own product writes do: from before the first attempt until the
+// call returns, retries included, and for the settle period when it ended
+// in doubt (WithWriteSettle), in the client and in its WriteOrder
+// (WithWriteOrder). Writes to the product through the client's methods and
+// through Call are then sent one after the other. Name the product as the
+// client's methods name it (the same id, the same original SKU).
+func WithProductLock(productID int64, originalSKU string) CallOption {
+	return func(c *callConfig, v *validator) {
+		if productID < 0 || (productID == 0 && originalSKU == "") {
+			v.add("WithProductLock", "must name a product: a positive product id, an original SKU or both")
+			return
+		}
+		c.lockKeys = append(c.lockKeys, productLockKeys(productID, originalSKU)...)
+	}
 }
 
 // splitVersion checks a caller's path ("v2/orders/1") and splits it into
@@ -197,15 +254,7 @@ func callShaped[T any](ctx context.Context, c *Client, r *request, ok func(*T) b
 		return nil, resp, err
 	}
 	if !ok(&out.val) {
-		return nil, resp, &DecodeError{
-			StatusCode:  resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"),
-			Method:      r.method,
-			URL:         c.redactor.URL(c.url(r)),
-			Snippet:     c.redactor.String(snippet(out.raw)),
-			Body:        c.redactor.Bytes(out.raw),
-			Err:         &ShapeError{Expected: expected, Got: c.redactor.String(truncate(out.raw))},
-		}
+		return nil, resp, c.decodeError(r, c.url(r), resp.StatusCode, resp.Header, out.raw, newShapeError(expected, out.raw))
 	}
 	return &out.val, resp, nil
 }

@@ -90,6 +90,10 @@ type Client struct {
 
 	tokenEarly time.Duration
 
+	// writeSettle is how long a product write in doubt keeps its locks
+	// (WithWriteSettle).
+	writeSettle time.Duration
+
 	// sleep waits between attempts; tests replace it to observe waits.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -159,7 +163,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		c.userAgent = cfg.userAgent + " " + c.userAgent
 	}
-	c.writeOrder = cfg.writeOrder
+	c.writeOrder, c.writeSettle = cfg.writeOrder, cfg.writeSettle
 	c.limiter = cfg.limiter
 	if c.limiter == nil {
 		c.limiter = newLimiter(cfg.ratePerSecond, cfg.burst)
@@ -280,6 +284,9 @@ type request struct {
 	// repeatable marks a request that is safe to repeat although its
 	// method is not idempotent (see request.idempotent in retry.go).
 	repeatable bool
+	// once marks a request that is never repeated once it may have
+	// reached Tiki, whatever its method (Client.Call's writes).
+	once bool
 	// lockKeys name the products the request writes (see productLockKeys):
 	// the call holds their write locks for its whole life, retries
 	// included, so writes to one product through one client land in the
@@ -379,7 +386,7 @@ func (c *Client) run(ctx context.Context, r *request, out any, obs *callObserver
 	if err != nil {
 		return nil, cr.requestError(0, false, contextErr(ctx, err))
 	}
-	defer c.unlockWrites(ctx, held)
+	defer func() { c.unlockWrites(ctx, held, cr.doubtAt) }()
 
 	for attempt := 1; ; attempt++ {
 		if err := c.waitForLimiter(ctx, cr, attempt); err != nil {
@@ -431,6 +438,10 @@ type callRun struct {
 	sent    bool   // an attempt may have reached Tiki
 	st      callState
 	obs     *callObserver // nil: the client has no hooks
+
+	// doubtAt is when the last attempt in doubt was given up (see
+	// attemptResult.inDoubt); zero when none was.
+	doubtAt time.Time
 }
 
 // newCallRun encodes r's body and URL once for all attempts.
@@ -487,6 +498,9 @@ func (c *Client) sendAttempt(ctx context.Context, cr *callRun, header http.Heade
 	start := time.Now()
 	res := c.send(ctx, cr.r.method, cr.fullURL, header, cr.payload)
 	elapsed := time.Since(start)
+	if res.inDoubt() {
+		cr.doubtAt = time.Now()
+	}
 	if cr.tikiNow {
 		res.probeFailure()
 	}
@@ -555,15 +569,10 @@ func (c *Client) finish(cr *callRun, res attemptResult, attempts int, out any) (
 		decode = func(b []byte, _ any) error { return d.decodeBody(b) }
 	}
 	if err := decode(res.body, out); err != nil {
-		return resp, &DecodeError{
-			StatusCode:  res.status,
-			ContentType: res.header.Get("Content-Type"),
-			Method:      r.method,
-			URL:         c.redactor.URL(u),
-			Snippet:     c.redactor.String(snippet(res.body)),
-			Body:        c.redactor.Bytes(res.body),
-			Err:         withAmountPath(err, res.body, "", decodeAnew(out)),
+		if errors.Is(err, errListRefused) {
+			return resp, notAppliedError(c, r, resp, res.body)
 		}
+		return resp, c.decodeError(r, u, res.status, res.header, res.body, withAmountPath(err, res.body, "", decodeAnew(out)))
 	}
 	return resp, nil
 }

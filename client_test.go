@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 )
 
 // Every wrong argument of every Option is a *ValidationError from
@@ -68,12 +69,15 @@ func TestOptionProblemsAreValidationErrors(t *testing.T) {
 		{"WithRateLimit", WithRateLimit(-1, 0), "WithRateLimit.perSecond", "must not be negative, not -1"},
 		{"WithRateLimit", WithRateLimit(10, -1), "WithRateLimit.burst", "must not be negative, not -1"},
 		{"WithLimiter", WithLimiter(nil), "WithLimiter", "nil Limiter"},
+		{"WithLimiter", WithLimiter((*rate.Limiter)(nil)), "WithLimiter", "nil Limiter"},
 		{"WithRetry", WithRetry(0, 0, 0), "WithRetry.maxAttempts", "must be at least 1"},
 		{"WithRetry", WithRetry(3, -time.Second, time.Second), "WithRetry.minWait", "must not be negative, not -1s"},
 		{"WithRetry", WithRetry(3, time.Second, time.Millisecond), "WithRetry.maxWait", "must not be less than minWait (1s), not 1ms"},
 		{"WithMaxRetryAfter", WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter", "must not be negative, not -1s"},
 		{"WithWriteOrder", WithWriteOrder(nil), "WithWriteOrder", "must not be a nil WriteOrder"},
-		{"WithEnumValues", WithEnumValues(OrderStatusQueueing), "WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
+		{"WithWriteOrder", WithWriteOrder((*memOrder)(nil)), "WithWriteOrder", "must not be a nil WriteOrder"},
+		{"WithWriteSettle", WithWriteSettle(-time.Second), "WithWriteSettle", "must not be negative, not -1s"},
+		{"WithEnumValues", WithEnumValues(OrderStatus("a,b")), "WithEnumValues[tiki.OrderStatus][0]", "must be a value without commas, bars or surrounding spaces"},
 		{"WithEnumValues", WithEnumValues[EventType](), "WithEnumValues[tiki.EventType]", "needs at least one value"},
 		{"WithHooks", WithHooks(Hooks{}), "WithHooks", "must set at least one hook"},
 		{"WithSellerID", WithSellerID(" "), "WithSellerID", "must not be empty"},

@@ -114,10 +114,12 @@ type enumValues map[reflect.Type][]string
 //		tiki.WithEnumValues(tiki.OrderStatus("awaiting_pickup")),
 //	)
 //
-// Each value must be new (not one the SDK knows), without commas, bars or
-// surrounding white space; at least one is required. Several
-// WithEnumValues of one type add up. The numeric enumerations (ActiveFlag,
-// ProductStatus) are closed and cannot be extended.
+// Each value must be without commas, bars or surrounding white space; at
+// least one is required. A value the SDK already knows is accepted and
+// changes nothing, so that a program keeps starting when a later release
+// of the SDK learns the value it allowed. Several WithEnumValues of one
+// type add up. The numeric enumerations (ActiveFlag, ProductStatus) are
+// closed and cannot be extended.
 func WithEnumValues[E ~string](values ...E) Option {
 	typ := reflect.TypeFor[E]()
 	vals := names(values)
@@ -137,7 +139,8 @@ func WithEnumValues[E ~string](values ...E) Option {
 			case s == "" || strings.TrimSpace(s) != s || strings.ContainsAny(s, ",|"):
 				v.add(f, "must be a value without commas, bars or surrounding spaces")
 			case slices.Contains(known, s):
-				v.add(f, "is %q, which the SDK already knows", s)
+				// Known already (a later release learnt it): nothing to
+				// allow.
 			case slices.Contains(vals[:i], s) || slices.Contains(c.enums[typ], s):
 				v.add(f, "repeats %q", s)
 			}
@@ -145,10 +148,14 @@ func WithEnumValues[E ~string](values ...E) Option {
 		if c.report("", &v) {
 			return
 		}
+		added := slices.DeleteFunc(slices.Clone(vals), func(s string) bool { return slices.Contains(known, s) })
+		if len(added) == 0 {
+			return
+		}
 		if c.enums == nil {
 			c.enums = enumValues{}
 		}
-		c.enums[typ] = append(slices.Clip(c.enums[typ]), vals...)
+		c.enums[typ] = append(slices.Clip(c.enums[typ]), added...)
 	}
 }
 

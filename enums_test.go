@@ -205,9 +205,8 @@ func TestWithEnumValuesRefusesBadValues(t *testing.T) {
 	}{
 		"none": {[]Option{WithEnumValues[OrderStatus]()},
 			[]FieldProblem{{"WithEnumValues[tiki.OrderStatus]", "needs at least one value"}}},
-		"known, repeated, malformed": {[]Option{WithEnumValues[OrderStatus]("queueing", "lost", "lost", "", " x", "a,b", "a|b")},
+		"repeated, malformed": {[]Option{WithEnumValues[OrderStatus]("queueing", "lost", "lost", "", " x", "a,b", "a|b")},
 			[]FieldProblem{
-				{"WithEnumValues[tiki.OrderStatus][0]", `is "queueing", which the SDK already knows`},
 				{"WithEnumValues[tiki.OrderStatus][2]", `repeats "lost"`},
 				{"WithEnumValues[tiki.OrderStatus][3]", "must be a value without commas, bars or surrounding spaces"},
 				{"WithEnumValues[tiki.OrderStatus][4]", "must be a value without commas, bars or surrounding spaces"},
@@ -360,4 +359,31 @@ func TestValidationErrorReadsAsSentences(t *testing.T) {
 	e := &ValidationError{Problems: []FieldProblem{{Problem: "nothing to send"}, {"limit", "must be at most 100"}}}
 	assert.EqualError(t, e, "tiki: invalid request: nothing to send; limit must be at most 100")
 	assert.False(t, errors.Is(e, ErrNilContext))
+}
+
+// A value the SDK already knows is accepted by WithEnumValues and changes
+// nothing: a program that allowed a value Tiki added keeps starting once a
+// later release of the SDK knows it, and sends it as before.
+func TestWithEnumValuesAcceptsKnownValues(t *testing.T) {
+	t.Parallel()
+	c, s := setup(t,
+		WithEnumValues(OrderStatusQueueing, OrderStatusComplete),
+		WithEnumValues[OrderStatus]("lost", "queueing"),
+		WithEnumValues(EventOrderCreated),
+	)
+	assert.Equal(t, enumValues{reflect.TypeFor[OrderStatus](): {"lost"}}, c.enums, "only the new value is recorded")
+
+	s.respond(http.MethodGet, "/v2/orders", 200, []byte(`{"data":[],"paging":{"current_page":1,"last_page":1}}`))
+	_, _, err := c.Orders.List(context.Background(), &OrderListOptions{Status: In(OrderStatusQueueing, "lost", OrderStatusComplete)})
+	require.NoError(t, err)
+	requireWire(t, s.last(), http.MethodGet, "/v2/orders", map[string][]string{"status": {"in|queueing,lost,complete"}})
+
+	// A refusal lists each value once.
+	_, _, err = c.Orders.List(context.Background(), &OrderListOptions{Status: In[OrderStatus]("found")})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Problems, 1)
+	assert.Equal(t, 1, strings.Count(ve.Problems[0].Problem, `"queueing"`), ve.Problems[0].Problem)
+	assert.Equal(t, 1, strings.Count(ve.Problems[0].Problem, `"lost"`), ve.Problems[0].Problem)
+	assert.Equal(t, 1, s.count(), "nothing is sent for a refused value")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tikisdk/tiki/internal/redact"
 	"github.com/tikisdk/tiki/internal/safe"
 )
 
@@ -199,6 +200,107 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the JSON decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// decodeError is the *DecodeError of the 2xx answer body to r (sent to u)
+// that did not decode (err). Secrets are masked in the whole body first,
+// then the snippet and every quote of the body in err are cut from the
+// masked text, so that no part of a secret survives a cut.
+func (c *Client) decodeError(r *request, u *url.URL, status int, header http.Header, body []byte, err error) *DecodeError {
+	masked := c.redactor.Bytes(body)
+	return &DecodeError{
+		StatusCode:  status,
+		ContentType: c.redactor.String(header.Get("Content-Type")),
+		Method:      r.method,
+		URL:         c.redactor.URL(u),
+		Snippet:     snippet(masked),
+		Body:        masked,
+		Err:         maskQuotes(c.redactor, err),
+	}
+}
+
+// quote is the JSON text that a decoding error quotes the start of
+// (ShapeError.Got, AmountError.Value, valueError), kept until the client
+// masks its secrets in it (see maskQuotes).
+type quote struct{ text []byte }
+
+// mask sets *cut to the start of the quoted text with red's secrets
+// masked, and forgets the text.
+func (q *quote) mask(red *redact.Redactor, cut *string) {
+	if q.text == nil {
+		return
+	}
+	*cut = truncate(red.Bytes(q.text))
+	q.text = nil
+}
+
+// quoter is a decoding error that quotes the start of a JSON text.
+type quoter interface {
+	// maskQuote takes the quote anew from the text with red's secrets
+	// masked before it is cut.
+	maskQuote(red *redact.Redactor)
+}
+
+// maskQuotes masks red's secrets in every quote of err's chain, and
+// returns err. When an error of the chain that is not the SDK's still holds
+// a secret in its text, the result is an error with the masked text whose
+// chain keeps only the SDK's decoding error (the *AmountError or
+// *ShapeError, already masked), as scrubWith does.
+func maskQuotes(red *redact.Redactor, err error) error {
+	eachError(err, func(e error) {
+		if q, ok := e.(quoter); ok {
+			q.maskQuote(red)
+		}
+	})
+	msg := err.Error()
+	clean := red.String(msg)
+	if clean == msg {
+		return err
+	}
+	var ae *AmountError
+	if errors.As(err, &ae) {
+		return &scrubbedError{msg: clean, err: ae}
+	}
+	var se *ShapeError
+	if errors.As(err, &se) {
+		return &scrubbedError{msg: clean, err: se}
+	}
+	return &scrubbedError{msg: clean}
+}
+
+// eachError calls f with err and every error its chain wraps.
+func eachError(err error, f func(error)) {
+	for err != nil {
+		f(err)
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				eachError(e, f)
+			}
+			return
+		default:
+			return
+		}
+	}
+}
+
+// valueError is a JSON value that a tolerant decoder (FlexInt, Time, ...)
+// refused; format quotes the start of the value with one %s.
+type valueError struct {
+	format string
+	got    string
+	raw    quote
+}
+
+// newValueError is the error of the JSON value b.
+func newValueError(format string, b []byte) *valueError {
+	return &valueError{format: format, got: truncate(b), raw: quote{b}}
+}
+
+func (e *valueError) Error() string { return fmt.Sprintf(e.format, e.got) }
+
+func (e *valueError) maskQuote(red *redact.Redactor) { e.raw.mask(red, &e.got) }
+
 // UnconfirmedError is returned when Tiki answers a write with a 2xx status
 // but without what the endpoint's answer holds when Tiki accepted the write:
 // the track id of a product request (ProductRequests.Create and its older
@@ -208,18 +310,24 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // {}, or a message instead of the answer, such as the one older endpoints
 // send when the seller paused the connection.
 //
-// Sent says, like RequestError.Sent, whether Tiki may have processed the
-// write: false when the answer reports why it did not (success false, an
-// errors list, a message), true when it says nothing either way ({}, a
-// body that is not JSON). With Sent true, look the write up (Tracking.Latest,
-// ProductRequests.List, EventQueue.ListQueues) before sending it again.
+// Sent means what RequestError.Sent means: true when Tiki may have
+// processed the write, false only when the answer proves it did not. It is
+// false for an explicit refusal only: "success": false, a non-empty
+// "errors" list, or the message older endpoints send when the seller
+// paused the connection ("Kết nối đang tạm ngưng bởi seller", as the body
+// or in its msg, message or error). It is true for every other answer: {},
+// a body that is not JSON, and a message that refuses nothing ("Replay
+// request accepted"). With Sent true, look the write up (Tracking.Latest,
+// ProductRequests.List, EventQueue.ListQueues) before sending it again: a
+// resent ProductRequests.Create may create the product twice.
 type UnconfirmedError struct {
 	// APIError holds the answer: its 2xx status, Tiki's messages, the
 	// body (secrets masked), the request and the attempts.
 	*APIError
 	// Missing names what the answer lacks, for example "track_id".
 	Missing string
-	// Sent reports whether Tiki may have processed the write.
+	// Sent reports whether Tiki may have processed the write: false only
+	// for an explicit refusal (see UnconfirmedError).
 	Sent bool
 }
 

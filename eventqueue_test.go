@@ -58,7 +58,8 @@ func TestEventQueueAnswerWithoutCodeIsUnconfirmed(t *testing.T) {
 		text string // after "tiki: POST <the queues' URL>: 200 OK answer without a code"
 	}{
 		"empty object": {`{}`, true, ` (body "{}"); Tiki may have processed the request: look it up before sending it again`},
-		"a message":    {`{"message":"ok"}`, false, `: ok; Tiki did not process the request`},
+		"a message":    {`{"message":"ok"}`, true, `: ok; Tiki may have processed the request: look it up before sending it again`},
+		"a refusal":    {`{"errors":["queue limit reached"]}`, false, `: queue limit reached; Tiki did not process the request`},
 		"empty body":   {``, true, ` (empty body); Tiki may have processed the request: look it up before sending it again`},
 	}
 	for name, tc := range cases {

@@ -87,7 +87,7 @@ type Event struct {
 func (e *Event) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return fmt.Errorf("tiki: an event must be a JSON object, got %s", truncate(b))
+		return newValueError("tiki: an event must be a JSON object, got %s", b)
 	}
 	var w struct {
 		ID        json.RawMessage `json:"id"`

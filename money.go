@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/tikisdk/tiki/internal/redact"
 )
 
 // Money is an amount in Vietnamese dong (VND), which has no minor unit.
@@ -61,11 +63,23 @@ type AmountError struct {
 	// (json.Unmarshal into a Money).
 	Field string
 	// Value is the amount as Tiki wrote it, quotes included (cut to 40
-	// bytes).
+	// bytes). In the error of a call, the client's secrets are masked in
+	// what Tiki wrote before it is cut.
 	Value string
 	// Reason says what is wrong with it.
 	Reason string
+
+	raw quote
 }
+
+// newAmountError is the *AmountError of the JSON text b.
+func newAmountError(b []byte, reason string) *AmountError {
+	return &AmountError{Value: truncate(b), Reason: reason, raw: quote{b}}
+}
+
+// maskQuote takes Value anew from the quoted text with red's secrets
+// masked.
+func (e *AmountError) maskQuote(red *redact.Redactor) { e.raw.mask(red, &e.Value) }
 
 // Error names the field, the amount and what is wrong with it.
 func (e *AmountError) Error() string {
@@ -94,7 +108,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	}
 	v, reason := d.whole()
 	if reason != "" {
-		return &AmountError{Value: truncate(b), Reason: reason}
+		return newAmountError(b, reason)
 	}
 	*m = Money(v)
 	return nil
@@ -123,7 +137,7 @@ func (p *Percent) UnmarshalJSON(b []byte) error {
 	// float64 is zero.
 	f, _ := strconv.ParseFloat(string(d.text), 64)
 	if math.IsInf(f, 0) {
-		return &AmountError{Value: truncate(b), Reason: "does not fit in a float64"}
+		return newAmountError(b, "does not fit in a float64")
 	}
 	*p = Percent(f)
 	return nil
@@ -140,13 +154,13 @@ func scanAmount(b []byte) (d decimal, isNull bool, err error) {
 	case len(b) > 0 && b[0] == '"':
 		s, ok := unquoteJSON(b)
 		if !ok {
-			return decimal{}, false, &AmountError{Value: truncate(b), Reason: reasonNotANumber}
+			return decimal{}, false, newAmountError(b, reasonNotANumber)
 		}
 		text, quoted = s, true
 	}
 	d, ok := parseDecimal(text, !quoted)
 	if !ok {
-		return decimal{}, false, &AmountError{Value: truncate(b), Reason: reasonNotANumber}
+		return decimal{}, false, newAmountError(b, reasonNotANumber)
 	}
 	return d, false, nil
 }

@@ -40,7 +40,8 @@ type config struct {
 	burst         int
 	limiter       Limiter
 
-	writeOrder WriteOrder
+	writeOrder  WriteOrder
+	writeSettle time.Duration
 
 	hooks    []Hooks
 	sellerID string
@@ -426,7 +427,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // wins.
 func WithLimiter(l Limiter) Option {
 	return func(c *config) {
-		if l == nil {
+		if isNil(l) {
 			c.problems.add("WithLimiter", "must not be a nil Limiter")
 			return
 		}
@@ -477,6 +478,7 @@ func defaultConfig() *config {
 		backoffMax:    30 * time.Second,
 		maxRetryAfter: time.Minute,
 		tokenEarly:    time.Minute,
+		writeSettle:   DefaultWriteSettle,
 	}
 	c.baseURL, _ = url.Parse(Production.URL())
 	c.env = Production

@@ -29,7 +29,7 @@ func (a *ActionResult) decodeBody(b []byte) error {
 		return nil
 	}
 	if b[0] != '{' || !json.Valid(b) {
-		return &ShapeError{Expected: "an empty answer or a JSON object", Got: truncate(b)}
+		return newShapeError("an empty answer or a JSON object", b)
 	}
 	a.Raw = append(json.RawMessage(nil), b...)
 	return nil
@@ -323,7 +323,7 @@ func (p *PickupSlots) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if w.Slots == nil {
-		return &ShapeError{Expected: `pickup slots ({"pickup_slots": [...]})`, Got: truncate(b)}
+		return newShapeError(`pickup slots ({"pickup_slots": [...]})`, b)
 	}
 	*p = PickupSlots(w.plain)
 	p.Slots = *w.Slots
@@ -391,7 +391,7 @@ func (l *OrderLabel) UnmarshalJSON(b []byte) error {
 		}
 	}
 	if len(urls) == 0 {
-		return &ShapeError{Expected: `a label (a "..._url" link)`, Got: truncate(b)}
+		return newShapeError(`a label (a "..._url" link)`, b)
 	}
 	*l = OrderLabel{
 		ShippingLabelURL: urls["shipping_label_url"],

@@ -3,6 +3,8 @@ package tiki
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/tikisdk/tiki/internal/redact"
 )
 
 // OrderStatus is the state of an order. Tiki documents an English value and,
@@ -234,22 +236,14 @@ type Order struct {
 // forms. An object without a code is refused: it is not an order of this
 // API.
 func (o *Order) UnmarshalJSON(b []byte) error {
-	type plain Order
-	err := json.Unmarshal(b, &struct {
-		*plain
-		Code              *FlexString `json:"code"`
-		RelationCode      *FlexString `json:"relation_code"`
-		IsRMA             *FlexBool   `json:"is_rma"`
-		IsVATExporting    *FlexBool   `json:"is_vat_exporting"`
-		HasBackorderItems *FlexBool   `json:"has_backorder_items"`
-	}{(*plain)(o), (*FlexString)(&o.Code), (*FlexString)(&o.RelationCode),
-		(*FlexBool)(&o.IsRMA), (*FlexBool)(&o.IsVATExporting), (*FlexBool)(&o.HasBackorderItems)})
-	if err != nil {
+	var w orderWire
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	if o.Code == "" {
-		return &ShapeError{Expected: "a v2 order (an object with \"code\")", Got: truncate(b)}
+	if w.Code == "" {
+		return newShapeError("a v2 order (an object with \"code\")", b)
 	}
+	*o = w.order()
 	o.Raw = append(json.RawMessage(nil), b...)
 	return nil
 }
@@ -311,12 +305,7 @@ type OrderInvoice struct {
 // UnmarshalJSON decodes the invoice, taking its codes from a string or a
 // number.
 func (inv *OrderInvoice) UnmarshalJSON(b []byte) error {
-	type plain OrderInvoice
-	return json.Unmarshal(b, &struct {
-		*plain
-		GiftCardCode *FlexString `json:"gift_card_code"`
-		CouponCode   *FlexString `json:"coupon_code"`
-	}{(*plain)(inv), (*FlexString)(&inv.GiftCardCode), (*FlexString)(&inv.CouponCode)})
+	return decodeWire(b, inv, (*orderInvoiceWire).invoice)
 }
 
 // TaxInfo is the customer's tax information for a VAT invoice.
@@ -395,12 +384,7 @@ type OrderItemProduct struct {
 // UnmarshalJSON decodes the product, taking its SKU and code from a string
 // or a number (Tiki's order entity table shows sku 341231234 unquoted).
 func (p *OrderItemProduct) UnmarshalJSON(b []byte) error {
-	type plain OrderItemProduct
-	return json.Unmarshal(b, &struct {
-		*plain
-		SKU               *FlexString `json:"sku"`
-		SellerProductCode *FlexString `json:"seller_product_code"`
-	}{(*plain)(p), (*FlexString)(&p.SKU), (*FlexString)(&p.SellerProductCode)})
+	return decodeWire(b, p, (*orderItemProductWire).product)
 }
 
 // OrderItemInvoice is an item's value, the customer's discounts on it and
@@ -445,12 +429,7 @@ type OrderItemInvoice struct {
 // UnmarshalJSON decodes the item's invoice, taking its flags from
 // true/false, 1/0 or their string forms.
 func (inv *OrderItemInvoice) UnmarshalJSON(b []byte) error {
-	type plain OrderItemInvoice
-	return json.Unmarshal(b, &struct {
-		*plain
-		IsSellerDiscountCoupon *FlexBool `json:"is_seller_discount_coupon"`
-		IsTaxable              *FlexBool `json:"is_taxable"`
-	}{(*plain)(inv), (*FlexBool)(&inv.IsSellerDiscountCoupon), (*FlexBool)(&inv.IsTaxable)})
+	return decodeWire(b, inv, (*orderItemInvoiceWire).invoice)
 }
 
 // OrderItemFee is one fee on an order item in the seller's statement.
@@ -514,9 +493,22 @@ type ItemConfirmation struct {
 type ShapeError struct {
 	// Expected describes the documented shape.
 	Expected string
-	// Got is the start of what was received.
+	// Got is the start of what was received (40 bytes at most). In the
+	// error of a call, the client's secrets are masked in what was
+	// received before it is cut.
 	Got string
+
+	raw quote
 }
+
+// newShapeError is the *ShapeError of the JSON text b, expected being the
+// documented shape.
+func newShapeError(expected string, b []byte) *ShapeError {
+	return &ShapeError{Expected: expected, Got: truncate(b), raw: quote{b}}
+}
+
+// maskQuote takes Got anew from the quoted text with red's secrets masked.
+func (e *ShapeError) maskQuote(red *redact.Redactor) { e.raw.mask(red, &e.Got) }
 
 // Error says what was expected and what came.
 func (e *ShapeError) Error() string {
@@ -545,11 +537,7 @@ type ShippingInfo struct {
 // UnmarshalJSON decodes the shipping information, taking the partner's id
 // from a string or a number.
 func (s *ShippingInfo) UnmarshalJSON(b []byte) error {
-	type plain ShippingInfo
-	return json.Unmarshal(b, &struct {
-		*plain
-		PartnerID *FlexString `json:"partner_id"`
-	}{(*plain)(s), (*FlexString)(&s.PartnerID)})
+	return decodeWire(b, s, (*shippingInfoWire).info)
 }
 
 // ShippingPlan is the delivery plan of an order.
@@ -569,11 +557,7 @@ type ShippingPlan struct {
 // UnmarshalJSON decodes the plan, taking its flag from true/false, 1/0 or
 // their string forms.
 func (p *ShippingPlan) UnmarshalJSON(b []byte) error {
-	type plain ShippingPlan
-	return json.Unmarshal(b, &struct {
-		*plain
-		IsFreeShipping *FlexBool `json:"is_free_shipping"`
-	}{(*plain)(p), (*FlexBool)(&p.IsFreeShipping)})
+	return decodeWire(b, p, (*shippingPlanWire).plan)
 }
 
 // ShippingAddress is a delivery address. Tiki shows Email and Phone only
@@ -622,11 +606,7 @@ type PaymentInfo struct {
 // UnmarshalJSON decodes the payment information, taking its flag from
 // true/false, 1/0 or their string forms.
 func (p *PaymentInfo) UnmarshalJSON(b []byte) error {
-	type plain PaymentInfo
-	return json.Unmarshal(b, &struct {
-		*plain
-		IsPrepaid *FlexBool `json:"is_prepaid"`
-	}{(*plain)(p), (*FlexBool)(&p.IsPrepaid)})
+	return decodeWire(b, p, (*paymentInfoWire).info)
 }
 
 // DeliveryConfirmation is the confirmation of an order's delivery.
@@ -649,12 +629,7 @@ type DeliveryConfirmation struct {
 // UnmarshalJSON decodes the delivery confirmation, taking its flags from
 // true/false, 1/0 or their string forms.
 func (d *DeliveryConfirmation) UnmarshalJSON(b []byte) error {
-	type plain DeliveryConfirmation
-	return json.Unmarshal(b, &struct {
-		*plain
-		DeliveryConfirmed           *FlexBool `json:"delivery_confirmed"`
-		DeliveryConfirmedByCustomer *FlexBool `json:"delivery_confirmed_by_customer"`
-	}{(*plain)(d), (*FlexBool)(&d.DeliveryConfirmed), (*FlexBool)(&d.DeliveryConfirmedByCustomer)})
+	return decodeWire(b, d, (*deliveryConfirmationWire).confirmation)
 }
 
 // CustomerInfo is who placed an order (personal data).
@@ -691,11 +666,7 @@ type CancelInfo struct {
 // UnmarshalJSON decodes the cancellation, taking its reason code from a
 // string or a number.
 func (c *CancelInfo) UnmarshalJSON(b []byte) error {
-	type plain CancelInfo
-	return json.Unmarshal(b, &struct {
-		*plain
-		ReasonCode *FlexString `json:"reason_code"`
-	}{(*plain)(c), (*FlexString)(&c.ReasonCode)})
+	return decodeWire(b, c, (*cancelInfoWire).info)
 }
 
 // RMAInfo is the return (Return Merchandise Authorization) process a
@@ -763,11 +734,7 @@ type OrderSellerWarehouse struct {
 // UnmarshalJSON decodes the warehouse, taking its flag from true/false,
 // 1/0 or their string forms.
 func (w *OrderSellerWarehouse) UnmarshalJSON(b []byte) error {
-	type plain OrderSellerWarehouse
-	return json.Unmarshal(b, &struct {
-		*plain
-		Active *FlexBool `json:"active"`
-	}{(*plain)(w), (*FlexBool)(&w.Active)})
+	return decodeWire(b, w, (*orderSellerWarehouseWire).warehouse)
 }
 
 // InventoryRequisition is the transfer of an item's units into a Tiki
@@ -797,11 +764,7 @@ type InventoryRequisition struct {
 // UnmarshalJSON decodes the requisition, taking its flag from true/false,
 // 1/0 or their string forms.
 func (r *InventoryRequisition) UnmarshalJSON(b []byte) error {
-	type plain InventoryRequisition
-	return json.Unmarshal(b, &struct {
-		*plain
-		IsPrinted *FlexBool `json:"is_printed"`
-	}{(*plain)(r), (*FlexBool)(&r.IsPrinted)})
+	return decodeWire(b, r, (*inventoryRequisitionWire).requisition)
 }
 
 // InventoryWithdrawal is the withdrawal of an item's units from a Tiki

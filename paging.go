@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"reflect"
@@ -66,9 +67,11 @@ func (p *Page[T]) decodeBody(b []byte) error {
 }
 
 // decodePage decodes a page's rows, as R, from "data" or, when the page has
-// no "data" (or null), from "results", and its paging block.
+// no "data" (or null), from "results", and its paging block. A refusal
+// (see listRefused) fails with errListRefused.
 func decodePage[R any](b []byte) ([]R, Paging, error) {
 	var w struct {
+		answerKeys
 		Data    []R    `json:"data"`
 		Results []R    `json:"results"`
 		Paging  Paging `json:"paging"`
@@ -76,14 +79,32 @@ func decodePage[R any](b []byte) ([]R, Paging, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, Paging{}, err
 	}
-	if w.Data == nil && w.Results == nil && !hasRowsKey(b, "data", "results") {
+	empty := w.Data == nil && w.Results == nil
+	if listRefused(&w.answerKeys, empty) {
+		return nil, Paging{}, errListRefused
+	}
+	if empty && !hasRowsKey(b, "data", "results") {
 		// {} or null: not a list. An empty list is {"data": []}.
-		return nil, Paging{}, &ShapeError{Expected: `a page ({"data": [...], "paging": {...}})`, Got: truncate(b)}
+		return nil, Paging{}, newShapeError(`a page ({"data": [...], "paging": {...}})`, b)
 	}
 	if w.Data == nil {
 		return w.Results, w.Paging, nil
 	}
 	return w.Data, w.Paging, nil
+}
+
+// errListRefused is the decoding error of a 2xx answer to a list that
+// refuses the request (see listRefused); the client returns an *APIError
+// with Tiki's messages in its place.
+var errListRefused = errors.New("tiki: the answer refuses the request instead of listing rows")
+
+// listRefused reports whether a 2xx answer to a list, whose keys are k, is
+// a refusal rather than rows: an explicit refusal (success false, a
+// non-empty errors list, the paused-connection message), whatever rows it
+// holds, or a message beside rows that are null or missing (empty). Read
+// as a list, it would look like an empty one.
+func listRefused(k *answerKeys, empty bool) bool {
+	return k.refused() || (empty && k.says())
 }
 
 // convertRows converts each row as sent into the SDK's type; nil stays
@@ -232,24 +253,33 @@ func decodeList[R any](b []byte) ([]R, error) {
 		return rows, nil
 	}
 	var wrapped struct {
+		answerKeys
 		Data []R `json:"data"`
 	}
 	if err := json.Unmarshal(b, &wrapped); err != nil {
 		return nil, err
 	}
+	if listRefused(&wrapped.answerKeys, wrapped.Data == nil) {
+		return nil, errListRefused
+	}
 	if wrapped.Data == nil && !hasRowsKey(b, "data") {
 		// null or {}: not a list. An empty list is [] or {"data": []}.
-		return nil, &ShapeError{Expected: `a list ([...] or {"data": [...]})`, Got: truncate(b)}
+		return nil, newShapeError(`a list ([...] or {"data": [...]})`, b)
 	}
 	return wrapped.Data, nil
 }
 
-// hasRowsKey reports whether the object b names one of keys, so that
-// {"data": null} (an empty list, as some endpoints write it) is told from {}
-// and null, which are not lists.
+// hasRowsKey reports whether b is an object with one of keys (null
+// included), so that {"data": null} (an empty list, as some endpoints
+// write it) is told from {} and null, which are not lists. It decodes b's
+// keys; callers ask only when no rows were decoded.
 func hasRowsKey(b []byte, keys ...string) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return false
+	}
 	for _, k := range keys {
-		if bytes.Contains(b, []byte(`"`+k+`"`)) {
+		if _, ok := obj[k]; ok {
 			return true
 		}
 	}

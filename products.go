@@ -706,11 +706,14 @@ func (u *ProductUpdate) validate(v *validator) {
 // Update changes the price, active flag, warehouses and stock per warehouse
 // of one product. It is a PUT that sets absolute values, and the call holds
 // the product's write lock (by ProductID and OriginalSKU, as given) until it
-// returns, retries included: a later write to the product through the same
-// client is sent only after this one has returned, so a retry of this one
-// can never overwrite it. Within that guarantee the client retries it
-// safely; across processes nothing orders writes to one product (send them
-// through one client).
+// returns, retries included, and, when it ended in doubt (an attempt
+// reached Tiki and its answer never came), for the client's settle period
+// beyond (WithWriteSettle): a later write to the product through the same
+// client is sent only after that, so neither a retry of this call nor an
+// attempt of it that Tiki applies within the settle period can overwrite
+// it. Within that guarantee the client retries it safely. Across processes
+// only a WriteOrder that the clients share (WithWriteOrder) orders writes
+// to one product.
 //
 // An answer without Tiki's success marker is an *APIError (see
 // ProductUpdateResult): the product was then not updated.

@@ -33,8 +33,10 @@ import (
 // no newer write to the same product can land in between. Within one
 // client, its write locks provide that (see lockWrites): product writes
 // name their product (request.lockKeys) and hold it for the whole call,
-// retries included, so a later write to that product through the same
-// client is sent only after this call has returned. Across clients or processes only a WriteOrder
+// retries included, and for the settle period beyond a call that ended in
+// doubt (WithWriteSettle), so a later write to that product through the
+// same client is sent only after this call's attempts were answered or had
+// the settle period to land. Across clients or processes only a WriteOrder
 // that they share (WithWriteOrder) orders the writes; without one, a
 // retried PUT from one process may land after another process's newer
 // write to the same product.
@@ -134,7 +136,9 @@ func unknownHost(err error) bool {
 }
 
 // idempotent reports whether repeating the request cannot change what Tiki
-// ends up with: reads, and writes that set absolute values (PUT, DELETE).
+// ends up with: reads, and writes that set absolute values (PUT, DELETE),
+// unless the request is marked once (a write sent through Client.Call
+// without WithRepeatable).
 // Product writes among them also hold their product's write lock for the
 // whole call (see lockWrites), so that a repeat cannot overwrite a newer
 // write made through the same client. A POST is idempotent only when its
@@ -142,6 +146,9 @@ func unknownHost(err error) bool {
 // same ack id acknowledges the same batch again and receives again the
 // batch the lost answer carried.
 func (r *request) idempotent() bool {
+	if r.once {
+		return false
+	}
 	if r.repeatable {
 		return true
 	}

@@ -81,6 +81,9 @@ func TestSoak(t *testing.T) {
 	client, err := tiki.NewClient(
 		tiki.WithBaseURL(srv.URL+"/integration"), tiki.WithAccessToken(fake.AccessToken()),
 		tiki.WithRateLimit(0, 0), tiki.WithRetry(6, time.Millisecond, 4*time.Millisecond),
+		// A hang-up leaves a write in doubt: its product is kept for the
+		// settle period, short here so that the writes go on.
+		tiki.WithWriteSettle(5*time.Millisecond),
 	)
 	require.NoError(t, err)
 

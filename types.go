@@ -144,7 +144,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	text, ok := flexScalarBytes(b)
 	if !ok {
 		if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' {
-			return fmt.Errorf("tiki: invalid JSON string %s", truncate(b))
+			return newValueError("tiki: invalid JSON string %s", b)
 		}
 		text = b
 	}
@@ -154,7 +154,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	parsed, ok := parseTime(string(text))
 	if !ok {
-		return fmt.Errorf("tiki: cannot parse time %q", text)
+		return newValueError("tiki: cannot parse time %s", b)
 	}
 	*t = parsed
 	return nil
@@ -175,7 +175,7 @@ type FlexInt int64
 func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	s, ok := flexScalarBytes(b)
 	if !ok {
-		return fmt.Errorf("tiki: cannot decode %s as an integer", truncate(b))
+		return newValueError("tiki: cannot decode %s as an integer", b)
 	}
 	if len(s) == 0 {
 		*n = 0
@@ -187,7 +187,7 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("tiki: cannot decode %s as an integer", truncate(b))
+		return newValueError("tiki: cannot decode %s as an integer", b)
 	}
 	*n = FlexInt(f)
 	return nil
@@ -215,7 +215,7 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '"':
 		v, ok := unquoteJSON(b)
 		if !ok {
-			return fmt.Errorf("tiki: invalid JSON string %s", truncate(b))
+			return newValueError("tiki: invalid JSON string %s", b)
 		}
 		*s = FlexString(v)
 		return nil
@@ -223,7 +223,7 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 		*s = FlexString(b)
 		return nil
 	}
-	return fmt.Errorf("tiki: cannot decode %s as a string or a number", truncate(b))
+	return newValueError("tiki: cannot decode %s as a string or a number", b)
 }
 
 // FlexBool is a boolean that Tiki sends as true/false, 1/0 or their string
@@ -248,7 +248,7 @@ func (v *FlexBool) UnmarshalJSON(b []byte) error {
 		*v = true
 		return nil
 	}
-	return fmt.Errorf("tiki: cannot decode %s as a boolean", truncate(b))
+	return newValueError("tiki: cannot decode %s as a boolean", b)
 }
 
 // flexScalarBytes returns the text of a JSON scalar: a string's content,

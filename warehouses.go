@@ -147,7 +147,7 @@ func (si *SellerInventories) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if w.Inventories == nil || w.Mappings == nil {
-		return &ShapeError{Expected: `seller inventories ({"seller_inventories": [...], "mappings": [...]})`, Got: truncate(b)}
+		return newShapeError(`seller inventories ({"seller_inventories": [...], "mappings": [...]})`, b)
 	}
 	*si = SellerInventories{Inventories: *w.Inventories, Mappings: *w.Mappings}
 	return nil

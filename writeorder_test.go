@@ -59,7 +59,7 @@ func newStockServer(t *testing.T) *stockServer {
 // abandoned once s applied it.
 func (s *stockServer) client(t *testing.T, writerA bool, opts ...Option) *Client {
 	t.Helper()
-	var base []Option
+	base := []Option{WithWriteSettle(20 * time.Millisecond)}
 	if writerA {
 		base = append(base, WithHTTPClient(&http.Client{Transport: newTimeoutFirstTransport(t, s.aApplied)}))
 	}

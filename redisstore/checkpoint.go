@@ -16,14 +16,17 @@ import (
 // [Lease] unless [WithQueuePrefix] is given.
 const DefaultQueuePrefix = "tiki:eventqueue:"
 
-// QueueOption configures a [Checkpoint] or a [Lease]. Options that do not
-// concern the value being built are ignored.
+// QueueOption configures a [Checkpoint] or a [Lease]. WithQueuePrefix
+// applies to both; WithLeaseTTL and WithAcquireInterval to a Lease only,
+// and NewCheckpoint refuses them (they would change nothing).
 type QueueOption func(*queueConfig)
 
 type queueConfig struct {
-	prefix   string
-	ttl      time.Duration
-	interval time.Duration
+	prefix    string
+	ttl       time.Duration
+	interval  time.Duration
+	leaseOnly []string // the options given that apply to a Lease only
+	problems  problems
 }
 
 // WithQueuePrefix sets the namespace put before every key in Redis
@@ -33,11 +36,15 @@ func WithQueuePrefix(prefix string) QueueOption {
 	return func(c *queueConfig) { c.prefix = prefix }
 }
 
-func newQueueConfig(opts []QueueOption) queueConfig {
+// newQueueConfig applies opts for NewLease (lease) or NewCheckpoint,
+// collecting every problem with rdb and opts.
+func newQueueConfig(rdb redis.UniversalClient, opts []QueueOption, lease bool) queueConfig {
 	c := queueConfig{prefix: DefaultQueuePrefix, ttl: DefaultLeaseTTL, interval: DefaultAcquireInterval}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&c)
+	c.problems.checkClient(isNilClient(rdb))
+	applyOptions(&c.problems, "QueueOption", &c, opts)
+	if !lease {
+		for _, name := range c.leaseOnly {
+			c.problems.add(name, "applies to a Lease, not to a Checkpoint")
 		}
 	}
 	return c
@@ -85,12 +92,15 @@ type Checkpoint struct {
 var _ eventqueue.FencedCheckpoint = (*Checkpoint)(nil)
 
 // NewCheckpoint returns a checkpoint keeping its keys in rdb. It does not
-// contact Redis.
+// contact Redis. Every problem with rdb and opts is reported in one
+// *tiki.ValidationError, an option that applies to a Lease only among
+// them.
 func NewCheckpoint(rdb redis.UniversalClient, opts ...QueueOption) (*Checkpoint, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: NewCheckpoint: nil Redis client")
+	cfg := newQueueConfig(rdb, opts, false)
+	if err := cfg.problems.err(); err != nil {
+		return nil, err
 	}
-	return &Checkpoint{rdb: rdb, prefix: newQueueConfig(opts).prefix}, nil
+	return &Checkpoint{rdb: rdb, prefix: cfg.prefix}, nil
 }
 
 // Load implements [eventqueue.Checkpoint]: HGET prefix{queue}:ack ack_id, "" when

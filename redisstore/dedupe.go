@@ -56,16 +56,15 @@ func WithKeyPrefix(prefix string) DedupeOption {
 }
 
 // NewDedupeStore returns a store keeping its keys in rdb. It does not
-// contact Redis.
+// contact Redis. Every problem with rdb and opts is reported in one
+// *tiki.ValidationError.
 func NewDedupeStore(rdb redis.UniversalClient, opts ...DedupeOption) (*DedupeStore, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: NewDedupeStore: nil Redis client")
-	}
+	var p problems
+	p.checkClient(isNilClient(rdb))
 	s := &DedupeStore{rdb: rdb, prefix: DefaultDedupePrefix}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(s)
-		}
+	applyOptions(&p, "DedupeOption", s, opts)
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -18,7 +18,8 @@
 //     consuming one event queue: one replica pulls at a time, and a replica
 //     that lost the lease cannot save an ack id.
 //   - [WriteOrder] is a [github.com/tikisdk/tiki.WriteOrder]: writes to one
-//     product from every replica land in the order they were made, retries
+//     product from every replica are sent one call at a time, in the order
+//     they were made, retries and the settle period of a write in doubt
 //     included. Pass it to [github.com/tikisdk/tiki.WithWriteOrder].
 //   - [TokenStore] is a [github.com/tikisdk/tiki.TokenStore]: a public
 //     app's replicas share every seller's token and renew it once between
@@ -58,8 +59,19 @@
 // A [DedupeStore] returns the error; the receiver then answers 5xx without
 // running the handler, and the sender delivers again later. A [Lease]
 // holder gives the lease up two thirds of a TTL after its last successful
-// renewal, a [WriteOrder] refuses to let a write be sent, and a
-// [TokenStore]'s renewals wait for Redis.
+// renewal, a [WriteOrder] refuses to let a write be sent: the write fails
+// at once (it does not wait for Redis), and a [TokenStore]'s renewals wait
+// for Redis.
+//
+// # Constructors
+//
+// [NewLimiter], [NewDedupeStore], [NewCheckpoint], [NewLease],
+// [NewWriteOrder] and [NewTokenStore] check their arguments without
+// contacting Redis and report every problem in one
+// [github.com/tikisdk/tiki.ValidationError], each named after its argument
+// or option: a nil client, a nil option, a value out of range, and an
+// option that does not apply to what is built ([WithLeaseTTL] given to
+// NewCheckpoint).
 //
 // # Redis restarts and failovers
 //
@@ -79,7 +91,10 @@
 // script); after a restart or a failover, or without a record, once a full
 // TTL has passed since the server started (since the lock was taken, on a
 // server promoted from replica). So after Redis loses its data the first
-// holder of each lease or product waits up to one TTL.
+// holder of each lease or product waits up to one TTL. A [WriteOrder] adds
+// its settle period ([WithWriteSettle]) to every wait for a holder that
+// did not release its lock, for a write that holder may have had in
+// flight.
 //
 // What a Redis without persistence cannot keep is state: after a restart
 // the [Checkpoint] has no ack id (the consumer pulls without one, Tiki
@@ -114,4 +129,31 @@
 //     checkpoint saves are fenced, other side effects are not).
 //   - INFO must be allowed in scripts (it is unless renamed): without it
 //     every takeover waits a full TTL.
+//
+// # Clocks
+//
+// The lease, the write order and a token store's renewal locks rest on
+// two clocks. Each replica measures
+// its TTL with its own monotonic clock: it gives a lock up two thirds of a
+// TTL after Redis last confirmed it, whatever the wall clock does. Redis
+// expires the keys, and computes the tokens and the waits, with the wall
+// clock of the host it runs on. Hence:
+//
+//   - The Redis host's clock must slew, never step: synchronise it with NTP
+//     or chrony in slewing mode (chrony's makestep only at boot, ntpd with
+//     -x). A forward step expires every lock and lease early, while their
+//     holders still believe they hold them (their monotonic clocks did not
+//     move): another replica can take them over and act beside them. A
+//     backward step makes locks outlive their holders' give-up and keeps
+//     tokens from growing with time (they still grow past the last token
+//     Redis remembers).
+//   - The clocks of the Redis servers (a master and the replicas that may
+//     be promoted) must agree to within the time a failover takes: a
+//     promoted replica whose clock is behind by more than that can hand out
+//     a token smaller than one its former master handed out in the last
+//     writes the replica never received, and a checkpoint save fenced by
+//     the old token would then not be refused.
+//   - The replicas' clocks only need to run at about the same rate as
+//     Redis's: the third of a TTL between a holder giving up and its key
+//     expiring absorbs drift and scheduling delays.
 package redisstore

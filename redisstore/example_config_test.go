@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -10,22 +11,27 @@ import (
 )
 
 // NewLimiter checks its configuration without contacting Redis, and
-// reports every problem at once. What to do when Redis cannot answer has
-// no default: a limiter must say whether calls fail (FailClosed) or pace
-// themselves locally (FallbackLocal).
+// reports every problem at once, in one *tiki.ValidationError. What to do
+// when Redis cannot answer has no default: a limiter must say whether
+// calls fail (FailClosed) or pace themselves locally (FallbackLocal).
 func ExampleNewLimiter_configuration() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}) // not contacted
 	defer rdb.Close()
 
 	_, err := redisstore.NewLimiter(rdb, redisstore.LimiterConfig{PerSecond: tiki.DefaultRateLimit})
-	fmt.Println(err)
+	var ve *tiki.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Println(p)
+		}
+	}
 
 	_, err = redisstore.NewLimiter(rdb, redisstore.LimiterConfig{
 		Key: "seller-42", PerSecond: tiki.DefaultRateLimit, OnRedisError: redisstore.FailClosed,
 	})
 	fmt.Println("Key and OnRedisError set:", err)
 	// Output:
-	// redisstore: NewLimiter: empty Key
-	// want OnRedisError FailClosed or FallbackLocal, got FailureMode(0)
+	// LimiterConfig.Key is required: the seller whose budget it is
+	// LimiterConfig.OnRedisError must be FailClosed or FallbackLocal, not FailureMode(0)
 	// Key and OnRedisError set: <nil>
 }

@@ -23,16 +23,31 @@ const (
 
 // WithLeaseTTL sets how long a [Lease] lasts without renewal
 // (DefaultLeaseTTL unless set; at least 30 ms). The holder renews it every
-// third of the TTL. Every replica must use the same TTL.
+// third of the TTL. Every replica must use the same TTL. It applies to a
+// Lease only.
 func WithLeaseTTL(ttl time.Duration) QueueOption {
-	return func(c *queueConfig) { c.ttl = ttl }
+	return func(c *queueConfig) {
+		c.leaseOnly = append(c.leaseOnly, "WithLeaseTTL")
+		if ttl < 30*time.Millisecond {
+			c.problems.add("WithLeaseTTL", "must be at least 30ms, not %v", ttl)
+			return
+		}
+		c.ttl = ttl
+	}
 }
 
 // WithAcquireInterval sets how often a replica waiting for a [Lease] tries
-// to take it (DefaultAcquireInterval unless set), jittered by up to a
-// fifth so that replicas spread out.
+// to take it (DefaultAcquireInterval unless set; positive), jittered by up
+// to a fifth so that replicas spread out. It applies to a Lease only.
 func WithAcquireInterval(d time.Duration) QueueOption {
-	return func(c *queueConfig) { c.interval = d }
+	return func(c *queueConfig) {
+		c.leaseOnly = append(c.leaseOnly, "WithAcquireInterval")
+		if d <= 0 {
+			c.problems.add("WithAcquireInterval", "must be positive, not %v", d)
+			return
+		}
+		c.interval = d
+	}
 }
 
 // Lease is an [eventqueue.Lease] in Redis: several replicas of a backend run a
@@ -82,17 +97,14 @@ type Lease struct {
 
 var _ eventqueue.Lease = (*Lease)(nil)
 
-// NewLease returns a lease over rdb. It does not contact Redis.
+// NewLease returns a lease over rdb. It does not contact Redis. Every
+// problem with rdb and opts is reported in one *tiki.ValidationError.
 func NewLease(rdb redis.UniversalClient, opts ...QueueOption) (*Lease, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: NewLease: nil Redis client")
-	}
-	cfg := newQueueConfig(opts)
-	f, err := newFencer(rdb, "lease", cfg.ttl, cfg.interval, 0)
-	if err != nil {
+	cfg := newQueueConfig(rdb, opts, true)
+	if err := cfg.problems.err(); err != nil {
 		return nil, err
 	}
-	return &Lease{fencer: f, prefix: cfg.prefix}, nil
+	return &Lease{fencer: fencer{rdb: rdb, ttl: cfg.ttl, interval: cfg.interval}, prefix: cfg.prefix}, nil
 }
 
 // Acquire implements [eventqueue.Lease]: it tries to take the lease of queue
@@ -110,11 +122,13 @@ func (l *Lease) Acquire(ctx context.Context, queue string) (eventqueue.LeaseHold
 	}
 	k := keysOf(l.prefix, queue)
 	for {
-		h, err := l.fencer.acquire(ctx, fenceKeys{lock: k.lease, record: k.holder, floor: k.ack})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
+		h, err := l.fencer.acquire(ctx, []fenceKeys{{lock: k.lease, record: k.holder, floor: k.ack}})
+		switch {
+		case errors.Is(err, errHoldLost):
+			continue
+		case err != nil && ctx.Err() != nil:
+			return nil, err
+		case err != nil:
 			return nil, fmt.Errorf("redisstore: acquiring lease: %w", err)
 		}
 		switch err := h.settle(ctx); {
@@ -139,7 +153,7 @@ type leaseHold struct{ h *fenceHold }
 
 // Token implements [eventqueue.LeaseHold]: a number larger than the token of
 // every earlier holder of the queue's lease, also across Redis restarts.
-func (h *leaseHold) Token() int64 { return h.h.token }
+func (h *leaseHold) Token() int64 { return h.h.token() }
 
 // Lost implements [eventqueue.LeaseHold].
 func (h *leaseHold) Lost() <-chan struct{} { return h.h.lost }

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -196,34 +195,33 @@ type Limiter struct {
 var _ tiki.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter drawing on the budget cfg.Key in rdb. It
-// checks cfg and does not contact Redis.
+// checks rdb and cfg, reporting every problem in one
+// *tiki.ValidationError, and does not contact Redis.
 func NewLimiter(rdb redis.UniversalClient, cfg LimiterConfig) (*Limiter, error) {
-	var problems []error
-	if rdb == nil {
-		problems = append(problems, errors.New("nil Redis client"))
-	}
+	var p problems
+	p.checkClient(isNilClient(rdb))
 	if cfg.Key == "" {
-		problems = append(problems, errors.New("empty Key"))
+		p.add("LimiterConfig.Key", "is required: the seller whose budget it is")
 	}
 	// Redis's clock counts microseconds: a rate above a million per second
 	// cannot be paced.
 	if !(cfg.PerSecond > 0 && cfg.PerSecond <= 1e6) {
-		problems = append(problems, fmt.Errorf("want PerSecond in (0, 1e6], got %v", cfg.PerSecond))
+		p.add("LimiterConfig.PerSecond", "must be in (0, 1e6], not %v", cfg.PerSecond)
 	}
 	if cfg.Burst < 0 {
-		problems = append(problems, fmt.Errorf("negative Burst %d", cfg.Burst))
+		p.add("LimiterConfig.Burst", "must not be negative, not %d", cfg.Burst)
 	}
 	if cfg.OnRedisError != FailClosed && cfg.OnRedisError != FallbackLocal {
-		problems = append(problems, fmt.Errorf("want OnRedisError FailClosed or FallbackLocal, got %v", cfg.OnRedisError))
+		p.add("LimiterConfig.OnRedisError", "must be FailClosed or FallbackLocal, not %v", cfg.OnRedisError)
 	}
 	if !(cfg.FallbackFraction >= 0 && cfg.FallbackFraction <= 1) {
-		problems = append(problems, fmt.Errorf("want FallbackFraction in (0, 1], got %v", cfg.FallbackFraction))
+		p.add("LimiterConfig.FallbackFraction", "must be in (0, 1] (0 means 1), not %v", cfg.FallbackFraction)
 	}
 	if cfg.RecheckInterval < 0 {
-		problems = append(problems, fmt.Errorf("negative RecheckInterval %v", cfg.RecheckInterval))
+		p.add("LimiterConfig.RecheckInterval", "must not be negative, not %v", cfg.RecheckInterval)
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("redisstore: NewLimiter: %w", errors.Join(problems...))
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 
 	burst := cfg.Burst

@@ -36,6 +36,7 @@ type tokenStoreConfig struct {
 	prefix   string
 	ttl      time.Duration
 	interval time.Duration
+	problems problems
 }
 
 // WithTokenPrefix sets the namespace put before every key in Redis
@@ -49,14 +50,26 @@ func WithTokenPrefix(prefix string) TokenStoreOption {
 // renews it every third of the TTL while its renewal goes on. Every
 // replica must use the same TTL.
 func WithTokenLockTTL(ttl time.Duration) TokenStoreOption {
-	return func(c *tokenStoreConfig) { c.ttl = ttl }
+	return func(c *tokenStoreConfig) {
+		if ttl < 30*time.Millisecond {
+			c.problems.add("WithTokenLockTTL", "must be at least 30ms, not %v", ttl)
+			return
+		}
+		c.ttl = ttl
+	}
 }
 
 // WithTokenPollInterval sets how often a replica waiting for a seller's
-// renewal lock asks again (DefaultTokenPollInterval unless set), jittered
-// by up to a fifth.
+// renewal lock asks again (DefaultTokenPollInterval unless set; positive),
+// jittered by up to a fifth.
 func WithTokenPollInterval(d time.Duration) TokenStoreOption {
-	return func(c *tokenStoreConfig) { c.interval = d }
+	return func(c *tokenStoreConfig) {
+		if d <= 0 {
+			c.problems.add("WithTokenPollInterval", "must be positive, not %v", d)
+			return
+		}
+		c.interval = d
+	}
 }
 
 // TokenStore is a [tiki.TokenStore] in Redis: every replica of a public
@@ -98,21 +111,16 @@ type TokenStore struct {
 var _ tiki.TokenStore = (*TokenStore)(nil)
 
 // NewTokenStore returns a token store over rdb. It does not contact Redis.
+// Every problem with rdb and opts is reported in one *tiki.ValidationError.
 func NewTokenStore(rdb redis.UniversalClient, opts ...TokenStoreOption) (*TokenStore, error) {
-	if rdb == nil {
-		return nil, &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: "rdb", Problem: "must not be a nil Redis client"}}}
-	}
 	cfg := tokenStoreConfig{prefix: DefaultTokenPrefix, ttl: DefaultTokenLockTTL, interval: DefaultTokenPollInterval}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&cfg)
-		}
-	}
-	f, err := newFencer(rdb, "token lock", cfg.ttl, cfg.interval, tokenRecordTTL)
-	if err != nil {
+	cfg.problems.checkClient(isNilClient(rdb))
+	applyOptions(&cfg.problems, "TokenStoreOption", &cfg, opts)
+	if err := cfg.problems.err(); err != nil {
 		return nil, err
 	}
-	return &TokenStore{rdb: rdb, fencer: f, prefix: cfg.prefix}, nil
+	return &TokenStore{rdb: rdb, fencer: fencer{rdb: rdb, ttl: cfg.ttl, interval: cfg.interval, recordTTL: tokenRecordTTL},
+		prefix: cfg.prefix}, nil
 }
 
 // tokenKeys are the Redis keys of one seller.
@@ -169,11 +177,13 @@ func (s *TokenStore) Lock(ctx context.Context, sellerID string) (tiki.TokenLock,
 	}
 	k := s.keys(sellerID)
 	for {
-		h, err := s.fencer.acquire(ctx, k.lock)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
+		h, err := s.fencer.acquire(ctx, []fenceKeys{k.lock})
+		switch {
+		case errors.Is(err, errHoldLost):
+			continue
+		case err != nil && ctx.Err() != nil:
+			return nil, err
+		case err != nil:
 			return nil, fmt.Errorf("redisstore: locking seller %q's token: %w", sellerID, err)
 		}
 		switch err := h.settle(ctx); {
@@ -218,7 +228,8 @@ func (l *tokenLock) Save(ctx context.Context, tok *tiki.Token) error {
 	if err != nil {
 		return err
 	}
-	n, err := tokenSaveScript.Run(ctx, l.store.rdb, []string{l.h.keys.lock, l.key}, l.h.value, b).Int()
+	held := l.h.held()[0]
+	n, err := tokenSaveScript.Run(ctx, l.store.rdb, []string{held.keys.lock, l.key}, held.value, b).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: saving token: %w", err)
 	}

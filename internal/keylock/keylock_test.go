@@ -148,3 +148,106 @@ func TestLocksCancelledWaiterHoldsNothing(t *testing.T) {
 	u()
 	assert.Zero(t, l.Len())
 }
+
+// A holder that settles keeps its waiters in their order: they wake to
+// check their deadlines (none here) and keep their places. Settle and
+// Release may be called twice; Settle after Release does nothing.
+func TestLocksSettlingHolderKeepsOrder(t *testing.T) {
+	t.Parallel()
+	var l Locks
+	ctx := context.Background()
+	h, err := l.Acquire(ctx, []string{"k"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, h.Len())
+	var mu sync.Mutex
+	var order []int
+	var wg sync.WaitGroup
+	for i := range 5 {
+		require.True(t, waitUntil(ctx, func() bool { return l.Users("k") == i+1 }))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := l.Lock(ctx, []string{"k"})
+			assert.NoError(t, err)
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			u()
+		}()
+	}
+	require.True(t, waitUntil(ctx, func() bool { return l.Users("k") == 6 }))
+	h.Settle(time.Now().Add(time.Hour))
+	h.Settle(time.Now().Add(time.Hour))
+	h.Release()
+	h.Release()
+	wg.Wait()
+	assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
+	assert.Zero(t, l.Len())
+
+	// Settling a released hold changes nothing for the next holder.
+	next, err := l.Acquire(ctx, []string{"k"})
+	require.NoError(t, err)
+	h.Settle(time.Now().Add(time.Hour))
+	short, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		u, err := l.Lock(short, []string{"k"})
+		if err == nil {
+			u()
+		}
+		errc <- err
+	}()
+	require.True(t, waitUntil(ctx, func() bool { return l.Users("k") == 2 }))
+	next.Release()
+	require.NoError(t, <-errc)
+	assert.Zero(t, l.Len())
+}
+
+// A waiter whose context would end before a key's holder has settled gives
+// up at once, with an error matching context.DeadlineExceeded that names
+// the key, and holds nothing: when it comes during the settle period, and
+// when it was already waiting as the holder began to settle. A waiter
+// whose context lasts longer keeps waiting.
+func TestLocksWaiterGivesUpBeforeASettlePeriodItCannotOutwait(t *testing.T) {
+	t.Parallel()
+	var l Locks
+	ctx := context.Background()
+	h, err := l.Acquire(ctx, []string{"a", "k"})
+	require.NoError(t, err)
+
+	patient := make(chan error, 1)
+	go func() {
+		u, err := l.Lock(ctx, []string{"k"})
+		if err == nil {
+			u()
+		}
+		patient <- err
+	}()
+	hurried, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	early := make(chan error, 1)
+	go func() {
+		waitUntil(ctx, func() bool { return l.Users("k") == 2 }) // queue behind the patient waiter
+		_, err := l.Lock(hurried, []string{"j", "k"})
+		early <- err
+	}()
+	require.True(t, waitUntil(ctx, func() bool { return l.Users("k") == 3 }))
+	assert.Equal(t, 1, l.Users("j"), "j is held while k is awaited")
+
+	started := time.Now()
+	h.Settle(time.Now().Add(time.Hour))
+	err = <-early
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "an earlier write to k settles for")
+	assert.Less(t, time.Since(started), 30*time.Second, "gave up at once, not at its deadline")
+	assert.Zero(t, l.Users("j"), "j was given back")
+
+	_, err = l.Lock(hurried, []string{"k"})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "comes during the settle period")
+	assert.Equal(t, 2, l.Users("k"), "only the holder and the patient waiter remain")
+
+	h.Release()
+	require.NoError(t, <-patient)
+	assert.Zero(t, l.Len())
+}
