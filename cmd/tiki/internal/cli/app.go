@@ -169,6 +169,7 @@ from Tiki (network); 130 interrupted.`,
 	}
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
+	addBuiltinExamples(root)
 	visit(root, func(c *cobra.Command) {
 		c.SilenceErrors, c.SilenceUsage = true, true
 		c.SuggestionsMinimumDistance = 2
@@ -178,6 +179,35 @@ from Tiki (network); 130 interrupted.`,
 		}
 	})
 	return root
+}
+
+// completionExamples are the examples of cobra's completion commands, by
+// shell.
+var completionExamples = map[string]string{
+	"completion": `  tiki completion bash > ~/.local/share/bash-completion/completions/tiki
+  tiki completion zsh > "${fpath[1]}/_tiki"`,
+	"bash":       `  tiki completion bash > ~/.local/share/bash-completion/completions/tiki`,
+	"zsh":        `  tiki completion zsh > "${fpath[1]}/_tiki"`,
+	"fish":       `  tiki completion fish > ~/.config/fish/completions/tiki.fish`,
+	"powershell": `  tiki completion powershell | Out-String | Invoke-Expression`,
+}
+
+// addBuiltinExamples adds the commands cobra makes (help, completion) to
+// the tree now, with examples like every other command.
+func addBuiltinExamples(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  tiki help orders confirm"
+		case "completion":
+			c.Example = completionExamples["completion"]
+			for _, shell := range c.Commands() {
+				shell.Example = completionExamples[shell.Name()]
+			}
+		}
+	}
 }
 
 // visit calls fn for cmd and every command below it.

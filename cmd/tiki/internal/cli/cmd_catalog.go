@@ -56,7 +56,7 @@ func (a *app) catalogCommand() *cobra.Command {
 		Short: "Search categories, show their attributes and the documents they require",
 		Long: `Tiki's catalog: a product belongs to a primary category with product listing enabled, and carries the
 attributes that category lists (by code); some categories and brands require documents.`,
-		Example: `  tiki catalog categories --name "sách" --primary
+		Example: `  tiki catalog search "sách" --primary
   tiki catalog attributes 218
   tiki catalog documents 218`,
 	}
@@ -81,12 +81,27 @@ func (a *app) catalogCategoriesCommand() *cobra.Command {
 		cross   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "categories",
-		Short: "Search Tiki's categories by name, parent or kind",
-		Example: `  tiki catalog categories --name "sách" --primary
+		Use:     "categories [NAME]",
+		Aliases: []string{"search"},
+		Short:   "Search Tiki's categories by name, parent or kind",
+		Long: `Search Tiki's category tree: by a text the name holds (NAME, or --name), by parent (--parent), primary
+categories only (--primary: where products are listed). tiki catalog search NAME is the same command.`,
+		Example: `  tiki catalog search "sách" --primary
+  tiki catalog categories --name "sách" --primary
   tiki catalog categories --parent 8322`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef(cmd, "%s takes one NAME to search for, got %d: quote a name of several words", cmd.CommandPath(), len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if opts.Name != "" {
+					return usagef(cmd, "give the name to search for as NAME or --name, not both")
+				}
+				opts.Name = args[0]
+			}
 			if cmd.Flags().Changed("primary") {
 				opts.IsPrimary = &primary
 			}

@@ -173,6 +173,7 @@ func (a *app) configShowCommand() *cobra.Command {
 					Auth: authAccessToken + " (the fake's)", Secrets: map[string]string{}}
 			} else {
 				v = a.view(s.source, s.name, s.profile)
+				v.Default = s.isDefault
 			}
 			return writeOne(a, &v, configColumns, nil)
 		},

@@ -41,18 +41,36 @@ func TestExitCodes(t *testing.T) {
 		{"missing argument", []string{"orders", "get"}, ExitUsage, []string{"takes CODE"}},
 		{"bad quantity", []string{"products", "set", "SO-TAY-A5", "--qty", "919:12"}, ExitUsage, []string{`--qty "919:12"`, "WAREHOUSE=UNITS", "919=12"}},
 		{"nothing to set", []string{"products", "set", "SO-TAY-A5"}, ExitUsage, []string{"nothing to set", "--price"}},
+		{"unknown operation model", []string{"orders", "list", "--fulfillment-type", "drop_ship"}, ExitUsage, []string{`--fulfillment-type "drop_ship" is not an operation model`, "use one of seller_delivery,"}},
+		{"unknown product part", []string{"products", "list", "--include", "pictures"}, ExitUsage, []string{`--include "pictures" is not a product part`, "images"}},
+		{"unknown delivery outcome", []string{"orders", "deliver", "300000001", "--status", "delivered"}, ExitUsage, []string{`--status "delivered" is not a delivery outcome`, "successful_delivery, failed_delivery"}},
+		{"unknown shipment step", []string{"orders", "ship", "300000002", "--step", "customs"}, ExitUsage, []string{`--step "customs" is not a shipment step`, "customs_clearance,"}},
+		{"bad warehouse id", []string{"stock", "audit", "testdata/stock.csv", "--warehouses", "hn"}, ExitUsage, []string{`--warehouses "hn" is not an id`, "positive whole numbers"}},
+		{"bad time", []string{"orders", "list", "--created-from", "yesterday"}, ExitUsage, []string{`--created-from "yesterday" is not a time`, "2025-06-02"}},
 		{"missing profile", []string{"--profile", "shop2", "orders", "list"}, ExitUsage, []string{`profile "shop2"`, "tiki config set shop2"}},
+		{"missing profile of TIKI_PROFILE", []string{"orders", "list"}, ExitUsage, []string{`profile "from-env"`, "tiki config set from-env", "tiki config list"}},
+		{"missing configuration file", []string{"--config", "/nonexistent/tiki.yaml", "--profile", "shop", "orders", "list"}, ExitUsage, []string{"/nonexistent/tiki.yaml does not exist", "check --config", "tiki config set shop"}},
 		{"bad product request", []string{"requests", "create", badProduct}, ExitInvalid, []string{"variants[0].price must be greater than 0", "nothing was sent"}},
 		{"order that needs no confirmation", []string{"orders", "confirm", "300000007"}, ExitInvalid, []string{"order 300000007 needs no confirmation", "nothing was sent"}},
 		{"a stock push leaving a warehouse out", []string{"products", "set", "SO-TAY-A5", "--qty", "919=3"}, ExitInvalid, []string{"leaves out warehouse 903 (10 units)", "add --qty 903=10", "nothing was sent"}},
 		{"not found", []string{"orders", "get", "999999999"}, ExitRefused, []string{"order 999999999 not found", "404", "tiki orders list"}},
 		{"Tiki refuses", []string{"orders", "label", "300000003"}, ExitRefused, []string{"422", "is not confirmed yet"}},
 	} {
+		// The refusals that need what Tiki holds: they read it, and write
+		// nothing.
+		readsFirst := map[string]bool{"order that needs no confirmation": true, "a stock push leaving a warehouse out": true}
 		t.Run(c.name, func(t *testing.T) {
 			s.requests()
+			if strings.Contains(c.name, "TIKI_PROFILE") {
+				h.env[EnvProfile] = "from-env"
+				defer delete(h.env, EnvProfile)
+			}
 			h.fails(c.code, c.args, c.want...)
-			if c.code != ExitRefused {
-				assert.Empty(t, writes(s.requests()), "nothing is written")
+			switch sent := s.requests(); {
+			case c.code == ExitUsage, c.code == ExitInvalid && !readsFirst[c.name]:
+				assert.Empty(t, sent, "nothing is sent, not even a read")
+			case c.code != ExitRefused:
+				assert.Empty(t, writes(sent), "nothing is written")
 			}
 		})
 	}

@@ -268,3 +268,68 @@ func TestRefusedCredentialsAreNotPrinted(t *testing.T) {
 	assert.Contains(t, r.stderr, "GET", "verbose logs the requests")
 	_ = s
 }
+
+// No output holds a secret of the credentials, whichever way they
+// authenticate: not config show in any format, not --verbose's request log,
+// not an error (even when Tiki's answer echoes the secret), not an MCP
+// tool's result or error.
+func TestSecretsNeverPrinted(t *testing.T) {
+	all := []string{secretClient, secretToken, secretKey}
+	for name, creds := range map[string]map[string]string{
+		"client credentials": {EnvClientID: tikitest.DefaultClientID, EnvClientSecret: secretClient},
+		"access token":       {EnvAccessToken: secretToken},
+		"seller key":         {EnvSellerKey: secretKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			s := newShop(t, h, tikitest.WithClientCredentials(tikitest.DefaultClientID, secretClient),
+				tikitest.WithAccessToken(secretToken), tikitest.WithSellerKey(secretKey))
+			delete(h.env, EnvAccessToken)
+			var secret string
+			for k, v := range creds {
+				h.env[k] = v
+				if k != EnvClientID {
+					secret = v
+				}
+			}
+			for _, format := range formats {
+				noSecret(t, h.ok("config", "show", "-o", format), all...)
+			}
+			noSecret(t, h.ok("-v", "orders", "list"), all...)
+			echo := []byte(`{"message":"refused: ` + secret + `","errors":["` + secret + `"]}`)
+			require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Status: http.StatusBadRequest, Body: echo}))
+			r := h.run("-v", "orders", "list")
+			assert.Equal(t, ExitRefused, r.code)
+			assert.Contains(t, r.stderr, "400 Bad Request")
+			noSecret(t, r, all...)
+			require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Body: echo[:len(echo)-3]}))
+			noSecret(t, h.fails(ExitRefused, []string{"orders", "list"}, "not valid JSON"), all...)
+
+			cs := connectMCP(t, h, true)
+			var texts []string
+			for _, c := range []struct {
+				tool string
+				args map[string]any
+			}{
+				{"list_orders", map[string]any{}}, {"get_order", map[string]any{"code": "404"}},
+				{"confirm_order", map[string]any{"code": "300000004", "dry_run": true}}, {"get_product", map[string]any{"sku": "SO-TAY-A5"}},
+			} {
+				_, out, text := call(t, cs, c.tool, c.args)
+				b, err := json.Marshal(out)
+				require.NoError(t, err)
+				texts = append(texts, text, string(b))
+			}
+			require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Status: http.StatusBadRequest, Body: echo}))
+			res, _, text := call(t, cs, "list_orders", map[string]any{})
+			assert.True(t, res.IsError)
+			s.ExpireTokens() // the next call renews a token
+			_, _, renewed := call(t, cs, "list_products", map[string]any{})
+			for _, text := range append(texts, text, renewed) {
+				for _, secret := range all {
+					assert.NotContains(t, text, secret)
+				}
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ var goldenCommands = [][]string{
 	{"requests", "create", "testdata/product.yaml"},
 	{"requests", "create", "testdata/product.json", "--wait", "--interval", "20ms"},
 	{"catalog", "categories", "--primary"},
+	{"catalog", "search", "Medical"},
 	{"catalog", "category", "218"},
 	{"catalog", "attributes", "218", "--required"},
 	{"catalog", "values", "540", "--query", "phong"},
@@ -70,14 +71,56 @@ func TestGoldenOutput(t *testing.T) {
 	}
 }
 
+// The commands that read what an earlier run left (a product request, a
+// profile) print what their golden files hold, in every format: against a
+// fake of the test's own, and a configuration directory of its own.
+func TestGoldenOutputOfStatefulCommands(t *testing.T) {
+	h := newHarness(t)
+	newShop(t, h)
+	rec := decodeJSON[tiki.TrackedRequest](t, h.ok("requests", "create", "testdata/product.yaml", "-o", "json").stdout)
+	h.stdin = secretClient + "\n"
+	h.ok("config", "set", "shop", "--auth", "client-credentials", "--client-id", "app-1", "--environment", "production", "--scopes", "product,order")
+	for _, c := range []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"requests_wait", []string{"requests", "wait", rec.TrackID, "--interval", "20ms"}, ""},
+		{"requests_track", []string{"requests", "track", rec.TrackID}, ""},
+		{"config_set", []string{"config", "set", "shop-FORMAT", "--auth", "access-token", "--base-url", "https://proxy.example/integration"}, secretToken + "\n"},
+		{"config_show_profile_shop", []string{"--profile", "shop", "config", "show"}, ""},
+		{"config_list_four_profiles", []string{"config", "list"}, ""},
+	} {
+		for _, format := range formats {
+			t.Run(c.name+"."+format, func(t *testing.T) {
+				h.stdin = c.stdin
+				args := make([]string, len(c.args))
+				for i, arg := range c.args {
+					args[i] = strings.ReplaceAll(arg, "FORMAT", format)
+				}
+				r := h.ok(append(args, "-o", format)...)
+				out := r.stdout
+				if r.stderr != "" {
+					out += "--- stderr\n" + r.stderr
+				}
+				noSecret(t, r, secretClient, secretToken)
+				golden(t, c.name+"."+format, strings.ReplaceAll(out, h.configDir, "CONFIG"))
+			})
+		}
+	}
+}
+
 // Every leaf command of the tree is in the golden tests (or in a test of
 // its own that says why it is not).
 func TestGoldenCoversEveryCommand(t *testing.T) {
 	covered := map[string]bool{
-		// A test of their own: they need a fake that outlives one run, a
-		// server, a terminal or a configuration file.
-		"requests track": true, "requests wait": true, "webhooks listen": true, "mcp": true,
-		"config list": true, "config set": true, "config use": true, "config delete": true, "config login": true,
+		// TestGoldenOutputOfStatefulCommands: they read what an earlier
+		// run left.
+		"requests track": true, "requests wait": true, "config list": true, "config set": true,
+		// Golden in a test of their own (TestWebhooksListen), or tested
+		// without a golden file: they need a server, a terminal or a
+		// configuration file, or print only on stderr.
+		"webhooks listen": true, "mcp": true, "config use": true, "config delete": true, "config login": true,
 		"config path": true, "completion": true, "help": true,
 	}
 	for _, args := range append(goldenCommands, stockGoldenCommands...) {
@@ -123,16 +166,38 @@ func TestJSONIsTheSDKShape(t *testing.T) {
 	assert.Len(t, products[0].Inventory.WarehouseStocks, 2)
 }
 
-// Every command says what it does and shows examples in its --help.
+// The commands of the command's design: each shop operation, the
+// configuration, shell completion and the MCP server.
+var designedCommands = []string{
+	"orders list", "orders get", "orders confirm", "orders label", "orders deliver", "orders ship",
+	"products list", "products get", "products set", "stock push", "stock audit", "products stock push", "products stock audit",
+	"requests create", "requests track", "requests wait",
+	"queue create", "queue subscribe", "queue tail",
+	"webhooks register", "webhooks listen",
+	"catalog search", "catalog attributes", "catalog documents",
+	"config", "completion", "mcp",
+}
+
+// Every command exists, says what it does and shows examples in its
+// --help.
 func TestEveryCommandHasExamples(t *testing.T) {
 	root := (&app{env: &Env{}}).rootCommand()
-	root.InitDefaultCompletionCmd()
+	for _, path := range designedCommands {
+		c, rest, err := root.Find(strings.Fields(path))
+		require.NoError(t, err, path)
+		assert.Empty(t, rest, "tiki %s exists", path)
+		assert.True(t, c.Runnable() || c.HasSubCommands(), "tiki %s does something", path)
+	}
+	var paths [][]string
 	visit(root, func(c *cobra.Command) {
 		path := c.CommandPath()
-		if strings.HasPrefix(path, "tiki completion") || path == "tiki help" {
-			return // cobra's own, with their own help
-		}
+		paths = append(paths, strings.Fields(path)[1:])
 		assert.NotEmpty(t, c.Short, "%s has no short description", path)
 		assert.Contains(t, c.Example, "tiki ", "%s has no example", path)
 	})
+	h := newHarness(t)
+	for _, path := range paths {
+		r := h.ok(append(path, "--help")...)
+		assert.Contains(t, r.stdout, "Examples:\n  tiki ", "tiki %s --help", strings.Join(path, " "))
+	}
 }

@@ -103,6 +103,7 @@ type mcpTool struct {
 	write bool // changes the shop on Tiki: served only with --allow-writes
 	add   func(s *mcp.Server, t *mcp.Tool)
 	tool  mcp.Tool
+	err   error // its schemas could not be inferred: the server does not start
 }
 
 // schemaTypes are the schemas of the SDK's types whose JSON is not what
@@ -117,23 +118,25 @@ var schemaTypes = map[reflect.Type]*jsonschema.Schema{
 
 // schemaFor infers the JSON schema of T, with the SDK's types described
 // as their JSON is.
-func schemaFor[T any]() *jsonschema.Schema {
+func schemaFor[T any]() (*jsonschema.Schema, error) {
 	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: schemaTypes})
 	if err != nil {
-		panic(fmt.Sprintf("tiki mcp: the schema of %v: %v", reflect.TypeFor[T](), err)) // a defect of this file, caught by its tests
+		return nil, fmt.Errorf("the schema of %v: %w", reflect.TypeFor[T](), err)
 	}
-	return s
+	return s, nil
 }
 
 // tool returns an mcpTool whose handler is h, with schemas inferred from
-// In and Out. The handler's errors and panics come back as tool errors.
+// In and Out (a type whose schema cannot be inferred leaves the tool's err
+// set). The handler's errors and panics come back as tool errors.
 func tool[In, Out any](name, title, description string, write bool, ann mcp.ToolAnnotations, h func(context.Context, In) (Out, error)) mcpTool {
 	ann.Title = title
 	open := true
 	ann.OpenWorldHint = &open
-	t := mcp.Tool{Name: name, Title: title, Description: description, Annotations: &ann,
-		InputSchema: schemaFor[In](), OutputSchema: schemaFor[Out]()}
-	return mcpTool{name: name, write: write, tool: t, add: func(s *mcp.Server, t *mcp.Tool) {
+	in, errIn := schemaFor[In]()
+	out, errOut := schemaFor[Out]()
+	t := mcp.Tool{Name: name, Title: title, Description: description, Annotations: &ann, InputSchema: in, OutputSchema: out}
+	return mcpTool{name: name, write: write, tool: t, err: errors.Join(errIn, errOut), add: func(s *mcp.Server, t *mcp.Tool) {
 		mcp.AddTool(s, t, func(ctx context.Context, _ *mcp.CallToolRequest, in In) (_ *mcp.CallToolResult, out Out, err error) {
 			defer func() {
 				if r := recover(); r != nil {
@@ -186,6 +189,9 @@ func (a *app) newMCPServer(allowWrites bool) (*mcp.Server, error) {
 	tools := a.mcpTools(client)
 	var writes []string
 	for _, t := range tools {
+		if t.err != nil {
+			return nil, &cliError{code: ExitError, cause: t.err, msg: fmt.Sprintf("tiki mcp: tool %s: %v", t.name, t.err)}
+		}
 		if t.write && !allowWrites {
 			writes = append(writes, t.name)
 			continue
@@ -584,10 +590,10 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 			}),
 	}
 	for i := range tools {
-		if tools[i].name == "create_product_request" {
+		if in, ok := tools[i].tool.InputSchema.(*jsonschema.Schema); ok && in != nil && tools[i].name == "create_product_request" && in.Properties["product"] != nil {
 			// Tiki takes a product without images or option attributes (the
 			// SDK sends them as []): an assistant need not give them.
-			p := tools[i].tool.InputSchema.(*jsonschema.Schema).Properties["product"]
+			p := in.Properties["product"]
 			p.Required = slices.DeleteFunc(p.Required, func(f string) bool { return f == "images" || f == "option_attributes" })
 		}
 	}

@@ -21,9 +21,9 @@ import (
 // The tools that only read, and those that change the shop on Tiki.
 var (
 	readTools = []string{"list_orders", "get_order", "list_pickup_slots", "list_products", "get_product", "search_categories",
-		"list_category_attributes", "get_required_documents", "track_product_request", "list_event_queues"}
+		"list_category_attributes", "get_required_documents", "track_product_request", "list_event_queues", "audit_stock"}
 	writeTools = []string{"confirm_order", "get_order_label", "update_seller_delivery", "update_cross_border_shipment",
-		"set_product", "create_product_request"}
+		"set_product", "create_product_request", "push_stock"}
 )
 
 // connectMCP serves tiki mcp of the harness's environment to a client of
@@ -134,6 +134,7 @@ func TestMCPToolsAndTheirSchemas(t *testing.T) {
 var toolHints = map[string][2]bool{
 	"confirm_order": {true, false}, "get_order_label": {false, true}, "update_seller_delivery": {true, false},
 	"update_cross_border_shipment": {false, true}, "set_product": {true, true}, "create_product_request": {false, false},
+	"push_stock": {true, false},
 }
 
 // The read tools answer with structured results from Tiki.
@@ -344,4 +345,17 @@ func TestMCPToolPanicIsAToolError(t *testing.T) {
 		assert.True(t, res.IsError)
 		assert.Contains(t, text, "boom failed: internal error: a defect")
 	}
+}
+
+// A tool whose arguments have no JSON schema is reported, not a panic: the
+// server refuses to start with it.
+func TestMCPToolWithoutASchemaIsAnError(t *testing.T) {
+	bad := tool("bad", "Bad", "Takes a channel, which JSON cannot carry, to show that such a tool is refused.", false, readOnly,
+		func(context.Context, struct {
+			C chan int `json:"c"`
+		}) (none, error) {
+			return none{}, nil
+		})
+	require.Error(t, bad.err)
+	assert.Contains(t, bad.err.Error(), "the schema of")
 }

@@ -45,8 +45,10 @@ func runTiki(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), 0
 }
 
-// On a fresh machine, with no credentials, the demo data answers.
+// On a fresh machine, with no credentials, the demo data answers: the
+// orders and the products as JSON, and a stock audit of a CSV file.
 func TestFreshMachine(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		rows int
@@ -54,18 +56,25 @@ func TestFreshMachine(t *testing.T) {
 		{[]string{"--fake", "orders", "list", "-o", "json"}, 7},
 		{[]string{"--fake", "products", "list", "-o", "json"}, 5},
 	} {
-		stdout, stderr, code := runTiki(t, c.args...)
-		require.Equal(t, 0, code, "%v: %s", c.args, stderr)
-		var rows []map[string]any
-		require.NoError(t, json.Unmarshal([]byte(stdout), &rows), stdout)
-		assert.Len(t, rows, c.rows, "%v", c.args)
+		t.Run(strings.Join(c.args[1:3], " "), func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, code := runTiki(t, c.args...)
+			require.Equal(t, 0, code, "%v: %s", c.args, stderr)
+			var rows []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(stdout), &rows), stdout)
+			assert.Len(t, rows, c.rows, "%v", c.args)
+		})
 	}
-	freshMachineStock(t)
+	t.Run("stock audit", func(t *testing.T) {
+		t.Parallel()
+		freshMachineStock(t)
+	})
 }
 
 // The process exits with the code of the failure and says why in one
 // line.
 func TestProcessExitCodes(t *testing.T) {
+	t.Parallel()
 	_, stderr, code := runTiki(t, "orders", "list")
 	assert.Equal(t, 2, code)
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
@@ -166,6 +175,7 @@ func shellWords(t *testing.T, line string) []string {
 // tiki mcp serves on stdio: an MCP client of the MCP SDK starts it as a
 // process and talks to it over its stdin and stdout.
 func TestMCPOverStdio(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	cmd := exec.Command(os.Args[0], "--fake", "mcp")
 	cmd.Env = []string{runAsTiki + "=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}
@@ -182,4 +192,15 @@ func TestMCPOverStdio(t *testing.T) {
 	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "confirm_order", Arguments: map[string]any{"code": "300000003"}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError, "no write without --allow-writes")
+}
+
+// freshMachineStock runs the stock audit of a fresh machine: the books of
+// a CSV file against the demo shop.
+func freshMachineStock(t *testing.T) {
+	books := filepath.Join(t.TempDir(), "stock.csv")
+	require.NoError(t, os.WriteFile(books, []byte("sku,warehouse,quantity,price\nSO-TAY-A5,919,20,125000\nSO-TAY-A5,903,10,\nSACH-MOI,919,5,\n"), 0o644))
+	stdout, stderr, code := runTiki(t, "--fake", "stock", "audit", books)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "plan (dry run): 0 in step, 1 changed")
+	assert.Contains(t, stdout, "not_on_tiki")
 }

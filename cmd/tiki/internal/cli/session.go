@@ -27,12 +27,14 @@ type session struct {
 	// name is the profile's name; "" for the fake and the environment.
 	name string
 	// path is the configuration file.
-	path     string
-	profile  *Profile
-	fake     *tikitest.Server
-	fakeErr  error
-	fakeOnce sync.Once
-	client   *tiki.Client
+	path string
+	// isDefault reports that the profile is the file's default.
+	isDefault bool
+	profile   *Profile
+	fake      *tikitest.Server
+	fakeErr   error
+	fakeOnce  sync.Once
+	client    *tiki.Client
 	// dry records the writes of a dry run instead of sending them; nil
 	// when writes are sent.
 	dry *dryRun
@@ -87,7 +89,7 @@ func (a *app) resolve() (*session, error) {
 		return nil, &cliError{code: ExitUsage, msg: fmt.Sprintf("profile %q is not in %s %s: add it with tiki config set %s --auth client-credentials --client-id ID, or list them with tiki config list", name, path, profileList(cfg), name)}
 	}
 	a.checkConfigPermissions(path, cfg)
-	a.sess = &session{source: fmt.Sprintf("profile %s (%s)", name, path), name: name, path: path, profile: p}
+	a.sess = &session{source: fmt.Sprintf("profile %s (%s)", name, path), name: name, path: path, profile: p, isDefault: name == cfg.Default}
 	return a.sess, nil
 }
 

@@ -20,12 +20,6 @@ var stockGoldenCommands = [][]string{
 	{"products", "stock", "push", "testdata/stock.csv", "--dry-run", "--buffer", "2"},
 }
 
-func init() {
-	readTools = append(readTools, "audit_stock")
-	writeTools = append(writeTools, "push_stock")
-	toolHints["push_stock"] = [2]bool{true, false}
-}
-
 // An audit writes nothing; a push plans, asks on a terminal (or needs
 // --yes), writes the plan and reports it; pushing again finds Tiki in step.
 func TestStockPush(t *testing.T) {
