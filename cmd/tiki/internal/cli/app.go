@@ -82,9 +82,6 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	defer a.close()
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -145,6 +142,11 @@ from Tiki (network); 130 interrupted.`,
 			return a.checkGlobals()
 		},
 	}
+	// The streams first: cobra's completion commands keep the output
+	// stream of when they are made.
+	root.SetIn(a.env.Stdin)
+	root.SetOut(a.env.Stdout)
+	root.SetErr(a.env.Stderr)
 	root.SetFlagErrorFunc(flagError)
 	root.SetVersionTemplate("tiki version {{.Version}} (Go SDK github.com/tikisdk/tiki " + tiki.Version + ")\n")
 	pf := root.PersistentFlags()

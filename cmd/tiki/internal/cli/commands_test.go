@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,26 @@ func TestExitCodes(t *testing.T) {
 			Header: http.Header{"X-Request-Id": {"req-2f9c"}}}))
 		r := h.fails(ExitRefused, []string{"orders", "list"}, "403 Forbidden", "(request id req-2f9c)", "lack a scope")
 		assert.Empty(t, r.stdout)
+	})
+
+	t.Run("Tiki refuses a list with rows", func(t *testing.T) {
+		paused := []byte(`{"success":false,"errors":["Kết nối đang tạm ngưng bởi seller"],"data":[]}`)
+		for _, args := range [][]string{{"orders", "list"}, {"orders", "list", "--all", "-o", "json"}, {"products", "list", "-o", "csv"}} {
+			path := "/integration/v2/orders"
+			if args[0] == "products" {
+				path = "/integration/v2.1/products"
+			}
+			require.NoError(t, s.Inject(tikitest.Fault{Path: path, Body: paused}))
+			r := h.fails(ExitRefused, args, "200 OK: Kết nối đang tạm ngưng bởi seller", "resume it in Seller Center")
+			if slices.Contains(args, "json") {
+				assert.Equal(t, "[]\n", r.stdout, "what was printed is still JSON")
+			}
+		}
+	})
+
+	t.Run("Tiki's rate limit", func(t *testing.T) {
+		require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Status: http.StatusTooManyRequests, Times: 3}))
+		h.fails(ExitRefused, []string{"orders", "list"}, "429 Too Many Requests", "Tiki's rate limit: run the command again in a moment")
 	})
 
 	t.Run("network", func(t *testing.T) {
@@ -337,4 +358,37 @@ func TestEnumerationsAreTheSDKs(t *testing.T) {
 	order.FulfillmentType = tiki.FulfillmentCrossBorder
 	_, _, err = client.Orders.UpdateCrossBorderShipment(ctx, order, tiki.ShipmentUpdate{Status: "x", UpdateTime: tiki.NewTime(demoNow)})
 	assert.Equal(t, known(err), strs(shipmentSteps), "shipment steps")
+}
+
+// Shell completion: a script for each shell, and completions of commands,
+// enumeration flags' values and profile names.
+func TestShellCompletion(t *testing.T) {
+	h := newHarness(t)
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		r := h.ok("completion", shell)
+		assert.Contains(t, r.stdout, "tiki", shell)
+	}
+	complete := func(args ...string) []string {
+		t.Helper()
+		r := h.ok(append([]string{"__complete"}, args...)...)
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			if !strings.HasPrefix(line, ":") {
+				out = append(out, strings.SplitN(line, "\t", 2)[0])
+			}
+		}
+		return out
+	}
+	assert.Subset(t, complete("ord"), []string{"orders"})
+	assert.Subset(t, complete("orders", ""), []string{"list", "get", "confirm", "label", "deliver", "ship"})
+	assert.Equal(t, strs(fulfillmentTypes), complete("orders", "list", "--fulfillment-type", ""))
+	assert.Equal(t, strs(shipmentSteps), complete("orders", "ship", "300000002", "--step", ""))
+	assert.Equal(t, formats, complete("-o", ""))
+
+	h.stdin = secretKey + "\n"
+	h.ok("config", "set", "shop", "--auth", "seller-key")
+	h.stdin = secretKey + "\n"
+	h.ok("config", "set", "sandbox", "--auth", "seller-key")
+	assert.Equal(t, []string{"sandbox", "shop"}, complete("--profile", ""))
+	assert.Equal(t, []string{"sandbox", "shop"}, complete("config", "use", ""))
 }

@@ -147,6 +147,8 @@ func hint(err error) string {
 		ge *tiki.GrantRevokedError
 	)
 	switch {
+	case strings.Contains(strings.ToLower(err.Error()), pausedConnection):
+		return "the seller paused the app's connection: resume it in Seller Center, then run the command again"
 	case errors.As(err, &ge), errors.Is(err, tiki.ErrNoToken):
 		return "sign the seller in again with tiki config login PROFILE"
 	case errors.As(err, &ve):
@@ -168,6 +170,11 @@ func hint(err error) string {
 	}
 	return ""
 }
+
+// pausedConnection is what Tiki answers, in place of a list or an update,
+// when the seller paused the app's connection in Seller Center ("the
+// connection is paused by the seller"), in lower case.
+const pausedConnection = "kết nối đang tạm ngưng bởi seller"
 
 // firstLine returns the first line of s.
 func firstLine(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,7 +33,8 @@ func connectMCP(t *testing.T, h *harness, allowWrites bool) *mcp.ClientSession {
 	t.Helper()
 	var stderr bytes.Buffer
 	a := &app{env: &Env{Getenv: func(k string) string { return h.env[k] }, Stderr: &stderr, Stdout: &bytes.Buffer{},
-		Now: func() time.Time { return demoNow }, ConfigDir: h.configDir}}
+		Now: func() time.Time { return demoNow }, ConfigDir: h.configDir,
+		ClientOptions: []tiki.Option{tiki.WithRetry(3, time.Millisecond, 5*time.Millisecond)}}}
 	t.Cleanup(a.close)
 	server, err := a.newMCPServer(allowWrites)
 	require.NoError(t, err)
@@ -215,6 +217,19 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 	assert.Empty(t, writes(s.requests()), "a refused write sends nothing")
 	o, _ := s.Order("300000003")
 	assert.True(t, o.NeedsConfirmation())
+
+	// Tiki's limits and refusals, and the server goes on.
+	require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2/orders", Status: http.StatusTooManyRequests, Times: 3}))
+	res, _, text := call(t, cs, "list_orders", map[string]any{})
+	assert.True(t, res.IsError)
+	assert.Contains(t, text, "429 Too Many Requests")
+	assert.Contains(t, text, "Tiki's rate limit: run the command again in a moment")
+	require.NoError(t, s.Inject(tikitest.Fault{Path: "/integration/v2.1/products", Body: []byte(`{"success":false,"errors":["Kết nối đang tạm ngưng bởi seller"],"data":[]}`)}))
+	res, _, text = call(t, cs, "list_products", map[string]any{})
+	assert.True(t, res.IsError)
+	assert.Contains(t, text, "resume it in Seller Center")
+	res, _, text = call(t, cs, "list_orders", map[string]any{})
+	assert.False(t, res.IsError, text)
 }
 
 // With --allow-writes the write tools change the shop: a dry run first
