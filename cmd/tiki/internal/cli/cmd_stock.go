@@ -369,7 +369,7 @@ func (a *app) stockTools(client *tiki.Client) []mcpTool {
 			"Compares the seller's books (rows of SKU, units per seller warehouse, price, on sale or not) with the products on Tiki and reports, "+
 				"field by field, what a push would change and what cannot be reconciled (a SKU Tiki does not have, a warehouse that is not the seller's, "+
 				"a price change beyond the guard). Writes nothing.",
-			false, readOnly, func(ctx context.Context, in stockIn) (stockOut, error) {
+			false, readOnly, func(ctx context.Context, in booksIn) (stockOut, error) {
 				plan, _, done, err := a.toolPlan(ctx, client, in)
 				if err != nil {
 					return stockOut{}, err
@@ -381,12 +381,12 @@ func (a *app) stockTools(client *tiki.Client) []mcpTool {
 			"Writes the seller's books to Tiki in two calls. The first call (books or csv, and the policies) plans and writes nothing: it returns the plan "+
 				"and its plan_id. Show the plan to the user; the second call with that plan_id and apply: true writes exactly that plan (batch updates at Tiki's "+
 				"rate limit) and reports what became of every field. A plan can be applied once, within 15 minutes.",
-			true, writeAnnotations(true, false), func(ctx context.Context, in stockIn) (stockOut, error) {
+			true, writeAnnotations(true, false), func(ctx context.Context, in pushIn) (stockOut, error) {
 				if in.PlanID == "" {
 					if in.Apply {
 						return stockOut{}, fmt.Errorf("tiki: apply needs the plan_id of a first call, which plans: call push_stock with the books first")
 					}
-					plan, eng, done, err := a.toolPlan(ctx, client, in)
+					plan, eng, done, err := a.toolPlan(ctx, client, in.booksIn)
 					if err != nil {
 						return stockOut{}, err
 					}
@@ -422,13 +422,20 @@ func (a *app) stockTools(client *tiki.Client) []mcpTool {
 	}
 }
 
-// stockIn is the arguments of the stock tools.
-type stockIn struct {
-	Books  []bookItem `json:"books,omitempty" jsonschema:"the seller's books, one item per product; or give csv"`
-	CSV    string     `json:"csv,omitempty" jsonschema:"the books as CSV text, with a header row naming its columns: sku (or product_id), warehouse, quantity, price, active; or give books"`
-	PlanID string     `json:"plan_id,omitempty" jsonschema:"push_stock: the plan_id the first call returned, to apply that plan"`
-	Apply  bool       `json:"apply,omitempty" jsonschema:"push_stock: true, with plan_id, writes the plan"`
+// booksIn is the arguments of audit_stock, and of push_stock's first call:
+// the books and the policies.
+type booksIn struct {
+	Books []bookItem `json:"books,omitempty" jsonschema:"the seller's books, one item per product; or give csv"`
+	CSV   string     `json:"csv,omitempty" jsonschema:"the books as CSV text, with a header row naming its columns: sku (or product_id), warehouse, quantity, price, active; or give books"`
 	stockPolicy
+}
+
+// pushIn is the arguments of push_stock: the books to plan, or the plan to
+// apply.
+type pushIn struct {
+	booksIn
+	PlanID string `json:"plan_id,omitempty" jsonschema:"the plan_id a first call returned, to apply that plan (with apply: true, and without books or csv)"`
+	Apply  bool   `json:"apply,omitempty" jsonschema:"true, with plan_id, writes the plan"`
 }
 
 // stockOut is the answer of the stock tools: the report of the plan or of
@@ -440,7 +447,7 @@ type stockOut struct {
 }
 
 // toolPlan plans the books of a stock tool.
-func (a *app) toolPlan(ctx context.Context, client *tiki.Client, in stockIn) (*reconcile.Plan, *reconcile.Engine, func(), error) {
+func (a *app) toolPlan(ctx context.Context, client *tiki.Client, in booksIn) (*reconcile.Plan, *reconcile.Engine, func(), error) {
 	var items []bookItem
 	switch {
 	case len(in.Books) > 0 && in.CSV != "":

@@ -119,10 +119,19 @@ func TestMCPToolsAndTheirSchemas(t *testing.T) {
 		assert.ElementsMatch(t, want, names, "allow writes: %v", allow)
 	}
 
-	// The annotations of the write tools, one by one.
+	// The annotations of the write tools, one by one; every tool's
+	// description, annotations and arguments as the golden file has them.
 	cs := connectMCP(t, h, true)
+	type listed struct {
+		Name        string               `json:"name"`
+		Description string               `json:"description"`
+		Annotations *mcp.ToolAnnotations `json:"annotations"`
+		Arguments   any                  `json:"arguments"`
+	}
+	var all []listed
 	for tool, err := range cs.Tools(context.Background(), nil) {
 		require.NoError(t, err)
+		all = append(all, listed{tool.Name, tool.Description, tool.Annotations, tool.InputSchema})
 		if want, ok := toolHints[tool.Name]; ok {
 			assert.Equal(t, want[0], *tool.Annotations.DestructiveHint, "%s destructive", tool.Name)
 			assert.Equal(t, want[1], tool.Annotations.IdempotentHint, "%s idempotent", tool.Name)
@@ -130,6 +139,25 @@ func TestMCPToolsAndTheirSchemas(t *testing.T) {
 			assert.False(t, slices.Contains(writeTools, tool.Name), "%s: the test states its hints", tool.Name)
 		}
 	}
+	slices.SortFunc(all, func(a, b listed) int { return strings.Compare(a.Name, b.Name) })
+	var buf bytes.Buffer
+	require.NoError(t, writeJSON(&buf, all))
+	golden(t, "mcp_tools.json", buf.String())
+}
+
+// Without --allow-writes, a call to any write tool is refused with a tool
+// error that says how to allow it, and nothing is sent.
+func TestMCPWritesRefusedWithoutAllowWrites(t *testing.T) {
+	h := newHarness(t)
+	s := newShop(t, h)
+	cs := connectMCP(t, h, false)
+	for _, name := range writeTools {
+		res, _, text := call(t, cs, name, map[string]any{"code": "300000003", "sku": "SO-TAY-A5", "price": 1})
+		assert.True(t, res.IsError, name)
+		assert.Contains(t, text, "tiki: "+name+" changes the shop on Tiki, and this server only reads: nothing was sent", name)
+		assert.Contains(t, text, "tiki mcp --allow-writes", name)
+	}
+	assert.Empty(t, s.requests(), "nothing is sent, not even a read")
 }
 
 // toolHints are the destructive and idempotent hints of the write tools.
