@@ -223,25 +223,11 @@ func (a *app) catalogValuesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := &tiki.AttributeValuesOptions{Query: query, ListOptions: lo}
-			if !all {
-				pg, _, err := client.Catalog.ListAttributeValues(cmd.Context(), id, opts)
-				if err != nil {
-					return notFound(err, "attribute "+args[0], "tiki catalog attributes CATEGORY_ID")
-				}
-				return writeList(a, valueColumns, "values", pg.Data)
+			if all && page > 0 {
+				return usagef(cmd, "--all walks every page: leave out --page")
 			}
-			l := newList(a, valueColumns, "values")
-			for v, err := range client.Catalog.AllAttributeValues(cmd.Context(), id, opts) {
-				if err != nil {
-					_ = l.close()
-					return err
-				}
-				if err := l.add(&v); err != nil {
-					return err
-				}
-			}
-			return l.close()
+			src := attributeValueSource(cmd.Context(), client, id, &tiki.AttributeValuesOptions{Query: query, ListOptions: lo})
+			return notFound(src.print(a, valueColumns, all), "attribute "+args[0], "tiki catalog attributes CATEGORY_ID")
 		},
 	}
 	cmd.Flags().StringVar(&query, "query", "", "keep values holding this text")
@@ -292,28 +278,32 @@ func (a *app) catalogDocumentsCommand() *cobra.Command {
 }
 
 func (a *app) catalogBrandsCommand() *cobra.Command {
-	var page, limit int
+	var (
+		page, limit int
+		all         bool
+	)
 	cmd := &cobra.Command{
-		Use:     "brands NAME",
-		Short:   "Search Tiki's brands by name",
-		Example: `  tiki catalog brands apple`,
-		Args:    exactArgs(1, "a brand NAME to search for"),
+		Use:   "brands NAME",
+		Short: "Search Tiki's brands by name",
+		Example: `  tiki catalog brands apple
+  tiki catalog brands "thiên long" --all -o csv`,
+		Args: exactArgs(1, "a brand NAME to search for"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lo, err := listOptions(page, limit, true)
 			if err != nil {
 				return usagef(cmd, "%s", err)
 			}
+			if all && page > 0 {
+				return usagef(cmd, "--all walks every page: leave out --page")
+			}
 			client, err := a.client(false)
 			if err != nil {
 				return err
 			}
-			pg, _, err := client.Catalog.ListBrands(cmd.Context(), &tiki.BrandsOptions{Name: args[0], ListOptions: lo})
-			if err != nil {
-				return err
-			}
-			return writeList(a, brandColumns, "brands", pg.Data)
+			return brandSource(cmd.Context(), client, &tiki.BrandsOptions{Name: args[0], ListOptions: lo}).print(a, brandColumns, all)
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "walk every page")
 	cmd.Flags().IntVar(&page, "page", 0, "the page to read, from 1")
 	cmd.Flags().IntVar(&limit, "limit", 0, "brands per page, 1 to 100")
 	return cmd

@@ -54,44 +54,46 @@ func (src pageSource[T]) print(a *app, cols []column[T], walk bool) error {
 	return walkErr
 }
 
-// listed is a list as a tool returns it: one page, or every page up to a
-// bound, with what was left out.
-type listed[T any] struct {
-	rows                  []T
-	page, lastPage, total int
-	note                  string
+// pageInfo is where a list a tool returns stands in the whole list, and
+// what it leaves out.
+type pageInfo struct {
+	Page     int    `json:"page" jsonschema:"the page read (1 when every page was walked)"`
+	LastPage int    `json:"last_page" jsonschema:"the last page of the list"`
+	Total    int    `json:"total" jsonschema:"rows in the whole list"`
+	Note     string `json:"note,omitempty" jsonschema:"what the list leaves out, and how to get it"`
 }
 
 // collect reads one page, or every page up to max rows (maxRows), for a
 // tool.
-func (src pageSource[T]) collect(walk bool, max int) (listed[T], error) {
+func (src pageSource[T]) collect(walk bool, max int) ([]T, pageInfo, error) {
 	if !walk {
 		page, err := src.page()
 		if err != nil {
-			return listed[T]{}, err
+			return nil, pageInfo{}, err
 		}
-		out := listed[T]{rows: page.Data, page: page.Paging.CurrentPage, lastPage: page.Paging.LastPage, total: page.Paging.Total}
-		if out.rows == nil {
-			out.rows = []T{}
+		rows := page.Data
+		if rows == nil {
+			rows = []T{}
 		}
+		info := pageInfo{Page: page.Paging.CurrentPage, LastPage: page.Paging.LastPage, Total: page.Paging.Total}
 		if page.Paging.HasNext() {
-			out.note = fmt.Sprintf("page %d of %d: call again with page %d, or with all", out.page, out.lastPage, out.page+1)
+			info.Note = fmt.Sprintf("page %d of %d: call again with page %d, or with all", info.Page, info.LastPage, info.Page+1)
 		}
-		return out, nil
+		return rows, info, nil
 	}
-	out := listed[T]{rows: []T{}, page: 1, lastPage: 1}
+	rows, info := []T{}, pageInfo{Page: 1, LastPage: 1}
 	for row, err := range src.all() {
 		if err != nil {
-			return listed[T]{}, err
+			return nil, pageInfo{}, err
 		}
-		if len(out.rows) == maxRows(max) {
-			out.note = fmt.Sprintf("stopped at %d %s: narrow the filters, or raise max (at most 1000)", len(out.rows), src.noun)
+		if len(rows) == maxRows(max) {
+			info.Note = fmt.Sprintf("stopped at %d %s: narrow the filters, or raise max (at most 1000)", len(rows), src.noun)
 			break
 		}
-		out.rows = append(out.rows, row)
+		rows = append(rows, row)
 	}
-	out.total = len(out.rows)
-	return out, nil
+	info.Total = len(rows)
+	return rows, info, nil
 }
 
 // maxRows bounds what a list tool returns.
@@ -118,5 +120,27 @@ func productSource(ctx context.Context, client *tiki.Client, opts *tiki.Products
 	return pageSource[tiki.Product]{noun: "products",
 		page: func() (*tiki.Page[tiki.Product], error) { p, _, err := client.Products.List(ctx, opts); return p, err },
 		all:  func() iter.Seq2[tiki.Product, error] { return client.Products.All(ctx, opts) },
+	}
+}
+
+// attributeValueSource is the value list of a select attribute.
+func attributeValueSource(ctx context.Context, client *tiki.Client, id int64, opts *tiki.AttributeValuesOptions) pageSource[tiki.AttributeValue] {
+	return pageSource[tiki.AttributeValue]{noun: "values",
+		page: func() (*tiki.Page[tiki.AttributeValue], error) {
+			p, _, err := client.Catalog.ListAttributeValues(ctx, id, opts)
+			return p, err
+		},
+		all: func() iter.Seq2[tiki.AttributeValue, error] { return client.Catalog.AllAttributeValues(ctx, id, opts) },
+	}
+}
+
+// brandSource is the brand list of a search.
+func brandSource(ctx context.Context, client *tiki.Client, opts *tiki.BrandsOptions) pageSource[tiki.Brand] {
+	return pageSource[tiki.Brand]{noun: "brands",
+		page: func() (*tiki.Page[tiki.Brand], error) {
+			p, _, err := client.Catalog.ListBrands(ctx, opts)
+			return p, err
+		},
+		all: func() iter.Seq2[tiki.Brand, error] { return client.Catalog.AllBrands(ctx, opts) },
 	}
 }

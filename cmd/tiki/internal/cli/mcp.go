@@ -222,11 +222,8 @@ func refuseWrites(names []string) mcp.Middleware {
 
 // ordersOut is a list of orders, as list_orders returns it.
 type ordersOut struct {
-	Orders   []tiki.Order `json:"orders"`
-	Page     int          `json:"page" jsonschema:"the page read (1 when every page was walked)"`
-	LastPage int          `json:"last_page" jsonschema:"the last page of the list"`
-	Total    int          `json:"total" jsonschema:"orders in the whole list"`
-	Note     string       `json:"note,omitempty" jsonschema:"what the list leaves out, and how to get it"`
+	Orders []tiki.Order `json:"orders"`
+	pageInfo
 }
 
 // listOrdersIn is the arguments of list_orders.
@@ -239,10 +236,7 @@ type listOrdersIn struct {
 // productsOut is a list of products, as list_products returns it.
 type productsOut struct {
 	Products []tiki.Product `json:"products"`
-	Page     int            `json:"page" jsonschema:"the page read (1 when every page was walked)"`
-	LastPage int            `json:"last_page" jsonschema:"the last page of the list"`
-	Total    int            `json:"total" jsonschema:"products in the whole list"`
-	Note     string         `json:"note,omitempty" jsonschema:"what the list leaves out, and how to get it"`
+	pageInfo
 }
 
 type listProductsIn struct {
@@ -320,6 +314,29 @@ type attributesOut struct {
 	Attributes []tiki.Attribute `json:"attributes"`
 }
 
+type valuesIn struct {
+	AttributeID int64  `json:"attribute_id" jsonschema:"the attribute's id (list_category_attributes), of a select attribute"`
+	Query       string `json:"query,omitempty" jsonschema:"keep the values holding this text"`
+	Page        int    `json:"page,omitempty" jsonschema:"the page to read, from 1"`
+	Limit       int    `json:"limit,omitempty" jsonschema:"values per page, 1 to 100"`
+}
+
+type valuesOut struct {
+	Values []tiki.AttributeValue `json:"values"`
+	pageInfo
+}
+
+type brandsIn struct {
+	Name  string `json:"name" jsonschema:"the text to search brand names for"`
+	Page  int    `json:"page,omitempty" jsonschema:"the page to read, from 1"`
+	Limit int    `json:"limit,omitempty" jsonschema:"brands per page, 1 to 100"`
+}
+
+type brandsOut struct {
+	Brands []tiki.Brand `json:"brands"`
+	pageInfo
+}
+
 type documentsIn struct {
 	CategoryID      int64 `json:"category_id" jsonschema:"the product's category"`
 	BrandListDataID int64 `json:"brand_list_data_id,omitempty" jsonschema:"the list data id of the product's brand"`
@@ -355,8 +372,8 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 				if err != nil {
 					return ordersOut{}, err
 				}
-				l, err := orderSource(ctx, client, opts).collect(in.All, in.Max)
-				return ordersOut{Orders: l.rows, Page: l.page, LastPage: l.lastPage, Total: l.total, Note: l.note}, err
+				rows, info, err := orderSource(ctx, client, opts).collect(in.All, in.Max)
+				return ordersOut{Orders: rows, pageInfo: info}, err
 			}),
 		tool("get_order", "Get an order",
 			"Reads one order of Tiki's order API v2 by its code, with its items, totals in VND, customer, shipping and each item's confirmation state and deadline.",
@@ -384,8 +401,8 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 				if err != nil {
 					return productsOut{}, err
 				}
-				l, err := productSource(ctx, client, opts).collect(in.All, in.Max)
-				return productsOut{Products: l.rows, Page: l.page, LastPage: l.lastPage, Total: l.total, Note: l.note}, err
+				rows, info, err := productSource(ctx, client, opts).collect(in.All, in.Max)
+				return productsOut{Products: rows, pageInfo: info}, err
 			}),
 		tool("get_product", "Get a product",
 			"Reads one of the seller's products by its seller SKU or Tiki product id: price, status, categories, attributes, images and stock per seller warehouse.",
@@ -435,6 +452,31 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 					}
 				}
 				return out, nil
+			}),
+		tool("list_attribute_values", "List an attribute's values",
+			"Lists the values Tiki allows for a select attribute of a category (its id from list_category_attributes), optionally those holding a text: "+
+				"a product request gives one of them for the attribute.",
+			false, readOnly, func(ctx context.Context, in valuesIn) (valuesOut, error) {
+				lo, err := listOptions(in.Page, in.Limit, false)
+				if err != nil {
+					return valuesOut{}, err
+				}
+				rows, info, err := attributeValueSource(ctx, client, in.AttributeID, &tiki.AttributeValuesOptions{Query: in.Query, ListOptions: lo}).collect(false, 0)
+				if err != nil {
+					return valuesOut{}, notFound(err, fmt.Sprintf("attribute %d", in.AttributeID), "list_category_attributes")
+				}
+				return valuesOut{Values: rows, pageInfo: info}, nil
+			}),
+		tool("search_brands", "Search brands",
+			"Searches Tiki's brands by name, saying of each whether it is active and whether its products need certificate documents "+
+				"(get_required_documents lists them).",
+			false, readOnly, func(ctx context.Context, in brandsIn) (brandsOut, error) {
+				lo, err := listOptions(in.Page, in.Limit, false)
+				if err != nil {
+					return brandsOut{}, err
+				}
+				rows, info, err := brandSource(ctx, client, &tiki.BrandsOptions{Name: in.Name, ListOptions: lo}).collect(false, 0)
+				return brandsOut{Brands: rows, pageInfo: info}, err
 			}),
 		tool("get_required_documents", "Get required documents",
 			"Lists the certificate documents a product request in a category (and of a brand) must attach, and whether the brand's own documents are required.",

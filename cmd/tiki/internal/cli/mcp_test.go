@@ -22,7 +22,8 @@ import (
 // The tools that only read, and those that change the shop on Tiki.
 var (
 	readTools = []string{"list_orders", "get_order", "list_pickup_slots", "list_products", "get_product", "search_categories",
-		"list_category_attributes", "get_required_documents", "track_product_request", "list_event_queues", "audit_stock"}
+		"list_category_attributes", "get_required_documents", "track_product_request", "list_event_queues", "audit_stock",
+		"list_attribute_values", "search_brands"}
 	writeTools = []string{"confirm_order", "get_order_label", "update_seller_delivery", "update_cross_border_shipment",
 		"set_product", "create_product_request", "push_stock"}
 )
@@ -199,6 +200,20 @@ func TestMCPReadTools(t *testing.T) {
 	res, out, _ = call(t, cs, "search_categories", map[string]any{"primary": true})
 	require.False(t, res.IsError)
 	assert.NotEmpty(t, out["categories"])
+
+	res, out, text := call(t, cs, "list_attribute_values", map[string]any{"attribute_id": 540, "query": "phong"})
+	require.False(t, res.IsError, text)
+	require.Len(t, out["values"], 11)
+	assert.Equal(t, "Báo Thiếu Niên Tiền Phong", out["values"].([]any)[0].(map[string]any)["value"])
+
+	res, out, text = call(t, cs, "search_brands", map[string]any{"name": "apple"})
+	require.False(t, res.IsError, text)
+	assert.Len(t, out["brands"], 2)
+	assert.Equal(t, "Apple", out["brands"].([]any)[1].(map[string]any)["name"])
+
+	res, _, text = call(t, cs, "search_brands", map[string]any{"name": "apple", "limit": 500})
+	assert.True(t, res.IsError)
+	assert.Contains(t, text, "limit 500: a page holds 1 to 100 rows")
 
 	for name, args := range map[string]map[string]any{
 		"list_category_attributes": {"category_id": 218, "required_only": true},
