@@ -189,7 +189,7 @@ func (a *app) readProductFile(name string) (tiki.NewProduct, error) {
 		}
 	}
 	if err != nil {
-		return tiki.NewProduct{}, &cliError{code: ExitUsage, msg: fmt.Sprintf("reading the product request: %v", err), cause: err}
+		return tiki.NewProduct{}, inputFileError("the product request", err, "the path of a JSON or YAML file, or - to read stdin")
 	}
 	if len(data) > maxProductFile {
 		return tiki.NewProduct{}, invalidf("%s is larger than %d MiB: a product request is a small JSON or YAML document", name, maxProductFile>>20)

@@ -110,7 +110,7 @@ func (a *app) readBooksFile(name string) ([]bookItem, error) {
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, &cliError{code: ExitUsage, msg: fmt.Sprintf("reading the books: %v", err), cause: err}
+		return nil, inputFileError("the books", err, "the path of a CSV file, or - to read stdin")
 	}
 	defer f.Close()
 	return readBooks(filepath.Base(name), f)

@@ -48,6 +48,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown shipment step", []string{"orders", "ship", "300000002", "--step", "customs"}, ExitUsage, []string{`--step "customs" is not a shipment step`, "customs_clearance,"}},
 		{"bad warehouse id", []string{"stock", "audit", "testdata/stock.csv", "--warehouses", "hn"}, ExitUsage, []string{`--warehouses "hn" is not an id`, "positive whole numbers"}},
 		{"bad time", []string{"orders", "list", "--created-from", "yesterday"}, ExitUsage, []string{`--created-from "yesterday" is not a time`, "2025-06-02"}},
+		{"missing books file", []string{"stock", "push", "nofile.csv", "--yes"}, ExitUsage, []string{"reading the books nofile.csv: no such file or directory", "give the path of a CSV file, or - to read stdin"}},
+		{"missing product request file", []string{"requests", "create", "nofile.yaml"}, ExitUsage, []string{"reading the product request nofile.yaml: no such file", "JSON or YAML file"}},
 		{"missing profile", []string{"--profile", "shop2", "orders", "list"}, ExitUsage, []string{`profile "shop2"`, "tiki config set shop2"}},
 		{"missing profile of TIKI_PROFILE", []string{"orders", "list"}, ExitUsage, []string{`profile "from-env"`, "tiki config set from-env", "tiki config list"}},
 		{"missing configuration file", []string{"--config", "/nonexistent/tiki.yaml", "--profile", "shop", "orders", "list"}, ExitUsage, []string{"/nonexistent/tiki.yaml does not exist", "check --config", "tiki config set shop"}},

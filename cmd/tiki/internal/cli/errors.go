@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"unicode"
 
@@ -62,6 +63,17 @@ func usagef(cmd *cobra.Command, format string, args ...any) error {
 // invalidf returns an error about a value refused before anything was sent.
 func invalidf(format string, args ...any) error {
 	return &cliError{code: ExitInvalid, msg: fmt.Sprintf(format, args...)}
+}
+
+// inputFileError is a usage error about a file the command line names that
+// cannot be read: what it holds, the file and why, and what to give.
+func inputFileError(what string, err error, give string) error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Path + ": " + pe.Err.Error()
+	}
+	return &cliError{code: ExitUsage, cause: err, msg: fmt.Sprintf("reading %s %s: give %s; nothing was sent", what, msg, give)}
 }
 
 // flagError turns the flag parser's errors into usage errors naming the
