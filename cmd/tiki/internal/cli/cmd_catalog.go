@@ -223,8 +223,8 @@ func (a *app) catalogValuesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if all && page > 0 {
-				return usagef(cmd, "--all walks every page: leave out --page")
+			if err := walkArgs(cmd, all, page); err != nil {
+				return err
 			}
 			src := attributeValueSource(cmd.Context(), client, id, &tiki.AttributeValuesOptions{Query: query, ListOptions: lo})
 			return notFound(src.print(a, valueColumns, all), "attribute "+args[0], "tiki catalog attributes CATEGORY_ID")
@@ -293,8 +293,8 @@ func (a *app) catalogBrandsCommand() *cobra.Command {
 			if err != nil {
 				return usagef(cmd, "%s", err)
 			}
-			if all && page > 0 {
-				return usagef(cmd, "--all walks every page: leave out --page")
+			if err := walkArgs(cmd, all, page); err != nil {
+				return err
 			}
 			client, err := a.client(false)
 			if err != nil {

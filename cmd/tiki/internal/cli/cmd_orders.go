@@ -87,8 +87,8 @@ JSON output is an array of orders in the SDK's shape (tiki.Order); CSV has one o
 			if err != nil {
 				return usagef(cmd, "%s", err)
 			}
-			if all && q.Page > 0 {
-				return usagef(cmd, "--all walks every page: leave out --page")
+			if err := walkArgs(cmd, all, q.Page); err != nil {
+				return err
 			}
 			client, err := a.client(false)
 			if err != nil {

@@ -157,8 +157,8 @@ JSON output is an array of products in the SDK's shape (tiki.Product); CSV has o
 			if err != nil {
 				return usagef(cmd, "%s", err)
 			}
-			if all && q.Page > 0 {
-				return usagef(cmd, "--all walks every page: leave out --page")
+			if err := walkArgs(cmd, all, q.Page); err != nil {
+				return err
 			}
 			client, err := a.client(false)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tikisdk/tiki"
 )
 
@@ -53,6 +55,23 @@ func (src pageSource[T]) print(a *app, cols []column[T], walk bool) error {
 	}
 	return walkErr
 }
+
+// walkArgs refuses --page with --all.
+func walkArgs(cmd *cobra.Command, all bool, page int) error {
+	if all && page > 0 {
+		return usagef(cmd, "--all walks every page: leave out --page")
+	}
+	return nil
+}
+
+// pageArgs are the page arguments of a list tool.
+type pageArgs struct {
+	Page  int `json:"page,omitempty" jsonschema:"the page to read, from 1"`
+	Limit int `json:"limit,omitempty" jsonschema:"rows per page, 1 to 100 (Tiki's default: 20)"`
+}
+
+// options checks the page arguments.
+func (p pageArgs) options() (tiki.ListOptions, error) { return listOptions(p.Page, p.Limit, false) }
 
 // pageInfo is where a list a tool returns stands in the whole list, and
 // what it leaves out.

@@ -317,8 +317,7 @@ type attributesOut struct {
 type valuesIn struct {
 	AttributeID int64  `json:"attribute_id" jsonschema:"the attribute's id (list_category_attributes), of a select attribute"`
 	Query       string `json:"query,omitempty" jsonschema:"keep the values holding this text"`
-	Page        int    `json:"page,omitempty" jsonschema:"the page to read, from 1"`
-	Limit       int    `json:"limit,omitempty" jsonschema:"values per page, 1 to 100"`
+	pageArgs
 }
 
 type valuesOut struct {
@@ -327,9 +326,8 @@ type valuesOut struct {
 }
 
 type brandsIn struct {
-	Name  string `json:"name" jsonschema:"the text to search brand names for"`
-	Page  int    `json:"page,omitempty" jsonschema:"the page to read, from 1"`
-	Limit int    `json:"limit,omitempty" jsonschema:"brands per page, 1 to 100"`
+	Name string `json:"name" jsonschema:"the text to search brand names for"`
+	pageArgs
 }
 
 type brandsOut struct {
@@ -457,7 +455,7 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 			"Lists the values Tiki allows for a select attribute of a category (its id from list_category_attributes), optionally those holding a text: "+
 				"a product request gives one of them for the attribute.",
 			false, readOnly, func(ctx context.Context, in valuesIn) (valuesOut, error) {
-				lo, err := listOptions(in.Page, in.Limit, false)
+				lo, err := in.options()
 				if err != nil {
 					return valuesOut{}, err
 				}
@@ -471,7 +469,7 @@ func (a *app) mcpTools(client *tiki.Client) []mcpTool {
 			"Searches Tiki's brands by name, saying of each whether it is active and whether its products need certificate documents "+
 				"(get_required_documents lists them).",
 			false, readOnly, func(ctx context.Context, in brandsIn) (brandsOut, error) {
-				lo, err := listOptions(in.Page, in.Limit, false)
+				lo, err := in.options()
 				if err != nil {
 					return brandsOut{}, err
 				}
