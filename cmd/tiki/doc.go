@@ -9,16 +9,17 @@
 //
 // # Commands
 //
-//	orders    list (the v2 filters, --all), get, confirm (codes or --all-waiting; --dry-run),
-//	          label (links, or the file), deliver (seller delivery), ship (cross border), pickup-slots
-//	products  list, get, set (price, status, stock per warehouse), stock push|audit
-//	stock     push FILE.csv, audit FILE.csv: the seller's books against Tiki
-//	requests  create FILE (JSON or YAML), track, wait
-//	catalog   categories, category, attributes, values, documents, brands
-//	queue     list, create, subscribe, subscriptions, tail (with a checkpoint)
-//	webhooks  register, listen ADDR (verifies and prints TikiNOW deliveries)
-//	config    show, list, set, use, delete, login (a public app's seller), path
-//	mcp       the MCP server: read tools, and write tools with --allow-writes
+//	orders      list (the v2 filters, --all), get, confirm (codes or --all-waiting; --dry-run),
+//	            label (links, or the file), deliver (seller delivery), ship (cross border), pickup-slots
+//	products    list, get, set (price, status, stock per warehouse), stock push|audit
+//	stock       push FILE.csv, audit FILE.csv: the seller's books against Tiki
+//	requests    create FILE (JSON or YAML), track, wait
+//	catalog     search (categories), category, attributes, values, documents, brands
+//	queue       list, create, subscribe, subscriptions, tail (with a checkpoint)
+//	webhooks    register, listen ADDR (verifies and prints TikiNOW deliveries)
+//	config      show, list, set, use, delete, login (a public app's seller), path
+//	mcp         the MCP server: read tools, and write tools with --allow-writes
+//	completion  a shell completion script (bash, zsh, fish, powershell)
 //
 // Output is a table on a terminal, or -o json (the SDK's types, one object
 // per row) and -o csv (a header, one row per object) for scripts. Errors are
