@@ -77,7 +77,10 @@ func (a *app) serveMCPHTTP(cmd *cobra.Command, server *mcp.Server, addr string) 
 	if err != nil {
 		return &cliError{code: ExitUsage, msg: fmt.Sprintf("listening on %s: %v: pick another port", addr, err), cause: err}
 	}
-	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	// The MCP SDK refuses a loopback request naming another host (DNS
+	// rebinding); a web page's cross-origin request is refused too, so that
+	// no site the user visits can call the tools.
+	handler := http.NewCrossOriginProtection().Handler(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(a.env.Stderr, "Serving MCP on http://%s (Ctrl-C stops).\n", ln.Addr())
 	errc := make(chan error, 1)

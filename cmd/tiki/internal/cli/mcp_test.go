@@ -374,6 +374,27 @@ func TestMCPOverHTTP(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_orders", Arguments: map[string]any{"waiting": true}})
 	require.NoError(t, err)
 	assert.False(t, res.IsError)
+
+	// A web page's request, from another site or naming another host, is
+	// refused.
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"page","version":"1"}}}`
+	for name, header := range map[string]http.Header{
+		"cross-site":    {"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}},
+		"rebinding DNS": {"Host": {"evil.example:8765"}},
+	} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(initialize))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		req.Host = req.Header.Get("Host")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, name)
+	}
 	cs.Close()
 	cancel()
 	select {
