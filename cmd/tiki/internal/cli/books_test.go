@@ -15,6 +15,7 @@ import (
 // merged, columns are found by name in any order, under their other names,
 // and a spreadsheet's byte order mark and semicolons are read.
 func TestReadBooks(t *testing.T) {
+	t.Parallel()
 	yes, no := true, false
 	for name, text := range map[string]string{
 		"commas":     "sku,warehouse,quantity,price,active\nSO-TAY-A5,919,12,125000,yes\nSO-TAY-A5,903,0,,\n#,,,,\nTUI-VAI,919,3,,no\n",
@@ -41,6 +42,7 @@ func TestReadBooks(t *testing.T) {
 // A bad books file is refused whole, in one line naming the file, the line
 // and the value, before anything is read from Tiki.
 func TestReadBooksRefuses(t *testing.T) {
+	t.Parallel()
 	for text, want := range map[string]string{
 		"":                         "stock.csv: the file is empty",
 		"sku,warehouse,quantity\n": "stock.csv: the file has a header and no product",

@@ -21,6 +21,7 @@ import (
 // value and the way to fix it; the failures before anything is sent send
 // nothing.
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	badProduct := filepath.Join(t.TempDir(), "product.yaml")
@@ -137,6 +138,7 @@ func TestExitCodes(t *testing.T) {
 // A confirmation with --dry-run sends no write: it reads the orders and the
 // warehouses, and shows the request each confirmation would send.
 func TestConfirmDryRunSendsNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	r := h.ok("orders", "confirm", "--all-waiting", "--dry-run", "-o", "json")
@@ -176,6 +178,7 @@ func TestConfirmDryRunSendsNothing(t *testing.T) {
 // Confirming several orders asks on a terminal, and without one needs
 // --yes: nothing is sent until then.
 func TestConfirmAsksFirst(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 
@@ -196,6 +199,7 @@ func TestConfirmAsksFirst(t *testing.T) {
 
 // One order named on the command line is confirmed without a question.
 func TestConfirmOneOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	h.ok("orders", "confirm", "300000005", "--pickup-time", "2025-06-03 09:00:00")
@@ -208,6 +212,7 @@ func TestConfirmOneOrder(t *testing.T) {
 
 // Other dry runs send no write either.
 func TestDryRunsSendNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	for _, args := range [][]string{
@@ -228,6 +233,7 @@ func TestDryRunsSendNothing(t *testing.T) {
 
 // products set writes what it says, and the product changes on Tiki.
 func TestProductsSet(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	h.ok("products", "set", "SO-TAY-A5", "--price", "125000", "--qty", "919=20", "--qty", "903=0", "--active=false")
@@ -243,6 +249,7 @@ func TestProductsSet(t *testing.T) {
 // A label is saved to a file, or written to stdout; its link needs no
 // credential.
 func TestLabelFile(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	newShop(t, h)
 	file := filepath.Join(t.TempDir(), "label.html")
@@ -261,6 +268,7 @@ func TestLabelFile(t *testing.T) {
 
 // requests track and wait follow a request made earlier.
 func TestRequestsTrackAndWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	newShop(t, h)
 	r := h.ok("requests", "create", "testdata/product.yaml", "-o", "json")
@@ -280,6 +288,7 @@ func TestRequestsTrackAndWait(t *testing.T) {
 
 // A wait that runs out of time says where the request is and what to do.
 func TestRequestsWaitTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h, tikitest.WithApprovalDelay(0)) // requests never move
 	rec, _, err := mustClient(t, s).ProductRequests.Create(context.Background(), mustProduct(t))
@@ -306,6 +315,7 @@ func mustProduct(t *testing.T) tiki.NewProduct {
 
 // Progress is drawn on stderr only when it is a terminal.
 func TestProgressOnlyOnATerminal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	newShop(t, h)
 	r := h.ok("orders", "list", "--all", "-o", "json")
@@ -319,6 +329,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 // The values the command offers for each enumeration are the SDK's: the
 // SDK's refusal of an unknown value lists the values it knows.
 func TestEnumerationsAreTheSDKs(t *testing.T) {
+	t.Parallel()
 	client, err := tiki.NewClient(tiki.WithSellerKey("k"), tiki.WithBaseURL("http://127.0.0.1:1/integration"))
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -365,6 +376,7 @@ func TestEnumerationsAreTheSDKs(t *testing.T) {
 // Shell completion: a script for each shell, and completions of commands,
 // enumeration flags' values and profile names.
 func TestShellCompletion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		r := h.ok("completion", shell)

@@ -43,6 +43,7 @@ func noSecret(t *testing.T, r result, secrets ...string) {
 // its owner reads; config show, list and set never print a secret, in any
 // format.
 func TestConfigProfilesKeepSecretsUnprinted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	all := []string{secretClient, secretToken, secretKey, secretWebhook}
 
@@ -115,6 +116,7 @@ func TestConfigProfilesKeepSecretsUnprinted(t *testing.T) {
 // Environment variables name the credentials as the SDK's examples read
 // them; config show says where they come from and never prints them.
 func TestConfigFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env[EnvClientID] = "app-1"
 	h.env[EnvClientSecret] = secretClient
@@ -134,6 +136,7 @@ func TestConfigFromTheEnvironment(t *testing.T) {
 // A configuration file that is not valid is refused in one line naming the
 // problem.
 func TestConfigFileRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	path := filepath.Join(h.configDir, "tiki", "config.yaml")
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
@@ -171,6 +174,7 @@ func (s *syncBuffer) String() string {
 // address Tiki redirects to, pasted back, state checked), then its commands
 // renew the token and keep Tiki's new refresh token in the profile.
 func TestConfigLoginAndRenewal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	delete(h.env, EnvBaseURL)
@@ -254,6 +258,7 @@ func TestConfigLoginAndRenewal(t *testing.T) {
 // Credentials refused by Tiki's token endpoint fail in one line that holds
 // no secret, also with --verbose.
 func TestRefusedCredentialsAreNotPrinted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	delete(h.env, EnvAccessToken)
@@ -274,6 +279,7 @@ func TestRefusedCredentialsAreNotPrinted(t *testing.T) {
 // not an error (even when Tiki's answer echoes the secret), not an MCP
 // tool's result or error.
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	all := []string{secretClient, secretToken, secretKey}
 	for name, creds := range map[string]map[string]string{
 		"client credentials": {EnvClientID: tikitest.DefaultClientID, EnvClientSecret: secretClient},

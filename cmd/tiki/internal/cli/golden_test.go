@@ -55,6 +55,7 @@ var goldenCommands = [][]string{
 // Every command runs against the built-in fake in table, JSON and CSV
 // form, and prints what its golden file holds: stdout, then stderr.
 func TestGoldenOutput(t *testing.T) {
+	t.Parallel()
 	for _, args := range append(goldenCommands, stockGoldenCommands...) {
 		for _, format := range formats {
 			t.Run(goldenName(args, format), func(t *testing.T) {
@@ -75,6 +76,7 @@ func TestGoldenOutput(t *testing.T) {
 // profile) print what their golden files hold, in every format: against a
 // fake of the test's own, and a configuration directory of its own.
 func TestGoldenOutputOfStatefulCommands(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	newShop(t, h)
 	rec := decodeJSON[tiki.TrackedRequest](t, h.ok("requests", "create", "testdata/product.yaml", "-o", "json").stdout)
@@ -113,6 +115,7 @@ func TestGoldenOutputOfStatefulCommands(t *testing.T) {
 // Every leaf command of the tree is in the golden tests (or in a test of
 // its own that says why it is not).
 func TestGoldenCoversEveryCommand(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{
 		// TestGoldenOutputOfStatefulCommands: they read what an earlier
 		// run left.
@@ -152,6 +155,7 @@ func TestGoldenCoversEveryCommand(t *testing.T) {
 // A golden run's JSON is the SDK's types: a list of orders decodes into
 // tiki.Order values.
 func TestJSONIsTheSDKShape(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.ok("--fake", "-o", "json", "orders", "list")
 	orders := decodeJSON[[]tiki.Order](t, r.stdout)
@@ -181,6 +185,7 @@ var designedCommands = []string{
 // Every command exists, says what it does and shows examples in its
 // --help.
 func TestEveryCommandHasExamples(t *testing.T) {
+	t.Parallel()
 	root := (&app{env: &Env{}}).rootCommand()
 	for _, path := range designedCommands {
 		c, rest, err := root.Find(strings.Fields(path))

@@ -19,6 +19,7 @@ import (
 // webhooks listen prints the deliveries whose signature matches the
 // secret, in each format, refuses a forgery, and stops after --count.
 func TestWebhooksListen(t *testing.T) {
+	t.Parallel()
 	stock := `{"data":{"date":"2025-06-02T09:31:00+07:00","sku":"8800002090002","warehouse":"sgn","qty_salable":9,"seller_product_code":"SO-TAY-A5","partner_id":"shop-1"}}`
 	order := `{"data":{"date":"2025-06-02T09:32:00+07:00","ref_code":"R1","order_code":"300000003","main_state":"processing","main_substate":"picking"}}`
 	for _, format := range formats {
@@ -67,6 +68,7 @@ func TestWebhooksListen(t *testing.T) {
 // webhooks register keeps a new secret in the profile, never printed, and
 // registers it with TikiNOW; listen then verifies deliveries with it.
 func TestWebhooksRegisterKeepsTheSecret(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	delete(h.env, EnvBaseURL)
@@ -102,6 +104,7 @@ func TestWebhooksRegisterKeepsTheSecret(t *testing.T) {
 // queue tail prints events at least once and resumes after the last batch
 // it printed: its checkpoint file outlives the run.
 func TestQueueTailResumes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	s.SetEventBatchSize(3)

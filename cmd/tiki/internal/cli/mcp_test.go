@@ -76,6 +76,7 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any)
 // by default, the write tools too with --allow-writes; every schema is a
 // closed object, every tool says what it does.
 func TestMCPToolsAndTheirSchemas(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	newShop(t, h)
 	for _, allow := range []bool{false, true} {
@@ -149,6 +150,7 @@ func TestMCPToolsAndTheirSchemas(t *testing.T) {
 // Without --allow-writes, a call to any write tool is refused with a tool
 // error that says how to allow it, and nothing is sent.
 func TestMCPWritesRefusedWithoutAllowWrites(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	cs := connectMCP(t, h, false)
@@ -170,6 +172,7 @@ var toolHints = map[string][2]bool{
 
 // The read tools answer with structured results from Tiki.
 func TestMCPReadTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	cs := connectMCP(t, h, false)
@@ -237,6 +240,7 @@ func TestMCPReadTools(t *testing.T) {
 // value the tool does not take, an argument of the wrong type, something
 // Tiki does not have, a write without --allow-writes.
 func TestMCPErrorsAreToolErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	cs := connectMCP(t, h, false)
@@ -278,6 +282,7 @@ func TestMCPErrorsAreToolErrors(t *testing.T) {
 // With --allow-writes the write tools change the shop: a dry run first
 // sends nothing, then the confirmation, the label, a price.
 func TestMCPWriteTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	cs := connectMCP(t, h, true)
@@ -330,6 +335,7 @@ func TestMCPWriteTools(t *testing.T) {
 
 // No result or error of a tool holds a secret of the credentials.
 func TestMCPResultsHoldNoSecret(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	delete(h.env, EnvAccessToken)
@@ -356,6 +362,7 @@ func TestMCPResultsHoldNoSecret(t *testing.T) {
 
 // tiki mcp --http serves streamable HTTP on a loopback address only.
 func TestMCPOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.fails(ExitUsage, []string{"--fake", "mcp", "--http", "0.0.0.0:8765"}, `"0.0.0.0:8765" is not a loopback address`)
 
@@ -407,6 +414,7 @@ func TestMCPOverHTTP(t *testing.T) {
 
 // A tool that panics answers a tool error; the server goes on.
 func TestMCPToolPanicIsAToolError(t *testing.T) {
+	t.Parallel()
 	s := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	boom := tool("boom", "Boom", "Panics, to show that a defect of a tool is an error the assistant reads.", false, readOnly,
 		func(context.Context, none) (none, error) { panic("a defect") })
@@ -429,6 +437,7 @@ func TestMCPToolPanicIsAToolError(t *testing.T) {
 // A tool whose arguments have no JSON schema is reported, not a panic: the
 // server refuses to start with it.
 func TestMCPToolWithoutASchemaIsAnError(t *testing.T) {
+	t.Parallel()
 	bad := tool("bad", "Bad", "Takes a channel, which JSON cannot carry, to show that such a tool is refused.", false, readOnly,
 		func(context.Context, struct {
 			C chan int `json:"c"`

@@ -23,6 +23,7 @@ var stockGoldenCommands = [][]string{
 // An audit writes nothing; a push plans, asks on a terminal (or needs
 // --yes), writes the plan and reports it; pushing again finds Tiki in step.
 func TestStockPush(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 
@@ -66,6 +67,7 @@ func TestStockPush(t *testing.T) {
 // The state file of a profile tells drift (a value changed on Tiki since
 // the last push) from the books' changes.
 func TestStockDrift(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	state := filepath.Join(t.TempDir(), "shop.stock")
@@ -84,6 +86,7 @@ func TestStockDrift(t *testing.T) {
 
 // A books file with a bad row stops the command before Tiki is read.
 func TestStockBadBooks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	bad := filepath.Join(t.TempDir(), "bad.csv")
@@ -100,6 +103,7 @@ func TestStockBadBooks(t *testing.T) {
 // push_stock plans first, and applies only that plan, once, in a second
 // call; audit_stock writes nothing.
 func TestMCPStockTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := newShop(t, h)
 	books, err := os.ReadFile("testdata/stock.csv")
