@@ -242,21 +242,25 @@ type productsOut struct {
 	pageInfo
 }
 
+// listProductsIn is the arguments of list_products.
 type listProductsIn struct {
 	productQuery
 	All bool `json:"all,omitempty" jsonschema:"walk every page (up to max products) instead of reading one page"`
 	Max int  `json:"max,omitempty" jsonschema:"with all: return at most this many products (default 200, at most 1000)"`
 }
 
+// codeIn is the arguments of the tools about one order.
 type codeIn struct {
 	Code string `json:"code" jsonschema:"the order's code, for example 300000003"`
 }
 
+// productRefIn is the arguments of get_product.
 type productRefIn struct {
 	SKU       string `json:"sku,omitempty" jsonschema:"the seller's SKU of the product (its original_sku)"`
 	ProductID int64  `json:"product_id,omitempty" jsonschema:"Tiki's id of the product"`
 }
 
+// confirmIn is the arguments of confirm_order.
 type confirmIn struct {
 	Code              string  `json:"code" jsonschema:"the order's code"`
 	DryRun            bool    `json:"dry_run,omitempty" jsonschema:"show the request the confirmation would send, and send nothing"`
@@ -265,6 +269,7 @@ type confirmIn struct {
 	PickupTime        string  `json:"pickup_time,omitempty" jsonschema:"dropship orders: the pickup time, one of list_pickup_slots (default: the first offered)"`
 }
 
+// deliverIn is the arguments of update_seller_delivery.
 type deliverIn struct {
 	Code            string `json:"code" jsonschema:"the order's code (a confirmed seller-delivery order)"`
 	Status          string `json:"status" jsonschema:"successful_delivery or failed_delivery"`
@@ -274,6 +279,7 @@ type deliverIn struct {
 	DryRun          bool   `json:"dry_run,omitempty" jsonschema:"show the request that would be sent, and send nothing"`
 }
 
+// shipIn is the arguments of update_cross_border_shipment.
 type shipIn struct {
 	Code   string `json:"code" jsonschema:"the order's code (a confirmed cross-border order the seller ships)"`
 	Step   string `json:"step" jsonschema:"the step reached, one of the nine in order: transferring_to_foreign_warehouses, has_come_to_foreign_warehouses, rotating_to_vietnam, customs_clearance, customs_clearance_complete, item_arrived_in_vietnam, ready_for_delivery, on_delivery, successful_delivery"`
@@ -281,11 +287,13 @@ type shipIn struct {
 	DryRun bool   `json:"dry_run,omitempty" jsonschema:"show the request that would be sent, and send nothing"`
 }
 
+// setProductIn is the arguments of set_product.
 type setProductIn struct {
 	productChange
 	DryRun bool `json:"dry_run,omitempty" jsonschema:"show the request that would be sent, and send nothing"`
 }
 
+// categoriesIn is the arguments of search_categories.
 type categoriesIn struct {
 	Name     string `json:"name,omitempty" jsonschema:"keep categories whose name holds this text"`
 	Parent   int64  `json:"parent,omitempty" jsonschema:"keep the children of this category"`
@@ -303,62 +311,75 @@ type categoryOut struct {
 	NoLicenseSellerEnabled  bool   `json:"no_license_seller_enabled" jsonschema:"sellers without a business license may list products in it"`
 }
 
+// categoriesOut is what search_categories returns.
 type categoriesOut struct {
 	Categories []categoryOut `json:"categories"`
 	Note       string        `json:"note,omitempty"`
 }
 
+// attributesIn is the arguments of list_category_attributes.
 type attributesIn struct {
 	CategoryID   int64 `json:"category_id" jsonschema:"the category's id"`
 	RequiredOnly bool  `json:"required_only,omitempty" jsonschema:"only the attributes a product request must give"`
 }
 
+// attributesOut is what list_category_attributes returns.
 type attributesOut struct {
 	Attributes []tiki.Attribute `json:"attributes"`
 }
 
+// valuesIn is the arguments of list_attribute_values.
 type valuesIn struct {
 	AttributeID int64  `json:"attribute_id" jsonschema:"the attribute's id (list_category_attributes), of a select attribute"`
 	Query       string `json:"query,omitempty" jsonschema:"keep the values holding this text"`
 	pageArgs
 }
 
+// valuesOut is what list_attribute_values returns.
 type valuesOut struct {
 	Values []tiki.AttributeValue `json:"values"`
 	pageInfo
 }
 
+// brandsIn is the arguments of search_brands.
 type brandsIn struct {
 	Name string `json:"name" jsonschema:"the text to search brand names for"`
 	pageArgs
 }
 
+// brandsOut is what search_brands returns.
 type brandsOut struct {
 	Brands []tiki.Brand `json:"brands"`
 	pageInfo
 }
 
+// documentsIn is the arguments of get_required_documents.
 type documentsIn struct {
 	CategoryID      int64 `json:"category_id" jsonschema:"the product's category"`
 	BrandListDataID int64 `json:"brand_list_data_id,omitempty" jsonschema:"the list data id of the product's brand"`
 }
 
+// trackIn is the arguments of track_product_request.
 type trackIn struct {
 	TrackID string `json:"track_id" jsonschema:"the track id create_product_request returned"`
 }
 
+// createRequestIn is the arguments of create_product_request.
 type createRequestIn struct {
 	Product tiki.NewProduct `json:"product" jsonschema:"the product: category_id, name, description (HTML), attributes by code (list_category_attributes), image URL, and one variant per sellable SKU with its price, inventory_type, seller_warehouse and warehouse_stocks"`
 }
 
+// slotsOut is what list_pickup_slots returns.
 type slotsOut struct {
 	Slots []tiki.PickupSlot `json:"slots"`
 }
 
+// queuesOut is what list_event_queues returns.
 type queuesOut struct {
 	Queues []tiki.EventQueue `json:"queues"`
 }
 
+// none is the arguments of a tool that takes none.
 type none struct{}
 
 // mcpTools returns every tool of the server.
