@@ -1,0 +1,9 @@
+package main
+
+import (
+	"os"
+
+	"github.com/tikisdk/tiki/cmd/tiki/internal/cli"
+)
+
+func main() { os.Exit(cli.Main()) }
