@@ -214,11 +214,3 @@ func ordersRandomRun(t *testing.T, seed uint64) {
 	t.Logf("seed %d (window %v, %d workers, parked after %d): %d orders, %d changes lost, live path down %d rounds, %d delivered live, %d through the backfill; %d crashes, %d failed deliveries",
 		seed, opts.Window, opts.Workers, opts.ParkAfter, len(codes), lostChanges, downs, len(live), totalLost, crashes, failures)
 }
-
-func orderMapKeys[K comparable, V any](m map[K]V) []K {
-	out := make([]K, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}

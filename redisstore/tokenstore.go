@@ -200,10 +200,18 @@ func (s *TokenStore) Lock(ctx context.Context, sellerID string) (tiki.TokenLock,
 	}
 }
 
-// tokenSaveScript writes a token while the lock holds the saver's value.
-// KEYS: lock, token. ARGV: value, token JSON.
+// tokenSaveScript writes a token while the saver is the lock's last
+// holder: the lock holds the saver's value, or it expired, unreleased, and
+// nobody took it since (the record still names the saver's token), so that no other
+// replica can have read the token being replaced to renew it.
+// KEYS: lock, token, record. ARGV: value, token JSON.
 var tokenSaveScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v ~= ARGV[1] then
+  if v then return 0 end
+  local rec = redis.call('HMGET', KEYS[3], 'token', 'released')
+  if rec[1] ~= string.match(ARGV[1], '^(%d+):') or rec[2] == '1' then return 0 end
+end
 redis.call('SET', KEYS[2], ARGV[2])
 return 1
 `)
@@ -215,11 +223,13 @@ type tokenLock struct {
 	h     *fenceHold
 }
 
-// Save implements [tiki.TokenLock]: it writes tok only while the lock's
-// key in Redis holds this hold's value (whatever the hold's renewals
-// meanwhile: a renewal that timed out under load does not stop a save
-// Redis can still fence), and fails with an error matching
-// [tiki.ErrTokenLockLost] otherwise.
+// Save implements [tiki.TokenLock]: it writes tok only while this hold is
+// the lock's last holder in Redis: its key holds this hold's value, or
+// expired without another replica taking it since (a renewal slower than
+// the lock's TTL still saves the token Tiki issued, which nobody else can
+// have renewed meanwhile). Whatever the hold's renewals meanwhile, Redis
+// fences the save; it fails with an error matching [tiki.ErrTokenLockLost]
+// once another replica took the lock, or Redis lost its record.
 func (l *tokenLock) Save(ctx context.Context, tok *tiki.Token) error {
 	if ctx == nil || tok == nil {
 		return &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: "Save", Problem: "needs a context and a token"}}}
@@ -229,7 +239,7 @@ func (l *tokenLock) Save(ctx context.Context, tok *tiki.Token) error {
 		return err
 	}
 	held := l.h.held()[0]
-	n, err := tokenSaveScript.Run(ctx, l.store.rdb, []string{held.keys.lock, l.key}, held.value, b).Int()
+	n, err := tokenSaveScript.Run(ctx, l.store.rdb, []string{held.keys.lock, l.key, held.keys.record}, held.value, b).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: saving token: %w", err)
 	}

@@ -131,7 +131,7 @@ func TestTokenStoreInRedis(t *testing.T) {
 	require.NoError(t, other.Unlock(ctx))
 
 	require.NoError(t, lock.Unlock(ctx))
-	require.ErrorIs(t, lock.Save(ctx, &tiki.Token{AccessToken: "late"}), tiki.ErrTokenLockLost)
+	require.ErrorIs(t, lock.Save(ctx, &tiki.Token{AccessToken: "late"}), tiki.ErrTokenLockLost, "released")
 	l2, err := b.Lock(ctx, "s1")
 	require.NoError(t, err, "released: taken at once")
 	require.NoError(t, l2.Unlock(ctx))
@@ -141,6 +141,41 @@ func TestTokenStoreInRedis(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	_, err = redisstore.NewTokenStore(nil)
 	require.ErrorAs(t, err, &ve)
+}
+
+// A renewal slower than the lock's TTL still saves the token Tiki issued
+// while no other replica took the lock; once one did, the late save is
+// refused, and the token the new holder saved stays.
+func TestTokenSaveAfterTheLockExpired(t *testing.T) {
+	t.Parallel()
+	addr := sharedRedisAddr(t)
+	prefix := uniqueName(t)
+	a := newTokenStore(t, addr, prefix, time.Second)
+	b := newTokenStore(t, addr, prefix, time.Second)
+	rdb := newRedisClient(t, addr)
+	ctx := context.Background()
+	lockKey := prefix + "{s1}:lock"
+
+	slow, err := a.Lock(ctx, "s1")
+	require.NoError(t, err)
+	defer func() { _ = slow.Unlock(ctx) }()
+	require.NoError(t, rdb.Del(ctx, lockKey).Err(), "the lock expires while its holder renews")
+	require.NoError(t, slow.Save(ctx, &tiki.Token{AccessToken: "a2", RefreshToken: "r2"}), "nobody took it since")
+	got, err := b.Load(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, "r2", got.RefreshToken)
+
+	require.NoError(t, rdb.Del(ctx, lockKey).Err())
+	next, err := b.Lock(ctx, "s1")
+	require.NoError(t, err, "taken over")
+	require.NoError(t, next.Save(ctx, &tiki.Token{AccessToken: "a3", RefreshToken: "r3"}))
+	require.ErrorIs(t, slow.Save(ctx, &tiki.Token{AccessToken: "late", RefreshToken: "late"}), tiki.ErrTokenLockLost)
+	require.NoError(t, next.Unlock(ctx))
+	require.ErrorIs(t, slow.Save(ctx, &tiki.Token{AccessToken: "late", RefreshToken: "late"}), tiki.ErrTokenLockLost,
+		"the lock is free again, but another replica held it since")
+	got, err = a.Load(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, "r3", got.RefreshToken)
 }
 
 // The scale-out of a public app: 10 replicas, each with its own Redis
