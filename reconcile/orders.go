@@ -655,7 +655,8 @@ func (b *OrdersBackfill) Range(ctx context.Context, from, to time.Time) (*Orders
 // logged, given to OnPass and retried by the next pass. Run returns an
 // error only for failures that waiting cannot mend: the client's
 // credentials refused (401, 403) and invalid arguments (a
-// *tiki.ValidationError). A second Run of the same OrdersBackfill returns
+// *tiki.ValidationError), of the backfill's own calls. A handler's error
+// fails its order only, whatever it wraps. A second Run of the same OrdersBackfill returns
 // ErrOrdersRunning.
 func (b *OrdersBackfill) Run(ctx context.Context) error {
 	var v problems
@@ -698,10 +699,33 @@ func (b *OrdersBackfill) Run(ctx context.Context) error {
 	}
 }
 
-// ordersFatal reports whether err is one that another pass cannot mend.
+// ordersFatal reports whether err is one that another pass cannot mend:
+// the backfill's own calls refused for their credentials or arguments. The
+// errors under an *OrderDeliveryError are not looked at: they are the
+// seller's handler's (or the store's, or reading one parked order), and
+// fail that order only, however they are made; a handler whose own call to
+// Tiki is refused must not stop the backfill of every other order.
 func ordersFatal(err error) bool {
-	var ve *tiki.ValidationError
-	return errors.As(err, &ve) || errors.Is(err, tiki.ErrUnauthorized) || errors.Is(err, tiki.ErrForbidden)
+	switch e := err.(type) {
+	case nil, *OrderDeliveryError:
+		return false
+	case *tiki.ValidationError:
+		return true
+	case interface{ Is(error) bool }:
+		if e.Is(tiki.ErrUnauthorized) || e.Is(tiki.ErrForbidden) {
+			return true
+		}
+	}
+	if err == tiki.ErrUnauthorized || err == tiki.ErrForbidden {
+		return true
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		return ordersFatal(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		return slices.ContainsFunc(e.Unwrap(), ordersFatal)
+	}
+	return false
 }
 
 // check refuses a nil ctx and an OrdersBackfill not made by
