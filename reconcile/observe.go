@@ -99,12 +99,18 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 // PRODUCT_PRICE_UPDATED gives the price, PRODUCT_INVENTORY_UPDATED the
 // stock of one warehouse. It reports false for the other events (an
 // order's event names no product: read the order, and Observe its products
-// as Stale).
+// as Stale), a nil event and an event that names no product.
 func ObservationOf(event any) (Observation, bool) {
 	switch ev := event.(type) {
 	case *tiki.PriceUpdatedEvent:
+		if ev == nil {
+			break
+		}
 		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Price: ev.PriceTo}, ev.ProductID > 0
 	case *tiki.InventoryUpdatedEvent:
+		if ev == nil {
+			break
+		}
 		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Warehouse: ev.WarehouseID,
 			Available: ev.QuantityAvailableTo, Reserved: ev.QuantityReservedTo}, ev.ProductID > 0 && ev.WarehouseID > 0
 	}
