@@ -164,7 +164,7 @@ func (bk *bookIndex) match(a *actual) *desired {
 	if a.sku == "" {
 		return nil
 	}
-	if d := bk.bySKU[a.sku]; d != nil && d.productID == 0 {
+	if d := bk.bySKU[itemKey(a.sku, 0)]; d != nil && d.productID == 0 {
 		return d
 	}
 	return nil
@@ -245,7 +245,7 @@ func (e *Engine) planPage(ctx context.Context, rows []actual, bk *bookIndex, pla
 		}
 		d.found, d.productID = true, a.productID
 		pairs = append(pairs, pair{d, a})
-		if o := bk.bySKU[a.sku]; a.sku != "" && o != nil && o != d && !o.matched() {
+		if o := bk.bySKU[itemKey(a.sku, 0)]; a.sku != "" && o != nil && o != d && !o.matched() {
 			o.found, o.productID = true, a.productID
 			plan.Items = append(plan.Items, ItemPlan{SKU: o.sku, ProductID: a.productID, Version: o.version, key: o.key, order: o.index,
 				Problems: []Problem{{Reason: Duplicate, Detail: fmt.Sprintf("product %d is also books[%d], by its product id", a.productID, d.index)}}})

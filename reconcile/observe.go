@@ -54,7 +54,7 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 	}
 	var keys []string
 	if o.SKU != "" {
-		keys = append(keys, o.SKU)
+		keys = append(keys, itemKey(o.SKU, 0))
 	}
 	if o.ProductID > 0 {
 		keys = append(keys, itemKey("", o.ProductID))
