@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -188,4 +189,44 @@ func TestMemoryStateHoldsWhatWasSeenAndPushed(t *testing.T) {
 	assert.Equal(t, tiki.InventoryDropShip, en.Seen.InventoryType)
 	assert.False(t, en.SeenAt.IsZero())
 	assert.Equal(t, 1, st.Len())
+}
+
+// A FileState damaged before its end (a record whose bytes changed, with
+// records after it) is an error, and the file is left as it is: dropping
+// the damaged record would lose every record after it, and the versions
+// they hold, without a word. Zeros after the last record, as a file system
+// may leave after a crash, are a crash's leftovers, dropped.
+func TestFileStateDamagedBeforeItsEndIsAnError(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state")
+	s, err := reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("A")}))
+	mid, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("B")}))
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("C")}))
+	require.NoError(t, s.Close())
+
+	full, err := os.ReadFile(path)
+	require.NoError(t, err)
+	damaged := slices.Clone(full)
+	damaged[mid.Size()+3] ^= 0xff // in B's record
+	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	_, err = reconcile.OpenFileState(path)
+	require.ErrorContains(t, err, "damaged")
+	kept, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, damaged, kept, "nothing truncated")
+
+	require.NoError(t, os.WriteFile(path, append(slices.Clone(full), make([]byte, 64)...), 0o600))
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Len())
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("D")}))
+	require.NoError(t, s.Close())
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, 4, s.Len())
 }
