@@ -24,16 +24,18 @@ import (
 // is an error, and left as it is) and, when old records make up
 // most of it, rewrites it with the latest entry of each item. The entries
 // are also kept in memory, as in a MemoryState. One process at a time may
-// open a file.
+// open a file: OpenFileState takes a lock (a file beside it, path+".lock")
+// that Close releases, and refuses a file another open holds.
 type FileState struct {
 	mem  *MemoryState
 	path string
 
 	mu      sync.Mutex // guards the file and records
 	f       *os.File
-	size    int64 // bytes of the file
-	records int   // records in the file, old ones included
-	broken  error // a write failed and could not be undone
+	unlock  func() // releases the file's lock
+	size    int64  // bytes of the file
+	records int    // records in the file, old ones included
+	broken  error  // a write failed and could not be undone
 }
 
 // fileMagic starts every state file.
@@ -52,36 +54,47 @@ func OpenFileState(path string) (*FileState, error) {
 		return nil, invalid("path", "is required")
 	}
 	s := &FileState{mem: NewMemoryState(), path: path}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := lockBeside(path)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: state file: %w", err)
 	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("reconcile: state file: %w", err)
+	}
+	s.unlock = unlock
 	good, err := s.replay(f)
 	if err != nil {
 		f.Close()
+		unlock()
 		return nil, err
 	}
 	// Drop a record cut short by a crash, so that appends follow the last
 	// whole one.
 	if err := f.Truncate(good); err != nil {
 		f.Close()
+		unlock()
 		return nil, fmt.Errorf("reconcile: state file: %w", err)
 	}
 	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
+		unlock()
 		return nil, fmt.Errorf("reconcile: state file: %w", err)
 	}
 	s.f, s.size = f, good
 	if good == 0 {
 		if _, err := f.WriteString(fileMagic); err != nil {
 			f.Close()
+			unlock()
 			return nil, fmt.Errorf("reconcile: state file: %w", err)
 		}
 		s.size = int64(len(fileMagic))
 	}
 	if s.records > compactAfter && s.records > 2*s.mem.Len() {
 		if err := s.compact(); err != nil {
-			f.Close()
+			s.f.Close()
+			unlock()
 			return nil, err
 		}
 	}
@@ -270,5 +283,6 @@ func (s *FileState) Close() error {
 		err = cerr
 	}
 	s.f = nil
+	s.unlock()
 	return err
 }

@@ -230,3 +230,32 @@ func TestFileStateDamagedBeforeItsEndIsAnError(t *testing.T) {
 	defer s.Close()
 	assert.Equal(t, 4, s.Len())
 }
+
+// A state file is one process's at a time: a second open of it, here or
+// in another process, is refused until the first is closed, instead of
+// both appending over each other's records. So is a delivered store's.
+func TestFileStoresAreOneOpenAtATime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	s, err := reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	_, err = reconcile.OpenFileState(path)
+	require.ErrorIs(t, err, reconcile.ErrFileInUse)
+	require.ErrorContains(t, err, "open in another process")
+	require.NoError(t, s.Close())
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	orders := filepath.Join(dir, "orders.log")
+	d, err := reconcile.NewFileDeliveredStore(orders, 0)
+	require.NoError(t, err)
+	_, err = reconcile.NewFileDeliveredStore(orders, 0)
+	require.ErrorIs(t, err, reconcile.ErrDeliveredStore)
+	require.ErrorIs(t, err, reconcile.ErrFileInUse)
+	require.ErrorContains(t, err, "open in another process")
+	require.NoError(t, d.Close())
+	d, err = reconcile.NewFileDeliveredStore(orders, 0)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+}
