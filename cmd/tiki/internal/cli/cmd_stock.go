@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -54,6 +55,10 @@ func (a *app) engine(ctx context.Context, client *tiki.Client, p stockPolicy, st
 			return nil, nil, &cliError{code: ExitError, msg: "opening the stock state: " + err.Error(), cause: err}
 		}
 		fs, err := reconcile.OpenFileState(statePath)
+		if errors.Is(err, reconcile.ErrFileInUse) {
+			return nil, nil, &cliError{code: ExitError, cause: err,
+				msg: fmt.Sprintf("the stock state %s is in use by another tiki stock command of this profile: wait for it to end, or give --state", statePath)}
+		}
 		if err != nil {
 			return nil, nil, &cliError{code: ExitError, cause: err,
 				msg: fmt.Sprintf("opening the stock state %s: %v: delete the file to start afresh (the next push then reports no drift), or give --state", statePath, err)}
