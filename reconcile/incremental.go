@@ -251,8 +251,9 @@ func (e *Engine) readCold(ctx context.Context, items []*desired, lo, hi int, ent
 		case en.Version > d.version:
 			outs[i].status = StatusSuperseded
 			continue
-		case !en.SeenAt.IsZero() && en.ProductID != 0 && (d.productID == 0 || d.productID == en.ProductID):
-			continue // seen, and the product the item names
+		case !en.SeenAt.IsZero() && en.ProductID != 0 && (d.productID == 0 || d.productID == en.ProductID) &&
+			(d.stock == nil || en.Seen.Stock != nil):
+			continue // seen (its stock too, when the item sets it), and the product the item names
 		}
 		wg.Add(1)
 		go func() {
