@@ -59,12 +59,12 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 	if o.ProductID > 0 {
 		keys = append(keys, itemKey("", o.ProductID))
 	}
-	held, unlock, err := e.guard.Lock(ctx, keys)
+	held, unlock, err := e.hold(ctx, keys)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	entries, err := e.state.Load(held, keys)
+	entries, err := e.load(held, keys)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,4 +259,56 @@ func TestFileStoresAreOneOpenAtATime(t *testing.T) {
 	d, err = reconcile.NewFileDeliveredStore(orders, 0)
 	require.NoError(t, err)
 	require.NoError(t, d.Close())
+}
+
+// panickyState is a State of the caller's own whose Load panics once
+// armed.
+type panickyState struct {
+	*reconcile.MemoryState
+	armed atomic.Bool
+}
+
+func (s *panickyState) Load(ctx context.Context, keys []string) ([]reconcile.Entry, error) {
+	if s.armed.Load() {
+		panic("state bug")
+	}
+	return s.MemoryState.Load(ctx, keys)
+}
+
+// brokenGuard is a Guard of the caller's own that holds nothing and
+// returns no unlock function.
+type brokenGuard struct{}
+
+func (brokenGuard) Lock(ctx context.Context, _ []string) (context.Context, func(), error) {
+	return ctx, nil, nil
+}
+
+// A State or Guard of the caller's own that panics, or a Guard that
+// returns no unlock function, is an error of the call: the engine's
+// goroutines do not crash the process with it.
+func TestCallersStateAndGuardPanicsAreErrors(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	st := &panickyState{MemoryState: reconcile.NewMemoryState()}
+	e := f.engine(t, reconcile.Options{State: st})
+	ctx := context.Background()
+	_, err := e.Sync(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}}))
+	require.NoError(t, err)
+
+	st.armed.Store(true)
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	var pe *tiki.PanicError
+	require.NotPanics(t, func() { _, err = e.Flush(ctx) })
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 1, e.Pending(), "not written: still pending")
+	require.NotPanics(t, func() { err = e.Observe(ctx, reconcile.Observation{SKU: "A", Price: 90000}) })
+	require.ErrorAs(t, err, &pe)
+	require.NotPanics(t, func() { _, err = e.Plan(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}})) })
+	require.ErrorAs(t, err, &pe)
+
+	e = f.engine(t, reconcile.Options{Guard: brokenGuard{}})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	require.NotPanics(t, func() { _, err = e.Flush(ctx) })
+	require.ErrorContains(t, err, "no unlock function")
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
 }
