@@ -57,7 +57,8 @@
 // ([NotInBooks]), a warehouse that is not one of the seller's
 // ([UnknownWarehouse]), a product Tiki lets sell when out of stock
 // ([SellsWhenOutOfStock]), a product in Tiki's own warehouses
-// ([ManagedByTiki]), a price change beyond the guard ([PriceGuard]). Those
+// ([ManagedByTiki]), a product whose stock Tiki's answer left out
+// ([StockNotReported]), a price change beyond the guard ([PriceGuard]). Those
 // are reported, never written, and never copied into the books.
 //
 // [Engine.Apply] sends the changes in batch calls (up to 20 items a call,

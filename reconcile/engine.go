@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -164,7 +165,7 @@ func (bk *bookIndex) match(a *actual) *desired {
 	if a.sku == "" {
 		return nil
 	}
-	if d := bk.bySKU[a.sku]; d != nil && d.productID == 0 {
+	if d := bk.bySKU[itemKey(a.sku, 0)]; d != nil && d.productID == 0 {
 		return d
 	}
 	return nil
@@ -245,7 +246,7 @@ func (e *Engine) planPage(ctx context.Context, rows []actual, bk *bookIndex, pla
 		}
 		d.found, d.productID = true, a.productID
 		pairs = append(pairs, pair{d, a})
-		if o := bk.bySKU[a.sku]; a.sku != "" && o != nil && o != d && !o.matched() {
+		if o := bk.bySKU[itemKey(a.sku, 0)]; a.sku != "" && o != nil && o != d && !o.matched() {
 			o.found, o.productID = true, a.productID
 			plan.Items = append(plan.Items, ItemPlan{SKU: o.sku, ProductID: a.productID, Version: o.version, key: o.key, order: o.index,
 				Problems: []Problem{{Reason: Duplicate, Detail: fmt.Sprintf("product %d is also books[%d], by its product id", a.productID, d.index)}}})
@@ -283,14 +284,14 @@ func (d *desired) matched() bool { return d.found }
 // locked runs fn holding the Guard of keys, with their entries from the
 // State (a new entry for a key the State has none of).
 func (e *Engine) locked(ctx context.Context, keys []string, fn func(held context.Context, entries map[string]*Entry) error) error {
-	held, unlock, err := e.guard.Lock(ctx, keys)
+	held, unlock, err := e.hold(ctx, keys)
 	if err != nil {
-		return fmt.Errorf("reconcile: guard: %w", err)
+		return err
 	}
 	defer unlock()
-	loaded, err := e.state.Load(held, keys)
+	loaded, err := e.load(held, keys)
 	if err != nil {
-		return fmt.Errorf("reconcile: state: %w", err)
+		return err
 	}
 	entries := make(map[string]*Entry, len(keys))
 	for i := range loaded {
@@ -306,12 +307,50 @@ func (e *Engine) locked(ctx context.Context, keys []string, fn func(held context
 	return fn(held, entries)
 }
 
+// hold takes the Guard of keys. The Guard and the State may be the
+// caller's own: a panic in them is an error (a *tiki.PanicError), as is a
+// Lock that returns no held context or no unlock function, and a panic of
+// the unlock function is logged.
+func (e *Engine) hold(ctx context.Context, keys []string) (context.Context, func(), error) {
+	type hold struct {
+		ctx    context.Context
+		unlock func()
+	}
+	h, err := safe.Get(func() (hold, error) {
+		held, unlock, err := e.guard.Lock(ctx, keys)
+		return hold{held, unlock}, err
+	})
+	if err == nil && (h.ctx == nil || h.unlock == nil) {
+		if h.unlock != nil {
+			h.unlock()
+		}
+		err = errors.New("Lock returned no held context or no unlock function")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile: guard: %w", err)
+	}
+	return h.ctx, func() {
+		if err := safe.Do(func() error { h.unlock(); return nil }); err != nil {
+			e.log().LogAttrs(ctx, slog.LevelError, "reconcile: the Guard's unlock panicked", slog.String("error", err.Error()))
+		}
+	}, nil
+}
+
+// load reads the entries of keys from the State.
+func (e *Engine) load(ctx context.Context, keys []string) ([]Entry, error) {
+	loaded, err := safe.Get(func() ([]Entry, error) { return e.state.Load(ctx, keys) })
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: state: %w", err)
+	}
+	return loaded, nil
+}
+
 // save stores entries in the State.
 func (e *Engine) save(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := e.state.Save(ctx, entries); err != nil {
+	if err := safe.Do(func() error { return e.state.Save(ctx, entries) }); err != nil {
 		return fmt.Errorf("reconcile: state: %w", err)
 	}
 	return nil

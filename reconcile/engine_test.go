@@ -1,10 +1,15 @@
 package reconcile_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -341,4 +346,66 @@ func TestConcurrentAuditsNeverWriteAStaleValue(t *testing.T) {
 			last = q
 		}
 	}
+}
+
+// withoutInventory is a transport that drops "inventory" from the products
+// Tiki answers with, as an answer that does not include it.
+type withoutInventory struct{ next http.RoundTripper }
+
+func (w withoutInventory) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := w.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/products") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) == nil {
+		delete(doc, "inventory")
+		if rows, ok := doc["data"].([]any); ok {
+			for _, row := range rows {
+				if m, ok := row.(map[string]any); ok {
+					delete(m, "inventory")
+				}
+			}
+		}
+		body, _ = json.Marshal(doc)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// A product whose stock Tiki's answer does not include is not written as
+// if it had none: an update lists every warehouse of the product, and
+// would empty the ones the engine did not hear of (here 905, not one of
+// Options.Warehouses). Its stock is reported as not reconcilable, and its
+// other fields are still reconciled.
+func TestStockTikiDidNotReportIsLeftAlone(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5, whCT: 7}})
+	client, err := f.srv.Client(tiki.WithHTTPClient(&http.Client{Transport: withoutInventory{next: f.wire}}),
+		tiki.WithRateLimit(0, 0), tiki.WithRetry(3, time.Millisecond, 5*time.Millisecond))
+	require.NoError(t, err)
+	e, err := reconcile.New(client, reconcile.Options{Warehouses: warehouses})
+	require.NoError(t, err)
+
+	item := reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}, Price: 110000}
+	rep, err := e.Sync(context.Background(), books(item))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A not_reconcilable quantity -1->0 stock_not_reported", "A changed price 100000->110000"}, lines(rep))
+	assert.Equal(t, map[int64]int{whHN: 5, whCT: 7}, f.stock(t, "A"), "the stock is left alone")
+	assert.Equal(t, tiki.Money(110000), f.price(t, "A"))
+
+	// A Set reads the product first, and leaves its stock alone too.
+	item.Quantities, item.Price = map[int64]int{whHN: 2}, 0
+	require.NoError(t, e.Set(item))
+	rep, err = e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A not_reconcilable quantity -1->0 stock_not_reported"}, lines(rep))
+	assert.Equal(t, map[int64]int{whHN: 5, whCT: 7}, f.stock(t, "A"))
 }

@@ -238,7 +238,8 @@ func (e *Engine) flush(ctx context.Context, items []*desired, superseded int) (*
 
 // readCold handles, for items[lo:hi] under their Guard, the items whose
 // entry holds a newer version (superseded) and reads from Tiki those the
-// engine has not seen there, recording what it read in their entries (or
+// engine has not seen there (or has seen as another product than the
+// item's ProductID), recording what it read in their entries (or
 // a NotOnTiki plan, or a failure). It returns which items' entries to save.
 func (e *Engine) readCold(ctx context.Context, items []*desired, lo, hi int, entries map[string]*Entry,
 	plans []*ItemPlan, outs []outcomeOf, r *run) []bool {
@@ -250,8 +251,9 @@ func (e *Engine) readCold(ctx context.Context, items []*desired, lo, hi int, ent
 		case en.Version > d.version:
 			outs[i].status = StatusSuperseded
 			continue
-		case !en.SeenAt.IsZero() && en.ProductID != 0:
-			continue
+		case !en.SeenAt.IsZero() && en.ProductID != 0 && (d.productID == 0 || d.productID == en.ProductID) &&
+			(d.stock == nil || en.Seen.Stock != nil):
+			continue // seen (its stock too, when the item sets it), and the product the item names
 		}
 		wg.Add(1)
 		go func() {
@@ -272,6 +274,11 @@ func (e *Engine) readCold(ctx context.Context, items []*desired, lo, hi int, ent
 				plans[i] = &ItemPlan{SKU: d.sku, ProductID: d.productID, Version: d.version, key: d.key,
 					Problems: []Problem{{Reason: NotOnTiki, Detail: "Tiki has no product with this " + naming(d)}}}
 			default:
+				if en.ProductID != 0 && en.ProductID != a.productID {
+					// The item names another product than the entry knew:
+					// what was pushed to that one says nothing of this one.
+					en.Pushed, en.PushedAt = Values{}, time.Time{}
+				}
 				en.ProductID, en.Seen, en.SeenAt = a.productID, a.values, e.now()
 				seen[i-lo] = true
 			}

@@ -50,11 +50,15 @@ type Item struct {
 }
 
 // Key returns the item's key in the engine's State: its SKU, or "#" and
-// its product id when it has no SKU.
+// its product id when it has no SKU. A SKU that starts with "#" is
+// prefixed with one more, so that no SKU takes a product id's key.
 func (it Item) Key() string { return itemKey(it.SKU, it.ProductID) }
 
 func itemKey(sku string, productID int64) string {
-	if sku != "" {
+	switch {
+	case strings.HasPrefix(sku, "#"):
+		return "#" + sku
+	case sku != "":
 		return sku
 	}
 	return "#" + strconv.FormatInt(productID, 10)

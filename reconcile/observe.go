@@ -54,17 +54,17 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 	}
 	var keys []string
 	if o.SKU != "" {
-		keys = append(keys, o.SKU)
+		keys = append(keys, itemKey(o.SKU, 0))
 	}
 	if o.ProductID > 0 {
 		keys = append(keys, itemKey("", o.ProductID))
 	}
-	held, unlock, err := e.guard.Lock(ctx, keys)
+	held, unlock, err := e.hold(ctx, keys)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	entries, err := e.state.Load(held, keys)
+	entries, err := e.load(held, keys)
 	if err != nil {
 		return err
 	}
@@ -99,12 +99,18 @@ func (e *Engine) Observe(ctx context.Context, o Observation) error {
 // PRODUCT_PRICE_UPDATED gives the price, PRODUCT_INVENTORY_UPDATED the
 // stock of one warehouse. It reports false for the other events (an
 // order's event names no product: read the order, and Observe its products
-// as Stale).
+// as Stale), a nil event and an event that names no product.
 func ObservationOf(event any) (Observation, bool) {
 	switch ev := event.(type) {
 	case *tiki.PriceUpdatedEvent:
+		if ev == nil {
+			break
+		}
 		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Price: ev.PriceTo}, ev.ProductID > 0
 	case *tiki.InventoryUpdatedEvent:
+		if ev == nil {
+			break
+		}
 		return Observation{SKU: ev.OriginalSKU, ProductID: ev.ProductID, At: ev.CreatedAt.Time, Warehouse: ev.WarehouseID,
 			Available: ev.QuantityAvailableTo, Reserved: ev.QuantityReservedTo}, ev.ProductID > 0 && ev.WarehouseID > 0
 	}

@@ -154,3 +154,19 @@ func TestConsumerKeepsTheEngineFresh(t *testing.T) {
 	require.ErrorAs(t, e.ObservePrice(nilCtx, &tiki.PriceUpdatedEvent{ProductID: 1}), &ve)
 	require.ErrorAs(t, e.ObserveInventory(nilCtx, &tiki.InventoryUpdatedEvent{}), &ve)
 }
+
+// A nil event of a product type, as a consumer or a caller may hand one
+// over, is skipped: no panic.
+func TestObserveNilEventsAreSkipped(t *testing.T) {
+	f := newFake(t)
+	e := f.engine(t, reconcile.Options{})
+	ctx := context.Background()
+	require.NotPanics(t, func() {
+		assert.NoError(t, e.ObservePrice(ctx, nil))
+		assert.NoError(t, e.ObserveInventory(ctx, nil))
+		_, ok := reconcile.ObservationOf((*tiki.PriceUpdatedEvent)(nil))
+		assert.False(t, ok)
+		_, ok = reconcile.ObservationOf((*tiki.InventoryUpdatedEvent)(nil))
+		assert.False(t, ok)
+	})
+}

@@ -340,8 +340,10 @@ func ordersDefault[T comparable](v, def T) T {
 // The order's latest delivery (DeliveredStore.Latest) decides: a delivery
 // older than it (a late event, after the backfill or a newer event
 // delivered the order's next status) is not handed out, and neither is one
-// in the status the handler has already; a delivery in another status,
-// newer than it, is. Two deliveries of one order in the same second in two
+// in the status the handler has already (when it is newer, it is recorded
+// as the order's latest, so that a late delivery of a status the order
+// held in between is older); a delivery in another status, newer than it,
+// is. Two deliveries of one order in the same second in two
 // statuses cannot be ordered by their time: Deliver then reads the order
 // and hands out its current status unless the handler has it. So the
 // handler's last word on an order is its newest status, whatever order the
@@ -355,7 +357,8 @@ func ordersDefault[T comparable](v, def T) T {
 // *OrderDeliveryError when the handler failed or panicked, for the live
 // path to retry (the consumer does not acknowledge the event, a receiver
 // answers 5xx); an error wrapping ErrDeliveredStore, without calling the
-// handler, when the store cannot be read; the client's error when the
+// handler, when the store cannot be read (or record a newer delivery of
+// the status the handler has); the client's error when the
 // order cannot be read. A delivery the handler succeeded with but the
 // store could not record is logged and Deliver returns nil: the backfill
 // hands it out once more. One order is handed to one handler call at a
@@ -446,7 +449,17 @@ func (b *OrdersBackfill) handOut(ctx context.Context, d OrderDelivery) (key Orde
 		return key, false, err
 	}
 	switch judge(latest[0], key) {
-	case known, older:
+	case known:
+		if key.At.After(latest[0].At) {
+			// The handler has this status; record that it has it as of
+			// key.At, so that a late delivery of a status the order held
+			// in between is older, and not handed out after it.
+			if err := b.mark(ctx, key); err != nil {
+				return key, false, err
+			}
+		}
+		return key, false, nil
+	case older:
 		return key, false, nil
 	case tied:
 		o, err := b.read(ctx, d.Code)
@@ -470,6 +483,44 @@ func (b *OrdersBackfill) handOut(ctx context.Context, d OrderDelivery) (key Orde
 		return key, true, &OrderDeliveryError{Key: key, Err: err}
 	}
 	return key, true, nil
+}
+
+// advance records, for each order of keys whose key is in the status of
+// its latest delivery and newer (judged known), that the handler has that
+// status as of the key's At: the order is no less in that status for having
+// been updated since, and a late delivery of a status it held in between
+// is then older than its latest, and not handed out. It holds the orders'
+// locks, so that no hand-out of them runs meanwhile.
+func (b *OrdersBackfill) advance(ctx context.Context, keys []OrderKey) error {
+	newest := map[string]OrderKey{}
+	for _, k := range keys {
+		if cur, ok := newest[k.Code]; !ok || k.At.After(cur.At) {
+			newest[k.Code] = k
+		}
+	}
+	codes := make([]string, 0, len(newest))
+	for c := range newest {
+		codes = append(codes, c)
+	}
+	unlock, err := b.orders.Lock(ctx, codes)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	latest, err := b.latest(ctx, codes)
+	if err != nil {
+		return err
+	}
+	var mark []OrderKey
+	for i, c := range codes {
+		if k := newest[c]; judge(latest[i], k) == known && k.At.After(latest[i].At) {
+			mark = append(mark, k)
+		}
+	}
+	if len(mark) == 0 {
+		return nil
+	}
+	return b.mark(ctx, mark...)
 }
 
 // mark records keys as delivered (which also clears their orders' failures).
@@ -655,7 +706,8 @@ func (b *OrdersBackfill) Range(ctx context.Context, from, to time.Time) (*Orders
 // logged, given to OnPass and retried by the next pass. Run returns an
 // error only for failures that waiting cannot mend: the client's
 // credentials refused (401, 403) and invalid arguments (a
-// *tiki.ValidationError). A second Run of the same OrdersBackfill returns
+// *tiki.ValidationError), of the backfill's own calls. A handler's error
+// fails its order only, whatever it wraps. A second Run of the same OrdersBackfill returns
 // ErrOrdersRunning.
 func (b *OrdersBackfill) Run(ctx context.Context) error {
 	var v problems
@@ -698,10 +750,33 @@ func (b *OrdersBackfill) Run(ctx context.Context) error {
 	}
 }
 
-// ordersFatal reports whether err is one that another pass cannot mend.
+// ordersFatal reports whether err is one that another pass cannot mend:
+// the backfill's own calls refused for their credentials or arguments. The
+// errors under an *OrderDeliveryError are not looked at: they are the
+// seller's handler's (or the store's, or reading one parked order), and
+// fail that order only, however they are made; a handler whose own call to
+// Tiki is refused must not stop the backfill of every other order.
 func ordersFatal(err error) bool {
-	var ve *tiki.ValidationError
-	return errors.As(err, &ve) || errors.Is(err, tiki.ErrUnauthorized) || errors.Is(err, tiki.ErrForbidden)
+	switch e := err.(type) {
+	case nil, *OrderDeliveryError:
+		return false
+	case *tiki.ValidationError:
+		return true
+	case interface{ Is(error) bool }:
+		if e.Is(tiki.ErrUnauthorized) || e.Is(tiki.ErrForbidden) {
+			return true
+		}
+	}
+	if err == tiki.ErrUnauthorized || err == tiki.ErrForbidden {
+		return true
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		return ordersFatal(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		return slices.ContainsFunc(e.Unwrap(), ordersFatal)
+	}
+	return false
 }
 
 // check refuses a nil ctx and an OrdersBackfill not made by

@@ -25,14 +25,17 @@ import (
 // file is rewritten with the live ones (a temporary file, flushed, renamed
 // over the log).
 //
-// One process uses a file at a time: replicas that share deliveries need a
-// shared store (see DeliveredStore). Make it with NewFileDeliveredStore
+// One process uses a file at a time (NewFileDeliveredStore takes a lock,
+// a file beside it, path+".lock", that Close releases, and refuses a file
+// another open holds): replicas that share deliveries need a shared store
+// (see DeliveredStore). Make it with NewFileDeliveredStore
 // and Close it when done; it is safe for concurrent use.
 type FileDeliveredStore struct {
 	path string
 	set  deliveredSet // and its lock, which guards the fields below
 
 	f         *os.File // nil once closed or broken
+	unlock    func()   // releases the file's lock; nil once released
 	broken    error    // why the file can no longer be written
 	size      int64    // bytes of the file
 	records   int      // lines after the header
@@ -98,17 +101,28 @@ func (s *FileDeliveredStore) open() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return s.fail("creating its directory: %v", err)
 	}
+	unlock, err := lockBeside(s.path)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDeliveredStore, err)
+	}
 	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
+		unlock()
 		return s.fail("%v", err)
 	}
 	if err := s.read(f); err != nil {
 		f.Close()
+		unlock()
 		return err
 	}
-	s.f = f
+	s.f, s.unlock = f, unlock
 	if s.size == 0 {
 		if err := s.append([]byte(deliveredFormat + "\n")); err != nil {
+			if s.f != nil {
+				s.f.Close()
+				s.f = nil
+			}
+			s.release()
 			return err
 		}
 	}
@@ -339,6 +353,7 @@ func (s *FileDeliveredStore) Close() error {
 	}
 	s.set.mu.Lock()
 	defer s.set.mu.Unlock()
+	defer s.release()
 	if s.f == nil {
 		return nil
 	}
@@ -348,6 +363,14 @@ func (s *FileDeliveredStore) Close() error {
 		return s.fail("%v", err)
 	}
 	return nil
+}
+
+// release releases the file's lock, once.
+func (s *FileDeliveredStore) release() {
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
+	}
 }
 
 // maybeCompact rewrites the file with its live lines when most of its

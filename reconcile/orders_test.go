@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -674,6 +675,60 @@ func TestOrdersBackfillRunReturnsWhatAnotherPassCannotMend(t *testing.T) {
 
 	err = b.Run(context.Background())
 	assert.ErrorIs(t, err, tiki.ErrUnauthorized)
+}
+
+// A handler whose own error wraps a *tiki.ValidationError or Tiki's 401
+// (the seller's system calling the SDK with a bad value, or with another
+// credential) fails that order only: Run goes on passing, and the other
+// orders are still delivered.
+func TestOrdersBackfillRunGoesOnWhenAHandlerFailsWithAnSDKError(t *testing.T) {
+	t.Parallel()
+	for name, cause := range map[string]error{
+		"validation":   &tiki.ValidationError{Problems: []tiki.FieldProblem{{Field: "sku", Problem: "is required"}}},
+		"unauthorized": fmt.Errorf("the ERP's call: %w", tiki.ErrUnauthorized),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var mu sync.Mutex
+			var errs []error
+			e := newOrdersEnv(t, reconcile.OrdersOptions{Interval: time.Millisecond,
+				OnPass: func(_ context.Context, _ *reconcile.OrdersReport, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					if errs = append(errs, err); len(errs) == 3 {
+						cancel()
+					}
+				}})
+			e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+			bad := e.placeOrder()
+			good := e.placeOrder()
+			e.clock.Advance(ordersTestLag + time.Second)
+			e.handler.setFail(func(d reconcile.OrderDelivery) error {
+				if d.Code == bad {
+					return cause
+				}
+				return nil
+			})
+
+			done := make(chan error, 1)
+			go func() { done <- e.b.Run(ctx) }()
+			select {
+			case err := <-done:
+				require.NoError(t, err, "a handler's error is no reason to stop every later pass")
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not stop")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, errs, 3)
+			var de *reconcile.OrderDeliveryError
+			require.ErrorAs(t, errs[0], &de)
+			assert.Equal(t, bad, de.Key.Code)
+			assert.Equal(t, 1, e.handler.count(orderKey(good, tiki.OrderStatusQueueing)))
+		})
+	}
 }
 
 func TestOrdersBackfillRunsOneLoop(t *testing.T) {

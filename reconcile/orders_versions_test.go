@@ -333,3 +333,41 @@ func TestOrdersBackfillHandsAFailingOrderOnASharedBoundOutOncePerPass(t *testing
 	assert.Zero(t, report.Checkpoint, "neither window is complete")
 	assert.Equal(t, bad, report.Failed[0].Key.Code)
 }
+
+// A delivery in the status the handler has, newer than the one recorded
+// (the order left the status and returned to it, with the event of the
+// status between lost or late), moves the order's latest delivery to its
+// time: the late event of the status between is then older, and not handed
+// out after it. Both the live path and the backfill record it.
+func TestOrdersBackfillAKnownStatusSeenLaterMovesTheLatestDelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("live", func(t *testing.T) {
+		t.Parallel()
+		e := newOrdersEnv(t, reconcile.OrdersOptions{})
+		a := e.placeOrder()
+		t0 := e.clock.Now()
+		require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusProcessing, At: t0}))
+		// The hold at t0+10s is late; the return to processing at t0+20s comes first.
+		require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusProcessing, At: t0.Add(20 * time.Second)}))
+		require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusHolded, At: t0.Add(10 * time.Second)}))
+		assert.Equal(t, tiki.OrderStatusProcessing, e.handler.last().d.Status, "the late hold is older than the return to processing")
+		assert.Zero(t, e.handler.count(orderKey(a, tiki.OrderStatusHolded)))
+	})
+	t.Run("backfill", func(t *testing.T) {
+		t.Parallel()
+		e := newOrdersEnv(t, reconcile.OrdersOptions{})
+		e.srv.LoseOrderNotifications(func(tikitest.OrderChange) bool { return true })
+		a := e.placeOrder()
+		placed := e.clock.Now()
+		// The handler has the order queueing as of an earlier event.
+		require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusQueueing, At: placed.Add(-20 * time.Second)}))
+		_, err := e.once() // lists it queueing as of placed: known, and newer
+		require.NoError(t, err)
+		require.NoError(t, e.b.Deliver(ctx, reconcile.OrderDelivery{Code: a, Status: tiki.OrderStatusProcessing, At: placed.Add(-10 * time.Second)}))
+		assert.Equal(t, tiki.OrderStatusQueueing, e.handler.last().d.Status, "a status older than the one the pass saw is not handed out")
+		latest, err := e.store.Latest(ctx, []string{a})
+		require.NoError(t, err)
+		assert.True(t, latest[0].At.Equal(placed.Truncate(time.Second)), "latest at %v", latest[0].At)
+	})
+}

@@ -291,6 +291,18 @@ func (p *ordersPass) deliver(orders []tiki.Order) bool {
 		p.stop(err)
 		return false
 	}
+	var advance []OrderKey
+	for i, k := range keys {
+		if judge(latest[i], k) == known && k.At.After(latest[i].At) {
+			advance = append(advance, k)
+		}
+	}
+	if len(advance) > 0 {
+		if err := p.b.advance(p.ctx, advance); err != nil {
+			p.stop(err)
+			return false
+		}
+	}
 	var ok atomic.Bool
 	ok.Store(true)
 	var wg sync.WaitGroup

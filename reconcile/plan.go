@@ -122,6 +122,10 @@ const (
 	// Duplicate: the books name the product twice (one item by its SKU,
 	// another by its product id).
 	Duplicate Reason = "duplicate"
+	// StockNotReported: Tiki's answer did not include the product's stock
+	// (its inventory); the stock is left alone, since an update lists every
+	// warehouse of the product and would empty those Tiki did not report.
+	StockNotReported Reason = "stock_not_reported"
 )
 
 // Problem is a field, or a whole item, that cannot be reconciled.
@@ -190,7 +194,11 @@ func (e *Engine) compare(d *desired, a *actual, en *Entry, at time.Time) *ItemPl
 		}
 	}
 	if d.stock != nil {
-		if probs := e.stockProblems(&a.values); len(probs) > 0 {
+		if a.values.Stock == nil {
+			ip.Problems = append(ip.Problems, Problem{Reason: StockNotReported, Field: FieldQuantity, Before: -1,
+				Detail: "Tiki's answer did not include the product's stock; it is left alone"})
+			inStep = false
+		} else if probs := e.stockProblems(&a.values); len(probs) > 0 {
 			ip.Problems = append(ip.Problems, probs...)
 			inStep = false
 		} else {

@@ -255,3 +255,49 @@ func TestWriteInDoubtSupersedesOlderValues(t *testing.T) {
 	assert.Equal(t, 1, rep.Superseded, "version 6 is older than the write in doubt")
 	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, "A"))
 }
+
+// A Set that names its product by id writes that product, even when the
+// engine knows the item's SKU as another product (the seller listed the
+// product again under the same SKU, or the books map the SKU to the new
+// listing): ProductID decides which product it is.
+func TestSetWritesTheProductItNamesByID(t *testing.T) {
+	f := newFake(t)
+	e := synced(t, f, reconcile.Options{})
+	ids := f.seed(t, product{sku: "A-NEW", price: 100000, stock: map[int64]int{whHN: 5}})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", ProductID: ids["A-NEW"], Quantities: map[int64]int{whHN: 2}}))
+	rep, err := e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Changed)
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"), "the product the SKU named before is left alone")
+	assert.Equal(t, map[int64]int{whHN: 2}, f.stock(t, "A-NEW"))
+	for _, call := range f.wire.updates(t) {
+		for _, it := range call {
+			assert.Equal(t, ids["A-NEW"], it.ProductID)
+		}
+	}
+}
+
+// A SKU that starts with "#" is not taken for a product id: the Sets of
+// the product whose SKU is "#" and a number, and of the product with that
+// id, are two items.
+func TestSetOfASKUThatLooksLikeAProductID(t *testing.T) {
+	f := newFake(t)
+	ids := f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	hashSKU := "#" + itoa(ids["A"])
+	f.seed(t, product{sku: hashSKU, price: 100000, stock: map[int64]int{whHN: 5}})
+	e := f.engine(t, reconcile.Options{})
+	assert.NotEqual(t, reconcile.Item{SKU: hashSKU}.Key(), reconcile.Item{ProductID: ids["A"]}.Key())
+
+	plan, err := e.Plan(context.Background(), books(reconcile.Item{ProductID: ids["A"], Quantities: map[int64]int{whHN: 5}},
+		reconcile.Item{SKU: hashSKU, Quantities: map[int64]int{whHN: 5}}))
+	require.NoError(t, err, "two items, not one named twice")
+	assert.Equal(t, 2, plan.InStep)
+
+	require.NoError(t, e.Set(reconcile.Item{ProductID: ids["A"], Quantities: map[int64]int{whHN: 3}}))
+	require.NoError(t, e.Set(reconcile.Item{SKU: hashSKU, Quantities: map[int64]int{whHN: 7}}))
+	assert.Equal(t, 2, e.Pending())
+	_, err = e.Flush(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]int{whHN: 3}, f.stock(t, "A"))
+	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, hashSKU))
+}

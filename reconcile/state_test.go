@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +190,125 @@ func TestMemoryStateHoldsWhatWasSeenAndPushed(t *testing.T) {
 	assert.Equal(t, tiki.InventoryDropShip, en.Seen.InventoryType)
 	assert.False(t, en.SeenAt.IsZero())
 	assert.Equal(t, 1, st.Len())
+}
+
+// A FileState damaged before its end (a record whose bytes changed, with
+// records after it) is an error, and the file is left as it is: dropping
+// the damaged record would lose every record after it, and the versions
+// they hold, without a word. Zeros after the last record, as a file system
+// may leave after a crash, are a crash's leftovers, dropped.
+func TestFileStateDamagedBeforeItsEndIsAnError(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state")
+	s, err := reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("A")}))
+	mid, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("B")}))
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("C")}))
+	require.NoError(t, s.Close())
+
+	full, err := os.ReadFile(path)
+	require.NoError(t, err)
+	damaged := slices.Clone(full)
+	damaged[mid.Size()+3] ^= 0xff // in B's record
+	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	_, err = reconcile.OpenFileState(path)
+	require.ErrorContains(t, err, "damaged")
+	kept, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, damaged, kept, "nothing truncated")
+
+	require.NoError(t, os.WriteFile(path, append(slices.Clone(full), make([]byte, 64)...), 0o600))
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Len())
+	require.NoError(t, s.Save(ctx, []reconcile.Entry{sampleEntry("D")}))
+	require.NoError(t, s.Close())
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, 4, s.Len())
+}
+
+// A state file is one process's at a time: a second open of it, here or
+// in another process, is refused until the first is closed, instead of
+// both appending over each other's records. So is a delivered store's.
+func TestFileStoresAreOneOpenAtATime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	s, err := reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	_, err = reconcile.OpenFileState(path)
+	require.ErrorIs(t, err, reconcile.ErrFileInUse)
+	require.ErrorContains(t, err, "open in another process")
+	require.NoError(t, s.Close())
+	s, err = reconcile.OpenFileState(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	orders := filepath.Join(dir, "orders.log")
+	d, err := reconcile.NewFileDeliveredStore(orders, 0)
+	require.NoError(t, err)
+	_, err = reconcile.NewFileDeliveredStore(orders, 0)
+	require.ErrorIs(t, err, reconcile.ErrDeliveredStore)
+	require.ErrorIs(t, err, reconcile.ErrFileInUse)
+	require.ErrorContains(t, err, "open in another process")
+	require.NoError(t, d.Close())
+	d, err = reconcile.NewFileDeliveredStore(orders, 0)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+}
+
+// panickyState is a State of the caller's own whose Load panics once
+// armed.
+type panickyState struct {
+	*reconcile.MemoryState
+	armed atomic.Bool
+}
+
+func (s *panickyState) Load(ctx context.Context, keys []string) ([]reconcile.Entry, error) {
+	if s.armed.Load() {
+		panic("state bug")
+	}
+	return s.MemoryState.Load(ctx, keys)
+}
+
+// brokenGuard is a Guard of the caller's own that holds nothing and
+// returns no unlock function.
+type brokenGuard struct{}
+
+func (brokenGuard) Lock(ctx context.Context, _ []string) (context.Context, func(), error) {
+	return ctx, nil, nil
+}
+
+// A State or Guard of the caller's own that panics, or a Guard that
+// returns no unlock function, is an error of the call: the engine's
+// goroutines do not crash the process with it.
+func TestCallersStateAndGuardPanicsAreErrors(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 5}})
+	st := &panickyState{MemoryState: reconcile.NewMemoryState()}
+	e := f.engine(t, reconcile.Options{State: st})
+	ctx := context.Background()
+	_, err := e.Sync(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}}))
+	require.NoError(t, err)
+
+	st.armed.Store(true)
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	var pe *tiki.PanicError
+	require.NotPanics(t, func() { _, err = e.Flush(ctx) })
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 1, e.Pending(), "not written: still pending")
+	require.NotPanics(t, func() { err = e.Observe(ctx, reconcile.Observation{SKU: "A", Price: 90000}) })
+	require.ErrorAs(t, err, &pe)
+	require.NotPanics(t, func() { _, err = e.Plan(ctx, books(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}})) })
+	require.ErrorAs(t, err, &pe)
+
+	e = f.engine(t, reconcile.Options{Guard: brokenGuard{}})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}}))
+	require.NotPanics(t, func() { _, err = e.Flush(ctx) })
+	require.ErrorContains(t, err, "no unlock function")
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
 }

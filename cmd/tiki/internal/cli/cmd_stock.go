@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +31,7 @@ type stockPolicy struct {
 // warehouses (read from Tiki unless given), the policies, and the state
 // of what was pushed before (kept in a file per profile, so that drift
 // between two runs shows; in memory for the built-in fake).
-func (a *app) engine(ctx context.Context, client *tiki.Client, p stockPolicy, statePath string) (*reconcile.Engine, func(), error) {
+func (a *app) engine(ctx context.Context, client *tiki.Client, p stockPolicy, statePath string, shared *stockShared) (*reconcile.Engine, func(), error) {
 	warehouses := p.Warehouses
 	if len(warehouses) == 0 {
 		var err error
@@ -44,12 +46,19 @@ func (a *app) engine(ctx context.Context, client *tiki.Client, p stockPolicy, st
 		MaxPriceChange: tiki.Percent(p.MaxPriceChange),
 		Now:            a.now,
 	}
+	if shared != nil {
+		opts.State, opts.Guard = shared.state, shared.guard
+	}
 	closeState := func() {}
 	if statePath != "" {
 		if err := os.MkdirAll(filepath.Dir(statePath), 0o700); err != nil {
 			return nil, nil, &cliError{code: ExitError, msg: "opening the stock state: " + err.Error(), cause: err}
 		}
 		fs, err := reconcile.OpenFileState(statePath)
+		if errors.Is(err, reconcile.ErrFileInUse) {
+			return nil, nil, &cliError{code: ExitError, cause: err,
+				msg: fmt.Sprintf("the stock state %s is in use by another tiki stock command of this profile: wait for it to end, or give --state", statePath)}
+		}
 		if err != nil {
 			return nil, nil, &cliError{code: ExitError, cause: err,
 				msg: fmt.Sprintf("opening the stock state %s: %v: delete the file to start afresh (the next push then reports no drift), or give --state", statePath, err)}
@@ -92,11 +101,26 @@ func (a *app) statePath(flag string, none bool) (string, error) {
 	return filepath.Join(filepath.Dir(path), "state", name+".stock"), nil
 }
 
-// booksSeq hands the books to the engine.
-func booksSeq(items []bookItem) iter.Seq2[reconcile.Item, error] {
+// stockShared is what the plans of push_stock share, so that a plan
+// applied after a newer one was does not write its older values over the
+// newer ones: one State and Guard, and the version of each plan's books (a
+// count of the plans made, so that a later plan's books are newer).
+type stockShared struct {
+	state    reconcile.State
+	guard    reconcile.Guard
+	versions atomic.Int64
+}
+
+func newStockShared() *stockShared {
+	return &stockShared{state: reconcile.NewMemoryState(), guard: reconcile.NewLocalGuard()}
+}
+
+// booksSeq hands the books to the engine, each item with version (0: the
+// engine stamps them).
+func booksSeq(items []bookItem, version int64) iter.Seq2[reconcile.Item, error] {
 	return func(yield func(reconcile.Item, error) bool) {
 		for _, it := range items {
-			if !yield(reconcile.Item{SKU: it.SKU, ProductID: it.ProductID, Quantities: it.Quantities, Price: it.Price, Active: it.Active}, nil) {
+			if !yield(reconcile.Item{SKU: it.SKU, ProductID: it.ProductID, Quantities: it.Quantities, Price: it.Price, Active: it.Active, Version: version}, nil) {
 				return
 			}
 		}
@@ -275,13 +299,13 @@ func (a *app) stockPlan(cmd *cobra.Command, f *stockFlags, file string) (*reconc
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	eng, done, err := a.engine(ctx, client, f.policy, state)
+	eng, done, err := a.engine(ctx, client, f.policy, state, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	p := a.newProgress("requests to read Tiki's products")
 	stop := a.countRequests(func(n int) { p.set(n, 0) })
-	plan, err := eng.Plan(ctx, booksSeq(items))
+	plan, err := eng.Plan(ctx, booksSeq(items, 0))
 	stop()
 	p.done()
 	if err != nil {
@@ -364,13 +388,14 @@ func countProblems(r *reconcile.Report) int {
 // stockTools returns the MCP tools of the stock engine.
 func (a *app) stockTools(client *tiki.Client) []mcpTool {
 	plans := newPlanStore()
+	pushes := newStockShared()
 	return []mcpTool{
 		tool("audit_stock", "Audit stock against the books",
 			"Compares the seller's books (rows of SKU, units per seller warehouse, price, on sale or not) with the products on Tiki and reports, "+
 				"field by field, what a push would change and what cannot be reconciled (a SKU Tiki does not have, a warehouse that is not the seller's, "+
 				"a price change beyond the guard). Writes nothing.",
 			false, readOnly, func(ctx context.Context, in booksIn) (stockOut, error) {
-				plan, _, done, err := a.toolPlan(ctx, client, in)
+				plan, _, done, err := a.toolPlan(ctx, client, in, nil)
 				if err != nil {
 					return stockOut{}, err
 				}
@@ -380,13 +405,14 @@ func (a *app) stockTools(client *tiki.Client) []mcpTool {
 		tool("push_stock", "Push stock and prices from the books",
 			"Writes the seller's books to Tiki in two calls. The first call (books or csv, and the policies) plans and writes nothing: it returns the plan "+
 				"and its plan_id. Show the plan to the user; the second call with that plan_id and apply: true writes exactly that plan (batch updates at Tiki's "+
-				"rate limit) and reports what became of every field. A plan can be applied once, within 15 minutes.",
+				"rate limit) and reports what became of every field. A plan can be applied once, within 15 minutes; an item that a later plan already wrote "+
+				"is left as that plan wrote it (superseded).",
 			true, writeAnnotations(true, false), func(ctx context.Context, in pushIn) (stockOut, error) {
 				if in.PlanID == "" {
 					if in.Apply {
 						return stockOut{}, fmt.Errorf("tiki: apply needs the plan_id of a first call, which plans: call push_stock with the books first")
 					}
-					plan, eng, done, err := a.toolPlan(ctx, client, in.booksIn)
+					plan, eng, done, err := a.toolPlan(ctx, client, in.booksIn, pushes)
 					if err != nil {
 						return stockOut{}, err
 					}
@@ -446,8 +472,9 @@ type stockOut struct {
 	Note   string            `json:"note,omitempty"`
 }
 
-// toolPlan plans the books of a stock tool.
-func (a *app) toolPlan(ctx context.Context, client *tiki.Client, in booksIn) (*reconcile.Plan, *reconcile.Engine, func(), error) {
+// toolPlan plans the books of a stock tool, with what the plans of
+// push_stock share (nil: nothing shared).
+func (a *app) toolPlan(ctx context.Context, client *tiki.Client, in booksIn, shared *stockShared) (*reconcile.Plan, *reconcile.Engine, func(), error) {
 	var items []bookItem
 	switch {
 	case len(in.Books) > 0 && in.CSV != "":
@@ -462,11 +489,15 @@ func (a *app) toolPlan(ctx context.Context, client *tiki.Client, in booksIn) (*r
 	default:
 		return nil, nil, nil, fmt.Errorf("tiki: give the books: books (a list of items) or csv")
 	}
-	eng, done, err := a.engine(ctx, client, in.stockPolicy, "")
+	eng, done, err := a.engine(ctx, client, in.stockPolicy, "", shared)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	plan, err := eng.Plan(ctx, booksSeq(items))
+	var version int64
+	if shared != nil {
+		version = shared.versions.Add(1)
+	}
+	plan, err := eng.Plan(ctx, booksSeq(items, version))
 	if err != nil {
 		done()
 		return nil, nil, nil, err

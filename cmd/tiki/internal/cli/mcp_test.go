@@ -420,3 +420,34 @@ func TestMCPToolWithoutASchemaIsAnError(t *testing.T) {
 	require.Error(t, bad.err)
 	assert.Contains(t, bad.err.Error(), "the schema of")
 }
+
+// Two plans of push_stock applied in the other order than they were made:
+// the older plan's values do not land after the newer plan's.
+func TestMCPPushStockAnOlderPlanIsSupersededByANewerOneApplied(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := newShop(t, h)
+	cs := connectMCP(t, h, true)
+	plan := func(qty int) string {
+		t.Helper()
+		res, out, text := call(t, cs, "push_stock", map[string]any{"books": []map[string]any{
+			{"sku": "LICH-BAN", "quantities": map[string]int{"919": qty, "903": 40}}}})
+		require.False(t, res.IsError, text)
+		return out["plan_id"].(string)
+	}
+	older, newer := plan(3), plan(7)
+	res, _, text := call(t, cs, "push_stock", map[string]any{"plan_id": newer, "apply": true})
+	require.False(t, res.IsError, text)
+	res, out, text := call(t, cs, "push_stock", map[string]any{"plan_id": older, "apply": true})
+	require.False(t, res.IsError, text)
+	report := out["report"].(map[string]any)
+	assert.EqualValues(t, 1, report["superseded"], text)
+	assert.EqualValues(t, 0, report["changed"], text)
+	levels, err := s.Stock("LICH-BAN")
+	require.NoError(t, err)
+	for _, l := range levels {
+		if l.Warehouse == 919 {
+			assert.Equal(t, 7, l.Available, "the newer plan's value stays")
+		}
+	}
+}

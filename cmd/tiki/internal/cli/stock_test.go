@@ -82,6 +82,15 @@ func TestStockDrift(t *testing.T) {
 	assert.Equal(t, 1, report.Drifted)
 	_, err = os.Stat(state)
 	require.NoError(t, err)
+
+	// Another stock command of the profile holds the state: this one waits
+	// for nothing and writes nothing, and says so.
+	held, err := reconcile.OpenFileState(state)
+	require.NoError(t, err)
+	defer held.Close()
+	s.requests()
+	h.fails(ExitError, []string{"stock", "push", "testdata/stock.csv", "--yes", "--state", state}, "is in use by another tiki stock command", "--state")
+	assert.Empty(t, writes(s.requests()))
 }
 
 // A books file with a bad row stops the command before Tiki is read.
