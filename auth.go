@@ -345,8 +345,15 @@ func tokenError(err error, red *redact.Redactor) error {
 		}
 		return te
 	}
-	return scrubWith(red, fmt.Errorf("tiki: OAuth2 token request failed: %w", err))
+	if strings.HasPrefix(err.Error(), tokenFailure) {
+		return err // converted already (a fetch's error, reported by the cache)
+	}
+	return scrubWith(red, fmt.Errorf(tokenFailure+"%w", err))
 }
+
+// tokenFailure begins the text of a token request's failure that is not an
+// answer of Tiki's authorization server.
+const tokenFailure = "tiki: OAuth2 token request failed: "
 
 // authenticator puts credentials on requests.
 type authenticator interface {

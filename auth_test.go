@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -212,6 +213,23 @@ func TestTokenEndpointError(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Equal(t, "tiki: OAuth2 token request failed: 401: invalid_client: Client authentication failed", err.Error())
 	assert.EqualValues(t, 0, o.apiCalls())
+}
+
+// A token request that reaches no server says so once, naming what failed.
+func TestTokenEndpointUnreachable(t *testing.T) {
+	t.Parallel()
+	_, s := setup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	gone := "http://" + ln.Addr().String() + "/token"
+	require.NoError(t, ln.Close())
+	c := s.client(t, WithClientCredentials(ClientCredentials{ClientID: "id", ClientSecret: "secret-123", TokenURL: gone}),
+		WithRetry(1, 0, 0))
+	_, _, err = c.Catalog.ListCategories(context.Background(), nil)
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "OAuth2 token request failed"), err.Error())
+	assert.Contains(t, err.Error(), "connection refused")
+	assert.NotContains(t, err.Error(), "secret-123")
 }
 
 func TestTokenEndpointOutage(t *testing.T) {

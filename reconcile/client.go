@@ -133,6 +133,21 @@ func outcome(r tiki.BatchResult) (applied bool, why string, unknown bool) {
 	return false, r.Err.Error() + " (Tiki may have applied it)", true
 }
 
+// refusedCall reports whether err is Tiki's refusal of the whole call
+// (a 4xx other than 408, 409 and 429): sending the same values again would
+// be refused again, so a Set that failed so is not kept for a retry.
+func refusedCall(err error) bool {
+	var ae *tiki.APIError
+	if !errors.As(err, &ae) || ae.StatusCode < 400 || ae.StatusCode >= 500 {
+		return false
+	}
+	switch ae.StatusCode {
+	case 408, 409, 429:
+		return false
+	}
+	return true
+}
+
 // SellerWarehouses returns the ids of the seller's active pickup
 // warehouses, read from Tiki: the Options.Warehouses of a seller whose
 // books name every warehouse it stocks Tiki from.

@@ -15,6 +15,7 @@
 //	report, err := eng.Sync(ctx, books) // both, in one run
 //	err = eng.Set(item)                 // one change of the books, at any time
 //	go eng.Run(ctx)                     // writes the Sets, a Window after each
+//	report, err = eng.Flush(stopCtx)    // on the way out, once Run returned: the last Sets
 //
 // # Desired state: the books
 //

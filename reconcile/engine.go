@@ -498,7 +498,9 @@ func (e *Engine) chunks(ctx context.Context, n int, key func(i int) string, outs
 	wg.Wait()
 }
 
-// commit sends the writes of the items at send (indexes in items) in one
+// commit saves, for the items at send (indexes in items), their versions
+// as written and their sight of Tiki as lost (so that a failed save after
+// the call cannot let an older value through), sends their writes in one
 // batch call, records each one's outcome in outs and, for those Tiki
 // applied, the write in their entries. The caller holds their Guard and
 // saves the entries.
@@ -507,8 +509,19 @@ func (e *Engine) commit(held context.Context, items []*ItemPlan, outs []outcomeO
 		return nil
 	}
 	writes := make([]*write, len(send))
+	intents := make([]Entry, len(send))
 	for j, i := range send {
 		writes[j] = items[i].write
+		// Recorded before the call: once it is sent, Tiki may hold the
+		// value whatever becomes of the answer and of the State's save
+		// after it, so no older value may be written after it, here or
+		// in another replica, and the next write reads Tiki first.
+		en := *entries[items[i].key]
+		en.Version, en.SeenAt = max(en.Version, items[i].Version), time.Time{}
+		intents[j] = en
+	}
+	if err := e.save(held, intents); err != nil {
+		return err
 	}
 	results, err := e.send(held, writes)
 	if err != nil {
@@ -528,7 +541,7 @@ func (e *Engine) commit(held context.Context, items []*ItemPlan, outs []outcomeO
 		case res.Err == nil:
 			o.status, o.note = StatusFailed, why
 		default:
-			o.status, o.note, o.maybe, o.retry = StatusFailed, why, unknown, true
+			o.status, o.note, o.maybe, o.retry = StatusFailed, why, unknown, !refusedCall(res.Err)
 			r.fail(res.Err)
 			if unknown {
 				// Tiki may hold this value now: read Tiki again before

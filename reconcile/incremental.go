@@ -82,8 +82,11 @@ func (e *Engine) Flush(ctx context.Context) (*Report, error) {
 
 // Run writes each item's Sets a Window after the first of them, until ctx
 // ends; it then returns nil, as OrdersBackfill.Run does, and leaves what is
-// pending for a later Run or Flush. A write that fails without Tiki
-// refusing it is tried again a Window later, unless a newer Set came. Each
+// pending for a later Run or Flush: a program stopping calls Flush after
+// Run returned (with a context of its own, as ctx has ended), so that the
+// last Sets are not lost. A write that fails without Tiki refusing it (the
+// item, or the whole call with a 4xx other than 408, 409 and 429) is tried
+// again a Window later, unless a newer Set came. Each
 // flush's report goes to Options.OnReport. One Run at a time: another
 // returns ErrRunning. A nil ctx or an Engine not made by New is a
 // *tiki.ValidationError.

@@ -188,6 +188,17 @@ func TestFailedSetStaysPending(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Failed)
 	assert.Zero(t, e.Pending())
+
+	// Tiki refusing the whole call (a 4xx) would refuse it again: the Set
+	// is reported failed, not kept to be sent every window.
+	f.srv.Inject(tikitest.Fault{Method: http.MethodPut, Path: "/integration/v2.1/products/updateSkus", Status: http.StatusBadRequest})
+	require.NoError(t, e.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 4}}))
+	rep, err = e.Flush(ctx)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
+	assert.Equal(t, 1, rep.Failed)
+	assert.False(t, rep.Lines[0].MaybeApplied)
+	assert.Zero(t, e.Pending())
 }
 
 // Options.Guard is held around every write.
@@ -300,4 +311,43 @@ func TestSetOfASKUThatLooksLikeAProductID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[int64]int{whHN: 3}, f.stock(t, "A"))
 	assert.Equal(t, map[int64]int{whHN: 7}, f.stock(t, hashSKU))
+}
+
+// A write whose State save fails after the call keeps older values out all
+// the same, in another replica too: the version was saved before the call.
+func TestAFailedSaveAfterAWriteKeepsOlderValuesOut(t *testing.T) {
+	f := newFake(t)
+	f.seed(t, product{sku: "A", price: 100000, stock: map[int64]int{whHN: 1}})
+	shared := reconcile.NewMemoryState()
+	guard := reconcile.NewLocalGuard()
+	a := f.engine(t, reconcile.Options{State: &saveAfterWriteFails{State: shared, wire: f.wire}, Guard: guard})
+	b := f.engine(t, reconcile.Options{State: shared, Guard: guard})
+	ctx := context.Background()
+
+	require.NoError(t, a.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 5}, Version: 5}))
+	_, err := a.Flush(ctx)
+	require.ErrorIs(t, err, errStateDown, "the save after the write failed")
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"))
+
+	require.NoError(t, b.Set(reconcile.Item{SKU: "A", Quantities: map[int64]int{whHN: 3}, Version: 3}))
+	rep, err := b.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Superseded, lines(rep))
+	assert.Equal(t, map[int64]int{whHN: 5}, f.stock(t, "A"), "the older value was not written")
+}
+
+var errStateDown = errors.New("state unavailable")
+
+// saveAfterWriteFails is a State whose saves fail once a batch update was
+// sent.
+type saveAfterWriteFails struct {
+	reconcile.State
+	wire *recorder
+}
+
+func (s *saveAfterWriteFails) Save(ctx context.Context, entries []reconcile.Entry) error {
+	if s.wire.count("/updateSkus") > 0 {
+		return errStateDown
+	}
+	return s.State.Save(ctx, entries)
 }

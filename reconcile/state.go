@@ -18,6 +18,11 @@ import (
 // from the books' own changes, and never writes a value older than one it
 // already wrote.
 //
+// Around each batch call the engine saves twice: before it, each item's
+// new version with its sight of Tiki cleared (a save that fails sends
+// nothing), and after it, what Tiki applied. So a failed save after the
+// call cannot let an older value be written after the one Tiki may hold.
+//
 // The engine calls Load and Save while it holds the items' Guard, so an
 // implementation needs no locking of its own beyond being safe for
 // concurrent calls on different keys. Entries encode with
