@@ -16,7 +16,11 @@ import (
 type Item struct {
 	// SKU is the seller's own code of the product (Tiki's original_sku).
 	// SKU or ProductID names the product; when both are given, ProductID
-	// decides which product it is.
+	// decides which product it is. Name each product one way throughout
+	// (by SKU when it has one): the engine keeps an item's versions and
+	// its one-writer guard under its Key, which is the SKU when given, so
+	// a product named by SKU in one place and by id alone in another is
+	// two items whose values are not ordered against each other.
 	SKU string
 	// ProductID is Tiki's id of the product.
 	ProductID int64
