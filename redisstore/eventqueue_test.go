@@ -44,8 +44,13 @@ func TestEventQueueLeaseOneHolderAtATimeAndFencedSaves(t *testing.T) {
 	prefix := uniqueName(t)
 	ra, rb := steadyClient(t, addr), steadyClient(t, addr)
 	deleteKeys(t, ra, prefix)
-	la, cpa := queueStores(t, ra, prefix, 2*time.Second)
-	lb, cpb := queueStores(t, rb, prefix, 2*time.Second)
+	// A's lease must last until its fenced save, however long a starved
+	// process goes without renewing it: a long TTL, on queues known to
+	// Redis so that their first holder does not wait it out.
+	primeLease(t, ra, prefix, "q1")
+	primeLease(t, ra, prefix, "q2")
+	la, cpa := queueStores(t, ra, prefix, holdTTL)
+	lb, cpb := queueStores(t, rb, prefix, holdTTL)
 	ctx := context.Background()
 
 	ha, err := la.Acquire(ctx, "q1")

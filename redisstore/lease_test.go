@@ -244,22 +244,40 @@ func TestLeaseHolderOfAPausedRedisGivesUpInTime(t *testing.T) {
 // without letting the next one act earlier.
 func TestLeaseAcquireStoppedWhileWaitingKeepsTheWait(t *testing.T) {
 	t.Parallel()
-	const ttl = 2 * time.Second
-	srv := startRedis(t) // a fresh server: the first holder waits a TTL
+	// A fresh server: the first holder waits a TTL less the server's
+	// uptime, less its first second. The TTL leaves A a wait however long
+	// a loaded machine took to start the server and reach Redis.
+	const ttl = 3 * time.Second
+	srv := startRedis(t)
 	la, _ := leaseWith(t, srv.addr(), "p:", ttl)
 	lb, _ := leaseWith(t, srv.addr(), "p:", ttl)
+	rdb := steadyClient(t, srv.addr())
 	ctx := context.Background()
 
-	start := time.Now()
-	short, cancel := context.WithTimeout(ctx, ttl/4)
-	_, err := la.Acquire(short, "q")
+	// A takes the lease and waits; it is stopped then.
+	short, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errA := make(chan error, 1)
+	go func() {
+		h, err := la.Acquire(short, "q")
+		if err == nil {
+			_ = h.Release(ctx)
+		}
+		errA <- err
+	}()
+	waitFor(t, "A taking the lease", func() bool { return rdb.Exists(ctx, "p:{q}:lease").Val() == 1 })
 	cancel()
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, <-errA, context.Canceled, "A was stopped while it waited")
+	safeAt, err := rdb.HGet(ctx, "p:{q}:holder", "safe_at").Int64()
+	require.NoError(t, err)
 
 	hb, err := lb.Acquire(ctx, "q")
 	require.NoError(t, err)
-	took := time.Since(start)
-	assert.GreaterOrEqual(t, took, ttl-time.Second, "the wait A gave up still applies to B") // uptime is counted in whole seconds
+	// Redis's clock, which computed the waits: B acts no earlier than A
+	// could have.
+	now, err := rdb.Time(ctx).Result()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, now.UnixMilli(), safeAt, "the wait A gave up still applies to B")
 	require.NoError(t, hb.Release(ctx))
 }
 
