@@ -21,13 +21,14 @@ func startCluster(t *testing.T) *redis.ClusterClient {
 	srv := startRedisWith(t, "--save", "", "--appendonly", "no", "--cluster-enabled", "yes",
 		"--cluster-config-file", "nodes.conf")
 	ctx := context.Background()
-	node := newRedisClient(t, srv.addr())
+	node := steadyClient(t, srv.addr())
 	require.NoError(t, node.ClusterAddSlotsRange(ctx, 0, 16383).Err())
 	require.True(t, waitUntil(t, 10*time.Second, func() bool {
 		info, err := node.ClusterInfo(ctx).Result()
 		return err == nil && strings.Contains(info, "cluster_state:ok")
 	}), "the cluster does not come up")
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.addr()}})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.addr()}, DialTimeout: 5 * time.Second,
+		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
@@ -40,7 +41,13 @@ func TestWriteOrderAndLeaseOnACluster(t *testing.T) {
 	rdb := startCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	const ttl = 300 * time.Millisecond
+	// The locks must stay held while the test watches them renewed: a TTL
+	// long enough for a starved process. The keys and the queue are known
+	// to Redis first, so that their first holder does not wait it out.
+	const ttl = 2 * time.Second
+	keys := productKeys(40)
+	primeWriteKeys(t, rdb, redisstore.DefaultWritePrefix, keys...)
+	primeLease(t, rdb, redisstore.DefaultQueuePrefix, "q1")
 	newOrder := func() *redisstore.WriteOrder {
 		o, err := redisstore.NewWriteOrder(rdb, redisstore.WithWriteLockTTL(ttl),
 			redisstore.WithWritePollInterval(5*time.Millisecond), redisstore.WithWriteSettle(0))
@@ -48,7 +55,6 @@ func TestWriteOrderAndLeaseOnACluster(t *testing.T) {
 		return o
 	}
 	a, b := newOrder(), newOrder()
-	keys := productKeys(40)
 	l, err := a.Lock(ctx, keys)
 	require.NoError(t, err, "40 keys over many slots")
 	// Each lock, whatever its slot, is renewed: its time to live goes up
@@ -56,11 +62,13 @@ func TestWriteOrderAndLeaseOnACluster(t *testing.T) {
 	for _, k := range []string{keys[0], keys[39]} {
 		lock := redisstore.DefaultWritePrefix + "{" + k + "}:lock"
 		least := rdb.PTTL(ctx, lock).Val()
+		var last time.Duration
+		var lastErr error
 		require.True(t, waitUntil(t, 10*ttl, func() bool {
-			v := rdb.PTTL(ctx, lock).Val()
-			least = min(least, v)
-			return v > least+20*time.Millisecond
-		}), "%s is renewed", lock)
+			last, lastErr = rdb.PTTL(ctx, lock).Result()
+			least = min(least, last)
+			return last > least+20*time.Millisecond
+		}), "%s is renewed (time to live %v, least %v, %v; hold lost: %v)", lock, last, least, lastErr, isClosed(l.Lost()))
 	}
 	select {
 	case <-l.Lost():

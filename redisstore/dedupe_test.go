@@ -145,7 +145,7 @@ func TestDedupeStoreContract(t *testing.T) {
 }
 
 func TestDedupeStoreDefaultPrefix(t *testing.T) {
-	rdb := newRedisClient(t, sharedRedisAddr(t))
+	rdb := steadyClient(t, sharedRedisAddr(t))
 	s, err := redisstore.NewDedupeStore(rdb)
 	require.NoError(t, err)
 	key := uniqueName(t)
@@ -267,7 +267,7 @@ func productBody(sku string) string {
 func TestDedupeAcrossReplicas(t *testing.T) {
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	deleteKeys(t, newRedisClient(t, addr), prefix)
+	deleteKeys(t, steadyClient(t, addr), prefix)
 
 	var (
 		mu      sync.Mutex
@@ -398,7 +398,7 @@ func TestDedupeClaimReplyLost(t *testing.T) {
 			rdb := redis.NewClient(opts)
 			t.Cleanup(func() { _ = rdb.Close() })
 			prefix := uniqueName(t)
-			deleteKeys(t, newRedisClient(t, addr), prefix)
+			deleteKeys(t, steadyClient(t, addr), prefix)
 			store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix))
 			require.NoError(t, err)
 

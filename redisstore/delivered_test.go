@@ -34,7 +34,7 @@ func newDeliveredStore(t *testing.T, rdb redis.UniversalClient, prefix, seller s
 // The Redis store passes the contract of every reconcile.DeliveredStore.
 func TestDeliveredStoreContract(t *testing.T) {
 	t.Parallel()
-	rdb := newRedisClient(t, sharedRedisAddr(t))
+	rdb := steadyClient(t, sharedRedisAddr(t))
 	deliveredtest.Run(t, func(t *testing.T, retention time.Duration, clock *deliveredtest.Clock) reconcile.DeliveredStore {
 		prefix := uniqueName(t)
 		deleteKeys(t, rdb, prefix)
@@ -51,7 +51,7 @@ func TestDeliveredStoreContract(t *testing.T) {
 func TestDeliveredStoreKeepsEachSellersKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := newRedisClient(t, sharedRedisAddr(t))
+	rdb := steadyClient(t, sharedRedisAddr(t))
 	prefix := uniqueName(t)
 	deleteKeys(t, rdb, prefix)
 	clock := deliveredtest.NewClock()
@@ -102,11 +102,11 @@ func TestDeliveredStoreNewestWinsAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	rdb := newRedisClient(t, addr)
+	rdb := steadyClient(t, addr)
 	deleteKeys(t, rdb, prefix)
 	var wg sync.WaitGroup
 	for r := range 4 {
-		s := newDeliveredStore(t, newRedisClient(t, addr), prefix, "328785", nil)
+		s := newDeliveredStore(t, steadyClient(t, addr), prefix, "328785", nil)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -127,7 +127,7 @@ func TestDeliveredStoreNewestWinsAcrossReplicas(t *testing.T) {
 func TestDeliveredStoreRefusesValuesItDidNotWrite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := newRedisClient(t, sharedRedisAddr(t))
+	rdb := steadyClient(t, sharedRedisAddr(t))
 	prefix := uniqueName(t)
 	deleteKeys(t, rdb, prefix)
 	s := newDeliveredStore(t, rdb, prefix, "328785", nil)
@@ -222,7 +222,7 @@ func TestDeliveredStoreIsSharedByReplicas(t *testing.T) {
 	ctx := context.Background()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	deleteKeys(t, newRedisClient(t, addr), prefix)
+	deleteKeys(t, steadyClient(t, addr), prefix)
 
 	// The fake's orders were placed ten minutes ago, past the backfill's
 	// lag.
@@ -239,7 +239,7 @@ func TestDeliveredStoreIsSharedByReplicas(t *testing.T) {
 	var mu sync.Mutex
 	handled := map[string][]string{} // replica -> "code status"
 	replica := func(name string) *reconcile.OrdersBackfill {
-		store := newDeliveredStore(t, newRedisClient(t, addr), prefix, "328785", nil)
+		store := newDeliveredStore(t, steadyClient(t, addr), prefix, "328785", nil)
 		b, err := reconcile.NewOrdersBackfill(client, store, func(_ context.Context, d reconcile.OrderDelivery) error {
 			mu.Lock()
 			defer mu.Unlock()

@@ -42,10 +42,15 @@ func TestEventQueueLeaseOneHolderAtATimeAndFencedSaves(t *testing.T) {
 	t.Parallel()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	ra, rb := newRedisClient(t, addr), newRedisClient(t, addr)
+	ra, rb := steadyClient(t, addr), steadyClient(t, addr)
 	deleteKeys(t, ra, prefix)
-	la, cpa := queueStores(t, ra, prefix, 2*time.Second)
-	lb, cpb := queueStores(t, rb, prefix, 2*time.Second)
+	// A's lease must last until its fenced save, however long a starved
+	// process goes without renewing it: a long TTL, on queues known to
+	// Redis so that their first holder does not wait it out.
+	primeLease(t, ra, prefix, "q1")
+	primeLease(t, ra, prefix, "q2")
+	la, cpa := queueStores(t, ra, prefix, holdTTL)
+	lb, cpb := queueStores(t, rb, prefix, holdTTL)
 	ctx := context.Background()
 
 	ha, err := la.Acquire(ctx, "q1")
@@ -97,19 +102,23 @@ func TestEventQueueLeaseRenewedWhileHeldAndTakenOverWhenTheHolderDies(t *testing
 	t.Parallel()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	ra, rb := newRedisClient(t, addr), newRedisClient(t, addr)
+	ra, rb := steadyClient(t, addr), steadyClient(t, addr)
 	deleteKeys(t, rb, prefix)
-	// Renewals every third of the TTL must succeed on a loaded machine:
-	// a TTL of a second leaves them room.
-	const ttl = time.Second
+	// The holder gives the lease up when no renewal succeeded for two
+	// thirds of the TTL: on a loaded machine a race-detector process can
+	// go a second without running its renewals. A TTL of two seconds
+	// leaves them room.
+	const ttl = 2 * time.Second
+	primeLease(t, rb, prefix, "q1")
 	la, _ := queueStores(t, ra, prefix, ttl)
 	lb, cpb := queueStores(t, rb, prefix, ttl)
 	ctx := context.Background()
 
 	ha, err := la.Acquire(ctx, "q1")
 	require.NoError(t, err)
-	// Renewals keep it past its TTL: B cannot take it within 2 TTLs.
-	short, cancel := context.WithTimeout(ctx, 2*ttl)
+	// Renewals keep it past its TTL: B cannot take it within one and a
+	// half TTLs.
+	short, cancel := context.WithTimeout(ctx, ttl+ttl/2)
 	_, err = lb.Acquire(short, "q1")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -188,7 +197,7 @@ func TestEventQueueConsumersShareTheDedupeStore(t *testing.T) {
 	t.Parallel()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	rdb := newRedisClient(t, addr)
+	rdb := steadyClient(t, addr)
 	deleteKeys(t, rdb, prefix)
 	store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix))
 	require.NoError(t, err)
@@ -347,10 +356,14 @@ func (c recordingCheckpoint) SaveFenced(ctx context.Context, queue, ack string, 
 func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 	t.Parallel()
 	const total, batch = 1500, 25
-	const ttl = 500 * time.Millisecond
+	// A lease that lapses whenever a loaded machine starves its holder's
+	// renewals hands the queue from replica to replica, each waiting out
+	// the last one: a TTL of two seconds keeps one puller at a time. The
+	// killed replica's lease is taken over when it expired.
+	const ttl = 2 * time.Second
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	deleteKeys(t, newRedisClient(t, addr), prefix)
+	deleteKeys(t, steadyClient(t, addr), prefix)
 
 	s := tikitest.NewServer(t)
 	s.SetEventBatchSize(batch)
@@ -359,6 +372,7 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 	ctx := context.Background()
 	q, _, err := setup.EventQueue.CreateQueue(ctx, "scale-out")
 	require.NoError(t, err)
+	primeLease(t, steadyClient(t, addr), prefix, q.Code)
 	for _, typ := range []tiki.EventType{tiki.EventOrderCreated, tiki.EventProductInventoryUpdated} {
 		_, _, err = setup.EventQueue.Subscribe(ctx, q.Code, typ)
 		require.NoError(t, err)
@@ -390,7 +404,7 @@ func TestEventQueueScaleOutThreeConsumers(t *testing.T) {
 	errs := make(chan error, 3)
 	for r := range 3 {
 		byWho[r] = map[int]bool{}
-		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 5 * time.Second})
 		t.Cleanup(func() { _ = rdb.Close() })
 		lease, cp := queueStores(t, rdb, prefix, ttl)
 		store, err := redisstore.NewDedupeStore(rdb, redisstore.WithKeyPrefix(prefix+"dedupe:"))

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tikisdk/tiki/redisstore"
 )
 
 // unavailable skips the test because something it needs is missing, or
@@ -67,9 +70,11 @@ func sharedRedisAddr(t *testing.T) string {
 	if sharedRedisErr != nil {
 		unavailable(t, "redisstore: %v", sharedRedisErr)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: sharedRedis, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
+	// Patient: a race-detector process on a loaded machine can take
+	// seconds to see an answer.
+	rdb := redis.NewClient(&redis.Options{Addr: sharedRedis, DialTimeout: 5 * time.Second, DialerRetries: 1, MaxRetries: -1})
 	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		unavailable(t, "redisstore: no Redis answers at %s (%v): set REDIS_ADDR to a Redis the tests may write to, or put redis-server on PATH", sharedRedis, err)
@@ -131,6 +136,90 @@ func newRedisClient(t *testing.T, addr string) *redis.Client {
 	})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
+}
+
+// steadyClient returns a Redis client of its own, closed when the test
+// ends, for a test that is not about outages: it waits for a loaded machine
+// (a race-detector process starved of CPU can take seconds to dial or to
+// read an answer) and tries a command again on a new connection when its
+// connection broke (after a test restarted Redis). A renewal of a lock
+// through it still gives up in time: its context ends two thirds of a TTL
+// after it was sent.
+func steadyClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{
+		Addr:          addr,
+		DialTimeout:   5 * time.Second,
+		DialerRetries: 5,
+		ReadTimeout:   5 * time.Second,
+		WriteTimeout:  5 * time.Second,
+		MaxRetries:    5,
+	})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// primeTTL is the lock TTL of the holders that prime keys (see
+// primeWriteKeys): short, so that their own wait for a holder Redis may
+// have forgotten is short.
+const primeTTL = 200 * time.Millisecond
+
+// primeWriteKeys makes Redis know the write-order keys under prefix in its
+// current life: a write order with a short TTL takes them and releases
+// them. The next holder of a key, whatever its TTL, then takes it at once,
+// rather than waiting out a holder Redis may have forgotten (a TTL less the
+// server's uptime, up to a full TTL on a server just started), so that a
+// test can give its holds a TTL long enough for a starved process without
+// waiting for it.
+func primeWriteKeys(t *testing.T, rdb redis.UniversalClient, prefix string, keys ...string) {
+	t.Helper()
+	o, err := redisstore.NewWriteOrder(rdb, redisstore.WithWritePrefix(prefix), redisstore.WithWriteLockTTL(primeTTL),
+		redisstore.WithWritePollInterval(5*time.Millisecond), redisstore.WithWriteSettle(0))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := o.Lock(ctx, keys)
+	require.NoError(t, err, "priming the write-order keys")
+	require.NoError(t, l.Unlock(ctx))
+}
+
+// primeGuardKeys is primeWriteKeys for a seller's reconcile guard keys.
+func primeGuardKeys(t *testing.T, rdb redis.UniversalClient, prefix, seller string, keys ...string) {
+	t.Helper()
+	g, err := redisstore.NewReconcileGuard(rdb, seller, redisstore.WithWritePrefix(prefix), redisstore.WithWriteLockTTL(primeTTL),
+		redisstore.WithWritePollInterval(5*time.Millisecond), redisstore.WithWriteSettle(0))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, unlock, err := g.Lock(ctx, keys)
+	require.NoError(t, err, "priming the reconcile guard keys")
+	unlock()
+}
+
+// primeLease is primeWriteKeys for a queue's lease under prefix.
+func primeLease(t *testing.T, rdb redis.UniversalClient, prefix, queue string) {
+	t.Helper()
+	l, err := redisstore.NewLease(rdb, redisstore.WithQueuePrefix(prefix), redisstore.WithLeaseTTL(primeTTL),
+		redisstore.WithAcquireInterval(5*time.Millisecond))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := l.Acquire(ctx, queue)
+	require.NoError(t, err, "priming the lease")
+	require.NoError(t, h.Release(ctx))
+}
+
+// isClosed reports whether ch is closed now. Checked the moment the next
+// holder proceeds, it tells exactly whether the previous holder had given
+// up by then, unlike a time recorded by a goroutine, which a loaded machine
+// may run late.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // uniqueName returns a name for this test run's Redis keys, so that runs
@@ -229,11 +318,14 @@ func (p *redisProcess) launch() error {
 		close(exited)
 	}()
 	p.proc, p.exited = cmd.Process, exited
-	rdb := redis.NewClient(&redis.Options{Addr: p.addr(), DialTimeout: 100 * time.Millisecond, DialerRetries: 1, MaxRetries: -1})
+	// Patient: a starved race-detector process can take seconds to see
+	// the connection it dialled (a server that exits at start, its port
+	// taken, is noticed at once).
+	rdb := redis.NewClient(&redis.Options{Addr: p.addr(), DialTimeout: 2 * time.Second, DialerRetries: 1, MaxRetries: -1})
 	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		err := rdb.Ping(ctx).Err()
 		cancel()
 		if err == nil {

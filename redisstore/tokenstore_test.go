@@ -37,11 +37,13 @@ func tokenApp(srv *tikitest.Server) tiki.OAuthApp {
 }
 
 // newTokenStore returns a TokenStore over a Redis client of its own (as
-// each replica has one), under prefix, with the lock TTL given.
+// each replica has one), under prefix, with the lock TTL given. The client
+// waits for a loaded machine and tries a command again on a new connection
+// (after Redis restarted), as steadyClient's.
 func newTokenStore(t testing.TB, addr, prefix string, ttl time.Duration) *redisstore.TokenStore {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 2 * time.Second, DialerRetries: 1,
-		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: 1, PoolSize: 128})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 5 * time.Second, DialerRetries: 5,
+		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, MaxRetries: 5, PoolSize: 128})
 	t.Cleanup(func() { _ = rdb.Close() })
 	s, err := redisstore.NewTokenStore(rdb, redisstore.WithTokenPrefix(prefix), redisstore.WithTokenLockTTL(ttl))
 	require.NoError(t, err)
@@ -107,8 +109,12 @@ func TestTokenStoreInRedis(t *testing.T) {
 	t.Parallel()
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	a := newTokenStore(t, addr, prefix, time.Second)
-	b := newTokenStore(t, addr, prefix, time.Second)
+	// A's lock must last while B waits for it, however long a starved
+	// process goes without renewing it: a long TTL, and locks known to
+	// Redis, so that their first holder does not wait it out.
+	primeTokenLocks(t, addr, prefix, "s1", "s2")
+	a := newTokenStore(t, addr, prefix, holdTTL)
+	b := newTokenStore(t, addr, prefix, holdTTL)
 	ctx := context.Background()
 	_, err := a.Load(ctx, "s1")
 	require.ErrorIs(t, err, tiki.ErrNoToken)
@@ -152,7 +158,7 @@ func TestTokenSaveAfterTheLockExpired(t *testing.T) {
 	prefix := uniqueName(t)
 	a := newTokenStore(t, addr, prefix, time.Second)
 	b := newTokenStore(t, addr, prefix, time.Second)
-	rdb := newRedisClient(t, addr)
+	rdb := steadyClient(t, addr)
 	ctx := context.Background()
 	lockKey := prefix + "{s1}:lock"
 
@@ -188,21 +194,27 @@ func TestTokensRenewedOncePerSellerAcrossReplicas(t *testing.T) {
 	const replicas, nSellers, first = 10, 1000, 100_000
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	deleteKeys(t, newRedisClient(t, addr), prefix)
+	deleteKeys(t, steadyClient(t, addr), prefix)
 	// A lock that Redis has no record of waits out a TTL after the server
-	// started (it may have forgotten a holder); a Redis in service has run
-	// longer than that.
-	waitUptime(t, newRedisClient(t, addr), 5*time.Second)
+	// started (it may have forgotten a holder). The sellers' tokens are
+	// stored through locks with a short TTL, once the server has run
+	// longer than that: the replicas, whatever their TTL, then take each
+	// seller's lock at once after the last holder released it.
+	waitUptime(t, steadyClient(t, addr), primeTTL)
 	srv := tikitest.NewServer(t)
-	grantSellers(t, srv, newTokenStore(t, addr, prefix, 5*time.Second), first, nSellers)
+	grantSellers(t, srv, newTokenStore(t, addr, prefix, primeTTL), first, nSellers)
 
+	// Two cores shared with other work: the race detector slows a round
+	// trip to Redis down a hundredfold, and 500 callers starve a
+	// replica's renewals of its locks. A holder gives its lock up when no
+	// renewal succeeded for two thirds of the TTL, and another replica
+	// then renews the token again with a spent refresh token: the TTL is
+	// the default, 10 s, far above what a stall takes.
+	const ttl = redisstore.DefaultTokenLockTTL
 	pools := make([]*sellers.Pool, replicas)
 	for r := range pools {
-		pools[r] = replicaPool(t, srv, newTokenStore(t, addr, prefix, 5*time.Second))
+		pools[r] = replicaPool(t, srv, newTokenStore(t, addr, prefix, ttl))
 	}
-	// Two cores shared with other work: the race detector slows a round
-	// trip to Redis down a hundredfold. The lock TTL (5 s) stays far above
-	// what a renewal takes.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var failed atomic.Int32
@@ -262,9 +274,13 @@ func TestLostRenewalAnswerAcrossReplicas(t *testing.T) {
 			ctx := context.Background()
 			prefix := uniqueName(t)
 			srv := tikitest.NewServer(t, tikitest.WithRefreshGracePeriod(grace))
-			grantSellers(t, srv, newTokenStore(t, addr, prefix, time.Second), 1, 3)
-			a := replicaPool(t, srv, newTokenStore(t, addr, prefix, time.Second))
-			b := replicaPool(t, srv, newTokenStore(t, addr, prefix, time.Second))
+			// A renewal's lock must not lapse while it renews (the other
+			// replica would renew again): a long TTL. The tokens are stored
+			// through locks with a short one, so that the replicas take the
+			// released locks at once rather than wait out that TTL.
+			grantSellers(t, srv, newTokenStore(t, addr, prefix, primeTTL), 1, 3)
+			a := replicaPool(t, srv, newTokenStore(t, addr, prefix, holdTTL))
+			b := replicaPool(t, srv, newTokenStore(t, addr, prefix, holdTTL))
 
 			srv.DropTokenAnswers(1)
 			errA := callAs(ctx, a, 1)
@@ -298,6 +314,12 @@ const (
 	killHostEnv   = "TIKI_TEST_KILL_HOST"
 )
 
+// killTTL is the renewal lock TTL of the replicas of
+// TestReplicaKilledHoldingRenewalLock: a hold must not lapse while a
+// starved replica renews (the next replica takes the dead one's lock over
+// when it expired, a TTL after its last renewal).
+const killTTL = 3 * time.Second
+
 // A replica is killed (SIGKILL) while it holds a seller's renewal lock,
 // its renewal on the wire: the fake holds the request until the replica
 // has died, so Tiki never acts on it. Another replica waits for the dead
@@ -312,7 +334,7 @@ func TestReplicaKilledHoldingRenewalLock(t *testing.T) {
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
 	srv := tikitest.NewServer(t)
-	grantSellers(t, srv, newTokenStore(t, addr, prefix, time.Second), 7, 1)
+	grantSellers(t, srv, newTokenStore(t, addr, prefix, primeTTL), 7, 1)
 	release := srv.HoldTokenRequests()
 	defer release()
 
@@ -327,7 +349,7 @@ func TestReplicaKilledHoldingRenewalLock(t *testing.T) {
 	waitFor(t, "Tiki noticing the replica hung up", func() bool { return srv.HeldTokenRequests() == 0 })
 	release()
 
-	store := newTokenStore(t, addr, prefix, time.Second)
+	store := newTokenStore(t, addr, prefix, killTTL)
 	stored, err := store.Load(context.Background(), "7")
 	require.NoError(t, err)
 	assert.Equal(t, 1, stored.RenewalsInDoubt, "the dead replica recorded its renewal")
@@ -351,12 +373,27 @@ func TestKilledReplicaProcess(t *testing.T) {
 		t.Skip("the replica of TestReplicaKilledHoldingRenewalLock")
 	}
 	host := os.Getenv(killHostEnv)
-	store := newTokenStore(t, addr, os.Getenv(killPrefixEnv), time.Second)
+	store := newTokenStore(t, addr, os.Getenv(killPrefixEnv), killTTL)
 	app := tiki.OAuthApp{ClientID: tikitest.DefaultClientID, ClientSecret: tikitest.DefaultClientSecret, Host: host}
 	c, err := tiki.NewClient(tiki.WithBaseURL(host+"/integration"), tiki.WithOAuthApp(app, store, "7"))
 	require.NoError(t, err)
 	_, _, _ = c.Sellers.Get(context.Background()) // killed while this waits
 	t.Fatal("the renewal was answered: the test meant to kill this process first")
+}
+
+// primeTokenLocks makes Redis know the renewal locks of sellers under
+// prefix in its current life, as primeWriteKeys does for write-order keys:
+// a store with a short TTL takes and releases them.
+func primeTokenLocks(t *testing.T, addr, prefix string, sellerIDs ...string) {
+	t.Helper()
+	store := newTokenStore(t, addr, prefix, primeTTL)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, id := range sellerIDs {
+		l, err := store.Lock(ctx, id)
+		require.NoError(t, err, "priming seller %s's renewal lock", id)
+		require.NoError(t, l.Unlock(ctx))
+	}
 }
 
 // waitUptime returns once the Redis server has run for d.

@@ -155,10 +155,17 @@ func TestWriteOrderAcrossReplicas(t *testing.T) {
 		t.Parallel()
 		addr := sharedRedisAddr(t)
 		prefix := uniqueName(t)
-		deleteKeys(t, newRedisClient(t, addr), prefix)
+		rdb := steadyClient(t, addr)
+		deleteKeys(t, rdb, prefix)
+		// A's hold lasts through its lost answer, its settle period and
+		// its retry, B's through its write: neither may lapse while a
+		// starved process does not renew it. The TTL is long, and the
+		// product known to Redis, so that its first holder does not wait
+		// out that TTL.
+		primeWriteKeys(t, rdb, prefix, "sku:PEN-1")
 		order := func() tiki.WriteOrder {
-			o, err := redisstore.NewWriteOrder(newRedisClient(t, addr), redisstore.WithWritePrefix(prefix),
-				redisstore.WithWriteLockTTL(time.Second), redisstore.WithWriteSettle(testSettle))
+			o, err := redisstore.NewWriteOrder(steadyClient(t, addr), redisstore.WithWritePrefix(prefix),
+				redisstore.WithWriteLockTTL(holdTTL), redisstore.WithWriteSettle(testSettle))
 			require.NoError(t, err)
 			return o
 		}
@@ -170,14 +177,23 @@ func TestWriteOrderAcrossReplicas(t *testing.T) {
 // tests (tiki.DefaultWriteSettle is 10 s).
 const testSettle = 50 * time.Millisecond
 
+// holdTTL is the lock TTL of the tests' holds that must not be lost: a
+// holder gives its locks up when no renewal succeeded for two thirds of
+// the TTL, and a race-detector process on a loaded machine can go seconds
+// without a successful renewal. The tests prime such keys (primeWriteKeys)
+// so that their first holder does not wait the TTL out. A test that
+// measures a takeover after a holder died or was forgotten keeps a short
+// TTL, and bounds the takeover loosely or only as timing evidence.
+const holdTTL = 20 * time.Second
+
 // writeOrders returns n write orders sharing prefix, each over a client of
-// its own, with the settle period testSettle.
+// its own (steadyClient), with the settle period testSettle.
 func writeOrders(t *testing.T, addr, prefix string, ttl time.Duration, n int) ([]*redisstore.WriteOrder, []*redis.Client) {
 	t.Helper()
 	var orders []*redisstore.WriteOrder
 	var clients []*redis.Client
 	for range n {
-		rdb := newRedisClient(t, addr)
+		rdb := steadyClient(t, addr)
 		o, err := redisstore.NewWriteOrder(rdb, redisstore.WithWritePrefix(prefix), redisstore.WithWriteLockTTL(ttl),
 			redisstore.WithWritePollInterval(5*time.Millisecond), redisstore.WithWriteSettle(testSettle))
 		require.NoError(t, err)
@@ -196,7 +212,7 @@ func TestWriteOrderOneHolderAtATime(t *testing.T) {
 	const ttl = time.Second
 	addr := sharedRedisAddr(t)
 	prefix := uniqueName(t)
-	deleteKeys(t, newRedisClient(t, addr), prefix)
+	deleteKeys(t, steadyClient(t, addr), prefix)
 	orders, clients := writeOrders(t, addr, prefix, ttl, 3)
 	ctx := context.Background()
 
@@ -228,10 +244,16 @@ func TestWriteOrderOneHolderAtATime(t *testing.T) {
 	require.NoError(t, err)
 	took := time.Since(start)
 	t.Logf("taken %v after its holder died (TTL %v, settle %v)", took, ttl, testSettle)
-	assert.Less(t, took, 3*ttl, "a dead holder blocks the product for about a TTL and the settle period")
+	// About a TTL and the settle period; the alternative is the holder
+	// record's day. A loaded machine may add seconds: the tight band is
+	// timing evidence.
+	assert.Less(t, took, 10*ttl, "a dead holder blocks the product until its lock expired, not for good")
+	if evidence() {
+		assert.Less(t, took, 3*ttl, "a dead holder blocks the product for about a TTL and the settle period")
+	}
 	select {
 	case <-l2.Lost():
-	case <-time.After(ttl):
+	case <-time.After(5 * ttl):
 		t.Fatal("the dead holder's lock is not reported lost")
 	}
 	require.NoError(t, l3.Unlock(ctx))
@@ -241,20 +263,22 @@ func TestWriteOrderOneHolderAtATime(t *testing.T) {
 // and the next call for the product proceeds only once it has.
 func TestWriteOrderAcrossARestartWithoutPersistence(t *testing.T) {
 	t.Parallel()
-	const ttl = time.Second
+	const ttl = restartTTL
 	srv := startRedis(t)
 	orders, _ := writeOrders(t, srv.addr(), "w:", ttl, 2)
+	primeWriteKeys(t, steadyClient(t, srv.addr()), "w:", "product:1", "product:2")
 	ctx := context.Background()
 
 	l1, err := orders[0].Lock(ctx, []string{"product:1", "product:2"})
 	require.NoError(t, err)
 	lost := watchLost(l1.Lost())
 	srv.stop()
+	stopped := time.Now()
 	srv.start()
 	l2, err := orders[1].Lock(ctx, []string{"product:2"})
 	require.NoError(t, err)
-	acquired := time.Now()
-	assert.True(t, lost.wait(t, 3*ttl).Before(acquired), "the forgotten holder stopped before the next one proceeded")
+	proceeded := time.Now()
+	assertForgottenHolderGaveUp(t, lost, stopped, proceeded, ttl)
 	require.NoError(t, l2.Unlock(ctx))
 	require.NoError(t, l1.Unlock(ctx), "unlocking a lost hold frees nothing and is no error")
 }
