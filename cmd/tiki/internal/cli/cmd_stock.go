@@ -38,6 +38,9 @@ func (a *app) engine(ctx context.Context, client *tiki.Client, p stockPolicy, st
 		if warehouses, err = reconcile.SellerWarehouses(ctx, client); err != nil {
 			return nil, nil, err
 		}
+		if len(warehouses) == 0 {
+			return nil, nil, &cliError{code: ExitInvalid, msg: "Tiki lists no active pickup warehouse of the seller: name the warehouses the books stock with --warehouses"}
+		}
 	}
 	opts := reconcile.Options{
 		Warehouses:     warehouses,
@@ -365,7 +368,7 @@ by Tiki, failed (and whether Tiki may have applied it). Writes set absolute valu
 				return err
 			}
 			if applied != nil && applied.Failed > 0 {
-				return &cliError{code: ExitRefused, msg: fmt.Sprintf("%d of %d products were not written (see the failed lines): pushing again is safe", applied.Failed, report.Changed)}
+				return &cliError{code: ExitRefused, msg: fmt.Sprintf("%d of %d products were not written: the failed lines say why; writes set absolute values, so pushing again (after fixing what Tiki refused) is safe", applied.Failed, report.Changed)}
 			}
 			return nil
 		},

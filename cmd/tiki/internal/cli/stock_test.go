@@ -11,6 +11,7 @@ import (
 
 	"github.com/tikisdk/tiki"
 	"github.com/tikisdk/tiki/reconcile"
+	"github.com/tikisdk/tiki/tikitest"
 )
 
 // stockGoldenCommands are the stock commands of the golden tests.
@@ -60,7 +61,7 @@ func TestStockPush(t *testing.T) {
 	assert.Empty(t, writes(s.requests()))
 
 	// Without the guard, Tiki refuses the tenfold price: the push says so.
-	r = h.fails(ExitRefused, []string{"stock", "push", "testdata/stock.csv", "--yes"}, "1 of 1 products were not written", "pushing again is safe")
+	r = h.fails(ExitRefused, []string{"stock", "push", "testdata/stock.csv", "--yes"}, "1 of 1 products were not written", "after fixing what Tiki refused")
 	assert.Contains(t, r.stdout, "Seller price must be less than or equals listing price")
 }
 
@@ -154,4 +155,16 @@ func TestMCPStockTools(t *testing.T) {
 	res, _, text = call(t, cs, "push_stock", map[string]any{"csv": "sku,warehouse,quantity\nA,919,x\n"})
 	assert.True(t, res.IsError)
 	assert.True(t, strings.Contains(text, `quantity "x"`), text)
+}
+
+// A seller for whom Tiki lists no active pickup warehouse is told to name
+// the warehouses, and nothing is written.
+func TestStockWithoutPickupWarehouses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := newShop(t, h)
+	require.NoError(t, s.Inject(tikitest.Fault{Method: "GET", Path: "/integration/v2/sellers/me/warehouses",
+		Body: []byte(`{"data":[],"paging":{"total":0,"per_page":20,"current_page":1,"last_page":1,"from":0,"to":0}}`)}))
+	h.fails(ExitInvalid, []string{"stock", "push", "testdata/stock.csv", "--yes"}, "no active pickup warehouse", "--warehouses")
+	assert.Empty(t, writes(s.requests()))
 }
