@@ -83,16 +83,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestFallbackLocalNeverExceedsTheRateAcrossAnOutage keeps 20 goroutines
-// calling Wait on a FallbackLocal limiter of 50/s, burst 5, while its Redis
+// calling Wait on a FallbackLocal limiter of 20/s, burst 5, while its Redis
 // is killed, then started again (empty: no persistence). However the
 // switches between Redis and the local limiter fall, no second holds more
-// than the budget allows: 50 + the burst of 5. Waits queued on the local
+// than the budget allows: 20 + the burst of 5. Waits queued on the local
 // limiter when Redis comes back are not released beside the ones Redis
 // paces, and the requests let through locally just before are charged to
 // Redis's fresh budget.
 func TestFallbackLocalNeverExceedsTheRateAcrossAnOutage(t *testing.T) {
 	redisSrv := startRedis(t)
-	const perSecond, burst = 50, 5
+	// 20/s: a release comes every 50 ms, so that a stall of the test's
+	// own goroutines between Wait's return and its recording (a loaded
+	// machine, the race detector) bunches two or three of them at most,
+	// well short of a burst of 5.
+	const perSecond, burst = 20, 5
 	logs := &recordingHandler{}
 	l, err := redisstore.NewLimiter(newRedisClient(t, redisSrv.addr()), redisstore.LimiterConfig{
 		Key: "seller-1", PerSecond: perSecond, Burst: burst, OnRedisError: redisstore.FallbackLocal,
@@ -124,15 +128,15 @@ func TestFallbackLocalNeverExceedsTheRateAcrossAnOutage(t *testing.T) {
 		wg.Wait()
 	}()
 
-	waitFor(t, "40 requests on Redis", func() bool { return got.count() >= 40 })
+	waitFor(t, "30 requests on Redis", func() bool { return got.count() >= 30 })
 	redisSrv.stop()
 	waitFor(t, "the outage's warning", func() bool { return len(logs.messages(slog.LevelWarn)) == 1 })
 	n := got.count()
-	waitFor(t, "40 requests paced locally", func() bool { return got.count() >= n+40 })
+	waitFor(t, "30 requests paced locally", func() bool { return got.count() >= n+30 })
 	redisSrv.start()
 	waitFor(t, "the end of the outage", func() bool { return len(logs.messages(slog.LevelInfo)) == 1 })
 	n = got.count()
-	waitFor(t, "60 requests on Redis again", func() bool { return got.count() >= n+60 })
+	waitFor(t, "40 requests on Redis again", func() bool { return got.count() >= n+40 })
 	cancel()
 	wg.Wait()
 
