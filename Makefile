@@ -121,5 +121,5 @@ need-redis-server:
 ## timing evidence is not part of it: its bars are measured on a quiet
 ## machine (make evidence), and a loaded CI machine would only measure its
 ## load.
-ci: lint race otel-test cli-test examples redis-test
+ci: lint test examples redis-test
 	$(MAKE) fuzz FUZZTIME=2000x
